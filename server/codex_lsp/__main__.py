@@ -1,0 +1,5 @@
+"""Allows ``python -m codex_lsp``."""
+
+from codex_lsp.cli.main import main
+
+raise SystemExit(main())

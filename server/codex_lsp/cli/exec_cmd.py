@@ -1,0 +1,120 @@
+"""``codex-lsp exec``: one conversation, headless. The final answer goes to stdout, the event
+stream to stderr (or, with ``--json``, every event as a JSON line on stdout). Exit status: 0 on
+success, 1 when the turn failed, 2 for bad usage or configuration, 130 when interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from codex_lsp.cli.render import EventPrinter
+from codex_lsp.config.loader import ConfigOverrides
+from codex_lsp.core import ConversationManager
+from codex_lsp.errors import CodexError, ProviderError
+from codex_lsp.protocol.events import ErrorEvent, Event, ShutdownCompleteEvent, TaskCompleteEvent, TurnAbortedEvent
+from codex_lsp.protocol.items import TextInput
+from codex_lsp.protocol.ops import InterruptOp, ShutdownOp, UserInputOp
+from codex_lsp.protocol.requests import NewConversationParams
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _read_prompt(arg: str | None) -> str | None:
+    if arg is not None and arg != "-":
+        return arg
+    if arg is None and sys.stdin.isatty():
+        return None
+    return sys.stdin.read()
+
+
+def _exec_overrides(args: argparse.Namespace, overrides: ConfigOverrides) -> ConfigOverrides:
+    out: dict[str, Any] = {"approval_policy": "never", **overrides}
+    if args.full_auto:
+        out.update({"sandbox_mode": "workspace-write", "approval_policy": "never"})
+    if args.yolo:
+        out.update({"sandbox_mode": "danger-full-access", "approval_policy": "never"})
+    if args.sandbox:
+        out["sandbox_mode"] = args.sandbox
+    return out
+
+
+class _Outcome:
+    """Collects how the turn ended."""
+
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.final: str | None = None
+        self.failed = False
+        self.aborted = False
+
+    def observe(self, event: Event) -> None:
+        msg = event.msg
+        if isinstance(msg, ErrorEvent):
+            self.failed = True
+        elif isinstance(msg, TaskCompleteEvent):
+            self.final = msg.last_agent_message
+            self.done.set()
+        elif isinstance(msg, TurnAbortedEvent):
+            self.aborted = True
+            self.done.set()
+        elif isinstance(msg, ShutdownCompleteEvent):
+            self.closed.set()
+
+
+async def _run(prompt: str, args: argparse.Namespace, overrides: ConfigOverrides) -> int:
+    outcome = _Outcome()
+    printer = EventPrinter(sys.stderr)
+
+    def sink(event: Event) -> None:
+        outcome.observe(event)
+        if args.json:
+            sys.stdout.write(event.to_wire_json() + "\n")
+            sys.stdout.flush()
+        else:
+            printer(event)
+
+    manager = ConversationManager(sink, cli_overrides=overrides)
+    cwd = Path(args.cwd) if args.cwd else None
+    try:
+        conv = await manager.new_conversation(NewConversationParams(cwd=cwd))
+    except CodexError as exc:
+        print(f"codex-lsp exec: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGINT, lambda: conv.submit(InterruptOp()))
+    conv.submit(UserInputOp(items=[TextInput(text=prompt)]))
+    await outcome.done.wait()
+    conv.submit(ShutdownOp())
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(outcome.closed.wait(), 10)
+    if outcome.aborted:
+        return EXIT_INTERRUPTED
+    if outcome.final is not None and args.output_last_message:
+        Path(args.output_last_message).write_text(outcome.final, encoding="utf-8")
+    if outcome.failed:
+        return EXIT_FAILED
+    if not args.json and outcome.final is not None:
+        print(outcome.final)
+    return EXIT_OK
+
+
+def run_exec(args: argparse.Namespace, overrides: ConfigOverrides) -> int:
+    """Entry point of ``codex-lsp exec``."""
+    prompt = _read_prompt(args.prompt)
+    if not prompt or not prompt.strip():
+        print('codex-lsp exec: no prompt given. Pass one as an argument or on stdin: codex-lsp exec "fix the failing test"', file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(_run(prompt, args, _exec_overrides(args, overrides)))
+    except ProviderError as exc:
+        print(f"codex-lsp exec: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED

@@ -1,0 +1,127 @@
+"""The typed configuration tree. Keys and meanings follow Codex's ``config.toml``, so an
+existing Codex config works unchanged."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from codex_lsp.protocol.policies import (
+    AskForApproval,
+    ReasoningEffort,
+    ReasoningSummary,
+    SandboxMode,
+)
+
+
+class WireApi(str, Enum):
+    """Which HTTP API a provider speaks."""
+
+    RESPONSES = "responses"
+    CHAT = "chat"
+    ANTHROPIC = "anthropic"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class ModelProviderInfo(_Section):
+    """One ``[model_providers.<id>]`` entry: where and how to reach a model API."""
+
+    name: str = Field(default="", description="Display name.")
+    base_url: str | None = Field(default=None, description="API base URL, e.g. https://api.openai.com/v1.")
+    env_key: str | None = Field(default=None, description="Environment variable holding the API key.")
+    env_key_instructions: str | None = Field(default=None, description="How to get a key (shown in errors).")
+    wire_api: WireApi = Field(default=WireApi.CHAT, description="responses, chat or anthropic.")
+    query_params: dict[str, str] = Field(default_factory=dict, description="Added to every request URL.")
+    http_headers: dict[str, str] = Field(default_factory=dict, description="Static extra headers.")
+    env_http_headers: dict[str, str] = Field(
+        default_factory=dict, description="Header name → environment variable holding its value."
+    )
+    request_max_retries: int = Field(default=4, ge=0, le=100, description="Retries of a failed request.")
+    stream_max_retries: int = Field(default=5, ge=0, le=100, description="Reconnects of a dropped stream.")
+    stream_idle_timeout_ms: int = Field(
+        default=300_000, ge=1, description="A stream silent this long is treated as dropped."
+    )
+    default_model: str | None = Field(default=None, description="Model used when `model` is unset.")
+
+
+def builtin_providers() -> dict[str, ModelProviderInfo]:
+    """The providers every installation knows: openai, ollama and anthropic."""
+    return {
+        "openai": ModelProviderInfo(
+            name="OpenAI",
+            base_url="https://api.openai.com/v1",
+            env_key="OPENAI_API_KEY",
+            env_key_instructions="Create a key at https://platform.openai.com/api-keys",
+            wire_api=WireApi.RESPONSES,
+            default_model="gpt-5-codex",
+        ),
+        "ollama": ModelProviderInfo(
+            name="Ollama",
+            base_url="http://localhost:11434/v1",
+            wire_api=WireApi.CHAT,
+            default_model="gpt-oss:20b",
+        ),
+        "anthropic": ModelProviderInfo(
+            name="Anthropic",
+            base_url="https://api.anthropic.com/v1",
+            env_key="ANTHROPIC_API_KEY",
+            env_key_instructions="Create a key at https://console.anthropic.com/settings/keys",
+            wire_api=WireApi.ANTHROPIC,
+            default_model="claude-sonnet-4-5",
+        ),
+    }
+
+
+class SandboxWorkspaceWrite(_Section):
+    """``[sandbox_workspace_write]``: extra settings of the workspace-write sandbox."""
+
+    writable_roots: list[Path] = Field(default_factory=list, description="More writable folders.")
+    network_access: bool = Field(default=False, description="Allow network access.")
+    exclude_tmpdir_env_var: bool = Field(default=False, description="Do not make $TMPDIR writable.")
+    exclude_slash_tmp: bool = Field(default=False, description="Do not make /tmp writable.")
+
+
+class Config(_Section):
+    """The whole configuration, with Codex's key names and defaults."""
+
+    model: str | None = Field(default=None, description="Model name; provider default when unset.")
+    model_provider: str | None = Field(
+        default=None, description="Provider id; detected (OpenAI key, local Ollama) when unset."
+    )
+    model_providers: dict[str, ModelProviderInfo] = Field(
+        default_factory=dict, description="User-defined providers, merged over the built-ins."
+    )
+    model_reasoning_effort: ReasoningEffort | None = Field(default=None, description="Reasoning effort.")
+    model_reasoning_summary: ReasoningSummary = Field(
+        default=ReasoningSummary.AUTO, description="Reasoning summary detail."
+    )
+    model_context_window: int | None = Field(default=None, ge=1, description="Context window in tokens.")
+    model_max_output_tokens: int = Field(
+        default=32_000, ge=1, description="max_tokens for APIs that require it (Anthropic)."
+    )
+    approval_policy: AskForApproval = Field(
+        default=AskForApproval.ON_REQUEST, description="When to ask before running commands."
+    )
+    sandbox_mode: SandboxMode = Field(
+        default=SandboxMode.WORKSPACE_WRITE, description="read-only, workspace-write, danger-full-access."
+    )
+    sandbox_workspace_write: SandboxWorkspaceWrite = Field(default_factory=SandboxWorkspaceWrite)
+    project_doc_max_bytes: int = Field(
+        default=32 * 1024, ge=0, description="Most bytes of AGENTS.md files put in the prompt."
+    )
+    tool_output_max_bytes: int = Field(
+        default=10 * 1024, ge=256, description="Most bytes of a command's output the model sees."
+    )
+    base_instructions: str | None = Field(default=None, description="Replace the built-in instructions.")
+    cwd: Path | None = Field(default=None, description="Working directory of new conversations.")
+
+    def providers(self) -> dict[str, ModelProviderInfo]:
+        """Built-in providers overlaid with the user's (a user entry replaces a built-in)."""
+        merged = builtin_providers()
+        merged.update(self.model_providers)
+        return merged

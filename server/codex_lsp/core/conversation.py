@@ -1,0 +1,319 @@
+"""A conversation: consumes Ops from a queue and emits Events to a sink.
+
+Ops are handled in order by one submission loop; turns run as separate tasks so the loop stays
+responsive: an interrupt cancels the running turn at once, and input sent during a turn is
+queued and given to the model at its next step (steering), never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from codex_lsp.config.model import Config, ModelProviderInfo
+from codex_lsp.core.context import environment_context, initial_context
+from codex_lsp.core.tasks import run_compact, run_review
+from codex_lsp.core.turn import TurnRunner
+from codex_lsp.core.turn_context import TurnContext
+from codex_lsp.errors import CodexError, ProviderError
+from codex_lsp.protocol.events import (
+    AgentMessageDeltaEvent,
+    AgentReasoningDeltaEvent,
+    AgentReasoningRawContentDeltaEvent,
+    ApplyPatchApprovalRequestEvent,
+    ErrorEvent,
+    Event,
+    EventMsg,
+    ExecApprovalRequestEvent,
+    ExecCommandOutputDeltaEvent,
+    SessionConfiguredEvent,
+    ShutdownCompleteEvent,
+    TaskCompleteEvent,
+    TaskStartedEvent,
+    TurnAbortedEvent,
+)
+from codex_lsp.protocol.history import (
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+    HistoryItem,
+    InputText,
+    UserMessage,
+)
+from codex_lsp.protocol.items import TokenUsage, UserInputItem
+from codex_lsp.protocol.ops import (
+    CompactOp,
+    InterruptOp,
+    Op,
+    OverrideTurnContextOp,
+    ReviewOp,
+    ShutdownOp,
+    UserInputOp,
+    UserTurnOp,
+)
+from codex_lsp.protocol.policies import ReviewDecision
+from codex_lsp.providers.base import ModelClient
+from codex_lsp.tools.registry import ToolRegistry, TurnAbortRequested
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[Event], None]
+ApprovalRequest = ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent
+ApprovalHandler = Callable[[str, ApprovalRequest], Awaitable[ReviewDecision]]
+AbortReason = Literal["interrupted", "replaced", "reviewEnded"]
+TaskBody = Callable[[TurnRunner], Awaitable[str | None]]
+
+SESSION_SUBMISSION_ID = "session"
+ABORT_WAIT_S = 10.0
+_TRANSIENT = (
+    AgentMessageDeltaEvent,
+    AgentReasoningDeltaEvent,
+    AgentReasoningRawContentDeltaEvent,
+    ExecCommandOutputDeltaEvent,
+)
+
+
+async def deny_all_approvals(conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
+    """The approval handler of front ends that cannot ask anyone."""
+    return ReviewDecision.DENIED
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """Where a finished turn ends in the history and the event log (for fork)."""
+
+    turn_id: str
+    history_len: int
+    events_len: int
+
+
+@dataclass
+class _ActiveTask:
+    runner: TurnRunner
+    kind: str
+    task: asyncio.Task[None]
+
+
+class Conversation:
+    """One conversation's state and its submission loop."""
+
+    def __init__(
+        self,
+        conversation_id: str,
+        ctx: TurnContext,
+        *,
+        config: Config,
+        client: ModelClient,
+        provider_info: ModelProviderInfo,
+        tools: ToolRegistry,
+        sink: EventSink,
+        approvals: ApprovalHandler,
+        base_instructions: str,
+        home: Path | None,
+        forked_from: str | None = None,
+    ) -> None:
+        self.id = conversation_id
+        self.ctx = ctx
+        self.config = config
+        self.client = client
+        self.provider_info = provider_info
+        self.tools = tools
+        self.approvals = approvals
+        self.base_instructions = base_instructions
+        self.home = home
+        self.forked_from = forked_from
+        self.history: list[HistoryItem] = []
+        self.events: list[EventMsg] = []
+        self.turns: list[TurnRecord] = []
+        self.total_usage = TokenUsage()
+        self.approved_for_session: set[tuple[str, ...]] = set()
+        self.created_at = time.time()
+        self.updated_at = self.created_at
+        self._sink = sink
+        self._ops: asyncio.Queue[tuple[str, Op]] = asyncio.Queue()
+        self._pending: list[list[UserInputItem]] = []
+        self._active: _ActiveTask | None = None
+        self._abort_reason: AbortReason = "interrupted"
+        self._context_stale = False
+        self._closed = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self, seed: list[HistoryItem] | None = None, seed_events: list[EventMsg] | None = None) -> None:
+        """Announce the session and start consuming Ops."""
+        if seed is None:
+            self.history.extend(initial_context(self.ctx, self.config.project_doc_max_bytes, self.home))
+        else:
+            self.history.extend(seed)
+            self.events.extend(seed_events or [])
+        self.emit(SESSION_SUBMISSION_ID, self.session_configured())
+        self._loop_task = asyncio.create_task(self._submission_loop(), name=f"conversation-{self.id}")
+
+    def session_configured(self, initial: list[EventMsg] | None = None) -> SessionConfiguredEvent:
+        """The settings event (with replayed messages on resume)."""
+        return SessionConfiguredEvent(
+            session_id=self.id,
+            model=self.ctx.model,
+            model_provider_id=self.ctx.provider_id,
+            approval_policy=self.ctx.approval_policy,
+            sandbox_policy=self.ctx.sandbox_policy,
+            cwd=self.ctx.cwd,
+            reasoning_effort=self.ctx.effort,
+            reasoning_summary=self.ctx.summary,
+            forked_from_id=self.forked_from,
+            initial_messages=[m.to_wire() for m in initial] if initial is not None else None,
+        )
+
+    @property
+    def running(self) -> bool:
+        """True while a turn, compaction or review runs."""
+        return self._active is not None
+
+    @property
+    def closed(self) -> bool:
+        """True after shutdown."""
+        return self._closed.is_set()
+
+    async def wait_closed(self, timeout: float) -> None:
+        """Wait for shutdown to finish."""
+        await asyncio.wait_for(self._closed.wait(), timeout)
+
+    # ---------------------------------------------------------------- events
+    def emit(self, submission_id: str, msg: EventMsg) -> None:
+        """Record (unless transient) and deliver one event."""
+        if not isinstance(msg, _TRANSIENT):
+            self.events.append(msg)
+        self.updated_at = time.time()
+        try:
+            self._sink(Event(conversation_id=self.id, submission_id=submission_id, msg=msg))
+        except Exception:
+            log.exception("event sink failed for conversation %s", self.id)
+
+    # ---------------------------------------------------------------- ops
+    def submit(self, op: Op) -> str:
+        """Queue ``op``; returns the submission id its events will carry."""
+        if self.closed:
+            raise CodexError(f"conversation {self.id} is shut down; start or resume another one")
+        submission_id = uuid.uuid4().hex[:16]
+        self._ops.put_nowait((submission_id, op))
+        return submission_id
+
+    def take_pending_input(self) -> list[list[UserInputItem]]:
+        """Input queued while the turn ran, oldest first."""
+        pending, self._pending = self._pending, []
+        return pending
+
+    def has_pending_input(self) -> bool:
+        """True when steered input waits for the model."""
+        return bool(self._pending)
+
+    async def _submission_loop(self) -> None:
+        while not self.closed:
+            submission_id, op = await self._ops.get()
+            try:
+                await self._handle(submission_id, op)
+            except Exception as exc:
+                log.exception("op %s failed", type(op).__name__)
+                self.emit(submission_id, ErrorEvent(message=f"internal error handling {op.type}: {exc}"))
+
+    async def _handle(self, submission_id: str, op: Op) -> None:
+        if isinstance(op, UserTurnOp | OverrideTurnContextOp):
+            self._apply_overrides(op)
+        if isinstance(op, UserInputOp | UserTurnOp):
+            self._pending.append(list(op.items))
+            if self._active is None:
+                self._spawn(submission_id, "regular", self._regular_body)
+        elif isinstance(op, InterruptOp):
+            await self._abort("interrupted")
+        elif isinstance(op, CompactOp):
+            await self._abort("replaced")
+            self._spawn(submission_id, "compact", run_compact)
+        elif isinstance(op, ReviewOp):
+            await self._abort("replaced")
+            request = op.review_request
+            self._spawn(submission_id, "review", lambda runner: run_review(runner, request))
+        elif isinstance(op, ShutdownOp):
+            await self._abort("interrupted")
+            with contextlib.suppress(Exception):
+                await self.client.aclose()
+            self.emit(submission_id, ShutdownCompleteEvent())
+            self._closed.set()
+
+    def _apply_overrides(self, op: UserTurnOp | OverrideTurnContextOp) -> None:
+        before = environment_context(self.ctx)
+        self.ctx = self.ctx.with_overrides(op)
+        if environment_context(self.ctx) != before:
+            self._context_stale = True
+
+    async def _regular_body(self, runner: TurnRunner) -> str | None:
+        if self._context_stale:
+            self._context_stale = False
+            self.history.append(UserMessage(content=[InputText(text=environment_context(runner.ctx))]))
+        pending = self.take_pending_input()
+        first, rest = pending[0], pending[1:]
+        self._pending[:0] = rest
+        return await runner.run_regular(first)
+
+    # ---------------------------------------------------------------- tasks
+    def _spawn(self, submission_id: str, kind: str, body: TaskBody) -> None:
+        runner = TurnRunner(self, submission_id, self.ctx)
+        task = asyncio.create_task(self._run_task(runner, body), name=f"{kind}-{runner.turn_id}")
+        self._active = _ActiveTask(runner, kind, task)
+
+    async def _run_task(self, runner: TurnRunner, body: TaskBody) -> None:
+        started = time.monotonic()
+        runner.emit(TaskStartedEvent(turn_id=runner.turn_id, model_context_window=runner.ctx.model_context_window))
+        completed = False
+        try:
+            last = await body(runner)
+            completed = True
+            runner.emit(
+                TaskCompleteEvent(
+                    turn_id=runner.turn_id,
+                    last_agent_message=last,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                )
+            )
+        except (asyncio.CancelledError, TurnAbortRequested):
+            self._repair_history()
+            runner.emit(TurnAbortedEvent(turn_id=runner.turn_id, reason=self._abort_reason))
+        except CodexError as exc:
+            self._repair_history()
+            info = exc.error_info if isinstance(exc, ProviderError) else None
+            runner.emit(ErrorEvent(message=exc.message, codex_error_info=info, turn_id=runner.turn_id))
+            runner.emit(TaskCompleteEvent(turn_id=runner.turn_id))
+        except Exception as exc:
+            log.exception("turn %s failed", runner.turn_id)
+            self._repair_history()
+            runner.emit(ErrorEvent(message=f"internal error: {exc!r}", turn_id=runner.turn_id))
+            runner.emit(TaskCompleteEvent(turn_id=runner.turn_id))
+        self.turns.append(TurnRecord(runner.turn_id, len(self.history), len(self.events)))
+        self._active = None
+        self._abort_reason = "interrupted"
+        if completed and self._pending and not self.closed:
+            self._spawn(runner.submission_id, "regular", self._regular_body)
+
+    async def _abort(self, reason: AbortReason) -> None:
+        active = self._active
+        if active is None:
+            return
+        self._abort_reason = reason
+        active.task.cancel()
+        await asyncio.wait({active.task}, timeout=ABORT_WAIT_S)
+
+    def _repair_history(self) -> None:
+        """Give every tool call without an output one, so the next request is valid."""
+        answered = {i.call_id for i in self.history if isinstance(i, FunctionCallOutput | CustomToolCallOutput)}
+        for item in list(self.history):
+            if isinstance(item, FunctionCall) and item.call_id not in answered:
+                self.history.append(FunctionCallOutput(call_id=item.call_id, output="aborted by the user", success=False))
+            elif isinstance(item, CustomToolCall) and item.call_id not in answered:
+                self.history.append(CustomToolCallOutput(call_id=item.call_id, output="aborted by the user"))

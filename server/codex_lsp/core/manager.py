@@ -1,0 +1,225 @@
+"""Creates, finds, forks and removes conversations. Front ends (LSP, exec, MCP server) hold one
+manager and give it one event sink; the manager never imports a front end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from pathlib import Path
+from typing import Any
+
+from codex_lsp.config.loader import ConfigOverrides, codex_lsp_home, load_config
+from codex_lsp.config.model import Config
+from codex_lsp.core.conversation import (
+    ApprovalHandler,
+    Conversation,
+    EventSink,
+    deny_all_approvals,
+)
+from codex_lsp.core.model_info import context_window
+from codex_lsp.core.prompts import load_prompt
+from codex_lsp.core.turn_context import TurnContext
+from codex_lsp.errors import ProtocolError, UnknownConversationError
+from codex_lsp.protocol.events import UserMessageEvent
+from codex_lsp.protocol.ops import ShutdownOp
+from codex_lsp.protocol.policies import WorkspaceWrite, sandbox_policy_for_mode
+from codex_lsp.protocol.requests import (
+    ConversationInfo,
+    ConversationSummary,
+    ListConversationsParams,
+    ListConversationsResult,
+    NewConversationParams,
+    ResumeConversationResult,
+)
+from codex_lsp.providers.registry import create_client, resolve_provider
+from codex_lsp.tools import plan, shell
+from codex_lsp.tools.registry import ToolRegistry
+
+SHUTDOWN_WAIT_S = 15.0
+
+
+def default_tools() -> ToolRegistry:
+    """The tools every conversation gets."""
+    registry = ToolRegistry()
+    registry.register(shell.SPEC, shell.handle_shell)
+    registry.register(plan.SPEC, plan.handle_update_plan)
+    return registry
+
+
+def _request_overrides(params: NewConversationParams) -> ConfigOverrides:
+    fields: dict[str, Any] = {
+        "model": params.model,
+        "model_provider": params.model_provider,
+        "approval_policy": params.approval_policy.value if params.approval_policy else None,
+        "sandbox_mode": params.sandbox.value if params.sandbox else None,
+        "model_reasoning_effort": params.reasoning_effort.value if params.reasoning_effort else None,
+        "model_reasoning_summary": params.reasoning_summary.value if params.reasoning_summary else None,
+    }
+    overrides = {k: v for k, v in fields.items() if v is not None}
+    overrides.update(params.config or {})
+    return overrides
+
+
+class ConversationManager:
+    """All conversations of one server process."""
+
+    def __init__(
+        self,
+        sink: EventSink,
+        *,
+        approvals: ApprovalHandler = deny_all_approvals,
+        cli_overrides: ConfigOverrides | None = None,
+        home: Path | None = None,
+        default_cwd: Path | None = None,
+    ) -> None:
+        self._sink = sink
+        self._approvals = approvals
+        self._cli_overrides = dict(cli_overrides or {})
+        self.home = home or codex_lsp_home()
+        self.default_cwd = default_cwd
+        self._conversations: dict[str, Conversation] = {}
+
+    def set_default_cwd(self, cwd: Path) -> None:
+        """The workspace folder new conversations start in (the LSP root)."""
+        self.default_cwd = cwd
+
+    def get(self, conversation_id: str) -> Conversation:
+        """The live conversation, or :class:`UnknownConversationError`."""
+        conv = self._conversations.get(conversation_id)
+        if conv is None or conv.closed:
+            raise UnknownConversationError(conversation_id)
+        return conv
+
+    def load_config(self, params: NewConversationParams) -> Config:
+        """The effective config for a new conversation (request fields over CLI over file)."""
+        overrides = {**self._cli_overrides, **_request_overrides(params)}
+        return load_config(overrides, home=self.home)
+
+    async def new_conversation(self, params: NewConversationParams) -> Conversation:
+        """Create and start a conversation."""
+        config = self.load_config(params)
+        conv = await self._create(config, params.cwd, params.base_instructions, forked_from=None)
+        conv.start()
+        return conv
+
+    async def _create(
+        self, config: Config, cwd: Path | None, base_instructions: str | None, forked_from: str | None
+    ) -> Conversation:
+        resolved = await resolve_provider(config)
+        cwd = (cwd or config.cwd or self.default_cwd or Path.cwd()).resolve()
+        if not cwd.is_dir():
+            raise ProtocolError(f"cwd {cwd} is not a directory; pass an existing folder as cwd")
+        policy = sandbox_policy_for_mode(config.sandbox_mode)
+        if isinstance(policy, WorkspaceWrite):
+            ws = config.sandbox_workspace_write
+            policy = WorkspaceWrite(
+                writable_roots=ws.writable_roots,
+                network_access=ws.network_access,
+                exclude_tmpdir_env_var=ws.exclude_tmpdir_env_var,
+                exclude_slash_tmp=ws.exclude_slash_tmp,
+            )
+        ctx = TurnContext(
+            model=resolved.model,
+            provider_id=resolved.provider_id,
+            cwd=cwd,
+            approval_policy=config.approval_policy,
+            sandbox_policy=policy,
+            effort=config.model_reasoning_effort,
+            summary=config.model_reasoning_summary,
+            model_context_window=context_window(resolved.model, config.model_context_window),
+        )
+        conv = Conversation(
+            uuid.uuid4().hex,
+            ctx,
+            config=config,
+            client=create_client(resolved, config),
+            provider_info=resolved.info,
+            tools=default_tools(),
+            sink=self._sink,
+            approvals=self._approvals,
+            base_instructions=base_instructions or config.base_instructions or load_prompt("base_instructions"),
+            home=self.home,
+            forked_from=forked_from,
+        )
+        self._conversations[conv.id] = conv
+        return conv
+
+    async def fork(self, conversation_id: str, turn_id: str | None) -> Conversation:
+        """A new conversation with the history of ``conversation_id`` up to ``turn_id``."""
+        source = self.get(conversation_id)
+        history_len, events_len = len(source.history), len(source.events)
+        if turn_id is not None:
+            record = next((t for t in source.turns if t.turn_id == turn_id), None)
+            if record is None:
+                raise ProtocolError(f"turn {turn_id!r} is not a finished turn of conversation {conversation_id}")
+            history_len, events_len = record.history_len, record.events_len
+        conv = await self._create(source.config, source.ctx.cwd, source.base_instructions, forked_from=source.id)
+        conv.ctx = source.ctx
+        conv.start(seed=list(source.history[:history_len]), seed_events=list(source.events[:events_len]))
+        return conv
+
+    def resume(self, conversation_id: str) -> ResumeConversationResult:
+        """Everything a client needs to redraw a live conversation."""
+        conv = self.get(conversation_id)
+        return ResumeConversationResult(
+            **info(conv).model_dump(), initial_messages=[m.to_wire() for m in conv.events]
+        )
+
+    def list(self, params: ListConversationsParams) -> ListConversationsResult:
+        """Live conversations, newest first, paged."""
+        rows = sorted(
+            (c for c in self._conversations.values() if not c.closed and (params.cwd is None or c.ctx.cwd == params.cwd.resolve())),
+            key=lambda c: (c.updated_at, c.id),
+            reverse=True,
+        )
+        start = 0
+        if params.cursor:
+            ids = [c.id for c in rows]
+            if params.cursor not in ids:
+                raise ProtocolError(f"cursor {params.cursor!r} is no longer valid; list again without a cursor")
+            start = ids.index(params.cursor) + 1
+        page = rows[start : start + params.page_size]
+        more = start + params.page_size < len(rows)
+        return ListConversationsResult(
+            items=[_summary(c) for c in page], next_cursor=page[-1].id if more and page else None
+        )
+
+    async def archive(self, conversation_id: str) -> None:
+        """Shut a conversation down and drop it."""
+        conv = self.get(conversation_id)
+        await self._shutdown(conv)
+        self._conversations.pop(conversation_id, None)
+
+    async def _shutdown(self, conv: Conversation) -> None:
+        if conv.closed:
+            return
+        conv.submit(ShutdownOp())
+        with contextlib.suppress(TimeoutError):
+            await conv.wait_closed(SHUTDOWN_WAIT_S)
+
+    async def shutdown_all(self) -> None:
+        """Shut every conversation down (server exit)."""
+        await asyncio.gather(*(self._shutdown(c) for c in list(self._conversations.values())))
+
+
+def info(conv: Conversation) -> ConversationInfo:
+    """The public description of ``conv``."""
+    return ConversationInfo(
+        conversation_id=conv.id,
+        model=conv.ctx.model,
+        model_provider=conv.ctx.provider_id,
+        cwd=conv.ctx.cwd,
+        forked_from_id=conv.forked_from,
+    )
+
+
+def _summary(conv: Conversation) -> ConversationSummary:
+    first = next((e.message for e in conv.events if isinstance(e, UserMessageEvent)), "")
+    return ConversationSummary(
+        **info(conv).model_dump(),
+        preview=first[:200],
+        turn_count=len(conv.turns),
+        running=conv.running,
+    )
+

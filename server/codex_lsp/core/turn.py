@@ -1,0 +1,148 @@
+"""One turn of a conversation: the object tools see as their session, and the regular turn loop
+(sample → run tool calls → feed results back → repeat until the model stops calling tools)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codex_lsp.core.sampling import SampleResult, sample
+from codex_lsp.core.turn_context import TurnContext
+from codex_lsp.protocol.events import (
+    EventMsg,
+    ExecApprovalRequestEvent,
+    ItemCompletedEvent,
+    ItemStartedEvent,
+    TokenCountEvent,
+    UserMessageEvent,
+    WarningEvent,
+)
+from codex_lsp.protocol.history import HistoryItem, InputImage
+from codex_lsp.protocol.items import (
+    LocalImageInput,
+    TokenUsageInfo,
+    UserInputItem,
+    UserMessageItem,
+)
+from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReadOnly, ReviewDecision, WorkspaceWrite
+from codex_lsp.providers.base import Prompt, ToolSpec
+
+if TYPE_CHECKING:
+    from codex_lsp.core.conversation import Conversation
+
+
+class TurnRunner:
+    """State of one running turn; implements the tool session and the event emitter."""
+
+    def __init__(self, conversation: Conversation, submission_id: str, ctx: TurnContext) -> None:
+        self.conversation = conversation
+        self.submission_id = submission_id
+        self.ctx = ctx
+        self.turn_id = f"turn-{uuid.uuid4().hex[:12]}"
+
+    # -- ToolSession / EventEmitter
+    @property
+    def cwd(self) -> Path:
+        """The turn's working directory."""
+        return self.ctx.cwd
+
+    @property
+    def approval_policy(self) -> AskForApproval:
+        """When to ask the user."""
+        return self.ctx.approval_policy
+
+    @property
+    def sandbox_policy(self) -> DangerFullAccess | ReadOnly | WorkspaceWrite:
+        """What commands may touch."""
+        return self.ctx.sandbox_policy
+
+    @property
+    def tool_output_max_bytes(self) -> int:
+        """The model's budget for one tool output."""
+        return self.conversation.config.tool_output_max_bytes
+
+    @property
+    def approved_for_session(self) -> set[tuple[str, ...]]:
+        """Commands approved for the rest of the conversation."""
+        return self.conversation.approved_for_session
+
+    def emit(self, msg: EventMsg) -> None:
+        """Send an event tagged with this turn's submission."""
+        self.conversation.emit(self.submission_id, msg)
+
+    def new_item_id(self) -> str:
+        """A fresh item id."""
+        return f"item-{uuid.uuid4().hex[:12]}"
+
+    async def request_exec_approval(self, request: ExecApprovalRequestEvent) -> ReviewDecision:
+        """Show the request as an event and wait for the front end's answer."""
+        self.emit(request)
+        return await self.conversation.approvals(self.conversation.id, request)
+
+    # -- the turn
+    def record_user_input(self, items: list[UserInputItem]) -> None:
+        """Add the user's input to the history and show it to the client."""
+        from codex_lsp.core.user_input import convert_input
+
+        converted = convert_input(items, self.ctx.cwd)
+        for warning in converted.warnings:
+            self.emit(WarningEvent(message=warning))
+        item_id = self.new_item_id()
+        item = UserMessageItem(id=item_id, content=items)
+        self.emit(ItemStartedEvent(turn_id=self.turn_id, item=item))
+        message = converted.message
+        self.emit(
+            UserMessageEvent(
+                turn_id=self.turn_id,
+                item_id=item_id,
+                message=message.text(),
+                images=[p.image_url for p in message.content if isinstance(p, InputImage) and not p.image_url.startswith("data:")],
+                local_images=[i.path for i in items if isinstance(i, LocalImageInput)],
+            )
+        )
+        self.emit(ItemCompletedEvent(turn_id=self.turn_id, item=item))
+        self.conversation.history.append(message)
+
+    def prompt(self, history: list[HistoryItem], tools: list[ToolSpec], instructions: str | None = None) -> Prompt:
+        """A model request for ``history`` under this turn's settings."""
+        conv = self.conversation
+        return Prompt(
+            model=self.ctx.model,
+            instructions=instructions or conv.base_instructions,
+            input=history,
+            tools=tools,
+            effort=self.ctx.effort,
+            summary=self.ctx.summary,
+            cache_key=conv.id,
+        )
+
+    async def sample(self, prompt: Prompt, *, visible: bool = True) -> SampleResult:
+        """One model request; usage is added to the conversation's totals."""
+        conv = self.conversation
+        result = await sample(conv.client, prompt, conv.provider_info, self, visible=visible)
+        if result.usage is not None:
+            conv.total_usage = conv.total_usage + result.usage
+            info = TokenUsageInfo(
+                total_token_usage=conv.total_usage,
+                last_token_usage=result.usage,
+                model_context_window=self.ctx.model_context_window,
+            )
+            self.emit(TokenCountEvent(info=info))
+        return result
+
+    async def run_regular(self, items: list[UserInputItem]) -> str | None:
+        """The agent loop. Returns the last agent message."""
+        conv = self.conversation
+        self.record_user_input(items)
+        last_message: str | None = None
+        while True:
+            for steered in conv.take_pending_input():
+                self.record_user_input(steered)
+            result = await self.sample(self.prompt(conv.history, conv.tools.specs()))
+            conv.history.extend(result.items)
+            last_message = result.last_message or last_message
+            for call in result.tool_calls:
+                conv.history.append(await conv.tools.dispatch(self, call))
+            if not result.tool_calls and not conv.has_pending_input():
+                return last_message

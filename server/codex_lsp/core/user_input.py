@@ -1,0 +1,65 @@
+"""Turns the user's input items into history content: local images are read and attached,
+@-mentioned files are read and given to the model inline."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codex_lsp.protocol.history import ContentPart, InputImage, InputText, UserMessage
+from codex_lsp.protocol.items import ImageInput, LocalImageInput, MentionInput, TextInput, UserInputItem
+
+MAX_MENTION_BYTES = 256 * 1024
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class ConvertedInput:
+    """The history message plus what the user should be warned about."""
+
+    message: UserMessage
+    warnings: list[str] = field(default_factory=list)
+
+
+def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
+    """Build one user message from ``items``; unreadable files become warnings, not failures."""
+    parts: list[ContentPart] = []
+    warnings: list[str] = []
+    for item in items:
+        if isinstance(item, TextInput):
+            parts.append(InputText(text=item.text))
+        elif isinstance(item, ImageInput):
+            parts.append(InputImage(image_url=item.image_url))
+        elif isinstance(item, LocalImageInput):
+            try:
+                parts.append(InputImage(image_url=_data_url(cwd / item.path)))
+            except (OSError, ValueError) as exc:
+                warnings.append(f"image {item.path} was not attached: {exc}")
+        elif isinstance(item, MentionInput):
+            try:
+                parts.append(InputText(text=_mention_text(cwd / item.path, item.path)))
+            except (OSError, ValueError) as exc:
+                warnings.append(f"file {item.path} was not attached: {exc}")
+    if not parts:
+        parts.append(InputText(text=""))
+    return ConvertedInput(UserMessage(content=parts), warnings)
+
+
+def _data_url(path: Path) -> str:
+    size = path.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        raise ValueError(f"it is {size} bytes; the limit is {MAX_IMAGE_BYTES}")
+    mime = mimetypes.guess_type(path.name)[0] or ""
+    if not mime.startswith("image/"):
+        raise ValueError(f"{path.name} is not an image file")
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _mention_text(path: Path, shown: str) -> str:
+    data = path.read_bytes()
+    truncated = len(data) > MAX_MENTION_BYTES
+    text = data[:MAX_MENTION_BYTES].decode("utf-8", "replace")
+    note = f"\n[... truncated at {MAX_MENTION_BYTES} bytes ...]" if truncated else ""
+    return f'<file path="{shown}">\n{text}{note}\n</file>'

@@ -1,0 +1,134 @@
+"""Runs one command as a subprocess: output streamed as it comes, a timeout, and cancellation
+that kills the whole process group at once."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codex_lsp.protocol.items import ExecOutputStream
+
+OutputSink = Callable[[ExecOutputStream, str], None]
+READ_CHUNK = 8192
+TIMEOUT_EXIT_CODE = 124
+TRUNCATION_MARKER = "\n[... output truncated by codex-lsp ...]\n"
+
+
+@dataclass
+class _Capture:
+    cap: int
+    parts: list[str] = field(default_factory=list)
+    size: int = 0
+    truncated: bool = False
+
+    def add(self, text: str) -> str | None:
+        """Keep ``text`` within the cap; return what should be streamed, if anything."""
+        if self.truncated:
+            return None
+        room = self.cap - self.size
+        if len(text) > room:
+            text = text[:room] + TRUNCATION_MARKER
+            self.truncated = True
+        self.parts.append(text)
+        self.size += len(text)
+        return text
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+@dataclass
+class ExecResult:
+    """How a command ended and what it printed."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    aggregated_output: str
+    duration_s: float
+    timed_out: bool
+
+
+async def run_command(
+    argv: list[str],
+    cwd: Path,
+    *,
+    timeout_s: float,
+    on_output: OutputSink | None = None,
+    env: dict[str, str] | None = None,
+    output_cap: int = 1024 * 1024,
+) -> ExecResult:
+    """Run ``argv`` in ``cwd``. Raises ``OSError`` when it cannot start; a cancelled caller
+    kills the process group before the cancellation propagates."""
+    started = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=str(cwd),
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    out, err = _Capture(output_cap), _Capture(output_cap)
+    aggregated: list[str] = []
+
+    async def pump(reader: asyncio.StreamReader | None, which: ExecOutputStream, capture: _Capture) -> None:
+        if reader is None:
+            return
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        while chunk := await reader.read(READ_CHUNK):
+            text = decoder.decode(chunk)
+            kept = capture.add(text) if text else None
+            if kept:
+                aggregated.append(kept)
+                if on_output is not None:
+                    on_output(which, kept)
+        tail = decoder.decode(b"", final=True)
+        if tail and (kept := capture.add(tail)):
+            aggregated.append(kept)
+
+    pumps = asyncio.gather(
+        pump(proc.stdout, ExecOutputStream.STDOUT, out), pump(proc.stderr, ExecOutputStream.STDERR, err)
+    )
+    timed_out = False
+    try:
+        await asyncio.wait_for(asyncio.shield(pumps), timeout_s)
+        exit_code = await asyncio.wait_for(proc.wait(), timeout_s)
+    except TimeoutError:
+        timed_out = True
+        _kill_group(proc)
+        await _reap(proc, pumps)
+        exit_code = TIMEOUT_EXIT_CODE
+    except asyncio.CancelledError:
+        _kill_group(proc)
+        await _reap(proc, pumps)
+        raise
+    return ExecResult(
+        exit_code=exit_code,
+        stdout=out.text(),
+        stderr=err.text(),
+        aggregated_output="".join(aggregated),
+        duration_s=time.monotonic() - started,
+        timed_out=timed_out,
+    )
+
+
+def _kill_group(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+async def _reap(proc: asyncio.subprocess.Process, pumps: asyncio.Future[object]) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(proc.wait(), 5)
+    pumps.cancel()
+    with contextlib.suppress(BaseException):
+        await asyncio.wait_for(pumps, 1)

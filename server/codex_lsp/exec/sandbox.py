@@ -1,0 +1,60 @@
+"""Turns a sandbox policy into the argv that runs a command under it."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from codex_lsp.errors import SandboxError
+from codex_lsp.exec import landlock
+from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly, WorkspaceWrite
+
+Policy = DangerFullAccess | ReadOnly | WorkspaceWrite
+
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+_LAUNCH_CODE = (
+    f"import sys; sys.path.insert(0, {_PACKAGE_PARENT!r}); "
+    "from codex_lsp.exec.sandbox_launch import main; raise SystemExit(main(sys.argv[1:]))"
+)
+
+
+@functools.cache
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI (cached: it cannot change while we run)."""
+    return landlock.abi_version()
+
+
+def writable_roots(policy: WorkspaceWrite, cwd: Path) -> list[str]:
+    """Where a workspace-write command may write: cwd, extra roots, /tmp and $TMPDIR."""
+    roots = [str(cwd), *(str(r) for r in policy.writable_roots), "/dev/null"]
+    if not policy.exclude_slash_tmp:
+        roots.append("/tmp")
+    tmpdir = os.environ.get("TMPDIR")
+    if tmpdir and not policy.exclude_tmpdir_env_var:
+        roots.append(tmpdir)
+    elif not policy.exclude_tmpdir_env_var:
+        roots.append(tempfile.gettempdir())
+    return list(dict.fromkeys(roots))
+
+
+def sandboxed_argv(argv: list[str], policy: Policy, cwd: Path) -> list[str]:
+    """``argv`` wrapped so it runs under ``policy``; raises :class:`SandboxError` when the
+    policy asks for a sandbox this kernel cannot provide (the command must not run then)."""
+    if isinstance(policy, DangerFullAccess):
+        return argv
+    if landlock_abi() < 1:
+        raise SandboxError(
+            "the sandbox policy is "
+            f"{policy.type} but this kernel has no Landlock support, so the command was not run. "
+            "Use sandbox_mode = \"danger-full-access\" only if you accept unsandboxed commands."
+        )
+    launcher = [sys.executable, "-I", "-S", "-c", _LAUNCH_CODE]
+    roots = writable_roots(policy, cwd) if isinstance(policy, WorkspaceWrite) else ["/dev/null"]
+    for root in roots:
+        launcher += ["--write", root]
+    if not policy.network_access:
+        launcher.append("--no-network")
+    return [*launcher, "--", *argv]

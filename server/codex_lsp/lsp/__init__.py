@@ -1,0 +1,1 @@
+"""The LSP front end: the only package that imports pygls and lsprotocol."""

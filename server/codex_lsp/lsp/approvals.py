@@ -1,0 +1,93 @@
+"""Asks the editor's user to approve a command or a patch.
+
+Clients that declare ``experimental.codex.approvals`` get a ``codex/execApproval`` /
+``codex/patchApproval`` request; any other client gets ``window/showMessageRequest`` with the
+same four choices, so a plain LSP client (Neovim with no plugin) can approve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pydantic import ValidationError
+
+from codex_lsp.core.conversation import ApprovalRequest
+from codex_lsp.protocol.events import ExecApprovalRequestEvent
+from codex_lsp.protocol.methods import EXEC_APPROVAL, PATCH_APPROVAL
+from codex_lsp.protocol.policies import ReviewDecision
+from codex_lsp.protocol.requests import ApprovalResult, ExecApprovalParams, PatchApprovalParams
+
+log = logging.getLogger(__name__)
+
+APPROVAL_TIMEOUT_S = 15 * 60
+CHOICES: tuple[tuple[str, ReviewDecision], ...] = (
+    ("Approve", ReviewDecision.APPROVED),
+    ("Approve for this session", ReviewDecision.APPROVED_FOR_SESSION),
+    ("Deny", ReviewDecision.DENIED),
+    ("Abort turn", ReviewDecision.ABORT),
+)
+
+
+def client_declares_approvals(capabilities: types.ClientCapabilities | None) -> bool:
+    """True when the client handles ``codex/execApproval`` itself."""
+    experimental: Any = getattr(capabilities, "experimental", None)
+    if not isinstance(experimental, dict):
+        return False
+    codex = experimental.get("codex")
+    return isinstance(codex, dict) and bool(codex.get("approvals"))
+
+
+class ClientApprover:
+    """The approval handler the LSP front end gives the core."""
+
+    def __init__(self, server: LanguageServer) -> None:
+        self._server = server
+        self.custom_requests = False
+
+    async def __call__(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
+        """Ask, wait (with a timeout), and map the answer; no answer means denied."""
+        try:
+            return await asyncio.wait_for(self._ask(conversation_id, request), APPROVAL_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("approval request timed out after %ss; treating it as denied", APPROVAL_TIMEOUT_S)
+            return ReviewDecision.DENIED
+
+    async def _ask(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
+        if self.custom_requests:
+            return await self._ask_custom(conversation_id, request)
+        return await self._ask_message(request)
+
+    async def _ask_custom(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
+        if isinstance(request, ExecApprovalRequestEvent):
+            method = EXEC_APPROVAL
+            params = ExecApprovalParams(conversation_id=conversation_id, **request.model_dump(exclude={"type"}))
+        else:
+            method = PATCH_APPROVAL
+            params = PatchApprovalParams(conversation_id=conversation_id, **request.model_dump(exclude={"type"}))
+        answer = await self._server.protocol.send_request_async(method, params.to_wire())
+        try:
+            return ApprovalResult.model_validate(answer).decision
+        except ValidationError:
+            log.warning("client answered %s with %r; treating it as denied", method, answer)
+            return ReviewDecision.DENIED
+
+    async def _ask_message(self, request: ApprovalRequest) -> ReviewDecision:
+        if isinstance(request, ExecApprovalRequestEvent):
+            text = f"codex-lsp wants to run `{shlex.join(request.command)}` in {request.cwd}"
+        else:
+            text = f"codex-lsp wants to change {len(request.changes)} file(s): " + ", ".join(sorted(request.changes))
+        if request.reason:
+            text += f"\nReason: {request.reason}"
+        params = types.ShowMessageRequestParams(
+            type=types.MessageType.Warning,
+            message=text,
+            actions=[types.MessageActionItem(title=title) for title, _ in CHOICES],
+        )
+        answer = await self._server.window_show_message_request_async(params)
+        title = getattr(answer, "title", None)
+        return next((d for t, d in CHOICES if t == title), ReviewDecision.DENIED)

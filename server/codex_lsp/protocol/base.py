@@ -1,0 +1,30 @@
+"""The base model of every wire type: camelCase JSON, strict about unknown fields.
+
+This package is the single source of truth of the protocol. It imports nothing else of codex-lsp.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class WireModel(BaseModel):
+    """A message or a part of one: snake_case in Python, camelCase on the wire."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=False,
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-ready dict a client receives (camelCase keys, no ``None`` values)."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+    def to_wire_json(self) -> str:
+        """The same as :meth:`to_wire`, already encoded (the hot path avoids a dict round trip)."""
+        return self.model_dump_json(by_alias=True, exclude_none=True)

@@ -1,0 +1,396 @@
+"""Events: everything the agent tells a client (Codex's event queue).
+
+A client receives each one as the ``msg`` of a ``codex/event`` notification. ``type`` is the
+lowerCamelCase event name. Events that build one item (a message, a reasoning block, a command, a
+patch, a tool call) carry ``turnId`` and ``itemId``; ``itemStarted`` / ``itemCompleted`` bracket
+every item, so a client can render from items alone and treat the rest as live detail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from codex_lsp.protocol.base import WireModel
+from codex_lsp.protocol.items import (
+    ExecOutputStream,
+    FileChange,
+    ItemStatus,
+    McpInvocation,
+    ParsedCommand,
+    PlanItem,
+    ReviewTarget,
+    TokenUsageInfo,
+    TurnItem,
+)
+from codex_lsp.protocol.policies import (
+    AskForApproval,
+    ReasoningEffort,
+    ReasoningSummary,
+    SandboxPolicy,
+)
+
+
+class _ItemEvent(WireModel):
+    """Fields shared by every event that belongs to one item of one turn."""
+
+    turn_id: str
+    item_id: str
+
+
+# ---------------------------------------------------------------- session and turn lifecycle
+
+
+class SessionConfiguredEvent(WireModel):
+    """First event of a conversation: the settings it runs with."""
+
+    type: Literal["sessionConfigured"] = "sessionConfigured"
+    session_id: str
+    model: str
+    model_provider_id: str
+    approval_policy: AskForApproval
+    sandbox_policy: SandboxPolicy
+    cwd: Path
+    reasoning_effort: ReasoningEffort | None = None
+    reasoning_summary: ReasoningSummary | None = None
+    forked_from_id: str | None = None
+    initial_messages: list[dict[str, Any]] | None = None
+
+
+class TaskStartedEvent(WireModel):
+    """A turn began."""
+
+    type: Literal["taskStarted"] = "taskStarted"
+    turn_id: str
+    model_context_window: int | None = None
+
+
+class TaskCompleteEvent(WireModel):
+    """A turn finished; ``lastAgentMessage`` is its final answer."""
+
+    type: Literal["taskComplete"] = "taskComplete"
+    turn_id: str
+    last_agent_message: str | None = None
+    duration_ms: int | None = None
+
+
+class TurnAbortedEvent(WireModel):
+    """A turn stopped early: ``interrupted`` by the user, ``replaced`` by a new task, or
+    ``reviewEnded``."""
+
+    type: Literal["turnAborted"] = "turnAborted"
+    turn_id: str | None = None
+    reason: Literal["interrupted", "replaced", "reviewEnded"]
+
+
+class ShutdownCompleteEvent(WireModel):
+    """The conversation stopped; no more events follow."""
+
+    type: Literal["shutdownComplete"] = "shutdownComplete"
+
+
+# ---------------------------------------------------------------- items
+
+
+class ItemStartedEvent(WireModel):
+    """An item began; ``item`` shows its initial state."""
+
+    type: Literal["itemStarted"] = "itemStarted"
+    turn_id: str
+    item: TurnItem
+
+
+class ItemCompletedEvent(WireModel):
+    """An item is final; ``item`` shows its final state."""
+
+    type: Literal["itemCompleted"] = "itemCompleted"
+    turn_id: str
+    item: TurnItem
+
+
+class UserMessageEvent(_ItemEvent):
+    """The user's message as the model will see it."""
+
+    type: Literal["userMessage"] = "userMessage"
+    message: str
+    images: list[str] = Field(default_factory=list)
+    local_images: list[str] = Field(default_factory=list)
+
+
+class AgentMessageDeltaEvent(_ItemEvent):
+    """A piece of the agent's message as it streams."""
+
+    type: Literal["agentMessageDelta"] = "agentMessageDelta"
+    delta: str
+
+
+class AgentMessageEvent(_ItemEvent):
+    """The agent's complete message."""
+
+    type: Literal["agentMessage"] = "agentMessage"
+    message: str
+
+
+class AgentReasoningDeltaEvent(_ItemEvent):
+    """A piece of the reasoning summary as it streams."""
+
+    type: Literal["agentReasoningDelta"] = "agentReasoningDelta"
+    delta: str
+    summary_index: int = 0
+
+
+class AgentReasoningEvent(_ItemEvent):
+    """A complete reasoning summary paragraph."""
+
+    type: Literal["agentReasoning"] = "agentReasoning"
+    text: str
+
+
+class AgentReasoningRawContentDeltaEvent(_ItemEvent):
+    """A piece of raw reasoning text (open-weight models, Anthropic thinking)."""
+
+    type: Literal["agentReasoningRawContentDelta"] = "agentReasoningRawContentDelta"
+    delta: str
+
+
+class AgentReasoningRawContentEvent(_ItemEvent):
+    """Complete raw reasoning text."""
+
+    type: Literal["agentReasoningRawContent"] = "agentReasoningRawContent"
+    text: str
+
+
+class AgentReasoningSectionBreakEvent(_ItemEvent):
+    """A new reasoning summary paragraph starts."""
+
+    type: Literal["agentReasoningSectionBreak"] = "agentReasoningSectionBreak"
+    summary_index: int
+
+
+class PlanUpdateEvent(_ItemEvent):
+    """The agent's plan changed."""
+
+    type: Literal["planUpdate"] = "planUpdate"
+    explanation: str | None = None
+    plan: list[PlanItem]
+
+
+class TokenCountEvent(WireModel):
+    """Token usage after a model response."""
+
+    type: Literal["tokenCount"] = "tokenCount"
+    info: TokenUsageInfo | None = None
+
+
+class ExecCommandBeginEvent(_ItemEvent):
+    """A command starts."""
+
+    type: Literal["execCommandBegin"] = "execCommandBegin"
+    call_id: str
+    command: list[str]
+    cwd: str
+    parsed_cmd: list[ParsedCommand] = Field(default_factory=list)
+
+
+class ExecCommandOutputDeltaEvent(_ItemEvent):
+    """Output of a running command (UTF-8 text, decoded without splitting characters)."""
+
+    type: Literal["execCommandOutputDelta"] = "execCommandOutputDelta"
+    call_id: str
+    stream: ExecOutputStream
+    chunk: str
+
+
+class ExecCommandEndEvent(_ItemEvent):
+    """A command finished."""
+
+    type: Literal["execCommandEnd"] = "execCommandEnd"
+    call_id: str
+    command: list[str]
+    cwd: str
+    stdout: str
+    stderr: str
+    aggregated_output: str
+    exit_code: int
+    duration_ms: int
+    formatted_output: str
+    status: ItemStatus
+
+
+class ExecApprovalRequestEvent(_ItemEvent):
+    """The agent asks to run a command; the client answers through ``codex/execApproval``."""
+
+    type: Literal["execApprovalRequest"] = "execApprovalRequest"
+    call_id: str
+    command: list[str]
+    cwd: str
+    reason: str | None = None
+    parsed_cmd: list[ParsedCommand] = Field(default_factory=list)
+
+
+class ApplyPatchApprovalRequestEvent(_ItemEvent):
+    """The agent asks to apply a patch; the client answers through ``codex/patchApproval``."""
+
+    type: Literal["applyPatchApprovalRequest"] = "applyPatchApprovalRequest"
+    call_id: str
+    changes: dict[str, FileChange]
+    reason: str | None = None
+    grant_root: str | None = None
+
+
+class PatchApplyBeginEvent(_ItemEvent):
+    """A patch is being applied."""
+
+    type: Literal["patchApplyBegin"] = "patchApplyBegin"
+    call_id: str
+    auto_approved: bool
+    changes: dict[str, FileChange]
+
+
+class PatchApplyEndEvent(_ItemEvent):
+    """A patch was applied, or failed."""
+
+    type: Literal["patchApplyEnd"] = "patchApplyEnd"
+    call_id: str
+    stdout: str
+    stderr: str
+    success: bool
+    changes: dict[str, FileChange] = Field(default_factory=dict)
+    status: ItemStatus
+
+
+class TurnDiffEvent(WireModel):
+    """The unified diff of every file the turn changed so far."""
+
+    type: Literal["turnDiff"] = "turnDiff"
+    turn_id: str
+    unified_diff: str
+
+
+class McpToolCallBeginEvent(_ItemEvent):
+    """An MCP tool call starts."""
+
+    type: Literal["mcpToolCallBegin"] = "mcpToolCallBegin"
+    call_id: str
+    invocation: McpInvocation
+
+
+class McpToolCallEndEvent(_ItemEvent):
+    """An MCP tool call finished (``result`` or ``error``)."""
+
+    type: Literal["mcpToolCallEnd"] = "mcpToolCallEnd"
+    call_id: str
+    invocation: McpInvocation
+    duration_ms: int
+    result: Any = None
+    error: str | None = None
+
+
+class EnteredReviewModeEvent(WireModel):
+    """A review started."""
+
+    type: Literal["enteredReviewMode"] = "enteredReviewMode"
+    turn_id: str
+    target: ReviewTarget
+    user_facing_hint: str | None = None
+
+
+class ExitedReviewModeEvent(WireModel):
+    """A review ended; ``reviewOutput`` is the reviewer's findings (absent if it was aborted)."""
+
+    type: Literal["exitedReviewMode"] = "exitedReviewMode"
+    turn_id: str
+    review_output: str | None = None
+
+
+class ContextCompactedEvent(WireModel):
+    """The history was replaced by a summary."""
+
+    type: Literal["contextCompacted"] = "contextCompacted"
+    turn_id: str
+
+
+# ---------------------------------------------------------------- status and errors
+
+
+class BackgroundEvent(WireModel):
+    """Status information that needs no action."""
+
+    type: Literal["backgroundEvent"] = "backgroundEvent"
+    message: str
+
+
+class WarningEvent(WireModel):
+    """Something the user should know; the turn goes on."""
+
+    type: Literal["warning"] = "warning"
+    message: str
+
+
+class ErrorEvent(WireModel):
+    """A failure that ended the turn (or the request); ``message`` says what to do."""
+
+    type: Literal["error"] = "error"
+    message: str
+    codex_error_info: str | None = None
+    turn_id: str | None = None
+
+
+class StreamErrorEvent(WireModel):
+    """The model stream failed and is being retried (``attempt`` of ``maxAttempts``)."""
+
+    type: Literal["streamError"] = "streamError"
+    message: str
+    codex_error_info: str | None = None
+    attempt: int
+    max_attempts: int
+    retry_in_ms: int
+
+
+EventMsg = Annotated[
+    SessionConfiguredEvent
+    | TaskStartedEvent
+    | TaskCompleteEvent
+    | TurnAbortedEvent
+    | ShutdownCompleteEvent
+    | ItemStartedEvent
+    | ItemCompletedEvent
+    | UserMessageEvent
+    | AgentMessageDeltaEvent
+    | AgentMessageEvent
+    | AgentReasoningDeltaEvent
+    | AgentReasoningEvent
+    | AgentReasoningRawContentDeltaEvent
+    | AgentReasoningRawContentEvent
+    | AgentReasoningSectionBreakEvent
+    | PlanUpdateEvent
+    | TokenCountEvent
+    | ExecCommandBeginEvent
+    | ExecCommandOutputDeltaEvent
+    | ExecCommandEndEvent
+    | ExecApprovalRequestEvent
+    | ApplyPatchApprovalRequestEvent
+    | PatchApplyBeginEvent
+    | PatchApplyEndEvent
+    | TurnDiffEvent
+    | McpToolCallBeginEvent
+    | McpToolCallEndEvent
+    | EnteredReviewModeEvent
+    | ExitedReviewModeEvent
+    | ContextCompactedEvent
+    | BackgroundEvent
+    | WarningEvent
+    | ErrorEvent
+    | StreamErrorEvent,
+    Field(discriminator="type"),
+]
+
+
+class Event(WireModel):
+    """One event of a conversation: ``submissionId`` is the Op it answers."""
+
+    conversation_id: str
+    submission_id: str
+    msg: EventMsg

@@ -1,0 +1,288 @@
+"""User input items, turn items and the small shared types they are made of."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from codex_lsp.protocol.base import WireModel
+
+# ---------------------------------------------------------------- user input (Op payload)
+
+
+class TextInput(WireModel):
+    """Plain text typed by the user."""
+
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ImageInput(WireModel):
+    """An image given by URL (``https:`` or a ``data:`` URL)."""
+
+    type: Literal["image"] = "image"
+    image_url: str
+
+
+class LocalImageInput(WireModel):
+    """An image file on the user's machine; the server reads and attaches it."""
+
+    type: Literal["localImage"] = "localImage"
+    path: str
+
+
+class MentionInput(WireModel):
+    """A file the user @-mentioned; its content is given to the model with the message."""
+
+    type: Literal["mention"] = "mention"
+    path: str
+    name: str | None = None
+
+
+UserInputItem = Annotated[
+    TextInput | ImageInput | LocalImageInput | MentionInput, Field(discriminator="type")
+]
+
+# ---------------------------------------------------------------- shared small types
+
+
+class PlanStatus(str, Enum):
+    """The state of one plan step."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+class PlanItem(WireModel):
+    """One step of the agent's plan."""
+
+    step: str
+    status: PlanStatus
+
+
+class ParsedRead(WireModel):
+    """The command reads a file (``cat foo.py``, ``sed -n 1,20p foo.py``)."""
+
+    type: Literal["read"] = "read"
+    cmd: str
+    name: str
+    path: str
+
+
+class ParsedListFiles(WireModel):
+    """The command lists files (``ls``, ``find``, ``rg --files``)."""
+
+    type: Literal["listFiles"] = "listFiles"
+    cmd: str
+    path: str | None = None
+
+
+class ParsedSearch(WireModel):
+    """The command searches file contents (``rg``, ``grep``)."""
+
+    type: Literal["search"] = "search"
+    cmd: str
+    query: str | None = None
+    path: str | None = None
+
+
+class ParsedUnknown(WireModel):
+    """Any other command."""
+
+    type: Literal["unknown"] = "unknown"
+    cmd: str
+
+
+ParsedCommand = Annotated[
+    ParsedRead | ParsedListFiles | ParsedSearch | ParsedUnknown, Field(discriminator="type")
+]
+
+
+class ExecOutputStream(str, Enum):
+    """Which output stream a chunk came from."""
+
+    STDOUT = "stdout"
+    STDERR = "stderr"
+
+
+class ItemStatus(str, Enum):
+    """How a command, patch or tool call item ended (or that it is still running)."""
+
+    IN_PROGRESS = "inProgress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    DECLINED = "declined"
+
+
+class AddFile(WireModel):
+    """A file the patch creates."""
+
+    type: Literal["add"] = "add"
+    content: str
+
+
+class DeleteFile(WireModel):
+    """A file the patch deletes."""
+
+    type: Literal["delete"] = "delete"
+    content: str
+
+
+class UpdateFile(WireModel):
+    """A file the patch changes (and maybe moves)."""
+
+    type: Literal["update"] = "update"
+    unified_diff: str
+    move_path: str | None = None
+
+
+FileChange = Annotated[AddFile | DeleteFile | UpdateFile, Field(discriminator="type")]
+
+
+class McpInvocation(WireModel):
+    """Which MCP tool was called, with what."""
+
+    server: str
+    tool: str
+    arguments: Any = None
+
+
+class TokenUsage(WireModel):
+    """Token counts of one model response, or a running total."""
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_output_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            reasoning_output_tokens=self.reasoning_output_tokens + other.reasoning_output_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class TokenUsageInfo(WireModel):
+    """The conversation's total usage, the last response's usage, and the context window."""
+
+    total_token_usage: TokenUsage
+    last_token_usage: TokenUsage
+    model_context_window: int | None = None
+
+
+class ReviewTarget(WireModel):
+    """What a review looks at: ``uncommittedChanges``, ``baseBranch``, ``commit`` or ``custom``."""
+
+    type: Literal["uncommittedChanges", "baseBranch", "commit", "custom"]
+    branch: str | None = None
+    sha: str | None = None
+    title: str | None = None
+    instructions: str | None = None
+
+
+class ReviewRequest(WireModel):
+    """A request to review code."""
+
+    target: ReviewTarget
+    user_facing_hint: str | None = None
+
+
+# ---------------------------------------------------------------- turn items
+
+
+class UserMessageItem(WireModel):
+    """What the user sent."""
+
+    type: Literal["userMessage"] = "userMessage"
+    id: str
+    content: list[UserInputItem]
+
+
+class AgentMessageItem(WireModel):
+    """A message from the agent."""
+
+    type: Literal["agentMessage"] = "agentMessage"
+    id: str
+    text: str
+
+
+class ReasoningItem(WireModel):
+    """The model's reasoning: summary paragraphs and, where the provider gives it, raw text."""
+
+    type: Literal["reasoning"] = "reasoning"
+    id: str
+    summary_text: list[str] = Field(default_factory=list)
+    raw_content: list[str] = Field(default_factory=list)
+
+
+class CommandExecutionItem(WireModel):
+    """A command the agent ran."""
+
+    type: Literal["commandExecution"] = "commandExecution"
+    id: str
+    command: list[str]
+    cwd: str
+    parsed_cmd: list[ParsedCommand] = Field(default_factory=list)
+    status: ItemStatus = ItemStatus.IN_PROGRESS
+    aggregated_output: str | None = None
+    exit_code: int | None = None
+    duration_ms: int | None = None
+
+
+class FileChangeItem(WireModel):
+    """A patch the agent applied."""
+
+    type: Literal["fileChange"] = "fileChange"
+    id: str
+    changes: dict[str, FileChange]
+    status: ItemStatus = ItemStatus.IN_PROGRESS
+
+
+class McpToolCallItem(WireModel):
+    """A call to a tool of an MCP server."""
+
+    type: Literal["mcpToolCall"] = "mcpToolCall"
+    id: str
+    server: str
+    tool: str
+    arguments: Any = None
+    status: ItemStatus = ItemStatus.IN_PROGRESS
+    result: Any = None
+    error: str | None = None
+    duration_ms: int | None = None
+
+
+class PlanUpdateItem(WireModel):
+    """The agent's plan as it stood after an ``update_plan`` call."""
+
+    type: Literal["plan"] = "plan"
+    id: str
+    explanation: str | None = None
+    plan: list[PlanItem]
+
+
+class ContextCompactionItem(WireModel):
+    """The history was summarised to free context."""
+
+    type: Literal["contextCompaction"] = "contextCompaction"
+    id: str
+
+
+TurnItem = Annotated[
+    UserMessageItem
+    | AgentMessageItem
+    | ReasoningItem
+    | CommandExecutionItem
+    | FileChangeItem
+    | McpToolCallItem
+    | PlanUpdateItem
+    | ContextCompactionItem,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,81 @@
+"""Every LSP method of the codex-lsp protocol, with its params and result types.
+
+Front ends dispatch from this table, and the JSON Schema, the TypeScript declarations and the
+docs check are generated from it, so a method cannot exist in one place and not the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from pydantic import BaseModel
+
+from codex_lsp.protocol import ops, requests
+from codex_lsp.protocol.events import Event
+
+
+class Direction(str, Enum):
+    """Who sends the message."""
+
+    CLIENT_REQUEST = "client → server request"
+    SERVER_REQUEST = "server → client request"
+    SERVER_NOTIFICATION = "server → client notification"
+
+
+@dataclass(frozen=True)
+class Method:
+    """One protocol method."""
+
+    name: str
+    direction: Direction
+    params: type[BaseModel]
+    result: type[BaseModel] | None
+    op: type[BaseModel] | None = None
+
+
+NEW_CONVERSATION = "codex/newConversation"
+RESUME_CONVERSATION = "codex/resumeConversation"
+FORK_CONVERSATION = "codex/forkConversation"
+LIST_CONVERSATIONS = "codex/listConversations"
+ARCHIVE_CONVERSATION = "codex/archiveConversation"
+EVENT = "codex/event"
+EXEC_APPROVAL = "codex/execApproval"
+PATCH_APPROVAL = "codex/patchApproval"
+
+_C = Direction.CLIENT_REQUEST
+
+METHODS: tuple[Method, ...] = (
+    Method(NEW_CONVERSATION, _C, requests.NewConversationParams, requests.ConversationInfo),
+    Method(
+        RESUME_CONVERSATION,
+        _C,
+        requests.ResumeConversationParams,
+        requests.ResumeConversationResult,
+    ),
+    Method(FORK_CONVERSATION, _C, requests.ForkConversationParams, requests.ConversationInfo),
+    Method(
+        LIST_CONVERSATIONS, _C, requests.ListConversationsParams, requests.ListConversationsResult
+    ),
+    Method(ARCHIVE_CONVERSATION, _C, requests.ArchiveConversationParams, requests.EmptyResult),
+    Method("codex/userInput", _C, requests.UserInputParams, requests.SubmissionResult, ops.UserInputOp),
+    Method("codex/userTurn", _C, requests.UserTurnParams, requests.SubmissionResult, ops.UserTurnOp),
+    Method(
+        "codex/overrideTurnContext",
+        _C,
+        requests.OverrideTurnContextParams,
+        requests.SubmissionResult,
+        ops.OverrideTurnContextOp,
+    ),
+    Method("codex/interrupt", _C, requests.InterruptParams, requests.SubmissionResult, ops.InterruptOp),
+    Method("codex/compact", _C, requests.CompactParams, requests.SubmissionResult, ops.CompactOp),
+    Method("codex/review", _C, requests.ReviewParams, requests.SubmissionResult, ops.ReviewOp),
+    Method("codex/shutdown", _C, requests.ShutdownParams, requests.SubmissionResult, ops.ShutdownOp),
+    Method(EVENT, Direction.SERVER_NOTIFICATION, Event, None),
+    Method(EXEC_APPROVAL, Direction.SERVER_REQUEST, requests.ExecApprovalParams, requests.ApprovalResult),
+    Method(
+        PATCH_APPROVAL, Direction.SERVER_REQUEST, requests.PatchApprovalParams, requests.ApprovalResult
+    ),
+)
+
+METHODS_BY_NAME: dict[str, Method] = {m.name: m for m in METHODS}

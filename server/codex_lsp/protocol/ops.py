@@ -1,0 +1,91 @@
+"""Ops: what a user asks a conversation to do (Codex's submission queue).
+
+Each Op also exists as the params of an LSP request ``codex/<opName>``: the Op's fields plus the
+``conversationId`` it is for (see :mod:`codex_lsp.protocol.methods`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from codex_lsp.protocol.base import WireModel
+from codex_lsp.protocol.items import ReviewRequest, UserInputItem
+from codex_lsp.protocol.policies import (
+    AskForApproval,
+    ReasoningEffort,
+    ReasoningSummary,
+    SandboxPolicy,
+)
+
+
+class TurnContextOverrides(WireModel):
+    """Settings a user may change between turns; ``None`` keeps the current value."""
+
+    cwd: Path | None = None
+    model: str | None = None
+    effort: ReasoningEffort | None = None
+    summary: ReasoningSummary | None = None
+    approval_policy: AskForApproval | None = None
+    sandbox_policy: SandboxPolicy | None = None
+
+
+class UserInputOp(WireModel):
+    """Send input. Starts a turn when idle; while a turn runs it is queued and given to the
+    model at its next step (steering)."""
+
+    type: Literal["userInput"] = "userInput"
+    items: list[UserInputItem] = Field(min_length=1)
+
+
+class UserTurnOp(TurnContextOverrides):
+    """Send input together with the settings to use from this turn on."""
+
+    type: Literal["userTurn"] = "userTurn"
+    items: list[UserInputItem] = Field(min_length=1)
+    final_output_json_schema: dict[str, Any] | None = None
+
+
+class OverrideTurnContextOp(TurnContextOverrides):
+    """Change settings for the following turns without sending input."""
+
+    type: Literal["overrideTurnContext"] = "overrideTurnContext"
+
+
+class InterruptOp(WireModel):
+    """Stop the running turn now: the stream and running tools are cancelled."""
+
+    type: Literal["interrupt"] = "interrupt"
+
+
+class CompactOp(WireModel):
+    """Summarise the history to free context."""
+
+    type: Literal["compact"] = "compact"
+
+
+class ReviewOp(WireModel):
+    """Review code (uncommitted changes, a branch, a commit, or custom instructions)."""
+
+    type: Literal["review"] = "review"
+    review_request: ReviewRequest
+
+
+class ShutdownOp(WireModel):
+    """Stop the conversation after cancelling its work; answered by ``shutdownComplete``."""
+
+    type: Literal["shutdown"] = "shutdown"
+
+
+Op = Annotated[
+    UserInputOp
+    | UserTurnOp
+    | OverrideTurnContextOp
+    | InterruptOp
+    | CompactOp
+    | ReviewOp
+    | ShutdownOp,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,92 @@
+"""Policies and settings that a turn runs under (Codex's AskForApproval, SandboxPolicy, ...)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from codex_lsp.protocol.base import WireModel
+
+
+class AskForApproval(str, Enum):
+    """When the agent must ask the user before running a command (Codex semantics)."""
+
+    UNTRUSTED = "untrusted"
+    ON_FAILURE = "on-failure"
+    ON_REQUEST = "on-request"
+    NEVER = "never"
+
+
+class SandboxMode(str, Enum):
+    """The sandbox a user picks by name (``sandbox_mode`` in config.toml)."""
+
+    READ_ONLY = "read-only"
+    WORKSPACE_WRITE = "workspace-write"
+    DANGER_FULL_ACCESS = "danger-full-access"
+
+
+class ReasoningEffort(str, Enum):
+    """How hard a reasoning model should think."""
+
+    NONE = "none"
+    MINIMAL = "minimal"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    XHIGH = "xhigh"
+
+
+class ReasoningSummary(str, Enum):
+    """How much of its reasoning a model should summarise for the user."""
+
+    AUTO = "auto"
+    CONCISE = "concise"
+    DETAILED = "detailed"
+    NONE = "none"
+
+
+class DangerFullAccess(WireModel):
+    """No sandbox at all."""
+
+    type: Literal["danger-full-access"] = "danger-full-access"
+
+
+class ReadOnly(WireModel):
+    """Commands may read anything and write nothing."""
+
+    type: Literal["read-only"] = "read-only"
+    network_access: bool = False
+
+
+class WorkspaceWrite(WireModel):
+    """Commands may write in the workspace (cwd), the extra writable roots, and temp dirs."""
+
+    type: Literal["workspace-write"] = "workspace-write"
+    writable_roots: list[Path] = Field(default_factory=list)
+    network_access: bool = False
+    exclude_tmpdir_env_var: bool = False
+    exclude_slash_tmp: bool = False
+
+
+SandboxPolicy = Annotated[DangerFullAccess | ReadOnly | WorkspaceWrite, Field(discriminator="type")]
+
+
+def sandbox_policy_for_mode(mode: SandboxMode) -> DangerFullAccess | ReadOnly | WorkspaceWrite:
+    """The default policy object for a sandbox mode name."""
+    if mode is SandboxMode.READ_ONLY:
+        return ReadOnly()
+    if mode is SandboxMode.WORKSPACE_WRITE:
+        return WorkspaceWrite()
+    return DangerFullAccess()
+
+
+class ReviewDecision(str, Enum):
+    """A user's answer to an approval request."""
+
+    APPROVED = "approved"
+    APPROVED_FOR_SESSION = "approvedForSession"
+    DENIED = "denied"
+    ABORT = "abort"

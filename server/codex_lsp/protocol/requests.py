@@ -1,0 +1,159 @@
+"""Params and results of the LSP requests that are not Ops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from codex_lsp.protocol.base import WireModel
+from codex_lsp.protocol.events import ApplyPatchApprovalRequestEvent, ExecApprovalRequestEvent
+from codex_lsp.protocol.items import ReviewRequest, UserInputItem
+from codex_lsp.protocol.ops import TurnContextOverrides
+from codex_lsp.protocol.policies import (
+    AskForApproval,
+    ReasoningEffort,
+    ReasoningSummary,
+    ReviewDecision,
+    SandboxMode,
+)
+
+
+class ConversationScoped(WireModel):
+    """Names the conversation a request is for."""
+
+    conversation_id: str = Field(min_length=1)
+
+
+class NewConversationParams(WireModel):
+    """Start a conversation. Every field is optional and overrides the configuration."""
+
+    cwd: Path | None = None
+    model: str | None = None
+    model_provider: str | None = None
+    approval_policy: AskForApproval | None = None
+    sandbox: SandboxMode | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    reasoning_summary: ReasoningSummary | None = None
+    base_instructions: str | None = None
+    config: dict[str, Any] | None = Field(
+        default=None, description="Extra config keys (dotted names allowed), as with -c."
+    )
+
+
+class ConversationInfo(WireModel):
+    """What a client needs to show a conversation."""
+
+    conversation_id: str
+    model: str
+    model_provider: str
+    cwd: Path
+    forked_from_id: str | None = None
+
+
+class ResumeConversationParams(ConversationScoped):
+    """Reattach to a conversation and get its events replayed."""
+
+
+class ResumeConversationResult(ConversationInfo):
+    """The conversation plus every event needed to redraw it, oldest first."""
+
+    initial_messages: list[dict[str, Any]]
+
+
+class ForkConversationParams(ConversationScoped):
+    """Start a new conversation from the history of another, up to and including ``turnId``
+    (all of it when absent)."""
+
+    turn_id: str | None = None
+
+
+class ListConversationsParams(WireModel):
+    """Page through conversations, newest first."""
+
+    cursor: str | None = None
+    page_size: int = Field(default=50, ge=1, le=500)
+    cwd: Path | None = None
+
+
+class ConversationSummary(ConversationInfo):
+    """One row of ``codex/listConversations``."""
+
+    preview: str
+    turn_count: int
+    running: bool
+
+
+class ListConversationsResult(WireModel):
+    """A page of conversations; pass ``nextCursor`` back for the next page."""
+
+    items: list[ConversationSummary]
+    next_cursor: str | None = None
+
+
+class ArchiveConversationParams(ConversationScoped):
+    """Close a conversation and remove it from the list."""
+
+
+class EmptyResult(WireModel):
+    """A request that answers with nothing but success."""
+
+
+class SubmissionResult(WireModel):
+    """An Op was accepted; its events carry this ``submissionId``."""
+
+    submission_id: str
+
+
+class UserInputParams(ConversationScoped):
+    """``codex/userInput``: send input (steers a running turn)."""
+
+    items: list[UserInputItem] = Field(min_length=1)
+
+
+class UserTurnParams(ConversationScoped, TurnContextOverrides):
+    """``codex/userTurn``: send input with per-turn settings."""
+
+    items: list[UserInputItem] = Field(min_length=1)
+    final_output_json_schema: dict[str, Any] | None = None
+
+
+class OverrideTurnContextParams(ConversationScoped, TurnContextOverrides):
+    """``codex/overrideTurnContext``: change settings for the next turns."""
+
+
+class InterruptParams(ConversationScoped):
+    """``codex/interrupt``: stop the running turn."""
+
+
+class CompactParams(ConversationScoped):
+    """``codex/compact``: summarise the history."""
+
+
+class ReviewParams(ConversationScoped):
+    """``codex/review``: run a code review."""
+
+    review_request: ReviewRequest
+
+
+class ShutdownParams(ConversationScoped):
+    """``codex/shutdown``: stop the conversation."""
+
+
+class ExecApprovalParams(ExecApprovalRequestEvent):
+    """Server → client ``codex/execApproval``: may this command run?"""
+
+    conversation_id: str
+
+
+class PatchApprovalParams(ApplyPatchApprovalRequestEvent):
+    """Server → client ``codex/patchApproval``: may this patch be applied?"""
+
+    conversation_id: str
+
+
+class ApprovalResult(WireModel):
+    """The client's answer to an approval request."""
+
+    decision: ReviewDecision

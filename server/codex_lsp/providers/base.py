@@ -1,0 +1,147 @@
+"""What every model client shares: the prompt it is given, the events it streams back, and the
+interface the core calls. Nothing here knows a wire format."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from codex_lsp.protocol.history import HistoryItem
+from codex_lsp.protocol.items import TokenUsage
+from codex_lsp.protocol.policies import ReasoningEffort, ReasoningSummary
+
+
+@dataclass(frozen=True)
+class FunctionToolSpec:
+    """A tool whose arguments are a JSON object described by a JSON Schema."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FreeformToolSpec:
+    """A tool whose input is free text in a grammar (Responses API ``custom`` tools). Providers
+    without freeform tools offer it as a function taking one ``input`` string."""
+
+    name: str
+    description: str
+    grammar: str
+    syntax: str = "lark"
+
+
+ToolSpec = FunctionToolSpec | FreeformToolSpec
+
+
+@dataclass
+class Prompt:
+    """Everything one model request needs."""
+
+    model: str
+    instructions: str
+    input: list[HistoryItem]
+    tools: list[ToolSpec] = field(default_factory=list)
+    effort: ReasoningEffort | None = None
+    summary: ReasoningSummary | None = None
+    parallel_tool_calls: bool = False
+    output_schema: dict[str, Any] | None = None
+    cache_key: str | None = None
+
+
+# ---------------------------------------------------------------- streamed events
+
+
+@dataclass(frozen=True)
+class OutputItemAdded:
+    """A new output item (``kind`` message / reasoning / tool_call) started streaming."""
+
+    key: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class OutputTextDelta:
+    """Text of an assistant message."""
+
+    key: str
+    delta: str
+
+
+@dataclass(frozen=True)
+class ReasoningSummaryDelta:
+    """Text of a reasoning summary paragraph."""
+
+    key: str
+    delta: str
+    summary_index: int
+
+
+@dataclass(frozen=True)
+class ReasoningSummaryPartAdded:
+    """A new reasoning summary paragraph begins."""
+
+    key: str
+    summary_index: int
+
+
+@dataclass(frozen=True)
+class ReasoningContentDelta:
+    """Raw reasoning text."""
+
+    key: str
+    delta: str
+
+
+@dataclass(frozen=True)
+class OutputItemDone:
+    """An output item is complete; ``item`` goes into the history as it is."""
+
+    key: str
+    item: HistoryItem
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The response finished."""
+
+    response_id: str | None
+    usage: TokenUsage | None
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """The request failed with a retryable error and will be sent again after ``delay_s``."""
+
+    message: str
+    error_info: str
+    attempt: int
+    max_attempts: int
+    delay_s: float
+
+
+ResponseEvent = (
+    OutputItemAdded
+    | OutputTextDelta
+    | ReasoningSummaryDelta
+    | ReasoningSummaryPartAdded
+    | ReasoningContentDelta
+    | OutputItemDone
+    | Completed
+    | Retrying
+)
+
+
+class ModelClient(Protocol):
+    """Streams one model response. Raises :class:`codex_lsp.errors.ProviderError` subclasses."""
+
+    provider_id: str
+
+    def stream(self, prompt: Prompt) -> AsyncIterator[ResponseEvent]:
+        """Send ``prompt`` and yield events as they arrive (one attempt, no retries)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,85 @@
+"""The script a fake model follows: one :class:`Reply` (or :class:`ErrorReply`) per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Text:
+    """An assistant message streamed in ``chunks`` pieces (or as the given list of pieces).
+    ``timestamped`` makes each delta the server's ``perf_counter_ns`` at the moment it is
+    written, followed by a space (for latency benchmarks)."""
+
+    text: str = ""
+    chunks: int = 4
+    pieces: tuple[str, ...] | None = None
+    timestamped: int = 0
+
+    def deltas(self) -> list[str]:
+        """The text split into its deltas."""
+        if self.pieces is not None:
+            return list(self.pieces)
+        if not self.text:
+            return []
+        size = max(1, -(-len(self.text) // max(1, self.chunks)))
+        return [self.text[i : i + size] for i in range(0, len(self.text), size)]
+
+
+@dataclass(frozen=True)
+class Reasoning:
+    """A reasoning block: summary paragraphs and/or raw reasoning text."""
+
+    summary: tuple[str, ...] = ()
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A call of a JSON tool (``arguments``) or of a freeform tool (``freeform_input``)."""
+
+    name: str
+    arguments: dict[str, Any] | str = field(default_factory=dict)
+    call_id: str | None = None
+    freeform_input: str | None = None
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Close the connection abruptly here (mid-stream)."""
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Send nothing for ``seconds`` here."""
+
+    seconds: float
+
+
+Step = Text | Reasoning | ToolCall | Drop | Stall
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One streamed response. ``match``: only used for a request whose body contains it."""
+
+    steps: tuple[Step, ...]
+    input_tokens: int = 100
+    output_tokens: int = 20
+    frame_delay_s: float = 0.0
+    match: str | None = None
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """An HTTP error answer in the provider's error format."""
+
+    status: int
+    message: str = "error"
+    code: str | None = None
+    retry_after: float | None = None
+    match: str | None = None
+
+
+Scripted = Reply | ErrorReply

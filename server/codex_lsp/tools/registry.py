@@ -1,0 +1,159 @@
+"""The tool registry: offers tool specs to the model and dispatches its calls.
+
+A handler gets a :class:`ToolSession` (what the conversation lends it: settings, events,
+approvals) and returns a :class:`ToolOutput` for the model. Malformed calls never raise: the
+model is told what was wrong so it can fix the call.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from codex_lsp.errors import CodexError
+from codex_lsp.protocol.events import EventMsg, ExecApprovalRequestEvent
+from codex_lsp.protocol.history import CustomToolCall, CustomToolCallOutput, FunctionCall, FunctionCallOutput
+from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReadOnly, ReviewDecision, WorkspaceWrite
+from codex_lsp.providers.base import ToolSpec
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+
+
+class TurnAbortRequested(CodexError):
+    """The user answered an approval with ``abort``: the turn stops now."""
+
+
+class ToolSession(Protocol):
+    """What a running turn lends a tool."""
+
+    @property
+    def cwd(self) -> Path:
+        """The turn's working directory."""
+        ...
+
+    @property
+    def approval_policy(self) -> AskForApproval:
+        """When to ask the user."""
+        ...
+
+    @property
+    def sandbox_policy(self) -> DangerFullAccess | ReadOnly | WorkspaceWrite:
+        """What commands may touch."""
+        ...
+
+    @property
+    def turn_id(self) -> str:
+        """The running turn."""
+        ...
+
+    @property
+    def tool_output_max_bytes(self) -> int:
+        """How much tool output the model may see."""
+        ...
+
+    @property
+    def approved_for_session(self) -> set[tuple[str, ...]]:
+        """Commands the user approved for the rest of the conversation."""
+        ...
+
+    def emit(self, msg: EventMsg) -> None:
+        """Send an event to the conversation's subscribers."""
+        ...
+
+    def new_item_id(self) -> str:
+        """A fresh item id."""
+        ...
+
+    async def request_exec_approval(self, request: ExecApprovalRequestEvent) -> ReviewDecision:
+        """Ask the user; resolves with their decision."""
+        ...
+
+
+@dataclass(frozen=True)
+class ToolInvocation:
+    """One call of a tool by the model."""
+
+    call_id: str
+    name: str
+    payload: str
+    freeform: bool
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    """What goes back to the model."""
+
+    text: str
+    success: bool = True
+
+
+Handler = Callable[[ToolSession, ToolInvocation], Awaitable[ToolOutput]]
+
+
+@dataclass(frozen=True)
+class RegisteredTool:
+    """A spec and its handler."""
+
+    spec: ToolSpec
+    handler: Handler
+
+
+def parse_arguments(model: type[ArgsT], invocation: ToolInvocation) -> ArgsT:
+    """Validate a function call's JSON arguments; raises ToolError naming the bad field."""
+    try:
+        raw: Any = json.loads(invocation.payload or "{}")
+    except ValueError as exc:
+        raise ToolInvocationError(f"arguments of {invocation.name} are not valid JSON: {exc}") from exc
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ToolInvocationError(f"invalid arguments for {invocation.name}: {problems}") from exc
+
+
+class ToolInvocationError(CodexError):
+    """The model called a tool wrongly; the message is returned to it."""
+
+
+class ToolRegistry:
+    """Tools by name, in the order they are offered."""
+
+    def __init__(self) -> None:
+        self._tools: dict[str, RegisteredTool] = {}
+
+    def register(self, spec: ToolSpec, handler: Handler) -> None:
+        """Add a tool; a second registration of a name replaces the first."""
+        self._tools[spec.name] = RegisteredTool(spec, handler)
+
+    def specs(self) -> list[ToolSpec]:
+        """What the model is offered."""
+        return [t.spec for t in self._tools.values()]
+
+    async def dispatch(
+        self, session: ToolSession, call: FunctionCall | CustomToolCall
+    ) -> FunctionCallOutput | CustomToolCallOutput:
+        """Run ``call`` and wrap its output for the history."""
+        freeform = isinstance(call, CustomToolCall)
+        payload = call.input if isinstance(call, CustomToolCall) else call.arguments
+        invocation = ToolInvocation(call.call_id, call.name, payload, freeform)
+        tool = self._tools.get(call.name)
+        if tool is None:
+            known = ", ".join(self._tools)
+            output = ToolOutput(f"unknown tool {call.name!r}; available tools: {known}", success=False)
+        else:
+            try:
+                output = await tool.handler(session, invocation)
+            except TurnAbortRequested:
+                raise
+            except CodexError as exc:
+                output = ToolOutput(exc.message, success=False)
+        if freeform:
+            return CustomToolCallOutput(call_id=call.call_id, output=output.text)
+        return FunctionCallOutput(call_id=call.call_id, output=output.text, success=output.success)

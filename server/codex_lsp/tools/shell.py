@@ -1,0 +1,250 @@
+"""``shell``: run a command (argv, or one script string) under the sandbox and approval policy.
+
+Output streams to the client as ``execCommandOutputDelta`` events; the model gets the exit code,
+the duration and the output cut to its budget (head and tail kept).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from codex_lsp.errors import SandboxError
+from codex_lsp.exec.parse import parse_command
+from codex_lsp.exec.runner import ExecResult, run_command
+from codex_lsp.exec.safety import is_known_safe
+from codex_lsp.exec.sandbox import sandboxed_argv
+from codex_lsp.protocol.events import (
+    ExecApprovalRequestEvent,
+    ExecCommandBeginEvent,
+    ExecCommandEndEvent,
+    ExecCommandOutputDeltaEvent,
+    ItemCompletedEvent,
+    ItemStartedEvent,
+)
+from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, ItemStatus
+from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReviewDecision
+from codex_lsp.providers.base import FunctionToolSpec
+from codex_lsp.tools.registry import (
+    ToolInvocation,
+    ToolInvocationError,
+    ToolOutput,
+    ToolSession,
+    TurnAbortRequested,
+    parse_arguments,
+)
+
+DEFAULT_TIMEOUT_MS = 10_000
+MAX_TIMEOUT_MS = 30 * 60 * 1000
+_SANDBOX_DENIAL_HINTS = ("permission denied", "read-only file system", "operation not permitted")
+
+
+class ShellArgs(BaseModel):
+    """Arguments of ``shell``."""
+
+    command: list[str] | str
+    workdir: str | None = None
+    timeout_ms: int | None = Field(default=None, ge=1, le=MAX_TIMEOUT_MS)
+    with_escalated_permissions: bool = False
+    justification: str | None = None
+
+
+SPEC = FunctionToolSpec(
+    name="shell",
+    description=(
+        "Runs a shell command and returns its output. `command` is an argv list for execvp "
+        "(use [\"bash\", \"-lc\", \"...\"] for shell syntax) or a single script string. Always "
+        "set `workdir` instead of using cd. Set with_escalated_permissions and a justification "
+        "only when the command needs to run outside the sandbox."
+    ),
+    parameters={
+        "type": "object",
+        "properties": {
+            "command": {
+                "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
+                "description": "The command to execute",
+            },
+            "workdir": {"type": "string", "description": "The working directory to execute the command in"},
+            "timeout_ms": {"type": "number", "description": "The timeout for the command in milliseconds"},
+            "with_escalated_permissions": {
+                "type": "boolean",
+                "description": "Whether to request escalated permissions (run without the sandbox).",
+            },
+            "justification": {
+                "type": "string",
+                "description": "Only with with_escalated_permissions: one sentence asking the user to approve.",
+            },
+        },
+        "required": ["command"],
+        "additionalProperties": False,
+    },
+)
+
+
+async def handle_shell(session: ToolSession, invocation: ToolInvocation) -> ToolOutput:
+    """Decide approval, run, report."""
+    args = parse_arguments(ShellArgs, invocation)
+    argv = ["bash", "-lc", args.command] if isinstance(args.command, str) else list(args.command)
+    if not argv or not argv[0]:
+        raise ToolInvocationError("shell: command must not be empty")
+    cwd = _resolve_workdir(session.cwd, args.workdir)
+    item_id = session.new_item_id()
+    policy = session.approval_policy
+
+    if args.with_escalated_permissions and policy is AskForApproval.NEVER:
+        return ToolOutput(
+            "escalated permissions were requested but the approval policy is `never`; "
+            "run the command inside the sandbox instead",
+            success=False,
+        )
+    sandboxed = not args.with_escalated_permissions
+    needs_approval = (policy is AskForApproval.UNTRUSTED and not is_known_safe(argv)) or (
+        args.with_escalated_permissions and policy in (AskForApproval.ON_REQUEST, AskForApproval.UNTRUSTED)
+    )
+    if needs_approval:
+        denial = await _ask(session, invocation, item_id, argv, cwd, args.justification)
+        if denial is not None:
+            return denial
+
+    result = await _run_item(session, invocation, item_id, argv, cwd, args, sandboxed)
+    if (
+        policy is AskForApproval.ON_FAILURE
+        and sandboxed
+        and not isinstance(session.sandbox_policy, DangerFullAccess)
+        and result.exit_code != 0
+        and any(h in result.aggregated_output.lower() for h in _SANDBOX_DENIAL_HINTS)
+    ):
+        retry_id = session.new_item_id()
+        reason = "the command failed in the sandbox; run it again without the sandbox?"
+        denial = await _ask(session, invocation, retry_id, argv, cwd, reason)
+        if denial is not None:
+            return denial
+        result = await _run_item(session, invocation, retry_id, argv, cwd, args, sandboxed=False)
+    return _model_output(result, session.tool_output_max_bytes)
+
+
+def _resolve_workdir(cwd: Path, workdir: str | None) -> Path:
+    path = (cwd / workdir).resolve() if workdir else cwd
+    if not path.is_dir():
+        raise ToolInvocationError(f"shell: workdir {path} does not exist or is not a directory")
+    return path
+
+
+async def _ask(
+    session: ToolSession,
+    invocation: ToolInvocation,
+    item_id: str,
+    argv: list[str],
+    cwd: Path,
+    reason: str | None,
+) -> ToolOutput | None:
+    """Ask the user unless already approved for the session; ``None`` means go ahead."""
+    key = tuple(argv)
+    if key in session.approved_for_session:
+        return None
+    request = ExecApprovalRequestEvent(
+        turn_id=session.turn_id,
+        item_id=item_id,
+        call_id=invocation.call_id,
+        command=argv,
+        cwd=str(cwd),
+        reason=reason,
+        parsed_cmd=parse_command(argv),
+    )
+    decision = await session.request_exec_approval(request)
+    if decision is ReviewDecision.APPROVED_FOR_SESSION:
+        session.approved_for_session.add(key)
+        return None
+    if decision is ReviewDecision.APPROVED:
+        return None
+    if decision is ReviewDecision.ABORT:
+        raise TurnAbortRequested("the user aborted the turn at an approval request")
+    return ToolOutput(f"the user denied running `{' '.join(argv)}`; do not retry it as is", success=False)
+
+
+async def _run_item(
+    session: ToolSession,
+    invocation: ToolInvocation,
+    item_id: str,
+    argv: list[str],
+    cwd: Path,
+    args: ShellArgs,
+    sandboxed: bool,
+) -> ExecResult:
+    parsed = parse_command(argv)
+    turn_id = session.turn_id
+    item = CommandExecutionItem(id=item_id, command=argv, cwd=str(cwd), parsed_cmd=parsed)
+    session.emit(ItemStartedEvent(turn_id=turn_id, item=item))
+    session.emit(
+        ExecCommandBeginEvent(
+            turn_id=turn_id, item_id=item_id, call_id=invocation.call_id, command=argv, cwd=str(cwd), parsed_cmd=parsed
+        )
+    )
+
+    def on_output(stream: ExecOutputStream, chunk: str) -> None:
+        session.emit(
+            ExecCommandOutputDeltaEvent(
+                turn_id=turn_id, item_id=item_id, call_id=invocation.call_id, stream=stream, chunk=chunk
+            )
+        )
+
+    started = time.monotonic()
+    try:
+        policy = session.sandbox_policy if sandboxed else DangerFullAccess()
+        run_argv = sandboxed_argv(argv, policy, cwd)
+        timeout_s = (args.timeout_ms or DEFAULT_TIMEOUT_MS) / 1000
+        result = await run_command(run_argv, cwd, timeout_s=timeout_s, on_output=on_output, env=dict(os.environ))
+    except (SandboxError, OSError) as exc:
+        message = exc.message if isinstance(exc, SandboxError) else f"{argv[0]}: {exc.strerror or exc}"
+        result = ExecResult(
+            exit_code=-1, stdout="", stderr=message, aggregated_output=message,
+            duration_s=time.monotonic() - started, timed_out=False,
+        )
+    if result.timed_out:
+        note = f"\ncommand timed out after {result.duration_s:.1f}s and was killed"
+        result.aggregated_output += note
+        result.stderr += note
+    status = ItemStatus.COMPLETED if result.exit_code == 0 else ItemStatus.FAILED
+    duration_ms = int(result.duration_s * 1000)
+    session.emit(
+        ExecCommandEndEvent(
+            turn_id=turn_id, item_id=item_id, call_id=invocation.call_id, command=argv, cwd=str(cwd),
+            stdout=result.stdout, stderr=result.stderr, aggregated_output=result.aggregated_output,
+            exit_code=result.exit_code, duration_ms=duration_ms,
+            formatted_output=result.aggregated_output, status=status,
+        )
+    )
+    done = item.model_copy(
+        update={
+            "status": status,
+            "aggregated_output": result.aggregated_output,
+            "exit_code": result.exit_code,
+            "duration_ms": duration_ms,
+        }
+    )
+    session.emit(ItemCompletedEvent(turn_id=turn_id, item=done))
+    return result
+
+
+def truncate_middle(text: str, budget: int) -> str:
+    """``text`` cut to about ``budget`` bytes, keeping its head and tail."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= budget:
+        return text
+    half = budget // 2
+    head = encoded[:half].decode("utf-8", "ignore")
+    tail = encoded[-half:].decode("utf-8", "ignore")
+    omitted = len(encoded) - 2 * half
+    return f"{head}\n[... {omitted} bytes of output omitted ...]\n{tail}"
+
+
+def _model_output(result: ExecResult, budget: int) -> ToolOutput:
+    body = {
+        "output": truncate_middle(result.aggregated_output, budget),
+        "metadata": {"exit_code": result.exit_code, "duration_seconds": round(result.duration_s, 1)},
+    }
+    return ToolOutput(json.dumps(body), success=result.exit_code == 0)
