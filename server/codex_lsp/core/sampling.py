@@ -82,6 +82,7 @@ class _Attempt:
         self.visible = visible
         self.ids: dict[str, str] = {}
         self.result = SampleResult()
+        self.held: list[EventMsg] = []
 
     def item_id(self, key: str, kind: str) -> str:
         known = self.ids.get(key)
@@ -99,21 +100,32 @@ class _Attempt:
         if self.visible:
             self.out.emit(msg)
 
+    def hold(self, msg: EventMsg) -> None:
+        """Completion events wait for the response to complete: a retried attempt's items
+        must never be shown as completed."""
+        if self.visible:
+            self.held.append(msg)
+
+    def release(self) -> None:
+        for msg in self.held:
+            self.out.emit(msg)
+        self.held.clear()
+
     def done(self, key: str, item: HistoryItem) -> None:
         self.result.items.append(item)
         turn_id = self.out.turn_id
         if isinstance(item, AssistantMessage):
             item_id = self.item_id(key, "message")
-            self.emit(AgentMessageEvent(turn_id=turn_id, item_id=item_id, message=item.text))
-            self.emit(ItemCompletedEvent(turn_id=turn_id, item=AgentMessageItem(id=item_id, text=item.text)))
+            self.hold(AgentMessageEvent(turn_id=turn_id, item_id=item_id, message=item.text))
+            self.hold(ItemCompletedEvent(turn_id=turn_id, item=AgentMessageItem(id=item_id, text=item.text)))
         elif isinstance(item, Reasoning):
             item_id = self.item_id(key, "reasoning")
             for text in item.summary:
-                self.emit(AgentReasoningEvent(turn_id=turn_id, item_id=item_id, text=text))
+                self.hold(AgentReasoningEvent(turn_id=turn_id, item_id=item_id, text=text))
             for text in item.content:
-                self.emit(AgentReasoningRawContentEvent(turn_id=turn_id, item_id=item_id, text=text))
+                self.hold(AgentReasoningRawContentEvent(turn_id=turn_id, item_id=item_id, text=text))
             final = ReasoningItem(id=item_id, summary_text=item.summary, raw_content=item.content)
-            self.emit(ItemCompletedEvent(turn_id=turn_id, item=final))
+            self.hold(ItemCompletedEvent(turn_id=turn_id, item=final))
 
 
 async def sample(
@@ -149,6 +161,7 @@ async def sample(
             attempt.done(event.key, event.item)
         elif isinstance(event, Completed):
             attempt.result.usage = event.usage
+            attempt.release()
         elif isinstance(event, Retrying):
             out.emit(
                 StreamErrorEvent(

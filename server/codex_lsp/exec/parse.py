@@ -14,6 +14,7 @@ _READERS = {"cat", "head", "tail", "nl", "less", "more", "bat"}
 _LISTERS = {"ls", "tree", "find", "fd", "du"}
 _SEARCHERS = {"rg", "grep", "egrep", "fgrep", "ag", "ack"}
 _CONNECTORS = {"&&", "||", ";", "|"}
+_UNSUPPORTED = ("$", "`", "<", ">", "(", ")", "&", "|", ";")
 
 
 def shell_script(argv: list[str]) -> str | None:
@@ -35,7 +36,7 @@ def split_script(script: str) -> list[list[str]] | None:
     for token in tokens:
         if token in _CONNECTORS:
             commands.append([])
-        elif set(token) <= set("&|;<>()`$") and token:
+        elif any(c in token for c in _UNSUPPORTED):
             return None
         else:
             commands[-1].append(token)

@@ -30,15 +30,18 @@ async def stream_with_retries(
     client: ModelClient, prompt: Prompt, info: ModelProviderInfo
 ) -> AsyncIterator[ResponseEvent]:
     """Yield the events of one model response, retrying retryable failures."""
-    attempt = 0
+    attempts = {"request": 0, "stream": 0}
     while True:
         try:
             async for event in client.stream(prompt):
                 yield event
             return
         except ProviderError as exc:
-            limit = info.stream_max_retries if isinstance(exc, StreamDroppedError) else info.request_max_retries
-            attempt += 1
+            dropped = isinstance(exc, StreamDroppedError)
+            kind = "stream" if dropped else "request"
+            limit = info.stream_max_retries if dropped else info.request_max_retries
+            attempts[kind] += 1
+            attempt = attempts[kind]
             if not exc.retryable or attempt > limit:
                 raise
             delay = backoff_delay(attempt, getattr(exc, "retry_after", None))

@@ -1,0 +1,96 @@
+"""Approval policies for the shell tool, with the user's decisions scripted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from codex_lsp.core import ConversationManager
+from codex_lsp.protocol.items import TextInput
+from codex_lsp.protocol.ops import UserInputOp
+from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
+from codex_lsp.protocol.requests import NewConversationParams
+from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
+from tests.core.conftest import ScriptedApprover
+from tests.helpers import EventLog
+
+
+async def _turn(manager: ConversationManager, log: EventLog, policy: AskForApproval) -> str:
+    conv = await manager.new_conversation(NewConversationParams(approval_policy=policy))
+    conv.submit(UserInputOp(items=[TextInput(text="go")]))
+    await log.wait_for("taskComplete", conv.id)
+    return conv.id
+
+
+def _outputs(server: FakeModelServer) -> list[str]:
+    return [i["output"] for i in server.requests[-1].body["input"] if i["type"] == "function_call_output"]
+
+
+async def test_untrusted_asks_for_unsafe_commands_and_reports_denial(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, approver: ScriptedApprover, workspace: Path
+) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["ls"]}), ToolCall("shell", {"command": ["touch", "made.txt"]}))),
+        Reply((Text("ok"),)),
+    )
+    approver.answers = [ReviewDecision.DENIED]
+    conv_id = await _turn(manager, log, AskForApproval.UNTRUSTED)
+    assert [r.command for r in approver.asked] == [["touch", "made.txt"]]
+    assert log.msgs(conv_id, "execApprovalRequest")[0]["command"] == ["touch", "made.txt"]
+    assert not (workspace / "made.txt").exists()
+    outputs = _outputs(model_server)
+    assert json.loads(outputs[0])["metadata"]["exit_code"] == 0
+    assert "denied" in outputs[1]
+
+
+async def test_approved_for_session_is_not_asked_again(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, approver: ScriptedApprover, workspace: Path
+) -> None:
+    call = ToolCall("shell", {"command": ["touch", "a.txt"]})
+    model_server.enqueue(Reply((call,)), Reply((call,)), Reply((Text("done"),)))
+    approver.answers = [ReviewDecision.APPROVED_FOR_SESSION]
+    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    assert len(approver.asked) == 1
+    assert (workspace / "a.txt").exists()
+
+
+async def test_abort_stops_the_turn(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, approver: ScriptedApprover
+) -> None:
+    model_server.enqueue(Reply((ToolCall("shell", {"command": ["touch", "x"]}),)))
+    approver.answers = [ReviewDecision.ABORT]
+    conv = await manager.new_conversation(NewConversationParams(approval_policy=AskForApproval.UNTRUSTED))
+    conv.submit(UserInputOp(items=[TextInput(text="go")]))
+    aborted = await log.wait_for("turnAborted", conv.id)
+    assert aborted["reason"] == "interrupted"
+    assert "taskComplete" not in log.types(conv.id)
+
+
+@pytest.mark.parametrize(
+    ("policy", "asked"),
+    [(AskForApproval.ON_REQUEST, True), (AskForApproval.NEVER, False)],
+)
+async def test_escalation_needs_approval_on_request_and_is_refused_under_never(
+    policy: AskForApproval, asked: bool, manager: ConversationManager, model_server: FakeModelServer,
+    log: EventLog, approver: ScriptedApprover,
+) -> None:
+    args = {"command": ["true"], "with_escalated_permissions": True, "justification": "needs network"}
+    model_server.enqueue(Reply((ToolCall("shell", args),)), Reply((Text("ok"),)))
+    approver.answers = [ReviewDecision.APPROVED]
+    await _turn(manager, log, policy)
+    assert bool(approver.asked) is asked
+    if asked:
+        assert approver.asked[0].reason == "needs network"
+        assert json.loads(_outputs(model_server)[0])["metadata"]["exit_code"] == 0
+    else:
+        assert "approval policy is `never`" in _outputs(model_server)[0]
+
+
+async def test_on_request_runs_plain_commands_without_asking(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, approver: ScriptedApprover, workspace: Path
+) -> None:
+    model_server.enqueue(Reply((ToolCall("shell", {"command": ["touch", "b.txt"]}),)), Reply((Text("ok"),)))
+    await _turn(manager, log, AskForApproval.ON_REQUEST)
+    assert approver.asked == [] and (workspace / "b.txt").exists()

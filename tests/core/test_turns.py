@@ -1,0 +1,196 @@
+"""The turn loop end to end against the fake model server (Responses wire)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from codex_lsp.core import ConversationManager
+from codex_lsp.protocol.items import MentionInput, TextInput
+from codex_lsp.protocol.ops import InterruptOp, UserInputOp
+from codex_lsp.protocol.requests import NewConversationParams
+from codex_lsp.testing import ErrorReply, FakeModelServer, Reply, Text, ToolCall
+from tests.helpers import EventLog
+
+
+def say(text: str) -> UserInputOp:
+    return UserInputOp(items=[TextInput(text=text)])
+
+
+async def test_full_turn_streams_items_in_order(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+    model_server.enqueue(Reply((Text(pieces=("Hi", " there")),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    sub = conv.submit(say("hello"))
+    done = await log.wait_for("taskComplete", conv.id)
+    assert done["lastAgentMessage"] == "Hi there"
+    types = log.types(conv.id)
+    assert types[0] == "sessionConfigured"
+    expected = ["taskStarted", "itemStarted", "userMessage", "itemCompleted", "itemStarted",
+                "agentMessageDelta", "agentMessageDelta", "agentMessage", "itemCompleted", "tokenCount", "taskComplete"]
+    assert types[1:] == expected
+    deltas = log.msgs(conv.id, "agentMessageDelta")
+    started = log.msgs(conv.id, "itemStarted")[1]
+    assert {d["itemId"] for d in deltas} == {started["item"]["id"]}
+    assert all(e["submissionId"] == sub for e in log.events[1:])
+    assert log.msgs(conv.id, "tokenCount")[0]["info"]["totalTokenUsage"]["totalTokens"] == 120
+
+
+async def test_tool_call_round_trip_runs_a_real_command(manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path) -> None:
+    (workspace / "data.txt").write_text("forty-two\n")
+    model_server.enqueue(Reply((ToolCall("shell", {"command": ["cat", "data.txt"]}, call_id="c1"),)), Reply((Text("It says forty-two"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("what is in data.txt?"))
+    await log.wait_for("taskComplete", conv.id)
+    begin = log.msgs(conv.id, "execCommandBegin")[0]
+    assert begin["parsedCmd"] == [{"type": "read", "cmd": "cat data.txt", "name": "data.txt", "path": "data.txt"}]
+    end = log.msgs(conv.id, "execCommandEnd")[0]
+    assert end["exitCode"] == 0 and end["stdout"] == "forty-two\n"
+    second = model_server.requests[1].body["input"]
+    output = next(i for i in second if i["type"] == "function_call_output")
+    assert output["call_id"] == "c1" and json.loads(output["output"])["output"] == "forty-two\n"
+
+
+async def test_interrupt_mid_stream_stops_deltas_at_once(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+    model_server.enqueue(Reply((Text("x" * 200, chunks=200),), frame_delay_s=0.02), Reply((Text("second turn works"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("write a lot"))
+    await log.wait_for("agentMessageDelta", conv.id, count=3)
+    conv.submit(InterruptOp())
+    aborted = await log.wait_for("turnAborted", conv.id, timeout=2)
+    assert aborted["reason"] == "interrupted"
+    await asyncio.sleep(0.3)
+    types = log.types(conv.id)
+    assert "agentMessageDelta" not in types[types.index("turnAborted"):]
+    assert "taskComplete" not in types
+    conv.submit(say("again"))
+    done = await log.wait_for("taskComplete", conv.id)
+    assert done["lastAgentMessage"] == "second turn works"
+
+
+async def test_interrupt_kills_a_running_command_and_keeps_history_valid(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+    model_server.enqueue(Reply((ToolCall("shell", {"command": ["sleep", "30"]}, call_id="slow"),)), Reply((Text("ok"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("sleep"))
+    await log.wait_for("execCommandBegin", conv.id)
+    conv.submit(InterruptOp())
+    await log.wait_for("turnAborted", conv.id, timeout=3)
+    conv.submit(say("continue"))
+    await log.wait_for("taskComplete", conv.id)
+    outputs = [i for i in model_server.requests[-1].body["input"] if i["type"] == "function_call_output"]
+    assert outputs == [{"type": "function_call_output", "call_id": "slow", "output": "aborted by the user"}]
+
+
+async def test_input_during_a_turn_steers_it(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["sleep", "0.5"]}),)),
+        Reply((Text("did both"),)),
+    )
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("first"))
+    await log.wait_for("execCommandBegin", conv.id)
+    conv.submit(say("and also this"))
+    done = await log.wait_for("taskComplete", conv.id)
+    assert done["lastAgentMessage"] == "did both"
+    assert len(log.msgs(conv.id, "taskStarted")) == 1
+    texts = json.dumps(model_server.requests[1].body["input"])
+    assert "and also this" in texts
+    assert [m["message"] for m in log.msgs(conv.id, "userMessage")] == ["first", "and also this"]
+
+
+async def test_401_gives_a_clear_error_and_the_conversation_stays_usable(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+    model_server.enqueue(ErrorReply(401, "Incorrect API key provided"), Reply((Text("recovered"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("hi"))
+    error = await log.wait_for("error", conv.id)
+    assert "401" in error["message"] and "FAKE_MODEL_KEY" in error["message"]
+    assert error["codexErrorInfo"] == "unauthorized"
+    await log.wait_for("taskComplete", conv.id)
+    conv.submit(say("hi again"))
+    done = await log.wait_for("taskComplete", conv.id, count=2)
+    assert done["lastAgentMessage"] == "recovered"
+
+
+async def test_429_is_announced_as_a_stream_error_then_succeeds(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+    model_server.enqueue(ErrorReply(429, "rate limited", retry_after=0.2), Reply((Text("finally"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("hi"))
+    done = await log.wait_for("taskComplete", conv.id)
+    stream_error = log.msgs(conv.id, "streamError")[0]
+    assert stream_error["attempt"] == 1 and "reconnecting 1/3" in stream_error["message"]
+    assert done["lastAgentMessage"] == "finally"
+
+
+async def test_dropped_stream_leaves_no_partial_message(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+    from codex_lsp.testing import Drop
+
+    model_server.enqueue(Reply((Text("partial answer"), Drop())), Reply((Text("whole answer"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("hi"))
+    await log.wait_for("taskComplete", conv.id)
+    assert [m["message"] for m in log.msgs(conv.id, "agentMessage")] == ["whole answer"]
+    assistant = [i for i in conv.history if i.type == "assistantMessage"]
+    assert [a.text for a in assistant] == ["whole answer"]
+
+
+async def test_two_conversations_stream_at_once(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+    model_server.enqueue(
+        Reply((Text("alpha " * 20, chunks=20),), frame_delay_s=0.01, match="about alpha"),
+        Reply((Text("beta " * 20, chunks=20),), frame_delay_s=0.01, match="about beta"),
+    )
+    a = await manager.new_conversation(NewConversationParams())
+    b = await manager.new_conversation(NewConversationParams())
+    a.submit(say("tell me about alpha"))
+    b.submit(say("tell me about beta"))
+    done_a = await log.wait_for("taskComplete", a.id)
+    done_b = await log.wait_for("taskComplete", b.id)
+    assert done_a["lastAgentMessage"].startswith("alpha") and done_b["lastAgentMessage"].startswith("beta")
+    order = [e["conversationId"] for e in log.events if e["msg"]["type"] == "agentMessageDelta"]
+    first_b = order.index(b.id)
+    assert a.id in order[first_b:], "deltas of the two conversations should interleave"
+
+
+async def test_agents_md_from_repo_root_down_to_cwd(manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path) -> None:
+    (workspace / ".git").mkdir()
+    (workspace / "AGENTS.md").write_text("ROOT RULE: use tabs")
+    sub = workspace / "pkg"
+    sub.mkdir()
+    (sub / "AGENTS.md").write_text("PKG RULE: no globals")
+    model_server.enqueue(Reply((Text("ok"),)))
+    conv = await manager.new_conversation(NewConversationParams(cwd=sub))
+    conv.submit(say("hi"))
+    await log.wait_for("taskComplete", conv.id)
+    first_message = model_server.requests[0].body["input"][0]["content"][0]["text"]
+    assert first_message.index("ROOT RULE") < first_message.index("PKG RULE")
+    env = model_server.requests[0].body["input"][1]["content"][0]["text"]
+    assert f"<cwd>{sub}</cwd>" in env and "<approval_policy>on-request</approval_policy>" in env
+
+
+async def test_mentioned_file_is_given_to_the_model(manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path) -> None:
+    (workspace / "notes.md").write_text("the secret word is tangerine")
+    model_server.enqueue(Reply((Text("ok"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(UserInputOp(items=[TextInput(text="read this"), MentionInput(path="notes.md"), MentionInput(path="missing.md")]))
+    await log.wait_for("taskComplete", conv.id)
+    assert "tangerine" in json.dumps(model_server.requests[0].body["input"])
+    assert "missing.md" in log.msgs(conv.id, "warning")[0]["message"]
+
+
+async def test_update_plan_is_shown_as_a_plan_item(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+    plan = {"plan": [{"step": "read", "status": "completed"}, {"step": "write", "status": "in_progress"}]}
+    model_server.enqueue(Reply((ToolCall("update_plan", plan),)), Reply((Text("done"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("plan it"))
+    await log.wait_for("taskComplete", conv.id)
+    update = log.msgs(conv.id, "planUpdate")[0]
+    assert [s["status"] for s in update["plan"]] == ["completed", "in_progress"]
+
+
+async def test_bad_tool_arguments_are_reported_to_the_model(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+    model_server.enqueue(Reply((ToolCall("shell", {"cmd": "ls"}, call_id="bad"), ToolCall("nope", {}, call_id="unk"))), Reply((Text("sorry"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("go"))
+    await log.wait_for("taskComplete", conv.id)
+    outputs = {i["call_id"]: i["output"] for i in model_server.requests[1].body["input"] if i["type"] == "function_call_output"}
+    assert "command" in outputs["bad"] and "Field required" in outputs["bad"]
+    assert "unknown tool 'nope'" in outputs["unk"]

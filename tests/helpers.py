@@ -1,0 +1,97 @@
+"""Helpers shared by the tests: config pointing at the fake model server, and an event log that
+tests can await."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SECRET_KEY = "sk-fake-secret-key-0123456789"
+KEY_ENV = "FAKE_MODEL_KEY"
+
+
+def write_config(home: Path, base_url: str, wire_api: str = "responses", extra: str = "") -> Path:
+    """A config.toml using the fake model server as provider ``fake``."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "config.toml"
+    path.write_text(
+        f"""{extra}
+model = "fake-model"
+model_provider = "fake"
+
+[model_providers.fake]
+name = "fake"
+base_url = "{base_url}"
+wire_api = "{wire_api}"
+env_key = "{KEY_ENV}"
+request_max_retries = 3
+stream_max_retries = 3
+stream_idle_timeout_ms = 5000
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def plain(obj: Any) -> Any:
+    """pygls namedtuples (and lists of them) as plain dicts and lists."""
+    if hasattr(obj, "_asdict"):
+        return {k: plain(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, list | tuple):
+        return [plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    return obj
+
+
+class EventLog:
+    """Collects event envelopes (as wire dicts) and lets a test wait for one."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self._changed = asyncio.Event()
+        self.received_at: list[float] = []
+
+    def add(self, envelope: dict[str, Any]) -> None:
+        """Record one ``{conversationId, submissionId, msg}`` envelope."""
+        self.events.append(envelope)
+        self.received_at.append(time.perf_counter())
+        self._changed.set()
+
+    def msgs(self, conversation_id: str | None = None, type_: str | None = None) -> list[dict[str, Any]]:
+        """Messages, optionally of one conversation and one type."""
+        return [
+            e["msg"]
+            for e in self.events
+            if (conversation_id is None or e["conversationId"] == conversation_id)
+            and (type_ is None or e["msg"]["type"] == type_)
+        ]
+
+    def types(self, conversation_id: str | None = None) -> list[str]:
+        """The event types in order."""
+        return [m["type"] for m in self.msgs(conversation_id)]
+
+    async def wait_for(
+        self,
+        type_: str,
+        conversation_id: str | None = None,
+        predicate: Callable[[dict[str, Any]], bool] = lambda m: True,
+        timeout: float = 10.0,
+        count: int = 1,
+    ) -> dict[str, Any]:
+        """The ``count``-th message of ``type_`` matching ``predicate``; fails after ``timeout``."""
+        async def _wait() -> dict[str, Any]:
+            while True:
+                found = [m for m in self.msgs(conversation_id, type_) if predicate(m)]
+                if len(found) >= count:
+                    return found[count - 1]
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            return await asyncio.wait_for(_wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"no {type_!r} event within {timeout}s; got {self.types(conversation_id)}") from None
