@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.config import load_config
+from codex_lsp.config.loader import load_config
 from codex_lsp.errors import ProviderHTTPError, StreamDroppedError
 from codex_lsp.protocol.history import (
     AssistantMessage,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.cli.render import EventPrinter
-from codex_lsp.config.loader import ConfigOverrides
+from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConversationManager
 from codex_lsp.errors import CodexError, ProviderError
 from codex_lsp.protocol.events import ErrorEvent, Event, ShutdownCompleteEvent, TaskCompleteEvent, TurnAbortedEvent

@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen front end."""
     args = build_parser().parse_args(argv)
-    from codex_lsp.config.loader import parse_cli_overrides
+    from codex_lsp.config.overrides import parse_cli_overrides
     from codex_lsp.errors import ConfigError
 
     try:

@@ -1,13 +1,3 @@
-"""Configuration: a typed tree read from config.toml, ``-c`` overrides and request fields."""
-
-from codex_lsp.config.loader import ConfigOverrides, load_config, parse_cli_overrides
-from codex_lsp.config.model import Config, ModelProviderInfo, WireApi
-
-__all__ = [
-    "Config",
-    "ConfigOverrides",
-    "ModelProviderInfo",
-    "WireApi",
-    "load_config",
-    "parse_cli_overrides",
-]
+"""Configuration: a typed tree (``config.model``) read from config.toml (``config.loader``) with
+``-c`` overrides (``config.overrides``). Import the submodules directly; this file stays empty
+so that parsing ``-c`` does not load pydantic."""

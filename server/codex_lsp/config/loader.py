@@ -15,34 +15,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from codex_lsp.config.model import Config
+from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.errors import ConfigError
 
-ConfigOverrides = dict[str, Any]
 
 
 def codex_lsp_home() -> Path:
     """``$CODEX_LSP_HOME``, or ``~/.codex-lsp``."""
     env = os.environ.get("CODEX_LSP_HOME")
     return Path(env).expanduser() if env else Path.home() / ".codex-lsp"
-
-
-def parse_cli_overrides(pairs: list[str]) -> ConfigOverrides:
-    """Parse ``-c key=value`` pairs: dotted keys, TOML values, and a bare word as a string."""
-    out: ConfigOverrides = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ConfigError(f"-c {pair!r}: expected key=value, e.g. -c model=\"gpt-5\"")
-        out[key] = _parse_toml_value(raw.strip())
-    return out
-
-
-def _parse_toml_value(raw: str) -> Any:
-    try:
-        return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        return raw
 
 
 def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:

@@ -9,7 +9,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from codex_lsp.config.loader import ConfigOverrides, codex_lsp_home, load_config
+from codex_lsp.config.loader import codex_lsp_home, load_config
+from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.config.model import Config
 from codex_lsp.core.conversation import (
     ApprovalHandler,

@@ -10,15 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
-from typing import Any
-
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pydantic import ValidationError
 
 from codex_lsp.core.conversation import ApprovalRequest
 from codex_lsp.protocol.events import ExecApprovalRequestEvent
-from codex_lsp.protocol.methods import EXEC_APPROVAL, PATCH_APPROVAL
+from codex_lsp.protocol.method_names import EXEC_APPROVAL, PATCH_APPROVAL
 from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.protocol.requests import ApprovalResult, ExecApprovalParams, PatchApprovalParams
 
@@ -31,15 +29,6 @@ CHOICES: tuple[tuple[str, ReviewDecision], ...] = (
     ("Deny", ReviewDecision.DENIED),
     ("Abort turn", ReviewDecision.ABORT),
 )
-
-
-def client_declares_approvals(capabilities: types.ClientCapabilities | None) -> bool:
-    """True when the client handles ``codex/execApproval`` itself."""
-    experimental: Any = getattr(capabilities, "experimental", None)
-    if not isinstance(experimental, dict):
-        return False
-    codex = experimental.get("codex")
-    return isinstance(codex, dict) and bool(codex.get("approvals"))
 
 
 class ClientApprover:

@@ -1,141 +1,117 @@
-"""The codex-lsp language server: wires the ``codex/*`` methods to the conversation manager.
+"""The codex-lsp language server: pygls wiring only.
 
-Handlers are thin: validate params with the protocol model, call the manager or submit an Op,
-convert the result. Errors become JSON-RPC errors: ``InvalidParams`` (-32602) for bad params,
-unknown conversations and bad cursors; -32001 for configuration and provider set-up problems
-(no provider, bad config); the message always says what to do.
+Every ``codex/*`` request is registered here by name; its handler waits for the
+:class:`~codex_lsp.lsp.backend.Backend`, which is imported on a worker thread once ``initialize``
+has been answered (the core, pydantic models and httpx stay off the cold-start path). Errors:
+``InvalidParams`` (-32602) for bad params and unknown conversations; -32001 for configuration and
+provider set-up problems; the message always says what to do.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import importlib
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
-from pydantic import BaseModel, ValidationError
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcServerError
 from pygls.lsp.server import LanguageServer
 
 from codex_lsp import __version__
-from codex_lsp.config.loader import ConfigOverrides
-from codex_lsp.core import ConversationManager, info
-from codex_lsp.errors import CodexError, ProtocolError
-from codex_lsp.lsp.approvals import ClientApprover, client_declares_approvals
 from codex_lsp.lsp.wire import CodexProtocol
-from codex_lsp.protocol import methods as m
-from codex_lsp.protocol import requests as r
-from codex_lsp.protocol.events import Event
-from codex_lsp.protocol.methods import METHODS, Direction, Method
-from codex_lsp.protocol.requests import ConversationScoped
+from codex_lsp.protocol.method_names import CLIENT_REQUESTS
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from codex_lsp.lsp.backend import Backend
 
-SETUP_ERROR_CODE = -32001
+BACKEND_MODULE = "codex_lsp.lsp.backend"
 
 
-class CodexLanguageServer(LanguageServer):  # type: ignore[misc]
-    """pygls server hosting a :class:`ConversationManager`."""
-
-    def __init__(self, cli_overrides: ConfigOverrides | None = None) -> None:
-        super().__init__("codex-lsp", __version__, protocol_cls=CodexProtocol)
-        self.approver = ClientApprover(self)
-        self.manager = ConversationManager(self.send_event, approvals=self.approver, cli_overrides=cli_overrides)
-
-    def send_event(self, event: Event) -> None:
-        """Write one ``codex/event`` notification (pre-serialised, non-blocking)."""
-        self.protocol.notify_json(m.EVENT, event.to_wire_json())
+def client_declares_approvals(capabilities: types.ClientCapabilities | None) -> bool:
+    """True when the client handles ``codex/execApproval`` itself
+    (``capabilities.experimental.codex.approvals``)."""
+    experimental: Any = getattr(capabilities, "experimental", None)
+    if not isinstance(experimental, dict):
+        return False
+    codex = experimental.get("codex")
+    return isinstance(codex, dict) and bool(codex.get("approvals"))
 
 
-def parse_params(model: type[BaseModel], raw: Any) -> Any:
-    """Validate ``raw`` or raise InvalidParams naming each bad field."""
-    try:
-        return model.model_validate(raw if raw is not None else {})
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()
-        )
-        raise JsonRpcInvalidParams(f"invalid params for {model.__name__}: {problems}") from exc
-
-
-def _to_rpc_error(exc: CodexError) -> JsonRpcException:
-    if isinstance(exc, ProtocolError):
-        return JsonRpcInvalidParams(exc.message)
-    return JsonRpcServerError(exc.message, SETUP_ERROR_CODE)
-
-
-async def _dispatch(ls: CodexLanguageServer, method: Method, params: Any) -> BaseModel:
-    manager = ls.manager
-    if method.op is not None:
-        assert isinstance(params, ConversationScoped)
-        op = method.op.model_validate(params.model_dump(exclude={"conversation_id"}))
-        return r.SubmissionResult(submission_id=manager.get(params.conversation_id).submit(op))  # type: ignore[arg-type]
-    if method.name == m.NEW_CONVERSATION:
-        return info(await manager.new_conversation(params))
-    if method.name == m.RESUME_CONVERSATION:
-        return manager.resume(params.conversation_id)
-    if method.name == m.FORK_CONVERSATION:
-        return info(await manager.fork(params.conversation_id, params.turn_id))
-    if method.name == m.LIST_CONVERSATIONS:
-        return manager.list(params)
-    if method.name == m.ARCHIVE_CONVERSATION:
-        await manager.archive(params.conversation_id)
-        return r.EmptyResult()
-    raise JsonRpcInvalidParams(f"{method.name} is not handled by this server")
-
-
-def _handler(method: Method) -> Any:
-    async def handle(ls: CodexLanguageServer, raw: Any) -> dict[str, Any]:
-        params = parse_params(method.params, raw)
-        try:
-            result = await _dispatch(ls, method, params)
-        except CodexError as exc:
-            raise _to_rpc_error(exc) from exc
-        return result.model_dump(by_alias=True, exclude_none=True, mode="json")
-
-    handle.__name__ = f"handle_{method.name.split('/')[-1]}"
-    return handle
-
-
-def _root_path(params: types.InitializeParams) -> Path | None:
-    uri = None
-    if params.workspace_folders:
-        uri = params.workspace_folders[0].uri
-    elif params.root_uri:
-        uri = params.root_uri
+def root_path(params: types.InitializeParams) -> Path | None:
+    """The first workspace folder (or rootUri / rootPath) as a local path."""
+    uri = params.workspace_folders[0].uri if params.workspace_folders else params.root_uri
     if uri:
         parsed = urlparse(uri)
         if parsed.scheme == "file":
             return Path(unquote(parsed.path))
-    if params.root_path:
-        return Path(params.root_path)
-    return None
+    return Path(params.root_path) if params.root_path else None
 
 
-def create_server(cli_overrides: ConfigOverrides | None = None) -> CodexLanguageServer:
+class CodexLanguageServer(LanguageServer):  # type: ignore[misc]
+    """pygls server whose codex handlers are served by a lazily loaded backend."""
+
+    def __init__(self, cli_overrides: dict[str, Any] | None = None) -> None:
+        super().__init__("codex-lsp", __version__, protocol_cls=CodexProtocol)
+        self.cli_overrides = cli_overrides
+        self.custom_approvals = False
+        self.root: Path | None = None
+        self._module: asyncio.Future[ModuleType] | None = None
+        self._backend: Backend | None = None
+
+    def preload(self) -> None:
+        """Start importing the backend on a worker thread (idempotent)."""
+        if self._module is None:
+            self._module = asyncio.ensure_future(asyncio.to_thread(importlib.import_module, BACKEND_MODULE))
+
+    async def backend(self) -> Backend:
+        """The backend, created on first use."""
+        self.preload()
+        assert self._module is not None
+        module = await self._module
+        if self._backend is None:
+            self._backend = module.Backend(self, self.cli_overrides, self.custom_approvals, self.root)
+        return self._backend
+
+    async def stop_backend(self) -> None:
+        """Shut conversations down, if any were ever started."""
+        if self._backend is not None:
+            await self._backend.shutdown()
+
+
+def _handler(method_name: str) -> Any:
+    async def handle(ls: CodexLanguageServer, raw: Any) -> dict[str, Any]:
+        backend = await ls.backend()
+        return await backend.handle(method_name, raw)
+
+    handle.__name__ = f"handle_{method_name.split('/')[-1]}"
+    return handle
+
+
+def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageServer:
     """A server with every codex method and the lifecycle hooks registered."""
     server = CodexLanguageServer(cli_overrides)
-    for method in METHODS:
-        if method.direction is Direction.CLIENT_REQUEST:
-            server.feature(method.name)(_handler(method))
+    for name in CLIENT_REQUESTS:
+        server.feature(name)(_handler(name))
 
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: CodexLanguageServer, params: types.InitializeParams) -> None:
-        ls.approver.custom_requests = client_declares_approvals(params.capabilities)
-        root = _root_path(params)
-        if root is not None and root.is_dir():
-            ls.manager.set_default_cwd(root)
+        ls.custom_approvals = client_declares_approvals(params.capabilities)
+        ls.root = root_path(params)
+
+    @server.feature(types.INITIALIZED)
+    def on_initialized(ls: CodexLanguageServer, params: types.InitializedParams) -> None:
+        ls.preload()
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: CodexLanguageServer, *args: Any) -> None:
-        await ls.manager.shutdown_all()
+        await ls.stop_backend()
 
     return server
 
 
-def run_stdio(cli_overrides: ConfigOverrides | None = None) -> int:
+def run_stdio(cli_overrides: dict[str, Any] | None = None) -> int:
     """Serve on stdio until the client exits; shuts conversations down on disconnect."""
     from codex_lsp.lsp.stdio import serve
 
@@ -145,7 +121,7 @@ def run_stdio(cli_overrides: ConfigOverrides | None = None) -> int:
         try:
             await serve(server)
         finally:
-            await server.manager.shutdown_all()
+            await server.stop_backend()
 
     try:
         asyncio.run(main())

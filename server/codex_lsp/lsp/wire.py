@@ -22,8 +22,8 @@ class RawRequest:
 
     id: int | str
     method: str
+    jsonrpc: str
     params: Any = None
-    jsonrpc: str = "2.0"
 
 
 @attrs.define
@@ -31,17 +31,20 @@ class RawNotification:
     """A codex notification whose params stay a dict."""
 
     method: str
+    jsonrpc: str
     params: Any = None
-    jsonrpc: str = "2.0"
 
 
 @attrs.define
 class RawResponse:
-    """A client's answer to a codex server → client request, result kept as a dict."""
+    """A client's answer to a codex server → client request, result kept as a dict.
+
+    ``jsonrpc`` has no default on purpose: lsprotocol's converter omits fields equal to their
+    default, which would drop it from outgoing messages."""
 
     id: int | str
+    jsonrpc: str
     result: Any = None
-    jsonrpc: str = "2.0"
 
 
 class CodexProtocol(LanguageServerProtocol):  # type: ignore[misc]
@@ -52,8 +55,8 @@ class CodexProtocol(LanguageServerProtocol):  # type: ignore[misc]
         method = data.get("method")
         if isinstance(method, str) and method.startswith(CODEX_PREFIX) and "jsonrpc" in data:
             if "id" in data:
-                return RawRequest(id=data["id"], method=method, params=data.get("params"))
-            return RawNotification(method=method, params=data.get("params"))
+                return RawRequest(id=data["id"], method=method, jsonrpc=data["jsonrpc"], params=data.get("params"))
+            return RawNotification(method=method, jsonrpc=data["jsonrpc"], params=data.get("params"))
         return super().structure_message(data)
 
     def get_message_type(self, method: str) -> Any:

@@ -2,12 +2,7 @@
 
 This package is the single source of truth for the wire format; it imports nothing else of
 codex-lsp. ``docs/protocol.md`` documents it, and the TypeScript declarations of the VS Code
-extension are generated from it (``codex-lsp protocol ts``).
+extension are generated from it (``codex-lsp protocol ts``). Import the submodules directly
+(``protocol.events``, ``protocol.ops``, ``protocol.methods``...): this file stays empty so that
+``protocol.method_names`` can be imported without loading pydantic.
 """
-
-from codex_lsp.protocol.base import WireModel
-from codex_lsp.protocol.events import Event, EventMsg
-from codex_lsp.protocol.methods import METHODS, METHODS_BY_NAME, Direction, Method
-from codex_lsp.protocol.ops import Op
-
-__all__ = ["METHODS", "METHODS_BY_NAME", "Direction", "Event", "EventMsg", "Method", "Op", "WireModel"]

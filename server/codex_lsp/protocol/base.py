@@ -19,6 +19,7 @@ class WireModel(BaseModel):
         populate_by_name=True,
         extra="forbid",
         frozen=False,
+        defer_build=True,
     )
 
     def to_wire(self) -> dict[str, Any]:

@@ -12,6 +12,23 @@ from enum import Enum
 from pydantic import BaseModel
 
 from codex_lsp.protocol import ops, requests
+from codex_lsp.protocol.method_names import (
+    ARCHIVE_CONVERSATION,
+    COMPACT,
+    EVENT,
+    EXEC_APPROVAL,
+    FORK_CONVERSATION,
+    INTERRUPT,
+    LIST_CONVERSATIONS,
+    NEW_CONVERSATION,
+    OVERRIDE_TURN_CONTEXT,
+    PATCH_APPROVAL,
+    RESUME_CONVERSATION,
+    REVIEW,
+    SHUTDOWN,
+    USER_INPUT,
+    USER_TURN,
+)
 from codex_lsp.protocol.events import Event
 
 
@@ -34,15 +51,6 @@ class Method:
     op: type[BaseModel] | None = None
 
 
-NEW_CONVERSATION = "codex/newConversation"
-RESUME_CONVERSATION = "codex/resumeConversation"
-FORK_CONVERSATION = "codex/forkConversation"
-LIST_CONVERSATIONS = "codex/listConversations"
-ARCHIVE_CONVERSATION = "codex/archiveConversation"
-EVENT = "codex/event"
-EXEC_APPROVAL = "codex/execApproval"
-PATCH_APPROVAL = "codex/patchApproval"
-
 _C = Direction.CLIENT_REQUEST
 
 METHODS: tuple[Method, ...] = (
@@ -58,19 +66,19 @@ METHODS: tuple[Method, ...] = (
         LIST_CONVERSATIONS, _C, requests.ListConversationsParams, requests.ListConversationsResult
     ),
     Method(ARCHIVE_CONVERSATION, _C, requests.ArchiveConversationParams, requests.EmptyResult),
-    Method("codex/userInput", _C, requests.UserInputParams, requests.SubmissionResult, ops.UserInputOp),
-    Method("codex/userTurn", _C, requests.UserTurnParams, requests.SubmissionResult, ops.UserTurnOp),
+    Method(USER_INPUT, _C, requests.UserInputParams, requests.SubmissionResult, ops.UserInputOp),
+    Method(USER_TURN, _C, requests.UserTurnParams, requests.SubmissionResult, ops.UserTurnOp),
     Method(
-        "codex/overrideTurnContext",
+        OVERRIDE_TURN_CONTEXT,
         _C,
         requests.OverrideTurnContextParams,
         requests.SubmissionResult,
         ops.OverrideTurnContextOp,
     ),
-    Method("codex/interrupt", _C, requests.InterruptParams, requests.SubmissionResult, ops.InterruptOp),
-    Method("codex/compact", _C, requests.CompactParams, requests.SubmissionResult, ops.CompactOp),
-    Method("codex/review", _C, requests.ReviewParams, requests.SubmissionResult, ops.ReviewOp),
-    Method("codex/shutdown", _C, requests.ShutdownParams, requests.SubmissionResult, ops.ShutdownOp),
+    Method(INTERRUPT, _C, requests.InterruptParams, requests.SubmissionResult, ops.InterruptOp),
+    Method(COMPACT, _C, requests.CompactParams, requests.SubmissionResult, ops.CompactOp),
+    Method(REVIEW, _C, requests.ReviewParams, requests.SubmissionResult, ops.ReviewOp),
+    Method(SHUTDOWN, _C, requests.ShutdownParams, requests.SubmissionResult, ops.ShutdownOp),
     Method(EVENT, Direction.SERVER_NOTIFICATION, Event, None),
     Method(EXEC_APPROVAL, Direction.SERVER_REQUEST, requests.ExecApprovalParams, requests.ApprovalResult),
     Method(

@@ -1,0 +1,92 @@
+"""The heavy half of the language server: the conversation manager, params validation, event
+delivery and approvals. :mod:`codex_lsp.lsp.server` imports this module on a worker thread after
+``initialize`` has been answered, so editors get a fast cold start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcServerError
+from pygls.lsp.server import LanguageServer
+
+from codex_lsp.config.overrides import ConfigOverrides
+from codex_lsp.core import ConversationManager, info
+from codex_lsp.errors import CodexError, ProtocolError
+from codex_lsp.lsp.approvals import ClientApprover
+from codex_lsp.protocol import method_names as names
+from codex_lsp.protocol import requests as r
+from codex_lsp.protocol.events import Event
+from codex_lsp.protocol.methods import METHODS_BY_NAME, Method
+from codex_lsp.protocol.requests import ConversationScoped
+
+SETUP_ERROR_CODE = -32001
+
+
+def parse_params(model: type[BaseModel], raw: Any) -> Any:
+    """Validate ``raw`` or raise InvalidParams naming each bad field."""
+    try:
+        return model.model_validate(raw if raw is not None else {})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()
+        )
+        raise JsonRpcInvalidParams(f"invalid params for {model.__name__}: {problems}") from exc
+
+
+def to_rpc_error(exc: CodexError) -> JsonRpcException:
+    """InvalidParams for client mistakes, -32001 for configuration and provider set-up."""
+    if isinstance(exc, ProtocolError):
+        return JsonRpcInvalidParams(exc.message)
+    return JsonRpcServerError(exc.message, SETUP_ERROR_CODE)
+
+
+class Backend:
+    """Handles every ``codex/*`` request for one server."""
+
+    def __init__(self, server: LanguageServer, cli_overrides: ConfigOverrides | None, custom_approvals: bool, root: Path | None) -> None:
+        self._server = server
+        self.approver = ClientApprover(server)
+        self.approver.custom_requests = custom_approvals
+        self.manager = ConversationManager(self.send_event, approvals=self.approver, cli_overrides=cli_overrides)
+        if root is not None and root.is_dir():
+            self.manager.set_default_cwd(root)
+
+    def send_event(self, event: Event) -> None:
+        """Write one ``codex/event`` notification (pre-serialised, non-blocking)."""
+        self._server.protocol.notify_json(names.EVENT, event.to_wire_json())
+
+    async def handle(self, method_name: str, raw: Any) -> dict[str, Any]:
+        """Validate, dispatch, convert; CodexErrors become JSON-RPC errors."""
+        method = METHODS_BY_NAME[method_name]
+        params = parse_params(method.params, raw)
+        try:
+            result = await self._dispatch(method, params)
+        except CodexError as exc:
+            raise to_rpc_error(exc) from exc
+        return result.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+    async def _dispatch(self, method: Method, params: Any) -> BaseModel:
+        manager = self.manager
+        if method.op is not None:
+            assert isinstance(params, ConversationScoped)
+            op = method.op.model_validate(params.model_dump(exclude={"conversation_id"}))
+            conversation = manager.get(params.conversation_id)
+            return r.SubmissionResult(submission_id=conversation.submit(op))  # type: ignore[arg-type]
+        if method.name == names.NEW_CONVERSATION:
+            return info(await manager.new_conversation(params))
+        if method.name == names.RESUME_CONVERSATION:
+            return manager.resume(params.conversation_id)
+        if method.name == names.FORK_CONVERSATION:
+            return info(await manager.fork(params.conversation_id, params.turn_id))
+        if method.name == names.LIST_CONVERSATIONS:
+            return manager.list(params)
+        if method.name == names.ARCHIVE_CONVERSATION:
+            await manager.archive(params.conversation_id)
+            return r.EmptyResult()
+        raise JsonRpcInvalidParams(f"{method.name} is not handled by this server")
+
+    async def shutdown(self) -> None:
+        """Shut every conversation down."""
+        await self.manager.shutdown_all()

@@ -1,0 +1,36 @@
+"""Method names alone, importable without pydantic, so the language server can register its
+handlers before the protocol models are loaded. ``methods.METHODS`` uses these constants, and
+a test checks the two lists agree."""
+
+from __future__ import annotations
+
+NEW_CONVERSATION = "codex/newConversation"
+RESUME_CONVERSATION = "codex/resumeConversation"
+FORK_CONVERSATION = "codex/forkConversation"
+LIST_CONVERSATIONS = "codex/listConversations"
+ARCHIVE_CONVERSATION = "codex/archiveConversation"
+USER_INPUT = "codex/userInput"
+USER_TURN = "codex/userTurn"
+OVERRIDE_TURN_CONTEXT = "codex/overrideTurnContext"
+INTERRUPT = "codex/interrupt"
+COMPACT = "codex/compact"
+REVIEW = "codex/review"
+SHUTDOWN = "codex/shutdown"
+EVENT = "codex/event"
+EXEC_APPROVAL = "codex/execApproval"
+PATCH_APPROVAL = "codex/patchApproval"
+
+CLIENT_REQUESTS: tuple[str, ...] = (
+    NEW_CONVERSATION,
+    RESUME_CONVERSATION,
+    FORK_CONVERSATION,
+    LIST_CONVERSATIONS,
+    ARCHIVE_CONVERSATION,
+    USER_INPUT,
+    USER_TURN,
+    OVERRIDE_TURN_CONTEXT,
+    INTERRUPT,
+    COMPACT,
+    REVIEW,
+    SHUTDOWN,
+)

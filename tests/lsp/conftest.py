@@ -1,0 +1,100 @@
+"""A real codex-lsp subprocess driven by pytest-lsp's client under recorded client profiles."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from codex_lsp.testing import FakeModelServer
+from tests.helpers import KEY_ENV, SECRET_KEY, EventLog, plain
+
+PROFILES = ["visual-studio-code", "neovim"]
+
+
+@dataclass
+class Session:
+    """The client, its event log, and the answers it gives to server requests."""
+
+    client: LanguageClient
+    log: EventLog
+    workspace: Path
+    approvals: list[str] = field(default_factory=list)
+    asked: list[dict[str, Any]] = field(default_factory=list)
+    message_requests: list[types.ShowMessageRequestParams] = field(default_factory=list)
+
+    async def request(self, method: str, params: dict[str, Any]) -> Any:
+        """Send a codex request and return its result as plain data."""
+        return plain(await self.client.protocol.send_request_async(method, params))
+
+    async def new_conversation(self, **params: Any) -> str:
+        """Start a conversation; returns its id."""
+        result = await self.request("codex/newConversation", params)
+        return str(result["conversationId"])
+
+    async def say(self, conversation_id: str, text: str) -> str:
+        """Send user input; returns the submission id."""
+        result = await self.request("codex/userInput", {"conversationId": conversation_id, "items": [{"type": "text", "text": text}]})
+        return str(result["submissionId"])
+
+
+def server_env(home: Path) -> dict[str, str]:
+    """The environment of the server process: only what it needs, no real keys."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")}
+    return {**keep, "HOME": str(home.parent), "CODEX_LSP_HOME": str(home), KEY_ENV: SECRET_KEY}
+
+
+async def start_session(home: Path, workspace: Path, profile: str, custom_approvals: bool) -> Session:
+    """Spawn ``python -m codex_lsp`` and initialize it as ``profile``."""
+    config = ClientServerConfig(server_command=[sys.executable, "-m", "codex_lsp"], server_env=server_env(home))
+    client = await config.start()
+    session = Session(client, EventLog(), workspace)
+
+    @client.feature("codex/event")
+    def on_event(params: Any) -> None:
+        session.log.add(plain(params))
+
+    @client.feature("codex/execApproval")
+    def on_exec_approval(params: Any) -> dict[str, str]:
+        session.asked.append(plain(params))
+        return {"decision": session.approvals.pop(0) if session.approvals else "denied"}
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def on_message_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        session.message_requests.append(params)
+        title = session.approvals.pop(0) if session.approvals else None
+        return types.MessageActionItem(title=title) if title else None
+
+    capabilities = client_capabilities(profile)
+    if custom_approvals:
+        capabilities.experimental = {"codex": {"approvals": True}}
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities,
+            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")],
+        )
+    )
+    return session
+
+
+@pytest.fixture(params=PROFILES)
+async def lsp(request: pytest.FixtureRequest, codex_home: Path, workspace: Path, model_server: FakeModelServer) -> AsyncIterator[Session]:
+    """A session under each client profile, with ``codex/execApproval`` support declared."""
+    session = await start_session(codex_home, workspace, request.param, custom_approvals=True)
+    yield session
+    await session.client.shutdown_session()
+
+
+@pytest.fixture(params=PROFILES)
+async def plain_lsp(request: pytest.FixtureRequest, codex_home: Path, workspace: Path, model_server: FakeModelServer) -> AsyncIterator[Session]:
+    """A session whose client declares nothing codex-specific (approvals via showMessageRequest)."""
+    session = await start_session(codex_home, workspace, request.param, custom_approvals=False)
+    yield session
+    await session.client.shutdown_session()
