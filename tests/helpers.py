@@ -61,7 +61,9 @@ class EventLog:
         self.received_at.append(time.perf_counter())
         self._changed.set()
 
-    def msgs(self, conversation_id: str | None = None, type_: str | None = None) -> list[dict[str, Any]]:
+    def msgs(
+        self, conversation_id: str | None = None, type_: str | None = None
+    ) -> list[dict[str, Any]]:
         """Messages, optionally of one conversation and one type."""
         return [
             e["msg"]
@@ -83,6 +85,7 @@ class EventLog:
         count: int = 1,
     ) -> dict[str, Any]:
         """The ``count``-th message of ``type_`` matching ``predicate``; fails after ``timeout``."""
+
         async def _wait() -> dict[str, Any]:
             while True:
                 found = [m for m in self.msgs(conversation_id, type_) if predicate(m)]
@@ -94,4 +97,6 @@ class EventLog:
         try:
             return await asyncio.wait_for(_wait(), timeout)
         except TimeoutError:
-            raise AssertionError(f"no {type_!r} event within {timeout}s; got {self.types(conversation_id)}") from None
+            raise AssertionError(
+                f"no {type_!r} event within {timeout}s; got {self.types(conversation_id)}"
+            ) from None

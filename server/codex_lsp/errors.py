@@ -115,13 +115,13 @@ class SandboxError(CodexError):
 
 
 def _error_info_for_status(status: int) -> str:
-    if status == 401 or status == 403:
+    if status in {401, 403}:
         return "unauthorized"
-    if status == 400 or status == 404 or status == 422:
+    if status in {400, 404, 422}:
         return "badRequest"
     if status == 429:
         return "usageLimitExceeded"
-    if status == 503 or status == 529:
+    if status in {503, 529}:
         return "serverOverloaded"
     if status >= 500:
         return "internalServerError"

@@ -39,7 +39,9 @@ def approver() -> ScriptedApprover:
 
 
 @pytest.fixture
-async def manager(codex_home: Path, log: EventLog, approver: ScriptedApprover, workspace: Path) -> AsyncIterator[ConversationManager]:
+async def manager(
+    codex_home: Path, log: EventLog, approver: ScriptedApprover, workspace: Path
+) -> AsyncIterator[ConversationManager]:
     """A manager on the fake provider, started in ``workspace``."""
 
     def sink(event: Event) -> None:

@@ -25,14 +25,27 @@ async def _turn(manager: ConversationManager, log: EventLog, policy: AskForAppro
 
 
 def _outputs(server: FakeModelServer) -> list[str]:
-    return [i["output"] for i in server.requests[-1].body["input"] if i["type"] == "function_call_output"]
+    return [
+        i["output"]
+        for i in server.requests[-1].body["input"]
+        if i["type"] == "function_call_output"
+    ]
 
 
 async def test_untrusted_asks_for_unsafe_commands_and_reports_denial(
-    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, approver: ScriptedApprover, workspace: Path
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
 ) -> None:
     model_server.enqueue(
-        Reply((ToolCall("shell", {"command": ["ls"]}), ToolCall("shell", {"command": ["touch", "made.txt"]}))),
+        Reply(
+            (
+                ToolCall("shell", {"command": ["ls"]}),
+                ToolCall("shell", {"command": ["touch", "made.txt"]}),
+            )
+        ),
         Reply((Text("ok"),)),
     )
     approver.answers = [ReviewDecision.DENIED]
@@ -46,7 +59,11 @@ async def test_untrusted_asks_for_unsafe_commands_and_reports_denial(
 
 
 async def test_approved_for_session_is_not_asked_again(
-    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, approver: ScriptedApprover, workspace: Path
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
 ) -> None:
     call = ToolCall("shell", {"command": ["touch", "a.txt"]})
     model_server.enqueue(Reply((call,)), Reply((call,)), Reply((Text("done"),)))
@@ -57,11 +74,16 @@ async def test_approved_for_session_is_not_asked_again(
 
 
 async def test_abort_stops_the_turn(
-    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, approver: ScriptedApprover
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
 ) -> None:
     model_server.enqueue(Reply((ToolCall("shell", {"command": ["touch", "x"]}),)))
     approver.answers = [ReviewDecision.ABORT]
-    conv = await manager.new_conversation(NewConversationParams(approval_policy=AskForApproval.UNTRUSTED))
+    conv = await manager.new_conversation(
+        NewConversationParams(approval_policy=AskForApproval.UNTRUSTED)
+    )
     conv.submit(UserInputOp(items=[TextInput(text="go")]))
     aborted = await log.wait_for("turnAborted", conv.id)
     assert aborted["reason"] == "interrupted"
@@ -73,10 +95,18 @@ async def test_abort_stops_the_turn(
     [(AskForApproval.ON_REQUEST, True), (AskForApproval.NEVER, False)],
 )
 async def test_escalation_needs_approval_on_request_and_is_refused_under_never(
-    policy: AskForApproval, asked: bool, manager: ConversationManager, model_server: FakeModelServer,
-    log: EventLog, approver: ScriptedApprover,
+    policy: AskForApproval,
+    asked: bool,
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
 ) -> None:
-    args = {"command": ["true"], "with_escalated_permissions": True, "justification": "needs network"}
+    args = {
+        "command": ["true"],
+        "with_escalated_permissions": True,
+        "justification": "needs network",
+    }
     model_server.enqueue(Reply((ToolCall("shell", args),)), Reply((Text("ok"),)))
     approver.answers = [ReviewDecision.APPROVED]
     await _turn(manager, log, policy)
@@ -89,8 +119,14 @@ async def test_escalation_needs_approval_on_request_and_is_refused_under_never(
 
 
 async def test_on_request_runs_plain_commands_without_asking(
-    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, approver: ScriptedApprover, workspace: Path
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
 ) -> None:
-    model_server.enqueue(Reply((ToolCall("shell", {"command": ["touch", "b.txt"]}),)), Reply((Text("ok"),)))
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["touch", "b.txt"]}),)), Reply((Text("ok"),))
+    )
     await _turn(manager, log, AskForApproval.ON_REQUEST)
     assert approver.asked == [] and (workspace / "b.txt").exists()

@@ -23,8 +23,14 @@ def say(text: str) -> UserInputOp:
     return UserInputOp(items=[TextInput(text=text)])
 
 
-async def test_compact_replaces_history_with_a_summary(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
-    model_server.enqueue(Reply((Text("OLD ANSWER"),)), Reply((Text("SUMMARY: user wants X"),)), Reply((Text("next"),)))
+async def test_compact_replaces_history_with_a_summary(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(
+        Reply((Text("OLD ANSWER"),)),
+        Reply((Text("SUMMARY: user wants X"),)),
+        Reply((Text("next"),)),
+    )
     conv = await manager.new_conversation(NewConversationParams())
     conv.submit(say("please do X"))
     await log.wait_for("taskComplete", conv.id)
@@ -39,7 +45,9 @@ async def test_compact_replaces_history_with_a_summary(manager: ConversationMana
     assert "OLD ANSWER" not in sent
 
 
-async def test_review_of_uncommitted_changes(manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path) -> None:
+async def test_review_of_uncommitted_changes(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
     git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
     subprocess.run(["git", "init", "-q"], cwd=workspace, check=True)
     (workspace / "app.py").write_text("x = 1\n")
@@ -48,7 +56,9 @@ async def test_review_of_uncommitted_changes(manager: ConversationManager, model
     (workspace / "app.py").write_text("x = 2  # changed\n")
     model_server.enqueue(Reply((Text("app.py:1 magic number. patch is correct"),)))
     conv = await manager.new_conversation(NewConversationParams())
-    conv.submit(ReviewOp(review_request=ReviewRequest(target=ReviewTarget(type="uncommittedChanges"))))
+    conv.submit(
+        ReviewOp(review_request=ReviewRequest(target=ReviewTarget(type="uncommittedChanges")))
+    )
     exited = await log.wait_for("exitedReviewMode", conv.id)
     assert exited["reviewOutput"] == "app.py:1 magic number. patch is correct"
     assert log.msgs(conv.id, "enteredReviewMode")[0]["target"]["type"] == "uncommittedChanges"
@@ -57,8 +67,12 @@ async def test_review_of_uncommitted_changes(manager: ConversationManager, model
     assert "x = 2  # changed" in json.dumps(request["input"])
 
 
-async def test_fork_at_a_turn_keeps_only_the_history_up_to_it(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
-    model_server.enqueue(Reply((Text("answer one"),)), Reply((Text("answer two"),)), Reply((Text("forked"),)))
+async def test_fork_at_a_turn_keeps_only_the_history_up_to_it(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(
+        Reply((Text("answer one"),)), Reply((Text("answer two"),)), Reply((Text("forked"),))
+    )
     conv = await manager.new_conversation(NewConversationParams())
     conv.submit(say("question one"))
     first = await log.wait_for("taskComplete", conv.id)
@@ -71,12 +85,21 @@ async def test_fork_at_a_turn_keeps_only_the_history_up_to_it(manager: Conversat
     sent = json.dumps(model_server.requests[-1].body["input"])
     assert "question one" in sent and "answer one" in sent and "question two" not in sent
     replay = manager.resume(fork.id).initial_messages
-    assert [m["message"] for m in replay if m["type"] == "userMessage"] == ["question one", "question three"]
+    assert [m["message"] for m in replay if m["type"] == "userMessage"] == [
+        "question one",
+        "question three",
+    ]
     with pytest.raises(ProtocolError):
         await manager.fork(conv.id, "turn-nope")
 
 
-async def test_list_and_archive(manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path, tmp_path: Path) -> None:
+async def test_list_and_archive(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    workspace: Path,
+    tmp_path: Path,
+) -> None:
     model_server.enqueue(Reply((Text("ok"),)))
     a = await manager.new_conversation(NewConversationParams())
     a.submit(say("first conversation"))
@@ -88,14 +111,18 @@ async def test_list_and_archive(manager: ConversationManager, model_server: Fake
     assert [c.conversation_id for c in page.items] == [b.id] and page.next_cursor == b.id
     page2 = manager.list(ListConversationsParams(page_size=1, cursor=page.next_cursor))
     assert page2.items[0].preview == "first conversation" and page2.items[0].turn_count == 1
-    assert [c.conversation_id for c in manager.list(ListConversationsParams(cwd=other)).items] == [b.id]
+    assert [c.conversation_id for c in manager.list(ListConversationsParams(cwd=other)).items] == [
+        b.id
+    ]
     await manager.archive(b.id)
     with pytest.raises(UnknownConversationError):
         manager.get(b.id)
     assert "shutdownComplete" in log.types(b.id)
 
 
-async def test_override_turn_context_is_told_to_the_model(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+async def test_override_turn_context_is_told_to_the_model(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
     model_server.enqueue(Reply((Text("one"),)), Reply((Text("two"),)))
     conv = await manager.new_conversation(NewConversationParams())
     conv.submit(say("hi"))

@@ -10,7 +10,7 @@ from codex_lsp.core import ConversationManager
 from codex_lsp.protocol.items import MentionInput, TextInput
 from codex_lsp.protocol.ops import InterruptOp, UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
-from codex_lsp.testing import ErrorReply, FakeModelServer, Reply, Text, ToolCall
+from codex_lsp.testing import Drop, ErrorReply, FakeModelServer, Reply, Text, ToolCall
 from tests.helpers import EventLog
 
 
@@ -18,7 +18,9 @@ def say(text: str) -> UserInputOp:
     return UserInputOp(items=[TextInput(text=text)])
 
 
-async def test_full_turn_streams_items_in_order(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+async def test_full_turn_streams_items_in_order(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
     model_server.enqueue(Reply((Text(pieces=("Hi", " there")),)))
     conv = await manager.new_conversation(NewConversationParams())
     sub = conv.submit(say("hello"))
@@ -26,8 +28,19 @@ async def test_full_turn_streams_items_in_order(manager: ConversationManager, mo
     assert done["lastAgentMessage"] == "Hi there"
     types = log.types(conv.id)
     assert types[0] == "sessionConfigured"
-    expected = ["taskStarted", "itemStarted", "userMessage", "itemCompleted", "itemStarted",
-                "agentMessageDelta", "agentMessageDelta", "agentMessage", "itemCompleted", "tokenCount", "taskComplete"]
+    expected = [
+        "taskStarted",
+        "itemStarted",
+        "userMessage",
+        "itemCompleted",
+        "itemStarted",
+        "agentMessageDelta",
+        "agentMessageDelta",
+        "agentMessage",
+        "itemCompleted",
+        "tokenCount",
+        "taskComplete",
+    ]
     assert types[1:] == expected
     deltas = log.msgs(conv.id, "agentMessageDelta")
     started = log.msgs(conv.id, "itemStarted")[1]
@@ -36,14 +49,21 @@ async def test_full_turn_streams_items_in_order(manager: ConversationManager, mo
     assert log.msgs(conv.id, "tokenCount")[0]["info"]["totalTokenUsage"]["totalTokens"] == 120
 
 
-async def test_tool_call_round_trip_runs_a_real_command(manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path) -> None:
+async def test_tool_call_round_trip_runs_a_real_command(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
     (workspace / "data.txt").write_text("forty-two\n")
-    model_server.enqueue(Reply((ToolCall("shell", {"command": ["cat", "data.txt"]}, call_id="c1"),)), Reply((Text("It says forty-two"),)))
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["cat", "data.txt"]}, call_id="c1"),)),
+        Reply((Text("It says forty-two"),)),
+    )
     conv = await manager.new_conversation(NewConversationParams())
     conv.submit(say("what is in data.txt?"))
     await log.wait_for("taskComplete", conv.id)
     begin = log.msgs(conv.id, "execCommandBegin")[0]
-    assert begin["parsedCmd"] == [{"type": "read", "cmd": "cat data.txt", "name": "data.txt", "path": "data.txt"}]
+    assert begin["parsedCmd"] == [
+        {"type": "read", "cmd": "cat data.txt", "name": "data.txt", "path": "data.txt"}
+    ]
     end = log.msgs(conv.id, "execCommandEnd")[0]
     assert end["exitCode"] == 0 and end["stdout"] == "forty-two\n"
     second = model_server.requests[1].body["input"]
@@ -51,8 +71,13 @@ async def test_tool_call_round_trip_runs_a_real_command(manager: ConversationMan
     assert output["call_id"] == "c1" and json.loads(output["output"])["output"] == "forty-two\n"
 
 
-async def test_interrupt_mid_stream_stops_deltas_at_once(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
-    model_server.enqueue(Reply((Text("x" * 200, chunks=200),), frame_delay_s=0.02), Reply((Text("second turn works"),)))
+async def test_interrupt_mid_stream_stops_deltas_at_once(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(
+        Reply((Text("x" * 200, chunks=200),), frame_delay_s=0.02),
+        Reply((Text("second turn works"),)),
+    )
     conv = await manager.new_conversation(NewConversationParams())
     conv.submit(say("write a lot"))
     await log.wait_for("agentMessageDelta", conv.id, count=3)
@@ -61,15 +86,20 @@ async def test_interrupt_mid_stream_stops_deltas_at_once(manager: ConversationMa
     assert aborted["reason"] == "interrupted"
     await asyncio.sleep(0.3)
     types = log.types(conv.id)
-    assert "agentMessageDelta" not in types[types.index("turnAborted"):]
+    assert "agentMessageDelta" not in types[types.index("turnAborted") :]
     assert "taskComplete" not in types
     conv.submit(say("again"))
     done = await log.wait_for("taskComplete", conv.id)
     assert done["lastAgentMessage"] == "second turn works"
 
 
-async def test_interrupt_kills_a_running_command_and_keeps_history_valid(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
-    model_server.enqueue(Reply((ToolCall("shell", {"command": ["sleep", "30"]}, call_id="slow"),)), Reply((Text("ok"),)))
+async def test_interrupt_kills_a_running_command_and_keeps_history_valid(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["sleep", "30"]}, call_id="slow"),)),
+        Reply((Text("ok"),)),
+    )
     conv = await manager.new_conversation(NewConversationParams())
     conv.submit(say("sleep"))
     await log.wait_for("execCommandBegin", conv.id)
@@ -77,11 +107,17 @@ async def test_interrupt_kills_a_running_command_and_keeps_history_valid(manager
     await log.wait_for("turnAborted", conv.id, timeout=3)
     conv.submit(say("continue"))
     await log.wait_for("taskComplete", conv.id)
-    outputs = [i for i in model_server.requests[-1].body["input"] if i["type"] == "function_call_output"]
-    assert outputs == [{"type": "function_call_output", "call_id": "slow", "output": "aborted by the user"}]
+    outputs = [
+        i for i in model_server.requests[-1].body["input"] if i["type"] == "function_call_output"
+    ]
+    assert outputs == [
+        {"type": "function_call_output", "call_id": "slow", "output": "aborted by the user"}
+    ]
 
 
-async def test_input_during_a_turn_steers_it(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+async def test_input_during_a_turn_steers_it(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
     model_server.enqueue(
         Reply((ToolCall("shell", {"command": ["sleep", "0.5"]}),)),
         Reply((Text("did both"),)),
@@ -98,7 +134,9 @@ async def test_input_during_a_turn_steers_it(manager: ConversationManager, model
     assert [m["message"] for m in log.msgs(conv.id, "userMessage")] == ["first", "and also this"]
 
 
-async def test_401_gives_a_clear_error_and_the_conversation_stays_usable(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+async def test_401_gives_a_clear_error_and_the_conversation_stays_usable(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
     model_server.enqueue(ErrorReply(401, "Incorrect API key provided"), Reply((Text("recovered"),)))
     conv = await manager.new_conversation(NewConversationParams())
     conv.submit(say("hi"))
@@ -111,8 +149,12 @@ async def test_401_gives_a_clear_error_and_the_conversation_stays_usable(manager
     assert done["lastAgentMessage"] == "recovered"
 
 
-async def test_429_is_announced_as_a_stream_error_then_succeeds(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
-    model_server.enqueue(ErrorReply(429, "rate limited", retry_after=0.2), Reply((Text("finally"),)))
+async def test_429_is_announced_as_a_stream_error_then_succeeds(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(
+        ErrorReply(429, "rate limited", retry_after=0.2), Reply((Text("finally"),))
+    )
     conv = await manager.new_conversation(NewConversationParams())
     conv.submit(say("hi"))
     done = await log.wait_for("taskComplete", conv.id)
@@ -121,9 +163,9 @@ async def test_429_is_announced_as_a_stream_error_then_succeeds(manager: Convers
     assert done["lastAgentMessage"] == "finally"
 
 
-async def test_dropped_stream_leaves_no_partial_message(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
-    from codex_lsp.testing import Drop
-
+async def test_dropped_stream_leaves_no_partial_message(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
     model_server.enqueue(Reply((Text("partial answer"), Drop())), Reply((Text("whole answer"),)))
     conv = await manager.new_conversation(NewConversationParams())
     conv.submit(say("hi"))
@@ -133,7 +175,9 @@ async def test_dropped_stream_leaves_no_partial_message(manager: ConversationMan
     assert [a.text for a in assistant] == ["whole answer"]
 
 
-async def test_two_conversations_stream_at_once(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
+async def test_two_conversations_stream_at_once(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
     model_server.enqueue(
         Reply((Text("alpha " * 20, chunks=20),), frame_delay_s=0.01, match="about alpha"),
         Reply((Text("beta " * 20, chunks=20),), frame_delay_s=0.01, match="about beta"),
@@ -144,13 +188,17 @@ async def test_two_conversations_stream_at_once(manager: ConversationManager, mo
     b.submit(say("tell me about beta"))
     done_a = await log.wait_for("taskComplete", a.id)
     done_b = await log.wait_for("taskComplete", b.id)
-    assert done_a["lastAgentMessage"].startswith("alpha") and done_b["lastAgentMessage"].startswith("beta")
+    assert done_a["lastAgentMessage"].startswith("alpha") and done_b["lastAgentMessage"].startswith(
+        "beta"
+    )
     order = [e["conversationId"] for e in log.events if e["msg"]["type"] == "agentMessageDelta"]
     first_b = order.index(b.id)
     assert a.id in order[first_b:], "deltas of the two conversations should interleave"
 
 
-async def test_agents_md_from_repo_root_down_to_cwd(manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path) -> None:
+async def test_agents_md_from_repo_root_down_to_cwd(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
     (workspace / ".git").mkdir()
     (workspace / "AGENTS.md").write_text("ROOT RULE: use tabs")
     sub = workspace / "pkg"
@@ -166,18 +214,35 @@ async def test_agents_md_from_repo_root_down_to_cwd(manager: ConversationManager
     assert f"<cwd>{sub}</cwd>" in env and "<approval_policy>on-request</approval_policy>" in env
 
 
-async def test_mentioned_file_is_given_to_the_model(manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path) -> None:
+async def test_mentioned_file_is_given_to_the_model(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
     (workspace / "notes.md").write_text("the secret word is tangerine")
     model_server.enqueue(Reply((Text("ok"),)))
     conv = await manager.new_conversation(NewConversationParams())
-    conv.submit(UserInputOp(items=[TextInput(text="read this"), MentionInput(path="notes.md"), MentionInput(path="missing.md")]))
+    conv.submit(
+        UserInputOp(
+            items=[
+                TextInput(text="read this"),
+                MentionInput(path="notes.md"),
+                MentionInput(path="missing.md"),
+            ]
+        )
+    )
     await log.wait_for("taskComplete", conv.id)
     assert "tangerine" in json.dumps(model_server.requests[0].body["input"])
     assert "missing.md" in log.msgs(conv.id, "warning")[0]["message"]
 
 
-async def test_update_plan_is_shown_as_a_plan_item(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
-    plan = {"plan": [{"step": "read", "status": "completed"}, {"step": "write", "status": "in_progress"}]}
+async def test_update_plan_is_shown_as_a_plan_item(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    plan = {
+        "plan": [
+            {"step": "read", "status": "completed"},
+            {"step": "write", "status": "in_progress"},
+        ]
+    }
     model_server.enqueue(Reply((ToolCall("update_plan", plan),)), Reply((Text("done"),)))
     conv = await manager.new_conversation(NewConversationParams())
     conv.submit(say("plan it"))
@@ -186,11 +251,22 @@ async def test_update_plan_is_shown_as_a_plan_item(manager: ConversationManager,
     assert [s["status"] for s in update["plan"]] == ["completed", "in_progress"]
 
 
-async def test_bad_tool_arguments_are_reported_to_the_model(manager: ConversationManager, model_server: FakeModelServer, log: EventLog) -> None:
-    model_server.enqueue(Reply((ToolCall("shell", {"cmd": "ls"}, call_id="bad"), ToolCall("nope", {}, call_id="unk"))), Reply((Text("sorry"),)))
+async def test_bad_tool_arguments_are_reported_to_the_model(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(
+        Reply(
+            (ToolCall("shell", {"cmd": "ls"}, call_id="bad"), ToolCall("nope", {}, call_id="unk"))
+        ),
+        Reply((Text("sorry"),)),
+    )
     conv = await manager.new_conversation(NewConversationParams())
     conv.submit(say("go"))
     await log.wait_for("taskComplete", conv.id)
-    outputs = {i["call_id"]: i["output"] for i in model_server.requests[1].body["input"] if i["type"] == "function_call_output"}
+    outputs = {
+        i["call_id"]: i["output"]
+        for i in model_server.requests[1].body["input"]
+        if i["type"] == "function_call_output"
+    }
     assert "command" in outputs["bad"] and "Field required" in outputs["bad"]
     assert "unknown tool 'nope'" in outputs["unk"]

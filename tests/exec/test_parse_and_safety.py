@@ -28,7 +28,13 @@ def test_parse_command(argv: list[str], expected: list[tuple[str, str | None]]) 
 
 @pytest.mark.parametrize(
     "argv",
-    [["ls", "-la"], ["git", "status"], ["bash", "-lc", "ls && git diff | head"], ["rg", "foo"], ["sed", "-n", "5,10p", "f"]],
+    [
+        ["ls", "-la"],
+        ["git", "status"],
+        ["bash", "-lc", "ls && git diff | head"],
+        ["rg", "foo"],
+        ["sed", "-n", "5,10p", "f"],
+    ],
 )
 def test_known_safe(argv: list[str]) -> None:
     assert is_known_safe(argv)

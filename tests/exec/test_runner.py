@@ -15,22 +15,32 @@ from codex_lsp.protocol.items import ExecOutputStream
 async def test_output_streams_separately_and_exit_code_is_kept(tmp_path: Path) -> None:
     chunks: list[tuple[ExecOutputStream, str]] = []
     result = await run_command(
-        ["bash", "-c", "echo out; echo err >&2; exit 3"], tmp_path, timeout_s=5,
+        ["bash", "-c", "echo out; echo err >&2; exit 3"],
+        tmp_path,
+        timeout_s=5,
         on_output=lambda s, c: chunks.append((s, c)),
     )
     assert result.exit_code == 3 and not result.timed_out
     assert result.stdout == "out\n" and result.stderr == "err\n"
-    assert (ExecOutputStream.STDOUT, "out\n") in chunks and (ExecOutputStream.STDERR, "err\n") in chunks
+    assert (ExecOutputStream.STDOUT, "out\n") in chunks and (
+        ExecOutputStream.STDERR,
+        "err\n",
+    ) in chunks
 
 
 async def test_multibyte_characters_are_not_split(tmp_path: Path) -> None:
-    script = "import sys,time\nfor b in 'héllo'.encode():\n sys.stdout.buffer.write(bytes([b])); sys.stdout.flush(); time.sleep(0.01)"
+    script = (
+        "import sys,time\nfor b in 'héllo'.encode():\n"
+        " sys.stdout.buffer.write(bytes([b])); sys.stdout.flush(); time.sleep(0.01)"
+    )
     result = await run_command(["python3", "-c", script], tmp_path, timeout_s=5)
     assert result.stdout == "héllo"
 
 
 async def test_output_is_capped_with_a_marker(tmp_path: Path) -> None:
-    result = await run_command(["bash", "-c", "yes | head -c 100000"], tmp_path, timeout_s=5, output_cap=1000)
+    result = await run_command(
+        ["bash", "-c", "yes | head -c 100000"], tmp_path, timeout_s=5, output_cap=1000
+    )
     assert result.stdout.endswith(TRUNCATION_MARKER)
     assert len(result.stdout) <= 1000 + len(TRUNCATION_MARKER)
 
@@ -38,7 +48,9 @@ async def test_output_is_capped_with_a_marker(tmp_path: Path) -> None:
 async def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     pid_file = tmp_path / "child.pid"
     started = time.monotonic()
-    result = await run_command(["bash", "-c", f"sleep 30 & echo $! > {pid_file}; wait"], tmp_path, timeout_s=0.5)
+    result = await run_command(
+        ["bash", "-c", f"sleep 30 & echo $! > {pid_file}; wait"], tmp_path, timeout_s=0.5
+    )
     assert result.timed_out and result.exit_code == TIMEOUT_EXIT_CODE
     assert time.monotonic() - started < 3
     child = int(pid_file.read_text())

@@ -13,10 +13,14 @@ from codex_lsp.exec import sandbox
 from codex_lsp.exec.runner import run_command
 from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly, WorkspaceWrite
 
-needs_landlock = pytest.mark.skipif(sandbox.landlock_abi() < 1, reason="this kernel has no Landlock support")
+needs_landlock = pytest.mark.skipif(
+    sandbox.landlock_abi() < 1, reason="this kernel has no Landlock support"
+)
 
 
-async def _run(argv: list[str], policy: DangerFullAccess | ReadOnly | WorkspaceWrite, cwd: Path) -> tuple[int, str]:
+async def _run(
+    argv: list[str], policy: DangerFullAccess | ReadOnly | WorkspaceWrite, cwd: Path
+) -> tuple[int, str]:
     result = await run_command(sandbox.sandboxed_argv(argv, policy, cwd), cwd, timeout_s=10)
     return result.exit_code, result.aggregated_output
 
@@ -60,30 +64,39 @@ async def test_escape_attempts_fail(attack: str, tmp_path: Path) -> None:
 
 @needs_landlock
 async def test_read_only_blocks_writes_even_in_the_workspace(tmp_path: Path) -> None:
-    code, out = await _run(["bash", "-c", "echo x > f.txt"], ReadOnly(), tmp_path)
+    code, _ = await _run(["bash", "-c", "echo x > f.txt"], ReadOnly(), tmp_path)
     assert code != 0 and not (tmp_path / "f.txt").exists()
-    code, out = await _run(["cat", "/etc/hostname"], ReadOnly(), tmp_path)
+    code, _ = await _run(["cat", "/etc/hostname"], ReadOnly(), tmp_path)
     assert code == 0
 
 
 @needs_landlock
-@pytest.mark.skipif(sandbox.landlock_abi() < 4, reason="Landlock network rules need ABI 4 (Linux 6.7+)")
+@pytest.mark.skipif(
+    sandbox.landlock_abi() < 4, reason="Landlock network rules need ABI 4 (Linux 6.7+)"
+)
 async def test_network_is_blocked_unless_allowed(tmp_path: Path) -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     port = listener.getsockname()[1]
-    probe = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=2); print('connected')"
+    probe = (
+        "import socket; "
+        f"socket.create_connection(('127.0.0.1', {port}), timeout=2); print('connected')"
+    )
     try:
         code, out = await _run([sys.executable, "-c", probe], WorkspaceWrite(), tmp_path)
         assert code != 0 and "connected" not in out
-        code, out = await _run([sys.executable, "-c", probe], WorkspaceWrite(network_access=True), tmp_path)
+        code, out = await _run(
+            [sys.executable, "-c", probe], WorkspaceWrite(network_access=True), tmp_path
+        )
         assert code == 0 and "connected" in out
     finally:
         listener.close()
 
 
-async def test_no_landlock_means_the_command_does_not_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+async def test_no_landlock_means_the_command_does_not_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(sandbox, "landlock_abi", lambda: 0)
     with pytest.raises(SandboxError, match="was not run"):
         sandbox.sandboxed_argv(["true"], WorkspaceWrite(), tmp_path)

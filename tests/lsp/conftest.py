@@ -41,19 +41,30 @@ class Session:
 
     async def say(self, conversation_id: str, text: str) -> str:
         """Send user input; returns the submission id."""
-        result = await self.request("codex/userInput", {"conversationId": conversation_id, "items": [{"type": "text", "text": text}]})
+        result = await self.request(
+            "codex/userInput",
+            {"conversationId": conversation_id, "items": [{"type": "text", "text": text}]},
+        )
         return str(result["submissionId"])
 
 
 def server_env(home: Path) -> dict[str, str]:
     """The environment of the server process: only what it needs, no real keys."""
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if k in ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")
+    }
     return {**keep, "HOME": str(home.parent), "CODEX_LSP_HOME": str(home), KEY_ENV: SECRET_KEY}
 
 
-async def start_session(home: Path, workspace: Path, profile: str, custom_approvals: bool) -> Session:
+async def start_session(
+    home: Path, workspace: Path, profile: str, custom_approvals: bool
+) -> Session:
     """Spawn ``python -m codex_lsp`` and initialize it as ``profile``."""
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "codex_lsp"], server_env=server_env(home))
+    config = ClientServerConfig(
+        server_command=[sys.executable, "-m", "codex_lsp"], server_env=server_env(home)
+    )
     client = await config.start()
     session = Session(client, EventLog(), workspace)
 
@@ -67,7 +78,9 @@ async def start_session(home: Path, workspace: Path, profile: str, custom_approv
         return {"decision": session.approvals.pop(0) if session.approvals else "denied"}
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-    def on_message_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+    def on_message_request(
+        params: types.ShowMessageRequestParams,
+    ) -> types.MessageActionItem | None:
         session.message_requests.append(params)
         title = session.approvals.pop(0) if session.approvals else None
         return types.MessageActionItem(title=title) if title else None
@@ -85,7 +98,9 @@ async def start_session(home: Path, workspace: Path, profile: str, custom_approv
 
 
 @pytest.fixture(params=PROFILES)
-async def lsp(request: pytest.FixtureRequest, codex_home: Path, workspace: Path, model_server: FakeModelServer) -> AsyncIterator[Session]:
+async def lsp(
+    request: pytest.FixtureRequest, codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> AsyncIterator[Session]:
     """A session under each client profile, with ``codex/execApproval`` support declared."""
     session = await start_session(codex_home, workspace, request.param, custom_approvals=True)
     yield session
@@ -93,7 +108,9 @@ async def lsp(request: pytest.FixtureRequest, codex_home: Path, workspace: Path,
 
 
 @pytest.fixture(params=PROFILES)
-async def plain_lsp(request: pytest.FixtureRequest, codex_home: Path, workspace: Path, model_server: FakeModelServer) -> AsyncIterator[Session]:
+async def plain_lsp(
+    request: pytest.FixtureRequest, codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> AsyncIterator[Session]:
     """A session whose client declares nothing codex-specific (approvals via showMessageRequest)."""
     session = await start_session(codex_home, workspace, request.param, custom_approvals=False)
     yield session

@@ -14,13 +14,19 @@ from tests.lsp.conftest import Session
 pytestmark = pytest.mark.slow
 
 
-async def test_full_turn_with_deltas_in_order_and_token_count(lsp: Session, model_server: FakeModelServer) -> None:
+async def test_full_turn_with_deltas_in_order_and_token_count(
+    lsp: Session, model_server: FakeModelServer
+) -> None:
     model_server.enqueue(Reply((Text(pieces=("one ", "two ", "three")),)))
     conv = await lsp.new_conversation()
     submission = await lsp.say(conv, "count")
     done = await lsp.log.wait_for("taskComplete", conv)
     assert done["lastAgentMessage"] == "one two three"
-    assert [m["delta"] for m in lsp.log.msgs(conv, "agentMessageDelta")] == ["one ", "two ", "three"]
+    assert [m["delta"] for m in lsp.log.msgs(conv, "agentMessageDelta")] == [
+        "one ",
+        "two ",
+        "three",
+    ]
     assert lsp.log.msgs(conv, "tokenCount")[0]["info"]["totalTokenUsage"]["totalTokens"] == 120
     turn_events = [e for e in lsp.log.events if e["msg"]["type"] != "sessionConfigured"]
     assert {e["submissionId"] for e in turn_events} == {submission}
@@ -28,7 +34,9 @@ async def test_full_turn_with_deltas_in_order_and_token_count(lsp: Session, mode
 
 
 async def test_tool_call_round_trip(lsp: Session, model_server: FakeModelServer) -> None:
-    model_server.enqueue(Reply((ToolCall("shell", {"command": ["echo", "from-shell"]}),)), Reply((Text("echoed"),)))
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["echo", "from-shell"]}),)), Reply((Text("echoed"),))
+    )
     conv = await lsp.new_conversation()
     await lsp.say(conv, "echo")
     await lsp.log.wait_for("taskComplete", conv)
@@ -37,25 +45,41 @@ async def test_tool_call_round_trip(lsp: Session, model_server: FakeModelServer)
     assert "from-shell" in str(model_server.requests[1].body["input"])
 
 
-async def test_approval_through_the_custom_request(lsp: Session, model_server: FakeModelServer, workspace: Path) -> None:
-    model_server.enqueue(Reply((ToolCall("shell", {"command": ["touch", "approved.txt"]}),)), Reply((Text("ok"),)))
+async def test_approval_through_the_custom_request(
+    lsp: Session, model_server: FakeModelServer, workspace: Path
+) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["touch", "approved.txt"]}),)), Reply((Text("ok"),))
+    )
     lsp.approvals = ["approved"]
     conv = await lsp.new_conversation(approvalPolicy="untrusted")
     await lsp.say(conv, "make a file")
     await lsp.log.wait_for("taskComplete", conv)
-    assert lsp.asked[0]["command"] == ["touch", "approved.txt"] and lsp.asked[0]["conversationId"] == conv
+    assert (
+        lsp.asked[0]["command"] == ["touch", "approved.txt"]
+        and lsp.asked[0]["conversationId"] == conv
+    )
     assert (workspace / "approved.txt").exists()
 
 
-async def test_approval_through_show_message_request(plain_lsp: Session, model_server: FakeModelServer, workspace: Path) -> None:
-    model_server.enqueue(Reply((ToolCall("shell", {"command": ["touch", "denied.txt"]}),)), Reply((Text("ok"),)))
+async def test_approval_through_show_message_request(
+    plain_lsp: Session, model_server: FakeModelServer, workspace: Path
+) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["touch", "denied.txt"]}),)), Reply((Text("ok"),))
+    )
     plain_lsp.approvals = ["Deny"]
     conv = await plain_lsp.new_conversation(approvalPolicy="untrusted")
     await plain_lsp.say(conv, "make a file")
     await plain_lsp.log.wait_for("taskComplete", conv)
     request = plain_lsp.message_requests[0]
     assert "touch denied.txt" in request.message
-    assert [a.title for a in request.actions or []] == ["Approve", "Approve for this session", "Deny", "Abort turn"]
+    assert [a.title for a in request.actions or []] == [
+        "Approve",
+        "Approve for this session",
+        "Deny",
+        "Abort turn",
+    ]
     assert not (workspace / "denied.txt").exists()
     assert "denied" in str(model_server.requests[1].body["input"])
 
@@ -69,11 +93,13 @@ async def test_interrupt_mid_stream(lsp: Session, model_server: FakeModelServer)
     await lsp.log.wait_for("turnAborted", conv, timeout=3)
     await asyncio.sleep(0.3)
     types = lsp.log.types(conv)
-    assert "agentMessageDelta" not in types[types.index("turnAborted"):]
+    assert "agentMessageDelta" not in types[types.index("turnAborted") :]
 
 
 async def test_steer_mid_turn(lsp: Session, model_server: FakeModelServer) -> None:
-    model_server.enqueue(Reply((ToolCall("shell", {"command": ["sleep", "0.5"]}),)), Reply((Text("steered"),)))
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["sleep", "0.5"]}),)), Reply((Text("steered"),))
+    )
     conv = await lsp.new_conversation()
     await lsp.say(conv, "start")
     await lsp.log.wait_for("execCommandBegin", conv)
@@ -92,7 +118,9 @@ async def test_429_then_success(lsp: Session, model_server: FakeModelServer) -> 
     assert "reconnecting 1/3" in lsp.log.msgs(conv, "streamError")[0]["message"]
 
 
-async def test_401_is_a_clear_error_and_the_conversation_stays_usable(lsp: Session, model_server: FakeModelServer) -> None:
+async def test_401_is_a_clear_error_and_the_conversation_stays_usable(
+    lsp: Session, model_server: FakeModelServer
+) -> None:
     model_server.enqueue(ErrorReply(401, "invalid api key"), Reply((Text("working again"),)))
     conv = await lsp.new_conversation()
     await lsp.say(conv, "hi")
@@ -103,7 +131,9 @@ async def test_401_is_a_clear_error_and_the_conversation_stays_usable(lsp: Sessi
     assert done["lastAgentMessage"] == "working again"
 
 
-async def test_two_conversations_stream_at_once(lsp: Session, model_server: FakeModelServer) -> None:
+async def test_two_conversations_stream_at_once(
+    lsp: Session, model_server: FakeModelServer
+) -> None:
     model_server.enqueue(
         Reply((Text("A" * 30, chunks=30),), frame_delay_s=0.01, match="first topic"),
         Reply((Text("B" * 30, chunks=30),), frame_delay_s=0.01, match="second topic"),
@@ -111,7 +141,9 @@ async def test_two_conversations_stream_at_once(lsp: Session, model_server: Fake
     a = await lsp.new_conversation()
     b = await lsp.new_conversation()
     await asyncio.gather(lsp.say(a, "first topic"), lsp.say(b, "second topic"))
-    done_a, done_b = await asyncio.gather(lsp.log.wait_for("taskComplete", a), lsp.log.wait_for("taskComplete", b))
+    done_a, done_b = await asyncio.gather(
+        lsp.log.wait_for("taskComplete", a), lsp.log.wait_for("taskComplete", b)
+    )
     assert done_a["lastAgentMessage"] == "A" * 30 and done_b["lastAgentMessage"] == "B" * 30
 
 
@@ -125,7 +157,9 @@ async def test_two_conversations_stream_at_once(lsp: Session, model_server: Fake
         ("codex/listConversations", {"pageSize": 0}, "pageSize"),
     ],
 )
-async def test_invalid_params_name_the_bad_field(lsp: Session, method: str, params: dict[str, object], field: str) -> None:
+async def test_invalid_params_name_the_bad_field(
+    lsp: Session, method: str, params: dict[str, object], field: str
+) -> None:
     with pytest.raises(JsonRpcException) as info:
         await lsp.request(method, params)
     assert info.value.code == -32602
@@ -136,7 +170,9 @@ async def test_invalid_params_name_the_bad_field(lsp: Session, method: str, para
 async def test_unknown_conversation_is_a_clear_error(lsp: Session) -> None:
     with pytest.raises(JsonRpcException) as info:
         await lsp.say("no-such-conversation", "hi")
-    assert info.value.code == -32602 and "unknown conversation id 'no-such-conversation'" in str(info.value)
+    assert info.value.code == -32602 and "unknown conversation id 'no-such-conversation'" in str(
+        info.value
+    )
 
 
 async def test_resume_list_fork_archive(lsp: Session, model_server: FakeModelServer) -> None:
@@ -147,7 +183,9 @@ async def test_resume_list_fork_archive(lsp: Session, model_server: FakeModelSer
     resumed = await lsp.request("codex/resumeConversation", {"conversationId": conv})
     assert [m["type"] for m in resumed["initialMessages"]][-1] == "taskComplete"
     assert "agentMessageDelta" not in [m["type"] for m in resumed["initialMessages"]]
-    fork = await lsp.request("codex/forkConversation", {"conversationId": conv, "turnId": done["turnId"]})
+    fork = await lsp.request(
+        "codex/forkConversation", {"conversationId": conv, "turnId": done["turnId"]}
+    )
     assert fork["forkedFromId"] == conv
     listed = await lsp.request("codex/listConversations", {})
     assert {c["conversationId"] for c in listed["items"]} == {conv, fork["conversationId"]}

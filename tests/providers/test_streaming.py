@@ -38,7 +38,9 @@ from tests.helpers import SECRET_KEY, write_config
 
 WIRES = ["responses", "chat", "anthropic"]
 TOOLS = [
-    FunctionToolSpec("shell", "run", {"type": "object", "properties": {"command": {"type": "array"}}}),
+    FunctionToolSpec(
+        "shell", "run", {"type": "object", "properties": {"command": {"type": "array"}}}
+    ),
     FreeformToolSpec("apply_patch", "patch", grammar="start: /.+/"),
 ]
 
@@ -64,9 +66,13 @@ def _done_items(events: list[ResponseEvent]) -> list[object]:
 
 
 @pytest.mark.parametrize("wire", WIRES)
-async def test_text_streams_in_order_with_usage(wire: str, clean_env: Path, model_server: FakeModelServer) -> None:
+async def test_text_streams_in_order_with_usage(
+    wire: str, clean_env: Path, model_server: FakeModelServer
+) -> None:
     write_config(clean_env, model_server.base_url, wire)
-    model_server.enqueue(Reply((Text(pieces=("Hel", "lo ", "world")),), input_tokens=42, output_tokens=7))
+    model_server.enqueue(
+        Reply((Text(pieces=("Hel", "lo ", "world")),), input_tokens=42, output_tokens=7)
+    )
     events = await _collect(clean_env)
     assert [e.delta for e in events if isinstance(e, OutputTextDelta)] == ["Hel", "lo ", "world"]
     assert _done_items(events) == [AssistantMessage(text="Hello world")]
@@ -82,10 +88,14 @@ async def test_tool_calls_are_assembled_from_argument_deltas(
 ) -> None:
     write_config(clean_env, model_server.base_url, wire)
     model_server.enqueue(
-        Reply((
-            ToolCall("shell", {"command": ["ls", "-la"]}, call_id="call_1"),
-            ToolCall("apply_patch", freeform_input="*** Begin Patch\n*** End Patch", call_id="call_2"),
-        ))
+        Reply(
+            (
+                ToolCall("shell", {"command": ["ls", "-la"]}, call_id="call_1"),
+                ToolCall(
+                    "apply_patch", freeform_input="*** Begin Patch\n*** End Patch", call_id="call_2"
+                ),
+            )
+        )
     )
     items = _done_items(await _collect(clean_env))
     shell = next(i for i in items if isinstance(i, FunctionCall))
@@ -95,11 +105,17 @@ async def test_tool_calls_are_assembled_from_argument_deltas(
 
 
 @pytest.mark.parametrize("wire", WIRES)
-async def test_reasoning_becomes_reasoning_events(wire: str, clean_env: Path, model_server: FakeModelServer) -> None:
+async def test_reasoning_becomes_reasoning_events(
+    wire: str, clean_env: Path, model_server: FakeModelServer
+) -> None:
     write_config(clean_env, model_server.base_url, wire)
-    model_server.enqueue(Reply((ScriptReasoning(summary=("Plan the work",), raw="raw thoughts"), Text("ok"))))
+    model_server.enqueue(
+        Reply((ScriptReasoning(summary=("Plan the work",), raw="raw thoughts"), Text("ok")))
+    )
     events = await _collect(clean_env)
-    texts = [e.delta for e in events if isinstance(e, ReasoningSummaryDelta | ReasoningContentDelta)]
+    texts = [
+        e.delta for e in events if isinstance(e, ReasoningSummaryDelta | ReasoningContentDelta)
+    ]
     assert texts and any("Plan the work" in t or "raw thoughts" in t for t in texts)
     reasoning = next(i for i in _done_items(events) if isinstance(i, Reasoning))
     assert reasoning.summary or reasoning.content
@@ -116,7 +132,9 @@ async def test_history_with_tool_round_trip_is_sent_in_wire_format(
         FunctionCall(call_id="c1", name="shell", arguments='{"command":["ls"]}'),
         FunctionCallOutput(call_id="c1", output="a.py\n"),
     ]
-    await _collect(clean_env, Prompt(model="fake-model", instructions="sys", input=history, tools=TOOLS))
+    await _collect(
+        clean_env, Prompt(model="fake-model", instructions="sys", input=history, tools=TOOLS)
+    )
     body = json.dumps(model_server.requests[-1].body)
     assert "c1" in body and "a.py" in body and "list files" in body
     headers = model_server.requests[-1].headers
@@ -127,7 +145,9 @@ async def test_history_with_tool_round_trip_is_sent_in_wire_format(
 
 
 @pytest.mark.parametrize("wire", WIRES)
-async def test_429_is_retried_after_retry_after(wire: str, clean_env: Path, model_server: FakeModelServer) -> None:
+async def test_429_is_retried_after_retry_after(
+    wire: str, clean_env: Path, model_server: FakeModelServer
+) -> None:
     write_config(clean_env, model_server.base_url, wire)
     model_server.enqueue(ErrorReply(429, "slow down", retry_after=0.3), Reply((Text("fine"),)))
     started = time.monotonic()
@@ -139,9 +159,13 @@ async def test_429_is_retried_after_retry_after(wire: str, clean_env: Path, mode
     assert _done_items(events) == [AssistantMessage(text="fine")]
 
 
-async def test_5xx_and_dropped_streams_are_retried_then_give_up(clean_env: Path, model_server: FakeModelServer) -> None:
+async def test_5xx_and_dropped_streams_are_retried_then_give_up(
+    clean_env: Path, model_server: FakeModelServer
+) -> None:
     write_config(clean_env, model_server.base_url)
-    model_server.enqueue(ErrorReply(500, "boom"), Reply((Text("partial"), Drop())), Reply((Text("whole"),)))
+    model_server.enqueue(
+        ErrorReply(500, "boom"), Reply((Text("partial"), Drop())), Reply((Text("whole"),))
+    )
     events = await _collect(clean_env)
     assert [e.attempt for e in events if isinstance(e, Retrying)] == [1, 1]
     assert _done_items(events)[-1] == AssistantMessage(text="whole")
@@ -166,10 +190,16 @@ async def test_permanent_errors_are_not_retried_and_never_leak_the_key(
         assert "FAKE_MODEL_KEY" in info.value.message
 
 
-async def test_stalled_stream_hits_the_idle_timeout(clean_env: Path, model_server: FakeModelServer) -> None:
+async def test_stalled_stream_hits_the_idle_timeout(
+    clean_env: Path, model_server: FakeModelServer
+) -> None:
     write_config(clean_env, model_server.base_url)
     config = clean_env / "config.toml"
-    config.write_text(config.read_text().replace("stream_idle_timeout_ms = 5000", "stream_idle_timeout_ms = 300").replace("stream_max_retries = 3", "stream_max_retries = 0"))
+    config.write_text(
+        config.read_text()
+        .replace("stream_idle_timeout_ms = 5000", "stream_idle_timeout_ms = 300")
+        .replace("stream_max_retries = 3", "stream_max_retries = 0")
+    )
     model_server.enqueue(Reply((Text("a"), Stall(3.0), Text("b"))))
     started = time.monotonic()
     with pytest.raises(StreamDroppedError, match="stream_idle_timeout_ms"):

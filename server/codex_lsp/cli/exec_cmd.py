@@ -16,7 +16,13 @@ from codex_lsp.cli.render import EventPrinter
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConversationManager
 from codex_lsp.errors import CodexError, ProviderError
-from codex_lsp.protocol.events import ErrorEvent, Event, ShutdownCompleteEvent, TaskCompleteEvent, TurnAbortedEvent
+from codex_lsp.protocol.events import (
+    ErrorEvent,
+    Event,
+    ShutdownCompleteEvent,
+    TaskCompleteEvent,
+    TurnAbortedEvent,
+)
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import InterruptOp, ShutdownOp, UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
@@ -97,7 +103,7 @@ async def _run(prompt: str, args: argparse.Namespace, overrides: ConfigOverrides
     if outcome.aborted:
         return EXIT_INTERRUPTED
     if outcome.final is not None and args.output_last_message:
-        Path(args.output_last_message).write_text(outcome.final, encoding="utf-8")
+        await asyncio.to_thread(Path(args.output_last_message).write_text, outcome.final, "utf-8")
     if outcome.failed:
         return EXIT_FAILED
     if not args.json and outcome.final is not None:
@@ -109,7 +115,11 @@ def run_exec(args: argparse.Namespace, overrides: ConfigOverrides) -> int:
     """Entry point of ``codex-lsp exec``."""
     prompt = _read_prompt(args.prompt)
     if not prompt or not prompt.strip():
-        print('codex-lsp exec: no prompt given. Pass one as an argument or on stdin: codex-lsp exec "fix the failing test"', file=sys.stderr)
+        print(
+            "codex-lsp exec: no prompt given. Pass one as an argument or on stdin: "
+            'codex-lsp exec "fix the failing test"',
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     try:
         return asyncio.run(_run(prompt, args, _exec_overrides(args, overrides)))

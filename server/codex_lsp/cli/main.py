@@ -10,35 +10,59 @@ from codex_lsp import __version__
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-c", "--config", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-        help="override a config.toml key (dotted keys, TOML values), e.g. -c model=\"gpt-5\"",
+        "-c",
+        "--config",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help='override a config.toml key (dotted keys, TOML values), e.g. -c model="gpt-5"',
     )
     parser.add_argument("-m", "--model", help="model to use")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
-    parser = argparse.ArgumentParser(prog="codex-lsp", description="A Codex-style coding agent served over LSP.")
+    parser = argparse.ArgumentParser(
+        prog="codex-lsp", description="A Codex-style coding agent served over LSP."
+    )
     parser.add_argument("--version", action="version", version=f"codex-lsp {__version__}")
-    parser.add_argument("--stdio", action="store_true", help="serve LSP on stdin/stdout (the default)")
+    parser.add_argument(
+        "--stdio", action="store_true", help="serve LSP on stdin/stdout (the default)"
+    )
     _add_config_flags(parser)
     sub = parser.add_subparsers(dest="command")
 
     ex = sub.add_parser("exec", help="run one conversation headless and print the final answer")
     ex.add_argument("prompt", nargs="?", help="the prompt; read from stdin when omitted or '-'")
-    ex.add_argument("--json", action="store_true", help="print every event as one JSON line on stdout")
-    ex.add_argument("-s", "--sandbox", choices=["read-only", "workspace-write", "danger-full-access"])
+    ex.add_argument(
+        "--json", action="store_true", help="print every event as one JSON line on stdout"
+    )
+    ex.add_argument(
+        "-s", "--sandbox", choices=["read-only", "workspace-write", "danger-full-access"]
+    )
     ex.add_argument("-C", "--cd", dest="cwd", help="working directory of the agent")
-    ex.add_argument("-o", "--output-last-message", dest="output_last_message", help="also write the final answer to this file")
+    ex.add_argument(
+        "-o",
+        "--output-last-message",
+        dest="output_last_message",
+        help="also write the final answer to this file",
+    )
     ex.add_argument("--full-auto", action="store_true", help="sandbox workspace-write, never ask")
     ex.add_argument(
-        "--dangerously-bypass-approvals-and-sandbox", dest="yolo", action="store_true",
+        "--dangerously-bypass-approvals-and-sandbox",
+        dest="yolo",
+        action="store_true",
         help="no sandbox and no approvals (only inside an externally sandboxed machine)",
     )
-    ex.add_argument("--skip-git-repo-check", action="store_true", help="accepted for Codex compatibility")
+    ex.add_argument(
+        "--skip-git-repo-check", action="store_true", help="accepted for Codex compatibility"
+    )
     _add_config_flags(ex)
 
-    proto = sub.add_parser("protocol", help="emit the protocol's JSON Schema or TypeScript declarations")
+    proto = sub.add_parser(
+        "protocol", help="emit the protocol's JSON Schema or TypeScript declarations"
+    )
     proto_sub = proto.add_subparsers(dest="protocol_command", required=True)
     schema = proto_sub.add_parser("schema", help="write one JSON Schema file per message")
     schema.add_argument("--out", required=True, help="output folder")

@@ -41,14 +41,21 @@ class EventPrinter:
 
     def _line(self, msg: object) -> str | None:
         if isinstance(msg, SessionConfiguredEvent):
-            return f"codex-lsp · model {msg.model} ({msg.model_provider_id}) · cwd {msg.cwd} · sandbox {msg.sandbox_policy.type}"
+            return (
+                f"codex-lsp · model {msg.model} ({msg.model_provider_id}) · cwd {msg.cwd} "
+                f"· sandbox {msg.sandbox_policy.type}"
+            )
         if isinstance(msg, AgentReasoningEvent):
             return f"thinking: {msg.text}"
         if isinstance(msg, ExecCommandBeginEvent):
             return f"exec: {shlex.join(msg.command)}  (in {msg.cwd})"
         if isinstance(msg, ExecCommandEndEvent):
             lines = msg.aggregated_output.rstrip("\n").splitlines()
-            shown = lines[:MAX_OUTPUT_LINES] + ([f"... {len(lines) - MAX_OUTPUT_LINES} more lines"] if len(lines) > MAX_OUTPUT_LINES else [])
+            shown = lines[:MAX_OUTPUT_LINES] + (
+                [f"... {len(lines) - MAX_OUTPUT_LINES} more lines"]
+                if len(lines) > MAX_OUTPUT_LINES
+                else []
+            )
             body = "".join(f"\n  {line}" for line in shown)
             return f"  exited {msg.exit_code} in {msg.duration_ms} ms{body}"
         if isinstance(msg, PlanUpdateEvent):

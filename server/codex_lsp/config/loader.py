@@ -19,7 +19,6 @@ from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.errors import ConfigError
 
 
-
 def codex_lsp_home() -> Path:
     """``$CODEX_LSP_HOME``, or ``~/.codex-lsp``."""
     env = os.environ.get("CODEX_LSP_HOME")

@@ -3,7 +3,7 @@ existing Codex config works unchanged."""
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +16,7 @@ from codex_lsp.protocol.policies import (
 )
 
 
-class WireApi(str, Enum):
+class WireApi(StrEnum):
     """Which HTTP API a provider speaks."""
 
     RESPONSES = "responses"
@@ -32,17 +32,29 @@ class ModelProviderInfo(_Section):
     """One ``[model_providers.<id>]`` entry: where and how to reach a model API."""
 
     name: str = Field(default="", description="Display name.")
-    base_url: str | None = Field(default=None, description="API base URL, e.g. https://api.openai.com/v1.")
-    env_key: str | None = Field(default=None, description="Environment variable holding the API key.")
-    env_key_instructions: str | None = Field(default=None, description="How to get a key (shown in errors).")
+    base_url: str | None = Field(
+        default=None, description="API base URL, e.g. https://api.openai.com/v1."
+    )
+    env_key: str | None = Field(
+        default=None, description="Environment variable holding the API key."
+    )
+    env_key_instructions: str | None = Field(
+        default=None, description="How to get a key (shown in errors)."
+    )
     wire_api: WireApi = Field(default=WireApi.CHAT, description="responses, chat or anthropic.")
-    query_params: dict[str, str] = Field(default_factory=dict, description="Added to every request URL.")
+    query_params: dict[str, str] = Field(
+        default_factory=dict, description="Added to every request URL."
+    )
     http_headers: dict[str, str] = Field(default_factory=dict, description="Static extra headers.")
     env_http_headers: dict[str, str] = Field(
         default_factory=dict, description="Header name → environment variable holding its value."
     )
-    request_max_retries: int = Field(default=4, ge=0, le=100, description="Retries of a failed request.")
-    stream_max_retries: int = Field(default=5, ge=0, le=100, description="Reconnects of a dropped stream.")
+    request_max_retries: int = Field(
+        default=4, ge=0, le=100, description="Retries of a failed request."
+    )
+    stream_max_retries: int = Field(
+        default=5, ge=0, le=100, description="Reconnects of a dropped stream."
+    )
     stream_idle_timeout_ms: int = Field(
         default=300_000, ge=1, description="A stream silent this long is treated as dropped."
     )
@@ -96,11 +108,15 @@ class Config(_Section):
     model_providers: dict[str, ModelProviderInfo] = Field(
         default_factory=dict, description="User-defined providers, merged over the built-ins."
     )
-    model_reasoning_effort: ReasoningEffort | None = Field(default=None, description="Reasoning effort.")
+    model_reasoning_effort: ReasoningEffort | None = Field(
+        default=None, description="Reasoning effort."
+    )
     model_reasoning_summary: ReasoningSummary = Field(
         default=ReasoningSummary.AUTO, description="Reasoning summary detail."
     )
-    model_context_window: int | None = Field(default=None, ge=1, description="Context window in tokens.")
+    model_context_window: int | None = Field(
+        default=None, ge=1, description="Context window in tokens."
+    )
     model_max_output_tokens: int = Field(
         default=32_000, ge=1, description="max_tokens for APIs that require it (Anthropic)."
     )
@@ -108,7 +124,8 @@ class Config(_Section):
         default=AskForApproval.ON_REQUEST, description="When to ask before running commands."
     )
     sandbox_mode: SandboxMode = Field(
-        default=SandboxMode.WORKSPACE_WRITE, description="read-only, workspace-write, danger-full-access."
+        default=SandboxMode.WORKSPACE_WRITE,
+        description="read-only, workspace-write, danger-full-access.",
     )
     sandbox_workspace_write: SandboxWorkspaceWrite = Field(default_factory=SandboxWorkspaceWrite)
     project_doc_max_bytes: int = Field(
@@ -117,7 +134,9 @@ class Config(_Section):
     tool_output_max_bytes: int = Field(
         default=10 * 1024, ge=256, description="Most bytes of a command's output the model sees."
     )
-    base_instructions: str | None = Field(default=None, description="Replace the built-in instructions.")
+    base_instructions: str | None = Field(
+        default=None, description="Replace the built-in instructions."
+    )
     cwd: Path | None = Field(default=None, description="Working directory of new conversations.")
 
     def providers(self) -> dict[str, ModelProviderInfo]:

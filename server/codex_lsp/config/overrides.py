@@ -18,7 +18,7 @@ def parse_cli_overrides(pairs: list[str]) -> ConfigOverrides:
         key, sep, raw = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ConfigError(f"-c {pair!r}: expected key=value, e.g. -c model=\"gpt-5\"")
+            raise ConfigError(f'-c {pair!r}: expected key=value, e.g. -c model="gpt-5"')
         out[key] = _parse_toml_value(raw.strip())
     return out
 

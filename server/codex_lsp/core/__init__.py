@@ -3,4 +3,11 @@
 from codex_lsp.core.conversation import ApprovalHandler, Conversation, EventSink, deny_all_approvals
 from codex_lsp.core.manager import ConversationManager, info
 
-__all__ = ["ApprovalHandler", "Conversation", "ConversationManager", "EventSink", "deny_all_approvals", "info"]
+__all__ = [
+    "ApprovalHandler",
+    "Conversation",
+    "ConversationManager",
+    "EventSink",
+    "deny_all_approvals",
+    "info",
+]

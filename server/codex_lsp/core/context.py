@@ -57,7 +57,11 @@ def project_docs(cwd: Path, max_bytes: int, home: Path | None) -> str | None:
 def environment_context(ctx: TurnContext) -> str:
     """The ``<environment_context>`` block the model reads its situation from."""
     policy = ctx.sandbox_policy
-    network = "enabled" if isinstance(policy, DangerFullAccess) or getattr(policy, "network_access", False) else "restricted"
+    network = (
+        "enabled"
+        if isinstance(policy, DangerFullAccess) or getattr(policy, "network_access", False)
+        else "restricted"
+    )
     lines = [
         "<environment_context>",
         f"  <cwd>{ctx.cwd}</cwd>",
@@ -68,7 +72,10 @@ def environment_context(ctx: TurnContext) -> str:
     if not isinstance(policy, DangerFullAccess | ReadOnly) and policy.writable_roots:
         roots = "".join(f"<root>{r}</root>" for r in policy.writable_roots)
         lines.append(f"  <writable_roots>{roots}</writable_roots>")
-    lines += [f"  <shell>{Path(os.environ.get('SHELL', 'bash')).name}</shell>", "</environment_context>"]
+    lines += [
+        f"  <shell>{Path(os.environ.get('SHELL', 'bash')).name}</shell>",
+        "</environment_context>",
+    ]
     return "\n".join(lines)
 
 

@@ -147,15 +147,21 @@ class Conversation:
         self._loop_task: asyncio.Task[None] | None = None
 
     # ---------------------------------------------------------------- lifecycle
-    def start(self, seed: list[HistoryItem] | None = None, seed_events: list[EventMsg] | None = None) -> None:
+    def start(
+        self, seed: list[HistoryItem] | None = None, seed_events: list[EventMsg] | None = None
+    ) -> None:
         """Announce the session and start consuming Ops."""
         if seed is None:
-            self.history.extend(initial_context(self.ctx, self.config.project_doc_max_bytes, self.home))
+            self.history.extend(
+                initial_context(self.ctx, self.config.project_doc_max_bytes, self.home)
+            )
         else:
             self.history.extend(seed)
             self.events.extend(seed_events or [])
         self.emit(SESSION_SUBMISSION_ID, self.session_configured())
-        self._loop_task = asyncio.create_task(self._submission_loop(), name=f"conversation-{self.id}")
+        self._loop_task = asyncio.create_task(
+            self._submission_loop(), name=f"conversation-{self.id}"
+        )
 
     def session_configured(self, initial: list[EventMsg] | None = None) -> SessionConfiguredEvent:
         """The settings event (with replayed messages on resume)."""
@@ -182,9 +188,9 @@ class Conversation:
         """True after shutdown."""
         return self._closed.is_set()
 
-    async def wait_closed(self, timeout: float) -> None:
-        """Wait for shutdown to finish."""
-        await asyncio.wait_for(self._closed.wait(), timeout)
+    async def wait_closed(self, limit_s: float) -> None:
+        """Wait up to ``limit_s`` for shutdown to finish."""
+        await asyncio.wait_for(self._closed.wait(), limit_s)
 
     # ---------------------------------------------------------------- events
     def emit(self, submission_id: str, msg: EventMsg) -> None:
@@ -222,7 +228,9 @@ class Conversation:
                 await self._handle(submission_id, op)
             except Exception as exc:
                 log.exception("op %s failed", type(op).__name__)
-                self.emit(submission_id, ErrorEvent(message=f"internal error handling {op.type}: {exc}"))
+                self.emit(
+                    submission_id, ErrorEvent(message=f"internal error handling {op.type}: {exc}")
+                )
 
     async def _handle(self, submission_id: str, op: Op) -> None:
         if isinstance(op, UserTurnOp | OverrideTurnContextOp):
@@ -256,7 +264,9 @@ class Conversation:
     async def _regular_body(self, runner: TurnRunner) -> str | None:
         if self._context_stale:
             self._context_stale = False
-            self.history.append(UserMessage(content=[InputText(text=environment_context(runner.ctx))]))
+            self.history.append(
+                UserMessage(content=[InputText(text=environment_context(runner.ctx))])
+            )
         pending = self.take_pending_input()
         first, rest = pending[0], pending[1:]
         self._pending[:0] = rest
@@ -270,7 +280,11 @@ class Conversation:
 
     async def _run_task(self, runner: TurnRunner, body: TaskBody) -> None:
         started = time.monotonic()
-        runner.emit(TaskStartedEvent(turn_id=runner.turn_id, model_context_window=runner.ctx.model_context_window))
+        runner.emit(
+            TaskStartedEvent(
+                turn_id=runner.turn_id, model_context_window=runner.ctx.model_context_window
+            )
+        )
         completed = False
         try:
             last = await body(runner)
@@ -288,7 +302,9 @@ class Conversation:
         except CodexError as exc:
             self._repair_history()
             info = exc.error_info if isinstance(exc, ProviderError) else None
-            runner.emit(ErrorEvent(message=exc.message, codex_error_info=info, turn_id=runner.turn_id))
+            runner.emit(
+                ErrorEvent(message=exc.message, codex_error_info=info, turn_id=runner.turn_id)
+            )
             runner.emit(TaskCompleteEvent(turn_id=runner.turn_id))
         except Exception as exc:
             log.exception("turn %s failed", runner.turn_id)
@@ -311,9 +327,19 @@ class Conversation:
 
     def _repair_history(self) -> None:
         """Give every tool call without an output one, so the next request is valid."""
-        answered = {i.call_id for i in self.history if isinstance(i, FunctionCallOutput | CustomToolCallOutput)}
+        answered = {
+            i.call_id
+            for i in self.history
+            if isinstance(i, FunctionCallOutput | CustomToolCallOutput)
+        }
         for item in list(self.history):
             if isinstance(item, FunctionCall) and item.call_id not in answered:
-                self.history.append(FunctionCallOutput(call_id=item.call_id, output="aborted by the user", success=False))
+                self.history.append(
+                    FunctionCallOutput(
+                        call_id=item.call_id, output="aborted by the user", success=False
+                    )
+                )
             elif isinstance(item, CustomToolCall) and item.call_id not in answered:
-                self.history.append(CustomToolCallOutput(call_id=item.call_id, output="aborted by the user"))
+                self.history.append(
+                    CustomToolCallOutput(call_id=item.call_id, output="aborted by the user")
+                )

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.config.loader import codex_lsp_home, load_config
-from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.config.model import Config
+from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core.conversation import (
     ApprovalHandler,
     Conversation,
@@ -54,8 +54,12 @@ def _request_overrides(params: NewConversationParams) -> ConfigOverrides:
         "model_provider": params.model_provider,
         "approval_policy": params.approval_policy.value if params.approval_policy else None,
         "sandbox_mode": params.sandbox.value if params.sandbox else None,
-        "model_reasoning_effort": params.reasoning_effort.value if params.reasoning_effort else None,
-        "model_reasoning_summary": params.reasoning_summary.value if params.reasoning_summary else None,
+        "model_reasoning_effort": params.reasoning_effort.value
+        if params.reasoning_effort
+        else None,
+        "model_reasoning_summary": params.reasoning_summary.value
+        if params.reasoning_summary
+        else None,
     }
     overrides = {k: v for k, v in fields.items() if v is not None}
     overrides.update(params.config or {})
@@ -105,7 +109,11 @@ class ConversationManager:
         return conv
 
     async def _create(
-        self, config: Config, cwd: Path | None, base_instructions: str | None, forked_from: str | None
+        self,
+        config: Config,
+        cwd: Path | None,
+        base_instructions: str | None,
+        forked_from: str | None,
     ) -> Conversation:
         resolved = await resolve_provider(config)
         cwd = (cwd or config.cwd or self.default_cwd or Path.cwd()).resolve()
@@ -139,7 +147,9 @@ class ConversationManager:
             tools=default_tools(),
             sink=self._sink,
             approvals=self._approvals,
-            base_instructions=base_instructions or config.base_instructions or load_prompt("base_instructions"),
+            base_instructions=base_instructions
+            or config.base_instructions
+            or load_prompt("base_instructions"),
             home=self.home,
             forked_from=forked_from,
         )
@@ -153,11 +163,17 @@ class ConversationManager:
         if turn_id is not None:
             record = next((t for t in source.turns if t.turn_id == turn_id), None)
             if record is None:
-                raise ProtocolError(f"turn {turn_id!r} is not a finished turn of conversation {conversation_id}")
+                raise ProtocolError(
+                    f"turn {turn_id!r} is not a finished turn of conversation {conversation_id}"
+                )
             history_len, events_len = record.history_len, record.events_len
-        conv = await self._create(source.config, source.ctx.cwd, source.base_instructions, forked_from=source.id)
+        conv = await self._create(
+            source.config, source.ctx.cwd, source.base_instructions, forked_from=source.id
+        )
         conv.ctx = source.ctx
-        conv.start(seed=list(source.history[:history_len]), seed_events=list(source.events[:events_len]))
+        conv.start(
+            seed=list(source.history[:history_len]), seed_events=list(source.events[:events_len])
+        )
         return conv
 
     def resume(self, conversation_id: str) -> ResumeConversationResult:
@@ -170,7 +186,11 @@ class ConversationManager:
     def list(self, params: ListConversationsParams) -> ListConversationsResult:
         """Live conversations, newest first, paged."""
         rows = sorted(
-            (c for c in self._conversations.values() if not c.closed and (params.cwd is None or c.ctx.cwd == params.cwd.resolve())),
+            (
+                c
+                for c in self._conversations.values()
+                if not c.closed and (params.cwd is None or c.ctx.cwd == params.cwd.resolve())
+            ),
             key=lambda c: (c.updated_at, c.id),
             reverse=True,
         )
@@ -178,7 +198,9 @@ class ConversationManager:
         if params.cursor:
             ids = [c.id for c in rows]
             if params.cursor not in ids:
-                raise ProtocolError(f"cursor {params.cursor!r} is no longer valid; list again without a cursor")
+                raise ProtocolError(
+                    f"cursor {params.cursor!r} is no longer valid; list again without a cursor"
+                )
             start = ids.index(params.cursor) + 1
         page = rows[start : start + params.page_size]
         more = start + params.page_size < len(rows)
@@ -223,4 +245,3 @@ def _summary(conv: Conversation) -> ConversationSummary:
         turn_count=len(conv.turns),
         running=conv.running,
     )
-

@@ -21,7 +21,13 @@ from codex_lsp.protocol.events import (
     ItemStartedEvent,
     StreamErrorEvent,
 )
-from codex_lsp.protocol.history import AssistantMessage, CustomToolCall, FunctionCall, HistoryItem, Reasoning
+from codex_lsp.protocol.history import (
+    AssistantMessage,
+    CustomToolCall,
+    FunctionCall,
+    HistoryItem,
+    Reasoning,
+)
 from codex_lsp.protocol.items import AgentMessageItem, ReasoningItem, TokenUsage
 from codex_lsp.providers.base import (
     Completed,
@@ -91,9 +97,15 @@ class _Attempt:
         item_id = self.out.new_item_id()
         self.ids[key] = item_id
         if self.visible and kind == "message":
-            self.out.emit(ItemStartedEvent(turn_id=self.out.turn_id, item=AgentMessageItem(id=item_id, text="")))
+            self.out.emit(
+                ItemStartedEvent(
+                    turn_id=self.out.turn_id, item=AgentMessageItem(id=item_id, text="")
+                )
+            )
         elif self.visible and kind == "reasoning":
-            self.out.emit(ItemStartedEvent(turn_id=self.out.turn_id, item=ReasoningItem(id=item_id)))
+            self.out.emit(
+                ItemStartedEvent(turn_id=self.out.turn_id, item=ReasoningItem(id=item_id))
+            )
         return item_id
 
     def emit(self, msg: EventMsg) -> None:
@@ -117,19 +129,30 @@ class _Attempt:
         if isinstance(item, AssistantMessage):
             item_id = self.item_id(key, "message")
             self.hold(AgentMessageEvent(turn_id=turn_id, item_id=item_id, message=item.text))
-            self.hold(ItemCompletedEvent(turn_id=turn_id, item=AgentMessageItem(id=item_id, text=item.text)))
+            self.hold(
+                ItemCompletedEvent(
+                    turn_id=turn_id, item=AgentMessageItem(id=item_id, text=item.text)
+                )
+            )
         elif isinstance(item, Reasoning):
             item_id = self.item_id(key, "reasoning")
             for text in item.summary:
                 self.hold(AgentReasoningEvent(turn_id=turn_id, item_id=item_id, text=text))
             for text in item.content:
-                self.hold(AgentReasoningRawContentEvent(turn_id=turn_id, item_id=item_id, text=text))
+                self.hold(
+                    AgentReasoningRawContentEvent(turn_id=turn_id, item_id=item_id, text=text)
+                )
             final = ReasoningItem(id=item_id, summary_text=item.summary, raw_content=item.content)
             self.hold(ItemCompletedEvent(turn_id=turn_id, item=final))
 
 
 async def sample(
-    client: ModelClient, prompt: Prompt, info: ModelProviderInfo, out: EventEmitter, *, visible: bool = True
+    client: ModelClient,
+    prompt: Prompt,
+    info: ModelProviderInfo,
+    out: EventEmitter,
+    *,
+    visible: bool = True,
 ) -> SampleResult:
     """Stream one response (with retries). ``visible=False`` streams without client events."""
     attempt = _Attempt(out, visible)
@@ -137,22 +160,33 @@ async def sample(
     async for event in stream_with_retries(client, prompt, info):
         if isinstance(event, OutputTextDelta):
             item_id = attempt.item_id(event.key, "message")
-            attempt.emit(AgentMessageDeltaEvent(turn_id=turn_id, item_id=item_id, delta=event.delta))
+            attempt.emit(
+                AgentMessageDeltaEvent(turn_id=turn_id, item_id=item_id, delta=event.delta)
+            )
         elif isinstance(event, ReasoningSummaryDelta):
             item_id = attempt.item_id(event.key, "reasoning")
             attempt.emit(
                 AgentReasoningDeltaEvent(
-                    turn_id=turn_id, item_id=item_id, delta=event.delta, summary_index=event.summary_index
+                    turn_id=turn_id,
+                    item_id=item_id,
+                    delta=event.delta,
+                    summary_index=event.summary_index,
                 )
             )
         elif isinstance(event, ReasoningContentDelta):
             item_id = attempt.item_id(event.key, "reasoning")
-            attempt.emit(AgentReasoningRawContentDeltaEvent(turn_id=turn_id, item_id=item_id, delta=event.delta))
+            attempt.emit(
+                AgentReasoningRawContentDeltaEvent(
+                    turn_id=turn_id, item_id=item_id, delta=event.delta
+                )
+            )
         elif isinstance(event, ReasoningSummaryPartAdded):
             item_id = attempt.item_id(event.key, "reasoning")
             if event.summary_index > 0:
                 attempt.emit(
-                    AgentReasoningSectionBreakEvent(turn_id=turn_id, item_id=item_id, summary_index=event.summary_index)
+                    AgentReasoningSectionBreakEvent(
+                        turn_id=turn_id, item_id=item_id, summary_index=event.summary_index
+                    )
                 )
         elif isinstance(event, OutputItemAdded):
             if event.kind != "tool_call":

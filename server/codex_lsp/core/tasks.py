@@ -71,7 +71,9 @@ async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:
     conv = runner.conversation
     target = request.target
     runner.emit(
-        EnteredReviewModeEvent(turn_id=runner.turn_id, target=target, user_facing_hint=request.user_facing_hint)
+        EnteredReviewModeEvent(
+            turn_id=runner.turn_id, target=target, user_facing_hint=request.user_facing_hint
+        )
     )
     output: str | None = None
     try:
@@ -82,7 +84,9 @@ async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:
         ]
         tools = conv.tools.specs()
         while True:
-            result = await runner.sample(runner.prompt(history, tools, instructions=load_prompt("review")))
+            result = await runner.sample(
+                runner.prompt(history, tools, instructions=load_prompt("review"))
+            )
             history.extend(result.items)
             output = result.last_message or output
             for call in result.tool_calls:
@@ -92,7 +96,9 @@ async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:
     finally:
         runner.emit(ExitedReviewModeEvent(turn_id=runner.turn_id, review_output=output))
     if output:
-        conv.history.append(UserMessage(content=[InputText(text=f"Review request: {_describe(target)}")]))
+        conv.history.append(
+            UserMessage(content=[InputText(text=f"Review request: {_describe(target)}")])
+        )
         conv.history.append(AssistantMessage(text=output))
     return output
 
@@ -121,7 +127,8 @@ async def _review_material(target: ReviewTarget, cwd: Path) -> str:
         body = await _git(cwd, "show", target.sha or "HEAD")
     if not body.strip():
         body = "(the diff is empty)"
-    return f"Review {_describe(target)}.\n\n```diff\n{truncate_middle(body, REVIEW_DIFF_MAX_BYTES)}\n```"
+    diff = truncate_middle(body, REVIEW_DIFF_MAX_BYTES)
+    return f"Review {_describe(target)}.\n\n```diff\n{diff}\n```"
 
 
 async def _git(cwd: Path, *args: str) -> str:
@@ -129,7 +136,11 @@ async def _git(cwd: Path, *args: str) -> str:
     if git is None:
         return "(git is not installed)"
     proc = await asyncio.create_subprocess_exec(
-        git, *args, cwd=str(cwd), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        git,
+        *args,
+        cwd=str(cwd),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL,
     )
     try:

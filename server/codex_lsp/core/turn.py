@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from codex_lsp.core.sampling import SampleResult, sample
 from codex_lsp.core.turn_context import TurnContext
+from codex_lsp.core.user_input import convert_input
 from codex_lsp.protocol.events import (
     EventMsg,
     ExecApprovalRequestEvent,
@@ -25,7 +26,13 @@ from codex_lsp.protocol.items import (
     UserInputItem,
     UserMessageItem,
 )
-from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReadOnly, ReviewDecision, WorkspaceWrite
+from codex_lsp.protocol.policies import (
+    AskForApproval,
+    DangerFullAccess,
+    ReadOnly,
+    ReviewDecision,
+    WorkspaceWrite,
+)
 from codex_lsp.providers.base import Prompt, ToolSpec
 
 if TYPE_CHECKING:
@@ -83,8 +90,6 @@ class TurnRunner:
     # -- the turn
     def record_user_input(self, items: list[UserInputItem]) -> None:
         """Add the user's input to the history and show it to the client."""
-        from codex_lsp.core.user_input import convert_input
-
         converted = convert_input(items, self.ctx.cwd)
         for warning in converted.warnings:
             self.emit(WarningEvent(message=warning))
@@ -97,14 +102,20 @@ class TurnRunner:
                 turn_id=self.turn_id,
                 item_id=item_id,
                 message=message.text(),
-                images=[p.image_url for p in message.content if isinstance(p, InputImage) and not p.image_url.startswith("data:")],
+                images=[
+                    p.image_url
+                    for p in message.content
+                    if isinstance(p, InputImage) and not p.image_url.startswith("data:")
+                ],
                 local_images=[i.path for i in items if isinstance(i, LocalImageInput)],
             )
         )
         self.emit(ItemCompletedEvent(turn_id=self.turn_id, item=item))
         self.conversation.history.append(message)
 
-    def prompt(self, history: list[HistoryItem], tools: list[ToolSpec], instructions: str | None = None) -> Prompt:
+    def prompt(
+        self, history: list[HistoryItem], tools: list[ToolSpec], instructions: str | None = None
+    ) -> Prompt:
         """A model request for ``history`` under this turn's settings."""
         conv = self.conversation
         return Prompt(

@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codex_lsp.protocol.history import ContentPart, InputImage, InputText, UserMessage
-from codex_lsp.protocol.items import ImageInput, LocalImageInput, MentionInput, TextInput, UserInputItem
+from codex_lsp.protocol.items import (
+    ImageInput,
+    LocalImageInput,
+    MentionInput,
+    TextInput,
+    UserInputItem,
+)
 
 MAX_MENTION_BYTES = 256 * 1024
 MAX_IMAGE_BYTES = 20 * 1024 * 1024

@@ -19,7 +19,11 @@ _UNSUPPORTED = ("$", "`", "<", ">", "(", ")", "&", "|", ";")
 
 def shell_script(argv: list[str]) -> str | None:
     """The script of ``bash -lc SCRIPT`` / ``sh -c SCRIPT`` style argv, else ``None``."""
-    if len(argv) == 3 and PurePosixPath(argv[0]).name in ("bash", "sh", "zsh") and argv[1] in ("-c", "-lc"):
+    if (
+        len(argv) == 3
+        and PurePosixPath(argv[0]).name in ("bash", "sh", "zsh")
+        and argv[1] in ("-c", "-lc")
+    ):
         return argv[2]
     return None
 

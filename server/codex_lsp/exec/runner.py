@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from codex_lsp.protocol.items import ExecOutputStream
 
@@ -80,7 +81,9 @@ async def run_command(
     out, err = _Capture(output_cap), _Capture(output_cap)
     aggregated: list[str] = []
 
-    async def pump(reader: asyncio.StreamReader | None, which: ExecOutputStream, capture: _Capture) -> None:
+    async def pump(
+        reader: asyncio.StreamReader | None, which: ExecOutputStream, capture: _Capture
+    ) -> None:
         if reader is None:
             return
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -96,7 +99,8 @@ async def run_command(
             aggregated.append(kept)
 
     pumps = asyncio.gather(
-        pump(proc.stdout, ExecOutputStream.STDOUT, out), pump(proc.stderr, ExecOutputStream.STDERR, err)
+        pump(proc.stdout, ExecOutputStream.STDOUT, out),
+        pump(proc.stderr, ExecOutputStream.STDERR, err),
     )
     timed_out = False
     try:
@@ -126,7 +130,7 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-async def _reap(proc: asyncio.subprocess.Process, pumps: asyncio.Future[object]) -> None:
+async def _reap(proc: asyncio.subprocess.Process, pumps: asyncio.Future[Any]) -> None:
     with contextlib.suppress(Exception):
         await asyncio.wait_for(proc.wait(), 5)
     pumps.cancel()

@@ -8,12 +8,52 @@ from pathlib import PurePosixPath
 from codex_lsp.exec.parse import shell_script, split_script
 
 _ALWAYS_SAFE = {
-    "cat", "cd", "echo", "false", "file", "grep", "head", "id", "ls", "nl", "pwd", "stat",
-    "tail", "tree", "true", "uname", "wc", "which", "whoami", "date", "du", "df", "basename",
-    "dirname", "realpath", "printf", "cut", "sort", "uniq", "tr", "diff", "cmp", "env",
+    "cat",
+    "cd",
+    "echo",
+    "false",
+    "file",
+    "grep",
+    "head",
+    "id",
+    "ls",
+    "nl",
+    "pwd",
+    "stat",
+    "tail",
+    "tree",
+    "true",
+    "uname",
+    "wc",
+    "which",
+    "whoami",
+    "date",
+    "du",
+    "df",
+    "basename",
+    "dirname",
+    "realpath",
+    "printf",
+    "cut",
+    "sort",
+    "uniq",
+    "tr",
+    "diff",
+    "cmp",
+    "env",
 }
 _GIT_SAFE = {"status", "log", "diff", "show", "branch", "rev-parse", "ls-files", "blame", "grep"}
-_FIND_UNSAFE = {"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fls", "-fprint", "-fprint0", "-fprintf"}
+_FIND_UNSAFE = {
+    "-exec",
+    "-execdir",
+    "-ok",
+    "-okdir",
+    "-delete",
+    "-fls",
+    "-fprint",
+    "-fprint0",
+    "-fprintf",
+}
 _RG_UNSAFE = {"--pre", "--hostname-bin", "--search-zip", "-z"}
 _SORT_UNSAFE_PREFIX = ("-o", "--output", "--compress-program")
 

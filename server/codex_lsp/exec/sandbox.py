@@ -49,7 +49,7 @@ def sandboxed_argv(argv: list[str], policy: Policy, cwd: Path) -> list[str]:
         raise SandboxError(
             "the sandbox policy is "
             f"{policy.type} but this kernel has no Landlock support, so the command was not run. "
-            "Use sandbox_mode = \"danger-full-access\" only if you accept unsandboxed commands."
+            'Use sandbox_mode = "danger-full-access" only if you accept unsandboxed commands.'
         )
     launcher = [sys.executable, "-I", "-S", "-c", _LAUNCH_CODE]
     roots = writable_roots(policy, cwd) if isinstance(policy, WorkspaceWrite) else ["/dev/null"]

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
+
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 from pydantic import ValidationError
+from pygls.lsp.server import LanguageServer
 
 from codex_lsp.core.conversation import ApprovalRequest
 from codex_lsp.protocol.events import ExecApprovalRequestEvent
@@ -43,7 +44,9 @@ class ClientApprover:
         try:
             return await asyncio.wait_for(self._ask(conversation_id, request), APPROVAL_TIMEOUT_S)
         except TimeoutError:
-            log.warning("approval request timed out after %ss; treating it as denied", APPROVAL_TIMEOUT_S)
+            log.warning(
+                "approval request timed out after %ss; treating it as denied", APPROVAL_TIMEOUT_S
+            )
             return ReviewDecision.DENIED
 
     async def _ask(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
@@ -52,12 +55,17 @@ class ClientApprover:
         return await self._ask_message(request)
 
     async def _ask_custom(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
+        params: ExecApprovalParams | PatchApprovalParams
         if isinstance(request, ExecApprovalRequestEvent):
             method = EXEC_APPROVAL
-            params = ExecApprovalParams(conversation_id=conversation_id, **request.model_dump(exclude={"type"}))
+            params = ExecApprovalParams(
+                conversation_id=conversation_id, **request.model_dump(exclude={"type"})
+            )
         else:
             method = PATCH_APPROVAL
-            params = PatchApprovalParams(conversation_id=conversation_id, **request.model_dump(exclude={"type"}))
+            params = PatchApprovalParams(
+                conversation_id=conversation_id, **request.model_dump(exclude={"type"})
+            )
         answer = await self._server.protocol.send_request_async(method, params.to_wire())
         try:
             return ApprovalResult.model_validate(answer).decision
@@ -69,7 +77,9 @@ class ClientApprover:
         if isinstance(request, ExecApprovalRequestEvent):
             text = f"codex-lsp wants to run `{shlex.join(request.command)}` in {request.cwd}"
         else:
-            text = f"codex-lsp wants to change {len(request.changes)} file(s): " + ", ".join(sorted(request.changes))
+            text = f"codex-lsp wants to change {len(request.changes)} file(s): " + ", ".join(
+                sorted(request.changes)
+            )
         if request.reason:
             text += f"\nReason: {request.reason}"
         params = types.ShowMessageRequestParams(

@@ -15,6 +15,7 @@ from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConversationManager, info
 from codex_lsp.errors import CodexError, ProtocolError
 from codex_lsp.lsp.approvals import ClientApprover
+from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol import method_names as names
 from codex_lsp.protocol import requests as r
 from codex_lsp.protocol.events import Event
@@ -39,23 +40,33 @@ def to_rpc_error(exc: CodexError) -> JsonRpcException:
     """InvalidParams for client mistakes, -32001 for configuration and provider set-up."""
     if isinstance(exc, ProtocolError):
         return JsonRpcInvalidParams(exc.message)
-    return JsonRpcServerError(exc.message, SETUP_ERROR_CODE)
+    return JsonRpcServerError(exc.message, SETUP_ERROR_CODE)  # type: ignore[no-untyped-call]
 
 
 class Backend:
     """Handles every ``codex/*`` request for one server."""
 
-    def __init__(self, server: LanguageServer, cli_overrides: ConfigOverrides | None, custom_approvals: bool, root: Path | None) -> None:
-        self._server = server
+    def __init__(
+        self,
+        server: LanguageServer,
+        cli_overrides: ConfigOverrides | None,
+        custom_approvals: bool,
+        root: Path | None,
+    ) -> None:
+        protocol = server.protocol
+        assert isinstance(protocol, CodexProtocol)
+        self._protocol = protocol
         self.approver = ClientApprover(server)
         self.approver.custom_requests = custom_approvals
-        self.manager = ConversationManager(self.send_event, approvals=self.approver, cli_overrides=cli_overrides)
+        self.manager = ConversationManager(
+            self.send_event, approvals=self.approver, cli_overrides=cli_overrides
+        )
         if root is not None and root.is_dir():
             self.manager.set_default_cwd(root)
 
     def send_event(self, event: Event) -> None:
         """Write one ``codex/event`` notification (pre-serialised, non-blocking)."""
-        self._server.protocol.notify_json(names.EVENT, event.to_wire_json())
+        self._protocol.notify_json(names.EVENT, event.to_wire_json())
 
     async def handle(self, method_name: str, raw: Any) -> dict[str, Any]:
         """Validate, dispatch, convert; CodexErrors become JSON-RPC errors."""

@@ -49,7 +49,7 @@ def root_path(params: types.InitializeParams) -> Path | None:
     return Path(params.root_path) if params.root_path else None
 
 
-class CodexLanguageServer(LanguageServer):  # type: ignore[misc]
+class CodexLanguageServer(LanguageServer):
     """pygls server whose codex handlers are served by a lazily loaded backend."""
 
     def __init__(self, cli_overrides: dict[str, Any] | None = None) -> None:
@@ -63,7 +63,9 @@ class CodexLanguageServer(LanguageServer):  # type: ignore[misc]
     def preload(self) -> None:
         """Start importing the backend on a worker thread (idempotent)."""
         if self._module is None:
-            self._module = asyncio.ensure_future(asyncio.to_thread(importlib.import_module, BACKEND_MODULE))
+            self._module = asyncio.ensure_future(
+                asyncio.to_thread(importlib.import_module, BACKEND_MODULE)
+            )
 
     async def backend(self) -> Backend:
         """The backend, created on first use."""
@@ -71,7 +73,9 @@ class CodexLanguageServer(LanguageServer):  # type: ignore[misc]
         assert self._module is not None
         module = await self._module
         if self._backend is None:
-            self._backend = module.Backend(self, self.cli_overrides, self.custom_approvals, self.root)
+            self._backend = module.Backend(
+                self, self.cli_overrides, self.custom_approvals, self.root
+            )
         return self._backend
 
     async def stop_backend(self) -> None:
@@ -85,7 +89,7 @@ def _handler(method_name: str) -> Any:
         backend = await ls.backend()
         return await backend.handle(method_name, raw)
 
-    handle.__name__ = f"handle_{method_name.split('/')[-1]}"
+    handle.__name__ = f"handle_{method_name.rsplit('/', maxsplit=1)[-1]}"
     return handle
 
 

@@ -39,11 +39,15 @@ async def _open_writer(stdout: BinaryIO) -> Any:
     return PipeWriter(transport)
 
 
-async def serve(server: LanguageServer, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+async def serve(
+    server: LanguageServer, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
+) -> None:
     """Run the message loop until the client closes stdin or sends ``exit``."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=READ_LIMIT)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin or sys.stdin.buffer)
+    await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), stdin or sys.stdin.buffer
+    )
     server.protocol.set_writer(await _open_writer(stdout or sys.stdout.buffer))
     server._stop_event = threading.Event()
     await run_async(

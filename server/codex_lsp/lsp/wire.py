@@ -47,7 +47,7 @@ class RawResponse:
     result: Any = None
 
 
-class CodexProtocol(LanguageServerProtocol):  # type: ignore[misc]
+class CodexProtocol(LanguageServerProtocol):
     """LanguageServerProtocol plus raw-dict codex methods and a fast notification path."""
 
     def structure_message(self, data: dict[str, Any]) -> Any:
@@ -55,17 +55,21 @@ class CodexProtocol(LanguageServerProtocol):  # type: ignore[misc]
         method = data.get("method")
         if isinstance(method, str) and method.startswith(CODEX_PREFIX) and "jsonrpc" in data:
             if "id" in data:
-                return RawRequest(id=data["id"], method=method, jsonrpc=data["jsonrpc"], params=data.get("params"))
-            return RawNotification(method=method, jsonrpc=data["jsonrpc"], params=data.get("params"))
+                return RawRequest(
+                    id=data["id"], method=method, jsonrpc=data["jsonrpc"], params=data.get("params")
+                )
+            return RawNotification(
+                method=method, jsonrpc=data["jsonrpc"], params=data.get("params")
+            )
         return super().structure_message(data)
 
-    def get_message_type(self, method: str) -> Any:
+    def get_message_type(self, method: str) -> Any:  # type: ignore[override]
         """Outgoing codex requests and notifications use the raw types."""
         if method.startswith(CODEX_PREFIX):
             return RawNotification if method == "codex/event" else RawRequest
         return super().get_message_type(method)
 
-    def get_result_type(self, method: str) -> Any:
+    def get_result_type(self, method: str) -> Any:  # type: ignore[override]
         """Answers to codex server → client requests stay dicts."""
         if method.startswith(CODEX_PREFIX):
             return RawResponse

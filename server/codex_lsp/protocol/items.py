@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -48,7 +48,7 @@ UserInputItem = Annotated[
 # ---------------------------------------------------------------- shared small types
 
 
-class PlanStatus(str, Enum):
+class PlanStatus(StrEnum):
     """The state of one plan step."""
 
     PENDING = "pending"
@@ -101,14 +101,14 @@ ParsedCommand = Annotated[
 ]
 
 
-class ExecOutputStream(str, Enum):
+class ExecOutputStream(StrEnum):
     """Which output stream a chunk came from."""
 
     STDOUT = "stdout"
     STDERR = "stderr"
 
 
-class ItemStatus(str, Enum):
+class ItemStatus(StrEnum):
     """How a command, patch or tool call item ended (or that it is still running)."""
 
     IN_PROGRESS = "inProgress"

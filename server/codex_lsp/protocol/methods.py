@@ -7,11 +7,12 @@ docs check are generated from it, so a method cannot exist in one place and not 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel
 
 from codex_lsp.protocol import ops, requests
+from codex_lsp.protocol.events import Event
 from codex_lsp.protocol.method_names import (
     ARCHIVE_CONVERSATION,
     COMPACT,
@@ -29,10 +30,9 @@ from codex_lsp.protocol.method_names import (
     USER_INPUT,
     USER_TURN,
 )
-from codex_lsp.protocol.events import Event
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     """Who sends the message."""
 
     CLIENT_REQUEST = "client → server request"
@@ -80,9 +80,17 @@ METHODS: tuple[Method, ...] = (
     Method(REVIEW, _C, requests.ReviewParams, requests.SubmissionResult, ops.ReviewOp),
     Method(SHUTDOWN, _C, requests.ShutdownParams, requests.SubmissionResult, ops.ShutdownOp),
     Method(EVENT, Direction.SERVER_NOTIFICATION, Event, None),
-    Method(EXEC_APPROVAL, Direction.SERVER_REQUEST, requests.ExecApprovalParams, requests.ApprovalResult),
     Method(
-        PATCH_APPROVAL, Direction.SERVER_REQUEST, requests.PatchApprovalParams, requests.ApprovalResult
+        EXEC_APPROVAL,
+        Direction.SERVER_REQUEST,
+        requests.ExecApprovalParams,
+        requests.ApprovalResult,
+    ),
+    Method(
+        PATCH_APPROVAL,
+        Direction.SERVER_REQUEST,
+        requests.PatchApprovalParams,
+        requests.ApprovalResult,
     ),
 )
 

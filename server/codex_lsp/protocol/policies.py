@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -11,7 +11,7 @@ from pydantic import Field
 from codex_lsp.protocol.base import WireModel
 
 
-class AskForApproval(str, Enum):
+class AskForApproval(StrEnum):
     """When the agent must ask the user before running a command (Codex semantics)."""
 
     UNTRUSTED = "untrusted"
@@ -20,7 +20,7 @@ class AskForApproval(str, Enum):
     NEVER = "never"
 
 
-class SandboxMode(str, Enum):
+class SandboxMode(StrEnum):
     """The sandbox a user picks by name (``sandbox_mode`` in config.toml)."""
 
     READ_ONLY = "read-only"
@@ -28,7 +28,7 @@ class SandboxMode(str, Enum):
     DANGER_FULL_ACCESS = "danger-full-access"
 
 
-class ReasoningEffort(str, Enum):
+class ReasoningEffort(StrEnum):
     """How hard a reasoning model should think."""
 
     NONE = "none"
@@ -39,7 +39,7 @@ class ReasoningEffort(str, Enum):
     XHIGH = "xhigh"
 
 
-class ReasoningSummary(str, Enum):
+class ReasoningSummary(StrEnum):
     """How much of its reasoning a model should summarise for the user."""
 
     AUTO = "auto"
@@ -83,7 +83,7 @@ def sandbox_policy_for_mode(mode: SandboxMode) -> DangerFullAccess | ReadOnly | 
     return DangerFullAccess()
 
 
-class ReviewDecision(str, Enum):
+class ReviewDecision(StrEnum):
     """A user's answer to an approval request."""
 
     APPROVED = "approved"

@@ -89,7 +89,10 @@ class AnthropicClient:
             body["tools"] = [_wire_tool(t) for t in prompt.tools]
         budget = _THINKING_BUDGET.get(prompt.effort) if prompt.effort else None
         if budget:
-            body["thinking"] = {"type": "enabled", "budget_tokens": min(budget, self._max_tokens - 1)}
+            body["thinking"] = {
+                "type": "enabled",
+                "budget_tokens": min(budget, self._max_tokens - 1),
+            }
         return body
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[ResponseEvent]:
@@ -109,13 +112,17 @@ class AnthropicClient:
                         return
         raise StreamDroppedError(f"{self.provider_id}: stream closed before message_stop")
 
-    def _translate(self, data: dict[str, Any], state: _State, freeform: set[str]) -> list[ResponseEvent]:
+    def _translate(
+        self, data: dict[str, Any], state: _State, freeform: set[str]
+    ) -> list[ResponseEvent]:
         kind = data.get("type")
         if kind == "message_start":
             message = data.get("message", {})
             state.message_id = message.get("id")
             usage = message.get("usage") or {}
-            state.input_tokens = usage.get("input_tokens", 0) + usage.get("cache_creation_input_tokens", 0)
+            state.input_tokens = usage.get("input_tokens", 0) + usage.get(
+                "cache_creation_input_tokens", 0
+            )
             state.cached_tokens = usage.get("cache_read_input_tokens", 0) or 0
             state.output_tokens = usage.get("output_tokens", 0)
             return []
@@ -126,7 +133,9 @@ class AnthropicClient:
         if kind == "content_block_stop":
             return _block_stop(data["index"], state, freeform)
         if kind == "message_delta":
-            state.output_tokens = (data.get("usage") or {}).get("output_tokens", state.output_tokens)
+            state.output_tokens = (data.get("usage") or {}).get(
+                "output_tokens", state.output_tokens
+            )
             return []
         if kind == "message_stop":
             total_in = state.input_tokens + state.cached_tokens
@@ -149,7 +158,9 @@ class AnthropicClient:
 def _block_start(data: dict[str, Any], state: _State) -> list[ResponseEvent]:
     block = data.get("content_block", {})
     kind = block.get("type", "")
-    state.blocks[data["index"]] = _Block(kind=kind, tool_id=block.get("id", ""), tool_name=block.get("name", ""))
+    state.blocks[data["index"]] = _Block(
+        kind=kind, tool_id=block.get("id", ""), tool_name=block.get("name", "")
+    )
     key = str(data["index"])
     if kind == "text":
         return [OutputItemAdded(key, "message")]
@@ -196,7 +207,9 @@ def _block_stop(index: int, state: _State, freeform: set[str]) -> list[ResponseE
     elif block.kind == "tool_use":
         arguments = text or "{}"
         if block.tool_name in freeform:
-            item = CustomToolCall(call_id=block.tool_id, name=block.tool_name, input=freeform_input(arguments))
+            item = CustomToolCall(
+                call_id=block.tool_id, name=block.tool_name, input=freeform_input(arguments)
+            )
         else:
             item = FunctionCall(call_id=block.tool_id, name=block.tool_name, arguments=arguments)
     else:
@@ -231,15 +244,48 @@ def _wire_messages(history: list[HistoryItem]) -> list[dict[str, Any]]:
                 add("assistant", {"type": "text", "text": item.text})
         elif isinstance(item, Reasoning):
             if item.encrypted_content:
-                add("assistant", {"type": "thinking", "thinking": "".join(item.content), "signature": item.encrypted_content})
+                add(
+                    "assistant",
+                    {
+                        "type": "thinking",
+                        "thinking": "".join(item.content),
+                        "signature": item.encrypted_content,
+                    },
+                )
         elif isinstance(item, FunctionCall):
-            add("assistant", {"type": "tool_use", "id": item.call_id, "name": item.name, "input": _json_object(item.arguments)})
+            add(
+                "assistant",
+                {
+                    "type": "tool_use",
+                    "id": item.call_id,
+                    "name": item.name,
+                    "input": _json_object(item.arguments),
+                },
+            )
         elif isinstance(item, CustomToolCall):
-            add("assistant", {"type": "tool_use", "id": item.call_id, "name": item.name, "input": {"input": item.input}})
+            add(
+                "assistant",
+                {
+                    "type": "tool_use",
+                    "id": item.call_id,
+                    "name": item.name,
+                    "input": {"input": item.input},
+                },
+            )
         elif isinstance(item, FunctionCallOutput):
-            add("user", {"type": "tool_result", "tool_use_id": item.call_id, "content": item.output, "is_error": not item.success})
+            add(
+                "user",
+                {
+                    "type": "tool_result",
+                    "tool_use_id": item.call_id,
+                    "content": item.output,
+                    "is_error": not item.success,
+                },
+            )
         elif isinstance(item, CustomToolCallOutput):
-            add("user", {"type": "tool_result", "tool_use_id": item.call_id, "content": item.output})
+            add(
+                "user", {"type": "tool_result", "tool_use_id": item.call_id, "content": item.output}
+            )
     return messages
 
 
@@ -250,7 +296,10 @@ def _user_block(part: InputText | InputImage) -> dict[str, Any]:
     if url.startswith("data:"):
         header, _, data = url.partition(",")
         media_type = header[5:].split(";")[0]
-        return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+        return {
+            "type": "image",
+            "source": {"type": "base64", "media_type": media_type, "data": data},
+        }
     return {"type": "image", "source": {"type": "url", "url": url}}
 
 
@@ -262,9 +311,11 @@ def _json_object(arguments: str) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {"value": parsed}
 
 
-
-
 def _wire_tool(tool: ToolSpec) -> dict[str, Any]:
     if isinstance(tool, FreeformToolSpec):
-        return {"name": tool.name, "description": tool.description, "input_schema": FREEFORM_PARAMETERS}
+        return {
+            "name": tool.name,
+            "description": tool.description,
+            "input_schema": FREEFORM_PARAMETERS,
+        }
     return {"name": tool.name, "description": tool.description, "input_schema": tool.parameters}

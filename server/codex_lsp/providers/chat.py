@@ -95,7 +95,9 @@ class ChatClient:
             headers["authorization"] = f"Bearer {self._http.api_key}"
         freeform = {t.name for t in prompt.tools if isinstance(t, FreeformToolSpec)}
         state = _StreamState()
-        async with self._http.post_stream("/chat/completions", self.request_body(prompt), headers) as resp:
+        async with self._http.post_stream(
+            "/chat/completions", self.request_body(prompt), headers
+        ) as resp:
             async for frame in iter_sse(resp):
                 if frame.data.strip() == "[DONE]":
                     state.finished = True
@@ -167,7 +169,9 @@ def _usage(raw: dict[str, Any]) -> TokenUsage:
         input_tokens=raw.get("prompt_tokens", 0),
         cached_input_tokens=(raw.get("prompt_tokens_details") or {}).get("cached_tokens", 0),
         output_tokens=raw.get("completion_tokens", 0),
-        reasoning_output_tokens=(raw.get("completion_tokens_details") or {}).get("reasoning_tokens", 0),
+        reasoning_output_tokens=(raw.get("completion_tokens_details") or {}).get(
+            "reasoning_tokens", 0
+        ),
         total_tokens=raw.get("total_tokens", 0),
     )
 
@@ -180,8 +184,16 @@ def _wire_messages(instructions: str, history: list[HistoryItem]) -> list[dict[s
         elif isinstance(item, AssistantMessage):
             messages.append({"role": "assistant", "content": item.text})
         elif isinstance(item, FunctionCall | CustomToolCall):
-            arguments = item.arguments if isinstance(item, FunctionCall) else json.dumps({"input": item.input})
-            call = {"id": item.call_id, "type": "function", "function": {"name": item.name, "arguments": arguments}}
+            arguments = (
+                item.arguments
+                if isinstance(item, FunctionCall)
+                else json.dumps({"input": item.input})
+            )
+            call = {
+                "id": item.call_id,
+                "type": "function",
+                "function": {"name": item.name, "arguments": arguments},
+            }
             last = messages[-1]
             if last["role"] == "assistant":
                 last.setdefault("tool_calls", []).append(call)
@@ -208,9 +220,17 @@ def _wire_tool(tool: ToolSpec) -> dict[str, Any]:
     if isinstance(tool, FreeformToolSpec):
         return {
             "type": "function",
-            "function": {"name": tool.name, "description": tool.description, "parameters": FREEFORM_PARAMETERS},
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": FREEFORM_PARAMETERS,
+            },
         }
     return {
         "type": "function",
-        "function": {"name": tool.name, "description": tool.description, "parameters": tool.parameters},
+        "function": {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.parameters,
+        },
     }

@@ -40,7 +40,9 @@ class ProviderHttp:
         self.info = info
         self.api_key = _api_key(provider_id, info)
         self.base_url = info.base_url.rstrip("/")
-        timeout = httpx.Timeout(connect=10.0, read=info.stream_idle_timeout_ms / 1000, write=30.0, pool=30.0)
+        timeout = httpx.Timeout(
+            connect=10.0, read=info.stream_idle_timeout_ms / 1000, write=30.0, pool=30.0
+        )
         self._client = httpx.AsyncClient(timeout=timeout, http2=False)
 
     def headers(self) -> dict[str, str]:
@@ -62,7 +64,11 @@ class ProviderHttp:
         secrets = (self.api_key,) if self.api_key else ()
         try:
             async with self._client.stream(
-                "POST", url, content=json.dumps(body), headers=headers, params=self.info.query_params
+                "POST",
+                url,
+                content=json.dumps(body),
+                headers=headers,
+                params=self.info.query_params,
             ) as response:
                 if response.status_code >= 300:
                     raw = (await response.aread()).decode("utf-8", "replace")

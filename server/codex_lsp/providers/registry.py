@@ -58,7 +58,7 @@ async def resolve_provider(config: Config) -> ResolvedProvider:
     model = config.model or info.default_model
     if not model:
         raise NoProviderError(
-            f"no model is set for provider {provider_id!r}: set model = \"...\" in config.toml "
+            f'no model is set for provider {provider_id!r}: set model = "..." in config.toml '
             "or pass --model"
         )
     return ResolvedProvider(provider_id, info, model)

@@ -69,7 +69,12 @@ class ResponsesClient:
             body["prompt_cache_key"] = prompt.cache_key
         if prompt.output_schema is not None:
             body["text"] = {
-                "format": {"type": "json_schema", "name": "output", "strict": True, "schema": prompt.output_schema}
+                "format": {
+                    "type": "json_schema",
+                    "name": "output",
+                    "strict": True,
+                    "schema": prompt.output_schema,
+                }
             }
         return body
 
@@ -92,7 +97,9 @@ class ResponsesClient:
         if kind == "response.output_text.delta":
             return [OutputTextDelta(data["item_id"], data["delta"])]
         if kind == "response.reasoning_summary_text.delta":
-            return [ReasoningSummaryDelta(data["item_id"], data["delta"], data.get("summary_index", 0))]
+            return [
+                ReasoningSummaryDelta(data["item_id"], data["delta"], data.get("summary_index", 0))
+            ]
         if kind == "response.reasoning_summary_part.added":
             return [ReasoningSummaryPartAdded(data["item_id"], data.get("summary_index", 0))]
         if kind == "response.reasoning_text.delta":
@@ -137,7 +144,8 @@ def _failure(provider_id: str, data: dict[str, Any]) -> ProviderError:
     message = str(error.get("message") or code or "the response failed")
     if code == "context_length_exceeded":
         return ContextWindowExceededError(
-            f"{provider_id}: {message}. Compact the conversation (codex/compact) or start a new one."
+            f"{provider_id}: {message}. "
+            "Compact the conversation (codex/compact) or start a new one."
         )
     retryable = code in ("server_error", "rate_limit_exceeded", "server_is_overloaded", "")
     return ProviderError(f"{provider_id}: {message}", retryable=retryable)
@@ -159,7 +167,9 @@ def _parse_output_item(item: dict[str, Any]) -> HistoryItem | None:
     kind = item.get("type")
     if kind == "message":
         text = "".join(
-            part.get("text", "") for part in item.get("content", []) if part.get("type") == "output_text"
+            part.get("text", "")
+            for part in item.get("content", [])
+            if part.get("type") == "output_text"
         )
         return AssistantMessage(text=text)
     if kind == "reasoning":
@@ -169,9 +179,13 @@ def _parse_output_item(item: dict[str, Any]) -> HistoryItem | None:
             encrypted_content=item.get("encrypted_content"),
         )
     if kind == "function_call":
-        return FunctionCall(call_id=item["call_id"], name=item["name"], arguments=item.get("arguments", ""))
+        return FunctionCall(
+            call_id=item["call_id"], name=item["name"], arguments=item.get("arguments", "")
+        )
     if kind == "custom_tool_call":
-        return CustomToolCall(call_id=item["call_id"], name=item["name"], input=item.get("input", ""))
+        return CustomToolCall(
+            call_id=item["call_id"], name=item["name"], input=item.get("input", "")
+        )
     return None
 
 
@@ -185,7 +199,11 @@ def _wire_item(item: HistoryItem) -> dict[str, Any] | None:
                 parts.append({"type": "input_image", "image_url": part.image_url})
         return {"type": "message", "role": "user", "content": parts}
     if isinstance(item, AssistantMessage):
-        return {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": item.text}]}
+        return {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": item.text}],
+        }
     if isinstance(item, Reasoning):
         if not item.encrypted_content:
             return None
@@ -195,11 +213,21 @@ def _wire_item(item: HistoryItem) -> dict[str, Any] | None:
             "encrypted_content": item.encrypted_content,
         }
     if isinstance(item, FunctionCall):
-        return {"type": "function_call", "call_id": item.call_id, "name": item.name, "arguments": item.arguments}
+        return {
+            "type": "function_call",
+            "call_id": item.call_id,
+            "name": item.name,
+            "arguments": item.arguments,
+        }
     if isinstance(item, FunctionCallOutput):
         return {"type": "function_call_output", "call_id": item.call_id, "output": item.output}
     if isinstance(item, CustomToolCall):
-        return {"type": "custom_tool_call", "call_id": item.call_id, "name": item.name, "input": item.input}
+        return {
+            "type": "custom_tool_call",
+            "call_id": item.call_id,
+            "name": item.name,
+            "input": item.input,
+        }
     if isinstance(item, CustomToolCallOutput):
         return {"type": "custom_tool_call_output", "call_id": item.call_id, "output": item.output}
     return None

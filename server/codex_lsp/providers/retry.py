@@ -11,7 +11,7 @@ import random
 from collections.abc import AsyncIterator
 
 from codex_lsp.config.model import ModelProviderInfo
-from codex_lsp.errors import ProviderError, StreamDroppedError
+from codex_lsp.errors import ProviderError, ProviderHTTPError, StreamDroppedError
 from codex_lsp.providers.base import ModelClient, Prompt, ResponseEvent, Retrying
 
 BASE_DELAY_S = 0.2
@@ -23,7 +23,8 @@ def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
     if retry_after is not None:
         return min(retry_after, MAX_DELAY_S)
     delay = BASE_DELAY_S * (2 ** (attempt - 1))
-    return min(delay * random.uniform(0.9, 1.1), MAX_DELAY_S)
+    jittered: float = delay * random.uniform(0.9, 1.1)
+    return min(jittered, MAX_DELAY_S)
 
 
 async def stream_with_retries(
@@ -44,7 +45,8 @@ async def stream_with_retries(
             attempt = attempts[kind]
             if not exc.retryable or attempt > limit:
                 raise
-            delay = backoff_delay(attempt, getattr(exc, "retry_after", None))
+            retry_after = exc.retry_after if isinstance(exc, ProviderHTTPError) else None
+            delay = backoff_delay(attempt, retry_after)
             yield Retrying(
                 message=f"{exc.message}; reconnecting {attempt}/{limit} in {delay:.1f}s",
                 error_info=exc.error_info,

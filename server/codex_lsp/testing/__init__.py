@@ -12,4 +12,13 @@ from codex_lsp.testing.fake_model import (
     ToolCall,
 )
 
-__all__ = ["Drop", "ErrorReply", "FakeModelServer", "Reasoning", "Reply", "Stall", "Text", "ToolCall"]
+__all__ = [
+    "Drop",
+    "ErrorReply",
+    "FakeModelServer",
+    "Reasoning",
+    "Reply",
+    "Stall",
+    "Text",
+    "ToolCall",
+]

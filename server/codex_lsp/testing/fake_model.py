@@ -14,13 +14,50 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from codex_lsp.testing.script import Drop, ErrorReply, Reasoning, Reply, Scripted, Stall, Text, ToolCall
-from codex_lsp.testing.wire import Frame, anthropic_frames, chat_frames, error_body, responses_frames
+from codex_lsp.testing.script import (
+    Drop,
+    ErrorReply,
+    Reasoning,
+    Reply,
+    Scripted,
+    Stall,
+    Text,
+    ToolCall,
+)
+from codex_lsp.testing.wire import (
+    Frame,
+    anthropic_frames,
+    chat_frames,
+    error_body,
+    responses_frames,
+)
 
-__all__ = ["Drop", "ErrorReply", "FakeModelServer", "Reasoning", "RecordedRequest", "Reply", "Stall", "Text", "ToolCall"]
+__all__ = [
+    "Drop",
+    "ErrorReply",
+    "FakeModelServer",
+    "Reasoning",
+    "RecordedRequest",
+    "Reply",
+    "Stall",
+    "Text",
+    "ToolCall",
+]
 
-_RENDERERS = {"/responses": responses_frames, "/chat/completions": chat_frames, "/messages": anthropic_frames}
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+_RENDERERS = {
+    "/responses": responses_frames,
+    "/chat/completions": chat_frames,
+    "/messages": anthropic_frames,
+}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 @dataclass(frozen=True)
@@ -129,18 +166,35 @@ class FakeModelServer:
     async def _answer(self, request: RecordedRequest, writer: asyncio.StreamWriter) -> bool:
         route = next((r for r in _RENDERERS if request.path.split("?")[0].endswith(r)), None)
         if request.method == "GET" and request.path.split("?")[0].endswith("/models"):
-            await _write_json(writer, 200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+            await _write_json(
+                writer, 200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
+            )
             return True
         if route is None:
-            await _write_json(writer, 404, error_body(request.path, 404, f"no route {request.path}", None))
+            await _write_json(
+                writer, 404, error_body(request.path, 404, f"no route {request.path}", None)
+            )
             return True
         reply = self._next(json.dumps(request.body))
         if reply is None:
-            await _write_json(writer, 500, error_body(request.path, 500, "fake model server: no scripted reply left", "server_error"))
+            await _write_json(
+                writer,
+                500,
+                error_body(
+                    request.path, 500, "fake model server: no scripted reply left", "server_error"
+                ),
+            )
             return True
         if isinstance(reply, ErrorReply):
-            headers = {"retry-after": f"{reply.retry_after:g}"} if reply.retry_after is not None else {}
-            await _write_json(writer, reply.status, error_body(request.path, reply.status, reply.message, reply.code), headers)
+            headers = (
+                {"retry-after": f"{reply.retry_after:g}"} if reply.retry_after is not None else {}
+            )
+            await _write_json(
+                writer,
+                reply.status,
+                error_body(request.path, reply.status, reply.message, reply.code),
+                headers,
+            )
             return True
         model = str(request.body.get("model", "fake-model"))
         return await _stream(writer, _RENDERERS[route](reply, model), reply.frame_delay_s)
@@ -164,16 +218,28 @@ async def _read_request(reader: asyncio.StreamReader) -> RecordedRequest | None:
     return RecordedRequest(method, path, headers, body)
 
 
-async def _write_json(writer: asyncio.StreamWriter, status: int, body: dict[str, Any], extra: dict[str, str] | None = None) -> None:
+async def _write_json(
+    writer: asyncio.StreamWriter,
+    status: int,
+    body: dict[str, Any],
+    extra: dict[str, str] | None = None,
+) -> None:
     data = json.dumps(body).encode()
-    head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}", "content-type: application/json", f"content-length: {len(data)}"]
+    head = [
+        f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}",
+        "content-type: application/json",
+        f"content-length: {len(data)}",
+    ]
     head += [f"{k}: {v}" for k, v in (extra or {}).items()]
     writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
     await writer.drain()
 
 
 async def _stream(writer: asyncio.StreamWriter, frames: Iterator[Frame], delay: float) -> bool:
-    head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n"
+    head = (
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
+        "cache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n"
+    )
     writer.write(head.encode())
     await writer.drain()
     for frame in frames:

@@ -40,79 +40,111 @@ def _id(prefix: str) -> str:
 # ---------------------------------------------------------------- OpenAI Responses
 
 
+class _ResponsesStream:
+    """Sequence numbers and collected output of one Responses API stream."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.output: list[dict[str, Any]] = []
+
+    def ev(self, kind: str, **fields: Any) -> bytes:
+        self.seq += 1
+        return _sse(kind, {"type": kind, "sequence_number": self.seq, **fields})
+
+    def done(self, index: int, item: dict[str, Any]) -> bytes:
+        self.output.append(item)
+        return self.ev("response.output_item.done", output_index=index, item=item)
+
+    def text(self, index: int, step: Text) -> Iterator[Frame]:
+        item_id = _id("msg")
+        where = {"item_id": item_id, "output_index": index, "content_index": 0}
+        item = {"id": item_id, "type": "message", "status": "in_progress", "role": "assistant"}
+        yield self.ev(
+            "response.output_item.added", output_index=index, item={**item, "content": []}
+        )
+        part = {"type": "output_text", "annotations": [], "text": ""}
+        yield self.ev("response.content_part.added", **where, part=part)
+        text = []
+        for delta in _text_deltas(step):
+            text.append(delta)
+            yield self.ev("response.output_text.delta", **where, delta=delta, logprobs=[])
+        full = "".join(text)
+        yield self.ev("response.output_text.done", **where, text=full, logprobs=[])
+        yield self.ev("response.content_part.done", **where, part={**part, "text": full})
+        yield self.done(index, {**item, "status": "completed", "content": [{**part, "text": full}]})
+
+    def reasoning(self, index: int, step: Reasoning) -> Iterator[Frame]:
+        item_id = _id("rs")
+        where = {"item_id": item_id, "output_index": index}
+        added = {"id": item_id, "type": "reasoning", "summary": []}
+        yield self.ev("response.output_item.added", output_index=index, item=added)
+        for si, summary in enumerate(step.summary):
+            part = {"type": "summary_text", "text": ""}
+            yield self.ev(
+                "response.reasoning_summary_part.added", **where, summary_index=si, part=part
+            )
+            yield self.ev(
+                "response.reasoning_summary_text.delta", **where, summary_index=si, delta=summary
+            )
+            yield self.ev(
+                "response.reasoning_summary_text.done", **where, summary_index=si, text=summary
+            )
+        if step.raw:
+            yield self.ev("response.reasoning_text.delta", **where, content_index=0, delta=step.raw)
+        done: dict[str, Any] = {
+            "id": item_id,
+            "type": "reasoning",
+            "summary": [{"type": "summary_text", "text": s} for s in step.summary],
+            "encrypted_content": "gAAAA-fake-encrypted",
+        }
+        if step.raw:
+            done["content"] = [{"type": "reasoning_text", "text": step.raw}]
+        yield self.done(index, done)
+
+    def tool_call(self, index: int, step: ToolCall) -> Iterator[Frame]:
+        call_id = step.call_id or _id("call")
+        freeform = step.freeform_input is not None
+        item_id = _id("ctc" if freeform else "fc")
+        where = {"item_id": item_id, "output_index": index}
+        base = {"id": item_id, "status": "in_progress", "call_id": call_id, "name": step.name}
+        if freeform:
+            item = {**base, "type": "custom_tool_call", "input": ""}
+            yield self.ev("response.output_item.added", output_index=index, item=item)
+            payload = step.freeform_input or ""
+            yield self.ev("response.custom_tool_call_input.delta", **where, delta=payload)
+            yield self.done(index, {**item, "status": "completed", "input": payload})
+            return
+        item = {**base, "type": "function_call", "arguments": ""}
+        yield self.ev("response.output_item.added", output_index=index, item=item)
+        args = _arguments(step)
+        half = len(args) // 2
+        for piece in (args[:half], args[half:]):
+            yield self.ev("response.function_call_arguments.delta", **where, delta=piece)
+        yield self.ev("response.function_call_arguments.done", **where, arguments=args)
+        yield self.done(index, {**item, "status": "completed", "arguments": args})
+
+
 def responses_frames(reply: Reply, model: str) -> Iterator[Frame]:
     """``POST /v1/responses`` with ``stream: true``."""
-    seq = 0
-    response_id = _id("resp")
-
-    def ev(kind: str, **fields: Any) -> bytes:
-        nonlocal seq
-        seq += 1
-        return _sse(kind, {"type": kind, "sequence_number": seq, **fields})
-
-    base = {"id": response_id, "object": "response", "created_at": int(time.time()), "model": model, "output": []}
-    yield ev("response.created", response={**base, "status": "in_progress"})
-    yield ev("response.in_progress", response={**base, "status": "in_progress"})
-    output: list[dict[str, Any]] = []
+    stream = _ResponsesStream()
+    base = {
+        "id": _id("resp"),
+        "object": "response",
+        "created_at": int(time.time()),
+        "model": model,
+        "output": [],
+    }
+    yield stream.ev("response.created", response={**base, "status": "in_progress"})
+    yield stream.ev("response.in_progress", response={**base, "status": "in_progress"})
     for index, step in enumerate(reply.steps):
         if isinstance(step, Drop | Stall):
             yield step
         elif isinstance(step, Text):
-            item_id = _id("msg")
-            item = {"id": item_id, "type": "message", "status": "in_progress", "role": "assistant", "content": []}
-            yield ev("response.output_item.added", output_index=index, item=item)
-            part = {"type": "output_text", "annotations": [], "text": ""}
-            yield ev("response.content_part.added", item_id=item_id, output_index=index, content_index=0, part=part)
-            text = []
-            for delta in _text_deltas(step):
-                text.append(delta)
-                yield ev("response.output_text.delta", item_id=item_id, output_index=index, content_index=0, delta=delta, logprobs=[])
-            full = "".join(text)
-            yield ev("response.output_text.done", item_id=item_id, output_index=index, content_index=0, text=full, logprobs=[])
-            done_part = {**part, "text": full}
-            yield ev("response.content_part.done", item_id=item_id, output_index=index, content_index=0, part=done_part)
-            done = {**item, "status": "completed", "content": [done_part]}
-            output.append(done)
-            yield ev("response.output_item.done", output_index=index, item=done)
+            yield from stream.text(index, step)
         elif isinstance(step, Reasoning):
-            item_id = _id("rs")
-            yield ev("response.output_item.added", output_index=index, item={"id": item_id, "type": "reasoning", "summary": []})
-            for si, summary in enumerate(step.summary):
-                yield ev("response.reasoning_summary_part.added", item_id=item_id, output_index=index, summary_index=si, part={"type": "summary_text", "text": ""})
-                yield ev("response.reasoning_summary_text.delta", item_id=item_id, output_index=index, summary_index=si, delta=summary)
-                yield ev("response.reasoning_summary_text.done", item_id=item_id, output_index=index, summary_index=si, text=summary)
-            if step.raw:
-                yield ev("response.reasoning_text.delta", item_id=item_id, output_index=index, content_index=0, delta=step.raw)
-            done = {
-                "id": item_id,
-                "type": "reasoning",
-                "summary": [{"type": "summary_text", "text": s} for s in step.summary],
-                "encrypted_content": "gAAAA-fake-encrypted",
-            }
-            if step.raw:
-                done["content"] = [{"type": "reasoning_text", "text": step.raw}]
-            output.append(done)
-            yield ev("response.output_item.done", output_index=index, item=done)
-        elif isinstance(step, ToolCall):
-            call_id = step.call_id or _id("call")
-            if step.freeform_input is not None:
-                item_id = _id("ctc")
-                item = {"id": item_id, "type": "custom_tool_call", "status": "in_progress", "call_id": call_id, "name": step.name, "input": ""}
-                yield ev("response.output_item.added", output_index=index, item=item)
-                yield ev("response.custom_tool_call_input.delta", item_id=item_id, output_index=index, delta=step.freeform_input)
-                done = {**item, "status": "completed", "input": step.freeform_input}
-            else:
-                item_id = _id("fc")
-                args = _arguments(step)
-                item = {"id": item_id, "type": "function_call", "status": "in_progress", "call_id": call_id, "name": step.name, "arguments": ""}
-                yield ev("response.output_item.added", output_index=index, item=item)
-                half = len(args) // 2
-                for piece in (args[:half], args[half:]):
-                    yield ev("response.function_call_arguments.delta", item_id=item_id, output_index=index, delta=piece)
-                yield ev("response.function_call_arguments.done", item_id=item_id, output_index=index, arguments=args)
-                done = {**item, "status": "completed", "arguments": args}
-            output.append(done)
-            yield ev("response.output_item.done", output_index=index, item=done)
+            yield from stream.reasoning(index, step)
+        else:
+            yield from stream.tool_call(index, step)
     usage = {
         "input_tokens": reply.input_tokens,
         "input_tokens_details": {"cached_tokens": 0},
@@ -120,7 +152,8 @@ def responses_frames(reply: Reply, model: str) -> Iterator[Frame]:
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": reply.input_tokens + reply.output_tokens,
     }
-    yield ev("response.completed", response={**base, "status": "completed", "output": output, "usage": usage})
+    completed = {**base, "status": "completed", "output": stream.output, "usage": usage}
+    yield stream.ev("response.completed", response=completed)
 
 
 # ---------------------------------------------------------------- Chat Completions
@@ -154,12 +187,23 @@ def chat_frames(reply: Reply, model: str) -> Iterator[Frame]:
             text = step.raw or "\n".join(step.summary)
             yield chunk({"reasoning_content": text})
         elif isinstance(step, ToolCall):
-            args = json.dumps({"input": step.freeform_input}) if step.freeform_input is not None else _arguments(step)
-            first = {"index": tool_index, "id": step.call_id or _id("call"), "type": "function", "function": {"name": step.name, "arguments": ""}}
+            args = (
+                json.dumps({"input": step.freeform_input})
+                if step.freeform_input is not None
+                else _arguments(step)
+            )
+            first = {
+                "index": tool_index,
+                "id": step.call_id or _id("call"),
+                "type": "function",
+                "function": {"name": step.name, "arguments": ""},
+            }
             yield chunk({"tool_calls": [first]})
             half = len(args) // 2
             for piece in (args[:half], args[half:]):
-                yield chunk({"tool_calls": [{"index": tool_index, "function": {"arguments": piece}}]})
+                yield chunk(
+                    {"tool_calls": [{"index": tool_index, "function": {"arguments": piece}}]}
+                )
             tool_index += 1
     yield chunk({}, "tool_calls" if tool_index else "stop")
     usage = {
@@ -168,7 +212,17 @@ def chat_frames(reply: Reply, model: str) -> Iterator[Frame]:
         "total_tokens": reply.input_tokens + reply.output_tokens,
         "prompt_tokens_details": {"cached_tokens": 0},
     }
-    yield _sse(None, {"id": chunk_id, "object": "chat.completion.chunk", "created": created, "model": model, "choices": [], "usage": usage})
+    yield _sse(
+        None,
+        {
+            "id": chunk_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [],
+            "usage": usage,
+        },
+    )
     yield _sse(None, "[DONE]")
 
 
@@ -177,10 +231,20 @@ def chat_frames(reply: Reply, model: str) -> Iterator[Frame]:
 
 def anthropic_frames(reply: Reply, model: str) -> Iterator[Frame]:
     """``POST /v1/messages`` with ``stream: true``."""
-    message = {
-        "id": _id("msg"), "type": "message", "role": "assistant", "content": [], "model": model,
-        "stop_reason": None, "stop_sequence": None,
-        "usage": {"input_tokens": reply.input_tokens, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 1},
+    message: dict[str, Any] = {
+        "id": _id("msg"),
+        "type": "message",
+        "role": "assistant",
+        "content": [],
+        "model": model,
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": reply.input_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "output_tokens": 1,
+        },
     }
     yield _sse("message_start", {"type": "message_start", "message": message})
     index = 0
@@ -190,34 +254,100 @@ def anthropic_frames(reply: Reply, model: str) -> Iterator[Frame]:
             yield step
             continue
         if isinstance(step, Text):
-            yield _sse("content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})
+            yield _sse(
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": {"type": "text", "text": ""},
+                },
+            )
             yield _sse("ping", {"type": "ping"})
             for delta in _text_deltas(step):
-                yield _sse("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": delta}})
+                yield _sse(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "text_delta", "text": delta},
+                    },
+                )
         elif isinstance(step, Reasoning):
             text = step.raw or "\n".join(step.summary)
-            yield _sse("content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "thinking", "thinking": ""}})
-            yield _sse("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "thinking_delta", "thinking": text}})
-            yield _sse("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "signature_delta", "signature": "EqQBCgIYAhIM-fake-signature"}})
+            yield _sse(
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": {"type": "thinking", "thinking": ""},
+                },
+            )
+            yield _sse(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "thinking_delta", "thinking": text},
+                },
+            )
+            yield _sse(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {
+                        "type": "signature_delta",
+                        "signature": "EqQBCgIYAhIM-fake-signature",
+                    },
+                },
+            )
         elif isinstance(step, ToolCall):
             used_tools = True
-            args = json.dumps({"input": step.freeform_input}) if step.freeform_input is not None else _arguments(step)
-            block = {"type": "tool_use", "id": step.call_id or _id("toolu"), "name": step.name, "input": {}}
-            yield _sse("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
+            args = (
+                json.dumps({"input": step.freeform_input})
+                if step.freeform_input is not None
+                else _arguments(step)
+            )
+            block = {
+                "type": "tool_use",
+                "id": step.call_id or _id("toolu"),
+                "name": step.name,
+                "input": {},
+            }
+            yield _sse(
+                "content_block_start",
+                {"type": "content_block_start", "index": index, "content_block": block},
+            )
             half = len(args) // 2
             for piece in (args[:half], args[half:]):
-                yield _sse("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": piece}})
+                yield _sse(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "input_json_delta", "partial_json": piece},
+                    },
+                )
         yield _sse("content_block_stop", {"type": "content_block_stop", "index": index})
         index += 1
     stop = "tool_use" if used_tools else "end_turn"
-    yield _sse("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": reply.output_tokens}})
+    yield _sse(
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": stop, "stop_sequence": None},
+            "usage": {"output_tokens": reply.output_tokens},
+        },
+    )
     yield _sse("message_stop", {"type": "message_stop"})
 
 
 def error_body(path: str, status: int, message: str, code: str | None) -> dict[str, Any]:
     """The JSON error body each API sends with a non-2xx status."""
     if path.endswith("/messages"):
-        kind = {401: "authentication_error", 429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
+        kind = {401: "authentication_error", 429: "rate_limit_error", 529: "overloaded_error"}.get(
+            status, "api_error"
+        )
         return {"type": "error", "error": {"type": code or kind, "message": message}}
     kind = "invalid_request_error" if status < 500 else "server_error"
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}

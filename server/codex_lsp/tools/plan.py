@@ -7,7 +7,13 @@ from pydantic import BaseModel, Field
 from codex_lsp.protocol.events import ItemCompletedEvent, ItemStartedEvent, PlanUpdateEvent
 from codex_lsp.protocol.items import PlanItem, PlanStatus, PlanUpdateItem
 from codex_lsp.providers.base import FunctionToolSpec
-from codex_lsp.tools.registry import ToolInvocation, ToolInvocationError, ToolOutput, ToolSession, parse_arguments
+from codex_lsp.tools.registry import (
+    ToolInvocation,
+    ToolInvocationError,
+    ToolOutput,
+    ToolSession,
+    parse_arguments,
+)
 
 
 class _PlanStep(BaseModel):
@@ -39,7 +45,10 @@ SPEC = FunctionToolSpec(
                     "type": "object",
                     "properties": {
                         "step": {"type": "string"},
-                        "status": {"type": "string", "enum": ["pending", "in_progress", "completed"]},
+                        "status": {
+                            "type": "string",
+                            "enum": ["pending", "in_progress", "completed"],
+                        },
                     },
                     "required": ["step", "status"],
                     "additionalProperties": False,
@@ -62,7 +71,9 @@ async def handle_update_plan(session: ToolSession, invocation: ToolInvocation) -
     item = PlanUpdateItem(id=item_id, explanation=args.explanation, plan=plan)
     session.emit(ItemStartedEvent(turn_id=session.turn_id, item=item))
     session.emit(
-        PlanUpdateEvent(turn_id=session.turn_id, item_id=item_id, explanation=args.explanation, plan=plan)
+        PlanUpdateEvent(
+            turn_id=session.turn_id, item_id=item_id, explanation=args.explanation, plan=plan
+        )
     )
     session.emit(ItemCompletedEvent(turn_id=session.turn_id, item=item))
     return ToolOutput("Plan updated")

@@ -17,8 +17,19 @@ from pydantic import BaseModel, ValidationError
 
 from codex_lsp.errors import CodexError
 from codex_lsp.protocol.events import EventMsg, ExecApprovalRequestEvent
-from codex_lsp.protocol.history import CustomToolCall, CustomToolCallOutput, FunctionCall, FunctionCallOutput
-from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReadOnly, ReviewDecision, WorkspaceWrite
+from codex_lsp.protocol.history import (
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+)
+from codex_lsp.protocol.policies import (
+    AskForApproval,
+    DangerFullAccess,
+    ReadOnly,
+    ReviewDecision,
+    WorkspaceWrite,
+)
 from codex_lsp.providers.base import ToolSpec
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -108,7 +119,9 @@ def parse_arguments(model: type[ArgsT], invocation: ToolInvocation) -> ArgsT:
     try:
         raw: Any = json.loads(invocation.payload or "{}")
     except ValueError as exc:
-        raise ToolInvocationError(f"arguments of {invocation.name} are not valid JSON: {exc}") from exc
+        raise ToolInvocationError(
+            f"arguments of {invocation.name} are not valid JSON: {exc}"
+        ) from exc
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -146,7 +159,9 @@ class ToolRegistry:
         tool = self._tools.get(call.name)
         if tool is None:
             known = ", ".join(self._tools)
-            output = ToolOutput(f"unknown tool {call.name!r}; available tools: {known}", success=False)
+            output = ToolOutput(
+                f"unknown tool {call.name!r}; available tools: {known}", success=False
+            )
         else:
             try:
                 output = await tool.handler(session, invocation)

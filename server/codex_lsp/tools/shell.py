@@ -57,7 +57,7 @@ SPEC = FunctionToolSpec(
     name="shell",
     description=(
         "Runs a shell command and returns its output. `command` is an argv list for execvp "
-        "(use [\"bash\", \"-lc\", \"...\"] for shell syntax) or a single script string. Always "
+        '(use ["bash", "-lc", "..."] for shell syntax) or a single script string. Always '
         "set `workdir` instead of using cd. Set with_escalated_permissions and a justification "
         "only when the command needs to run outside the sandbox."
     ),
@@ -68,15 +68,21 @@ SPEC = FunctionToolSpec(
                 "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
                 "description": "The command to execute",
             },
-            "workdir": {"type": "string", "description": "The working directory to execute the command in"},
-            "timeout_ms": {"type": "number", "description": "The timeout for the command in milliseconds"},
+            "workdir": {
+                "type": "string",
+                "description": "The working directory to execute the command in",
+            },
+            "timeout_ms": {
+                "type": "number",
+                "description": "The timeout for the command in milliseconds",
+            },
             "with_escalated_permissions": {
                 "type": "boolean",
-                "description": "Whether to request escalated permissions (run without the sandbox).",
+                "description": "Request escalated permissions (run without the sandbox).",
             },
             "justification": {
                 "type": "string",
-                "description": "Only with with_escalated_permissions: one sentence asking the user to approve.",
+                "description": "With escalation: one sentence asking the user to approve.",
             },
         },
         "required": ["command"],
@@ -103,14 +109,30 @@ async def handle_shell(session: ToolSession, invocation: ToolInvocation) -> Tool
         )
     sandboxed = not args.with_escalated_permissions
     needs_approval = (policy is AskForApproval.UNTRUSTED and not is_known_safe(argv)) or (
-        args.with_escalated_permissions and policy in (AskForApproval.ON_REQUEST, AskForApproval.UNTRUSTED)
+        args.with_escalated_permissions
+        and policy in (AskForApproval.ON_REQUEST, AskForApproval.UNTRUSTED)
     )
     if needs_approval:
-        denial = await _ask(session, invocation, item_id, argv, cwd, args.justification)
+        denial = await _ask(
+            session,
+            invocation=invocation,
+            item_id=item_id,
+            argv=argv,
+            cwd=cwd,
+            reason=args.justification,
+        )
         if denial is not None:
             return denial
 
-    result = await _run_item(session, invocation, item_id, argv, cwd, args, sandboxed)
+    result = await _run_item(
+        session,
+        invocation=invocation,
+        item_id=item_id,
+        argv=argv,
+        cwd=cwd,
+        args=args,
+        sandboxed=sandboxed,
+    )
     if (
         policy is AskForApproval.ON_FAILURE
         and sandboxed
@@ -120,10 +142,20 @@ async def handle_shell(session: ToolSession, invocation: ToolInvocation) -> Tool
     ):
         retry_id = session.new_item_id()
         reason = "the command failed in the sandbox; run it again without the sandbox?"
-        denial = await _ask(session, invocation, retry_id, argv, cwd, reason)
+        denial = await _ask(
+            session, invocation=invocation, item_id=retry_id, argv=argv, cwd=cwd, reason=reason
+        )
         if denial is not None:
             return denial
-        result = await _run_item(session, invocation, retry_id, argv, cwd, args, sandboxed=False)
+        result = await _run_item(
+            session,
+            invocation=invocation,
+            item_id=retry_id,
+            argv=argv,
+            cwd=cwd,
+            args=args,
+            sandboxed=False,
+        )
     return _model_output(result, session.tool_output_max_bytes)
 
 
@@ -136,6 +168,7 @@ def _resolve_workdir(cwd: Path, workdir: str | None) -> Path:
 
 async def _ask(
     session: ToolSession,
+    *,
     invocation: ToolInvocation,
     item_id: str,
     argv: list[str],
@@ -163,11 +196,14 @@ async def _ask(
         return None
     if decision is ReviewDecision.ABORT:
         raise TurnAbortRequested("the user aborted the turn at an approval request")
-    return ToolOutput(f"the user denied running `{' '.join(argv)}`; do not retry it as is", success=False)
+    return ToolOutput(
+        f"the user denied running `{' '.join(argv)}`; do not retry it as is", success=False
+    )
 
 
 async def _run_item(
     session: ToolSession,
+    *,
     invocation: ToolInvocation,
     item_id: str,
     argv: list[str],
@@ -181,14 +217,23 @@ async def _run_item(
     session.emit(ItemStartedEvent(turn_id=turn_id, item=item))
     session.emit(
         ExecCommandBeginEvent(
-            turn_id=turn_id, item_id=item_id, call_id=invocation.call_id, command=argv, cwd=str(cwd), parsed_cmd=parsed
+            turn_id=turn_id,
+            item_id=item_id,
+            call_id=invocation.call_id,
+            command=argv,
+            cwd=str(cwd),
+            parsed_cmd=parsed,
         )
     )
 
     def on_output(stream: ExecOutputStream, chunk: str) -> None:
         session.emit(
             ExecCommandOutputDeltaEvent(
-                turn_id=turn_id, item_id=item_id, call_id=invocation.call_id, stream=stream, chunk=chunk
+                turn_id=turn_id,
+                item_id=item_id,
+                call_id=invocation.call_id,
+                stream=stream,
+                chunk=chunk,
             )
         )
 
@@ -197,12 +242,20 @@ async def _run_item(
         policy = session.sandbox_policy if sandboxed else DangerFullAccess()
         run_argv = sandboxed_argv(argv, policy, cwd)
         timeout_s = (args.timeout_ms or DEFAULT_TIMEOUT_MS) / 1000
-        result = await run_command(run_argv, cwd, timeout_s=timeout_s, on_output=on_output, env=dict(os.environ))
+        result = await run_command(
+            run_argv, cwd, timeout_s=timeout_s, on_output=on_output, env=dict(os.environ)
+        )
     except (SandboxError, OSError) as exc:
-        message = exc.message if isinstance(exc, SandboxError) else f"{argv[0]}: {exc.strerror or exc}"
+        message = (
+            exc.message if isinstance(exc, SandboxError) else f"{argv[0]}: {exc.strerror or exc}"
+        )
         result = ExecResult(
-            exit_code=-1, stdout="", stderr=message, aggregated_output=message,
-            duration_s=time.monotonic() - started, timed_out=False,
+            exit_code=-1,
+            stdout="",
+            stderr=message,
+            aggregated_output=message,
+            duration_s=time.monotonic() - started,
+            timed_out=False,
         )
     if result.timed_out:
         note = f"\ncommand timed out after {result.duration_s:.1f}s and was killed"
@@ -212,10 +265,18 @@ async def _run_item(
     duration_ms = int(result.duration_s * 1000)
     session.emit(
         ExecCommandEndEvent(
-            turn_id=turn_id, item_id=item_id, call_id=invocation.call_id, command=argv, cwd=str(cwd),
-            stdout=result.stdout, stderr=result.stderr, aggregated_output=result.aggregated_output,
-            exit_code=result.exit_code, duration_ms=duration_ms,
-            formatted_output=result.aggregated_output, status=status,
+            turn_id=turn_id,
+            item_id=item_id,
+            call_id=invocation.call_id,
+            command=argv,
+            cwd=str(cwd),
+            stdout=result.stdout,
+            stderr=result.stderr,
+            aggregated_output=result.aggregated_output,
+            exit_code=result.exit_code,
+            duration_ms=duration_ms,
+            formatted_output=result.aggregated_output,
+            status=status,
         )
     )
     done = item.model_copy(
@@ -245,6 +306,9 @@ def truncate_middle(text: str, budget: int) -> str:
 def _model_output(result: ExecResult, budget: int) -> ToolOutput:
     body = {
         "output": truncate_middle(result.aggregated_output, budget),
-        "metadata": {"exit_code": result.exit_code, "duration_seconds": round(result.duration_s, 1)},
+        "metadata": {
+            "exit_code": result.exit_code,
+            "duration_seconds": round(result.duration_s, 1),
+        },
     }
     return ToolOutput(json.dumps(body), success=result.exit_code == 0)

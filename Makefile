@@ -1,0 +1,32 @@
+# One command per chore; CI (.ci/run) calls `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROMPT ?= Summarise what this repository does in three sentences.
+
+.PHONY: setup run test lint bench generate
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed  ## create .venv with codex-lsp and the dev tools
+
+run: setup  ## run `codex-lsp exec` on a sample prompt with the detected provider
+	$(VENV)/bin/codex-lsp exec "$(PROMPT)"
+
+lint: setup  ## ruff, mypy (strict on server/), import layering
+	$(PY) -m ruff check server tests bench
+	$(PY) -m ruff format --check server tests bench
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
+
+test: lint  ## lint, then the whole test suite (slow end-to-end tests included)
+	$(PY) -m pytest
+
+bench: setup  ## benchmarks; results in bench/results/ (not committed)
+	$(PY) -m bench.run
+
+generate: setup  ## regenerate the extension's protocol types
+	$(VENV)/bin/codex-lsp protocol ts --out vscode-extension/src/protocol/generated.ts

@@ -1,0 +1,158 @@
+"""``codex-lsp exec`` as a real subprocess against the fake model server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codex_lsp.testing import ErrorReply, FakeModelServer, Reply, Text, ToolCall
+from tests.helpers import KEY_ENV, SECRET_KEY
+
+pytestmark = pytest.mark.slow
+
+
+def run_exec(
+    args: list[str],
+    home: Path,
+    cwd: Path,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TMPDIR")}
+    full_env = {
+        **base,
+        "HOME": str(home.parent),
+        "CODEX_LSP_HOME": str(home),
+        KEY_ENV: SECRET_KEY,
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "codex_lsp", "exec", *args],
+        cwd=cwd,
+        env=full_env,
+        input=stdin,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_success_prints_the_answer_on_stdout_and_events_on_stderr(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["echo", "probe"]}),)),
+        Reply((Text("The answer is 42."),)),
+    )
+    result = run_exec(["what is the answer?"], codex_home, workspace)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "The answer is 42.\n"
+    assert (
+        "exec: echo probe" in result.stderr
+        and "exited 0" in result.stderr
+        and "tokens used: 240" in result.stderr
+    )
+    assert SECRET_KEY not in result.stderr + result.stdout
+
+
+def test_json_mode_prints_one_event_per_line(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.enqueue(Reply((Text("hello"),)))
+    result = run_exec(["--json", "hi"], codex_home, workspace)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    types = [e["msg"]["type"] for e in events]
+    assert (
+        types[0] == "sessionConfigured"
+        and "taskComplete" in types
+        and types[-1] == "shutdownComplete"
+    )
+    assert all({"conversationId", "submissionId", "msg"} <= e.keys() for e in events)
+    assert (
+        next(e["msg"] for e in events if e["msg"]["type"] == "taskComplete")["lastAgentMessage"]
+        == "hello"
+    )
+
+
+@pytest.mark.parametrize("args", [["-"], []])
+def test_prompt_from_stdin(
+    args: list[str], codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.enqueue(Reply((Text("from stdin"),)))
+    result = run_exec(args, codex_home, workspace, stdin="summarise the repo\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "from stdin\n"
+    assert "summarise the repo" in json.dumps(model_server.requests[0].body["input"])
+
+
+def test_output_last_message_file(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.enqueue(Reply((Text("saved"),)))
+    out = workspace / "last.txt"
+    result = run_exec(["-o", str(out), "hi"], codex_home, workspace)
+    assert result.returncode == 0 and out.read_text() == "saved"
+
+
+def test_empty_prompt_is_a_usage_error(codex_home: Path, workspace: Path) -> None:
+    result = run_exec(["   "], codex_home, workspace)
+    assert result.returncode == 2 and "no prompt given" in result.stderr
+
+
+def test_provider_error_exits_1_with_a_clear_message(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.enqueue(ErrorReply(401, f"key {SECRET_KEY} is invalid"))
+    result = run_exec(["hi"], codex_home, workspace)
+    assert result.returncode == 1
+    assert "HTTP 401" in result.stderr and KEY_ENV in result.stderr
+    assert SECRET_KEY not in result.stderr
+
+
+def test_no_provider_exits_2_with_setup_steps(clean_env: Path, workspace: Path) -> None:
+    result = run_exec(
+        ["hi"], clean_env, workspace, env={"OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": ""}
+    )
+    assert result.returncode == 2
+    assert (
+        "OPENAI_API_KEY" in result.stderr
+        and "ollama serve" in result.stderr
+        and "[model_providers.local]" in result.stderr
+    )
+
+
+def test_bad_config_override_exits_2(codex_home: Path, workspace: Path) -> None:
+    result = run_exec(["-c", "approval_policy=sometimes", "hi"], codex_home, workspace)
+    assert result.returncode == 2 and "approval_policy" in result.stderr
+
+
+def test_exec_does_not_import_pygls(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.enqueue(Reply((Text("ok"),)))
+    code = (
+        "import sys; from codex_lsp.cli.main import main; rc = main(['exec', 'hi']); "
+        "print('pygls' in sys.modules, file=sys.stderr); sys.exit(rc)"
+    )
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TMPDIR")}
+    env.update(
+        {"HOME": str(codex_home.parent), "CODEX_LSP_HOME": str(codex_home), KEY_ENV: SECRET_KEY}
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=workspace,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().endswith("False")
