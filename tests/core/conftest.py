@@ -9,7 +9,7 @@ import pytest
 
 from codex_lsp.core import ConversationManager
 from codex_lsp.core.conversation import ApprovalRequest
-from codex_lsp.protocol.events import Event
+from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.policies import ReviewDecision
 from tests.helpers import EventLog
 
@@ -44,7 +44,7 @@ async def manager(
 ) -> AsyncIterator[ConversationManager]:
     """A manager on the fake provider, started in ``workspace``."""
 
-    def sink(event: Event) -> None:
+    def sink(event: EventEnvelope) -> None:
         log.add(event.to_wire())
 
     mgr = ConversationManager(sink, approvals=approver, home=codex_home, default_cwd=workspace)

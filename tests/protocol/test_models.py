@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import typing
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from codex_lsp.protocol import method_names
-from codex_lsp.protocol.events import AgentMessageDeltaEvent, Event, EventMsg
+from codex_lsp.protocol.events import AgentMessageDeltaEvent, Event, EventEnvelope, EventMsg
 from codex_lsp.protocol.methods import METHODS, Direction
 from codex_lsp.protocol.requests import UserTurnParams
 
@@ -107,3 +108,11 @@ def test_unknown_fields_are_rejected() -> None:
         UserTurnParams.model_validate(
             {"conversationId": "c", "items": [{"type": "text", "text": "x"}], "modle": "typo"}
         )
+
+
+def test_the_run_time_envelope_matches_the_schema_model() -> None:
+    msg = AgentMessageDeltaEvent(turn_id="t", item_id="i", delta='quote " and ünicode')
+    envelope = EventEnvelope("conv", "sub", msg)
+    model = Event(conversation_id="conv", submission_id="sub", msg=msg)
+    assert envelope.to_wire() == model.to_wire()
+    assert json.loads(envelope.to_wire_json()) == json.loads(model.to_wire_json())

@@ -18,7 +18,7 @@ from codex_lsp.core import ConversationManager
 from codex_lsp.errors import CodexError, ProviderError
 from codex_lsp.protocol.events import (
     ErrorEvent,
-    Event,
+    EventEnvelope,
     ShutdownCompleteEvent,
     TaskCompleteEvent,
     TurnAbortedEvent,
@@ -59,7 +59,7 @@ class _Outcome:
         self.failed = False
         self.aborted = False
 
-    def observe(self, event: Event) -> None:
+    def observe(self, event: EventEnvelope) -> None:
         msg = event.msg
         if isinstance(msg, ErrorEvent):
             self.failed = True
@@ -77,7 +77,7 @@ async def _run(prompt: str, args: argparse.Namespace, overrides: ConfigOverrides
     outcome = _Outcome()
     printer = EventPrinter(sys.stderr)
 
-    def sink(event: Event) -> None:
+    def sink(event: EventEnvelope) -> None:
         outcome.observe(event)
         if args.json:
             sys.stdout.write(event.to_wire_json() + "\n")

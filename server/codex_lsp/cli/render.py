@@ -9,7 +9,7 @@ from codex_lsp.protocol.events import (
     AgentMessageEvent,
     AgentReasoningEvent,
     ErrorEvent,
-    Event,
+    EventEnvelope,
     ExecCommandBeginEvent,
     ExecCommandEndEvent,
     PlanUpdateEvent,
@@ -32,7 +32,7 @@ class EventPrinter:
         self._out = out
         self._tokens = 0
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: EventEnvelope) -> None:
         """Print ``event`` if it is worth a line."""
         msg = event.msg
         line = self._line(msg)

@@ -29,7 +29,7 @@ from codex_lsp.protocol.events import (
     AgentReasoningRawContentDeltaEvent,
     ApplyPatchApprovalRequestEvent,
     ErrorEvent,
-    Event,
+    EventEnvelope,
     EventMsg,
     ExecApprovalRequestEvent,
     ExecCommandOutputDeltaEvent,
@@ -65,7 +65,7 @@ from codex_lsp.tools.registry import ToolRegistry, TurnAbortRequested
 
 log = logging.getLogger(__name__)
 
-EventSink = Callable[[Event], None]
+EventSink = Callable[[EventEnvelope], None]
 ApprovalRequest = ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent
 ApprovalHandler = Callable[[str, ApprovalRequest], Awaitable[ReviewDecision]]
 AbortReason = Literal["interrupted", "replaced", "reviewEnded"]
@@ -199,7 +199,7 @@ class Conversation:
             self.events.append(msg)
         self.updated_at = time.time()
         try:
-            self._sink(Event(conversation_id=self.id, submission_id=submission_id, msg=msg))
+            self._sink(EventEnvelope(self.id, submission_id, msg))
         except Exception:
             log.exception("event sink failed for conversation %s", self.id)
 

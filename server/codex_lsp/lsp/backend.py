@@ -18,7 +18,7 @@ from codex_lsp.lsp.approvals import ClientApprover
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol import method_names as names
 from codex_lsp.protocol import requests as r
-from codex_lsp.protocol.events import Event
+from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.methods import METHODS_BY_NAME, Method
 from codex_lsp.protocol.requests import ConversationScoped
 
@@ -64,7 +64,7 @@ class Backend:
         if root is not None and root.is_dir():
             self.manager.set_default_cwd(root)
 
-    def send_event(self, event: Event) -> None:
+    def send_event(self, event: EventEnvelope) -> None:
         """Write one ``codex/event`` notification (pre-serialised, non-blocking)."""
         self._protocol.notify_json(names.EVENT, event.to_wire_json())
 

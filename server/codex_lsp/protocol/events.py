@@ -8,6 +8,8 @@ every item, so a client can render from items alone and treat the rest as live d
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,6 +33,8 @@ from codex_lsp.protocol.policies import (
     ReasoningSummary,
     SandboxPolicy,
 )
+
+_EventMsgModel = WireModel
 
 
 class _ItemEvent(WireModel):
@@ -389,8 +393,34 @@ EventMsg = Annotated[
 
 
 class Event(WireModel):
-    """One event of a conversation: ``submissionId`` is the Op it answers."""
+    """One event of a conversation: ``submissionId`` is the Op it answers. This model defines
+    the schema; at run time events travel as :class:`EventEnvelope`."""
 
     conversation_id: str
     submission_id: str
     msg: EventMsg
+
+
+@dataclass(frozen=True, slots=True)
+class EventEnvelope:
+    """The run-time form of :class:`Event`: same wire JSON, built by concatenation so the hot
+    path never validates (or builds the schema of) the 34-way ``EventMsg`` union."""
+
+    conversation_id: str
+    submission_id: str
+    msg: _EventMsgModel
+
+    def to_wire_json(self) -> str:
+        """The ``codex/event`` params as JSON text."""
+        return (
+            f'{{"conversationId":{json.dumps(self.conversation_id)},'
+            f'"submissionId":{json.dumps(self.submission_id)},"msg":{self.msg.to_wire_json()}}}'
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The ``codex/event`` params as a dict."""
+        return {
+            "conversationId": self.conversation_id,
+            "submissionId": self.submission_id,
+            "msg": self.msg.to_wire(),
+        }

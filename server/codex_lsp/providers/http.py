@@ -43,7 +43,10 @@ class ProviderHttp:
         timeout = httpx.Timeout(
             connect=10.0, read=info.stream_idle_timeout_ms / 1000, write=30.0, pool=30.0
         )
-        self._client = httpx.AsyncClient(timeout=timeout, http2=False)
+        # A plain-http endpoint (Ollama, vLLM on localhost) needs no TLS context; building one
+        # loads the whole CA bundle (~80 ms of every `exec`). https keeps full verification.
+        verify = self.base_url.startswith("https://")
+        self._client = httpx.AsyncClient(timeout=timeout, verify=verify)
 
     def headers(self) -> dict[str, str]:
         """Static, environment-provided and content headers (auth is added by each wire)."""

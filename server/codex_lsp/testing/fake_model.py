@@ -242,16 +242,20 @@ async def _stream(writer: asyncio.StreamWriter, frames: Iterator[Frame], delay: 
     )
     writer.write(head.encode())
     await writer.drain()
-    for frame in frames:
+    first = True
+    while True:
+        if delay and not first:
+            await asyncio.sleep(delay)
+        first = False
+        frame = next(frames, None)  # produced only now: a timestamped delta is stamped as sent
+        if frame is None:
+            break
         if isinstance(frame, Drop):
-            transport = writer.transport
-            transport.abort()
+            writer.transport.abort()
             return False
         if isinstance(frame, Stall):
             await asyncio.sleep(frame.seconds)
             continue
-        if delay:
-            await asyncio.sleep(delay)
         writer.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
         await writer.drain()
     writer.write(b"0\r\n\r\n")

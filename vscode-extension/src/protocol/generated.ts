@@ -187,7 +187,7 @@ export interface ErrorEvent {
   turnId?: string | null;
 }
 
-/** One event of a conversation: ``submissionId`` is the Op it answers. */
+/** One event of a conversation: ``submissionId`` is the Op it answers. This model defines the schema; at run time events travel as :class:`EventEnvelope`. */
 export interface Event {
   conversationId: string;
   submissionId: string;

@@ -1,0 +1,109 @@
+"""One headless turn, process start to exit: ``codex-lsp exec`` beside the Codex CLI's
+``codex exec`` on the same scripted model server, runs alternating; wall time and peak RSS.
+
+The Codex CLI comes from the npm registry (``@openai/codex``) into a scratch folder outside the
+repository; pass its binary with ``--codex`` or let ``--install-codex DIR`` install it.
+
+``python -m bench.exec_turn [--runs 10] [--codex PATH | --install-codex DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import make_home, summary
+from codex_lsp.testing import FakeModelServer, Reply, Text
+
+CODEX_VERSION = "0.169.0"
+CODEX_BIN = "node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex"
+
+
+def install_codex(folder: Path) -> Path:
+    """``npm install @openai/codex`` into ``folder`` (once) and return the native binary."""
+    binary = folder / CODEX_BIN
+    if not binary.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--silent", f"@openai/codex@{CODEX_VERSION}"], cwd=folder, check=True
+        )
+    return binary
+
+
+def _run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[0]} exited {proc.returncode}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def _codex_home(base_url: str) -> Path:
+    home = Path(tempfile.mkdtemp(prefix="codex-home-", dir=Path.home()))
+    (home / "config.toml").write_text(
+        'model = "fake-model"\nmodel_provider = "fake"\napproval_policy = "never"\n'
+        'sandbox_mode = "workspace-write"\n[model_providers.fake]\nname = "fake"\n'
+        f'base_url = "{base_url}"\nwire_api = "responses"\nenv_key = "FAKE_KEY"\n'
+    )
+    return home
+
+
+def measure(runs: int, codex: Path | None) -> dict[str, Any]:
+    """Alternate both tools ``runs`` times each on the same one-message turn."""
+    ours_t, ours_m, peer_t, peer_m = [], [], [], []
+    with FakeModelServer() as server:
+        server.default_reply = Reply((Text("The answer is 42."),))
+        home = make_home(server.base_url)
+        ours_argv = [sys.executable, "-m", "codex_lsp", "exec", "hi"]
+        codex_home = _codex_home(server.base_url) if codex else None
+        for _ in range(runs):
+            t, m = _run(ours_argv, home.env, home.workspace)
+            ours_t.append(t)
+            ours_m.append(m)
+            if codex and codex_home:
+                env = {**home.env, "CODEX_HOME": str(codex_home), "FAKE_KEY": "x"}
+                t, m = _run(
+                    [str(codex), "exec", "--skip-git-repo-check", "hi"], env, home.workspace
+                )
+                peer_t.append(t)
+                peer_m.append(m)
+    result: dict[str, Any] = {"codex_lsp_s": summary(ours_t), "codex_lsp_peak_mib": summary(ours_m)}
+    if peer_t:
+        result.update(
+            codex_s=summary(peer_t),
+            codex_peak_mib=summary(peer_m),
+            time_ratio_median=statistics.median(ours_t) / statistics.median(peer_t),
+            memory_ratio_median=statistics.median(ours_m) / statistics.median(peer_m),
+        )
+    return result
+
+
+def main() -> None:
+    """Print the result as JSON."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--codex", type=Path, help="the codex binary")
+    parser.add_argument(
+        "--install-codex", type=Path, metavar="DIR", help="npm-install the Codex CLI here"
+    )
+    args = parser.parse_args()
+    codex = args.codex or (install_codex(args.install_codex) if args.install_codex else None)
+    print(json.dumps(measure(args.runs, codex)))
+
+
+if __name__ == "__main__":
+    main()

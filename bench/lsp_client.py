@@ -1,0 +1,106 @@
+"""A minimal asyncio LSP client over a subprocess's stdio, for benchmarks: it adds as little as
+possible on the receive side so the figures are the server's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+Listener = Callable[[dict[str, Any], int], None]
+
+
+class BenchClient:
+    """Sends requests, routes responses, and hands each notification to ``listener`` together
+    with the ``perf_counter_ns`` at which it was read."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, listener: Listener | None = None) -> None:
+        self.proc = proc
+        self.listener = listener
+        self._next_id = 0
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def spawn(
+        cls, argv: list[str], env: dict[str, str], listener: Listener | None = None
+    ) -> BenchClient:
+        """Start the server process."""
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            env=env,
+        )
+        return cls(proc, listener)
+
+    def _write(self, message: dict[str, Any]) -> None:
+        body = json.dumps(message).encode()
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    async def request(self, method: str, params: Any) -> Any:
+        """Send a request and wait for its result."""
+        self._next_id += 1
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[self._next_id] = future
+        self._write({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params})
+        return await asyncio.wait_for(future, 30)
+
+    def notify(self, method: str, params: Any) -> None:
+        """Send a notification."""
+        self._write({"jsonrpc": "2.0", "method": method, "params": params})
+
+    async def _read(self) -> None:
+        stdout = self.proc.stdout
+        assert stdout is not None
+        while True:
+            length = 0
+            while True:
+                line = await stdout.readline()
+                if not line:
+                    return
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+                elif line in (b"\r\n", b"\n"):
+                    break
+            body = await stdout.readexactly(length)
+            received = time.perf_counter_ns()
+            message = json.loads(body)
+            if "id" in message and "method" not in message:
+                future = self._pending.pop(message["id"], None)
+                if future is not None and not future.done():
+                    future.set_result(message.get("result", message.get("error")))
+            elif "id" in message:
+                self._write({"jsonrpc": "2.0", "id": message["id"], "result": None})
+            elif self.listener is not None:
+                self.listener(message, received)
+
+    async def initialize(self, root: str) -> Any:
+        """``initialize`` + ``initialized``."""
+        result = await self.request(
+            "initialize",
+            {"processId": os.getpid(), "rootUri": f"file://{root}", "capabilities": {}},
+        )
+        self.notify("initialized", {})
+        return result
+
+    async def close(self) -> None:
+        """``shutdown`` + ``exit``, then wait for the process."""
+        try:
+            await self.request("shutdown", None)
+            self.notify("exit", None)
+            await asyncio.wait_for(self.proc.wait(), 10)
+        except (TimeoutError, ConnectionError):
+            self.proc.kill()
+        self._reader.cancel()
+
+
+def server_argv() -> list[str]:
+    """How to start codex-lsp with this interpreter."""
+    return [sys.executable, "-m", "codex_lsp"]

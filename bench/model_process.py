@@ -1,0 +1,46 @@
+"""Runs the fake model server in a process of its own, so a benchmark's client and the model
+server do not share a GIL: ``python -m bench.model_process TOKENS FRAME_DELAY_S`` prints the base
+URL, then serves timestamped replies until stdin closes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from codex_lsp.testing import FakeModelServer, Reply, Text
+
+
+def main() -> None:
+    """Serve until stdin is closed."""
+    tokens, delay = int(sys.argv[1]), float(sys.argv[2])
+    with FakeModelServer() as server:
+        server.default_reply = Reply((Text(timestamped=tokens),), frame_delay_s=delay)
+        print(server.base_url, flush=True)
+        sys.stdin.read()
+
+
+class ModelProcess:
+    """``with ModelProcess(tokens, delay) as url:`` — the fake server in a child process."""
+
+    def __init__(self, tokens: int, frame_delay_s: float) -> None:
+        self.args = [str(tokens), str(frame_delay_s)]
+        self.proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> str:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.model_process", *self.args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        return self.proc.stdout.readline().strip()
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
