@@ -1,0 +1,81 @@
+"""Runs every benchmark and writes ``bench/results/results.{json,md}`` (not committed).
+
+``python -m bench.run [--quick] [--codex PATH | --install-codex DIR]`` (``make bench``). The Codex
+CLI comparison runs when a codex binary is given or installed; without one, codex-lsp's own
+figures are still measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import cold_start, exec_turn, token_latency
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def render(results: dict[str, Any]) -> str:
+    """The Markdown table of ``results``."""
+    lines = [f"# Benchmark results ({results['date']}, {results['machine']})", ""]
+    cold = results["cold_start"]
+    lines += [
+        "| figure | codex-lsp | baseline | ratio |",
+        "|---|---|---|---|",
+        f"| cold start to `initialize` result (median) | {_ms(cold['codex_lsp_s']['median'])} | "
+        f"bare pygls {_ms(cold['bare_pygls_s']['median'])} | {cold['ratio_median']:.2f} |",
+    ]
+    turn = results["exec_turn"]
+    if "codex_s" in turn:
+        lines.append(
+            f"| one `exec` turn, start to exit (median) | {_ms(turn['codex_lsp_s']['median'])} | "
+            f"`codex exec` {_ms(turn['codex_s']['median'])} | {turn['time_ratio_median']:.2f} |"
+        )
+        lines.append(
+            f"| peak RSS of that turn (median) | {turn['codex_lsp_peak_mib']['median']:.0f} MiB | "
+            f"`codex exec` {turn['codex_peak_mib']['median']:.0f} MiB | {turn['memory_ratio_median']:.2f} |"
+        )
+    else:
+        lines.append(f"| one `exec` turn (median) | {_ms(turn['codex_lsp_s']['median'])} | (no codex) | |")
+    lines += ["", "| token latency run | p50 | p99 | max |", "|---|---|---|---|"]
+    for run in results["token_latency"]:
+        lat = run["latency_ms"]
+        shape = "staggered" if run["staggered"] else "aligned bursts"
+        label = f"{run['conversations']} conv., {run['aggregate_tokens_per_s']} tok/s total, {shape}"
+        lines.append(f"| {label} | {lat['median']:.2f} ms | {lat['p99']:.2f} ms | {lat['max']:.2f} ms |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    """Run, write, print the Markdown."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer runs and tokens")
+    parser.add_argument("--codex", type=Path)
+    parser.add_argument("--install-codex", type=Path, metavar="DIR")
+    args = parser.parse_args()
+    runs, tokens = (5, 300) if args.quick else (15, 1000)
+    codex = args.codex or (exec_turn.install_codex(args.install_codex) if args.install_codex else None)
+    results = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "cold_start": cold_start.measure(runs),
+        "exec_turn": exec_turn.measure(runs, codex),
+        "token_latency": token_latency.run(tokens, [1, 5, 20], stress=True),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    markdown = render(results)
+    (RESULTS / "results.md").write_text(markdown)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
