@@ -41,16 +41,23 @@ def render(results: dict[str, Any]) -> str:
         )
         lines.append(
             f"| peak RSS of that turn (median) | {turn['codex_lsp_peak_mib']['median']:.0f} MiB | "
-            f"`codex exec` {turn['codex_peak_mib']['median']:.0f} MiB | {turn['memory_ratio_median']:.2f} |"
+            f"`codex exec` {turn['codex_peak_mib']['median']:.0f} MiB | "
+            f"{turn['memory_ratio_median']:.2f} |"
         )
     else:
-        lines.append(f"| one `exec` turn (median) | {_ms(turn['codex_lsp_s']['median'])} | (no codex) | |")
+        lines.append(
+            f"| one `exec` turn (median) | {_ms(turn['codex_lsp_s']['median'])} | (no codex) | |"
+        )
     lines += ["", "| token latency run | p50 | p99 | max |", "|---|---|---|---|"]
     for run in results["token_latency"]:
         lat = run["latency_ms"]
         shape = "staggered" if run["staggered"] else "aligned bursts"
-        label = f"{run['conversations']} conv., {run['aggregate_tokens_per_s']} tok/s total, {shape}"
-        lines.append(f"| {label} | {lat['median']:.2f} ms | {lat['p99']:.2f} ms | {lat['max']:.2f} ms |")
+        label = (
+            f"{run['conversations']} conv., {run['aggregate_tokens_per_s']} tok/s total, {shape}"
+        )
+        lines.append(
+            f"| {label} | {lat['median']:.2f} ms | {lat['p99']:.2f} ms | {lat['max']:.2f} ms |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -62,10 +69,12 @@ def main() -> None:
     parser.add_argument("--install-codex", type=Path, metavar="DIR")
     args = parser.parse_args()
     runs, tokens = (5, 300) if args.quick else (15, 1000)
-    codex = args.codex or (exec_turn.install_codex(args.install_codex) if args.install_codex else None)
+    codex = args.codex or (
+        exec_turn.install_codex(args.install_codex) if args.install_codex else None
+    )
     results = {
         "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "machine": f"{platform.machine()}, Python {platform.python_version()}",
         "cold_start": cold_start.measure(runs),
         "exec_turn": exec_turn.measure(runs, codex),
         "token_latency": token_latency.run(tokens, [1, 5, 20], stress=True),

@@ -11,7 +11,7 @@ from codex_lsp.protocol.items import MentionInput, TextInput
 from codex_lsp.protocol.ops import InterruptOp, UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import Drop, ErrorReply, FakeModelServer, Reply, Text, ToolCall
-from tests.helpers import EventLog
+from tests.helpers import KEY_ENV, SECRET_KEY, EventLog
 
 
 def say(text: str) -> UserInputOp:
@@ -270,3 +270,15 @@ async def test_bad_tool_arguments_are_reported_to_the_model(
     }
     assert "command" in outputs["bad"] and "Field required" in outputs["bad"]
     assert "unknown tool 'nope'" in outputs["unk"]
+
+
+async def test_commands_never_see_the_api_key(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(Reply((ToolCall("shell", {"command": ["env"]}),)), Reply((Text("ok"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("print the environment"))
+    await log.wait_for("taskComplete", conv.id)
+    output = log.msgs(conv.id, "execCommandEnd")[0]["stdout"]
+    assert "PATH=" in output
+    assert SECRET_KEY not in output and KEY_ENV not in output
