@@ -4,6 +4,7 @@ tests can await."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,15 @@ stream_idle_timeout_ms = 5000
         encoding="utf-8",
     )
     return path
+
+
+def subprocess_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a codex-lsp subprocess under test: no real keys, home in ``home``."""
+    keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update({"HOME": str(home.parent), "CODEX_LSP_HOME": str(home), KEY_ENV: SECRET_KEY})
+    env.update(extra or {})
+    return env
 
 
 def plain(obj: Any) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.testing import ErrorReply, FakeModelServer, Reply, Text, ToolCall
-from tests.helpers import KEY_ENV, SECRET_KEY
+from tests.helpers import KEY_ENV, SECRET_KEY, subprocess_env
 
 pytestmark = pytest.mark.slow
 
@@ -23,18 +22,20 @@ def run_exec(
     stdin: str | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TMPDIR")}
-    full_env = {
-        **base,
-        "HOME": str(home.parent),
-        "CODEX_LSP_HOME": str(home),
-        KEY_ENV: SECRET_KEY,
-        **(env or {}),
-    }
+    return run_python(["-m", "codex_lsp", "exec", *args], home, cwd, stdin, env)
+
+
+def run_python(
+    args: list[str],
+    home: Path,
+    cwd: Path,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "codex_lsp", "exec", *args],
+        [sys.executable, *args],
         cwd=cwd,
-        env=full_env,
+        env=subprocess_env(home, env),
         input=stdin,
         check=False,
         capture_output=True,
@@ -141,18 +142,6 @@ def test_exec_does_not_import_pygls(
         "import sys; from codex_lsp.cli.main import main; rc = main(['exec', 'hi']); "
         "print('pygls' in sys.modules, file=sys.stderr); sys.exit(rc)"
     )
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TMPDIR")}
-    env.update(
-        {"HOME": str(codex_home.parent), "CODEX_LSP_HOME": str(codex_home), KEY_ENV: SECRET_KEY}
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=workspace,
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_python(["-c", code], codex_home, workspace)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().endswith("False")

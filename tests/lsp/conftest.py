@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from codex_lsp.testing import FakeModelServer
-from tests.helpers import KEY_ENV, SECRET_KEY, EventLog, plain
+from tests.helpers import EventLog, plain, subprocess_env
 
 PROFILES = ["visual-studio-code", "neovim"]
 
@@ -48,22 +48,13 @@ class Session:
         return str(result["submissionId"])
 
 
-def server_env(home: Path) -> dict[str, str]:
-    """The environment of the server process: only what it needs, no real keys."""
-    keep = {
-        k: v
-        for k, v in os.environ.items()
-        if k in ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")
-    }
-    return {**keep, "HOME": str(home.parent), "CODEX_LSP_HOME": str(home), KEY_ENV: SECRET_KEY}
-
-
-async def start_session(
+@asynccontextmanager
+async def open_session(
     home: Path, workspace: Path, profile: str, custom_approvals: bool
-) -> Session:
-    """Spawn ``python -m codex_lsp`` and initialize it as ``profile``."""
+) -> AsyncIterator[Session]:
+    """Spawn ``python -m codex_lsp``, initialize it as ``profile``, shut it down after."""
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "codex_lsp"], server_env=server_env(home)
+        server_command=[sys.executable, "-m", "codex_lsp"], server_env=subprocess_env(home)
     )
     client = await config.start()
     session = Session(client, EventLog(), workspace)
@@ -94,7 +85,10 @@ async def start_session(
             workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")],
         )
     )
-    return session
+    try:
+        yield session
+    finally:
+        await client.shutdown_session()
 
 
 @pytest.fixture(params=PROFILES)
@@ -102,9 +96,8 @@ async def lsp(
     request: pytest.FixtureRequest, codex_home: Path, workspace: Path, model_server: FakeModelServer
 ) -> AsyncIterator[Session]:
     """A session under each client profile, with ``codex/execApproval`` support declared."""
-    session = await start_session(codex_home, workspace, request.param, custom_approvals=True)
-    yield session
-    await session.client.shutdown_session()
+    async with open_session(codex_home, workspace, request.param, custom_approvals=True) as session:
+        yield session
 
 
 @pytest.fixture(params=PROFILES)
@@ -112,6 +105,5 @@ async def plain_lsp(
     request: pytest.FixtureRequest, codex_home: Path, workspace: Path, model_server: FakeModelServer
 ) -> AsyncIterator[Session]:
     """A session whose client declares nothing codex-specific (approvals via showMessageRequest)."""
-    session = await start_session(codex_home, workspace, request.param, custom_approvals=False)
-    yield session
-    await session.client.shutdown_session()
+    async with open_session(codex_home, workspace, request.param, custom_approvals=False) as s:
+        yield s
