@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from codex_lsp.testing.script import (
     ToolCall,
 )
 from codex_lsp.testing.wire import (
+    TIMESTAMP,
     Frame,
     anthropic_frames,
     chat_frames,
@@ -44,6 +46,7 @@ __all__ = [
     "ToolCall",
 ]
 
+_STAMP = TIMESTAMP.encode()
 _RENDERERS = {
     "/responses": responses_frames,
     "/chat/completions": chat_frames,
@@ -157,8 +160,8 @@ class FakeModelServer:
                 keep_open = await self._answer(request, writer)
                 if not keep_open:
                     return
-        except (ConnectionError, asyncio.IncompleteReadError):
-            return
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            return  # the client went away, or the server is stopping
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
@@ -243,20 +246,22 @@ async def _stream(writer: asyncio.StreamWriter, frames: Iterator[Frame], delay: 
     writer.write(head.encode())
     await writer.drain()
     first = True
-    while True:
+    for frame in frames:
         if delay and not first:
             await asyncio.sleep(delay)
         first = False
-        frame = next(frames, None)  # produced only now: a timestamped delta is stamped as sent
-        if frame is None:
-            break
         if isinstance(frame, Drop):
             writer.transport.abort()
             return False
         if isinstance(frame, Stall):
             await asyncio.sleep(frame.seconds)
             continue
-        writer.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
+        data = (
+            frame.replace(_STAMP, str(time.perf_counter_ns()).encode())
+            if _STAMP in frame
+            else frame
+        )
+        writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         await writer.drain()
     writer.write(b"0\r\n\r\n")
     await writer.drain()

@@ -21,10 +21,14 @@ def _sse(event: str | None, data: Any) -> bytes:
     return f"{head}data: {body}\n\n".encode()
 
 
+TIMESTAMP = "@@ts@@"
+"""Replaced by the server's ``perf_counter_ns`` at the moment the frame is written."""
+
+
 def _text_deltas(step: Text) -> Iterator[str]:
     if step.timestamped:
         for _ in range(step.timestamped):
-            yield f"{time.perf_counter_ns()} "
+            yield f"{TIMESTAMP} "
         return
     yield from step.deltas()
 
