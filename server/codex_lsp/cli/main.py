@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config_flags(ex)
 
+    patch = sub.add_parser("apply-patch", help="apply a patch in Codex's apply_patch format")
+    patch.add_argument("patch", nargs="?", help="the patch; read from stdin when omitted")
+
     proto = sub.add_parser(
         "protocol", help="emit the protocol's JSON Schema or TypeScript declarations"
     )
@@ -88,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         from codex_lsp.cli.exec_cmd import run_exec
 
         return run_exec(args, overrides)
+    if args.command == "apply-patch":
+        from codex_lsp.cli.apply_patch_cmd import run_apply_patch
+
+        return run_apply_patch(args.patch)
     if args.command == "protocol":
         from codex_lsp.cli.protocol_cmd import run_protocol
 

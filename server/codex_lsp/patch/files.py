@@ -1,0 +1,158 @@
+"""Applies parsed hunks to files relative to a working directory.
+
+Two modes with Codex's semantics: :func:`apply_hunks` writes hunk by hunk (a failure leaves the
+earlier files changed, as the ``apply_patch`` CLI does); :func:`plan_hunks` computes every change
+first without writing (how the agent verifies a patch before asking for approval), and
+:func:`write_plan` then applies it. Writes are atomic (temp file + rename, mode kept).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from codex_lsp.patch.apply import apply_chunks
+from codex_lsp.patch.model import AddFileHunk, DeleteFileHunk, Hunk, PatchError
+
+BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """One file operation, computed: ``old`` is the current text (None when added)."""
+
+    kind: Literal["add", "delete", "update"]
+    path: str
+    target: Path
+    old: str | None
+    new: str | None
+    move_path: str | None = None
+    move_target: Path | None = None
+
+
+@dataclass
+class Summary:
+    """What a patch changed, by the paths spelled in the patch."""
+
+    added: list[str]
+    modified: list[str]
+    deleted: list[str]
+
+    def text(self) -> str:
+        """Codex's success message."""
+        lines = ["Success. Updated the following files:"]
+        lines += [f"A {p}" for p in self.added] + [f"M {p}" for p in self.modified]
+        lines += [f"D {p}" for p in self.deleted]
+        return "\n".join(lines) + "\n"
+
+
+def read_text(path: Path, purpose: str, shown: str) -> str:
+    """A UTF-8 text file's content; refuses binary files."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError as exc:
+        raise PatchError(f"{purpose} {shown}: Is a directory (os error {exc.errno})") from exc
+    except OSError as exc:
+        raise PatchError(f"{purpose} {shown}: {exc.strerror} (os error {exc.errno})") from exc
+    if b"\0" in data:
+        raise PatchError(
+            f"{purpose} {shown}: it is a binary file; apply_patch edits text files only"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PatchError(f"{purpose} {shown}: it is not UTF-8 text") from exc
+
+
+def plan_hunk(hunk: Hunk, cwd: Path) -> FilePlan:
+    """The change ``hunk`` makes, computed against the files as they are now."""
+    target = cwd / hunk.path
+    if isinstance(hunk, AddFileHunk):
+        old = target.read_text("utf-8", "replace") if target.is_file() else None
+        return FilePlan("add", hunk.path, target, old, hunk.contents)
+    if isinstance(hunk, DeleteFileHunk):
+        if not target.is_file():
+            raise PatchError(f"Failed to delete file {target}")
+        return FilePlan(
+            "delete",
+            hunk.path,
+            target,
+            read_text(target, "Failed to delete file", str(target)),
+            None,
+        )
+    original = read_text(target, "Failed to read file to update", str(target))
+    bom = original.startswith(BOM)
+    new = apply_chunks(original.removeprefix(BOM), hunk.chunks, str(target))
+    move_target = cwd / hunk.move_path if hunk.move_path else None
+    return FilePlan(
+        "update",
+        hunk.path,
+        target,
+        original,
+        (BOM if bom else "") + new,
+        hunk.move_path,
+        move_target,
+    )
+
+
+def write_plan(plan: FilePlan, summary: Summary) -> None:
+    """Carry out one planned operation and record it in ``summary``."""
+    if plan.kind == "delete":
+        try:
+            plan.target.unlink()
+        except OSError as exc:
+            raise PatchError(f"Failed to delete file {plan.target}") from exc
+        summary.deleted.append(plan.path)
+        return
+    assert plan.new is not None
+    destination = plan.move_target or plan.target
+    write_atomic(destination, plan.new, mode_from=plan.target if plan.kind == "update" else None)
+    if plan.move_target is not None and plan.move_target.resolve() != plan.target.resolve():
+        try:
+            plan.target.unlink()
+        except OSError as exc:
+            raise PatchError(f"Failed to remove original {plan.target}") from exc
+    if plan.kind == "add":
+        summary.added.append(plan.path)
+    else:
+        summary.modified.append(plan.move_path or plan.path)
+
+
+def write_atomic(path: Path, text: str, mode_from: Path | None = None) -> None:
+    """Write ``text`` via a temp file in the same folder, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = None
+    with contextlib.suppress(OSError):
+        mode = (mode_from or path).stat().st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def apply_hunks(hunks: list[Hunk], cwd: Path) -> Summary:
+    """Apply hunk by hunk (earlier hunks stay applied when a later one fails)."""
+    if not hunks:
+        raise PatchError("No files were modified.")
+    summary = Summary([], [], [])
+    for hunk in hunks:
+        write_plan(plan_hunk(hunk, cwd), summary)
+    return summary
+
+
+def plan_hunks(hunks: list[Hunk], cwd: Path) -> list[FilePlan]:
+    """Compute every change without writing; the first problem raises."""
+    if not hunks:
+        raise PatchError("No files were modified.")
+    return [plan_hunk(h, cwd) for h in hunks]

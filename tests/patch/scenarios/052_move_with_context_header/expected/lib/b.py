@@ -1,0 +1,6 @@
+def keep():
+    pass
+
+
+def change():
+    return "b"
