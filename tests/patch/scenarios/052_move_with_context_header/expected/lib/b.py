@@ -1,6 +1,5 @@
 def keep():
     pass
 
-
 def change():
-    return "b"
+    return 'b'

@@ -1,6 +1,5 @@
 def keep():
     pass
 
-
 def change():
-    return "a"
+    return 'a'
