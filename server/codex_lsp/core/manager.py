@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.config.loader import codex_lsp_home, load_config
-from codex_lsp.config.model import Config
+from codex_lsp.config.model import Config, WireApi
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core.conversation import (
     ApprovalHandler,
@@ -33,19 +33,27 @@ from codex_lsp.protocol.requests import (
     NewConversationParams,
     ResumeConversationResult,
 )
-from codex_lsp.providers.registry import create_client, resolve_provider
-from codex_lsp.tools import plan, shell
+from codex_lsp.providers.registry import ResolvedProvider, create_client, resolve_provider
+from codex_lsp.tools import apply_patch, plan, shell
 from codex_lsp.tools.registry import ToolRegistry
 
 SHUTDOWN_WAIT_S = 15.0
 
 
-def default_tools() -> ToolRegistry:
-    """The tools every conversation gets."""
+def default_tools(freeform_patch: bool) -> ToolRegistry:
+    """The tools every conversation gets; ``apply_patch`` is freeform (Lark grammar) for models
+    that take custom tools, a JSON function otherwise."""
     registry = ToolRegistry()
     registry.register(shell.SPEC, shell.handle_shell)
     registry.register(plan.SPEC, plan.handle_update_plan)
+    patch_spec = apply_patch.FREEFORM_SPEC if freeform_patch else apply_patch.FUNCTION_SPEC
+    registry.register(patch_spec, apply_patch.handle_apply_patch)
     return registry
+
+
+def takes_freeform_tools(resolved: ResolvedProvider) -> bool:
+    """Custom (grammar) tools exist only on the Responses API, for the gpt-5 family."""
+    return resolved.info.wire_api is WireApi.RESPONSES and resolved.model.startswith("gpt-5")
 
 
 def _request_overrides(params: NewConversationParams) -> ConfigOverrides:
@@ -144,7 +152,7 @@ class ConversationManager:
             config=config,
             client=create_client(resolved, config),
             provider_info=resolved.info,
-            tools=default_tools(),
+            tools=default_tools(takes_freeform_tools(resolved)),
             sink=self._sink,
             approvals=self._approvals,
             base_instructions=base_instructions

@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING
 
 from codex_lsp.core.sampling import SampleResult, sample
 from codex_lsp.core.turn_context import TurnContext
+from codex_lsp.core.turn_diff import TurnDiffTracker
 from codex_lsp.core.user_input import convert_input
 from codex_lsp.protocol.events import (
+    ApplyPatchApprovalRequestEvent,
     EventMsg,
     ExecApprovalRequestEvent,
     ItemCompletedEvent,
     ItemStartedEvent,
     TokenCountEvent,
+    TurnDiffEvent,
     UserMessageEvent,
     WarningEvent,
 )
@@ -47,6 +50,7 @@ class TurnRunner:
         self.submission_id = submission_id
         self.ctx = ctx
         self.turn_id = f"turn-{uuid.uuid4().hex[:12]}"
+        self.diff = TurnDiffTracker(ctx.cwd)
 
     # -- ToolSession / EventEmitter
     @property
@@ -86,6 +90,23 @@ class TurnRunner:
         """Show the request as an event and wait for the front end's answer."""
         self.emit(request)
         return await self.conversation.approvals(self.conversation.id, request)
+
+    async def request_patch_approval(
+        self, request: ApplyPatchApprovalRequestEvent
+    ) -> ReviewDecision:
+        """Show the patch request as an event and wait for the front end's answer."""
+        self.emit(request)
+        return await self.conversation.approvals(self.conversation.id, request)
+
+    def record_preimage(self, paths: list[Path]) -> None:
+        """Remember files' content before this turn first changes them."""
+        self.diff.record(paths)
+
+    def emit_turn_diff(self) -> None:
+        """Send the unified diff of everything this turn changed so far."""
+        diff = self.diff.unified_diff()
+        if diff:
+            self.emit(TurnDiffEvent(turn_id=self.turn_id, unified_diff=diff))
 
     # -- the turn
     def record_user_input(self, items: list[UserInputItem]) -> None:

@@ -16,7 +16,11 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from codex_lsp.errors import CodexError
-from codex_lsp.protocol.events import EventMsg, ExecApprovalRequestEvent
+from codex_lsp.protocol.events import (
+    ApplyPatchApprovalRequestEvent,
+    EventMsg,
+    ExecApprovalRequestEvent,
+)
 from codex_lsp.protocol.history import (
     CustomToolCall,
     CustomToolCallOutput,
@@ -82,6 +86,20 @@ class ToolSession(Protocol):
 
     async def request_exec_approval(self, request: ExecApprovalRequestEvent) -> ReviewDecision:
         """Ask the user; resolves with their decision."""
+        ...
+
+    async def request_patch_approval(
+        self, request: ApplyPatchApprovalRequestEvent
+    ) -> ReviewDecision:
+        """Ask the user about a patch; resolves with their decision."""
+        ...
+
+    def record_preimage(self, paths: list[Path]) -> None:
+        """Remember these files' content before the turn first changes them."""
+        ...
+
+    def emit_turn_diff(self) -> None:
+        """Send the turn's unified diff so far."""
         ...
 
 

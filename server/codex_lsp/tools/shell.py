@@ -29,6 +29,7 @@ from codex_lsp.protocol.events import (
 from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, ItemStatus
 from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReviewDecision
 from codex_lsp.providers.base import FunctionToolSpec
+from codex_lsp.tools.apply_patch import apply_patch_for_model, is_raw_patch, patch_from_shell
 from codex_lsp.tools.registry import (
     ToolInvocation,
     ToolInvocationError,
@@ -98,6 +99,17 @@ async def handle_shell(session: ToolSession, invocation: ToolInvocation) -> Tool
     if not argv or not argv[0]:
         raise ToolInvocationError("shell: command must not be empty")
     cwd = _resolve_workdir(session.cwd, args.workdir)
+    intercepted = patch_from_shell(argv)
+    if intercepted is not None:
+        patch, patch_dir = intercepted
+        return await apply_patch_for_model(
+            session, invocation.call_id, patch, _resolve_workdir(cwd, patch_dir)
+        )
+    if is_raw_patch(argv):
+        raise ToolInvocationError(
+            "patch detected without an explicit call to apply_patch: call the apply_patch tool "
+            'with the patch, or run ["apply_patch", "<patch>"]'
+        )
     item_id = session.new_item_id()
     policy = session.approval_policy
 
