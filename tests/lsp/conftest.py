@@ -29,6 +29,17 @@ class Session:
     approvals: list[str] = field(default_factory=list)
     asked: list[dict[str, Any]] = field(default_factory=list)
     message_requests: list[types.ShowMessageRequestParams] = field(default_factory=list)
+    applied_edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
+    edit_answer: types.ApplyWorkspaceEditResult = field(
+        default_factory=lambda: types.ApplyWorkspaceEditResult(applied=True)
+    )
+
+    def open_document(self, path: Path, text: str, version: int = 1) -> None:
+        """Tell the server the editor opened ``path`` with ``text`` in its buffer."""
+        item = types.TextDocumentItem(
+            uri=path.as_uri(), language_id="python", version=version, text=text
+        )
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=item))
 
     async def request(self, method: str, params: dict[str, Any]) -> Any:
         """Send a codex request and return its result as plain data."""
@@ -67,6 +78,11 @@ async def open_session(
     def on_exec_approval(params: Any) -> dict[str, str]:
         session.asked.append(plain(params))
         return {"decision": session.approvals.pop(0) if session.approvals else "denied"}
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        session.applied_edits.append(params)
+        return session.edit_answer
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
     def on_message_request(

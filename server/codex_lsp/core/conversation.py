@@ -61,6 +61,7 @@ from codex_lsp.protocol.ops import (
 )
 from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.providers.base import ModelClient
+from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.registry import ToolRegistry, TurnAbortRequested
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ class Conversation:
         tools: ToolRegistry,
         sink: EventSink,
         approvals: ApprovalHandler,
+        files: FileSink,
         base_instructions: str,
         home: Path | None,
         forked_from: str | None = None,
@@ -127,6 +129,7 @@ class Conversation:
         self.provider_info = provider_info
         self.tools = tools
         self.approvals = approvals
+        self.files = files
         self.base_instructions = base_instructions
         self.home = home
         self.forked_from = forked_from

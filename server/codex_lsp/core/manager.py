@@ -35,6 +35,7 @@ from codex_lsp.protocol.requests import (
 )
 from codex_lsp.providers.registry import ResolvedProvider, create_client, resolve_provider
 from codex_lsp.tools import apply_patch, plan, shell
+from codex_lsp.tools.files import DiskSink, FileSink
 from codex_lsp.tools.registry import ToolRegistry
 
 SHUTDOWN_WAIT_S = 15.0
@@ -82,12 +83,14 @@ class ConversationManager:
         sink: EventSink,
         *,
         approvals: ApprovalHandler = deny_all_approvals,
+        files: FileSink | None = None,
         cli_overrides: ConfigOverrides | None = None,
         home: Path | None = None,
         default_cwd: Path | None = None,
     ) -> None:
         self._sink = sink
         self._approvals = approvals
+        self._files: FileSink = files or DiskSink()
         self._cli_overrides = dict(cli_overrides or {})
         self.home = home or codex_lsp_home()
         self.default_cwd = default_cwd
@@ -155,6 +158,7 @@ class ConversationManager:
             tools=default_tools(takes_freeform_tools(resolved)),
             sink=self._sink,
             approvals=self._approvals,
+            files=self._files,
             base_instructions=base_instructions
             or config.base_instructions
             or load_prompt("base_instructions"),

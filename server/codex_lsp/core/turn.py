@@ -37,6 +37,7 @@ from codex_lsp.protocol.policies import (
     WorkspaceWrite,
 )
 from codex_lsp.providers.base import Prompt, ToolSpec
+from codex_lsp.tools.files import FileSink
 
 if TYPE_CHECKING:
     from codex_lsp.core.conversation import Conversation
@@ -97,6 +98,11 @@ class TurnRunner:
         """Show the patch request as an event and wait for the front end's answer."""
         self.emit(request)
         return await self.conversation.approvals(self.conversation.id, request)
+
+    @property
+    def files(self) -> FileSink:
+        """Where file edits go."""
+        return self.conversation.files
 
     def record_preimage(self, paths: list[Path]) -> None:
         """Remember files' content before this turn first changes them."""

@@ -15,6 +15,7 @@ from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConversationManager, info
 from codex_lsp.errors import CodexError, ProtocolError
 from codex_lsp.lsp.approvals import ClientApprover
+from codex_lsp.lsp.editor_files import EditorSink
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol import method_names as names
 from codex_lsp.protocol import requests as r
@@ -59,7 +60,10 @@ class Backend:
         self.approver = ClientApprover(server)
         self.approver.custom_requests = custom_approvals
         self.manager = ConversationManager(
-            self.send_event, approvals=self.approver, cli_overrides=cli_overrides
+            self.send_event,
+            approvals=self.approver,
+            files=EditorSink(server),
+            cli_overrides=cli_overrides,
         )
         if root is not None and root.is_dir():
             self.manager.set_default_cwd(root)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -50,6 +51,16 @@ class Summary:
         return "\n".join(lines) + "\n"
 
 
+Reader = Callable[[Path], str | None]
+"""Where a patch reads a file's current text: ``None`` when there is no such file. The editor
+front end reads open documents from their buffers (unsaved edits included)."""
+
+
+def read_disk(path: Path) -> str | None:
+    """The disk's text of ``path``, or ``None`` when it is not a file."""
+    return read_text(path, "Failed to read file", str(path)) if path.is_file() else None
+
+
 def read_text(path: Path, purpose: str, shown: str) -> str:
     """A UTF-8 text file's content; refuses binary files."""
     try:
@@ -68,23 +79,24 @@ def read_text(path: Path, purpose: str, shown: str) -> str:
         raise PatchError(f"{purpose} {shown}: it is not UTF-8 text") from exc
 
 
-def plan_hunk(hunk: Hunk, cwd: Path) -> FilePlan:
-    """The change ``hunk`` makes, computed against the files as they are now."""
+def plan_hunk(hunk: Hunk, cwd: Path, read: Reader = read_disk) -> FilePlan:
+    """The change ``hunk`` makes, computed against the files as ``read`` sees them (the disk by
+    default; the editor front end passes its open buffers)."""
     target = cwd / hunk.path
     if isinstance(hunk, AddFileHunk):
-        old = target.read_text("utf-8", "replace") if target.is_file() else None
+        try:
+            old = read(target)
+        except PatchError:
+            old = None
         return FilePlan("add", hunk.path, target, old, hunk.contents)
     if isinstance(hunk, DeleteFileHunk):
-        if not target.is_file():
+        existing = read(target)
+        if existing is None:
             raise PatchError(f"Failed to delete file {target}")
-        return FilePlan(
-            "delete",
-            hunk.path,
-            target,
-            read_text(target, "Failed to delete file", str(target)),
-            None,
-        )
-    original = read_text(target, "Failed to read file to update", str(target))
+        return FilePlan("delete", hunk.path, target, existing, None)
+    original = read(target)
+    if original is None:
+        original = read_text(target, "Failed to read file to update", str(target))
     bom = original.startswith(BOM)
     new = apply_chunks(original.removeprefix(BOM), hunk.chunks, str(target))
     move_target = cwd / hunk.move_path if hunk.move_path else None
@@ -122,6 +134,19 @@ def write_plan(plan: FilePlan, summary: Summary) -> None:
         summary.modified.append(plan.move_path or plan.path)
 
 
+def summarize(plans: list[FilePlan]) -> Summary:
+    """What ``plans`` change, as Codex reports it."""
+    summary = Summary([], [], [])
+    for plan in plans:
+        if plan.kind == "add":
+            summary.added.append(plan.path)
+        elif plan.kind == "delete":
+            summary.deleted.append(plan.path)
+        else:
+            summary.modified.append(plan.move_path or plan.path)
+    return summary
+
+
 def write_atomic(path: Path, text: str, mode_from: Path | None = None) -> None:
     """Write ``text`` via a temp file in the same folder, then rename over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,8 +176,8 @@ def apply_hunks(hunks: list[Hunk], cwd: Path) -> Summary:
     return summary
 
 
-def plan_hunks(hunks: list[Hunk], cwd: Path) -> list[FilePlan]:
+def plan_hunks(hunks: list[Hunk], cwd: Path, read: Reader = read_disk) -> list[FilePlan]:
     """Compute every change without writing; the first problem raises."""
     if not hunks:
         raise PatchError("No files were modified.")
-    return [plan_hunk(h, cwd) for h in hunks]
+    return [plan_hunk(h, cwd, read) for h in hunks]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from codex_lsp.patch.files import FilePlan, Summary, plan_hunks, write_plan
+from codex_lsp.patch.files import FilePlan, plan_hunks, summarize
 from codex_lsp.patch.model import PatchError
 from codex_lsp.patch.parser import parse_patch
 from codex_lsp.protocol.events import (
@@ -185,7 +185,7 @@ async def apply_patch_for_model(
 ) -> ToolOutput:
     """Verify, approve, apply and report one patch."""
     try:
-        plans = plan_hunks(parse_patch(patch), cwd)
+        plans = plan_hunks(parse_patch(patch), cwd, session.files.read)
     except PatchError as exc:
         return ToolOutput(f"apply_patch verification failed: {exc.message}", success=False)
     changes = _changes(plans)
@@ -221,10 +221,10 @@ async def apply_patch_for_model(
             )
         if decision is ReviewDecision.APPROVED_FOR_SESSION:
             session.approved_for_session.add(key)
-    return _apply(session, call_id, item_id, plans, changes, auto_approved=not needs_approval)
+    return await _apply(session, call_id, item_id, plans, changes, auto_approved=not needs_approval)
 
 
-def _apply(
+async def _apply(
     session: ToolSession,
     call_id: str,
     item_id: str,
@@ -245,17 +245,19 @@ def _apply(
             changes=changes,
         )
     )
-    summary = Summary([], [], [])
+    session.record_preimage(
+        [p for plan in plans for p in (plan.target, plan.move_target) if p is not None]
+    )
     error = None
-    for plan in plans:
-        session.record_preimage([p for p in (plan.target, plan.move_target) if p is not None])
-        try:
-            write_plan(plan, summary)
-        except (PatchError, OSError) as exc:
-            error = exc.message if isinstance(exc, PatchError) else f"{plan.path}: {exc.strerror}"
-            break
+    notes: list[str] = []
+    try:
+        notes = await session.files.write(plans, "codex-lsp: apply_patch")
+    except PatchError as exc:
+        error = exc.message
+    except OSError as exc:
+        error = f"{exc.filename}: {exc.strerror}"
     status = ItemStatus.FAILED if error else ItemStatus.COMPLETED
-    stdout = "" if error else summary.text()
+    stdout = "" if error else summarize(plans).text()
     session.emit(
         PatchApplyEndEvent(
             turn_id=turn_id,
@@ -274,4 +276,4 @@ def _apply(
     session.emit_turn_diff()
     if error:
         return ToolOutput(f"apply_patch failed: {error}", success=False)
-    return ToolOutput(stdout)
+    return ToolOutput(stdout + "".join(f"Note: {note}\n" for note in notes))

@@ -35,6 +35,7 @@ from codex_lsp.protocol.policies import (
     WorkspaceWrite,
 )
 from codex_lsp.providers.base import ToolSpec
+from codex_lsp.tools.files import FileSink
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 
@@ -100,6 +101,11 @@ class ToolSession(Protocol):
 
     def emit_turn_diff(self) -> None:
         """Send the turn's unified diff so far."""
+        ...
+
+    @property
+    def files(self) -> FileSink:
+        """Where file edits go (the editor's buffers, or the disk)."""
         ...
 
 

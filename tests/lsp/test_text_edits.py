@@ -1,0 +1,86 @@
+"""Minimal line edits: applying them to the old text gives the new text, in every encoding."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from lsprotocol import types
+
+from codex_lsp.lsp.text_edits import line_edits
+
+
+def _offset(text: str, position: types.Position, encoding: str) -> int:
+    lines = text.splitlines(keepends=True) or [""]
+    if position.line >= len(lines):
+        return len(text)
+    start = sum(len(line) for line in lines[: position.line])
+    line = lines[position.line]
+    if encoding == types.PositionEncodingKind.Utf16:
+        units = 0
+        for index, char in enumerate(line):
+            if units >= position.character:
+                return start + index
+            units += len(char.encode("utf-16-le")) // 2
+        return start + len(line)
+    return start + min(position.character, len(line))
+
+
+def apply(text: str, edits: list[types.TextEdit], encoding: str) -> str:
+    for edit in sorted(
+        edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
+    ):
+        start, end = (
+            _offset(text, edit.range.start, encoding),
+            _offset(text, edit.range.end, encoding),
+        )
+        text = text[:start] + edit.new_text + text[end:]
+    return text
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("a\nb\nc\n", "a\nB\nc\n"),
+        ("a\r\nb\r\nc\r\n", "a\r\nb\r\nX\r\nc\r\n"),
+        ("no final newline", "no final newline\n"),
+        ("x\ny", "x\nY"),
+        ("emoji 😀 line\nnext", "emoji 😀 line\nnext changed"),
+        ("a\nlast 😀 line", "a\nlast 😀 line!\n"),
+        ("", "new file\n"),
+        ("gone\n", ""),
+    ],
+)
+@pytest.mark.parametrize(
+    "encoding", [types.PositionEncodingKind.Utf16, types.PositionEncodingKind.Utf32]
+)
+def test_edits_turn_old_into_new(old: str, new: str, encoding: str) -> None:
+    assert apply(old, line_edits(old, new, encoding), encoding) == new
+
+
+def test_only_changed_lines_are_touched() -> None:
+    old = "".join(f"line {i}\n" for i in range(1000))
+    new = old.replace("line 500\n", "LINE 500\n")
+    edits = line_edits(old, new)
+    assert (
+        len(edits) == 1 and edits[0].range.start.line == 500 and edits[0].new_text == "LINE 500\n"
+    )
+
+
+def test_random_mutations_round_trip() -> None:
+    rng = random.Random(1234)
+    for _ in range(200):
+        lines = [f"l{rng.randint(0, 9)}\n" for _ in range(rng.randint(0, 15))]
+        mutated = list(lines)
+        for _ in range(rng.randint(1, 4)):
+            op = rng.choice(["insert", "delete", "replace"])
+            index = rng.randint(0, len(mutated))
+            if op == "insert":
+                mutated.insert(index, f"n{rng.randint(0, 9)}\n")
+            elif mutated and index < len(mutated):
+                if op == "delete":
+                    del mutated[index]
+                else:
+                    mutated[index] = f"r{rng.randint(0, 9)}\n"
+        old, new = "".join(lines), "".join(mutated)
+        assert apply(old, line_edits(old, new), types.PositionEncodingKind.Utf16) == new
