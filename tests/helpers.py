@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lsprotocol import types
+
 SECRET_KEY = "sk-fake-secret-key-0123456789"
 KEY_ENV = "FAKE_MODEL_KEY"
 
@@ -44,6 +46,37 @@ def subprocess_env(home: Path, extra: dict[str, str] | None = None) -> dict[str,
     env.update({"HOME": str(home.parent), "CODEX_LSP_HOME": str(home), KEY_ENV: SECRET_KEY})
     env.update(extra or {})
     return env
+
+
+def _offset(text: str, position: types.Position, encoding: str) -> int:
+    lines = text.splitlines(keepends=True) or [""]
+    if position.line >= len(lines):
+        return len(text)
+    start = sum(len(line) for line in lines[: position.line])
+    line = lines[position.line]
+    if encoding == types.PositionEncodingKind.Utf16:
+        units = 0
+        for index, char in enumerate(line):
+            if units >= position.character:
+                return start + index
+            units += len(char.encode("utf-16-le")) // 2
+        return start + len(line)
+    return start + min(position.character, len(line))
+
+
+def apply_text_edits(
+    text: str, edits: list[types.TextEdit], encoding: str = types.PositionEncodingKind.Utf16
+) -> str:
+    """``text`` with LSP ``edits`` applied, as an editor would."""
+    for edit in sorted(
+        edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
+    ):
+        start, end = (
+            _offset(text, edit.range.start, encoding),
+            _offset(text, edit.range.end, encoding),
+        )
+        text = text[:start] + edit.new_text + text[end:]
+    return text
 
 
 def plain(obj: Any) -> Any:

@@ -14,7 +14,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from codex_lsp.testing import FakeModelServer
-from tests.helpers import EventLog, plain, subprocess_env
+from tests.helpers import EventLog, apply_text_edits, plain, subprocess_env
 
 PROFILES = ["visual-studio-code", "neovim"]
 
@@ -34,12 +34,37 @@ class Session:
         default_factory=lambda: types.ApplyWorkspaceEditResult(applied=True)
     )
 
+    buffers: dict[str, tuple[str, int]] = field(default_factory=dict)
+
     def open_document(self, path: Path, text: str, version: int = 1) -> None:
         """Tell the server the editor opened ``path`` with ``text`` in its buffer."""
+        self.buffers[path.as_uri()] = (text, version)
         item = types.TextDocumentItem(
             uri=path.as_uri(), language_id="python", version=version, text=text
         )
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=item))
+
+    def apply_to_buffers(self, edit: types.WorkspaceEdit) -> None:
+        """Apply ``edit`` to the open buffers and send ``didChange``, as a real editor does
+        before it answers ``workspace/applyEdit``."""
+        per_uri: dict[str, list[types.TextEdit]] = {
+            k: list(v) for k, v in (edit.changes or {}).items()
+        }
+        for change in edit.document_changes or []:
+            if isinstance(change, types.TextDocumentEdit):
+                per_uri.setdefault(change.text_document.uri, []).extend(change.edits)  # type: ignore[arg-type]
+        for uri, edits in per_uri.items():
+            if uri not in self.buffers:
+                continue
+            text, version = self.buffers[uri]
+            text, version = apply_text_edits(text, edits), version + 1
+            self.buffers[uri] = (text, version)
+            self.client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+                )
+            )
 
     async def request(self, method: str, params: dict[str, Any]) -> Any:
         """Send a codex request and return its result as plain data."""
@@ -82,6 +107,8 @@ async def open_session(
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         session.applied_edits.append(params)
+        if session.edit_answer.applied:
+            session.apply_to_buffers(params.edit)
         return session.edit_answer
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)

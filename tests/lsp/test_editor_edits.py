@@ -97,3 +97,22 @@ async def test_a_rejected_edit_fails_the_patch_and_writes_nothing(
     assert end["success"] is False and "document is read-only" in end["stderr"]
     assert "the editor rejected the edit: document is read-only" in _tool_output(model_server)
     assert path.read_text() == "a = 1\nb = 2\nc = 3\n"
+
+
+async def test_undo_goes_through_the_editor_too(
+    lsp: Session, model_server: FakeModelServer, workspace: Path
+) -> None:
+    path = workspace / "app.py"
+    original = "a = 1\nb = 2\nc = 3\n"
+    path.write_text(original)
+    lsp.open_document(path, original)
+    conv = await _patch_turn(lsp, model_server)
+    assert path.read_text() == "a = 1\nb = 20\nc = 3\n"
+    await lsp.request("codex/undoTurn", {"conversationId": conv})
+    done = await lsp.log.wait_for("undoCompleted", conv)
+    assert done["restoredFiles"] == ["app.py"]
+    undo_edit = lsp.applied_edits[-1]
+    assert undo_edit.label == "codex-lsp: undo 1 turn(s)"
+    edits = _edits_for(undo_edit.edit, path.as_uri())
+    assert [(e.range.start.line, e.new_text) for e in edits] == [(1, "b = 2\n")]
+    assert path.read_text() == original

@@ -8,34 +8,7 @@ import pytest
 from lsprotocol import types
 
 from codex_lsp.lsp.text_edits import line_edits
-
-
-def _offset(text: str, position: types.Position, encoding: str) -> int:
-    lines = text.splitlines(keepends=True) or [""]
-    if position.line >= len(lines):
-        return len(text)
-    start = sum(len(line) for line in lines[: position.line])
-    line = lines[position.line]
-    if encoding == types.PositionEncodingKind.Utf16:
-        units = 0
-        for index, char in enumerate(line):
-            if units >= position.character:
-                return start + index
-            units += len(char.encode("utf-16-le")) // 2
-        return start + len(line)
-    return start + min(position.character, len(line))
-
-
-def apply(text: str, edits: list[types.TextEdit], encoding: str) -> str:
-    for edit in sorted(
-        edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
-    ):
-        start, end = (
-            _offset(text, edit.range.start, encoding),
-            _offset(text, edit.range.end, encoding),
-        )
-        text = text[:start] + edit.new_text + text[end:]
-    return text
+from tests.helpers import apply_text_edits as apply
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,8 @@ from codex_lsp.core.context import environment_context, initial_context
 from codex_lsp.core.tasks import run_compact, run_review
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_context import TurnContext
+from codex_lsp.core.turn_diff import TurnSnapshot
+from codex_lsp.core.undo import run_undo
 from codex_lsp.errors import CodexError, ProviderError
 from codex_lsp.protocol.events import (
     AgentMessageDeltaEvent,
@@ -56,6 +58,7 @@ from codex_lsp.protocol.ops import (
     OverrideTurnContextOp,
     ReviewOp,
     ShutdownOp,
+    UndoTurnOp,
     UserInputOp,
     UserTurnOp,
 )
@@ -136,6 +139,7 @@ class Conversation:
         self.history: list[HistoryItem] = []
         self.events: list[EventMsg] = []
         self.turns: list[TurnRecord] = []
+        self.snapshots: list[TurnSnapshot] = []
         self.total_usage = TokenUsage()
         self.approved_for_session: set[tuple[str, ...]] = set()
         self.created_at = time.time()
@@ -220,6 +224,13 @@ class Conversation:
         pending, self._pending = self._pending, []
         return pending
 
+    def take_snapshots(self, count: int) -> list[TurnSnapshot]:
+        """Remove and return the file snapshots of the last ``count`` file-changing turns,
+        newest first."""
+        taken = self.snapshots[-count:][::-1]
+        del self.snapshots[len(self.snapshots) - len(taken) :]
+        return taken
+
     def has_pending_input(self) -> bool:
         """True when steered input waits for the model."""
         return bool(self._pending)
@@ -251,6 +262,10 @@ class Conversation:
             await self._abort("replaced")
             request = op.review_request
             self._spawn(submission_id, "review", lambda runner: run_review(runner, request))
+        elif isinstance(op, UndoTurnOp):
+            await self._abort("replaced")
+            count = op.num_turns
+            self._spawn(submission_id, "undo", lambda runner: run_undo(runner, count))
         elif isinstance(op, ShutdownOp):
             await self._abort("interrupted")
             with contextlib.suppress(Exception):
@@ -315,6 +330,9 @@ class Conversation:
             runner.emit(ErrorEvent(message=f"internal error: {exc!r}", turn_id=runner.turn_id))
             runner.emit(TaskCompleteEvent(turn_id=runner.turn_id))
         self.turns.append(TurnRecord(runner.turn_id, len(self.history), len(self.events)))
+        snapshot = runner.diff.snapshot(runner.turn_id)
+        if snapshot is not None:
+            self.snapshots.append(snapshot)
         self._active = None
         self._abort_reason = "interrupted"
         if completed and self._pending and not self.closed:

@@ -51,7 +51,7 @@ class TurnRunner:
         self.submission_id = submission_id
         self.ctx = ctx
         self.turn_id = f"turn-{uuid.uuid4().hex[:12]}"
-        self.diff = TurnDiffTracker(ctx.cwd)
+        self.diff = TurnDiffTracker(ctx.cwd, conversation.files.read)
 
     # -- ToolSession / EventEmitter
     @property

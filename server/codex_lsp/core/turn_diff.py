@@ -1,38 +1,61 @@
-"""The unified diff of everything a turn changed: each file's content is recorded the first time
-the turn touches it, and the diff is taken against the disk whenever it is asked for."""
+"""What a turn changed: each file's content is recorded the first time the turn touches it; the
+unified diff is taken against the files as they are now, and a finished turn leaves a
+:class:`TurnSnapshot` (content before and after) that undo restores from."""
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+Reader = Callable[[Path], str | None]
 
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+
+@dataclass(frozen=True)
+class TurnSnapshot:
+    """Files one turn changed: their content before the turn and after it (``None``: absent)."""
+
+    turn_id: str
+    before: dict[Path, str | None]
+    after: dict[Path, str | None]
 
 
 class TurnDiffTracker:
-    """Pre-images of the files a turn touched."""
+    """Pre-images of the files a turn touched, read through the conversation's file sink (so
+    open editor buffers count)."""
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, read: Reader) -> None:
         self._cwd = cwd
+        self._read = read
         self._before: dict[Path, str | None] = {}
+
+    def _current(self, path: Path) -> str | None:
+        try:
+            return self._read(path)
+        except Exception:
+            return None
 
     def record(self, paths: list[Path]) -> None:
         """Remember the current content of ``paths`` unless already recorded this turn."""
         for path in paths:
             resolved = path.resolve()
             if resolved not in self._before:
-                self._before[resolved] = _read(resolved)
+                self._before[resolved] = self._current(resolved)
+
+    def snapshot(self, turn_id: str) -> TurnSnapshot | None:
+        """Before and after of every file that changed, or ``None`` when nothing did."""
+        after = {path: self._current(path) for path in self._before}
+        changed = {p: b for p, b in self._before.items() if after[p] != b}
+        if not changed:
+            return None
+        return TurnSnapshot(turn_id, changed, {p: after[p] for p in changed})
 
     def unified_diff(self) -> str:
         """``git diff``-style text of every recorded file that changed."""
         parts = []
         for path, before in sorted(self._before.items()):
-            after = _read(path)
+            after = self._current(path)
             if before == after:
                 continue
             name = path.relative_to(self._cwd) if path.is_relative_to(self._cwd) else path

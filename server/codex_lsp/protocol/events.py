@@ -309,6 +309,18 @@ class ExitedReviewModeEvent(WireModel):
     review_output: str | None = None
 
 
+class UndoCompletedEvent(WireModel):
+    """An undo finished: which files were restored, and which were left alone because they
+    changed again after the turn (``success`` is false when nothing could be restored)."""
+
+    type: Literal["undoCompleted"] = "undoCompleted"
+    turn_id: str
+    success: bool
+    message: str
+    restored_files: list[str] = Field(default_factory=list)
+    skipped_files: list[str] = Field(default_factory=list)
+
+
 class ContextCompactedEvent(WireModel):
     """The history was replaced by a summary."""
 
@@ -384,6 +396,7 @@ EventMsg = Annotated[
     | EnteredReviewModeEvent
     | ExitedReviewModeEvent
     | ContextCompactedEvent
+    | UndoCompletedEvent
     | BackgroundEvent
     | WarningEvent
     | ErrorEvent

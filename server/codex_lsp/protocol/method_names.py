@@ -15,6 +15,7 @@ OVERRIDE_TURN_CONTEXT = "codex/overrideTurnContext"
 INTERRUPT = "codex/interrupt"
 COMPACT = "codex/compact"
 REVIEW = "codex/review"
+UNDO_TURN = "codex/undoTurn"
 SHUTDOWN = "codex/shutdown"
 EVENT = "codex/event"
 EXEC_APPROVAL = "codex/execApproval"
@@ -32,5 +33,6 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     INTERRUPT,
     COMPACT,
     REVIEW,
+    UNDO_TURN,
     SHUTDOWN,
 )

@@ -27,6 +27,7 @@ from codex_lsp.protocol.method_names import (
     RESUME_CONVERSATION,
     REVIEW,
     SHUTDOWN,
+    UNDO_TURN,
     USER_INPUT,
     USER_TURN,
 )
@@ -78,6 +79,7 @@ METHODS: tuple[Method, ...] = (
     Method(INTERRUPT, _C, requests.InterruptParams, requests.SubmissionResult, ops.InterruptOp),
     Method(COMPACT, _C, requests.CompactParams, requests.SubmissionResult, ops.CompactOp),
     Method(REVIEW, _C, requests.ReviewParams, requests.SubmissionResult, ops.ReviewOp),
+    Method(UNDO_TURN, _C, requests.UndoTurnParams, requests.SubmissionResult, ops.UndoTurnOp),
     Method(SHUTDOWN, _C, requests.ShutdownParams, requests.SubmissionResult, ops.ShutdownOp),
     Method(EVENT, Direction.SERVER_NOTIFICATION, Event, None),
     Method(

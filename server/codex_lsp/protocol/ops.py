@@ -73,6 +73,13 @@ class ReviewOp(WireModel):
     review_request: ReviewRequest
 
 
+class UndoTurnOp(WireModel):
+    """Restore the files the last ``numTurns`` turns changed (no git needed)."""
+
+    type: Literal["undoTurn"] = "undoTurn"
+    num_turns: int = Field(default=1, ge=1, le=100)
+
+
 class ShutdownOp(WireModel):
     """Stop the conversation after cancelling its work; answered by ``shutdownComplete``."""
 
@@ -86,6 +93,7 @@ Op = Annotated[
     | InterruptOp
     | CompactOp
     | ReviewOp
+    | UndoTurnOp
     | ShutdownOp,
     Field(discriminator="type"),
 ]

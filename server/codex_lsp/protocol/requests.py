@@ -137,6 +137,12 @@ class ReviewParams(ConversationScoped):
     review_request: ReviewRequest
 
 
+class UndoTurnParams(ConversationScoped):
+    """``codex/undoTurn``: restore the files the last turns changed."""
+
+    num_turns: int = Field(default=1, ge=1, le=100)
+
+
 class ShutdownParams(ConversationScoped):
     """``codex/shutdown``: stop the conversation."""
 

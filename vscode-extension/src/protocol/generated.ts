@@ -191,10 +191,10 @@ export interface ErrorEvent {
 export interface Event {
   conversationId: string;
   submissionId: string;
-  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent;
+  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent;
 }
 
-export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent;
+export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent;
 
 /** Server → client ``codex/execApproval``: may this command run? */
 export interface ExecApprovalParams {
@@ -397,7 +397,7 @@ export interface NewConversationParams {
   config?: Record<string, unknown> | null;
 }
 
-export type Op = UserInputOp | UserTurnOp | OverrideTurnContextOp | InterruptOp | CompactOp | ReviewOp | ShutdownOp;
+export type Op = UserInputOp | UserTurnOp | OverrideTurnContextOp | InterruptOp | CompactOp | ReviewOp | UndoTurnOp | ShutdownOp;
 
 /** Change settings for the following turns without sending input. */
 export interface OverrideTurnContextOp {
@@ -681,6 +681,28 @@ export interface TurnDiffEvent {
   unifiedDiff: string;
 }
 
+/** An undo finished: which files were restored, and which were left alone because they changed again after the turn (``success`` is false when nothing could be restored). */
+export interface UndoCompletedEvent {
+  type: "undoCompleted";
+  turnId: string;
+  success: boolean;
+  message: string;
+  restoredFiles?: Array<string>;
+  skippedFiles?: Array<string>;
+}
+
+/** Restore the files the last ``numTurns`` turns changed (no git needed). */
+export interface UndoTurnOp {
+  type: "undoTurn";
+  numTurns?: number;
+}
+
+/** ``codex/undoTurn``: restore the files the last turns changed. */
+export interface UndoTurnParams {
+  conversationId: string;
+  numTurns?: number;
+}
+
 /** A file the patch changes (and maybe moves). */
 export interface UpdateFile {
   type: "update";
@@ -771,9 +793,10 @@ export interface CodexMethods {
   "codex/interrupt": { params: InterruptParams; result: SubmissionResult };
   "codex/compact": { params: CompactParams; result: SubmissionResult };
   "codex/review": { params: ReviewParams; result: SubmissionResult };
+  "codex/undoTurn": { params: UndoTurnParams; result: SubmissionResult };
   "codex/shutdown": { params: ShutdownParams; result: SubmissionResult };
   "codex/event": { params: Event; result: void };
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";

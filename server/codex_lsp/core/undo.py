@@ -1,0 +1,91 @@
+"""Undo without git: restore the files the last turns changed to their content before those
+turns, through the conversation's file sink (the editor when one is connected). A file that
+changed again after the turn is left alone and reported. The model is told what was undone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codex_lsp.core.turn import TurnRunner
+from codex_lsp.core.turn_diff import Reader, TurnSnapshot
+from codex_lsp.patch.files import FilePlan
+from codex_lsp.patch.model import PatchError
+from codex_lsp.protocol.events import UndoCompletedEvent
+from codex_lsp.protocol.history import InputText, UserMessage
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
+
+
+def restore_plans(
+    snapshots: list[TurnSnapshot], read: Reader, cwd: Path
+) -> tuple[list[FilePlan], list[str]]:
+    """Plans that bring each file back to its content before the oldest of ``snapshots``
+    (newest first), and the files skipped because they changed since."""
+    targets: dict[Path, str | None] = {}
+    expected: dict[Path, str | None] = {}
+    for snapshot in snapshots:  # newest first: the first "after" seen is the newest
+        for path, after in snapshot.after.items():
+            expected.setdefault(path, after)
+        targets.update(snapshot.before)  # later (older) snapshots overwrite: the oldest wins
+    plans, skipped = [], []
+    for path in sorted(targets):
+        current = read(path)
+        shown = _shown(path, cwd)
+        if current != expected[path]:
+            skipped.append(shown)
+            continue
+        target = targets[path]
+        if target is None:
+            if current is not None:
+                plans.append(FilePlan("delete", shown, path, current, None))
+        elif current is None:
+            plans.append(FilePlan("add", shown, path, None, target))
+        else:
+            plans.append(FilePlan("update", shown, path, current, target))
+    return plans, skipped
+
+
+async def run_undo(runner: TurnRunner, num_turns: int) -> str | None:
+    """The undo task."""
+    conv = runner.conversation
+    snapshots = conv.take_snapshots(num_turns)
+    if not snapshots:
+        message = "nothing to undo: no earlier turn changed files through apply_patch"
+        runner.emit(UndoCompletedEvent(turn_id=runner.turn_id, success=False, message=message))
+        return None
+    plans, skipped = restore_plans(snapshots, conv.files.read, runner.ctx.cwd)
+    try:
+        notes = await conv.files.write(plans, f"codex-lsp: undo {len(snapshots)} turn(s)")
+    except PatchError as exc:
+        runner.emit(
+            UndoCompletedEvent(
+                turn_id=runner.turn_id, success=False, message=f"undo failed: {exc.message}"
+            )
+        )
+        return None
+    restored = [p.path for p in plans]
+    message = f"undid {len(snapshots)} turn(s): restored {len(restored)} file(s)"
+    if skipped:
+        message += (
+            f"; left {len(skipped)} file(s) alone because they changed since: {', '.join(skipped)}"
+        )
+    tell = (
+        f"The user undid your last {len(snapshots)} turn(s). These files were restored to their "
+        f"content before those turns: {', '.join(restored) or 'none'}."
+    )
+    if skipped:
+        tell += f" These were left as they are because they changed since: {', '.join(skipped)}."
+    tell += "".join(f" {note}" for note in notes)
+    conv.history.append(UserMessage(content=[InputText(text=tell)]))
+    runner.emit(
+        UndoCompletedEvent(
+            turn_id=runner.turn_id,
+            success=bool(restored) or not skipped,
+            message=message,
+            restored_files=restored,
+            skipped_files=skipped,
+        )
+    )
+    return None
