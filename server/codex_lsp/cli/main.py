@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from codex_lsp import __version__
 
@@ -77,14 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen front end."""
     args = build_parser().parse_args(argv)
-    from codex_lsp.config.overrides import parse_cli_overrides
-    from codex_lsp.errors import ConfigError
+    overrides: dict[str, Any] = {}
+    if args.overrides:
+        from codex_lsp.config.overrides import parse_cli_overrides
+        from codex_lsp.errors import ConfigError
 
-    try:
-        overrides = parse_cli_overrides(args.overrides)
-    except ConfigError as exc:
-        print(f"codex-lsp: {exc.message}", file=sys.stderr)
-        return 2
+        try:
+            overrides = parse_cli_overrides(args.overrides)
+        except ConfigError as exc:
+            print(f"codex-lsp: {exc.message}", file=sys.stderr)
+            return 2
     if args.model:
         overrides["model"] = args.model
     if args.command == "exec":

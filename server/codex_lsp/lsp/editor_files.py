@@ -21,7 +21,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from codex_lsp.lsp.text_edits import line_edits
+from codex_lsp.lsp.text_edits import line_edits, to_text_edits
 from codex_lsp.patch.files import FilePlan, Summary, read_disk, write_atomic, write_plan
 from codex_lsp.patch.model import PatchError
 
@@ -86,6 +86,13 @@ class EditorSink:
                 )
         return notes
 
+    @staticmethod
+    def _edits(plan: FilePlan, buffer: str, encoding: str) -> list[types.TextEdit]:
+        """The patch's own minimal edits when it was computed against this buffer, else a diff."""
+        if plan.edits is not None and plan.old == buffer:
+            return to_text_edits(buffer, plan.edits, encoding)
+        return line_edits(buffer, plan.new or "", encoding)
+
     def _workspace_edit(
         self, plans: list[FilePlan], label: str, versioned: bool, annotate: bool
     ) -> types.WorkspaceEdit:
@@ -93,8 +100,8 @@ class EditorSink:
         annotation = ANNOTATION_ID if annotate else None
         if not versioned:
             plain = {
-                p.target.resolve().as_uri(): line_edits(
-                    str(self._document(p.target).source), p.new or "", encoding
+                p.target.resolve().as_uri(): self._edits(
+                    p, str(self._document(p.target).source), encoding
                 )
                 for p in plans
             }
@@ -106,7 +113,7 @@ class EditorSink:
             if plan.kind == "delete":
                 changes.append(types.DeleteFile(uri=uri, annotation_id=annotation))
                 continue
-            edits: list[Any] = line_edits(str(document.source), plan.new or "", encoding)
+            edits: list[Any] = self._edits(plan, str(document.source), encoding)
             if annotation:
                 edits = [
                     types.AnnotatedTextEdit(

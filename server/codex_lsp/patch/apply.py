@@ -22,6 +22,15 @@ class Lines:
     @classmethod
     def split(cls, text: str) -> Lines:
         """Split on CRLF, CR or LF; a final line without an ending keeps ``""``."""
+        if "\r" not in text:  # the common case, at C speed
+            texts = text.split("\n")
+            endings = ["\n"] * len(texts)
+            if texts[-1] == "":
+                texts.pop()
+                endings.pop()
+            else:
+                endings[-1] = ""
+            return cls(texts, endings, "\n")
         texts, endings = [], []
         position = 0
         for match in _LINE.finditer(text):
@@ -70,27 +79,67 @@ def _locate(
     return sorted(out, key=lambda r: r[0])
 
 
+@dataclass(frozen=True)
+class LineEdit:
+    """Replace lines ``start`` to ``end`` (exclusive, in the original text) with ``text``;
+    ``end == len(lines)`` reaches the end of the document."""
+
+    start: int
+    end: int
+    text: str
+
+
 def apply_chunks(original: str, chunks: list[UpdateChunk], path: str) -> str:
-    """``original`` with ``chunks`` applied; raises :class:`PatchError` naming ``path``.
+    """``original`` with ``chunks`` applied (see :func:`apply_chunks_with_edits`)."""
+    return apply_chunks_with_edits(original, chunks, path)[0]
+
+
+def apply_chunks_with_edits(
+    original: str, chunks: list[UpdateChunk], path: str
+) -> tuple[str, list[LineEdit]]:
+    """``original`` with ``chunks`` applied, and the minimal line edits that do the same (runs of
+    removed/added lines; context lines untouched). Raises :class:`PatchError` naming ``path``.
 
     Context lines keep the file's own text and ending (they may have matched only after
     whitespace or punctuation normalisation); added lines take the file's first-seen ending."""
     lines = Lines.split(original)
-    if lines.endings and not lines.endings[-1]:
+    count = len(lines.texts)
+    missing_final_ending = bool(lines.endings) and not lines.endings[-1]
+    if missing_final_ending:
         lines.endings[-1] = lines.default_ending  # appended lines must not join the last one
+    edits: list[LineEdit] = []
     for start, chunk in reversed(_locate(lines.texts, chunks, path)):
         texts: list[str] = []
         endings: list[str] = []
         position = start
+        run_start: int | None = None
+        run_text: list[str] = []
         for marker, text in chunk.ops:
             if marker == " ":
+                if run_start is not None:
+                    edits.append(LineEdit(run_start, position, "".join(run_text)))
+                    run_start, run_text = None, []
                 texts.append(lines.texts[position])
                 endings.append(lines.endings[position])
-            elif marker == "+":
+                position += 1
+                continue
+            if run_start is None:
+                run_start = position
+            if marker == "+":
                 texts.append(text)
                 endings.append(lines.default_ending)
-            if marker != "+":
+                run_text.append(text + lines.default_ending)
+            else:
                 position += 1
+        if run_start is not None:
+            edits.append(LineEdit(run_start, position, "".join(run_text)))
         lines.texts[start:position] = texts
         lines.endings[start:position] = endings
-    return lines.join()
+    edits.sort(key=lambda e: (e.start, e.end))
+    if missing_final_ending and not any(e.end == count and e.start < count for e in edits):
+        last = count - 1
+        edits.append(
+            LineEdit(last, count, Lines.split(original).texts[last] + lines.default_ending)
+        )
+        edits.sort(key=lambda e: (e.start, e.end))
+    return lines.join(), edits

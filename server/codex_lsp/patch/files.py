@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from codex_lsp.patch.apply import apply_chunks
+from codex_lsp.patch.apply import LineEdit, apply_chunks_with_edits
 from codex_lsp.patch.model import AddFileHunk, DeleteFileHunk, Hunk, PatchError
 
 BOM = "\ufeff"
@@ -33,6 +33,8 @@ class FilePlan:
     new: str | None
     move_path: str | None = None
     move_target: Path | None = None
+    edits: tuple[LineEdit, ...] | None = None
+    """For updates: the minimal line edits from ``old`` to ``new`` (for editors)."""
 
 
 @dataclass
@@ -98,16 +100,11 @@ def plan_hunk(hunk: Hunk, cwd: Path, read: Reader = read_disk) -> FilePlan:
     if original is None:
         original = read_text(target, "Failed to read file to update", str(target))
     bom = original.startswith(BOM)
-    new = apply_chunks(original.removeprefix(BOM), hunk.chunks, str(target))
+    new, edits = apply_chunks_with_edits(original.removeprefix(BOM), hunk.chunks, str(target))
     move_target = cwd / hunk.move_path if hunk.move_path else None
+    text = (BOM if bom else "") + new
     return FilePlan(
-        "update",
-        hunk.path,
-        target,
-        original,
-        (BOM if bom else "") + new,
-        hunk.move_path,
-        move_target,
+        "update", hunk.path, target, original, text, hunk.move_path, move_target, tuple(edits)
     )
 
 

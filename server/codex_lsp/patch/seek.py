@@ -27,6 +27,22 @@ _TIERS: tuple[Callable[[str], str], ...] = (
 )
 
 
+def _find(lines: list[str], pattern: list[str], first: int, last: int) -> int | None:
+    """First ``i`` in ``first..last`` where ``lines[i:]`` starts with ``pattern``; candidates
+    come from ``list.index`` (C speed), so a long file is not walked line by line in Python."""
+    head, size = pattern[0], len(pattern)
+    index = first
+    while index <= last:
+        try:
+            index = lines.index(head, index, last + 1)
+        except ValueError:
+            return None
+        if lines[index : index + size] == pattern:
+            return index
+        index += 1
+    return None
+
+
 def seek_sequence(lines: list[str], pattern: list[str], start: int, eof: bool) -> int | None:
     """Index of the first occurrence of ``pattern`` in ``lines`` at or after ``start`` (only at
     the very end when ``eof``), trying each tolerance tier in turn; ``None`` if absent."""
@@ -36,9 +52,16 @@ def seek_sequence(lines: list[str], pattern: list[str], start: int, eof: bool) -
         return None
     first = len(lines) - len(pattern) if eof else start
     last = len(lines) - len(pattern)
-    for normalise in _TIERS:
-        wanted = [normalise(p) for p in pattern]
-        for i in range(first, last + 1):
-            if all(normalise(lines[i + j]) == wanted[j] for j in range(len(pattern))):
-                return i
+    if first > last:
+        return None
+    found = _find(lines, pattern, first, last)
+    if found is not None:
+        return found
+    window = lines[first : last + len(pattern)]
+    for normalise in _TIERS[1:]:
+        found = _find(
+            [normalise(line) for line in window], [normalise(p) for p in pattern], 0, last - first
+        )
+        if found is not None:
+            return first + found
     return None
