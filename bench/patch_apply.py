@@ -2,7 +2,8 @@
 
 In process: parse + compute (``plan_hunks``), the time to build the editor's minimal
 WorkspaceEdit from the patch's own edits (``to_text_edits``), and the generic diff undo uses
-(``line_edits``, new → old). End to end: ``codex-lsp apply-patch`` beside Codex's own
+(``line_edits``, new → old), and the undo bookkeeping a turn pays (record every touched file
+before, snapshot it after). End to end: ``codex-lsp apply-patch`` beside Codex's own
 apply_patch (``codex --codex-run-as-apply-patch``) on fresh copies, alternating, medians and ratio.
 
 ``python -m bench.patch_apply [--runs 7] [--codex PATH]``
@@ -22,8 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from codex_lsp.core.turn_diff import TurnDiffTracker
 from codex_lsp.lsp.text_edits import line_edits, to_text_edits
-from codex_lsp.patch.files import plan_hunks
+from codex_lsp.patch.files import FilePlan, plan_hunks, read_disk
 from codex_lsp.patch.parser import parse_patch
 
 
@@ -57,6 +59,13 @@ def _median_time(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
+def _undo_bookkeeping(plans: list[FilePlan], root: Path) -> object:
+    """What a turn pays for undo: record each touched file before, snapshot it after."""
+    tracker = TurnDiffTracker(root, read_disk)
+    tracker.record([p.target for p in plans])
+    return tracker.snapshot("turn")
+
+
 def _cli(argv: list[str], source: Path) -> float:
     work = Path(tempfile.mkdtemp(prefix="patch-bench-"))
     shutil.copytree(source, work, dirs_exist_ok=True)
@@ -77,6 +86,7 @@ def measure_case(
     plans = plan_hunks(parse_patch(patch), source)
     edit_s = _median_time(lambda: [to_text_edits(p.old or "", p.edits or ()) for p in plans], runs)
     diff_s = _median_time(lambda: [line_edits(p.new or "", p.old or "") for p in plans], runs)
+    bookkeeping_s = _median_time(lambda: _undo_bookkeeping(plans, source), runs)
     ours, theirs = [], []
     for _ in range(runs):
         ours.append(_cli([sys.executable, "-m", "codex_lsp", "apply-patch", patch], source))
@@ -88,6 +98,7 @@ def measure_case(
         "parse_and_compute_ms": compute_s * 1000,
         "workspace_edit_ms": edit_s * 1000,
         "undo_diff_ms": diff_s * 1000,
+        "undo_bookkeeping_ms": bookkeeping_s * 1000,
         "cli_codex_lsp_ms": statistics.median(ours) * 1000,
     }
     if theirs:

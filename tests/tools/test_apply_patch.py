@@ -217,3 +217,33 @@ async def test_a_raw_patch_passed_to_shell_gets_a_hint(
     await _turn(manager, log)
     output = json.loads(json.dumps(_last_tool_output(model_server)))
     assert "without an explicit call to apply_patch" in output
+
+
+async def test_a_symlink_out_of_the_workspace_needs_approval(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
+    tmp_path: Path,
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (workspace / "link").symlink_to(outside)
+    patch = "*** Begin Patch\n*** Add File: link/planted.txt\n+x\n*** End Patch\n"
+    model_server.enqueue(Reply((ToolCall("apply_patch", {"input": patch}),)), Reply((Text("ok"),)))
+    approver.answers = [ReviewDecision.DENIED]
+    await _turn(manager, log)
+    assert len(approver.asked) == 1 and "link/planted.txt" in (approver.asked[0].reason or "")
+    assert not (outside / "planted.txt").exists()
+
+
+async def test_binary_files_are_refused(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
+    (workspace / "image.bin").write_bytes(b"\x89PNG\x00\x01")
+    patch = "*** Begin Patch\n*** Update File: image.bin\n@@\n-x\n+y\n*** End Patch\n"
+    model_server.enqueue(Reply((ToolCall("apply_patch", {"input": patch}),)), Reply((Text("ok"),)))
+    await _turn(manager, log)
+    assert "binary file" in _last_tool_output(model_server)
+    assert (workspace / "image.bin").read_bytes() == b"\x89PNG\x00\x01"
