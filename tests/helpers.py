@@ -17,12 +17,12 @@ KEY_ENV = "FAKE_MODEL_KEY"
 
 
 def write_config(home: Path, base_url: str, wire_api: str = "responses", extra: str = "") -> Path:
-    """A config.toml using the fake model server as provider ``fake``."""
+    """A config.toml using the fake model server as provider ``fake``; ``extra`` (more tables)
+    goes at the end."""
     home.mkdir(parents=True, exist_ok=True)
     path = home / "config.toml"
     path.write_text(
-        f"""{extra}
-model = "fake-model"
+        f"""model = "fake-model"
 model_provider = "fake"
 
 [model_providers.fake]
@@ -33,6 +33,7 @@ env_key = "{KEY_ENV}"
 request_max_retries = 3
 stream_max_retries = 3
 stream_idle_timeout_ms = 5000
+{extra}
 """,
         encoding="utf-8",
     )

@@ -11,7 +11,7 @@ from codex_lsp.protocol.items import MentionInput, TextInput
 from codex_lsp.protocol.ops import InterruptOp, UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import Drop, ErrorReply, FakeModelServer, Reply, Text, ToolCall
-from tests.helpers import KEY_ENV, SECRET_KEY, EventLog
+from tests.helpers import KEY_ENV, SECRET_KEY, EventLog, write_config
 
 
 def say(text: str) -> UserInputOp:
@@ -282,3 +282,19 @@ async def test_commands_never_see_the_api_key(
     output = log.msgs(conv.id, "execCommandEnd")[0]["stdout"]
     assert "PATH=" in output
     assert SECRET_KEY not in output and KEY_ENV not in output
+
+
+async def test_shell_environment_policy_is_applied(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, codex_home: Path
+) -> None:
+    extra = (
+        '[shell_environment_policy]\ninherit = "core"\nset = { GREETING = "hello-from-config" }\n'
+    )
+    write_config(codex_home, model_server.base_url, extra=extra)
+    model_server.enqueue(Reply((ToolCall("shell", {"command": ["env"]}),)), Reply((Text("ok"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("print the environment"))
+    await log.wait_for("taskComplete", conv.id)
+    output = log.msgs(conv.id, "execCommandEnd")[0]["stdout"]
+    assert "GREETING=hello-from-config" in output and "PATH=" in output
+    assert "PYTEST_CURRENT_TEST" not in output

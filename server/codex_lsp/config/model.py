@@ -98,6 +98,34 @@ class SandboxWorkspaceWrite(_Section):
     exclude_slash_tmp: bool = Field(default=False, description="Do not make /tmp writable.")
 
 
+class EnvironmentInherit(StrEnum):
+    """Which of the server's environment variables commands start from."""
+
+    ALL = "all"
+    CORE = "core"
+    NONE = "none"
+
+
+class ShellEnvironmentPolicy(_Section):
+    """``[shell_environment_policy]``: the environment commands run with (Codex's schema).
+    Applied in order: inherit, default excludes, exclude, set, include_only."""
+
+    inherit: EnvironmentInherit = Field(
+        default=EnvironmentInherit.ALL,
+        description="all, core (HOME, PATH, SHELL, USER, ...) or none.",
+    )
+    ignore_default_excludes: bool = Field(
+        default=False, description="Keep variables matching *KEY*, *SECRET*, *TOKEN*."
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Glob patterns to drop (case-insensitive)."
+    )
+    set: dict[str, str] = Field(default_factory=dict, description="Variables to set.")
+    include_only: list[str] = Field(
+        default_factory=list, description="If not empty, keep only variables matching these globs."
+    )
+
+
 class Config(_Section):
     """The whole configuration, with Codex's key names and defaults."""
 
@@ -128,6 +156,7 @@ class Config(_Section):
         description="read-only, workspace-write, danger-full-access.",
     )
     sandbox_workspace_write: SandboxWorkspaceWrite = Field(default_factory=SandboxWorkspaceWrite)
+    shell_environment_policy: ShellEnvironmentPolicy = Field(default_factory=ShellEnvironmentPolicy)
     project_doc_max_bytes: int = Field(
         default=32 * 1024, ge=0, description="Most bytes of AGENTS.md files put in the prompt."
     )

@@ -11,6 +11,7 @@ from codex_lsp.core.sampling import SampleResult, sample
 from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.core.turn_diff import TurnDiffTracker
 from codex_lsp.core.user_input import convert_input
+from codex_lsp.exec.env import command_env
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventMsg,
@@ -98,6 +99,10 @@ class TurnRunner:
         """Show the patch request as an event and wait for the front end's answer."""
         self.emit(request)
         return await self.conversation.approvals(self.conversation.id, request)
+
+    def command_env(self) -> dict[str, str]:
+        """The environment commands run with."""
+        return command_env(self.conversation.config.shell_environment_policy)
 
     @property
     def files(self) -> FileSink:

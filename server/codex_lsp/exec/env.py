@@ -1,20 +1,50 @@
-"""The environment a command gets: the server's, minus anything that looks like a credential.
-
-API keys must never reach commands the model runs. Until the full ``shell_environment_policy``
-exists, variables whose names contain KEY, SECRET or TOKEN (any case) are dropped, as Codex's
-default exclude patterns do.
-"""
+"""The environment a command gets, by ``[shell_environment_policy]``: API keys never reach
+commands unless the user says so (the default excludes drop *KEY*, *SECRET*, *TOKEN*)."""
 
 from __future__ import annotations
 
+import fnmatch
 import os
-import re
 from collections.abc import Mapping
 
-_SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN", re.IGNORECASE)
+from codex_lsp.config.model import EnvironmentInherit, ShellEnvironmentPolicy
+
+CORE_VARIABLES = (
+    "HOME",
+    "LOGNAME",
+    "PATH",
+    "SHELL",
+    "USER",
+    "USERNAME",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "LANG",
+    "TERM",
+)
+DEFAULT_EXCLUDES = ("*KEY*", "*SECRET*", "*TOKEN*")
 
 
-def command_env(source: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``source`` (default: this process's environment) without credential-like variables."""
-    env = os.environ if source is None else source
-    return {name: value for name, value in env.items() if not _SECRET_NAME.search(name)}
+def _matches(name: str, patterns: tuple[str, ...] | list[str]) -> bool:
+    upper = name.upper()
+    return any(fnmatch.fnmatchcase(upper, pattern.upper()) for pattern in patterns)
+
+
+def command_env(
+    policy: ShellEnvironmentPolicy | None = None, source: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``source`` (default: this process's environment) filtered by ``policy``."""
+    policy = policy or ShellEnvironmentPolicy()
+    env = dict(os.environ if source is None else source)
+    if policy.inherit is EnvironmentInherit.CORE:
+        env = {k: v for k, v in env.items() if k in CORE_VARIABLES}
+    elif policy.inherit is EnvironmentInherit.NONE:
+        env = {}
+    if not policy.ignore_default_excludes:
+        env = {k: v for k, v in env.items() if not _matches(k, DEFAULT_EXCLUDES)}
+    if policy.exclude:
+        env = {k: v for k, v in env.items() if not _matches(k, policy.exclude)}
+    env.update(policy.set)
+    if policy.include_only:
+        env = {k: v for k, v in env.items() if _matches(k, policy.include_only)}
+    return env

@@ -103,6 +103,10 @@ class ToolSession(Protocol):
         """Send the turn's unified diff so far."""
         ...
 
+    def command_env(self) -> dict[str, str]:
+        """The environment commands run with (the shell environment policy applied)."""
+        ...
+
     @property
     def files(self) -> FileSink:
         """Where file edits go (the editor's buffers, or the disk)."""

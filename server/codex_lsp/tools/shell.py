@@ -13,7 +13,6 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from codex_lsp.errors import SandboxError
-from codex_lsp.exec.env import command_env
 from codex_lsp.exec.parse import parse_command
 from codex_lsp.exec.runner import ExecResult, run_command
 from codex_lsp.exec.safety import is_known_safe
@@ -255,7 +254,7 @@ async def _run_item(
         run_argv = sandboxed_argv(argv, policy, cwd)
         timeout_s = (args.timeout_ms or DEFAULT_TIMEOUT_MS) / 1000
         result = await run_command(
-            run_argv, cwd, timeout_s=timeout_s, on_output=on_output, env=command_env()
+            run_argv, cwd, timeout_s=timeout_s, on_output=on_output, env=session.command_env()
         )
     except (SandboxError, OSError) as exc:
         message = (
