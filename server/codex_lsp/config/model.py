@@ -126,6 +126,17 @@ class ShellEnvironmentPolicy(_Section):
     )
 
 
+class ToolsConfig(_Section):
+    """``[tools]``: which optional tools the model is offered."""
+
+    view_image: bool = Field(default=True, description="Offer view_image.")
+    read_only_helpers: bool | None = Field(
+        default=None,
+        description="Offer read_file, list_dir and grep_files; by default to every model but the "
+        "gpt-5 family on the Responses API (which uses shell).",
+    )
+
+
 class Config(_Section):
     """The whole configuration, with Codex's key names and defaults."""
 
@@ -157,6 +168,7 @@ class Config(_Section):
     )
     sandbox_workspace_write: SandboxWorkspaceWrite = Field(default_factory=SandboxWorkspaceWrite)
     shell_environment_policy: ShellEnvironmentPolicy = Field(default_factory=ShellEnvironmentPolicy)
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
     project_doc_max_bytes: int = Field(
         default=32 * 1024, ge=0, description="Most bytes of AGENTS.md files put in the prompt."
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.config.loader import codex_lsp_home, load_config
-from codex_lsp.config.model import Config, WireApi
+from codex_lsp.config.model import Config, ToolsConfig, WireApi
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core.conversation import (
     ApprovalHandler,
@@ -34,21 +34,30 @@ from codex_lsp.protocol.requests import (
     ResumeConversationResult,
 )
 from codex_lsp.providers.registry import ResolvedProvider, create_client, resolve_provider
-from codex_lsp.tools import apply_patch, plan, shell
+from codex_lsp.tools import apply_patch, plan, read_only, shell, view_image
 from codex_lsp.tools.files import DiskSink, FileSink
 from codex_lsp.tools.registry import ToolRegistry
 
 SHUTDOWN_WAIT_S = 15.0
 
 
-def default_tools(freeform_patch: bool) -> ToolRegistry:
-    """The tools every conversation gets; ``apply_patch`` is freeform (Lark grammar) for models
-    that take custom tools, a JSON function otherwise."""
+def default_tools(codex_model: bool, config: ToolsConfig | None = None) -> ToolRegistry:
+    """The tools a conversation gets. Codex models (gpt-5 on the Responses API) get
+    ``apply_patch`` as a freeform grammar tool and no read-only helpers (they use ``shell``);
+    others get ``apply_patch`` as a JSON function and the helpers, unless config says otherwise."""
+    config = config or ToolsConfig()
     registry = ToolRegistry()
     registry.register(shell.SPEC, shell.handle_shell)
     registry.register(plan.SPEC, plan.handle_update_plan)
-    patch_spec = apply_patch.FREEFORM_SPEC if freeform_patch else apply_patch.FUNCTION_SPEC
+    patch_spec = apply_patch.FREEFORM_SPEC if codex_model else apply_patch.FUNCTION_SPEC
     registry.register(patch_spec, apply_patch.handle_apply_patch)
+    if config.view_image:
+        registry.register(view_image.SPEC, view_image.handle_view_image)
+    helpers = config.read_only_helpers if config.read_only_helpers is not None else not codex_model
+    if helpers:
+        registry.register(read_only.READ_FILE, read_only.handle_read_file)
+        registry.register(read_only.LIST_DIR, read_only.handle_list_dir)
+        registry.register(read_only.GREP_FILES, read_only.handle_grep_files)
     return registry
 
 
@@ -155,7 +164,7 @@ class ConversationManager:
             config=config,
             client=create_client(resolved, config),
             provider_info=resolved.info,
-            tools=default_tools(takes_freeform_tools(resolved)),
+            tools=default_tools(takes_freeform_tools(resolved), config.tools),
             sink=self._sink,
             approvals=self._approvals,
             files=self._files,

@@ -23,7 +23,7 @@ from codex_lsp.protocol.events import (
     UserMessageEvent,
     WarningEvent,
 )
-from codex_lsp.protocol.history import HistoryItem, InputImage
+from codex_lsp.protocol.history import HistoryItem, InputImage, InputText, UserMessage
 from codex_lsp.protocol.items import (
     LocalImageInput,
     TokenUsageInfo,
@@ -53,6 +53,7 @@ class TurnRunner:
         self.ctx = ctx
         self.turn_id = f"turn-{uuid.uuid4().hex[:12]}"
         self.diff = TurnDiffTracker(ctx.cwd, conversation.files.read)
+        self.attachments: list[UserMessage] = []
 
     # -- ToolSession / EventEmitter
     @property
@@ -99,6 +100,17 @@ class TurnRunner:
         """Show the patch request as an event and wait for the front end's answer."""
         self.emit(request)
         return await self.conversation.approvals(self.conversation.id, request)
+
+    def attach_image(self, path: str, data_url: str) -> None:
+        """Queue an image for the model; it enters the history after the step's tool outputs."""
+        self.attachments.append(
+            UserMessage(
+                content=[
+                    InputText(text=f"Image attached with view_image: {path}"),
+                    InputImage(image_url=data_url),
+                ]
+            )
+        )
 
     def command_env(self) -> dict[str, str]:
         """The environment commands run with."""
@@ -187,5 +199,7 @@ class TurnRunner:
             last_message = result.last_message or last_message
             for call in result.tool_calls:
                 conv.history.append(await conv.tools.dispatch(self, call))
+            conv.history.extend(self.attachments)
+            self.attachments.clear()
             if not result.tool_calls and not conv.has_pending_input():
                 return last_message

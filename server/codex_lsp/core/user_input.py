@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import base64
-import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codex_lsp.images import image_data_url
 from codex_lsp.protocol.history import ContentPart, InputImage, InputText, UserMessage
 from codex_lsp.protocol.items import (
     ImageInput,
@@ -18,7 +17,6 @@ from codex_lsp.protocol.items import (
 )
 
 MAX_MENTION_BYTES = 256 * 1024
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 
 @dataclass
@@ -40,7 +38,7 @@ def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
             parts.append(InputImage(image_url=item.image_url))
         elif isinstance(item, LocalImageInput):
             try:
-                parts.append(InputImage(image_url=_data_url(cwd / item.path)))
+                parts.append(InputImage(image_url=image_data_url(cwd / item.path)))
             except (OSError, ValueError) as exc:
                 warnings.append(f"image {item.path} was not attached: {exc}")
         elif isinstance(item, MentionInput):
@@ -51,16 +49,6 @@ def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
     if not parts:
         parts.append(InputText(text=""))
     return ConvertedInput(UserMessage(content=parts), warnings)
-
-
-def _data_url(path: Path) -> str:
-    size = path.stat().st_size
-    if size > MAX_IMAGE_BYTES:
-        raise ValueError(f"it is {size} bytes; the limit is {MAX_IMAGE_BYTES}")
-    mime = mimetypes.guess_type(path.name)[0] or ""
-    if not mime.startswith("image/"):
-        raise ValueError(f"{path.name} is not an image file")
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
 def _mention_text(path: Path, shown: str) -> str:

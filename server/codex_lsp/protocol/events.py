@@ -265,6 +265,15 @@ class PatchApplyEndEvent(_ItemEvent):
     status: ItemStatus
 
 
+class ViewImageToolCallEvent(WireModel):
+    """The agent attached a local image to the conversation (``view_image``)."""
+
+    type: Literal["viewImageToolCall"] = "viewImageToolCall"
+    turn_id: str
+    call_id: str
+    path: str
+
+
 class TurnDiffEvent(WireModel):
     """The unified diff of every file the turn changed so far."""
 
@@ -391,6 +400,7 @@ EventMsg = Annotated[
     | PatchApplyBeginEvent
     | PatchApplyEndEvent
     | TurnDiffEvent
+    | ViewImageToolCallEvent
     | McpToolCallBeginEvent
     | McpToolCallEndEvent
     | EnteredReviewModeEvent

@@ -103,6 +103,10 @@ class ToolSession(Protocol):
         """Send the turn's unified diff so far."""
         ...
 
+    def attach_image(self, path: str, data_url: str) -> None:
+        """Show an image to the model after this step's tool outputs."""
+        ...
+
     def command_env(self) -> dict[str, str]:
         """The environment commands run with (the shell environment policy applied)."""
         ...

@@ -191,10 +191,10 @@ export interface ErrorEvent {
 export interface Event {
   conversationId: string;
   submissionId: string;
-  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent;
+  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent;
 }
 
-export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent;
+export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent;
 
 /** Server → client ``codex/execApproval``: may this command run? */
 export interface ExecApprovalParams {
@@ -763,6 +763,14 @@ export interface UserTurnParams {
   conversationId: string;
   items: Array<TextInput | ImageInput | LocalImageInput | MentionInput>;
   finalOutputJsonSchema?: Record<string, unknown> | null;
+}
+
+/** The agent attached a local image to the conversation (``view_image``). */
+export interface ViewImageToolCallEvent {
+  type: "viewImageToolCall";
+  turnId: string;
+  callId: string;
+  path: string;
 }
 
 /** Something the user should know; the turn goes on. */

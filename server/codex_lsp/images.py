@@ -1,0 +1,20 @@
+"""Image files as data URLs, for the model (shared by @-mentioned images and ``view_image``)."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+from pathlib import Path
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+def image_data_url(path: Path) -> str:
+    """``data:<mime>;base64,...`` for an image file; ``ValueError`` says why it is not one."""
+    size = path.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        raise ValueError(f"it is {size} bytes; the limit is {MAX_IMAGE_BYTES}")
+    mime = mimetypes.guess_type(path.name)[0] or ""
+    if not mime.startswith("image/"):
+        raise ValueError(f"{path.name} is not an image file")
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
