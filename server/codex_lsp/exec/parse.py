@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 from pathlib import PurePosixPath
 
+from codex_lsp.exec.shell_parse import parse_script
 from codex_lsp.protocol.items import ParsedListFiles, ParsedRead, ParsedSearch, ParsedUnknown
 
 Parsed = ParsedRead | ParsedListFiles | ParsedSearch | ParsedUnknown
@@ -13,8 +14,6 @@ Parsed = ParsedRead | ParsedListFiles | ParsedSearch | ParsedUnknown
 _READERS = {"cat", "head", "tail", "nl", "less", "more", "bat"}
 _LISTERS = {"ls", "tree", "find", "fd", "du"}
 _SEARCHERS = {"rg", "grep", "egrep", "fgrep", "ag", "ack"}
-_CONNECTORS = {"&&", "||", ";", "|"}
-_UNSUPPORTED = ("$", "`", "<", ">", "(", ")", "&", "|", ";")
 
 
 def shell_script(argv: list[str]) -> str | None:
@@ -28,31 +27,12 @@ def shell_script(argv: list[str]) -> str | None:
     return None
 
 
-def split_script(script: str) -> list[list[str]] | None:
-    """Simple commands of a script joined by ``&& || ; |``; ``None`` if it uses more syntax."""
-    try:
-        lexer = shlex.shlex(script, posix=True, punctuation_chars="&|;")
-        lexer.whitespace_split = True
-        tokens = list(lexer)
-    except ValueError:
-        return None
-    commands: list[list[str]] = [[]]
-    for token in tokens:
-        if token in _CONNECTORS:
-            commands.append([])
-        elif any(c in token for c in _UNSUPPORTED):
-            return None
-        else:
-            commands[-1].append(token)
-    return [c for c in commands if c]
-
-
 def parse_command(argv: list[str]) -> list[Parsed]:
     """One entry per simple command in ``argv``."""
     script = shell_script(argv)
     if script is None:
         return [_classify(argv)]
-    commands = split_script(script)
+    commands = parse_script(script)
     if commands is None:
         return [ParsedUnknown(cmd=script)]
     return [_classify(c) for c in commands if c[0] != "cd"] or [ParsedUnknown(cmd=script)]
