@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.errors import SandboxError
-from codex_lsp.exec import sandbox
+from codex_lsp.exec import sandbox, seccomp
 from codex_lsp.exec.runner import run_command
 from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly, WorkspaceWrite
 
@@ -101,3 +101,29 @@ async def test_no_landlock_means_the_command_does_not_run(
     with pytest.raises(SandboxError, match="was not run"):
         sandbox.sandboxed_argv(["true"], WorkspaceWrite(), tmp_path)
     assert sandbox.sandboxed_argv(["true"], DangerFullAccess(), tmp_path) == ["true"]
+
+
+@needs_landlock
+@pytest.mark.skipif(
+    not seccomp.supported(), reason="no seccomp filter for this machine's architecture"
+)
+async def test_udp_is_blocked_but_unix_sockets_work(tmp_path: Path) -> None:
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    port = receiver.getsockname()[1]
+    udp = (
+        "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+        f"s.sendto(b'x', ('127.0.0.1', {port})); print('sent')"
+    )
+    unix = "import socket; socket.socket(socket.AF_UNIX); print('unix ok')"
+    try:
+        code, out = await _run([sys.executable, "-c", udp], WorkspaceWrite(), tmp_path)
+        assert code != 0 and "Operation not permitted" in out
+        code, out = await _run([sys.executable, "-c", unix], WorkspaceWrite(), tmp_path)
+        assert code == 0 and "unix ok" in out
+        code, out = await _run(
+            [sys.executable, "-c", udp], WorkspaceWrite(network_access=True), tmp_path
+        )
+        assert code == 0 and "sent" in out
+    finally:
+        receiver.close()

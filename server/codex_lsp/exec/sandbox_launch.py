@@ -16,6 +16,7 @@ SANDBOX_FAILED_MARKER = "codex-lsp sandbox:"
 def main(argv: list[str]) -> int:
     """Parse the launcher's arguments, restrict, exec."""
     from codex_lsp.exec.landlock import restrict_self
+    from codex_lsp.exec.seccomp import deny_network
 
     writable: list[str] = []
     block_network = False
@@ -35,6 +36,8 @@ def main(argv: list[str]) -> int:
         return SANDBOX_FAILED_EXIT
     try:
         restrict_self(writable, block_network)
+        if block_network:
+            deny_network()
     except OSError as exc:
         print(f"{SANDBOX_FAILED_MARKER} cannot apply the sandbox: {exc}", file=sys.stderr)
         return SANDBOX_FAILED_EXIT
