@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, exec_turn, token_latency
+from bench import cold_start, exec_turn, file_search, patch_apply, token_latency
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -58,6 +58,28 @@ def render(results: dict[str, Any]) -> str:
         lines.append(
             f"| {label} | {lat['median']:.2f} ms | {lat['p99']:.2f} ms | {lat['max']:.2f} ms |"
         )
+    lines += [
+        "",
+        "| apply_patch case | compute | WorkspaceEdit | CLI | Codex CLI | ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    for case in results["patch_apply"]:
+        peer = (
+            f"{case['cli_codex_ms']:.0f} ms | {case['cli_ratio']:.2f}"
+            if "cli_codex_ms" in case
+            else "— | —"
+        )
+        lines.append(
+            f"| {case['case']} | {case['parse_and_compute_ms']:.0f} ms | {case['workspace_edit_ms']:.0f} ms | "
+            f"{case['cli_codex_lsp_ms']:.0f} ms | {peer} |"
+        )
+    search = results["file_search"]
+    lines += [
+        "",
+        f"Fuzzy file search, {search['files']} files: first listing {search['listing_ms']:.0f} ms; "
+        f"cold queries median {search['cold_query_median_ms']:.1f} ms (max {search['cold_query_max_ms']:.1f}); "
+        f"typing median {search['typing_median_ms']:.1f} ms (max {search['typing_max_ms']:.1f}).",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -78,6 +100,8 @@ def main() -> None:
         "cold_start": cold_start.measure(runs),
         "exec_turn": exec_turn.measure(runs, codex),
         "token_latency": token_latency.run(tokens, [1, 5, 20], stress=True),
+        "patch_apply": patch_apply.run(runs, codex),
+        "file_search": file_search.measure(20_000 if args.quick else 100_000),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,21 @@ async def test_resume_list_fork_archive(lsp: Session, model_server: FakeModelSer
     assert await lsp.request("codex/archiveConversation", {"conversationId": conv}) == {}
     listed = await lsp.request("codex/listConversations", {})
     assert [c["conversationId"] for c in listed["items"]] == [fork["conversationId"]]
+
+
+async def test_fuzzy_file_search_ranks_and_honours_gitignore(lsp: Session, workspace: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=workspace, check=True)
+    (workspace / ".gitignore").write_text("build/\n")
+    for rel in ("src/app/models.py", "src/app/views.py", "docs/models.md", "build/models_gen.py"):
+        (workspace / rel).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / rel).write_text("")
+    result = await lsp.request("codex/fuzzyFileSearch", {"query": "models", "limit": 10})
+    paths = [f["path"] for f in result["files"]]
+    assert set(paths) == {"src/app/models.py", "docs/models.md"}
+    top = result["files"][0]
+    assert [top["path"][i] for i in top["indices"]] == list("models")
+    with pytest.raises(JsonRpcException) as info:
+        await lsp.request(
+            "codex/fuzzyFileSearch", {"query": "x", "roots": [str(workspace / "nope")]}
+        )
+    assert "not found" in str(info.value)

@@ -4,6 +4,8 @@ delivery and approvals. :mod:`codex_lsp.lsp.server` imports this module on a wor
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from codex_lsp.protocol import requests as r
 from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.methods import METHODS_BY_NAME, Method
 from codex_lsp.protocol.requests import ConversationScoped
+from codex_lsp.tools import file_search
 
 SETUP_ERROR_CODE = -32001
 
@@ -65,6 +68,7 @@ class Backend:
             files=EditorSink(server),
             cli_overrides=cli_overrides,
         )
+        self._file_index = file_search.FileIndex()
         if root is not None and root.is_dir():
             self.manager.set_default_cwd(root)
 
@@ -97,10 +101,35 @@ class Backend:
             return info(await manager.fork(params.conversation_id, params.turn_id))
         if method.name == names.LIST_CONVERSATIONS:
             return manager.list(params)
+        if method.name == names.FUZZY_FILE_SEARCH:
+            return await self._fuzzy_file_search(params)
         if method.name == names.ARCHIVE_CONVERSATION:
             await manager.archive(params.conversation_id)
             return r.EmptyResult()
         raise JsonRpcInvalidParams(f"{method.name} is not handled by this server")
+
+    async def _fuzzy_file_search(self, params: r.FuzzyFileSearchParams) -> r.FuzzyFileSearchResult:
+        """Search on a worker thread; a cancelled request stops it between phases."""
+        roots = [p.resolve() for p in params.roots] or [self.manager.default_cwd or Path.cwd()]
+        missing = [str(p) for p in roots if not p.is_dir()]
+        if missing:
+            raise JsonRpcInvalidParams(
+                f"roots must be existing folders; not found: {', '.join(missing)}"
+            )
+        cancelled = threading.Event()
+        try:
+            found = await asyncio.to_thread(
+                file_search.search, params.query, roots, params.limit, self._file_index, cancelled
+            )
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return r.FuzzyFileSearchResult(
+            files=[
+                r.FuzzyFileMatch(path=m.path, root=m.root, score=m.score, indices=m.indices)
+                for m in found
+            ]
+        )
 
     async def shutdown(self) -> None:
         """Shut every conversation down."""

@@ -9,6 +9,7 @@ RESUME_CONVERSATION = "codex/resumeConversation"
 FORK_CONVERSATION = "codex/forkConversation"
 LIST_CONVERSATIONS = "codex/listConversations"
 ARCHIVE_CONVERSATION = "codex/archiveConversation"
+FUZZY_FILE_SEARCH = "codex/fuzzyFileSearch"
 USER_INPUT = "codex/userInput"
 USER_TURN = "codex/userTurn"
 OVERRIDE_TURN_CONTEXT = "codex/overrideTurnContext"
@@ -27,6 +28,7 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     FORK_CONVERSATION,
     LIST_CONVERSATIONS,
     ARCHIVE_CONVERSATION,
+    FUZZY_FILE_SEARCH,
     USER_INPUT,
     USER_TURN,
     OVERRIDE_TURN_CONTEXT,

@@ -19,6 +19,7 @@ from codex_lsp.protocol.method_names import (
     EVENT,
     EXEC_APPROVAL,
     FORK_CONVERSATION,
+    FUZZY_FILE_SEARCH,
     INTERRUPT,
     LIST_CONVERSATIONS,
     NEW_CONVERSATION,
@@ -67,6 +68,7 @@ METHODS: tuple[Method, ...] = (
         LIST_CONVERSATIONS, _C, requests.ListConversationsParams, requests.ListConversationsResult
     ),
     Method(ARCHIVE_CONVERSATION, _C, requests.ArchiveConversationParams, requests.EmptyResult),
+    Method(FUZZY_FILE_SEARCH, _C, requests.FuzzyFileSearchParams, requests.FuzzyFileSearchResult),
     Method(USER_INPUT, _C, requests.UserInputParams, requests.SubmissionResult, ops.UserInputOp),
     Method(USER_TURN, _C, requests.UserTurnParams, requests.SubmissionResult, ops.UserTurnOp),
     Method(

@@ -96,6 +96,31 @@ class ArchiveConversationParams(ConversationScoped):
     """Close a conversation and remove it from the list."""
 
 
+class FuzzyFileSearchParams(WireModel):
+    """Rank files for an @-mention: ``query`` as a subsequence of their paths."""
+
+    query: str
+    roots: list[Path] = Field(
+        default_factory=list, description="Folders to search; the workspace by default."
+    )
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class FuzzyFileMatch(WireModel):
+    """One ranked file: ``indices`` are the matched characters of ``path`` (relative to root)."""
+
+    path: str
+    root: str
+    score: float
+    indices: list[int]
+
+
+class FuzzyFileSearchResult(WireModel):
+    """Best matches first."""
+
+    files: list[FuzzyFileMatch]
+
+
 class EmptyResult(WireModel):
     """A request that answers with nothing but success."""
 

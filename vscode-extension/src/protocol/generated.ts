@@ -283,6 +283,27 @@ export interface ForkConversationParams {
   turnId?: string | null;
 }
 
+/** One ranked file: ``indices`` are the matched characters of ``path`` (relative to root). */
+export interface FuzzyFileMatch {
+  path: string;
+  root: string;
+  score: number;
+  indices: Array<number>;
+}
+
+/** Rank files for an @-mention: ``query`` as a subsequence of their paths. */
+export interface FuzzyFileSearchParams {
+  query: string;
+  /** Folders to search; the workspace by default. */
+  roots?: Array<string>;
+  limit?: number;
+}
+
+/** Best matches first. */
+export interface FuzzyFileSearchResult {
+  files: Array<FuzzyFileMatch>;
+}
+
 /** An image given by URL (``https:`` or a ``data:`` URL). */
 export interface ImageInput {
   type: "image";
@@ -795,6 +816,7 @@ export interface CodexMethods {
   "codex/forkConversation": { params: ForkConversationParams; result: ConversationInfo };
   "codex/listConversations": { params: ListConversationsParams; result: ListConversationsResult };
   "codex/archiveConversation": { params: ArchiveConversationParams; result: EmptyResult };
+  "codex/fuzzyFileSearch": { params: FuzzyFileSearchParams; result: FuzzyFileSearchResult };
   "codex/userInput": { params: UserInputParams; result: SubmissionResult };
   "codex/userTurn": { params: UserTurnParams; result: SubmissionResult };
   "codex/overrideTurnContext": { params: OverrideTurnContextParams; result: SubmissionResult };
@@ -807,4 +829,4 @@ export interface CodexMethods {
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/fuzzyFileSearch" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
