@@ -70,14 +70,15 @@ def render(results: dict[str, Any]) -> str:
             else "— | —"
         )
         lines.append(
-            f"| {case['case']} | {case['parse_and_compute_ms']:.0f} ms | {case['workspace_edit_ms']:.0f} ms | "
-            f"{case['cli_codex_lsp_ms']:.0f} ms | {peer} |"
+            f"| {case['case']} | {case['parse_and_compute_ms']:.0f} ms | "
+            f"{case['workspace_edit_ms']:.0f} ms | {case['cli_codex_lsp_ms']:.0f} ms | {peer} |"
         )
     search = results["file_search"]
     lines += [
         "",
         f"Fuzzy file search, {search['files']} files: first listing {search['listing_ms']:.0f} ms; "
-        f"cold queries median {search['cold_query_median_ms']:.1f} ms (max {search['cold_query_max_ms']:.1f}); "
+        f"cold queries median {search['cold_query_median_ms']:.1f} ms "
+        f"(max {search['cold_query_max_ms']:.1f}); "
         f"typing median {search['typing_median_ms']:.1f} ms (max {search['typing_max_ms']:.1f}).",
     ]
     return "\n".join(lines) + "\n"
