@@ -127,3 +127,18 @@ async def test_udp_is_blocked_but_unix_sockets_work(tmp_path: Path) -> None:
         assert code == 0 and "sent" in out
     finally:
         receiver.close()
+
+
+@needs_landlock
+async def test_dot_git_stays_read_only_inside_the_workspace(tmp_path: Path) -> None:
+    (tmp_path / ".git" / "hooks").mkdir(parents=True)
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    policy = WorkspaceWrite(exclude_slash_tmp=True, exclude_tmpdir_env_var=True)
+    script = "echo evil > .git/hooks/pre-commit; echo x >> .git/HEAD; echo fine > ok.txt"
+    _, out = await _run(["bash", "-c", script], policy, tmp_path)
+    if "stay writable" in out:
+        pytest.skip(f"this kernel refuses mount namespaces: {out.strip()}")
+    assert not (tmp_path / ".git" / "hooks" / "pre-commit").exists()
+    assert (tmp_path / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert (tmp_path / "ok.txt").read_text() == "fine\n"
+    assert "Read-only file system" in out

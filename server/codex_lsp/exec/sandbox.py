@@ -40,6 +40,21 @@ def writable_roots(policy: WorkspaceWrite, cwd: Path) -> list[str]:
     return list(dict.fromkeys(roots))
 
 
+PROTECTED_NAMES = (".git", ".codex", ".codex-lsp")
+
+
+def read_only_paths(roots: list[str]) -> list[str]:
+    """``.git`` / ``.codex`` / ``.codex-lsp`` folders directly inside writable folders: they stay
+    read-only so a command cannot rewrite hooks or config that run later."""
+    found = []
+    for root in roots:
+        for name in PROTECTED_NAMES:
+            path = os.path.join(root, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                found.append(path)
+    return found
+
+
 def sandboxed_argv(argv: list[str], policy: Policy, cwd: Path) -> list[str]:
     """``argv`` wrapped so it runs under ``policy``; raises :class:`SandboxError` when the
     policy asks for a sandbox this kernel cannot provide (the command must not run then)."""
@@ -55,6 +70,8 @@ def sandboxed_argv(argv: list[str], policy: Policy, cwd: Path) -> list[str]:
     roots = writable_roots(policy, cwd) if isinstance(policy, WorkspaceWrite) else ["/dev/null"]
     for root in roots:
         launcher += ["--write", root]
+    for protected in read_only_paths(roots):
+        launcher += ["--read-only", protected]
     if not policy.network_access:
         launcher.append("--no-network")
     return [*launcher, "--", *argv]

@@ -1,6 +1,8 @@
-"""``python -m codex_lsp.exec.sandbox_launch [--write DIR]... [--no-network] -- CMD...``
+"""``sandbox_launch [--write DIR]... [--read-only DIR]... [--no-network] -- CMD...``
 
-Applies the Landlock sandbox to itself, then replaces itself with CMD. Exit status 126 with a
+Remounts the ``--read-only`` folders read-only in a private mount namespace (best effort: a
+warning on stderr when the kernel refuses namespaces), applies Landlock (and seccomp when the
+network is off) to itself, then replaces itself with CMD. Exit status 126 with a
 message on stderr means the sandbox could not be applied, and CMD did not run.
 """
 
@@ -16,15 +18,19 @@ SANDBOX_FAILED_MARKER = "codex-lsp sandbox:"
 def main(argv: list[str]) -> int:
     """Parse the launcher's arguments, restrict, exec."""
     from codex_lsp.exec.landlock import restrict_self
+    from codex_lsp.exec.mounts import make_read_only
     from codex_lsp.exec.seccomp import deny_network
 
     writable: list[str] = []
+    read_only: list[str] = []
     block_network = False
     args = list(argv)
     while args and args[0] != "--":
         flag = args.pop(0)
         if flag == "--write" and args:
             writable.append(args.pop(0))
+        elif flag == "--read-only" and args:
+            read_only.append(args.pop(0))
         elif flag == "--no-network":
             block_network = True
         else:
@@ -34,6 +40,13 @@ def main(argv: list[str]) -> int:
     if not command:
         print(f"{SANDBOX_FAILED_MARKER} no command given", file=sys.stderr)
         return SANDBOX_FAILED_EXIT
+    try:
+        make_read_only(read_only)
+    except OSError as exc:
+        print(
+            f"{SANDBOX_FAILED_MARKER} warning: {', '.join(read_only)} stay writable ({exc})",
+            file=sys.stderr,
+        )
     try:
         restrict_self(writable, block_network)
         if block_network:
