@@ -14,7 +14,7 @@ from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
 from tests.core.conftest import ScriptedApprover
-from tests.helpers import EventLog
+from tests.helpers import EventLog, write_config
 
 
 async def _turn(manager: ConversationManager, log: EventLog, policy: AskForApproval) -> str:
@@ -130,3 +130,46 @@ async def test_on_request_runs_plain_commands_without_asking(
     )
     await _turn(manager, log, AskForApproval.ON_REQUEST)
     assert approver.asked == [] and (workspace / "b.txt").exists()
+
+
+async def test_command_rules_deny_wins_and_allow_skips_the_prompt(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
+    codex_home: Path,
+) -> None:
+    extra = '[command_rules]\nallow = [["touch"]]\ndeny = [["touch", "forbidden.txt"]]\n'
+    write_config(codex_home, model_server.base_url, extra=extra)
+    model_server.enqueue(
+        Reply(
+            (
+                ToolCall("shell", {"command": ["touch", "fine.txt"]}),
+                ToolCall("shell", {"command": ["touch", "forbidden.txt"]}),
+            )
+        ),
+        Reply((Text("ok"),)),
+    )
+    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    assert approver.asked == []
+    assert (workspace / "fine.txt").exists() and not (workspace / "forbidden.txt").exists()
+    assert "denied by a command rule" in _outputs(model_server)[1]
+
+
+async def test_always_allow_is_saved_for_later_conversations(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    codex_home: Path,
+) -> None:
+    call = ToolCall("shell", {"command": ["touch", "a.txt"]})
+    model_server.enqueue(
+        Reply((call,)), Reply((Text("one"),)), Reply((call,)), Reply((Text("two"),))
+    )
+    approver.answers = [ReviewDecision.APPROVED_ALWAYS]
+    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    assert len(approver.asked) == 1
+    assert '["touch", "a.txt"]' in (codex_home / "rules.toml").read_text()

@@ -78,6 +78,7 @@ async def test_approval_through_show_message_request(
     assert [a.title for a in request.actions or []] == [
         "Approve",
         "Approve for this session",
+        "Always allow this command",
         "Deny",
         "Abort turn",
     ]

@@ -126,6 +126,15 @@ class ShellEnvironmentPolicy(_Section):
     )
 
 
+class CommandRulesConfig(_Section):
+    """``[command_rules]``: command prefixes (argv lists) that run without asking (``allow``) or
+    never run (``deny``). Deny always wins; rules saved from approval prompts live in
+    ``$CODEX_LSP_HOME/rules.toml`` and are merged with these."""
+
+    allow: list[list[str]] = Field(default_factory=list, description='e.g. [["npm", "test"]]')
+    deny: list[list[str]] = Field(default_factory=list, description='e.g. [["git", "push"]]')
+
+
 class ToolsConfig(_Section):
     """``[tools]``: which optional tools the model is offered."""
 
@@ -169,6 +178,7 @@ class Config(_Section):
     sandbox_workspace_write: SandboxWorkspaceWrite = Field(default_factory=SandboxWorkspaceWrite)
     shell_environment_policy: ShellEnvironmentPolicy = Field(default_factory=ShellEnvironmentPolicy)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    command_rules: CommandRulesConfig = Field(default_factory=CommandRulesConfig)
     project_doc_max_bytes: int = Field(
         default=32 * 1024, ge=0, description="Most bytes of AGENTS.md files put in the prompt."
     )

@@ -25,6 +25,7 @@ from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.core.turn_diff import TurnSnapshot
 from codex_lsp.core.undo import run_undo
 from codex_lsp.errors import CodexError, ProviderError
+from codex_lsp.exec.rules import CommandRules
 from codex_lsp.protocol.events import (
     AgentMessageDeltaEvent,
     AgentReasoningDeltaEvent,
@@ -133,6 +134,8 @@ class Conversation:
         self.tools = tools
         self.approvals = approvals
         self.files = files
+        rules = config.command_rules
+        self.command_rules = CommandRules.load(rules.allow, rules.deny, home)
         self.base_instructions = base_instructions
         self.home = home
         self.forked_from = forked_from

@@ -12,6 +12,7 @@ from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.core.turn_diff import TurnDiffTracker
 from codex_lsp.core.user_input import convert_input
 from codex_lsp.exec.env import command_env
+from codex_lsp.exec.rules import CommandRules
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventMsg,
@@ -111,6 +112,11 @@ class TurnRunner:
                 ]
             )
         )
+
+    @property
+    def command_rules(self) -> CommandRules:
+        """Persisted allow/deny command prefixes."""
+        return self.conversation.command_rules
 
     def command_env(self) -> dict[str, str]:
         """The environment commands run with."""

@@ -27,6 +27,7 @@ APPROVAL_TIMEOUT_S = 15 * 60
 CHOICES: tuple[tuple[str, ReviewDecision], ...] = (
     ("Approve", ReviewDecision.APPROVED),
     ("Approve for this session", ReviewDecision.APPROVED_FOR_SESSION),
+    ("Always allow this command", ReviewDecision.APPROVED_ALWAYS),
     ("Deny", ReviewDecision.DENIED),
     ("Abort turn", ReviewDecision.ABORT),
 )
@@ -82,10 +83,16 @@ class ClientApprover:
             )
         if request.reason:
             text += f"\nReason: {request.reason}"
+        choices = [
+            c
+            for c in CHOICES
+            if c[1] is not ReviewDecision.APPROVED_ALWAYS
+            or isinstance(request, ExecApprovalRequestEvent)
+        ]
         params = types.ShowMessageRequestParams(
             type=types.MessageType.Warning,
             message=text,
-            actions=[types.MessageActionItem(title=title) for title, _ in CHOICES],
+            actions=[types.MessageActionItem(title=title) for title, _ in choices],
         )
         answer = await self._server.window_show_message_request_async(params)
         title = getattr(answer, "title", None)

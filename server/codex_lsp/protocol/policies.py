@@ -88,5 +88,6 @@ class ReviewDecision(StrEnum):
 
     APPROVED = "approved"
     APPROVED_FOR_SESSION = "approvedForSession"
+    APPROVED_ALWAYS = "approvedAlways"
     DENIED = "denied"
     ABORT = "abort"

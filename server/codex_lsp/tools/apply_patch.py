@@ -219,7 +219,7 @@ async def apply_patch_for_model(
             return ToolOutput(
                 "the user rejected this patch; do not apply it again as is", success=False
             )
-        if decision is ReviewDecision.APPROVED_FOR_SESSION:
+        if decision in (ReviewDecision.APPROVED_FOR_SESSION, ReviewDecision.APPROVED_ALWAYS):
             session.approved_for_session.add(key)
     return await _apply(session, call_id, item_id, plans, changes, auto_approved=not needs_approval)
 

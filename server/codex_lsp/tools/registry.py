@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from codex_lsp.errors import CodexError
+from codex_lsp.exec.rules import CommandRules
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventMsg,
@@ -109,6 +110,11 @@ class ToolSession(Protocol):
 
     def command_env(self) -> dict[str, str]:
         """The environment commands run with (the shell environment policy applied)."""
+        ...
+
+    @property
+    def command_rules(self) -> CommandRules:
+        """Persisted allow/deny command prefixes."""
         ...
 
     @property

@@ -7,6 +7,7 @@ the duration and the output cut to its budget (head and tail kept).
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from codex_lsp.errors import SandboxError
 from codex_lsp.exec.parse import parse_command
+from codex_lsp.exec.rules import RuleVerdict
 from codex_lsp.exec.runner import ExecResult, run_command
 from codex_lsp.exec.safety import is_known_safe
 from codex_lsp.exec.sandbox import sandboxed_argv
@@ -118,12 +120,19 @@ async def handle_shell(session: ToolSession, invocation: ToolInvocation) -> Tool
             "run the command inside the sandbox instead",
             success=False,
         )
+    verdict = session.command_rules.verdict(argv)
+    if verdict is RuleVerdict.DENY:
+        return ToolOutput(
+            f"`{shlex.join(argv)}` is denied by a command rule ([command_rules] deny in "
+            "config.toml or rules.toml); do not run it",
+            success=False,
+        )
     sandboxed = not args.with_escalated_permissions
     needs_approval = (policy is AskForApproval.UNTRUSTED and not is_known_safe(argv)) or (
         args.with_escalated_permissions
         and policy in (AskForApproval.ON_REQUEST, AskForApproval.UNTRUSTED)
     )
-    if needs_approval:
+    if needs_approval and verdict is not RuleVerdict.ALLOW:
         denial = await _ask(
             session,
             invocation=invocation,
@@ -200,6 +209,9 @@ async def _ask(
         parsed_cmd=parse_command(argv),
     )
     decision = await session.request_exec_approval(request)
+    if decision is ReviewDecision.APPROVED_ALWAYS:
+        session.command_rules.remember_allow(argv)
+        return None
     if decision is ReviewDecision.APPROVED_FOR_SESSION:
         session.approved_for_session.add(key)
         return None

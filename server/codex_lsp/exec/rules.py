@@ -1,0 +1,105 @@
+"""Persisted command rules: argv prefixes that always run without asking or never run.
+
+A command matches a rule when its argv starts with the rule's prefix; a ``bash -lc`` script
+matches when every command in it matches (allow) or any does (deny). A script the parser cannot
+read never matches an allow rule, and matches a deny rule if the rule's words appear in it.
+Rules saved from approval prompts go to ``rules.toml`` in the codex-lsp home.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+
+from codex_lsp.exec.parse import shell_script
+from codex_lsp.exec.shell_parse import parse_script
+
+RULES_FILE = "rules.toml"
+
+
+class RuleVerdict(StrEnum):
+    """What the rules say about a command."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    NONE = "none"
+
+
+def _mentions(script: str, prefix: list[str]) -> bool:
+    """The prefix's words appear in order as whole words in ``script`` (e.g. in ``$(...)``)."""
+    words = r"\s+".join(re.escape(word) for word in prefix)
+    return bool(prefix) and re.search(rf"(?<![\w./-]){words}(?![\w./-])", script) is not None
+
+
+def _starts_with(argv: list[str], prefix: list[str]) -> bool:
+    return bool(prefix) and argv[: len(prefix)] == prefix
+
+
+class CommandRules:
+    """Allow and deny prefixes, with the file that saved allow rules go to."""
+
+    def __init__(
+        self, allow: list[list[str]], deny: list[list[str]], saved_to: Path | None = None
+    ) -> None:
+        self.allow = [list(p) for p in allow]
+        self.deny = [list(p) for p in deny]
+        self._saved_to = saved_to
+
+    @classmethod
+    def load(cls, allow: list[list[str]], deny: list[list[str]], home: Path | None) -> CommandRules:
+        """Config rules plus those saved in ``home/rules.toml`` (a broken file is ignored)."""
+        saved_allow: list[list[str]] = []
+        saved_deny: list[list[str]] = []
+        path = home / RULES_FILE if home else None
+        if path is not None and path.is_file():
+            try:
+                data = tomllib.loads(path.read_text("utf-8"))
+                saved_allow = [list(map(str, p)) for p in data.get("allow", [])]
+                saved_deny = [list(map(str, p)) for p in data.get("deny", [])]
+            except (tomllib.TOMLDecodeError, OSError, TypeError):
+                pass
+        return cls([*allow, *saved_allow], [*deny, *saved_deny], path)
+
+    def verdict(self, argv: list[str]) -> RuleVerdict:
+        """Deny if any command is denied; allow if every command is allowed; else none."""
+        script = shell_script(argv)
+        commands = [argv] if script is None else parse_script(script)
+        if commands is None:
+            assert script is not None
+            denied = any(_mentions(script, p) for p in self.deny)
+            return RuleVerdict.DENY if denied else RuleVerdict.NONE
+        if any(_starts_with(c, p) for c in commands for p in self.deny):
+            return RuleVerdict.DENY
+        if commands and all(any(_starts_with(c, p) for p in self.allow) for c in commands):
+            return RuleVerdict.ALLOW
+        return RuleVerdict.NONE
+
+    def remember_allow(self, prefix: list[str]) -> None:
+        """Allow ``prefix`` from now on, and save it so later conversations know it."""
+        if prefix in self.allow:
+            return
+        self.allow.append(list(prefix))
+        if self._saved_to is None:
+            return
+        saved: list[list[str]] = []
+        if self._saved_to.is_file():
+            try:
+                saved = [
+                    list(map(str, p))
+                    for p in tomllib.loads(self._saved_to.read_text("utf-8")).get("allow", [])
+                ]
+            except (tomllib.TOMLDecodeError, OSError, TypeError):
+                saved = []
+        if prefix not in saved:
+            saved.append(list(prefix))
+        self._saved_to.parent.mkdir(parents=True, exist_ok=True)
+        lines = [
+            '# Saved by codex-lsp from approval prompts ("always allow"). Edit freely.',
+            "allow = [",
+        ]
+        lines += [f"  {json.dumps(p)}," for p in saved]
+        lines.append("]")
+        self._saved_to.write_text("\n".join(lines) + "\n", encoding="utf-8")
