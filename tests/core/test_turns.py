@@ -6,7 +6,10 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from codex_lsp.core import ConversationManager
+from codex_lsp.core import conversation as conversation_module
 from codex_lsp.protocol.items import MentionInput, TextInput
 from codex_lsp.protocol.ops import InterruptOp, UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
@@ -298,3 +301,14 @@ async def test_shell_environment_policy_is_applied(
     output = log.msgs(conv.id, "execCommandEnd")[0]["stdout"]
     assert "GREETING=hello-from-config" in output and "PATH=" in output
     assert "PYTEST_CURRENT_TEST" not in output
+
+
+async def test_a_kernel_without_landlock_is_reported_at_start(
+    manager: ConversationManager, log: EventLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(conversation_module, "landlock_abi", lambda: 0)
+    conv = await manager.new_conversation(NewConversationParams())
+    warning = await log.wait_for("warning", conv.id)
+    assert (
+        "no Landlock support" in warning["message"] and "danger-full-access" in warning["message"]
+    )

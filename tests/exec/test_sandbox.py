@@ -43,6 +43,9 @@ async def test_workspace_write_allows_the_workspace_and_blocks_elsewhere(tmp_pat
 @pytest.mark.parametrize(
     "attack",
     [
+        "echo x > $HOME/pwned",
+        "echo x > ../outside/pwned",
+        "echo x > {outside}/../outside/pwned",
         "ln -s {outside} link && echo x > link/pwned",
         "mv {outside}/keep {outside}/moved",
         "rm -f {outside}/keep",
@@ -57,9 +60,19 @@ async def test_escape_attempts_fail(attack: str, tmp_path: Path) -> None:
     outside.mkdir()
     (outside / "keep").write_text("keep")
     policy = WorkspaceWrite(exclude_slash_tmp=True, exclude_tmpdir_env_var=True)
-    await _run(["bash", "-c", attack.format(outside=outside)], policy, workspace)
+    script = f"export HOME={outside}; " + attack.format(outside=outside)
+    await _run(["bash", "-c", script], policy, workspace)
     assert sorted(p.name for p in outside.iterdir()) == ["keep"]
     assert (outside / "keep").read_text() == "keep"
+
+
+@needs_landlock
+async def test_system_folders_stay_untouched(tmp_path: Path) -> None:
+    code, out = await _run(
+        ["bash", "-c", "echo x > /etc/codex-lsp-pwned"], WorkspaceWrite(), tmp_path
+    )
+    assert code != 0 and "Permission denied" in out
+    assert not Path("/etc/codex-lsp-pwned").exists()
 
 
 @needs_landlock

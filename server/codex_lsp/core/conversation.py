@@ -26,6 +26,7 @@ from codex_lsp.core.turn_diff import TurnSnapshot
 from codex_lsp.core.undo import run_undo
 from codex_lsp.errors import CodexError, ProviderError
 from codex_lsp.exec.rules import CommandRules
+from codex_lsp.exec.sandbox import landlock_abi
 from codex_lsp.protocol.events import (
     AgentMessageDeltaEvent,
     AgentReasoningDeltaEvent,
@@ -41,6 +42,7 @@ from codex_lsp.protocol.events import (
     TaskCompleteEvent,
     TaskStartedEvent,
     TurnAbortedEvent,
+    WarningEvent,
 )
 from codex_lsp.protocol.history import (
     CustomToolCall,
@@ -63,7 +65,7 @@ from codex_lsp.protocol.ops import (
     UserInputOp,
     UserTurnOp,
 )
-from codex_lsp.protocol.policies import ReviewDecision
+from codex_lsp.protocol.policies import DangerFullAccess, ReviewDecision
 from codex_lsp.providers.base import ModelClient
 from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.registry import ToolRegistry, TurnAbortRequested
@@ -169,6 +171,14 @@ class Conversation:
             self.history.extend(seed)
             self.events.extend(seed_events or [])
         self.emit(SESSION_SUBMISSION_ID, self.session_configured())
+        policy = self.ctx.sandbox_policy
+        if not isinstance(policy, DangerFullAccess) and landlock_abi() < 1:
+            message = (
+                f"this kernel has no Landlock support, so the {policy.type} sandbox cannot be "
+                "enforced: commands will be refused. Use a kernel with Landlock (Linux 5.13+), or "
+                'sandbox_mode = "danger-full-access" if you accept unsandboxed commands.'
+            )
+            self.emit(SESSION_SUBMISSION_ID, WarningEvent(message=message))
         self._loop_task = asyncio.create_task(
             self._submission_loop(), name=f"conversation-{self.id}"
         )
