@@ -155,3 +155,26 @@ async def test_dot_git_stays_read_only_inside_the_workspace(tmp_path: Path) -> N
     assert (tmp_path / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
     assert (tmp_path / "ok.txt").read_text() == "fine\n"
     assert "Read-only file system" in out
+
+
+@needs_landlock
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("echo x > $HOME/made", "made"),
+        ("mkdir -p sub && echo x > sub/../made", "made"),
+        ("mkdir -p real && ln -s real link && echo x > link/made", "real/made"),
+        ("echo x > keep && mv keep made", "made"),
+        ("python3 -c \"open('made','w').write('x')\"", "made"),
+        ("echo x > made && rm made && echo x > made", "made"),
+    ],
+)
+async def test_the_same_writes_succeed_inside_the_workspace(
+    script: str, expected: str, tmp_path: Path
+) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    policy = WorkspaceWrite(exclude_slash_tmp=True, exclude_tmpdir_env_var=True)
+    code, out = await _run(["bash", "-c", f"export HOME={workspace}; {script}"], policy, workspace)
+    assert code == 0, out
+    assert (workspace / expected).exists()
