@@ -1,7 +1,8 @@
 """What the sandbox costs a command, and how fast output streams.
 
 - Start-up: ``true`` unsandboxed vs under the workspace-write sandbox (Landlock + seccomp via the
-  launcher), alternating in the same run; medians and the difference.
+  launcher), alternating in the same run; medians and the difference; and in a folder with
+  ``.git`` (which adds the read-only bind mount in a private mount namespace).
 - Output: a command printing 100 MiB through the runner with the client-event path (each chunk
   becomes a serialised ``execCommandOutputDelta``); MB/s drained, and what reaches the client
   (capped at 1 MiB per stream, so a command that prints gigabytes cannot exhaust memory).
@@ -30,8 +31,13 @@ OUTPUT_BYTES = 100 * 1024 * 1024
 
 
 async def _startup(runs: int, cwd: Path) -> dict[str, float]:
-    plain, boxed = [], []
+    plain, boxed, in_repo = [], [], []
+    repo = cwd / "repo"
+    (repo / ".git").mkdir(parents=True, exist_ok=True)
     for _ in range(runs):
+        started = time.perf_counter()
+        await run_command(sandboxed_argv(["true"], WorkspaceWrite(), repo), repo, timeout_s=10)
+        in_repo.append((time.perf_counter() - started) * 1000)
         for policy, bucket in ((DangerFullAccess(), plain), (WorkspaceWrite(), boxed)):
             started = time.perf_counter()
             result = await run_command(sandboxed_argv(["true"], policy, cwd), cwd, timeout_s=10)
@@ -41,6 +47,7 @@ async def _startup(runs: int, cwd: Path) -> dict[str, float]:
         "unsandboxed_ms": statistics.median(plain),
         "sandboxed_ms": statistics.median(boxed),
         "overhead_ms": statistics.median(boxed) - statistics.median(plain),
+        "sandboxed_in_git_repo_ms": statistics.median(in_repo),
     }
 
 
