@@ -20,6 +20,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         help='override a config.toml key (dotted keys, TOML values), e.g. -c model="gpt-5"',
     )
     parser.add_argument("-m", "--model", help="model to use")
+    parser.add_argument("-p", "--profile", help="configuration profile ([profiles.<name>])")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     patch = sub.add_parser("apply-patch", help="apply a patch in Codex's apply_patch format")
     patch.add_argument("patch", nargs="?", help="the patch; read from stdin when omitted")
 
+    config = sub.add_parser("config", help="show the effective configuration or its schema")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    show = config_sub.add_parser("show", help="every effective value and where it came from")
+    show.add_argument(
+        "-C", "--cd", dest="cwd", help="project folder (for its .codex-lsp/config.toml)"
+    )
+    _add_config_flags(show)
+    config_sub.add_parser("schema", help="the JSON Schema of config.toml")
+    config_sub.add_parser("docs", help="print the configuration reference (docs/config.md)")
+
     proto = sub.add_parser(
         "protocol", help="emit the protocol's JSON Schema or TypeScript declarations"
     )
@@ -90,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if args.model:
         overrides["model"] = args.model
+    if args.profile:
+        overrides["profile"] = args.profile
     if args.command == "exec":
         from codex_lsp.cli.exec_cmd import run_exec
 
@@ -98,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         from codex_lsp.cli.apply_patch_cmd import run_apply_patch
 
         return run_apply_patch(args.patch)
+    if args.command == "config":
+        from codex_lsp.cli.config_cmd import run_config
+
+        return run_config(args, overrides)
     if args.command == "protocol":
         from codex_lsp.cli.protocol_cmd import run_protocol
 

@@ -1,19 +1,26 @@
-"""Reads ``$CODEX_LSP_HOME/config.toml`` and applies ``-c key=value`` overrides.
-
-Precedence, highest first: overrides (CLI ``-c`` and request fields) > the user file > defaults.
-Tables merge key by key; scalars and lists replace.
-"""
+"""Builds the effective configuration from every source, keeping where each value came from
+(the layers and their precedence are described in :mod:`codex_lsp.config.layers`)."""
 
 from __future__ import annotations
 
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import ValidationError
 
+from codex_lsp.config.layers import (
+    Layer,
+    Merged,
+    env_layer,
+    leaves,
+    merge,
+    unflatten,
+    workspace_values,
+)
 from codex_lsp.config.model import Config
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.errors import ConfigError
@@ -25,60 +32,144 @@ def codex_lsp_home() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".codex-lsp"
 
 
-def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    node = tree
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[parts[-1]] = value
+def _file_layer(name: str, path: Path) -> Layer | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}. Fix the file and try again.") from exc
+    return Layer(name, values, path, text)
+
+
+def user_layer(home: Path) -> Layer | None:
+    """``home/config.toml``, or Codex's ``~/.codex/config.toml`` when that does not exist."""
+    own = _file_layer(str(home / "config.toml"), home / "config.toml")
+    if own is not None:
+        return own
+    codex = Path.home() / ".codex" / "config.toml"
+    return _file_layer(f"{codex} (Codex's, read only)", codex)
+
+
+@dataclass
+class LoadedConfig:
+    """The effective config, where each value came from, and what the user should know."""
+
+    config: Config
+    merged: Merged
+    warnings: list[str] = field(default_factory=list)
+
+    def origin(self, dotted: str) -> str:
+        """Where ``dotted`` was set: a file (with line), a profile, env, flags, or ``default``."""
+        layer = self.merged.origins.get(dotted)
+        return layer.where(dotted) if layer else "default"
+
+
+def _workspace_layer(workspace: Path, user: Layer | None, warnings: list[str]) -> Layer | None:
+    path = workspace / ".codex-lsp" / "config.toml"
+    found = _file_layer(str(path), path)
+    if found is None:
+        return None
+    found.values, dropped = workspace_values(found.values, _trusted(user, workspace))
+    if dropped:
+        warnings.append(
+            f"{path}: ignored {', '.join(sorted(dropped))}: an untrusted project may not set them. "
+            f'Trust it with [projects."{workspace}"] trust_level = "trusted" in your config.toml.'
+        )
+    return found
+
+
+def load_layered(
+    overrides: ConfigOverrides | None = None,
+    home: Path | None = None,
+    workspace: Path | None = None,
+    editor: Mapping[str, Any] | None = None,
+) -> LoadedConfig:
+    """The effective config from defaults, files, profile, env, editor settings and overrides."""
+    warnings: list[str] = []
+    files: list[Layer] = []
+    user = user_layer(home or codex_lsp_home())
+    if user is not None:
+        files.append(user)
+    if workspace is not None and (found := _workspace_layer(workspace, user, warnings)):
+        files.append(found)
+    top = [
+        env_layer(),
+        Layer("editor settings", unflatten(dict(editor or {}))),
+        Layer("flags and request fields", unflatten(dict(overrides or {}))),
+    ]
+    profile = merge([*files, *top]).tree.get("profile")
+    if profile:
+        profiles = merge(files).tree.get("profiles") or {}
+        if profile not in profiles:
+            known = ", ".join(sorted(profiles)) or "none"
+            raise ConfigError(
+                f"profile {profile!r} is not defined (known: {known}); "
+                f"add a [profiles.{profile}] table to config.toml"
+            )
+        files.append(Layer(f"profile {profile}", dict(profiles[profile])))
+    merged = merge([*files, *top])
+    try:
+        config = Config.model_validate(merged.tree)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, merged)) from exc
+    for key in unknown_keys(merged.tree):
+        warnings.append(f"unknown key `{key}` in {merged.origins[key].where(key)}; it is ignored")
+    return LoadedConfig(config, merged, warnings)
+
+
+def load_config(
+    overrides: ConfigOverrides | None = None,
+    home: Path | None = None,
+    workspace: Path | None = None,
+) -> Config:
+    """The effective :class:`Config` (see :func:`load_layered`)."""
+    return load_layered(overrides, home, workspace).config
 
 
 def merge_tables(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     """Merge ``top`` over ``base``: tables merge key by key; scalars and lists replace."""
-    out = dict(base)
-    for key, value in top.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge_tables(out[key], value)
-        else:
-            out[key] = value
-    return out
+    return merge([Layer("base", dict(base)), Layer("top", dict(top))]).tree
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """The TOML table in ``path`` (empty when the file does not exist)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}. Fix the file and try again.") from exc
+def _trusted(user: Layer | None, workspace: Path) -> bool:
+    projects = (user.values.get("projects") if user else None) or {}
+    entry = projects.get(str(workspace.resolve())) or projects.get(str(workspace)) or {}
+    return isinstance(entry, dict) and entry.get("trust_level") == "trusted"
 
 
-def load_config(overrides: ConfigOverrides | None = None, home: Path | None = None) -> Config:
-    """Build the effective :class:`Config` from the user file and overrides."""
-    path = (home or codex_lsp_home()) / "config.toml"
-    tree = read_config_file(path)
-    layered: dict[str, Any] = {}
-    for key, value in (overrides or {}).items():
-        _set_dotted(layered, key, value)
-    tree = merge_tables(tree, layered)
-    try:
-        return Config.model_validate(tree)
-    except ValidationError as exc:
-        raise ConfigError(_describe_validation_error(exc, path)) from exc
-
-
-def _describe_validation_error(exc: ValidationError, path: Path) -> str:
+def _describe(exc: ValidationError, merged: Merged) -> str:
     problems = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"])
-        problems.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
-    return f"invalid configuration (from {path} and overrides): " + "; ".join(problems)
+        layer = merged.origins.get(key)
+        where = f" (from {layer.where(key)})" if layer else ""
+        problems.append(f"{key} = {err.get('input')!r}{where}: {err['msg']}")
+    return "invalid configuration: " + "; ".join(problems)
+
+
+def unknown_keys(tree: Mapping[str, Any]) -> list[str]:
+    """Dotted keys of ``tree`` that the schema does not know."""
+    return [key for key in leaves(tree) if not _known(Config, key.split("."))]
+
+
+def _known(model: Any, parts: list[str]) -> bool:
+    fields = getattr(model, "model_fields", None)
+    if fields is None or parts[0] not in fields:
+        return False
+    annotation = fields[parts[0]].annotation
+    rest = parts[1:]
+    if not rest:
+        return True
+    if get_origin(annotation) is dict:
+        value_type = get_args(annotation)[1]
+        return (
+            _known(value_type, rest[1:])
+            if rest[1:] and hasattr(value_type, "model_fields")
+            else True
+        )
+    return _known(annotation, rest) if hasattr(annotation, "model_fields") else True

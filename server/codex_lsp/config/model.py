@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -187,6 +188,16 @@ class Config(_Section):
     )
     base_instructions: str | None = Field(
         default=None, description="Replace the built-in instructions."
+    )
+    profile: str | None = Field(default=None, description="The profile to use ([profiles.<name>]).")
+    profiles: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Named sets of keys, selected with `profile` or --profile.",
+    )
+    projects: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='Per-project settings: [projects."/path"] trust_level = "trusted" lets that '
+        "project's .codex-lsp/config.toml set any key.",
     )
     cwd: Path | None = Field(default=None, description="Working directory of new conversations.")
 

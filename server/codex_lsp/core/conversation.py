@@ -160,7 +160,10 @@ class Conversation:
 
     # ---------------------------------------------------------------- lifecycle
     def start(
-        self, seed: list[HistoryItem] | None = None, seed_events: list[EventMsg] | None = None
+        self,
+        seed: list[HistoryItem] | None = None,
+        seed_events: list[EventMsg] | None = None,
+        warnings: list[str] | None = None,
     ) -> None:
         """Announce the session and start consuming Ops."""
         if seed is None:
@@ -171,6 +174,8 @@ class Conversation:
             self.history.extend(seed)
             self.events.extend(seed_events or [])
         self.emit(SESSION_SUBMISSION_ID, self.session_configured())
+        for warning in warnings or []:
+            self.emit(SESSION_SUBMISSION_ID, WarningEvent(message=warning))
         policy = self.ctx.sandbox_policy
         if not isinstance(policy, DangerFullAccess) and landlock_abi() < 1:
             message = (

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from codex_lsp.config.loader import codex_lsp_home, load_config
+from codex_lsp.config.loader import LoadedConfig, codex_lsp_home, load_layered
 from codex_lsp.config.model import Config, ToolsConfig, WireApi
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core.conversation import (
@@ -103,6 +103,7 @@ class ConversationManager:
         self._cli_overrides = dict(cli_overrides or {})
         self.home = home or codex_lsp_home()
         self.default_cwd = default_cwd
+        self.editor_settings: dict[str, Any] = {}
         self._conversations: dict[str, Conversation] = {}
 
     def set_default_cwd(self, cwd: Path) -> None:
@@ -116,16 +117,22 @@ class ConversationManager:
             raise UnknownConversationError(conversation_id)
         return conv
 
-    def load_config(self, params: NewConversationParams) -> Config:
-        """The effective config for a new conversation (request fields over CLI over file)."""
+    def load_config(self, params: NewConversationParams) -> LoadedConfig:
+        """The effective config for a new conversation: request fields and flags over editor
+        settings over environment over profile over workspace file over user file."""
         overrides = {**self._cli_overrides, **_request_overrides(params)}
-        return load_config(overrides, home=self.home)
+        workspace = (params.cwd or self.default_cwd or Path.cwd()).resolve()
+        return load_layered(
+            overrides, home=self.home, workspace=workspace, editor=self.editor_settings
+        )
 
     async def new_conversation(self, params: NewConversationParams) -> Conversation:
         """Create and start a conversation."""
-        config = self.load_config(params)
-        conv = await self._create(config, params.cwd, params.base_instructions, forked_from=None)
-        conv.start()
+        loaded = self.load_config(params)
+        conv = await self._create(
+            loaded.config, params.cwd, params.base_instructions, forked_from=None
+        )
+        conv.start(warnings=loaded.warnings)
         return conv
 
     async def _create(

@@ -56,6 +56,7 @@ class Backend:
         cli_overrides: ConfigOverrides | None,
         custom_approvals: bool,
         root: Path | None,
+        editor_settings: dict[str, Any] | None = None,
     ) -> None:
         protocol = server.protocol
         assert isinstance(protocol, CodexProtocol)
@@ -69,6 +70,7 @@ class Backend:
             cli_overrides=cli_overrides,
         )
         self._file_index = file_search.FileIndex()
+        self.manager.editor_settings = dict(editor_settings or {})
         if root is not None and root.is_dir():
             self.manager.set_default_cwd(root)
 

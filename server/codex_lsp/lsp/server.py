@@ -57,6 +57,7 @@ class CodexLanguageServer(LanguageServer):
         self.cli_overrides = cli_overrides
         self.custom_approvals = False
         self.root: Path | None = None
+        self.editor_settings: dict[str, Any] = {}
         self._module: asyncio.Future[ModuleType] | None = None
         self._backend: Backend | None = None
 
@@ -74,7 +75,7 @@ class CodexLanguageServer(LanguageServer):
         module = await self._module
         if self._backend is None:
             self._backend = module.Backend(
-                self, self.cli_overrides, self.custom_approvals, self.root
+                self, self.cli_overrides, self.custom_approvals, self.root, self.editor_settings
             )
         return self._backend
 
@@ -103,6 +104,8 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
     def on_initialize(ls: CodexLanguageServer, params: types.InitializeParams) -> None:
         ls.custom_approvals = client_declares_approvals(params.capabilities)
         ls.root = root_path(params)
+        options = params.initialization_options
+        ls.editor_settings = dict(options) if isinstance(options, dict) else {}
 
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: CodexLanguageServer, params: types.InitializedParams) -> None:

@@ -1,0 +1,136 @@
+"""Configuration sources, merged with the origin of every value.
+
+Precedence, highest first: request fields and CLI flags (``-c``, ``--model``…) > editor settings
+(LSP ``initializationOptions``) > environment (``CODEX_LSP_*``) > the selected profile
+(``[profiles.<name>]``) > the workspace file ``.codex-lsp/config.toml`` (only safe keys unless the
+project is trusted) > the user file ``$CODEX_LSP_HOME/config.toml`` (or, when it does not exist,
+``~/.codex/config.toml``, read only) > built-in defaults. Tables merge key by key; scalars and
+lists replace.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_KEYS: dict[str, str] = {
+    "CODEX_LSP_MODEL": "model",
+    "CODEX_LSP_MODEL_PROVIDER": "model_provider",
+    "CODEX_LSP_PROFILE": "profile",
+    "CODEX_LSP_APPROVAL_POLICY": "approval_policy",
+    "CODEX_LSP_SANDBOX_MODE": "sandbox_mode",
+    "CODEX_LSP_REASONING_EFFORT": "model_reasoning_effort",
+}
+"""Environment variables and the keys they set."""
+
+WORKSPACE_SAFE_KEYS = (
+    "model",
+    "model_reasoning_effort",
+    "model_reasoning_summary",
+    "model_verbosity",
+    "project_doc_max_bytes",
+    "tool_output_max_bytes",
+    "tools.",
+)
+"""Keys a repository may set for an untrusted workspace (no providers, commands or policies)."""
+
+
+@dataclass
+class Layer:
+    """One source: a name for humans, its values (nested tables), and its file if any."""
+
+    name: str
+    values: dict[str, Any]
+    path: Path | None = None
+    text: str | None = None
+
+    def line_of(self, dotted: str) -> int | None:
+        """The line that sets ``dotted`` in this layer's file (best effort)."""
+        if self.text is None:
+            return None
+        last = dotted.rsplit(".", 1)[-1]
+        pattern = re.compile(rf"^[ \t]*[\"']?{re.escape(last)}[\"']?[ \t]*=", re.MULTILINE)
+        match = pattern.search(self.text)
+        return self.text.count("\n", 0, match.start()) + 1 if match else None
+
+    def where(self, dotted: str) -> str:
+        """``name`` plus ``:line`` when known."""
+        line = self.line_of(dotted)
+        return f"{self.name}:{line}" if line else self.name
+
+
+@dataclass
+class Merged:
+    """The merged tree and, for every leaf key, the layer that set it."""
+
+    tree: dict[str, Any] = field(default_factory=dict)
+    origins: dict[str, Layer] = field(default_factory=dict)
+
+
+def set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` in nested dicts, creating tables on the way."""
+    parts = dotted.split(".")
+    node = tree
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"a.b": 1}`` → ``{"a": {"b": 1}}``."""
+    tree: dict[str, Any] = {}
+    for key, value in flat.items():
+        set_dotted(tree, key, value)
+    return tree
+
+
+def leaves(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Every non-table value by dotted key."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(leaves(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def merge(layers: list[Layer]) -> Merged:
+    """Merge ``layers`` lowest precedence first."""
+    merged = Merged()
+    for layer in layers:
+        for dotted, value in leaves(layer.values).items():
+            set_dotted(merged.tree, dotted, value)
+            merged.origins[dotted] = layer
+    return merged
+
+
+def env_layer(environ: Mapping[str, str] | None = None) -> Layer:
+    """``CODEX_LSP_*`` variables as a layer."""
+    environ = os.environ if environ is None else environ
+    values = {key: environ[var] for var, key in ENV_KEYS.items() if environ.get(var)}
+    return Layer("environment", unflatten(values))
+
+
+def workspace_values(values: dict[str, Any], trusted: bool) -> tuple[dict[str, Any], list[str]]:
+    """The workspace file's values a repository may set, and the keys that were dropped."""
+    if trusted:
+        return values, []
+    kept, dropped = {}, []
+    for dotted, value in leaves(values).items():
+        if any(
+            dotted == k or (k.endswith(".") and dotted.startswith(k)) for k in WORKSPACE_SAFE_KEYS
+        ):
+            kept[dotted] = value
+        else:
+            dropped.append(dotted)
+    return unflatten(kept), dropped
