@@ -212,3 +212,21 @@ async def test_fuzzy_file_search_ranks_and_honours_gitignore(lsp: Session, works
             "codex/fuzzyFileSearch", {"query": "x", "roots": [str(workspace / "nope")]}
         )
     assert "not found" in str(info.value)
+
+
+async def test_get_config_reports_values_origins_and_warnings(
+    lsp: Session, codex_home: Path
+) -> None:
+    config = codex_home / "config.toml"
+    config.write_text(
+        config.read_text()
+        + 'mystery_key = 1\n[model_providers.fake.http_headers]\nX-Token = "hidden"\n'
+    )
+    result = await lsp.request("codex/getConfig", {})
+    by_key = {e["key"]: e for e in result["entries"]}
+    assert by_key["model"]["value"] == "fake-model" and by_key["model"]["origin"].endswith(
+        "config.toml:1"
+    )
+    assert by_key["approval_policy"]["origin"] == "default"
+    assert by_key["model_providers.fake.http_headers.X-Token"]["value"] == "[redacted]"
+    assert any("mystery_key" in w for w in result["warnings"])

@@ -14,6 +14,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcServ
 from pygls.lsp.server import LanguageServer
 
 from codex_lsp.config.overrides import ConfigOverrides
+from codex_lsp.config.report import entries
 from codex_lsp.core import ConversationManager, info
 from codex_lsp.errors import CodexError, ProtocolError
 from codex_lsp.lsp.approvals import ClientApprover
@@ -103,6 +104,19 @@ class Backend:
             return info(await manager.fork(params.conversation_id, params.turn_id))
         if method.name == names.LIST_CONVERSATIONS:
             return manager.list(params)
+        if method.name == names.GET_CONFIG:
+            loaded = manager.load_config(
+                r.NewConversationParams(
+                    cwd=params.cwd, config={"profile": params.profile} if params.profile else None
+                )
+            )
+            return r.GetConfigResult(
+                entries=[
+                    r.ConfigEntry(key=e.key, value=e.value, origin=e.origin)
+                    for e in entries(loaded)
+                ],
+                warnings=loaded.warnings,
+            )
         if method.name == names.FUZZY_FILE_SEARCH:
             return await self._fuzzy_file_search(params)
         if method.name == names.ARCHIVE_CONVERSATION:

@@ -10,6 +10,7 @@ FORK_CONVERSATION = "codex/forkConversation"
 LIST_CONVERSATIONS = "codex/listConversations"
 ARCHIVE_CONVERSATION = "codex/archiveConversation"
 FUZZY_FILE_SEARCH = "codex/fuzzyFileSearch"
+GET_CONFIG = "codex/getConfig"
 USER_INPUT = "codex/userInput"
 USER_TURN = "codex/userTurn"
 OVERRIDE_TURN_CONTEXT = "codex/overrideTurnContext"
@@ -29,6 +30,7 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     LIST_CONVERSATIONS,
     ARCHIVE_CONVERSATION,
     FUZZY_FILE_SEARCH,
+    GET_CONFIG,
     USER_INPUT,
     USER_TURN,
     OVERRIDE_TURN_CONTEXT,

@@ -20,6 +20,7 @@ from codex_lsp.protocol.method_names import (
     EXEC_APPROVAL,
     FORK_CONVERSATION,
     FUZZY_FILE_SEARCH,
+    GET_CONFIG,
     INTERRUPT,
     LIST_CONVERSATIONS,
     NEW_CONVERSATION,
@@ -69,6 +70,7 @@ METHODS: tuple[Method, ...] = (
     ),
     Method(ARCHIVE_CONVERSATION, _C, requests.ArchiveConversationParams, requests.EmptyResult),
     Method(FUZZY_FILE_SEARCH, _C, requests.FuzzyFileSearchParams, requests.FuzzyFileSearchResult),
+    Method(GET_CONFIG, _C, requests.GetConfigParams, requests.GetConfigResult),
     Method(USER_INPUT, _C, requests.UserInputParams, requests.SubmissionResult, ops.UserInputOp),
     Method(USER_TURN, _C, requests.UserTurnParams, requests.SubmissionResult, ops.UserTurnOp),
     Method(

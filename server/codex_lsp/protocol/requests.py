@@ -121,6 +121,28 @@ class FuzzyFileSearchResult(WireModel):
     files: list[FuzzyFileMatch]
 
 
+class GetConfigParams(WireModel):
+    """The configuration a new conversation in ``cwd`` would get (workspace folder by default)."""
+
+    cwd: Path | None = None
+    profile: str | None = None
+
+
+class ConfigEntry(WireModel):
+    """One effective value (secrets redacted) and where it came from."""
+
+    key: str
+    value: Any = None
+    origin: str
+
+
+class GetConfigResult(WireModel):
+    """Every effective value, and warnings about the configuration (unknown keys, ignored ones)."""
+
+    entries: list[ConfigEntry]
+    warnings: list[str]
+
+
 class EmptyResult(WireModel):
     """A request that answers with nothing but success."""
 

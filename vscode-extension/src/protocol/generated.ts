@@ -123,6 +123,13 @@ export interface CompactParams {
   conversationId: string;
 }
 
+/** One effective value (secrets redacted) and where it came from. */
+export interface ConfigEntry {
+  key: string;
+  value?: unknown;
+  origin: string;
+}
+
 /** The history was replaced by a summary. */
 export interface ContextCompactedEvent {
   type: "contextCompacted";
@@ -302,6 +309,18 @@ export interface FuzzyFileSearchParams {
 /** Best matches first. */
 export interface FuzzyFileSearchResult {
   files: Array<FuzzyFileMatch>;
+}
+
+/** The configuration a new conversation in ``cwd`` would get (workspace folder by default). */
+export interface GetConfigParams {
+  cwd?: string | null;
+  profile?: string | null;
+}
+
+/** Every effective value, and warnings about the configuration (unknown keys, ignored ones). */
+export interface GetConfigResult {
+  entries: Array<ConfigEntry>;
+  warnings: Array<string>;
 }
 
 /** An image given by URL (``https:`` or a ``data:`` URL). */
@@ -817,6 +836,7 @@ export interface CodexMethods {
   "codex/listConversations": { params: ListConversationsParams; result: ListConversationsResult };
   "codex/archiveConversation": { params: ArchiveConversationParams; result: EmptyResult };
   "codex/fuzzyFileSearch": { params: FuzzyFileSearchParams; result: FuzzyFileSearchResult };
+  "codex/getConfig": { params: GetConfigParams; result: GetConfigResult };
   "codex/userInput": { params: UserInputParams; result: SubmissionResult };
   "codex/userTurn": { params: UserTurnParams; result: SubmissionResult };
   "codex/overrideTurnContext": { params: OverrideTurnContextParams; result: SubmissionResult };
@@ -829,4 +849,4 @@ export interface CodexMethods {
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/fuzzyFileSearch" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
