@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     config_sub.add_parser("schema", help="the JSON Schema of config.toml")
     config_sub.add_parser("docs", help="print the configuration reference (docs/config.md)")
 
+    doctor = sub.add_parser("doctor", help="check the configuration, the provider and the sandbox")
+    doctor.add_argument("-C", "--cd", dest="cwd", help="project folder")
+    _add_config_flags(doctor)
+
     proto = sub.add_parser(
         "protocol", help="emit the protocol's JSON Schema or TypeScript declarations"
     )
@@ -111,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         from codex_lsp.cli.apply_patch_cmd import run_apply_patch
 
         return run_apply_patch(args.patch)
+    if args.command == "doctor":
+        from pathlib import Path
+
+        from codex_lsp.cli.doctor_cmd import run_doctor
+
+        return run_doctor(overrides, Path(args.cwd or ".").resolve())
     if args.command == "config":
         from codex_lsp.cli.config_cmd import run_config
 

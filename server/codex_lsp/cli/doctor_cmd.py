@@ -1,0 +1,121 @@
+"""``codex-lsp doctor``: one verdict line per check (config, provider, API, sandbox), exit 1 when
+any check fails. Checks of MCP servers and the store join when those exist."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from codex_lsp.config.loader import LoadedConfig, load_layered
+from codex_lsp.errors import CodexError
+from codex_lsp.exec import seccomp
+from codex_lsp.exec.runner import run_command
+from codex_lsp.exec.sandbox import landlock_abi, sandboxed_argv
+from codex_lsp.protocol.policies import WorkspaceWrite
+from codex_lsp.providers.http import ProviderHttp
+from codex_lsp.providers.registry import ResolvedProvider, resolve_provider
+
+PROBE_TIMEOUT_S = 5.0
+Report = Callable[[str, str, str], None]
+
+
+async def _provider_answers(resolved: ResolvedProvider) -> tuple[str, str]:
+    http = ProviderHttp(resolved.provider_id, resolved.info)
+    headers = {"authorization": f"Bearer {http.api_key}"} if http.api_key else {}
+    if resolved.info.wire_api.value == "anthropic" and http.api_key:
+        headers = {"x-api-key": http.api_key, "anthropic-version": "2023-06-01"}
+    await http.aclose()
+    started = time.monotonic()
+    try:
+        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as client:
+            response = await client.get(f"{http.base_url}/models", headers=headers)
+    except httpx.HTTPError as exc:
+        return "FAIL", f"cannot reach {http.base_url}: {type(exc).__name__}"
+    elapsed = int((time.monotonic() - started) * 1000)
+    if response.status_code in (401, 403):
+        status, key = response.status_code, resolved.info.env_key
+        return "FAIL", f"{http.base_url} rejected the API key (HTTP {status}); check {key}"
+    if response.status_code >= 400:
+        return (
+            "warn",
+            f"{http.base_url}/models answered HTTP {response.status_code} in {elapsed} ms",
+        )
+    return "ok", f"{http.base_url} answered in {elapsed} ms"
+
+
+async def _sandbox(report: Report) -> None:
+    abi = landlock_abi()
+    if abi < 1:
+        report("FAIL", "sandbox", "no Landlock in this kernel: sandboxed commands will be refused")
+        return
+    report(
+        "ok",
+        "sandbox",
+        f"Landlock ABI {abi}" + (" (TCP rules)" if abi >= 4 else " (no TCP rules: ABI < 4)"),
+    )
+    if seccomp.supported():
+        report(
+            "ok",
+            "network",
+            "seccomp filter available: no sockets but Unix ones without network access",
+        )
+    else:
+        report("warn", "network", "no seccomp filter for this machine: UDP is not blocked")
+    folder = Path(tempfile.mkdtemp(prefix="codex-lsp-doctor-"))
+    try:
+        (folder / ".git").mkdir()
+        argv = sandboxed_argv(["sh", "-c", "touch .git/probe"], WorkspaceWrite(), folder)
+        result = await run_command(argv, folder, timeout_s=10)
+        if "stay writable" in result.stderr:
+            report("warn", "sandbox", "mount namespaces refused: .git stays writable for commands")
+        elif (folder / ".git" / "probe").exists():
+            report("FAIL", "sandbox", ".git could be written inside the sandbox")
+        else:
+            report("ok", "sandbox", ".git is read-only inside the workspace")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def diagnose(overrides: dict[str, Any], cwd: Path, report: Report) -> None:
+    """Run every check, reporting as it goes."""
+    loaded: LoadedConfig | None = None
+    try:
+        loaded = load_layered(overrides, workspace=cwd)
+        report(
+            "ok",
+            "config",
+            f"parses: {len(loaded.merged.origins)} values set, {len(loaded.warnings)} warning(s)",
+        )
+        for warning in loaded.warnings:
+            report("warn", "config", warning)
+    except CodexError as exc:
+        report("FAIL", "config", exc.message)
+    if loaded is not None:
+        try:
+            resolved = await resolve_provider(loaded.config)
+            report("ok", "provider", f"{resolved.provider_id}, model {resolved.model}")
+            verdict, detail = await _provider_answers(resolved)
+            report(verdict, "provider", detail)
+        except CodexError as exc:
+            report("FAIL", "provider", exc.message.splitlines()[0])
+    await _sandbox(report)
+
+
+def run_doctor(overrides: dict[str, Any], cwd: Path) -> int:
+    """Print the checks; 1 when any failed."""
+    failed = False
+
+    def report(verdict: str, area: str, detail: str) -> None:
+        nonlocal failed
+        failed = failed or verdict == "FAIL"
+        print(f"{verdict:<4}  {area:<9} {detail}", flush=True)
+
+    asyncio.run(diagnose(overrides, cwd, report))
+    return 1 if failed else 0
