@@ -8,13 +8,14 @@ figures are still measured.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import platform
 import time
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, exec_turn, file_search, patch_apply, token_latency
+from bench import cold_start, config_reload, exec_turn, file_search, patch_apply, token_latency
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -81,6 +82,11 @@ def render(results: dict[str, Any]) -> str:
         f"(max {search['cold_query_max_ms']:.1f}); "
         f"typing median {search['typing_median_ms']:.1f} ms (max {search['typing_max_ms']:.1f}).",
     ]
+    reload = results["config_reload"]["write_to_event_ms"]
+    lines.append(
+        f"Config reload, write to event: median {reload['median']:.0f} ms "
+        f"(p99 {reload['p99']:.0f})."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -103,6 +109,7 @@ def main() -> None:
         "token_latency": token_latency.run(tokens, [1, 5, 20], stress=True),
         "patch_apply": patch_apply.run(runs, codex),
         "file_search": file_search.measure(20_000 if args.quick else 100_000),
+        "config_reload": asyncio.run(config_reload.measure(runs)),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -155,6 +155,7 @@ class Conversation:
         self._active: _ActiveTask | None = None
         self._abort_reason: AbortReason = "interrupted"
         self._context_stale = False
+        self._ctx_overridden = False
         self._closed = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -291,11 +292,24 @@ class Conversation:
             self.emit(submission_id, ShutdownCompleteEvent())
             self._closed.set()
 
-    def _apply_overrides(self, op: UserTurnOp | OverrideTurnContextOp) -> None:
+    def apply_config(self, config: Config, ctx: TurnContext | None) -> None:
+        """Take a reloaded configuration from the next turn on. ``ctx`` (model and policies from
+        the new config) applies unless the user changed the turn settings in this conversation."""
+        self.config = config
+        rules = config.command_rules
+        self.command_rules = CommandRules.load(rules.allow, rules.deny, self.home)
+        if ctx is not None and not self._ctx_overridden:
+            self._apply_ctx(ctx)
+
+    def _apply_ctx(self, ctx: TurnContext) -> None:
         before = environment_context(self.ctx)
-        self.ctx = self.ctx.with_overrides(op)
+        self.ctx = ctx
         if environment_context(self.ctx) != before:
             self._context_stale = True
+
+    def _apply_overrides(self, op: UserTurnOp | OverrideTurnContextOp) -> None:
+        self._ctx_overridden = True
+        self._apply_ctx(self.ctx.with_overrides(op))
 
     async def _regular_body(self, runner: TurnRunner) -> str | None:
         if self._context_stale:

@@ -9,10 +9,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from codex_lsp.config.layers import leaves
 from codex_lsp.config.loader import LoadedConfig, codex_lsp_home, load_layered
 from codex_lsp.config.model import Config, ToolsConfig, WireApi
 from codex_lsp.config.overrides import ConfigOverrides
+from codex_lsp.core.config_watch import ConfigWatcher
 from codex_lsp.core.conversation import (
+    SESSION_SUBMISSION_ID,
     ApprovalHandler,
     Conversation,
     EventSink,
@@ -21,8 +24,8 @@ from codex_lsp.core.conversation import (
 from codex_lsp.core.model_info import context_window
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.turn_context import TurnContext
-from codex_lsp.errors import ProtocolError, UnknownConversationError
-from codex_lsp.protocol.events import UserMessageEvent
+from codex_lsp.errors import CodexError, ProtocolError, UnknownConversationError
+from codex_lsp.protocol.events import ConfigReloadedEvent, ErrorEvent, UserMessageEvent
 from codex_lsp.protocol.ops import ShutdownOp
 from codex_lsp.protocol.policies import WorkspaceWrite, sandbox_policy_for_mode
 from codex_lsp.protocol.requests import (
@@ -84,6 +87,29 @@ def _request_overrides(params: NewConversationParams) -> ConfigOverrides:
     return overrides
 
 
+def turn_context(config: Config, resolved: ResolvedProvider, cwd: Path) -> TurnContext:
+    """The settings turns run with, from a config and the provider it resolved to."""
+    policy = sandbox_policy_for_mode(config.sandbox_mode)
+    if isinstance(policy, WorkspaceWrite):
+        ws = config.sandbox_workspace_write
+        policy = WorkspaceWrite(
+            writable_roots=ws.writable_roots,
+            network_access=ws.network_access,
+            exclude_tmpdir_env_var=ws.exclude_tmpdir_env_var,
+            exclude_slash_tmp=ws.exclude_slash_tmp,
+        )
+    return TurnContext(
+        model=resolved.model,
+        provider_id=resolved.provider_id,
+        cwd=cwd,
+        approval_policy=config.approval_policy,
+        sandbox_policy=policy,
+        effort=config.model_reasoning_effort,
+        summary=config.model_reasoning_summary,
+        model_context_window=context_window(resolved.model, config.model_context_window),
+    )
+
+
 class ConversationManager:
     """All conversations of one server process."""
 
@@ -105,6 +131,10 @@ class ConversationManager:
         self.default_cwd = default_cwd
         self.editor_settings: dict[str, Any] = {}
         self._conversations: dict[str, Conversation] = {}
+        self._sources: dict[str, tuple[ConfigOverrides, Path]] = {}
+        self.watch_config = False
+        self._watcher: ConfigWatcher | None = None
+        self._reloads: set[asyncio.Task[None]] = set()
 
     def set_default_cwd(self, cwd: Path) -> None:
         """The workspace folder new conversations start in (the LSP root)."""
@@ -117,11 +147,14 @@ class ConversationManager:
             raise UnknownConversationError(conversation_id)
         return conv
 
+    def _config_inputs(self, params: NewConversationParams) -> tuple[ConfigOverrides, Path]:
+        overrides = {**self._cli_overrides, **_request_overrides(params)}
+        return overrides, (params.cwd or self.default_cwd or Path.cwd()).resolve()
+
     def load_config(self, params: NewConversationParams) -> LoadedConfig:
         """The effective config for a new conversation: request fields and flags over editor
         settings over environment over profile over workspace file over user file."""
-        overrides = {**self._cli_overrides, **_request_overrides(params)}
-        workspace = (params.cwd or self.default_cwd or Path.cwd()).resolve()
+        overrides, workspace = self._config_inputs(params)
         return load_layered(
             overrides, home=self.home, workspace=workspace, editor=self.editor_settings
         )
@@ -132,7 +165,9 @@ class ConversationManager:
         conv = await self._create(
             loaded.config, params.cwd, params.base_instructions, forked_from=None
         )
+        self._sources[conv.id] = self._config_inputs(params)
         conv.start(warnings=loaded.warnings)
+        self._watch()
         return conv
 
     async def _create(
@@ -146,25 +181,7 @@ class ConversationManager:
         cwd = (cwd or config.cwd or self.default_cwd or Path.cwd()).resolve()
         if not cwd.is_dir():
             raise ProtocolError(f"cwd {cwd} is not a directory; pass an existing folder as cwd")
-        policy = sandbox_policy_for_mode(config.sandbox_mode)
-        if isinstance(policy, WorkspaceWrite):
-            ws = config.sandbox_workspace_write
-            policy = WorkspaceWrite(
-                writable_roots=ws.writable_roots,
-                network_access=ws.network_access,
-                exclude_tmpdir_env_var=ws.exclude_tmpdir_env_var,
-                exclude_slash_tmp=ws.exclude_slash_tmp,
-            )
-        ctx = TurnContext(
-            model=resolved.model,
-            provider_id=resolved.provider_id,
-            cwd=cwd,
-            approval_policy=config.approval_policy,
-            sandbox_policy=policy,
-            effort=config.model_reasoning_effort,
-            summary=config.model_reasoning_summary,
-            model_context_window=context_window(resolved.model, config.model_context_window),
-        )
+        ctx = turn_context(config, resolved, cwd)
         conv = Conversation(
             uuid.uuid4().hex,
             ctx,
@@ -183,6 +200,64 @@ class ConversationManager:
         )
         self._conversations[conv.id] = conv
         return conv
+
+    def _watch(self) -> None:
+        """Watch the config files of live conversations (language server only)."""
+        if not self.watch_config:
+            return
+        if self._watcher is None:
+            self._watcher = ConfigWatcher(self._schedule_reload)
+        files = {self.home / "config.toml", Path.home() / ".codex" / "config.toml"}
+        files |= {
+            workspace / ".codex-lsp" / "config.toml" for _, workspace in self._sources.values()
+        }
+        self._watcher.watch(files)
+
+    def _schedule_reload(self) -> None:
+        task = asyncio.create_task(self.reload_configs())
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
+
+    async def reload_configs(self) -> None:
+        """Re-read every live conversation's configuration; apply what changed from the next
+        turn and say so, or keep the old one and say why."""
+        for conversation_id, (overrides, workspace) in list(self._sources.items()):
+            conv = self._conversations.get(conversation_id)
+            if conv is None or conv.closed:
+                continue
+            try:
+                loaded = load_layered(
+                    overrides, home=self.home, workspace=workspace, editor=self.editor_settings
+                )
+                resolved = await resolve_provider(loaded.config)
+            except CodexError as exc:
+                message = (
+                    "the configuration was not reloaded (the previous one stays in effect): "
+                    f"{exc.message}"
+                )
+                conv.emit(SESSION_SUBMISSION_ID, ErrorEvent(message=message))
+                continue
+            before = leaves(conv.config.model_dump(mode="json"))
+            after = leaves(loaded.config.model_dump(mode="json"))
+            changed = sorted(
+                k for k in before.keys() | after.keys() if before.get(k) != after.get(k)
+            )
+            if not changed:
+                continue
+            note = ""
+            if resolved.provider_id != conv.ctx.provider_id:
+                note = "; a different provider applies to new conversations only"
+                ctx = None
+            else:
+                ctx = turn_context(loaded.config, resolved, conv.ctx.cwd)
+            conv.apply_config(loaded.config, ctx)
+            conv.emit(
+                SESSION_SUBMISSION_ID,
+                ConfigReloadedEvent(
+                    changed_keys=changed,
+                    message=f"configuration reloaded: {', '.join(changed)}{note}",
+                ),
+            )
 
     async def fork(self, conversation_id: str, turn_id: str | None) -> Conversation:
         """A new conversation with the history of ``conversation_id`` up to ``turn_id``."""
@@ -250,7 +325,9 @@ class ConversationManager:
             await conv.wait_closed(SHUTDOWN_WAIT_S)
 
     async def shutdown_all(self) -> None:
-        """Shut every conversation down (server exit)."""
+        """Shut every conversation down (server exit) and stop watching config files."""
+        if self._watcher is not None:
+            self._watcher.stop()
         await asyncio.gather(*(self._shutdown(c) for c in list(self._conversations.values())))
 
 

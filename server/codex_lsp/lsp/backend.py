@@ -72,6 +72,7 @@ class Backend:
         )
         self._file_index = file_search.FileIndex()
         self.manager.editor_settings = dict(editor_settings or {})
+        self.manager.watch_config = True
         if root is not None and root.is_dir():
             self.manager.set_default_cwd(root)
 

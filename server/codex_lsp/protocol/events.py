@@ -330,6 +330,14 @@ class UndoCompletedEvent(WireModel):
     skipped_files: list[str] = Field(default_factory=list)
 
 
+class ConfigReloadedEvent(WireModel):
+    """A config file changed and the new configuration applies from the next turn."""
+
+    type: Literal["configReloaded"] = "configReloaded"
+    changed_keys: list[str]
+    message: str
+
+
 class ContextCompactedEvent(WireModel):
     """The history was replaced by a summary."""
 
@@ -406,6 +414,7 @@ EventMsg = Annotated[
     | EnteredReviewModeEvent
     | ExitedReviewModeEvent
     | ContextCompactedEvent
+    | ConfigReloadedEvent
     | UndoCompletedEvent
     | BackgroundEvent
     | WarningEvent
