@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from codex_lsp.testing import ErrorReply, FakeModelServer, Reply, Text, ToolCall
@@ -230,3 +231,28 @@ async def test_get_config_reports_values_origins_and_warnings(
     assert by_key["approval_policy"]["origin"] == "default"
     assert by_key["model_providers.fake.http_headers.X-Token"]["value"] == "[redacted]"
     assert any("mystery_key" in w for w in result["warnings"])
+
+
+async def test_editor_settings_changes_reload_and_bad_ones_are_shown(
+    lsp: Session, model_server: FakeModelServer
+) -> None:
+    model_server.default_reply = Reply((Text("ok"),))
+    conv = await lsp.new_conversation()
+    lsp.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"codex-lsp": {"model": "editor-model"}})
+    )
+    reloaded = await lsp.log.wait_for("configReloaded", conv)
+    assert reloaded["changedKeys"] == ["model"]
+    await lsp.say(conv, "hi")
+    await lsp.log.wait_for("taskComplete", conv)
+    assert model_server.requests[-1].body["model"] == "editor-model"
+    lsp.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"codex-lsp": {"approval_policy": "sometimes"}})
+    )
+    error = await lsp.log.wait_for("error", conv)
+    assert "not reloaded" in error["message"]
+    for _ in range(50):
+        if lsp.client.messages:
+            break
+        await asyncio.sleep(0.05)
+    assert "approval_policy" in lsp.client.messages[-1].message

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,7 @@ class ConversationManager:
         self._conversations: dict[str, Conversation] = {}
         self._sources: dict[str, tuple[ConfigOverrides, Path]] = {}
         self.watch_config = False
+        self.on_config_error: Callable[[str], None] | None = None
         self._watcher: ConfigWatcher | None = None
         self._reloads: set[asyncio.Task[None]] = set()
 
@@ -213,6 +215,11 @@ class ConversationManager:
         }
         self._watcher.watch(files)
 
+    def update_editor_settings(self, settings: dict[str, Any]) -> None:
+        """New editor settings (``workspace/didChangeConfiguration``): reload what uses them."""
+        self.editor_settings = dict(settings)
+        self._schedule_reload()
+
     def _schedule_reload(self) -> None:
         task = asyncio.create_task(self.reload_configs())
         self._reloads.add(task)
@@ -236,6 +243,8 @@ class ConversationManager:
                     f"{exc.message}"
                 )
                 conv.emit(SESSION_SUBMISSION_ID, ErrorEvent(message=message))
+                if self.on_config_error is not None:
+                    self.on_config_error(message)
                 continue
             before = leaves(conv.config.model_dump(mode="json"))
             after = leaves(loaded.config.model_dump(mode="json"))

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from lsprotocol import types
 from pydantic import BaseModel, ValidationError
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcServerError
 from pygls.lsp.server import LanguageServer
@@ -59,6 +60,7 @@ class Backend:
         root: Path | None,
         editor_settings: dict[str, Any] | None = None,
     ) -> None:
+        self._server = server
         protocol = server.protocol
         assert isinstance(protocol, CodexProtocol)
         self._protocol = protocol
@@ -73,6 +75,7 @@ class Backend:
         self._file_index = file_search.FileIndex()
         self.manager.editor_settings = dict(editor_settings or {})
         self.manager.watch_config = True
+        self.manager.on_config_error = self._show_error
         if root is not None and root.is_dir():
             self.manager.set_default_cwd(root)
 
@@ -146,6 +149,11 @@ class Backend:
                 r.FuzzyFileMatch(path=m.path, root=m.root, score=m.score, indices=m.indices)
                 for m in found
             ]
+        )
+
+    def _show_error(self, message: str) -> None:
+        self._server.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=message)
         )
 
     async def shutdown(self) -> None:

@@ -49,6 +49,15 @@ def root_path(params: types.InitializeParams) -> Path | None:
     return Path(params.root_path) if params.root_path else None
 
 
+def editor_settings(raw: Any) -> dict[str, Any]:
+    """codex-lsp's settings out of what an editor sends: the ``codex-lsp`` (or ``codexLsp``)
+    section when present, else the whole object (config keys, dotted or nested)."""
+    if not isinstance(raw, dict):
+        return {}
+    section = raw.get("codex-lsp", raw.get("codexLsp", raw))
+    return dict(section) if isinstance(section, dict) else {}
+
+
 class CodexLanguageServer(LanguageServer):
     """pygls server whose codex handlers are served by a lazily loaded backend."""
 
@@ -79,6 +88,11 @@ class CodexLanguageServer(LanguageServer):
             )
         return self._backend
 
+    @property
+    def backend_loaded(self) -> bool:
+        """True once a codex request created the backend."""
+        return self._backend is not None
+
     async def stop_backend(self) -> None:
         """Shut conversations down, if any were ever started."""
         if self._backend is not None:
@@ -104,12 +118,20 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
     def on_initialize(ls: CodexLanguageServer, params: types.InitializeParams) -> None:
         ls.custom_approvals = client_declares_approvals(params.capabilities)
         ls.root = root_path(params)
-        options = params.initialization_options
-        ls.editor_settings = dict(options) if isinstance(options, dict) else {}
+        ls.editor_settings = editor_settings(params.initialization_options)
 
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: CodexLanguageServer, params: types.InitializedParams) -> None:
         ls.preload()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_configuration(
+        ls: CodexLanguageServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        settings = editor_settings(params.settings)
+        ls.editor_settings = settings
+        if ls.backend_loaded:
+            (await ls.backend()).manager.update_editor_settings(settings)
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: CodexLanguageServer, *args: Any) -> None:
