@@ -312,3 +312,47 @@ async def test_a_kernel_without_landlock_is_reported_at_start(
     assert (
         "no Landlock support" in warning["message"] and "danger-full-access" in warning["message"]
     )
+
+
+async def test_notify_runs_after_each_turn_and_prompts_go_to_history(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    codex_home: Path,
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "notified.json"
+    notify = (
+        f'notify = ["python3", "-c", "import sys; open(\'{out}\', \'w\').write(sys.argv[1])"]\n'
+    )
+    config = codex_home / "config.toml"
+    config.write_text(notify + config.read_text())
+    model_server.enqueue(Reply((Text("the answer"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("what is it?"))
+    done = await log.wait_for("taskComplete", conv.id)
+    for _ in range(100):
+        if out.exists() and (codex_home / "history.jsonl").exists():
+            break
+        await asyncio.sleep(0.05)
+    payload = json.loads(out.read_text())
+    assert payload == {
+        "type": "agent-turn-complete",
+        "turn-id": done["turnId"],
+        "input-messages": ["what is it?"],
+        "last-assistant-message": "the answer",
+    }
+    history = [json.loads(line) for line in (codex_home / "history.jsonl").read_text().splitlines()]
+    assert history[-1]["text"] == "what is it?" and history[-1]["session_id"] == conv.id
+
+
+async def test_history_can_be_turned_off(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, codex_home: Path
+) -> None:
+    write_config(codex_home, model_server.base_url, extra='[history]\npersistence = "none"\n')
+    model_server.enqueue(Reply((Text("ok"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("secret prompt"))
+    await log.wait_for("taskComplete", conv.id)
+    await asyncio.sleep(0.2)
+    assert not (codex_home / "history.jsonl").exists()

@@ -136,6 +136,24 @@ class CommandRulesConfig(_Section):
     deny: list[list[str]] = Field(default_factory=list, description='e.g. [["git", "push"]]')
 
 
+class HistoryPersistence(StrEnum):
+    """Whether prompts are written to ``history.jsonl``."""
+
+    SAVE_ALL = "save-all"
+    NONE = "none"
+
+
+class HistoryConfig(_Section):
+    """``[history]``: the prompt history file ``$CODEX_LSP_HOME/history.jsonl`` (for recall)."""
+
+    persistence: HistoryPersistence = Field(
+        default=HistoryPersistence.SAVE_ALL, description="save-all or none."
+    )
+    max_bytes: int | None = Field(
+        default=None, ge=1, description="Trim the oldest lines past this size."
+    )
+
+
 class ToolsConfig(_Section):
     """``[tools]``: which optional tools the model is offered."""
 
@@ -180,6 +198,12 @@ class Config(_Section):
     shell_environment_policy: ShellEnvironmentPolicy = Field(default_factory=ShellEnvironmentPolicy)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
     command_rules: CommandRulesConfig = Field(default_factory=CommandRulesConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
+    notify: list[str] | None = Field(
+        default=None,
+        description="A program run after each finished turn, with a JSON payload as its last "
+        'argument, e.g. ["notify-send", "codex-lsp"].',
+    )
     project_doc_max_bytes: int = Field(
         default=32 * 1024, ge=0, description="Most bytes of AGENTS.md files put in the prompt."
     )

@@ -12,13 +12,14 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from codex_lsp.config.model import Config, ModelProviderInfo
 from codex_lsp.core.context import environment_context, initial_context
+from codex_lsp.core.notify import run_notify
 from codex_lsp.core.tasks import run_compact, run_review
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_context import TurnContext
@@ -156,6 +157,7 @@ class Conversation:
         self._abort_reason: AbortReason = "interrupted"
         self._context_stale = False
         self._ctx_overridden = False
+        self._background: set[asyncio.Task[None]] = set()
         self._closed = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -242,6 +244,12 @@ class Conversation:
         """Input queued while the turn ran, oldest first."""
         pending, self._pending = self._pending, []
         return pending
+
+    def spawn_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run after-turn work (notify, history) without holding the turn; failures are logged."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def take_snapshots(self, count: int) -> list[TurnSnapshot]:
         """Remove and return the file snapshots of the last ``count`` file-changing turns,
@@ -346,6 +354,7 @@ class Conversation:
                     duration_ms=int((time.monotonic() - started) * 1000),
                 )
             )
+            self.spawn_background(run_notify(self.config, runner.turn_id, runner.inputs, last))
         except (asyncio.CancelledError, TurnAbortRequested):
             self._repair_history()
             runner.emit(TurnAbortedEvent(turn_id=runner.turn_id, reason=self._abort_reason))

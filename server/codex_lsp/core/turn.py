@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codex_lsp.core.notify import record_prompt
 from codex_lsp.core.sampling import SampleResult, sample
 from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.core.turn_diff import TurnDiffTracker
@@ -27,6 +28,7 @@ from codex_lsp.protocol.events import (
 from codex_lsp.protocol.history import HistoryItem, InputImage, InputText, UserMessage
 from codex_lsp.protocol.items import (
     LocalImageInput,
+    TextInput,
     TokenUsageInfo,
     UserInputItem,
     UserMessageItem,
@@ -55,6 +57,7 @@ class TurnRunner:
         self.turn_id = f"turn-{uuid.uuid4().hex[:12]}"
         self.diff = TurnDiffTracker(ctx.cwd, conversation.files.read)
         self.attachments: list[UserMessage] = []
+        self.inputs: list[str] = []
 
     # -- ToolSession / EventEmitter
     @property
@@ -141,6 +144,10 @@ class TurnRunner:
     def record_user_input(self, items: list[UserInputItem]) -> None:
         """Add the user's input to the history and show it to the client."""
         converted = convert_input(items, self.ctx.cwd)
+        typed = "\n".join(i.text for i in items if isinstance(i, TextInput))
+        self.inputs.append(typed)
+        conv = self.conversation
+        conv.spawn_background(record_prompt(conv.config, conv.home, conv.id, typed))
         for warning in converted.warnings:
             self.emit(WarningEvent(message=warning))
         item_id = self.new_item_id()
