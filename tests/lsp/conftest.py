@@ -86,7 +86,11 @@ class Session:
 
 @asynccontextmanager
 async def open_session(
-    home: Path, workspace: Path, profile: str, custom_approvals: bool
+    home: Path,
+    workspace: Path,
+    profile: str,
+    custom_approvals: bool,
+    pulled_settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[Session]:
     """Spawn ``python -m codex_lsp``, initialize it as ``profile``, shut it down after."""
     config = ClientServerConfig(
@@ -119,6 +123,8 @@ async def open_session(
         title = session.approvals.pop(0) if session.approvals else None
         return types.MessageActionItem(title=title) if title else None
 
+    if pulled_settings is not None:
+        client.set_configuration(pulled_settings, section="codex-lsp")
     capabilities = client_capabilities(profile)
     if custom_approvals:
         capabilities.experimental = {"codex": {"approvals": True}}

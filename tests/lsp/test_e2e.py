@@ -11,7 +11,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from codex_lsp.testing import ErrorReply, FakeModelServer, Reply, Text, ToolCall
-from tests.lsp.conftest import Session
+from tests.lsp.conftest import Session, open_session
 
 pytestmark = pytest.mark.slow
 
@@ -256,3 +256,16 @@ async def test_editor_settings_changes_reload_and_bad_ones_are_shown(
             break
         await asyncio.sleep(0.05)
     assert "approval_policy" in lsp.client.messages[-1].message
+
+
+@pytest.mark.parametrize("profile", ["visual-studio-code", "neovim"])
+async def test_settings_are_pulled_with_workspace_configuration(
+    profile: str, codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.default_reply = Reply((Text("ok"),))
+    async with open_session(
+        codex_home, workspace, profile, True, {"model": "pulled-model"}
+    ) as session:
+        result = await session.request("codex/getConfig", {})
+        model = next(e for e in result["entries"] if e["key"] == "model")
+        assert model == {"key": "model", "value": "pulled-model", "origin": "editor settings"}

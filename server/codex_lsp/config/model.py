@@ -136,6 +136,28 @@ class CommandRulesConfig(_Section):
     deny: list[list[str]] = Field(default_factory=list, description='e.g. [["git", "push"]]')
 
 
+class McpServerConfig(_Section):
+    """``[mcp_servers.<name>]`` (Codex's schema): a stdio server (``command``…) or a streamable
+    HTTP one (``url``…). Started and managed by the MCP client manager."""
+
+    command: str | None = Field(default=None, description="Program of a stdio server.")
+    args: list[str] = Field(default_factory=list, description="Its arguments.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    cwd: Path | None = Field(default=None, description="Its working directory.")
+    url: str | None = Field(default=None, description="URL of a streamable HTTP server.")
+    bearer_token_env_var: str | None = Field(
+        default=None, description="Env var holding its bearer token."
+    )
+    http_headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers.")
+    startup_timeout_sec: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for it to start."
+    )
+    tool_timeout_sec: float = Field(default=60.0, gt=0, description="Seconds a tool call may take.")
+    enabled: bool = Field(default=True, description="Start it.")
+    enabled_tools: list[str] | None = Field(default=None, description="Only these tools.")
+    disabled_tools: list[str] = Field(default_factory=list, description="Never these tools.")
+
+
 class HistoryPersistence(StrEnum):
     """Whether prompts are written to ``history.jsonl``."""
 
@@ -199,6 +221,9 @@ class Config(_Section):
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
     command_rules: CommandRulesConfig = Field(default_factory=CommandRulesConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
+    mcp_servers: dict[str, McpServerConfig] = Field(
+        default_factory=dict, description="MCP servers whose tools the model gets."
+    )
     notify: list[str] | None = Field(
         default=None,
         description="A program run after each finished turn, with a JSON payload as its last "

@@ -18,7 +18,8 @@ codex-lsp reads Codex's `config.toml` keys. Sources, highest precedence first:
 
 1. Request fields (`codex/newConversation`) and command-line flags (`-c key=value` with dotted keys
    and TOML values, `--model`, `--profile`, `--sandbox`).
-2. Editor settings: the LSP `initializationOptions` (same keys, dotted or nested).
+2. Editor settings: the LSP `initializationOptions`, the `codex-lsp` section pulled with
+   `workspace/configuration`, and `workspace/didChangeConfiguration` (same keys, dotted or nested).
 3. Environment variables (table below).
 4. The selected profile: `[profiles.<name>]`, chosen by `profile = "<name>"` or `--profile`.
 5. The workspace file `<project>/.codex-lsp/config.toml`: only the keys listed at the end unless

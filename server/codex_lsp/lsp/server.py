@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from codex_lsp.lsp.backend import Backend
 
 BACKEND_MODULE = "codex_lsp.lsp.backend"
+PULL_TIMEOUT_S = 5.0
 
 
 def client_declares_approvals(capabilities: types.ClientCapabilities | None) -> bool:
@@ -52,6 +53,8 @@ def root_path(params: types.InitializeParams) -> Path | None:
 def editor_settings(raw: Any) -> dict[str, Any]:
     """codex-lsp's settings out of what an editor sends: the ``codex-lsp`` (or ``codexLsp``)
     section when present, else the whole object (config keys, dotted or nested)."""
+    if hasattr(raw, "_asdict"):
+        raw = raw._asdict()
     if not isinstance(raw, dict):
         return {}
     section = raw.get("codex-lsp", raw.get("codexLsp", raw))
@@ -88,6 +91,24 @@ class CodexLanguageServer(LanguageServer):
             )
         return self._backend
 
+    async def pull_settings(self) -> None:
+        """Ask a client that supports ``workspace/configuration`` for the ``codex-lsp`` section."""
+        workspace = getattr(self.client_capabilities, "workspace", None)
+        if not getattr(workspace, "configuration", False):
+            return
+        params = types.ConfigurationParams(items=[types.ConfigurationItem(section="codex-lsp")])
+        try:
+            result = await asyncio.wait_for(
+                self.workspace_configuration_async(params), PULL_TIMEOUT_S
+            )
+        except Exception:  # a client that cannot answer keeps its initializationOptions
+            return
+        pulled = editor_settings(result[0] if result else None)
+        if pulled:
+            self.editor_settings = {**self.editor_settings, **pulled}
+            if self.backend_loaded:
+                (await self.backend()).manager.update_editor_settings(self.editor_settings)
+
     @property
     def backend_loaded(self) -> bool:
         """True once a codex request created the backend."""
@@ -121,8 +142,9 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
         ls.editor_settings = editor_settings(params.initialization_options)
 
     @server.feature(types.INITIALIZED)
-    def on_initialized(ls: CodexLanguageServer, params: types.InitializedParams) -> None:
+    async def on_initialized(ls: CodexLanguageServer, params: types.InitializedParams) -> None:
         ls.preload()
+        await ls.pull_settings()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(
