@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 
 from codex_lsp.core.context import SUMMARY_PREFIX, initial_context
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.turn import TurnRunner
+from codex_lsp.exec.runner import run_command
 from codex_lsp.protocol.events import (
     ContextCompactedEvent,
     EnteredReviewModeEvent,
@@ -135,20 +135,11 @@ async def _git(cwd: Path, *args: str) -> str:
     git = shutil.which("git")
     if git is None:
         return "(git is not installed)"
-    proc = await asyncio.create_subprocess_exec(
-        git,
-        *args,
-        cwd=str(cwd),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
+    result = await run_command(
+        [git, *args], cwd, timeout_s=GIT_TIMEOUT_S, output_cap=4 * REVIEW_DIFF_MAX_BYTES
     )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), GIT_TIMEOUT_S)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
+    if result.timed_out:
         return f"(git {' '.join(args)} timed out)"
-    if proc.returncode != 0:
-        return f"(git {' '.join(args)} failed: {err.decode('utf-8', 'replace').strip()})"
-    return out.decode("utf-8", "replace")
+    if result.exit_code != 0:
+        return f"(git {' '.join(args)} failed: {result.stderr.strip()})"
+    return result.stdout

@@ -63,7 +63,7 @@ class FileIndex:
             cached = self._cache.get(root)
             if cached and now - cached.created < CACHE_TTL_S:
                 return cached
-        paths = sorted(_list_files(root))
+        paths = sorted(list_files(root))
         by_length = sorted(range(len(paths)), key=lambda i: len(paths[i]))
         listing = _Listing(now, paths, [p.lower() for p in paths], by_length)
         with self._lock:
@@ -71,7 +71,8 @@ class FileIndex:
         return listing
 
 
-def _list_files(root: Path) -> list[str]:
+def list_files(root: Path) -> list[str]:
+    """Files below ``root`` (relative paths), honouring .gitignore where a tool can."""
     rg = shutil.which("rg")
     if rg:
         done = subprocess.run(

@@ -6,16 +6,16 @@ regex engine."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
-import subprocess
 from fnmatch import fnmatch
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from codex_lsp.exec.runner import run_command
 from codex_lsp.providers.base import FunctionToolSpec
+from codex_lsp.tools.file_search import list_files
 from codex_lsp.tools.registry import (
     ToolInvocation,
     ToolInvocationError,
@@ -206,46 +206,14 @@ async def _ripgrep(rg: str, args: GrepArgs, root: Path) -> list[str] | None:
     ]
     if args.include:
         argv += ["--glob", args.include]
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        "--",
-        str(root),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        stdin=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        out, _ = await asyncio.wait_for(proc.communicate(), SEARCH_TIMEOUT_S)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
+    result = await run_command([*argv, "--", str(root)], root, timeout_s=SEARCH_TIMEOUT_S)
+    if result.timed_out:
         raise ToolInvocationError(
             f"grep_files: the search took longer than {SEARCH_TIMEOUT_S:.0f}s; narrow it"
-        ) from None
-    if proc.returncode not in (0, 1):
-        return None
-    return out.decode("utf-8", "replace").splitlines()
-
-
-def _candidate_files(root: Path) -> list[Path]:
-    git = shutil.which("git")
-    if git:
-        listed = subprocess.run(
-            [git, "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-            cwd=root,
-            capture_output=True,
-            check=False,
-            timeout=SEARCH_TIMEOUT_S,
         )
-        if listed.returncode == 0:
-            return [
-                root / name for name in listed.stdout.decode("utf-8", "replace").split("\0") if name
-            ]
-    files: list[Path] = []
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
-        files.extend(Path(folder) / n for n in names)
-    return files
+    if result.exit_code not in (0, 1):
+        return None
+    return result.stdout.splitlines()
 
 
 def _python_grep(args: GrepArgs, root: Path) -> list[str]:
@@ -254,7 +222,7 @@ def _python_grep(args: GrepArgs, root: Path) -> list[str]:
     except re.error as exc:
         raise ToolInvocationError(f"grep_files: invalid regex {args.pattern!r}: {exc}") from exc
     matches = []
-    for path in _candidate_files(root):
+    for path in (root / name for name in list_files(root)):
         if args.include and not fnmatch(path.name, args.include):
             continue
         try:
