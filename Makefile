@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROMPT ?= Summarise what this repository does in three sentences.
 
-.PHONY: setup run test lint bench generate
+.PHONY: setup run test lint bench bench-gate generate
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -27,6 +27,9 @@ test: lint  ## lint, then the whole test suite (slow end-to-end tests included)
 
 bench: setup  ## benchmarks; results in bench/results/ (not committed)
 	$(PY) -m bench.run
+
+bench-gate: setup  ## the fast benchmark subset CI holds (ratios against same-run baselines)
+	$(PY) -m bench.gate
 
 generate: setup  ## regenerate the extension's protocol types
 	$(VENV)/bin/codex-lsp protocol ts --out vscode-extension/src/protocol/generated.ts

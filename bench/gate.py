@@ -1,0 +1,54 @@
+"""The benchmark gate CI runs: a fast subset measured against baselines in the same run, failing
+when a ratio regresses past its margin (ratios, not absolute times, so a noisy machine does not
+make it flake). Comparisons with the Codex CLI run when ``CODEX_BIN`` is set.
+
+``python -m bench.gate``; exit 1 when a figure is past its limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from bench import cold_start, exec_turn, patch_apply, token_latency
+
+RUNS = 5
+LIMITS = {
+    "cold start / bare pygls": 1.5,
+    "exec turn / codex exec": 3.0,
+    "apply_patch 200 files / codex": 4.0,
+    "token p50 ms (1 conversation, 1,000 tok/s)": 5.0,
+}
+
+
+def measure(codex: Path | None) -> dict[str, float]:
+    """The gated figures."""
+    figures = {"cold start / bare pygls": cold_start.measure(RUNS)["ratio_median"]}
+    latency = asyncio.run(token_latency.measure(300, 1))
+    figures["token p50 ms (1 conversation, 1,000 tok/s)"] = latency["latency_ms"]["median"]
+    if codex is not None:
+        figures["exec turn / codex exec"] = exec_turn.measure(RUNS, codex)["time_ratio_median"]
+        many = patch_apply.measure_case("200 files", patch_apply.many_files_case, RUNS, codex)
+        figures["apply_patch 200 files / codex"] = many["cli_ratio"]
+    return figures
+
+
+def main() -> int:
+    """Print each figure against its limit; 1 when any is past it."""
+    codex_bin = os.environ.get("CODEX_BIN")
+    codex = Path(codex_bin) if codex_bin and Path(codex_bin).exists() else None
+    if codex is None:
+        print("bench gate: CODEX_BIN is not set; the comparisons with the Codex CLI are skipped")
+    failed = 0
+    for name, value in measure(codex).items():
+        limit = LIMITS[name]
+        verdict = "ok" if value <= limit else "REGRESSED"
+        failed += verdict != "ok"
+        print(f"bench gate: {verdict:<9} {name}: {value:.2f} (limit {limit})")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
