@@ -1,6 +1,8 @@
 """The benchmark gate CI runs: a fast subset measured against baselines in the same run, failing
 when a ratio regresses past its margin (ratios, not absolute times, so a noisy machine does not
-make it flake). Comparisons with the Codex CLI run when ``CODEX_BIN`` is set.
+make it flake; the limits sit well above the spread seen across runs: exec 1.67-2.18, 200-file
+apply_patch 1.86-2.88, cold start 1.03-1.07, token p50 0.30-0.41 ms). Comparisons with the
+Codex CLI run when ``CODEX_BIN`` is set.
 
 ``python -m bench.gate``; exit 1 when a figure is past its limit.
 """
@@ -17,8 +19,8 @@ from bench import cold_start, exec_turn, patch_apply, token_latency
 RUNS = 5
 LIMITS = {
     "cold start / bare pygls": 1.5,
-    "exec turn / codex exec": 3.0,
-    "apply_patch 200 files / codex": 4.0,
+    "exec turn / codex exec": 3.5,
+    "apply_patch 200 files / codex": 5.0,
     "token p50 ms (1 conversation, 1,000 tok/s)": 5.0,
 }
 
