@@ -269,3 +269,24 @@ async def test_settings_are_pulled_with_workspace_configuration(
         result = await session.request("codex/getConfig", {})
         model = next(e for e in result["entries"] if e["key"] == "model")
         assert model == {"key": "model", "value": "pulled-model", "origin": "editor settings"}
+
+
+async def test_a_turn_is_reported_as_work_done_progress(
+    lsp: Session, model_server: FakeModelServer
+) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["echo", "hi"]}),)), Reply((Text("done"),))
+    )
+    conv = await lsp.new_conversation()
+    await lsp.say(conv, "run it")
+    done = await lsp.log.wait_for("taskComplete", conv)
+    token = f"codex-lsp/{conv}/{done['turnId']}"
+    for _ in range(100):
+        reports = lsp.client.progress_reports.get(token, [])
+        if reports and isinstance(reports[-1], types.WorkDoneProgressEnd):
+            break
+        await asyncio.sleep(0.02)
+    kinds = [type(r).__name__ for r in reports]
+    assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
+    messages = [r.message for r in reports if isinstance(r, types.WorkDoneProgressReport)]
+    assert "running `echo hi`" in messages and "writing the answer" in messages

@@ -20,6 +20,7 @@ from codex_lsp.core import ConversationManager, info
 from codex_lsp.errors import CodexError, ProtocolError
 from codex_lsp.lsp.approvals import ClientApprover
 from codex_lsp.lsp.editor_files import EditorSink
+from codex_lsp.lsp.progress import TurnProgress
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol import method_names as names
 from codex_lsp.protocol import requests as r
@@ -61,6 +62,7 @@ class Backend:
         editor_settings: dict[str, Any] | None = None,
     ) -> None:
         self._server = server
+        self._progress = TurnProgress(server)
         protocol = server.protocol
         assert isinstance(protocol, CodexProtocol)
         self._protocol = protocol
@@ -82,6 +84,7 @@ class Backend:
     def send_event(self, event: EventEnvelope) -> None:
         """Write one ``codex/event`` notification (pre-serialised, non-blocking)."""
         self._protocol.notify_json(names.EVENT, event.to_wire_json())
+        self._progress.observe(event)
 
     async def handle(self, method_name: str, raw: Any) -> dict[str, Any]:
         """Validate, dispatch, convert; CodexErrors become JSON-RPC errors."""
