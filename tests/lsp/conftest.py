@@ -35,6 +35,7 @@ class Session:
     )
 
     buffers: dict[str, tuple[str, int]] = field(default_factory=dict)
+    initialized: types.InitializeResult | None = None
 
     def open_document(self, path: Path, text: str, version: int = 1) -> None:
         """Tell the server the editor opened ``path`` with ``text`` in its buffer."""
@@ -128,7 +129,7 @@ async def open_session(
     capabilities = client_capabilities(profile)
     if custom_approvals:
         capabilities.experimental = {"codex": {"approvals": True}}
-    await client.initialize_session(
+    session.initialized = await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities,
             workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")],

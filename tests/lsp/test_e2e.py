@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from codex_lsp.testing import ErrorReply, FakeModelServer, Reply, Text, ToolCall
+from tests.helpers import plain
 from tests.lsp.conftest import Session, open_session
 
 pytestmark = pytest.mark.slow
@@ -290,3 +292,26 @@ async def test_a_turn_is_reported_as_work_done_progress(
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
     messages = [r.message for r in reports if isinstance(r, types.WorkDoneProgressReport)]
     assert "running `echo hi`" in messages and "writing the answer" in messages
+
+
+async def test_commands_drive_the_agent_without_a_plugin(
+    lsp: Session, model_server: FakeModelServer
+) -> None:
+    assert lsp.initialized is not None
+    provider = lsp.initialized.capabilities.execute_command_provider
+    assert provider is not None and "codex-lsp.sendPrompt" in provider.commands
+    model_server.enqueue(Reply((Text("from a command"),)))
+
+    async def run(command: str, *arguments: object) -> Any:
+        params = types.ExecuteCommandParams(command=command, arguments=list(arguments))
+        return plain(await lsp.client.workspace_execute_command_async(params))
+
+    sent = await run("codex-lsp.sendPrompt", "hello from a plain client")
+    done = await lsp.log.wait_for("taskComplete", sent["conversationId"])
+    assert done["lastAgentMessage"] == "from a command"
+    listed = await run("codex-lsp.listConversations")
+    assert [c["conversationId"] for c in listed["items"]] == [sent["conversationId"]]
+    interrupted = await run("codex-lsp.interrupt")
+    assert interrupted["conversationId"] == sent["conversationId"]
+    with pytest.raises(JsonRpcException, match="prompt text"):
+        await run("codex-lsp.sendPrompt")

@@ -154,6 +154,48 @@ class Backend:
             ]
         )
 
+    async def run_command(self, name: str, args: list[Any]) -> Any:
+        """``workspace/executeCommand``: the Ops for clients without a plugin. The conversation
+        defaults to the most recent one (``sendPrompt`` starts one when there is none)."""
+        command = name.removeprefix("codex-lsp.")
+        if command == "newConversation":
+            options = args[0] if args and isinstance(args[0], dict) else {}
+            return await self.handle(names.NEW_CONVERSATION, options)
+        if command == "listConversations":
+            return await self.handle(names.LIST_CONVERSATIONS, {})
+        if command == "sendPrompt":
+            if not args or not isinstance(args[0], str) or not args[0].strip():
+                raise JsonRpcInvalidParams(
+                    "codex-lsp.sendPrompt needs the prompt text as its first argument"
+                )
+            conversation_id = args[1] if len(args) > 1 else self._latest()
+            if conversation_id is None:
+                conversation_id = (await self.handle(names.NEW_CONVERSATION, {}))["conversationId"]
+            items = [{"type": "text", "text": args[0]}]
+            result = await self.handle(
+                names.USER_INPUT, {"conversationId": conversation_id, "items": items}
+            )
+            return {"conversationId": conversation_id, **result}
+        conversation_id = args[0] if args and isinstance(args[0], str) else self._latest()
+        if conversation_id is None:
+            raise JsonRpcInvalidParams(
+                f"{name}: there is no conversation; start one with codex-lsp.sendPrompt"
+            )
+        method = {
+            "interrupt": names.INTERRUPT,
+            "compact": names.COMPACT,
+            "undoTurn": names.UNDO_TURN,
+        }[command]
+        params: dict[str, Any] = {"conversationId": conversation_id}
+        if command == "undoTurn" and len(args) > 1:
+            params["numTurns"] = args[1]
+        result = await self.handle(method, params)
+        return {"conversationId": conversation_id, **result}
+
+    def _latest(self) -> str | None:
+        page = self.manager.list(r.ListConversationsParams(page_size=1))
+        return page.items[0].conversation_id if page.items else None
+
     def _show_error(self, message: str) -> None:
         self._server.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Error, message=message)

@@ -21,7 +21,7 @@ from pygls.lsp.server import LanguageServer
 
 from codex_lsp import __version__
 from codex_lsp.lsp.wire import CodexProtocol
-from codex_lsp.protocol.method_names import CLIENT_REQUESTS
+from codex_lsp.protocol.method_names import CLIENT_REQUESTS, COMMANDS
 
 if TYPE_CHECKING:
     from codex_lsp.lsp.backend import Backend
@@ -129,11 +129,22 @@ def _handler(method_name: str) -> Any:
     return handle
 
 
+def _command(command_name: str) -> Any:
+    async def run(ls: CodexLanguageServer, *args: Any) -> Any:
+        backend = await ls.backend()
+        return await backend.run_command(command_name, list(args))
+
+    run.__name__ = f"command_{command_name.rsplit('.', 1)[-1]}"
+    return run
+
+
 def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageServer:
-    """A server with every codex method and the lifecycle hooks registered."""
+    """A server with every codex method, command and lifecycle hook registered."""
     server = CodexLanguageServer(cli_overrides)
     for name in CLIENT_REQUESTS:
         server.feature(name)(_handler(name))
+    for name in COMMANDS:
+        server.command(name)(_command(name))
 
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: CodexLanguageServer, params: types.InitializeParams) -> None:

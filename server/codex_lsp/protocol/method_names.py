@@ -23,6 +23,16 @@ EVENT = "codex/event"
 EXEC_APPROVAL = "codex/execApproval"
 PATCH_APPROVAL = "codex/patchApproval"
 
+COMMANDS: tuple[str, ...] = (
+    "codex-lsp.newConversation",
+    "codex-lsp.sendPrompt",
+    "codex-lsp.interrupt",
+    "codex-lsp.compact",
+    "codex-lsp.undoTurn",
+    "codex-lsp.listConversations",
+)
+"""``workspace/executeCommand`` commands, for clients without a codex-lsp plugin."""
+
 CLIENT_REQUESTS: tuple[str, ...] = (
     NEW_CONVERSATION,
     RESUME_CONVERSATION,
