@@ -1,7 +1,7 @@
 """The benchmark gate CI runs: a fast subset measured against baselines in the same run, failing
 when a ratio regresses past its margin (ratios, not absolute times, so a noisy machine does not
-make it flake; the limits sit well above the spread seen across runs: exec 1.67-2.18, 200-file
-apply_patch 1.86-2.88, cold start 1.03-1.07, token p50 0.30-0.41 ms). Comparisons with the
+make it flake; the limits sit well above the spread seen across runs: exec 1.67-2.45, 200-file
+apply_patch 1.86-2.88, cold start 1.03-1.07, token p50 0.28-0.47 ms). Comparisons with the
 Codex CLI run when ``CODEX_BIN`` is set.
 
 ``python -m bench.gate``; exit 1 when a figure is past its limit.
