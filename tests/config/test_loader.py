@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.config.loader import load_config, merge_tables
+from codex_lsp.config.layers import Layer, merge
+from codex_lsp.config.loader import load_config
 from codex_lsp.config.model import WireApi
 from codex_lsp.config.overrides import parse_cli_overrides
 from codex_lsp.errors import ConfigError
@@ -52,8 +53,11 @@ def test_codex_config_is_read_and_overrides_win(tmp_path: Path) -> None:
 
 
 def test_merge_rules_tables_merge_scalars_and_lists_replace() -> None:
-    merged = merge_tables({"a": {"x": 1, "y": [1]}, "b": 1}, {"a": {"y": [2]}, "b": 2})
-    assert merged == {"a": {"x": 1, "y": [2]}, "b": 2}
+    low = Layer("low", {"a": {"x": 1, "y": [1]}, "b": 1})
+    high = Layer("high", {"a": {"y": [2]}, "b": 2})
+    merged = merge([low, high])
+    assert merged.tree == {"a": {"x": 1, "y": [2]}, "b": 2}
+    assert merged.origins["a.x"] is low and merged.origins["a.y"] is high
 
 
 def test_errors_name_the_file_and_the_key(tmp_path: Path) -> None:

@@ -15,8 +15,9 @@ from codex_lsp.protocol.items import ReviewRequest, ReviewTarget, TextInput
 from codex_lsp.protocol.ops import CompactOp, OverrideTurnContextOp, ReviewOp, UserInputOp
 from codex_lsp.protocol.policies import AskForApproval
 from codex_lsp.protocol.requests import ListConversationsParams, NewConversationParams
-from codex_lsp.testing import FakeModelServer, Reply, Text
+from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
 from tests.helpers import EventLog
+from tests.tools.test_read_only_and_images import PNG
 
 
 def say(text: str) -> UserInputOp:
@@ -133,3 +134,18 @@ async def test_override_turn_context_is_told_to_the_model(
     body = model_server.requests[1].body
     assert body["model"] == "other-model"
     assert "<approval_policy>never</approval_policy>" in json.dumps(body["input"])
+
+
+async def test_an_image_viewed_during_a_review_reaches_the_reviewer(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
+    (workspace / "ui.png").write_bytes(PNG)
+    model_server.enqueue(
+        Reply((ToolCall("view_image", {"path": "ui.png"}),)), Reply((Text("looks fine"),))
+    )
+    conv = await manager.new_conversation(NewConversationParams())
+    target = ReviewTarget(type="custom", instructions="review the screenshot")
+    conv.submit(ReviewOp(review_request=ReviewRequest(target=target)))
+    exited = await log.wait_for("exitedReviewMode", conv.id)
+    assert exited["reviewOutput"] == "looks fine"
+    assert "data:image/png;base64," in json.dumps(model_server.requests[1].body["input"])

@@ -131,11 +131,6 @@ def load_config(
     return load_layered(overrides, home, workspace).config
 
 
-def merge_tables(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``top`` over ``base``: tables merge key by key; scalars and lists replace."""
-    return merge([Layer("base", dict(base)), Layer("top", dict(top))]).tree
-
-
 def _trusted(user: Layer | None, workspace: Path) -> bool:
     projects = (user.values.get("projects") if user else None) or {}
     entry = projects.get(str(workspace.resolve())) or projects.get(str(workspace)) or {}

@@ -82,15 +82,9 @@ async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:
             *initial_context(runner.ctx, conv.config.project_doc_max_bytes, conv.home),
             UserMessage(content=[InputText(text=material)]),
         ]
-        tools = conv.tools.specs()
         while True:
-            result = await runner.sample(
-                runner.prompt(history, tools, instructions=load_prompt("review"))
-            )
-            history.extend(result.items)
+            result = await runner.step(history, instructions=load_prompt("review"))
             output = result.last_message or output
-            for call in result.tool_calls:
-                history.append(await conv.tools.dispatch(runner, call))
             if not result.tool_calls:
                 break
     finally:

@@ -199,6 +199,20 @@ class TurnRunner:
             self.emit(TokenCountEvent(info=info))
         return result
 
+    async def step(
+        self, history: list[HistoryItem], instructions: str | None = None
+    ) -> SampleResult:
+        """One model request on ``history``: its items, the outputs of the tools it called and
+        any images they attached are appended to ``history``."""
+        conv = self.conversation
+        result = await self.sample(self.prompt(history, conv.tools.specs(), instructions))
+        history.extend(result.items)
+        for call in result.tool_calls:
+            history.append(await conv.tools.dispatch(self, call))
+        history.extend(self.attachments)
+        self.attachments.clear()
+        return result
+
     async def run_regular(self, items: list[UserInputItem]) -> str | None:
         """The agent loop. Returns the last agent message."""
         conv = self.conversation
@@ -207,12 +221,7 @@ class TurnRunner:
         while True:
             for steered in conv.take_pending_input():
                 self.record_user_input(steered)
-            result = await self.sample(self.prompt(conv.history, conv.tools.specs()))
-            conv.history.extend(result.items)
+            result = await self.step(conv.history)
             last_message = result.last_message or last_message
-            for call in result.tool_calls:
-                conv.history.append(await conv.tools.dispatch(self, call))
-            conv.history.extend(self.attachments)
-            self.attachments.clear()
             if not result.tool_calls and not conv.has_pending_input():
                 return last_message

@@ -89,11 +89,6 @@ class LineEdit:
     text: str
 
 
-def apply_chunks(original: str, chunks: list[UpdateChunk], path: str) -> str:
-    """``original`` with ``chunks`` applied (see :func:`apply_chunks_with_edits`)."""
-    return apply_chunks_with_edits(original, chunks, path)[0]
-
-
 def apply_chunks_with_edits(
     original: str, chunks: list[UpdateChunk], path: str
 ) -> tuple[str, list[LineEdit]]:

@@ -25,11 +25,6 @@ class UpdateChunk:
         """What the chunk expects to find."""
         return [text for marker, text in self.ops if marker != "+"]
 
-    @property
-    def new_lines(self) -> list[str]:
-        """What the chunk leaves behind."""
-        return [text for marker, text in self.ops if marker != "-"]
-
     def without_trailing_empty_old_line(self) -> UpdateChunk:
         """The chunk minus its last expected line, which is empty (Codex retries with this)."""
         index = max(i for i, (marker, _) in enumerate(self.ops) if marker != "+")
