@@ -18,6 +18,7 @@ user sees. Lower-layer errors (httpx, OS errors) are mapped at the boundary that
     │   ├── ContextWindowExceededError                                         (permanent)
     │   └── NoProviderError         nothing configured or detected             (permanent)
     ├── ToolError                   a tool call could not be carried out       (permanent)
+    ├── StoreError                  the conversation store failed; retryable when busy
     └── SandboxError                the sandbox could not be set up            (permanent)
 """
 
@@ -108,6 +109,10 @@ class NoProviderError(ProviderError):
 
 class ToolError(CodexError):
     """A tool call was malformed or failed before it could run; the text goes to the model."""
+
+
+class StoreError(CodexError):
+    """The conversation store (SQLite) could not be opened, read or written."""
 
 
 class SandboxError(CodexError):

@@ -22,6 +22,16 @@ def test_a_healthy_setup_passes_every_check(
     assert any(line.startswith("ok    provider  fake, model fake-model") for line in lines)
     assert any(line.startswith("ok    provider  http://127.0.0.1:") for line in lines)
     assert model_server.requests[-1].path.endswith("/models")
+    assert f"ok    store     {codex_home / 'state.db'}: 0 conversation(s), integrity ok" in lines
+
+
+def test_a_damaged_store_fails_with_what_to_do(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    (codex_home / "state.db").write_bytes(b"garbage" * 1000)
+    result = run_python(["-m", "codex_lsp", "doctor"], codex_home, workspace)
+    assert result.returncode == 1
+    assert "FAIL  store" in result.stdout and "move it aside" in result.stdout
 
 
 def test_no_provider_fails_with_exit_1(clean_env: Path, workspace: Path) -> None:

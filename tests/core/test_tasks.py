@@ -85,7 +85,7 @@ async def test_fork_at_a_turn_keeps_only_the_history_up_to_it(
     await log.wait_for("taskComplete", fork.id)
     sent = json.dumps(model_server.requests[-1].body["input"])
     assert "question one" in sent and "answer one" in sent and "question two" not in sent
-    replay = manager.resume(fork.id).initial_messages
+    replay = (await manager.resume(fork.id)).initial_messages
     assert [m["message"] for m in replay if m["type"] == "userMessage"] == [
         "question one",
         "question three",
@@ -108,16 +108,29 @@ async def test_list_and_archive(
     other = tmp_path / "other"
     other.mkdir()
     b = await manager.new_conversation(NewConversationParams(cwd=other))
-    page = manager.list(ListConversationsParams(page_size=1))
-    assert [c.conversation_id for c in page.items] == [b.id] and page.next_cursor == b.id
-    page2 = manager.list(ListConversationsParams(page_size=1, cursor=page.next_cursor))
-    assert page2.items[0].preview == "first conversation" and page2.items[0].turn_count == 1
-    assert [c.conversation_id for c in manager.list(ListConversationsParams(cwd=other)).items] == [
-        b.id
-    ]
+    everywhere = ListConversationsParams(page_size=1, all_workspaces=True)
+    page = await manager.list_conversations(everywhere)
+    assert [c.conversation_id for c in page.items] == [b.id] and page.next_cursor
+    page2 = await manager.list_conversations(
+        everywhere.model_copy(update={"cursor": page.next_cursor})
+    )
+    first = page2.items[0]
+    assert first.conversation_id == a.id and first.preview == "first conversation"
+    assert first.title == "first conversation" and first.turn_count == 1
+    assert page2.next_cursor is None
+    in_other = await manager.list_conversations(ListConversationsParams(cwd=other))
+    assert [c.conversation_id for c in in_other.items] == [b.id]
+    in_workspace = await manager.list_conversations(ListConversationsParams())
+    assert [c.conversation_id for c in in_workspace.items] == [a.id]
     await manager.archive(b.id)
     with pytest.raises(UnknownConversationError):
         manager.get(b.id)
+    listed = await manager.list_conversations(ListConversationsParams(all_workspaces=True))
+    assert [c.conversation_id for c in listed.items] == [a.id]
+    archived = await manager.list_conversations(
+        ListConversationsParams(all_workspaces=True, archived=True)
+    )
+    assert [c.conversation_id for c in archived.items] == [b.id]
     assert "shutdownComplete" in log.types(b.id)
 
 

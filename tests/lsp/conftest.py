@@ -36,6 +36,15 @@ class Session:
 
     buffers: dict[str, tuple[str, int]] = field(default_factory=dict)
     initialized: types.InitializeResult | None = None
+    killed: bool = False
+
+    async def kill(self) -> None:
+        """SIGKILL the server process (a crash: no shutdown, nothing flushed)."""
+        process = self.client._server
+        assert process is not None
+        process.kill()
+        await process.wait()
+        self.killed = True
 
     def open_document(self, path: Path, text: str, version: int = 1) -> None:
         """Tell the server the editor opened ``path`` with ``text`` in its buffer."""
@@ -138,7 +147,10 @@ async def open_session(
     try:
         yield session
     finally:
-        await client.shutdown_session()
+        if session.killed:
+            await client.stop()
+        else:
+            await client.shutdown_session()
 
 
 @pytest.fixture(params=PROFILES)

@@ -1,5 +1,5 @@
 """``codex-lsp doctor``: one verdict line per check (config, provider, API, sandbox), exit 1 when
-any check fails. Checks of MCP servers and the store join when those exist."""
+any check fails. A check of MCP servers joins when they exist."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from codex_lsp.config.loader import LoadedConfig, load_layered
+from codex_lsp.config.loader import LoadedConfig, codex_lsp_home, load_layered
 from codex_lsp.errors import CodexError
 from codex_lsp.exec import seccomp
 from codex_lsp.exec.runner import run_command
@@ -21,6 +21,7 @@ from codex_lsp.exec.sandbox import landlock_abi, sandboxed_argv
 from codex_lsp.protocol.policies import WorkspaceWrite
 from codex_lsp.providers.http import ProviderHttp
 from codex_lsp.providers.registry import ResolvedProvider, resolve_provider
+from codex_lsp.store import ConversationStore
 
 PROBE_TIMEOUT_S = 5.0
 Report = Callable[[str, str, str], None]
@@ -83,6 +84,26 @@ async def _sandbox(report: Report) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+async def _store(path: Path, report: Report) -> None:
+    try:
+        store = await ConversationStore.open(path)
+    except CodexError as exc:
+        report("FAIL", "store", exc.message)
+        return
+    try:
+        verdict = await store.integrity_check()
+        count = await store.count()
+    except CodexError as exc:
+        report("FAIL", "store", exc.message)
+        return
+    finally:
+        await store.close()
+    if verdict != "ok":
+        report("FAIL", "store", f"{path} is damaged ({verdict}); move it aside and restart")
+    else:
+        report("ok", "store", f"{path}: {count} conversation(s), integrity ok")
+
+
 async def diagnose(overrides: dict[str, Any], cwd: Path, report: Report) -> None:
     """Run every check, reporting as it goes."""
     loaded: LoadedConfig | None = None
@@ -105,6 +126,7 @@ async def diagnose(overrides: dict[str, Any], cwd: Path, report: Report) -> None
             report(verdict, "provider", detail)
         except CodexError as exc:
             report("FAIL", "provider", exc.message.splitlines()[0])
+        await _store((loaded.config.state_db or codex_lsp_home() / "state.db").expanduser(), report)
     await _sandbox(report)
 
 

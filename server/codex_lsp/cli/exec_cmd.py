@@ -86,6 +86,16 @@ async def _run(prompt: str, args: argparse.Namespace, overrides: ConfigOverrides
             printer(event)
 
     manager = ConversationManager(sink, cli_overrides=overrides)
+    try:
+        return await _converse(manager, prompt, args, outcome)
+    finally:
+        await manager.shutdown_all()
+
+
+async def _converse(
+    manager: ConversationManager, prompt: str, args: argparse.Namespace, outcome: _Outcome
+) -> int:
+    """Run one conversation of one turn; the exit code says how it ended."""
     cwd = Path(args.cwd) if args.cwd else None
     try:
         conv = await manager.new_conversation(NewConversationParams(cwd=cwd))

@@ -62,6 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config_flags(ex)
 
+    imp = sub.add_parser("import-codex", help="import Codex CLI conversations (rollout files)")
+    imp.add_argument(
+        "path", nargs="?", help="a rollout file or a folder of them (default ~/.codex/sessions)"
+    )
+    _add_config_flags(imp)
+    exp = sub.add_parser("export", help="write a conversation as a Codex CLI rollout file")
+    exp.add_argument("conversation_id", help="the conversation to export")
+    exp.add_argument(
+        "--out",
+        help="the file to write (default: in ~/.codex/sessions, where `codex resume` looks)",
+    )
+    _add_config_flags(exp)
+
     patch = sub.add_parser("apply-patch", help="apply a patch in Codex's apply_patch format")
     patch.add_argument("patch", nargs="?", help="the patch; read from stdin when omitted")
 
@@ -111,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
         from codex_lsp.cli.exec_cmd import run_exec
 
         return run_exec(args, overrides)
+    if args.command in ("import-codex", "export"):
+        from codex_lsp.cli.rollout_cmd import run_export, run_import
+
+        if args.command == "export":
+            return run_export(args.conversation_id, args.out, overrides)
+        return run_import(args.path, overrides)
     if args.command == "apply-patch":
         from codex_lsp.cli.apply_patch_cmd import run_apply_patch
 

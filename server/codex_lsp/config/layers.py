@@ -24,6 +24,7 @@ ENV_KEYS: dict[str, str] = {
     "CODEX_LSP_APPROVAL_POLICY": "approval_policy",
     "CODEX_LSP_SANDBOX_MODE": "sandbox_mode",
     "CODEX_LSP_REASONING_EFFORT": "model_reasoning_effort",
+    "CODEX_LSP_STATE_DB": "state_db",
 }
 """Environment variables and the keys they set."""
 

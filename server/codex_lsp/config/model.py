@@ -206,6 +206,12 @@ class Config(_Section):
     model_context_window: int | None = Field(
         default=None, ge=1, description="Context window in tokens."
     )
+    model_auto_compact_token_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description="Compact the history automatically before a request once the context holds "
+        "this many tokens; 90% of the context window when unset.",
+    )
     model_max_output_tokens: int = Field(
         default=32_000, ge=1, description="max_tokens for APIs that require it (Anthropic)."
     )
@@ -249,6 +255,11 @@ class Config(_Section):
         "project's .codex-lsp/config.toml set any key.",
     )
     cwd: Path | None = Field(default=None, description="Working directory of new conversations.")
+    state_db: Path | None = Field(
+        default=None,
+        description="The SQLite file conversations are stored in; $CODEX_LSP_HOME/state.db when "
+        "unset. Read once at start-up.",
+    )
 
     def providers(self) -> dict[str, ModelProviderInfo]:
         """Built-in providers overlaid with the user's (a user entry replaces a built-in)."""

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from codex_lsp.config.model import Config, ModelProviderInfo
 from codex_lsp.core.context import environment_context, initial_context
+from codex_lsp.core.journal import Journal, NewConversationRow
 from codex_lsp.core.notify import run_notify
 from codex_lsp.core.tasks import run_compact, run_review
 from codex_lsp.core.turn import TurnRunner
@@ -86,6 +87,8 @@ _TRANSIENT = (
     AgentReasoningDeltaEvent,
     AgentReasoningRawContentDeltaEvent,
     ExecCommandOutputDeltaEvent,
+    SessionConfiguredEvent,
+    ShutdownCompleteEvent,
 )
 
 
@@ -94,20 +97,12 @@ async def deny_all_approvals(conversation_id: str, request: ApprovalRequest) -> 
     return ReviewDecision.DENIED
 
 
-@dataclass(frozen=True)
-class TurnRecord:
-    """Where a finished turn ends in the history and the event log (for fork)."""
-
-    turn_id: str
-    history_len: int
-    events_len: int
-
-
 @dataclass
 class _ActiveTask:
     runner: TurnRunner
     kind: str
     task: asyncio.Task[None]
+    finishing: bool = False
 
 
 class Conversation:
@@ -127,6 +122,7 @@ class Conversation:
         files: FileSink,
         base_instructions: str,
         home: Path | None,
+        journal: Journal,
         forked_from: str | None = None,
     ) -> None:
         self.id = conversation_id
@@ -141,12 +137,13 @@ class Conversation:
         self.command_rules = CommandRules.load(rules.allow, rules.deny, home)
         self.base_instructions = base_instructions
         self.home = home
+        self.journal = journal
         self.forked_from = forked_from
         self.history: list[HistoryItem] = []
-        self.events: list[EventMsg] = []
-        self.turns: list[TurnRecord] = []
         self.snapshots: list[TurnSnapshot] = []
         self.total_usage = TokenUsage()
+        self.context_tokens = 0
+        self._store_warned: str | None = None
         self.approved_for_session: set[tuple[str, ...]] = set()
         self.created_at = time.time()
         self.updated_at = self.created_at
@@ -165,17 +162,33 @@ class Conversation:
     def start(
         self,
         seed: list[HistoryItem] | None = None,
-        seed_events: list[EventMsg] | None = None,
+        seed_events: list[str] | None = None,
         warnings: list[str] | None = None,
+        *,
+        resumed: bool = False,
     ) -> None:
-        """Announce the session and start consuming Ops."""
+        """Store (unless resumed), announce the session and start consuming Ops. ``seed`` is
+        the history of a resumed or forked conversation; ``seed_events`` what a fork copies."""
+        if not resumed:
+            self.journal.create(
+                NewConversationRow(
+                    cwd=str(self.ctx.cwd),
+                    model=self.ctx.model,
+                    provider=self.ctx.provider_id,
+                    base_instructions=self.base_instructions,
+                    forked_from=self.forked_from,
+                )
+            )
         if seed is None:
             self.history.extend(
                 initial_context(self.ctx, self.config.project_doc_max_bytes, self.home)
             )
         else:
             self.history.extend(seed)
-            self.events.extend(seed_events or [])
+            self._repair_history()
+        for body in seed_events or []:
+            self.journal.event_json(body, None)
+        self.journal.sync(self.history, None)
         self.emit(SESSION_SUBMISSION_ID, self.session_configured())
         for warning in warnings or []:
             self.emit(SESSION_SUBMISSION_ID, WarningEvent(message=warning))
@@ -191,7 +204,9 @@ class Conversation:
             self._submission_loop(), name=f"conversation-{self.id}"
         )
 
-    def session_configured(self, initial: list[EventMsg] | None = None) -> SessionConfiguredEvent:
+    def session_configured(
+        self, initial: list[dict[str, Any]] | None = None
+    ) -> SessionConfiguredEvent:
         """The settings event (with replayed messages on resume)."""
         return SessionConfiguredEvent(
             session_id=self.id,
@@ -203,7 +218,7 @@ class Conversation:
             reasoning_effort=self.ctx.effort,
             reasoning_summary=self.ctx.summary,
             forked_from_id=self.forked_from,
-            initial_messages=[m.to_wire() for m in initial] if initial is not None else None,
+            initial_messages=initial,
         )
 
     @property
@@ -222,9 +237,14 @@ class Conversation:
 
     # ---------------------------------------------------------------- events
     def emit(self, submission_id: str, msg: EventMsg) -> None:
-        """Record (unless transient) and deliver one event."""
+        """Store (unless transient) and deliver one event."""
         if not isinstance(msg, _TRANSIENT):
-            self.events.append(msg)
+            turn_id = getattr(msg, "turn_id", None)
+            self.journal.sync(self.history, turn_id)
+            self.journal.event(msg, turn_id)
+        self._deliver(submission_id, msg)
+
+    def _deliver(self, submission_id: str, msg: EventMsg) -> None:
         self.updated_at = time.time()
         try:
             self._sink(EventEnvelope(self.id, submission_id, msg))
@@ -297,6 +317,9 @@ class Conversation:
             await self._abort("interrupted")
             with contextlib.suppress(Exception):
                 await self.client.aclose()
+            self.journal.release()
+            with contextlib.suppress(CodexError):
+                await self.journal.durable()
             self.emit(submission_id, ShutdownCompleteEvent())
             self._closed.set()
 
@@ -333,44 +356,49 @@ class Conversation:
     # ---------------------------------------------------------------- tasks
     def _spawn(self, submission_id: str, kind: str, body: TaskBody) -> None:
         runner = TurnRunner(self, submission_id, self.ctx)
-        task = asyncio.create_task(self._run_task(runner, body), name=f"{kind}-{runner.turn_id}")
+        task = asyncio.create_task(
+            self._run_task(runner, body, kind), name=f"{kind}-{runner.turn_id}"
+        )
         self._active = _ActiveTask(runner, kind, task)
 
-    async def _run_task(self, runner: TurnRunner, body: TaskBody) -> None:
+    async def _run_task(self, runner: TurnRunner, body: TaskBody, kind: str) -> None:
         started = time.monotonic()
+        self.journal.turn_started(runner.turn_id, kind)
         runner.emit(
             TaskStartedEvent(
                 turn_id=runner.turn_id, model_context_window=runner.ctx.model_context_window
             )
         )
         completed = False
+        status = "failed"
+        final: list[EventMsg] = [TaskCompleteEvent(turn_id=runner.turn_id)]
         try:
             last = await body(runner)
-            completed = True
-            runner.emit(
+            completed, status = True, "completed"
+            final = [
                 TaskCompleteEvent(
                     turn_id=runner.turn_id,
                     last_agent_message=last,
                     duration_ms=int((time.monotonic() - started) * 1000),
                 )
-            )
+            ]
             self.spawn_background(run_notify(self.config, runner.turn_id, runner.inputs, last))
         except (asyncio.CancelledError, TurnAbortRequested):
-            self._repair_history()
-            runner.emit(TurnAbortedEvent(turn_id=runner.turn_id, reason=self._abort_reason))
+            status = "aborted"
+            final = [TurnAbortedEvent(turn_id=runner.turn_id, reason=self._abort_reason)]
         except CodexError as exc:
-            self._repair_history()
             info = exc.error_info if isinstance(exc, ProviderError) else None
-            runner.emit(
-                ErrorEvent(message=exc.message, codex_error_info=info, turn_id=runner.turn_id)
+            final.insert(
+                0, ErrorEvent(message=exc.message, codex_error_info=info, turn_id=runner.turn_id)
             )
-            runner.emit(TaskCompleteEvent(turn_id=runner.turn_id))
         except Exception as exc:
             log.exception("turn %s failed", runner.turn_id)
+            final.insert(0, ErrorEvent(message=f"internal error: {exc!r}", turn_id=runner.turn_id))
+        if not completed:
             self._repair_history()
-            runner.emit(ErrorEvent(message=f"internal error: {exc!r}", turn_id=runner.turn_id))
-            runner.emit(TaskCompleteEvent(turn_id=runner.turn_id))
-        self.turns.append(TurnRecord(runner.turn_id, len(self.history), len(self.events)))
+        if self._active is not None:
+            self._active.finishing = True
+        await self._finish(runner, status, final)
         snapshot = runner.diff.snapshot(runner.turn_id)
         if snapshot is not None:
             self.snapshots.append(snapshot)
@@ -379,13 +407,53 @@ class Conversation:
         if completed and self._pending and not self.closed:
             self._spawn(runner.submission_id, "regular", self._regular_body)
 
+    async def _finish(self, runner: TurnRunner, status: str, final: list[EventMsg]) -> None:
+        """End a turn: its items, end state and final events are on disk before the client
+        hears that it ended (a client never shows a finished turn the store lost)."""
+        for msg in final:
+            self.journal.sync(self.history, runner.turn_id)
+            self.journal.event(msg, runner.turn_id)
+        self.journal.turn_ended(
+            runner.turn_id,
+            status,
+            history=self.history,
+            model=runner.ctx.model,
+            total_usage=self.total_usage,
+            events_len=self.journal.next_event_seq,
+        )
+        try:
+            await self.journal.durable()
+        except CodexError as exc:
+            log.error("conversation %s: %s", self.id, exc.message)
+            self._deliver(runner.submission_id, ErrorEvent(message=exc.message))
+        for msg in final:
+            self._deliver(runner.submission_id, msg)
+
     async def _abort(self, reason: AbortReason) -> None:
         active = self._active
         if active is None:
             return
         self._abort_reason = reason
-        active.task.cancel()
+        if not active.finishing:
+            active.task.cancel()
         await asyncio.wait({active.task}, timeout=ABORT_WAIT_S)
+
+    async def checkpoint(self, turn_id: str) -> None:
+        """Make the history and events so far durable (before a model request and before
+        tools run, so a crash in a long stream or command keeps what led up to it). A store
+        that cannot write is reported once per turn and does not stop the turn."""
+        self.journal.sync(self.history, turn_id)
+        try:
+            await self.journal.durable()
+        except CodexError as exc:
+            if self._store_warned != turn_id:
+                self._store_warned = turn_id
+                self.emit(SESSION_SUBMISSION_ID, WarningEvent(message=exc.message))
+
+    def replace_history(self, items: list[HistoryItem], turn_id: str) -> None:
+        """Swap the whole history (compaction); the store keeps the old one as an epoch."""
+        self.history[:] = items
+        self.journal.replace(self.history, turn_id)
 
     def _repair_history(self) -> None:
         """Give every tool call without an output one, so the next request is valid."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -22,11 +23,13 @@ from codex_lsp.core.conversation import (
     EventSink,
     deny_all_approvals,
 )
+from codex_lsp.core.journal import Journal
 from codex_lsp.core.model_info import context_window
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.errors import CodexError, ProtocolError, UnknownConversationError
-from codex_lsp.protocol.events import ConfigReloadedEvent, ErrorEvent, UserMessageEvent
+from codex_lsp.protocol.events import ConfigReloadedEvent, ErrorEvent
+from codex_lsp.protocol.items import TokenUsage
 from codex_lsp.protocol.ops import ShutdownOp
 from codex_lsp.protocol.policies import WorkspaceWrite, sandbox_policy_for_mode
 from codex_lsp.protocol.requests import (
@@ -38,6 +41,7 @@ from codex_lsp.protocol.requests import (
     ResumeConversationResult,
 )
 from codex_lsp.providers.registry import ResolvedProvider, create_client, resolve_provider
+from codex_lsp.store.conversations import ConversationRow, ConversationStore, StoredConversation
 from codex_lsp.tools import apply_patch, plan, read_only, shell, view_image
 from codex_lsp.tools.files import DiskSink, FileSink
 from codex_lsp.tools.registry import ToolRegistry
@@ -112,7 +116,7 @@ def turn_context(config: Config, resolved: ResolvedProvider, cwd: Path) -> TurnC
 
 
 class ConversationManager:
-    """All conversations of one server process."""
+    """All conversations of one server process, and the store they live in."""
 
     def __init__(
         self,
@@ -137,10 +141,22 @@ class ConversationManager:
         self.on_config_error: Callable[[str], None] | None = None
         self._watcher: ConfigWatcher | None = None
         self._reloads: set[asyncio.Task[None]] = set()
+        self._store: ConversationStore | None = None
+        self._store_lock = asyncio.Lock()
 
     def set_default_cwd(self, cwd: Path) -> None:
         """The workspace folder new conversations start in (the LSP root)."""
         self.default_cwd = cwd
+
+    async def store(self) -> ConversationStore:
+        """The conversation store, opened on first use at ``state_db`` (from flags, the
+        environment or the user's config) or ``$CODEX_LSP_HOME/state.db``."""
+        async with self._store_lock:
+            if self._store is None:
+                config = self.load_config(NewConversationParams()).config
+                path = config.state_db or self.home / "state.db"
+                self._store = await ConversationStore.open(path.expanduser())
+            return self._store
 
     def get(self, conversation_id: str) -> Conversation:
         """The live conversation, or :class:`UnknownConversationError`."""
@@ -148,6 +164,10 @@ class ConversationManager:
         if conv is None or conv.closed:
             raise UnknownConversationError(conversation_id)
         return conv
+
+    def live(self) -> list[Conversation]:
+        """The conversations open in this process."""
+        return [c for c in self._conversations.values() if not c.closed]
 
     def _config_inputs(self, params: NewConversationParams) -> tuple[ConfigOverrides, Path]:
         overrides = {**self._cli_overrides, **_request_overrides(params)}
@@ -162,10 +182,13 @@ class ConversationManager:
         )
 
     async def new_conversation(self, params: NewConversationParams) -> Conversation:
-        """Create and start a conversation."""
+        """Create, store and start a conversation."""
         loaded = self.load_config(params)
         conv = await self._create(
-            loaded.config, params.cwd, params.base_instructions, forked_from=None
+            loaded.config,
+            params.cwd,
+            params.base_instructions,
+            journal=lambda cid, store: Journal(store, cid),
         )
         self._sources[conv.id] = self._config_inputs(params)
         conv.start(warnings=loaded.warnings)
@@ -177,15 +200,20 @@ class ConversationManager:
         config: Config,
         cwd: Path | None,
         base_instructions: str | None,
-        forked_from: str | None,
+        *,
+        journal: Callable[[str, ConversationStore], Journal],
+        conversation_id: str | None = None,
+        forked_from: str | None = None,
     ) -> Conversation:
+        store = await self.store()
         resolved = await resolve_provider(config)
         cwd = (cwd or config.cwd or self.default_cwd or Path.cwd()).resolve()
         if not cwd.is_dir():
             raise ProtocolError(f"cwd {cwd} is not a directory; pass an existing folder as cwd")
         ctx = turn_context(config, resolved, cwd)
+        conversation_id = conversation_id or uuid.uuid4().hex
         conv = Conversation(
-            uuid.uuid4().hex,
+            conversation_id,
             ctx,
             config=config,
             client=create_client(resolved, config),
@@ -198,10 +226,17 @@ class ConversationManager:
             or config.base_instructions
             or load_prompt("base_instructions"),
             home=self.home,
+            journal=journal(conversation_id, store),
             forked_from=forked_from,
         )
         self._conversations[conv.id] = conv
         return conv
+
+    def _stored_config(self, row: ConversationRow) -> tuple[LoadedConfig, NewConversationParams]:
+        """The config a stored conversation continues with: today's settings for its folder,
+        with the model and provider it was using."""
+        params = NewConversationParams(cwd=row.cwd, model=row.model, model_provider=row.provider)
+        return self.load_config(params), params
 
     def _watch(self) -> None:
         """Watch the config files of live conversations (language server only)."""
@@ -268,63 +303,132 @@ class ConversationManager:
                 ),
             )
 
-    async def fork(self, conversation_id: str, turn_id: str | None) -> Conversation:
-        """A new conversation with the history of ``conversation_id`` up to ``turn_id``."""
-        source = self.get(conversation_id)
-        history_len, events_len = len(source.history), len(source.events)
-        if turn_id is not None:
-            record = next((t for t in source.turns if t.turn_id == turn_id), None)
-            if record is None:
-                raise ProtocolError(
-                    f"turn {turn_id!r} is not a finished turn of conversation {conversation_id}"
-                )
-            history_len, events_len = record.history_len, record.events_len
+    async def resume(self, conversation_id: str) -> ResumeConversationResult:
+        """Bring a stored conversation back (or reattach to a live one): the model history is
+        rebuilt from the store, turns a crash left running are marked aborted, and every stored
+        event is returned so a client can redraw the conversation."""
+        store = await self.store()
+        conv = self._conversations.get(conversation_id)
+        if conv is not None and not conv.closed:
+            await conv.journal.durable()
+            stored = await store.load(conversation_id)
+        else:
+            await store.claim(conversation_id)
+            await store.recover(conversation_id)
+            stored = await store.load(conversation_id)
+            conv = await self._revive(stored)
+        return ResumeConversationResult(
+            **info(conv).model_dump(), initial_messages=[json.loads(e) for e in stored.events]
+        )
+
+    async def _revive(self, stored: StoredConversation) -> Conversation:
+        row = stored.row
+        loaded, params = self._stored_config(row)
+        has_user_message = bool(row.preview)
         conv = await self._create(
-            source.config, source.ctx.cwd, source.base_instructions, forked_from=source.id
+            loaded.config,
+            row.cwd,
+            row.base_instructions,
+            journal=lambda cid, store: Journal(
+                store,
+                cid,
+                epoch=row.epoch,
+                persisted=len(stored.history),
+                next_event_seq=stored.next_event_seq,
+                has_preview=has_user_message,
+            ),
+            conversation_id=row.id,
+            forked_from=row.forked_from,
         )
-        conv.ctx = source.ctx
-        conv.start(
-            seed=list(source.history[:history_len]), seed_events=list(source.events[:events_len])
-        )
+        if row.total_usage:
+            conv.total_usage = TokenUsage.model_validate(row.total_usage)
+        self._sources[conv.id] = self._config_inputs(params)
+        conv.start(seed=stored.history, warnings=loaded.warnings, resumed=True)
+        self._watch()
         return conv
 
-    def resume(self, conversation_id: str) -> ResumeConversationResult:
-        """Everything a client needs to redraw a live conversation."""
-        conv = self.get(conversation_id)
-        return ResumeConversationResult(
-            **info(conv).model_dump(), initial_messages=[m.to_wire() for m in conv.events]
+    async def fork(self, conversation_id: str, turn_id: str | None) -> Conversation:
+        """A new conversation with the history of ``conversation_id`` (live or stored) as it
+        was when ``turn_id`` ended (all of it when None)."""
+        store = await self.store()
+        source = self._conversations.get(conversation_id)
+        if source is not None:
+            await source.journal.durable()
+        stored = await store.load(conversation_id, up_to_turn=turn_id)
+        if source is not None and not source.closed:
+            config, cwd, params = source.config, source.ctx.cwd, None
+        else:
+            loaded, params = self._stored_config(stored.row)
+            config, cwd = loaded.config, stored.row.cwd
+        conv = await self._create(
+            config,
+            cwd,
+            stored.row.base_instructions,
+            journal=lambda cid, s: Journal(s, cid),
+            forked_from=conversation_id,
         )
+        if source is not None and not source.closed:
+            conv.ctx = source.ctx
+            self._sources[conv.id] = self._sources[conversation_id]
+        elif params is not None:
+            self._sources[conv.id] = self._config_inputs(params)
+        conv.start(seed=list(stored.history), seed_events=stored.events)
+        return conv
 
-    def list(self, params: ListConversationsParams) -> ListConversationsResult:
-        """Live conversations, newest first, paged."""
-        rows = sorted(
-            (
-                c
-                for c in self._conversations.values()
-                if not c.closed and (params.cwd is None or c.ctx.cwd == params.cwd.resolve())
-            ),
-            key=lambda c: (c.updated_at, c.id),
-            reverse=True,
+    async def list_conversations(self, params: ListConversationsParams) -> ListConversationsResult:
+        """Stored conversations, most recently updated first, paged by cursor."""
+        store = await self.store()
+        cwd = None
+        if not params.all_workspaces:
+            cwd = (params.cwd or self.default_cwd or Path.cwd()).resolve()
+        page = await store.list_page(
+            cwd=cwd, archived=params.archived, cursor=params.cursor, page_size=params.page_size
         )
-        start = 0
-        if params.cursor:
-            ids = [c.id for c in rows]
-            if params.cursor not in ids:
-                raise ProtocolError(
-                    f"cursor {params.cursor!r} is no longer valid; list again without a cursor"
-                )
-            start = ids.index(params.cursor) + 1
-        page = rows[start : start + params.page_size]
-        more = start + params.page_size < len(rows)
         return ListConversationsResult(
-            items=[_summary(c) for c in page], next_cursor=page[-1].id if more and page else None
+            items=[self._summary(row) for row in page.rows], next_cursor=page.next_cursor
         )
 
-    async def archive(self, conversation_id: str) -> None:
-        """Shut a conversation down and drop it."""
-        conv = self.get(conversation_id)
-        await self._shutdown(conv)
-        self._conversations.pop(conversation_id, None)
+    def _summary(self, row: ConversationRow) -> ConversationSummary:
+        live = self._conversations.get(row.id)
+        return ConversationSummary(
+            conversation_id=row.id,
+            model=row.model,
+            model_provider=row.provider,
+            cwd=row.cwd,
+            forked_from_id=row.forked_from,
+            title=row.title or "(no messages yet)",
+            preview=row.preview,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            turn_count=row.turn_count,
+            archived=row.archived,
+            running=live is not None and not live.closed and live.running,
+        )
+
+    async def _close(self, conversation_id: str) -> None:
+        conv = self._conversations.pop(conversation_id, None)
+        self._sources.pop(conversation_id, None)
+        if conv is not None:
+            await self._shutdown(conv)
+
+    async def archive(self, conversation_id: str, archived: bool = True) -> None:
+        """Shut a conversation down and hide it from the default list (or bring it back)."""
+        store = await self.store()
+        await store.get(conversation_id)
+        if archived:
+            await self._close(conversation_id)
+        await store.set_archived(conversation_id, archived)
+
+    async def rename(self, conversation_id: str, title: str) -> None:
+        """Set a conversation's title."""
+        await (await self.store()).rename(conversation_id, title.strip())
+
+    async def delete(self, conversation_id: str) -> None:
+        """Shut a conversation down and delete it from the store."""
+        store = await self.store()
+        await store.get(conversation_id)
+        await self._close(conversation_id)
+        await store.delete(conversation_id)
 
     async def _shutdown(self, conv: Conversation) -> None:
         if conv.closed:
@@ -334,10 +438,14 @@ class ConversationManager:
             await conv.wait_closed(SHUTDOWN_WAIT_S)
 
     async def shutdown_all(self) -> None:
-        """Shut every conversation down (server exit) and stop watching config files."""
+        """Shut every conversation down (server exit), stop watching config files and close
+        the store."""
         if self._watcher is not None:
             self._watcher.stop()
         await asyncio.gather(*(self._shutdown(c) for c in list(self._conversations.values())))
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
 
 
 def info(conv: Conversation) -> ConversationInfo:
@@ -348,14 +456,4 @@ def info(conv: Conversation) -> ConversationInfo:
         model_provider=conv.ctx.provider_id,
         cwd=conv.ctx.cwd,
         forked_from_id=conv.forked_from,
-    )
-
-
-def _summary(conv: Conversation) -> ConversationSummary:
-    first = next((e.message for e in conv.events if isinstance(e, UserMessageEvent)), "")
-    return ConversationSummary(
-        **info(conv).model_dump(),
-        preview=first[:200],
-        turn_count=len(conv.turns),
-        running=conv.running,
     )

@@ -1,69 +1,31 @@
-"""Tasks other than a regular turn: compaction and review."""
+"""Tasks other than a regular turn: compaction (a task of its own when asked for) and review."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from codex_lsp.core.context import SUMMARY_PREFIX, initial_context
+from codex_lsp.core.compaction import compact_history
+from codex_lsp.core.context import initial_context
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.exec.runner import run_command
 from codex_lsp.protocol.events import (
-    ContextCompactedEvent,
     EnteredReviewModeEvent,
     ExitedReviewModeEvent,
-    ItemCompletedEvent,
-    ItemStartedEvent,
-    WarningEvent,
 )
 from codex_lsp.protocol.history import AssistantMessage, HistoryItem, InputText, UserMessage
-from codex_lsp.protocol.items import ContextCompactionItem, ReviewRequest, ReviewTarget
+from codex_lsp.protocol.items import ReviewRequest, ReviewTarget
 from codex_lsp.tools.shell import truncate_middle
 
-KEEP_USER_MESSAGES_CHARS = 80_000
 REVIEW_DIFF_MAX_BYTES = 200_000
 GIT_TIMEOUT_S = 30
 
 
 async def run_compact(runner: TurnRunner) -> str | None:
-    """Summarise the history and replace it with the recent user messages plus the summary."""
-    conv = runner.conversation
-    item_id = runner.new_item_id()
-    runner.emit(ItemStartedEvent(turn_id=runner.turn_id, item=ContextCompactionItem(id=item_id)))
-    request = UserMessage(content=[InputText(text=load_prompt("compact"))])
-    result = await runner.sample(runner.prompt([*conv.history, request], []), visible=False)
-    summary = result.last_message or "(no summary was produced)"
-    context = initial_context(runner.ctx, conv.config.project_doc_max_bytes, conv.home)
-    recent = _recent_user_messages(conv.history, len(context))
-    summary_message = UserMessage(content=[InputText(text=f"{SUMMARY_PREFIX}\n{summary}")])
-    conv.history[:] = [*context, *recent, summary_message]
-    runner.emit(ContextCompactedEvent(turn_id=runner.turn_id))
-    runner.emit(ItemCompletedEvent(turn_id=runner.turn_id, item=ContextCompactionItem(id=item_id)))
-    runner.emit(
-        WarningEvent(
-            message="Heads up: long conversations and repeated compactions can make the model "
-            "less accurate. Start a new conversation when possible."
-        )
-    )
+    """The ``compact`` task: summarise the history now."""
+    await compact_history(runner)
     return None
-
-
-def _recent_user_messages(history: list[HistoryItem], skip: int) -> list[UserMessage]:
-    """The newest real user messages that fit the budget, oldest first."""
-    kept: list[UserMessage] = []
-    budget = KEEP_USER_MESSAGES_CHARS
-    for item in reversed(history[skip:]):
-        if not isinstance(item, UserMessage) or item.text().startswith(SUMMARY_PREFIX):
-            continue
-        text = item.text()
-        if len(text) > budget:
-            if budget > 0:
-                kept.append(UserMessage(content=[InputText(text=text[-budget:])]))
-            break
-        kept.append(item)
-        budget -= len(text)
-    return list(reversed(kept))
 
 
 async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:

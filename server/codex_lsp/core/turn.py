@@ -7,11 +7,13 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codex_lsp.core.compaction import auto_compact_limit, compact_history
 from codex_lsp.core.notify import record_prompt
 from codex_lsp.core.sampling import SampleResult, sample
 from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.core.turn_diff import TurnDiffTracker
 from codex_lsp.core.user_input import convert_input
+from codex_lsp.errors import ContextWindowExceededError
 from codex_lsp.exec.env import command_env
 from codex_lsp.exec.rules import CommandRules
 from codex_lsp.protocol.events import (
@@ -191,11 +193,10 @@ class TurnRunner:
         result = await sample(conv.client, prompt, conv.provider_info, self, visible=visible)
         if result.usage is not None:
             conv.total_usage = conv.total_usage + result.usage
-            info = TokenUsageInfo(
-                total_token_usage=conv.total_usage,
-                last_token_usage=result.usage,
-                model_context_window=self.ctx.model_context_window,
+            info = TokenUsageInfo.after(
+                conv.total_usage, result.usage, self.ctx.model_context_window
             )
+            conv.context_tokens = info.context_tokens
             self.emit(TokenCountEvent(info=info))
         return result
 
@@ -205,13 +206,24 @@ class TurnRunner:
         """One model request on ``history``: its items, the outputs of the tools it called and
         any images they attached are appended to ``history``."""
         conv = self.conversation
+        await conv.checkpoint(self.turn_id)
         result = await self.sample(self.prompt(history, conv.tools.specs(), instructions))
         history.extend(result.items)
+        if result.tool_calls:
+            await conv.checkpoint(self.turn_id)
         for call in result.tool_calls:
             history.append(await conv.tools.dispatch(self, call))
         history.extend(self.attachments)
         self.attachments.clear()
         return result
+
+    def context_full(self) -> bool:
+        """True when the context has reached the auto-compaction limit."""
+        conv = self.conversation
+        limit = auto_compact_limit(
+            conv.config.model_auto_compact_token_limit, self.ctx.model_context_window
+        )
+        return limit is not None and conv.context_tokens >= limit
 
     async def run_regular(self, items: list[UserInputItem]) -> str | None:
         """The agent loop. Returns the last agent message."""
@@ -221,7 +233,13 @@ class TurnRunner:
         while True:
             for steered in conv.take_pending_input():
                 self.record_user_input(steered)
-            result = await self.step(conv.history)
+            if self.context_full():
+                await compact_history(self, automatic=True)
+            try:
+                result = await self.step(conv.history)
+            except ContextWindowExceededError:
+                await compact_history(self, automatic=True)
+                result = await self.step(conv.history)
             last_message = result.last_message or last_message
             if not result.tool_calls and not conv.has_pending_input():
                 return last_message

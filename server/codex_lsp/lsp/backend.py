@@ -106,11 +106,11 @@ class Backend:
         if method.name == names.NEW_CONVERSATION:
             return info(await manager.new_conversation(params))
         if method.name == names.RESUME_CONVERSATION:
-            return manager.resume(params.conversation_id)
+            return await manager.resume(params.conversation_id)
         if method.name == names.FORK_CONVERSATION:
             return info(await manager.fork(params.conversation_id, params.turn_id))
         if method.name == names.LIST_CONVERSATIONS:
-            return manager.list(params)
+            return await manager.list_conversations(params)
         if method.name == names.GET_CONFIG:
             loaded = manager.load_config(
                 r.NewConversationParams(
@@ -127,7 +127,13 @@ class Backend:
         if method.name == names.FUZZY_FILE_SEARCH:
             return await self._fuzzy_file_search(params)
         if method.name == names.ARCHIVE_CONVERSATION:
-            await manager.archive(params.conversation_id)
+            await manager.archive(params.conversation_id, params.archived)
+            return r.EmptyResult()
+        if method.name == names.RENAME_CONVERSATION:
+            await manager.rename(params.conversation_id, params.title)
+            return r.EmptyResult()
+        if method.name == names.DELETE_CONVERSATION:
+            await manager.delete(params.conversation_id)
             return r.EmptyResult()
         raise JsonRpcInvalidParams(f"{method.name} is not handled by this server")
 
@@ -168,7 +174,7 @@ class Backend:
                 raise JsonRpcInvalidParams(
                     "codex-lsp.sendPrompt needs the prompt text as its first argument"
                 )
-            conversation_id = args[1] if len(args) > 1 else self._latest()
+            conversation_id = args[1] if len(args) > 1 else await self._latest()
             if conversation_id is None:
                 conversation_id = (await self.handle(names.NEW_CONVERSATION, {}))["conversationId"]
             items = [{"type": "text", "text": args[0]}]
@@ -176,7 +182,7 @@ class Backend:
                 names.USER_INPUT, {"conversationId": conversation_id, "items": items}
             )
             return {"conversationId": conversation_id, **result}
-        conversation_id = args[0] if args and isinstance(args[0], str) else self._latest()
+        conversation_id = args[0] if args and isinstance(args[0], str) else await self._latest()
         if conversation_id is None:
             raise JsonRpcInvalidParams(
                 f"{name}: there is no conversation; start one with codex-lsp.sendPrompt"
@@ -192,9 +198,10 @@ class Backend:
         result = await self.handle(method, params)
         return {"conversationId": conversation_id, **result}
 
-    def _latest(self) -> str | None:
-        page = self.manager.list(r.ListConversationsParams(page_size=1))
-        return page.items[0].conversation_id if page.items else None
+    async def _latest(self) -> str | None:
+        """The most recently updated conversation open in this server."""
+        live = self.manager.live()
+        return max(live, key=lambda c: c.updated_at).id if live else None
 
     def _show_error(self, message: str) -> None:
         self._server.window_show_message(

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from codex_lsp.protocol.base import WireModel
 from codex_lsp.protocol.items import (
+    ContextCompactionItem,
     ExecOutputStream,
     FileChange,
     ItemStatus,
@@ -339,10 +340,13 @@ class ConfigReloadedEvent(WireModel):
 
 
 class ContextCompactedEvent(WireModel):
-    """The history was replaced by a summary."""
+    """The history was replaced by a summary; ``automatic`` when the context filled up (or
+    the provider said it overflowed) rather than on request."""
 
     type: Literal["contextCompacted"] = "contextCompacted"
     turn_id: str
+    item: ContextCompactionItem
+    automatic: bool = False
 
 
 # ---------------------------------------------------------------- status and errors

@@ -175,6 +175,29 @@ class TokenUsageInfo(WireModel):
     total_token_usage: TokenUsage
     last_token_usage: TokenUsage
     model_context_window: int | None = None
+    context_tokens: int = Field(
+        default=0, description="Tokens in the context after the last response."
+    )
+    context_left_percent: int | None = Field(
+        default=None, description="How much of the context window is still free, 0-100."
+    )
+
+    @classmethod
+    def after(
+        cls, total: TokenUsage, last: TokenUsage, context_window: int | None
+    ) -> TokenUsageInfo:
+        """The usage after a response: the context now holds its input and output."""
+        in_context = last.input_tokens + last.output_tokens
+        left = None
+        if context_window:
+            left = max(0, min(100, round(100 * (context_window - in_context) / context_window)))
+        return cls(
+            total_token_usage=total,
+            last_token_usage=last,
+            model_context_window=context_window,
+            context_tokens=in_context,
+            context_left_percent=left,
+        )
 
 
 class ReviewTarget(WireModel):
@@ -269,10 +292,12 @@ class PlanUpdateItem(WireModel):
 
 
 class ContextCompactionItem(WireModel):
-    """The history was summarised to free context."""
+    """The history was summarised to free context; ``summary`` is the handoff summary the
+    model continues from (absent while it is being written)."""
 
     type: Literal["contextCompaction"] = "contextCompaction"
     id: str
+    summary: str | None = None
 
 
 TurnItem = Annotated[

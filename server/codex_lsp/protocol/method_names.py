@@ -9,6 +9,8 @@ RESUME_CONVERSATION = "codex/resumeConversation"
 FORK_CONVERSATION = "codex/forkConversation"
 LIST_CONVERSATIONS = "codex/listConversations"
 ARCHIVE_CONVERSATION = "codex/archiveConversation"
+RENAME_CONVERSATION = "codex/renameConversation"
+DELETE_CONVERSATION = "codex/deleteConversation"
 FUZZY_FILE_SEARCH = "codex/fuzzyFileSearch"
 GET_CONFIG = "codex/getConfig"
 USER_INPUT = "codex/userInput"
@@ -39,6 +41,8 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     FORK_CONVERSATION,
     LIST_CONVERSATIONS,
     ARCHIVE_CONVERSATION,
+    RENAME_CONVERSATION,
+    DELETE_CONVERSATION,
     FUZZY_FILE_SEARCH,
     GET_CONFIG,
     USER_INPUT,

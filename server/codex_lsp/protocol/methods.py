@@ -16,6 +16,7 @@ from codex_lsp.protocol.events import Event
 from codex_lsp.protocol.method_names import (
     ARCHIVE_CONVERSATION,
     COMPACT,
+    DELETE_CONVERSATION,
     EVENT,
     EXEC_APPROVAL,
     FORK_CONVERSATION,
@@ -26,6 +27,7 @@ from codex_lsp.protocol.method_names import (
     NEW_CONVERSATION,
     OVERRIDE_TURN_CONTEXT,
     PATCH_APPROVAL,
+    RENAME_CONVERSATION,
     RESUME_CONVERSATION,
     REVIEW,
     SHUTDOWN,
@@ -69,6 +71,8 @@ METHODS: tuple[Method, ...] = (
         LIST_CONVERSATIONS, _C, requests.ListConversationsParams, requests.ListConversationsResult
     ),
     Method(ARCHIVE_CONVERSATION, _C, requests.ArchiveConversationParams, requests.EmptyResult),
+    Method(RENAME_CONVERSATION, _C, requests.RenameConversationParams, requests.EmptyResult),
+    Method(DELETE_CONVERSATION, _C, requests.DeleteConversationParams, requests.EmptyResult),
     Method(FUZZY_FILE_SEARCH, _C, requests.FuzzyFileSearchParams, requests.FuzzyFileSearchResult),
     Method(GET_CONFIG, _C, requests.GetConfigParams, requests.GetConfigResult),
     Method(USER_INPUT, _C, requests.UserInputParams, requests.SubmissionResult, ops.UserInputOp),

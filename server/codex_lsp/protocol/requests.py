@@ -70,18 +70,25 @@ class ForkConversationParams(ConversationScoped):
 
 
 class ListConversationsParams(WireModel):
-    """Page through conversations, newest first."""
+    """Page through stored conversations, most recently updated first. By default only those
+    of the workspace (started in ``cwd``, or the workspace root, or a folder below it)."""
 
     cursor: str | None = None
     page_size: int = Field(default=50, ge=1, le=500)
     cwd: Path | None = None
+    all_workspaces: bool = Field(default=False, description="List every workspace's.")
+    archived: bool = Field(default=False, description="List archived conversations instead.")
 
 
 class ConversationSummary(ConversationInfo):
-    """One row of ``codex/listConversations``."""
+    """One row of ``codex/listConversations``. Times are Unix seconds."""
 
+    title: str
     preview: str
+    created_at: float
+    updated_at: float
     turn_count: int
+    archived: bool
     running: bool
 
 
@@ -93,7 +100,20 @@ class ListConversationsResult(WireModel):
 
 
 class ArchiveConversationParams(ConversationScoped):
-    """Close a conversation and remove it from the list."""
+    """Close a conversation and hide it from the default list (``archived: false`` brings it
+    back). Nothing is deleted."""
+
+    archived: bool = True
+
+
+class RenameConversationParams(ConversationScoped):
+    """Give a conversation the title a user chose."""
+
+    title: str = Field(min_length=1, max_length=200)
+
+
+class DeleteConversationParams(ConversationScoped):
+    """Close a conversation and delete it from the store for good."""
 
 
 class FuzzyFileSearchParams(WireModel):

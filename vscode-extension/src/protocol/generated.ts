@@ -86,9 +86,10 @@ export interface ApprovalResult {
   decision: ReviewDecision;
 }
 
-/** Close a conversation and remove it from the list. */
+/** Close a conversation and hide it from the default list (``archived: false`` brings it back). Nothing is deleted. */
 export interface ArchiveConversationParams {
   conversationId: string;
+  archived?: boolean;
 }
 
 /** When the agent must ask the user before running a command (Codex semantics). */
@@ -137,16 +138,19 @@ export interface ConfigReloadedEvent {
   message: string;
 }
 
-/** The history was replaced by a summary. */
+/** The history was replaced by a summary; ``automatic`` when the context filled up (or the provider said it overflowed) rather than on request. */
 export interface ContextCompactedEvent {
   type: "contextCompacted";
   turnId: string;
+  item: ContextCompactionItem;
+  automatic?: boolean;
 }
 
-/** The history was summarised to free context. */
+/** The history was summarised to free context; ``summary`` is the handoff summary the model continues from (absent while it is being written). */
 export interface ContextCompactionItem {
   type: "contextCompaction";
   id: string;
+  summary?: string | null;
 }
 
 /** What a client needs to show a conversation. */
@@ -158,21 +162,30 @@ export interface ConversationInfo {
   forkedFromId?: string | null;
 }
 
-/** One row of ``codex/listConversations``. */
+/** One row of ``codex/listConversations``. Times are Unix seconds. */
 export interface ConversationSummary {
   conversationId: string;
   model: string;
   modelProvider: string;
   cwd: string;
   forkedFromId?: string | null;
+  title: string;
   preview: string;
+  createdAt: number;
+  updatedAt: number;
   turnCount: number;
+  archived: boolean;
   running: boolean;
 }
 
 /** No sandbox at all. */
 export interface DangerFullAccess {
   type: "danger-full-access";
+}
+
+/** Close a conversation and delete it from the store for good. */
+export interface DeleteConversationParams {
+  conversationId: string;
 }
 
 /** A file the patch deletes. */
@@ -363,11 +376,15 @@ export interface ItemStartedEvent {
 /** How a command, patch or tool call item ended (or that it is still running). */
 export type ItemStatus = "inProgress" | "completed" | "failed" | "declined";
 
-/** Page through conversations, newest first. */
+/** Page through stored conversations, most recently updated first. By default only those of the workspace (started in ``cwd``, or the workspace root, or a folder below it). */
 export interface ListConversationsParams {
   cursor?: string | null;
   pageSize?: number;
   cwd?: string | null;
+  /** List every workspace's. */
+  allWorkspaces?: boolean;
+  /** List archived conversations instead. */
+  archived?: boolean;
 }
 
 /** A page of conversations; pass ``nextCursor`` back for the next page. */
@@ -578,6 +595,12 @@ export interface ReasoningItem {
 /** How much of its reasoning a model should summarise for the user. */
 export type ReasoningSummary = "auto" | "concise" | "detailed" | "none";
 
+/** Give a conversation the title a user chose. */
+export interface RenameConversationParams {
+  conversationId: string;
+  title: string;
+}
+
 /** Reattach to a conversation and get its events replayed. */
 export interface ResumeConversationParams {
   conversationId: string;
@@ -712,6 +735,10 @@ export interface TokenUsageInfo {
   totalTokenUsage: TokenUsage;
   lastTokenUsage: TokenUsage;
   modelContextWindow?: number | null;
+  /** Tokens in the context after the last response. */
+  contextTokens?: number;
+  /** How much of the context window is still free, 0-100. */
+  contextLeftPercent?: number | null;
 }
 
 /** A turn stopped early: ``interrupted`` by the user, ``replaced`` by a new task, or ``reviewEnded``. */
@@ -842,6 +869,8 @@ export interface CodexMethods {
   "codex/forkConversation": { params: ForkConversationParams; result: ConversationInfo };
   "codex/listConversations": { params: ListConversationsParams; result: ListConversationsResult };
   "codex/archiveConversation": { params: ArchiveConversationParams; result: EmptyResult };
+  "codex/renameConversation": { params: RenameConversationParams; result: EmptyResult };
+  "codex/deleteConversation": { params: DeleteConversationParams; result: EmptyResult };
   "codex/fuzzyFileSearch": { params: FuzzyFileSearchParams; result: FuzzyFileSearchResult };
   "codex/getConfig": { params: GetConfigParams; result: GetConfigResult };
   "codex/userInput": { params: UserInputParams; result: SubmissionResult };
@@ -856,4 +885,4 @@ export interface CodexMethods {
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";

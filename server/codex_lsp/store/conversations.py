@@ -1,0 +1,395 @@
+"""The conversation store: one SQLite file shared by every codex-lsp process of a user.
+
+Writes that happen while a turn streams go through the :class:`WriteQueue`; reads and
+user-initiated changes (rename, archive, delete) run directly. A conversation is written by one
+process at a time: the one that holds it open records its pid, and another process refuses to
+resume it while that pid lives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from pydantic import TypeAdapter
+
+from codex_lsp.errors import ProtocolError, StoreError, UnknownConversationError
+from codex_lsp.protocol.history import HistoryItem
+from codex_lsp.store.database import open_database
+from codex_lsp.store.rollout import Rollout
+from codex_lsp.store.writer import WriteQueue
+
+_HISTORY = TypeAdapter(list[HistoryItem])
+TITLE_MAX_CHARS = 60
+PREVIEW_MAX_CHARS = 200
+_COLUMNS = (
+    "id, created_at, updated_at, cwd, model, provider, title, preview, forked_from, archived, "
+    "base_instructions, turn_count, epoch, total_usage, owner_pid"
+)
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    """A conversation's metadata as stored."""
+
+    id: str
+    created_at: float
+    updated_at: float
+    cwd: Path
+    model: str
+    provider: str
+    title: str | None
+    preview: str
+    forked_from: str | None
+    archived: bool
+    base_instructions: str | None
+    turn_count: int
+    epoch: int
+    total_usage: dict[str, Any] | None
+    owner_pid: int | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> ConversationRow:
+        """Build from a ``SELECT {_COLUMNS}`` row."""
+        return cls(
+            id=row[0],
+            created_at=row[1],
+            updated_at=row[2],
+            cwd=Path(row[3]),
+            model=row[4],
+            provider=row[5],
+            title=row[6],
+            preview=row[7],
+            forked_from=row[8],
+            archived=bool(row[9]),
+            base_instructions=row[10],
+            turn_count=row[11],
+            epoch=row[12],
+            total_usage=json.loads(row[13]) if row[13] else None,
+            owner_pid=row[14],
+        )
+
+
+@dataclass(frozen=True)
+class TurnRow:
+    """Where a turn ends in the history (of its epoch) and in the event log."""
+
+    turn_id: str
+    status: str
+    epoch: int
+    history_len: int | None
+    events_len: int | None
+
+
+@dataclass(frozen=True)
+class StoredConversation:
+    """Everything needed to bring a conversation back: metadata, the model-visible history of
+    one epoch, and the events (as the JSON they were sent as) for a client to redraw."""
+
+    row: ConversationRow
+    history: list[HistoryItem]
+    events: list[str]
+    turns: list[TurnRow]
+    next_event_seq: int
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of :meth:`ConversationStore.list_page`; ``next_cursor`` is None on the last."""
+
+    rows: list[ConversationRow]
+    next_cursor: str | None
+
+
+def title_from(message: str) -> str:
+    """A short title from the first user message: its first line, cut at a word boundary."""
+    line = next((ln.strip() for ln in message.splitlines() if ln.strip()), "")
+    if len(line) <= TITLE_MAX_CHARS:
+        return line
+    cut = line[:TITLE_MAX_CHARS].rsplit(" ", 1)[0]
+    return (cut or line[:TITLE_MAX_CHARS]).rstrip(" ,.;:") + "…"
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with ``pid`` exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ConversationStore:
+    """Conversations, turns, history items and events in one SQLite file."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+        self.writes = WriteQueue(db)
+
+    @classmethod
+    async def open(cls, path: Path) -> ConversationStore:
+        """Open (create, migrate) the store at ``path``."""
+        return cls(await open_database(path), path)
+
+    async def close(self) -> None:
+        """Commit queued writes and close the file."""
+        await self.writes.close()
+        await self._db.close()
+
+    # ------------------------------------------------------------------ reads
+    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows of a query; this process's queued writes are committed first."""
+        await self.writes.flush()
+        try:
+            async with self._db.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the conversation store failed: {exc}") from exc
+
+    async def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement now (after the queued writes); returns the rows it changed."""
+        await self.writes.flush()
+        try:
+            cursor = await self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreError(f"writing the conversation store failed: {exc}") from exc
+        return cursor.rowcount
+
+    async def get(self, conversation_id: str) -> ConversationRow:
+        """The metadata of ``conversation_id``, or :class:`UnknownConversationError`."""
+        rows = await self._fetchall(
+            f"SELECT {_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)
+        )
+        if not rows:
+            raise UnknownConversationError(conversation_id)
+        return ConversationRow.from_row(rows[0])
+
+    async def load(self, conversation_id: str, up_to_turn: str | None = None) -> StoredConversation:
+        """A stored conversation; with ``up_to_turn``, its history and events as they were when
+        that turn ended (a fork point)."""
+        await self.writes.flush()
+        row = await self.get(conversation_id)
+        turns = [
+            TurnRow(*r)
+            for r in await self._fetchall(
+                "SELECT turn_id, status, epoch, history_len, events_len FROM turns "
+                "WHERE conversation_id = ? ORDER BY started_at, rowid",
+                (conversation_id,),
+            )
+        ]
+        epoch, history_len, events_len = row.epoch, None, None
+        if up_to_turn is not None:
+            turn = next((t for t in turns if t.turn_id == up_to_turn), None)
+            if turn is None or turn.history_len is None:
+                raise ProtocolError(
+                    f"turn {up_to_turn!r} is not a finished turn of conversation {conversation_id}"
+                )
+            epoch, history_len, events_len = turn.epoch, turn.history_len, turn.events_len
+        bodies = await self._fetchall(
+            "SELECT body FROM items WHERE conversation_id = ? AND epoch = ? ORDER BY seq",
+            (conversation_id, epoch),
+        )
+        if history_len is not None:
+            bodies = bodies[:history_len]
+        try:
+            history = _HISTORY.validate_json("[" + ",".join(b[0] for b in bodies) + "]")
+        except ValueError as exc:
+            raise StoreError(
+                f"conversation {conversation_id} has history items this version cannot read: {exc}"
+            ) from exc
+        events = await self._fetchall(
+            "SELECT seq, body FROM events WHERE conversation_id = ? ORDER BY seq",
+            (conversation_id,),
+        )
+        next_seq = events[-1][0] + 1 if events else 0
+        if events_len is not None:
+            events = events[:events_len]
+        return StoredConversation(
+            row=row,
+            history=history,
+            events=[body for _, body in events],
+            turns=turns,
+            next_event_seq=next_seq,
+        )
+
+    async def list_page(
+        self,
+        *,
+        cwd: Path | None,
+        archived: bool,
+        cursor: str | None,
+        page_size: int,
+    ) -> ListPage:
+        """Conversations, most recently updated first; ``cwd`` keeps those started in that
+        folder or below it."""
+        where = ["archived = ?"]
+        params: list[Any] = [int(archived)]
+        if cwd is not None:
+            prefix = str(cwd).rstrip("/")
+            where.append("(cwd = ? OR substr(cwd, 1, ?) = ?)")
+            params += [prefix, len(prefix) + 1, prefix + "/"]
+        if cursor:
+            updated_at, last_id = _parse_cursor(cursor)
+            where.append("(updated_at, id) < (?, ?)")
+            params += [updated_at, last_id]
+        rows = await self._fetchall(
+            f"SELECT {_COLUMNS} FROM conversations WHERE {' AND '.join(where)} "
+            "ORDER BY updated_at DESC, id DESC LIMIT ?",
+            [*params, page_size + 1],
+        )
+        page = [ConversationRow.from_row(r) for r in rows[:page_size]]
+        more = len(rows) > page_size
+        next_cursor = f"{page[-1].updated_at!r}:{page[-1].id}" if more and page else None
+        return ListPage(rows=page, next_cursor=next_cursor)
+
+    # ------------------------------------------------------------------ user changes
+    async def rename(self, conversation_id: str, title: str) -> None:
+        """Set the title a user chose."""
+        await self._change(
+            "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)
+        )
+
+    async def set_archived(self, conversation_id: str, archived: bool) -> None:
+        """Hide from (or bring back to) the default listing; nothing is deleted."""
+        await self._change(
+            "UPDATE conversations SET archived = ? WHERE id = ?", (int(archived), conversation_id)
+        )
+
+    async def delete(self, conversation_id: str) -> None:
+        """Remove a conversation with its turns, items and events; forks keep theirs."""
+        await self._change("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    async def _change(self, sql: str, params: Sequence[Any]) -> None:
+        if await self._execute(sql, params) == 0:
+            raise UnknownConversationError(str(params[-1]))
+
+    async def claim(self, conversation_id: str) -> None:
+        """Record this process as the conversation's writer, unless a live one already is."""
+        row = await self.get(conversation_id)
+        pid = os.getpid()
+        if row.owner_pid not in (None, pid) and pid_alive(row.owner_pid):
+            raise ProtocolError(
+                f"conversation {conversation_id} is open in another codex-lsp process "
+                f"(pid {row.owner_pid}); close it there, or fork it to continue here"
+            )
+        await self._execute(
+            "UPDATE conversations SET owner_pid = ? WHERE id = ?", (pid, conversation_id)
+        )
+
+    async def recover(self, conversation_id: str) -> list[str]:
+        """Mark the turns a killed process left running as aborted, with the ``turnAborted``
+        event a client would have seen; returns their ids."""
+        await self.writes.flush()
+        running = [
+            r[0]
+            for r in await self._fetchall(
+                "SELECT turn_id FROM turns WHERE conversation_id = ? AND status = 'running' "
+                "ORDER BY started_at, rowid",
+                (conversation_id,),
+            )
+        ]
+        for turn_id in running:
+            seq_rows = await self._fetchall(
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM events WHERE conversation_id = ?",
+                (conversation_id,),
+            )
+            body = json.dumps({"type": "turnAborted", "turnId": turn_id, "reason": "interrupted"})
+            self.writes.enqueue(
+                "INSERT INTO events (conversation_id, seq, turn_id, body) VALUES (?, ?, ?, ?)",
+                (conversation_id, seq_rows[0][0], turn_id, body),
+            )
+            self.writes.enqueue(
+                "UPDATE turns SET status = 'aborted', ended_at = ? "
+                "WHERE conversation_id = ? AND turn_id = ?",
+                (time.time(), conversation_id, turn_id),
+            )
+            self.writes.enqueue(
+                "UPDATE conversations SET turn_count = turn_count + 1 WHERE id = ?",
+                (conversation_id,),
+            )
+            await self.writes.flush()
+        return running
+
+    async def import_rollout(self, rollout: Rollout) -> bool:
+        """Store a conversation read from a Codex rollout under its Codex id; False when that
+        id is already stored (importing twice changes nothing)."""
+        rows = await self._fetchall("SELECT 1 FROM conversations WHERE id = ?", (rollout.id,))
+        if rows:
+            return False
+        first = next((e["message"] for e in rollout.events if e["type"] == "userMessage"), "")
+        self.writes.enqueue(
+            "INSERT INTO conversations (id, created_at, updated_at, cwd, model, provider, title, "
+            "preview, base_instructions, turn_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                rollout.id,
+                rollout.created_at,
+                rollout.created_at,
+                str(rollout.cwd),
+                rollout.model,
+                rollout.provider or "openai",
+                title_from(first) if first else None,
+                first[:PREVIEW_MAX_CHARS],
+                rollout.instructions,
+                rollout.turn_count,
+            ),
+        )
+        for seq, item in enumerate(rollout.history):
+            self.writes.enqueue(
+                "INSERT INTO items (conversation_id, epoch, seq, body) VALUES (?, 0, ?, ?)",
+                (rollout.id, seq, item.to_wire_json()),
+            )
+        for seq, event in enumerate(rollout.events):
+            self.writes.enqueue(
+                "INSERT INTO events (conversation_id, seq, turn_id, body) VALUES (?, ?, ?, ?)",
+                (rollout.id, seq, event.get("turnId"), json.dumps(event)),
+            )
+        await self.writes.flush()
+        return True
+
+    async def export_rollout(self, conversation_id: str) -> Rollout:
+        """A stored conversation (its current history) as a Codex rollout."""
+        stored = await self.load(conversation_id)
+        row = stored.row
+        return Rollout(
+            id=row.id,
+            cwd=row.cwd,
+            created_at=row.created_at,
+            model=row.model,
+            provider=row.provider,
+            instructions=row.base_instructions,
+            history=stored.history,
+            events=[json.loads(e) for e in stored.events],
+            turn_count=row.turn_count,
+        )
+
+    async def count(self) -> int:
+        """How many conversations are stored (archived ones included)."""
+        rows = await self._fetchall("SELECT COUNT(*) FROM conversations")
+        return int(rows[0][0])
+
+    async def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` verdict ("ok" when sound)."""
+        rows = await self._fetchall("PRAGMA integrity_check")
+        return "; ".join(str(r[0]) for r in rows)
+
+
+def _parse_cursor(cursor: str) -> tuple[float, str]:
+    updated_at, sep, last_id = cursor.partition(":")
+    try:
+        if not sep or not last_id:
+            raise ValueError(cursor)
+        return float(updated_at), last_id
+    except ValueError:
+        raise ProtocolError(
+            f"cursor {cursor!r} is not one this server returned; list again without a cursor"
+        ) from None

@@ -1,0 +1,105 @@
+"""Opening the SQLite file: pragmas for a crash-safe, shared, embedded store, and forward-only
+migrations tracked with ``PRAGMA user_version``."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+from codex_lsp.errors import StoreError
+
+BUSY_TIMEOUT_MS = 5_000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The packaged migrations as ``(version, sql)``, in order; versions are 1, 2, 3, ..."""
+    found: list[tuple[int, str]] = []
+    for entry in resources.files("codex_lsp.store").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))
+    found.sort()
+    if [v for v, _ in found] != list(range(1, len(found) + 1)):
+        raise StoreError("the packaged migrations are not numbered 0001, 0002, ... without gaps")
+    return found
+
+
+async def open_database(path: Path) -> aiosqlite.Connection:
+    """Open (creating if needed) and migrate the store at ``path``. WAL lets two server
+    processes share it; ``synchronous=NORMAL`` in WAL mode survives a killed process."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"cannot open the conversation store {path}: {exc}") from exc
+    try:
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await _set_auto_vacuum(db)
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA synchronous = NORMAL")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await migrate(db)
+    except sqlite3.Error as exc:
+        await db.close()
+        raise StoreError(
+            f"the conversation store {path} cannot be used: {exc}. If it is damaged, move it "
+            "aside; a new one is created on the next start."
+        ) from exc
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+async def _set_auto_vacuum(db: aiosqlite.Connection) -> None:
+    """Incremental auto-vacuum can only be chosen before the first table exists."""
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    if row is not None and row[0] == 0:
+        await db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Apply the migrations newer than the file's ``user_version``, each in its own
+    transaction (an exclusive one, so two processes starting together migrate once)."""
+    available = migrations()
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        async with db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+        if current > len(available):
+            raise StoreError(
+                f"the conversation store was written by a newer codex-lsp (schema {current}, this "
+                f"one knows {len(available)}); upgrade codex-lsp or point state_db elsewhere"
+            )
+        for version, sql in available[current:]:
+            for statement in _statements(sql):
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version = {version}")
+        await db.execute("COMMIT")
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    return len(available)
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration file into statements (``executescript`` would commit on its own)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

@@ -1,0 +1,108 @@
+"""The store's write queue: callers on the event loop enqueue statements without waiting; one
+task commits them in batched transactions on aiosqlite's thread, so streaming never waits on
+disk, and :meth:`WriteQueue.flush` makes everything enqueued so far durable."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Sequence
+from itertools import groupby
+from typing import Any
+
+import aiosqlite
+
+from codex_lsp.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+FLUSH_TIMEOUT_S = 30.0
+RETRY_DELAYS_S = (0.05, 0.2, 0.5, 1.0, 2.0)
+
+Statement = tuple[str, Sequence[Any]]
+
+
+class WriteQueue:
+    """Batched, ordered, retried writes to one SQLite connection."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self._pending: list[Statement] = []
+        self._enqueued = 0
+        self._committed = 0
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Condition()
+        self._failure: StoreError | None = None
+        self._task = asyncio.create_task(self._run(), name="store-writer")
+
+    def enqueue(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Queue one statement; it commits with the next batch."""
+        self._pending.append((sql, params))
+        self._enqueued += 1
+        self._wake.set()
+
+    async def flush(self, timeout_s: float = FLUSH_TIMEOUT_S) -> None:
+        """Return once every statement enqueued before the call is committed. Raises
+        :class:`StoreError` when the disk refuses the writes for ``timeout_s``."""
+        target = self._enqueued
+        try:
+            async with asyncio.timeout(timeout_s):
+                async with self._progress:
+                    await self._progress.wait_for(lambda: self._committed >= target)
+        except TimeoutError:
+            reason = self._failure.message if self._failure else "the writer did not finish"
+            raise StoreError(
+                f"conversation data could not be saved within {timeout_s:.0f} s: {reason}",
+                retryable=True,
+            ) from None
+
+    async def close(self) -> None:
+        """Commit what is queued, then stop."""
+        with contextlib.suppress(StoreError):
+            await self.flush()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            if not batch:
+                continue
+            try:
+                await self._commit(batch)
+            except sqlite3.Error as exc:
+                self._pending[:0] = batch
+                self._failure = StoreError(f"SQLite error: {exc}", retryable=True)
+                delay = RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)]
+                attempt += 1
+                log.warning("store write failed (%s); retrying in %.2f s", exc, delay)
+                await asyncio.sleep(delay)
+                self._wake.set()
+                continue
+            attempt = 0
+            self._failure = None
+            async with self._progress:
+                self._committed += len(batch)
+                self._progress.notify_all()
+
+    async def _commit(self, batch: list[Statement]) -> None:
+        db = self._db
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, group in groupby(batch, key=lambda s: s[0]):
+                rows = [params for _, params in group]
+                if len(rows) == 1:
+                    await db.execute(sql, rows[0])
+                else:
+                    await db.executemany(sql, rows)
+            await db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                await db.execute("ROLLBACK")
+            raise
