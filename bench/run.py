@@ -15,7 +15,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, config_reload, exec_turn, file_search, patch_apply, token_latency
+from bench import (
+    cold_start,
+    config_reload,
+    exec_turn,
+    file_search,
+    patch_apply,
+    store,
+    token_latency,
+)
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -87,7 +95,25 @@ def render(results: dict[str, Any]) -> str:
         f"Config reload, write to event: median {reload['median']:.0f} ms "
         f"(p99 {reload['p99']:.0f})."
     )
+    lines += _store_lines(results["store"])
     return "\n".join(lines) + "\n"
+
+
+def _store_lines(figures: dict[str, Any]) -> list[str]:
+    append, durable, lst = figures["append"], figures["durable_write"], figures["list"]
+    load = figures["resume"]["load_s"]["median"]
+    return [
+        "",
+        "| store figure | codex-lsp | sqlite3 alone (same run) | ratio |",
+        "|---|---|---|---|",
+        f"| append, items/s (with an event each) | {append['items_per_s']} | | |",
+        f"| one durable write (median) | {durable['codex_lsp_ms']['median']:.2f} ms | "
+        f"{durable['sqlite3_ms']['median']:.3f} ms | {durable['ratio_median']:.1f} |",
+        f"| list page of 50 in 10,000 (median) | {lst['codex_lsp_ms']['median']:.2f} ms | "
+        f"{lst['sqlite3_ms']['median']:.2f} ms | {lst['ratio_median']:.1f} |",
+        f"| one conversation's row (median) | {lst['get_one_ms']['median']:.2f} ms | | |",
+        f"| resume read, 10,000 items + 10,000 events (median) | {load * 1000:.0f} ms | | |",
+    ]
 
 
 def main() -> None:
@@ -110,6 +136,7 @@ def main() -> None:
         "patch_apply": patch_apply.run(runs, codex),
         "file_search": file_search.measure(20_000 if args.quick else 100_000),
         "config_reload": asyncio.run(config_reload.measure(runs)),
+        "store": asyncio.run(store.measure(10_000, 10_000, runs)),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -21,6 +21,7 @@ from codex_lsp.config.model import Config, ModelProviderInfo
 from codex_lsp.core.context import environment_context, initial_context
 from codex_lsp.core.journal import Journal, NewConversationRow
 from codex_lsp.core.notify import run_notify
+from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.tasks import run_compact, run_review
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_context import TurnContext
@@ -175,7 +176,9 @@ class Conversation:
                     cwd=str(self.ctx.cwd),
                     model=self.ctx.model,
                     provider=self.ctx.provider_id,
-                    base_instructions=self.base_instructions,
+                    base_instructions=None
+                    if self.base_instructions == load_prompt("base_instructions")
+                    else self.base_instructions,
                     forked_from=self.forked_from,
                 )
             )

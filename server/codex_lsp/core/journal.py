@@ -87,7 +87,9 @@ class Journal:
     def event_json(self, body: str, turn_id: str | None) -> None:
         """Store an event already encoded (copied from another conversation by a fork)."""
         self._queue.enqueue(
-            _INSERT_EVENT, (self.conversation_id, self.next_event_seq, turn_id, body)
+            _INSERT_EVENT,
+            (self.conversation_id, self.next_event_seq, turn_id, body),
+            reorderable=True,
         )
         self.next_event_seq += 1
 
@@ -97,6 +99,7 @@ class Journal:
             self._queue.enqueue(
                 _INSERT_ITEM,
                 (self.conversation_id, self.epoch, seq, turn_id, history[seq].to_wire_json()),
+                reorderable=True,
             )
         self._persisted = len(history)
 

@@ -33,6 +33,7 @@ _COLUMNS = (
     "id, created_at, updated_at, cwd, model, provider, title, preview, forked_from, archived, "
     "base_instructions, turn_count, epoch, total_usage, owner_pid"
 )
+_LIST_COLUMNS = _COLUMNS.replace("base_instructions", "NULL")
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,7 @@ class ConversationStore:
         """Rows of a query; this process's queued writes are committed first."""
         await self.writes.flush()
         try:
-            async with self._db.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
+            return list(await self._db.execute_fetchall(sql, params))
         except sqlite3.Error as exc:
             raise StoreError(f"reading the conversation store failed: {exc}") from exc
 
@@ -236,14 +236,14 @@ class ConversationStore:
         params: list[Any] = [int(archived)]
         if cwd is not None:
             prefix = str(cwd).rstrip("/")
-            where.append("(cwd = ? OR substr(cwd, 1, ?) = ?)")
-            params += [prefix, len(prefix) + 1, prefix + "/"]
+            where.append("(cwd = ? OR (cwd > ? AND cwd < ?))")
+            params += [prefix, prefix + "/", prefix + "0"]  # "0" follows "/": the subtree
         if cursor:
             updated_at, last_id = _parse_cursor(cursor)
             where.append("(updated_at, id) < (?, ?)")
             params += [updated_at, last_id]
         rows = await self._fetchall(
-            f"SELECT {_COLUMNS} FROM conversations WHERE {' AND '.join(where)} "
+            f"SELECT {_LIST_COLUMNS} FROM conversations WHERE {' AND '.join(where)} "
             "ORDER BY updated_at DESC, id DESC LIMIT ?",
             [*params, page_size + 1],
         )

@@ -9,7 +9,6 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import Sequence
-from itertools import groupby
 from typing import Any
 
 import aiosqlite
@@ -21,7 +20,7 @@ log = logging.getLogger(__name__)
 FLUSH_TIMEOUT_S = 30.0
 RETRY_DELAYS_S = (0.05, 0.2, 0.5, 1.0, 2.0)
 
-Statement = tuple[str, Sequence[Any]]
+Statement = tuple[str, Sequence[Any], bool]
 
 
 class WriteQueue:
@@ -37,9 +36,11 @@ class WriteQueue:
         self._failure: StoreError | None = None
         self._task = asyncio.create_task(self._run(), name="store-writer")
 
-    def enqueue(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Queue one statement; it commits with the next batch."""
-        self._pending.append((sql, params))
+    def enqueue(self, sql: str, params: Sequence[Any] = (), *, reorderable: bool = False) -> None:
+        """Queue one statement; it commits with the next batch. ``reorderable`` statements
+        (appends no other statement depends on) may run grouped with others of the same SQL
+        between two ordinary ones, so a batch of them costs one call per kind."""
+        self._pending.append((sql, params, reorderable))
         self._enqueued += 1
         self._wake.set()
 
@@ -95,8 +96,7 @@ class WriteQueue:
         db = self._db
         await db.execute("BEGIN IMMEDIATE")
         try:
-            for sql, group in groupby(batch, key=lambda s: s[0]):
-                rows = [params for _, params in group]
+            for sql, rows in _grouped(batch):
                 if len(rows) == 1:
                     await db.execute(sql, rows[0])
                 else:
@@ -106,3 +106,22 @@ class WriteQueue:
             with contextlib.suppress(sqlite3.Error):
                 await db.execute("ROLLBACK")
             raise
+
+
+def _grouped(batch: list[Statement]) -> list[tuple[str, list[Sequence[Any]]]]:
+    """``batch`` as ``(sql, rows)`` runs in an order equivalent to the original: ordinary
+    statements keep their place; the reorderable ones between two of them are grouped by SQL."""
+    runs: list[tuple[str, list[Sequence[Any]]]] = []
+    segment: dict[str, list[Sequence[Any]]] = {}
+    for sql, params, reorderable in batch:
+        if reorderable:
+            segment.setdefault(sql, []).append(params)
+            continue
+        runs += segment.items()
+        segment = {}
+        if runs and runs[-1][0] == sql:
+            runs[-1][1].append(params)
+        else:
+            runs.append((sql, [params]))
+    runs += segment.items()
+    return runs
