@@ -19,6 +19,7 @@ user sees. Lower-layer errors (httpx, OS errors) are mapped at the boundary that
     │   └── NoProviderError         nothing configured or detected             (permanent)
     ├── ToolError                   a tool call could not be carried out       (permanent)
     ├── StoreError                  the conversation store failed; retryable when busy
+    ├── McpError                    an MCP server failed, hung or refused      (permanent)
     └── SandboxError                the sandbox could not be set up            (permanent)
 """
 
@@ -113,6 +114,10 @@ class ToolError(CodexError):
 
 class StoreError(CodexError):
     """The conversation store (SQLite) could not be opened, read or written."""
+
+
+class McpError(CodexError):
+    """An MCP server could not be started or used; the message names it and says why."""
 
 
 class SandboxError(CodexError):

@@ -37,6 +37,7 @@ class Session:
     buffers: dict[str, tuple[str, int]] = field(default_factory=dict)
     initialized: types.InitializeResult | None = None
     killed: bool = False
+    mcp_statuses: list[dict[str, Any]] = field(default_factory=list)
 
     async def kill(self) -> None:
         """SIGKILL the server process (a crash: no shutdown, nothing flushed)."""
@@ -112,6 +113,10 @@ async def open_session(
     @client.feature("codex/event")
     def on_event(params: Any) -> None:
         session.log.add(plain(params))
+
+    @client.feature("codex/mcpServerStatus")
+    def on_mcp_status(params: Any) -> None:
+        session.mcp_statuses.append(plain(params))
 
     @client.feature("codex/execApproval")
     def on_exec_approval(params: Any) -> dict[str, str]:

@@ -98,6 +98,13 @@ async def _converse(
     """Run one conversation of one turn; the exit code says how it ended."""
     cwd = Path(args.cwd) if args.cwd else None
     try:
+        config = manager.load_config(NewConversationParams(cwd=cwd)).config
+        if manager.start_mcp(config):
+            limit = max(c.startup_timeout_sec for c in config.mcp_servers.values())
+            await manager.mcp.wait_started(limit + 1)
+        for status in manager.mcp.statuses():
+            if status.state == "failed":
+                print(f"codex-lsp exec: MCP server {status.name}: {status.reason}", file=sys.stderr)
         conv = await manager.new_conversation(NewConversationParams(cwd=cwd))
     except CodexError as exc:
         print(f"codex-lsp exec: {exc.message}", file=sys.stderr)

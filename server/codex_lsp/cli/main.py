@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config_flags(ex)
 
+    mcp = sub.add_parser("mcp-server", help="serve the agent over MCP (stdio) to other agents")
+    _add_config_flags(mcp)
     imp = sub.add_parser("import-codex", help="import Codex CLI conversations (rollout files)")
     imp.add_argument(
         "path", nargs="?", help="a rollout file or a folder of them (default ~/.codex/sessions)"
@@ -124,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         from codex_lsp.cli.exec_cmd import run_exec
 
         return run_exec(args, overrides)
+    if args.command == "mcp-server":
+        from codex_lsp.mcp_server.server import run_mcp_server
+
+        return run_mcp_server(overrides)
     if args.command in ("import-codex", "export"):
         from codex_lsp.cli.rollout_cmd import run_export, run_import
 

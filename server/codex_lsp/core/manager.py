@@ -28,8 +28,9 @@ from codex_lsp.core.model_info import context_window
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.errors import CodexError, ProtocolError, UnknownConversationError
+from codex_lsp.mcp.manager import McpManager
 from codex_lsp.protocol.events import ConfigReloadedEvent, ErrorEvent
-from codex_lsp.protocol.items import TokenUsage
+from codex_lsp.protocol.items import McpServerStatus, TokenUsage
 from codex_lsp.protocol.ops import ShutdownOp
 from codex_lsp.protocol.policies import WorkspaceWrite, sandbox_policy_for_mode
 from codex_lsp.protocol.requests import (
@@ -44,6 +45,7 @@ from codex_lsp.providers.registry import ResolvedProvider, create_client, resolv
 from codex_lsp.store.conversations import ConversationRow, ConversationStore, StoredConversation
 from codex_lsp.tools import apply_patch, plan, read_only, shell, view_image
 from codex_lsp.tools.files import DiskSink, FileSink
+from codex_lsp.tools.mcp_tools import McpToolSource
 from codex_lsp.tools.registry import ToolRegistry
 
 SHUTDOWN_WAIT_S = 15.0
@@ -143,6 +145,22 @@ class ConversationManager:
         self._reloads: set[asyncio.Task[None]] = set()
         self._store: ConversationStore | None = None
         self._store_lock = asyncio.Lock()
+        self.on_mcp_status: Callable[[McpServerStatus], None] | None = None
+        self.mcp = McpManager(on_status=self._mcp_status)
+        self._mcp_tools = McpToolSource(self.mcp)
+        self.mcp.elicit = self._mcp_tools.elicit
+        self._mcp_configured = False
+
+    def _mcp_status(self, status: McpServerStatus) -> None:
+        if self.on_mcp_status is not None:
+            self.on_mcp_status(status)
+
+    def start_mcp(self, config: Config | None = None) -> list[str]:
+        """Start (or, on reload, reconcile) the ``[mcp_servers]`` of the server-wide config in
+        the background; returns the names being started."""
+        self._mcp_configured = True
+        config = config or self.load_config(NewConversationParams()).config
+        return self.mcp.configure(config.mcp_servers)
 
     def set_default_cwd(self, cwd: Path) -> None:
         """The workspace folder new conversations start in (the LSP root)."""
@@ -184,6 +202,8 @@ class ConversationManager:
     async def new_conversation(self, params: NewConversationParams) -> Conversation:
         """Create, store and start a conversation."""
         loaded = self.load_config(params)
+        if not self._mcp_configured:
+            self.start_mcp()
         conv = await self._create(
             loaded.config,
             params.cwd,
@@ -218,7 +238,7 @@ class ConversationManager:
             config=config,
             client=create_client(resolved, config),
             provider_info=resolved.info,
-            tools=default_tools(takes_freeform_tools(resolved), config.tools),
+            tools=self._tools_for(resolved, config),
             sink=self._sink,
             approvals=self._approvals,
             files=self._files,
@@ -231,6 +251,11 @@ class ConversationManager:
         )
         self._conversations[conv.id] = conv
         return conv
+
+    def _tools_for(self, resolved: ResolvedProvider, config: Config) -> ToolRegistry:
+        registry = default_tools(takes_freeform_tools(resolved), config.tools)
+        registry.add_source(self._mcp_tools)
+        return registry
 
     def _stored_config(self, row: ConversationRow) -> tuple[LoadedConfig, NewConversationParams]:
         """The config a stored conversation continues with: today's settings for its folder,
@@ -262,7 +287,11 @@ class ConversationManager:
 
     async def reload_configs(self) -> None:
         """Re-read every live conversation's configuration; apply what changed from the next
-        turn and say so, or keep the old one and say why."""
+        turn and say so, or keep the old one and say why. MCP servers whose entries changed
+        are restarted; the others keep running."""
+        if self._mcp_configured:
+            with contextlib.suppress(CodexError):
+                self.start_mcp()
         for conversation_id, (overrides, workspace) in list(self._sources.items()):
             conv = self._conversations.get(conversation_id)
             if conv is None or conv.closed:
@@ -443,6 +472,7 @@ class ConversationManager:
         if self._watcher is not None:
             self._watcher.stop()
         await asyncio.gather(*(self._shutdown(c) for c in list(self._conversations.values())))
+        await self.mcp.shutdown()
         if self._store is not None:
             await self._store.close()
             self._store = None

@@ -25,6 +25,7 @@ from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol import method_names as names
 from codex_lsp.protocol import requests as r
 from codex_lsp.protocol.events import EventEnvelope
+from codex_lsp.protocol.items import McpServerStatus
 from codex_lsp.protocol.methods import METHODS_BY_NAME, Method
 from codex_lsp.protocol.requests import ConversationScoped
 from codex_lsp.tools import file_search
@@ -78,6 +79,7 @@ class Backend:
         self.manager.editor_settings = dict(editor_settings or {})
         self.manager.watch_config = True
         self.manager.on_config_error = self._show_error
+        self.manager.on_mcp_status = self._mcp_status
         if root is not None and root.is_dir():
             self.manager.set_default_cwd(root)
 
@@ -124,6 +126,8 @@ class Backend:
                 ],
                 warnings=loaded.warnings,
             )
+        if method.name == names.LIST_MCP_SERVERS:
+            return r.ListMcpServersResult(servers=manager.mcp.statuses())
         if method.name == names.FUZZY_FILE_SEARCH:
             return await self._fuzzy_file_search(params)
         if method.name == names.ARCHIVE_CONVERSATION:
@@ -202,6 +206,24 @@ class Backend:
         """The most recently updated conversation open in this server."""
         live = self.manager.live()
         return max(live, key=lambda c: c.updated_at).id if live else None
+
+    def start_mcp(self) -> None:
+        """Start the configured MCP servers in the background (after ``initialized``)."""
+        try:
+            self.manager.start_mcp()
+        except CodexError as exc:
+            self._show_error(f"MCP servers not started: {exc.message}")
+
+    def _mcp_status(self, status: McpServerStatus) -> None:
+        """Tell the client (``codex/mcpServerStatus``) and its log how a server is doing."""
+        self._protocol.notify_json(names.MCP_SERVER_STATUS, status.to_wire_json())
+        if status.state == "failed":
+            message = f"MCP server {status.name} failed: {status.reason}"
+            kind = types.MessageType.Warning
+        else:
+            message = f"MCP server {status.name}: {status.state}"
+            kind = types.MessageType.Info
+        self._server.window_log_message(types.LogMessageParams(type=kind, message=message))
 
     def _show_error(self, message: str) -> None:
         self._server.window_show_message(

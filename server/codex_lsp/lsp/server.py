@@ -156,6 +156,7 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
     async def on_initialized(ls: CodexLanguageServer, params: types.InitializedParams) -> None:
         ls.preload()
         await ls.pull_settings()
+        (await ls.backend()).start_mcp()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(

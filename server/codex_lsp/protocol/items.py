@@ -150,6 +150,16 @@ class McpInvocation(WireModel):
     arguments: Any = None
 
 
+class McpServerStatus(WireModel):
+    """A configured MCP server: ``starting``, ``ready``, ``failed`` (with ``reason``) or
+    ``stopped``, and the tools it offers the model."""
+
+    name: str
+    state: Literal["starting", "ready", "failed", "stopped"]
+    reason: str | None = None
+    tools: list[str] = Field(default_factory=list)
+
+
 class TokenUsage(WireModel):
     """Token counts of one model response, or a running total."""
 

@@ -13,6 +13,8 @@ RENAME_CONVERSATION = "codex/renameConversation"
 DELETE_CONVERSATION = "codex/deleteConversation"
 FUZZY_FILE_SEARCH = "codex/fuzzyFileSearch"
 GET_CONFIG = "codex/getConfig"
+LIST_MCP_SERVERS = "codex/listMcpServers"
+MCP_SERVER_STATUS = "codex/mcpServerStatus"
 USER_INPUT = "codex/userInput"
 USER_TURN = "codex/userTurn"
 OVERRIDE_TURN_CONTEXT = "codex/overrideTurnContext"
@@ -45,6 +47,7 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     DELETE_CONVERSATION,
     FUZZY_FILE_SEARCH,
     GET_CONFIG,
+    LIST_MCP_SERVERS,
     USER_INPUT,
     USER_TURN,
     OVERRIDE_TURN_CONTEXT,

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from codex_lsp.protocol import ops, requests
 from codex_lsp.protocol.events import Event
+from codex_lsp.protocol.items import McpServerStatus
 from codex_lsp.protocol.method_names import (
     ARCHIVE_CONVERSATION,
     COMPACT,
@@ -24,6 +25,8 @@ from codex_lsp.protocol.method_names import (
     GET_CONFIG,
     INTERRUPT,
     LIST_CONVERSATIONS,
+    LIST_MCP_SERVERS,
+    MCP_SERVER_STATUS,
     NEW_CONVERSATION,
     OVERRIDE_TURN_CONTEXT,
     PATCH_APPROVAL,
@@ -75,6 +78,7 @@ METHODS: tuple[Method, ...] = (
     Method(DELETE_CONVERSATION, _C, requests.DeleteConversationParams, requests.EmptyResult),
     Method(FUZZY_FILE_SEARCH, _C, requests.FuzzyFileSearchParams, requests.FuzzyFileSearchResult),
     Method(GET_CONFIG, _C, requests.GetConfigParams, requests.GetConfigResult),
+    Method(LIST_MCP_SERVERS, _C, requests.ListMcpServersParams, requests.ListMcpServersResult),
     Method(USER_INPUT, _C, requests.UserInputParams, requests.SubmissionResult, ops.UserInputOp),
     Method(USER_TURN, _C, requests.UserTurnParams, requests.SubmissionResult, ops.UserTurnOp),
     Method(
@@ -90,6 +94,7 @@ METHODS: tuple[Method, ...] = (
     Method(UNDO_TURN, _C, requests.UndoTurnParams, requests.SubmissionResult, ops.UndoTurnOp),
     Method(SHUTDOWN, _C, requests.ShutdownParams, requests.SubmissionResult, ops.ShutdownOp),
     Method(EVENT, Direction.SERVER_NOTIFICATION, Event, None),
+    Method(MCP_SERVER_STATUS, Direction.SERVER_NOTIFICATION, McpServerStatus, None),
     Method(
         EXEC_APPROVAL,
         Direction.SERVER_REQUEST,

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from codex_lsp.protocol.base import WireModel
 from codex_lsp.protocol.events import ApplyPatchApprovalRequestEvent, ExecApprovalRequestEvent
-from codex_lsp.protocol.items import ReviewRequest, UserInputItem
+from codex_lsp.protocol.items import McpServerStatus, ReviewRequest, UserInputItem
 from codex_lsp.protocol.ops import TurnContextOverrides
 from codex_lsp.protocol.policies import (
     AskForApproval,
@@ -161,6 +161,16 @@ class GetConfigResult(WireModel):
 
     entries: list[ConfigEntry]
     warnings: list[str]
+
+
+class ListMcpServersParams(WireModel):
+    """``codex/listMcpServers``: the configured MCP servers and their state."""
+
+
+class ListMcpServersResult(WireModel):
+    """Every configured MCP server, in config order."""
+
+    servers: list[McpServerStatus]
 
 
 class EmptyResult(WireModel):

@@ -35,7 +35,7 @@ from codex_lsp.protocol.policies import (
     ReviewDecision,
     WorkspaceWrite,
 )
-from codex_lsp.providers.base import ToolSpec
+from codex_lsp.providers.base import FunctionToolSpec, ToolSpec
 from codex_lsp.tools.files import FileSink
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -173,11 +173,28 @@ class ToolInvocationError(CodexError):
     """The model called a tool wrongly; the message is returned to it."""
 
 
+class ToolSource(Protocol):
+    """Tools that come and go while a conversation runs (MCP servers)."""
+
+    def specs(self) -> list[FunctionToolSpec]:
+        """What is offered now."""
+        ...
+
+    def lookup(self, name: str) -> Handler | None:
+        """The handler of ``name``, if this source has it."""
+        ...
+
+
 class ToolRegistry:
-    """Tools by name, in the order they are offered."""
+    """Tools by name, in the order they are offered; then those of the sources."""
 
     def __init__(self) -> None:
         self._tools: dict[str, RegisteredTool] = {}
+        self._sources: list[ToolSource] = []
+
+    def add_source(self, source: ToolSource) -> None:
+        """Offer a source's tools after the built-in ones (a built-in name wins)."""
+        self._sources.append(source)
 
     def register(self, spec: ToolSpec, handler: Handler) -> None:
         """Add a tool; a second registration of a name replaces the first."""
@@ -185,7 +202,20 @@ class ToolRegistry:
 
     def specs(self) -> list[ToolSpec]:
         """What the model is offered."""
-        return [t.spec for t in self._tools.values()]
+        specs: list[ToolSpec] = [t.spec for t in self._tools.values()]
+        for source in self._sources:
+            specs += [s for s in source.specs() if s.name not in self._tools]
+        return specs
+
+    def _handler(self, name: str) -> Handler | None:
+        tool = self._tools.get(name)
+        if tool is not None:
+            return tool.handler
+        for source in self._sources:
+            handler = source.lookup(name)
+            if handler is not None:
+                return handler
+        return None
 
     async def dispatch(
         self, session: ToolSession, call: FunctionCall | CustomToolCall
@@ -194,15 +224,15 @@ class ToolRegistry:
         freeform = isinstance(call, CustomToolCall)
         payload = call.input if isinstance(call, CustomToolCall) else call.arguments
         invocation = ToolInvocation(call.call_id, call.name, payload, freeform)
-        tool = self._tools.get(call.name)
-        if tool is None:
-            known = ", ".join(self._tools)
+        handler = self._handler(call.name)
+        if handler is None:
+            known = ", ".join(s.name for s in self.specs())
             output = ToolOutput(
                 f"unknown tool {call.name!r}; available tools: {known}", success=False
             )
         else:
             try:
-                output = await tool.handler(session, invocation)
+                output = await handler(session, invocation)
             except TurnAbortRequested:
                 raise
             except CodexError as exc:

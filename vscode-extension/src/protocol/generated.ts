@@ -393,6 +393,15 @@ export interface ListConversationsResult {
   nextCursor?: string | null;
 }
 
+/** ``codex/listMcpServers``: the configured MCP servers and their state. */
+export interface ListMcpServersParams {
+}
+
+/** Every configured MCP server, in config order. */
+export interface ListMcpServersResult {
+  servers: Array<McpServerStatus>;
+}
+
 /** An image file on the user's machine; the server reads and attaches it. */
 export interface LocalImageInput {
   type: "localImage";
@@ -404,6 +413,14 @@ export interface McpInvocation {
   server: string;
   tool: string;
   arguments?: unknown;
+}
+
+/** A configured MCP server: ``starting``, ``ready``, ``failed`` (with ``reason``) or ``stopped``, and the tools it offers the model. */
+export interface McpServerStatus {
+  name: string;
+  state: "starting" | "ready" | "failed" | "stopped";
+  reason?: string | null;
+  tools?: Array<string>;
 }
 
 /** An MCP tool call starts. */
@@ -873,6 +890,7 @@ export interface CodexMethods {
   "codex/deleteConversation": { params: DeleteConversationParams; result: EmptyResult };
   "codex/fuzzyFileSearch": { params: FuzzyFileSearchParams; result: FuzzyFileSearchResult };
   "codex/getConfig": { params: GetConfigParams; result: GetConfigResult };
+  "codex/listMcpServers": { params: ListMcpServersParams; result: ListMcpServersResult };
   "codex/userInput": { params: UserInputParams; result: SubmissionResult };
   "codex/userTurn": { params: UserTurnParams; result: SubmissionResult };
   "codex/overrideTurnContext": { params: OverrideTurnContextParams; result: SubmissionResult };
@@ -882,7 +900,8 @@ export interface CodexMethods {
   "codex/undoTurn": { params: UndoTurnParams; result: SubmissionResult };
   "codex/shutdown": { params: ShutdownParams; result: SubmissionResult };
   "codex/event": { params: Event; result: void };
+  "codex/mcpServerStatus": { params: McpServerStatus; result: void };
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listMcpServers" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";

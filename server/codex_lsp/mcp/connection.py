@@ -1,0 +1,354 @@
+"""One configured MCP server: started with the official SDK (stdio or streamable HTTP), its
+tools listed, calls made with timeouts, and restarted with backoff on the next use after it
+failed, crashed or hung. Nothing here raises anything but :class:`McpError`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from codex_lsp.config.model import McpServerConfig
+from codex_lsp.errors import McpError
+
+if TYPE_CHECKING:
+    from mcp import ClientSession
+    from mcp.types import CallToolResult
+
+STOP_WAIT_S = 5.0
+RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 15.0, 30.0)
+
+ElicitAnswer = tuple[str, dict[str, Any] | None]
+ElicitHandler = Callable[[str, str, dict[str, Any]], Awaitable[ElicitAnswer]]
+"""``(server, message, requested_schema) -> (action, content)``; action is accept, decline or
+cancel."""
+
+
+class ServerState(StrEnum):
+    """Where a server is in its life."""
+
+    STARTING = "starting"
+    READY = "ready"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class ToolInfo:
+    """A tool as the server described it."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    read_only: bool
+
+
+@dataclass
+class _Attempt:
+    failures: int = 0
+    next_try: float = 0.0
+    history: list[str] = field(default_factory=list)
+
+
+class McpConnection:
+    """A client for one ``[mcp_servers.<name>]`` entry."""
+
+    def __init__(
+        self,
+        name: str,
+        config: McpServerConfig,
+        *,
+        on_change: Callable[[McpConnection], None],
+        elicit: ElicitHandler | None = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.state = ServerState.STOPPED
+        self.reason: str | None = None
+        self.tools: list[ToolInfo] = []
+        self.has_resources = False
+        self._on_change = on_change
+        self._elicit = elicit
+        self._session: ClientSession | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self._ready = asyncio.Event()
+        self._attempt = _Attempt()
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Start the server and wait (up to ``startup_timeout_sec``) until it is ready or has
+        failed; the state says which."""
+        async with self._lock:
+            await self._start_locked()
+
+    async def _start_locked(self) -> None:
+        await self._stop_runner()
+        self._stop = asyncio.Event()
+        self._ready = asyncio.Event()
+        self._set(ServerState.STARTING, None)
+        self._runner = asyncio.create_task(self._run(), name=f"mcp-{self.name}")
+        try:
+            await asyncio.wait_for(self._ready.wait(), self.config.startup_timeout_sec)
+        except TimeoutError:
+            await self._stop_runner()
+            self._fail(
+                f"did not start within {self.config.startup_timeout_sec:g} s "
+                "(raise startup_timeout_sec if it is just slow)"
+            )
+
+    async def stop(self) -> None:
+        """Stop the server (its process, for stdio)."""
+        async with self._lock:
+            await self._stop_runner()
+            self._set(ServerState.STOPPED, None)
+
+    async def _stop_runner(self) -> None:
+        runner, self._runner = self._runner, None
+        self._session = None
+        if runner is None or runner.done():
+            return
+        self._stop.set()
+        done, _ = await asyncio.wait({runner}, timeout=STOP_WAIT_S)
+        if not done:
+            runner.cancel()
+            await asyncio.wait({runner}, timeout=STOP_WAIT_S)
+
+    def _set(self, state: ServerState, reason: str | None) -> None:
+        self.state, self.reason = state, reason
+        self._on_change(self)
+
+    def _fail(self, reason: str) -> None:
+        self._session = None
+        self._attempt.failures += 1
+        delay = RESTART_BACKOFF_S[min(self._attempt.failures, len(RESTART_BACKOFF_S)) - 1]
+        self._attempt.next_try = time.monotonic() + delay
+        self._set(ServerState.FAILED, reason)
+
+    async def _run(self) -> None:
+        try:
+            await _import_sdk()
+            async with contextlib.AsyncExitStack() as stack:
+                session = await self._connect(stack)
+                await session.initialize()
+                self.tools = await _list_tools(session)
+                self.has_resources = _has_resources(session)
+                self._session = session
+                self._attempt.failures = 0
+                self._set(ServerState.READY, None)
+                self._ready.set()
+                await self._stop.wait()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            if not self._stop.is_set():
+                self._fail(_describe(exc))
+        finally:
+            self._session = None
+            self._ready.set()
+
+    async def _connect(self, stack: contextlib.AsyncExitStack) -> ClientSession:
+        from mcp import ClientSession, StdioServerParameters, stdio_client
+
+        config = self.config
+        if config.command:
+            params = StdioServerParameters(
+                command=config.command,
+                args=list(config.args),
+                env={**_default_env(), **config.env},
+                cwd=config.cwd,
+            )
+            streams = await stack.enter_async_context(stdio_client(params))
+        elif config.url:
+            from mcp.client.streamable_http import streamable_http_client
+            from mcp.shared._httpx_utils import create_mcp_http_client
+
+            headers = dict(config.http_headers)
+            if config.bearer_token_env_var:
+                token = os.environ.get(config.bearer_token_env_var)
+                if not token:
+                    raise McpError(
+                        f"the environment variable {config.bearer_token_env_var} "
+                        "(bearer_token_env_var) is not set"
+                    )
+                headers["Authorization"] = f"Bearer {token}"
+            client = await stack.enter_async_context(create_mcp_http_client(headers=headers))
+            streams = await stack.enter_async_context(
+                streamable_http_client(config.url, http_client=client)
+            )
+        else:
+            raise McpError("neither command (stdio) nor url (streamable HTTP) is set")
+        return await stack.enter_async_context(
+            ClientSession(streams[0], streams[1], elicitation_callback=self._on_elicit)
+        )
+
+    # ------------------------------------------------------------------ use
+    async def session(self) -> ClientSession:
+        """The live session, (re)starting the server first when it is down and its backoff
+        has passed; :class:`McpError` says why it cannot be used."""
+        async with self._lock:
+            if self._session is not None and self.state is ServerState.READY:
+                return self._session
+            wait = self._attempt.next_try - time.monotonic()
+            if self.state is ServerState.FAILED and wait > 0:
+                raise McpError(
+                    f"MCP server {self.name} is unavailable ({self.reason}); "
+                    f"retrying in {wait:.0f} s"
+                )
+            await self._start_locked()
+            if self._session is None:
+                raise McpError(f"MCP server {self.name} failed to start: {self.reason}")
+            return self._session
+
+    async def call_tool(self, tool: str, arguments: dict[str, Any]) -> CallToolResult:
+        """Call ``tool``; a crash, hang (``tool_timeout_sec``) or protocol error marks the
+        server failed (restarted on next use) and raises :class:`McpError`."""
+        from mcp.types import CallToolResult
+
+        timeout = self.config.tool_timeout_sec
+        result = await self._request(
+            f"tool {tool}",
+            lambda s: s.call_tool(tool, arguments, read_timeout_seconds=timeout),
+            timeout,
+        )
+        if not isinstance(result, CallToolResult):
+            raise McpError(f"MCP server {self.name} asked for input the call cannot give")
+        return result
+
+    async def _request(
+        self, what: str, send: Callable[[ClientSession], Awaitable[Any]], limit_s: float
+    ) -> Any:
+        session = await self.session()
+        try:
+            async with asyncio.timeout(limit_s + 1):
+                return await send(session)
+        except TimeoutError:
+            await self._broken(f"{what} did not answer within {limit_s:g} s (tool_timeout_sec)")
+        except McpError:
+            raise
+        except Exception as exc:
+            if _is_tool_level(exc):
+                raise McpError(f"MCP server {self.name}: {_describe(exc)}") from exc
+            if _is_timeout(exc):
+                await self._broken(f"{what} did not answer within {limit_s:g} s (tool_timeout_sec)")
+            await self._broken(f"{what} failed: {_describe(exc)}")
+        raise AssertionError("unreachable")
+
+    async def _broken(self, reason: str) -> None:
+        async with self._lock:
+            await self._stop_runner()
+            self._fail(reason)
+        raise McpError(f"MCP server {self.name}: {reason}; it is restarted on next use")
+
+    async def list_resources(self) -> list[dict[str, Any]]:
+        """The server's resources (uri, name, mimeType, description)."""
+        result = await self._request(
+            "resources/list", lambda s: s.list_resources(), self.config.tool_timeout_sec
+        )
+        return [r.model_dump(mode="json", exclude_none=True) for r in result.resources]
+
+    async def list_resource_templates(self) -> list[dict[str, Any]]:
+        """The server's resource templates."""
+        result = await self._request(
+            "resources/templates/list",
+            lambda s: s.list_resource_templates(),
+            self.config.tool_timeout_sec,
+        )
+        return [r.model_dump(mode="json", exclude_none=True) for r in result.resource_templates]
+
+    async def read_resource(self, uri: str) -> list[dict[str, Any]]:
+        """The contents of resource ``uri``."""
+        result = await self._request(
+            f"resources/read {uri}", lambda s: s.read_resource(uri), self.config.tool_timeout_sec
+        )
+        return [c.model_dump(mode="json", exclude_none=True) for c in result.contents]
+
+    async def _on_elicit(self, context: Any, params: Any) -> Any:
+        from mcp.types import ElicitResult
+
+        if self._elicit is None:
+            return ElicitResult(action="decline")
+        schema = getattr(params, "requested_schema", None) or {}
+        action, content = await self._elicit(self.name, str(params.message), dict(schema))
+        return ElicitResult(action=action, content=content)
+
+
+async def _list_tools(session: ClientSession) -> list[ToolInfo]:
+    from mcp.types import PaginatedRequestParams
+
+    tools: list[ToolInfo] = []
+    cursor: str | None = None
+    while True:
+        page = await session.list_tools(
+            params=PaginatedRequestParams(cursor=cursor) if cursor else None
+        )
+        for tool in page.tools:
+            hints = tool.annotations
+            tools.append(
+                ToolInfo(
+                    name=tool.name,
+                    description=tool.description or tool.title or tool.name,
+                    input_schema=dict(tool.input_schema or {}),
+                    read_only=bool(hints and hints.read_only_hint),
+                )
+            )
+        cursor = page.next_cursor
+        if not cursor:
+            return tools
+
+
+def _has_resources(session: ClientSession) -> bool:
+    capabilities = session.server_capabilities
+    return bool(capabilities and capabilities.resources)
+
+
+_SDK_LOADED: asyncio.Future[Any] | None = None
+
+
+async def _import_sdk() -> None:
+    """Import the SDK (~0.9 s) on a worker thread once, so the event loop keeps serving."""
+    global _SDK_LOADED  # noqa: PLW0603 - one import per process
+    if _SDK_LOADED is None:
+        modules = ("mcp", "mcp.client.streamable_http", "mcp.shared._httpx_utils")
+        _SDK_LOADED = asyncio.ensure_future(
+            asyncio.to_thread(lambda: [importlib.import_module(m) for m in modules])
+        )
+    await asyncio.shield(_SDK_LOADED)
+
+
+def _default_env() -> dict[str, str]:
+    """What a stdio server inherits: the variables programs need to run, not the user's keys."""
+    keep = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ")
+    return {k: v for k, v in os.environ.items() if k in keep}
+
+
+def _is_tool_level(exc: Exception) -> bool:
+    """A JSON-RPC error answer (the server is fine; the call was refused), as opposed to a
+    closed connection or a timeout, which mean the server is gone or stuck."""
+    from mcp import MCPError
+    from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+
+    return isinstance(exc, MCPError) and exc.code not in (CONNECTION_CLOSED, REQUEST_TIMEOUT)
+
+
+def _is_timeout(exc: Exception) -> bool:
+    from mcp import MCPError
+    from mcp.types import REQUEST_TIMEOUT
+
+    return isinstance(exc, MCPError) and exc.code == REQUEST_TIMEOUT
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(_describe(e) for e in exc.exceptions)
+    if isinstance(exc, McpError):
+        return exc.message
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if str(exc) else text

@@ -1,0 +1,143 @@
+"""All MCP servers of one codex-lsp process, shared by every conversation: started concurrently
+in the background, reconfigured on config reload (only the entries that changed), and their
+tools named for the model."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from codex_lsp.config.model import McpServerConfig
+from codex_lsp.errors import McpError
+from codex_lsp.mcp.connection import ElicitHandler, McpConnection, ServerState, ToolInfo
+from codex_lsp.mcp.naming import assign_names
+from codex_lsp.mcp.schema import clean_schema
+from codex_lsp.protocol.items import McpServerStatus
+
+StatusListener = Callable[[McpServerStatus], None]
+
+
+@dataclass(frozen=True)
+class McpTool:
+    """A tool as offered to the model."""
+
+    qualified_name: str
+    server: str
+    tool: ToolInfo
+    parameters: dict[str, Any]
+
+
+class McpManager:
+    """Starts, stops and calls the configured MCP servers."""
+
+    def __init__(
+        self, *, on_status: StatusListener | None = None, elicit: ElicitHandler | None = None
+    ) -> None:
+        self._on_status = on_status
+        self.elicit = elicit
+        self._connections: dict[str, McpConnection] = {}
+        self._starting: set[asyncio.Task[None]] = set()
+        self._tools: dict[str, McpTool] | None = None
+        self._settled = asyncio.Event()
+        self._settled.set()
+
+    def configure(self, servers: dict[str, McpServerConfig]) -> list[str]:
+        """Make the running servers match ``servers``: start new and changed entries, stop
+        removed and disabled ones, leave the rest alone. Returns the names it (re)started;
+        starting happens in the background."""
+        wanted = {name: cfg for name, cfg in servers.items() if cfg.enabled}
+        for name in list(self._connections):
+            if name not in wanted or wanted[name] != self._connections[name].config:
+                self._spawn(self._connections.pop(name).stop())
+        started = []
+        for name, cfg in wanted.items():
+            if name not in self._connections:
+                connection = McpConnection(name, cfg, on_change=self._changed, elicit=self.elicit)
+                self._connections[name] = connection
+                self._settled.clear()
+                self._spawn(connection.start())
+                started.append(name)
+        self._tools = None
+        return started
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+
+    async def wait_started(self, timeout_s: float) -> None:
+        """Wait until no server is still starting (exec waits so the first request has
+        the tools)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._settled.wait(), timeout_s)
+
+    def _changed(self, connection: McpConnection) -> None:
+        self._tools = None
+        if any(c.state is ServerState.STARTING for c in self._connections.values()):
+            self._settled.clear()
+        else:
+            self._settled.set()
+        if self._on_status is not None and self._connections.get(connection.name) is connection:
+            self._on_status(self._status(connection))
+
+    def _status(self, connection: McpConnection) -> McpServerStatus:
+        names = [t.qualified_name for t in self.tools().values() if t.server == connection.name]
+        return McpServerStatus(
+            name=connection.name,
+            state=connection.state.value,
+            reason=connection.reason,
+            tools=names,
+        )
+
+    def statuses(self) -> list[McpServerStatus]:
+        """Every configured server's state."""
+        return [self._status(c) for c in self._connections.values()]
+
+    def tools(self) -> dict[str, McpTool]:
+        """The tools of the servers that started at least once, by the name the model calls
+        them with."""
+        if self._tools is None:
+            pairs: list[tuple[str, ToolInfo]] = []
+            for connection in self._connections.values():
+                if connection.state is ServerState.STOPPED:
+                    continue  # a failed server keeps its tools: calling one restarts it
+                cfg = connection.config
+                for tool in connection.tools:
+                    if cfg.enabled_tools is not None and tool.name not in cfg.enabled_tools:
+                        continue
+                    if tool.name in cfg.disabled_tools:
+                        continue
+                    pairs.append((connection.name, tool))
+            names = assign_names([(server, tool.name) for server, tool in pairs])
+            self._tools = {
+                name: McpTool(name, server, tool, clean_schema(tool.input_schema))
+                for name, (server, tool) in zip(names, pairs, strict=True)
+            }
+        return self._tools
+
+    def has_resources(self) -> bool:
+        """True when a ready server offers resources."""
+        return any(
+            c.state is not ServerState.STOPPED and c.has_resources
+            for c in self._connections.values()
+        )
+
+    def connection(self, server: str) -> McpConnection:
+        """The server named ``server``; :class:`McpError` lists the known ones."""
+        connection = self._connections.get(server)
+        if connection is None:
+            known = ", ".join(self._connections) or "none"
+            raise McpError(f"no MCP server named {server!r} (configured: {known})")
+        return connection
+
+    async def shutdown(self) -> None:
+        """Stop every server."""
+        for task in list(self._starting):
+            task.cancel()
+        await asyncio.gather(
+            *(c.stop() for c in self._connections.values()), return_exceptions=True
+        )
+        self._connections.clear()

@@ -1,0 +1,284 @@
+"""MCP tools offered to the model: every ready server's tools as ``<server>__<tool>``, plus
+``list_mcp_resources``, ``list_mcp_resource_templates`` and ``read_mcp_resource`` when a server
+has resources. Calls are checked against the tool's schema, follow the approval policy, and are
+reported as ``mcpToolCallBegin`` / ``mcpToolCallEnd`` with the item events around them."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from codex_lsp.errors import McpError
+from codex_lsp.mcp.connection import ElicitAnswer
+from codex_lsp.mcp.manager import McpManager, McpTool
+from codex_lsp.mcp.schema import argument_problems
+from codex_lsp.protocol.events import (
+    ExecApprovalRequestEvent,
+    ItemCompletedEvent,
+    ItemStartedEvent,
+    McpToolCallBeginEvent,
+    McpToolCallEndEvent,
+)
+from codex_lsp.protocol.items import ItemStatus, McpInvocation, McpToolCallItem
+from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
+from codex_lsp.providers.base import FunctionToolSpec
+from codex_lsp.tools.registry import (
+    Handler,
+    ToolInvocation,
+    ToolInvocationError,
+    ToolOutput,
+    ToolSession,
+    TurnAbortRequested,
+    parse_arguments,
+)
+from codex_lsp.tools.shell import truncate_middle
+
+
+class _ServerArgs(BaseModel):
+    server: str | None = Field(default=None, description="Only this server's (all when absent).")
+
+
+class _ReadArgs(BaseModel):
+    server: str
+    uri: str
+
+
+_RESOURCE_SPECS = {
+    "list_mcp_resources": FunctionToolSpec(
+        "list_mcp_resources",
+        "List the resources (files, documents, records) that MCP servers offer.",
+        {"type": "object", "properties": {"server": {"type": "string"}}},
+    ),
+    "list_mcp_resource_templates": FunctionToolSpec(
+        "list_mcp_resource_templates",
+        "List the URI templates of parameterised MCP resources.",
+        {"type": "object", "properties": {"server": {"type": "string"}}},
+    ),
+    "read_mcp_resource": FunctionToolSpec(
+        "read_mcp_resource",
+        "Read one MCP resource by server name and URI.",
+        {
+            "type": "object",
+            "properties": {"server": {"type": "string"}, "uri": {"type": "string"}},
+            "required": ["server", "uri"],
+        },
+    ),
+}
+
+
+class McpToolSource:
+    """The registry's view of the MCP manager (tools change as servers come and go)."""
+
+    def __init__(self, manager: McpManager) -> None:
+        self.manager = manager
+        self._callers: dict[str, list[ToolSession]] = {}
+
+    def specs(self) -> list[FunctionToolSpec]:
+        """What the model is offered now."""
+        specs = [
+            FunctionToolSpec(name, t.tool.description, t.parameters)
+            for name, t in self.manager.tools().items()
+        ]
+        if self.manager.has_resources():
+            specs += _RESOURCE_SPECS.values()
+        return specs
+
+    def lookup(self, name: str) -> Handler | None:
+        """The handler of ``name`` when it is an MCP tool."""
+        tool = self.manager.tools().get(name)
+        if tool is not None:
+            return lambda session, invocation: self._call(session, invocation, tool)
+        resource = self._resource_handlers().get(name)
+        return resource if resource is not None and self.manager.has_resources() else None
+
+    def _resource_handlers(self) -> dict[str, Handler]:
+        return {
+            "list_mcp_resources": self._list_resources,
+            "list_mcp_resource_templates": self._list_templates,
+            "read_mcp_resource": self._read_resource,
+        }
+
+    async def _call(
+        self, session: ToolSession, invocation: ToolInvocation, tool: McpTool
+    ) -> ToolOutput:
+        try:
+            arguments: Any = json.loads(invocation.payload or "{}")
+        except ValueError as exc:
+            raise ToolInvocationError(
+                f"arguments of {invocation.name} are not JSON: {exc}"
+            ) from exc
+        problems = argument_problems(tool.tool.input_schema or {"type": "object"}, arguments)
+        if problems:
+            raise ToolInvocationError(f"invalid arguments for {invocation.name}: {problems}")
+        item_id = session.new_item_id()
+        denied = await self._approve(session, invocation, tool, arguments, item_id)
+        if denied is not None:
+            return denied
+        mcp_invocation = McpInvocation(server=tool.server, tool=tool.tool.name, arguments=arguments)
+        item = McpToolCallItem(
+            id=item_id, server=tool.server, tool=tool.tool.name, arguments=arguments
+        )
+        session.emit(ItemStartedEvent(turn_id=session.turn_id, item=item))
+        session.emit(
+            McpToolCallBeginEvent(
+                turn_id=session.turn_id,
+                item_id=item_id,
+                call_id=invocation.call_id,
+                invocation=mcp_invocation,
+            )
+        )
+        started = time.monotonic()
+        callers = self._callers.setdefault(tool.server, [])
+        callers.append(session)
+        result: dict[str, Any] | None = None
+        error: str | None = None
+        try:
+            answer = await self.manager.connection(tool.server).call_tool(tool.tool.name, arguments)
+            result = answer.model_dump(mode="json", by_alias=True, exclude_none=True)
+            output = _to_output(session, f"{tool.server}/{tool.tool.name}", answer)
+        except McpError as exc:
+            error = exc.message
+            output = ToolOutput(f"{exc.message}", success=False)
+        finally:
+            callers.remove(session)
+        duration = int((time.monotonic() - started) * 1000)
+        session.emit(
+            McpToolCallEndEvent(
+                turn_id=session.turn_id,
+                item_id=item_id,
+                call_id=invocation.call_id,
+                invocation=mcp_invocation,
+                duration_ms=duration,
+                result=result,
+                error=error,
+            )
+        )
+        status = ItemStatus.COMPLETED if output.success else ItemStatus.FAILED
+        done = item.model_copy(
+            update={"status": status, "result": result, "error": error, "duration_ms": duration}
+        )
+        session.emit(ItemCompletedEvent(turn_id=session.turn_id, item=done))
+        return output
+
+    async def _approve(
+        self,
+        session: ToolSession,
+        invocation: ToolInvocation,
+        tool: McpTool,
+        arguments: Any,
+        item_id: str,
+    ) -> ToolOutput | None:
+        """Ask the user when the policy says so; ``None`` means go ahead."""
+        policy = session.approval_policy
+        if policy in (AskForApproval.NEVER, AskForApproval.ON_FAILURE) or tool.tool.read_only:
+            return None
+        key = ("mcp", tool.server, tool.tool.name)
+        if key in session.approved_for_session:
+            return None
+        request = ExecApprovalRequestEvent(
+            turn_id=session.turn_id,
+            item_id=item_id,
+            call_id=invocation.call_id,
+            command=[invocation.name, json.dumps(arguments)],
+            cwd=str(session.cwd),
+            reason=f"call tool {tool.tool.name} of MCP server {tool.server}",
+        )
+        decision = await session.request_exec_approval(request)
+        if decision is ReviewDecision.ABORT:
+            raise TurnAbortRequested("the user aborted the turn at an approval request")
+        if decision in (ReviewDecision.APPROVED_FOR_SESSION, ReviewDecision.APPROVED_ALWAYS):
+            session.approved_for_session.add(key)
+        if decision is ReviewDecision.DENIED:
+            return ToolOutput(
+                f"the user denied calling {invocation.name}; do not retry it as is", success=False
+            )
+        return None
+
+    async def elicit(self, server: str, message: str, schema: dict[str, Any]) -> ElicitAnswer:
+        """A server asks the user something during a call: shown as an approval request in
+        the conversation that made the call; approve accepts (with the schema's defaults),
+        deny declines, abort cancels."""
+        callers = self._callers.get(server)
+        if not callers:
+            return "decline", None
+        session = callers[-1]
+        request = ExecApprovalRequestEvent(
+            turn_id=session.turn_id,
+            item_id=session.new_item_id(),
+            call_id=f"elicitation-{session.new_item_id()}",
+            command=[f"{server} asks", message],
+            cwd=str(session.cwd),
+            reason=f"MCP server {server} asks: {message}",
+        )
+        decision = await session.request_exec_approval(request)
+        if decision is ReviewDecision.ABORT:
+            return "cancel", None
+        if decision is ReviewDecision.DENIED:
+            return "decline", None
+        properties = schema.get("properties") or {}
+        return "accept", {
+            k: v["default"] for k, v in properties.items() if isinstance(v, dict) and "default" in v
+        }
+
+    async def _list_resources(self, session: ToolSession, invocation: ToolInvocation) -> ToolOutput:
+        args = parse_arguments(_ServerArgs, invocation)
+        return await self._gather(args.server, lambda c: c.list_resources(), "resources")
+
+    async def _list_templates(self, session: ToolSession, invocation: ToolInvocation) -> ToolOutput:
+        args = parse_arguments(_ServerArgs, invocation)
+        return await self._gather(
+            args.server, lambda c: c.list_resource_templates(), "resourceTemplates"
+        )
+
+    async def _gather(
+        self, server: str | None, fetch: Callable[[Any], Awaitable[list[dict[str, Any]]]], key: str
+    ) -> ToolOutput:
+        names = [server] if server else [s.name for s in self.manager.statuses()]
+        found: dict[str, Any] = {}
+        for name in names:
+            try:
+                found[name] = await fetch(self.manager.connection(name))
+            except McpError as exc:
+                if server:
+                    return ToolOutput(exc.message, success=False)
+                found[name] = {"error": exc.message}
+        return ToolOutput(json.dumps({key: found}))
+
+    async def _read_resource(self, session: ToolSession, invocation: ToolInvocation) -> ToolOutput:
+        args = parse_arguments(_ReadArgs, invocation)
+        try:
+            contents = await self.manager.connection(args.server).read_resource(args.uri)
+        except McpError as exc:
+            return ToolOutput(exc.message, success=False)
+        return ToolOutput(
+            truncate_middle(json.dumps({"contents": contents}), session.tool_output_max_bytes)
+        )
+
+
+def _to_output(session: ToolSession, label: str, answer: Any) -> ToolOutput:
+    """A tool result for the model: text parts as text, images shown to it, embedded
+    resources as their text (or URI), structured content as JSON when there is no text."""
+    parts: list[str] = []
+    for block in answer.content or []:
+        kind = getattr(block, "type", "")
+        if kind == "text":
+            parts.append(block.text)
+        elif kind == "image":
+            session.attach_image(label, f"data:{block.mime_type};base64,{block.data}")
+            parts.append(f"[image {block.mime_type}: shown to you below]")
+        elif kind == "resource":
+            resource = block.resource
+            text = getattr(resource, "text", None)
+            parts.append(text if text is not None else f"[resource {resource.uri}]")
+        elif kind == "resource_link":
+            parts.append(f"[resource {block.uri}]")
+        elif kind == "audio":
+            parts.append(f"[audio {block.mime_type}: not shown]")
+    if not parts and answer.structured_content is not None:
+        parts.append(json.dumps(answer.structured_content))
+    text = truncate_middle("\n".join(parts), session.tool_output_max_bytes)
+    return ToolOutput(text or "(no output)", success=not answer.is_error)

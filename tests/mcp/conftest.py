@@ -1,0 +1,75 @@
+"""A conversation manager whose config starts the test MCP servers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from codex_lsp.core import ConversationManager
+from codex_lsp.core.conversation import ApprovalRequest
+from codex_lsp.protocol.events import EventEnvelope
+from codex_lsp.protocol.policies import ReviewDecision
+from codex_lsp.testing import FakeModelServer
+from tests.helpers import EventLog, write_config
+
+FAULT_SERVER = Path(__file__).parent / "servers" / "fault_server.py"
+
+
+def server_table(name: str, *args: str, extra: str = "") -> str:
+    """A ``[mcp_servers.<name>]`` table running the fault server with ``args``."""
+    argv = ", ".join(f'"{a}"' for a in (str(FAULT_SERVER), *args))
+    return f'\n[mcp_servers.{name}]\ncommand = "{sys.executable}"\nargs = [{argv}]\n{extra}\n'
+
+
+class Approver:
+    """Answers approval requests in order and records them."""
+
+    def __init__(self) -> None:
+        self.answers: list[ReviewDecision] = []
+        self.asked: list[ApprovalRequest] = []
+
+    async def __call__(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
+        self.asked.append(request)
+        return self.answers.pop(0) if self.answers else ReviewDecision.DENIED
+
+
+@pytest.fixture
+def approver() -> Approver:
+    """Scripted approval answers."""
+    return Approver()
+
+
+@pytest.fixture
+def log() -> EventLog:
+    """Events of every conversation."""
+    return EventLog()
+
+
+MakeManager = Callable[[str], "AsyncIterator[ConversationManager]"]
+
+
+@pytest.fixture
+async def mcp_manager(
+    clean_env: Path,
+    model_server: FakeModelServer,
+    workspace: Path,
+    log: EventLog,
+    approver: Approver,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[ConversationManager]:
+    """A manager whose config has the MCP tables of the test's ``mcp_servers`` marker."""
+    marker = request.node.get_closest_marker("mcp_servers")
+    tables = marker.args[0] if marker else server_table("faults")
+    write_config(clean_env, model_server.base_url, extra=tables)
+
+    def sink(event: EventEnvelope) -> None:
+        log.add(event.to_wire())
+
+    manager = ConversationManager(sink, approvals=approver, home=clean_env, default_cwd=workspace)
+    manager.start_mcp()
+    await manager.mcp.wait_started(20)
+    yield manager
+    await manager.shutdown_all()

@@ -1,0 +1,91 @@
+"""A real MCP server (the official SDK, stdio) for tests: well-behaved tools, and tools that
+crash, hang, write garbage, ask the user (elicitation), return images and resources.
+
+``python fault_server.py [--slow-start SECONDS] [--die-at-start]``
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import sys
+import time
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.utilities.types import Image
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+if "--die-at-start" in sys.argv:
+    sys.exit(3)
+if "--slow-start" in sys.argv:
+    time.sleep(float(sys.argv[sys.argv.index("--slow-start") + 1]))
+
+app = MCPServer("faults")
+
+
+@app.tool(annotations=ToolAnnotations(read_only_hint=True))
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@app.tool()
+def write_note(text: str) -> str:
+    """Pretend to write a note (not read-only: needs approval under on-request)."""
+    return f"noted: {text}"
+
+
+@app.tool()
+def crash() -> str:
+    """Exit the server process in the middle of the call."""
+    os._exit(1)
+
+
+@app.tool()
+def hang() -> str:
+    """Never answer."""
+    time.sleep(3600)
+    return "unreachable"
+
+
+@app.tool()
+def garbage() -> str:
+    """Write bytes that are not JSON-RPC to stdout, then never answer."""
+    sys.stdout.write("this is not json\n{{{\n")
+    sys.stdout.flush()
+    time.sleep(3600)
+    return "unreachable"
+
+
+@app.tool()
+def picture() -> Image:
+    """Return a 1x1 PNG."""
+    return Image(data=PNG, format="png")
+
+
+class Confirm(BaseModel):
+    """What the elicitation asks for."""
+
+    proceed: bool = True
+
+
+@app.tool()
+async def ask(ctx: Context) -> str:
+    """Ask the user before doing it (elicitation)."""
+    answer = await ctx.elicit("Really delete the cache?", Confirm)
+    return f"user said: {answer.action}"
+
+
+@app.resource("notes://today", name="today", mime_type="text/plain")
+def today() -> str:
+    """Today's notes."""
+    return "buy milk"
+
+
+if __name__ == "__main__":
+    app.run()

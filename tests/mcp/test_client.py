@@ -1,0 +1,205 @@
+"""MCP tools end to end: a scripted model calls tools of a real MCP server (the SDK, stdio)
+through a conversation; faults (crash, hang, garbage, slow or failed start) never take the
+conversation down."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from codex_lsp.core import ConversationManager
+from codex_lsp.protocol.items import TextInput
+from codex_lsp.protocol.ops import UserInputOp
+from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
+from codex_lsp.protocol.requests import NewConversationParams
+from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
+from tests.helpers import EventLog
+from tests.mcp.conftest import Approver, server_table
+
+pytestmark = pytest.mark.slow
+
+
+def call(tool: str, arguments: dict[str, object]) -> Reply:
+    return Reply((ToolCall(tool, arguments),))
+
+
+async def turn(
+    manager: ConversationManager,
+    log: EventLog,
+    *replies: Reply,
+    policy: AskForApproval = AskForApproval.NEVER,
+) -> str:
+    """One conversation, one turn: ``replies`` then a closing text. Returns its id."""
+    server: FakeModelServer = manager.test_model_server  # type: ignore[attr-defined]
+    server.enqueue(*replies, Reply((Text("done"),)))
+    conv = await manager.new_conversation(NewConversationParams(approval_policy=policy))
+    conv.submit(UserInputOp(items=[TextInput(text="go")]))
+    await log.wait_for("taskComplete", conv.id, timeout=30)
+    return conv.id
+
+
+def outputs(server: FakeModelServer) -> list[str]:
+    """The tool outputs the model was sent in the last request."""
+    return [
+        i["output"]
+        for i in server.requests[-1].body["input"]
+        if i.get("type") == "function_call_output"
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _attach_server(mcp_manager: ConversationManager, model_server: FakeModelServer) -> None:
+    mcp_manager.test_model_server = model_server  # type: ignore[attr-defined]
+
+
+async def test_a_tool_is_offered_called_and_reported(
+    mcp_manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    [status] = mcp_manager.mcp.statuses()
+    assert status.state == "ready" and "faults__add" in status.tools
+    conv = await turn(mcp_manager, log, call("faults__add", {"a": 2, "b": 3}))
+    offered = {t["name"]: t for t in model_server.requests[0].body["tools"]}
+    assert offered["faults__add"]["parameters"]["required"] == ["a", "b"]
+    assert outputs(model_server) == ["5"]
+    begin = log.msgs(conv, "mcpToolCallBegin")[0]
+    end = log.msgs(conv, "mcpToolCallEnd")[0]
+    assert begin["invocation"] == {"server": "faults", "tool": "add", "arguments": {"a": 2, "b": 3}}
+    assert end["result"]["content"][0]["text"] == "5" and "error" not in end
+    completed = [m["item"] for m in log.msgs(conv, "itemCompleted")]
+    assert any(i["type"] == "mcpToolCall" and i["status"] == "completed" for i in completed)
+
+
+async def test_bad_arguments_go_back_to_the_model_without_a_call(
+    mcp_manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    conv = await turn(mcp_manager, log, call("faults__add", {"a": "two"}))
+    [output] = outputs(model_server)
+    assert "invalid arguments for faults__add" in output and "'two' is not of type" in output
+    assert log.msgs(conv, "mcpToolCallBegin") == []
+
+
+async def test_calls_follow_the_approval_policy(
+    mcp_manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: Approver,
+) -> None:
+    approver.answers = [ReviewDecision.DENIED]
+    await turn(
+        mcp_manager,
+        log,
+        Reply(
+            (
+                ToolCall("faults__add", {"a": 1, "b": 1}),
+                ToolCall("faults__write_note", {"text": "x"}),
+            )
+        ),
+        policy=AskForApproval.ON_REQUEST,
+    )
+    assert [a.command[0] for a in approver.asked] == ["faults__write_note"]  # add is read-only
+    assert outputs(model_server) == [
+        "2",
+        "the user denied calling faults__write_note; do not retry it as is",
+    ]
+
+
+async def test_a_crashed_server_is_restarted_on_next_use(
+    mcp_manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    await turn(mcp_manager, log, call("faults__crash", {}))
+    [crashed] = outputs(model_server)
+    assert crashed.startswith("MCP server faults:") and "restarted on next use" in crashed
+    assert mcp_manager.mcp.statuses()[0].state == "failed"
+    await asyncio.sleep(1.1)  # the first restart backoff
+    await turn(mcp_manager, log, call("faults__add", {"a": 20, "b": 22}))
+    assert outputs(model_server) == ["42"]
+    assert mcp_manager.mcp.statuses()[0].state == "ready"
+
+
+@pytest.mark.mcp_servers(server_table("faults", extra="tool_timeout_sec = 1"))
+@pytest.mark.parametrize("tool", ["hang", "garbage"])
+async def test_a_hung_or_garbled_server_times_out_with_a_clear_error(
+    tool: str, mcp_manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    started = time.monotonic()
+    conv = await turn(mcp_manager, log, call(f"faults__{tool}", {}))
+    assert time.monotonic() - started < 10
+    [output] = outputs(model_server)
+    assert f"tool {tool} did not answer within 1 s (tool_timeout_sec)" in output
+    assert log.msgs(conv, "mcpToolCallEnd")[0]["error"] == output
+
+
+@pytest.mark.mcp_servers(
+    server_table("slow", "--slow-start", "5", extra="startup_timeout_sec = 0.5")
+    + server_table("dead", "--die-at-start")
+    + server_table("faults")
+)
+async def test_servers_that_do_not_start_are_reported_and_the_rest_work(
+    mcp_manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    states = {s.name: s for s in mcp_manager.mcp.statuses()}
+    assert states["slow"].state == "failed"
+    assert "did not start within 0.5 s" in str(states["slow"].reason)
+    assert states["dead"].state == "failed" and states["dead"].reason
+    assert states["faults"].state == "ready"
+    await turn(mcp_manager, log, call("faults__add", {"a": 1, "b": 2}))
+    assert outputs(model_server) == ["3"]
+
+
+async def test_images_are_shown_to_the_model(
+    mcp_manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    await turn(mcp_manager, log, call("faults__picture", {}))
+    sent = json.dumps(model_server.requests[-1].body["input"])
+    assert "data:image/png;base64,iVBORw0KGgo" in sent
+    assert "shown to you below" in outputs(model_server)[0]
+
+
+async def test_resources_are_listed_and_read(
+    mcp_manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    await turn(
+        mcp_manager,
+        log,
+        call("list_mcp_resources", {}),
+        call("read_mcp_resource", {"server": "faults", "uri": "notes://today"}),
+    )
+    sent = model_server.requests[-1].body["input"]
+    results = [i["output"] for i in sent if i.get("type") == "function_call_output"]
+    assert json.loads(results[0])["resources"]["faults"][0]["uri"] == "notes://today"
+    assert json.loads(results[1])["contents"][0]["text"] == "buy milk"
+
+
+async def test_elicitation_is_asked_like_an_approval(
+    mcp_manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: Approver,
+) -> None:
+    approver.answers = [ReviewDecision.APPROVED]
+    await turn(mcp_manager, log, call("faults__ask", {}))
+    assert approver.asked[0].reason == "MCP server faults asks: Really delete the cache?"
+    assert outputs(model_server) == ["user said: accept"]
+
+
+@pytest.mark.mcp_servers(server_table("one") + server_table("two"))
+async def test_reload_restarts_only_the_changed_server(mcp_manager: ConversationManager) -> None:
+    from codex_lsp.config.model import McpServerConfig
+
+    before = {name: mcp_manager.mcp.connection(name) for name in ("one", "two")}
+    changed = {
+        "one": before["one"].config,
+        "two": McpServerConfig.model_validate(
+            {**before["two"].config.model_dump(), "tool_timeout_sec": 5}
+        ),
+    }
+    assert mcp_manager.mcp.configure(changed) == ["two"]
+    await mcp_manager.mcp.wait_started(20)
+    assert mcp_manager.mcp.connection("one") is before["one"]
+    assert mcp_manager.mcp.connection("two") is not before["two"]
+    assert [s.state for s in mcp_manager.mcp.statuses()] == ["ready", "ready"]
+    assert mcp_manager.mcp.configure({"one": before["one"].config}) == []
+    assert [s.name for s in mcp_manager.mcp.statuses()] == ["one"]

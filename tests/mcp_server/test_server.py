@@ -1,0 +1,78 @@
+"""``codex-lsp mcp-server`` driven by the official SDK's client over stdio: a full conversation
+with an approval answered through elicitation, events as progress, and codex-reply."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.types import ElicitResult
+
+from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
+from tests.helpers import subprocess_env
+
+pytestmark = pytest.mark.slow
+
+
+def server_params(home: Path, workspace: Path) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "codex_lsp", "mcp-server"],
+        env=subprocess_env(home),
+        cwd=workspace,
+    )
+
+
+async def test_a_conversation_with_an_approval_then_a_reply(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["touch", "made.txt"]}),)),
+        Reply((Text("I created made.txt"),)),
+        Reply((Text("it is empty"),)),
+    )
+    asked: list[str] = []
+
+    async def elicit(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"decision": "approved"})
+
+    progress: list[dict[str, Any]] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append(json.loads(message or "{}"))
+
+    async with (
+        stdio_client(server_params(codex_home, workspace)) as (read, write),
+        ClientSession(read, write, elicitation_callback=elicit) as session,
+    ):
+        await session.initialize()
+        listed = await session.list_tools()
+        assert [t.name for t in listed.tools] == ["codex", "codex-reply"]
+        assert "approval-policy" in listed.tools[0].input_schema["properties"]
+        first = await session.call_tool(
+            "codex",
+            {"prompt": "make a file", "approval-policy": "untrusted", "cwd": str(workspace)},
+            progress_callback=on_progress,
+        )
+        assert not first.is_error, first.content
+        assert first.content[0].text == "I created made.txt"
+        conversation_id = first.structured_content["conversationId"]
+        assert (workspace / "made.txt").exists()
+        assert asked and "touch made.txt" in asked[0]
+        kinds = [p.get("type") for p in progress]
+        assert "execApprovalRequest" in kinds and "execCommandEnd" in kinds
+        assert kinds[-1] == "taskComplete"
+
+        second = await session.call_tool(
+            "codex-reply", {"conversationId": conversation_id, "prompt": "is it empty?"}
+        )
+        assert second.content[0].text == "it is empty"
+        bad = await session.call_tool("codex-reply", {"conversationId": "nope", "prompt": "hi"})
+        assert bad.is_error and "unknown conversation id 'nope'" in bad.content[0].text
+    sent = json.dumps(model_server.requests[-1].body["input"])
+    assert "make a file" in sent and "is it empty?" in sent
