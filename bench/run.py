@@ -20,6 +20,7 @@ from bench import (
     config_reload,
     exec_turn,
     file_search,
+    mcp_roundtrip,
     patch_apply,
     store,
     token_latency,
@@ -96,6 +97,12 @@ def render(results: dict[str, Any]) -> str:
         f"(p99 {reload['p99']:.0f})."
     )
     lines += _store_lines(results["store"])
+    mcp = results["mcp_roundtrip"]
+    lines.append(
+        f"\nMCP tool call round trip (median of {mcp['calls']}): through the manager "
+        f"{mcp['manager_ms']['median']:.2f} ms, SDK directly {mcp['direct_sdk_ms']['median']:.2f} "
+        f"ms: {mcp['added_ms_median']:.2f} ms added."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -137,6 +144,7 @@ def main() -> None:
         "file_search": file_search.measure(20_000 if args.quick else 100_000),
         "config_reload": asyncio.run(config_reload.measure(runs)),
         "store": asyncio.run(store.measure(10_000, 10_000, runs)),
+        "mcp_roundtrip": asyncio.run(mcp_roundtrip.measure(300)),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -8,6 +8,8 @@ import pytest
 
 from codex_lsp.testing import FakeModelServer
 from tests.cli.test_exec import run_python
+from tests.helpers import write_config
+from tests.mcp.conftest import server_table
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +25,17 @@ def test_a_healthy_setup_passes_every_check(
     assert any(line.startswith("ok    provider  http://127.0.0.1:") for line in lines)
     assert model_server.requests[-1].path.endswith("/models")
     assert f"ok    store     {codex_home / 'state.db'}: 0 conversation(s), integrity ok" in lines
+
+
+def test_mcp_servers_are_started_and_judged(
+    clean_env: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    tables = server_table("faults") + server_table("dead", "--die-at-start")
+    write_config(clean_env, model_server.base_url, extra=tables)
+    result = run_python(["-m", "codex_lsp", "doctor"], clean_env, workspace)
+    assert result.returncode == 1
+    assert "ok    mcp       faults: ready, 7 tool(s)" in result.stdout
+    assert "FAIL  mcp       dead:" in result.stdout
 
 
 def test_a_damaged_store_fails_with_what_to_do(

@@ -1,5 +1,5 @@
 """``codex-lsp doctor``: one verdict line per check (config, provider, API, sandbox), exit 1 when
-any check fails. A check of MCP servers joins when they exist."""
+any check fails: config, provider, API, store, each MCP server, sandbox."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from typing import Any
 import httpx
 
 from codex_lsp.config.loader import LoadedConfig, codex_lsp_home, load_layered
+from codex_lsp.config.model import McpServerConfig
 from codex_lsp.errors import CodexError
 from codex_lsp.exec import seccomp
 from codex_lsp.exec.runner import run_command
 from codex_lsp.exec.sandbox import landlock_abi, sandboxed_argv
+from codex_lsp.mcp.manager import McpManager
 from codex_lsp.protocol.policies import WorkspaceWrite
 from codex_lsp.providers.http import ProviderHttp
 from codex_lsp.providers.registry import ResolvedProvider, resolve_provider
@@ -104,6 +106,23 @@ async def _store(path: Path, report: Report) -> None:
         report("ok", "store", f"{path}: {count} conversation(s), integrity ok")
 
 
+async def _mcp_servers(servers: dict[str, McpServerConfig], report: Report) -> None:
+    enabled = {name: cfg for name, cfg in servers.items() if cfg.enabled}
+    if not enabled:
+        return
+    manager = McpManager()
+    manager.configure(enabled)
+    try:
+        await manager.wait_started(max(c.startup_timeout_sec for c in enabled.values()) + 1)
+        for status in manager.statuses():
+            if status.state == "ready":
+                report("ok", "mcp", f"{status.name}: ready, {len(status.tools)} tool(s)")
+            else:
+                report("FAIL", "mcp", f"{status.name}: {status.reason or status.state}")
+    finally:
+        await manager.shutdown()
+
+
 async def diagnose(overrides: dict[str, Any], cwd: Path, report: Report) -> None:
     """Run every check, reporting as it goes."""
     loaded: LoadedConfig | None = None
@@ -127,6 +146,7 @@ async def diagnose(overrides: dict[str, Any], cwd: Path, report: Report) -> None
         except CodexError as exc:
             report("FAIL", "provider", exc.message.splitlines()[0])
         await _store((loaded.config.state_db or codex_lsp_home() / "state.db").expanduser(), report)
+        await _mcp_servers(loaded.config.mcp_servers, report)
     await _sandbox(report)
 
 
