@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,8 @@ from codex_lsp.testing import FakeModelServer
 from tests.helpers import EventLog, apply_text_edits, plain, subprocess_env
 
 PROFILES = ["visual-studio-code", "neovim"]
+HOLD = "hold"
+APPROVAL_HOLD_S = 30.0
 
 
 @dataclass
@@ -119,9 +122,12 @@ async def open_session(
         session.mcp_statuses.append(plain(params))
 
     @client.feature("codex/execApproval")
-    def on_exec_approval(params: Any) -> dict[str, str]:
+    async def on_exec_approval(params: Any) -> dict[str, str]:
         session.asked.append(plain(params))
-        return {"decision": session.approvals.pop(0) if session.approvals else "denied"}
+        answer = session.approvals.pop(0) if session.approvals else "denied"
+        if answer == HOLD:  # the user answers another way (a codex-lsp.approve command)
+            await asyncio.sleep(APPROVAL_HOLD_S)
+        return {"decision": answer}
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:

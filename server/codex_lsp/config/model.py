@@ -158,6 +158,15 @@ class McpServerConfig(_Section):
     disabled_tools: list[str] = Field(default_factory=list, description="Never these tools.")
 
 
+class LogLevel(StrEnum):
+    """How much the language server writes to the editor's log."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    DEBUG = "debug"
+
+
 class HistoryPersistence(StrEnum):
     """Whether prompts are written to ``history.jsonl``."""
 
@@ -255,6 +264,10 @@ class Config(_Section):
         "project's .codex-lsp/config.toml set any key.",
     )
     cwd: Path | None = Field(default=None, description="Working directory of new conversations.")
+    log_level: LogLevel = Field(
+        default=LogLevel.WARNING,
+        description="What the language server writes to the editor's log (logMessage).",
+    )
     state_db: Path | None = Field(
         default=None,
         description="The SQLite file conversations are stored in; $CODEX_LSP_HOME/state.db when "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
+from dataclasses import dataclass
 
 from lsprotocol import types
 from pydantic import ValidationError
@@ -33,22 +34,58 @@ CHOICES: tuple[tuple[str, ReviewDecision], ...] = (
 )
 
 
+@dataclass
+class PendingApproval:
+    """An approval request waiting for the user."""
+
+    conversation_id: str
+    request: ApprovalRequest
+    answer: asyncio.Future[ReviewDecision]
+
+
 class ClientApprover:
-    """The approval handler the LSP front end gives the core."""
+    """The approval handler the LSP front end gives the core. A pending request can also be
+    answered by the ``codex-lsp.approve`` / ``codex-lsp.deny`` commands (a keybinding)."""
 
     def __init__(self, server: LanguageServer) -> None:
         self._server = server
         self.custom_requests = False
+        self.pending: list[PendingApproval] = []
 
     async def __call__(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
-        """Ask, wait (with a timeout), and map the answer; no answer means denied."""
+        """Ask, wait (with a timeout) for the client's answer or a command, and map the
+        answer; no answer means denied."""
+        pending = PendingApproval(
+            conversation_id, request, asyncio.get_running_loop().create_future()
+        )
+        self.pending.append(pending)
+        asking = asyncio.create_task(self._ask(conversation_id, request))
         try:
-            return await asyncio.wait_for(self._ask(conversation_id, request), APPROVAL_TIMEOUT_S)
-        except TimeoutError:
+            done, _ = await asyncio.wait(
+                {asking, pending.answer},
+                timeout=APPROVAL_TIMEOUT_S,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if pending.answer in done:
+                return pending.answer.result()
+            if asking in done:
+                return asking.result()
             log.warning(
                 "approval request timed out after %ss; treating it as denied", APPROVAL_TIMEOUT_S
             )
             return ReviewDecision.DENIED
+        finally:
+            asking.cancel()
+            self.pending.remove(pending)
+
+    def answer(self, decision: ReviewDecision, conversation_id: str | None = None) -> bool:
+        """Answer the oldest pending request (of ``conversation_id`` when given); False when
+        none is pending."""
+        for pending in self.pending:
+            if conversation_id in (None, pending.conversation_id) and not pending.answer.done():
+                pending.answer.set_result(decision)
+                return True
+        return False
 
     async def _ask(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
         if self.custom_requests:

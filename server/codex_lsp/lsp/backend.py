@@ -17,9 +17,11 @@ from pygls.lsp.server import LanguageServer
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.config.report import entries
 from codex_lsp.core import ConversationManager, info
+from codex_lsp.core.code_actions import CodeActionKind, Diagnostic, code_action_prompt
 from codex_lsp.errors import CodexError, ProtocolError
 from codex_lsp.lsp.approvals import ClientApprover
 from codex_lsp.lsp.editor_files import EditorSink
+from codex_lsp.lsp.log_forward import LogForwarder
 from codex_lsp.lsp.progress import TurnProgress
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol import method_names as names
@@ -27,6 +29,7 @@ from codex_lsp.protocol import requests as r
 from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.items import McpServerStatus
 from codex_lsp.protocol.methods import METHODS_BY_NAME, Method
+from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.protocol.requests import ConversationScoped
 from codex_lsp.tools import file_search
 
@@ -80,6 +83,8 @@ class Backend:
         self.manager.watch_config = True
         self.manager.on_config_error = self._show_error
         self.manager.on_mcp_status = self._mcp_status
+        self._log = LogForwarder(server, asyncio.get_running_loop())
+        self._log.install()
         if root is not None and root.is_dir():
             self.manager.set_default_cwd(root)
 
@@ -173,6 +178,10 @@ class Backend:
             return await self.handle(names.NEW_CONVERSATION, options)
         if command == "listConversations":
             return await self.handle(names.LIST_CONVERSATIONS, {})
+        if command in ("approve", "deny"):
+            return self._answer_pending(command, args)
+        if command == "runCodeAction":
+            return await self._run_code_action(args)
         if command == "sendPrompt":
             if not args or not isinstance(args[0], str) or not args[0].strip():
                 raise JsonRpcInvalidParams(
@@ -202,15 +211,66 @@ class Backend:
         result = await self.handle(method, params)
         return {"conversationId": conversation_id, **result}
 
+    def _answer_pending(self, command: str, args: list[Any]) -> dict[str, Any]:
+        """``codex-lsp.approve [decision] [conversationId]`` / ``codex-lsp.deny
+        [conversationId]``: answer the oldest pending approval."""
+        if command == "deny":
+            decision, rest = ReviewDecision.DENIED, args
+        else:
+            first = args[0] if args else "approved"
+            try:
+                decision, rest = ReviewDecision(first), args[1:]
+            except ValueError:
+                decision, rest = ReviewDecision.APPROVED, args
+        conversation_id = rest[0] if rest and isinstance(rest[0], str) else None
+        if not self.approver.answer(decision, conversation_id):
+            raise JsonRpcInvalidParams(f"codex-lsp.{command}: no approval request is pending")
+        return {"decision": decision.value}
+
+    async def _run_code_action(self, args: list[Any]) -> dict[str, Any]:
+        """Start a turn for a code action (in the most recent conversation, or a new one)."""
+        data = args[0] if args and isinstance(args[0], dict) else None
+        try:
+            kind = CodeActionKind(str((data or {}).get("kind")))
+            uri, (start, _, end, _) = str(data["uri"]), data["range"]  # type: ignore[index]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise JsonRpcInvalidParams(
+                "codex-lsp.runCodeAction needs the data of a codex-lsp code action "
+                f"(kind, uri, range): {exc}"
+            ) from exc
+        document = self._server.workspace.get_text_document(uri)
+        raw = data.get("diagnostic") if data else None
+        diagnostic = Diagnostic(**raw) if isinstance(raw, dict) else None
+        prompt = code_action_prompt(
+            kind, document.path, document.source, int(start), int(end), diagnostic
+        )
+        conversation_id = await self._latest()
+        if conversation_id is None:
+            conversation_id = (await self.handle(names.NEW_CONVERSATION, {}))["conversationId"]
+        items = [{"type": "text", "text": prompt}]
+        result = await self.handle(
+            names.USER_INPUT, {"conversationId": conversation_id, "items": items}
+        )
+        self._server.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Info,
+                message=f"codex-lsp: {kind.value} started for {Path(document.path).name}",
+            )
+        )
+        return {"conversationId": conversation_id, **result}
+
     async def _latest(self) -> str | None:
         """The most recently updated conversation open in this server."""
         live = self.manager.live()
         return max(live, key=lambda c: c.updated_at).id if live else None
 
     def start_mcp(self) -> None:
-        """Start the configured MCP servers in the background (after ``initialized``)."""
+        """Apply ``log_level`` and start the configured MCP servers in the background (after
+        ``initialized``)."""
         try:
-            self.manager.start_mcp()
+            config = self.manager.load_config(r.NewConversationParams()).config
+            self._log.set_level_name(config.log_level)
+            self.manager.start_mcp(config)
         except CodexError as exc:
             self._show_error(f"MCP servers not started: {exc.message}")
 

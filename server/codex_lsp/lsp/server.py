@@ -20,6 +20,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from codex_lsp import __version__
+from codex_lsp.lsp import code_actions
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol.method_names import CLIENT_REQUESTS, COMMANDS
 
@@ -157,6 +158,23 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
         ls.preload()
         await ls.pull_settings()
         (await ls.backend()).start_mcp()
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=code_actions.KINDS, resolve_provider=True),
+    )
+    def on_code_action(
+        ls: CodexLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        return code_actions.code_actions(
+            params, lazy=code_actions.resolves_commands(ls.client_capabilities)
+        )
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    def on_code_action_resolve(
+        ls: CodexLanguageServer, action: types.CodeAction
+    ) -> types.CodeAction:
+        return code_actions.resolve(action)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(

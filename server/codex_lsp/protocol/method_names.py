@@ -34,6 +34,9 @@ COMMANDS: tuple[str, ...] = (
     "codex-lsp.compact",
     "codex-lsp.undoTurn",
     "codex-lsp.listConversations",
+    "codex-lsp.approve",
+    "codex-lsp.deny",
+    "codex-lsp.runCodeAction",
 )
 """``workspace/executeCommand`` commands, for clients without a codex-lsp plugin."""
 
