@@ -1,8 +1,9 @@
 """Asks the editor's user to approve a command or a patch.
 
-Clients that declare ``experimental.codex.approvals`` get a ``codex/execApproval`` /
-``codex/patchApproval`` request; any other client gets ``window/showMessageRequest`` with the
-same four choices, so a plain LSP client (Neovim with no plugin) can approve.
+Clients that declare ``experimental.codex.approvals: true`` get a ``codex/execApproval`` /
+``codex/patchApproval`` request; those that declare ``"commands"`` answer the approval events with
+the ``codex-lsp.approve`` / ``codex-lsp.deny`` commands; any other client gets
+``window/showMessageRequest`` with the same choices, so a plain LSP client can approve.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class ClientApprover:
 
     def __init__(self, server: LanguageServer) -> None:
         self._server = server
-        self.custom_requests = False
+        self.mode: str | None = None
         self.pending: list[PendingApproval] = []
 
     async def __call__(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
@@ -88,7 +89,10 @@ class ClientApprover:
         return False
 
     async def _ask(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
-        if self.custom_requests:
+        if self.mode == "commands":  # the client answers with codex-lsp.approve / deny
+            never: asyncio.Future[ReviewDecision] = asyncio.get_running_loop().create_future()
+            return await never
+        if self.mode == "requests":
             return await self._ask_custom(conversation_id, request)
         return await self._ask_message(request)
 

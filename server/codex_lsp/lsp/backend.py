@@ -39,7 +39,9 @@ SETUP_ERROR_CODE = -32001
 def parse_params(model: type[BaseModel], raw: Any) -> Any:
     """Validate ``raw`` or raise InvalidParams naming each bad field."""
     try:
-        return model.model_validate(raw if raw is not None else {})
+        if raw is None or raw == []:  # Lua clients encode an empty table as []
+            raw = {}
+        return model.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()
@@ -61,7 +63,7 @@ class Backend:
         self,
         server: LanguageServer,
         cli_overrides: ConfigOverrides | None,
-        custom_approvals: bool,
+        custom_approvals: str | None,
         root: Path | None,
         editor_settings: dict[str, Any] | None = None,
     ) -> None:
@@ -71,7 +73,7 @@ class Backend:
         assert isinstance(protocol, CodexProtocol)
         self._protocol = protocol
         self.approver = ClientApprover(server)
-        self.approver.custom_requests = custom_approvals
+        self.approver.mode = custom_approvals
         self.manager = ConversationManager(
             self.send_event,
             approvals=self.approver,

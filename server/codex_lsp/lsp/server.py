@@ -31,14 +31,20 @@ BACKEND_MODULE = "codex_lsp.lsp.backend"
 PULL_TIMEOUT_S = 5.0
 
 
-def client_declares_approvals(capabilities: types.ClientCapabilities | None) -> bool:
-    """True when the client handles ``codex/execApproval`` itself
-    (``capabilities.experimental.codex.approvals``)."""
+def client_declares_approvals(capabilities: types.ClientCapabilities | None) -> str | None:
+    """How the client answers approvals: ``"requests"`` when it handles ``codex/execApproval``
+    itself (``capabilities.experimental.codex.approvals: true``), ``"commands"`` when it shows
+    the approval events and answers with ``codex-lsp.approve`` / ``codex-lsp.deny``
+    (``approvals: "commands"``, for asynchronous UIs such as ``vim.ui.select``), else None
+    (``window/showMessageRequest``)."""
     experimental: Any = getattr(capabilities, "experimental", None)
     if not isinstance(experimental, dict):
-        return False
+        return None
     codex = experimental.get("codex")
-    return isinstance(codex, dict) and bool(codex.get("approvals"))
+    mode = codex.get("approvals") if isinstance(codex, dict) else None
+    if mode == "commands":
+        return "commands"
+    return "requests" if mode is True else None
 
 
 def root_path(params: types.InitializeParams) -> Path | None:
@@ -68,7 +74,7 @@ class CodexLanguageServer(LanguageServer):
     def __init__(self, cli_overrides: dict[str, Any] | None = None) -> None:
         super().__init__("codex-lsp", __version__, protocol_cls=CodexProtocol)
         self.cli_overrides = cli_overrides
-        self.custom_approvals = False
+        self.custom_approvals: str | None = None
         self.root: Path | None = None
         self.editor_settings: dict[str, Any] = {}
         self._module: asyncio.Future[ModuleType] | None = None

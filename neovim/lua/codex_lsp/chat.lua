@@ -1,0 +1,153 @@
+-- The chat buffer: codex/event notifications rendered as Markdown as they stream.
+local M = {}
+
+local function buffer()
+  if M.buf and vim.api.nvim_buf_is_valid(M.buf) then
+    return M.buf
+  end
+  M.buf = vim.api.nvim_create_buf(true, true)
+  vim.api.nvim_buf_set_name(M.buf, "codex://chat")
+  vim.bo[M.buf].filetype = "markdown"
+  vim.bo[M.buf].bufhidden = "hide"
+  return M.buf
+end
+
+function M.open()
+  local buf = buffer()
+  if vim.fn.bufwinid(buf) == -1 then
+    vim.cmd("botright vsplit")
+    vim.api.nvim_win_set_buf(0, buf)
+    vim.wo.wrap = true
+    vim.wo.foldmethod = "marker"
+    vim.cmd("wincmd p")
+  end
+  return buf
+end
+
+-- Append text; the first line continues the last line of the buffer (streaming).
+function M.write(text)
+  local buf = buffer()
+  local lines = vim.split(text, "\n", { plain = true })
+  local last = vim.api.nvim_buf_line_count(buf)
+  local tail = vim.api.nvim_buf_get_lines(buf, last - 1, last, false)[1] or ""
+  lines[1] = tail .. lines[1]
+  vim.api.nvim_buf_set_lines(buf, last - 1, last, false, lines)
+  local win = vim.fn.bufwinid(buf)
+  if win ~= -1 then
+    vim.api.nvim_win_set_cursor(win, { vim.api.nvim_buf_line_count(buf), 0 })
+  end
+end
+
+function M.line(text)
+  M.write("\n" .. text)
+end
+
+function M.text()
+  return table.concat(vim.api.nvim_buf_get_lines(buffer(), 0, -1, false), "\n")
+end
+
+local function fence(lang, body)
+  M.line("```" .. lang)
+  M.line(body)
+  M.line("```")
+end
+
+local render = {}
+
+function render.userMessage(m)
+  M.line("")
+  M.line("## You")
+  M.line(m.message)
+  M.line("")
+  M.line("## codex-lsp")
+  M.line("")
+end
+
+function render.agentMessageDelta(m)
+  M.write(m.delta)
+end
+
+function render.agentMessage()
+  M.line("")
+end
+
+function render.agentReasoning(m)
+  M.line("> reasoning {{{")
+  for _, l in ipairs(vim.split(m.text, "\n", { plain = true })) do
+    M.line("> " .. l)
+  end
+  M.line("> }}}")
+end
+
+function render.execCommandBegin(m)
+  M.line("```sh")
+  M.line("$ " .. table.concat(m.command, " "))
+  M.line("")
+end
+
+function render.execCommandOutputDelta(m)
+  M.write(m.chunk or "")
+end
+
+function render.execCommandEnd(m)
+  M.line(string.format("```\nexit %d (%d ms)", m.exitCode, m.durationMs))
+  M.line("")
+end
+
+function render.patchApplyBegin(m)
+  for path, change in pairs(m.changes or {}) do
+    if change.type == "update" then
+      M.line("`" .. path .. "`")
+      fence("diff", change.unifiedDiff)
+    else
+      M.line("`" .. path .. "`: " .. (change.type == "add" and "new file" or "deleted"))
+    end
+  end
+  M.line("")
+end
+
+function render.planUpdate(m)
+  for _, step in ipairs(m.plan or {}) do
+    local box = step.status == "completed" and "[x]" or (step.status == "inProgress" and "[~]" or "[ ]")
+    M.line("- " .. box .. " " .. step.step)
+  end
+end
+
+function render.mcpToolCallEnd(m)
+  local inv = m.invocation
+  M.line(string.format("tool %s/%s (%d ms)%s", inv.server, inv.tool, m.durationMs, m.error and (": " .. m.error) or ""))
+end
+
+function render.execApprovalRequest(m)
+  M.line("**approval needed**: `" .. table.concat(m.command, " ") .. "`")
+end
+
+function render.error(m)
+  M.line("**error**: " .. m.message)
+end
+
+function render.streamError(m)
+  M.line("_" .. m.message .. "_")
+end
+
+function render.warning(m)
+  M.line("_warning: " .. m.message .. "_")
+end
+
+function render.taskComplete()
+  M.line("")
+  M.line("---")
+end
+
+function render.turnAborted(m)
+  M.line("_turn aborted (" .. m.reason .. ")_")
+end
+
+function M.render(msg)
+  local f = render[msg.type]
+  if f then
+    f(msg)
+  end
+end
+
+return M

