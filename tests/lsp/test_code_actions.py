@@ -152,3 +152,27 @@ async def test_warnings_reach_the_editors_log(lsp: Session, model_server: FakeMo
     await lsp.log.wait_for("taskComplete", conv)
     warnings = [m.message for m in lsp.client.log_messages if m.type == types.MessageType.Warning]
     assert any("answered codex/execApproval with" in m and "denied" in m for m in warnings)
+
+
+async def test_a_plain_client_sees_answers_and_can_open_changed_files(
+    plain_lsp: Session, model_server: FakeModelServer, workspace: Path
+) -> None:
+    path = workspace / "geometry.py"
+    path.write_text(BUGGY)
+    model_server.enqueue(
+        Reply((ToolCall("apply_patch", {"input": PATCH}),)), Reply((Text("Removed it."),))
+    )
+    conv = await plain_lsp.new_conversation(approvalPolicy="never")
+    await plain_lsp.say(conv, "fix total")
+    await plain_lsp.log.wait_for("taskComplete", conv)
+    async with asyncio.timeout(5):  # sent right after the taskComplete event
+        while "Removed it." not in [m.message for m in plain_lsp.client.messages]:
+            await asyncio.sleep(0.02)
+    window = getattr(plain_lsp.client.capabilities, "window", None)
+    if getattr(window, "show_document", None):
+        opened = await command(plain_lsp, "codex-lsp.openChangedFiles")
+        assert opened["opened"] == [str(path)]
+        assert [d.uri for d in plain_lsp.client.shown_documents] == [path.as_uri()]
+    else:
+        with pytest.raises(JsonRpcException, match="does not support window/showDocument"):
+            await command(plain_lsp, "codex-lsp.openChangedFiles")

@@ -26,7 +26,7 @@ from codex_lsp.lsp.progress import TurnProgress
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol import method_names as names
 from codex_lsp.protocol import requests as r
-from codex_lsp.protocol.events import EventEnvelope
+from codex_lsp.protocol.events import ErrorEvent, EventEnvelope, TaskCompleteEvent
 from codex_lsp.protocol.items import McpServerStatus
 from codex_lsp.protocol.methods import METHODS_BY_NAME, Method
 from codex_lsp.protocol.policies import ReviewDecision
@@ -34,6 +34,7 @@ from codex_lsp.protocol.requests import ConversationScoped
 from codex_lsp.tools import file_search
 
 SETUP_ERROR_CODE = -32001
+PLAIN_MESSAGE_MAX = 4000
 
 
 def parse_params(model: type[BaseModel], raw: Any) -> Any:
@@ -91,9 +92,45 @@ class Backend:
             self.manager.set_default_cwd(root)
 
     def send_event(self, event: EventEnvelope) -> None:
-        """Write one ``codex/event`` notification (pre-serialised, non-blocking)."""
+        """Write one ``codex/event`` notification (pre-serialised, non-blocking). A client
+        without a codex-lsp plugin also sees answers and errors as ``window/showMessage``."""
         self._protocol.notify_json(names.EVENT, event.to_wire_json())
         self._progress.observe(event)
+        if self.approver.mode is None:
+            self._tell_plain_client(event.msg)
+
+    def _tell_plain_client(self, msg: Any) -> None:
+        if isinstance(msg, TaskCompleteEvent) and msg.last_agent_message:
+            text, kind = msg.last_agent_message, types.MessageType.Info
+        elif isinstance(msg, ErrorEvent):
+            text, kind = msg.message, types.MessageType.Error
+        else:
+            return
+        if len(text) > PLAIN_MESSAGE_MAX:
+            text = text[:PLAIN_MESSAGE_MAX] + "…"
+        self._server.window_show_message(types.ShowMessageParams(type=kind, message=text))
+
+    async def open_changed_files(self, conversation_id: str | None) -> dict[str, Any]:
+        """``codex-lsp.openChangedFiles``: show the files the last file-changing turn changed
+        (``window/showDocument``, for clients that support it)."""
+        conversation_id = conversation_id or await self._latest()
+        if conversation_id is None:
+            raise JsonRpcInvalidParams("codex-lsp.openChangedFiles: there is no conversation")
+        conversation = self.manager.get(conversation_id)
+        paths = sorted(conversation.snapshots[-1].after) if conversation.snapshots else []
+        window = getattr(self._server.client_capabilities, "window", None)
+        if not getattr(window, "show_document", None):
+            raise JsonRpcInvalidParams(
+                "this client does not support window/showDocument; the files are: "
+                + ", ".join(str(p) for p in paths)
+            )
+        opened: list[str] = []
+        for path in paths:
+            if path.exists():
+                params = types.ShowDocumentParams(uri=path.as_uri(), take_focus=not opened)
+                await self._server.window_show_document_async(params)
+                opened.append(str(path))
+        return {"conversationId": conversation_id, "opened": opened}
 
     async def handle(self, method_name: str, raw: Any) -> dict[str, Any]:
         """Validate, dispatch, convert; CodexErrors become JSON-RPC errors."""
@@ -184,6 +221,8 @@ class Backend:
             return self._answer_pending(command, args)
         if command == "runCodeAction":
             return await self._run_code_action(args)
+        if command == "openChangedFiles":
+            return await self.open_changed_files(args[0] if args else None)
         if command == "sendPrompt":
             if not args or not isinstance(args[0], str) or not args[0].strip():
                 raise JsonRpcInvalidParams(

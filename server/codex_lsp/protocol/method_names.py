@@ -37,6 +37,7 @@ COMMANDS: tuple[str, ...] = (
     "codex-lsp.approve",
     "codex-lsp.deny",
     "codex-lsp.runCodeAction",
+    "codex-lsp.openChangedFiles",
 )
 """``workspace/executeCommand`` commands, for clients without a codex-lsp plugin."""
 
