@@ -25,8 +25,9 @@ lint: setup  ## ruff, mypy (strict on server/), import layering
 test: lint  ## lint, then the whole test suite (slow end-to-end tests included)
 	$(PY) -m pytest
 
-bench: setup  ## benchmarks; results in bench/results/ (not committed)
-	$(PY) -m bench.run
+bench: setup  ## benchmarks; results (Markdown, JSON, PNG plots) in bench/results/ (not committed)
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	$(PY) -m bench.run --install-codex /tmp/codex-peer
 
 bench-gate: setup  ## the fast benchmark subset CI holds (ratios against same-run baselines)
 	$(PY) -m bench.gate

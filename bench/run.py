@@ -16,15 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    app_server_latency,
     cold_start,
     config_reload,
     exec_turn,
     file_search,
     mcp_roundtrip,
     patch_apply,
+    rss,
     store,
     token_latency,
 )
+from bench.plots import write_plots
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -97,6 +100,19 @@ def render(results: dict[str, Any]) -> str:
         f"(p99 {reload['p99']:.0f})."
     )
     lines += _store_lines(results["store"])
+    memory = results["rss"]
+    lines.append(
+        f"\nLanguage server RSS: idle {memory['idle_mib']} MiB; with {memory['conversations']} "
+        f"open conversations {memory['open_mib']} MiB."
+    )
+    if "app_server" in results:
+        peer = results["app_server"]
+        lines.append(
+            f"Per-token latency, 1 conversation at 1,000 tok/s: codex-lsp p50 "
+            f"{peer['codex_lsp_p50_ms']:.2f} / p99 {peer['codex_lsp_p99_ms']:.2f} ms; `codex "
+            f"app-server` p50 {peer['app_server_p50_ms']:.2f} / p99 "
+            f"{peer['app_server_p99_ms']:.2f} ms (ratio {peer['p50_ratio']:.2f})."
+        )
     mcp = results["mcp_roundtrip"]
     lines.append(
         f"\nMCP tool call round trip (median of {mcp['calls']}): through the manager "
@@ -145,9 +161,18 @@ def main() -> None:
         "config_reload": asyncio.run(config_reload.measure(runs)),
         "store": asyncio.run(store.measure(10_000, 10_000, runs)),
         "mcp_roundtrip": asyncio.run(mcp_roundtrip.measure(300)),
+        "rss": asyncio.run(rss.measure(20)),
     }
+    if codex:
+        results["app_server"] = asyncio.run(app_server_latency.measure(codex, tokens, 3))
     RESULTS.mkdir(exist_ok=True)
+    samples = {
+        f"{r['conversations']} conv., {r['aggregate_tokens_per_s']} tok/s"
+        + ("" if r["staggered"] else ", bursts"): r.pop("samples_ms")
+        for r in results["token_latency"]
+    }
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_plots(results, samples, RESULTS)
     markdown = render(results)
     (RESULTS / "results.md").write_text(markdown)
     print(markdown)

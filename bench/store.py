@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
 import statistics
 import tempfile
@@ -15,7 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import summary
+from bench.common import make_home, summary
+from codex_lsp.core import ConversationManager
 from codex_lsp.core.journal import Journal, NewConversationRow
 from codex_lsp.protocol.events import AgentMessageEvent, ExecCommandEndEvent
 from codex_lsp.protocol.history import (
@@ -158,6 +160,33 @@ async def resume_time(store: ConversationStore, items: int, runs: int) -> dict[s
     return {"items": items, "events": items, "load_s": summary(times)}
 
 
+async def full_resume(items: int, runs: int) -> dict[str, Any]:
+    """``ConversationManager.resume`` of a stored conversation of ``items`` history items and
+    as many events, as after a restart: rebuild the model history, replay the events (JSON),
+    start the conversation. The store is opened before the clock starts."""
+    home = make_home("http://127.0.0.1:9/v1")
+    os.environ.update(home.env)
+    store = await ConversationStore.open(home.path / "state.db")
+    journal = Journal(store, "big")
+    journal.create(NewConversationRow(str(home.workspace), "fake-model", "fake", None, None))
+    journal.sync([_item(n) for n in range(items)], "t")
+    for n in range(items):
+        journal.event(AgentMessageEvent(turn_id="t", item_id=f"i{n}", message="y" * 200), "t")
+    journal.release()
+    await journal.durable(120)
+    await store.close()
+    times: list[float] = []
+    for _ in range(runs):
+        manager = ConversationManager(lambda _e: None, home=home.path)
+        await manager.store()
+        t = time.perf_counter()
+        resumed = await manager.resume("big")
+        times.append(time.perf_counter() - t)
+        assert len(resumed.initial_messages) == items
+        await manager.shutdown_all()
+    return {"items": items, "resume_s": summary(times)}
+
+
 async def list_latency(store: ConversationStore, conversations: int, runs: int) -> dict[str, Any]:
     """First page (50) of ``conversations`` stored conversations, in one workspace of many,
     vs sqlite3 running the same query synchronously."""
@@ -217,6 +246,7 @@ async def measure(items: int, conversations: int, runs: int) -> dict[str, Any]:
                 results[name] = await job(store)
             finally:
                 await store.close()
+    results["full_resume"] = await full_resume(items, runs)
     return results
 
 

@@ -65,6 +65,7 @@ async def measure(
         "conversations": conversations,
         "staggered": stagger,
         "latency_ms": summary(latencies_ms),
+        "samples_ms": latencies_ms,
     }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -347,7 +346,7 @@ class ConversationManager:
             stored = await store.load(conversation_id)
             conv = await self._revive(stored)
         return ResumeConversationResult(
-            **info(conv).model_dump(), initial_messages=[json.loads(e) for e in stored.events]
+            **info(conv).model_dump(), initial_messages=stored.event_objects()
         )
 
     async def _revive(self, stored: StoredConversation) -> Conversation:

@@ -1,19 +1,22 @@
 """Reads a shell script with a real bash parser (bashlex) and returns its simple commands, or
 ``None`` when it uses anything beyond plain commands joined by ``&&``, ``||``, ``;`` and ``|``:
 redirections, command or process substitution, parameter expansion, assignments, subshells,
-control flow and background jobs all make a script opaque (and so never "known safe")."""
+control flow and background jobs all make a script opaque (and so never "known safe").
+
+bashlex builds its LALR tables on import (~150 ms), so it is imported on first use; the language
+server imports it ahead of time on a worker thread (``lsp.server``)."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
-
-import bashlex
 
 _LIST_OPERATORS = {"&&", "||", ";", "\n"}
 
 
 def parse_script(script: str) -> list[list[str]] | None:
     """The argv of every simple command in ``script``, in order; ``None`` if it is not plain."""
+    bashlex = importlib.import_module("bashlex")
     try:
         nodes = bashlex.parse(script)
     except Exception:  # bashlex raises its own errors and, on odd input, builtin ones

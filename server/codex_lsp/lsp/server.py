@@ -31,6 +31,14 @@ BACKEND_MODULE = "codex_lsp.lsp.backend"
 PULL_TIMEOUT_S = 5.0
 
 
+def _load_backend() -> ModuleType:
+    """Import the backend, and bashlex, whose parse tables take ~150 ms to build (so the first
+    command's safety check does not stall the event loop)."""
+    module = importlib.import_module(BACKEND_MODULE)
+    importlib.import_module("bashlex")
+    return module
+
+
 def client_declares_approvals(capabilities: types.ClientCapabilities | None) -> str | None:
     """How the client answers approvals: ``"requests"`` when it handles ``codex/execApproval``
     itself (``capabilities.experimental.codex.approvals: true``), ``"commands"`` when it shows
@@ -83,9 +91,7 @@ class CodexLanguageServer(LanguageServer):
     def preload(self) -> None:
         """Start importing the backend on a worker thread (idempotent)."""
         if self._module is None:
-            self._module = asyncio.ensure_future(
-                asyncio.to_thread(importlib.import_module, BACKEND_MODULE)
-            )
+            self._module = asyncio.ensure_future(asyncio.to_thread(_load_backend))
 
     async def backend(self) -> Backend:
         """The backend, created on first use."""
