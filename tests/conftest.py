@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.testing import FakeModelServer
-from tests.helpers import KEY_ENV, SECRET_KEY, write_config
+from tests.helpers import KEY_ENV, SECRET_KEY, EventLog, ScriptedApprover, write_config
 
 
 @pytest.fixture
@@ -43,3 +43,15 @@ def workspace(tmp_path: Path) -> Path:
     path = tmp_path / "workspace"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def log() -> EventLog:
+    """Events of every conversation."""
+    return EventLog()
+
+
+@pytest.fixture
+def approver() -> ScriptedApprover:
+    """Approval answers the test scripts."""
+    return ScriptedApprover()

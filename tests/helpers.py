@@ -12,6 +12,9 @@ from typing import Any
 
 from lsprotocol import types
 
+from codex_lsp.core.conversation import ApprovalRequest
+from codex_lsp.protocol.policies import ReviewDecision
+
 SECRET_KEY = "sk-fake-secret-key-0123456789"
 KEY_ENV = "FAKE_MODEL_KEY"
 
@@ -144,3 +147,15 @@ class EventLog:
             raise AssertionError(
                 f"no {type_!r} event within {timeout}s; got {self.types(conversation_id)}"
             ) from None
+
+
+class ScriptedApprover:
+    """Answers approval requests from a list and records what was asked."""
+
+    def __init__(self) -> None:
+        self.answers: list[ReviewDecision] = []
+        self.asked: list[ApprovalRequest] = []
+
+    async def __call__(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
+        self.asked.append(request)
+        return self.answers.pop(0) if self.answers else ReviewDecision.DENIED

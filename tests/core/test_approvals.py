@@ -13,8 +13,7 @@ from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
-from tests.core.conftest import ScriptedApprover
-from tests.helpers import EventLog, write_config
+from tests.helpers import EventLog, ScriptedApprover, write_config
 
 
 async def _turn(manager: ConversationManager, log: EventLog, policy: AskForApproval) -> str:

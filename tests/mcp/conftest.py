@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from codex_lsp.core import ConversationManager
-from codex_lsp.core.conversation import ApprovalRequest
 from codex_lsp.protocol.events import EventEnvelope
-from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.testing import FakeModelServer
-from tests.helpers import EventLog, write_config
+from tests.helpers import EventLog, ScriptedApprover, write_config
 
 FAULT_SERVER = Path(__file__).parent / "servers" / "fault_server.py"
 
@@ -24,40 +22,13 @@ def server_table(name: str, *args: str, extra: str = "") -> str:
     return f'\n[mcp_servers.{name}]\ncommand = "{sys.executable}"\nargs = [{argv}]\n{extra}\n'
 
 
-class Approver:
-    """Answers approval requests in order and records them."""
-
-    def __init__(self) -> None:
-        self.answers: list[ReviewDecision] = []
-        self.asked: list[ApprovalRequest] = []
-
-    async def __call__(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
-        self.asked.append(request)
-        return self.answers.pop(0) if self.answers else ReviewDecision.DENIED
-
-
-@pytest.fixture
-def approver() -> Approver:
-    """Scripted approval answers."""
-    return Approver()
-
-
-@pytest.fixture
-def log() -> EventLog:
-    """Events of every conversation."""
-    return EventLog()
-
-
-MakeManager = Callable[[str], "AsyncIterator[ConversationManager]"]
-
-
 @pytest.fixture
 async def mcp_manager(
     clean_env: Path,
     model_server: FakeModelServer,
     workspace: Path,
     log: EventLog,
-    approver: Approver,
+    approver: ScriptedApprover,
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[ConversationManager]:
     """A manager whose config has the MCP tables of the test's ``mcp_servers`` marker."""

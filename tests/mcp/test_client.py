@@ -16,8 +16,8 @@ from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
-from tests.helpers import EventLog
-from tests.mcp.conftest import Approver, server_table
+from tests.helpers import EventLog, ScriptedApprover
+from tests.mcp.conftest import server_table
 
 pytestmark = pytest.mark.slow
 
@@ -85,7 +85,7 @@ async def test_calls_follow_the_approval_policy(
     mcp_manager: ConversationManager,
     model_server: FakeModelServer,
     log: EventLog,
-    approver: Approver,
+    approver: ScriptedApprover,
 ) -> None:
     approver.answers = [ReviewDecision.DENIED]
     await turn(
@@ -177,7 +177,7 @@ async def test_elicitation_is_asked_like_an_approval(
     mcp_manager: ConversationManager,
     model_server: FakeModelServer,
     log: EventLog,
-    approver: Approver,
+    approver: ScriptedApprover,
 ) -> None:
     approver.answers = [ReviewDecision.APPROVED]
     await turn(mcp_manager, log, call("faults__ask", {}))

@@ -1,5 +1,5 @@
 """The tool tests drive whole turns; they reuse the core tests' fixtures."""
 
-from tests.core.conftest import approver, log, manager
+from tests.core.conftest import manager
 
-__all__ = ["approver", "log", "manager"]
+__all__ = ["manager"]

@@ -14,8 +14,7 @@ from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
 from codex_lsp.tools.apply_patch import patch_from_shell
-from tests.core.conftest import ScriptedApprover
-from tests.helpers import EventLog, write_config
+from tests.helpers import EventLog, ScriptedApprover, write_config
 
 PATCH = """*** Begin Patch
 *** Update File: app.py

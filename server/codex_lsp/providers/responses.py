@@ -9,18 +9,11 @@ from typing import Any
 from codex_lsp.config.model import ModelProviderInfo
 from codex_lsp.errors import ContextWindowExceededError, ProviderError, StreamDroppedError
 from codex_lsp.protocol.history import (
-    AssistantMessage,
-    CustomToolCall,
-    CustomToolCallOutput,
-    FunctionCall,
-    FunctionCallOutput,
     HistoryItem,
-    InputImage,
-    InputText,
     Reasoning,
-    UserMessage,
 )
 from codex_lsp.protocol.items import TokenUsage
+from codex_lsp.protocol.responses_items import parse_responses_item, responses_item
 from codex_lsp.providers.base import (
     Completed,
     FreeformToolSpec,
@@ -109,7 +102,7 @@ class ResponsesClient:
             return [OutputItemAdded(_item_key(item), _kind(item.get("type", "")))]
         if kind == "response.output_item.done":
             item = data["item"]
-            parsed = _parse_output_item(item)
+            parsed = parse_responses_item(item)
             return [OutputItemDone(_item_key(item), parsed)] if parsed is not None else []
         if kind == "response.completed":
             response = data.get("response", {})
@@ -163,74 +156,15 @@ def _usage(raw: dict[str, Any] | None) -> TokenUsage | None:
     )
 
 
-def _parse_output_item(item: dict[str, Any]) -> HistoryItem | None:
-    kind = item.get("type")
-    if kind == "message":
-        text = "".join(
-            part.get("text", "")
-            for part in item.get("content", [])
-            if part.get("type") == "output_text"
-        )
-        return AssistantMessage(text=text)
-    if kind == "reasoning":
-        return Reasoning(
-            summary=[s.get("text", "") for s in item.get("summary") or []],
-            content=[c.get("text", "") for c in item.get("content") or []],
-            encrypted_content=item.get("encrypted_content"),
-        )
-    if kind == "function_call":
-        return FunctionCall(
-            call_id=item["call_id"], name=item["name"], arguments=item.get("arguments", "")
-        )
-    if kind == "custom_tool_call":
-        return CustomToolCall(
-            call_id=item["call_id"], name=item["name"], input=item.get("input", "")
-        )
-    return None
-
-
 def _wire_item(item: HistoryItem) -> dict[str, Any] | None:
-    if isinstance(item, UserMessage):
-        parts: list[dict[str, Any]] = []
-        for part in item.content:
-            if isinstance(part, InputText):
-                parts.append({"type": "input_text", "text": part.text})
-            elif isinstance(part, InputImage):
-                parts.append({"type": "input_image", "image_url": part.image_url})
-        return {"type": "message", "role": "user", "content": parts}
-    if isinstance(item, AssistantMessage):
-        return {
-            "type": "message",
-            "role": "assistant",
-            "content": [{"type": "output_text", "text": item.text}],
-        }
+    """An input item; reasoning goes back only with its encrypted content (and no raw text)."""
     if isinstance(item, Reasoning):
         if not item.encrypted_content:
             return None
-        return {
-            "type": "reasoning",
-            "summary": [{"type": "summary_text", "text": s} for s in item.summary],
-            "encrypted_content": item.encrypted_content,
-        }
-    if isinstance(item, FunctionCall):
-        return {
-            "type": "function_call",
-            "call_id": item.call_id,
-            "name": item.name,
-            "arguments": item.arguments,
-        }
-    if isinstance(item, FunctionCallOutput):
-        return {"type": "function_call_output", "call_id": item.call_id, "output": item.output}
-    if isinstance(item, CustomToolCall):
-        return {
-            "type": "custom_tool_call",
-            "call_id": item.call_id,
-            "name": item.name,
-            "input": item.input,
-        }
-    if isinstance(item, CustomToolCallOutput):
-        return {"type": "custom_tool_call_output", "call_id": item.call_id, "output": item.output}
-    return None
+        wire = responses_item(item)
+        wire.pop("content", None)
+        return wire
+    return responses_item(item)
 
 
 def _wire_tool(tool: ToolSpec) -> dict[str, Any]:

@@ -18,19 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.errors import StoreError
-from codex_lsp.protocol.history import (
-    AssistantMessage,
-    ContentPart,
-    CustomToolCall,
-    CustomToolCallOutput,
-    FunctionCall,
-    FunctionCallOutput,
-    HistoryItem,
-    InputImage,
-    InputText,
-    Reasoning,
-    UserMessage,
-)
+from codex_lsp.protocol.history import HistoryItem, InputText, UserMessage
+from codex_lsp.protocol.responses_items import parse_responses_item, responses_item, text_parts
 
 SESSIONS_GLOB = "**/rollout-*.jsonl"
 
@@ -79,7 +68,7 @@ def read_rollout(path: Path) -> Rollout:
         if rollout is None:
             raise StoreError(f"{path}:{number}: no session_meta line before the conversation")
         if kind == "response_item":
-            item = _history_item(payload)
+            item = parse_responses_item(payload)
             if item is not None:
                 rollout.history.append(item)
         elif kind == "turn_context":
@@ -125,78 +114,11 @@ def _instructions(meta: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _text_parts(content: Any) -> list[str]:
-    return [
-        str(part.get("text", ""))
-        for part in content or []
-        if isinstance(part, dict)
-        and str(part.get("type", "")).lower() in ("input_text", "output_text", "text")
-    ]
-
-
-def _history_item(p: dict[str, Any]) -> HistoryItem | None:
-    """A Responses API item of a rollout as a history item (None for kinds we do not keep)."""
-    kind = p.get("type")
-    if kind == "message":
-        if p.get("role") in ("developer", "system"):
-            return None
-        if p.get("role") == "assistant":
-            return AssistantMessage(text="".join(_text_parts(p.get("content"))))
-        parts: list[ContentPart] = []
-        for part in p.get("content") or []:
-            if not isinstance(part, dict):
-                continue
-            if part.get("type") == "input_image" and part.get("image_url"):
-                parts.append(InputImage(image_url=str(part["image_url"])))
-            elif part.get("type") in ("input_text", "output_text", "text"):
-                parts.append(InputText(text=str(part.get("text", ""))))
-        return UserMessage(content=parts)
-    if kind == "reasoning":
-        return Reasoning(
-            summary=_text_parts_of(p.get("summary"), "summary_text"),
-            content=_text_parts_of(p.get("content"), "reasoning_text"),
-            encrypted_content=p.get("encrypted_content"),
-        )
-    if kind == "function_call":
-        return FunctionCall(
-            call_id=str(p.get("call_id")), name=str(p.get("name")), arguments=p.get("arguments", "")
-        )
-    if kind == "function_call_output":
-        output = p.get("output")
-        success = True
-        if isinstance(output, dict):
-            success = output.get("success") is not False
-            output = output.get("content", "")
-        if isinstance(output, list):
-            output = "\n".join(_text_parts(output))
-        return FunctionCallOutput(
-            call_id=str(p.get("call_id")), output=str(output), success=success
-        )
-    if kind == "custom_tool_call":
-        return CustomToolCall(
-            call_id=str(p.get("call_id")), name=str(p.get("name")), input=str(p.get("input", ""))
-        )
-    if kind == "custom_tool_call_output":
-        output = p.get("output")
-        if isinstance(output, list):
-            output = "\n".join(_text_parts(output))
-        return CustomToolCallOutput(call_id=str(p.get("call_id")), output=str(output or ""))
-    return None
-
-
-def _text_parts_of(parts: Any, kind: str) -> list[str]:
-    return [
-        str(part.get("text", ""))
-        for part in parts or []
-        if isinstance(part, dict) and part.get("type") == kind
-    ]
-
-
 def _apply_compaction(rollout: Rollout, payload: dict[str, Any]) -> None:
     replacement = payload.get("replacement_history")
     summary = str(payload.get("message") or "")
     if isinstance(replacement, list):
-        items = [_history_item(p) for p in replacement if isinstance(p, dict)]
+        items = [parse_responses_item(p) for p in replacement if isinstance(p, dict)]
         rollout.history = [i for i in items if i is not None]
     else:
         rollout.history = [UserMessage(content=[InputText(text=summary)])]
@@ -231,7 +153,7 @@ def _apply_event(rollout: Rollout, payload: dict[str, Any]) -> None:
     kind = payload.get("type")
     if kind == "item_completed" and isinstance(payload.get("item"), dict):
         item = payload["item"]
-        text = "".join(_text_parts(item.get("content")) or _text_parts(item.get("summary_text")))
+        text = "".join(text_parts(item.get("content")) or text_parts(item.get("summary_text")))
         if item.get("type") in _ITEM_KINDS:
             payload = {"type": _ITEM_KINDS[item["type"]], "message": text, "text": text}
             kind = payload["type"]
@@ -293,53 +215,10 @@ def write_rollout(rollout: Rollout, path: Path) -> None:
             },
         ),
     ]
-    out += [line("response_item", _response_item(i)) for i in rollout.history]
+    out += [line("response_item", responses_item(i)) for i in rollout.history]
     out += [line("event_msg", e) for e in _codex_events(rollout.events)]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
-
-
-def _response_item(item: HistoryItem) -> dict[str, Any]:
-    """A history item in the Responses API shape rollouts use."""
-    if isinstance(item, UserMessage):
-        content = [
-            {"type": "input_text", "text": p.text}
-            if isinstance(p, InputText)
-            else {"type": "input_image", "image_url": p.image_url}
-            for p in item.content
-        ]
-        return {"type": "message", "role": "user", "content": content}
-    if isinstance(item, AssistantMessage):
-        return {
-            "type": "message",
-            "role": "assistant",
-            "content": [{"type": "output_text", "text": item.text}],
-        }
-    if isinstance(item, Reasoning):
-        return {
-            "type": "reasoning",
-            "summary": [{"type": "summary_text", "text": t} for t in item.summary],
-            "content": [{"type": "reasoning_text", "text": t} for t in item.content] or None,
-            "encrypted_content": item.encrypted_content,
-        }
-    if isinstance(item, FunctionCall):
-        return {
-            "type": "function_call",
-            "name": item.name,
-            "arguments": item.arguments,
-            "call_id": item.call_id,
-        }
-    if isinstance(item, FunctionCallOutput):
-        return {"type": "function_call_output", "call_id": item.call_id, "output": item.output}
-    if isinstance(item, CustomToolCall):
-        return {
-            "type": "custom_tool_call",
-            "status": "completed",
-            "call_id": item.call_id,
-            "name": item.name,
-            "input": item.input,
-        }
-    return {"type": "custom_tool_call_output", "call_id": item.call_id, "output": item.output}
 
 
 def _codex_events(events: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -33,6 +33,7 @@ from codex_lsp.tools.registry import (
     ToolOutput,
     ToolSession,
     TurnAbortRequested,
+    json_arguments,
     parse_arguments,
 )
 from codex_lsp.tools.shell import truncate_middle
@@ -105,12 +106,7 @@ class McpToolSource:
     async def _call(
         self, session: ToolSession, invocation: ToolInvocation, tool: McpTool
     ) -> ToolOutput:
-        try:
-            arguments: Any = json.loads(invocation.payload or "{}")
-        except ValueError as exc:
-            raise ToolInvocationError(
-                f"arguments of {invocation.name} are not JSON: {exc}"
-            ) from exc
+        arguments = json_arguments(invocation)
         problems = argument_problems(tool.tool.input_schema or {"type": "object"}, arguments)
         if problems:
             raise ToolInvocationError(f"invalid arguments for {invocation.name}: {problems}")

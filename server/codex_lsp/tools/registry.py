@@ -152,14 +152,19 @@ class RegisteredTool:
     handler: Handler
 
 
-def parse_arguments(model: type[ArgsT], invocation: ToolInvocation) -> ArgsT:
-    """Validate a function call's JSON arguments; raises ToolError naming the bad field."""
+def json_arguments(invocation: ToolInvocation) -> Any:
+    """A function call's arguments decoded; :class:`ToolInvocationError` when not JSON."""
     try:
-        raw: Any = json.loads(invocation.payload or "{}")
+        return json.loads(invocation.payload or "{}")
     except ValueError as exc:
         raise ToolInvocationError(
             f"arguments of {invocation.name} are not valid JSON: {exc}"
         ) from exc
+
+
+def parse_arguments(model: type[ArgsT], invocation: ToolInvocation) -> ArgsT:
+    """Validate a function call's JSON arguments; raises ToolError naming the bad field."""
+    raw = json_arguments(invocation)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
