@@ -25,6 +25,7 @@ def test_a_healthy_setup_passes_every_check(
     assert any(line.startswith("ok    provider  http://127.0.0.1:") for line in lines)
     assert model_server.requests[-1].path.endswith("/models")
     assert f"ok    store     {codex_home / 'state.db'}: 0 conversation(s), integrity ok" in lines
+    assert any(line.startswith("ok    editor    Neovim plugin: ") for line in lines)
 
 
 def test_mcp_servers_are_started_and_judged(

@@ -356,3 +356,25 @@ async def test_history_can_be_turned_off(
     await log.wait_for("taskComplete", conv.id)
     await asyncio.sleep(0.2)
     assert not (codex_home / "history.jsonl").exists()
+
+
+async def test_reasoning_settings_and_verbosity_reach_the_request(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(Reply((Text("short"),)))
+    conv = await manager.new_conversation(
+        NewConversationParams(
+            config={
+                "model_verbosity": "low",
+                "model_reasoning_effort": "high",
+                "model_reasoning_summary": "concise",
+            }
+        )
+    )
+    conv.submit(UserInputOp(items=[TextInput(text="be brief")]))
+    await log.wait_for("taskComplete", conv.id)
+    body = model_server.requests[0].body
+    assert body["text"] == {"verbosity": "low"}
+    assert body["reasoning"] == {"effort": "high", "summary": "concise"}
+    assert body["include"] == ["reasoning.encrypted_content"]
+    assert body["prompt_cache_key"] == conv.id

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
-from tests.helpers import EventLog, ScriptedApprover
+from tests.helpers import EventLog, ScriptedApprover, write_config
 from tests.mcp.conftest import server_table
 
 pytestmark = pytest.mark.slow
@@ -203,3 +204,22 @@ async def test_reload_restarts_only_the_changed_server(mcp_manager: Conversation
     assert [s.state for s in mcp_manager.mcp.statuses()] == ["ready", "ready"]
     assert mcp_manager.mcp.configure({"one": before["one"].config}) == []
     assert [s.name for s in mcp_manager.mcp.statuses()] == ["one"]
+
+
+@pytest.mark.mcp_servers(server_table("one"))
+async def test_a_config_file_edit_adds_and_removes_servers(
+    mcp_manager: ConversationManager, model_server: FakeModelServer, clean_env: Path
+) -> None:
+    one = mcp_manager.mcp.connection("one")
+    write_config(clean_env, model_server.base_url, extra=server_table("one") + server_table("two"))
+    await mcp_manager.reload_configs()
+    await mcp_manager.mcp.wait_started(20)
+    assert [(s.name, s.state) for s in mcp_manager.mcp.statuses()] == [
+        ("one", "ready"),
+        ("two", "ready"),
+    ]
+    assert mcp_manager.mcp.connection("one") is one  # unchanged entries keep running
+    write_config(clean_env, model_server.base_url, extra=server_table("two"))
+    await mcp_manager.reload_configs()
+    await mcp_manager.mcp.wait_started(20)
+    assert [s.name for s in mcp_manager.mcp.statuses()] == ["two"]

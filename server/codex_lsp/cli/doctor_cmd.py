@@ -1,5 +1,5 @@
 """``codex-lsp doctor``: one verdict line per check (config, provider, API, sandbox), exit 1 when
-any check fails: config, provider, API, store, each MCP server, sandbox."""
+any check fails: config, provider, API, store, each MCP server, editor files, sandbox."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+import codex_lsp
 from codex_lsp.config.loader import LoadedConfig, codex_lsp_home, load_layered
 from codex_lsp.config.model import McpServerConfig
 from codex_lsp.errors import CodexError
@@ -123,6 +124,28 @@ async def _mcp_servers(servers: dict[str, McpServerConfig], report: Report) -> N
         await manager.shutdown()
 
 
+EDITOR_FILES = {
+    "Neovim plugin": ("neovim", "lua/codex_lsp/init.lua"),
+    "VS Code extension": ("vscode-extension", "package.json"),
+}
+
+
+def _editor_files(report: Report) -> None:
+    """The editor integrations ship in the source tree; say where they are (or that this
+    installation has none)."""
+    root = Path(codex_lsp.__file__).resolve().parents[2]
+    for name, (folder, marker) in EDITOR_FILES.items():
+        if (root / folder / marker).is_file():
+            report("ok", "editor", f"{name}: {root / folder}")
+        else:
+            report(
+                "warn",
+                "editor",
+                f"{name} not found next to this installation ({root}); get it from the "
+                "codex-lsp repository (docs/neovim.md)",
+            )
+
+
 async def diagnose(overrides: dict[str, Any], cwd: Path, report: Report) -> None:
     """Run every check, reporting as it goes."""
     loaded: LoadedConfig | None = None
@@ -147,6 +170,7 @@ async def diagnose(overrides: dict[str, Any], cwd: Path, report: Report) -> None
             report("FAIL", "provider", exc.message.splitlines()[0])
         await _store((loaded.config.state_db or codex_lsp_home() / "state.db").expanduser(), report)
         await _mcp_servers(loaded.config.mcp_servers, report)
+    _editor_files(report)
     await _sandbox(report)
 
 

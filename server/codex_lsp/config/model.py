@@ -14,6 +14,7 @@ from codex_lsp.protocol.policies import (
     ReasoningEffort,
     ReasoningSummary,
     SandboxMode,
+    Verbosity,
 )
 
 
@@ -211,6 +212,10 @@ class Config(_Section):
     )
     model_reasoning_summary: ReasoningSummary = Field(
         default=ReasoningSummary.AUTO, description="Reasoning summary detail."
+    )
+    model_verbosity: Verbosity | None = Field(
+        default=None,
+        description="Answer length for GPT-5 models on the Responses API (text.verbosity).",
     )
     model_context_window: int | None = Field(
         default=None, ge=1, description="Context window in tokens."

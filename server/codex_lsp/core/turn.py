@@ -185,6 +185,7 @@ class TurnRunner:
             effort=self.ctx.effort,
             summary=self.ctx.summary,
             cache_key=conv.id,
+            verbosity=conv.config.model_verbosity,
         )
 
     async def sample(self, prompt: Prompt, *, visible: bool = True) -> SampleResult:

@@ -39,6 +39,14 @@ class ReasoningEffort(StrEnum):
     XHIGH = "xhigh"
 
 
+class Verbosity(StrEnum):
+    """How long the model's answers should be (GPT-5 family on the Responses API)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
 class ReasoningSummary(StrEnum):
     """How much of its reasoning a model should summarise for the user."""
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.protocol.items import TokenUsage
-from codex_lsp.protocol.policies import ReasoningEffort, ReasoningSummary
+from codex_lsp.protocol.policies import ReasoningEffort, ReasoningSummary, Verbosity
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class Prompt:
     parallel_tool_calls: bool = False
     output_schema: dict[str, Any] | None = None
     cache_key: str | None = None
+    verbosity: Verbosity | None = None
 
 
 # ---------------------------------------------------------------- streamed events

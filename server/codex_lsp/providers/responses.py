@@ -60,15 +60,18 @@ class ResponsesClient:
             body["include"] = ["reasoning.encrypted_content"]
         if prompt.cache_key:
             body["prompt_cache_key"] = prompt.cache_key
+        text: dict[str, Any] = {}
         if prompt.output_schema is not None:
-            body["text"] = {
-                "format": {
-                    "type": "json_schema",
-                    "name": "output",
-                    "strict": True,
-                    "schema": prompt.output_schema,
-                }
+            text["format"] = {
+                "type": "json_schema",
+                "name": "output",
+                "strict": True,
+                "schema": prompt.output_schema,
             }
+        if prompt.verbosity is not None:
+            text["verbosity"] = prompt.verbosity.value
+        if text:
+            body["text"] = text
         return body
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[ResponseEvent]:
