@@ -171,7 +171,7 @@ async def test_items_are_on_disk_before_the_client_hears_task_complete(
                     json.loads(r[0])
                     for r in db.execute("SELECT body FROM items ORDER BY epoch, seq")
                 ]
-                seen["status"] = db.execute("SELECT status FROM turns").fetchall()
+                seen["turns"] = db.execute("SELECT status, usage FROM turns").fetchall()
             finally:
                 db.close()
         log.add(wire)
@@ -185,4 +185,6 @@ async def test_items_are_on_disk_before_the_client_hears_task_complete(
     finally:
         await manager.shutdown_all()
     assert {"type": "assistantMessage", "text": "durable answer"} in seen["items"]
-    assert seen["status"] == [("completed",)]
+    [(status, usage)] = seen["turns"]
+    assert status == "completed"
+    assert json.loads(usage)["inputTokens"] == 100  # the turn's own token usage

@@ -79,6 +79,7 @@ def test_the_plugin_chat_approval_patch_and_undo(
     chat = report["chat"]
     assert "## You\ncheck and fix app.py" in chat and "Set x to 2." in chat
     assert "$ touch checked.txt" in chat and "```diff" in chat
+    assert "_tokens: 360 this conversation" in chat
     assert report["statusline"].startswith("codex: idle")
     assert (workspace / "app.py").read_text() == APP  # the edit went to the buffer, unsaved
 

@@ -134,7 +134,16 @@ function render.warning(m)
   M.line("_warning: " .. m.message .. "_")
 end
 
+function render.tokenCount(m)
+  M.last_usage = m.info
+end
+
 function render.taskComplete()
+  local info = M.last_usage
+  if info then
+    local left = info.contextLeftPercent and string.format(", %d%% of the context left", info.contextLeftPercent) or ""
+    M.line(string.format("_tokens: %d this conversation%s_", info.totalTokenUsage.totalTokens, left))
+  end
   M.line("")
   M.line("---")
 end

@@ -29,13 +29,18 @@ end
 
 local function request(method, params, callback)
   local c = assert(client(), "codex-lsp is not running")
-  c:request(method, params, function(err, result)
+  local function handler(err, result)
     if err then
       vim.notify("codex-lsp: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
     elseif callback then
       callback(result)
     end
-  end)
+  end
+  if vim.fn.has("nvim-0.11") == 1 then
+    c:request(method, params, handler)
+  else -- 0.10: client methods take no self
+    c.request(method, params, handler)
+  end
 end
 
 local function approve(msg, conversation)

@@ -421,6 +421,7 @@ class Conversation:
             status,
             history=self.history,
             model=runner.ctx.model,
+            usage=runner.usage,
             total_usage=self.total_usage,
             events_len=self.journal.next_event_seq,
         )

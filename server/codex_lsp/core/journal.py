@@ -127,16 +127,27 @@ class Journal:
         *,
         history: list[HistoryItem],
         model: str,
+        usage: TokenUsage,
         total_usage: TokenUsage,
         events_len: int,
     ) -> None:
-        """A turn ended: its end state (the fork point), and the conversation's new totals."""
+        """A turn ended: its end state (the fork point), its token usage, and the
+        conversation's new totals."""
         self.sync(history, turn_id)
         now = time.time()
         self._queue.enqueue(
             "UPDATE turns SET status = ?, ended_at = ?, epoch = ?, history_len = ?, "
-            "events_len = ? WHERE conversation_id = ? AND turn_id = ?",
-            (status, now, self.epoch, len(history), events_len, self.conversation_id, turn_id),
+            "events_len = ?, usage = ? WHERE conversation_id = ? AND turn_id = ?",
+            (
+                status,
+                now,
+                self.epoch,
+                len(history),
+                events_len,
+                usage.to_wire_json(),
+                self.conversation_id,
+                turn_id,
+            ),
         )
         self._queue.enqueue(
             "UPDATE conversations SET updated_at = ?, turn_count = turn_count + 1, model = ?, "

@@ -31,6 +31,7 @@ from codex_lsp.protocol.history import HistoryItem, InputImage, InputText, UserM
 from codex_lsp.protocol.items import (
     LocalImageInput,
     TextInput,
+    TokenUsage,
     TokenUsageInfo,
     UserInputItem,
     UserMessageItem,
@@ -60,6 +61,7 @@ class TurnRunner:
         self.diff = TurnDiffTracker(ctx.cwd, conversation.files.read)
         self.attachments: list[UserMessage] = []
         self.inputs: list[str] = []
+        self.usage = TokenUsage()
 
     # -- ToolSession / EventEmitter
     @property
@@ -194,6 +196,7 @@ class TurnRunner:
         result = await sample(conv.client, prompt, conv.provider_info, self, visible=visible)
         if result.usage is not None:
             conv.total_usage = conv.total_usage + result.usage
+            self.usage = self.usage + result.usage
             info = TokenUsageInfo.after(
                 conv.total_usage, result.usage, self.ctx.model_context_window
             )
