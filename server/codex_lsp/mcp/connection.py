@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from codex_lsp.config.model import McpServerConfig
 from codex_lsp.errors import McpError
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from mcp.types import CallToolResult
 
 STOP_WAIT_S = 5.0
+PROBE_TIMEOUT_S = 5.0
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 15.0, 30.0)
 
 ElicitAnswer = tuple[str, dict[str, Any] | None]
@@ -147,9 +150,9 @@ class McpConnection:
                 await self._stop.wait()
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:
+        except BaseException as exc:  # a server's failure must not escape
             if not self._stop.is_set():
-                self._fail(_describe(exc))
+                self._fail(_describe(exc) + await self._http_hint())
         finally:
             self._session = None
             self._ready.set()
@@ -188,6 +191,30 @@ class McpConnection:
         return await stack.enter_async_context(
             ClientSession(streams[0], streams[1], elicitation_callback=self._on_elicit)
         )
+
+    async def _http_hint(self) -> str:
+        """For a URL server that failed: what its endpoint answers, and what to check."""
+        config = self.config
+        if not config.url:
+            return ""
+        headers = dict(config.http_headers)
+        token = os.environ.get(config.bearer_token_env_var or "")
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as client:
+                response = await client.post(config.url, headers=headers, json={})
+        except httpx.HTTPError as exc:
+            return f" ({config.url} cannot be reached: {type(exc).__name__})"
+        if response.status_code in (401, 403):
+            where = f"${config.bearer_token_env_var}" if config.bearer_token_env_var else "none"
+            return (
+                f" ({config.url} answers HTTP {response.status_code}: check the token "
+                f"(bearer_token_env_var: {where}) and http_headers)"
+            )
+        if response.status_code == 404:
+            return f" ({config.url} answers HTTP 404: check the url's path)"
+        return f" ({config.url} answers HTTP {response.status_code})"
 
     # ------------------------------------------------------------------ use
     async def session(self) -> ClientSession:

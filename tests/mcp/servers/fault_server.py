@@ -1,7 +1,9 @@
-"""A real MCP server (the official SDK, stdio) for tests: well-behaved tools, and tools that
-crash, hang, write garbage, ask the user (elicitation), return images and resources.
+"""A real MCP server (the official SDK) for tests: well-behaved tools, and tools that crash,
+hang, write garbage, ask the user (elicitation), return images and resources.
 
-``python fault_server.py [--slow-start SECONDS] [--die-at-start]``
+``python fault_server.py [--slow-start SECONDS] [--die-at-start] [--http PORT]``: stdio by
+default; with ``--http``, streamable HTTP on 127.0.0.1:PORT/mcp, requiring
+``Authorization: Bearer $FAULTS_TOKEN`` when that variable is set.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import base64
 import os
 import sys
 import time
+from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.utilities.types import Image
@@ -87,5 +90,27 @@ def today() -> str:
     return "buy milk"
 
 
+def serve_http(port: int) -> None:
+    """Streamable HTTP behind a bearer-token check."""
+    import uvicorn
+
+    inner = app.streamable_http_app()
+    token = os.environ.get("FAULTS_TOKEN")
+
+    async def guarded(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and token:
+            given = dict(scope["headers"]).get(b"authorization")
+            if given != f"Bearer {token}".encode():
+                await send({"type": "http.response.start", "status": 401, "headers": []})
+                await send({"type": "http.response.body", "body": b"bad bearer token"})
+                return
+        await inner(scope, receive, send)
+
+    uvicorn.run(guarded, host="127.0.0.1", port=port, log_level="warning")
+
+
 if __name__ == "__main__":
-    app.run()
+    if "--http" in sys.argv:
+        serve_http(int(sys.argv[sys.argv.index("--http") + 1]))
+    else:
+        app.run()
