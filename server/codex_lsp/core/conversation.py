@@ -193,8 +193,9 @@ class Conversation:
             self.journal.event_json(body, None)
         self.journal.sync(self.history, None)
         self.emit(SESSION_SUBMISSION_ID, self.session_configured())
+        # start-up warnings are sent, not stored: every start (or resume) checks them anew
         for warning in warnings or []:
-            self.emit(SESSION_SUBMISSION_ID, WarningEvent(message=warning))
+            self._deliver(SESSION_SUBMISSION_ID, WarningEvent(message=warning))
         policy = self.ctx.sandbox_policy
         if not isinstance(policy, DangerFullAccess) and landlock_abi() < 1:
             message = (
@@ -202,7 +203,7 @@ class Conversation:
                 "enforced: commands will be refused. Use a kernel with Landlock (Linux 5.13+), or "
                 'sandbox_mode = "danger-full-access" if you accept unsandboxed commands.'
             )
-            self.emit(SESSION_SUBMISSION_ID, WarningEvent(message=message))
+            self._deliver(SESSION_SUBMISSION_ID, WarningEvent(message=message))
         self._loop_task = asyncio.create_task(
             self._submission_loop(), name=f"conversation-{self.id}"
         )
