@@ -315,3 +315,36 @@ async def test_commands_drive_the_agent_without_a_plugin(
     assert interrupted["conversationId"] == sent["conversationId"]
     with pytest.raises(JsonRpcException, match="prompt text"):
         await run("codex-lsp.sendPrompt")
+
+
+async def test_stored_conversations_over_lsp(
+    lsp: Session, model_server: FakeModelServer, workspace: Path
+) -> None:
+    model_server.enqueue(Reply((Text("one"),)), Reply((Text("two"),)))
+    first = await lsp.new_conversation()
+    await lsp.say(first, "tidy up the parser module\nand its tests")
+    await lsp.log.wait_for("taskComplete", first)
+    second = await lsp.new_conversation()
+    await lsp.say(second, "second chat")
+    await lsp.log.wait_for("taskComplete", second)
+
+    listed = await lsp.request("codex/listConversations", {"pageSize": 1})
+    assert [c["conversationId"] for c in listed["items"]] == [second]
+    rest = await lsp.request("codex/listConversations", {"cursor": listed["nextCursor"]})
+    [row] = rest["items"]
+    assert row["conversationId"] == first and row["title"] == "tidy up the parser module"
+    assert row["turnCount"] == 1 and row["cwd"] == str(workspace) and not row["running"]
+
+    await lsp.request("codex/renameConversation", {"conversationId": first, "title": "Parser"})
+    await lsp.request("codex/archiveConversation", {"conversationId": second})
+    titles = [c["title"] for c in (await lsp.request("codex/listConversations", {}))["items"]]
+    assert titles == ["Parser"]
+    archived = await lsp.request("codex/listConversations", {"archived": True})
+    assert [c["conversationId"] for c in archived["items"]] == [second]
+
+    await lsp.request("codex/deleteConversation", {"conversationId": second})
+    with pytest.raises(JsonRpcException, match="unknown conversation id"):
+        await lsp.request("codex/resumeConversation", {"conversationId": second})
+    resumed = await lsp.request("codex/resumeConversation", {"conversationId": first})
+    kinds = [m["type"] for m in resumed["initialMessages"]]
+    assert kinds[0] == "taskStarted" and kinds[-1] == "taskComplete"
