@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROMPT ?= Summarise what this repository does in three sentences.
 
-.PHONY: setup run test lint bench bench-gate generate
+.PHONY: setup run test lint extension bench bench-gate generate
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,7 +22,17 @@ lint: setup  ## ruff, mypy (strict on server/), import layering
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 
-test: lint  ## lint, then the whole test suite (slow end-to-end tests included)
+node_modules/.installed: package.json package-lock.json vscode-extension/package.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+extension: node_modules/.installed  ## the VS Code extension: type check, bundle, unit tests, .vsix
+	npm run typecheck
+	npm run build
+	npm test
+	npm run package
+
+test: lint extension  ## lint, the extension, then the whole Python test suite (slow tests included)
 	$(PY) -m pytest
 
 bench: setup  ## benchmarks; results (Markdown, JSON, PNG plots) in bench/results/ (not committed)

@@ -1,0 +1,125 @@
+// The chat panel: a webview view with a strict CSP, and the bridge between it and the server.
+// The webview posts user actions; the extension posts the transcript state it keeps.
+import * as vscode from "vscode";
+import { randomBytes } from "node:crypto";
+import type { CodexClient } from "./client";
+import type { Event } from "./protocol/generated";
+import { answered, emptyState, reduce, type ChatState } from "./webview/state";
+
+export type FromWebview =
+  | { type: "ready" }
+  | { type: "send"; text: string }
+  | { type: "approve"; conversationId: string; callId: string; decision: string }
+  | { type: "interrupt" }
+  | { type: "newConversation" };
+
+export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly id = "codexLsp.chat";
+  state: ChatState = emptyState;
+  private view: vscode.WebviewView | undefined;
+  private readonly changed = new vscode.EventEmitter<ChatState>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly client: CodexClient,
+  ) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    view.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, "dist")] };
+    view.webview.html = this.html(view.webview);
+    view.webview.onDidReceiveMessage((message: FromWebview) => void this.handle(message));
+  }
+
+  /** A codex/event arrived: update the transcript, tell the webview, surface approvals. */
+  receive(event: Event): void {
+    this.state = reduce(this.state, event);
+    this.post();
+    const msg = event.msg;
+    if ((msg.type === "execApprovalRequest" || msg.type === "applyPatchApprovalRequest") && !this.view?.visible) {
+      void this.notifyApproval(event);
+    }
+  }
+
+  async send(text: string): Promise<void> {
+    let conversationId = this.state.active;
+    if (!conversationId) {
+      const info = await this.client.request<{ conversationId: string }>("codex/newConversation", {});
+      conversationId = info.conversationId;
+      this.state = { ...this.state, active: conversationId };
+    }
+    await this.client.request("codex/userInput", { conversationId, items: [{ type: "text", text }] });
+  }
+
+  private async handle(message: FromWebview): Promise<void> {
+    try {
+      if (message.type === "ready") this.post();
+      else if (message.type === "send") await this.send(message.text);
+      else if (message.type === "approve") await this.answer(message.conversationId, message.callId, message.decision);
+      else if (message.type === "interrupt" && this.state.active)
+        await this.client.request("codex/interrupt", { conversationId: this.state.active });
+      else if (message.type === "newConversation") this.state = { ...this.state, active: undefined };
+    } catch (error) {
+      void vscode.window.showErrorMessage(`codex-lsp: ${(error as Error).message}`);
+    }
+  }
+
+  private async answer(conversationId: string, callId: string, decision: string): Promise<void> {
+    const command = decision === "denied" ? "codex-lsp.deny" : "codex-lsp.approve";
+    const args = decision === "denied" ? [conversationId] : [decision, conversationId];
+    await this.client.command(command, args);
+    this.state = answered(this.state, conversationId, callId);
+    this.post();
+  }
+
+  private async notifyApproval(event: Event): Promise<void> {
+    const msg = event.msg;
+    if (msg.type !== "execApprovalRequest" && msg.type !== "applyPatchApprovalRequest") return;
+    const what = msg.type === "execApprovalRequest" ? `run \`${msg.command.join(" ")}\`` : `change ${Object.keys(msg.changes).join(", ")}`;
+    const choice = await vscode.window.showWarningMessage(`codex-lsp wants to ${what}`, "Approve", "Deny", "Open Chat");
+    if (choice === "Open Chat") await vscode.commands.executeCommand("codexLsp.chat.focus");
+    else if (choice) await this.answer(event.conversationId, msg.callId, choice === "Approve" ? "approved" : "denied");
+  }
+
+  private post(): void {
+    void this.view?.webview.postMessage({ type: "state", state: this.state });
+    this.changed.fire(this.state);
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString("base64");
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, "dist", "webview.js"));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource} 'unsafe-inline'`,
+      `img-src ${webview.cspSource} data:`,
+      `script-src 'nonce-${nonce}'`,
+    ].join("; ");
+    return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<style>
+body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 8px; }
+.entry { margin: 8px 0; } .user { color: var(--vscode-textLink-foreground); white-space: pre-wrap; }
+pre { background: var(--vscode-textCodeBlock-background); padding: 6px; overflow-x: auto; }
+.notice-error { color: var(--vscode-errorForeground); } .meta { opacity: 0.7; font-size: 0.9em; }
+details summary { cursor: pointer; opacity: 0.8; } .approval { border: 1px solid var(--vscode-focusBorder); padding: 6px; }
+textarea { width: 100%; min-height: 4em; box-sizing: border-box; font-family: inherit; }
+button { margin: 2px 4px 2px 0; }
+</style></head>
+<body>
+<div id="transcript" role="log" aria-live="polite"></div>
+<div id="approvals"></div>
+<div class="meta" id="meter"></div>
+<textarea id="composer" aria-label="Message codex-lsp" placeholder="Ask codex-lsp (Enter to send, Shift+Enter for a new line)"></textarea>
+<button id="send">Send</button><button id="interrupt">Interrupt</button><button id="new">New conversation</button>
+<script nonce="${nonce}" src="${script}"></script>
+</body></html>`;
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

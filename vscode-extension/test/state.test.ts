@@ -1,0 +1,60 @@
+// The transcript reducer fed with an event stream recorded from a real codex-lsp run
+// (`codex-lsp exec --json` against the scripted model server: a plan, a command, a patch, an answer).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { answered, decisions, emptyState, reduce, type ChatState } from "../src/webview/state";
+import type { Event } from "../src/protocol/generated";
+
+function recorded(): Event[] {
+  const text = readFileSync(join(__dirname, "..", "test", "fixtures", "turn.jsonl"), "utf8");
+  return text.trim().split("\n").map((line) => JSON.parse(line) as Event);
+}
+
+function replay(events: Event[]): ChatState {
+  return events.reduce(reduce, emptyState);
+}
+
+test("a recorded turn becomes a transcript", () => {
+  const events = recorded();
+  const state = replay(events);
+  const conversation = state.conversations[events[0].conversationId];
+  assert.equal(conversation.model, "fake-model");
+  assert.equal(conversation.running, false);
+  const kinds = conversation.entries.map((e) => e.kind);
+  assert.deepEqual(kinds, ["user", "reasoning", "plan", "command", "patch", "agent"]);
+  const [user, , plan, command, patch, agent] = conversation.entries;
+  assert.equal(user.kind === "user" && user.text, "set x to 2");
+  assert.ok(plan.kind === "plan" && plan.plan.length === 2);
+  assert.ok(command.kind === "command" && command.exitCode === 0 && command.output.includes("x = 1"));
+  assert.ok(patch.kind === "patch" && patch.success === true && "app.py" in patch.changes);
+  assert.ok(agent.kind === "agent" && agent.done && agent.text === "Set `x` to **2** in app.py.");
+  assert.ok((conversation.totalTokens ?? 0) > 0);
+});
+
+test("streamed deltas build the message before it completes", () => {
+  const events = recorded();
+  const firstDelta = events.findIndex((e) => e.msg.type === "agentMessageDelta");
+  const lastDelta = events.map((e) => e.msg.type).lastIndexOf("agentMessageDelta");
+  const midway = replay(events.slice(0, lastDelta + 1));
+  const agent = midway.conversations[events[0].conversationId].entries.find((e) => e.kind === "agent");
+  assert.ok(firstDelta >= 0 && agent && agent.kind === "agent");
+  assert.equal(agent.done, false);
+  assert.equal(agent.text, "Set `x` to **2** in app.py.");
+});
+
+test("approvals are pending until answered, and patches offer no 'always'", () => {
+  const id = "c1";
+  let state = reduce(emptyState, {
+    conversationId: id,
+    submissionId: "s",
+    msg: { type: "execApprovalRequest", turnId: "t", itemId: "i", callId: "call-1", command: ["rm", "-rf", "build"], cwd: "/w", reason: "clean", parsedCmd: [] },
+  });
+  const [approval] = state.conversations[id].approvals;
+  assert.equal(approval.what, "rm -rf build");
+  assert.deepEqual(decisions(approval).map((d) => d.decision), ["approved", "approvedForSession", "approvedAlways", "denied", "abort"]);
+  assert.equal(decisions({ ...approval, kind: "patch" }).length, 4);
+  state = answered(state, id, "call-1");
+  assert.equal(state.conversations[id].approvals.length, 0);
+});
