@@ -30,7 +30,8 @@ function renderEntry(entry: Entry): string {
       return `<details class="entry"><summary>Reasoning</summary>${html(entry.text)}</details>`;
     case "command": {
       const end = entry.exitCode === undefined ? "running…" : `exit ${entry.exitCode} · ${entry.durationMs} ms`;
-      return `<div class="entry"><div class="meta">$ ${escape(entry.command.join(" "))} — ${end}</div><pre>${escape(entry.output)}</pre></div>`;
+      const output = entry.output ? `<pre>${escape(entry.output)}</pre>` : "";
+      return `<div class="entry"><div class="meta">$ ${escape(entry.command.join(" "))} — ${end}</div>${output}</div>`;
     }
     case "patch": {
       const files = Object.entries(entry.changes)
@@ -55,7 +56,10 @@ function render(state: ChatState): void {
     .map((a) => `<div class="approval" role="alert"><div>codex-lsp wants to ${a.kind === "exec" ? "run" : "change"} <code>${escape(a.what)}</code>${a.reason ? ` — ${escape(a.reason)}` : ""}</div>` +
       decisions(a).map((d) => `<button data-conversation="${a.conversationId}" data-call="${a.callId}" data-decision="${d.decision}">${d.label}</button>`).join("") + `</div>`)
     .join("");
-  const meter = c?.contextLeftPercent !== undefined ? `${c.contextLeftPercent}% of the context left · ${c.totalTokens} tokens` : "";
+  const parts = [];
+  if (typeof c?.contextLeftPercent === "number") parts.push(`${c.contextLeftPercent}% of the context left`);
+  if (c?.totalTokens !== undefined) parts.push(`${c.totalTokens} tokens used`);
+  const meter = parts.join(" · ");
   $("meter").textContent = `${c?.running ? "working… " : ""}${meter}`;
 }
 
