@@ -1,7 +1,8 @@
 """The VS Code extension end to end in a real VS Code (code-server, its web build with a real
 extension host) driven by Playwright in Debian's headless Chromium, against codex-lsp and the
 scripted model server: open the chat, send a prompt, see the streamed answer, approve a command
-inline, see the patch as a diff. Screenshots go to ``test-artifacts/`` (not committed)."""
+inline, see the patch as a diff, undo the turn. Screenshots go to ``test-artifacts/`` (not
+committed)."""
 
 from __future__ import annotations
 
@@ -170,3 +171,7 @@ async def test_chat_panel_prompt_approval_and_patch(
     assert "+x = 2" in transcript and "patch applied" in transcript
     assert (workspace / "made.txt").exists()
     assert "tokens used" in await chat.inner_text("#meter")
+
+    await chat.click("#undo")
+    await chat.wait_for_selector("text=Undo done: restored app.py.", timeout=30_000)
+    await page.screenshot(path=str(ARTIFACTS / "vscode-undo.png"))

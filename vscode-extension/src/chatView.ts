@@ -3,14 +3,15 @@
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
 import type { CodexClient } from "./client";
-import type { Event } from "./protocol/generated";
-import { answered, emptyState, reduce, type ChatState } from "./webview/state";
+import type { Event, EventMsg } from "./protocol/generated";
+import { answered, emptyState, reduce, replayed, type ChatState } from "./webview/state";
 
 export type FromWebview =
   | { type: "ready" }
   | { type: "send"; text: string }
   | { type: "approve"; conversationId: string; callId: string; decision: string }
   | { type: "interrupt" }
+  | { type: "undo" }
   | { type: "newConversation" };
 
 export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -59,9 +60,42 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       else if (message.type === "approve") await this.answer(message.conversationId, message.callId, message.decision);
       else if (message.type === "interrupt" && this.state.active)
         await this.client.request("codex/interrupt", { conversationId: this.state.active });
+      else if (message.type === "undo") await this.undo();
       else if (message.type === "newConversation") this.state = { ...this.state, active: undefined };
     } catch (error) {
       void vscode.window.showErrorMessage(`codex-lsp: ${(error as Error).message}`);
+    }
+  }
+
+  /** Restore the files the last turn changed (codex/undoTurn). */
+  async undo(): Promise<void> {
+    if (this.state.active) await this.client.request("codex/undoTurn", { conversationId: this.state.active });
+  }
+
+  /** Pick a stored conversation of the workspace; resume, rename or archive it. */
+  async pickConversation(): Promise<void> {
+    interface Row { conversationId: string; title: string; updatedAt: number; turnCount: number }
+    const page = await this.client.request<{ items: Row[] }>("codex/listConversations", { pageSize: 100 });
+    const picked = await vscode.window.showQuickPick(
+      page.items.map((row) => ({
+        label: row.title,
+        description: `${row.turnCount} turns · ${new Date(row.updatedAt * 1000).toLocaleString()}`,
+        row,
+      })),
+      { placeHolder: "Resume a conversation" },
+    );
+    if (!picked) return;
+    const action = await vscode.window.showQuickPick(["Resume", "Rename…", "Archive"], { placeHolder: picked.label });
+    const conversationId = picked.row.conversationId;
+    if (action === "Resume") {
+      const resumed = await this.client.request<{ initialMessages: EventMsg[] }>("codex/resumeConversation", { conversationId });
+      this.state = replayed(this.state, conversationId, resumed.initialMessages);
+      this.post();
+    } else if (action === "Rename…") {
+      const title = await vscode.window.showInputBox({ value: picked.label, prompt: "New title" });
+      if (title) await this.client.request("codex/renameConversation", { conversationId, title });
+    } else if (action === "Archive") {
+      await this.client.request("codex/archiveConversation", { conversationId });
     }
   }
 
@@ -106,6 +140,10 @@ body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); 
 pre { background: var(--vscode-textCodeBlock-background); padding: 6px; overflow-x: auto; }
 .notice-error { color: var(--vscode-errorForeground); } .meta { opacity: 0.7; font-size: 0.9em; }
 details summary { cursor: pointer; opacity: 0.8; } .approval { border: 1px solid var(--vscode-focusBorder); padding: 6px; }
+.hljs-keyword, .hljs-built_in { color: var(--vscode-symbolIcon-keywordForeground, #af00db); }
+.hljs-string { color: var(--vscode-debugTokenExpression-string, #a31515); }
+.hljs-number, .hljs-literal { color: var(--vscode-debugTokenExpression-number, #098658); }
+.hljs-comment { opacity: 0.7; font-style: italic; }
 textarea { width: 100%; min-height: 4em; box-sizing: border-box; font-family: inherit; }
 button { margin: 2px 4px 2px 0; }
 </style></head>
@@ -114,7 +152,7 @@ button { margin: 2px 4px 2px 0; }
 <div id="approvals"></div>
 <div class="meta" id="meter"></div>
 <textarea id="composer" aria-label="Message codex-lsp" placeholder="Ask codex-lsp (Enter to send, Shift+Enter for a new line)"></textarea>
-<button id="send">Send</button><button id="interrupt">Interrupt</button><button id="new">New conversation</button>
+<button id="send">Send</button><button id="interrupt">Interrupt</button><button id="undo">Undo last turn</button><button id="new">New conversation</button>
 <script nonce="${nonce}" src="${script}"></script>
 </body></html>`;
   }

@@ -59,6 +59,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       chat.state = { ...chat.state, active: undefined };
       return vscode.commands.executeCommand("codexLsp.chat.focus");
     }),
+    vscode.commands.registerCommand("codexLsp.resumeConversation", () => chat.pickConversation()),
+    vscode.commands.registerCommand("codexLsp.undoTurn", () => chat.undo()),
     vscode.commands.registerCommand("codexLsp.interrupt", () =>
       chat.state.active ? client.request("codex/interrupt", { conversationId: chat.state.active }) : undefined,
     ),

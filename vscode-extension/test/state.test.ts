@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { answered, decisions, emptyState, reduce, type ChatState } from "../src/webview/state";
+import { answered, decisions, emptyState, reduce, replayed, type ChatState } from "../src/webview/state";
 import type { Event } from "../src/protocol/generated";
 
 function recorded(): Event[] {
@@ -57,4 +57,24 @@ test("approvals are pending until answered, and patches offer no 'always'", () =
   assert.equal(decisions({ ...approval, kind: "patch" }).length, 4);
   state = answered(state, id, "call-1");
   assert.equal(state.conversations[id].approvals.length, 0);
+});
+
+test("a resumed conversation is rebuilt from its stored events", () => {
+  const events = recorded();
+  const id = events[0].conversationId;
+  const stored = events.filter((e) => !e.msg.type.endsWith("Delta")).map((e) => e.msg);
+  const state = replayed(emptyState, id, stored);
+  assert.equal(state.active, id);
+  const kinds = state.conversations[id].entries.map((e) => e.kind);
+  assert.deepEqual(kinds, ["user", "reasoning", "plan", "command", "patch", "agent"]);
+});
+
+test("an undo is reported in the transcript", () => {
+  const state = reduce(emptyState, {
+    conversationId: "c",
+    submissionId: "s",
+    msg: { type: "undoCompleted", turnId: "t9", success: true, message: "ok", restoredFiles: ["app.py"], skippedFiles: [] },
+  });
+  const [notice] = state.conversations.c.entries;
+  assert.ok(notice.kind === "notice" && notice.text === "Undo done: restored app.py.");
 });

@@ -1,13 +1,19 @@
 // The chat webview: renders the transcript state the extension posts (Markdown through
 // markdown-it, sanitised by DOMPurify) and posts the user's actions back.
 import DOMPurify from "dompurify";
+import hljs from "highlight.js/lib/common";
 import MarkdownIt from "markdown-it";
 import { decisions, type ChatState, type Entry } from "./state";
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
 
 const vscode = acquireVsCodeApi();
-const markdown = new MarkdownIt({ linkify: true });
+function highlight(code: string, lang: string): string {
+  const body = lang && hljs.getLanguage(lang) ? hljs.highlight(code, { language: lang }).value : escape(code);
+  return `<pre class="hljs"><code>${body}</code></pre>`;
+}
+
+const markdown = new MarkdownIt({ linkify: true, highlight });
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 
 function html(text: string): string {
@@ -83,6 +89,7 @@ $("composer").addEventListener("keydown", (event: KeyboardEvent) => {
   }
 });
 $("interrupt").addEventListener("click", () => vscode.postMessage({ type: "interrupt" }));
+$("undo").addEventListener("click", () => vscode.postMessage({ type: "undo" }));
 $("new").addEventListener("click", () => vscode.postMessage({ type: "newConversation" }));
 $("approvals").addEventListener("click", (event: Event) => {
   const button = (event.target as HTMLElement).closest("button");

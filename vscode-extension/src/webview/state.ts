@@ -138,6 +138,11 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       return { ...c, approvals: [...c.approvals, { callId: msg.callId, conversationId, kind: "exec", what: msg.command.join(" "), reason: msg.reason }] };
     case "applyPatchApprovalRequest":
       return { ...c, approvals: [...c.approvals, { callId: msg.callId, conversationId, kind: "patch", what: Object.keys(msg.changes).join(", "), reason: msg.reason }] };
+    case "undoCompleted": {
+      const files = msg.restoredFiles?.length ? `: restored ${msg.restoredFiles.join(", ")}` : "";
+      const text = msg.success ? `Undo done${files}.` : msg.message;
+      return { ...c, entries: [...c.entries, { kind: "notice", id: `undo-${msg.turnId}`, level: msg.success ? "info" : "warning", text }] };
+    }
     case "error":
       return { ...c, entries: [...c.entries, { kind: "notice", id: `error-${c.entries.length}`, level: "error", text: msg.message }] };
     case "streamError":
@@ -146,6 +151,13 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     default:
       return c;
   }
+}
+
+/** A resumed conversation: its stored events replayed into a fresh transcript. */
+export function replayed(state: ChatState, conversationId: string, messages: EventMsg[]): ChatState {
+  const fresh: ChatState = { conversations: { ...state.conversations, [conversationId]: conversationOf({ conversations: {} }, conversationId) } };
+  const rebuilt = messages.reduce((s, msg) => reduce(s, { conversationId, submissionId: "replay", msg }), fresh);
+  return { conversations: rebuilt.conversations, active: conversationId };
 }
 
 /** The approval answered: it leaves the pending list. */
