@@ -1,7 +1,7 @@
 """The VS Code extension end to end in a real VS Code (code-server, its web build with a real
 extension host) driven by Playwright in Debian's headless Chromium, against codex-lsp and the
 scripted model server: open the chat, send a prompt, see the streamed answer, approve a command
-inline, see the patch as a diff, undo the turn. Screenshots go to ``test-artifacts/`` (not
+inline, see the patch as a diff, undo the turn, complete a slash command and an @-mention. Screenshots go to ``test-artifacts/`` (not
 committed)."""
 
 from __future__ import annotations
@@ -175,3 +175,17 @@ async def test_chat_panel_prompt_approval_and_patch(
     await chat.click("#undo")
     await chat.wait_for_selector("text=Undo done: restored app.py.", timeout=30_000)
     await page.screenshot(path=str(ARTIFACTS / "vscode-undo.png"))
+
+    await chat.fill("#composer", "/mo")
+    await chat.dispatch_event("#composer", "input")
+    await chat.wait_for_selector("#suggestions >> text=/model", timeout=10_000)
+    model_server.enqueue(Reply((Text("It sets x."),)))
+    await chat.fill("#composer", "what does @ap")
+    await chat.dispatch_event("#composer", "input")
+    await (await chat.wait_for_selector("#suggestions >> text=app.py", timeout=30_000)).click()
+    assert await chat.input_value("#composer") == "what does @app.py "
+    await chat.press("#composer", "Enter")
+    await chat.wait_for_selector("text=It sets x.", timeout=60_000)
+    await page.screenshot(path=str(ARTIFACTS / "vscode-mention.png"))
+    sent = json.dumps(model_server.requests[-1].body["input"])
+    assert "what does @app.py" in sent and "x = 1" in sent  # the mentioned file's content

@@ -2,7 +2,10 @@
 // The webview posts user actions; the extension posts the transcript state it keeps.
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { CodexClient } from "./client";
+import { messageItems, parseSlash } from "./composer";
 import type { Event, EventMsg } from "./protocol/generated";
 import { answered, emptyState, reduce, replayed, type ChatState } from "./webview/state";
 
@@ -12,6 +15,7 @@ export type FromWebview =
   | { type: "approve"; conversationId: string; callId: string; decision: string }
   | { type: "interrupt" }
   | { type: "undo" }
+  | { type: "search"; query: string }
   | { type: "newConversation" };
 
 export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -43,14 +47,51 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     }
   }
 
+  /** Send a message (with its @-mentioned files), or run a slash command. */
   async send(text: string): Promise<void> {
-    let conversationId = this.state.active;
-    if (!conversationId) {
-      const info = await this.client.request<{ conversationId: string }>("codex/newConversation", {});
-      conversationId = info.conversationId;
-      this.state = { ...this.state, active: conversationId };
+    const slash = parseSlash(text);
+    if (slash?.kind === "error") {
+      void vscode.window.showWarningMessage(`codex-lsp: ${slash.message}`);
+      return;
     }
-    await this.client.request("codex/userInput", { conversationId, items: [{ type: "text", text }] });
+    const conversationId = await this.conversation();
+    if (!slash) {
+      const items = messageItems(text, (path) => this.workspaceHas(path));
+      await this.client.request("codex/userInput", { conversationId, items });
+      return;
+    }
+    const params = { conversationId };
+    if (slash.kind === "compact") await this.client.request("codex/compact", params);
+    else if (slash.kind === "undo") await this.undo();
+    else if (slash.kind === "review")
+      await this.client.request("codex/review", { ...params, reviewRequest: { target: { type: "uncommittedChanges" } } });
+    else if (slash.kind === "model") await this.client.request("codex/overrideTurnContext", { ...params, model: slash.model });
+    else if (slash.kind === "effort") await this.client.request("codex/overrideTurnContext", { ...params, effort: slash.effort });
+    else if (slash.kind === "approvals")
+      await this.client.request("codex/overrideTurnContext", { ...params, approvalPolicy: slash.policy });
+    else if (slash.kind === "status") {
+      const c = this.state.conversations[conversationId];
+      const context = typeof c?.contextLeftPercent === "number" ? `, ${c.contextLeftPercent}% of the context left` : "";
+      void vscode.window.showInformationMessage(`codex-lsp: model ${c?.model || "?"}, ${c?.totalTokens ?? 0} tokens used${context}`);
+    }
+  }
+
+  private async conversation(): Promise<string> {
+    if (this.state.active) return this.state.active;
+    const info = await this.client.request<{ conversationId: string }>("codex/newConversation", {});
+    this.state = { ...this.state, active: info.conversationId };
+    return info.conversationId;
+  }
+
+  private workspaceHas(path: string): boolean {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    return !!folder && existsSync(join(folder.uri.fsPath, path));
+  }
+
+  /** @-mention completion: the workspace files matching `query` (codex/fuzzyFileSearch). */
+  private async search(query: string): Promise<void> {
+    const result = await this.client.request<{ files: { path: string }[] }>("codex/fuzzyFileSearch", { query, limit: 8 });
+    void this.view?.webview.postMessage({ type: "files", query, files: result.files.map((f) => f.path) });
   }
 
   private async handle(message: FromWebview): Promise<void> {
@@ -61,6 +102,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
       else if (message.type === "interrupt" && this.state.active)
         await this.client.request("codex/interrupt", { conversationId: this.state.active });
       else if (message.type === "undo") await this.undo();
+      else if (message.type === "search") await this.search(message.query);
       else if (message.type === "newConversation") this.state = { ...this.state, active: undefined };
     } catch (error) {
       void vscode.window.showErrorMessage(`codex-lsp: ${(error as Error).message}`);
@@ -146,12 +188,14 @@ details summary { cursor: pointer; opacity: 0.8; } .approval { border: 1px solid
 .hljs-comment { opacity: 0.7; font-style: italic; }
 textarea { width: 100%; min-height: 4em; box-sizing: border-box; font-family: inherit; }
 button { margin: 2px 4px 2px 0; }
+#suggestions div { cursor: pointer; padding: 1px 4px; } #suggestions div:hover { background: var(--vscode-list-hoverBackground); }
 </style></head>
 <body>
 <div id="transcript" role="log" aria-live="polite"></div>
 <div id="approvals"></div>
 <div class="meta" id="meter"></div>
-<textarea id="composer" aria-label="Message codex-lsp" placeholder="Ask codex-lsp (Enter to send, Shift+Enter for a new line)"></textarea>
+<div id="suggestions" role="listbox" class="meta"></div>
+<textarea id="composer" aria-label="Message codex-lsp" placeholder="Ask codex-lsp (Enter to send, Shift+Enter for a new line, @ for files, / for commands)"></textarea>
 <button id="send">Send</button><button id="interrupt">Interrupt</button><button id="undo">Undo last turn</button><button id="new">New conversation</button>
 <script nonce="${nonce}" src="${script}"></script>
 </body></html>`;

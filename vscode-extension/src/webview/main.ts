@@ -3,6 +3,7 @@
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/common";
 import MarkdownIt from "markdown-it";
+import { SLASH_COMMANDS } from "../composer";
 import { decisions, type ChatState, type Entry } from "./state";
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
@@ -69,8 +70,34 @@ function render(state: ChatState): void {
   $("meter").textContent = `${c?.running ? "working… " : ""}${meter}`;
 }
 
+function suggest(items: { insert: string; label: string }[]): void {
+  const box = $("suggestions");
+  box.innerHTML = items.map((i, n) => `<div role="option" data-n="${n}">${escape(i.label)}</div>`).join("");
+  box.onclick = (event: MouseEvent) => {
+    const n = Number((event.target as HTMLElement).dataset.n);
+    const composer = $("composer") as HTMLTextAreaElement;
+    composer.value = composer.value.replace(/(^|\s)[@/][^\s]*$/, `$1${items[n].insert} `);
+    box.innerHTML = "";
+    composer.focus();
+  };
+}
+
 window.addEventListener("message", (event: MessageEvent) => {
   if (event.data?.type === "state") render(event.data.state as ChatState);
+  else if (event.data?.type === "files")
+    suggest((event.data.files as string[]).map((path) => ({ insert: `@${path}`, label: path })));
+});
+
+$("composer").addEventListener("input", () => {
+  const text = ($("composer") as HTMLTextAreaElement).value;
+  const word = /(?:^|\s)([@/][^\s]*)$/.exec(text)?.[1] ?? "";
+  if (word.startsWith("/") && text.trimStart() === word) {
+    suggest(SLASH_COMMANDS.filter((c) => c.name.startsWith(word)).map((c) => ({ insert: c.name, label: `${c.name} — ${c.help}` })));
+  } else if (word.startsWith("@") && word.length > 1) {
+    vscode.postMessage({ type: "search", query: word.slice(1) });
+  } else {
+    $("suggestions").innerHTML = "";
+  }
 });
 
 function send(): void {

@@ -1,0 +1,25 @@
+// Slash commands and @-mentions of the composer.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { messageItems, parseSlash } from "../src/composer";
+
+test("slash commands are parsed with their argument, and mistakes say what is allowed", () => {
+  assert.equal(parseSlash("fix the test"), undefined);
+  assert.deepEqual(parseSlash("/compact"), { kind: "compact" });
+  assert.deepEqual(parseSlash("/model  o3 "), { kind: "model", model: "o3" });
+  assert.deepEqual(parseSlash("/approvals never"), { kind: "approvals", policy: "never" });
+  const bad = parseSlash("/effort extreme");
+  assert.ok(bad?.kind === "error" && bad.message.includes("minimal, low, medium, high"));
+  const unknown = parseSlash("/frobnicate");
+  assert.ok(unknown?.kind === "error" && unknown.message.includes("/compact"));
+});
+
+test("@-mentions of existing files become mention items, once each", () => {
+  const files = new Set(["src/app.py", "README.md"]);
+  const items = messageItems("compare @src/app.py with @README.md and @src/app.py, not @ghost.txt", (p) => files.has(p));
+  assert.deepEqual(items.slice(1), [
+    { type: "mention", path: "src/app.py" },
+    { type: "mention", path: "README.md" },
+  ]);
+  assert.equal(items[0].type, "text");
+});
