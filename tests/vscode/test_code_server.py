@@ -1,8 +1,8 @@
 """The VS Code extension end to end in a real VS Code (code-server, its web build with a real
 extension host) driven by Playwright in Debian's headless Chromium, against codex-lsp and the
 scripted model server: open the chat, send a prompt, see the streamed answer, approve a command
-inline, see the patch as a diff, undo the turn, complete a slash command and an @-mention. Screenshots go to ``test-artifacts/`` (not
-committed)."""
+inline, see the patch as a diff, undo the turn, complete a slash command and an @-mention.
+Screenshots go to ``test-artifacts/`` (not committed)."""
 
 from __future__ import annotations
 
