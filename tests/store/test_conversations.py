@@ -154,3 +154,15 @@ def test_titles_are_the_first_line_cut_at_a_word() -> None:
     long = "please refactor the configuration loader so that profiles merge before projects do"
     title = title_from(long)
     assert title.endswith("…") and len(title) <= 61 and long.startswith(title[:-1])
+
+
+async def test_a_refused_statement_does_not_wedge_later_writes(store: ConversationStore) -> None:
+    add(store, "first", 1, "/w")
+    add(store, "first", 2, "/w")  # the same primary key: SQLite refuses this one
+    add(store, "after", 3, "/w")
+    await store.writes.flush(timeout_s=10)
+    page = await store.list_page(cwd=None, archived=False, cursor=None, page_size=10)
+    assert [r.id for r in page.rows] == ["after", "first"]
+    add(store, "later", 4, "/w")
+    await store.writes.flush(timeout_s=10)
+    assert (await store.get("later")).preview == "preview later"

@@ -78,19 +78,36 @@ class WriteQueue:
             try:
                 await self._commit(batch)
             except sqlite3.Error as exc:
-                self._pending[:0] = batch
-                self._failure = StoreError(f"SQLite error: {exc}", retryable=True)
-                delay = RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)]
-                attempt += 1
-                log.warning("store write failed (%s); retrying in %.2f s", exc, delay)
-                await asyncio.sleep(delay)
-                self._wake.set()
-                continue
+                if _transient(exc):
+                    self._pending[:0] = batch
+                    self._failure = StoreError(f"SQLite error: {exc}", retryable=True)
+                    delay = RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)]
+                    attempt += 1
+                    log.warning("store write failed (%s); retrying in %.2f s", exc, delay)
+                    await asyncio.sleep(delay)
+                    self._wake.set()
+                    continue
+                # one bad statement must not wedge every later write: commit the batch
+                # statement by statement, dropping (and logging) only what SQLite refuses
+                log.error("store batch refused (%s); writing it statement by statement", exc)
+                await self._commit_each(batch)
             attempt = 0
             self._failure = None
             async with self._progress:
                 self._committed += len(batch)
                 self._progress.notify_all()
+
+    async def _commit_each(self, batch: list[Statement]) -> None:
+        for statement in batch:
+            for delay in (*RETRY_DELAYS_S, None):
+                try:
+                    await self._commit([statement])
+                    break
+                except sqlite3.Error as exc:
+                    if delay is None or not _transient(exc):
+                        log.error("store statement dropped (%s): %s", exc, statement[0])
+                        break
+                    await asyncio.sleep(delay)
 
     async def _commit(self, batch: list[Statement]) -> None:
         db = self._db
@@ -106,6 +123,14 @@ class WriteQueue:
             with contextlib.suppress(sqlite3.Error):
                 await db.execute("ROLLBACK")
             raise
+
+
+def _transient(exc: sqlite3.Error) -> bool:
+    """Errors a later retry can get past: another process holds the lock, the disk is full."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        marker in text for marker in ("locked", "busy", "disk is full", "disk i/o")
+    )
 
 
 def _grouped(batch: list[Statement]) -> list[tuple[str, list[Sequence[Any]]]]:
