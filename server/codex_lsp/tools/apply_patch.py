@@ -37,7 +37,6 @@ from codex_lsp.protocol.policies import (
     AskForApproval,
     DangerFullAccess,
     ReadOnly,
-    ReviewDecision,
     WorkspaceWrite,
 )
 from codex_lsp.providers.base import FreeformToolSpec, FunctionToolSpec
@@ -45,7 +44,7 @@ from codex_lsp.tools.registry import (
     ToolInvocation,
     ToolOutput,
     ToolSession,
-    TurnAbortRequested,
+    apply_decision,
     parse_arguments,
 )
 
@@ -213,14 +212,11 @@ async def apply_patch_for_model(
             reason=reason,
         )
         decision = await session.request_patch_approval(request)
-        if decision is ReviewDecision.ABORT:
-            raise TurnAbortRequested("the user aborted the turn at a patch approval")
-        if decision is ReviewDecision.DENIED:
-            return ToolOutput(
-                "the user rejected this patch; do not apply it again as is", success=False
-            )
-        if decision in (ReviewDecision.APPROVED_FOR_SESSION, ReviewDecision.APPROVED_ALWAYS):
-            session.approved_for_session.add(key)
+        denied = apply_decision(
+            session, decision, key, "the user rejected this patch; do not apply it again as is"
+        )
+        if denied is not None:
+            return denied
     return await _apply(session, call_id, item_id, plans, changes, auto_approved=not needs_approval)
 
 

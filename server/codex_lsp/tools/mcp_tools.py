@@ -32,7 +32,7 @@ from codex_lsp.tools.registry import (
     ToolInvocationError,
     ToolOutput,
     ToolSession,
-    TurnAbortRequested,
+    apply_decision,
     json_arguments,
     parse_arguments,
 )
@@ -184,15 +184,12 @@ class McpToolSource:
             reason=f"call tool {tool.tool.name} of MCP server {tool.server}",
         )
         decision = await session.request_exec_approval(request)
-        if decision is ReviewDecision.ABORT:
-            raise TurnAbortRequested("the user aborted the turn at an approval request")
-        if decision in (ReviewDecision.APPROVED_FOR_SESSION, ReviewDecision.APPROVED_ALWAYS):
-            session.approved_for_session.add(key)
-        if decision is ReviewDecision.DENIED:
-            return ToolOutput(
-                f"the user denied calling {invocation.name}; do not retry it as is", success=False
-            )
-        return None
+        return apply_decision(
+            session,
+            decision,
+            key,
+            f"the user denied calling {invocation.name}; do not retry it as is",
+        )
 
     async def elicit(self, server: str, message: str, schema: dict[str, Any]) -> ElicitAnswer:
         """A server asks the user something during a call: shown as an approval request in

@@ -152,6 +152,27 @@ class RegisteredTool:
     handler: Handler
 
 
+def apply_decision(
+    session: ToolSession,
+    decision: ReviewDecision,
+    key: tuple[str, ...],
+    denied: str,
+    remember_always: Callable[[], None] | None = None,
+) -> ToolOutput | None:
+    """What an approval answer means for a tool: ``None`` to go ahead (remembering the
+    approval for this conversation under ``key``, or for good through ``remember_always`` when
+    the tool can), ``denied`` for the model, or the end of the turn (abort)."""
+    if decision is ReviewDecision.ABORT:
+        raise TurnAbortRequested("the user aborted the turn at an approval request")
+    if decision is ReviewDecision.DENIED:
+        return ToolOutput(denied, success=False)
+    if decision is ReviewDecision.APPROVED_ALWAYS and remember_always is not None:
+        remember_always()
+    elif decision in (ReviewDecision.APPROVED_FOR_SESSION, ReviewDecision.APPROVED_ALWAYS):
+        session.approved_for_session.add(key)
+    return None
+
+
 def json_arguments(invocation: ToolInvocation) -> Any:
     """A function call's arguments decoded; :class:`ToolInvocationError` when not JSON."""
     try:

@@ -28,7 +28,7 @@ from codex_lsp.protocol.events import (
     ItemStartedEvent,
 )
 from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, ItemStatus
-from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReviewDecision
+from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess
 from codex_lsp.providers.base import FunctionToolSpec
 from codex_lsp.tools.apply_patch import apply_patch_for_model, is_raw_patch, patch_from_shell
 from codex_lsp.tools.registry import (
@@ -36,7 +36,7 @@ from codex_lsp.tools.registry import (
     ToolInvocationError,
     ToolOutput,
     ToolSession,
-    TurnAbortRequested,
+    apply_decision,
     parse_arguments,
 )
 
@@ -209,18 +209,12 @@ async def _ask(
         parsed_cmd=parse_command(argv),
     )
     decision = await session.request_exec_approval(request)
-    if decision is ReviewDecision.APPROVED_ALWAYS:
-        session.command_rules.remember_allow(argv)
-        return None
-    if decision is ReviewDecision.APPROVED_FOR_SESSION:
-        session.approved_for_session.add(key)
-        return None
-    if decision is ReviewDecision.APPROVED:
-        return None
-    if decision is ReviewDecision.ABORT:
-        raise TurnAbortRequested("the user aborted the turn at an approval request")
-    return ToolOutput(
-        f"the user denied running `{' '.join(argv)}`; do not retry it as is", success=False
+    return apply_decision(
+        session,
+        decision,
+        key,
+        f"the user denied running `{' '.join(argv)}`; do not retry it as is",
+        remember_always=lambda: session.command_rules.remember_allow(argv),
     )
 
 
