@@ -242,16 +242,17 @@ class Conversation:
     # ---------------------------------------------------------------- events
     def emit(self, submission_id: str, msg: EventMsg) -> None:
         """Store (unless transient) and deliver one event."""
+        body = None
         if not isinstance(msg, _TRANSIENT):
             turn_id = getattr(msg, "turn_id", None)
             self.journal.sync(self.history, turn_id)
-            self.journal.event(msg, turn_id)
-        self._deliver(submission_id, msg)
+            body = self.journal.event(msg, turn_id)
+        self._deliver(submission_id, msg, body)
 
-    def _deliver(self, submission_id: str, msg: EventMsg) -> None:
+    def _deliver(self, submission_id: str, msg: EventMsg, body: str | None = None) -> None:
         self.updated_at = time.time()
         try:
-            self._sink(EventEnvelope(self.id, submission_id, msg))
+            self._sink(EventEnvelope(self.id, submission_id, msg, body))
         except Exception:
             log.exception("event sink failed for conversation %s", self.id)
 
@@ -414,9 +415,8 @@ class Conversation:
     async def _finish(self, runner: TurnRunner, status: str, final: list[EventMsg]) -> None:
         """End a turn: its items, end state and final events are on disk before the client
         hears that it ended (a client never shows a finished turn the store lost)."""
-        for msg in final:
-            self.journal.sync(self.history, runner.turn_id)
-            self.journal.event(msg, runner.turn_id)
+        self.journal.sync(self.history, runner.turn_id)
+        bodies = [self.journal.event(msg, runner.turn_id) for msg in final]
         self.journal.turn_ended(
             runner.turn_id,
             status,
@@ -431,8 +431,8 @@ class Conversation:
         except CodexError as exc:
             log.error("conversation %s: %s", self.id, exc.message)
             self._deliver(runner.submission_id, ErrorEvent(message=exc.message))
-        for msg in final:
-            self._deliver(runner.submission_id, msg)
+        for msg, body in zip(final, bodies, strict=True):
+            self._deliver(runner.submission_id, msg, body)
 
     async def _abort(self, reason: AbortReason) -> None:
         active = self._active

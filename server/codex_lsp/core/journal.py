@@ -74,15 +74,18 @@ class Journal:
             ),
         )
 
-    def event(self, msg: WireModel, turn_id: str | None) -> None:
-        """Store a completed (non-delta) event; the first user message names the conversation."""
-        self.event_json(msg.to_wire_json(), turn_id)
+    def event(self, msg: WireModel, turn_id: str | None) -> str:
+        """Store a completed (non-delta) event; the first user message names the conversation.
+        Returns the event's JSON, for delivering it without encoding it again."""
+        body = msg.to_wire_json()
+        self.event_json(body, turn_id)
         if isinstance(msg, UserMessageEvent) and not self._has_preview:
             self._has_preview = True
             self._queue.enqueue(
                 "UPDATE conversations SET preview = ?, title = COALESCE(title, ?) WHERE id = ?",
                 (msg.message[:PREVIEW_MAX_CHARS], title_from(msg.message), self.conversation_id),
             )
+        return body
 
     def event_json(self, body: str, turn_id: str | None) -> None:
         """Store an event already encoded (copied from another conversation by a fork)."""

@@ -440,17 +440,20 @@ class Event(WireModel):
 @dataclass(frozen=True, slots=True)
 class EventEnvelope:
     """The run-time form of :class:`Event`: same wire JSON, built by concatenation so the hot
-    path never validates (or builds the schema of) the 34-way ``EventMsg`` union."""
+    path never validates (or builds the schema of) the 34-way ``EventMsg`` union. ``msg_json``
+    is ``msg`` already encoded (when the store encoded it), so it is encoded once."""
 
     conversation_id: str
     submission_id: str
     msg: _EventMsgModel
+    msg_json: str | None = None
 
     def to_wire_json(self) -> str:
         """The ``codex/event`` params as JSON text."""
+        body = self.msg_json or self.msg.to_wire_json()
         return (
             f'{{"conversationId":{json.dumps(self.conversation_id)},'
-            f'"submissionId":{json.dumps(self.submission_id)},"msg":{self.msg.to_wire_json()}}}'
+            f'"submissionId":{json.dumps(self.submission_id)},"msg":{body}}}'
         )
 
     def to_wire(self) -> dict[str, Any]:
