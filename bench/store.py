@@ -30,7 +30,7 @@ from codex_lsp.protocol.history import (
 )
 from codex_lsp.protocol.items import ItemStatus
 from codex_lsp.store import ConversationStore
-from codex_lsp.store.conversations import _LIST_COLUMNS
+from codex_lsp.store.conversations import LIST_COLUMNS
 
 TICK_S = 0.001
 
@@ -213,7 +213,7 @@ async def list_latency(store: ConversationStore, conversations: int, runs: int) 
     for _ in range(runs):
         t = time.perf_counter()
         db.execute(
-            f"SELECT {_LIST_COLUMNS} FROM conversations WHERE archived = 0 AND "
+            f"SELECT {LIST_COLUMNS} FROM conversations WHERE archived = 0 AND "
             "(cwd = ? OR (cwd > ? AND cwd < ?)) ORDER BY updated_at DESC, id DESC LIMIT 51",
             (str(cwd), f"{cwd}/", f"{cwd}0"),
         ).fetchall()

@@ -3,8 +3,8 @@
 redirections, command or process substitution, parameter expansion, assignments, subshells,
 control flow and background jobs all make a script opaque (and so never "known safe").
 
-bashlex builds its LALR tables on import (~150 ms), so it is imported on first use; the language
-server imports it ahead of time on a worker thread (``lsp.server``)."""
+bashlex builds its LALR tables on import (~150 ms), so it is imported on first use
+(:func:`parser`); the language server calls that ahead of time on a worker thread."""
 
 from __future__ import annotations
 
@@ -14,11 +14,15 @@ from typing import Any
 _LIST_OPERATORS = {"&&", "||", ";", "\n"}
 
 
+def parser() -> Any:
+    """The bashlex module, imported on the first call."""
+    return importlib.import_module("bashlex")
+
+
 def parse_script(script: str) -> list[list[str]] | None:
     """The argv of every simple command in ``script``, in order; ``None`` if it is not plain."""
-    bashlex = importlib.import_module("bashlex")
     try:
-        nodes = bashlex.parse(script)
+        nodes = parser().parse(script)
     except Exception:  # bashlex raises its own errors and, on odd input, builtin ones
         return None
     commands: list[list[str]] = []

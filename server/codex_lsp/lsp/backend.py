@@ -113,7 +113,7 @@ class Backend:
     async def open_changed_files(self, conversation_id: str | None) -> dict[str, Any]:
         """``codex-lsp.openChangedFiles``: show the files the last file-changing turn changed
         (``window/showDocument``, for clients that support it)."""
-        conversation_id = conversation_id or await self._latest()
+        conversation_id = conversation_id or self._latest()
         if conversation_id is None:
             raise JsonRpcInvalidParams("codex-lsp.openChangedFiles: there is no conversation")
         conversation = self.manager.get(conversation_id)
@@ -228,7 +228,7 @@ class Backend:
                 raise JsonRpcInvalidParams(
                     "codex-lsp.sendPrompt needs the prompt text as its first argument"
                 )
-            conversation_id = args[1] if len(args) > 1 else await self._latest()
+            conversation_id = args[1] if len(args) > 1 else self._latest()
             if conversation_id is None:
                 conversation_id = (await self.handle(names.NEW_CONVERSATION, {}))["conversationId"]
             items = [{"type": "text", "text": args[0]}]
@@ -236,7 +236,7 @@ class Backend:
                 names.USER_INPUT, {"conversationId": conversation_id, "items": items}
             )
             return {"conversationId": conversation_id, **result}
-        conversation_id = args[0] if args and isinstance(args[0], str) else await self._latest()
+        conversation_id = args[0] if args and isinstance(args[0], str) else self._latest()
         if conversation_id is None:
             raise JsonRpcInvalidParams(
                 f"{name}: there is no conversation; start one with codex-lsp.sendPrompt"
@@ -285,7 +285,7 @@ class Backend:
         prompt = code_action_prompt(
             kind, document.path, document.source, int(start), int(end), diagnostic
         )
-        conversation_id = await self._latest()
+        conversation_id = self._latest()
         if conversation_id is None:
             conversation_id = (await self.handle(names.NEW_CONVERSATION, {}))["conversationId"]
         items = [{"type": "text", "text": prompt}]
@@ -300,7 +300,7 @@ class Backend:
         )
         return {"conversationId": conversation_id, **result}
 
-    async def _latest(self) -> str | None:
+    def _latest(self) -> str | None:
         """The most recently updated conversation open in this server."""
         live = self.manager.live()
         return max(live, key=lambda c: c.updated_at).id if live else None

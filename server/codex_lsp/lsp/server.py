@@ -32,10 +32,10 @@ PULL_TIMEOUT_S = 5.0
 
 
 def _load_backend() -> ModuleType:
-    """Import the backend, and bashlex, whose parse tables take ~150 ms to build (so the first
-    command's safety check does not stall the event loop)."""
+    """Import the backend, and the shell parser, whose tables take ~150 ms to build (so the
+    first command's safety check does not stall the event loop)."""
     module = importlib.import_module(BACKEND_MODULE)
-    importlib.import_module("bashlex")
+    importlib.import_module("codex_lsp.exec.shell_parse").parser()
     return module
 
 

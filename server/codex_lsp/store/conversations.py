@@ -33,7 +33,8 @@ _COLUMNS = (
     "id, created_at, updated_at, cwd, model, provider, title, preview, forked_from, archived, "
     "base_instructions, turn_count, epoch, total_usage, owner_pid"
 )
-_LIST_COLUMNS = _COLUMNS.replace("base_instructions", "NULL")
+LIST_COLUMNS = _COLUMNS.replace("base_instructions", "NULL")
+"""The columns of a listing (no instructions, which can be long)."""
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,7 @@ class ConversationStore:
             where.append("(updated_at, id) < (?, ?)")
             params += [updated_at, last_id]
         rows = await self._fetchall(
-            f"SELECT {_LIST_COLUMNS} FROM conversations WHERE {' AND '.join(where)} "
+            f"SELECT {LIST_COLUMNS} FROM conversations WHERE {' AND '.join(where)} "
             "ORDER BY updated_at DESC, id DESC LIMIT ?",
             [*params, page_size + 1],
         )
