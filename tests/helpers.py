@@ -13,6 +13,7 @@ from typing import Any
 from lsprotocol import types
 
 from codex_lsp.core.conversation import ApprovalRequest
+from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.policies import ReviewDecision
 
 SECRET_KEY = "sk-fake-secret-key-0123456789"
@@ -101,6 +102,10 @@ class EventLog:
         self.events: list[dict[str, Any]] = []
         self._changed = asyncio.Event()
         self.received_at: list[float] = []
+
+    def sink(self, event: EventEnvelope) -> None:
+        """A conversation manager's event sink that records here."""
+        self.add(event.to_wire())
 
     def add(self, envelope: dict[str, Any]) -> None:
         """Record one ``{conversationId, submissionId, msg}`` envelope."""

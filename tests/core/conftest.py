@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.core import ConversationManager
-from codex_lsp.protocol.events import EventEnvelope
 from tests.helpers import EventLog, ScriptedApprover
 
 
@@ -18,9 +17,6 @@ async def manager(
 ) -> AsyncIterator[ConversationManager]:
     """A manager on the fake provider, started in ``workspace``."""
 
-    def sink(event: EventEnvelope) -> None:
-        log.add(event.to_wire())
-
-    mgr = ConversationManager(sink, approvals=approver, home=codex_home, default_cwd=workspace)
+    mgr = ConversationManager(log.sink, approvals=approver, home=codex_home, default_cwd=workspace)
     yield mgr
     await mgr.shutdown_all()

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.core import ConversationManager
-from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import OverrideTurnContextOp, UserInputOp
 from codex_lsp.protocol.policies import AskForApproval
@@ -26,10 +25,7 @@ async def watching(
 ) -> AsyncIterator[ConversationManager]:
     """A manager that watches config files, as the language server does."""
 
-    def sink(event: EventEnvelope) -> None:
-        log.add(event.to_wire())
-
-    manager = ConversationManager(sink, home=codex_home, default_cwd=workspace)
+    manager = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
     manager.watch_config = True
     yield manager
     await manager.shutdown_all()

@@ -35,10 +35,7 @@ async def second_manager(
 ) -> AsyncIterator[ConversationManager]:
     """Another manager on the same home: a restarted server."""
 
-    def sink(event: EventEnvelope) -> None:
-        log.add(event.to_wire())
-
-    mgr = ConversationManager(sink, home=codex_home, default_cwd=workspace)
+    mgr = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
     yield mgr
     await mgr.shutdown_all()
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.core import ConversationManager
-from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.testing import FakeModelServer
 from tests.helpers import EventLog, ScriptedApprover, write_config
 
@@ -36,10 +35,9 @@ async def mcp_manager(
     tables = marker.args[0] if marker else server_table("faults")
     write_config(clean_env, model_server.base_url, extra=tables)
 
-    def sink(event: EventEnvelope) -> None:
-        log.add(event.to_wire())
-
-    manager = ConversationManager(sink, approvals=approver, home=clean_env, default_cwd=workspace)
+    manager = ConversationManager(
+        log.sink, approvals=approver, home=clean_env, default_cwd=workspace
+    )
     manager.start_mcp()
     await manager.mcp.wait_started(20)
     yield manager

@@ -76,9 +76,7 @@ async def test_tools_of_an_http_server_with_a_bearer_token(
     )
     write_config(clean_env, model_server.base_url, extra=tables)
     log = EventLog()
-    manager = ConversationManager(
-        lambda e: log.add(e.to_wire()), home=clean_env, default_cwd=workspace
-    )
+    manager = ConversationManager(log.sink, home=clean_env, default_cwd=workspace)
     try:
         manager.start_mcp()
         await manager.mcp.wait_started(30)
