@@ -176,13 +176,11 @@ async def test_chat_panel_prompt_approval_and_patch(
     await chat.wait_for_selector("text=Undo done: restored app.py.", timeout=30_000)
     await page.screenshot(path=str(ARTIFACTS / "vscode-undo.png"))
 
-    await chat.fill("#composer", "/mo")
-    await chat.dispatch_event("#composer", "input")
+    await chat.fill("#composer", "/mo")  # fill fires the input event
     await chat.wait_for_selector("#suggestions >> text=/model", timeout=10_000)
     model_server.enqueue(Reply((Text("It sets x."),)))
     await chat.fill("#composer", "what does @ap")
-    await chat.dispatch_event("#composer", "input")
-    await (await chat.wait_for_selector("#suggestions >> text=app.py", timeout=30_000)).click()
+    await chat.locator("#suggestions >> text=app.py").click(timeout=30_000)
     assert await chat.input_value("#composer") == "what does @app.py "
     await chat.press("#composer", "Enter")
     await chat.wait_for_selector("text=It sets x.", timeout=60_000)

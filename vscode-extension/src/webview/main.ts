@@ -84,13 +84,19 @@ function suggest(items: { insert: string; label: string }[]): void {
 
 window.addEventListener("message", (event: MessageEvent) => {
   if (event.data?.type === "state") render(event.data.state as ChatState);
-  else if (event.data?.type === "files")
+  else if (event.data?.type === "files" && event.data.query === currentWord().slice(1))
     suggest((event.data.files as string[]).map((path) => ({ insert: `@${path}`, label: path })));
 });
 
+/** The word being typed at the end of the composer (a late answer for an older one is ignored). */
+function currentWord(): string {
+  const text = ($("composer") as HTMLTextAreaElement).value;
+  return /(?:^|\s)([@/][^\s]*)$/.exec(text)?.[1] ?? "";
+}
+
 $("composer").addEventListener("input", () => {
   const text = ($("composer") as HTMLTextAreaElement).value;
-  const word = /(?:^|\s)([@/][^\s]*)$/.exec(text)?.[1] ?? "";
+  const word = currentWord();
   if (word.startsWith("/") && text.trimStart() === word) {
     suggest(SLASH_COMMANDS.filter((c) => c.name.startsWith(word)).map((c) => ({ insert: c.name, label: `${c.name} — ${c.help}` })));
   } else if (word.startsWith("@") && word.length > 1) {
