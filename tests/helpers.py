@@ -15,6 +15,7 @@ from lsprotocol import types
 from codex_lsp.core.conversation import ApprovalRequest
 from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.policies import ReviewDecision
+from codex_lsp.protocol.requests import ApprovalResult
 
 SECRET_KEY = "sk-fake-secret-key-0123456789"
 KEY_ENV = "FAKE_MODEL_KEY"
@@ -158,9 +159,11 @@ class ScriptedApprover:
     """Answers approval requests from a list and records what was asked."""
 
     def __init__(self) -> None:
-        self.answers: list[ReviewDecision] = []
+        self.answers: list[ReviewDecision | ApprovalResult] = []
         self.asked: list[ApprovalRequest] = []
 
-    async def __call__(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
+    async def __call__(
+        self, conversation_id: str, request: ApprovalRequest
+    ) -> ReviewDecision | ApprovalResult:
         self.asked.append(request)
         return self.answers.pop(0) if self.answers else ReviewDecision.DENIED

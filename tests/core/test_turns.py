@@ -235,6 +235,8 @@ async def test_mentioned_file_is_given_to_the_model(
     await log.wait_for("taskComplete", conv.id)
     assert "tangerine" in json.dumps(model_server.requests[0].body["input"])
     assert "missing.md" in log.msgs(conv.id, "warning")[0]["message"]
+    [shown] = log.msgs(conv.id, "userMessage")  # what the user typed, not the file inlined
+    assert shown["message"] == "read this" and shown["mentions"] == ["notes.md"]
 
 
 async def test_update_plan_is_shown_as_a_plan_item(
@@ -378,3 +380,23 @@ async def test_reasoning_settings_and_verbosity_reach_the_request(
     assert body["reasoning"] == {"effort": "high", "summary": "concise"}
     assert body["include"] == ["reasoning.encrypted_content"]
     assert body["prompt_cache_key"] == conv.id
+
+
+async def test_token_counts_carry_the_session_cost_when_the_price_is_known(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(Reply((Text("one"),)), Reply((Text("two"),)), Reply((Text("three"),)))
+    price = {"input": 3.0, "cached_input": 0.3, "output": 15.0}
+    priced = await manager.new_conversation(NewConversationParams(config={"model_price": price}))
+    for n, text in enumerate(("first", "second")):
+        priced.submit(say(text))
+        await log.wait_for("taskComplete", priced.id, count=n + 1)
+    counts = [m["info"] for m in log.msgs(priced.id, "tokenCount")]
+    last = counts[0]["lastTokenUsage"]
+    one = (last["inputTokens"] * 3.0 + last["outputTokens"] * 15.0) / 1e6
+    assert counts[0]["costUsd"] == pytest.approx(one) and one > 0
+    assert counts[1]["costUsd"] > counts[0]["costUsd"]
+    unpriced = await manager.new_conversation(NewConversationParams())  # fake-model: no price
+    unpriced.submit(say("third"))
+    await log.wait_for("taskComplete", unpriced.id)
+    assert "costUsd" not in log.msgs(unpriced.id, "tokenCount")[0]["info"]  # unknown: absent

@@ -30,6 +30,7 @@ class Session:
     log: EventLog
     workspace: Path
     approvals: list[str] = field(default_factory=list)
+    patch_answers: list[dict[str, Any]] = field(default_factory=list)
     asked: list[dict[str, Any]] = field(default_factory=list)
     message_requests: list[types.ShowMessageRequestParams] = field(default_factory=list)
     applied_edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
@@ -128,6 +129,11 @@ async def open_session(
         if answer == HOLD:  # the user answers another way (a codex-lsp.approve command)
             await asyncio.sleep(APPROVAL_HOLD_S)
         return {"decision": answer}
+
+    @client.feature("codex/patchApproval")
+    def on_patch_approval(params: Any) -> dict[str, Any]:
+        session.asked.append(plain(params))
+        return session.patch_answers.pop(0) if session.patch_answers else {"decision": "denied"}
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def on_apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:

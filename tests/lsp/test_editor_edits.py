@@ -116,3 +116,30 @@ async def test_undo_goes_through_the_editor_too(
     edits = _edits_for(undo_edit.edit, path.as_uri())
     assert [(e.range.start.line, e.new_text) for e in edits] == [(1, "b = 2\n")]
     assert path.read_text() == original
+
+
+async def test_a_reviewed_patch_lands_in_the_buffer_without_the_rejected_hunk(
+    lsp: Session, model_server: FakeModelServer, workspace: Path
+) -> None:
+    path = workspace / "long.py"
+    text = "".join(f"v{n} = {n}\n" for n in range(1, 21))
+    path.write_text(text)
+    lsp.open_document(path, text)
+    patch = (
+        "*** Begin Patch\n*** Update File: long.py\n@@\n-v2 = 2\n+v2 = 200\n"
+        "@@\n-v19 = 19\n+v19 = 1900\n*** End Patch\n"
+    )
+    model_server.enqueue(
+        Reply((ToolCall("apply_patch", {"input": patch}),)), Reply((Text("done"),))
+    )
+    lsp.patch_answers = [{"decision": "approved", "rejectedHunks": {"long.py": [0]}}]
+    conv = await lsp.new_conversation(config={"review_patches": True})
+    await lsp.say(conv, "edit long.py")
+    await lsp.log.wait_for("taskComplete", conv)
+    [asked] = lsp.asked
+    [change] = asked["changes"].values()  # (pygls's test client renames the path keys)
+    assert change["unifiedDiff"].count("@@ -") == 2
+    edits = _edits_for(lsp.applied_edits[0].edit, path.as_uri())
+    assert [(e.range.start.line, e.new_text) for e in edits] == [(18, "v19 = 1900\n")]
+    assert "v2 = 2\n" in path.read_text() and "v19 = 1900" in path.read_text()
+    assert "+v2 = 200" in _tool_output(model_server)

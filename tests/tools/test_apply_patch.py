@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.core import ConversationManager
-from codex_lsp.protocol.items import TextInput
+from codex_lsp.protocol.events import ApplyPatchApprovalRequestEvent
+from codex_lsp.protocol.items import TextInput, UpdateFile
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
-from codex_lsp.protocol.requests import NewConversationParams
+from codex_lsp.protocol.requests import ApprovalResult, NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
 from codex_lsp.tools.apply_patch import patch_from_shell
 from tests.helpers import EventLog, ScriptedApprover, write_config
@@ -246,3 +247,67 @@ async def test_binary_files_are_refused(
     await _turn(manager, log)
     assert "binary file" in _last_tool_output(model_server)
     assert (workspace / "image.bin").read_bytes() == b"\x89PNG\x00\x01"
+
+
+ORIGINAL = "".join(f"line {n}\n" for n in range(1, 31))
+REVIEWED_PATCH = """*** Begin Patch
+*** Update File: long.txt
+@@
+-line 2
++LINE TWO
+@@
+-line 28
++LINE TWENTY-EIGHT
+*** Add File: extra.txt
++new file
+*** End Patch
+"""
+
+
+async def test_review_patches_asks_even_on_request_and_applies_what_was_accepted(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
+) -> None:
+    (workspace / "long.txt").write_text(ORIGINAL)
+    model_server.enqueue(
+        Reply((ToolCall("apply_patch", {"input": REVIEWED_PATCH}),)), Reply((Text("ok"),))
+    )
+    approver.answers = [
+        ApprovalResult(decision=ReviewDecision.APPROVED, rejected_hunks={"long.txt": [0]})
+    ]
+    await _turn(manager, log, approvalPolicy="on-request", config={"review_patches": True})
+    [request] = approver.asked
+    assert isinstance(request, ApplyPatchApprovalRequestEvent)
+    diff = request.changes["long.txt"]
+    assert isinstance(diff, UpdateFile) and len(diff.unified_diff.split("\n@@")) == 3
+    text = (workspace / "long.txt").read_text()
+    assert "line 2\n" in text and "LINE TWENTY-EIGHT" in text and "LINE TWO" not in text
+    assert (workspace / "extra.txt").read_text() == "new file\n"
+    output = _last_tool_output(model_server)
+    assert "Success." in output and "NOT applied" in output and "+LINE TWO" in output
+
+
+async def test_rejecting_everything_writes_nothing_and_says_so(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
+) -> None:
+    (workspace / "long.txt").write_text(ORIGINAL)
+    model_server.enqueue(
+        Reply((ToolCall("apply_patch", {"input": REVIEWED_PATCH}),)), Reply((Text("ok"),))
+    )
+    approver.answers = [
+        ApprovalResult(
+            decision=ReviewDecision.APPROVED,
+            rejected_hunks={"long.txt": [0, 1], "extra.txt": [0]},
+        )
+    ]
+    await _turn(manager, log, config={"review_patches": True})
+    assert (workspace / "long.txt").read_text() == ORIGINAL
+    assert not (workspace / "extra.txt").exists()
+    assert "the whole new file" in _last_tool_output(model_server)

@@ -197,6 +197,17 @@ class ToolsConfig(_Section):
     )
 
 
+class ModelPrice(_Section):
+    """``[model_price]``: what the model costs, in USD per million tokens, for the session cost
+    shown to the user (the built-in table knows OpenAI's and Anthropic's published prices)."""
+
+    input: float = Field(ge=0, description="USD per million input tokens.")
+    cached_input: float = Field(
+        default=0.0, ge=0, description="USD per million cached input tokens."
+    )
+    output: float = Field(ge=0, description="USD per million output (and reasoning) tokens.")
+
+
 class Config(_Section):
     """The whole configuration, with Codex's key names and defaults."""
 
@@ -226,11 +237,20 @@ class Config(_Section):
         description="Compact the history automatically before a request once the context holds "
         "this many tokens; 90% of the context window when unset.",
     )
+    model_price: ModelPrice | None = Field(
+        default=None,
+        description="The model's price for the session cost; the built-in table when unset.",
+    )
     model_max_output_tokens: int = Field(
         default=32_000, ge=1, description="max_tokens for APIs that require it (Anthropic)."
     )
     approval_policy: AskForApproval = Field(
         default=AskForApproval.ON_REQUEST, description="When to ask before running commands."
+    )
+    review_patches: bool = Field(
+        default=False,
+        description="Ask before applying every patch, whatever the approval policy (except "
+        "never); editors that can review per file and hunk apply only what was accepted.",
     )
     sandbox_mode: SandboxMode = Field(
         default=SandboxMode.WORKSPACE_WRITE,

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from codex_lsp.config.model import Config, ModelProviderInfo
 from codex_lsp.core.context import environment_context, initial_context
 from codex_lsp.core.journal import Journal, NewConversationRow
+from codex_lsp.core.model_info import model_price, usage_cost
 from codex_lsp.core.notify import run_notify
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.tasks import run_compact, run_review
@@ -69,6 +70,7 @@ from codex_lsp.protocol.ops import (
     UserTurnOp,
 )
 from codex_lsp.protocol.policies import DangerFullAccess, ReviewDecision
+from codex_lsp.protocol.requests import ApprovalResult
 from codex_lsp.providers.base import ModelClient
 from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.registry import ToolRegistry, TurnAbortRequested
@@ -77,7 +79,8 @@ log = logging.getLogger(__name__)
 
 EventSink = Callable[[EventEnvelope], None]
 ApprovalRequest = ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent
-ApprovalHandler = Callable[[str, ApprovalRequest], Awaitable[ReviewDecision]]
+ApprovalHandler = Callable[[str, ApprovalRequest], Awaitable[ReviewDecision | ApprovalResult]]
+"""Asks the user; a plain decision, or (for patches) a decision with the hunks rejected."""
 AbortReason = Literal["interrupted", "replaced", "reviewEnded"]
 TaskBody = Callable[[TurnRunner], Awaitable[str | None]]
 
@@ -143,6 +146,7 @@ class Conversation:
         self.history: list[HistoryItem] = []
         self.snapshots: list[TurnSnapshot] = []
         self.total_usage = TokenUsage()
+        self.cost_usd: float | None = 0.0
         self.context_tokens = 0
         self._store_warned: str | None = None
         self.approved_for_session: set[tuple[str, ...]] = set()
@@ -240,6 +244,14 @@ class Conversation:
         await asyncio.wait_for(self._closed.wait(), limit_s)
 
     # ---------------------------------------------------------------- events
+    def add_cost(self, usage: TokenUsage, model: str) -> None:
+        """Add what one response cost; once a response's price is unknown, so is the total."""
+        price = model_price(model, self.config.model_price)
+        if price is None or self.cost_usd is None:
+            self.cost_usd = None
+        else:
+            self.cost_usd += usage_cost(usage, price)
+
     def emit(self, submission_id: str, msg: EventMsg) -> None:
         """Store (unless transient) and deliver one event."""
         body = None

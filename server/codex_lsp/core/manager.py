@@ -370,6 +370,7 @@ class ConversationManager:
         )
         if row.total_usage:
             conv.total_usage = TokenUsage.model_validate(row.total_usage)
+            conv.add_cost(conv.total_usage, conv.ctx.model)
         self._sources[conv.id] = self._config_inputs(params)
         conv.start(seed=stored.history, warnings=loaded.warnings, resumed=True)
         self._watch()

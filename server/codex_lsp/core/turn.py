@@ -43,6 +43,7 @@ from codex_lsp.protocol.policies import (
     ReviewDecision,
     WorkspaceWrite,
 )
+from codex_lsp.protocol.requests import ApprovalResult
 from codex_lsp.providers.base import Prompt, ToolSpec
 from codex_lsp.tools.files import FileSink
 
@@ -85,6 +86,11 @@ class TurnRunner:
         return self.conversation.config.tool_output_max_bytes
 
     @property
+    def review_patches(self) -> bool:
+        """Every patch waits for the user's review (config ``review_patches``)."""
+        return self.conversation.config.review_patches
+
+    @property
     def approved_for_session(self) -> set[tuple[str, ...]]:
         """Commands approved for the rest of the conversation."""
         return self.conversation.approved_for_session
@@ -99,15 +105,21 @@ class TurnRunner:
 
     async def request_exec_approval(self, request: ExecApprovalRequestEvent) -> ReviewDecision:
         """Show the request as an event and wait for the front end's answer."""
-        self.emit(request)
-        return await self.conversation.approvals(self.conversation.id, request)
+        return (await self._ask(request)).decision
 
     async def request_patch_approval(
         self, request: ApplyPatchApprovalRequestEvent
-    ) -> ReviewDecision:
-        """Show the patch request as an event and wait for the front end's answer."""
+    ) -> ApprovalResult:
+        """Show the patch request as an event and wait for the front end's answer (which may
+        reject some files or hunks)."""
+        return await self._ask(request)
+
+    async def _ask(
+        self, request: ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent
+    ) -> ApprovalResult:
         self.emit(request)
-        return await self.conversation.approvals(self.conversation.id, request)
+        answer = await self.conversation.approvals(self.conversation.id, request)
+        return answer if isinstance(answer, ApprovalResult) else ApprovalResult(decision=answer)
 
     def attach_image(self, path: str, data_url: str) -> None:
         """Queue an image for the model; it enters the history after the step's tool outputs."""
@@ -162,7 +174,8 @@ class TurnRunner:
             UserMessageEvent(
                 turn_id=self.turn_id,
                 item_id=item_id,
-                message=message.text(),
+                message=typed,
+                mentions=converted.mentions,
                 images=[
                     p.image_url
                     for p in message.content
@@ -197,8 +210,9 @@ class TurnRunner:
         if result.usage is not None:
             conv.total_usage = conv.total_usage + result.usage
             self.usage = self.usage + result.usage
+            conv.add_cost(result.usage, self.ctx.model)
             info = TokenUsageInfo.after(
-                conv.total_usage, result.usage, self.ctx.model_context_window
+                conv.total_usage, result.usage, self.ctx.model_context_window, conv.cost_usd
             )
             conv.context_tokens = info.context_tokens
             self.emit(TokenCountEvent(info=info))

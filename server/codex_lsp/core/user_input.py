@@ -25,12 +25,15 @@ class ConvertedInput:
 
     message: UserMessage
     warnings: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    """The @-mentioned files that were attached."""
 
 
 def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
     """Build one user message from ``items``; unreadable files become warnings, not failures."""
     parts: list[ContentPart] = []
     warnings: list[str] = []
+    mentions: list[str] = []
     for item in items:
         if isinstance(item, TextInput):
             parts.append(InputText(text=item.text))
@@ -44,11 +47,12 @@ def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
         elif isinstance(item, MentionInput):
             try:
                 parts.append(InputText(text=_mention_text(cwd / item.path, item.path)))
+                mentions.append(item.path)
             except (OSError, ValueError) as exc:
                 warnings.append(f"file {item.path} was not attached: {exc}")
     if not parts:
         parts.append(InputText(text=""))
-    return ConvertedInput(UserMessage(content=parts), warnings)
+    return ConvertedInput(UserMessage(content=parts), warnings, mentions)
 
 
 def _mention_text(path: Path, shown: str) -> str:

@@ -41,7 +41,7 @@ class PendingApproval:
 
     conversation_id: str
     request: ApprovalRequest
-    answer: asyncio.Future[ReviewDecision]
+    answer: asyncio.Future[ApprovalResult]
 
 
 class ClientApprover:
@@ -53,7 +53,7 @@ class ClientApprover:
         self.mode: str | None = None
         self.pending: list[PendingApproval] = []
 
-    async def __call__(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
+    async def __call__(self, conversation_id: str, request: ApprovalRequest) -> ApprovalResult:
         """Ask, wait (with a timeout) for the client's answer or a command, and map the
         answer; no answer means denied."""
         pending = PendingApproval(
@@ -74,29 +74,29 @@ class ClientApprover:
             log.warning(
                 "approval request timed out after %ss; treating it as denied", APPROVAL_TIMEOUT_S
             )
-            return ReviewDecision.DENIED
+            return ApprovalResult(decision=ReviewDecision.DENIED)
         finally:
             asking.cancel()
             self.pending.remove(pending)
 
-    def answer(self, decision: ReviewDecision, conversation_id: str | None = None) -> bool:
+    def answer(self, result: ApprovalResult, conversation_id: str | None = None) -> bool:
         """Answer the oldest pending request (of ``conversation_id`` when given); False when
         none is pending."""
         for pending in self.pending:
             if conversation_id in (None, pending.conversation_id) and not pending.answer.done():
-                pending.answer.set_result(decision)
+                pending.answer.set_result(result)
                 return True
         return False
 
-    async def _ask(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
+    async def _ask(self, conversation_id: str, request: ApprovalRequest) -> ApprovalResult:
         if self.mode == "commands":  # the client answers with codex-lsp.approve / deny
-            never: asyncio.Future[ReviewDecision] = asyncio.get_running_loop().create_future()
+            never: asyncio.Future[ApprovalResult] = asyncio.get_running_loop().create_future()
             return await never
         if self.mode == "requests":
             return await self._ask_custom(conversation_id, request)
         return await self._ask_message(request)
 
-    async def _ask_custom(self, conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
+    async def _ask_custom(self, conversation_id: str, request: ApprovalRequest) -> ApprovalResult:
         params: ExecApprovalParams | PatchApprovalParams
         if isinstance(request, ExecApprovalRequestEvent):
             method = EXEC_APPROVAL
@@ -110,12 +110,12 @@ class ClientApprover:
             )
         answer = await self._server.protocol.send_request_async(method, params.to_wire())
         try:
-            return ApprovalResult.model_validate(answer).decision
+            return ApprovalResult.model_validate(answer)
         except ValidationError:
             log.warning("client answered %s with %r; treating it as denied", method, answer)
-            return ReviewDecision.DENIED
+            return ApprovalResult(decision=ReviewDecision.DENIED)
 
-    async def _ask_message(self, request: ApprovalRequest) -> ReviewDecision:
+    async def _ask_message(self, request: ApprovalRequest) -> ApprovalResult:
         if isinstance(request, ExecApprovalRequestEvent):
             text = f"codex-lsp wants to run `{shlex.join(request.command)}` in {request.cwd}"
         else:
@@ -137,4 +137,6 @@ class ClientApprover:
         )
         answer = await self._server.window_show_message_request_async(params)
         title = getattr(answer, "title", None)
-        return next((d for t, d in CHOICES if t == title), ReviewDecision.DENIED)
+        return ApprovalResult(
+            decision=next((d for t, d in CHOICES if t == title), ReviewDecision.DENIED)
+        )

@@ -30,7 +30,7 @@ from codex_lsp.protocol.events import ErrorEvent, EventEnvelope, TaskCompleteEve
 from codex_lsp.protocol.items import McpServerStatus
 from codex_lsp.protocol.methods import METHODS_BY_NAME, Method
 from codex_lsp.protocol.policies import ReviewDecision
-from codex_lsp.protocol.requests import ConversationScoped
+from codex_lsp.protocol.requests import ApprovalResult, ConversationScoped
 from codex_lsp.tools import file_search
 
 SETUP_ERROR_CODE = -32001
@@ -253,8 +253,8 @@ class Backend:
         return {"conversationId": conversation_id, **result}
 
     def _answer_pending(self, command: str, args: list[Any]) -> dict[str, Any]:
-        """``codex-lsp.approve [decision] [conversationId]`` / ``codex-lsp.deny
-        [conversationId]``: answer the oldest pending approval."""
+        """``codex-lsp.approve [decision] [conversationId] [rejectedHunks]`` /
+        ``codex-lsp.deny [conversationId]``: answer the oldest pending approval."""
         if command == "deny":
             decision, rest = ReviewDecision.DENIED, args
         else:
@@ -264,7 +264,16 @@ class Backend:
             except ValueError:
                 decision, rest = ReviewDecision.APPROVED, args
         conversation_id = rest[0] if rest and isinstance(rest[0], str) else None
-        if not self.approver.answer(decision, conversation_id):
+        try:
+            result = ApprovalResult(
+                decision=decision,
+                rejected_hunks=rest[1] if len(rest) > 1 and command == "approve" else {},
+            )
+        except ValidationError as exc:
+            raise JsonRpcInvalidParams(
+                f"codex-lsp.approve: rejectedHunks must map file paths to hunk indices: {exc}"
+            ) from exc
+        if not self.approver.answer(result, conversation_id):
             raise JsonRpcInvalidParams(f"codex-lsp.{command}: no approval request is pending")
         return {"decision": decision.value}
 

@@ -116,12 +116,16 @@ class ItemCompletedEvent(WireModel):
 
 
 class UserMessageEvent(_ItemEvent):
-    """The user's message as the model will see it."""
+    """The user's message as they typed it; the files it mentions and the images it attaches
+    (``data:`` URLs are left out of ``images``) are listed beside it."""
 
     type: Literal["userMessage"] = "userMessage"
     message: str
     images: list[str] = Field(default_factory=list)
     local_images: list[str] = Field(default_factory=list)
+    mentions: list[str] = Field(
+        default_factory=list, description="Files @-mentioned, whose content the model was given."
+    )
 
 
 class AgentMessageDeltaEvent(_ItemEvent):

@@ -191,10 +191,19 @@ class TokenUsageInfo(WireModel):
     context_left_percent: int | None = Field(
         default=None, description="How much of the context window is still free, 0-100."
     )
+    cost_usd: float | None = Field(
+        default=None,
+        description="What the conversation has cost so far in USD, when the model's price is "
+        "known (config model_price, or the built-in table).",
+    )
 
     @classmethod
     def after(
-        cls, total: TokenUsage, last: TokenUsage, context_window: int | None
+        cls,
+        total: TokenUsage,
+        last: TokenUsage,
+        context_window: int | None,
+        cost_usd: float | None = None,
     ) -> TokenUsageInfo:
         """The usage after a response: the context now holds its input and output."""
         in_context = last.input_tokens + last.output_tokens
@@ -207,6 +216,7 @@ class TokenUsageInfo(WireModel):
             model_context_window=context_window,
             context_tokens=in_context,
             context_left_percent=left,
+            cost_usd=cost_usd,
         )
 
 

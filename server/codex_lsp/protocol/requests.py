@@ -240,3 +240,9 @@ class ApprovalResult(WireModel):
     """The client's answer to an approval request."""
 
     decision: ReviewDecision
+    rejected_hunks: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="For an approved patch: per file, the hunks the user rejected (0-based, in "
+        "the order of the file's unifiedDiff; 0 stands for a whole added or deleted file). The "
+        "rest is applied, and the model is told what was rejected.",
+    )

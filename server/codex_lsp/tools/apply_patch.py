@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from codex_lsp.patch.files import FilePlan, plan_hunks, summarize
 from codex_lsp.patch.model import PatchError
 from codex_lsp.patch.parser import parse_patch
+from codex_lsp.patch.review import keep_accepted, rejection_report
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     ItemCompletedEvent,
@@ -191,10 +192,12 @@ async def apply_patch_for_model(
     outside = _outside(plans, _writable_roots(session, cwd))
     policy = session.approval_policy
     key = ("apply_patch", *sorted(changes))
+    review = session.review_patches and policy is not AskForApproval.NEVER
     needs_approval = (
-        policy is AskForApproval.UNTRUSTED or bool(outside)
+        review or policy is AskForApproval.UNTRUSTED or bool(outside)
     ) and key not in session.approved_for_session
     item_id = session.new_item_id()
+    rejected: dict[str, list[str]] = {}
     if needs_approval:
         if policy is AskForApproval.NEVER:
             return ToolOutput(
@@ -211,13 +214,26 @@ async def apply_patch_for_model(
             changes=changes,
             reason=reason,
         )
-        decision = await session.request_patch_approval(request)
+        answer = await session.request_patch_approval(request)
         denied = apply_decision(
-            session, decision, key, "the user rejected this patch; do not apply it again as is"
+            session,
+            answer.decision,
+            key,
+            "the user rejected this patch; do not apply it again as is",
         )
         if denied is not None:
             return denied
-    return await _apply(session, call_id, item_id, plans, changes, auto_approved=not needs_approval)
+        reviewed = keep_accepted(plans, answer.rejected_hunks)
+        plans, rejected = reviewed.plans, reviewed.rejected
+        if not plans:
+            return ToolOutput(rejection_report(rejected), success=False)
+        changes = _changes(plans)
+    output = await _apply(
+        session, call_id, item_id, plans, changes, auto_approved=not needs_approval
+    )
+    if rejected and output.success:
+        return ToolOutput(output.text + rejection_report(rejected))
+    return output
 
 
 async def _apply(

@@ -35,6 +35,7 @@ from codex_lsp.protocol.policies import (
     ReviewDecision,
     WorkspaceWrite,
 )
+from codex_lsp.protocol.requests import ApprovalResult
 from codex_lsp.providers.base import FunctionToolSpec, ToolSpec
 from codex_lsp.tools.files import FileSink
 
@@ -74,6 +75,11 @@ class ToolSession(Protocol):
         ...
 
     @property
+    def review_patches(self) -> bool:
+        """Every patch waits for the user's review, whatever the policy (except never)."""
+        ...
+
+    @property
     def approved_for_session(self) -> set[tuple[str, ...]]:
         """Commands the user approved for the rest of the conversation."""
         ...
@@ -92,8 +98,8 @@ class ToolSession(Protocol):
 
     async def request_patch_approval(
         self, request: ApplyPatchApprovalRequestEvent
-    ) -> ReviewDecision:
-        """Ask the user about a patch; resolves with their decision."""
+    ) -> ApprovalResult:
+        """Ask the user about a patch; resolves with their decision and the hunks rejected."""
         ...
 
     def record_preimage(self, paths: list[Path]) -> None:

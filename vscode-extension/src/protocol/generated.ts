@@ -84,6 +84,8 @@ export interface ApplyPatchApprovalRequestEvent {
 /** The client's answer to an approval request. */
 export interface ApprovalResult {
   decision: ReviewDecision;
+  /** For an approved patch: per file, the hunks the user rejected (0-based, in the order of the file's unifiedDiff; 0 stands for a whole added or deleted file). The rest is applied, and the model is told what was rejected. */
+  rejectedHunks?: Record<string, Array<number>>;
 }
 
 /** Close a conversation and hide it from the default list (``archived: false`` brings it back). Nothing is deleted. */
@@ -756,6 +758,8 @@ export interface TokenUsageInfo {
   contextTokens?: number;
   /** How much of the context window is still free, 0-100. */
   contextLeftPercent?: number | null;
+  /** What the conversation has cost so far in USD, when the model's price is known (config model_price, or the built-in table). */
+  costUsd?: number | null;
 }
 
 /** A turn stopped early: ``interrupted`` by the user, ``replaced`` by a new task, or ``reviewEnded``. */
@@ -813,7 +817,7 @@ export interface UserInputParams {
   items: Array<TextInput | ImageInput | LocalImageInput | MentionInput>;
 }
 
-/** The user's message as the model will see it. */
+/** The user's message as they typed it; the files it mentions and the images it attaches (``data:`` URLs are left out of ``images``) are listed beside it. */
 export interface UserMessageEvent {
   turnId: string;
   itemId: string;
@@ -821,6 +825,8 @@ export interface UserMessageEvent {
   message: string;
   images?: Array<string>;
   localImages?: Array<string>;
+  /** Files @-mentioned, whose content the model was given. */
+  mentions?: Array<string>;
 }
 
 /** What the user sent. */
