@@ -76,3 +76,27 @@ async def test_undo_leaves_files_the_user_changed_since(
     assert done["restoredFiles"] == ["a.txt"] and done["skippedFiles"] == ["b.txt"]
     assert (workspace / "a.txt").read_text() == "a\n"
     assert (workspace / "b.txt").read_text() == "B plus my own edit\n"
+
+
+async def test_undo_from_a_chosen_turn_takes_back_that_turn_and_every_later_one(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
+    app = workspace / "app.py"
+    app.write_text("v = 0\n")
+    model_server.enqueue(
+        _patch("*** Update File: app.py\n@@\n-v = 0\n+v = 1\n"),
+        Reply((Text("one"),)),
+        Reply((Text("just talk"),)),
+        _patch("*** Update File: app.py\n@@\n-v = 1\n+v = 2\n"),
+        Reply((Text("three"),)),
+    )
+    conv = await manager.new_conversation(NewConversationParams())
+    for n in (1, 2, 3):
+        await _say(conv.id, manager, log, n)
+    turns = [m["turnId"] for m in log.msgs(conv.id, "userMessage")]
+    conv.submit(UndoTurnOp(turn_id=turns[1]))  # the turn that changed nothing
+    nothing = await log.wait_for("undoCompleted", conv.id)
+    assert nothing["success"] is False and turns[1] in nothing["message"]
+    conv.submit(UndoTurnOp(turn_id=turns[0]))
+    done = await log.wait_for("undoCompleted", conv.id, count=2)
+    assert done["undoneTurnIds"] == [turns[2], turns[0]] and app.read_text() == "v = 0\n"

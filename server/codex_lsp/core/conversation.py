@@ -288,10 +288,14 @@ class Conversation:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def take_snapshots(self, count: int) -> list[TurnSnapshot]:
-        """Remove and return the file snapshots of the last ``count`` file-changing turns,
-        newest first."""
-        taken = self.snapshots[-count:][::-1]
+    def take_snapshots(self, count: int, since: str | None = None) -> list[TurnSnapshot]:
+        """Remove and return the file snapshots of the last ``count`` file-changing turns (or
+        of turn ``since`` and every later one), newest first; none when ``since`` changed no
+        files or was undone already."""
+        if since is not None:
+            ids = [s.turn_id for s in self.snapshots]
+            count = len(ids) - ids.index(since) if since in ids else 0
+        taken = self.snapshots[len(self.snapshots) - count :][::-1] if count else []
         del self.snapshots[len(self.snapshots) - len(taken) :]
         return taken
 
@@ -328,8 +332,10 @@ class Conversation:
             self._spawn(submission_id, "review", lambda runner: run_review(runner, request))
         elif isinstance(op, UndoTurnOp):
             await self._abort("replaced")
-            count = op.num_turns
-            self._spawn(submission_id, "undo", lambda runner: run_undo(runner, count))
+            undo = op
+            self._spawn(
+                submission_id, "undo", lambda runner: run_undo(runner, undo.num_turns, undo.turn_id)
+            )
         elif isinstance(op, ShutdownOp):
             await self._abort("interrupted")
             with contextlib.suppress(Exception):

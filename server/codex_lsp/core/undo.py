@@ -47,12 +47,16 @@ def restore_plans(
     return plans, skipped
 
 
-async def run_undo(runner: TurnRunner, num_turns: int) -> str | None:
-    """The undo task."""
+async def run_undo(runner: TurnRunner, num_turns: int, since: str | None = None) -> str | None:
+    """The undo task: the last ``num_turns`` file-changing turns, or turn ``since`` onwards."""
     conv = runner.conversation
-    snapshots = conv.take_snapshots(num_turns)
+    snapshots = conv.take_snapshots(num_turns, since)
     if not snapshots:
-        message = "nothing to undo: no earlier turn changed files through apply_patch"
+        message = (
+            f"nothing to undo: turn {since} changed no files, or was undone already"
+            if since
+            else "nothing to undo: no earlier turn changed files through apply_patch"
+        )
         runner.emit(UndoCompletedEvent(turn_id=runner.turn_id, success=False, message=message))
         return None
     plans, skipped = restore_plans(snapshots, conv.files.read, runner.ctx.cwd)
@@ -86,6 +90,7 @@ async def run_undo(runner: TurnRunner, num_turns: int) -> str | None:
             message=message,
             restored_files=restored,
             skipped_files=skipped,
+            undone_turn_ids=[s.turn_id for s in snapshots],
         )
     )
     return None

@@ -248,7 +248,7 @@ class Backend:
         }[command]
         params: dict[str, Any] = {"conversationId": conversation_id}
         if command == "undoTurn" and len(args) > 1:
-            params["numTurns"] = args[1]
+            params["turnId" if isinstance(args[1], str) else "numTurns"] = args[1]
         result = await self.handle(method, params)
         return {"conversationId": conversation_id, **result}
 

@@ -333,6 +333,9 @@ class UndoCompletedEvent(WireModel):
     message: str
     restored_files: list[str] = Field(default_factory=list)
     skipped_files: list[str] = Field(default_factory=list)
+    undone_turn_ids: list[str] = Field(
+        default_factory=list, description="The turns whose changes were undone, newest first."
+    )
 
 
 class ConfigReloadedEvent(WireModel):

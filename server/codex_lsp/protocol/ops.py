@@ -78,6 +78,10 @@ class UndoTurnOp(WireModel):
 
     type: Literal["undoTurn"] = "undoTurn"
     num_turns: int = Field(default=1, ge=1, le=100)
+    turn_id: str | None = Field(
+        default=None,
+        description="Undo this turn and every later one instead of the last numTurns.",
+    )
 
 
 class ShutdownOp(WireModel):

@@ -218,6 +218,10 @@ class UndoTurnParams(ConversationScoped):
     """``codex/undoTurn``: restore the files the last turns changed."""
 
     num_turns: int = Field(default=1, ge=1, le=100)
+    turn_id: str | None = Field(
+        default=None,
+        description="Undo this turn and every later one instead of the last numTurns.",
+    )
 
 
 class ShutdownParams(ConversationScoped):

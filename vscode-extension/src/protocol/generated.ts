@@ -784,18 +784,24 @@ export interface UndoCompletedEvent {
   message: string;
   restoredFiles?: Array<string>;
   skippedFiles?: Array<string>;
+  /** The turns whose changes were undone, newest first. */
+  undoneTurnIds?: Array<string>;
 }
 
 /** Restore the files the last ``numTurns`` turns changed (no git needed). */
 export interface UndoTurnOp {
   type: "undoTurn";
   numTurns?: number;
+  /** Undo this turn and every later one instead of the last numTurns. */
+  turnId?: string | null;
 }
 
 /** ``codex/undoTurn``: restore the files the last turns changed. */
 export interface UndoTurnParams {
   conversationId: string;
   numTurns?: number;
+  /** Undo this turn and every later one instead of the last numTurns. */
+  turnId?: string | null;
 }
 
 /** A file the patch changes (and maybe moves). */
