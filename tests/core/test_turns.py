@@ -10,7 +10,7 @@ import pytest
 
 from codex_lsp.core import ConversationManager
 from codex_lsp.core import conversation as conversation_module
-from codex_lsp.protocol.items import MentionInput, TextInput
+from codex_lsp.protocol.items import ContextInput, MentionInput, TextInput
 from codex_lsp.protocol.ops import InterruptOp, UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import Drop, ErrorReply, FakeModelServer, Reply, Text, ToolCall
@@ -229,14 +229,16 @@ async def test_mentioned_file_is_given_to_the_model(
                 TextInput(text="read this"),
                 MentionInput(path="notes.md"),
                 MentionInput(path="missing.md"),
+                ContextInput(name="problems", text="app.py:3: undefined name 'tangerine'"),
             ]
         )
     )
     await log.wait_for("taskComplete", conv.id)
-    assert "tangerine" in json.dumps(model_server.requests[0].body["input"])
+    sent = json.dumps(model_server.requests[0].body["input"])
+    assert "the secret word is tangerine" in sent and "undefined name" in sent
     assert "missing.md" in log.msgs(conv.id, "warning")[0]["message"]
     [shown] = log.msgs(conv.id, "userMessage")  # what the user typed, not the file inlined
-    assert shown["message"] == "read this" and shown["mentions"] == ["notes.md"]
+    assert shown["message"] == "read this" and shown["mentions"] == ["notes.md", "@problems"]
 
 
 async def test_update_plan_is_shown_as_a_plan_item(

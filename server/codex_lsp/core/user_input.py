@@ -9,6 +9,7 @@ from pathlib import Path
 from codex_lsp.images import image_data_url
 from codex_lsp.protocol.history import ContentPart, InputImage, InputText, UserMessage
 from codex_lsp.protocol.items import (
+    ContextInput,
     ImageInput,
     LocalImageInput,
     MentionInput,
@@ -26,7 +27,7 @@ class ConvertedInput:
     message: UserMessage
     warnings: list[str] = field(default_factory=list)
     mentions: list[str] = field(default_factory=list)
-    """The @-mentioned files that were attached."""
+    """The @-mentioned files and editor context that were attached."""
 
 
 def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
@@ -50,6 +51,9 @@ def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
                 mentions.append(item.path)
             except (OSError, ValueError) as exc:
                 warnings.append(f"file {item.path} was not attached: {exc}")
+        elif isinstance(item, ContextInput):
+            parts.append(InputText(text=f'<context name="{item.name}">\n{item.text}\n</context>'))
+            mentions.append(f"@{item.name}")
     if not parts:
         parts.append(InputText(text=""))
     return ConvertedInput(UserMessage(content=parts), warnings, mentions)

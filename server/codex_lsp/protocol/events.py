@@ -124,7 +124,8 @@ class UserMessageEvent(_ItemEvent):
     images: list[str] = Field(default_factory=list)
     local_images: list[str] = Field(default_factory=list)
     mentions: list[str] = Field(
-        default_factory=list, description="Files @-mentioned, whose content the model was given."
+        default_factory=list,
+        description="Files @-mentioned and editor context (``@selection``…) the model was given.",
     )
 
 

@@ -41,8 +41,18 @@ class MentionInput(WireModel):
     name: str | None = None
 
 
+class ContextInput(WireModel):
+    """Editor context the user attached by name (``@selection``, ``@problems``…): given to the
+    model with the message, shown to the user by its name only."""
+
+    type: Literal["context"] = "context"
+    name: str = Field(min_length=1, max_length=64)
+    text: str
+
+
 UserInputItem = Annotated[
-    TextInput | ImageInput | LocalImageInput | MentionInput, Field(discriminator="type")
+    TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput,
+    Field(discriminator="type"),
 ]
 
 # ---------------------------------------------------------------- shared small types

@@ -155,6 +155,13 @@ export interface ContextCompactionItem {
   summary?: string | null;
 }
 
+/** Editor context the user attached by name (``@selection``, ``@problems``…): given to the model with the message, shown to the user by its name only. */
+export interface ContextInput {
+  type: "context";
+  name: string;
+  text: string;
+}
+
 /** What a client needs to show a conversation. */
 export interface ConversationInfo {
   conversationId: string;
@@ -814,13 +821,13 @@ export interface UpdateFile {
 /** Send input. Starts a turn when idle; while a turn runs it is queued and given to the model at its next step (steering). */
 export interface UserInputOp {
   type: "userInput";
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
 }
 
 /** ``codex/userInput``: send input (steers a running turn). */
 export interface UserInputParams {
   conversationId: string;
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
 }
 
 /** The user's message as they typed it; the files it mentions and the images it attaches (``data:`` URLs are left out of ``images``) are listed beside it. */
@@ -831,7 +838,7 @@ export interface UserMessageEvent {
   message: string;
   images?: Array<string>;
   localImages?: Array<string>;
-  /** Files @-mentioned, whose content the model was given. */
+  /** Files @-mentioned and editor context (``@selection``…) the model was given. */
   mentions?: Array<string>;
 }
 
@@ -839,7 +846,7 @@ export interface UserMessageEvent {
 export interface UserMessageItem {
   type: "userMessage";
   id: string;
-  content: Array<TextInput | ImageInput | LocalImageInput | MentionInput>;
+  content: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
 }
 
 /** Send input together with the settings to use from this turn on. */
@@ -851,7 +858,7 @@ export interface UserTurnOp {
   approvalPolicy?: AskForApproval | null;
   sandboxPolicy?: DangerFullAccess | ReadOnly | WorkspaceWrite | null;
   type: "userTurn";
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
   finalOutputJsonSchema?: Record<string, unknown> | null;
 }
 
@@ -864,7 +871,7 @@ export interface UserTurnParams {
   approvalPolicy?: AskForApproval | null;
   sandboxPolicy?: DangerFullAccess | ReadOnly | WorkspaceWrite | null;
   conversationId: string;
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
   finalOutputJsonSchema?: Record<string, unknown> | null;
 }
 

@@ -1,11 +1,22 @@
-// The chat transcript as a pure reducer over codex/event notifications: the webview renders
-// what this produces, and the unit tests feed it recorded event streams.
-import type { AddFile, DeleteFile, Event, EventMsg, PlanItem, ReviewDecision, UpdateFile } from "../protocol/generated";
+// The chat panel's state as a pure reducer over codex/event notifications (and the user's own
+// actions on tabs and pickers): the webview renders what this produces, and the unit tests feed
+// it recorded event streams.
+import type {
+  AddFile,
+  AskForApproval,
+  DeleteFile,
+  Event,
+  EventMsg,
+  PlanItem,
+  ReasoningEffort,
+  ReviewDecision,
+  UpdateFile,
+} from "../protocol/generated";
 
-type FileChange = AddFile | DeleteFile | UpdateFile;
+export type FileChange = AddFile | DeleteFile | UpdateFile;
 
 export type Entry =
-  | { kind: "user"; id: string; text: string }
+  | { kind: "user"; id: string; turnId: string; text: string; mentions: string[]; images: string[] }
   | { kind: "agent"; id: string; text: string; done: boolean }
   | { kind: "reasoning"; id: string; text: string }
   | {
@@ -16,7 +27,7 @@ export type Entry =
       exitCode?: number;
       durationMs?: number;
     }
-  | { kind: "patch"; id: string; changes: Record<string, FileChange>; success?: boolean }
+  | { kind: "patch"; id: string; turnId: string; changes: Record<string, FileChange>; success?: boolean }
   | { kind: "mcp"; id: string; server: string; tool: string; args: unknown; result?: unknown; error?: string | null }
   | { kind: "plan"; id: string; plan: PlanItem[] }
   | { kind: "notice"; id: string; level: "error" | "warning" | "info"; text: string };
@@ -27,27 +38,46 @@ export interface Approval {
   what: string;
   reason?: string | null;
   kind: "exec" | "patch";
+  /** For a patch: what it changes, reviewed per file and hunk before it is applied. */
+  changes?: Record<string, FileChange>;
+}
+
+/** One turn of a conversation: where its entries start, and whether its file changes can be undone. */
+export interface Turn {
+  id: string;
+  start: number;
+  changedFiles: boolean;
+  undone: boolean;
 }
 
 export interface Conversation {
   id: string;
+  title: string;
   model: string;
+  effort?: ReasoningEffort | null;
+  approvalPolicy?: AskForApproval;
   entries: Entry[];
+  turns: Turn[];
   running: boolean;
   approvals: Approval[];
   contextLeftPercent?: number | null;
   totalTokens?: number;
+  costUsd?: number | null;
 }
 
 export interface ChatState {
   conversations: Record<string, Conversation>;
+  /** The conversations open as tabs, in tab order. */
+  tabs: string[];
   active?: string;
 }
 
-export const emptyState: ChatState = { conversations: {} };
+export const emptyState: ChatState = { conversations: {}, tabs: [] };
+
+const TITLE_LENGTH = 40;
 
 function conversationOf(state: ChatState, id: string): Conversation {
-  return state.conversations[id] ?? { id, model: "", entries: [], running: false, approvals: [] };
+  return state.conversations[id] ?? { id, title: "", model: "", entries: [], turns: [], running: false, approvals: [] };
 }
 
 function upsert(entries: Entry[], entry: Entry, merge: (old: Entry) => Entry): Entry[] {
@@ -58,32 +88,36 @@ function upsert(entries: Entry[], entry: Entry, merge: (old: Entry) => Entry): E
   return copy;
 }
 
+function withConversation(state: ChatState, conversation: Conversation): ChatState {
+  const tabs = state.tabs.includes(conversation.id) ? state.tabs : [...state.tabs, conversation.id];
+  return { conversations: { ...state.conversations, [conversation.id]: conversation }, tabs, active: state.active ?? conversation.id };
+}
+
 /** The next state after one `codex/event` notification. */
 export function reduce(state: ChatState, event: Event): ChatState {
-  const conversation = step(conversationOf(state, event.conversationId), event.msg, event.conversationId);
-  return {
-    conversations: { ...state.conversations, [conversation.id]: conversation },
-    active: state.active ?? conversation.id,
-  };
+  return withConversation(state, step(conversationOf(state, event.conversationId), event.msg, event.conversationId));
+}
+
+function notice(c: Conversation, id: string, level: "error" | "warning" | "info", text: string): Conversation {
+  return { ...c, entries: [...c.entries, { kind: "notice", id, level, text }] };
 }
 
 function step(c: Conversation, msg: EventMsg, conversationId: string): Conversation {
   switch (msg.type) {
     case "sessionConfigured":
-      return { ...c, model: msg.model };
+      return { ...c, model: msg.model, effort: msg.reasoningEffort, approvalPolicy: msg.approvalPolicy };
     case "taskStarted":
       return { ...c, running: true };
     case "taskComplete":
       return { ...c, running: false, approvals: [] };
     case "turnAborted":
-      return {
-        ...c,
-        running: false,
-        approvals: [],
-        entries: [...c.entries, { kind: "notice", id: `abort-${msg.turnId}`, level: "warning", text: `Turn aborted (${msg.reason}).` }],
-      };
-    case "userMessage":
-      return { ...c, entries: [...c.entries, { kind: "user", id: msg.itemId, text: msg.message }] };
+      return { ...notice(c, `abort-${msg.turnId}`, "warning", `Turn aborted (${msg.reason}).`), running: false, approvals: [] };
+    case "userMessage": {
+      const entry: Entry = { kind: "user", id: msg.itemId, turnId: msg.turnId, text: msg.message, mentions: msg.mentions ?? [], images: msg.localImages ?? [] };
+      const turns = c.turns.some((t) => t.id === msg.turnId) ? c.turns : [...c.turns, { id: msg.turnId, start: c.entries.length, changedFiles: false, undone: false }];
+      const title = c.title || msg.message.split("\n")[0].slice(0, TITLE_LENGTH);
+      return { ...c, title, turns, entries: [...c.entries, entry] };
+    }
     case "agentMessageDelta": {
       const entry: Entry = { kind: "agent", id: msg.itemId, text: msg.delta, done: false };
       return { ...c, entries: upsert(c.entries, entry, (old) => ({ ...old, text: (old as { text: string }).text + msg.delta }) as Entry) };
@@ -109,12 +143,13 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       return { ...c, entries: upsert(c.entries, entry, (old) => ({ ...old, exitCode: msg.exitCode, durationMs: msg.durationMs, output: msg.aggregatedOutput }) as Entry) };
     }
     case "patchApplyBegin": {
-      const entry: Entry = { kind: "patch", id: msg.callId, changes: msg.changes };
+      const entry: Entry = { kind: "patch", id: msg.callId, turnId: msg.turnId, changes: msg.changes };
       return { ...c, entries: upsert(c.entries, entry, () => entry) };
     }
     case "patchApplyEnd": {
-      const entry: Entry = { kind: "patch", id: msg.callId, changes: {}, success: msg.success };
-      return { ...c, entries: upsert(c.entries, entry, (old) => ({ ...old, success: msg.success }) as Entry) };
+      const entry: Entry = { kind: "patch", id: msg.callId, turnId: msg.turnId, changes: msg.changes ?? {}, success: msg.success };
+      const turns = msg.success ? c.turns.map((t) => (t.id === msg.turnId ? { ...t, changedFiles: true } : t)) : c.turns;
+      return { ...c, turns, entries: upsert(c.entries, entry, (old) => ({ ...old, success: msg.success }) as Entry) };
     }
     case "mcpToolCallBegin": {
       const inv = msg.invocation;
@@ -132,32 +167,86 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     }
     case "tokenCount":
       return msg.info
-        ? { ...c, contextLeftPercent: msg.info.contextLeftPercent, totalTokens: msg.info.totalTokenUsage.totalTokens }
+        ? { ...c, contextLeftPercent: msg.info.contextLeftPercent, totalTokens: msg.info.totalTokenUsage.totalTokens, costUsd: msg.info.costUsd }
         : c;
     case "execApprovalRequest":
       return { ...c, approvals: [...c.approvals, { callId: msg.callId, conversationId, kind: "exec", what: msg.command.join(" "), reason: msg.reason }] };
     case "applyPatchApprovalRequest":
-      return { ...c, approvals: [...c.approvals, { callId: msg.callId, conversationId, kind: "patch", what: Object.keys(msg.changes).join(", "), reason: msg.reason }] };
+      return {
+        ...c,
+        approvals: [...c.approvals, { callId: msg.callId, conversationId, kind: "patch", what: Object.keys(msg.changes).join(", "), reason: msg.reason, changes: msg.changes }],
+      };
     case "undoCompleted": {
+      const undone = new Set(msg.undoneTurnIds ?? []);
+      const turns = c.turns.map((t) => (undone.has(t.id) ? { ...t, undone: true } : t));
       const files = msg.restoredFiles?.length ? `: restored ${msg.restoredFiles.join(", ")}` : "";
       const text = msg.success ? `Undo done${files}.` : msg.message;
-      return { ...c, entries: [...c.entries, { kind: "notice", id: `undo-${msg.turnId}`, level: msg.success ? "info" : "warning", text }] };
+      return { ...notice(c, `undo-${msg.turnId}`, msg.success ? "info" : "warning", text), turns };
     }
     case "error":
-      return { ...c, entries: [...c.entries, { kind: "notice", id: `error-${c.entries.length}`, level: "error", text: msg.message }] };
+      return notice(c, `error-${c.entries.length}`, "error", msg.message);
     case "streamError":
     case "warning":
-      return { ...c, entries: [...c.entries, { kind: "notice", id: `${msg.type}-${c.entries.length}`, level: "warning", text: msg.message }] };
+      return notice(c, `${msg.type}-${c.entries.length}`, "warning", msg.message);
     default:
       return c;
   }
 }
 
-/** A resumed conversation: its stored events replayed into a fresh transcript. */
-export function replayed(state: ChatState, conversationId: string, messages: EventMsg[]): ChatState {
-  const fresh: ChatState = { conversations: { ...state.conversations, [conversationId]: conversationOf({ conversations: {} }, conversationId) } };
+/** A resumed conversation: its stored events replayed into a fresh tab, made active. */
+export function replayed(state: ChatState, conversationId: string, messages: EventMsg[], title = ""): ChatState {
+  const fresh: ChatState = {
+    ...state,
+    conversations: { ...state.conversations, [conversationId]: { ...conversationOf(emptyState, conversationId), title } },
+  };
   const rebuilt = messages.reduce((s, msg) => reduce(s, { conversationId, submissionId: "replay", msg }), fresh);
-  return { conversations: rebuilt.conversations, active: conversationId };
+  return opened(rebuilt, conversationId);
+}
+
+/** A fork of `source` at the end of `turnId`: a new tab showing the source's transcript up to there. */
+export function forked(state: ChatState, source: string, turnId: string, forkId: string): ChatState {
+  const c = conversationOf(state, source);
+  const index = c.turns.findIndex((t) => t.id === turnId);
+  const end = index >= 0 && index + 1 < c.turns.length ? c.turns[index + 1].start : c.entries.length;
+  const turns = c.turns.slice(0, index + 1).map((t) => ({ ...t, changedFiles: false }));
+  const fork: Conversation = { ...c, id: forkId, title: `${c.title} (fork)`, entries: c.entries.slice(0, end), turns, running: false, approvals: [] };
+  return opened({ ...state, conversations: { ...state.conversations, [forkId]: fork } }, forkId);
+}
+
+/** `conversationId` open as a tab and active. */
+export function opened(state: ChatState, conversationId: string): ChatState {
+  const tabs = state.tabs.includes(conversationId) ? state.tabs : [...state.tabs, conversationId];
+  return { ...state, tabs, active: conversationId };
+}
+
+/** The tab closed (the conversation goes on in the server and can be resumed; news from it,
+ * such as an approval request, opens its tab again). */
+export function closed(state: ChatState, conversationId: string): ChatState {
+  const index = state.tabs.indexOf(conversationId);
+  const tabs = state.tabs.filter((id) => id !== conversationId);
+  const active = state.active !== conversationId ? state.active : tabs[Math.min(index, tabs.length - 1)];
+  return { ...state, tabs, active };
+}
+
+/** No tab active: the next message starts a new conversation. */
+export function blank(state: ChatState): ChatState {
+  return { ...state, active: undefined };
+}
+
+/** The user's choice of model, effort or approval policy for the next turns of a conversation. */
+export function overridden(
+  state: ChatState,
+  conversationId: string,
+  change: { model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval },
+): ChatState {
+  const c = conversationOf(state, conversationId);
+  return { ...state, conversations: { ...state.conversations, [conversationId]: { ...c, ...change } } };
+}
+
+/** The title a user gave a conversation. */
+export function renamed(state: ChatState, conversationId: string, title: string): ChatState {
+  const c = state.conversations[conversationId];
+  return c ? { ...state, conversations: { ...state.conversations, [conversationId]: { ...c, title } } } : state;
 }
 
 /** The approval answered: it leaves the pending list. */
@@ -169,10 +258,15 @@ export function answered(state: ChatState, conversationId: string, callId: strin
   };
 }
 
+/** The turns whose file changes "Undo" can still take back (it undoes that turn and every later one). */
+export function undoable(c: Conversation): Set<string> {
+  return new Set(c.turns.filter((t) => t.changedFiles && !t.undone).map((t) => t.id));
+}
+
 /** The decisions offered for an approval, in button order. */
 export function decisions(approval: Approval): { label: string; decision: ReviewDecision }[] {
   const all: { label: string; decision: ReviewDecision }[] = [
-    { label: "Approve", decision: "approved" },
+    { label: approval.kind === "patch" ? "Apply selected" : "Approve", decision: "approved" },
     { label: "Approve for session", decision: "approvedForSession" },
     { label: "Always allow", decision: "approvedAlways" },
     { label: "Deny", decision: "denied" },
