@@ -26,10 +26,10 @@ node_modules/.installed: package.json package-lock.json vscode-extension/package
 	npm ci --no-audit --no-fund
 	touch $@
 
-extension: node_modules/.installed  ## the VS Code extension: type check, bundle, unit tests, .vsix
+extension: setup node_modules/.installed  ## the VS Code extension: type check, bundle, unit tests (the bridge against a real server), .vsix
 	npm run typecheck
 	npm run build
-	npm test
+	CODEX_LSP_PYTHON=$(abspath $(PY)) npm test
 	npm run package
 
 test: lint extension  ## lint, the extension, then the whole Python test suite (slow tests included)

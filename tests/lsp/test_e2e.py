@@ -292,6 +292,8 @@ async def test_a_turn_is_reported_as_work_done_progress(
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
     messages = [r.message for r in reports if isinstance(r, types.WorkDoneProgressReport)]
     assert "running `echo hi`" in messages and "writing the answer" in messages
+    ran = messages.index("running `echo hi`")
+    assert messages[ran + 1] == "thinking"  # a finished command is not shown as running
 
 
 async def test_commands_drive_the_agent_without_a_plugin(

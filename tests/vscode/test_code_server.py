@@ -1,7 +1,9 @@
 """The VS Code extension end to end in a real VS Code (code-server, its web build with a real
 extension host) driven by Playwright in Debian's headless Chromium, against codex-lsp and the
 scripted model server: open the chat, send a prompt, see the streamed answer, approve a command
-inline, see the patch as a diff, undo the turn, complete a slash command and an @-mention.
+inline, review a patch per hunk (one rejected) with its diff in VS Code's diff editor, see the
+cost, undo the turn from its button, pick the effort, mention a file and the current file, fork
+and switch tabs, complete a slash command.
 Screenshots go to ``test-artifacts/`` (not committed)."""
 
 from __future__ import annotations
@@ -130,60 +132,109 @@ async def browser_page() -> AsyncIterator[Any]:
             await browser.close()
 
 
-@pytest.mark.timeout(240)
-async def test_chat_panel_prompt_approval_and_patch(
+APP = "x = 1\n" + "".join(f"line{n} = {n}\n" for n in range(2, 20)) + "y = 1\n"
+TWO_HUNKS = (
+    "*** Begin Patch\n*** Update File: app.py\n"
+    "@@\n-x = 1\n+x = 2\n@@\n-y = 1\n+y = 2\n*** End Patch\n"
+)
+
+
+async def send(chat: Any, text: str) -> None:
+    await chat.fill("#composer", text)  # fill fires the input event
+    await chat.press("#composer", "Enter")
+
+
+@pytest.mark.timeout(300)
+async def test_chat_panel_end_to_end(
     code_server: str,
     browser_page: Any,
     model_server: FakeModelServer,
+    codex_home: Path,
     workspace: Path,
 ) -> None:
-    (workspace / "app.py").write_text("x = 1\n")
+    (workspace / "app.py").write_text(APP)
+    config = codex_home / "config.toml"
+    config.write_text(config.read_text() + "\n[model_price]\ninput = 2.0\noutput = 8.0\n")
     model_server.enqueue(
         Reply((ToolCall("shell", {"command": ["touch", "made.txt"]}),)),
-        Reply((ToolCall("apply_patch", {"input": PATCH}),)),
-        Reply((Text("Set **x** to 2 and made a file."),)),
+        Reply((ToolCall("apply_patch", {"input": TWO_HUNKS}),)),
+        Reply((Text("Set **y** to 2 and made a file."),)),
     )
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser_page
     await page.goto(code_server)
     await page.wait_for_selector(".monaco-workbench", timeout=60_000)
-    await page.screenshot(path=str(ARTIFACTS / "vscode-workbench.png"))
     view = page.locator(".activitybar [aria-label*='codex-lsp']").first
     await view.wait_for(timeout=60_000)
     await view.click()
-    await asyncio.sleep(1)
-    await page.screenshot(path=str(ARTIFACTS / "vscode-chat-opened.png"))
     chat = await webview_frame(page, "#composer")
-    await chat.fill("#composer", "make the file and set x to 2")
-    await chat.press("#composer", "Enter")
+    await send(chat, "make the file and set x and y to 2")
 
-    for _ in range(2):  # the command, then the patch
-        button = await chat.wait_for_selector("button[data-decision='approved']", timeout=60_000)
-        await page.screenshot(path=str(ARTIFACTS / "vscode-approval.png"))
-        call = await button.get_attribute("data-call")
-        await button.click()
-        await chat.wait_for_selector(f"button[data-call='{call}']", state="detached")
-    await chat.wait_for_selector("text=Set x to 2 and made a file.", timeout=60_000)
+    # The command: approved inline.
+    button = await chat.wait_for_selector("button[data-decision='approved']", timeout=60_000)
+    await page.screenshot(path=str(ARTIFACTS / "vscode-approval.png"))
+    call = await button.get_attribute("data-call")
+    await button.click()
+    await chat.wait_for_selector(f"button[data-call='{call}']", state="detached")
+
+    # The patch: reviewed per hunk (the x hunk rejected), its diff opened in the diff editor.
+    await chat.wait_for_selector("text=@@ -1,4 +1,4 @@", timeout=60_000)
+    await chat.locator(".hunk input[type=checkbox]").first.uncheck()
+    await chat.locator(".approval button[data-action=openDiff]").click()
+    await page.wait_for_selector(".monaco-diff-editor", timeout=30_000)
+    assert await page.locator(".tab", has_text="proposed by codex-lsp").count() >= 1
+    proposed = page.locator(".monaco-diff-editor .modified .view-lines")
+    await proposed.filter(has_text="y = 2").wait_for(timeout=30_000)
+    await page.screenshot(path=str(ARTIFACTS / "vscode-review.png"))
+    await chat.locator(".approval button[data-decision='approved']").click()
+    await chat.wait_for_selector("text=Set y to 2 and made a file.", timeout=60_000)
     await page.screenshot(path=str(ARTIFACTS / "vscode-answer.png"))
     transcript = await chat.inner_text("#transcript")
-    assert "make the file and set x to 2" in transcript
+    assert "make the file and set x and y to 2" in transcript
     assert "$ touch made.txt" in transcript and "exit 0" in transcript
-    assert "+x = 2" in transcript and "patch applied" in transcript
-    assert (workspace / "made.txt").exists()
-    assert "tokens used" in await chat.inner_text("#meter")
+    assert "+y = 2" in transcript and "patch applied" in transcript
+    assert (workspace / "app.py").read_text() == APP.replace("y = 1", "y = 2")
+    sent = json.dumps(model_server.requests[-1].body["input"])
+    assert "NOT applied" in sent and "+x = 2" in sent  # the model knows what was rejected
+    meter = await chat.inner_text("#meter")
+    assert "tokens used" in meter and "$" in meter  # the session cost (model_price)
 
-    await chat.click("#undo")
+    # Undo from the turn's own button.
+    await chat.locator("#transcript button[data-action=undo]").click()
     await chat.wait_for_selector("text=Undo done: restored app.py.", timeout=30_000)
-    await page.screenshot(path=str(ARTIFACTS / "vscode-undo.png"))
+    assert (workspace / "app.py").read_text() == APP
 
-    await chat.fill("#composer", "/mo")  # fill fires the input event
-    await chat.wait_for_selector("#suggestions >> text=/model", timeout=10_000)
+    # The effort picker applies to the next turn; @current-file sends the open editor's text.
+    await chat.select_option("#effort", "high")
+    await page.keyboard.press("Control+P")
+    await page.keyboard.type("app.py")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector(".monaco-editor .view-lines", timeout=30_000)
+    chat = await webview_frame(page, "#composer")
     model_server.enqueue(Reply((Text("It sets x."),)))
     await chat.fill("#composer", "what does @ap")
     await chat.locator("#suggestions >> text=app.py").click(timeout=30_000)
     assert await chat.input_value("#composer") == "what does @app.py "
-    await chat.press("#composer", "Enter")
+    await send(chat, "what does @app.py do? and @current-file")
     await chat.wait_for_selector("text=It sets x.", timeout=60_000)
+    body = model_server.requests[-1].body
+    sent = json.dumps(body["input"])
+    assert "line19 = 19" in sent and 'context name=\\"current-file\\"' in sent
+    assert body.get("reasoning", {}).get("effort") == "high"
+    assert "@current-file" in await chat.inner_text("#transcript")  # shown by name only
     await page.screenshot(path=str(ARTIFACTS / "vscode-mention.png"))
-    sent = json.dumps(model_server.requests[-1].body["input"])
-    assert "what does @app.py" in sent and "x = 1" in sent  # the mentioned file's content
+
+    # Fork from the first turn: a new tab; a new conversation: another; tabs switch.
+    await chat.locator("#transcript button[data-action=fork]").first.click()
+    await chat.wait_for_selector("#tabs .tab:nth-child(2).active", timeout=30_000)
+    assert "(fork)" in await chat.inner_text("#tabs")
+    await chat.click("#tabs button[data-action=newConversation]")
+    model_server.enqueue(Reply((Text("A fresh start."),)))
+    await send(chat, "hello again")
+    await chat.wait_for_selector("text=A fresh start.", timeout=60_000)
+    assert await chat.locator("#tabs [role=tab]").count() == 3
+    await chat.locator("#tabs [role=tab]").first.click()
+    await chat.wait_for_selector("text=Set y to 2 and made a file.", timeout=10_000)
+    await page.screenshot(path=str(ARTIFACTS / "vscode-tabs.png"))
+    await chat.fill("#composer", "/mo")
+    await chat.wait_for_selector("#suggestions >> text=/model", timeout=10_000)

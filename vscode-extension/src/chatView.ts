@@ -1,152 +1,170 @@
-// The chat panel: a webview view with a strict CSP, and the bridge between it and the server.
-// The webview posts user actions; the extension posts the transcript state it keeps.
+// The chat panel: a webview view with a strict CSP, and the editor side of the bridge (the Host):
+// diffs in VS Code's diff editor, editor context, images, pickers and notifications.
 import * as vscode from "vscode";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { CodexClient } from "./client";
-import { messageItems, parseSlash } from "./composer";
-import type { Event, EventMsg } from "./protocol/generated";
-import { answered, emptyState, reduce, replayed, type ChatState } from "./webview/state";
+import { ChatBridge, type FromWebview, type Host, type Server, type StoredConversation, type ToWebview } from "./bridge";
+import { applyDiff } from "./diffs";
+import type { Event } from "./protocol/generated";
+import type { ChatState, FileChange } from "./webview/state";
 
-export type FromWebview =
-  | { type: "ready" }
-  | { type: "send"; text: string }
-  | { type: "approve"; conversationId: string; callId: string; decision: string }
-  | { type: "interrupt" }
-  | { type: "undo" }
-  | { type: "search"; query: string }
-  | { type: "newConversation" };
+/** Serves the texts shown on one side of a diff (`codex-lsp-diff:` URIs). */
+class DiffTexts implements vscode.TextDocumentContentProvider {
+  static readonly scheme = "codex-lsp-diff";
+  private readonly texts = new Map<string, string>();
+  private next = 0;
 
-export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
+  /** A read-only document holding `text`, named after `path`. */
+  uri(path: string, text: string, label: string): vscode.Uri {
+    const key = `${this.next++}`;
+    this.texts.set(key, text);
+    return vscode.Uri.from({ scheme: DiffTexts.scheme, path: `/${path}`, query: key, fragment: label });
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.texts.get(uri.query) ?? "";
+  }
+}
+
+export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, Host {
   static readonly id = "codexLsp.chat";
-  state: ChatState = emptyState;
+  readonly bridge: ChatBridge;
   private view: vscode.WebviewView | undefined;
-  private readonly changed = new vscode.EventEmitter<ChatState>();
-  readonly onDidChange = this.changed.event;
+  private readonly changes = new vscode.EventEmitter<ChatState>();
+  readonly onDidChange = this.changes.event;
+  private readonly diffTexts = new DiffTexts();
+  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly client: CodexClient,
-  ) {}
+    private readonly storageUri: vscode.Uri,
+    server: Server,
+  ) {
+    this.bridge = new ChatBridge(server, this);
+    this.disposables.push(vscode.workspace.registerTextDocumentContentProvider(DiffTexts.scheme, this.diffTexts));
+  }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
-    view.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, "dist")] };
+    view.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, "dist"), vscode.Uri.joinPath(this.extensionUri, "media"), this.imagesDir(), ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri)],
+    };
     view.webview.html = this.html(view.webview);
-    view.webview.onDidReceiveMessage((message: FromWebview) => void this.handle(message));
+    view.webview.onDidReceiveMessage((message: FromWebview) => void this.bridge.handle(message));
   }
 
-  /** A codex/event arrived: update the transcript, tell the webview, surface approvals. */
+  /** A codex/event arrived: update the panel, and surface approvals when it is hidden. */
   receive(event: Event): void {
-    this.state = reduce(this.state, event);
-    this.post();
+    this.bridge.receive(event);
     const msg = event.msg;
     if ((msg.type === "execApprovalRequest" || msg.type === "applyPatchApprovalRequest") && !this.view?.visible) {
       void this.notifyApproval(event);
     }
   }
 
-  /** Send a message (with its @-mentioned files), or run a slash command. */
-  async send(text: string): Promise<void> {
-    const slash = parseSlash(text);
-    if (slash?.kind === "error") {
-      void vscode.window.showWarningMessage(`codex-lsp: ${slash.message}`);
-      return;
-    }
-    const conversationId = await this.conversation();
-    if (!slash) {
-      const items = messageItems(text, (path) => this.workspaceHas(path));
-      await this.client.request("codex/userInput", { conversationId, items });
-      return;
-    }
-    const params = { conversationId };
-    if (slash.kind === "compact") await this.client.request("codex/compact", params);
-    else if (slash.kind === "undo") await this.undo();
-    else if (slash.kind === "review")
-      await this.client.request("codex/review", { ...params, reviewRequest: { target: { type: "uncommittedChanges" } } });
-    else if (slash.kind === "model") await this.client.request("codex/overrideTurnContext", { ...params, model: slash.model });
-    else if (slash.kind === "effort") await this.client.request("codex/overrideTurnContext", { ...params, effort: slash.effort });
-    else if (slash.kind === "approvals")
-      await this.client.request("codex/overrideTurnContext", { ...params, approvalPolicy: slash.policy });
-    else if (slash.kind === "status") {
-      const c = this.state.conversations[conversationId];
-      const context = typeof c?.contextLeftPercent === "number" ? `, ${c.contextLeftPercent}% of the context left` : "";
-      void vscode.window.showInformationMessage(`codex-lsp: model ${c?.model || "?"}, ${c?.totalTokens ?? 0} tokens used${context}`);
-    }
+  // -- Host
+  post(message: ToWebview): void {
+    void this.view?.webview.postMessage(message);
   }
 
-  private async conversation(): Promise<string> {
-    if (this.state.active) return this.state.active;
-    const info = await this.client.request<{ conversationId: string }>("codex/newConversation", {});
-    this.state = { ...this.state, active: info.conversationId };
-    return info.conversationId;
+  changed(state: ChatState): void {
+    this.changes.fire(state);
   }
 
-  private workspaceHas(path: string): boolean {
+  warn(text: string): void {
+    void vscode.window.showWarningMessage(`codex-lsp: ${text}`);
+  }
+
+  info(text: string): void {
+    void vscode.window.showInformationMessage(`codex-lsp: ${text}`);
+  }
+
+  exists(path: string): boolean {
     const folder = vscode.workspace.workspaceFolders?.[0];
     return !!folder && existsSync(join(folder.uri.fsPath, path));
   }
 
-  /** @-mention completion: the workspace files matching `query` (codex/fuzzyFileSearch). */
-  private async search(query: string): Promise<void> {
-    const result = await this.client.request<{ files: { path: string }[] }>("codex/fuzzyFileSearch", { query, limit: 8 });
-    void this.view?.webview.postMessage({ type: "files", query, files: result.files.map((f) => f.path) });
-  }
-
-  private async handle(message: FromWebview): Promise<void> {
-    try {
-      if (message.type === "ready") this.post();
-      else if (message.type === "send") await this.send(message.text);
-      else if (message.type === "approve") await this.answer(message.conversationId, message.callId, message.decision);
-      else if (message.type === "interrupt" && this.state.active)
-        await this.client.request("codex/interrupt", { conversationId: this.state.active });
-      else if (message.type === "undo") await this.undo();
-      else if (message.type === "search") await this.search(message.query);
-      else if (message.type === "newConversation") this.state = { ...this.state, active: undefined };
-    } catch (error) {
-      void vscode.window.showErrorMessage(`codex-lsp: ${(error as Error).message}`);
+  async context(name: string): Promise<{ text: string } | { missing: string }> {
+    const editor = vscode.window.activeTextEditor;
+    if (name === "problems") {
+      const lines = vscode.languages
+        .getDiagnostics()
+        .flatMap(([uri, diagnostics]) =>
+          diagnostics
+            .filter((d) => d.severity <= vscode.DiagnosticSeverity.Warning)
+            .map((d) => `${vscode.workspace.asRelativePath(uri)}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.severity === vscode.DiagnosticSeverity.Error ? "error" : "warning"}: ${d.message}`),
+        );
+      return lines.length ? { text: lines.join("\n") } : { missing: "@problems: VS Code reports no errors or warnings" };
     }
+    if (!editor) return { missing: `@${name}: no editor is active` };
+    const path = vscode.workspace.asRelativePath(editor.document.uri);
+    if (name === "selection") {
+      if (editor.selection.isEmpty) return { missing: "@selection: nothing is selected" };
+      const start = editor.selection.start.line + 1;
+      return { text: `${path}:${start}-${editor.selection.end.line + 1}\n${editor.document.getText(editor.selection)}` };
+    }
+    return { text: `${path}\n${editor.document.getText()}` };
   }
 
-  /** Restore the files the last turn changed (codex/undoTurn). */
-  async undo(): Promise<void> {
-    if (this.state.active) await this.client.request("codex/undoTurn", { conversationId: this.state.active });
+  async showDiff(path: string, change: FileChange, applied: boolean): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) throw new Error("open a folder to see diffs");
+    const file = vscode.Uri.joinPath(folder.uri, path);
+    const current = existsSync(file.fsPath) ? (await vscode.workspace.openTextDocument(file)).getText() : "";
+    let before: string;
+    let after: string;
+    if (change.type === "add") [before, after] = ["", change.content];
+    else if (change.type === "delete") [before, after] = [change.content, ""];
+    else if (applied) [before, after] = [applyDiff(current, change.unifiedDiff, true), current];
+    else [before, after] = [current, applyDiff(current, change.unifiedDiff)];
+    const left = this.diffTexts.uri(path, before, "before");
+    const right = applied && change.type === "update" ? file : this.diffTexts.uri(path, after, "proposed");
+    const title = `${path} (${applied ? "applied by codex-lsp" : "proposed by codex-lsp"})`;
+    await vscode.commands.executeCommand("vscode.diff", left, right, title, { preview: true });
   }
 
-  /** Pick a stored conversation of the workspace; resume, rename or archive it. */
-  async pickConversation(): Promise<void> {
-    interface Row { conversationId: string; title: string; updatedAt: number; turnCount: number }
-    const page = await this.client.request<{ items: Row[] }>("codex/listConversations", { pageSize: 100 });
+  async saveImage(dataUrl: string): Promise<{ path: string; uri: string }> {
+    const match = /^data:image\/(png|jpeg|gif|webp);base64,(.+)$/s.exec(dataUrl);
+    if (!match) throw new Error("only PNG, JPEG, GIF and WebP images can be attached");
+    const data = Buffer.from(match[2], "base64");
+    const name = `${createHash("sha256").update(data).digest("hex").slice(0, 16)}.${match[1] === "jpeg" ? "jpg" : match[1]}`;
+    await mkdir(this.imagesDir().fsPath, { recursive: true });
+    const path = join(this.imagesDir().fsPath, name);
+    await writeFile(path, data);
+    return this.image(path);
+  }
+
+  async pickImages(): Promise<{ path: string; uri: string }[]> {
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: true, filters: { Images: ["png", "jpg", "jpeg", "gif", "webp"] } });
+    return (picked ?? []).map((uri) => this.image(uri.fsPath));
+  }
+
+  async pickStored(rows: StoredConversation[]): Promise<{ row: StoredConversation; action: "resume" | "rename" | "archive" } | undefined> {
     const picked = await vscode.window.showQuickPick(
-      page.items.map((row) => ({
-        label: row.title,
-        description: `${row.turnCount} turns · ${new Date(row.updatedAt * 1000).toLocaleString()}`,
-        row,
-      })),
-      { placeHolder: "Resume a conversation" },
+      rows.map((row) => ({ label: row.title || "(untitled)", description: `${row.turnCount} turns · ${new Date(row.updatedAt * 1000).toLocaleString()}`, row })),
+      { placeHolder: "Conversations of this workspace" },
     );
-    if (!picked) return;
+    if (!picked) return undefined;
     const action = await vscode.window.showQuickPick(["Resume", "Rename…", "Archive"], { placeHolder: picked.label });
-    const conversationId = picked.row.conversationId;
-    if (action === "Resume") {
-      const resumed = await this.client.request<{ initialMessages: EventMsg[] }>("codex/resumeConversation", { conversationId });
-      this.state = replayed(this.state, conversationId, resumed.initialMessages);
-      this.post();
-    } else if (action === "Rename…") {
-      const title = await vscode.window.showInputBox({ value: picked.label, prompt: "New title" });
-      if (title) await this.client.request("codex/renameConversation", { conversationId, title });
-    } else if (action === "Archive") {
-      await this.client.request("codex/archiveConversation", { conversationId });
-    }
+    if (!action) return undefined;
+    return { row: picked.row, action: action === "Resume" ? "resume" : action === "Archive" ? "archive" : "rename" };
   }
 
-  private async answer(conversationId: string, callId: string, decision: string): Promise<void> {
-    const command = decision === "denied" ? "codex-lsp.deny" : "codex-lsp.approve";
-    const args = decision === "denied" ? [conversationId] : [decision, conversationId];
-    await this.client.command(command, args);
-    this.state = answered(this.state, conversationId, callId);
-    this.post();
+  askTitle(current: string): Promise<string | undefined> {
+    return Promise.resolve(vscode.window.showInputBox({ value: current, prompt: "New title" }));
+  }
+
+  // -- the panel
+  private imagesDir(): vscode.Uri {
+    return vscode.Uri.joinPath(this.storageUri, "images");
+  }
+
+  private image(path: string): { path: string; uri: string } {
+    const uri = this.view?.webview.asWebviewUri(vscode.Uri.file(path)).toString() ?? "";
+    return { path, uri };
   }
 
   private async notifyApproval(event: Event): Promise<void> {
@@ -155,20 +173,16 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
     const what = msg.type === "execApprovalRequest" ? `run \`${msg.command.join(" ")}\`` : `change ${Object.keys(msg.changes).join(", ")}`;
     const choice = await vscode.window.showWarningMessage(`codex-lsp wants to ${what}`, "Approve", "Deny", "Open Chat");
     if (choice === "Open Chat") await vscode.commands.executeCommand("codexLsp.chat.focus");
-    else if (choice) await this.answer(event.conversationId, msg.callId, choice === "Approve" ? "approved" : "denied");
-  }
-
-  private post(): void {
-    void this.view?.webview.postMessage({ type: "state", state: this.state });
-    this.changed.fire(this.state);
+    else if (choice) await this.bridge.handle({ type: "approve", conversationId: event.conversationId, callId: msg.callId, decision: choice === "Approve" ? "approved" : "denied" });
   }
 
   private html(webview: vscode.Webview): string {
     const nonce = randomBytes(16).toString("base64");
     const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, "dist", "webview.js"));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, "media", "chat.css"));
     const csp = [
       "default-src 'none'",
-      `style-src ${webview.cspSource} 'unsafe-inline'`,
+      `style-src ${webview.cspSource}`,
       `img-src ${webview.cspSource} data:`,
       `script-src 'nonce-${nonce}'`,
     ].join("; ");
@@ -176,32 +190,26 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<style>
-body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 8px; }
-.entry { margin: 8px 0; } .user { color: var(--vscode-textLink-foreground); white-space: pre-wrap; }
-pre { background: var(--vscode-textCodeBlock-background); padding: 6px; overflow-x: auto; }
-.notice-error { color: var(--vscode-errorForeground); } .meta { opacity: 0.7; font-size: 0.9em; }
-details summary { cursor: pointer; opacity: 0.8; } .approval { border: 1px solid var(--vscode-focusBorder); padding: 6px; }
-.hljs-keyword, .hljs-built_in { color: var(--vscode-symbolIcon-keywordForeground, #af00db); }
-.hljs-string { color: var(--vscode-debugTokenExpression-string, #a31515); }
-.hljs-number, .hljs-literal { color: var(--vscode-debugTokenExpression-number, #098658); }
-.hljs-comment { opacity: 0.7; font-style: italic; }
-textarea { width: 100%; min-height: 4em; box-sizing: border-box; font-family: inherit; }
-button { margin: 2px 4px 2px 0; }
-#suggestions div { cursor: pointer; padding: 1px 4px; } #suggestions div:hover { background: var(--vscode-list-hoverBackground); }
-</style></head>
+<link rel="stylesheet" href="${style}">
+</head>
 <body>
-<div id="transcript" role="log" aria-live="polite"></div>
-<div id="approvals"></div>
-<div class="meta" id="meter"></div>
+<nav id="tabs" role="tablist" aria-label="Conversations"></nav>
+<main id="transcript" role="log" aria-live="polite"></main>
+<section id="approvals" aria-label="Approval requests"></section>
+<footer>
+<div class="meta" id="meter" aria-live="polite"></div>
+<div id="pickers"></div>
 <div id="suggestions" role="listbox" class="meta"></div>
-<textarea id="composer" aria-label="Message codex-lsp" placeholder="Ask codex-lsp (Enter to send, Shift+Enter for a new line, @ for files, / for commands)"></textarea>
-<button id="send">Send</button><button id="interrupt">Interrupt</button><button id="undo">Undo last turn</button><button id="new">New conversation</button>
+<div id="attachments"></div>
+<textarea id="composer" aria-label="Message codex-lsp" placeholder="Ask codex-lsp (Enter to send, Shift+Enter for a new line, @ for files and context, / for commands, paste images)"></textarea>
+<div class="actions"><button id="send">Send</button><button id="interrupt">Interrupt</button><button id="attach" title="Attach images">Attach image…</button></div>
+</footer>
 <script nonce="${nonce}" src="${script}"></script>
 </body></html>`;
   }
 
   dispose(): void {
-    this.changed.dispose();
+    this.changes.dispose();
+    this.disposables.forEach((d) => d.dispose());
   }
 }

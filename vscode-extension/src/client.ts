@@ -27,7 +27,7 @@ export class CodexClient implements vscode.Disposable {
 
   constructor(
     private readonly output: vscode.LogOutputChannel,
-    private readonly settings: () => Record<string, string>,
+    private readonly settings: () => Record<string, string | boolean>,
   ) {}
 
   onEvent(listener: (event: Event) => void): vscode.Disposable {

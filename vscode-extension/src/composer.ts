@@ -1,8 +1,23 @@
 // What the composer's text means: slash commands (/compact, /review, /undo, /status, /model,
-// /effort, /approvals) and the @-mentioned files sent with a message.
-import type { AskForApproval, MentionInput, ReasoningEffort, TextInput } from "./protocol/generated";
+// /effort, /approvals), the @-mentioned files and the editor context (@selection, @problems,
+// @current-file) sent with a message.
+import type {
+  AskForApproval,
+  ContextInput,
+  LocalImageInput,
+  MentionInput,
+  ReasoningEffort,
+  TextInput,
+} from "./protocol/generated";
 
-export type UserInputItem = TextInput | MentionInput;
+export type UserInputItem = TextInput | MentionInput | ContextInput | LocalImageInput;
+
+/** The editor context a message can @-mention by name. */
+export const CONTEXTS: { name: string; help: string }[] = [
+  { name: "selection", help: "the selected text of the active editor" },
+  { name: "problems", help: "the errors and warnings VS Code reports" },
+  { name: "current-file", help: "the active editor's file, unsaved changes included" },
+];
 
 export type Slash =
   | { kind: "compact" }
@@ -24,8 +39,8 @@ export const SLASH_COMMANDS: { name: string; help: string }[] = [
   { name: "/approvals", help: "/approvals untrusted|on-failure|on-request|never" },
 ];
 
-const EFFORTS: ReasoningEffort[] = ["minimal", "low", "medium", "high"];
-const POLICIES: AskForApproval[] = ["untrusted", "on-failure", "on-request", "never"];
+export const EFFORTS: ReasoningEffort[] = ["minimal", "low", "medium", "high"];
+export const POLICIES: AskForApproval[] = ["untrusted", "on-failure", "on-request", "never"];
 
 /** The slash command in `text`, or undefined when it is a message. */
 export function parseSlash(text: string): Slash | undefined {
@@ -54,16 +69,35 @@ export function parseSlash(text: string): Slash | undefined {
   }
 }
 
+const MENTION = /(?:^|\s)@([\w./-]+)/g;
+
 /** The items of a message: its text, and each @-mentioned path that `exists` as a mention. */
 export function messageItems(text: string, exists: (path: string) => boolean): UserInputItem[] {
   const items: UserInputItem[] = [{ type: "text", text }];
   const seen = new Set<string>();
-  for (const match of text.matchAll(/(?:^|\s)@([\w./-]+)/g)) {
+  for (const match of text.matchAll(MENTION)) {
     const path = match[1];
-    if (!seen.has(path) && exists(path)) {
+    if (!seen.has(path) && !CONTEXTS.some((c) => c.name === path) && exists(path)) {
       seen.add(path);
       items.push({ type: "mention", path });
     }
   }
   return items;
+}
+
+/** The editor context a message names (@selection, @problems, @current-file), resolved by
+ * the editor; what could not be resolved is listed in `missing`. */
+export async function contextItems(
+  text: string,
+  resolve: (name: string) => Promise<{ text: string } | { missing: string }>,
+): Promise<{ items: ContextInput[]; missing: string[] }> {
+  const names = new Set([...text.matchAll(MENTION)].map((m) => m[1]).filter((n) => CONTEXTS.some((c) => c.name === n)));
+  const items: ContextInput[] = [];
+  const missing: string[] = [];
+  for (const name of names) {
+    const found = await resolve(name);
+    if ("text" in found) items.push({ type: "context", name, text: found.text });
+    else missing.push(found.missing);
+  }
+  return { items, missing };
 }

@@ -1,5 +1,6 @@
 // Which command starts the server: the codexLsp.server.command setting, else `codex-lsp` on
-// PATH, else the Python extension's interpreter with `-m codex_lsp`.
+// PATH, else the extension's private environment, else the Python extension's interpreter with
+// `-m codex_lsp` (when codex_lsp is installed there).
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 
@@ -24,19 +25,25 @@ export function onPath(name: string, path: string | undefined): string | undefin
   return undefined;
 }
 
+/** Where discovery looks besides the setting and PATH. */
+export interface Candidates {
+  privateServer?: ServerCommand;
+  /** The Python extension's interpreter, and whether codex_lsp is importable there. */
+  python?: { path: string; hasCodexLsp: boolean };
+}
+
 /** The server command, or the reason none was found (what to install or set). */
-export function discover(
-  setting: string[],
-  path: string | undefined,
-  pythonInterpreter: string | undefined,
-): ServerCommand | string {
+export function discover(setting: string[], path: string | undefined, candidates: Candidates = {}): ServerCommand | string {
   if (setting.length > 0) {
     return { command: setting[0], args: setting.slice(1), source: "codexLsp.server.command" };
   }
   const found = onPath("codex-lsp", path);
   if (found) return { command: found, args: ["--stdio"], source: "PATH" };
-  if (pythonInterpreter) {
-    return { command: pythonInterpreter, args: ["-m", "codex_lsp", "--stdio"], source: "the Python extension's interpreter" };
+  if (candidates.privateServer) return candidates.privateServer;
+  const python = candidates.python;
+  if (python?.hasCodexLsp) {
+    return { command: python.path, args: ["-m", "codex_lsp", "--stdio"], source: "the Python extension's interpreter" };
   }
-  return "codex-lsp was not found: install it (pip install codex-lsp) or set codexLsp.server.command";
+  const where = python ? `, nor in the Python extension's interpreter (${python.path})` : "";
+  return `codex-lsp was not found on PATH${where}. Install it into a private environment, or set codexLsp.server.command`;
 }

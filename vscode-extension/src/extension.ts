@@ -1,11 +1,15 @@
-// Assembles the extension: settings, server discovery, the language client, the chat view,
-// commands and the status bar. Each concern lives in its own module.
+// Assembles the extension: settings, server discovery (and the private install), the language
+// client, the chat view, commands and the status bar. Each concern lives in its own module.
 import * as vscode from "vscode";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { CodexClient } from "./client";
 import { ChatView } from "./chatView";
-import { discover } from "./discovery";
+import { discover, type ServerCommand } from "./discovery";
+import { installServer, privateServer } from "./install";
 import { toServerConfig, type ExtensionSettings } from "./settings";
 import { StatusBar } from "./statusBar";
+import { blank } from "./webview/state";
 
 function readSettings(): Partial<ExtensionSettings> {
   const c = vscode.workspace.getConfiguration("codexLsp");
@@ -15,6 +19,7 @@ function readSettings(): Partial<ExtensionSettings> {
     approvalPolicy: c.get("approvalPolicy"),
     sandbox: c.get("sandbox"),
     reasoningEffort: c.get("reasoningEffort"),
+    reviewPatches: c.get("reviewPatches"),
   };
 }
 
@@ -25,24 +30,54 @@ async function pythonInterpreter(): Promise<string | undefined> {
   return api.settings?.getExecutionDetails?.().execCommand?.[0];
 }
 
+function hasCodexLsp(python: string): boolean {
+  return spawnSync(python, ["-c", "import codex_lsp"], { timeout: 15_000 }).status === 0;
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel("codex-lsp", { log: true });
   const client = new CodexClient(output, () => toServerConfig(readSettings()));
-  const chat = new ChatView(context.extensionUri, client);
+  const chat = new ChatView(context.extensionUri, context.globalStorageUri, client);
   const status = new StatusBar();
+  const venv = join(context.globalStorageUri.fsPath, "venv");
   context.subscriptions.push(output, client, chat, status);
   context.subscriptions.push(vscode.window.registerWebviewViewProvider(ChatView.id, chat, { webviewOptions: { retainContextWhenHidden: true } }));
   context.subscriptions.push(client.onEvent((event) => chat.receive(event)));
   context.subscriptions.push(chat.onDidChange((state) => status.show(state)));
 
+  const install = async (): Promise<ServerCommand | undefined> => {
+    const python = (await pythonInterpreter()) ?? (process.platform === "win32" ? "python" : "python3");
+    const source = vscode.workspace.getConfiguration("codexLsp").get<string>("server.installSource") || "codex-lsp";
+    output.show(true);
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `codex-lsp: installing ${source} into a private environment` },
+      async (progress) => {
+        try {
+          return await installServer(python, venv, source, (line) => {
+            output.info(line);
+            progress.report({ message: line.slice(0, 80) });
+          });
+        } catch (error) {
+          void vscode.window.showErrorMessage(`codex-lsp: the install failed: ${(error as Error).message}`);
+          return undefined;
+        }
+      },
+    );
+  };
+
   const start = async () => {
     const setting = vscode.workspace.getConfiguration("codexLsp").get<string[]>("server.command") ?? [];
-    const server = discover(setting, process.env.PATH, await pythonInterpreter());
+    const python = await pythonInterpreter();
+    let server = discover(setting, process.env.PATH, {
+      privateServer: privateServer(venv),
+      python: python ? { path: python, hasCodexLsp: hasCodexLsp(python) } : undefined,
+    });
     if (typeof server === "string") {
-      void vscode.window.showErrorMessage(`codex-lsp: ${server}`, "Open Settings").then((choice) => {
-        if (choice) void vscode.commands.executeCommand("workbench.action.openSettings", "codexLsp.server.command");
-      });
-      return;
+      const choice = await vscode.window.showErrorMessage(`codex-lsp: ${server}`, "Install", "Open Settings");
+      if (choice === "Open Settings") void vscode.commands.executeCommand("workbench.action.openSettings", "codexLsp.server");
+      const installed = choice === "Install" ? await install() : undefined;
+      if (!installed) return;
+      server = installed;
     }
     try {
       await client.start(server);
@@ -52,28 +87,28 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }
   };
 
+  const bridge = chat.bridge;
   context.subscriptions.push(
     vscode.commands.registerCommand("codexLsp.openChat", () => vscode.commands.executeCommand("codexLsp.chat.focus")),
     vscode.commands.registerCommand("codexLsp.restartServer", start),
+    vscode.commands.registerCommand("codexLsp.installServer", async () => {
+      if (await install()) await start();
+    }),
     vscode.commands.registerCommand("codexLsp.newConversation", () => {
-      chat.state = { ...chat.state, active: undefined };
+      bridge.state = blank(bridge.state);
       return vscode.commands.executeCommand("codexLsp.chat.focus");
     }),
-    vscode.commands.registerCommand("codexLsp.resumeConversation", () => chat.pickConversation()),
-    vscode.commands.registerCommand("codexLsp.undoTurn", () => chat.undo()),
-    vscode.commands.registerCommand("codexLsp.interrupt", () =>
-      chat.state.active ? client.request("codex/interrupt", { conversationId: chat.state.active }) : undefined,
-    ),
+    vscode.commands.registerCommand("codexLsp.resumeConversation", () => bridge.handle({ type: "history" })),
+    vscode.commands.registerCommand("codexLsp.undoTurn", () => bridge.handle({ type: "undo" })),
+    vscode.commands.registerCommand("codexLsp.interrupt", () => bridge.handle({ type: "interrupt" })),
     vscode.commands.registerCommand("codexLsp.addSelection", async () => {
       const editor = vscode.window.activeTextEditor;
       if (!editor || editor.selection.isEmpty) return;
-      const path = vscode.workspace.asRelativePath(editor.document.uri);
-      const start = editor.selection.start.line + 1;
-      const text = editor.document.getText(editor.selection);
-      await chat.send(`About ${path}:${start}:\n\`\`\`\n${text}\n\`\`\``);
+      await vscode.commands.executeCommand("codexLsp.chat.focus");
+      await bridge.attachContext("selection");
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration("codexLsp.server.command")) void start();
+      if (event.affectsConfiguration("codexLsp.server")) void start();
       else if (event.affectsConfiguration("codexLsp")) client.settingsChanged();
     }),
   );

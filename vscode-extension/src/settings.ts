@@ -6,6 +6,7 @@ export interface ExtensionSettings {
   approvalPolicy: string;
   sandbox: string;
   reasoningEffort: string;
+  reviewPatches: boolean;
 }
 
 const KEYS: Record<keyof ExtensionSettings, string> = {
@@ -14,14 +15,15 @@ const KEYS: Record<keyof ExtensionSettings, string> = {
   approvalPolicy: "approval_policy",
   sandbox: "sandbox_mode",
   reasoningEffort: "model_reasoning_effort",
+  reviewPatches: "review_patches",
 };
 
 /** Config keys for the settings that are set. */
-export function toServerConfig(settings: Partial<ExtensionSettings>): Record<string, string> {
-  const out: Record<string, string> = {};
+export function toServerConfig(settings: Partial<ExtensionSettings>): Record<string, string | boolean> {
+  const out: Record<string, string | boolean> = {};
   for (const [name, key] of Object.entries(KEYS) as [keyof ExtensionSettings, string][]) {
     const value = settings[name];
-    if (value) out[key] = value;
+    if (value !== undefined && value !== "") out[key] = value;
   }
   return out;
 }

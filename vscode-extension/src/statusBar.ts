@@ -1,13 +1,13 @@
 // A status bar item: idle, working, or waiting for approval, with the context left.
 import * as vscode from "vscode";
-import type { ChatState } from "./webview/state";
+import { emptyState, type ChatState } from "./webview/state";
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
 
   constructor() {
     this.item.command = "codexLsp.openChat";
-    this.show({ conversations: {} });
+    this.show(emptyState);
   }
 
   show(state: ChatState): void {

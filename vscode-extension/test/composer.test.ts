@@ -1,7 +1,7 @@
 // Slash commands and @-mentions of the composer.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { messageItems, parseSlash } from "../src/composer";
+import { contextItems, messageItems, parseSlash } from "../src/composer";
 
 test("slash commands are parsed with their argument, and mistakes say what is allowed", () => {
   assert.equal(parseSlash("fix the test"), undefined);
@@ -22,4 +22,13 @@ test("@-mentions of existing files become mention items, once each", () => {
     { type: "mention", path: "README.md" },
   ]);
   assert.equal(items[0].type, "text");
+});
+
+test("@selection, @problems and @current-file become context items, never file mentions", async () => {
+  const text = "why does @problems say so about @selection? see @src/app.py";
+  const items = messageItems(text, () => true);
+  assert.deepEqual(items.slice(1), [{ type: "mention", path: "src/app.py" }]);
+  const contexts = await contextItems(text, async (name) => (name === "problems" ? { text: "app.py:1 error" } : { missing: `@${name}: nothing is selected` }));
+  assert.deepEqual(contexts.items, [{ type: "context", name: "problems", text: "app.py:1 error" }]);
+  assert.deepEqual(contexts.missing, ["@selection: nothing is selected"]);
 });

@@ -7,27 +7,33 @@ import { join } from "node:path";
 import { discover } from "../src/discovery";
 import { toServerConfig } from "../src/settings";
 
-test("the setting wins, then PATH, then the Python interpreter", () => {
+test("the setting wins, then PATH, then the private environment, then the Python interpreter", () => {
   const dir = mkdtempSync(join(tmpdir(), "codex-lsp-path-"));
   const exe = join(dir, "codex-lsp");
   writeFileSync(exe, "#!/bin/sh\n");
   chmodSync(exe, 0o755);
-  assert.deepEqual(discover(["/opt/py", "-m", "codex_lsp"], dir, "/usr/bin/python3"), {
+  const python = { path: "/usr/bin/python3", hasCodexLsp: true };
+  const privateServer = { command: "/venv/bin/codex-lsp", args: ["--stdio"], source: "the extension's private environment" };
+  assert.deepEqual(discover(["/opt/py", "-m", "codex_lsp"], dir, { python }), {
     command: "/opt/py",
     args: ["-m", "codex_lsp"],
     source: "codexLsp.server.command",
   });
-  assert.deepEqual(discover([], `/nonexistent:${dir}`, "/usr/bin/python3"), { command: exe, args: ["--stdio"], source: "PATH" });
-  const python = discover([], "/nonexistent", "/usr/bin/python3");
-  assert.ok(typeof python !== "string" && python.args.join(" ") === "-m codex_lsp --stdio");
-  const missing = discover([], "/nonexistent", undefined);
+  assert.deepEqual(discover([], `/nonexistent:${dir}`, { python, privateServer }), { command: exe, args: ["--stdio"], source: "PATH" });
+  assert.deepEqual(discover([], "/nonexistent", { python, privateServer }), privateServer);
+  const viaPython = discover([], "/nonexistent", { python });
+  assert.ok(typeof viaPython !== "string" && viaPython.args.join(" ") === "-m codex_lsp --stdio");
+  const notInstalled = discover([], "/nonexistent", { python: { ...python, hasCodexLsp: false } });
+  assert.ok(typeof notInstalled === "string" && notInstalled.includes("/usr/bin/python3") && notInstalled.includes("private environment"));
+  const missing = discover([], "/nonexistent");
   assert.ok(typeof missing === "string" && missing.includes("codexLsp.server.command"));
 });
 
 test("only the settings that are set become config keys", () => {
-  assert.deepEqual(toServerConfig({ model: "o3", approvalPolicy: "never", sandbox: "", reasoningEffort: "high" }), {
+  assert.deepEqual(toServerConfig({ model: "o3", approvalPolicy: "never", sandbox: "", reasoningEffort: "high", reviewPatches: false }), {
     model: "o3",
     approval_policy: "never",
     model_reasoning_effort: "high",
+    review_patches: false,
   });
 });

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { answered, decisions, emptyState, reduce, replayed, type ChatState } from "../src/webview/state";
+import { answered, closed, decisions, emptyState, forked, opened, overridden, reduce, replayed, undoable, type ChatState } from "../src/webview/state";
 import type { Event } from "../src/protocol/generated";
 
 function recorded(): Event[] {
@@ -77,4 +77,53 @@ test("an undo is reported in the transcript", () => {
   });
   const [notice] = state.conversations.c.entries;
   assert.ok(notice.kind === "notice" && notice.text === "Undo done: restored app.py.");
+});
+
+test("tabs: a new conversation opens a tab, closing one activates its neighbour, news reopens it", () => {
+  const say = (conversationId: string, turnId: string, message: string): Event => ({
+    conversationId,
+    submissionId: "s",
+    msg: { type: "userMessage", turnId, itemId: `i-${turnId}`, message, images: [], localImages: [], mentions: [] },
+  });
+  let state = reduce(reduce(emptyState, say("a", "t1", "first question\nwith details")), say("b", "t2", "second"));
+  assert.deepEqual(state.tabs, ["a", "b"]);
+  assert.equal(state.conversations.a.title, "first question");
+  state = opened(state, "b");
+  state = closed(state, "b");
+  assert.deepEqual(state.tabs, ["a"]);
+  assert.equal(state.active, "a");
+  state = reduce(state, say("b", "t3", "more"));
+  assert.deepEqual(state.tabs, ["a", "b"]);
+});
+
+test("undo and fork per turn: which turns can be undone, and a fork keeps the turns up to its point", () => {
+  const events = recorded();
+  const id = events[0].conversationId;
+  let state = replay(events);
+  const [turn] = state.conversations[id].turns;
+  assert.ok(turn.changedFiles && undoable(state.conversations[id]).has(turn.id));
+  state = forked(state, id, turn.id, "fork-1");
+  assert.equal(state.active, "fork-1");
+  assert.deepEqual(state.conversations["fork-1"].entries, state.conversations[id].entries);
+  assert.equal(undoable(state.conversations["fork-1"]).size, 0, "the fork did not change files itself");
+  state = reduce(state, {
+    conversationId: id,
+    submissionId: "s",
+    msg: { type: "undoCompleted", turnId: "t9", success: true, message: "ok", restoredFiles: ["app.py"], skippedFiles: [], undoneTurnIds: [turn.id] },
+  });
+  assert.equal(undoable(state.conversations[id]).size, 0);
+});
+
+test("a picker change keeps the other settings, and token counts carry the cost", () => {
+  let state = reduce(emptyState, {
+    conversationId: "c",
+    submissionId: "s",
+    msg: { type: "sessionConfigured", sessionId: "c", model: "gpt-5", modelProviderId: "openai", approvalPolicy: "on-request", sandboxPolicy: { type: "read-only" }, cwd: "/w" },
+  });
+  state = overridden(state, "c", { effort: "high", model: undefined });
+  assert.equal(state.conversations.c.model, "gpt-5");
+  assert.equal(state.conversations.c.effort, "high");
+  const usage = { inputTokens: 10, cachedInputTokens: 0, outputTokens: 5, reasoningOutputTokens: 0, totalTokens: 15 };
+  state = reduce(state, { conversationId: "c", submissionId: "s", msg: { type: "tokenCount", info: { totalTokenUsage: usage, lastTokenUsage: usage, costUsd: 0.25 } } });
+  assert.equal(state.conversations.c.costUsd, 0.25);
 });

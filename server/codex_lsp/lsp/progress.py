@@ -15,10 +15,15 @@ from pygls.lsp.server import LanguageServer
 
 from codex_lsp.protocol.events import (
     AgentMessageDeltaEvent,
+    ApplyPatchApprovalRequestEvent,
     EventEnvelope,
+    ExecApprovalRequestEvent,
     ExecCommandBeginEvent,
+    ExecCommandEndEvent,
     McpToolCallBeginEvent,
+    McpToolCallEndEvent,
     PatchApplyBeginEvent,
+    PatchApplyEndEvent,
     TaskCompleteEvent,
     TaskStartedEvent,
     TurnAbortedEvent,
@@ -41,6 +46,10 @@ def step_of(msg: Any) -> str | None:
         return f"calling {msg.invocation.server}/{msg.invocation.tool}"
     if isinstance(msg, AgentMessageDeltaEvent):
         return "writing the answer"
+    if isinstance(msg, ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent):
+        return "waiting for your approval"
+    if isinstance(msg, ExecCommandEndEvent | PatchApplyEndEvent | McpToolCallEndEvent):
+        return "thinking"
     return None
 
 

@@ -1,14 +1,19 @@
-// The chat webview: renders the transcript state the extension posts (Markdown through
-// markdown-it, sanitised by DOMPurify) and posts the user's actions back.
+// The chat webview: renders the state the extension posts (tabs, the transcript with Markdown
+// through markdown-it sanitised by DOMPurify, approvals with per-file and per-hunk review, the
+// pickers and the meter) and posts the user's actions back.
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/common";
 import MarkdownIt from "markdown-it";
-import { SLASH_COMMANDS } from "../composer";
-import { decisions, type ChatState, type Entry } from "./state";
+import { CONTEXTS, EFFORTS, POLICIES, SLASH_COMMANDS } from "../composer";
+import { splitHunks } from "../diffs";
+import type { ContextInput } from "../protocol/generated";
+import { decisions, undoable, type Approval, type ChatState, type Conversation, type Entry, type FileChange } from "./state";
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
 
 const vscode = acquireVsCodeApi();
+const MODELS = ["gpt-5-codex", "gpt-5", "gpt-5-mini", "o3", "o4-mini", "gpt-4.1", "claude-sonnet-4-5", "claude-opus-4-1"];
+
 function highlight(code: string, lang: string): string {
   const body = lang && hljs.getLanguage(lang) ? hljs.highlight(code, { language: lang }).value : escape(code);
   return `<pre class="hljs"><code>${body}</code></pre>`;
@@ -16,6 +21,15 @@ function highlight(code: string, lang: string): string {
 
 const markdown = new MarkdownIt({ linkify: true, highlight });
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
+const composer = $("composer") as HTMLTextAreaElement;
+
+/** What the user chose in the panel that is not part of the state: unchecked hunks, open
+ * reasoning blocks, the composer's attachments. */
+const rejected = new Set<string>();
+const openDetails = new Set<string>();
+let images: { path: string; uri: string }[] = [];
+let contexts: ContextInput[] = [];
+let state: ChatState = { conversations: {}, tabs: [] };
 
 function html(text: string): string {
   return DOMPurify.sanitize(markdown.render(text));
@@ -27,47 +41,156 @@ function escape(text: string): string {
   return div.innerHTML;
 }
 
-function renderEntry(entry: Entry): string {
+function attr(text: string): string {
+  return escape(text).replace(/"/g, "&quot;");
+}
+
+function diffLines(lines: string[]): string {
+  return lines.map((l) => `<span class="${l.startsWith("+") ? "add" : l.startsWith("-") ? "del" : "ctx"}">${escape(l)}</span>`).join("\n");
+}
+
+function fileDiff(change: FileChange): string {
+  if (change.type === "update") return `<pre class="diff">${diffLines(change.unifiedDiff.split("\n").filter((l) => !l.startsWith("---") && !l.startsWith("+++")))}</pre>`;
+  const lines = change.content.split("\n").map((l) => (change.type === "add" ? "+" : "-") + l);
+  return `<pre class="diff">${diffLines(lines)}</pre>`;
+}
+
+function openDiffButton(conversationId: string, callId: string, path: string): string {
+  return `<button class="link" data-action="openDiff" data-conversation="${attr(conversationId)}" data-call="${attr(callId)}" data-path="${attr(path)}">Open diff</button>`;
+}
+
+function renderUser(c: Conversation, entry: Extract<Entry, { kind: "user" }>): string {
+  const chips = [...entry.mentions.map((m) => `<span class="chip">${escape(m.startsWith("@") ? m : `@${m}`)}</span>`), ...entry.images.map((p) => `<span class="chip">🖼 ${escape(p.split("/").pop() ?? p)}</span>`)].join("");
+  const index = c.turns.findIndex((t) => t.id === entry.turnId);
+  const finished = index >= 0 && (!c.running || index < c.turns.length - 1);
+  const actions = [
+    undoable(c).has(entry.turnId) ? `<button class="link" data-action="undo" data-turn="${attr(entry.turnId)}" title="Restore the files this turn and every later one changed">Undo turn</button>` : "",
+    finished ? `<button class="link" data-action="fork" data-turn="${attr(entry.turnId)}" title="A new conversation with the history up to the end of this turn">Fork from here</button>` : "",
+  ].join("");
+  return `<div class="entry user"><div class="text">${escape(entry.text)}</div>${chips ? `<div>${chips}</div>` : ""}<div class="turn-actions">${actions}</div></div>`;
+}
+
+function renderEntry(c: Conversation, entry: Entry): string {
   switch (entry.kind) {
     case "user":
-      return `<div class="entry user">${escape(entry.text)}</div>`;
+      return renderUser(c, entry);
     case "agent":
       return `<div class="entry agent">${html(entry.text)}</div>`;
     case "reasoning":
-      return `<details class="entry"><summary>Reasoning</summary>${html(entry.text)}</details>`;
+      return `<details class="entry reasoning" data-id="${attr(entry.id)}"${openDetails.has(entry.id) ? " open" : ""}><summary>Reasoning</summary>${html(entry.text)}</details>`;
     case "command": {
       const end = entry.exitCode === undefined ? "running…" : `exit ${entry.exitCode} · ${entry.durationMs} ms`;
       const output = entry.output ? `<pre>${escape(entry.output)}</pre>` : "";
-      return `<div class="entry"><div class="meta">$ ${escape(entry.command.join(" "))} — ${end}</div>${output}</div>`;
+      const failed = entry.exitCode !== undefined && entry.exitCode !== 0 ? " failed" : "";
+      return `<div class="entry command${failed}"><div class="meta">$ ${escape(entry.command.join(" "))} — ${end}</div>${output}</div>`;
     }
     case "patch": {
       const files = Object.entries(entry.changes)
-        .map(([path, change]) => `<div class="meta">${escape(path)} (${change.type})</div>` + (change.type === "update" ? `<pre>${escape(change.unifiedDiff)}</pre>` : ""))
+        .map(([path, change]) => `<div class="file"><span class="meta">${escape(path)} (${change.type})</span> ${openDiffButton(c.id, entry.id, path)}</div>${fileDiff(change)}`)
         .join("");
-      const state = entry.success === undefined ? "applying…" : entry.success ? "applied" : "failed";
-      return `<div class="entry"><div class="meta">patch ${state}</div>${files}</div>`;
+      const status = entry.success === undefined ? "applying…" : entry.success ? "applied" : "failed";
+      return `<div class="entry patch"><div class="meta">patch ${status}</div>${files}</div>`;
     }
-    case "mcp":
-      return `<div class="entry meta">tool ${escape(entry.server)}/${escape(entry.tool)} ${entry.error ? "failed: " + escape(entry.error) : entry.result === undefined ? "running…" : "done"}</div>`;
+    case "mcp": {
+      const status = entry.error ? `failed: ${escape(entry.error)}` : entry.result === undefined ? "running…" : "done";
+      const result = entry.result === undefined ? "" : `<pre>${escape(JSON.stringify(entry.result, null, 2))}</pre>`;
+      return `<details class="entry mcp"><summary>tool ${escape(entry.server)}/${escape(entry.tool)} — ${status}</summary><pre>${escape(JSON.stringify(entry.args ?? {}, null, 2))}</pre>${result}</details>`;
+    }
     case "plan":
-      return `<ul class="entry">${entry.plan.map((p) => `<li>${p.status === "completed" ? "☑" : p.status === "in_progress" ? "◐" : "☐"} ${escape(p.step)}</li>`).join("")}</ul>`;
+      return `<ul class="entry plan">${entry.plan.map((p) => `<li class="${p.status}">${p.status === "completed" ? "☑" : p.status === "in_progress" ? "◐" : "☐"} ${escape(p.step)}</li>`).join("")}</ul>`;
     case "notice":
-      return `<div class="entry notice-${entry.level}">${escape(entry.text)}</div>`;
+      return `<div class="entry notice-${entry.level}" role="${entry.level === "error" ? "alert" : "status"}">${escape(entry.text)}</div>`;
   }
 }
 
-function render(state: ChatState): void {
-  const c = state.active ? state.conversations[state.active] : undefined;
-  $("transcript").innerHTML = c ? c.entries.map(renderEntry).join("") : `<p class="meta">Ask anything about this workspace.</p>`;
-  $("approvals").innerHTML = (c?.approvals ?? [])
-    .map((a) => `<div class="approval" role="alert"><div>codex-lsp wants to ${a.kind === "exec" ? "run" : "change"} <code>${escape(a.what)}</code>${a.reason ? ` — ${escape(a.reason)}` : ""}</div>` +
-      decisions(a).map((d) => `<button data-conversation="${a.conversationId}" data-call="${a.callId}" data-decision="${d.decision}">${d.label}</button>`).join("") + `</div>`)
+function hunkKey(callId: string, path: string, hunk: number | "file"): string {
+  return `${callId}|${hunk}|${path}`;
+}
+
+function renderReview(a: Approval): string {
+  return Object.entries(a.changes ?? {})
+    .map(([path, change]) => {
+      const fileKey = hunkKey(a.callId, path, "file");
+      const head = `<label class="file"><input type="checkbox" data-key="${attr(fileKey)}"${rejected.has(fileKey) ? "" : " checked"}> ${escape(path)} (${change.type})</label> ${openDiffButton(a.conversationId, a.callId, path)}`;
+      if (change.type !== "update") return `<div class="review-file">${head}${fileDiff(change)}</div>`;
+      const hunks = splitHunks(change.unifiedDiff)
+        .map((h, i) => {
+          const key = hunkKey(a.callId, path, i);
+          return `<div class="hunk"><label><input type="checkbox" data-key="${attr(key)}"${rejected.has(key) || rejected.has(fileKey) ? "" : " checked"}> ${escape(h.header)}</label><pre class="diff">${diffLines(h.lines)}</pre></div>`;
+        })
+        .join("");
+      return `<div class="review-file">${head}${hunks}</div>`;
+    })
     .join("");
+}
+
+/** The hunks the user unchecked, as codex-lsp.approve's rejectedHunks. */
+function rejectedHunks(a: Approval): Record<string, number[]> | undefined {
+  const out: Record<string, number[]> = {};
+  for (const [path, change] of Object.entries(a.changes ?? {})) {
+    const count = change.type === "update" ? splitHunks(change.unifiedDiff).length : 1;
+    const all = [...Array(count).keys()];
+    const hunks = rejected.has(hunkKey(a.callId, path, "file")) ? all : all.filter((i) => change.type === "update" && rejected.has(hunkKey(a.callId, path, i)));
+    if (hunks.length) out[path] = hunks;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+function renderApproval(a: Approval): string {
+  const verb = a.kind === "exec" ? "run" : "change";
+  const buttons = decisions(a)
+    .map((d) => `<button data-action="approve" data-conversation="${attr(a.conversationId)}" data-call="${attr(a.callId)}" data-decision="${d.decision}">${d.label}</button>`)
+    .join("");
+  const review = a.kind === "patch" ? `<div class="review">${renderReview(a)}</div>` : "";
+  return `<div class="approval" role="alert"><div>codex-lsp wants to ${verb} <code>${escape(a.what)}</code>${a.reason ? ` — ${escape(a.reason)}` : ""}</div>${review}<div class="buttons">${buttons}</div></div>`;
+}
+
+function renderTabs(): string {
+  const tabs = state.tabs
+    .map((id) => {
+      const c = state.conversations[id];
+      const title = c?.title || "New conversation";
+      const badge = c?.approvals.length ? " ●" : c?.running ? " …" : "";
+      const selected = id === state.active;
+      return `<span class="tab${selected ? " active" : ""}"><button role="tab" aria-selected="${selected}" data-action="selectTab" data-conversation="${attr(id)}" title="${attr(title)} (double-click to rename)">${escape(title)}${badge}</button><button class="close" data-action="closeTab" data-conversation="${attr(id)}" aria-label="Close ${attr(title)}">×</button></span>`;
+    })
+    .join("");
+  const fresh = state.active === undefined ? `<span class="tab active"><button role="tab" aria-selected="true">New conversation</button></span>` : "";
+  return `${tabs}${fresh}<button data-action="newConversation" title="New conversation" aria-label="New conversation">+</button><button data-action="history" title="Resume, rename or archive a stored conversation">History…</button>`;
+}
+
+function renderPickers(c: Conversation | undefined): string {
+  const model = c?.model ?? "";
+  const option = (value: string, current: string | null | undefined) => `<option value="${attr(value)}"${value === current ? " selected" : ""}>${escape(value || "default")}</option>`;
+  return `<label>Model <input id="model" list="models" value="${attr(model)}" size="14"></label><datalist id="models">${MODELS.map((m) => `<option value="${attr(m)}">`).join("")}</datalist>
+<label>Effort <select id="effort">${["", ...EFFORTS].map((e) => option(e, c?.effort ?? "")).join("")}</select></label>
+<label>Approvals <select id="policy">${["", ...POLICIES].map((p) => option(p, c?.approvalPolicy ?? "")).join("")}</select></label>`;
+}
+
+function meter(c: Conversation | undefined): string {
   const parts = [];
   if (typeof c?.contextLeftPercent === "number") parts.push(`${c.contextLeftPercent}% of the context left`);
-  if (c?.totalTokens !== undefined) parts.push(`${c.totalTokens} tokens used`);
-  const meter = parts.join(" · ");
-  $("meter").textContent = `${c?.running ? "working… " : ""}${meter}`;
+  if (c?.totalTokens !== undefined) parts.push(`${c.totalTokens.toLocaleString("en")} tokens used`);
+  if (typeof c?.costUsd === "number") parts.push(`$${c.costUsd < 0.01 ? c.costUsd.toFixed(4) : c.costUsd.toFixed(2)}`);
+  return `${c?.running ? "working… " : ""}${parts.join(" · ")}`;
+}
+
+function render(): void {
+  const c = state.active ? state.conversations[state.active] : undefined;
+  $("tabs").innerHTML = renderTabs();
+  $("transcript").innerHTML = c?.entries.length ? c.entries.map((e) => renderEntry(c, e)).join("") : `<p class="meta">Ask anything about this workspace.</p>`;
+  $("approvals").innerHTML = (c?.approvals ?? []).map(renderApproval).join("");
+  const focused = document.activeElement?.id;
+  if (focused !== "model" && focused !== "effort" && focused !== "policy") $("pickers").innerHTML = renderPickers(c);
+  $("meter").textContent = meter(c);
+  ($("interrupt") as HTMLButtonElement).disabled = !c?.running;
+}
+
+function renderAttachments(): void {
+  $("attachments").innerHTML = [
+    ...images.map((img, i) => `<span class="chip"><img src="${attr(img.uri)}" alt="${attr(img.path)}"><button data-remove-image="${i}" aria-label="Remove image">×</button></span>`),
+    ...contexts.map((ctx, i) => `<span class="chip">@${escape(ctx.name)}<button data-remove-context="${i}" aria-label="Remove @${attr(ctx.name)}">×</button></span>`),
+  ].join("");
 }
 
 function suggest(items: { insert: string; label: string }[]): void {
@@ -75,58 +198,135 @@ function suggest(items: { insert: string; label: string }[]): void {
   box.innerHTML = items.map((i, n) => `<div role="option" data-n="${n}">${escape(i.label)}</div>`).join("");
   box.onclick = (event: MouseEvent) => {
     const n = Number((event.target as HTMLElement).dataset.n);
-    const composer = $("composer") as HTMLTextAreaElement;
+    if (Number.isNaN(n)) return;
     composer.value = composer.value.replace(/(^|\s)[@/][^\s]*$/, `$1${items[n].insert} `);
     box.innerHTML = "";
     composer.focus();
   };
 }
 
-window.addEventListener("message", (event: MessageEvent) => {
-  if (event.data?.type === "state") render(event.data.state as ChatState);
-  else if (event.data?.type === "files" && event.data.query === currentWord().slice(1))
-    suggest((event.data.files as string[]).map((path) => ({ insert: `@${path}`, label: path })));
-});
-
 /** The word being typed at the end of the composer (a late answer for an older one is ignored). */
 function currentWord(): string {
-  const text = ($("composer") as HTMLTextAreaElement).value;
-  return /(?:^|\s)([@/][^\s]*)$/.exec(text)?.[1] ?? "";
+  return /(?:^|\s)([@/][^\s]*)$/.exec(composer.value)?.[1] ?? "";
 }
 
-$("composer").addEventListener("input", () => {
-  const text = ($("composer") as HTMLTextAreaElement).value;
+function contextSuggestions(prefix: string): { insert: string; label: string }[] {
+  return CONTEXTS.filter((c) => c.name.startsWith(prefix)).map((c) => ({ insert: `@${c.name}`, label: `@${c.name} — ${c.help}` }));
+}
+
+window.addEventListener("message", (event: MessageEvent) => {
+  const data = event.data;
+  if (data?.type === "state") {
+    state = data.state as ChatState;
+    render();
+  } else if (data?.type === "files" && data.query === currentWord().slice(1)) {
+    suggest([...contextSuggestions(data.query as string), ...(data.files as string[]).map((path) => ({ insert: `@${path}`, label: path }))]);
+  } else if (data?.type === "attached") {
+    images = [...images, ...(data.images as { path: string; uri: string }[])];
+    renderAttachments();
+  } else if (data?.type === "attachedContext") {
+    contexts = [...contexts, data.context as ContextInput];
+    renderAttachments();
+  }
+});
+
+composer.addEventListener("input", () => {
   const word = currentWord();
-  if (word.startsWith("/") && text.trimStart() === word) {
+  if (word.startsWith("/") && composer.value.trimStart() === word) {
     suggest(SLASH_COMMANDS.filter((c) => c.name.startsWith(word)).map((c) => ({ insert: c.name, label: `${c.name} — ${c.help}` })));
-  } else if (word.startsWith("@") && word.length > 1) {
-    vscode.postMessage({ type: "search", query: word.slice(1) });
+  } else if (word.startsWith("@")) {
+    suggest(contextSuggestions(word.slice(1)));
+    if (word.length > 1) vscode.postMessage({ type: "search", query: word.slice(1) });
   } else {
     $("suggestions").innerHTML = "";
   }
 });
 
+composer.addEventListener("paste", (event: ClipboardEvent) => {
+  for (const item of Array.from(event.clipboardData?.items ?? [])) {
+    const file = item.kind === "file" && item.type.startsWith("image/") ? item.getAsFile() : null;
+    if (!file) continue;
+    event.preventDefault();
+    const reader = new FileReader();
+    reader.onload = () => vscode.postMessage({ type: "pasteImage", dataUrl: reader.result });
+    reader.readAsDataURL(file);
+  }
+});
+
 function send(): void {
-  const composer = $("composer") as HTMLTextAreaElement;
   const text = composer.value.trim();
-  if (!text) return;
-  vscode.postMessage({ type: "send", text });
+  if (!text && !images.length && !contexts.length) return;
+  vscode.postMessage({ type: "send", text, images: images.map((i) => i.path), contexts });
   composer.value = "";
+  images = [];
+  contexts = [];
+  renderAttachments();
+  $("suggestions").innerHTML = "";
 }
 
 $("send").addEventListener("click", send);
-$("composer").addEventListener("keydown", (event: KeyboardEvent) => {
-  if (event.key === "Enter" && !event.shiftKey) {
+composer.addEventListener("keydown", (event: KeyboardEvent) => {
+  const first = $("suggestions").querySelector<HTMLElement>("[role=option]");
+  if (event.key === "Tab" && first) {
+    event.preventDefault();
+    first.click();
+  } else if (event.key === "Escape") {
+    $("suggestions").innerHTML = "";
+  } else if (event.key === "Enter" && !event.shiftKey) {
     event.preventDefault();
     send();
   }
 });
 $("interrupt").addEventListener("click", () => vscode.postMessage({ type: "interrupt" }));
-$("undo").addEventListener("click", () => vscode.postMessage({ type: "undo" }));
-$("new").addEventListener("click", () => vscode.postMessage({ type: "newConversation" }));
-$("approvals").addEventListener("click", (event: Event) => {
+$("attach").addEventListener("click", () => vscode.postMessage({ type: "attachImages" }));
+$("attachments").addEventListener("click", (event: Event) => {
   const button = (event.target as HTMLElement).closest("button");
-  if (!button) return;
-  vscode.postMessage({ type: "approve", conversationId: button.dataset.conversation, callId: button.dataset.call, decision: button.dataset.decision });
+  if (button?.dataset.removeImage !== undefined) images.splice(Number(button.dataset.removeImage), 1);
+  else if (button?.dataset.removeContext !== undefined) contexts.splice(Number(button.dataset.removeContext), 1);
+  renderAttachments();
 });
+
+$("pickers").addEventListener("change", (event: Event) => {
+  const target = event.target as HTMLInputElement | HTMLSelectElement;
+  if (!target.value) return;
+  if (target.id === "model") vscode.postMessage({ type: "override", model: target.value });
+  else if (target.id === "effort") vscode.postMessage({ type: "override", effort: target.value });
+  else if (target.id === "policy") vscode.postMessage({ type: "override", approvalPolicy: target.value });
+});
+
+/** Buttons anywhere in the panel say what they do in data-action. */
+document.body.addEventListener("click", (event: Event) => {
+  const target = event.target as HTMLElement;
+  if (target instanceof HTMLInputElement && target.type === "checkbox" && target.dataset.key) {
+    const key = target.dataset.key;
+    if (target.checked) rejected.delete(key);
+    else rejected.add(key);
+    render();
+    return;
+  }
+  const button = target.closest<HTMLElement>("[data-action]");
+  if (!button) return;
+  const { action, conversation, call, turn, path, decision } = button.dataset;
+  if (action === "approve") {
+    const approval = state.conversations[conversation ?? ""]?.approvals.find((a) => a.callId === call);
+    const hunks = approval && decision !== "denied" && decision !== "abort" ? rejectedHunks(approval) : undefined;
+    vscode.postMessage({ type: "approve", conversationId: conversation, callId: call, decision, rejectedHunks: hunks });
+  } else if (action === "openDiff") vscode.postMessage({ type: "openDiff", conversationId: conversation, callId: call, path });
+  else if (action === "undo" || action === "fork") vscode.postMessage({ type: action, turnId: turn });
+  else if (action === "selectTab" || action === "closeTab") vscode.postMessage({ type: action, conversationId: conversation });
+  else if (action === "newConversation" || action === "history") vscode.postMessage({ type: action });
+});
+$("tabs").addEventListener("dblclick", (event: Event) => {
+  const button = (event.target as HTMLElement).closest<HTMLElement>("[data-action=selectTab]");
+  if (button?.dataset.conversation) vscode.postMessage({ type: "rename", conversationId: button.dataset.conversation });
+});
+$("transcript").addEventListener(
+  "toggle",
+  (event: Event) => {
+    const details = event.target as HTMLDetailsElement;
+    const id = details.dataset.id;
+    if (id) (details.open ? openDetails.add(id) : openDetails.delete(id));
+  },
+  true,
+);
 vscode.postMessage({ type: "ready" });

@@ -240,7 +240,8 @@ export function overridden(
   change: { model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval },
 ): ChatState {
   const c = conversationOf(state, conversationId);
-  return { ...state, conversations: { ...state.conversations, [conversationId]: { ...c, ...change } } };
+  const set = Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined));
+  return { ...state, conversations: { ...state.conversations, [conversationId]: { ...c, ...set } } };
 }
 
 /** The title a user gave a conversation. */

@@ -1,0 +1,281 @@
+// The bridge between the chat webview and the server: it keeps the panel's state, turns the
+// webview's messages into codex/* requests and answers, and asks the editor (the Host) for what
+// only the editor has. It does not import `vscode`, so the unit tests drive it against a real
+// codex-lsp process.
+import { contextItems, messageItems, parseSlash, type UserInputItem } from "./composer";
+import type { AskForApproval, ContextInput, ConversationInfo, Event, EventMsg, ReasoningEffort, ReviewDecision } from "./protocol/generated";
+import {
+  answered,
+  blank,
+  closed,
+  emptyState,
+  forked,
+  opened,
+  overridden,
+  reduce,
+  renamed,
+  replayed,
+  type ChatState,
+  type FileChange,
+} from "./webview/state";
+
+/** What the webview posts. */
+export type FromWebview =
+  | { type: "ready" }
+  | { type: "send"; text: string; images?: string[]; contexts?: ContextInput[] }
+  | { type: "approve"; conversationId: string; callId: string; decision: ReviewDecision; rejectedHunks?: Record<string, number[]> }
+  | { type: "interrupt" }
+  | { type: "undo"; turnId?: string }
+  | { type: "fork"; turnId: string }
+  | { type: "search"; query: string }
+  | { type: "newConversation" }
+  | { type: "selectTab"; conversationId: string }
+  | { type: "closeTab"; conversationId: string }
+  | { type: "history" }
+  | { type: "rename"; conversationId: string }
+  | { type: "override"; model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval }
+  | { type: "openDiff"; conversationId: string; callId: string; path: string }
+  | { type: "pasteImage"; dataUrl: string }
+  | { type: "attachImages" };
+
+/** What the bridge posts to the webview. */
+export type ToWebview =
+  | { type: "state"; state: ChatState }
+  | { type: "files"; query: string; files: string[] }
+  | { type: "attached"; images: { path: string; uri: string }[] }
+  | { type: "attachedContext"; context: ContextInput };
+
+/** The server's requests, as the language client (or a test's JSON-RPC connection) sends them. */
+export interface Server {
+  request<T>(method: string, params: unknown): Promise<T>;
+}
+
+/** A stored conversation as listed by codex/listConversations. */
+export interface StoredConversation {
+  conversationId: string;
+  title: string;
+  updatedAt: number;
+  turnCount: number;
+}
+
+/** What only the editor can do or knows. */
+export interface Host {
+  post(message: ToWebview): void;
+  /** The state changed (the status bar follows it). */
+  changed(state: ChatState): void;
+  warn(text: string): void;
+  info(text: string): void;
+  /** Does the workspace have this relative path (an @-mention)? */
+  exists(path: string): boolean;
+  /** The text of an editor context (@selection, @problems, @current-file), or why there is none. */
+  context(name: string): Promise<{ text: string } | { missing: string }>;
+  /** Show a file's change in the diff editor: `before` and `after` texts, or the file on disk on one side. */
+  showDiff(path: string, change: FileChange, applied: boolean): Promise<void>;
+  /** Save a pasted image; its path and a URI the webview can show. */
+  saveImage(dataUrl: string): Promise<{ path: string; uri: string }>;
+  /** Let the user pick image files. */
+  pickImages(): Promise<{ path: string; uri: string }[]>;
+  /** Let the user pick a stored conversation and what to do with it. */
+  pickStored(rows: StoredConversation[]): Promise<{ row: StoredConversation; action: "resume" | "rename" | "archive" } | undefined>;
+  /** Ask for a new title. */
+  askTitle(current: string): Promise<string | undefined>;
+}
+
+export class ChatBridge {
+  state: ChatState = emptyState;
+
+  constructor(
+    private readonly server: Server,
+    private readonly host: Host,
+  ) {}
+
+  /** A codex/event arrived. */
+  receive(event: Event): void {
+    this.update(reduce(this.state, event));
+  }
+
+  /** Handle one message of the webview; failures are shown, never thrown. */
+  async handle(message: FromWebview): Promise<void> {
+    try {
+      await this.dispatch(message);
+    } catch (error) {
+      this.host.warn((error as Error).message);
+    }
+  }
+
+  private async dispatch(message: FromWebview): Promise<void> {
+    switch (message.type) {
+      case "ready":
+        return this.update(this.state);
+      case "send":
+        return this.send(message.text, message.images ?? [], message.contexts ?? []);
+      case "approve":
+        return this.answer(message.conversationId, message.callId, message.decision, message.rejectedHunks);
+      case "interrupt":
+        if (this.state.active) await this.server.request("codex/interrupt", { conversationId: this.state.active });
+        return;
+      case "undo":
+        return this.undo(message.turnId);
+      case "fork":
+        return this.fork(message.turnId);
+      case "search":
+        return this.search(message.query);
+      case "newConversation":
+        return this.update(blank(this.state));
+      case "selectTab":
+        return this.update(opened(this.state, message.conversationId));
+      case "closeTab":
+        return this.update(closed(this.state, message.conversationId));
+      case "history":
+        return this.history();
+      case "rename":
+        return this.rename(message.conversationId);
+      case "override":
+        return this.override({ model: message.model, effort: message.effort, approvalPolicy: message.approvalPolicy });
+      case "openDiff":
+        return this.openDiff(message.conversationId, message.callId, message.path);
+      case "pasteImage":
+        return this.host.post({ type: "attached", images: [await this.host.saveImage(message.dataUrl)] });
+      case "attachImages":
+        return this.host.post({ type: "attached", images: await this.host.pickImages() });
+    }
+  }
+
+  /** Send a message (with its @-mentions, editor context and images), or run a slash command. */
+  async send(text: string, images: string[] = [], attached: ContextInput[] = []): Promise<void> {
+    const slash = parseSlash(text);
+    if (slash?.kind === "error") return this.host.warn(slash.message);
+    const conversationId = await this.conversation();
+    if (!slash) {
+      const contexts = await contextItems(text, (name) => this.host.context(name));
+      contexts.missing.forEach((m) => this.host.warn(m));
+      const items: UserInputItem[] = [
+        ...messageItems(text, (path) => this.host.exists(path)),
+        ...attached,
+        ...contexts.items,
+        ...images.map((path) => ({ type: "localImage" as const, path })),
+      ];
+      await this.server.request("codex/userInput", { conversationId, items });
+      return;
+    }
+    const params = { conversationId };
+    switch (slash.kind) {
+      case "compact":
+        await this.server.request("codex/compact", params);
+        return;
+      case "undo":
+        return this.undo();
+      case "review":
+        await this.server.request("codex/review", { ...params, reviewRequest: { target: { type: "uncommittedChanges" } } });
+        return;
+      case "model":
+        return this.override({ model: slash.model });
+      case "effort":
+        return this.override({ effort: slash.effort });
+      case "approvals":
+        return this.override({ approvalPolicy: slash.policy });
+      case "status": {
+        const c = this.state.conversations[conversationId];
+        const context = typeof c?.contextLeftPercent === "number" ? `, ${c.contextLeftPercent}% of the context left` : "";
+        const cost = typeof c?.costUsd === "number" ? `, $${c.costUsd.toFixed(4)}` : "";
+        return this.host.info(`model ${c?.model || "?"}, ${c?.totalTokens ?? 0} tokens used${context}${cost}`);
+      }
+    }
+  }
+
+  /** Attach editor context now (the "Add selection to chat" command): the composer shows it,
+   * and it goes with the next message. */
+  async attachContext(name: string): Promise<void> {
+    const found = await this.host.context(name);
+    if ("missing" in found) return this.host.warn(found.missing);
+    this.host.post({ type: "attachedContext", context: { type: "context", name, text: found.text } });
+  }
+
+  /** The active conversation, or a new one (which becomes the active tab). */
+  private async conversation(): Promise<string> {
+    if (this.state.active) return this.state.active;
+    const info = await this.server.request<ConversationInfo>("codex/newConversation", {});
+    this.update(opened(this.state, info.conversationId));
+    return info.conversationId;
+  }
+
+  /** Undo a turn and every later one (the last file-changing turn when none is named). */
+  async undo(turnId?: string): Promise<void> {
+    const conversationId = this.state.active;
+    if (!conversationId) return;
+    await this.server.request("codex/undoTurn", turnId ? { conversationId, turnId } : { conversationId });
+  }
+
+  /** A new conversation from the active one's history up to the end of `turnId`, in a new tab. */
+  async fork(turnId: string): Promise<void> {
+    const source = this.state.active;
+    if (!source) return;
+    const info = await this.server.request<ConversationInfo>("codex/forkConversation", { conversationId: source, turnId });
+    this.update(forked(this.state, source, turnId, info.conversationId));
+  }
+
+  private async override(change: { model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval }): Promise<void> {
+    const conversationId = await this.conversation();
+    await this.server.request("codex/overrideTurnContext", { conversationId, ...change });
+    this.update(overridden(this.state, conversationId, change));
+  }
+
+  /** @-mention completion: the workspace files matching `query` (codex/fuzzyFileSearch). */
+  private async search(query: string): Promise<void> {
+    const result = await this.server.request<{ files: { path: string }[] }>("codex/fuzzyFileSearch", { query, limit: 8 });
+    this.host.post({ type: "files", query, files: result.files.map((f) => f.path) });
+  }
+
+  /** Pick a stored conversation of the workspace; resume it in a tab, rename or archive it. */
+  async history(): Promise<void> {
+    const page = await this.server.request<{ items: StoredConversation[] }>("codex/listConversations", { pageSize: 100 });
+    const picked = await this.host.pickStored(page.items);
+    if (!picked) return;
+    const conversationId = picked.row.conversationId;
+    if (picked.action === "resume") {
+      if (this.state.conversations[conversationId] && this.state.tabs.includes(conversationId)) {
+        return this.update(opened(this.state, conversationId));
+      }
+      const resumed = await this.server.request<{ initialMessages: EventMsg[] }>("codex/resumeConversation", { conversationId });
+      this.update(replayed(this.state, conversationId, resumed.initialMessages, picked.row.title));
+    } else if (picked.action === "rename") {
+      await this.rename(conversationId, picked.row.title);
+    } else {
+      await this.server.request("codex/archiveConversation", { conversationId });
+      this.update(closed(this.state, conversationId));
+    }
+  }
+
+  private async rename(conversationId: string, current?: string): Promise<void> {
+    const title = await this.host.askTitle(current ?? this.state.conversations[conversationId]?.title ?? "");
+    if (!title) return;
+    await this.server.request("codex/renameConversation", { conversationId, title });
+    this.update(renamed(this.state, conversationId, title));
+  }
+
+  /** Answer an approval through the codex-lsp.approve / deny commands (with the hunks rejected in review). */
+  async answer(conversationId: string, callId: string, decision: ReviewDecision, rejectedHunks?: Record<string, number[]>): Promise<void> {
+    const args =
+      decision === "denied"
+        ? { command: "codex-lsp.deny", arguments: [conversationId] }
+        : { command: "codex-lsp.approve", arguments: rejectedHunks ? [decision, conversationId, rejectedHunks] : [decision, conversationId] };
+    await this.server.request("workspace/executeCommand", args);
+    this.update(answered(this.state, conversationId, callId));
+  }
+
+  private async openDiff(conversationId: string, callId: string, path: string): Promise<void> {
+    const c = this.state.conversations[conversationId];
+    const pending = c?.approvals.find((a) => a.callId === callId)?.changes?.[path];
+    if (pending) return this.host.showDiff(path, pending, false);
+    const entry = c?.entries.find((e) => e.kind === "patch" && e.id === callId);
+    const change = entry?.kind === "patch" ? entry.changes[path] : undefined;
+    if (!change) throw new Error(`no change to ${path} in this conversation`);
+    await this.host.showDiff(path, change, true);
+  }
+
+  private update(state: ChatState): void {
+    this.state = state;
+    this.host.post({ type: "state", state });
+    this.host.changed(state);
+  }
+}

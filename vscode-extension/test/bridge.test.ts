@@ -1,0 +1,222 @@
+// The bridge driven as the webview drives it, against a real codex-lsp process over stdio
+// (vscode-jsonrpc) and the scripted model server (`python -m codex_lsp.testing`). The editor side
+// (Host) records what it was asked to show. Needs CODEX_LSP_PYTHON: the interpreter codex-lsp is
+// installed in (`make extension` sets it).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
+import { ChatBridge, type Host, type ToWebview } from "../src/bridge";
+import type { Event } from "../src/protocol/generated";
+import type { ChatState } from "../src/webview/state";
+
+const PYTHON = process.env.CODEX_LSP_PYTHON;
+const SKIP = PYTHON ? false : "CODEX_LSP_PYTHON is not set (the Python interpreter codex-lsp is installed in; `make extension` sets it)";
+
+const LONG = Array.from({ length: 20 }, (_, n) => `v${n + 1} = ${n + 1}`).join("\n") + "\n";
+const PATCH = "*** Begin Patch\n*** Update File: long.py\n@@\n-v2 = 2\n+v2 = 200\n@@\n-v19 = 19\n+v19 = 1900\n*** End Patch\n";
+const SCRIPT = [
+  { match: "make the file", tool: "shell", arguments: { command: ["touch", "made.txt"] } },
+  { match: "made.txt", text: "Made it." },
+  { match: "edit long.py", tool: "apply_patch", arguments: { input: PATCH } },
+  { match: "NOT applied", text: "Kept v2 as it was." },
+  { match: "again", text: "Sure." },
+];
+
+class RecordingHost implements Host {
+  posted: ToWebview[] = [];
+  warnings: string[] = [];
+  diffs: { path: string; applied: boolean }[] = [];
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly workspace: string) {}
+
+  post(message: ToWebview): void {
+    this.posted.push(message);
+    this.waiters.splice(0).forEach((w) => w());
+  }
+  changed(): void {}
+  warn(text: string): void {
+    this.warnings.push(text);
+  }
+  info(): void {}
+  exists(path: string): boolean {
+    return existsSync(join(this.workspace, path));
+  }
+  async context(name: string) {
+    return name === "problems" ? { text: "long.py:2:1 error: v2 is too small" } : { missing: `@${name}: no editor is active` };
+  }
+  async showDiff(path: string, _change: unknown, applied: boolean): Promise<void> {
+    this.diffs.push({ path, applied });
+  }
+  async saveImage(): Promise<{ path: string; uri: string }> {
+    throw new Error("not used");
+  }
+  async pickImages() {
+    return [];
+  }
+  async pickStored() {
+    return undefined;
+  }
+  async askTitle() {
+    return "Renamed";
+  }
+
+  /** The first posted state that satisfies `ok` (waits up to 20 s). */
+  async until(ok: (state: ChatState) => boolean, what: string): Promise<ChatState> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const states = this.posted.filter((m) => m.type === "state").map((m) => (m as { state: ChatState }).state);
+      const found = states.reverse().find(ok);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+}
+
+/** The scripted model server: its base URL, and the request bodies it got (once stdin closes). */
+async function modelServer(python: string, script: string): Promise<{ baseUrl: string; requests: () => Promise<Record<string, unknown>[]>; child: ChildProcessWithoutNullStreams }> {
+  const child = spawn(python, ["-m", "codex_lsp.testing", script]);
+  let buffer = "";
+  const lines: ((lines: string[]) => void)[] = [];
+  child.stdout.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString();
+    lines.forEach((l) => l(buffer.split("\n")));
+  });
+  const line = (n: number) =>
+    new Promise<string>((resolve, reject) => {
+      const check = (all: string[]) => (all.length > n + 1 ? resolve(all[n]) : undefined);
+      lines.push(check);
+      check(buffer.split("\n"));
+      child.on("exit", (code) => reject(new Error(`the scripted model server exited (${code})`)));
+    });
+  const baseUrl = await line(0);
+  return {
+    baseUrl,
+    child,
+    requests: async () => {
+      child.stdin.end();
+      return JSON.parse(await line(1)) as Record<string, unknown>[];
+    },
+  };
+}
+
+async function startServer(home: string, workspace: string): Promise<{ connection: MessageConnection; child: ChildProcessWithoutNullStreams }> {
+  const child = spawn(PYTHON!, ["-m", "codex_lsp", "--stdio"], { cwd: workspace, env: { ...process.env, CODEX_LSP_HOME: home, CODEX_HOME: home } });
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  connection.onRequest("window/workDoneProgress/create", () => null);
+  connection.onRequest("client/registerCapability", () => null);
+  connection.onRequest("workspace/configuration", (params: { items: unknown[] }) => params.items.map(() => ({})));
+  connection.listen();
+  await connection.sendRequest("initialize", {
+    processId: process.pid,
+    rootUri: `file://${workspace}`,
+    capabilities: { experimental: { codex: { approvals: "commands" } }, workspace: { workspaceEdit: { documentChanges: true } } },
+    workspaceFolders: [{ uri: `file://${workspace}`, name: "ws" }],
+  });
+  await connection.sendNotification("initialized", {});
+  return { connection, child };
+}
+
+test("a conversation through the bridge: approvals, per-hunk review, undo, fork, tabs", { skip: SKIP, timeout: 90_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), "codex-lsp-bridge-"));
+  const [home, workspace] = [join(root, "home"), join(root, "ws")];
+  mkdirSync(home);
+  mkdirSync(workspace);
+  writeFileSync(join(workspace, "long.py"), LONG);
+  writeFileSync(join(root, "script.json"), JSON.stringify(SCRIPT));
+  const model = await modelServer(PYTHON!, join(root, "script.json"));
+  const baseUrl = model.baseUrl;
+  writeFileSync(
+    join(home, "config.toml"),
+    `model = "fake-model"\nmodel_provider = "fake"\napproval_policy = "untrusted"\nreview_patches = true\n` +
+      `[model_price]\ninput = 2.0\noutput = 8.0\n[model_providers.fake]\nname = "fake"\nbase_url = "${baseUrl}"\nwire_api = "responses"\n`,
+  );
+  const { connection, child } = await startServer(home, workspace);
+  const host = new RecordingHost(workspace);
+  const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
+  connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+  try {
+    // A message with a file mention and editor context; the command waits for approval.
+    await bridge.handle({ type: "send", text: "make the file, see @long.py and @problems" });
+    let state = await host.until((s) => !!s.active && s.conversations[s.active].approvals.length > 0, "the command's approval");
+    const first = state.active!;
+    const [approval] = state.conversations[first].approvals;
+    assert.equal(approval.kind, "exec");
+    const [user] = state.conversations[first].entries;
+    assert.ok(user.kind === "user" && user.text === "make the file, see @long.py and @problems");
+    assert.deepEqual(user.kind === "user" && user.mentions, ["long.py", "@problems"]);
+    await bridge.handle({ type: "approve", conversationId: first, callId: approval.callId, decision: "approved" });
+    state = await host.until((s) => s.conversations[first].entries.some((e) => e.kind === "agent" && e.done && e.text === "Made it."), "the first answer");
+    assert.ok(existsSync(join(workspace, "made.txt")));
+    assert.ok((state.conversations[first].costUsd ?? 0) > 0, "the session cost is known from model_price");
+
+    // A patch reviewed per hunk: the first hunk rejected, the second applied; the model is told.
+    await bridge.handle({ type: "send", text: "edit long.py" });
+    state = await host.until((s) => s.conversations[first].approvals.some((a) => a.kind === "patch"), "the patch review");
+    const review = state.conversations[first].approvals[0];
+    assert.ok(review.changes && "long.py" in review.changes);
+    await bridge.handle({ type: "openDiff", conversationId: first, callId: review.callId, path: "long.py" });
+    assert.deepEqual(host.diffs, [{ path: "long.py", applied: false }]);
+    await bridge.handle({ type: "approve", conversationId: first, callId: review.callId, decision: "approved", rejectedHunks: { "long.py": [0] } });
+    state = await host.until((s) => s.conversations[first].entries.some((e) => e.kind === "agent" && e.text === "Kept v2 as it was."), "the answer after the review");
+    const text = readFileSync(join(workspace, "long.py"), "utf8");
+    assert.ok(text.includes("v2 = 2\n") && text.includes("v19 = 1900\n"), text);
+    const patchTurn = state.conversations[first].turns[1];
+    assert.ok(patchTurn.changedFiles && !patchTurn.undone);
+
+    // Undo that turn from its button: the file comes back, the turn is marked undone.
+    await bridge.handle({ type: "undo", turnId: patchTurn.id });
+    state = await host.until((s) => s.conversations[first].turns[1]?.undone ?? false, "the undo");
+    assert.equal(readFileSync(join(workspace, "long.py"), "utf8"), LONG);
+
+    // Fork after the first turn: a new tab with that turn's transcript, which goes on by itself.
+    await bridge.handle({ type: "fork", turnId: state.conversations[first].turns[0].id });
+    state = bridge.state;
+    const fork = state.active!;
+    assert.notEqual(fork, first);
+    assert.deepEqual(state.tabs, [first, fork]);
+    assert.equal(state.conversations[fork].turns.length, 1);
+    await bridge.handle({ type: "override", effort: "high" });
+    assert.equal(bridge.state.conversations[fork].effort, "high");
+    await bridge.handle({ type: "send", text: "again" });
+    await host.until((s) => s.conversations[fork]?.entries.some((e) => e.kind === "agent" && e.text === "Sure.") ?? false, "the fork's answer");
+    const bodies = await model.requests();
+    const last = bodies[bodies.length - 1];
+    assert.deepEqual((last.reasoning as { effort?: string }).effort, "high");
+    const history = JSON.stringify(last.input);
+    assert.ok(history.includes("make the file") && !history.includes("edit long.py"), "the fork has the first turn only");
+    assert.ok(JSON.stringify(bodies[0].input).includes("v2 is too small"), "@problems reached the model");
+
+    // Tabs: switch, rename, close.
+    await bridge.handle({ type: "selectTab", conversationId: first });
+    assert.equal(bridge.state.active, first);
+    await bridge.handle({ type: "rename", conversationId: fork });
+    assert.equal(bridge.state.conversations[fork].title, "Renamed");
+    await bridge.handle({ type: "closeTab", conversationId: fork });
+    assert.deepEqual(bridge.state.tabs, [first]);
+    assert.deepEqual(host.warnings, []);
+  } finally {
+    await connection.sendRequest("shutdown").catch(() => undefined);
+    connection.dispose();
+    child.kill();
+    model.child.kill();
+  }
+});
+
+test("an unknown slash command and a failing request are shown, never thrown", async () => {
+  const host = new RecordingHost(tmpdir());
+  const bridge = new ChatBridge({ request: () => Promise.reject(new Error("codex-lsp is not running")) }, host);
+  await bridge.handle({ type: "send", text: "/frobnicate" });
+  await bridge.handle({ type: "send", text: "hello" });
+  assert.equal(host.warnings.length, 2);
+  assert.ok(host.warnings[0].includes("unknown command /frobnicate"));
+  assert.equal(host.warnings[1], "codex-lsp is not running");
+});
