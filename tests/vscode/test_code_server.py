@@ -139,6 +139,18 @@ TWO_HUNKS = (
 )
 
 
+PASTE_IMAGE = """() => {
+  const png = Uint8Array.from(atob(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+  ), (c) => c.charCodeAt(0));
+  const data = new DataTransfer();
+  data.items.add(new File([png], "pixel.png", { type: "image/png" }));
+  document.getElementById("composer").dispatchEvent(
+    new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true })
+  );
+}"""
+
+
 async def send(chat: Any, text: str) -> None:
     await chat.fill("#composer", text)  # fill fires the input event
     await chat.press("#composer", "Enter")
@@ -223,6 +235,15 @@ async def test_chat_panel_end_to_end(
     assert body.get("reasoning", {}).get("effort") == "high"
     assert "@current-file" in await chat.inner_text("#transcript")  # shown by name only
     await page.screenshot(path=str(ARTIFACTS / "vscode-mention.png"))
+
+    # A pasted image: a thumbnail in the composer, attached to the message for the model.
+    await chat.evaluate(PASTE_IMAGE)
+    await chat.wait_for_selector("#attachments img", timeout=30_000)
+    model_server.enqueue(Reply((Text("A red pixel."),)))
+    await send(chat, "what is in this image?")
+    await chat.wait_for_selector("text=A red pixel.", timeout=60_000)
+    sent = json.dumps(model_server.requests[-1].body["input"])
+    assert "data:image/png;base64," in sent
 
     # Fork from the first turn: a new tab; a new conversation: another; tabs switch.
     await chat.locator("#transcript button[data-action=fork]").first.click()
