@@ -12,11 +12,13 @@ import {
   forked,
   opened,
   overridden,
+  panelView,
   reduce,
   renamed,
   replayed,
   type ChatState,
   type FileChange,
+  type PanelView,
 } from "./webview/state";
 
 /** What the webview posts. */
@@ -40,7 +42,7 @@ export type FromWebview =
 
 /** What the bridge posts to the webview. */
 export type ToWebview =
-  | { type: "state"; state: ChatState }
+  | { type: "state"; view: PanelView }
   | { type: "files"; query: string; files: string[] }
   | { type: "attached"; images: { path: string; uri: string }[] }
   | { type: "attachedContext"; context: ContextInput };
@@ -81,8 +83,11 @@ export interface Host {
   askTitle(current: string): Promise<string | undefined>;
 }
 
+const FRAME_MS = 16;
+
 export class ChatBridge {
   state: ChatState = emptyState;
+  private scheduled: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly server: Server,
@@ -273,9 +278,15 @@ export class ChatBridge {
     await this.host.showDiff(path, change, true);
   }
 
+  /** Take the new state; the webview gets it at most once per frame (streaming sends an event
+   * per token, and each post copies the whole state). */
   private update(state: ChatState): void {
     this.state = state;
-    this.host.post({ type: "state", state });
-    this.host.changed(state);
+    if (this.scheduled) return;
+    this.scheduled = setTimeout(() => {
+      this.scheduled = undefined;
+      this.host.post({ type: "state", view: panelView(this.state) });
+      this.host.changed(this.state);
+    }, FRAME_MS);
   }
 }

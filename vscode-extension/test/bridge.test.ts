@@ -65,13 +65,16 @@ class RecordingHost implements Host {
     return "Renamed";
   }
 
-  /** The first posted state that satisfies `ok` (waits up to 20 s). */
+  state: () => ChatState = () => {
+    throw new Error("no bridge");
+  };
+
+  /** The bridge's state once it satisfies `ok`, checked as the panel is posted (waits up to 20 s). */
   async until(ok: (state: ChatState) => boolean, what: string): Promise<ChatState> {
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const states = this.posted.filter((m) => m.type === "state").map((m) => (m as { state: ChatState }).state);
-      const found = states.reverse().find(ok);
-      if (found) return found;
+      const state = this.state();
+      if (ok(state)) return state;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
@@ -142,6 +145,7 @@ test("a conversation through the bridge: approvals, per-hunk review, undo, fork,
   const { connection, child } = await startServer(home, workspace);
   const host = new RecordingHost(workspace);
   const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
+  host.state = () => bridge.state;
   connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
   try {
     // A message with a file mention and editor context; the command waits for approval.
@@ -202,6 +206,11 @@ test("a conversation through the bridge: approvals, per-hunk review, undo, fork,
     assert.equal(bridge.state.conversations[fork].title, "Renamed");
     await bridge.handle({ type: "closeTab", conversationId: fork });
     assert.deepEqual(bridge.state.tabs, [first]);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the panel is posted once per frame
+    const posted = host.posted.filter((m) => m.type === "state").pop();
+    assert.ok(posted?.type === "state");
+    assert.deepEqual(posted.view.tabs.map((t) => t.id), [first]);
+    assert.equal(posted.view.conversation?.id, first, "the webview gets the active conversation only");
     assert.deepEqual(host.warnings, []);
   } finally {
     await connection.sendRequest("shutdown").catch(() => undefined);

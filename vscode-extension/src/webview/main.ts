@@ -7,7 +7,7 @@ import MarkdownIt from "markdown-it";
 import { CONTEXTS, EFFORTS, POLICIES, SLASH_COMMANDS } from "../composer";
 import { splitHunks } from "../diffs";
 import type { ContextInput } from "../protocol/generated";
-import { decisions, undoable, type Approval, type ChatState, type Conversation, type Entry, type FileChange } from "./state";
+import { decisions, undoable, type Approval, type Conversation, type Entry, type FileChange, type PanelView } from "./state";
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
 
@@ -29,7 +29,7 @@ const rejected = new Set<string>();
 const openDetails = new Set<string>();
 let images: { path: string; uri: string }[] = [];
 let contexts: ContextInput[] = [];
-let state: ChatState = { conversations: {}, tabs: [] };
+let view: PanelView = { tabs: [] };
 
 function html(text: string): string {
   return DOMPurify.sanitize(markdown.render(text));
@@ -68,6 +68,21 @@ function renderUser(c: Conversation, entry: Extract<Entry, { kind: "user" }>): s
     finished ? `<button class="link" data-action="fork" data-turn="${attr(entry.turnId)}" title="A new conversation with the history up to the end of this turn">Fork from here</button>` : "",
   ].join("");
   return `<div class="entry user"><div class="text">${escape(entry.text)}</div>${chips ? `<div>${chips}</div>` : ""}<div class="turn-actions">${actions}</div></div>`;
+}
+
+/** Rendered entries by id: an entry is rendered again only when it changed (streaming changes
+ * the last one; Markdown of the rest is not redone per token). */
+const rendered = new Map<string, { key: string; html: string }>();
+
+function cachedEntry(c: Conversation, entry: Entry): string {
+  if (entry.kind === "user") return renderEntry(c, entry); // its buttons follow the turn's state
+  const id = `${c.id}|${entry.kind}|${entry.id}`;
+  const key = JSON.stringify(entry) + (entry.kind === "reasoning" && openDetails.has(entry.id) ? "open" : "");
+  const hit = rendered.get(id);
+  if (hit?.key === key) return hit.html;
+  const html = renderEntry(c, entry);
+  rendered.set(id, { key, html });
+  return html;
 }
 
 function renderEntry(c: Conversation, entry: Entry): string {
@@ -146,16 +161,15 @@ function renderApproval(a: Approval): string {
 }
 
 function renderTabs(): string {
-  const tabs = state.tabs
-    .map((id) => {
-      const c = state.conversations[id];
-      const title = c?.title || "New conversation";
-      const badge = c?.approvals.length ? " ●" : c?.running ? " …" : "";
-      const selected = id === state.active;
+  const tabs = view.tabs
+    .map(({ id, title: given, running, waiting }) => {
+      const title = given || "New conversation";
+      const badge = waiting ? " ●" : running ? " …" : "";
+      const selected = id === view.active;
       return `<span class="tab${selected ? " active" : ""}"><button role="tab" aria-selected="${selected}" data-action="selectTab" data-conversation="${attr(id)}" title="${attr(title)} (double-click to rename)">${escape(title)}${badge}</button><button class="close" data-action="closeTab" data-conversation="${attr(id)}" aria-label="Close ${attr(title)}">×</button></span>`;
     })
     .join("");
-  const fresh = state.active === undefined ? `<span class="tab active"><button role="tab" aria-selected="true">New conversation</button></span>` : "";
+  const fresh = view.active === undefined ? `<span class="tab active"><button role="tab" aria-selected="true">New conversation</button></span>` : "";
   return `${tabs}${fresh}<button data-action="newConversation" title="New conversation" aria-label="New conversation">+</button><button data-action="history" title="Resume, rename or archive a stored conversation">History…</button>`;
 }
 
@@ -176,9 +190,9 @@ function meter(c: Conversation | undefined): string {
 }
 
 function render(): void {
-  const c = state.active ? state.conversations[state.active] : undefined;
+  const c = view.conversation;
   $("tabs").innerHTML = renderTabs();
-  $("transcript").innerHTML = c?.entries.length ? c.entries.map((e) => renderEntry(c, e)).join("") : `<p class="meta">Ask anything about this workspace.</p>`;
+  $("transcript").innerHTML = c?.entries.length ? c.entries.map((e) => cachedEntry(c, e)).join("") : `<p class="meta">Ask anything about this workspace.</p>`;
   $("approvals").innerHTML = (c?.approvals ?? []).map(renderApproval).join("");
   const focused = document.activeElement?.id;
   if (focused !== "model" && focused !== "effort" && focused !== "policy") $("pickers").innerHTML = renderPickers(c);
@@ -217,7 +231,7 @@ function contextSuggestions(prefix: string): { insert: string; label: string }[]
 window.addEventListener("message", (event: MessageEvent) => {
   const data = event.data;
   if (data?.type === "state") {
-    state = data.state as ChatState;
+    view = data.view as PanelView;
     render();
   } else if (data?.type === "files" && data.query === currentWord().slice(1)) {
     suggest([...contextSuggestions(data.query as string), ...(data.files as string[]).map((path) => ({ insert: `@${path}`, label: path }))]);
@@ -308,7 +322,7 @@ document.body.addEventListener("click", (event: Event) => {
   if (!button) return;
   const { action, conversation, call, turn, path, decision } = button.dataset;
   if (action === "approve") {
-    const approval = state.conversations[conversation ?? ""]?.approvals.find((a) => a.callId === call);
+    const approval = view.conversation?.approvals.find((a) => a.callId === call);
     const hunks = approval && decision !== "denied" && decision !== "abort" ? rejectedHunks(approval) : undefined;
     vscode.postMessage({ type: "approve", conversationId: conversation, callId: call, decision, rejectedHunks: hunks });
   } else if (action === "openDiff") vscode.postMessage({ type: "openDiff", conversationId: conversation, callId: call, path });

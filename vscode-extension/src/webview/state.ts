@@ -275,3 +275,20 @@ export function decisions(approval: Approval): { label: string; decision: Review
   ];
   return approval.kind === "exec" ? all : all.filter((d) => d.decision !== "approvedAlways");
 }
+
+/** What the webview needs to draw the panel: the tabs, and the active conversation only (the
+ * bridge posts this once per frame; the other conversations stay in the extension). */
+export interface PanelView {
+  tabs: { id: string; title: string; running: boolean; waiting: boolean }[];
+  active?: string;
+  conversation?: Conversation;
+}
+
+/** The panel's view of `state`. */
+export function panelView(state: ChatState): PanelView {
+  const tabs = state.tabs.map((id) => {
+    const c = state.conversations[id];
+    return { id, title: c?.title ?? "", running: c?.running ?? false, waiting: (c?.approvals.length ?? 0) > 0 };
+  });
+  return { tabs, active: state.active, conversation: state.active ? state.conversations[state.active] : undefined };
+}
