@@ -117,7 +117,7 @@ export class ChatBridge {
       case "approve":
         return this.answer(message.conversationId, message.callId, message.decision, message.rejectedHunks);
       case "interrupt":
-        if (this.state.active) await this.server.request("codex/interrupt", { conversationId: this.state.active });
+        if (this.state.active) await this.call("codex/interrupt", { conversationId: this.state.active });
         return;
       case "undo":
         return this.undo(message.turnId);
@@ -160,18 +160,18 @@ export class ChatBridge {
         ...contexts.items,
         ...images.map((path) => ({ type: "localImage" as const, path })),
       ];
-      await this.server.request("codex/userInput", { conversationId, items });
+      await this.call("codex/userInput", { conversationId, items });
       return;
     }
     const params = { conversationId };
     switch (slash.kind) {
       case "compact":
-        await this.server.request("codex/compact", params);
+        await this.call("codex/compact", params);
         return;
       case "undo":
         return this.undo();
       case "review":
-        await this.server.request("codex/review", { ...params, reviewRequest: { target: { type: "uncommittedChanges" } } });
+        await this.call("codex/review", { ...params, reviewRequest: { target: { type: "uncommittedChanges" } } });
         return;
       case "model":
         return this.override({ model: slash.model });
@@ -185,6 +185,18 @@ export class ChatBridge {
         const cost = typeof c?.costUsd === "number" ? `, $${c.costUsd.toFixed(4)}` : "";
         return this.host.info(`model ${c?.model || "?"}, ${c?.totalTokens ?? 0} tokens used${context}${cost}`);
       }
+    }
+  }
+
+  /** A request about a conversation. One the server does not know (it was restarted, or
+   * crashed, since the tab opened) is resumed from the store and the request sent again. */
+  private async call<T>(method: string, params: { conversationId: string } & Record<string, unknown>): Promise<T> {
+    try {
+      return await this.server.request<T>(method, params);
+    } catch (error) {
+      if (!String((error as Error).message).startsWith("unknown conversation id")) throw error;
+      await this.server.request("codex/resumeConversation", { conversationId: params.conversationId });
+      return this.server.request<T>(method, params);
     }
   }
 
@@ -208,20 +220,20 @@ export class ChatBridge {
   async undo(turnId?: string): Promise<void> {
     const conversationId = this.state.active;
     if (!conversationId) return;
-    await this.server.request("codex/undoTurn", turnId ? { conversationId, turnId } : { conversationId });
+    await this.call("codex/undoTurn", turnId ? { conversationId, turnId } : { conversationId });
   }
 
   /** A new conversation from the active one's history up to the end of `turnId`, in a new tab. */
   async fork(turnId: string): Promise<void> {
     const source = this.state.active;
     if (!source) return;
-    const info = await this.server.request<ConversationInfo>("codex/forkConversation", { conversationId: source, turnId });
+    const info = await this.call<ConversationInfo>("codex/forkConversation", { conversationId: source, turnId });
     this.update(forked(this.state, source, turnId, info.conversationId));
   }
 
   private async override(change: { model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval }): Promise<void> {
     const conversationId = await this.conversation();
-    await this.server.request("codex/overrideTurnContext", { conversationId, ...change });
+    await this.call("codex/overrideTurnContext", { conversationId, ...change });
     this.update(overridden(this.state, conversationId, change));
   }
 

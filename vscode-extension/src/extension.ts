@@ -9,7 +9,6 @@ import { discover, type ServerCommand } from "./discovery";
 import { installServer, privateServer } from "./install";
 import { toServerConfig, type ExtensionSettings } from "./settings";
 import { StatusBar } from "./statusBar";
-import { blank } from "./webview/state";
 
 function readSettings(): Partial<ExtensionSettings> {
   const c = vscode.workspace.getConfiguration("codexLsp");
@@ -94,9 +93,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("codexLsp.installServer", async () => {
       if (await install()) await start();
     }),
-    vscode.commands.registerCommand("codexLsp.newConversation", () => {
-      bridge.state = blank(bridge.state);
-      return vscode.commands.executeCommand("codexLsp.chat.focus");
+    vscode.commands.registerCommand("codexLsp.newConversation", async () => {
+      await bridge.handle({ type: "newConversation" });
+      await vscode.commands.executeCommand("codexLsp.chat.focus");
     }),
     vscode.commands.registerCommand("codexLsp.resumeConversation", () => bridge.handle({ type: "history" })),
     vscode.commands.registerCommand("codexLsp.undoTurn", () => bridge.handle({ type: "undo" })),

@@ -23,7 +23,8 @@ const SCRIPT = [
   { match: "made.txt", text: "Made it." },
   { match: "edit long.py", tool: "apply_patch", arguments: { input: PATCH } },
   { match: "NOT applied", text: "Kept v2 as it was." },
-  { match: "again", text: "Sure." },
+  { match: "hello from the fork", text: "Sure." },
+  { match: "after the restart", text: "Still here." },
 ];
 
 class RecordingHost implements Host {
@@ -142,7 +143,7 @@ test("a conversation through the bridge: approvals, per-hunk review, undo, fork,
     `model = "fake-model"\nmodel_provider = "fake"\napproval_policy = "untrusted"\nreview_patches = true\n` +
       `[model_price]\ninput = 2.0\noutput = 8.0\n[model_providers.fake]\nname = "fake"\nbase_url = "${baseUrl}"\nwire_api = "responses"\n`,
   );
-  const { connection, child } = await startServer(home, workspace);
+  let { connection, child } = await startServer(home, workspace);
   const host = new RecordingHost(workspace);
   const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
   host.state = () => bridge.state;
@@ -190,13 +191,26 @@ test("a conversation through the bridge: approvals, per-hunk review, undo, fork,
     assert.equal(state.conversations[fork].turns.length, 1);
     await bridge.handle({ type: "override", effort: "high" });
     assert.equal(bridge.state.conversations[fork].effort, "high");
-    await bridge.handle({ type: "send", text: "again" });
+    await bridge.handle({ type: "send", text: "hello from the fork" });
     await host.until((s) => s.conversations[fork]?.entries.some((e) => e.kind === "agent" && e.text === "Sure.") ?? false, "the fork's answer");
+    // The server crashes and a new one starts (as Restart Server does): the open tab goes on, its
+    // conversation resumed from the store.
+    child.kill("SIGKILL");
+    connection.dispose();
+    ({ connection, child } = await startServer(home, workspace));
+    connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+    await bridge.handle({ type: "selectTab", conversationId: first });
+    await bridge.handle({ type: "send", text: "after the restart" });
+    await host.until((s) => s.conversations[first].entries.some((e) => e.kind === "agent" && e.text === "Still here."), "the answer after the restart");
+    await bridge.handle({ type: "selectTab", conversationId: fork });
+
     const bodies = await model.requests();
-    const last = bodies[bodies.length - 1];
-    assert.deepEqual((last.reasoning as { effort?: string }).effort, "high");
-    const history = JSON.stringify(last.input);
+    const forkRequest = bodies.find((b) => JSON.stringify(b.input).includes("hello from the fork"))!;
+    assert.deepEqual((forkRequest.reasoning as { effort?: string }).effort, "high");
+    const history = JSON.stringify(forkRequest.input);
     assert.ok(history.includes("make the file") && !history.includes("edit long.py"), "the fork has the first turn only");
+    const resumed = JSON.stringify(bodies[bodies.length - 1].input);
+    assert.ok(resumed.includes("make the file") && resumed.includes("edit long.py"), "the resumed conversation kept its history");
     assert.ok(JSON.stringify(bodies[0].input).includes("v2 is too small"), "@problems reached the model");
 
     // Tabs: switch, rename, close.
