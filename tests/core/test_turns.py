@@ -402,3 +402,21 @@ async def test_token_counts_carry_the_session_cost_when_the_price_is_known(
     unpriced.submit(say("third"))
     await log.wait_for("taskComplete", unpriced.id)
     assert "costUsd" not in log.msgs(unpriced.id, "tokenCount")[0]["info"]  # unknown: absent
+
+
+async def test_a_mentioned_folder_is_given_as_a_listing_of_its_files(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
+    (workspace / "src" / "pkg").mkdir(parents=True)
+    (workspace / "src" / "app.py").write_text("print('hi')\n")
+    (workspace / "src" / "pkg" / "util.py").write_text("")
+    (workspace / "src" / "node_modules").mkdir()
+    (workspace / "src" / "node_modules" / "dep.js").write_text("")
+    model_server.enqueue(Reply((Text("ok"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(UserInputOp(items=[TextInput(text="what is in it"), MentionInput(path="src/")]))
+    await log.wait_for("taskComplete", conv.id)
+    sent = json.dumps(model_server.requests[0].body["input"])
+    assert "app.py" in sent and "pkg/util.py" in sent and "dep.js" not in sent
+    assert "print('hi')" not in sent  # a listing, not the files' content
+    assert log.msgs(conv.id, "userMessage")[0]["mentions"] == ["src/"]

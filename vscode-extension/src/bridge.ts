@@ -2,7 +2,7 @@
 // webview's messages into codex/* requests and answers, and asks the editor (the Host) for what
 // only the editor has. It does not import `vscode`, so the unit tests drive it against a real
 // codex-lsp process.
-import { contextItems, messageItems, parseSlash, type UserInputItem } from "./composer";
+import { contextItems, folders, messageItems, parseSlash, type UserInputItem } from "./composer";
 import type { AskForApproval, ContextInput, ConversationInfo, Event, EventMsg, ReasoningEffort, ReviewDecision } from "./protocol/generated";
 import {
   answered,
@@ -237,10 +237,12 @@ export class ChatBridge {
     this.update(overridden(this.state, conversationId, change));
   }
 
-  /** @-mention completion: the workspace files matching `query` (codex/fuzzyFileSearch). */
+  /** @-mention completion: the workspace files matching `query` (codex/fuzzyFileSearch), and
+   * the folders on their paths whose name contains it (a folder is sent as a listing). */
   private async search(query: string): Promise<void> {
     const result = await this.server.request<{ files: { path: string }[] }>("codex/fuzzyFileSearch", { query, limit: 8 });
-    this.host.post({ type: "files", query, files: result.files.map((f) => f.path) });
+    const files = result.files.map((f) => f.path);
+    this.host.post({ type: "files", query, files: [...files, ...folders(files, query)] });
   }
 
   /** Pick a stored conversation of the workspace; resume it in a tab, rename or archive it. */

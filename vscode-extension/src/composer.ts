@@ -101,3 +101,16 @@ export async function contextItems(
   }
   return { items, missing };
 }
+
+/** The folders on `paths` whose own name contains `query` (case-insensitive), as `dir/`. */
+export function folders(paths: string[], query: string): string[] {
+  const wanted = query.toLowerCase();
+  const found = new Set<string>();
+  for (const path of paths) {
+    const parts = path.split("/").slice(0, -1);
+    parts.forEach((name, i) => {
+      if (name.toLowerCase().includes(wanted)) found.add(`${parts.slice(0, i + 1).join("/")}/`);
+    });
+  }
+  return [...found].slice(0, 3);
+}

@@ -1,7 +1,7 @@
 // Slash commands and @-mentions of the composer.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { contextItems, messageItems, parseSlash } from "../src/composer";
+import { contextItems, folders, messageItems, parseSlash } from "../src/composer";
 
 test("slash commands are parsed with their argument, and mistakes say what is allowed", () => {
   assert.equal(parseSlash("fix the test"), undefined);
@@ -31,4 +31,9 @@ test("@selection, @problems and @current-file become context items, never file m
   const contexts = await contextItems(text, async (name) => (name === "problems" ? { text: "app.py:1 error" } : { missing: `@${name}: nothing is selected` }));
   assert.deepEqual(contexts.items, [{ type: "context", name: "problems", text: "app.py:1 error" }]);
   assert.deepEqual(contexts.missing, ["@selection: nothing is selected"]);
+});
+
+test("folders on the matching paths are offered as @-mentions too", () => {
+  assert.deepEqual(folders(["src/app/main.py", "src/app/util.py", "docs/app.md"], "app"), ["src/app/"]);
+  assert.deepEqual(folders(["Tests/unit/a.py"], "test"), ["Tests/"]);
 });

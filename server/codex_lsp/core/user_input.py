@@ -1,5 +1,6 @@
 """Turns the user's input items into history content: local images are read and attached,
-@-mentioned files are read and given to the model inline."""
+@-mentioned files are read and given to the model inline, @-mentioned folders as a listing of
+their files."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from codex_lsp.protocol.items import (
 )
 
 MAX_MENTION_BYTES = 256 * 1024
+MAX_FOLDER_ENTRIES = 300
+_SKIPPED_FOLDERS = {"node_modules", "__pycache__", "target", "dist", "build"}
 
 
 @dataclass
@@ -47,7 +50,9 @@ def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
                 warnings.append(f"image {item.path} was not attached: {exc}")
         elif isinstance(item, MentionInput):
             try:
-                parts.append(InputText(text=_mention_text(cwd / item.path, item.path)))
+                target = cwd / item.path
+                text = _folder_text(target, item.path) if target.is_dir() else None
+                parts.append(InputText(text=text or _mention_text(target, item.path)))
                 mentions.append(item.path)
             except (OSError, ValueError) as exc:
                 warnings.append(f"file {item.path} was not attached: {exc}")
@@ -65,3 +70,24 @@ def _mention_text(path: Path, shown: str) -> str:
     text = data[:MAX_MENTION_BYTES].decode("utf-8", "replace")
     note = f"\n[... truncated at {MAX_MENTION_BYTES} bytes ...]" if truncated else ""
     return f'<file path="{shown}">\n{text}{note}\n</file>'
+
+
+def _folder_text(path: Path, shown: str) -> str:
+    """A mentioned folder: the paths of its files, breadth first, hidden and dependency folders
+    skipped, at most ``MAX_FOLDER_ENTRIES`` (bounded work: no subprocess, no reads)."""
+    entries: list[str] = []
+    queue = [path]
+    while queue and len(entries) < MAX_FOLDER_ENTRIES:
+        folder = queue.pop(0)
+        for child in sorted(folder.iterdir(), key=lambda c: c.name):
+            if child.name.startswith(".") or child.name in _SKIPPED_FOLDERS:
+                continue
+            if child.is_dir():
+                queue.append(child)
+            else:
+                entries.append(child.relative_to(path).as_posix())
+    more = (
+        "\n[... more files not listed ...]" if queue or len(entries) >= MAX_FOLDER_ENTRIES else ""
+    )
+    listing = "\n".join(entries[:MAX_FOLDER_ENTRIES])
+    return f'<folder path="{shown}">\n{listing}{more}\n</folder>'
