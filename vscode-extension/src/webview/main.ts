@@ -60,7 +60,7 @@ function openDiffButton(conversationId: string, callId: string, path: string): s
 }
 
 function renderUser(c: Conversation, entry: Extract<Entry, { kind: "user" }>): string {
-  const chips = [...entry.mentions.map((m) => `<span class="chip">${escape(m.startsWith("@") ? m : `@${m}`)}</span>`), ...entry.images.map((p) => `<span class="chip">🖼 ${escape(p.split("/").pop() ?? p)}</span>`)].join("");
+  const chips = [...entry.mentions.map((m) => `<span class="chip">${escape(m.startsWith("@") ? m : `@${m}`)}</span>`), ...entry.images.map((p) => `<span class="chip">image ${escape(p.split("/").pop() ?? p)}</span>`)].join("");
   const index = c.turns.findIndex((t) => t.id === entry.turnId);
   const finished = index >= 0 && (!c.running || index < c.turns.length - 1);
   const actions = [
