@@ -13,6 +13,7 @@ import {
   opened,
   overridden,
   panelView,
+  queued,
   reduce,
   renamed,
   replayed,
@@ -161,6 +162,7 @@ export class ChatBridge {
         ...images.map((path) => ({ type: "localImage" as const, path })),
       ];
       await this.call("codex/userInput", { conversationId, items });
+      if (this.state.conversations[conversationId]?.running) this.update(queued(this.state, conversationId, text));
       return;
     }
     const params = { conversationId };

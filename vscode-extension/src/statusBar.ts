@@ -1,6 +1,7 @@
-// A status bar item: idle, working, or waiting for approval, with the context left.
+// A status bar item: waiting for approval (any tab), working (any tab), or idle, with the active
+// conversation's context left.
 import * as vscode from "vscode";
-import { emptyState, type ChatState } from "./webview/state";
+import { emptyState, panelStatus, type ChatState } from "./webview/state";
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
@@ -12,9 +13,9 @@ export class StatusBar implements vscode.Disposable {
 
   show(state: ChatState): void {
     const c = state.active ? state.conversations[state.active] : undefined;
-    const status = !c ? "idle" : c.approvals.length ? "approval" : c.running ? "working" : "idle";
+    const status = panelStatus(state);
     const icon = status === "working" ? "$(sync~spin)" : status === "approval" ? "$(question)" : "$(comment-discussion)";
-    const context = c?.contextLeftPercent !== undefined ? ` · ${c.contextLeftPercent}% context left` : "";
+    const context = typeof c?.contextLeftPercent === "number" ? ` · ${c.contextLeftPercent}% context left` : "";
     this.item.text = `${icon} codex ${status}`;
     this.item.tooltip = `codex-lsp: ${status}${context}`;
     void vscode.commands.executeCommand("setContext", "codexLsp.working", status === "working");

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { answered, closed, decisions, emptyState, forked, opened, overridden, reduce, replayed, undoable, type ChatState } from "../src/webview/state";
+import { answered, closed, decisions, emptyState, forked, opened, overridden, panelStatus, queued, reduce, replayed, undoable, type ChatState } from "../src/webview/state";
 import type { Event } from "../src/protocol/generated";
 
 function recorded(): Event[] {
@@ -126,4 +126,19 @@ test("a picker change keeps the other settings, and token counts carry the cost"
   const usage = { inputTokens: 10, cachedInputTokens: 0, outputTokens: 5, reasoningOutputTokens: 0, totalTokens: 15 };
   state = reduce(state, { conversationId: "c", submissionId: "s", msg: { type: "tokenCount", info: { totalTokenUsage: usage, lastTokenUsage: usage, costUsd: 0.25 } } });
   assert.equal(state.conversations.c.costUsd, 0.25);
+});
+
+test("a message sent while the turn runs is queued until the model gets it; the status bar sees every tab", () => {
+  let state = reduce(emptyState, { conversationId: "c", submissionId: "s", msg: { type: "taskStarted", turnId: "t1" } });
+  state = reduce(state, { conversationId: "d", submissionId: "s", msg: { type: "execApprovalRequest", turnId: "t", itemId: "i", callId: "x", command: ["ls"], cwd: "/w", parsedCmd: [] } });
+  assert.equal(panelStatus(opened(state, "c")), "approval", "an approval in a background tab shows");
+  state = queued(state, "c", "also check the docs");
+  assert.deepEqual(state.conversations.c.queued, ["also check the docs"]);
+  state = reduce(state, {
+    conversationId: "c",
+    submissionId: "s",
+    msg: { type: "userMessage", turnId: "t1", itemId: "u2", message: "also check the docs", images: [], localImages: [], mentions: [] },
+  });
+  assert.deepEqual(state.conversations.c.queued, []);
+  assert.equal(panelStatus(answered(state, "d", "x")), "working");
 });

@@ -192,7 +192,8 @@ function meter(c: Conversation | undefined): string {
 function render(): void {
   const c = view.conversation;
   $("tabs").innerHTML = renderTabs();
-  $("transcript").innerHTML = c?.entries.length ? c.entries.map((e) => cachedEntry(c, e)).join("") : `<p class="meta">Ask anything about this workspace.</p>`;
+  const waiting = (c?.queued ?? []).map((text) => `<div class="entry user queued"><div class="text">${escape(text)}</div><div class="meta">queued: the agent gets it at its next step</div></div>`).join("");
+  $("transcript").innerHTML = c?.entries.length ? c.entries.map((e) => cachedEntry(c, e)).join("") + waiting : `<p class="meta">Ask anything about this workspace.</p>`;
   $("approvals").innerHTML = (c?.approvals ?? []).map(renderApproval).join("");
   const focused = document.activeElement?.id;
   if (focused !== "model" && focused !== "effort" && focused !== "policy") $("pickers").innerHTML = renderPickers(c);

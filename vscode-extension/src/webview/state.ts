@@ -63,6 +63,8 @@ export interface Conversation {
   contextLeftPercent?: number | null;
   totalTokens?: number;
   costUsd?: number | null;
+  /** Messages sent while a turn runs, not yet given to the model. */
+  queued?: string[];
 }
 
 export interface ChatState {
@@ -116,7 +118,10 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       const entry: Entry = { kind: "user", id: msg.itemId, turnId: msg.turnId, text: msg.message, mentions: msg.mentions ?? [], images: msg.localImages ?? [] };
       const turns = c.turns.some((t) => t.id === msg.turnId) ? c.turns : [...c.turns, { id: msg.turnId, start: c.entries.length, changedFiles: false, undone: false }];
       const title = c.title || msg.message.split("\n")[0].slice(0, TITLE_LENGTH);
-      return { ...c, title, turns, entries: [...c.entries, entry] };
+      const waiting = c.queued ?? [];
+      const given = waiting.indexOf(msg.message);
+      const rest = given < 0 ? waiting : [...waiting.slice(0, given), ...waiting.slice(given + 1)];
+      return { ...c, title, turns, entries: [...c.entries, entry], queued: rest };
     }
     case "agentMessageDelta": {
       const entry: Entry = { kind: "agent", id: msg.itemId, text: msg.delta, done: false };
@@ -291,4 +296,17 @@ export function panelView(state: ChatState): PanelView {
     return { id, title: c?.title ?? "", running: c?.running ?? false, waiting: (c?.approvals.length ?? 0) > 0 };
   });
   return { tabs, active: state.active, conversation: state.active ? state.conversations[state.active] : undefined };
+}
+
+/** The status of the whole panel (the status bar): approvals anywhere come first, then work. */
+export function panelStatus(state: ChatState): "approval" | "working" | "idle" {
+  const all = Object.values(state.conversations);
+  if (all.some((c) => c.approvals.length > 0)) return "approval";
+  return all.some((c) => c.running) ? "working" : "idle";
+}
+
+/** A message sent while the turn runs: shown as queued until the model is given it (steering). */
+export function queued(state: ChatState, conversationId: string, text: string): ChatState {
+  const c = conversationOf(state, conversationId);
+  return { ...state, conversations: { ...state.conversations, [conversationId]: { ...c, queued: [...(c.queued ?? []), text] } } };
 }
