@@ -197,6 +197,7 @@ async def test_chat_panel_end_to_end(
     assert await page.locator(".tab", has_text="proposed by codex-lsp").count() >= 1
     proposed = page.locator(".monaco-diff-editor .modified .view-lines")
     await proposed.filter(has_text="y = 2").wait_for(timeout=30_000)
+    assert await proposed.filter(has_text="x = 2").count() == 0  # the unchecked hunk is left out
     await page.screenshot(path=str(ARTIFACTS / "vscode-review.png"))
     await chat.locator(".approval button[data-decision='approved']").click()
     await chat.wait_for_selector("text=Set y to 2 and made a file.", timeout=60_000)

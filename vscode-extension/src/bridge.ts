@@ -37,7 +37,7 @@ export type FromWebview =
   | { type: "history" }
   | { type: "rename"; conversationId: string }
   | { type: "override"; model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval }
-  | { type: "openDiff"; conversationId: string; callId: string; path: string }
+  | { type: "openDiff"; conversationId: string; callId: string; path: string; rejectedHunks?: number[] }
   | { type: "pasteImage"; dataUrl: string }
   | { type: "attachImages" };
 
@@ -72,8 +72,8 @@ export interface Host {
   exists(path: string): boolean;
   /** The text of an editor context (@selection, @problems, @current-file), or why there is none. */
   context(name: string): Promise<{ text: string } | { missing: string }>;
-  /** Show a file's change in the diff editor: `before` and `after` texts, or the file on disk on one side. */
-  showDiff(path: string, change: FileChange, applied: boolean): Promise<void>;
+  /** Show a file's change in the diff editor (a pending one without the hunks unchecked so far). */
+  showDiff(path: string, change: FileChange, applied: boolean, rejectedHunks?: number[]): Promise<void>;
   /** Save a pasted image; its path and a URI the webview can show. */
   saveImage(dataUrl: string): Promise<{ path: string; uri: string }>;
   /** Let the user pick image files. */
@@ -139,7 +139,7 @@ export class ChatBridge {
       case "override":
         return this.override({ model: message.model, effort: message.effort, approvalPolicy: message.approvalPolicy });
       case "openDiff":
-        return this.openDiff(message.conversationId, message.callId, message.path);
+        return this.openDiff(message.conversationId, message.callId, message.path, message.rejectedHunks);
       case "pasteImage":
         return this.host.post({ type: "attached", images: [await this.host.saveImage(message.dataUrl)] });
       case "attachImages":
@@ -284,10 +284,10 @@ export class ChatBridge {
     this.update(answered(this.state, conversationId, callId));
   }
 
-  private async openDiff(conversationId: string, callId: string, path: string): Promise<void> {
+  private async openDiff(conversationId: string, callId: string, path: string, rejectedHunks?: number[]): Promise<void> {
     const c = this.state.conversations[conversationId];
     const pending = c?.approvals.find((a) => a.callId === callId)?.changes?.[path];
-    if (pending) return this.host.showDiff(path, pending, false);
+    if (pending) return this.host.showDiff(path, pending, false, rejectedHunks);
     const entry = c?.entries.find((e) => e.kind === "patch" && e.id === callId);
     const change = entry?.kind === "patch" ? entry.changes[path] : undefined;
     if (!change) throw new Error(`no change to ${path} in this conversation`);

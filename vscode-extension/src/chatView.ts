@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ChatBridge, type FromWebview, type Host, type Server, type StoredConversation, type ToWebview } from "./bridge";
-import { applyDiff } from "./diffs";
+import { applyDiff, keepHunks } from "./diffs";
 import type { Event } from "./protocol/generated";
 import type { ChatState, FileChange } from "./webview/state";
 
@@ -109,7 +109,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
     return { text: `${path}\n${editor.document.getText()}` };
   }
 
-  async showDiff(path: string, change: FileChange, applied: boolean): Promise<void> {
+  async showDiff(path: string, change: FileChange, applied: boolean, rejectedHunks: number[] = []): Promise<void> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) throw new Error("open a folder to see diffs");
     const file = vscode.Uri.joinPath(folder.uri, path);
@@ -119,7 +119,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
     if (change.type === "add") [before, after] = ["", change.content];
     else if (change.type === "delete") [before, after] = [change.content, ""];
     else if (applied) [before, after] = [applyDiff(current, change.unifiedDiff, true), current];
-    else [before, after] = [current, applyDiff(current, change.unifiedDiff)];
+    else [before, after] = [current, applyDiff(current, keepHunks(change.unifiedDiff, rejectedHunks))];
     const left = this.diffTexts.uri(path, before, "before");
     const right = applied && change.type === "update" ? file : this.diffTexts.uri(path, after, "proposed");
     const title = `${path} (${applied ? "applied by codex-lsp" : "proposed by codex-lsp"})`;

@@ -58,3 +58,11 @@ function newStart(hunk: Hunk): number {
   const length = header?.[4] === undefined ? 1 : Number(header[4]);
   return length === 0 ? start : start - 1;
 }
+
+/** The diff without the hunks at `rejected` (what applying only the accepted hunks gives). */
+export function keepHunks(diff: string, rejected: number[]): string {
+  return splitHunks(diff)
+    .filter((_, i) => !rejected.includes(i))
+    .map((h) => [h.header, ...h.lines].join("\n") + "\n")
+    .join("");
+}

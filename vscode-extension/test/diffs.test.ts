@@ -2,7 +2,7 @@
 // the diff editor. The diff below is what the server sends (Python's difflib, three lines of context).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyDiff, splitHunks } from "../src/diffs";
+import { applyDiff, keepHunks, splitHunks } from "../src/diffs";
 
 const BEFORE = Array.from({ length: 20 }, (_, n) => `v${n + 1} = ${n + 1}`).join("\n") + "\n";
 const AFTER = BEFORE.replace("v2 = 2\n", "v2 = 200\n").replace("v19 = 19\n", "v19 = 1900\nv19b = 0\n");
@@ -25,4 +25,9 @@ test("applying the diff gives the new text, and taking it back the old one", () 
 
 test("a diff that no longer matches says which hunk", () => {
   assert.throws(() => applyDiff(BEFORE.replace("v17 = 17", "v17 = changed"), DIFF), /hunk 2 .* does not match/);
+});
+
+test("a diff without its rejected hunks applies only the accepted ones", () => {
+  assert.equal(applyDiff(BEFORE, keepHunks(DIFF, [0])), BEFORE.replace("v19 = 19\n", "v19 = 1900\nv19b = 0\n"));
+  assert.equal(applyDiff(BEFORE, keepHunks(DIFF, [0, 1])), BEFORE);
 });

@@ -326,7 +326,11 @@ document.body.addEventListener("click", (event: Event) => {
     const approval = view.conversation?.approvals.find((a) => a.callId === call);
     const hunks = approval && decision !== "denied" && decision !== "abort" ? rejectedHunks(approval) : undefined;
     vscode.postMessage({ type: "approve", conversationId: conversation, callId: call, decision, rejectedHunks: hunks });
-  } else if (action === "openDiff") vscode.postMessage({ type: "openDiff", conversationId: conversation, callId: call, path });
+  } else if (action === "openDiff") {
+    const approval = view.conversation?.approvals.find((a) => a.callId === call);
+    const hunks = approval && path ? rejectedHunks(approval)?.[path] : undefined;
+    vscode.postMessage({ type: "openDiff", conversationId: conversation, callId: call, path, rejectedHunks: hunks });
+  }
   else if (action === "undo" || action === "fork") vscode.postMessage({ type: action, turnId: turn });
   else if (action === "selectTab" || action === "closeTab") vscode.postMessage({ type: action, conversationId: conversation });
   else if (action === "newConversation" || action === "history") vscode.postMessage({ type: action });
