@@ -26,6 +26,7 @@ from bench import (
     rss,
     store,
     token_latency,
+    webview_state,
 )
 from bench.plots import write_plots
 
@@ -119,6 +120,13 @@ def render(results: dict[str, Any]) -> str:
         f"{mcp['manager_ms']['median']:.2f} ms, SDK directly {mcp['direct_sdk_ms']['median']:.2f} "
         f"ms: {mcp['added_ms_median']:.2f} ms added."
     )
+    lines.append("\nVS Code panel, per streamed event (3 tabs; `python -m bench.webview_state`):")
+    for row in results["webview_state"]["sizes"]:
+        lines.append(
+            f"- {row['turns']} turns per tab: decode {row['decode_us']:.1f} µs, reduce "
+            f"{row['reduce_us']:.1f} µs, copy of the panel view {row['clone_us']:.0f} µs "
+            f"(whole state {row['whole_state_us']:.0f} µs)"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -162,6 +170,7 @@ def main() -> None:
         "store": asyncio.run(store.measure(10_000, 10_000, runs)),
         "mcp_roundtrip": asyncio.run(mcp_roundtrip.measure(300)),
         "rss": asyncio.run(rss.measure(20)),
+        "webview_state": webview_state.run(5 if args.quick else 20),
     }
     if codex:
         results["app_server"] = asyncio.run(app_server_latency.measure(codex, tokens, 3))
