@@ -35,7 +35,7 @@ extension: setup node_modules/.installed  ## the VS Code extension: type check, 
 test: lint extension  ## lint, the extension, then the whole Python test suite (slow tests included)
 	$(PY) -m pytest
 
-bench: setup  ## benchmarks; results (Markdown, JSON, PNG plots) in bench/results/ (not committed)
+bench: setup node_modules/.installed  ## benchmarks; results (Markdown, JSON, PNG plots) in bench/results/ (not committed)
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	$(PY) -m bench.run --install-codex /tmp/codex-peer
 
