@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -49,21 +50,52 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def standin_wheel(folder: Path) -> Path:
+    """A wheel whose ``codex-lsp`` command runs this interpreter's codex-lsp: what the Install
+    button pip-installs in the test (a real venv and pip, no network)."""
+    name = "codex_lsp_standin"
+    info = f"{name}-1.0.dist-info"
+    files = {
+        f"{name}.py": f"import os, sys\n\ndef main():\n    os.execv({sys.executable!r}, "
+        f"[{sys.executable!r}, '-m', 'codex_lsp', *sys.argv[1:]])\n",
+        f"{info}/METADATA": "Metadata-Version: 2.1\nName: codex-lsp-standin\nVersion: 1.0\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+        f"{info}/entry_points.txt": f"[console_scripts]\ncodex-lsp = {name}:main\n",
+    }
+    files[f"{info}/RECORD"] = "".join(f"{n},,\n" for n in [*files, f"{info}/RECORD"])
+    wheel = folder / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return wheel
+
+
 @pytest.fixture
-def code_server(codex_home: Path, workspace: Path, tmp_path: Path) -> Iterator[str]:
-    """code-server on 127.0.0.1 with the extension installed; yields the workspace URL."""
+def code_server(
+    request: pytest.FixtureRequest, codex_home: Path, workspace: Path, tmp_path: Path
+) -> Iterator[str]:
+    """code-server on 127.0.0.1 with the extension installed; yields the workspace URL. With
+    the parameter ``"no server"`` nothing tells the extension where codex-lsp is (the PATH has
+    none) and its Install button pip-installs :func:`standin_wheel`."""
     assert CODE_SERVER is not None
     user_data, extensions = tmp_path / "ud", tmp_path / "ext"
     (user_data / "User").mkdir(parents=True)
-    settings = {
+    settings: dict[str, Any] = {
         "codexLsp.server.command": [sys.executable, "-m", "codex_lsp"],
         "codexLsp.approvalPolicy": "untrusted",
         "codexLsp.sandbox": "danger-full-access",
         "workbench.startupEditor": "none",
         "security.workspace.trust.enabled": False,
     }
-    (user_data / "User" / "settings.json").write_text(json.dumps(settings))
     env = {**subprocess_env(codex_home), "HOME": str(codex_home.parent)}
+    if getattr(request, "param", None) == "no server":
+        del settings["codexLsp.server.command"]
+        settings["codexLsp.server.installSource"] = str(standin_wheel(tmp_path))
+        env["PATH"] = os.pathsep.join(
+            d for d in env["PATH"].split(os.pathsep) if not (Path(d) / "codex-lsp").exists()
+        )
+    (user_data / "User" / "settings.json").write_text(json.dumps(settings))
     dirs = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
     subprocess.run(
         [CODE_SERVER, *dirs, "--install-extension", str(VSIX)],
@@ -219,10 +251,12 @@ async def test_chat_panel_end_to_end(
 
     # The effort picker applies to the next turn; @current-file sends the open editor's text.
     await chat.select_option("#effort", "high")
-    await page.keyboard.press("Control+P")
-    await page.keyboard.type("app.py")
-    await page.keyboard.press("Enter")
-    await page.wait_for_selector(".monaco-editor .view-lines", timeout=30_000)
+    await page.locator(".activitybar [aria-label*='Explorer']").first.click()
+    explorer = page.locator(".explorer-folders-view")
+    await explorer.get_by_text("made.txt", exact=True).wait_for()  # the tree has settled
+    await explorer.get_by_text("app.py", exact=True).dblclick()
+    await page.locator(".tab", has_text="app.py").filter(has_not_text="codex-lsp").wait_for()
+    await page.locator(".activitybar [aria-label*='codex-lsp']").first.click()
     chat = await webview_frame(page, "#composer")
     model_server.enqueue(Reply((Text("It sets x."),)))
     await chat.fill("#composer", "what does @ap")
@@ -260,3 +294,28 @@ async def test_chat_panel_end_to_end(
     await page.screenshot(path=str(ARTIFACTS / "vscode-tabs.png"))
     await chat.fill("#composer", "/mo")
     await chat.wait_for_selector("#suggestions >> text=/model", timeout=10_000)
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("code_server", ["no server"], indirect=True)
+async def test_install_button_sets_up_a_private_server(
+    code_server: str, browser_page: Any, model_server: FakeModelServer, tmp_path: Path
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser_page
+    await page.goto(code_server)
+    await page.wait_for_selector(".monaco-workbench", timeout=60_000)
+    toast = page.locator(".notification-toast", has_text="server was not found on PATH")
+    await toast.wait_for(timeout=60_000)
+    await page.screenshot(path=str(ARTIFACTS / "vscode-install-offer.png"))
+    await toast.locator(".monaco-button", has_text="Install").click()
+    venv_server = tmp_path / "ud" / "User" / "globalStorage" / "codex-lsp.codex-lsp" / "venv"
+    async with asyncio.timeout(120):
+        while not (venv_server / "bin" / "codex-lsp").exists():
+            await asyncio.sleep(0.5)
+    model_server.enqueue(Reply((Text("Installed and answering."),)))
+    await page.locator(".activitybar [aria-label*='codex-lsp']").first.click()
+    chat = await webview_frame(page, "#composer")
+    await send(chat, "are you there?")
+    await chat.wait_for_selector("text=Installed and answering.", timeout=60_000)
+    await page.screenshot(path=str(ARTIFACTS / "vscode-installed.png"))

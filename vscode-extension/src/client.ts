@@ -21,8 +21,11 @@ const approvalsByCommand: StaticFeature = {
   clear() {},
 };
 
+const START_WAIT_MS = 5 * 60_000;
+
 export class CodexClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
+  private starting: Promise<void> | undefined;
   private readonly listeners = new Set<(event: Event) => void>();
 
   constructor(
@@ -57,8 +60,23 @@ export class CodexClient implements vscode.Disposable {
     if (client) await client.stop();
   }
 
+  /** The server is being found, installed or started: requests wait for it (up to a limit)
+   * instead of failing, so a message typed meanwhile is not lost. */
+  track(starting: Promise<void>): void {
+    const tracked = starting.finally(() => {
+      if (this.starting === tracked) this.starting = undefined;
+    });
+    this.starting = tracked;
+  }
+
   async request<T>(method: string, params: unknown): Promise<T> {
-    if (!this.client) throw new Error("codex-lsp is not running");
+    if (!this.client && this.starting) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, START_WAIT_MS)));
+      await Promise.race([this.starting.catch(() => undefined), limit]);
+      clearTimeout(timer);
+    }
+    if (!this.client) throw new Error("codex-lsp is not running: run codex-lsp: Restart Server (its log is in the codex-lsp output)");
     return this.client.sendRequest<T>(method, params);
   }
 

@@ -45,5 +45,5 @@ export function discover(setting: string[], path: string | undefined, candidates
     return { command: python.path, args: ["-m", "codex_lsp", "--stdio"], source: "the Python extension's interpreter" };
   }
   const where = python ? `, nor in the Python extension's interpreter (${python.path})` : "";
-  return `codex-lsp was not found on PATH${where}. Install it into a private environment, or set codexLsp.server.command`;
+  return `the codex-lsp server was not found on PATH${where}. Install it into a private environment, or set codexLsp.server.command`;
 }

@@ -64,7 +64,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     );
   };
 
-  const start = async () => {
+  const start = () => {
+    const starting = findAndStart();
+    client.track(starting);
+    return starting;
+  };
+
+  const findAndStart = async () => {
     const setting = vscode.workspace.getConfiguration("codexLsp").get<string[]>("server.command") ?? [];
     const python = await pythonInterpreter();
     let server = discover(setting, process.env.PATH, {
@@ -111,7 +117,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       else if (event.affectsConfiguration("codexLsp")) client.settingsChanged();
     }),
   );
-  await start();
+  void start(); // activation does not wait for the server (or for the user to answer an install offer)
 }
 
 export function deactivate(): void {}
