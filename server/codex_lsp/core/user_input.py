@@ -17,10 +17,10 @@ from codex_lsp.protocol.items import (
     TextInput,
     UserInputItem,
 )
+from codex_lsp.tools.file_search import SKIP_DIRS
 
 MAX_MENTION_BYTES = 256 * 1024
 MAX_FOLDER_ENTRIES = 300
-_SKIPPED_FOLDERS = {"node_modules", "__pycache__", "target", "dist", "build"}
 
 
 @dataclass
@@ -51,8 +51,8 @@ def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
         elif isinstance(item, MentionInput):
             try:
                 target = cwd / item.path
-                text = _folder_text(target, item.path) if target.is_dir() else None
-                parts.append(InputText(text=text or _mention_text(target, item.path)))
+                read = _folder_text if target.is_dir() else _mention_text
+                parts.append(InputText(text=read(target, item.path)))
                 mentions.append(item.path)
             except (OSError, ValueError) as exc:
                 warnings.append(f"file {item.path} was not attached: {exc}")
@@ -80,7 +80,7 @@ def _folder_text(path: Path, shown: str) -> str:
     while queue and len(entries) < MAX_FOLDER_ENTRIES:
         folder = queue.pop(0)
         for child in sorted(folder.iterdir(), key=lambda c: c.name):
-            if child.name.startswith(".") or child.name in _SKIPPED_FOLDERS:
+            if child.name.startswith(".") or child.name in SKIP_DIRS:
                 continue
             if child.is_dir():
                 queue.append(child)

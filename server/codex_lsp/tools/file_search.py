@@ -23,7 +23,8 @@ from pathlib import Path
 
 LIST_TIMEOUT_S = 30.0
 CACHE_TTL_S = 5.0
-_SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "target", "dist", "build"}
+SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "target", "dist", "build"}
+"""Folders a listing skips when no ignore file says otherwise (dependencies, build output)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def list_files(root: Path) -> list[str]:
             return [p for p in done.stdout.decode("utf-8", "replace").split("\0") if p]
     files: list[str] = []
     for folder, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")]
         rel = os.path.relpath(folder, root)
         files.extend(name if rel == "." else f"{rel}/{name}" for name in names)
     return files
