@@ -137,12 +137,14 @@ def code_server(
 
 
 async def webview_frame(page: Any, selector: str, timeout_s: float = 60) -> Any:
-    """The (nested) webview frame that contains ``selector``."""
+    """The (nested) webview frame that contains ``selector``, once its script has drawn the
+    panel (the HTML is there before the script listens to the composer's keys)."""
     async with asyncio.timeout(timeout_s):
         while True:
             for frame in page.frames:
                 try:
                     if await frame.query_selector(selector):
+                        await frame.wait_for_selector("#tabs button[data-action=history]")
                         return frame
                 except Exception:  # frames come and go while the workbench loads
                     continue
