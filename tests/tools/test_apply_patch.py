@@ -16,6 +16,7 @@ from codex_lsp.protocol.requests import ApprovalResult, NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
 from codex_lsp.tools.apply_patch import patch_from_shell
 from tests.helpers import EventLog, ScriptedApprover, write_config
+from tests.patch.test_review import ORIGINAL, REVIEWED_PATCH
 
 PATCH = """*** Begin Patch
 *** Update File: app.py
@@ -249,19 +250,24 @@ async def test_binary_files_are_refused(
     assert (workspace / "image.bin").read_bytes() == b"\x89PNG\x00\x01"
 
 
-ORIGINAL = "".join(f"line {n}\n" for n in range(1, 31))
-REVIEWED_PATCH = """*** Begin Patch
-*** Update File: long.txt
-@@
--line 2
-+LINE TWO
-@@
--line 28
-+LINE TWENTY-EIGHT
-*** Add File: extra.txt
-+new file
-*** End Patch
-"""
+async def _reviewed_turn(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
+    rejected_hunks: dict[str, list[int]],
+    **params: object,
+) -> None:
+    """A turn whose patch the user reviews with ``review_patches``, rejecting these hunks."""
+    (workspace / "long.txt").write_text(ORIGINAL)
+    model_server.enqueue(
+        Reply((ToolCall("apply_patch", {"input": REVIEWED_PATCH}),)), Reply((Text("ok"),))
+    )
+    approver.answers = [
+        ApprovalResult(decision=ReviewDecision.APPROVED, rejected_hunks=rejected_hunks)
+    ]
+    await _turn(manager, log, config={"review_patches": True}, **params)
 
 
 async def test_review_patches_asks_even_on_request_and_applies_what_was_accepted(
@@ -271,14 +277,10 @@ async def test_review_patches_asks_even_on_request_and_applies_what_was_accepted
     approver: ScriptedApprover,
     workspace: Path,
 ) -> None:
-    (workspace / "long.txt").write_text(ORIGINAL)
-    model_server.enqueue(
-        Reply((ToolCall("apply_patch", {"input": REVIEWED_PATCH}),)), Reply((Text("ok"),))
+    rejected = {"long.txt": [0]}
+    await _reviewed_turn(
+        manager, model_server, log, approver, workspace, rejected, approvalPolicy="on-request"
     )
-    approver.answers = [
-        ApprovalResult(decision=ReviewDecision.APPROVED, rejected_hunks={"long.txt": [0]})
-    ]
-    await _turn(manager, log, approvalPolicy="on-request", config={"review_patches": True})
     [request] = approver.asked
     assert isinstance(request, ApplyPatchApprovalRequestEvent)
     diff = request.changes["long.txt"]
@@ -297,17 +299,8 @@ async def test_rejecting_everything_writes_nothing_and_says_so(
     approver: ScriptedApprover,
     workspace: Path,
 ) -> None:
-    (workspace / "long.txt").write_text(ORIGINAL)
-    model_server.enqueue(
-        Reply((ToolCall("apply_patch", {"input": REVIEWED_PATCH}),)), Reply((Text("ok"),))
-    )
-    approver.answers = [
-        ApprovalResult(
-            decision=ReviewDecision.APPROVED,
-            rejected_hunks={"long.txt": [0, 1], "extra.txt": [0]},
-        )
-    ]
-    await _turn(manager, log, config={"review_patches": True})
+    rejected = {"long.txt": [0, 1], "extra.txt": [0]}
+    await _reviewed_turn(manager, model_server, log, approver, workspace, rejected)
     assert (workspace / "long.txt").read_text() == ORIGINAL
     assert not (workspace / "extra.txt").exists()
     assert "the whole new file" in _last_tool_output(model_server)
