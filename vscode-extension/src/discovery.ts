@@ -28,19 +28,20 @@ export function onPath(name: string, path: string | undefined): string | undefin
 /** Where discovery looks besides the setting and PATH. */
 export interface Candidates {
   privateServer?: ServerCommand;
-  /** The Python extension's interpreter, and whether codex_lsp is importable there. */
-  python?: { path: string; hasCodexLsp: boolean };
+  /** The Python extension's interpreter and whether codex_lsp is importable there; asked only
+   * when nothing before it is found (it activates the Python extension and runs Python). */
+  python?: () => Promise<{ path: string; hasCodexLsp: boolean } | undefined>;
 }
 
 /** The server command, or the reason none was found (what to install or set). */
-export function discover(setting: string[], path: string | undefined, candidates: Candidates = {}): ServerCommand | string {
+export async function discover(setting: string[], path: string | undefined, candidates: Candidates = {}): Promise<ServerCommand | string> {
   if (setting.length > 0) {
     return { command: setting[0], args: setting.slice(1), source: "codexLsp.server.command" };
   }
   const found = onPath("codex-lsp", path);
   if (found) return { command: found, args: ["--stdio"], source: "PATH" };
   if (candidates.privateServer) return candidates.privateServer;
-  const python = candidates.python;
+  const python = await candidates.python?.();
   if (python?.hasCodexLsp) {
     return { command: python.path, args: ["-m", "codex_lsp", "--stdio"], source: "the Python extension's interpreter" };
   }

@@ -1,12 +1,11 @@
 // Assembles the extension: settings, server discovery (and the private install), the language
 // client, the chat view, commands and the status bar. Each concern lives in its own module.
 import * as vscode from "vscode";
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { CodexClient } from "./client";
 import { ChatView } from "./chatView";
 import { discover, type ServerCommand } from "./discovery";
-import { installServer, privateServer } from "./install";
+import { installServer, privateServer, run } from "./install";
 import { toServerConfig, type ExtensionSettings } from "./settings";
 import { StatusBar } from "./statusBar";
 
@@ -29,8 +28,15 @@ async function pythonInterpreter(): Promise<string | undefined> {
   return api.settings?.getExecutionDetails?.().execCommand?.[0];
 }
 
-function hasCodexLsp(python: string): boolean {
-  return spawnSync(python, ["-c", "import codex_lsp"], { timeout: 15_000 }).status === 0;
+/** The Python extension's interpreter, and whether codex_lsp is installed in it. */
+async function pythonCandidate(): Promise<{ path: string; hasCodexLsp: boolean } | undefined> {
+  const path = await pythonInterpreter();
+  if (!path) return undefined;
+  const hasCodexLsp = await run(path, ["-c", "import codex_lsp"], () => undefined, 15_000).then(
+    () => true,
+    () => false,
+  );
+  return { path, hasCodexLsp };
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -72,11 +78,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const findAndStart = async () => {
     const setting = vscode.workspace.getConfiguration("codexLsp").get<string[]>("server.command") ?? [];
-    const python = await pythonInterpreter();
-    let server = discover(setting, process.env.PATH, {
-      privateServer: privateServer(venv),
-      python: python ? { path: python, hasCodexLsp: hasCodexLsp(python) } : undefined,
-    });
+    let server = await discover(setting, process.env.PATH, { privateServer: privateServer(venv), python: pythonCandidate });
     if (typeof server === "string") {
       const choice = await vscode.window.showErrorMessage(`codex-lsp: ${server}`, "Install", "Open Settings");
       if (choice === "Open Settings") void vscode.commands.executeCommand("workbench.action.openSettings", "codexLsp.server");

@@ -7,25 +7,31 @@ import { join } from "node:path";
 import { discover } from "../src/discovery";
 import { toServerConfig } from "../src/settings";
 
-test("the setting wins, then PATH, then the private environment, then the Python interpreter", () => {
+test("the setting wins, then PATH, then the private environment, then the Python interpreter", async () => {
   const dir = mkdtempSync(join(tmpdir(), "codex-lsp-path-"));
   const exe = join(dir, "codex-lsp");
   writeFileSync(exe, "#!/bin/sh\n");
   chmodSync(exe, 0o755);
-  const python = { path: "/usr/bin/python3", hasCodexLsp: true };
+  let asked = 0;
+  const interpreter = { path: "/usr/bin/python3", hasCodexLsp: true };
+  const python = async () => {
+    asked += 1;
+    return interpreter;
+  };
   const privateServer = { command: "/venv/bin/codex-lsp", args: ["--stdio"], source: "the extension's private environment" };
-  assert.deepEqual(discover(["/opt/py", "-m", "codex_lsp"], dir, { python }), {
+  assert.deepEqual(await discover(["/opt/py", "-m", "codex_lsp"], dir, { python }), {
     command: "/opt/py",
     args: ["-m", "codex_lsp"],
     source: "codexLsp.server.command",
   });
-  assert.deepEqual(discover([], `/nonexistent:${dir}`, { python, privateServer }), { command: exe, args: ["--stdio"], source: "PATH" });
-  assert.deepEqual(discover([], "/nonexistent", { python, privateServer }), privateServer);
-  const viaPython = discover([], "/nonexistent", { python });
+  assert.deepEqual(await discover([], `/nonexistent:${dir}`, { python, privateServer }), { command: exe, args: ["--stdio"], source: "PATH" });
+  assert.deepEqual(await discover([], "/nonexistent", { python, privateServer }), privateServer);
+  assert.equal(asked, 0, "the Python extension is not asked while something before it is found");
+  const viaPython = await discover([], "/nonexistent", { python });
   assert.ok(typeof viaPython !== "string" && viaPython.args.join(" ") === "-m codex_lsp --stdio");
-  const notInstalled = discover([], "/nonexistent", { python: { ...python, hasCodexLsp: false } });
+  const notInstalled = await discover([], "/nonexistent", { python: async () => ({ ...interpreter, hasCodexLsp: false }) });
   assert.ok(typeof notInstalled === "string" && notInstalled.includes("/usr/bin/python3") && notInstalled.includes("private environment"));
-  const missing = discover([], "/nonexistent");
+  const missing = await discover([], "/nonexistent");
   assert.ok(typeof missing === "string" && missing.includes("codexLsp.server.command"));
 });
 

@@ -227,7 +227,8 @@ async def apply_patch_for_model(
         plans, rejected = reviewed.plans, reviewed.rejected
         if not plans:
             return ToolOutput(rejection_report(rejected), success=False)
-        changes = _changes(plans)
+        if rejected:
+            changes = _changes(plans)
     output = await _apply(
         session, call_id, item_id, plans, changes, auto_approved=not needs_approval
     )
