@@ -1,9 +1,16 @@
-# One command per chore; CI (.ci/run) calls `make test`.
+# One command per chore; CI (.ci/run) calls `make test`. `make help` lists the targets.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROMPT ?= Summarise what this repository does in three sentences.
+# The programs the tests run beside codex-lsp (Codex CLI, npm MCP servers, code-server), cached
+# outside the repository; tests/peers.sh installs them and writes their paths to env.sh.
+PEERS_DIR ?= $(HOME)/.cache/codex-lsp/peers
+PEERS_ENV := $(PEERS_DIR)/env.sh
 
-.PHONY: setup run test lint extension bench bench-gate generate
+.PHONY: help setup run peers test test-fast lint extension bench bench-gate generate
+
+help:  ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,15 +39,22 @@ extension: setup node_modules/.installed  ## the VS Code extension: type check, 
 	CODEX_LSP_PYTHON=$(abspath $(PY)) npm test
 	npm run package
 
-test: lint extension  ## lint, the extension, then the whole Python test suite (slow tests included)
-	$(PY) -m pytest
+peers:  ## install the Codex CLI, the npm MCP servers and code-server (and, as root, Debian's chromium, ripgrep)
+	bash tests/peers.sh $(PEERS_DIR)
 
-bench: setup node_modules/.installed  ## benchmarks; results (Markdown, JSON, PNG plots) in bench/results/ (not committed)
+test: peers lint extension  ## everything: lint, the extension, the benchmark gate, the whole Python suite (nothing skipped)
+	. $(PEERS_ENV) && $(PY) -m bench.gate
+	. $(PEERS_ENV) && CODEX_LSP_NO_SKIPS=1 $(PY) -m pytest -rs --durations=25
+
+test-fast: setup  ## the Python tests not marked slow (no subprocess-heavy end-to-end tests), in about a minute
+	$(PY) -m pytest -m "not slow" -q -rs
+
+bench: peers setup node_modules/.installed  ## benchmarks; results (Markdown, JSON, PNG plots) in bench/results/ (not committed)
 	$(PY) -m pip install -q -e '.[dev,bench]'
-	$(PY) -m bench.run --install-codex /tmp/codex-peer
+	. $(PEERS_ENV) && $(PY) -m bench.run --codex "$$CODEX_BIN"
 
-bench-gate: setup  ## the fast benchmark subset CI holds (ratios against same-run baselines)
-	$(PY) -m bench.gate
+bench-gate: peers setup  ## the fast benchmark subset CI holds (ratios against same-run baselines)
+	. $(PEERS_ENV) && $(PY) -m bench.gate
 
 generate: setup  ## regenerate the extension's protocol types
 	$(VENV)/bin/codex-lsp protocol ts --out vscode-extension/src/protocol/generated.ts
