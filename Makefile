@@ -57,4 +57,4 @@ bench-gate: peers setup  ## the fast benchmark subset CI holds (ratios against s
 	. $(PEERS_ENV) && $(PY) -m bench.gate
 
 generate: setup  ## regenerate the extension's protocol types
-	$(VENV)/bin/codex-lsp protocol ts --out vscode-extension/src/protocol/generated.ts
+	$(VENV)/bin/codex-lsp protocol ts --out vscode-extension/src/shared/generated.ts

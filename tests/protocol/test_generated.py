@@ -11,13 +11,13 @@ from codex_lsp.protocol.methods import METHODS
 from codex_lsp.protocol.schema import typescript
 
 REPO = Path(__file__).resolve().parents[2]
-GENERATED_TS = REPO / "vscode-extension" / "src" / "protocol" / "generated.ts"
+GENERATED_TS = REPO / "vscode-extension" / "src" / "shared" / "generated.ts"
 
 
 def test_typescript_declarations_are_up_to_date() -> None:
     assert GENERATED_TS.read_text(encoding="utf-8") == typescript(), (
-        "vscode-extension/src/protocol/generated.ts is stale: run "
-        "`codex-lsp protocol ts --out vscode-extension/src/protocol/generated.ts`"
+        "vscode-extension/src/shared/generated.ts is stale: run "
+        "`codex-lsp protocol ts --out vscode-extension/src/shared/generated.ts`"
     )
 
 

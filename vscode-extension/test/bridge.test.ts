@@ -9,9 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
-import { ChatBridge, type Host, type ToWebview } from "../src/bridge";
-import type { Event } from "../src/protocol/generated";
-import type { ChatState } from "../src/webview/state";
+import { ChatBridge, type Host, type ToWebview } from "../src/host/bridge";
+import type { Event } from "../src/shared/generated";
+import type { ChatState } from "../src/shared/state";
 
 const PYTHON = process.env.CODEX_LSP_PYTHON;
 const SKIP = PYTHON ? false : "CODEX_LSP_PYTHON is not set (the Python interpreter codex-lsp is installed in; `make extension` sets it)";

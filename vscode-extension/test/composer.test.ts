@@ -1,7 +1,7 @@
 // Slash commands and @-mentions of the composer.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { contextItems, folders, messageItems, parseSlash } from "../src/composer";
+import { contextItems, folders, messageItems, parseSlash } from "../src/shared/composer";
 
 test("slash commands are parsed with their argument, and mistakes say what is allowed", () => {
   assert.equal(parseSlash("fix the test"), undefined);

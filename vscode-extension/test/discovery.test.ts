@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { discover } from "../src/discovery";
-import { toServerConfig } from "../src/settings";
+import { discover } from "../src/host/discovery";
+import { toServerConfig } from "../src/host/settings";
 
 test("the setting wins, then PATH, then the private environment, then the Python interpreter", async () => {
   const dir = mkdtempSync(join(tmpdir(), "codex-lsp-path-"));

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { installServer, privateServer, run } from "../src/install";
+import { installServer, privateServer, run } from "../src/host/install";
 
 const PYTHON = "python3";
 const HAS_VENV = spawnSync(PYTHON, ["-c", "import venv, ensurepip"]).status === 0;

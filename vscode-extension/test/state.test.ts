@@ -4,8 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { answered, closed, decisions, emptyState, forked, opened, overridden, panelStatus, queued, reduce, replayed, undoable, type ChatState } from "../src/webview/state";
-import type { Event } from "../src/protocol/generated";
+import { answered, closed, decisions, emptyState, forked, opened, overridden, panelStatus, queued, reduce, replayed, undoable, type ChatState } from "../src/shared/state";
+import type { Event } from "../src/shared/generated";
 
 function recorded(): Event[] {
   const text = readFileSync(join(__dirname, "..", "test", "fixtures", "turn.jsonl"), "utf8");

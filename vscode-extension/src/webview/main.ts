@@ -4,10 +4,10 @@
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/common";
 import MarkdownIt from "markdown-it";
-import { CONTEXTS, EFFORTS, POLICIES, SLASH_COMMANDS } from "../composer";
-import { splitHunks } from "../diffs";
-import type { ContextInput } from "../protocol/generated";
-import { decisions, undoable, type Approval, type Conversation, type Entry, type FileChange, type PanelView } from "./state";
+import { CONTEXTS, EFFORTS, POLICIES, SLASH_COMMANDS } from "../shared/composer";
+import { splitHunks } from "../shared/unifiedDiff";
+import type { ContextInput } from "../shared/generated";
+import { decisions, undoable, type Approval, type Conversation, type Entry, type FileChange, type PanelView } from "../shared/state";
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
 

@@ -1,32 +1,14 @@
 // The chat panel: a webview view with a strict CSP, and the editor side of the bridge (the Host):
-// diffs in VS Code's diff editor, editor context, images, pickers and notifications.
+// diffs (host/diffs.ts), editor context, images, pickers and notifications.
 import * as vscode from "vscode";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ChatBridge, type FromWebview, type Host, type Server, type StoredConversation, type ToWebview } from "./bridge";
-import { applyDiff, keepHunks } from "./diffs";
-import type { Event } from "./protocol/generated";
-import type { ChatState, FileChange } from "./webview/state";
-
-/** Serves the texts shown on one side of a diff (`codex-lsp-diff:` URIs). */
-class DiffTexts implements vscode.TextDocumentContentProvider {
-  static readonly scheme = "codex-lsp-diff";
-  private readonly texts = new Map<string, string>();
-  private next = 0;
-
-  /** A read-only document holding `text`, named after `path`. */
-  uri(path: string, text: string, label: string): vscode.Uri {
-    const key = `${this.next++}`;
-    this.texts.set(key, text);
-    return vscode.Uri.from({ scheme: DiffTexts.scheme, path: `/${path}`, query: key, fragment: label });
-  }
-
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.texts.get(uri.query) ?? "";
-  }
-}
+import { DiffEditor } from "./diffs";
+import type { Event } from "../shared/generated";
+import type { ChatState, FileChange } from "../shared/state";
 
 export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, Host {
   static readonly id = "codexLsp.chat";
@@ -34,8 +16,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
   private view: vscode.WebviewView | undefined;
   private readonly changes = new vscode.EventEmitter<ChatState>();
   readonly onDidChange = this.changes.event;
-  private readonly diffTexts = new DiffTexts();
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly diffs = new DiffEditor();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -43,7 +24,6 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
     server: Server,
   ) {
     this.bridge = new ChatBridge(server, this);
-    this.disposables.push(vscode.workspace.registerTextDocumentContentProvider(DiffTexts.scheme, this.diffTexts));
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -109,21 +89,8 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
     return { text: `${path}\n${editor.document.getText()}` };
   }
 
-  async showDiff(path: string, change: FileChange, applied: boolean, rejectedHunks: number[] = []): Promise<void> {
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder) throw new Error("open a folder to see diffs");
-    const file = vscode.Uri.joinPath(folder.uri, path);
-    const current = existsSync(file.fsPath) ? (await vscode.workspace.openTextDocument(file)).getText() : "";
-    let before: string;
-    let after: string;
-    if (change.type === "add") [before, after] = ["", change.content];
-    else if (change.type === "delete") [before, after] = [change.content, ""];
-    else if (applied) [before, after] = [applyDiff(current, change.unifiedDiff, true), current];
-    else [before, after] = [current, applyDiff(current, keepHunks(change.unifiedDiff, rejectedHunks))];
-    const left = this.diffTexts.uri(path, before, "before");
-    const right = applied && change.type === "update" ? file : this.diffTexts.uri(path, after, "proposed");
-    const title = `${path} (${applied ? "applied by codex-lsp" : "proposed by codex-lsp"})`;
-    await vscode.commands.executeCommand("vscode.diff", left, right, title, { preview: true });
+  showDiff(path: string, change: FileChange, applied: boolean, rejectedHunks?: number[]): Promise<void> {
+    return this.diffs.show(path, change, applied, rejectedHunks);
   }
 
   async saveImage(dataUrl: string): Promise<{ path: string; uri: string }> {
@@ -210,6 +177,6 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
 
   dispose(): void {
     this.changes.dispose();
-    this.disposables.forEach((d) => d.dispose());
+    this.diffs.dispose();
   }
 }

@@ -9,7 +9,7 @@ import {
   type StaticFeature,
   TransportKind,
 } from "vscode-languageclient/node";
-import type { Event } from "./protocol/generated";
+import type { Event } from "../shared/generated";
 import type { ServerCommand } from "./discovery";
 
 const approvalsByCommand: StaticFeature = {

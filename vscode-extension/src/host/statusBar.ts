@@ -1,7 +1,7 @@
 // A status bar item: waiting for approval (any tab), working (any tab), or idle, with the active
 // conversation's context left.
 import * as vscode from "vscode";
-import { emptyState, panelStatus, type ChatState } from "./webview/state";
+import { emptyState, panelStatus, type ChatState } from "../shared/state";
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);

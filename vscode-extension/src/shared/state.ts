@@ -11,7 +11,7 @@ import type {
   ReasoningEffort,
   ReviewDecision,
   UpdateFile,
-} from "../protocol/generated";
+} from "./generated";
 
 export type FileChange = AddFile | DeleteFile | UpdateFile;
 

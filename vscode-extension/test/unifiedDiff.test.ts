@@ -2,7 +2,7 @@
 // the diff editor. The diff below is what the server sends (Python's difflib, three lines of context).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyDiff, keepHunks, splitHunks } from "../src/diffs";
+import { applyDiff, keepHunks, splitHunks } from "../src/shared/unifiedDiff";
 
 const BEFORE = Array.from({ length: 20 }, (_, n) => `v${n + 1} = ${n + 1}`).join("\n") + "\n";
 const AFTER = BEFORE.replace("v2 = 2\n", "v2 = 200\n").replace("v19 = 19\n", "v19 = 1900\nv19b = 0\n");

@@ -2,8 +2,8 @@
 // webview's messages into codex/* requests and answers, and asks the editor (the Host) for what
 // only the editor has. It does not import `vscode`, so the unit tests drive it against a real
 // codex-lsp process.
-import { contextItems, folders, messageItems, parseSlash, type UserInputItem } from "./composer";
-import type { AskForApproval, ContextInput, ConversationInfo, Event, EventMsg, ReasoningEffort, ReviewDecision } from "./protocol/generated";
+import { contextItems, folders, messageItems, parseSlash, type UserInputItem } from "../shared/composer";
+import type { AskForApproval, ContextInput, ConversationInfo, Event, EventMsg, ReasoningEffort, ReviewDecision } from "../shared/generated";
 import {
   answered,
   blank,
@@ -20,7 +20,7 @@ import {
   type ChatState,
   type FileChange,
   type PanelView,
-} from "./webview/state";
+} from "../shared/state";
 
 /** What the webview posts. */
 export type FromWebview =

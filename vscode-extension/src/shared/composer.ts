@@ -8,7 +8,7 @@ import type {
   MentionInput,
   ReasoningEffort,
   TextInput,
-} from "./protocol/generated";
+} from "./generated";
 
 export type UserInputItem = TextInput | MentionInput | ContextInput | LocalImageInput;
 
