@@ -23,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
     chat,
     status,
     vscode.window.registerWebviewViewProvider(ChatView.id, chat, { webviewOptions: { retainContextWhenHidden: true } }),
-    codex.onEvent((event) => chat.receive(event)),
+    codex.onNotification("codex/event", (event) => chat.receive(event)),
     chat.onDidChange((state) => status.show(state)),
     lifecycle.watchSettings(),
     ...registerCommands(chat.bridge, lifecycle),

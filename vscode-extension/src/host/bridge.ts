@@ -3,7 +3,7 @@
 // only the editor has. It does not import `vscode`, so the unit tests drive it against a real
 // codex-lsp process.
 import { contextItems, folders, messageItems, parseSlash, type UserInputItem } from "../shared/composer";
-import type { AskForApproval, ContextInput, ConversationInfo, Event, EventMsg, ReasoningEffort, ReviewDecision } from "../shared/generated";
+import type { AskForApproval, ContextInput, ConversationSummary, Event, EventMsg, ReasoningEffort, ReviewDecision } from "../shared/generated";
 import {
   answered,
   blank,
@@ -21,6 +21,7 @@ import {
   type FileChange,
   type PanelView,
 } from "../shared/state";
+import type { ApprovalCommand, ConversationMethod, Params, Result, Server } from "./requests";
 
 /** What the webview posts. */
 export type FromWebview =
@@ -48,19 +49,6 @@ export type ToWebview =
   | { type: "attached"; images: { path: string; uri: string }[] }
   | { type: "attachedContext"; context: ContextInput };
 
-/** The server's requests, as the language client (or a test's JSON-RPC connection) sends them. */
-export interface Server {
-  request<T>(method: string, params: unknown): Promise<T>;
-}
-
-/** A stored conversation as listed by codex/listConversations. */
-export interface StoredConversation {
-  conversationId: string;
-  title: string;
-  updatedAt: number;
-  turnCount: number;
-}
-
 /** What only the editor can do or knows. */
 export interface Host {
   post(message: ToWebview): void;
@@ -79,7 +67,7 @@ export interface Host {
   /** Let the user pick image files. */
   pickImages(): Promise<{ path: string; uri: string }[]>;
   /** Let the user pick a stored conversation and what to do with it. */
-  pickStored(rows: StoredConversation[]): Promise<{ row: StoredConversation; action: "resume" | "rename" | "archive" } | undefined>;
+  pickStored(rows: ConversationSummary[]): Promise<{ row: ConversationSummary; action: "resume" | "rename" | "archive" } | undefined>;
   /** Ask for a new title. */
   askTitle(current: string): Promise<string | undefined>;
 }
@@ -192,13 +180,13 @@ export class ChatBridge {
 
   /** A request about a conversation. One the server does not know (it was restarted, or
    * crashed, since the tab opened) is resumed from the store and the request sent again. */
-  private async call<T>(method: string, params: { conversationId: string } & Record<string, unknown>): Promise<T> {
+  private async call<M extends ConversationMethod>(method: M, params: Params<M>): Promise<Result<M>> {
     try {
-      return await this.server.request<T>(method, params);
+      return await this.server.request(method, params);
     } catch (error) {
       if (!String((error as Error).message).startsWith("unknown conversation id")) throw error;
       await this.server.request("codex/resumeConversation", { conversationId: params.conversationId });
-      return this.server.request<T>(method, params);
+      return this.server.request(method, params);
     }
   }
 
@@ -213,7 +201,7 @@ export class ChatBridge {
   /** The active conversation, or a new one (which becomes the active tab). */
   private async conversation(): Promise<string> {
     if (this.state.active) return this.state.active;
-    const info = await this.server.request<ConversationInfo>("codex/newConversation", {});
+    const info = await this.server.request("codex/newConversation", {});
     this.update(opened(this.state, info.conversationId));
     return info.conversationId;
   }
@@ -229,7 +217,7 @@ export class ChatBridge {
   async fork(turnId: string): Promise<void> {
     const source = this.state.active;
     if (!source) return;
-    const info = await this.call<ConversationInfo>("codex/forkConversation", { conversationId: source, turnId });
+    const info = await this.call("codex/forkConversation", { conversationId: source, turnId });
     this.update(forked(this.state, source, turnId, info.conversationId));
   }
 
@@ -242,14 +230,14 @@ export class ChatBridge {
   /** @-mention completion: the workspace files matching `query` (codex/fuzzyFileSearch), and
    * the folders on their paths whose name contains it (a folder is sent as a listing). */
   private async search(query: string): Promise<void> {
-    const result = await this.server.request<{ files: { path: string }[] }>("codex/fuzzyFileSearch", { query, limit: 8 });
+    const result = await this.server.request("codex/fuzzyFileSearch", { query, limit: 8 });
     const files = result.files.map((f) => f.path);
     this.host.post({ type: "files", query, files: [...files, ...folders(files, query)] });
   }
 
   /** Pick a stored conversation of the workspace; resume it in a tab, rename or archive it. */
   async history(): Promise<void> {
-    const page = await this.server.request<{ items: StoredConversation[] }>("codex/listConversations", { pageSize: 100 });
+    const page = await this.server.request("codex/listConversations", { pageSize: 100 });
     const picked = await this.host.pickStored(page.items);
     if (!picked) return;
     const conversationId = picked.row.conversationId;
@@ -257,8 +245,11 @@ export class ChatBridge {
       if (this.state.conversations[conversationId] && this.state.tabs.includes(conversationId)) {
         return this.update(opened(this.state, conversationId));
       }
-      const resumed = await this.server.request<{ initialMessages: EventMsg[] }>("codex/resumeConversation", { conversationId });
-      this.update(replayed(this.state, conversationId, resumed.initialMessages, picked.row.title));
+      const resumed = await this.server.request("codex/resumeConversation", { conversationId });
+      // The server stores the events it sent and gives them back as they were (EventMsg); the
+      // generated type says only "objects" because the store keeps them as JSON.
+      const messages = resumed.initialMessages as unknown as EventMsg[];
+      this.update(replayed(this.state, conversationId, messages, picked.row.title));
     } else if (picked.action === "rename") {
       await this.rename(conversationId, picked.row.title);
     } else {
@@ -276,11 +267,11 @@ export class ChatBridge {
 
   /** Answer an approval through the codex-lsp.approve / deny commands (with the hunks rejected in review). */
   async answer(conversationId: string, callId: string, decision: ReviewDecision, rejectedHunks?: Record<string, number[]>): Promise<void> {
-    const args =
+    const command: ApprovalCommand =
       decision === "denied"
         ? { command: "codex-lsp.deny", arguments: [conversationId] }
         : { command: "codex-lsp.approve", arguments: rejectedHunks ? [decision, conversationId, rejectedHunks] : [decision, conversationId] };
-    await this.server.request("workspace/executeCommand", args);
+    await this.server.request("workspace/executeCommand", command);
     this.update(answered(this.state, conversationId, callId));
   }
 

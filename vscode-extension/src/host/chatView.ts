@@ -5,9 +5,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ChatBridge, type FromWebview, type Host, type Server, type StoredConversation, type ToWebview } from "./bridge";
+import { ChatBridge, type FromWebview, type Host, type ToWebview } from "./bridge";
+import type { Server } from "./requests";
 import { DiffEditor } from "./diffs";
-import type { Event } from "../shared/generated";
+import type { ConversationSummary, Event } from "../shared/generated";
 import type { ChatState, FileChange } from "../shared/state";
 
 export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, Host {
@@ -109,7 +110,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
     return (picked ?? []).map((uri) => this.image(uri.fsPath));
   }
 
-  async pickStored(rows: StoredConversation[]): Promise<{ row: StoredConversation; action: "resume" | "rename" | "archive" } | undefined> {
+  async pickStored(rows: ConversationSummary[]): Promise<{ row: ConversationSummary; action: "resume" | "rename" | "archive" } | undefined> {
     const picked = await vscode.window.showQuickPick(
       rows.map((row) => ({ label: row.title || "(untitled)", description: `${row.turnCount} turns · ${new Date(row.updatedAt * 1000).toLocaleString()}`, row })),
       { placeHolder: "Conversations of this workspace" },

@@ -1,5 +1,5 @@
 // The language client's lifecycle: start codex-lsp over stdio, declare approvals answered by
-// commands, forward codex/event, restart on demand.
+// commands, forward the server's notifications, send typed requests, restart on demand.
 import * as vscode from "vscode";
 import {
   LanguageClient,
@@ -9,8 +9,8 @@ import {
   type StaticFeature,
   TransportKind,
 } from "vscode-languageclient/node";
-import type { Event } from "../shared/generated";
 import type { ServerCommand } from "./discovery";
+import type { Method, Notifications, Params, Result, Server } from "./requests";
 
 const approvalsByCommand: StaticFeature = {
   fillClientCapabilities(capabilities: ClientCapabilities) {
@@ -23,19 +23,23 @@ const approvalsByCommand: StaticFeature = {
 
 const START_WAIT_MS = 5 * 60_000;
 
-export class CodexClient implements vscode.Disposable {
+type Listeners = { [N in keyof Notifications]: Set<(params: Notifications[N]["params"]) => void> };
+
+export class CodexClient implements vscode.Disposable, Server {
   private client: LanguageClient | undefined;
   private starting: Promise<void> | undefined;
-  private readonly listeners = new Set<(event: Event) => void>();
+  private readonly listeners: Listeners = { "codex/event": new Set(), "codex/mcpServerStatus": new Set() };
 
   constructor(
     private readonly output: vscode.LogOutputChannel,
     private readonly settings: () => Record<string, string | boolean>,
   ) {}
 
-  onEvent(listener: (event: Event) => void): vscode.Disposable {
-    this.listeners.add(listener);
-    return new vscode.Disposable(() => this.listeners.delete(listener));
+  /** Listen to a server notification, across restarts of the server. */
+  onNotification<N extends keyof Notifications>(method: N, listener: (params: Notifications[N]["params"]) => void): vscode.Disposable {
+    const listeners: Set<typeof listener> = this.listeners[method];
+    listeners.add(listener);
+    return new vscode.Disposable(() => listeners.delete(listener));
   }
 
   async start(server: ServerCommand): Promise<void> {
@@ -48,10 +52,16 @@ export class CodexClient implements vscode.Disposable {
     };
     const client = new LanguageClient("codexLsp", "codex-lsp", serverOptions, clientOptions);
     client.registerFeature(approvalsByCommand);
-    client.onNotification("codex/event", (event: Event) => this.listeners.forEach((l) => l(event)));
+    this.forward(client, "codex/event");
+    this.forward(client, "codex/mcpServerStatus");
     this.output.info(`starting ${server.command} ${server.args.join(" ")} (from ${server.source})`);
     await client.start();
     this.client = client;
+  }
+
+  private forward<N extends keyof Notifications>(client: LanguageClient, method: N): void {
+    const listeners: Set<(params: Notifications[N]["params"]) => void> = this.listeners[method];
+    client.onNotification(method, (params: Notifications[N]["params"]) => listeners.forEach((l) => l(params)));
   }
 
   async stop(): Promise<void> {
@@ -69,7 +79,8 @@ export class CodexClient implements vscode.Disposable {
     this.starting = tracked;
   }
 
-  async request<T>(method: string, params: unknown): Promise<T> {
+  /** A request of the protocol, typed by its method; it waits for a server that is starting. */
+  async request<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
     if (!this.client && this.starting) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, START_WAIT_MS)));
@@ -77,11 +88,7 @@ export class CodexClient implements vscode.Disposable {
       clearTimeout(timer);
     }
     if (!this.client) throw new Error("codex-lsp is not running: run codex-lsp: Restart Server (its log is in the codex-lsp output)");
-    return this.client.sendRequest<T>(method, params);
-  }
-
-  async command(name: string, args: unknown[]): Promise<unknown> {
-    return this.request("workspace/executeCommand", { command: name, arguments: args });
+    return this.client.sendRequest<Result<M>>(method, params);
   }
 
   settingsChanged(): void {

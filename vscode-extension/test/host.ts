@@ -1,0 +1,64 @@
+// The editor side of the bridge (Host) for tests: it records what it was asked to post, warn
+// and show, and waits for the bridge's state.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Host, ToWebview } from "../src/host/bridge";
+import type { ChatState } from "../src/shared/state";
+
+export class RecordingHost implements Host {
+  posted: ToWebview[] = [];
+  warnings: string[] = [];
+  diffs: { path: string; applied: boolean }[] = [];
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly workspace: string) {}
+
+  post(message: ToWebview): void {
+    this.posted.push(message);
+    this.waiters.splice(0).forEach((w) => w());
+  }
+  changed(): void {}
+  warn(text: string): void {
+    this.warnings.push(text);
+  }
+  info(): void {}
+  exists(path: string): boolean {
+    return existsSync(join(this.workspace, path));
+  }
+  async context(name: string) {
+    return name === "problems" ? { text: "long.py:2:1 error: v2 is too small" } : { missing: `@${name}: no editor is active` };
+  }
+  async showDiff(path: string, _change: unknown, applied: boolean): Promise<void> {
+    this.diffs.push({ path, applied });
+  }
+  async saveImage(): Promise<{ path: string; uri: string }> {
+    throw new Error("not used");
+  }
+  async pickImages() {
+    return [];
+  }
+  async pickStored() {
+    return undefined;
+  }
+  async askTitle() {
+    return "Renamed";
+  }
+
+  state: () => ChatState = () => {
+    throw new Error("no bridge");
+  };
+
+  /** The bridge's state once it satisfies `ok`, checked as the panel is posted (waits up to 20 s). */
+  async until(ok: (state: ChatState) => boolean, what: string): Promise<ChatState> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const state = this.state();
+      if (ok(state)) return state;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+}
