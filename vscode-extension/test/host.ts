@@ -2,7 +2,8 @@
 // and show, and waits for the bridge's state.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Host, ToWebview } from "../src/host/bridge";
+import type { Host } from "../src/host/bridge";
+import type { ToWebview } from "../src/shared/messages";
 import type { ChatState } from "../src/shared/state";
 
 export class RecordingHost implements Host {

@@ -4,6 +4,7 @@
 // codex-lsp process.
 import { contextItems, folders, messageItems, parseSlash, type UserInputItem } from "../shared/composer";
 import type { AskForApproval, ContextInput, ConversationSummary, Event, EventMsg, ReasoningEffort, ReviewDecision } from "../shared/generated";
+import { unhandled, type FromWebview, type ToWebview } from "../shared/messages";
 import {
   answered,
   blank,
@@ -19,35 +20,8 @@ import {
   replayed,
   type ChatState,
   type FileChange,
-  type PanelView,
 } from "../shared/state";
 import type { ApprovalCommand, ConversationMethod, Params, Result, Server } from "./requests";
-
-/** What the webview posts. */
-export type FromWebview =
-  | { type: "ready" }
-  | { type: "send"; text: string; images?: string[]; contexts?: ContextInput[] }
-  | { type: "approve"; conversationId: string; callId: string; decision: ReviewDecision; rejectedHunks?: Record<string, number[]> }
-  | { type: "interrupt" }
-  | { type: "undo"; turnId?: string }
-  | { type: "fork"; turnId: string }
-  | { type: "search"; query: string }
-  | { type: "newConversation" }
-  | { type: "selectTab"; conversationId: string }
-  | { type: "closeTab"; conversationId: string }
-  | { type: "history" }
-  | { type: "rename"; conversationId: string }
-  | { type: "override"; model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval }
-  | { type: "openDiff"; conversationId: string; callId: string; path: string; rejectedHunks?: number[] }
-  | { type: "pasteImage"; dataUrl: string }
-  | { type: "attachImages" };
-
-/** What the bridge posts to the webview. */
-export type ToWebview =
-  | { type: "state"; view: PanelView }
-  | { type: "files"; query: string; files: string[] }
-  | { type: "attached"; images: { path: string; uri: string }[] }
-  | { type: "attachedContext"; context: ContextInput };
 
 /** What only the editor can do or knows. */
 export interface Host {
@@ -132,6 +106,8 @@ export class ChatBridge {
         return this.host.post({ type: "attached", images: [await this.host.saveImage(message.dataUrl)] });
       case "attachImages":
         return this.host.post({ type: "attached", images: await this.host.pickImages() });
+      default:
+        return unhandled(message);
     }
   }
 

@@ -7,9 +7,10 @@ import MarkdownIt from "markdown-it";
 import { CONTEXTS, EFFORTS, POLICIES, SLASH_COMMANDS } from "../shared/composer";
 import { splitHunks } from "../shared/unifiedDiff";
 import type { ContextInput } from "../shared/generated";
+import { unhandled, type FromWebview, type ToWebview } from "../shared/messages";
 import { decisions, undoable, type Approval, type Conversation, type Entry, type FileChange, type PanelView } from "../shared/state";
 
-declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
+declare function acquireVsCodeApi(): { postMessage(message: FromWebview): void };
 
 const vscode = acquireVsCodeApi();
 const MODELS = ["gpt-5-codex", "gpt-5", "gpt-5-mini", "o3", "o4-mini", "gpt-4.1", "claude-sonnet-4-5", "claude-opus-4-1"];
@@ -229,21 +230,28 @@ function contextSuggestions(prefix: string): { insert: string; label: string }[]
   return CONTEXTS.filter((c) => c.name.startsWith(prefix)).map((c) => ({ insert: `@${c.name}`, label: `@${c.name} — ${c.help}` }));
 }
 
-window.addEventListener("message", (event: MessageEvent) => {
-  const data = event.data;
-  if (data?.type === "state") {
-    view = data.view as PanelView;
-    render();
-  } else if (data?.type === "files" && data.query === currentWord().slice(1)) {
-    suggest([...contextSuggestions(data.query as string), ...(data.files as string[]).map((path) => ({ insert: `@${path}`, label: path }))]);
-  } else if (data?.type === "attached") {
-    images = [...images, ...(data.images as { path: string; uri: string }[])];
-    renderAttachments();
-  } else if (data?.type === "attachedContext") {
-    contexts = [...contexts, data.context as ContextInput];
-    renderAttachments();
+function receive(message: ToWebview): void {
+  switch (message.type) {
+    case "state":
+      view = message.view;
+      return render();
+    case "files":
+      if (message.query === currentWord().slice(1)) {
+        suggest([...contextSuggestions(message.query), ...message.files.map((path) => ({ insert: `@${path}`, label: path }))]);
+      }
+      return;
+    case "attached":
+      images = [...images, ...message.images];
+      return renderAttachments();
+    case "attachedContext":
+      contexts = [...contexts, message.context];
+      return renderAttachments();
+    default:
+      return unhandled(message);
   }
-});
+}
+
+window.addEventListener("message", (event: MessageEvent<ToWebview>) => receive(event.data));
 
 composer.addEventListener("input", () => {
   const word = currentWord();
@@ -263,7 +271,9 @@ composer.addEventListener("paste", (event: ClipboardEvent) => {
     if (!file) continue;
     event.preventDefault();
     const reader = new FileReader();
-    reader.onload = () => vscode.postMessage({ type: "pasteImage", dataUrl: reader.result });
+    reader.onload = () => {
+      if (typeof reader.result === "string") vscode.postMessage({ type: "pasteImage", dataUrl: reader.result });
+    };
     reader.readAsDataURL(file);
   }
 });
@@ -303,10 +313,11 @@ $("attachments").addEventListener("click", (event: Event) => {
 
 $("pickers").addEventListener("change", (event: Event) => {
   const target = event.target as HTMLInputElement | HTMLSelectElement;
-  if (!target.value) return;
-  if (target.id === "model") vscode.postMessage({ type: "override", model: target.value });
-  else if (target.id === "effort") vscode.postMessage({ type: "override", effort: target.value });
-  else if (target.id === "policy") vscode.postMessage({ type: "override", approvalPolicy: target.value });
+  const effort = EFFORTS.find((e) => e === target.value);
+  const approvalPolicy = POLICIES.find((p) => p === target.value);
+  if (target.id === "model" && target.value) vscode.postMessage({ type: "override", model: target.value });
+  else if (target.id === "effort" && effort) vscode.postMessage({ type: "override", effort });
+  else if (target.id === "policy" && approvalPolicy) vscode.postMessage({ type: "override", approvalPolicy });
 });
 
 /** Buttons anywhere in the panel say what they do in data-action. */
@@ -320,21 +331,37 @@ document.body.addEventListener("click", (event: Event) => {
     return;
   }
   const button = target.closest<HTMLElement>("[data-action]");
-  if (!button) return;
-  const { action, conversation, call, turn, path, decision } = button.dataset;
-  if (action === "approve") {
-    const approval = view.conversation?.approvals.find((a) => a.callId === call);
-    const hunks = approval && decision !== "denied" && decision !== "abort" ? rejectedHunks(approval) : undefined;
-    vscode.postMessage({ type: "approve", conversationId: conversation, callId: call, decision, rejectedHunks: hunks });
-  } else if (action === "openDiff") {
-    const approval = view.conversation?.approvals.find((a) => a.callId === call);
-    const hunks = approval && path ? rejectedHunks(approval)?.[path] : undefined;
-    vscode.postMessage({ type: "openDiff", conversationId: conversation, callId: call, path, rejectedHunks: hunks });
-  }
-  else if (action === "undo" || action === "fork") vscode.postMessage({ type: action, turnId: turn });
-  else if (action === "selectTab" || action === "closeTab") vscode.postMessage({ type: action, conversationId: conversation });
-  else if (action === "newConversation" || action === "history") vscode.postMessage({ type: action });
+  const message = button && clicked(button.dataset);
+  if (message) vscode.postMessage(message);
 });
+
+/** The message a button with data-action posts (none when its data is incomplete). */
+function clicked(data: DOMStringMap): FromWebview | undefined {
+  const { action, conversation: conversationId = "", call: callId = "", turn: turnId = "", path = "" } = data;
+  const approval = view.conversation?.approvals.find((a) => a.callId === callId);
+  switch (action) {
+    case "approve": {
+      const decision = approval && decisions(approval).find((d) => d.decision === data.decision)?.decision;
+      if (!decision) return undefined;
+      const hunks = decision !== "denied" && decision !== "abort" ? rejectedHunks(approval) : undefined;
+      return { type: "approve", conversationId, callId, decision, rejectedHunks: hunks };
+    }
+    case "openDiff":
+      return { type: "openDiff", conversationId, callId, path, rejectedHunks: approval ? rejectedHunks(approval)?.[path] : undefined };
+    case "undo":
+      return { type: "undo", turnId };
+    case "fork":
+      return { type: "fork", turnId };
+    case "selectTab":
+    case "closeTab":
+      return { type: action, conversationId };
+    case "newConversation":
+    case "history":
+      return { type: action };
+    default:
+      return undefined;
+  }
+}
 $("tabs").addEventListener("dblclick", (event: Event) => {
   const button = (event.target as HTMLElement).closest<HTMLElement>("[data-action=selectTab]");
   if (button?.dataset.conversation) vscode.postMessage({ type: "rename", conversationId: button.dataset.conversation });

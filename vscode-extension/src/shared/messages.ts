@@ -1,0 +1,38 @@
+// The messages between the chat webview and the extension host: one discriminated union each
+// way, used by both sides (the webview posts FromWebview and handles ToWebview; the bridge the
+// other way round). A switch over either ends in `unhandled`, so a new message that one side does
+// not handle is a compile error.
+import type { AskForApproval, ContextInput, ReasoningEffort, ReviewDecision } from "./generated";
+import type { PanelView } from "./state";
+
+/** What the webview posts. */
+export type FromWebview =
+  | { type: "ready" }
+  | { type: "send"; text: string; images?: string[]; contexts?: ContextInput[] }
+  | { type: "approve"; conversationId: string; callId: string; decision: ReviewDecision; rejectedHunks?: Record<string, number[]> }
+  | { type: "interrupt" }
+  | { type: "undo"; turnId?: string }
+  | { type: "fork"; turnId: string }
+  | { type: "search"; query: string }
+  | { type: "newConversation" }
+  | { type: "selectTab"; conversationId: string }
+  | { type: "closeTab"; conversationId: string }
+  | { type: "history" }
+  | { type: "rename"; conversationId: string }
+  | { type: "override"; model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval }
+  | { type: "openDiff"; conversationId: string; callId: string; path: string; rejectedHunks?: number[] }
+  | { type: "pasteImage"; dataUrl: string }
+  | { type: "attachImages" };
+
+/** What the host posts to the webview. */
+export type ToWebview =
+  | { type: "state"; view: PanelView }
+  | { type: "files"; query: string; files: string[] }
+  | { type: "attached"; images: { path: string; uri: string }[] }
+  | { type: "attachedContext"; context: ContextInput };
+
+/** The end of an exhaustive switch over a message union: `message` is `never` when every member
+ * is handled; at run time (a message from an older or newer other side) it says what came. */
+export function unhandled(message: never): never {
+  throw new Error(`unhandled message: ${JSON.stringify(message)}`);
+}
