@@ -23,11 +23,12 @@ setup: $(VENV)/.installed  ## create .venv with codex-lsp and the dev tools
 run: setup  ## run `codex-lsp exec` on a sample prompt with the detected provider
 	$(VENV)/bin/codex-lsp exec "$(PROMPT)"
 
-lint: setup  ## ruff, mypy (strict on server/), import layering
+lint: setup node_modules/.installed  ## ruff, mypy (strict on server/), import layering; ESLint and Prettier on the extension
 	$(PY) -m ruff check server tests bench
 	$(PY) -m ruff format --check server tests bench
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
+	npm run lint
 
 node_modules/.installed: package.json package-lock.json vscode-extension/package.json
 	npm ci --no-audit --no-fund

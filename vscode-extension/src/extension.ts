@@ -12,7 +12,9 @@ let client: CodexClient | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel("codex-lsp", { log: true });
-  const codex = new CodexClient(output, () => toServerConfig(readSettings(vscode.workspace.getConfiguration("codexLsp"))));
+  const codex = new CodexClient(output, () =>
+    toServerConfig(readSettings(vscode.workspace.getConfiguration("codexLsp"))),
+  );
   const chat = new ChatView(context.extensionUri, context.globalStorageUri, codex);
   const status = new StatusBar();
   const lifecycle = new ServerLifecycle(codex, output, context.globalStorageUri);

@@ -8,16 +8,24 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
+import {
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
+} from "vscode-jsonrpc/node";
 import { ChatBridge } from "../src/host/bridge";
 import type { Event } from "../src/shared/generated";
 import { RecordingHost } from "./host";
 
 const PYTHON = process.env.CODEX_LSP_PYTHON;
-const SKIP = PYTHON ? false : "CODEX_LSP_PYTHON is not set (the Python interpreter codex-lsp is installed in; `make extension` sets it)";
+const SKIP = PYTHON
+  ? false
+  : "CODEX_LSP_PYTHON is not set (the Python interpreter codex-lsp is installed in; `make extension` sets it)";
 
 const LONG = Array.from({ length: 20 }, (_, n) => `v${n + 1} = ${n + 1}`).join("\n") + "\n";
-const PATCH = "*** Begin Patch\n*** Update File: long.py\n@@\n-v2 = 2\n+v2 = 200\n@@\n-v19 = 19\n+v19 = 1900\n*** End Patch\n";
+const PATCH =
+  "*** Begin Patch\n*** Update File: long.py\n@@\n-v2 = 2\n+v2 = 200\n@@\n-v19 = 19\n+v19 = 1900\n*** End Patch\n";
 const SCRIPT = [
   { match: "make the file", tool: "shell", arguments: { command: ["touch", "made.txt"] } },
   { match: "made.txt", text: "Made it." },
@@ -28,7 +36,14 @@ const SCRIPT = [
 ];
 
 /** The scripted model server: its base URL, and the request bodies it got (once stdin closes). */
-async function modelServer(python: string, script: string): Promise<{ baseUrl: string; requests: () => Promise<Record<string, unknown>[]>; child: ChildProcessWithoutNullStreams }> {
+async function modelServer(
+  python: string,
+  script: string,
+): Promise<{
+  baseUrl: string;
+  requests: () => Promise<Record<string, unknown>[]>;
+  child: ChildProcessWithoutNullStreams;
+}> {
   const child = spawn(python, ["-m", "codex_lsp.testing", script]);
   let buffer = "";
   const lines: ((lines: string[]) => void)[] = [];
@@ -54,9 +69,18 @@ async function modelServer(python: string, script: string): Promise<{ baseUrl: s
   };
 }
 
-async function startServer(home: string, workspace: string): Promise<{ connection: MessageConnection; child: ChildProcessWithoutNullStreams }> {
-  const child = spawn(PYTHON!, ["-m", "codex_lsp", "--stdio"], { cwd: workspace, env: { ...process.env, CODEX_LSP_HOME: home, CODEX_HOME: home } });
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+async function startServer(
+  home: string,
+  workspace: string,
+): Promise<{ connection: MessageConnection; child: ChildProcessWithoutNullStreams }> {
+  const child = spawn(PYTHON!, ["-m", "codex_lsp", "--stdio"], {
+    cwd: workspace,
+    env: { ...process.env, CODEX_LSP_HOME: home, CODEX_HOME: home },
+  });
+  const connection = createMessageConnection(
+    new StreamMessageReader(child.stdout),
+    new StreamMessageWriter(child.stdin),
+  );
   connection.onRequest("window/workDoneProgress/create", () => null);
   connection.onRequest("client/registerCapability", () => null);
   connection.onRequest("workspace/configuration", (params: { items: unknown[] }) => params.items.map(() => ({})));
@@ -64,117 +88,157 @@ async function startServer(home: string, workspace: string): Promise<{ connectio
   await connection.sendRequest("initialize", {
     processId: process.pid,
     rootUri: `file://${workspace}`,
-    capabilities: { experimental: { codex: { approvals: "commands" } }, workspace: { workspaceEdit: { documentChanges: true } } },
+    capabilities: {
+      experimental: { codex: { approvals: "commands" } },
+      workspace: { workspaceEdit: { documentChanges: true } },
+    },
     workspaceFolders: [{ uri: `file://${workspace}`, name: "ws" }],
   });
   await connection.sendNotification("initialized", {});
   return { connection, child };
 }
 
-test("a conversation through the bridge: approvals, per-hunk review, undo, fork, tabs", { skip: SKIP, timeout: 90_000 }, async () => {
-  const root = mkdtempSync(join(tmpdir(), "codex-lsp-bridge-"));
-  const [home, workspace] = [join(root, "home"), join(root, "ws")];
-  mkdirSync(home);
-  mkdirSync(workspace);
-  writeFileSync(join(workspace, "long.py"), LONG);
-  writeFileSync(join(root, "script.json"), JSON.stringify(SCRIPT));
-  const model = await modelServer(PYTHON!, join(root, "script.json"));
-  const baseUrl = model.baseUrl;
-  writeFileSync(
-    join(home, "config.toml"),
-    `model = "fake-model"\nmodel_provider = "fake"\napproval_policy = "untrusted"\nreview_patches = true\n` +
-      `[model_price]\ninput = 2.0\noutput = 8.0\n[model_providers.fake]\nname = "fake"\nbase_url = "${baseUrl}"\nwire_api = "responses"\n`,
-  );
-  let { connection, child } = await startServer(home, workspace);
-  const host = new RecordingHost(workspace);
-  const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
-  host.state = () => bridge.state;
-  connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
-  try {
-    // A message with a file mention and editor context; the command waits for approval.
-    await bridge.handle({ type: "send", text: "make the file, see @long.py and @problems" });
-    let state = await host.until((s) => !!s.active && s.conversations[s.active].approvals.length > 0, "the command's approval");
-    const first = state.active!;
-    const [approval] = state.conversations[first].approvals;
-    assert.equal(approval.kind, "exec");
-    const [user] = state.conversations[first].entries;
-    assert.ok(user.kind === "user" && user.text === "make the file, see @long.py and @problems");
-    assert.deepEqual(user.kind === "user" && user.mentions, ["long.py", "@problems"]);
-    await bridge.handle({ type: "approve", conversationId: first, callId: approval.callId, decision: "approved" });
-    state = await host.until((s) => s.conversations[first].entries.some((e) => e.kind === "agent" && e.done && e.text === "Made it."), "the first answer");
-    assert.ok(existsSync(join(workspace, "made.txt")));
-    assert.ok((state.conversations[first].costUsd ?? 0) > 0, "the session cost is known from model_price");
-
-    // A patch reviewed per hunk: the first hunk rejected, the second applied; the model is told.
-    await bridge.handle({ type: "send", text: "edit long.py" });
-    state = await host.until((s) => s.conversations[first].approvals.some((a) => a.kind === "patch"), "the patch review");
-    const review = state.conversations[first].approvals[0];
-    assert.ok(review.changes && "long.py" in review.changes);
-    await bridge.handle({ type: "openDiff", conversationId: first, callId: review.callId, path: "long.py" });
-    assert.deepEqual(host.diffs, [{ path: "long.py", applied: false }]);
-    await bridge.handle({ type: "approve", conversationId: first, callId: review.callId, decision: "approved", rejectedHunks: { "long.py": [0] } });
-    state = await host.until((s) => s.conversations[first].entries.some((e) => e.kind === "agent" && e.text === "Kept v2 as it was."), "the answer after the review");
-    const text = readFileSync(join(workspace, "long.py"), "utf8");
-    assert.ok(text.includes("v2 = 2\n") && text.includes("v19 = 1900\n"), text);
-    const patchTurn = state.conversations[first].turns[1];
-    assert.ok(patchTurn.changedFiles && !patchTurn.undone);
-
-    // Undo that turn from its button: the file comes back, the turn is marked undone.
-    await bridge.handle({ type: "undo", turnId: patchTurn.id });
-    state = await host.until((s) => s.conversations[first].turns[1]?.undone ?? false, "the undo");
-    assert.equal(readFileSync(join(workspace, "long.py"), "utf8"), LONG);
-
-    // Fork after the first turn: a new tab with that turn's transcript, which goes on by itself.
-    await bridge.handle({ type: "fork", turnId: state.conversations[first].turns[0].id });
-    state = bridge.state;
-    const fork = state.active!;
-    assert.notEqual(fork, first);
-    assert.deepEqual(state.tabs, [first, fork]);
-    assert.equal(state.conversations[fork].turns.length, 1);
-    await bridge.handle({ type: "override", effort: "high" });
-    assert.equal(bridge.state.conversations[fork].effort, "high");
-    await bridge.handle({ type: "send", text: "hello from the fork" });
-    await host.until((s) => s.conversations[fork]?.entries.some((e) => e.kind === "agent" && e.text === "Sure.") ?? false, "the fork's answer");
-    // The server crashes and a new one starts (as Restart Server does): the open tab goes on, its
-    // conversation resumed from the store.
-    child.kill("SIGKILL");
-    connection.dispose();
-    ({ connection, child } = await startServer(home, workspace));
+test(
+  "a conversation through the bridge: approvals, per-hunk review, undo, fork, tabs",
+  { skip: SKIP, timeout: 90_000 },
+  async () => {
+    const root = mkdtempSync(join(tmpdir(), "codex-lsp-bridge-"));
+    const [home, workspace] = [join(root, "home"), join(root, "ws")];
+    mkdirSync(home);
+    mkdirSync(workspace);
+    writeFileSync(join(workspace, "long.py"), LONG);
+    writeFileSync(join(root, "script.json"), JSON.stringify(SCRIPT));
+    const model = await modelServer(PYTHON!, join(root, "script.json"));
+    const baseUrl = model.baseUrl;
+    writeFileSync(
+      join(home, "config.toml"),
+      `model = "fake-model"\nmodel_provider = "fake"\napproval_policy = "untrusted"\nreview_patches = true\n` +
+        `[model_price]\ninput = 2.0\noutput = 8.0\n[model_providers.fake]\nname = "fake"\nbase_url = "${baseUrl}"\nwire_api = "responses"\n`,
+    );
+    let { connection, child } = await startServer(home, workspace);
+    const host = new RecordingHost(workspace);
+    const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
+    host.state = () => bridge.state;
     connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
-    await bridge.handle({ type: "selectTab", conversationId: first });
-    await bridge.handle({ type: "send", text: "after the restart" });
-    await host.until((s) => s.conversations[first].entries.some((e) => e.kind === "agent" && e.text === "Still here."), "the answer after the restart");
-    await bridge.handle({ type: "selectTab", conversationId: fork });
+    try {
+      // A message with a file mention and editor context; the command waits for approval.
+      await bridge.handle({ type: "send", text: "make the file, see @long.py and @problems" });
+      let state = await host.until(
+        (s) => !!s.active && s.conversations[s.active].approvals.length > 0,
+        "the command's approval",
+      );
+      const first = state.active!;
+      const [approval] = state.conversations[first].approvals;
+      assert.equal(approval.kind, "exec");
+      const [user] = state.conversations[first].entries;
+      assert.ok(user.kind === "user" && user.text === "make the file, see @long.py and @problems");
+      assert.deepEqual(user.kind === "user" && user.mentions, ["long.py", "@problems"]);
+      await bridge.handle({ type: "approve", conversationId: first, callId: approval.callId, decision: "approved" });
+      state = await host.until(
+        (s) => s.conversations[first].entries.some((e) => e.kind === "agent" && e.done && e.text === "Made it."),
+        "the first answer",
+      );
+      assert.ok(existsSync(join(workspace, "made.txt")));
+      assert.ok((state.conversations[first].costUsd ?? 0) > 0, "the session cost is known from model_price");
 
-    const bodies = await model.requests();
-    const forkRequest = bodies.find((b) => JSON.stringify(b.input).includes("hello from the fork"))!;
-    assert.deepEqual((forkRequest.reasoning as { effort?: string }).effort, "high");
-    const history = JSON.stringify(forkRequest.input);
-    assert.ok(history.includes("make the file") && !history.includes("edit long.py"), "the fork has the first turn only");
-    const resumed = JSON.stringify(bodies[bodies.length - 1].input);
-    assert.ok(resumed.includes("make the file") && resumed.includes("edit long.py"), "the resumed conversation kept its history");
-    assert.ok(JSON.stringify(bodies[0].input).includes("v2 is too small"), "@problems reached the model");
+      // A patch reviewed per hunk: the first hunk rejected, the second applied; the model is told.
+      await bridge.handle({ type: "send", text: "edit long.py" });
+      state = await host.until(
+        (s) => s.conversations[first].approvals.some((a) => a.kind === "patch"),
+        "the patch review",
+      );
+      const review = state.conversations[first].approvals[0];
+      assert.ok(review.changes && "long.py" in review.changes);
+      await bridge.handle({ type: "openDiff", conversationId: first, callId: review.callId, path: "long.py" });
+      assert.deepEqual(host.diffs, [{ path: "long.py", applied: false }]);
+      await bridge.handle({
+        type: "approve",
+        conversationId: first,
+        callId: review.callId,
+        decision: "approved",
+        rejectedHunks: { "long.py": [0] },
+      });
+      state = await host.until(
+        (s) => s.conversations[first].entries.some((e) => e.kind === "agent" && e.text === "Kept v2 as it was."),
+        "the answer after the review",
+      );
+      const text = readFileSync(join(workspace, "long.py"), "utf8");
+      assert.ok(text.includes("v2 = 2\n") && text.includes("v19 = 1900\n"), text);
+      const patchTurn = state.conversations[first].turns[1];
+      assert.ok(patchTurn.changedFiles && !patchTurn.undone);
 
-    // Tabs: switch, rename, close.
-    await bridge.handle({ type: "selectTab", conversationId: first });
-    assert.equal(bridge.state.active, first);
-    await bridge.handle({ type: "rename", conversationId: fork });
-    assert.equal(bridge.state.conversations[fork].title, "Renamed");
-    await bridge.handle({ type: "closeTab", conversationId: fork });
-    assert.deepEqual(bridge.state.tabs, [first]);
-    await new Promise((resolve) => setTimeout(resolve, 100)); // the panel is posted once per frame
-    const posted = host.posted.filter((m) => m.type === "state").pop();
-    assert.ok(posted?.type === "state");
-    assert.deepEqual(posted.view.tabs.map((t) => t.id), [first]);
-    assert.equal(posted.view.conversation?.id, first, "the webview gets the active conversation only");
-    assert.deepEqual(host.warnings, []);
-  } finally {
-    await connection.sendRequest("shutdown").catch(() => undefined);
-    connection.dispose();
-    child.kill();
-    model.child.kill();
-  }
-});
+      // Undo that turn from its button: the file comes back, the turn is marked undone.
+      await bridge.handle({ type: "undo", turnId: patchTurn.id });
+      state = await host.until((s) => s.conversations[first].turns[1]?.undone ?? false, "the undo");
+      assert.equal(readFileSync(join(workspace, "long.py"), "utf8"), LONG);
+
+      // Fork after the first turn: a new tab with that turn's transcript, which goes on by itself.
+      await bridge.handle({ type: "fork", turnId: state.conversations[first].turns[0].id });
+      state = bridge.state;
+      const fork = state.active!;
+      assert.notEqual(fork, first);
+      assert.deepEqual(state.tabs, [first, fork]);
+      assert.equal(state.conversations[fork].turns.length, 1);
+      await bridge.handle({ type: "override", effort: "high" });
+      assert.equal(bridge.state.conversations[fork].effort, "high");
+      await bridge.handle({ type: "send", text: "hello from the fork" });
+      await host.until(
+        (s) => s.conversations[fork]?.entries.some((e) => e.kind === "agent" && e.text === "Sure.") ?? false,
+        "the fork's answer",
+      );
+      // The server crashes and a new one starts (as Restart Server does): the open tab goes on, its
+      // conversation resumed from the store.
+      child.kill("SIGKILL");
+      connection.dispose();
+      ({ connection, child } = await startServer(home, workspace));
+      connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+      await bridge.handle({ type: "selectTab", conversationId: first });
+      await bridge.handle({ type: "send", text: "after the restart" });
+      await host.until(
+        (s) => s.conversations[first].entries.some((e) => e.kind === "agent" && e.text === "Still here."),
+        "the answer after the restart",
+      );
+      await bridge.handle({ type: "selectTab", conversationId: fork });
+
+      const bodies = await model.requests();
+      const forkRequest = bodies.find((b) => JSON.stringify(b.input).includes("hello from the fork"))!;
+      assert.deepEqual((forkRequest.reasoning as { effort?: string }).effort, "high");
+      const history = JSON.stringify(forkRequest.input);
+      assert.ok(
+        history.includes("make the file") && !history.includes("edit long.py"),
+        "the fork has the first turn only",
+      );
+      const resumed = JSON.stringify(bodies[bodies.length - 1].input);
+      assert.ok(
+        resumed.includes("make the file") && resumed.includes("edit long.py"),
+        "the resumed conversation kept its history",
+      );
+      assert.ok(JSON.stringify(bodies[0].input).includes("v2 is too small"), "@problems reached the model");
+
+      // Tabs: switch, rename, close.
+      await bridge.handle({ type: "selectTab", conversationId: first });
+      assert.equal(bridge.state.active, first);
+      await bridge.handle({ type: "rename", conversationId: fork });
+      assert.equal(bridge.state.conversations[fork].title, "Renamed");
+      await bridge.handle({ type: "closeTab", conversationId: fork });
+      assert.deepEqual(bridge.state.tabs, [first]);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the panel is posted once per frame
+      const posted = host.posted.filter((m) => m.type === "state").pop();
+      assert.ok(posted?.type === "state");
+      assert.deepEqual(
+        posted.view.tabs.map((t) => t.id),
+        [first],
+      );
+      assert.equal(posted.view.conversation?.id, first, "the webview gets the active conversation only");
+      assert.deepEqual(host.warnings, []);
+    } finally {
+      await connection.sendRequest("shutdown").catch(() => undefined);
+      connection.dispose();
+      child.kill();
+      model.child.kill();
+    }
+  },
+);
 
 test("an unknown slash command and a failing request are shown, never thrown", async () => {
   const host = new RecordingHost(tmpdir());

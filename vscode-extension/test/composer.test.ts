@@ -16,7 +16,9 @@ test("slash commands are parsed with their argument, and mistakes say what is al
 
 test("@-mentions of existing files become mention items, once each", () => {
   const files = new Set(["src/app.py", "README.md"]);
-  const items = messageItems("compare @src/app.py with @README.md and @src/app.py, not @ghost.txt", (p) => files.has(p));
+  const items = messageItems("compare @src/app.py with @README.md and @src/app.py, not @ghost.txt", (p) =>
+    files.has(p),
+  );
   assert.deepEqual(items.slice(1), [
     { type: "mention", path: "src/app.py" },
     { type: "mention", path: "README.md" },
@@ -28,7 +30,9 @@ test("@selection, @problems and @current-file become context items, never file m
   const text = "why does @problems say so about @selection? see @src/app.py";
   const items = messageItems(text, () => true);
   assert.deepEqual(items.slice(1), [{ type: "mention", path: "src/app.py" }]);
-  const contexts = await contextItems(text, async (name) => (name === "problems" ? { text: "app.py:1 error" } : { missing: `@${name}: nothing is selected` }));
+  const contexts = await contextItems(text, (name) =>
+    Promise.resolve(name === "problems" ? { text: "app.py:1 error" } : { missing: `@${name}: nothing is selected` }),
+  );
   assert.deepEqual(contexts.items, [{ type: "context", name: "problems", text: "app.py:1 error" }]);
   assert.deepEqual(contexts.missing, ["@selection: nothing is selected"]);
 });

@@ -26,23 +26,28 @@ export class RecordingHost implements Host {
   exists(path: string): boolean {
     return existsSync(join(this.workspace, path));
   }
-  async context(name: string) {
-    return name === "problems" ? { text: "long.py:2:1 error: v2 is too small" } : { missing: `@${name}: no editor is active` };
+  context(name: string): Promise<{ text: string } | { missing: string }> {
+    return Promise.resolve(
+      name === "problems"
+        ? { text: "long.py:2:1 error: v2 is too small" }
+        : { missing: `@${name}: no editor is active` },
+    );
   }
-  async showDiff(path: string, _change: unknown, applied: boolean): Promise<void> {
+  showDiff(path: string, _change: unknown, applied: boolean): Promise<void> {
     this.diffs.push({ path, applied });
+    return Promise.resolve();
   }
-  async saveImage(): Promise<{ path: string; uri: string }> {
-    throw new Error("not used");
+  saveImage(): Promise<{ path: string; uri: string }> {
+    return Promise.reject(new Error("not used"));
   }
-  async pickImages() {
-    return [];
+  pickImages(): Promise<{ path: string; uri: string }[]> {
+    return Promise.resolve([]);
   }
-  async pickStored() {
-    return undefined;
+  pickStored(): Promise<undefined> {
+    return Promise.resolve(undefined);
   }
-  async askTitle() {
-    return "Renamed";
+  askTitle(): Promise<string> {
+    return Promise.resolve("Renamed");
   }
 
   state: () => ChatState = () => {

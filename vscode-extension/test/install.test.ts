@@ -33,18 +33,28 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
   return wheel;
 }
 
-test("the server is installed into a private environment and found there", { skip: HAS_VENV ? false : "python3 has no venv/ensurepip (apt install python3-venv)", timeout: 180_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "codex-lsp-install-"));
-  const venv = join(dir, "venv");
-  assert.equal(privateServer(venv), undefined);
-  const lines: string[] = [];
-  const server = await installServer(PYTHON, venv, buildWheel(dir), (line) => lines.push(line));
-  assert.deepEqual(privateServer(venv), server);
-  assert.equal((await run(server.command, server.args, () => undefined)).trim(), "stand-in --stdio");
-  assert.ok(lines.some((l) => l.includes("Successfully installed codex-lsp-standin")), lines.join("\n"));
-});
+test(
+  "the server is installed into a private environment and found there",
+  { skip: HAS_VENV ? false : "python3 has no venv/ensurepip (apt install python3-venv)", timeout: 180_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "codex-lsp-install-"));
+    const venv = join(dir, "venv");
+    assert.equal(privateServer(venv), undefined);
+    const lines: string[] = [];
+    const server = await installServer(PYTHON, venv, buildWheel(dir), (line) => lines.push(line));
+    assert.deepEqual(privateServer(venv), server);
+    assert.equal((await run(server.command, server.args, () => undefined)).trim(), "stand-in --stdio");
+    assert.ok(
+      lines.some((l) => l.includes("Successfully installed codex-lsp-standin")),
+      lines.join("\n"),
+    );
+  },
+);
 
 test("a failed install says what failed", { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "codex-lsp-install-"));
-  await assert.rejects(installServer(join(dir, "no-python"), join(dir, "venv"), "codex-lsp", () => undefined), /no-python could not run/);
+  await assert.rejects(
+    installServer(join(dir, "no-python"), join(dir, "venv"), "codex-lsp", () => undefined),
+    /no-python could not run/,
+  );
 });

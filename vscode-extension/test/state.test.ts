@@ -4,12 +4,29 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { answered, closed, decisions, emptyState, forked, opened, overridden, panelStatus, queued, reduce, replayed, undoable, type ChatState } from "../src/shared/state";
+import {
+  answered,
+  closed,
+  decisions,
+  emptyState,
+  forked,
+  opened,
+  overridden,
+  panelStatus,
+  queued,
+  reduce,
+  replayed,
+  undoable,
+  type ChatState,
+} from "../src/shared/state";
 import type { Event } from "../src/shared/generated";
 
 function recorded(): Event[] {
   const text = readFileSync(join(__dirname, "..", "test", "fixtures", "turn.jsonl"), "utf8");
-  return text.trim().split("\n").map((line) => JSON.parse(line) as Event);
+  return text
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Event);
 }
 
 function replay(events: Event[]): ChatState {
@@ -49,11 +66,23 @@ test("approvals are pending until answered, and patches offer no 'always'", () =
   let state = reduce(emptyState, {
     conversationId: id,
     submissionId: "s",
-    msg: { type: "execApprovalRequest", turnId: "t", itemId: "i", callId: "call-1", command: ["rm", "-rf", "build"], cwd: "/w", reason: "clean", parsedCmd: [] },
+    msg: {
+      type: "execApprovalRequest",
+      turnId: "t",
+      itemId: "i",
+      callId: "call-1",
+      command: ["rm", "-rf", "build"],
+      cwd: "/w",
+      reason: "clean",
+      parsedCmd: [],
+    },
   });
   const [approval] = state.conversations[id].approvals;
   assert.equal(approval.what, "rm -rf build");
-  assert.deepEqual(decisions(approval).map((d) => d.decision), ["approved", "approvedForSession", "approvedAlways", "denied", "abort"]);
+  assert.deepEqual(
+    decisions(approval).map((d) => d.decision),
+    ["approved", "approvedForSession", "approvedAlways", "denied", "abort"],
+  );
   assert.equal(decisions({ ...approval, kind: "patch" }).length, 4);
   state = answered(state, id, "call-1");
   assert.equal(state.conversations[id].approvals.length, 0);
@@ -73,7 +102,14 @@ test("an undo is reported in the transcript", () => {
   const state = reduce(emptyState, {
     conversationId: "c",
     submissionId: "s",
-    msg: { type: "undoCompleted", turnId: "t9", success: true, message: "ok", restoredFiles: ["app.py"], skippedFiles: [] },
+    msg: {
+      type: "undoCompleted",
+      turnId: "t9",
+      success: true,
+      message: "ok",
+      restoredFiles: ["app.py"],
+      skippedFiles: [],
+    },
   });
   const [notice] = state.conversations.c.entries;
   assert.ok(notice.kind === "notice" && notice.text === "Undo done: restored app.py.");
@@ -109,7 +145,15 @@ test("undo and fork per turn: which turns can be undone, and a fork keeps the tu
   state = reduce(state, {
     conversationId: id,
     submissionId: "s",
-    msg: { type: "undoCompleted", turnId: "t9", success: true, message: "ok", restoredFiles: ["app.py"], skippedFiles: [], undoneTurnIds: [turn.id] },
+    msg: {
+      type: "undoCompleted",
+      turnId: "t9",
+      success: true,
+      message: "ok",
+      restoredFiles: ["app.py"],
+      skippedFiles: [],
+      undoneTurnIds: [turn.id],
+    },
   });
   assert.equal(undoable(state.conversations[id]).size, 0);
 });
@@ -118,26 +162,62 @@ test("a picker change keeps the other settings, and token counts carry the cost"
   let state = reduce(emptyState, {
     conversationId: "c",
     submissionId: "s",
-    msg: { type: "sessionConfigured", sessionId: "c", model: "gpt-5", modelProviderId: "openai", approvalPolicy: "on-request", sandboxPolicy: { type: "read-only" }, cwd: "/w" },
+    msg: {
+      type: "sessionConfigured",
+      sessionId: "c",
+      model: "gpt-5",
+      modelProviderId: "openai",
+      approvalPolicy: "on-request",
+      sandboxPolicy: { type: "read-only" },
+      cwd: "/w",
+    },
   });
   state = overridden(state, "c", { effort: "high", model: undefined });
   assert.equal(state.conversations.c.model, "gpt-5");
   assert.equal(state.conversations.c.effort, "high");
   const usage = { inputTokens: 10, cachedInputTokens: 0, outputTokens: 5, reasoningOutputTokens: 0, totalTokens: 15 };
-  state = reduce(state, { conversationId: "c", submissionId: "s", msg: { type: "tokenCount", info: { totalTokenUsage: usage, lastTokenUsage: usage, costUsd: 0.25 } } });
+  state = reduce(state, {
+    conversationId: "c",
+    submissionId: "s",
+    msg: { type: "tokenCount", info: { totalTokenUsage: usage, lastTokenUsage: usage, costUsd: 0.25 } },
+  });
   assert.equal(state.conversations.c.costUsd, 0.25);
 });
 
 test("a message sent while the turn runs is queued until the model gets it; the status bar sees every tab", () => {
-  let state = reduce(emptyState, { conversationId: "c", submissionId: "s", msg: { type: "taskStarted", turnId: "t1" } });
-  state = reduce(state, { conversationId: "d", submissionId: "s", msg: { type: "execApprovalRequest", turnId: "t", itemId: "i", callId: "x", command: ["ls"], cwd: "/w", parsedCmd: [] } });
+  let state = reduce(emptyState, {
+    conversationId: "c",
+    submissionId: "s",
+    msg: { type: "taskStarted", turnId: "t1" },
+  });
+  state = reduce(state, {
+    conversationId: "d",
+    submissionId: "s",
+    msg: {
+      type: "execApprovalRequest",
+      turnId: "t",
+      itemId: "i",
+      callId: "x",
+      command: ["ls"],
+      cwd: "/w",
+      parsedCmd: [],
+    },
+  });
   assert.equal(panelStatus(opened(state, "c")), "approval", "an approval in a background tab shows");
   state = queued(state, "c", "also check the docs");
   assert.deepEqual(state.conversations.c.queued, ["also check the docs"]);
   state = reduce(state, {
     conversationId: "c",
     submissionId: "s",
-    msg: { type: "userMessage", turnId: "t1", itemId: "u2", message: "also check the docs", images: [], localImages: [], mentions: [] },
+    msg: {
+      type: "userMessage",
+      turnId: "t1",
+      itemId: "u2",
+      message: "also check the docs",
+      images: [],
+      localImages: [],
+      mentions: [],
+    },
   });
   assert.deepEqual(state.conversations.c.queued, []);
   assert.equal(panelStatus(answered(state, "d", "x")), "working");

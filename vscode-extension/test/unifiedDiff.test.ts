@@ -15,7 +15,10 @@ test("a diff splits into its @@ hunks, in order", () => {
   assert.equal(hunks.length, 2);
   assert.equal(hunks[1].header, "@@ -16,5 +16,6 @@");
   assert.equal(hunks[1].oldStart, 15);
-  assert.deepEqual(hunks[0].lines.filter((l) => l.startsWith("+")), ["+v2 = 200"]);
+  assert.deepEqual(
+    hunks[0].lines.filter((l) => l.startsWith("+")),
+    ["+v2 = 200"],
+  );
 });
 
 test("applying the diff gives the new text, and taking it back the old one", () => {

@@ -3,7 +3,15 @@
 // only the editor has. It does not import `vscode`, so the unit tests drive it against a real
 // codex-lsp process.
 import { contextItems, folders, messageItems, parseSlash, type UserInputItem } from "../shared/composer";
-import type { AskForApproval, ContextInput, ConversationSummary, Event, EventMsg, ReasoningEffort, ReviewDecision } from "../shared/generated";
+import type {
+  AskForApproval,
+  ContextInput,
+  ConversationSummary,
+  Event,
+  EventMsg,
+  ReasoningEffort,
+  ReviewDecision,
+} from "../shared/generated";
 import { unhandled, type FromWebview, type ToWebview } from "../shared/messages";
 import {
   answered,
@@ -41,7 +49,9 @@ export interface Host {
   /** Let the user pick image files. */
   pickImages(): Promise<{ path: string; uri: string }[]>;
   /** Let the user pick a stored conversation and what to do with it. */
-  pickStored(rows: ConversationSummary[]): Promise<{ row: ConversationSummary; action: "resume" | "rename" | "archive" } | undefined>;
+  pickStored(
+    rows: ConversationSummary[],
+  ): Promise<{ row: ConversationSummary; action: "resume" | "rename" | "archive" } | undefined>;
   /** Ask for a new title. */
   askTitle(current: string): Promise<string | undefined>;
 }
@@ -147,7 +157,8 @@ export class ChatBridge {
         return this.override({ approvalPolicy: slash.policy });
       case "status": {
         const c = this.state.conversations[conversationId];
-        const context = typeof c?.contextLeftPercent === "number" ? `, ${c.contextLeftPercent}% of the context left` : "";
+        const context =
+          typeof c?.contextLeftPercent === "number" ? `, ${c.contextLeftPercent}% of the context left` : "";
         const cost = typeof c?.costUsd === "number" ? `, $${c.costUsd.toFixed(4)}` : "";
         return this.host.info(`model ${c?.model || "?"}, ${c?.totalTokens ?? 0} tokens used${context}${cost}`);
       }
@@ -197,7 +208,11 @@ export class ChatBridge {
     this.update(forked(this.state, source, turnId, info.conversationId));
   }
 
-  private async override(change: { model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval }): Promise<void> {
+  private async override(change: {
+    model?: string;
+    effort?: ReasoningEffort;
+    approvalPolicy?: AskForApproval;
+  }): Promise<void> {
     const conversationId = await this.conversation();
     await this.call("codex/overrideTurnContext", { conversationId, ...change });
     this.update(overridden(this.state, conversationId, change));
@@ -242,16 +257,29 @@ export class ChatBridge {
   }
 
   /** Answer an approval through the codex-lsp.approve / deny commands (with the hunks rejected in review). */
-  async answer(conversationId: string, callId: string, decision: ReviewDecision, rejectedHunks?: Record<string, number[]>): Promise<void> {
+  async answer(
+    conversationId: string,
+    callId: string,
+    decision: ReviewDecision,
+    rejectedHunks?: Record<string, number[]>,
+  ): Promise<void> {
     const command: ApprovalCommand =
       decision === "denied"
         ? { command: "codex-lsp.deny", arguments: [conversationId] }
-        : { command: "codex-lsp.approve", arguments: rejectedHunks ? [decision, conversationId, rejectedHunks] : [decision, conversationId] };
+        : {
+            command: "codex-lsp.approve",
+            arguments: rejectedHunks ? [decision, conversationId, rejectedHunks] : [decision, conversationId],
+          };
     await this.server.request("workspace/executeCommand", command);
     this.update(answered(this.state, conversationId, callId));
   }
 
-  private async openDiff(conversationId: string, callId: string, path: string, rejectedHunks?: number[]): Promise<void> {
+  private async openDiff(
+    conversationId: string,
+    callId: string,
+    path: string,
+    rejectedHunks?: number[],
+  ): Promise<void> {
     const c = this.state.conversations[conversationId];
     const pending = c?.approvals.find((a) => a.callId === callId)?.changes?.[path];
     if (pending) return this.host.showDiff(path, pending, false, rejectedHunks);

@@ -32,7 +32,12 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
     this.view = view;
     view.webview.options = {
       enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, "dist"), vscode.Uri.joinPath(this.extensionUri, "media"), this.imagesDir(), ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri)],
+      localResourceRoots: [
+        vscode.Uri.joinPath(this.extensionUri, "dist"),
+        vscode.Uri.joinPath(this.extensionUri, "media"),
+        this.imagesDir(),
+        ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri),
+      ],
     };
     view.webview.html = this.html(view.webview);
     view.webview.onDidReceiveMessage((message: FromWebview) => void this.bridge.handle(message));
@@ -69,7 +74,11 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
     return !!folder && existsSync(join(folder.uri.fsPath, path));
   }
 
-  async context(name: string): Promise<{ text: string } | { missing: string }> {
+  context(name: string): Promise<{ text: string } | { missing: string }> {
+    return Promise.resolve(this.editorContext(name));
+  }
+
+  private editorContext(name: string): { text: string } | { missing: string } {
     const editor = vscode.window.activeTextEditor;
     if (name === "problems") {
       const lines = vscode.languages
@@ -77,16 +86,23 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
         .flatMap(([uri, diagnostics]) =>
           diagnostics
             .filter((d) => d.severity <= vscode.DiagnosticSeverity.Warning)
-            .map((d) => `${vscode.workspace.asRelativePath(uri)}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.severity === vscode.DiagnosticSeverity.Error ? "error" : "warning"}: ${d.message}`),
+            .map(
+              (d) =>
+                `${vscode.workspace.asRelativePath(uri)}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.severity === vscode.DiagnosticSeverity.Error ? "error" : "warning"}: ${d.message}`,
+            ),
         );
-      return lines.length ? { text: lines.join("\n") } : { missing: "@problems: VS Code reports no errors or warnings" };
+      return lines.length
+        ? { text: lines.join("\n") }
+        : { missing: "@problems: VS Code reports no errors or warnings" };
     }
     if (!editor) return { missing: `@${name}: no editor is active` };
     const path = vscode.workspace.asRelativePath(editor.document.uri);
     if (name === "selection") {
       if (editor.selection.isEmpty) return { missing: "@selection: nothing is selected" };
       const start = editor.selection.start.line + 1;
-      return { text: `${path}:${start}-${editor.selection.end.line + 1}\n${editor.document.getText(editor.selection)}` };
+      return {
+        text: `${path}:${start}-${editor.selection.end.line + 1}\n${editor.document.getText(editor.selection)}`,
+      };
     }
     return { text: `${path}\n${editor.document.getText()}` };
   }
@@ -107,13 +123,22 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
   }
 
   async pickImages(): Promise<{ path: string; uri: string }[]> {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: true, filters: { Images: ["png", "jpg", "jpeg", "gif", "webp"] } });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: true,
+      filters: { Images: ["png", "jpg", "jpeg", "gif", "webp"] },
+    });
     return (picked ?? []).map((uri) => this.image(uri.fsPath));
   }
 
-  async pickStored(rows: ConversationSummary[]): Promise<{ row: ConversationSummary; action: "resume" | "rename" | "archive" } | undefined> {
+  async pickStored(
+    rows: ConversationSummary[],
+  ): Promise<{ row: ConversationSummary; action: "resume" | "rename" | "archive" } | undefined> {
     const picked = await vscode.window.showQuickPick(
-      rows.map((row) => ({ label: row.title || "(untitled)", description: `${row.turnCount} turns · ${new Date(row.updatedAt * 1000).toLocaleString()}`, row })),
+      rows.map((row) => ({
+        label: row.title || "(untitled)",
+        description: `${row.turnCount} turns · ${new Date(row.updatedAt * 1000).toLocaleString()}`,
+        row,
+      })),
       { placeHolder: "Conversations of this workspace" },
     );
     if (!picked) return undefined;
@@ -139,10 +164,19 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
   private async notifyApproval(event: Event): Promise<void> {
     const msg = event.msg;
     if (msg.type !== "execApprovalRequest" && msg.type !== "applyPatchApprovalRequest") return;
-    const what = msg.type === "execApprovalRequest" ? `run \`${msg.command.join(" ")}\`` : `change ${Object.keys(msg.changes).join(", ")}`;
+    const what =
+      msg.type === "execApprovalRequest"
+        ? `run \`${msg.command.join(" ")}\``
+        : `change ${Object.keys(msg.changes).join(", ")}`;
     const choice = await vscode.window.showWarningMessage(`codex-lsp wants to ${what}`, "Approve", "Deny", "Open Chat");
     if (choice === "Open Chat") await vscode.commands.executeCommand("codexLsp.chat.focus");
-    else if (choice) await this.bridge.handle({ type: "approve", conversationId: event.conversationId, callId: msg.callId, decision: choice === "Approve" ? "approved" : "denied" });
+    else if (choice)
+      await this.bridge.handle({
+        type: "approve",
+        conversationId: event.conversationId,
+        callId: msg.callId,
+        decision: choice === "Approve" ? "approved" : "denied",
+      });
   }
 
   private html(webview: vscode.Webview): string {
@@ -159,7 +193,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
+<link rel="stylesheet" href="${style.toString()}">
 </head>
 <body>
 <nav id="tabs" role="tablist" aria-label="Conversations"></nav>
@@ -173,7 +207,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
 <textarea id="composer" aria-label="Message codex-lsp" placeholder="Ask codex-lsp (Enter to send, Shift+Enter for a new line, @ for files and context, / for commands, paste images)"></textarea>
 <div class="actions"><button id="send">Send</button><button id="interrupt">Interrupt</button><button id="attach" title="Attach images">Attach image…</button></div>
 </footer>
-<script nonce="${nonce}" src="${script}"></script>
+<script nonce="${nonce}" src="${script.toString()}"></script>
 </body></html>`;
   }
 

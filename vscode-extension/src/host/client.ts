@@ -14,7 +14,8 @@ import type { Method, Notifications, Params, Result, Server } from "./requests";
 
 const approvalsByCommand: StaticFeature = {
   fillClientCapabilities(capabilities: ClientCapabilities) {
-    capabilities.experimental = { ...(capabilities.experimental ?? {}), codex: { approvals: "commands" } };
+    const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
+    capabilities.experimental = { ...experimental, codex: { approvals: "commands" } };
   },
   initialize() {},
   getState: () => ({ kind: "static" }),
@@ -36,7 +37,10 @@ export class CodexClient implements vscode.Disposable, Server {
   ) {}
 
   /** Listen to a server notification, across restarts of the server. */
-  onNotification<N extends keyof Notifications>(method: N, listener: (params: Notifications[N]["params"]) => void): vscode.Disposable {
+  onNotification<N extends keyof Notifications>(
+    method: N,
+    listener: (params: Notifications[N]["params"]) => void,
+  ): vscode.Disposable {
     const listeners: Set<typeof listener> = this.listeners[method];
     listeners.add(listener);
     return new vscode.Disposable(() => listeners.delete(listener));
@@ -87,7 +91,8 @@ export class CodexClient implements vscode.Disposable, Server {
       await Promise.race([this.starting.catch(() => undefined), limit]);
       clearTimeout(timer);
     }
-    if (!this.client) throw new Error("codex-lsp is not running: run codex-lsp: Restart Server (its log is in the codex-lsp output)");
+    if (!this.client)
+      throw new Error("codex-lsp is not running: run codex-lsp: Restart Server (its log is in the codex-lsp output)");
     return this.client.sendRequest<Result<M>>(method, params);
   }
 

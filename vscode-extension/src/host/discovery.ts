@@ -34,7 +34,11 @@ export interface Candidates {
 }
 
 /** The server command, or the reason none was found (what to install or set). */
-export async function discover(setting: string[], path: string | undefined, candidates: Candidates = {}): Promise<ServerCommand | string> {
+export async function discover(
+  setting: string[],
+  path: string | undefined,
+  candidates: Candidates = {},
+): Promise<ServerCommand | string> {
   if (setting.length > 0) {
     return { command: setting[0], args: setting.slice(1), source: "codexLsp.server.command" };
   }

@@ -20,7 +20,12 @@ export function privateServer(venv: string): ServerCommand | undefined {
 }
 
 /** Run a program; resolves with its output, rejects with the last lines of it. */
-export function run(command: string, args: string[], log: (line: string) => void, timeoutMs = 10 * 60_000): Promise<string> {
+export function run(
+  command: string,
+  args: string[],
+  log: (line: string) => void,
+  timeoutMs = 10 * 60_000,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
@@ -39,20 +44,36 @@ export function run(command: string, args: string[], log: (line: string) => void
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(output);
-      else reject(new Error(`${command} ${args.join(" ")} failed (${signal ?? `exit ${code}`}): ${output.trim().split("\n").slice(-5).join("\n")}`));
+      else
+        reject(
+          new Error(
+            `${command} ${args.join(" ")} failed (${signal ?? `exit ${code}`}): ${output.trim().split("\n").slice(-5).join("\n")}`,
+          ),
+        );
     });
   });
 }
 
 /** Create the environment at `venv` with `python` (3.11 or newer) and pip-install `source` into it. */
-export async function installServer(python: string, venv: string, source: string, log: (line: string) => void): Promise<ServerCommand> {
+export async function installServer(
+  python: string,
+  venv: string,
+  source: string,
+  log: (line: string) => void,
+): Promise<ServerCommand> {
   const version = (await run(python, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], log)).trim();
   const [major, minor] = version.split(".").map(Number);
   if (major < 3 || (major === 3 && minor < 11)) {
-    throw new Error(`codex-lsp needs Python 3.11 or newer; ${python} is ${version}. Install a newer Python or select it in the Python extension.`);
+    throw new Error(
+      `codex-lsp needs Python 3.11 or newer; ${python} is ${version}. Install a newer Python or select it in the Python extension.`,
+    );
   }
   await run(python, ["-m", "venv", venv], log);
-  await run(join(venv, BIN, `python${EXE}`), ["-m", "pip", "install", "--disable-pip-version-check", "--upgrade", source], log);
+  await run(
+    join(venv, BIN, `python${EXE}`),
+    ["-m", "pip", "install", "--disable-pip-version-check", "--upgrade", source],
+    log,
+  );
   const server = privateServer(venv);
   if (!server) throw new Error(`pip installed ${source}, but it has no codex-lsp command`);
   return server;

@@ -54,7 +54,10 @@ export class ServerLifecycle {
     const source = vscode.workspace.getConfiguration("codexLsp").get<string>("server.installSource") || "codex-lsp";
     this.output.show(true);
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `codex-lsp: installing ${source} into a private environment` },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `codex-lsp: installing ${source} into a private environment`,
+      },
       async (progress) => {
         try {
           return await installServer(python, this.venv, source, (line) => {
@@ -79,10 +82,14 @@ export class ServerLifecycle {
 
   private async findAndStart(): Promise<void> {
     const setting = vscode.workspace.getConfiguration("codexLsp").get<string[]>("server.command") ?? [];
-    let server = await discover(setting, process.env.PATH, { privateServer: privateServer(this.venv), python: pythonCandidate });
+    let server = await discover(setting, process.env.PATH, {
+      privateServer: privateServer(this.venv),
+      python: pythonCandidate,
+    });
     if (typeof server === "string") {
       const choice = await vscode.window.showErrorMessage(`codex-lsp: ${server}`, "Install", "Open Settings");
-      if (choice === "Open Settings") void vscode.commands.executeCommand("workbench.action.openSettings", "codexLsp.server");
+      if (choice === "Open Settings")
+        void vscode.commands.executeCommand("workbench.action.openSettings", "codexLsp.server");
       const installed = choice === "Install" ? await this.install() : undefined;
       if (!installed) return;
       server = installed;

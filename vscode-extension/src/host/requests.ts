@@ -5,7 +5,10 @@ import type { CodexClientRequest, CodexMethods, ReviewDecision } from "../shared
 
 /** The approval commands the panel answers with (the server's codex-lsp.approve / deny). */
 export type ApprovalCommand =
-  | { command: "codex-lsp.approve"; arguments: [ReviewDecision, string] | [ReviewDecision, string, Record<string, number[]>] }
+  | {
+      command: "codex-lsp.approve";
+      arguments: [ReviewDecision, string] | [ReviewDecision, string, Record<string, number[]>];
+    }
   | { command: "codex-lsp.deny"; arguments: [string] };
 
 /** Method → params and result, for every request the extension sends. */

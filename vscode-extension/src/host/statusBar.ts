@@ -14,7 +14,8 @@ export class StatusBar implements vscode.Disposable {
   show(state: ChatState): void {
     const c = state.active ? state.conversations[state.active] : undefined;
     const status = panelStatus(state);
-    const icon = status === "working" ? "$(sync~spin)" : status === "approval" ? "$(question)" : "$(comment-discussion)";
+    const icon =
+      status === "working" ? "$(sync~spin)" : status === "approval" ? "$(question)" : "$(comment-discussion)";
     const context = typeof c?.contextLeftPercent === "number" ? ` · ${c.contextLeftPercent}% context left` : "";
     this.item.text = `${icon} codex ${status}`;
     this.item.tooltip = `codex-lsp: ${status}${context}`;

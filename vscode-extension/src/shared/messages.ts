@@ -9,7 +9,13 @@ import type { PanelView } from "./state";
 export type FromWebview =
   | { type: "ready" }
   | { type: "send"; text: string; images?: string[]; contexts?: ContextInput[] }
-  | { type: "approve"; conversationId: string; callId: string; decision: ReviewDecision; rejectedHunks?: Record<string, number[]> }
+  | {
+      type: "approve";
+      conversationId: string;
+      callId: string;
+      decision: ReviewDecision;
+      rejectedHunks?: Record<string, number[]>;
+    }
   | { type: "interrupt" }
   | { type: "undo"; turnId?: string }
   | { type: "fork"; turnId: string }

@@ -92,7 +92,11 @@ function upsert(entries: Entry[], entry: Entry, merge: (old: Entry) => Entry): E
 
 function withConversation(state: ChatState, conversation: Conversation): ChatState {
   const tabs = state.tabs.includes(conversation.id) ? state.tabs : [...state.tabs, conversation.id];
-  return { conversations: { ...state.conversations, [conversation.id]: conversation }, tabs, active: state.active ?? conversation.id };
+  return {
+    conversations: { ...state.conversations, [conversation.id]: conversation },
+    tabs,
+    active: state.active ?? conversation.id,
+  };
 }
 
 /** The next state after one `codex/event` notification. */
@@ -113,10 +117,23 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     case "taskComplete":
       return { ...c, running: false, approvals: [] };
     case "turnAborted":
-      return { ...notice(c, `abort-${msg.turnId}`, "warning", `Turn aborted (${msg.reason}).`), running: false, approvals: [] };
+      return {
+        ...notice(c, `abort-${msg.turnId}`, "warning", `Turn aborted (${msg.reason}).`),
+        running: false,
+        approvals: [],
+      };
     case "userMessage": {
-      const entry: Entry = { kind: "user", id: msg.itemId, turnId: msg.turnId, text: msg.message, mentions: msg.mentions ?? [], images: msg.localImages ?? [] };
-      const turns = c.turns.some((t) => t.id === msg.turnId) ? c.turns : [...c.turns, { id: msg.turnId, start: c.entries.length, changedFiles: false, undone: false }];
+      const entry: Entry = {
+        kind: "user",
+        id: msg.itemId,
+        turnId: msg.turnId,
+        text: msg.message,
+        mentions: msg.mentions ?? [],
+        images: msg.localImages ?? [],
+      };
+      const turns = c.turns.some((t) => t.id === msg.turnId)
+        ? c.turns
+        : [...c.turns, { id: msg.turnId, start: c.entries.length, changedFiles: false, undone: false }];
       const title = c.title || msg.message.split("\n")[0].slice(0, TITLE_LENGTH);
       const waiting = c.queued ?? [];
       const given = waiting.indexOf(msg.message);
@@ -125,7 +142,14 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     }
     case "agentMessageDelta": {
       const entry: Entry = { kind: "agent", id: msg.itemId, text: msg.delta, done: false };
-      return { ...c, entries: upsert(c.entries, entry, (old) => ({ ...old, text: (old as { text: string }).text + msg.delta }) as Entry) };
+      return {
+        ...c,
+        entries: upsert(
+          c.entries,
+          entry,
+          (old) => ({ ...old, text: (old as { text: string }).text + msg.delta }) as Entry,
+        ),
+      };
     }
     case "agentMessage": {
       const entry: Entry = { kind: "agent", id: msg.itemId, text: msg.message, done: true };
@@ -141,19 +165,49 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     }
     case "execCommandOutputDelta": {
       const entry: Entry = { kind: "command", id: msg.callId, command: [], output: msg.chunk };
-      return { ...c, entries: upsert(c.entries, entry, (old) => ({ ...old, output: (old as { output: string }).output + msg.chunk }) as Entry) };
+      return {
+        ...c,
+        entries: upsert(
+          c.entries,
+          entry,
+          (old) => ({ ...old, output: (old as { output: string }).output + msg.chunk }) as Entry,
+        ),
+      };
     }
     case "execCommandEnd": {
-      const entry: Entry = { kind: "command", id: msg.callId, command: msg.command, output: msg.aggregatedOutput, exitCode: msg.exitCode, durationMs: msg.durationMs };
-      return { ...c, entries: upsert(c.entries, entry, (old) => ({ ...old, exitCode: msg.exitCode, durationMs: msg.durationMs, output: msg.aggregatedOutput }) as Entry) };
+      const entry: Entry = {
+        kind: "command",
+        id: msg.callId,
+        command: msg.command,
+        output: msg.aggregatedOutput,
+        exitCode: msg.exitCode,
+        durationMs: msg.durationMs,
+      };
+      return {
+        ...c,
+        entries: upsert(
+          c.entries,
+          entry,
+          (old) =>
+            ({ ...old, exitCode: msg.exitCode, durationMs: msg.durationMs, output: msg.aggregatedOutput }) as Entry,
+        ),
+      };
     }
     case "patchApplyBegin": {
       const entry: Entry = { kind: "patch", id: msg.callId, turnId: msg.turnId, changes: msg.changes };
       return { ...c, entries: upsert(c.entries, entry, () => entry) };
     }
     case "patchApplyEnd": {
-      const entry: Entry = { kind: "patch", id: msg.callId, turnId: msg.turnId, changes: msg.changes ?? {}, success: msg.success };
-      const turns = msg.success ? c.turns.map((t) => (t.id === msg.turnId ? { ...t, changedFiles: true } : t)) : c.turns;
+      const entry: Entry = {
+        kind: "patch",
+        id: msg.callId,
+        turnId: msg.turnId,
+        changes: msg.changes ?? {},
+        success: msg.success,
+      };
+      const turns = msg.success
+        ? c.turns.map((t) => (t.id === msg.turnId ? { ...t, changedFiles: true } : t))
+        : c.turns;
       return { ...c, turns, entries: upsert(c.entries, entry, (old) => ({ ...old, success: msg.success }) as Entry) };
     }
     case "mcpToolCallBegin": {
@@ -163,7 +217,15 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     }
     case "mcpToolCallEnd": {
       const inv = msg.invocation;
-      const entry: Entry = { kind: "mcp", id: msg.callId, server: inv.server, tool: inv.tool, args: inv.arguments, result: msg.result, error: msg.error };
+      const entry: Entry = {
+        kind: "mcp",
+        id: msg.callId,
+        server: inv.server,
+        tool: inv.tool,
+        args: inv.arguments,
+        result: msg.result,
+        error: msg.error,
+      };
       return { ...c, entries: upsert(c.entries, entry, () => entry) };
     }
     case "planUpdate": {
@@ -172,14 +234,35 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     }
     case "tokenCount":
       return msg.info
-        ? { ...c, contextLeftPercent: msg.info.contextLeftPercent, totalTokens: msg.info.totalTokenUsage.totalTokens, costUsd: msg.info.costUsd }
+        ? {
+            ...c,
+            contextLeftPercent: msg.info.contextLeftPercent,
+            totalTokens: msg.info.totalTokenUsage.totalTokens,
+            costUsd: msg.info.costUsd,
+          }
         : c;
     case "execApprovalRequest":
-      return { ...c, approvals: [...c.approvals, { callId: msg.callId, conversationId, kind: "exec", what: msg.command.join(" "), reason: msg.reason }] };
+      return {
+        ...c,
+        approvals: [
+          ...c.approvals,
+          { callId: msg.callId, conversationId, kind: "exec", what: msg.command.join(" "), reason: msg.reason },
+        ],
+      };
     case "applyPatchApprovalRequest":
       return {
         ...c,
-        approvals: [...c.approvals, { callId: msg.callId, conversationId, kind: "patch", what: Object.keys(msg.changes).join(", "), reason: msg.reason, changes: msg.changes }],
+        approvals: [
+          ...c.approvals,
+          {
+            callId: msg.callId,
+            conversationId,
+            kind: "patch",
+            what: Object.keys(msg.changes).join(", "),
+            reason: msg.reason,
+            changes: msg.changes,
+          },
+        ],
       };
     case "undoCompleted": {
       const undone = new Set(msg.undoneTurnIds ?? []);
@@ -202,7 +285,10 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
 export function replayed(state: ChatState, conversationId: string, messages: EventMsg[], title = ""): ChatState {
   const fresh: ChatState = {
     ...state,
-    conversations: { ...state.conversations, [conversationId]: { ...conversationOf(emptyState, conversationId), title } },
+    conversations: {
+      ...state.conversations,
+      [conversationId]: { ...conversationOf(emptyState, conversationId), title },
+    },
   };
   const rebuilt = messages.reduce((s, msg) => reduce(s, { conversationId, submissionId: "replay", msg }), fresh);
   return opened(rebuilt, conversationId);
@@ -214,7 +300,15 @@ export function forked(state: ChatState, source: string, turnId: string, forkId:
   const index = c.turns.findIndex((t) => t.id === turnId);
   const end = index >= 0 && index + 1 < c.turns.length ? c.turns[index + 1].start : c.entries.length;
   const turns = c.turns.slice(0, index + 1).map((t) => ({ ...t, changedFiles: false }));
-  const fork: Conversation = { ...c, id: forkId, title: `${c.title} (fork)`, entries: c.entries.slice(0, end), turns, running: false, approvals: [] };
+  const fork: Conversation = {
+    ...c,
+    id: forkId,
+    title: `${c.title} (fork)`,
+    entries: c.entries.slice(0, end),
+    turns,
+    running: false,
+    approvals: [],
+  };
   return opened({ ...state, conversations: { ...state.conversations, [forkId]: fork } }, forkId);
 }
 
@@ -260,7 +354,10 @@ export function answered(state: ChatState, conversationId: string, callId: strin
   const c = conversationOf(state, conversationId);
   return {
     ...state,
-    conversations: { ...state.conversations, [conversationId]: { ...c, approvals: c.approvals.filter((a) => a.callId !== callId) } },
+    conversations: {
+      ...state.conversations,
+      [conversationId]: { ...c, approvals: c.approvals.filter((a) => a.callId !== callId) },
+    },
   };
 }
 
@@ -308,5 +405,8 @@ export function panelStatus(state: ChatState): "approval" | "working" | "idle" {
 /** A message sent while the turn runs: shown as queued until the model is given it (steering). */
 export function queued(state: ChatState, conversationId: string, text: string): ChatState {
   const c = conversationOf(state, conversationId);
-  return { ...state, conversations: { ...state.conversations, [conversationId]: { ...c, queued: [...(c.queued ?? []), text] } } };
+  return {
+    ...state,
+    conversations: { ...state.conversations, [conversationId]: { ...c, queued: [...(c.queued ?? []), text] } },
+  };
 }

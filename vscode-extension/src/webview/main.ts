@@ -8,12 +8,29 @@ import { CONTEXTS, EFFORTS, POLICIES, SLASH_COMMANDS } from "../shared/composer"
 import { splitHunks } from "../shared/unifiedDiff";
 import type { ContextInput } from "../shared/generated";
 import { unhandled, type FromWebview, type ToWebview } from "../shared/messages";
-import { decisions, undoable, type Approval, type Conversation, type Entry, type FileChange, type PanelView } from "../shared/state";
+import {
+  decisions,
+  undoable,
+  type Approval,
+  type Conversation,
+  type Entry,
+  type FileChange,
+  type PanelView,
+} from "../shared/state";
 
 declare function acquireVsCodeApi(): { postMessage(message: FromWebview): void };
 
 const vscode = acquireVsCodeApi();
-const MODELS = ["gpt-5-codex", "gpt-5", "gpt-5-mini", "o3", "o4-mini", "gpt-4.1", "claude-sonnet-4-5", "claude-opus-4-1"];
+const MODELS = [
+  "gpt-5-codex",
+  "gpt-5",
+  "gpt-5-mini",
+  "o3",
+  "o4-mini",
+  "gpt-4.1",
+  "claude-sonnet-4-5",
+  "claude-opus-4-1",
+];
 
 function highlight(code: string, lang: string): string {
   const body = lang && hljs.getLanguage(lang) ? hljs.highlight(code, { language: lang }).value : escape(code);
@@ -47,11 +64,14 @@ function attr(text: string): string {
 }
 
 function diffLines(lines: string[]): string {
-  return lines.map((l) => `<span class="${l.startsWith("+") ? "add" : l.startsWith("-") ? "del" : "ctx"}">${escape(l)}</span>`).join("\n");
+  return lines
+    .map((l) => `<span class="${l.startsWith("+") ? "add" : l.startsWith("-") ? "del" : "ctx"}">${escape(l)}</span>`)
+    .join("\n");
 }
 
 function fileDiff(change: FileChange): string {
-  if (change.type === "update") return `<pre class="diff">${diffLines(change.unifiedDiff.split("\n").filter((l) => !l.startsWith("---") && !l.startsWith("+++")))}</pre>`;
+  if (change.type === "update")
+    return `<pre class="diff">${diffLines(change.unifiedDiff.split("\n").filter((l) => !l.startsWith("---") && !l.startsWith("+++")))}</pre>`;
   const lines = change.content.split("\n").map((l) => (change.type === "add" ? "+" : "-") + l);
   return `<pre class="diff">${diffLines(lines)}</pre>`;
 }
@@ -61,12 +81,19 @@ function openDiffButton(conversationId: string, callId: string, path: string): s
 }
 
 function renderUser(c: Conversation, entry: Extract<Entry, { kind: "user" }>): string {
-  const chips = [...entry.mentions.map((m) => `<span class="chip">${escape(m.startsWith("@") ? m : `@${m}`)}</span>`), ...entry.images.map((p) => `<span class="chip">image ${escape(p.split("/").pop() ?? p)}</span>`)].join("");
+  const chips = [
+    ...entry.mentions.map((m) => `<span class="chip">${escape(m.startsWith("@") ? m : `@${m}`)}</span>`),
+    ...entry.images.map((p) => `<span class="chip">image ${escape(p.split("/").pop() ?? p)}</span>`),
+  ].join("");
   const index = c.turns.findIndex((t) => t.id === entry.turnId);
   const finished = index >= 0 && (!c.running || index < c.turns.length - 1);
   const actions = [
-    undoable(c).has(entry.turnId) ? `<button class="link" data-action="undo" data-turn="${attr(entry.turnId)}" title="Restore the files this turn and every later one changed">Undo turn</button>` : "",
-    finished ? `<button class="link" data-action="fork" data-turn="${attr(entry.turnId)}" title="A new conversation with the history up to the end of this turn">Fork from here</button>` : "",
+    undoable(c).has(entry.turnId)
+      ? `<button class="link" data-action="undo" data-turn="${attr(entry.turnId)}" title="Restore the files this turn and every later one changed">Undo turn</button>`
+      : "",
+    finished
+      ? `<button class="link" data-action="fork" data-turn="${attr(entry.turnId)}" title="A new conversation with the history up to the end of this turn">Fork from here</button>`
+      : "",
   ].join("");
   return `<div class="entry user"><div class="text">${escape(entry.text)}</div>${chips ? `<div>${chips}</div>` : ""}<div class="turn-actions">${actions}</div></div>`;
 }
@@ -102,7 +129,10 @@ function renderEntry(c: Conversation, entry: Entry): string {
     }
     case "patch": {
       const files = Object.entries(entry.changes)
-        .map(([path, change]) => `<div class="file"><span class="meta">${escape(path)} (${change.type})</span> ${openDiffButton(c.id, entry.id, path)}</div>${fileDiff(change)}`)
+        .map(
+          ([path, change]) =>
+            `<div class="file"><span class="meta">${escape(path)} (${change.type})</span> ${openDiffButton(c.id, entry.id, path)}</div>${fileDiff(change)}`,
+        )
         .join("");
       const status = entry.success === undefined ? "applying…" : entry.success ? "applied" : "failed";
       return `<div class="entry patch"><div class="meta">patch ${status}</div>${files}</div>`;
@@ -146,7 +176,9 @@ function rejectedHunks(a: Approval): Record<string, number[]> | undefined {
   for (const [path, change] of Object.entries(a.changes ?? {})) {
     const count = change.type === "update" ? splitHunks(change.unifiedDiff).length : 1;
     const all = [...Array(count).keys()];
-    const hunks = rejected.has(hunkKey(a.callId, path, "file")) ? all : all.filter((i) => change.type === "update" && rejected.has(hunkKey(a.callId, path, i)));
+    const hunks = rejected.has(hunkKey(a.callId, path, "file"))
+      ? all
+      : all.filter((i) => change.type === "update" && rejected.has(hunkKey(a.callId, path, i)));
     if (hunks.length) out[path] = hunks;
   }
   return Object.keys(out).length ? out : undefined;
@@ -155,7 +187,10 @@ function rejectedHunks(a: Approval): Record<string, number[]> | undefined {
 function renderApproval(a: Approval): string {
   const verb = a.kind === "exec" ? "run" : "change";
   const buttons = decisions(a)
-    .map((d) => `<button data-action="approve" data-conversation="${attr(a.conversationId)}" data-call="${attr(a.callId)}" data-decision="${d.decision}">${d.label}</button>`)
+    .map(
+      (d) =>
+        `<button data-action="approve" data-conversation="${attr(a.conversationId)}" data-call="${attr(a.callId)}" data-decision="${d.decision}">${d.label}</button>`,
+    )
     .join("");
   const review = a.kind === "patch" ? `<div class="review">${renderReview(a)}</div>` : "";
   return `<div class="approval" role="alert"><div>codex-lsp wants to ${verb} <code>${escape(a.what)}</code>${a.reason ? ` — ${escape(a.reason)}` : ""}</div>${review}<div class="buttons">${buttons}</div></div>`;
@@ -170,13 +205,17 @@ function renderTabs(): string {
       return `<span class="tab${selected ? " active" : ""}"><button role="tab" aria-selected="${selected}" data-action="selectTab" data-conversation="${attr(id)}" title="${attr(title)} (double-click to rename)">${escape(title)}${badge}</button><button class="close" data-action="closeTab" data-conversation="${attr(id)}" aria-label="Close ${attr(title)}">×</button></span>`;
     })
     .join("");
-  const fresh = view.active === undefined ? `<span class="tab active"><button role="tab" aria-selected="true">New conversation</button></span>` : "";
+  const fresh =
+    view.active === undefined
+      ? `<span class="tab active"><button role="tab" aria-selected="true">New conversation</button></span>`
+      : "";
   return `${tabs}${fresh}<button data-action="newConversation" title="New conversation" aria-label="New conversation">+</button><button data-action="history" title="Resume, rename or archive a stored conversation">History…</button>`;
 }
 
 function renderPickers(c: Conversation | undefined): string {
   const model = c?.model ?? "";
-  const option = (value: string, current: string | null | undefined) => `<option value="${attr(value)}"${value === current ? " selected" : ""}>${escape(value || "default")}</option>`;
+  const option = (value: string, current: string | null | undefined) =>
+    `<option value="${attr(value)}"${value === current ? " selected" : ""}>${escape(value || "default")}</option>`;
   return `<label>Model <input id="model" list="models" value="${attr(model)}" size="14"></label><datalist id="models">${MODELS.map((m) => `<option value="${attr(m)}">`).join("")}</datalist>
 <label>Effort <select id="effort">${["", ...EFFORTS].map((e) => option(e, c?.effort ?? "")).join("")}</select></label>
 <label>Approvals <select id="policy">${["", ...POLICIES].map((p) => option(p, c?.approvalPolicy ?? "")).join("")}</select></label>`;
@@ -193,8 +232,15 @@ function meter(c: Conversation | undefined): string {
 function render(): void {
   const c = view.conversation;
   $("tabs").innerHTML = renderTabs();
-  const waiting = (c?.queued ?? []).map((text) => `<div class="entry user queued"><div class="text">${escape(text)}</div><div class="meta">queued: the agent gets it at its next step</div></div>`).join("");
-  $("transcript").innerHTML = c?.entries.length ? c.entries.map((e) => cachedEntry(c, e)).join("") + waiting : `<p class="meta">Ask anything about this workspace.</p>`;
+  const waiting = (c?.queued ?? [])
+    .map(
+      (text) =>
+        `<div class="entry user queued"><div class="text">${escape(text)}</div><div class="meta">queued: the agent gets it at its next step</div></div>`,
+    )
+    .join("");
+  $("transcript").innerHTML = c?.entries.length
+    ? c.entries.map((e) => cachedEntry(c, e)).join("") + waiting
+    : `<p class="meta">Ask anything about this workspace.</p>`;
   $("approvals").innerHTML = (c?.approvals ?? []).map(renderApproval).join("");
   const focused = document.activeElement?.id;
   if (focused !== "model" && focused !== "effort" && focused !== "policy") $("pickers").innerHTML = renderPickers(c);
@@ -204,8 +250,14 @@ function render(): void {
 
 function renderAttachments(): void {
   $("attachments").innerHTML = [
-    ...images.map((img, i) => `<span class="chip"><img src="${attr(img.uri)}" alt="${attr(img.path)}"><button data-remove-image="${i}" aria-label="Remove image">×</button></span>`),
-    ...contexts.map((ctx, i) => `<span class="chip">@${escape(ctx.name)}<button data-remove-context="${i}" aria-label="Remove @${attr(ctx.name)}">×</button></span>`),
+    ...images.map(
+      (img, i) =>
+        `<span class="chip"><img src="${attr(img.uri)}" alt="${attr(img.path)}"><button data-remove-image="${i}" aria-label="Remove image">×</button></span>`,
+    ),
+    ...contexts.map(
+      (ctx, i) =>
+        `<span class="chip">@${escape(ctx.name)}<button data-remove-context="${i}" aria-label="Remove @${attr(ctx.name)}">×</button></span>`,
+    ),
   ].join("");
 }
 
@@ -227,7 +279,10 @@ function currentWord(): string {
 }
 
 function contextSuggestions(prefix: string): { insert: string; label: string }[] {
-  return CONTEXTS.filter((c) => c.name.startsWith(prefix)).map((c) => ({ insert: `@${c.name}`, label: `@${c.name} — ${c.help}` }));
+  return CONTEXTS.filter((c) => c.name.startsWith(prefix)).map((c) => ({
+    insert: `@${c.name}`,
+    label: `@${c.name} — ${c.help}`,
+  }));
 }
 
 function receive(message: ToWebview): void {
@@ -237,7 +292,10 @@ function receive(message: ToWebview): void {
       return render();
     case "files":
       if (message.query === currentWord().slice(1)) {
-        suggest([...contextSuggestions(message.query), ...message.files.map((path) => ({ insert: `@${path}`, label: path }))]);
+        suggest([
+          ...contextSuggestions(message.query),
+          ...message.files.map((path) => ({ insert: `@${path}`, label: path })),
+        ]);
       }
       return;
     case "attached":
@@ -256,7 +314,12 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => receive(e
 composer.addEventListener("input", () => {
   const word = currentWord();
   if (word.startsWith("/") && composer.value.trimStart() === word) {
-    suggest(SLASH_COMMANDS.filter((c) => c.name.startsWith(word)).map((c) => ({ insert: c.name, label: `${c.name} — ${c.help}` })));
+    suggest(
+      SLASH_COMMANDS.filter((c) => c.name.startsWith(word)).map((c) => ({
+        insert: c.name,
+        label: `${c.name} — ${c.help}`,
+      })),
+    );
   } else if (word.startsWith("@")) {
     suggest(contextSuggestions(word.slice(1)));
     if (word.length > 1) vscode.postMessage({ type: "search", query: word.slice(1) });
@@ -347,7 +410,13 @@ function clicked(data: DOMStringMap): FromWebview | undefined {
       return { type: "approve", conversationId, callId, decision, rejectedHunks: hunks };
     }
     case "openDiff":
-      return { type: "openDiff", conversationId, callId, path, rejectedHunks: approval ? rejectedHunks(approval)?.[path] : undefined };
+      return {
+        type: "openDiff",
+        conversationId,
+        callId,
+        path,
+        rejectedHunks: approval ? rejectedHunks(approval)?.[path] : undefined,
+      };
     case "undo":
       return { type: "undo", turnId };
     case "fork":
@@ -371,7 +440,8 @@ $("transcript").addEventListener(
   (event: Event) => {
     const details = event.target as HTMLDetailsElement;
     const id = details.dataset.id;
-    if (id) (details.open ? openDetails.add(id) : openDetails.delete(id));
+    if (id && details.open) openDetails.add(id);
+    else if (id) openDetails.delete(id);
   },
   true,
 );
