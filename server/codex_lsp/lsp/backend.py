@@ -172,6 +172,9 @@ class Backend:
             )
         if method.name == names.LIST_MCP_SERVERS:
             return r.ListMcpServersResult(servers=manager.mcp.statuses())
+        if method.name == names.RESTART_MCP_SERVER:
+            manager.mcp.restart(params.name)
+            return r.EmptyResult()
         if method.name == names.FUZZY_FILE_SEARCH:
             return await self._fuzzy_file_search(params)
         if method.name == names.ARCHIVE_CONVERSATION:

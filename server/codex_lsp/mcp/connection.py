@@ -84,6 +84,9 @@ class McpConnection:
         self._ready = asyncio.Event()
         self._attempt = _Attempt()
         self._lock = asyncio.Lock()
+        # Counts starts: a call that fails knows whether the server it used is still the one
+        # running (a restart may have replaced it meanwhile).
+        self._generation = 0
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -94,6 +97,7 @@ class McpConnection:
 
     async def _start_locked(self) -> None:
         await self._stop_runner()
+        self._generation += 1
         self._stop = asyncio.Event()
         self._ready = asyncio.Event()
         self._set(ServerState.STARTING, None)
@@ -106,6 +110,13 @@ class McpConnection:
                 f"did not start within {self.config.startup_timeout_sec:g} s "
                 "(raise startup_timeout_sec if it is just slow)"
             )
+
+    async def restart(self) -> None:
+        """Stop the server and start it again now, forgetting its failures and their backoff;
+        a call still waiting on the old server fails without marking the new one failed."""
+        async with self._lock:
+            self._attempt = _Attempt()
+            await self._start_locked()
 
     async def stop(self) -> None:
         """Stop the server (its process, for stdio)."""
@@ -253,23 +264,30 @@ class McpConnection:
         self, what: str, send: Callable[[ClientSession], Awaitable[Any]], limit_s: float
     ) -> Any:
         session = await self.session()
+        generation = self._generation
         try:
             async with asyncio.timeout(limit_s + 1):
                 return await send(session)
         except TimeoutError:
-            await self._broken(f"{what} did not answer within {limit_s:g} s (tool_timeout_sec)")
+            await self._broken(
+                generation, f"{what} did not answer within {limit_s:g} s (tool_timeout_sec)"
+            )
         except McpError:
             raise
         except Exception as exc:
             if _is_tool_level(exc):
                 raise McpError(f"MCP server {self.name}: {_describe(exc)}") from exc
             if _is_timeout(exc):
-                await self._broken(f"{what} did not answer within {limit_s:g} s (tool_timeout_sec)")
-            await self._broken(f"{what} failed: {_describe(exc)}")
+                await self._broken(
+                    generation, f"{what} did not answer within {limit_s:g} s (tool_timeout_sec)"
+                )
+            await self._broken(generation, f"{what} failed: {_describe(exc)}")
         raise AssertionError("unreachable")
 
-    async def _broken(self, reason: str) -> None:
+    async def _broken(self, generation: int, reason: str) -> None:
         async with self._lock:
+            if generation != self._generation:  # restarted meanwhile: the new one is fine
+                raise McpError(f"MCP server {self.name}: {reason} (it was restarted meanwhile)")
             await self._stop_runner()
             self._fail(reason)
         raise McpError(f"MCP server {self.name}: {reason}; it is restarted on next use")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codex_lsp.config.model import McpServerConfig
-from codex_lsp.errors import McpError
+from codex_lsp.errors import McpError, ProtocolError
 from codex_lsp.mcp.connection import ElicitHandler, McpConnection, ServerState, ToolInfo
 from codex_lsp.mcp.naming import assign_names
 from codex_lsp.mcp.schema import clean_schema
@@ -129,9 +129,22 @@ class McpManager:
         """The server named ``server``; :class:`McpError` lists the known ones."""
         connection = self._connections.get(server)
         if connection is None:
-            known = ", ".join(self._connections) or "none"
-            raise McpError(f"no MCP server named {server!r} (configured: {known})")
+            raise McpError(self._unknown(server))
         return connection
+
+    def restart(self, server: str) -> None:
+        """Stop ``server`` and start it again now, whatever its backoff (a user asked), in the
+        background: its states follow as status changes. :class:`ProtocolError` lists the
+        known names."""
+        connection = self._connections.get(server)
+        if connection is None:
+            raise ProtocolError(self._unknown(server))
+        self._settled.clear()
+        self._spawn(connection.restart())
+
+    def _unknown(self, server: str) -> str:
+        known = ", ".join(self._connections) or "none"
+        return f"no MCP server named {server!r} (configured: {known})"
 
     async def shutdown(self) -> None:
         """Stop every server."""

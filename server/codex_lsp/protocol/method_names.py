@@ -14,6 +14,7 @@ DELETE_CONVERSATION = "codex/deleteConversation"
 FUZZY_FILE_SEARCH = "codex/fuzzyFileSearch"
 GET_CONFIG = "codex/getConfig"
 LIST_MCP_SERVERS = "codex/listMcpServers"
+RESTART_MCP_SERVER = "codex/restartMcpServer"
 MCP_SERVER_STATUS = "codex/mcpServerStatus"
 USER_INPUT = "codex/userInput"
 USER_TURN = "codex/userTurn"
@@ -52,6 +53,7 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     FUZZY_FILE_SEARCH,
     GET_CONFIG,
     LIST_MCP_SERVERS,
+    RESTART_MCP_SERVER,
     USER_INPUT,
     USER_TURN,
     OVERRIDE_TURN_CONTEXT,

@@ -31,6 +31,7 @@ from codex_lsp.protocol.method_names import (
     OVERRIDE_TURN_CONTEXT,
     PATCH_APPROVAL,
     RENAME_CONVERSATION,
+    RESTART_MCP_SERVER,
     RESUME_CONVERSATION,
     REVIEW,
     SHUTDOWN,
@@ -79,6 +80,7 @@ METHODS: tuple[Method, ...] = (
     Method(FUZZY_FILE_SEARCH, _C, requests.FuzzyFileSearchParams, requests.FuzzyFileSearchResult),
     Method(GET_CONFIG, _C, requests.GetConfigParams, requests.GetConfigResult),
     Method(LIST_MCP_SERVERS, _C, requests.ListMcpServersParams, requests.ListMcpServersResult),
+    Method(RESTART_MCP_SERVER, _C, requests.RestartMcpServerParams, requests.EmptyResult),
     Method(USER_INPUT, _C, requests.UserInputParams, requests.SubmissionResult, ops.UserInputOp),
     Method(USER_TURN, _C, requests.UserTurnParams, requests.SubmissionResult, ops.UserTurnOp),
     Method(

@@ -173,6 +173,12 @@ class ListMcpServersResult(WireModel):
     servers: list[McpServerStatus]
 
 
+class RestartMcpServerParams(WireModel):
+    """``codex/restartMcpServer``: stop a configured MCP server and start it again now."""
+
+    name: str = Field(min_length=1)
+
+
 class EmptyResult(WireModel):
     """A request that answers with nothing but success."""
 

@@ -627,6 +627,11 @@ export interface RenameConversationParams {
   title: string;
 }
 
+/** ``codex/restartMcpServer``: stop a configured MCP server and start it again now. */
+export interface RestartMcpServerParams {
+  name: string;
+}
+
 /** Reattach to a conversation and get its events replayed. */
 export interface ResumeConversationParams {
   conversationId: string;
@@ -910,6 +915,7 @@ export interface CodexMethods {
   "codex/fuzzyFileSearch": { params: FuzzyFileSearchParams; result: FuzzyFileSearchResult };
   "codex/getConfig": { params: GetConfigParams; result: GetConfigResult };
   "codex/listMcpServers": { params: ListMcpServersParams; result: ListMcpServersResult };
+  "codex/restartMcpServer": { params: RestartMcpServerParams; result: EmptyResult };
   "codex/userInput": { params: UserInputParams; result: SubmissionResult };
   "codex/userTurn": { params: UserTurnParams; result: SubmissionResult };
   "codex/overrideTurnContext": { params: OverrideTurnContextParams; result: SubmissionResult };
@@ -923,4 +929,4 @@ export interface CodexMethods {
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listMcpServers" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
