@@ -3,7 +3,8 @@ extension host) driven by Playwright in Debian's headless Chromium, against code
 scripted model server: open the chat, send a prompt, see the streamed answer, approve a command
 inline, review a patch per hunk (one rejected) with its diff in VS Code's diff editor, see the
 cost, undo the turn from its button, pick the effort, mention a file and the current file, fork
-and switch tabs, complete a slash command.
+and switch tabs, complete a slash command; in the MCP Servers view, see a real MCP server fail,
+restart it and see it ready with its tools.
 Screenshots go to ``test-artifacts/`` (not committed)."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pytest
 
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
 from tests.helpers import subprocess_env
+from tests.mcp.conftest import FAULT_SERVER
 
 ROOT = Path(__file__).parents[2]
 VSIX = ROOT / "vscode-extension" / "dist" / "codex-lsp.vsix"
@@ -185,6 +187,32 @@ PASTE_IMAGE = """() => {
 }"""
 
 
+def fails_once(marker: Path) -> str:
+    """An ``[mcp_servers.faults]`` table whose server fails at its first start (as one missing
+    its set-up would) and is the real test MCP server once restarted."""
+    script = (
+        f"test -e {marker} && exec {sys.executable} {FAULT_SERVER}; "
+        f"touch {marker}; echo not set up yet >&2; exit 3"
+    )
+    return f'\n[mcp_servers.faults]\ncommand = "/bin/sh"\nargs = ["-c", {json.dumps(script)}]\n'
+
+
+async def restart_mcp_server(page: Any) -> None:
+    """The MCP Servers view shows the server failed; its Restart action brings it up with its
+    tools."""
+    pane = page.locator(".pane", has=page.locator(".pane-header", has_text="MCP Servers"))
+    server = pane.locator(".monaco-list-row", has_text="faults")
+    await server.filter(has_text="failed").wait_for(timeout=60_000)
+    await page.screenshot(path=str(ARTIFACTS / "vscode-mcp-failed.png"))
+    await server.hover()
+    await server.locator(".action-label[aria-label*='Restart MCP Server']").click()
+    await server.filter(has_text="ready").wait_for(timeout=60_000)
+    assert "tools" in await server.inner_text()
+    await server.click()  # expand: the tools by their own names
+    await pane.locator(".monaco-list-row", has_text="write_note").wait_for(timeout=10_000)
+    await page.screenshot(path=str(ARTIFACTS / "vscode-mcp-ready.png"))
+
+
 async def send(chat: Any, text: str) -> None:
     await chat.fill("#composer", text)  # fill fires the input event
     await chat.press("#composer", "Enter")
@@ -200,7 +228,8 @@ async def test_chat_panel_end_to_end(
 ) -> None:
     (workspace / "app.py").write_text(APP)
     config = codex_home / "config.toml"
-    config.write_text(config.read_text() + "\n[model_price]\ninput = 2.0\noutput = 8.0\n")
+    mcp = fails_once(codex_home / "mcp-started-once")
+    config.write_text(config.read_text() + mcp + "\n[model_price]\ninput = 2.0\noutput = 8.0\n")
     model_server.enqueue(
         Reply((ToolCall("shell", {"command": ["touch", "made.txt"]}),)),
         Reply((ToolCall("apply_patch", {"input": TWO_HUNKS}),)),
@@ -213,6 +242,7 @@ async def test_chat_panel_end_to_end(
     view = page.locator(".activitybar [aria-label*='codex-lsp']").first
     await view.wait_for(timeout=60_000)
     await view.click()
+    await restart_mcp_server(page)
     chat = await webview_frame(page, "#composer")
     await send(chat, "make the file and set x and y to 2")
 

@@ -1,10 +1,11 @@
-// Assembles the extension from host/: the language client, the chat view, the status bar, the
-// commands and the server's lifecycle.
+// Assembles the extension from host/: the language client, the chat view, the MCP servers view,
+// the status bar, the commands and the server's lifecycle.
 import * as vscode from "vscode";
 import { ChatView } from "./host/chatView";
 import { CodexClient } from "./host/client";
 import { registerCommands } from "./host/commands";
 import { ServerLifecycle } from "./host/lifecycle";
+import { McpView } from "./host/mcpView";
 import { readSettings, toServerConfig } from "./host/settings";
 import { StatusBar } from "./host/statusBar";
 
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
     codex,
     chat,
     status,
+    new McpView(codex),
     vscode.window.registerWebviewViewProvider(ChatView.id, chat, { webviewOptions: { retainContextWhenHidden: true } }),
     codex.onNotification("codex/event", (event) => chat.receive(event)),
     chat.onDidChange((state) => status.show(state)),

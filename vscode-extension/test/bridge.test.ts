@@ -8,20 +8,10 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  createMessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-  type MessageConnection,
-} from "vscode-jsonrpc/node";
 import { ChatBridge } from "../src/host/bridge";
 import type { Event } from "../src/shared/generated";
 import { RecordingHost } from "./host";
-
-const PYTHON = process.env.CODEX_LSP_PYTHON;
-const SKIP = PYTHON
-  ? false
-  : "CODEX_LSP_PYTHON is not set (the Python interpreter codex-lsp is installed in; `make extension` sets it)";
+import { PYTHON, SKIP, startServer } from "./server";
 
 const LONG = Array.from({ length: 20 }, (_, n) => `v${n + 1} = ${n + 1}`).join("\n") + "\n";
 const PATCH =
@@ -67,35 +57,6 @@ async function modelServer(
       return JSON.parse(await line(1)) as Record<string, unknown>[];
     },
   };
-}
-
-async function startServer(
-  home: string,
-  workspace: string,
-): Promise<{ connection: MessageConnection; child: ChildProcessWithoutNullStreams }> {
-  const child = spawn(PYTHON!, ["-m", "codex_lsp", "--stdio"], {
-    cwd: workspace,
-    env: { ...process.env, CODEX_LSP_HOME: home, CODEX_HOME: home },
-  });
-  const connection = createMessageConnection(
-    new StreamMessageReader(child.stdout),
-    new StreamMessageWriter(child.stdin),
-  );
-  connection.onRequest("window/workDoneProgress/create", () => null);
-  connection.onRequest("client/registerCapability", () => null);
-  connection.onRequest("workspace/configuration", (params: { items: unknown[] }) => params.items.map(() => ({})));
-  connection.listen();
-  await connection.sendRequest("initialize", {
-    processId: process.pid,
-    rootUri: `file://${workspace}`,
-    capabilities: {
-      experimental: { codex: { approvals: "commands" } },
-      workspace: { workspaceEdit: { documentChanges: true } },
-    },
-    workspaceFolders: [{ uri: `file://${workspace}`, name: "ws" }],
-  });
-  await connection.sendNotification("initialized", {});
-  return { connection, child };
 }
 
 test(

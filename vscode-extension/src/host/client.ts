@@ -7,6 +7,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
   type StaticFeature,
+  State,
   TransportKind,
 } from "vscode-languageclient/node";
 import type { ServerCommand } from "./discovery";
@@ -30,6 +31,9 @@ export class CodexClient implements vscode.Disposable, Server {
   private client: LanguageClient | undefined;
   private starting: Promise<void> | undefined;
   private readonly listeners: Listeners = { "codex/event": new Set(), "codex/mcpServerStatus": new Set() };
+  private readonly running = new vscode.EventEmitter<boolean>();
+  /** The server started (again, after a crash too) or stopped. */
+  readonly onDidChangeRunning = this.running.event;
 
   constructor(
     private readonly output: vscode.LogOutputChannel,
@@ -58,9 +62,13 @@ export class CodexClient implements vscode.Disposable, Server {
     client.registerFeature(approvalsByCommand);
     this.forward(client, "codex/event");
     this.forward(client, "codex/mcpServerStatus");
+    client.onDidChangeState(({ newState }) => {
+      if (this.client === client) this.running.fire(newState === State.Running);
+    });
     this.output.info(`starting ${server.command} ${server.args.join(" ")} (from ${server.source})`);
     await client.start();
     this.client = client;
+    this.running.fire(true);
   }
 
   private forward<N extends keyof Notifications>(client: LanguageClient, method: N): void {
@@ -71,7 +79,9 @@ export class CodexClient implements vscode.Disposable, Server {
   async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    if (client) await client.stop();
+    if (!client) return;
+    this.running.fire(false);
+    await client.stop();
   }
 
   /** The server is being found, installed or started: requests wait for it (up to a limit)
@@ -101,6 +111,6 @@ export class CodexClient implements vscode.Disposable, Server {
   }
 
   dispose(): void {
-    void this.stop();
+    void this.stop().finally(() => this.running.dispose());
   }
 }
