@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,14 @@ class EditorSink:
         """The open buffer's text (unsaved edits included), else the disk's."""
         document = self._document(path)
         return str(document.source) if document is not None else read_disk(path)
+
+    async def load(self, path: Path) -> str | None:
+        """:meth:`read`, the disk read in a worker thread (the buffers are looked up here, on
+        the event loop that updates them)."""
+        document = self._document(path)
+        if document is not None:
+            return str(document.source)
+        return await asyncio.to_thread(read_disk, path)
 
     def _edit_mode(self) -> tuple[str | None, bool]:
         """How the client takes workspace edits: ``"documentChanges"`` (versioned edits and file
@@ -77,7 +86,7 @@ class EditorSink:
         for plan in plans:
             if plan not in in_editor:
                 write_plan(plan, summary)
-            elif _clean(plan):
+            elif await asyncio.to_thread(_clean, plan):
                 _sync_disk(plan)
             else:
                 notes.append(

@@ -9,7 +9,9 @@ first without writing (how the agent verifies a patch before asking for approval
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,19 +60,74 @@ Reader = Callable[[Path], str | None]
 front end reads open documents from their buffers (unsaved edits included)."""
 
 
-def read_disk(path: Path) -> str | None:
-    """The disk's text of ``path``, or ``None`` when it is not a file."""
-    return read_text(path, "Failed to read file", str(path)) if path.is_file() else None
+MAX_FILE_BYTES = 10 * 1024 * 1024
+"""The most bytes of one file a patch reads: patches are for source files, and reading a huge
+or endless file would exhaust the server."""
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
-def read_text(path: Path, purpose: str, shown: str) -> str:
-    """A UTF-8 text file's content; refuses binary files."""
+def _open_regular(path: Path) -> int | None:
+    """A read-only descriptor of ``path`` when it is a regular file, else ``None`` (absent, a
+    folder, a FIFO, a device). Checked before the open, so a device is never opened, and again
+    on the descriptor: the open does not wait (``O_NONBLOCK``), so a FIFO swapped in between
+    cannot block it."""
     try:
-        data = path.read_bytes()
-    except IsADirectoryError as exc:
-        raise PatchError(f"{purpose} {shown}: Is a directory (os error {exc.errno})") from exc
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        fd = os.open(path, _OPEN_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _read_bytes(path: Path, purpose: str, shown: str) -> bytes | None:
+    """At most :data:`MAX_FILE_BYTES` of a regular file; ``None`` when it is not one."""
+    try:
+        fd = _open_regular(path)
+        if fd is None:
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except ValueError as exc:  # a NUL byte in the path
+        raise PatchError(f"{purpose} {shown}: the path contains a NUL byte") from exc
     except OSError as exc:
         raise PatchError(f"{purpose} {shown}: {exc.strerror} (os error {exc.errno})") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise PatchError(
+            f"{purpose} {shown}: it is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the "
+            "most apply_patch reads of one file; change it with a command instead"
+        )
+    return data
+
+
+def _not_regular(path: Path) -> str:
+    """Why ``path`` could not be read as a regular file: absent, a folder, or a special file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"{exc.strerror} (os error {exc.errno})"
+    if stat.S_ISDIR(mode):
+        return f"Is a directory (os error {errno.EISDIR})"
+    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
+    return f"it is {kind}, not a regular file; apply_patch edits regular files only"
+
+
+def _decode(data: bytes, purpose: str, shown: str) -> str:
     if b"\0" in data:
         raise PatchError(
             f"{purpose} {shown}: it is a binary file; apply_patch edits text files only"
@@ -81,11 +138,42 @@ def read_text(path: Path, purpose: str, shown: str) -> str:
         raise PatchError(f"{purpose} {shown}: it is not UTF-8 text") from exc
 
 
+def read_disk(path: Path) -> str | None:
+    """The disk's text of ``path``, or ``None`` when it is not a regular file (absent, a folder,
+    a FIFO, a device: never opened in a way that could wait). Never blocks for long: at most
+    :data:`MAX_FILE_BYTES` are read, and a bigger file raises :class:`PatchError`."""
+    data = _read_bytes(path, "Failed to read file", str(path))
+    return None if data is None else _decode(data, "Failed to read file", str(path))
+
+
+def read_text(path: Path, purpose: str, shown: str) -> str:
+    """A UTF-8 text file's content; refuses what is not a regular file, binary files, and files
+    over :data:`MAX_FILE_BYTES`, saying which."""
+    data = _read_bytes(path, purpose, shown)
+    if data is None:
+        raise PatchError(f"{purpose} {shown}: {_not_regular(path)}")
+    return _decode(data, purpose, shown)
+
+
+def _refuse_special(path: Path, purpose: str) -> None:
+    """Raise unless ``path`` is absent or a regular file (a patch writes files, not folders,
+    FIFOs or devices)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise PatchError(f"{purpose} {path}: {exc.strerror} (os error {exc.errno})") from exc
+    if not stat.S_ISREG(mode):
+        raise PatchError(f"{purpose} {path}: {_not_regular(path)}")
+
+
 def plan_hunk(hunk: Hunk, cwd: Path, read: Reader = read_disk) -> FilePlan:
     """The change ``hunk`` makes, computed against the files as ``read`` sees them (the disk by
     default; the editor front end passes its open buffers)."""
     target = cwd / hunk.path
     if isinstance(hunk, AddFileHunk):
+        _refuse_special(target, "Failed to write file")
         try:
             old = read(target)
         except PatchError:
@@ -94,7 +182,8 @@ def plan_hunk(hunk: Hunk, cwd: Path, read: Reader = read_disk) -> FilePlan:
     if isinstance(hunk, DeleteFileHunk):
         existing = read(target)
         if existing is None:
-            raise PatchError(f"Failed to delete file {target}")
+            why = f": {_not_regular(target)}" if os.path.lexists(target) else ""
+            raise PatchError(f"Failed to delete file {target}{why}")
         return FilePlan("delete", hunk.path, target, existing, None)
     original = read(target)
     if original is None:
@@ -102,6 +191,8 @@ def plan_hunk(hunk: Hunk, cwd: Path, read: Reader = read_disk) -> FilePlan:
     bom = original.startswith(BOM)
     new, edits = apply_chunks_with_edits(original.removeprefix(BOM), hunk.chunks, str(target))
     move_target = cwd / hunk.move_path if hunk.move_path else None
+    if move_target is not None:
+        _refuse_special(move_target, "Failed to move file to")
     text = (BOM if bom else "") + new
     return FilePlan(
         "update", hunk.path, target, original, text, hunk.move_path, move_target, tuple(edits)

@@ -4,6 +4,7 @@ provides one that routes open documents through the editor."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Protocol
 
@@ -11,10 +12,15 @@ from codex_lsp.patch.files import FilePlan, Summary, read_disk, write_plan
 
 
 class FileSink(Protocol):
-    """Reads and writes files on the agent's behalf."""
+    """Reads and writes files on the agent's behalf. Disk reads take regular files only, at
+    most ``MAX_FILE_BYTES`` of them (:func:`codex_lsp.patch.files.read_disk`)."""
 
     def read(self, path: Path) -> str | None:
         """The current text of ``path`` (``None`` when there is no such file)."""
+        ...
+
+    async def load(self, path: Path) -> str | None:
+        """:meth:`read`, with the disk read off the event loop."""
         ...
 
     async def write(self, plans: list[FilePlan], label: str) -> list[str]:
@@ -29,9 +35,17 @@ class DiskSink:
         """The disk's text."""
         return read_disk(path)
 
+    async def load(self, path: Path) -> str | None:
+        """The disk's text, read in a worker thread."""
+        return await asyncio.to_thread(read_disk, path)
+
     async def write(self, plans: list[FilePlan], label: str) -> list[str]:
-        """Write each plan in order."""
-        summary = Summary([], [], [])
-        for plan in plans:
-            write_plan(plan, summary)
+        """Write each plan in order, in a worker thread."""
+        await asyncio.to_thread(_write_all, plans)
         return []
+
+
+def _write_all(plans: list[FilePlan]) -> None:
+    summary = Summary([], [], [])
+    for plan in plans:
+        write_plan(plan, summary)
