@@ -15,6 +15,7 @@ from codex_lsp.patch.model import (
     UpdateChunk,
     UpdateFileHunk,
 )
+from codex_lsp.patch.paths import path_problem
 
 BEGIN = "*** Begin Patch"
 END = "*** End Patch"
@@ -65,6 +66,14 @@ def parse_patch(text: str) -> list[Hunk]:
     return hunks
 
 
+def _checked(path: str, line_number: int) -> str:
+    """``path`` when it can name a file; else the hunk's error saying why not."""
+    problem = path_problem(path)
+    if problem is not None:
+        raise _hunk_error(line_number, problem)
+    return path
+
+
 def _parse_hunk(lines: list[str], line_number: int) -> tuple[Hunk, int]:
     first = lines[0].strip()
     if first.startswith(ADD):
@@ -75,11 +84,11 @@ def _parse_hunk(lines: list[str], line_number: int) -> tuple[Hunk, int]:
                 break
             contents.append(line[1:] + "\n")
             consumed += 1
-        return AddFileHunk(first[len(ADD) :], "".join(contents)), consumed
+        return AddFileHunk(_checked(first[len(ADD) :], line_number), "".join(contents)), consumed
     if first.startswith(DELETE):
-        return DeleteFileHunk(first[len(DELETE) :]), 1
+        return DeleteFileHunk(_checked(first[len(DELETE) :], line_number)), 1
     if first.startswith(UPDATE):
-        return _parse_update(lines, first[len(UPDATE) :], line_number)
+        return _parse_update(lines, _checked(first[len(UPDATE) :], line_number), line_number)
     raise _hunk_error(
         line_number,
         f"'{first}' is not a valid hunk header. Valid hunk headers: '*** Add File: {{path}}', "
@@ -91,7 +100,7 @@ def _parse_update(lines: list[str], path: str, line_number: int) -> tuple[Update
     consumed = 1
     move_path = None
     if len(lines) > 1 and lines[1].startswith(MOVE):
-        move_path = lines[1][len(MOVE) :].rstrip()
+        move_path = _checked(lines[1][len(MOVE) :].rstrip(), line_number + 1)
         consumed += 1
     chunks: list[UpdateChunk] = []
     while consumed < len(lines):
