@@ -2,21 +2,27 @@
 
 Offered as a freeform tool with the Lark grammar (Responses API models that support it) or as a
 function taking ``{"input": patch}``; also reached when the model runs ``apply_patch`` through
-``shell``. The patch is verified (parsed and every file change computed) before anything is
-written; then approval follows the policy — changes outside the writable roots or inside ``.git``
-always need the user — and the files are written atomically.
+``shell``; both ways are judged by the same code (:func:`apply_patch_for_model`). The patch is
+verified (parsed, every path resolved and judged, every file change computed) before anything
+is written; then approval follows the policy — changes outside the policy's writable roots
+always need the user, changes in ``.git``, ``.codex`` or ``.codex-lsp`` need them every time —
+and the files are written atomically.
 """
 
 from __future__ import annotations
 
+import asyncio
 import difflib
+import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from codex_lsp.patch.files import FilePlan, plan_hunks, summarize
-from codex_lsp.patch.model import PatchError
+from codex_lsp.patch.boundary import PROTECTED_DIRS, Survey, survey
+from codex_lsp.patch.files import FilePlan, Reader, plan_hunks, summarize
+from codex_lsp.patch.model import Hunk, PatchError
 from codex_lsp.patch.parser import parse_patch
 from codex_lsp.patch.review import keep_accepted, rejection_report
 from codex_lsp.protocol.events import (
@@ -34,13 +40,9 @@ from codex_lsp.protocol.items import (
     ItemStatus,
     UpdateFile,
 )
-from codex_lsp.protocol.policies import (
-    AskForApproval,
-    DangerFullAccess,
-    ReadOnly,
-    WorkspaceWrite,
-)
+from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReadOnly
 from codex_lsp.providers.base import FreeformToolSpec, FunctionToolSpec
+from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.registry import (
     ToolInvocation,
     ToolOutput,
@@ -97,8 +99,13 @@ FUNCTION_SPEC = FunctionToolSpec(
     },
 )
 
+_LITERAL_WORD = r"""'[^']*'|"[^"$`\\!]*"|(?!-)[^\s'"$`\\~;&|<>(){}*?\[\]!#]+"""
+"""A shell word that means itself (no expansion): single-quoted, double-quoted without ``$``,
+backquotes, backslashes or ``!``, or unquoted without shell syntax (and not an option such as
+``cd -``). A ``cd`` to anything else is not intercepted: the command then runs in the sandbox
+like any other."""
 _HEREDOC = re.compile(
-    r"""^\s*(?:cd\s+(?P<dir>'[^']*'|"[^"]*"|\S+)\s*&&\s*)?"""  # optional `cd DIR &&`
+    rf"""^\s*(?:cd\s+(?P<dir>{_LITERAL_WORD})\s*&&\s*)?"""  # optional `cd DIR &&`
     r"""apply_?patch\s*<<\s*(?P<q>['"]?)(?P<tag>\w+)(?P=q)[ \t]*\n"""  # apply_patch <<'EOF'
     r"""(?P<body>.*?)\n(?P=tag)\s*$""",  # the patch, then the closing tag
     re.DOTALL,
@@ -110,14 +117,16 @@ class _FunctionArgs(BaseModel):
 
 
 def patch_from_shell(argv: list[str]) -> tuple[str, str | None] | None:
-    """``(patch, workdir)`` when a shell command is really an apply_patch call, else ``None``."""
+    """``(patch, folder)`` when a shell command is really an apply_patch call, else ``None``;
+    ``folder`` (from ``cd DIR &&``) only places the patch's relative paths."""
     if len(argv) == 2 and Path(argv[0]).name in ("apply_patch", "applypatch"):
         return argv[1], None
     if len(argv) == 3 and Path(argv[0]).name in ("bash", "sh", "zsh") and argv[1] in ("-c", "-lc"):
         match = _HEREDOC.match(argv[2])
         if match:
-            workdir = match.group("dir")
-            return match.group("body"), workdir.strip("'\"") if workdir else None
+            word = match.group("dir")
+            workdir = word[1:-1] if word and word[0] in "'\"" else word
+            return match.group("body"), workdir
     return None
 
 
@@ -137,28 +146,33 @@ async def handle_apply_patch(session: ToolSession, invocation: ToolInvocation) -
     return await apply_patch_for_model(session, invocation.call_id, patch, session.cwd)
 
 
-def _writable_roots(session: ToolSession, cwd: Path) -> list[Path] | None:
+def _writable_roots(session: ToolSession) -> list[Path] | None:
+    """The policy's writable roots (``None``: everything): the conversation's cwd and
+    ``sandbox_workspace_write.writable_roots``; never a folder the model names."""
     policy = session.sandbox_policy
     if isinstance(policy, DangerFullAccess):
         return None
     if isinstance(policy, ReadOnly):
         return []
-    assert isinstance(policy, WorkspaceWrite)
-    return [cwd.resolve(), *(Path(r).resolve() for r in policy.writable_roots)]
+    return [session.cwd, *policy.writable_roots]
 
 
-def _outside(plans: list[FilePlan], roots: list[Path] | None) -> list[str]:
-    """Paths the patch would touch outside the writable roots or inside ``.git``."""
-    bad = []
-    for plan in plans:
-        for target, shown in ((plan.target, plan.path), (plan.move_target, plan.move_path)):
-            if target is None or shown is None:
-                continue
-            resolved = target.resolve()
-            inside = roots is None or any(resolved.is_relative_to(r) for r in roots)
-            if not inside or ".git" in resolved.parts:
-                bad.append(shown)
-    return bad
+def _reason(found: Survey) -> str | None:
+    """Why the patch needs the user, naming the paths (absolute outside the workspace)."""
+    parts = []
+    protected = [d.shown for d in found.destinations if d.protected]
+    if protected:
+        parts.append(
+            f"changes {', '.join(protected)} in a protected folder ({', '.join(PROTECTED_DIRS)} "
+            "hold the repository's and the agent's own configuration)"
+        )
+    outside = [d.shown for d in found.destinations if d.outside]
+    if outside:
+        parts.append(f"writes outside the workspace: {', '.join(outside)}")
+    read_only = [d.shown for d in found.destinations if d.read_only]
+    if read_only:
+        parts.append(f"writes {', '.join(read_only)} while the sandbox is read-only")
+    return "; ".join(parts) or None
 
 
 def _changes(plans: list[FilePlan]) -> dict[str, FileChange]:
@@ -180,33 +194,82 @@ def _changes(plans: list[FilePlan]) -> dict[str, FileChange]:
     return changes
 
 
+async def _reader(files: FileSink, hunks: list[Hunk]) -> Reader:
+    """The current text of every file the hunks read, loaded now (buffers on the event loop,
+    the disk in a worker thread) so the patch can be computed in a thread."""
+    loaded: dict[Path, str | PatchError | None] = {}
+    for hunk in hunks:
+        path = Path(hunk.path)
+        try:
+            loaded[path] = await files.load(path)
+        except PatchError as exc:
+            loaded[path] = exc
+
+    def read(path: Path) -> str | None:
+        value = loaded[path]
+        if isinstance(value, PatchError):
+            raise value
+        return value
+
+    return read
+
+
+def _plan(found: Survey, read: Reader) -> tuple[list[FilePlan], dict[str, FileChange]]:
+    """The patch computed against ``read``, each file named as the user is shown it."""
+    plans = [
+        replace(
+            plan,
+            path=found.shown(plan.target),
+            move_path=found.shown(plan.move_target) if plan.move_target else None,
+        )
+        for plan in plan_hunks(found.hunks, Path("/"), read)
+    ]
+    return plans, _changes(plans)
+
+
 async def apply_patch_for_model(
-    session: ToolSession, call_id: str, patch: str, cwd: Path
+    session: ToolSession, call_id: str, patch: str, base: Path
 ) -> ToolOutput:
-    """Verify, approve, apply and report one patch."""
+    """Verify, approve, apply and report one patch. ``base`` is the folder its relative paths
+    start from (the conversation's cwd, or the folder a ``shell`` call names); what may be
+    written without asking is always the policy's writable roots, whatever ``base`` is.
+
+    Order: parse; resolve and judge every path; refuse under ``never`` what would need the user
+    (before reading anything); read the files (regular files only, capped, off the event loop);
+    compute the change; ask; write."""
+    roots = _writable_roots(session)
     try:
-        plans = plan_hunks(parse_patch(patch), cwd, session.files.read)
+        found = await asyncio.to_thread(
+            lambda: survey(parse_patch(patch), base, session.cwd, roots)
+        )
     except PatchError as exc:
-        return ToolOutput(f"apply_patch verification failed: {exc.message}", success=False)
-    changes = _changes(plans)
-    outside = _outside(plans, _writable_roots(session, cwd))
+        return _verification_failed(exc)
+    reason = _reason(found)
     policy = session.approval_policy
-    key = ("apply_patch", *sorted(changes))
-    review = session.review_patches and policy is not AskForApproval.NEVER
-    needs_approval = (
-        review or policy is AskForApproval.UNTRUSTED or bool(outside)
-    ) and key not in session.approved_for_session
+    protected = any(d.protected for d in found.destinations)
+    key = ("apply_patch", *sorted(found.shown(Path(h.path)) for h in found.hunks))
+    asks = (
+        (session.review_patches and policy is not AskForApproval.NEVER)
+        or policy is AskForApproval.UNTRUSTED
+        or reason is not None
+    )
+    needs_approval = protected or (asks and key not in session.approved_for_session)
+    if needs_approval and policy is AskForApproval.NEVER:
+        return ToolOutput(
+            f"apply_patch rejected: this patch {reason}, and the approval policy is `never`, so "
+            "it cannot be approved; keep edits inside the workspace and out of "
+            f"{', '.join(PROTECTED_DIRS)}",
+            success=False,
+        )
+    try:
+        plans, changes = await asyncio.to_thread(
+            _plan, found, await _reader(session.files, found.hunks)
+        )
+    except PatchError as exc:
+        return _verification_failed(exc)
     item_id = session.new_item_id()
     rejected: dict[str, list[str]] = {}
     if needs_approval:
-        if policy is AskForApproval.NEVER:
-            return ToolOutput(
-                f"apply_patch rejected: it writes outside the writable roots "
-                f"({', '.join(outside)}) and the approval policy is `never`; "
-                "keep edits inside the workspace",
-                success=False,
-            )
-        reason = f"writes outside the workspace: {', '.join(outside)}" if outside else None
         request = ApplyPatchApprovalRequestEvent(
             turn_id=session.turn_id,
             item_id=item_id,
@@ -237,6 +300,21 @@ async def apply_patch_for_model(
     return output
 
 
+def _verification_failed(exc: PatchError) -> ToolOutput:
+    return ToolOutput(f"apply_patch verification failed: {exc.message}", success=False)
+
+
+def _moved(plans: list[FilePlan]) -> list[str]:
+    """Files whose real location changed since the patch was judged (a symlink appeared on the
+    way, e.g. made by a command while the user was deciding)."""
+    return [
+        plan.path
+        for plan in plans
+        for path in (plan.target, plan.move_target)
+        if path is not None and os.path.realpath(path) != str(path)
+    ]
+
+
 async def _apply(
     session: ToolSession,
     call_id: str,
@@ -263,7 +341,13 @@ async def _apply(
     )
     error = None
     notes: list[str] = []
+    moved = await asyncio.to_thread(_moved, plans)
     try:
+        if moved:
+            raise PatchError(
+                f"{', '.join(moved)} now leads somewhere else than when the patch was checked "
+                "(a symlink changed); nothing was written"
+            )
         notes = await session.files.write(plans, "codex-lsp: apply_patch")
     except PatchError as exc:
         error = exc.message

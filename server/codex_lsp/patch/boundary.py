@@ -1,0 +1,134 @@
+"""Where a patch really writes, judged against the sandbox's writable roots.
+
+The patch's paths are resolved against a base folder (the conversation's cwd, or the folder a
+``shell`` call names), symlinks followed, and each destination is classified: outside every
+writable root, inside the workspace while the sandbox is read-only, or in one of the folders
+that hold a repository's or the agent's own configuration (``.git``, ``.codex``, ``.codex-lsp``,
+at any depth and in any spelling the filesystem may treat as the same name). The base only
+places relative paths: it is never a writable root. Pure apart from resolving paths: the caller
+decides what needs the user.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from codex_lsp.patch.model import Hunk, PatchError, UpdateFileHunk
+
+PROTECTED_DIRS = (".git", ".codex", ".codex-lsp")
+"""Folders an agent's patch never writes into without the user's explicit approval."""
+_PROTECTED = frozenset(PROTECTED_DIRS)
+_SHORT_NAME = re.compile(r"(?:git|codex-?)~[0-9]+")
+"""8.3 short names of the protected folders (``GIT~1``), on filesystems that make them."""
+
+
+def protected_name(name: str) -> bool:
+    """``name`` is, or may be taken by the filesystem for, one of :data:`PROTECTED_DIRS`: case
+    folded (case-insensitive filesystems), Unicode normalised with format characters dropped
+    (HFS+ ignores some), trailing dots and spaces stripped (Windows does)."""
+    visible = "".join(c for c in name if unicodedata.category(c) != "Cf")
+    folded = unicodedata.normalize("NFC", visible).rstrip(". ").casefold()
+    return folded in _PROTECTED or _SHORT_NAME.fullmatch(folded) is not None
+
+
+def _protected_part(path: Path, holders: list[Path]) -> bool:
+    """A component of ``path`` below the outermost of ``holders`` that contains it (every
+    component when none does) is a protected name: a writable root named ``.git`` does not
+    make ``.git`` writable without asking."""
+    containing = [h for h in holders if path.is_relative_to(h)]
+    start = min(containing, key=lambda h: len(h.parts)) if containing else Path(path.anchor)
+    return any(protected_name(part) for part in path.relative_to(start).parts)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One file a patch writes (a target or a ``Move to``)."""
+
+    path: Path
+    """Absolute, symlinks resolved: where the write lands."""
+    shown: str
+    """Relative to the workspace when inside it, else absolute: what the user is shown."""
+    outside: bool
+    """Outside the workspace and every writable root."""
+    read_only: bool
+    """Inside the workspace, but the sandbox lets nothing be written there."""
+    protected: bool
+    """In (or is) ``.git``, ``.codex`` or ``.codex-lsp``, as spelled or once resolved."""
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A patch's hunks with their paths made absolute and resolved, and where they write."""
+
+    hunks: list[Hunk]
+    destinations: list[Destination]
+
+    def shown(self, path: Path) -> str:
+        """The name the user is shown for the resolved destination ``path``."""
+        return next(d.shown for d in self.destinations if d.path == path)
+
+
+def _resolve(base: Path, spelled: str) -> tuple[Path, Path]:
+    """``spelled`` against ``base``: lexically normalised, and with symlinks resolved."""
+    joined = base / spelled
+    resolved = Path(os.path.realpath(joined))
+    try:
+        os.stat(resolved)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENAMETOOLONG):
+            raise PatchError(f"{spelled}: {exc.strerror} (os error {exc.errno})") from exc
+    return Path(os.path.normpath(joined)), resolved
+
+
+def survey(hunks: list[Hunk], base: Path, workspace: Path, roots: list[Path] | None) -> Survey:
+    """Resolve every path of ``hunks`` against ``base`` and judge it against ``roots`` (the
+    writable roots; ``None``: everything is writable). A file named twice is refused: the
+    user would be shown one change and two would be written."""
+    base = Path(os.path.realpath(base))
+    workspace = Path(os.path.realpath(workspace))
+    writable = None if roots is None else [Path(os.path.realpath(r)) for r in roots]
+    holders = [workspace, *(writable or [])]
+    located: list[Hunk] = []
+    destinations: list[Destination] = []
+    for hunk in hunks:
+        spelled = [hunk.path]
+        if isinstance(hunk, UpdateFileHunk) and hunk.move_path:
+            spelled.append(hunk.move_path)
+        paths: list[Path] = []
+        for name in spelled:
+            lexical, resolved = _resolve(base, name)
+            if resolved in paths:  # a move onto itself
+                continue
+            if any(d.path == resolved for d in destinations):
+                raise PatchError(
+                    f"{name} is changed by two sections of the patch; put all the changes to "
+                    "one file in one section"
+                )
+            inside_workspace = resolved.is_relative_to(workspace)
+            writable_here = writable is None or any(resolved.is_relative_to(r) for r in writable)
+            destinations.append(
+                Destination(
+                    path=resolved,
+                    shown=str(resolved.relative_to(workspace))
+                    if inside_workspace
+                    else str(resolved),
+                    outside=not writable_here and not inside_workspace,
+                    read_only=not writable_here and inside_workspace,
+                    protected=_protected_part(lexical, holders)
+                    or _protected_part(resolved, holders),
+                )
+            )
+            paths.append(resolved)
+        if isinstance(hunk, UpdateFileHunk):
+            move = str(paths[-1]) if hunk.move_path else None
+            located.append(replace(hunk, path=str(paths[0]), move_path=move))
+        else:
+            located.append(replace(hunk, path=str(paths[0])))
+    return Survey(located, destinations)
