@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from codex_lsp.patch.model import Hunk, PatchError, UpdateFileHunk
+from codex_lsp.patch.model import AddFileHunk, DeleteFileHunk, Hunk, PatchError, UpdateFileHunk
 
 PROTECTED_DIRS = (".git", ".codex", ".codex-lsp")
 """Folders an agent's patch never writes into without the user's explicit approval."""
@@ -73,10 +73,15 @@ class Survey:
         return next(d.shown for d in self.destinations if d.path == path)
 
 
-def _resolve(base: Path, spelled: str) -> tuple[Path, Path]:
-    """``spelled`` against ``base``: lexically normalised, and with symlinks resolved."""
+def _resolve(base: Path, spelled: str, follow: bool) -> tuple[Path, Path]:
+    """``spelled`` against ``base``: lexically normalised, and with symlinks resolved (all of
+    them when the write goes through the file, ``follow``; else the folders only, as a delete
+    or the source of a move removes a symlink itself)."""
     joined = base / spelled
-    resolved = Path(os.path.realpath(joined))
+    if follow:
+        resolved = Path(os.path.realpath(joined))
+    else:
+        resolved = Path(os.path.realpath(joined.parent)) / joined.name
     try:
         os.stat(resolved)
     except (FileNotFoundError, NotADirectoryError):
@@ -85,6 +90,32 @@ def _resolve(base: Path, spelled: str) -> tuple[Path, Path]:
         if exc.errno in (errno.ELOOP, errno.ENAMETOOLONG):
             raise PatchError(f"{spelled}: {exc.strerror} (os error {exc.errno})") from exc
     return Path(os.path.normpath(joined)), resolved
+
+
+def _spelled(hunk: Hunk) -> list[tuple[str, bool]]:
+    """The paths ``hunk`` names, each with whether its write follows a symlink there."""
+    if isinstance(hunk, AddFileHunk):
+        return [(hunk.path, True)]
+    if isinstance(hunk, DeleteFileHunk):
+        return [(hunk.path, False)]
+    if hunk.move_path:
+        return [(hunk.path, False), (hunk.move_path, True)]
+    return [(hunk.path, True)]
+
+
+def _judged(
+    resolved: Path, lexical: Path, workspace: Path, writable: list[Path] | None, holders: list[Path]
+) -> Destination:
+    """Where ``resolved`` lies against the workspace and the writable roots."""
+    inside_workspace = resolved.is_relative_to(workspace)
+    writable_here = writable is None or any(resolved.is_relative_to(r) for r in writable)
+    return Destination(
+        path=resolved,
+        shown=str(resolved.relative_to(workspace)) if inside_workspace else str(resolved),
+        outside=not writable_here and not inside_workspace,
+        read_only=not writable_here and inside_workspace,
+        protected=_protected_part(lexical, holders) or _protected_part(resolved, holders),
+    )
 
 
 def survey(hunks: list[Hunk], base: Path, workspace: Path, roots: list[Path] | None) -> Survey:
@@ -98,37 +129,20 @@ def survey(hunks: list[Hunk], base: Path, workspace: Path, roots: list[Path] | N
     located: list[Hunk] = []
     destinations: list[Destination] = []
     for hunk in hunks:
-        spelled = [hunk.path]
-        if isinstance(hunk, UpdateFileHunk) and hunk.move_path:
-            spelled.append(hunk.move_path)
         paths: list[Path] = []
-        for name in spelled:
-            lexical, resolved = _resolve(base, name)
-            if resolved in paths:  # a move onto itself
+        for name, follow in _spelled(hunk):
+            lexical, resolved = _resolve(base, name, follow)
+            paths.append(resolved)
+            if paths.index(resolved) < len(paths) - 1:  # a move onto itself
                 continue
             if any(d.path == resolved for d in destinations):
                 raise PatchError(
                     f"{name} is changed by two sections of the patch; put all the changes to "
                     "one file in one section"
                 )
-            inside_workspace = resolved.is_relative_to(workspace)
-            writable_here = writable is None or any(resolved.is_relative_to(r) for r in writable)
-            destinations.append(
-                Destination(
-                    path=resolved,
-                    shown=str(resolved.relative_to(workspace))
-                    if inside_workspace
-                    else str(resolved),
-                    outside=not writable_here and not inside_workspace,
-                    read_only=not writable_here and inside_workspace,
-                    protected=_protected_part(lexical, holders)
-                    or _protected_part(resolved, holders),
-                )
-            )
-            paths.append(resolved)
-        if isinstance(hunk, UpdateFileHunk):
-            move = str(paths[-1]) if hunk.move_path else None
-            located.append(replace(hunk, path=str(paths[0]), move_path=move))
+            destinations.append(_judged(resolved, lexical, workspace, writable, holders))
+        if isinstance(hunk, UpdateFileHunk) and hunk.move_path:
+            located.append(replace(hunk, path=str(paths[0]), move_path=str(paths[1])))
         else:
             located.append(replace(hunk, path=str(paths[0])))
     return Survey(located, destinations)

@@ -305,13 +305,14 @@ def _verification_failed(exc: PatchError) -> ToolOutput:
 
 
 def _moved(plans: list[FilePlan]) -> list[str]:
-    """Files whose real location changed since the patch was judged (a symlink appeared on the
-    way, e.g. made by a command while the user was deciding)."""
+    """Files whose folder resolves elsewhere than when the patch was judged (a symlink appeared
+    on the way, made by a command while the user was deciding). The file itself needs no check:
+    a write renames over it and a delete unlinks it, neither following a symlink there."""
     return [
         plan.path
         for plan in plans
         for path in (plan.target, plan.move_target)
-        if path is not None and os.path.realpath(path) != str(path)
+        if path is not None and os.path.realpath(path.parent) != str(path.parent)
     ]
 
 
