@@ -237,11 +237,9 @@ async def apply_patch_for_model(
     Order: parse; resolve and judge every path; refuse under ``never`` what would need the user
     (before reading anything); read the files (regular files only, capped, off the event loop);
     compute the change; ask; write."""
-    roots = _writable_roots(session)
+    workspace, roots = session.cwd, _writable_roots(session)
     try:
-        found = await asyncio.to_thread(
-            lambda: survey(parse_patch(patch), base, session.cwd, roots)
-        )
+        found = await asyncio.to_thread(lambda: survey(parse_patch(patch), base, workspace, roots))
     except PatchError as exc:
         return _verification_failed(exc)
     reason = _reason(found)
