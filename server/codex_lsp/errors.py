@@ -15,6 +15,9 @@ user sees. Lower-layer errors (httpx, OS errors) are mapped at the boundary that
     │   ├── ProviderHTTPError       non-2xx answer; retryable for 408/409/429/5xx
     │   ├── StreamDroppedError      the SSE stream ended before completion     (retryable)
     │   ├── StreamIdleTimeoutError  no bytes for stream_idle_timeout_ms        (retryable)
+    │   ├── InvalidResponseError    an answer outside the API's format: HTML or JSON instead of
+    │   │                           events, a missing field (permanent); a line that is not
+    │   │                           JSON (retryable)
     │   ├── ContextWindowExceededError                                         (permanent)
     │   └── NoProviderError         nothing configured or detected             (permanent)
     ├── ToolError                   a tool call could not be carried out       (permanent)
@@ -96,6 +99,13 @@ class StreamDroppedError(ProviderError):
 
 class StreamIdleTimeoutError(StreamDroppedError):
     """No data arrived on the stream within the idle timeout."""
+
+
+class InvalidResponseError(ProviderError):
+    """The provider answered, but not in its API's format (a captive portal's page, a wrong
+    base_url, an event without a field it must have). The message quotes what was sent."""
+
+    error_info = "invalidResponse"
 
 
 class ContextWindowExceededError(ProviderError):

@@ -36,9 +36,11 @@ from codex_lsp.providers.base import (
     ResponseEvent,
     ToolSpec,
 )
+from codex_lsp.providers.fields import Fields
 from codex_lsp.providers.freeform import FREEFORM_PARAMETERS, freeform_input
 from codex_lsp.providers.http import ProviderHttp
-from codex_lsp.providers.sse import iter_sse
+from codex_lsp.providers.quote import quote
+from codex_lsp.providers.sse import SSEFrame
 
 ANTHROPIC_VERSION = "2023-06-01"
 _THINKING_BUDGET = {
@@ -101,53 +103,63 @@ class AnthropicClient:
         headers["anthropic-version"] = ANTHROPIC_VERSION
         if self._http.api_key:
             headers["x-api-key"] = self._http.api_key
+        body = self.request_body(prompt)
+        async with self._http.post_stream("/messages", body, headers) as frames:
+            async for event in self.translate(frames, prompt):
+                yield event
+
+    async def translate(
+        self, frames: AsyncIterator[SSEFrame], prompt: Prompt
+    ) -> AsyncIterator[ResponseEvent]:
+        """The response events of a stream's frames, up to ``message_stop``."""
         freeform = {t.name for t in prompt.tools if isinstance(t, FreeformToolSpec)}
         state = _State()
-        async with self._http.post_stream("/messages", self.request_body(prompt), headers) as resp:
-            async for frame in iter_sse(resp):
-                data = json.loads(frame.data)
-                for event in self._translate(data, state, freeform):
-                    yield event
-                    if isinstance(event, Completed):
-                        return
+        async for frame in frames:
+            if frame.data.strip() == "[DONE]":
+                raise StreamDroppedError(
+                    f"{self.provider_id}: the stream ended with [DONE] before message_stop"
+                )
+            data = Fields.of_frame(self.provider_id, frame)
+            for event in self._translate(data, state, freeform):
+                yield event
+                if isinstance(event, Completed):
+                    return
         raise StreamDroppedError(f"{self.provider_id}: stream closed before message_stop")
 
-    def _translate(
-        self, data: dict[str, Any], state: _State, freeform: set[str]
-    ) -> list[ResponseEvent]:
-        kind = data.get("type")
+    def _translate(self, data: Fields, state: _State, freeform: set[str]) -> list[ResponseEvent]:
+        kind = data.opt_text("type")
         if kind == "message_start":
-            message = data.get("message", {})
-            state.message_id = message.get("id")
-            usage = message.get("usage") or {}
-            state.input_tokens = usage.get("input_tokens", 0) + usage.get(
-                "cache_creation_input_tokens", 0
+            message = data.opt_obj("message")
+            state.message_id = message.ident("id")
+            usage = message.opt_obj("usage")
+            state.input_tokens = usage.count("input_tokens") + usage.count(
+                "cache_creation_input_tokens"
             )
-            state.cached_tokens = usage.get("cache_read_input_tokens", 0) or 0
-            state.output_tokens = usage.get("output_tokens", 0)
+            state.cached_tokens = usage.count("cache_read_input_tokens")
+            state.output_tokens = usage.count("output_tokens")
             return []
         if kind == "content_block_start":
             return _block_start(data, state)
         if kind == "content_block_delta":
             return _block_delta(data, state)
         if kind == "content_block_stop":
-            return _block_stop(data["index"], state, freeform)
+            return _block_stop(data.index("index"), state, freeform)
         if kind == "message_delta":
-            state.output_tokens = (data.get("usage") or {}).get(
-                "output_tokens", state.output_tokens
-            )
+            usage = data.opt_obj("usage")
+            if "output_tokens" in usage.data:
+                state.output_tokens = usage.count("output_tokens")
             return []
         if kind == "message_stop":
             total_in = state.input_tokens + state.cached_tokens
-            usage = TokenUsage(
+            usage_total = TokenUsage(
                 input_tokens=total_in,
                 cached_input_tokens=state.cached_tokens,
                 output_tokens=state.output_tokens,
                 total_tokens=total_in + state.output_tokens,
             )
-            return [Completed(state.message_id, usage)]
+            return [Completed(state.message_id, usage_total)]
         if kind == "error":
-            raise _stream_error(self.provider_id, data.get("error") or {})
+            raise _stream_error(self.provider_id, data.data.get("error"))
         return []
 
     async def aclose(self) -> None:
@@ -155,41 +167,45 @@ class AnthropicClient:
         await self._http.aclose()
 
 
-def _block_start(data: dict[str, Any], state: _State) -> list[ResponseEvent]:
-    block = data.get("content_block", {})
-    kind = block.get("type", "")
-    state.blocks[data["index"]] = _Block(
-        kind=kind, tool_id=block.get("id", ""), tool_name=block.get("name", "")
+def _block_start(data: Fields, state: _State) -> list[ResponseEvent]:
+    index = data.index("index")
+    block = data.obj("content_block")
+    kind = block.opt_text("type") or ""
+    state.blocks[index] = _Block(
+        kind=kind, tool_id=block.ident("id") or "", tool_name=block.opt_text("name") or ""
     )
-    key = str(data["index"])
+    key = str(index)
     if kind == "text":
         return [OutputItemAdded(key, "message")]
     if kind in ("thinking", "redacted_thinking"):
         if kind == "redacted_thinking":
-            state.blocks[data["index"]].signature = block.get("data")
+            state.blocks[index].signature = block.opt_text("data")
         return [OutputItemAdded(key, "reasoning")]
     if kind == "tool_use":
         return [OutputItemAdded(key, "tool_call")]
     return []
 
 
-def _block_delta(data: dict[str, Any], state: _State) -> list[ResponseEvent]:
-    block = state.blocks.get(data["index"])
+def _block_delta(data: Fields, state: _State) -> list[ResponseEvent]:
+    index = data.index("index")
+    delta = data.obj("delta")
+    block = state.blocks.get(index)
     if block is None:
         return []
-    delta = data.get("delta", {})
-    key = str(data["index"])
-    kind = delta.get("type")
+    key = str(index)
+    kind = delta.opt_text("type")
     if kind == "text_delta":
-        block.text.append(delta["text"])
-        return [OutputTextDelta(key, delta["text"])]
+        text = delta.text("text")
+        block.text.append(text)
+        return [OutputTextDelta(key, text)]
     if kind == "thinking_delta":
-        block.text.append(delta["thinking"])
-        return [ReasoningContentDelta(key, delta["thinking"])]
+        thinking = delta.text("thinking")
+        block.text.append(thinking)
+        return [ReasoningContentDelta(key, thinking)]
     if kind == "signature_delta":
-        block.signature = (block.signature or "") + delta["signature"]
+        block.signature = (block.signature or "") + delta.text("signature")
     elif kind == "input_json_delta":
-        block.text.append(delta.get("partial_json", ""))
+        block.text.append(delta.opt_text("partial_json") or "")
     return []
 
 
@@ -217,9 +233,10 @@ def _block_stop(index: int, state: _State, freeform: set[str]) -> list[ResponseE
     return [OutputItemDone(key, item)]
 
 
-def _stream_error(provider_id: str, error: dict[str, Any]) -> ProviderError:
+def _stream_error(provider_id: str, error: Any) -> ProviderError:
+    error = error if isinstance(error, dict) else {}
     kind = str(error.get("type", ""))
-    message = str(error.get("message", kind or "stream error"))
+    message = quote(str(error.get("message", kind or "stream error")))
     if "prompt is too long" in message:
         return ContextWindowExceededError(f"{provider_id}: {message}. Compact the conversation.")
     retryable = kind in ("overloaded_error", "api_error", "rate_limit_error")

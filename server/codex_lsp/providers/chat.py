@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codex_lsp.config.model import ModelProviderInfo
-from codex_lsp.errors import StreamDroppedError
+from codex_lsp.errors import InvalidResponseError, StreamDroppedError
 from codex_lsp.protocol.history import (
     AssistantMessage,
     CustomToolCall,
@@ -35,9 +35,11 @@ from codex_lsp.providers.base import (
     ResponseEvent,
     ToolSpec,
 )
+from codex_lsp.providers.fields import Fields
 from codex_lsp.providers.freeform import FREEFORM_PARAMETERS, freeform_input
 from codex_lsp.providers.http import ProviderHttp
-from codex_lsp.providers.sse import iter_sse
+from codex_lsp.providers.quote import quote
+from codex_lsp.providers.sse import SSEFrame
 
 _MESSAGE_KEY = "message"
 _REASONING_KEY = "reasoning"
@@ -58,6 +60,10 @@ class _StreamState:
     usage: TokenUsage | None = None
     response_id: str | None = None
     finished: bool = False
+    choices_seen: bool = False
+    odd_chunk: str | None = None
+    """The first chunk with neither choices nor usage, quoted for the error when no chunk had a
+    choice (e.g. ``{"choices": null}``)."""
 
 
 class ChatClient:
@@ -93,19 +99,34 @@ class ChatClient:
         headers = self._http.headers()
         if self._http.api_key:
             headers["authorization"] = f"Bearer {self._http.api_key}"
+        body = self.request_body(prompt)
+        async with self._http.post_stream("/chat/completions", body, headers) as frames:
+            async for event in self.translate(frames, prompt):
+                yield event
+
+    async def translate(
+        self, frames: AsyncIterator[SSEFrame], prompt: Prompt
+    ) -> AsyncIterator[ResponseEvent]:
+        """The response events of a stream's chunks: deltas as they come, the items and
+        ``Completed`` once ``[DONE]`` arrives."""
         freeform = {t.name for t in prompt.tools if isinstance(t, FreeformToolSpec)}
         state = _StreamState()
-        async with self._http.post_stream(
-            "/chat/completions", self.request_body(prompt), headers
-        ) as resp:
-            async for frame in iter_sse(resp):
-                if frame.data.strip() == "[DONE]":
-                    state.finished = True
-                    break
-                for event in _translate_chunk(json.loads(frame.data), state):
-                    yield event
+        async for frame in frames:
+            if frame.data.strip() == "[DONE]":
+                state.finished = True
+                break
+            chunk = Fields.of_frame(self.provider_id, frame, "a chat chunk")
+            for event in _translate_chunk(chunk, state):
+                yield event
         if not state.finished:
             raise StreamDroppedError(f"{self.provider_id}: stream closed before [DONE]")
+        if not state.choices_seen:
+            what = f" (it sent {state.odd_chunk})" if state.odd_chunk else ""
+            raise InvalidResponseError(
+                f"{self.provider_id}: the stream ended ([DONE]) without a single choice, so "
+                f"there is no answer{what}; check that base_url is an OpenAI-compatible chat "
+                "endpoint"
+            )
         for event in _finish(state, freeform):
             yield event
 
@@ -114,32 +135,43 @@ class ChatClient:
         await self._http.aclose()
 
 
-def _translate_chunk(chunk: dict[str, Any], state: _StreamState) -> list[ResponseEvent]:
+def _translate_chunk(chunk: Fields, state: _StreamState) -> list[ResponseEvent]:
     events: list[ResponseEvent] = []
-    state.response_id = chunk.get("id") or state.response_id
-    if chunk.get("usage"):
-        state.usage = _usage(chunk["usage"])
-    for choice in chunk.get("choices") or []:
-        delta = choice.get("delta") or {}
-        thinking = delta.get("reasoning_content") or delta.get("reasoning")
+    state.response_id = chunk.ident("id") or state.response_id
+    usage = chunk.opt_obj("usage")
+    if usage.data:
+        state.usage = _usage(usage)
+    choices = chunk.objs("choices")
+    if choices:
+        state.choices_seen = True
+    elif state.odd_chunk is None and not usage.data:
+        state.odd_chunk = quote(chunk.data)
+    for choice in choices:
+        delta = choice.opt_obj("delta")
+        thinking = delta.opt_text("reasoning_content") or delta.opt_text("reasoning")
         if thinking:
             if not state.reasoning:
                 events.append(OutputItemAdded(_REASONING_KEY, "reasoning"))
             state.reasoning.append(thinking)
             events.append(ReasoningContentDelta(_REASONING_KEY, thinking))
-        content = delta.get("content")
+        content = delta.opt_text("content")
         if content:
             if not state.text:
                 events.append(OutputItemAdded(_MESSAGE_KEY, "message"))
             state.text.append(content)
             events.append(OutputTextDelta(_MESSAGE_KEY, content))
-        for call in delta.get("tool_calls") or []:
-            pending = state.calls.setdefault(call.get("index", 0), _PendingCall())
-            pending.call_id = call.get("id") or pending.call_id
-            function = call.get("function") or {}
-            pending.name = function.get("name") or pending.name
-            if function.get("arguments"):
-                pending.arguments.append(function["arguments"])
+        for call in delta.objs("tool_calls"):
+            pending = state.calls.setdefault(call.opt_index("index"), _PendingCall())
+            pending.call_id = call.ident("id") or pending.call_id
+            function = call.opt_obj("function")
+            pending.name = function.opt_text("name") or pending.name
+            arguments = function.data.get("arguments")
+            if isinstance(arguments, dict):  # some servers send the arguments parsed
+                arguments = json.dumps(arguments)
+            elif arguments is not None:
+                arguments = function.opt_text("arguments")
+            if arguments:
+                pending.arguments.append(arguments)
     return events
 
 
@@ -164,15 +196,13 @@ def _finish(state: _StreamState, freeform: set[str]) -> list[ResponseEvent]:
     return events
 
 
-def _usage(raw: dict[str, Any]) -> TokenUsage:
+def _usage(raw: Fields) -> TokenUsage:
     return TokenUsage(
-        input_tokens=raw.get("prompt_tokens", 0),
-        cached_input_tokens=(raw.get("prompt_tokens_details") or {}).get("cached_tokens", 0),
-        output_tokens=raw.get("completion_tokens", 0),
-        reasoning_output_tokens=(raw.get("completion_tokens_details") or {}).get(
-            "reasoning_tokens", 0
-        ),
-        total_tokens=raw.get("total_tokens", 0),
+        input_tokens=raw.count("prompt_tokens"),
+        cached_input_tokens=raw.opt_obj("prompt_tokens_details").count("cached_tokens"),
+        output_tokens=raw.count("completion_tokens"),
+        reasoning_output_tokens=raw.opt_obj("completion_tokens_details").count("reasoning_tokens"),
+        total_tokens=raw.count("total_tokens"),
     )
 
 

@@ -1,11 +1,29 @@
 """The HTTP side every provider client shares: auth headers, opening a streaming POST, and
-mapping httpx failures and error bodies to :mod:`codex_lsp.errors` (httpx errors stop here)."""
+mapping what comes back to :mod:`codex_lsp.errors` (httpx errors stop here).
+
+What is not an event stream is refused before a translator sees it, each case classified:
+
+=============================================  ==========================================
+the endpoint answered                          error (retried?)
+=============================================  ==========================================
+a status >= 300                                :class:`ProviderHTTPError` (408/409/429/5xx)
+2xx with HTML, JSON, text or an empty body     :class:`InvalidResponseError` (no: a captive
+(no ``text/event-stream`` and no SSE lines)    portal or a wrong base_url answers the same)
+an event stream with no event at all           :class:`StreamDroppedError` (yes)
+bytes that are not HTTP, a cut connection      :class:`ProviderConnectionError` /
+                                               :class:`StreamDroppedError` (yes)
+=============================================  ==========================================
+
+Every message is cleaned of the secrets the config names (:mod:`codex_lsp.config.secrets`).
+"""
 
 from __future__ import annotations
 
 import email.utils
 import json
+import math
 import os
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,17 +32,33 @@ from typing import Any
 import httpx
 
 from codex_lsp.config.model import ModelProviderInfo
+from codex_lsp.config.secrets import SECRETS, redact
 from codex_lsp.errors import (
+    ConfigError,
     ContextWindowExceededError,
+    InvalidResponseError,
     NoProviderError,
     ProviderConnectionError,
+    ProviderError,
     ProviderHTTPError,
     StreamDroppedError,
     StreamIdleTimeoutError,
 )
-from codex_lsp.providers.redact import redact
+from codex_lsp.providers.quote import quote
+from codex_lsp.providers.sse import SSEFrame, iter_sse
 
 _CONTEXT_MARKERS = ("context_length_exceeded", "prompt is too long", "maximum context length")
+MAX_BODY_BYTES = 64 * 1024
+"""How much of an error body, or of a body that is not an event stream, is read."""
+_SSE_FIELDS = ("data:", "event:", "id:", "retry:", ":")
+_TITLE = re.compile(r"<title[^>]*>([^<]{1,200})</title>", re.IGNORECASE)
+_PLAIN_WORDS: dict[type[Exception], str] = {
+    httpx.ConnectTimeout: "the connection timed out",
+    httpx.WriteTimeout: "sending the request timed out",
+    httpx.PoolTimeout: "no connection was free in time",
+    httpx.ProxyError: "the proxy refused the connection",
+    httpx.UnsupportedProtocol: "the URL's scheme is not http or https",
+}
 
 
 class ProviderHttp:
@@ -38,8 +72,10 @@ class ProviderHttp:
             )
         self.provider_id = provider_id
         self.info = info
-        self.api_key = _api_key(provider_id, info)
-        self.base_url = info.base_url.rstrip("/")
+        self.api_key = provider_api_key(provider_id, info)
+        self.base_url = _checked_url(provider_id, info.base_url).rstrip("/")
+        SECRETS.add_secrets([self.api_key or "", *self.headers().values()])
+        SECRETS.add_secrets(info.query_params.values())
         timeout = httpx.Timeout(
             connect=10.0, read=info.stream_idle_timeout_ms / 1000, write=30.0, pool=30.0
         )
@@ -61,53 +97,116 @@ class ProviderHttp:
     @asynccontextmanager
     async def post_stream(
         self, path: str, body: dict[str, Any], headers: dict[str, str]
-    ) -> AsyncIterator[httpx.Response]:
-        """POST ``body`` and yield the streaming response once it is known to be a 2xx."""
-        url = f"{self.base_url}{path}"
-        secrets = (self.api_key,) if self.api_key else ()
+    ) -> AsyncIterator[AsyncIterator[SSEFrame]]:
+        """POST ``body`` and yield its events once the answer is known to be a 2xx event
+        stream; anything else raises the :class:`ProviderError` the module table gives."""
+        answered = False
         try:
             async with self._client.stream(
                 "POST",
-                url,
+                f"{self.base_url}{path}",
                 content=json.dumps(body),
                 headers=headers,
                 params=self.info.query_params,
             ) as response:
+                answered = True
                 if response.status_code >= 300:
-                    raw = (await response.aread()).decode("utf-8", "replace")
-                    raise self._http_error(response, raw, secrets)
-                yield response
+                    raise self._http_error(response, await _read_head(response))
+                yield iter_sse(self.provider_id, await self._event_text(response))
         except httpx.ReadTimeout as exc:
             raise StreamIdleTimeoutError(
                 f"{self.provider_id}: no data for {self.info.stream_idle_timeout_ms} ms "
                 "(stream_idle_timeout_ms); the stream was closed"
             ) from exc
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            if not answered:
+                raise ProviderConnectionError(
+                    f"{self.provider_id} at {redact(self.base_url)} did not answer with HTTP "
+                    f"({_plain(exc)})"
+                ) from exc
             raise StreamDroppedError(
-                f"{self.provider_id}: the stream was cut off before the response completed"
+                f"{self.provider_id}: the stream was cut off before the response completed "
+                f"({_plain(exc)})"
+            ) from exc
+        except httpx.DecodingError as exc:
+            raise InvalidResponseError(
+                f"{self.provider_id}: the answer could not be decoded ({_plain(exc)}); "
+                "check base_url and any proxy in between"
+            ) from exc
+        except (httpx.LocalProtocolError, httpx.InvalidURL) as exc:
+            raise ProviderError(
+                f"cannot send the request to {self.provider_id} ({_plain(exc)}): check its "
+                "http_headers, env_http_headers and query_params"
             ) from exc
         except httpx.TransportError as exc:
             raise ProviderConnectionError(
-                f"cannot reach {self.provider_id} at {self.base_url}: "
-                f"{redact(str(exc) or type(exc).__name__, secrets)}"
+                f"cannot reach {self.provider_id} at {redact(self.base_url)}: {_plain(exc)}"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ProviderError(
+                f"the request to {self.provider_id} at {redact(self.base_url)} failed "
+                f"({_plain(exc)})"
             ) from exc
 
+    async def _event_text(self, response: httpx.Response) -> AsyncIterator[str]:
+        """The body as text when it is an event stream (by its content type, or by its first
+        line when a server sends none); :class:`InvalidResponseError` otherwise."""
+        chunks = response.aiter_text()
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "text/event-stream":
+            return chunks
+        head = ""
+        async for chunk in chunks:
+            head += chunk
+            if head.strip() or len(head) > MAX_BODY_BYTES:
+                break
+        first = head.lstrip("\ufeff \t\r\n")
+        if first.startswith(_SSE_FIELDS):
+            return _prepend(head, chunks)
+        async for chunk in chunks:
+            if len(head) > MAX_BODY_BYTES:
+                break
+            head += chunk
+        raise self._not_a_stream(response.status_code, content_type, head)
+
+    def _not_a_stream(self, status: int, content_type: str, body: str) -> InvalidResponseError:
+        where = f"check base_url ({redact(self.base_url)})"
+        if not body.strip():
+            return InvalidResponseError(
+                f"{self.provider_id}: the endpoint answered HTTP {status} with an empty body, "
+                f"not an event stream — {where}"
+            )
+        what = content_type or "a body without a content type"
+        hint = where
+        title = _TITLE.search(body)
+        if content_type == "application/json" or body.lstrip().startswith(("{", "[")):
+            detail, _ = _error_detail(body)
+            hint += f" and that it streams (stream: true); it said: {quote(detail)}"
+        elif title:
+            page = quote(title[1])
+            hint += f" (or log in to the network's portal); it sent a page titled {page!r}"
+        else:
+            hint += f"; it sent: {quote(body)}"
+        return InvalidResponseError(
+            f"{self.provider_id}: the endpoint answered {what}, not an event stream — {hint}"
+        )
+
     def _http_error(
-        self, response: httpx.Response, raw: str, secrets: tuple[str, ...]
+        self, response: httpx.Response, raw: str
     ) -> ProviderHTTPError | ContextWindowExceededError:
         status = response.status_code
         detail, code = _error_detail(raw)
-        detail = redact(detail, secrets)
+        detail = redact(detail)
         if any(m in (detail + " " + (code or "")).lower() for m in _CONTEXT_MARKERS):
             return ContextWindowExceededError(
                 f"{self.provider_id}: the conversation is longer than the model's context window "
                 f"({detail}). Compact it (codex/compact) or start a new conversation."
             )
-        hint = _status_hint(status, self.provider_id, self.info)
+        hint = _status_hint(status, self.provider_id, self.info, response.headers)
         err = ProviderHTTPError(
             f"{self.provider_id} returned HTTP {status}: {detail}{hint}",
             status=status,
-            retry_after=_retry_after(response.headers),
+            retry_after=retry_after(response.headers),
         )
         if code == "insufficient_quota":
             err.retryable = False
@@ -118,7 +217,59 @@ class ProviderHttp:
         await self._client.aclose()
 
 
-def _api_key(provider_id: str, info: ModelProviderInfo) -> str | None:
+def _checked_url(provider_id: str, base_url: str) -> str:
+    """``base_url`` when a request can be sent to it; :class:`ConfigError` says why not."""
+    problem = None
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL as exc:
+        problem = str(exc)
+    else:
+        if url.scheme not in ("http", "https") or not url.host:
+            problem = "it must start with http:// or https:// and name a host"
+        elif url.port is not None and not 0 < url.port < 65536:
+            problem = f"port {url.port} is not between 1 and 65535"
+    if problem:
+        raise ConfigError(
+            f"[model_providers.{provider_id}] base_url {redact(base_url)!r} is not a URL a "
+            f"request can go to: {problem}"
+        )
+    return base_url
+
+
+async def _prepend(head: str, rest: AsyncIterator[str]) -> AsyncIterator[str]:
+    yield head
+    async for chunk in rest:
+        yield chunk
+
+
+async def _read_head(response: httpx.Response) -> str:
+    """Up to :data:`MAX_BODY_BYTES` of the body, as text."""
+    data = b""
+    async for chunk in response.aiter_bytes():
+        data += chunk
+        if len(data) >= MAX_BODY_BYTES:
+            break
+    return data[:MAX_BODY_BYTES].decode("utf-8", "replace")
+
+
+def _plain(exc: BaseException) -> str:
+    """What went wrong in words, cleaned of secrets: the exception's own text, else a phrase
+    for its kind (never a class name)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(_plain(e) for e in exc.exceptions)
+    text = str(exc).strip()
+    if text:
+        return redact(text)
+    for kind, words in _PLAIN_WORDS.items():
+        if isinstance(exc, kind):
+            return words
+    return "the connection failed"
+
+
+def provider_api_key(provider_id: str, info: ModelProviderInfo) -> str | None:
+    """The key from ``info.env_key``'s variable (None when the provider needs none);
+    :class:`NoProviderError` says how to set it when it is missing."""
     if not info.env_key:
         return None
     key = os.environ.get(info.env_key, "").strip()
@@ -145,7 +296,9 @@ def _error_detail(raw: str) -> tuple[str, str | None]:
     return raw.strip()[:500], None
 
 
-def _status_hint(status: int, provider_id: str, info: ModelProviderInfo) -> str:
+def _status_hint(
+    status: int, provider_id: str, info: ModelProviderInfo, headers: httpx.Headers
+) -> str:
     if status in (401, 403):
         key = info.env_key or "the provider's API key"
         return f". Check {key}: it was rejected."
@@ -153,21 +306,33 @@ def _status_hint(status: int, provider_id: str, info: ModelProviderInfo) -> str:
         return f". Check the model name and base_url ({info.base_url}) of {provider_id!r}."
     if status == 400:
         return ". The request was rejected; check the model name and its settings."
+    if 300 <= status < 400:
+        location = headers.get("location")
+        to = f" to {redact(location)}" if location else ""
+        return f". The endpoint redirected{to}: check base_url ({info.base_url})."
     return ""
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("retry-after-ms")
-    if value:
-        try:
-            return float(value) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
+def retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds the provider asks to wait (``retry-after-ms``, ``retry-after`` as seconds or an
+    HTTP date); None when absent or unreadable (then the backoff decides)."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name, "").strip()
+        if value:
+            seconds = _seconds(value, scale)
+            if seconds is not None:
+                return seconds
+    return None
+
+
+def _seconds(value: str, scale: float) -> float | None:
     try:
-        return max(0.0, float(value))
+        number = float(value) / scale
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        if scale != 1.0:
+            return None
+        try:
+            number = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return max(0.0, number) if math.isfinite(number) else None

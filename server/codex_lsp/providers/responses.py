@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,8 +26,10 @@ from codex_lsp.providers.base import (
     ResponseEvent,
     ToolSpec,
 )
+from codex_lsp.providers.fields import Fields
 from codex_lsp.providers.http import ProviderHttp
-from codex_lsp.providers.sse import iter_sse
+from codex_lsp.providers.quote import quote
+from codex_lsp.providers.sse import SSEFrame
 
 
 class ResponsesClient:
@@ -79,37 +80,55 @@ class ResponsesClient:
         headers = self._http.headers()
         if self._http.api_key:
             headers["authorization"] = f"Bearer {self._http.api_key}"
-        async with self._http.post_stream("/responses", self.request_body(prompt), headers) as resp:
-            async for frame in iter_sse(resp):
-                data = json.loads(frame.data)
-                for event in self._translate(data):
-                    yield event
-                    if isinstance(event, Completed):
-                        return
+        body = self.request_body(prompt)
+        async with self._http.post_stream("/responses", body, headers) as frames:
+            async for event in self.translate(frames, prompt):
+                yield event
+
+    async def translate(
+        self, frames: AsyncIterator[SSEFrame], prompt: Prompt
+    ) -> AsyncIterator[ResponseEvent]:
+        """The response events of a stream's frames, up to ``response.completed``."""
+        async for frame in frames:
+            if frame.data.strip() == "[DONE]":
+                raise StreamDroppedError(
+                    f"{self.provider_id}: the stream ended with [DONE] before response.completed"
+                )
+            for event in self._translate(Fields.of_frame(self.provider_id, frame)):
+                yield event
+                if isinstance(event, Completed):
+                    return
         raise StreamDroppedError(f"{self.provider_id}: stream closed before response.completed")
 
-    def _translate(self, data: dict[str, Any]) -> list[ResponseEvent]:
-        kind = data.get("type", "")
+    def _translate(self, data: Fields) -> list[ResponseEvent]:
+        kind = data.opt_text("type") or ""
         if kind == "response.output_text.delta":
-            return [OutputTextDelta(data["item_id"], data["delta"])]
+            return [OutputTextDelta(data.text("item_id"), data.text("delta"))]
         if kind == "response.reasoning_summary_text.delta":
             return [
-                ReasoningSummaryDelta(data["item_id"], data["delta"], data.get("summary_index", 0))
+                ReasoningSummaryDelta(
+                    data.text("item_id"), data.text("delta"), data.opt_index("summary_index")
+                )
             ]
         if kind == "response.reasoning_summary_part.added":
-            return [ReasoningSummaryPartAdded(data["item_id"], data.get("summary_index", 0))]
+            return [
+                ReasoningSummaryPartAdded(data.text("item_id"), data.opt_index("summary_index"))
+            ]
         if kind == "response.reasoning_text.delta":
-            return [ReasoningContentDelta(data["item_id"], data["delta"])]
+            return [ReasoningContentDelta(data.text("item_id"), data.text("delta"))]
         if kind == "response.output_item.added":
-            item = data["item"]
-            return [OutputItemAdded(_item_key(item), _kind(item.get("type", "")))]
+            item = data.obj("item")
+            return [OutputItemAdded(_item_key(item), _kind(item.opt_text("type") or ""))]
         if kind == "response.output_item.done":
-            item = data["item"]
-            parsed = parse_responses_item(item)
+            item = data.obj("item")
+            try:
+                parsed = parse_responses_item(dict(item.data))
+            except (TypeError, ValueError, AttributeError):
+                raise item.refuse("that is not an output item") from None
             return [OutputItemDone(_item_key(item), parsed)] if parsed is not None else []
         if kind == "response.completed":
-            response = data.get("response", {})
-            return [Completed(response.get("id"), _usage(response.get("usage")))]
+            response = data.opt_obj("response")
+            return [Completed(response.ident("id"), _usage(response.opt_obj("usage")))]
         if kind in ("response.failed", "response.incomplete", "error"):
             raise _failure(self.provider_id, data)
         return []
@@ -119,8 +138,8 @@ class ResponsesClient:
         await self._http.aclose()
 
 
-def _item_key(item: dict[str, Any]) -> str:
-    return str(item.get("id") or item.get("call_id") or "")
+def _item_key(item: Fields) -> str:
+    return item.ident("id") or item.ident("call_id") or ""
 
 
 def _kind(item_type: str) -> str:
@@ -131,13 +150,16 @@ def _kind(item_type: str) -> str:
     return "tool_call"
 
 
-def _failure(provider_id: str, data: dict[str, Any]) -> ProviderError:
-    response = data.get("response") or {}
-    error = response.get("error") or data.get("error") or {}
-    if not error and response.get("incomplete_details"):
-        error = {"message": f"incomplete: {response['incomplete_details'].get('reason')}"}
+def _failure(provider_id: str, data: Fields) -> ProviderError:
+    response = data.data.get("response")
+    response = response if isinstance(response, dict) else {}
+    error = response.get("error") or data.data.get("error") or data.data
+    error = error if isinstance(error, dict) else {}
+    details = response.get("incomplete_details")
+    if not error and isinstance(details, dict):
+        error = {"message": f"incomplete: {details.get('reason')}"}
     code = str(error.get("code") or "")
-    message = str(error.get("message") or code or "the response failed")
+    message = quote(str(error.get("message") or code or "the response failed"))
     if code == "context_length_exceeded":
         return ContextWindowExceededError(
             f"{provider_id}: {message}. "
@@ -147,15 +169,15 @@ def _failure(provider_id: str, data: dict[str, Any]) -> ProviderError:
     return ProviderError(f"{provider_id}: {message}", retryable=retryable)
 
 
-def _usage(raw: dict[str, Any] | None) -> TokenUsage | None:
-    if not raw:
+def _usage(raw: Fields) -> TokenUsage | None:
+    if not raw.data:
         return None
     return TokenUsage(
-        input_tokens=raw.get("input_tokens", 0),
-        cached_input_tokens=(raw.get("input_tokens_details") or {}).get("cached_tokens", 0),
-        output_tokens=raw.get("output_tokens", 0),
-        reasoning_output_tokens=(raw.get("output_tokens_details") or {}).get("reasoning_tokens", 0),
-        total_tokens=raw.get("total_tokens", 0),
+        input_tokens=raw.count("input_tokens"),
+        cached_input_tokens=raw.opt_obj("input_tokens_details").count("cached_tokens"),
+        output_tokens=raw.count("output_tokens"),
+        reasoning_output_tokens=raw.opt_obj("output_tokens_details").count("reasoning_tokens"),
+        total_tokens=raw.count("total_tokens"),
     )
 
 

@@ -1,7 +1,9 @@
 """Retries a model request with exponential backoff and jitter, honouring ``Retry-After``.
 
 Each retry is announced with a :class:`Retrying` event before the wait, so a client can show
-"reconnecting 2/5". Permanent errors (400, 401, 403, 404, context window) are raised at once.
+"reconnecting 2/5". Permanent errors (400, 401, 403, 404, context window, an answer that is not
+the API's) are raised at once; a broken stream (dropped, stalled, a line that is not JSON) counts
+against ``stream_max_retries``, any other retryable failure against ``request_max_retries``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ import random
 from collections.abc import AsyncIterator
 
 from codex_lsp.config.model import ModelProviderInfo
-from codex_lsp.errors import ProviderError, ProviderHTTPError, StreamDroppedError
+from codex_lsp.errors import (
+    InvalidResponseError,
+    ProviderError,
+    ProviderHTTPError,
+    StreamDroppedError,
+)
 from codex_lsp.providers.base import ModelClient, Prompt, ResponseEvent, Retrying
 
 BASE_DELAY_S = 0.2
@@ -38,7 +45,7 @@ async def stream_with_retries(
                 yield event
             return
         except ProviderError as exc:
-            dropped = isinstance(exc, StreamDroppedError)
+            dropped = isinstance(exc, StreamDroppedError | InvalidResponseError)
             kind = "stream" if dropped else "request"
             limit = info.stream_max_retries if dropped else info.request_max_retries
             attempts[kind] += 1

@@ -1,11 +1,16 @@
-"""Server-sent events decoding over an httpx response (the WHATWG event-stream format)."""
+"""Server-sent events decoding (the WHATWG event-stream format), bounded: a provider that sends
+an endless line or event gets an :class:`InvalidResponseError`, not the server's memory."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import httpx
+from codex_lsp.errors import InvalidResponseError
+from codex_lsp.providers.quote import quote
+
+MAX_EVENT_CHARS = 16 * 1024 * 1024
+"""The largest event (or line) accepted; real events are a few kilobytes."""
 
 
 @dataclass(frozen=True)
@@ -16,23 +21,93 @@ class SSEFrame:
     data: str
 
 
-async def iter_sse(response: httpx.Response) -> AsyncIterator[SSEFrame]:
-    """Yield each event of ``response`` as soon as its terminating blank line arrives."""
-    event = ""
-    data: list[str] = []
-    async for line in response.aiter_lines():
+@dataclass
+class SSEDecoder:
+    """Turns text chunks, cut anywhere, into events as their terminating blank line arrives.
+    Lines end with CRLF, LF or CR; comments and unknown fields are skipped."""
+
+    provider_id: str
+    _partial: list[str] = field(default_factory=list)
+    _partial_size: int = 0
+    _event: str = ""
+    _data: list[str] = field(default_factory=list)
+    _size: int = 0
+    _started: bool = False
+    _cr: bool = False
+    dispatched: int = 0
+    foreign: str | None = None
+    """The first line that is no event-stream field (a page, random bytes), if any."""
+
+    def feed(self, chunk: str) -> list[SSEFrame]:
+        """The events ``chunk`` completes."""
+        if not self._started and chunk:
+            chunk = chunk.removeprefix("\ufeff")
+            self._started = True
+        if self._cr and chunk.startswith("\n"):
+            chunk = chunk[1:]  # the LF of a CRLF split across chunks
+        self._cr = chunk.endswith("\r")
+        self._partial.append(chunk)
+        self._partial_size += len(chunk)
+        if "\n" not in chunk and "\r" not in chunk:
+            self._check(self._partial_size)  # a line still being received
+            return []
+        text = "".join(self._partial)
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        rest = lines.pop()
+        self._partial, self._partial_size = [rest], len(rest)
+        frames: list[SSEFrame] = []
+        for line in lines:
+            frame = self._line(line)
+            if frame is not None:
+                frames.append(frame)
+        return frames
+
+    def close(self) -> list[SSEFrame]:
+        """The last event, when the stream ended without its blank line."""
+        rest = "".join(self._partial)
+        self._partial, self._partial_size = [], 0
+        return [f for f in (self._line(rest), self._line("")) if f is not None]
+
+    def _line(self, line: str) -> SSEFrame | None:
         if not line:
-            if data:
-                yield SSEFrame(event or "message", "\n".join(data))
-            event, data = "", []
-            continue
+            frame = (
+                SSEFrame(self._event or "message", "\n".join(self._data)) if self._data else None
+            )
+            self._event, self._data, self._size = "", [], 0
+            self.dispatched += frame is not None
+            return frame
         if line.startswith(":"):
-            continue
+            return None
         name, _, value = line.partition(":")
         value = value.removeprefix(" ")
         if name == "data":
-            data.append(value)
+            self._size += len(value) + 1
+            self._check(self._size)
+            self._data.append(value)
         elif name == "event":
-            event = value
-    if data:
-        yield SSEFrame(event or "message", "\n".join(data))
+            self._event = value
+        elif name not in ("id", "retry") and self.foreign is None:
+            self.foreign = line
+        return None
+
+    def _check(self, size: int) -> None:
+        if size > MAX_EVENT_CHARS:
+            raise InvalidResponseError(
+                f"{self.provider_id}: an event of the stream is larger than "
+                f"{MAX_EVENT_CHARS // (1024 * 1024)} MiB; the endpoint is not sending model events"
+            )
+
+
+async def iter_sse(provider_id: str, chunks: AsyncIterator[str]) -> AsyncIterator[SSEFrame]:
+    """Yield each event of the text ``chunks`` as soon as its terminating blank line arrives."""
+    decoder = SSEDecoder(provider_id)
+    async for chunk in chunks:
+        for frame in decoder.feed(chunk):
+            yield frame
+    for frame in decoder.close():
+        yield frame
+    if not decoder.dispatched and decoder.foreign is not None:
+        raise InvalidResponseError(
+            f"{provider_id}: the endpoint sent text that is not an event stream: "
+            f"{quote(decoder.foreign)}"
+        )

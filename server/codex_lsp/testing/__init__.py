@@ -3,8 +3,11 @@ server that speaks the providers' real wire formats on 127.0.0.1."""
 
 from codex_lsp.testing.fake_model import (
     Drop,
+    EchoReply,
     ErrorReply,
     FakeModelServer,
+    Raw,
+    RawReply,
     Reasoning,
     Reply,
     Stall,
@@ -14,8 +17,11 @@ from codex_lsp.testing.fake_model import (
 
 __all__ = [
     "Drop",
+    "EchoReply",
     "ErrorReply",
     "FakeModelServer",
+    "Raw",
+    "RawReply",
     "Reasoning",
     "Reply",
     "Stall",

@@ -17,7 +17,10 @@ from typing import Any
 
 from codex_lsp.testing.script import (
     Drop,
+    EchoReply,
     ErrorReply,
+    Raw,
+    RawReply,
     Reasoning,
     Reply,
     Scripted,
@@ -36,8 +39,11 @@ from codex_lsp.testing.wire import (
 
 __all__ = [
     "Drop",
+    "EchoReply",
     "ErrorReply",
     "FakeModelServer",
+    "Raw",
+    "RawReply",
     "Reasoning",
     "RecordedRequest",
     "Reply",
@@ -189,15 +195,27 @@ class FakeModelServer:
             )
             return True
         if isinstance(reply, ErrorReply):
-            headers = (
-                {"retry-after": f"{reply.retry_after:g}"} if reply.retry_after is not None else {}
-            )
+            headers = dict(reply.headers)
+            if reply.retry_after is not None:
+                headers["retry-after"] = f"{reply.retry_after:g}"
             await _write_json(
                 writer,
                 reply.status,
                 error_body(request.path, reply.status, reply.message, reply.code),
                 headers,
             )
+            return True
+        if isinstance(reply, EchoReply):
+            echoed = "\n".join(
+                [f"{request.method} {request.path}"]
+                + [f"{k}: {v}" for k, v in request.headers.items()]
+            )
+            await _write_json(
+                writer, reply.status, error_body(request.path, reply.status, echoed, None)
+            )
+            return True
+        if isinstance(reply, RawReply):
+            await _write_raw(writer, reply)
             return True
         model = str(request.body.get("model", "fake-model"))
         return await _stream(writer, _RENDERERS[route](reply, model), reply.frame_delay_s)
@@ -235,6 +253,21 @@ async def _write_json(
     ]
     head += [f"{k}: {v}" for k, v in (extra or {}).items()]
     writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
+    await writer.drain()
+
+
+async def _write_raw(writer: asyncio.StreamWriter, reply: RawReply) -> None:
+    head = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Whatever')}"]
+    head += [f"{k}: {v}" for k, v in reply.headers]
+    if reply.chunks:
+        head.append("transfer-encoding: chunked")
+        size = max(1, -(-len(reply.body) // reply.chunks))
+        pieces = [reply.body[i : i + size] for i in range(0, len(reply.body), size)]
+        body = b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in pieces) + b"0\r\n\r\n"
+    else:
+        head.append(f"content-length: {len(reply.body)}")
+        body = reply.body
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
     await writer.drain()
 
 

@@ -57,7 +57,15 @@ class Stall:
     seconds: float
 
 
-Step = Text | Reasoning | ToolCall | Drop | Stall
+@dataclass(frozen=True)
+class Raw:
+    """These bytes, written into the stream as they are: a line that is not JSON, a bare
+    ``[DONE]``, an event of the wrong shape, half an event."""
+
+    data: bytes
+
+
+Step = Text | Reasoning | ToolCall | Drop | Stall | Raw
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,29 @@ class ErrorReply:
     code: str | None = None
     retry_after: float | None = None
     match: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
-Scripted = Reply | ErrorReply
+@dataclass(frozen=True)
+class RawReply:
+    """Exactly this answer, for a provider (or a proxy, a captive portal, a wrong base_url) that
+    does not speak the API: any status, any headers, any bytes. The body is sent with a
+    ``content-length``, or chunked in ``chunks`` pieces when given."""
+
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = (("content-type", "text/event-stream"),)
+    body: bytes = b""
+    chunks: int = 0
+    match: str | None = None
+
+
+@dataclass(frozen=True)
+class EchoReply:
+    """An HTTP error whose body repeats the request line and headers, as some proxies and
+    misconfigured servers do (tests that what the request carried never reaches the user)."""
+
+    status: int = 400
+    match: str | None = None
+
+
+Scripted = Reply | ErrorReply | RawReply | EchoReply

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from codex_lsp.testing.script import Drop, Reasoning, Reply, Stall, Text, ToolCall
+from codex_lsp.testing.script import Drop, Raw, Reasoning, Reply, Stall, Text, ToolCall
 
 Frame = bytes | Drop | Stall
 
@@ -19,6 +19,11 @@ def _sse(event: str | None, data: Any) -> bytes:
     head = f"event: {event}\n" if event else ""
     body = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
     return f"{head}data: {body}\n\n".encode()
+
+
+def _verbatim(step: Drop | Stall | Raw) -> Frame:
+    """A step that is not content: written (or done) as it is, whatever the wire."""
+    return step.data if isinstance(step, Raw) else step
 
 
 TIMESTAMP = "@@ts@@"
@@ -141,8 +146,8 @@ def responses_frames(reply: Reply, model: str) -> Iterator[Frame]:
     yield stream.ev("response.created", response={**base, "status": "in_progress"})
     yield stream.ev("response.in_progress", response={**base, "status": "in_progress"})
     for index, step in enumerate(reply.steps):
-        if isinstance(step, Drop | Stall):
-            yield step
+        if isinstance(step, Drop | Stall | Raw):
+            yield _verbatim(step)
         elif isinstance(step, Text):
             yield from stream.text(index, step)
         elif isinstance(step, Reasoning):
@@ -182,8 +187,8 @@ def chat_frames(reply: Reply, model: str) -> Iterator[Frame]:
     yield chunk({"role": "assistant", "content": ""})
     tool_index = 0
     for step in reply.steps:
-        if isinstance(step, Drop | Stall):
-            yield step
+        if isinstance(step, Drop | Stall | Raw):
+            yield _verbatim(step)
         elif isinstance(step, Text):
             for delta in _text_deltas(step):
                 yield chunk({"content": delta})
@@ -254,8 +259,8 @@ def anthropic_frames(reply: Reply, model: str) -> Iterator[Frame]:
     index = 0
     used_tools = False
     for step in reply.steps:
-        if isinstance(step, Drop | Stall):
-            yield step
+        if isinstance(step, Drop | Stall | Raw):
+            yield _verbatim(step)
             continue
         if isinstance(step, Text):
             yield _sse(
