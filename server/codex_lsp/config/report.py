@@ -3,17 +3,12 @@ redacted. Shared by ``codex-lsp config show`` and the ``codex/getConfig`` reques
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from codex_lsp.config.layers import leaves
 from codex_lsp.config.loader import LoadedConfig
-
-REDACTED = "[redacted]"
-_SECRET_NAME = re.compile(
-    r"(^|_)(api_?key|key|token|secret|password|authorization)$", re.IGNORECASE
-)
+from codex_lsp.config.secrets import REDACTED, names_secret, redact
 
 
 @dataclass(frozen=True)
@@ -25,11 +20,17 @@ class Entry:
     origin: str
 
 
-def redact(dotted: str, value: Any) -> Any:
-    """``value`` unless ``dotted`` names a secret (or an HTTP header, which may carry one)."""
-    last = dotted.rsplit(".", 1)[-1]
-    if value and (".http_headers." in f".{dotted}." or _SECRET_NAME.search(last)):
+def redact_value(dotted: str, value: Any) -> Any:
+    """``value`` with what is secret masked: all of it when ``dotted`` names a secret, else
+    every known secret inside its strings (a token in an MCP server's ``args``, say)."""
+    if value and names_secret(dotted):
         return REDACTED
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_value("", v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_value(k, v) for k, v in value.items()}
     return value
 
 
@@ -37,5 +38,6 @@ def entries(loaded: LoadedConfig) -> list[Entry]:
     """Every effective value, sorted by key, redacted, with its origin."""
     effective = leaves(loaded.config.model_dump(mode="json", exclude={"profiles", "projects"}))
     return [
-        Entry(key, redact(key, effective[key]), loaded.origin(key)) for key in sorted(effective)
+        Entry(key, redact_value(key, effective[key]), loaded.origin(key))
+        for key in sorted(effective)
     ]

@@ -28,6 +28,25 @@ MIN_SECRET_CHARS = 4
 garble every message."""
 
 _KEY_SHAPES = re.compile(r"\b(sk-ant-[A-Za-z0-9_\-]{6,}|sk-[A-Za-z0-9_\-]{6,})")
+_SECRET_NAME = re.compile(
+    r"(^|[_-])(api[_-]?key|key|token|secret|password|passwd|authorization)$", re.IGNORECASE
+)
+_SECRET_TABLES = ("http_headers", "query_params")
+
+
+def names_secret(dotted: str) -> bool:
+    """True when the config key ``dotted`` holds a secret: a provider's or MCP server's
+    ``http_headers`` and ``query_params`` values, an MCP server's ``env`` values, and any key
+    named like a secret (``api_key``, ``token``, ``password``…) but ``env_key``, which names a
+    variable."""
+    parts = dotted.split(".")
+    if parts[-1] == "env_key":
+        return False
+    if len(parts) >= 2 and parts[-2] in _SECRET_TABLES:
+        return True
+    if len(parts) >= 4 and parts[0] == "mcp_servers" and parts[-2] == "env":
+        return True
+    return bool(_SECRET_NAME.search(parts[-1]))
 
 
 def credential_variables(config: Config) -> set[str]:
