@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.cli.render import EventPrinter
+from codex_lsp.config.loader import load_layered
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConversationManager
-from codex_lsp.errors import CodexError, ProviderError
+from codex_lsp.errors import CodexError, ConfigError, ProviderError
 from codex_lsp.protocol.events import (
     ErrorEvent,
     EventEnvelope,
@@ -36,6 +37,13 @@ def _read_prompt(arg: str | None) -> str | None:
     if arg is None and sys.stdin.isatty():
         return None
     return sys.stdin.read()
+
+
+def _check_config(args: argparse.Namespace, overrides: ConfigOverrides) -> None:
+    """Load the configuration as the user wrote it, before exec forces ``approval_policy =
+    never`` and the sandbox flags over it: a value there that is invalid is reported (as
+    :class:`ConfigError`), not silently replaced."""
+    load_layered(overrides, workspace=Path(args.cwd or ".").resolve())
 
 
 def _exec_overrides(args: argparse.Namespace, overrides: ConfigOverrides) -> ConfigOverrides:
@@ -139,8 +147,9 @@ def run_exec(args: argparse.Namespace, overrides: ConfigOverrides) -> int:
         )
         return EXIT_USAGE
     try:
+        _check_config(args, overrides)
         return asyncio.run(_run(prompt, args, _exec_overrides(args, overrides)))
-    except ProviderError as exc:
+    except (ConfigError, ProviderError) as exc:
         print(f"codex-lsp exec: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

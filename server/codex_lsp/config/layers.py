@@ -11,11 +11,12 @@ lists replace.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from codex_lsp.config.toml_lines import key_lines
 
 ENV_KEYS: dict[str, str] = {
     "CODEX_LSP_MODEL": "model",
@@ -48,15 +49,22 @@ class Layer:
     values: dict[str, Any]
     path: Path | None = None
     text: str | None = None
+    _lines: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def line_of(self, dotted: str) -> int | None:
-        """The line that sets ``dotted`` in this layer's file (best effort)."""
+        """The line that sets ``dotted`` in this layer's file: the key's own line, or for a key
+        inside an inline table or array, the line of the nearest enclosing key."""
         if self.text is None:
             return None
-        last = dotted.rsplit(".", 1)[-1]
-        pattern = re.compile(rf"^[ \t]*[\"']?{re.escape(last)}[\"']?[ \t]*=", re.MULTILINE)
-        match = pattern.search(self.text)
-        return self.text.count("\n", 0, match.start()) + 1 if match else None
+        if self._lines is None:
+            self._lines = key_lines(self.text)
+        parts = dotted.split(".")
+        while parts:
+            line = self._lines.get(".".join(parts))
+            if line is not None:
+                return line
+            parts.pop()
+        return None
 
     def where(self, dotted: str) -> str:
         """``name`` plus ``:line`` when known."""

@@ -23,6 +23,7 @@ from codex_lsp.config.layers import (
 )
 from codex_lsp.config.model import Config
 from codex_lsp.config.overrides import ConfigOverrides
+from codex_lsp.config.secrets import REDACTED, SECRETS, names_secret, redact
 from codex_lsp.errors import ConfigError
 
 
@@ -34,11 +35,20 @@ def codex_lsp_home() -> Path:
 
 def _file_layer(name: str, path: Path) -> Layer | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path} is not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} "
+            f"(line {line}). TOML files are UTF-8: fix that line or re-save the file as UTF-8 "
+            "(e.g. iconv -f latin1 -t utf-8), and try again."
+        ) from exc
     try:
         values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -117,6 +127,7 @@ def load_layered(
         config = Config.model_validate(merged.tree)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, merged)) from exc
+    SECRETS.register(config)
     for key in unknown_keys(merged.tree):
         warnings.append(f"unknown key `{key}` in {merged.origins[key].where(key)}; it is ignored")
     return LoadedConfig(config, merged, warnings)
@@ -143,7 +154,8 @@ def _describe(exc: ValidationError, merged: Merged) -> str:
         key = ".".join(str(p) for p in err["loc"])
         layer = merged.origins.get(key)
         where = f" (from {layer.where(key)})" if layer else ""
-        problems.append(f"{key} = {err.get('input')!r}{where}: {err['msg']}")
+        value = REDACTED if names_secret(key) else redact(repr(err.get("input")))
+        problems.append(f"{key} = {value}{where}: {err['msg']}")
     return "invalid configuration: " + "; ".join(problems)
 
 

@@ -40,7 +40,12 @@ from codex_lsp.protocol.requests import (
     NewConversationParams,
     ResumeConversationResult,
 )
-from codex_lsp.providers.registry import ResolvedProvider, create_client, resolve_provider
+from codex_lsp.providers.registry import (
+    ResolvedProvider,
+    check_provider,
+    create_client,
+    resolve_provider,
+)
 from codex_lsp.store.conversations import ConversationRow, ConversationStore, StoredConversation
 from codex_lsp.tools import apply_patch, plan, read_only, shell, view_image
 from codex_lsp.tools.files import DiskSink, FileSink
@@ -300,6 +305,7 @@ class ConversationManager:
                     overrides, home=self.home, workspace=workspace, editor=self.editor_settings
                 )
                 resolved = await resolve_provider(loaded.config)
+                check_provider(resolved)
             except CodexError as exc:
                 message = (
                     "the configuration was not reloaded (the previous one stays in effect): "
@@ -316,12 +322,14 @@ class ConversationManager:
             )
             if not changed:
                 continue
-            note = ""
+            note, ctx = "", None
             if resolved.provider_id != conv.ctx.provider_id:
                 note = "; a different provider applies to new conversations only"
-                ctx = None
             else:
                 ctx = turn_context(loaded.config, resolved, conv.ctx.cwd)
+                if resolved.info != conv.provider_info:
+                    entry = f"[model_providers.{resolved.provider_id}]"
+                    note = f"; the changed {entry} applies to new conversations only"
             conv.apply_config(loaded.config, ctx)
             conv.emit(
                 SESSION_SUBMISSION_ID,

@@ -65,15 +65,10 @@ class ProviderHttp:
     """An httpx client bound to one provider, with its key, headers and timeouts."""
 
     def __init__(self, provider_id: str, info: ModelProviderInfo) -> None:
-        if not info.base_url:
-            raise NoProviderError(
-                f"model provider {provider_id!r} has no base_url: set "
-                f"[model_providers.{provider_id}] base_url in config.toml"
-            )
         self.provider_id = provider_id
         self.info = info
-        self.api_key = provider_api_key(provider_id, info)
-        self.base_url = _checked_url(provider_id, info.base_url).rstrip("/")
+        base_url, self.api_key = check_endpoint(provider_id, info)
+        self.base_url = base_url.rstrip("/")
         SECRETS.add_secrets([self.api_key or "", *self.headers().values()])
         SECRETS.add_secrets(info.query_params.values())
         timeout = httpx.Timeout(
@@ -215,6 +210,17 @@ class ProviderHttp:
     async def aclose(self) -> None:
         """Close pooled connections."""
         await self._client.aclose()
+
+
+def check_endpoint(provider_id: str, info: ModelProviderInfo) -> tuple[str, str | None]:
+    """``info``'s base_url and API key, or the error that says what is missing or wrong (no
+    base_url, one no request can go to, a key variable that is not set)."""
+    if not info.base_url:
+        raise NoProviderError(
+            f"model provider {provider_id!r} has no base_url: set "
+            f"[model_providers.{provider_id}] base_url in config.toml"
+        )
+    return _checked_url(provider_id, info.base_url), provider_api_key(provider_id, info)
 
 
 def _checked_url(provider_id: str, base_url: str) -> str:

@@ -12,6 +12,7 @@ from codex_lsp.errors import NoProviderError
 from codex_lsp.providers.anthropic import AnthropicClient
 from codex_lsp.providers.base import ModelClient
 from codex_lsp.providers.chat import ChatClient
+from codex_lsp.providers.http import check_endpoint
 from codex_lsp.providers.responses import ResponsesClient
 
 NO_PROVIDER_HELP = """no model provider is configured and none was detected.
@@ -82,6 +83,12 @@ async def _answers(base_url: str) -> bool:
             return response.status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def check_provider(resolved: ResolvedProvider) -> None:
+    """Raise what creating ``resolved``'s client would (no base_url, a bad one, an API key
+    variable that is not set), without creating it: a reload is refused like a start."""
+    check_endpoint(resolved.provider_id, resolved.info)
 
 
 def create_client(resolved: ResolvedProvider, config: Config) -> ModelClient:
