@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from codex_lsp.config.model import McpServerConfig
+from codex_lsp.config.secrets import redact
 from codex_lsp.errors import McpError
 
 if TYPE_CHECKING:
@@ -25,8 +26,16 @@ if TYPE_CHECKING:
 
 STOP_WAIT_S = 5.0
 PROBE_TIMEOUT_S = 5.0
+PING_TIMEOUT_S = 2.0
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 15.0, 30.0)
 
+_PHRASES: tuple[tuple[type[BaseException], str], ...] = (
+    (TimeoutError, "it timed out"),
+    (ConnectionError, "the connection was lost"),
+    (EOFError, "the connection was lost"),
+    (httpx.TimeoutException, "it timed out"),
+    (httpx.TransportError, "the connection failed"),
+)
 ElicitAnswer = tuple[str, dict[str, Any] | None]
 ElicitHandler = Callable[[str, str, dict[str, Any]], Awaitable[ElicitAnswer]]
 """``(server, message, requested_schema) -> (action, content)``; action is accept, decline or
@@ -101,15 +110,18 @@ class McpConnection:
         self._stop = asyncio.Event()
         self._ready = asyncio.Event()
         self._set(ServerState.STARTING, None)
+        await _import_sdk()  # once per process, and not the server's start-up time
         self._runner = asyncio.create_task(self._run(), name=f"mcp-{self.name}")
         try:
             await asyncio.wait_for(self._ready.wait(), self.config.startup_timeout_sec)
         except TimeoutError:
-            await self._stop_runner()
+            # Failed now, when the user was told it would; the process is reaped after (the
+            # SDK gives it a grace period), without waiting for a start-up it never finished.
             self._fail(
                 f"did not start within {self.config.startup_timeout_sec:g} s "
                 "(raise startup_timeout_sec if it is just slow)"
             )
+            await self._stop_runner(cancel=True)
 
     async def restart(self) -> None:
         """Stop the server and start it again now, forgetting its failures and their backoff;
@@ -124,16 +136,22 @@ class McpConnection:
             await self._stop_runner()
             self._set(ServerState.STOPPED, None)
 
-    async def _stop_runner(self) -> None:
-        runner, self._runner = self._runner, None
+    async def _stop_runner(self, cancel: bool = False) -> None:
+        """End the runner: asked to stop (a live session closes cleanly), or at once when
+        ``cancel`` (it is stuck before it could listen)."""
+        runner = self._runner
         self._session = None
-        if runner is None or runner.done():
+        if runner is None:
             return
-        self._stop.set()
-        done, _ = await asyncio.wait({runner}, timeout=STOP_WAIT_S)
-        if not done:
-            runner.cancel()
-            await asyncio.wait({runner}, timeout=STOP_WAIT_S)
+        if not runner.done():
+            self._stop.set()
+            if not cancel:
+                await asyncio.wait({runner}, timeout=STOP_WAIT_S)
+            if not runner.done():
+                runner.cancel()
+                await asyncio.wait({runner}, timeout=STOP_WAIT_S)
+        if self._runner is runner:  # kept until it is over, so a later stop waits for it too
+            self._runner = None
 
     def _set(self, state: ServerState, reason: str | None) -> None:
         self.state, self.reason = state, reason
@@ -148,7 +166,6 @@ class McpConnection:
 
     async def _run(self) -> None:
         try:
-            await _import_sdk()
             async with contextlib.AsyncExitStack() as stack:
                 session = await self._connect(stack)
                 await session.initialize()
@@ -216,7 +233,7 @@ class McpConnection:
             async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as client:
                 response = await client.post(config.url, headers=headers, json={})
         except httpx.HTTPError as exc:
-            return f" ({config.url} cannot be reached: {type(exc).__name__})"
+            return f" ({redact(config.url)} cannot be reached: {_describe(exc)})"
         if response.status_code in (401, 403):
             where = f"${config.bearer_token_env_var}" if config.bearer_token_env_var else "none"
             return (
@@ -258,7 +275,7 @@ class McpConnection:
         )
         if not isinstance(result, CallToolResult):
             raise McpError(f"MCP server {self.name} asked for input the call cannot give")
-        return result
+        return _redacted_failure(result) if result.is_error else result
 
     async def _request(
         self, what: str, send: Callable[[ClientSession], Awaitable[Any]], limit_s: float
@@ -275,8 +292,8 @@ class McpConnection:
         except McpError:
             raise
         except Exception as exc:
-            if _is_tool_level(exc):
-                raise McpError(f"MCP server {self.name}: {_describe(exc)}") from exc
+            if _is_tool_level(exc) or await _still_answers(session, exc):
+                raise McpError(f"MCP server {self.name}: {what} failed: {_describe(exc)}") from exc
             if _is_timeout(exc):
                 await self._broken(
                     generation, f"{what} did not answer within {limit_s:g} s (tool_timeout_sec)"
@@ -374,6 +391,34 @@ def _default_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k in keep}
 
 
+def _redacted_failure(result: CallToolResult) -> CallToolResult:
+    """A failed call's text with the config's secrets masked (servers echo credentials in
+    their error messages)."""
+    from mcp.types import TextContent
+
+    content = [
+        c.model_copy(update={"text": redact(c.text)}) if isinstance(c, TextContent) else c
+        for c in result.content
+    ]
+    return result.model_copy(update={"content": content})
+
+
+async def _still_answers(session: ClientSession, exc: Exception) -> bool:
+    """For an error with the SDK's "connection closed" code (-32000, which servers also use for
+    their own errors): True when the server still answers a ping, so the error was its answer."""
+    from mcp import MCPError
+    from mcp.types import CONNECTION_CLOSED
+
+    if not isinstance(exc, MCPError) or exc.code != CONNECTION_CLOSED:
+        return False
+    try:
+        async with asyncio.timeout(PING_TIMEOUT_S):
+            await session.send_ping()
+    except Exception:
+        return False
+    return True
+
+
 def _is_tool_level(exc: Exception) -> bool:
     """A JSON-RPC error answer (the server is fine; the call was refused), as opposed to a
     closed connection or a timeout, which mean the server is gone or stuck."""
@@ -391,9 +436,19 @@ def _is_timeout(exc: Exception) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
+    """What went wrong in words (never an exception's class name), secrets masked."""
+    from mcp import MCPError
+
     if isinstance(exc, BaseExceptionGroup):
         return "; ".join(_describe(e) for e in exc.exceptions)
     if isinstance(exc, McpError):
         return exc.message
-    text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if str(exc) else text
+    if isinstance(exc, MCPError):
+        return redact(f"{exc.message} (error {exc.code})")
+    text = str(exc).strip()
+    if text:
+        return redact(text)
+    for kind, words in _PHRASES:
+        if isinstance(exc, kind):
+            return words
+    return "it failed without saying why"

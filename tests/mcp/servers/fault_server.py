@@ -1,5 +1,6 @@
 """A real MCP server (the official SDK) for tests: well-behaved tools, and tools that crash,
-hang, write garbage, ask the user (elicitation), return images and resources.
+hang, write garbage, answer with JSON-RPC errors, ask the user (elicitation), return images and
+resources.
 
 ``python fault_server.py [--slow-start SECONDS] [--die-at-start] [--http PORT]``: stdio by
 default; with ``--http``, streamable HTTP on 127.0.0.1:PORT/mcp, requiring
@@ -16,6 +17,7 @@ from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.utilities.types import Image
+from mcp.shared.exceptions import MCPError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel
 
@@ -63,6 +65,19 @@ def garbage() -> str:
     sys.stdout.flush()
     time.sleep(3600)
     return "unreachable"
+
+
+@app.tool()
+def rpc_error(code: int = -32000, message: str = "the upstream database is down") -> str:
+    """Answer the call with a JSON-RPC error (the server itself stays fine)."""
+    raise MCPError(code=code, message=message)
+
+
+@app.tool()
+def env_error(name: str) -> str:
+    """Fail with a message that repeats the value of the environment variable ``name`` (as a
+    server that echoes its credentials in errors would)."""
+    raise MCPError(code=-32000, message=f"login refused for token {os.environ.get(name)}")
 
 
 @app.tool()
