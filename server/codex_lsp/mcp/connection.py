@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import importlib
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -371,18 +372,15 @@ def _has_resources(session: ClientSession) -> bool:
     return bool(capabilities and capabilities.resources)
 
 
-_SDK_LOADED: asyncio.Future[Any] | None = None
+_SDK_MODULES = ("mcp", "mcp.client.streamable_http", "mcp.shared._httpx_utils")
 
 
 async def _import_sdk() -> None:
-    """Import the SDK (~0.9 s) on a worker thread once, so the event loop keeps serving."""
-    global _SDK_LOADED  # noqa: PLW0603 - one import per process
-    if _SDK_LOADED is None:
-        modules = ("mcp", "mcp.client.streamable_http", "mcp.shared._httpx_utils")
-        _SDK_LOADED = asyncio.ensure_future(
-            asyncio.to_thread(lambda: [importlib.import_module(m) for m in modules])
-        )
-    await asyncio.shield(_SDK_LOADED)
+    """Import the SDK (~0.9 s) on a worker thread, so the event loop keeps serving. Nothing
+    is cached but by Python itself: a future kept across event loops would hang the next one
+    when the first loop closed mid-import."""
+    if not all(m in sys.modules for m in _SDK_MODULES):
+        await asyncio.to_thread(lambda: [importlib.import_module(m) for m in _SDK_MODULES])
 
 
 def _default_env() -> dict[str, str]:
