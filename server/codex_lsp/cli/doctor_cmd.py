@@ -16,6 +16,7 @@ import httpx
 import codex_lsp
 from codex_lsp.config.loader import LoadedConfig, codex_lsp_home, load_layered
 from codex_lsp.config.model import McpServerConfig
+from codex_lsp.config.secrets import redact
 from codex_lsp.errors import CodexError
 from codex_lsp.exec import seccomp
 from codex_lsp.exec.runner import run_command
@@ -41,7 +42,7 @@ async def _provider_answers(resolved: ResolvedProvider) -> tuple[str, str]:
         async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as client:
             response = await client.get(f"{http.base_url}/models", headers=headers)
     except httpx.HTTPError as exc:
-        return "FAIL", f"cannot reach {http.base_url}: {type(exc).__name__}"
+        return "FAIL", f"cannot reach {http.base_url}: {exc or 'the connection failed'}"
     elapsed = int((time.monotonic() - started) * 1000)
     if response.status_code in (401, 403):
         status, key = response.status_code, resolved.info.env_key
@@ -181,7 +182,7 @@ def run_doctor(overrides: dict[str, Any], cwd: Path) -> int:
     def report(verdict: str, area: str, detail: str) -> None:
         nonlocal failed
         failed = failed or verdict == "FAIL"
-        print(f"{verdict:<4}  {area:<9} {detail}", flush=True)
+        print(f"{verdict:<4}  {area:<9} {redact(detail)}", flush=True)
 
     asyncio.run(diagnose(overrides, cwd, report))
     return 1 if failed else 0

@@ -110,19 +110,26 @@ class EnvironmentInherit(StrEnum):
 
 class ShellEnvironmentPolicy(_Section):
     """``[shell_environment_policy]``: the environment commands run with (Codex's schema).
-    Applied in order: inherit, default excludes, exclude, set, include_only."""
+    Applied in order: inherit, default excludes, exclude, set, include_only. The variables the
+    config names as credentials (``env_key``, the ``env_http_headers`` variables,
+    ``bearer_token_env_var``) are always dropped; only ``set`` can give one to commands."""
 
     inherit: EnvironmentInherit = Field(
         default=EnvironmentInherit.ALL,
         description="all, core (HOME, PATH, SHELL, USER, ...) or none.",
     )
     ignore_default_excludes: bool = Field(
-        default=False, description="Keep variables matching *KEY*, *SECRET*, *TOKEN*."
+        default=False,
+        description="Keep variables matching *KEY*, *SECRET*, *TOKEN* (the variables the config "
+        "names as credentials are dropped all the same).",
     )
     exclude: list[str] = Field(
         default_factory=list, description="Glob patterns to drop (case-insensitive)."
     )
-    set: dict[str, str] = Field(default_factory=dict, description="Variables to set.")
+    set: dict[str, str] = Field(
+        default_factory=dict,
+        description="Variables to set (the one way to give commands a credential variable).",
+    )
     include_only: list[str] = Field(
         default_factory=list, description="If not empty, keep only variables matching these globs."
     )

@@ -35,6 +35,13 @@ Tables merge key by key; scalars and lists replace. Example: with
 are errors naming the key, the value, its file and line, and what is allowed.
 `codex-lsp config show` prints every effective value and where it came from (secrets redacted);
 `codex-lsp config schema` prints the JSON Schema for editors.
+
+Secrets: the values of `http_headers` and `query_params` (of providers and MCP servers), of an
+MCP server's `env`, and of the variables named by `env_key`, `env_http_headers` and
+`bearer_token_env_var` are masked as `[redacted]` in `config show`, in error messages and events,
+in the store, in `exec`'s output, in the editor's log and in `doctor`. The variables named by
+`env_key`, `env_http_headers` and `bearer_token_env_var` are never passed to commands, whatever
+their names (only `[shell_environment_policy] set` can give one).
 """
 
 

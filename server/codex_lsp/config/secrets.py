@@ -14,6 +14,7 @@ stays masked after a reload stops naming it), so error events, the store, ``exec
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
@@ -23,8 +24,8 @@ from urllib.parse import quote, quote_plus
 from codex_lsp.config.model import Config
 
 REDACTED = "[redacted]"
-MIN_SECRET_CHARS = 4
-"""Shorter values are not masked: they are no secret worth the name, and masking ``"1"`` would
+MIN_SECRET_CHARS = 6
+"""Shorter values are not masked: they are no secret worth the name, and masking ``"v1"`` would
 garble every message."""
 
 _KEY_SHAPES = re.compile(r"\b(sk-ant-[A-Za-z0-9_\-]{6,}|sk-[A-Za-z0-9_\-]{6,})")
@@ -76,8 +77,16 @@ def config_secrets(config: Config, environ: Mapping[str, str] | None = None) -> 
 
 
 def _spellings(secret: str) -> set[str]:
-    """The ways a secret shows up in text: as it is, in a URL, inside a JSON string."""
-    return {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
+    """The ways a secret shows up in text: as it is, in a URL, inside a JSON string, in a
+    Python repr of text or bytes (as exception messages quote values)."""
+    return {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+        repr(secret)[1:-1],
+        repr(secret.encode())[2:-1],
+    }
 
 
 class SecretRegistry:
@@ -130,3 +139,11 @@ SECRETS = SecretRegistry()
 def redact(text: str) -> str:
     """``text`` cleaned of every secret known to this process."""
     return SECRETS.redact(text)
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats log records (traceback included) with every known secret masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as the base formatter writes it, cleaned."""
+        return redact(super().format(record))

@@ -10,6 +10,8 @@ from typing import ClassVar
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from codex_lsp.config.secrets import RedactingFormatter
+
 LOGGER = "codex_lsp"
 _TYPES: dict[int, types.MessageType] = {
     logging.ERROR: types.MessageType.Error,
@@ -33,6 +35,7 @@ class LogForwarder(logging.Handler):
         super().__init__()
         self._server = server
         self._loop = loop
+        self.setFormatter(RedactingFormatter())
 
     def set_level_name(self, name: str) -> None:
         """Apply ``log_level`` (and let the package logger pass that much through)."""

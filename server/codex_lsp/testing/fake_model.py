@@ -205,6 +205,10 @@ class FakeModelServer:
                 headers,
             )
             return True
+        if isinstance(reply, EchoReply) and reply.as_status_line:
+            writer.write(f"{request.method} {request.path} HTTP/1.1\r\n\r\n".encode())
+            await writer.drain()
+            return False
         if isinstance(reply, EchoReply):
             echoed = "\n".join(
                 [f"{request.method} {request.path}"]

@@ -107,9 +107,12 @@ class RawReply:
 @dataclass(frozen=True)
 class EchoReply:
     """An HTTP error whose body repeats the request line and headers, as some proxies and
-    misconfigured servers do (tests that what the request carried never reaches the user)."""
+    misconfigured servers do (tests that what the request carried never reaches the user).
+    ``as_status_line``: send the request line back where the status line belongs instead, so
+    the client's own protocol error quotes the URL."""
 
     status: int = 400
+    as_status_line: bool = False
     match: str | None = None
 
 

@@ -2,14 +2,17 @@
 hang, write garbage, answer with JSON-RPC errors, ask the user (elicitation), return images and
 resources.
 
-``python fault_server.py [--slow-start SECONDS] [--die-at-start] [--http PORT]``: stdio by
-default; with ``--http``, streamable HTTP on 127.0.0.1:PORT/mcp, requiring
-``Authorization: Bearer $FAULTS_TOKEN`` when that variable is set.
+``python fault_server.py [--slow-start SECONDS] [--die-at-start] [--refuse-init VAR]
+[--http PORT]``: stdio by default; with ``--http``, streamable HTTP on 127.0.0.1:PORT/mcp,
+requiring ``Authorization: Bearer $FAULTS_TOKEN`` when that variable is set. ``--refuse-init``
+answers every request (``initialize`` first) with a JSON-RPC error quoting ``$VAR``, as a server
+that echoes its credentials when a login fails.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sys
 import time
@@ -27,6 +30,14 @@ PNG = base64.b64decode(
 
 if "--die-at-start" in sys.argv:
     sys.exit(3)
+if "--refuse-init" in sys.argv:
+    secret = os.environ.get(sys.argv[sys.argv.index("--refuse-init") + 1], "")
+    for line in iter(sys.stdin.readline, ""):
+        request = json.loads(line)
+        if "id" in request:
+            error = {"code": -32603, "message": f"login refused for {secret}"}
+            print(json.dumps({"jsonrpc": "2.0", "id": request["id"], "error": error}), flush=True)
+    sys.exit(0)
 if "--slow-start" in sys.argv:
     time.sleep(float(sys.argv[sys.argv.index("--slow-start") + 1]))
 
