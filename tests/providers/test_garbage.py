@@ -94,6 +94,13 @@ def _cases() -> dict[tuple[str, str], Garbage]:
         cases[(wire, "json array")] = Garbage(
             _stream(sse("[1, 2, 3]")), ("not a JSON object", "[1, 2, 3]"), False
         )
+        cases[(wire, "bad gzip")] = Garbage(
+            RawReply(
+                headers=(*SSE, ("content-encoding", "gzip")), body=b"data: this is no gzip\n\n"
+            ),
+            ("could not be decoded", "base_url"),
+            False,
+        )
         cases[(wire, "random bytes")] = Garbage(
             _stream(b"\x00\xff\xfe garbage \x1b[31m\n\n"), ("not an event stream",), False
         )
