@@ -13,7 +13,7 @@ MAX_EVENT_CHARS = 16 * 1024 * 1024
 """The largest event (or line) accepted; real events are a few kilobytes."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SSEFrame:
     """One dispatched event: its ``event`` name (``message`` by default) and joined data."""
 
@@ -21,7 +21,7 @@ class SSEFrame:
     data: str
 
 
-@dataclass
+@dataclass(slots=True)
 class SSEDecoder:
     """Turns text chunks, cut anywhere, into events as their terminating blank line arrives.
     Lines end with CRLF, LF or CR; comments and unknown fields are skipped."""
