@@ -6,7 +6,7 @@ its ``env_http_headers`` name, its ``query_params``; each MCP server's ``env``, 
 Anthropic key is masked as well. The variables that hold credentials (``env_key``, the
 ``env_http_headers`` variables, ``bearer_token_env_var``) are never passed to commands.
 
-Each configuration that is loaded registers what it names, for the life of the process (a secret
+Each configuration that is loaded registers its secrets, for the life of the process (a secret
 stays masked after a reload stops naming it), so error events, the store, ``exec``'s output,
 ``config show``, the editor's log and ``doctor`` all clean text with the same list.
 """
@@ -90,19 +90,16 @@ def _spellings(secret: str) -> set[str]:
 
 
 class SecretRegistry:
-    """The secrets and credential variables of every configuration loaded in this process."""
+    """The secrets of every configuration loaded in this process."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._secrets: frozenset[str] = frozenset()
-        self._variables: frozenset[str] = frozenset()
         self._pattern: re.Pattern[str] | None = None
 
     def register(self, config: Config, environ: Mapping[str, str] | None = None) -> None:
         """Remember what ``config`` names (its secrets as the environment holds them now)."""
         self.add_secrets(config_secrets(config, environ))
-        with self._lock:
-            self._variables |= credential_variables(config)
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
         """Remember more secret values (e.g. a key read from the environment later)."""
@@ -115,14 +112,6 @@ class SecretRegistry:
             self._secrets |= spelled
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
-
-    def credential_variables(self) -> frozenset[str]:
-        """Every variable a loaded configuration named as a credential."""
-        return self._variables
-
-    def is_secret(self, value: str) -> bool:
-        """True when ``value`` contains a known secret or a key-shaped string."""
-        return self.redact(value) != value
 
     def redact(self, text: str) -> str:
         """``text`` with every known secret and anything shaped like an API key masked."""

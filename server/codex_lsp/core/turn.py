@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codex_lsp.config.secrets import credential_variables
 from codex_lsp.core.compaction import auto_compact_limit, compact_history
 from codex_lsp.core.notify import record_prompt
 from codex_lsp.core.sampling import SampleResult, sample
@@ -139,7 +140,10 @@ class TurnRunner:
 
     def command_env(self) -> dict[str, str]:
         """The environment commands run with."""
-        return command_env(self.conversation.config.shell_environment_policy)
+        config = self.conversation.config
+        return command_env(
+            config.shell_environment_policy, credentials=credential_variables(config)
+        )
 
     @property
     def files(self) -> FileSink:

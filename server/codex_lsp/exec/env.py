@@ -1,16 +1,16 @@
 """The environment a command gets, by ``[shell_environment_policy]``: API keys never reach
 commands unless the user says so (the default excludes drop *KEY*, *SECRET*, *TOKEN*), and the
-variables a loaded config names as credentials (``env_key``, the ``env_http_headers``
-variables, ``bearer_token_env_var``) never do, whatever their names."""
+variables the config names as credentials (``env_key``, the ``env_http_headers`` variables,
+``bearer_token_env_var``: :func:`codex_lsp.config.secrets.credential_variables`) never do,
+whatever their names."""
 
 from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from codex_lsp.config.model import EnvironmentInherit, ShellEnvironmentPolicy
-from codex_lsp.config.secrets import SECRETS
 
 CORE_VARIABLES = (
     "HOME",
@@ -34,10 +34,12 @@ def _matches(name: str, patterns: tuple[str, ...] | list[str]) -> bool:
 
 
 def command_env(
-    policy: ShellEnvironmentPolicy | None = None, source: Mapping[str, str] | None = None
+    policy: ShellEnvironmentPolicy | None = None,
+    source: Mapping[str, str] | None = None,
+    credentials: Collection[str] = (),
 ) -> dict[str, str]:
-    """``source`` (default: this process's environment) filtered by ``policy``; a credential
-    comes back only when ``policy.set`` gives it a value explicitly."""
+    """``source`` (default: this process's environment) filtered by ``policy``, without the
+    ``credentials`` variables unless ``policy.set`` gives one a value explicitly."""
     policy = policy or ShellEnvironmentPolicy()
     env = dict(os.environ if source is None else source)
     if policy.inherit is EnvironmentInherit.CORE:
@@ -46,7 +48,6 @@ def command_env(
         env = {}
     if not policy.ignore_default_excludes:
         env = {k: v for k, v in env.items() if not _matches(k, DEFAULT_EXCLUDES)}
-    credentials = SECRETS.credential_variables()
     env = {k: v for k, v in env.items() if k not in credentials}
     if policy.exclude:
         env = {k: v for k, v in env.items() if not _matches(k, policy.exclude)}
