@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from codex_lsp import __version__
+from codex_lsp.exec.hardening import harden_process
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen front end."""
+    harden_process()
     args = build_parser().parse_args(argv)
     overrides: dict[str, Any] = {}
     if args.overrides:

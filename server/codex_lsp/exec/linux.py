@@ -1,0 +1,47 @@
+"""The few Linux system calls the sandbox and the server's hardening make, through ctypes: one
+libc handle, errors raised as ``OSError`` with the call named. Imported by the sandbox launcher,
+so it stays light; callers check :func:`is_linux` before using anything here."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_SECCOMP = 22
+CAP_SYS_PTRACE = 19
+CAP_SYS_ADMIN = 21
+
+
+def is_linux() -> bool:
+    """True on Linux, the only system these calls exist on (read at call time, so tests can
+    simulate another platform)."""
+    return sys.platform.startswith("linux")
+
+
+_LIBC: list[ctypes.CDLL] = []  # loaded once (functools would cost the launcher an import)
+
+
+def libc() -> ctypes.CDLL:
+    """The C library of this process, with ``errno`` kept for :func:`check`."""
+    if not _LIBC:
+        _LIBC.append(ctypes.CDLL(None, use_errno=True))
+    return _LIBC[0]
+
+
+def check(result: int, what: str) -> int:
+    """``result`` of a libc call, or ``OSError`` naming ``what`` when it failed (-1)."""
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return result
+
+
+def prctl(option: int, arg: int, what: str) -> None:
+    """``prctl(option, arg, 0, 0, 0)``."""
+    check(libc().prctl(option, ctypes.c_ulong(arg), 0, 0, 0), what)
