@@ -257,7 +257,9 @@ async def _run_item(
     started = time.monotonic()
     try:
         policy = session.sandbox_policy if sandboxed else DangerFullAccess()
-        run_argv = sandboxed_argv(argv, policy, cwd)
+        # the writable roots are the conversation's folder and the policy's, never ``cwd``,
+        # the working folder the model chose for this command
+        run_argv = sandboxed_argv(argv, policy, session.cwd)
         timeout_s = (args.timeout_ms or DEFAULT_TIMEOUT_MS) / 1000
         result = await run_command(
             run_argv, cwd, timeout_s=timeout_s, on_output=on_output, env=session.command_env()
