@@ -20,7 +20,7 @@ from codex_lsp.config.secrets import redact
 from codex_lsp.errors import CodexError
 from codex_lsp.exec import seccomp
 from codex_lsp.exec.runner import run_command
-from codex_lsp.exec.sandbox import landlock_abi, sandboxed_argv
+from codex_lsp.exec.sandbox import landlock_abi, sandboxed_argv, unavailable_reason
 from codex_lsp.mcp.manager import McpManager
 from codex_lsp.protocol.policies import WorkspaceWrite
 from codex_lsp.providers.http import ProviderHttp
@@ -56,10 +56,11 @@ async def _provider_answers(resolved: ResolvedProvider) -> tuple[str, str]:
 
 
 async def _sandbox(report: Report) -> None:
-    abi = landlock_abi()
-    if abi < 1:
-        report("FAIL", "sandbox", "no Landlock in this kernel: sandboxed commands will be refused")
+    reason = unavailable_reason()
+    if reason is not None:
+        report("FAIL", "sandbox", f"{reason}: sandboxed commands will be refused")
         return
+    abi = landlock_abi()
     report(
         "ok",
         "sandbox",

@@ -30,7 +30,7 @@ from codex_lsp.core.turn_diff import TurnSnapshot
 from codex_lsp.core.undo import run_undo
 from codex_lsp.errors import CodexError, ProviderError
 from codex_lsp.exec.rules import CommandRules
-from codex_lsp.exec.sandbox import landlock_abi
+from codex_lsp.exec.sandbox import landlock_abi, unavailable_warning
 from codex_lsp.protocol.events import (
     AgentMessageDeltaEvent,
     AgentReasoningDeltaEvent,
@@ -202,11 +202,7 @@ class Conversation:
             self._deliver(SESSION_SUBMISSION_ID, WarningEvent(message=warning))
         policy = self.ctx.sandbox_policy
         if not isinstance(policy, DangerFullAccess) and landlock_abi() < 1:
-            message = (
-                f"this kernel has no Landlock support, so the {policy.type} sandbox cannot be "
-                "enforced: commands will be refused. Use a kernel with Landlock (Linux 5.13+), or "
-                'sandbox_mode = "danger-full-access" if you accept unsandboxed commands.'
-            )
+            message = unavailable_warning(policy.type)
             self._deliver(SESSION_SUBMISSION_ID, WarningEvent(message=message))
         self._loop_task = asyncio.create_task(
             self._submission_loop(), name=f"conversation-{self.id}"

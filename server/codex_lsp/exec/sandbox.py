@@ -9,22 +9,55 @@ import tempfile
 from pathlib import Path
 
 from codex_lsp.errors import SandboxError
-from codex_lsp.exec import landlock
+from codex_lsp.exec import landlock, linux
 from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly, WorkspaceWrite
 
 Policy = DangerFullAccess | ReadOnly | WorkspaceWrite
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+_SYSTEMS = {"darwin": "macOS", "win32": "Windows", "cygwin": "Windows"}
 _LAUNCH_CODE = (
     f"import sys; sys.path.insert(0, {_PACKAGE_PARENT!r}); "
     "from codex_lsp.exec.sandbox_launch import main; raise SystemExit(main(sys.argv[1:]))"
 )
 
 
-@functools.cache
 def landlock_abi() -> int:
-    """The kernel's Landlock ABI (cached: it cannot change while we run)."""
+    """The kernel's Landlock ABI (probed once: it cannot change while we run); 0 off Linux."""
+    return _probed_abi() if linux.is_linux() else 0
+
+
+@functools.cache
+def _probed_abi() -> int:
     return landlock.abi_version()
+
+
+def _missing() -> str:
+    if not linux.is_linux():
+        system = _SYSTEMS.get(sys.platform, sys.platform)
+        return f"the sandbox is not available on {system}: it needs Linux (Landlock)"
+    return "this kernel has no Landlock support"
+
+
+def unavailable_reason() -> str | None:
+    """Why this machine cannot sandbox commands, or ``None`` when it can."""
+    if linux.is_linux() and landlock_abi() >= 1:
+        return None
+    return _missing()
+
+
+def unavailable_warning(policy_type: str) -> str:
+    """What a conversation says at start when its ``policy_type`` sandbox cannot be enforced
+    (``landlock_abi()`` is 0)."""
+    fix = (
+        "Use a kernel with Landlock (Linux 5.13+), or "
+        if linux.is_linux()
+        else "Run codex-lsp on Linux, or use "
+    )
+    return (
+        f"{_missing()}, so the {policy_type} sandbox cannot be enforced: commands will be "
+        f'refused. {fix}sandbox_mode = "danger-full-access" if you accept unsandboxed commands.'
+    )
 
 
 def writable_roots(policy: WorkspaceWrite, cwd: Path) -> list[str]:
@@ -60,10 +93,10 @@ def sandboxed_argv(argv: list[str], policy: Policy, cwd: Path) -> list[str]:
     policy asks for a sandbox this kernel cannot provide (the command must not run then)."""
     if isinstance(policy, DangerFullAccess):
         return argv
-    if landlock_abi() < 1:
+    reason = unavailable_reason()
+    if reason is not None:
         raise SandboxError(
-            "the sandbox policy is "
-            f"{policy.type} but this kernel has no Landlock support, so the command was not run. "
+            f"the sandbox policy is {policy.type} but {reason}, so the command was not run. "
             'Use sandbox_mode = "danger-full-access" only if you accept unsandboxed commands.'
         )
     launcher = [sys.executable, "-I", "-S", "-c", _LAUNCH_CODE]

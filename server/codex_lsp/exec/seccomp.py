@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import platform
+import os
 
-_PR_SET_SECCOMP = 22
+from codex_lsp.exec import linux
+
 _SECCOMP_MODE_FILTER = 2
 _RET_ALLOW = 0x7FFF0000
 _RET_ERRNO = 0x00050000
@@ -36,13 +37,17 @@ class _Program(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_Filter))]
 
 
+def _machine() -> str:
+    return os.uname().machine
+
+
 def supported() -> bool:
-    """True on the machines this filter knows the syscall numbers of."""
-    return platform.machine() in _ARCH
+    """True on the Linux machines this filter knows the syscall numbers of."""
+    return linux.is_linux() and _machine() in _ARCH
 
 
 def _program() -> list[tuple[int, int, int, int]]:
-    arch, socket_nr = _ARCH[platform.machine()]
+    arch, socket_nr = _ARCH[_machine()]
     deny = _RET_ERRNO | errno.EPERM
     return [
         (_LD_W_ABS, 0, 0, 4),  # seccomp_data.arch
@@ -62,10 +67,11 @@ def _program() -> list[tuple[int, int, int, int]]:
 def deny_network() -> None:
     """Install the filter on this process (needs no_new_privs, which Landlock already set)."""
     if not supported():
-        raise OSError(f"no seccomp network filter for {platform.machine()}")
+        raise OSError(f"no seccomp network filter for {_machine()}")
     rows = _program()
     filters = (_Filter * len(rows))(*(_Filter(*row) for row in rows))
     program = _Program(len(rows), filters)
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
+    result = linux.libc().prctl(
+        linux.PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0
+    )
+    linux.check(result, "prctl(PR_SET_SECCOMP)")
