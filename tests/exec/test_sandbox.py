@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from codex_lsp.errors import SandboxError
 from codex_lsp.exec import sandbox, seccomp
 from codex_lsp.exec.runner import run_command
+from codex_lsp.exec.sandbox_launch import SANDBOX_FAILED_EXIT
 from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly, WorkspaceWrite
 
 needs_landlock = pytest.mark.skipif(
@@ -111,9 +113,12 @@ async def test_no_landlock_means_the_command_does_not_run(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(sandbox, "landlock_abi", lambda: 0)
-    with pytest.raises(SandboxError, match="was not run"):
+    with pytest.raises(SandboxError, match="no Landlock support, so the command was not run"):
         sandbox.sandboxed_argv(["true"], WorkspaceWrite(), tmp_path)
-    assert sandbox.sandboxed_argv(["true"], DangerFullAccess(), tmp_path) == ["true"]
+    unsandboxed = sandbox.sandboxed_argv(["true"], DangerFullAccess(), tmp_path)
+    assert unsandboxed[-3:] == ["--unsandboxed", "--", "true"]
+    code, out = await _run(["sh", "-c", "echo unsandboxed"], DangerFullAccess(), tmp_path)
+    assert code == 0 and out == "unsandboxed\n"
 
 
 @needs_landlock
@@ -149,8 +154,6 @@ async def test_dot_git_stays_read_only_inside_the_workspace(tmp_path: Path) -> N
     policy = WorkspaceWrite(exclude_slash_tmp=True, exclude_tmpdir_env_var=True)
     script = "echo evil > .git/hooks/pre-commit; echo x >> .git/HEAD; echo fine > ok.txt"
     _, out = await _run(["bash", "-c", script], policy, tmp_path)
-    if "stay writable" in out:
-        pytest.skip(f"this kernel refuses mount namespaces: {out.strip()}")
     assert not (tmp_path / ".git" / "hooks" / "pre-commit").exists()
     assert (tmp_path / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
     assert (tmp_path / "ok.txt").read_text() == "fine\n"
@@ -178,3 +181,18 @@ async def test_the_same_writes_succeed_inside_the_workspace(
     code, out = await _run(["bash", "-c", f"export HOME={workspace}; {script}"], policy, workspace)
     assert code == 0, out
     assert (workspace / expected).exists()
+
+
+@needs_landlock
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux's unshare")
+async def test_a_kernel_that_refuses_namespaces_refuses_the_command(tmp_path: Path) -> None:
+    # a user namespace of its own in which no further one may be created (a per-namespace limit)
+    refuse = 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"'
+    argv = sandbox.sandboxed_argv(["touch", "ran"], WorkspaceWrite(), tmp_path)
+    result = await run_command(
+        ["unshare", "-U", "-r", "sh", "-c", refuse, "sh", *argv], tmp_path, timeout_s=10
+    )
+    assert result.exit_code == SANDBOX_FAILED_EXIT
+    assert "cannot isolate the command in its own namespaces" in result.stderr
+    assert "the command was not run" in result.stderr and "user namespaces" in result.stderr
+    assert not (tmp_path / "ran").exists() and not (tmp_path / ".git").exists()

@@ -55,11 +55,16 @@ async def _provider_answers(resolved: ResolvedProvider) -> tuple[str, str]:
     return "ok", f"{http.base_url} answered in {elapsed} ms"
 
 
+_SANDBOX_PROBE = "mkdir .codex-lsp; touch .git/probe; ls /proc"
+
+
 async def _sandbox(report: Report) -> None:
     reason = unavailable_reason()
     if reason is not None:
         report("FAIL", "sandbox", f"{reason}: sandboxed commands will be refused")
         return
+    from codex_lsp.exec.sandbox_launch import SANDBOX_FAILED_MARKER  # Linux only
+
     abi = landlock_abi()
     report(
         "ok",
@@ -77,14 +82,23 @@ async def _sandbox(report: Report) -> None:
     folder = Path(tempfile.mkdtemp(prefix="codex-lsp-doctor-"))
     try:
         (folder / ".git").mkdir()
-        argv = sandboxed_argv(["sh", "-c", "touch .git/probe"], WorkspaceWrite(), folder)
+        argv = sandboxed_argv(["sh", "-c", _SANDBOX_PROBE], WorkspaceWrite(), folder)
         result = await run_command(argv, folder, timeout_s=10)
-        if "stay writable" in result.stderr:
-            report("warn", "sandbox", "mount namespaces refused: .git stays writable for commands")
-        elif (folder / ".git" / "probe").exists():
-            report("FAIL", "sandbox", ".git could be written inside the sandbox")
+        processes = [name for name in result.stdout.split() if name.isdigit()]
+        if SANDBOX_FAILED_MARKER in result.stderr:
+            detail = result.stderr.split(SANDBOX_FAILED_MARKER, 1)[1].strip()
+            report("FAIL", "sandbox", f"sandboxed commands will be refused: {detail}")
+        elif (folder / ".git" / "probe").exists() or (folder / ".codex-lsp").exists():
+            report("FAIL", "sandbox", ".git or .codex-lsp could be written inside the sandbox")
+        elif not processes or len(processes) > 10:
+            report("FAIL", "sandbox", "commands can see the server's processes in /proc")
         else:
-            report("ok", "sandbox", ".git is read-only inside the workspace")
+            report(
+                "ok",
+                "sandbox",
+                ".git, .codex and .codex-lsp stay read-only for commands (created or not); the "
+                "server's processes and $CODEX_LSP_HOME are hidden from them",
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

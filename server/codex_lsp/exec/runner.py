@@ -1,5 +1,6 @@
 """Runs one command as a subprocess: output streamed as it comes, a timeout, and cancellation
-that kills the whole process group at once."""
+that stops it at once: SIGTERM to the process the runner started (the sandbox launcher, which
+then kills everything the command started and tidies up), then SIGKILL to its process group."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ OutputSink = Callable[[ExecOutputStream, str], None]
 READ_CHUNK = 8192
 TIMEOUT_EXIT_CODE = 124
 TRUNCATION_MARKER = "\n[... output truncated by codex-lsp ...]\n"
+STOP_GRACE_S = 1.0
 
 
 @dataclass
@@ -67,7 +69,7 @@ async def run_command(
     output_cap: int = 1024 * 1024,
 ) -> ExecResult:
     """Run ``argv`` in ``cwd``. Raises ``OSError`` when it cannot start; a cancelled caller
-    kills the process group before the cancellation propagates."""
+    stops the command before the cancellation propagates."""
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
         *argv,
@@ -108,12 +110,10 @@ async def run_command(
         exit_code = await asyncio.wait_for(proc.wait(), timeout_s)
     except TimeoutError:
         timed_out = True
-        _kill_group(proc)
-        await _reap(proc, pumps)
+        await _stop(proc, pumps)
         exit_code = TIMEOUT_EXIT_CODE
     except asyncio.CancelledError:
-        _kill_group(proc)
-        await _reap(proc, pumps)
+        await _stop(proc, pumps)
         raise
     return ExecResult(
         exit_code=exit_code,
@@ -125,12 +125,15 @@ async def run_command(
     )
 
 
-def _kill_group(proc: asyncio.subprocess.Process) -> None:
+async def _stop(proc: asyncio.subprocess.Process, pumps: asyncio.Future[Any]) -> None:
+    """SIGTERM to the leader, a short grace for it to end what it started, then SIGKILL to
+    whatever is left of its process group (which the leader of a session started it in)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(proc.wait(), STOP_GRACE_S)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-
-
-async def _reap(proc: asyncio.subprocess.Process, pumps: asyncio.Future[Any]) -> None:
     with contextlib.suppress(Exception):
         await asyncio.wait_for(proc.wait(), 5)
     pumps.cancel()

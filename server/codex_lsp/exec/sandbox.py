@@ -1,13 +1,17 @@
-"""Turns a sandbox policy into the argv that runs a command under it."""
+"""Turns a sandbox policy into the argv that runs a command under it: every command goes through
+the launcher (:mod:`codex_lsp.exec.sandbox_launch`), sandboxed or not, so that it and everything
+it starts end with it and with the server."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
 import tempfile
 from pathlib import Path
 
+from codex_lsp.config.loader import codex_lsp_home
 from codex_lsp.errors import SandboxError
 from codex_lsp.exec import landlock, linux
 from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly, WorkspaceWrite
@@ -15,11 +19,12 @@ from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly, WorkspaceWri
 Policy = DangerFullAccess | ReadOnly | WorkspaceWrite
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
-_SYSTEMS = {"darwin": "macOS", "win32": "Windows", "cygwin": "Windows"}
-_LAUNCH_CODE = (
-    f"import sys; sys.path.insert(0, {_PACKAGE_PARENT!r}); "
-    "from codex_lsp.exec.sandbox_launch import main; raise SystemExit(main(sys.argv[1:]))"
+_LAUNCH_CODE = (  # os._exit: no interpreter teardown to wait for
+    f"import os, sys; sys.path.insert(0, {_PACKAGE_PARENT!r}); "
+    "from codex_lsp.exec.sandbox_launch import main; code = main(sys.argv[1:]); "
+    "sys.stderr.flush(); os._exit(code)"
 )
+_SYSTEMS = {"darwin": "macOS", "win32": "Windows", "cygwin": "Windows"}
 
 
 def landlock_abi() -> int:
@@ -73,38 +78,59 @@ def writable_roots(policy: WorkspaceWrite, cwd: Path) -> list[str]:
     return list(dict.fromkeys(roots))
 
 
-PROTECTED_NAMES = (".git", ".codex", ".codex-lsp")
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
-def read_only_paths(roots: list[str]) -> list[str]:
-    """``.git`` / ``.codex`` / ``.codex-lsp`` folders directly inside writable folders: they stay
-    read-only so a command cannot rewrite hooks or config that run later."""
+def hidden_folders(keep: list[Path]) -> list[Path]:
+    """The server's own folders, which commands must not read: ``$CODEX_LSP_HOME`` (config.toml
+    with header secrets, state.db) and Codex's ``~/.codex`` (its config.toml is ours when ours
+    is missing). One that holds a folder in ``keep`` (the workspace) stays visible."""
     found = []
-    for root in roots:
-        for name in PROTECTED_NAMES:
-            path = os.path.join(root, name)
-            if os.path.isdir(path) and not os.path.islink(path):
-                found.append(path)
-    return found
+    for folder in (codex_lsp_home(), Path.home() / ".codex"):
+        real = folder.expanduser().resolve()
+        if real.is_dir() and not any(_within(k, real) for k in keep):
+            found.append(real)
+    return list(dict.fromkeys(found))
 
 
-def sandboxed_argv(argv: list[str], policy: Policy, cwd: Path) -> list[str]:
-    """``argv`` wrapped so it runs under ``policy``; raises :class:`SandboxError` when the
-    policy asks for a sandbox this kernel cannot provide (the command must not run then)."""
+def sandboxed_argv(
+    argv: list[str], policy: Policy, cwd: Path, *, keep_background: bool = False
+) -> list[str]:
+    """``argv`` wrapped so it runs under ``policy``, with ``cwd`` the conversation's folder (the
+    writable root: never the command's own working folder, which the model chooses). Raises
+    :class:`SandboxError` when the policy asks for a sandbox this machine cannot provide (the
+    command must not run then). ``keep_background`` is the seam for background terminals: the
+    command's descendants then outlive it (never the server)."""
+    if isinstance(policy, DangerFullAccess) and not linux.is_linux():
+        return argv  # nothing to supervise with off Linux
+    launcher = [sys.executable, "-I", "-S", "-c", _LAUNCH_CODE, "--parent", str(os.getpid())]
+    if keep_background:
+        launcher.append("--keep-background")
     if isinstance(policy, DangerFullAccess):
-        return argv
+        return [*launcher, "--unsandboxed", "--", *argv]
     reason = unavailable_reason()
     if reason is not None:
         raise SandboxError(
             f"the sandbox policy is {policy.type} but {reason}, so the command was not run. "
             'Use sandbox_mode = "danger-full-access" only if you accept unsandboxed commands.'
         )
-    launcher = [sys.executable, "-I", "-S", "-c", _LAUNCH_CODE]
-    roots = writable_roots(policy, cwd) if isinstance(policy, WorkspaceWrite) else ["/dev/null"]
+    cwd = cwd.resolve()
+    registry = codex_lsp_home().expanduser().resolve() / "sandbox"
+    with contextlib.suppress(OSError):  # made now, so that the home is there to hide
+        registry.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if isinstance(policy, WorkspaceWrite):
+        roots = writable_roots(policy, cwd)
+        protected = [cwd, *(Path(r).expanduser().resolve() for r in policy.writable_roots)]
+    else:
+        roots, protected = ["/dev/null"], []
     for root in roots:
         launcher += ["--write", root]
-    for protected in read_only_paths(roots):
-        launcher += ["--read-only", protected]
+    for folder in dict.fromkeys(protected):
+        launcher += ["--protect", str(folder)]
+    for folder in hidden_folders(protected or [cwd]):
+        launcher += ["--hide", str(folder)]
+    launcher += ["--registry", str(registry)]
     if not policy.network_access:
         launcher.append("--no-network")
     return [*launcher, "--", *argv]

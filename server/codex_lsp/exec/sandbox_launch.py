@@ -1,9 +1,34 @@
-"""``sandbox_launch [--write DIR]... [--read-only DIR]... [--no-network] -- CMD...``
+"""``sandbox_launch --parent PID [--write DIR]... [--protect ROOT]... [--hide DIR]...
+[--registry DIR] [--no-network] [--unsandboxed] [--keep-background] -- CMD...``
 
-Remounts the ``--read-only`` folders read-only in a private mount namespace (best effort: a
-warning on stderr when the kernel refuses namespaces), applies Landlock (and seccomp when the
-network is off) to itself, then replaces itself with CMD. Exit status 126 with a
-message on stderr means the sandbox could not be applied, and CMD did not run.
+The process the server starts for every command. It stays, as a small supervisor, so that the
+command and everything it starts end with the command, and with the server.
+
+Sandboxed (read-only, workspace-write), four processes::
+
+    launcher   original namespaces: finds or creates what to protect (placeholders.py), waits
+     └ holder  new user and mount namespaces (a new PID one for its children): builds the
+               view of mounts.py, waits
+        └ init    PID 1 of the new PID namespace: mounts /proc, waits for the command
+           └ command  capabilities dropped, Landlock, seccomp, then exec CMD
+
+When CMD's process ends, init exits and the kernel kills every process left in the namespace:
+background jobs, and daemons that left the process group or the session. The launcher then
+removes its placeholders and exits with CMD's status.
+
+Unsandboxed (danger-full-access, escalated): the launcher becomes a child subreaper and forks
+CMD; when CMD ends it kills every descendant left (orphans are reparented to it).
+
+``--keep-background`` is the seam for background terminals (not implemented yet): the launcher
+then waits for the command's descendants instead of killing them. They still die with the server.
+
+The server's death, by any signal including SIGKILL, reaches the launcher as SIGTERM (its
+parent-death signal); SIGTERM makes it stop everything as above, then exit 143. Each process
+below it gets SIGKILL when its parent dies, so killing the launcher itself still ends a sandboxed
+command's namespace.
+
+Exit status: CMD's (128+N when signal N ended it); 126 with a ``codex-lsp sandbox:`` message on
+stderr when the sandbox could not be set up (CMD did not run); 127 when CMD could not be run.
 """
 
 from __future__ import annotations
@@ -11,55 +36,337 @@ from __future__ import annotations
 import os
 import sys
 
+from codex_lsp.exec import landlock, linux, mounts, seccomp
+from codex_lsp.exec.placeholders import Claims, Refused
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a few ms on every command
+if TYPE_CHECKING:
+    import signal as _signal
+    from typing import NoReturn
+else:  # the C module: ``signal`` imports enum, 3 ms more
+    import _signal
+
 SANDBOX_FAILED_EXIT = 126
 SANDBOX_FAILED_MARKER = "codex-lsp sandbox:"
+STOPPED_EXIT = 128 + _signal.SIGTERM
+NAMESPACE_ADVICE = (
+    "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu "
+    "24.04 also kernel.apparmor_restrict_unprivileged_userns=0), or run codex-lsp in a machine "
+    'that is itself sandboxed, with sandbox_mode = "danger-full-access"'
+)
 
 
-def main(argv: list[str]) -> int:
-    """Parse the launcher's arguments, restrict, exec."""
-    from codex_lsp.exec.landlock import restrict_self
-    from codex_lsp.exec.mounts import make_read_only
-    from codex_lsp.exec.seccomp import deny_network
+class _Options:
+    """The parsed command line."""
 
-    writable: list[str] = []
-    read_only: list[str] = []
-    block_network = False
+    def __init__(self) -> None:
+        self.parent = -1
+        self.writable: list[str] = []
+        self.protect: list[str] = []
+        self.hide: list[str] = []
+        self.registry: str | None = None
+        self.block_network = False
+        self.unsandboxed = False
+        self.keep_background = False
+        self.command: list[str] = []
+
+
+def _parse(argv: list[str]) -> _Options | str:
+    opts = _Options()
+    lists = {"--write": opts.writable, "--protect": opts.protect, "--hide": opts.hide}
     args = list(argv)
     while args and args[0] != "--":
         flag = args.pop(0)
-        if flag == "--write" and args:
-            writable.append(args.pop(0))
-        elif flag == "--read-only" and args:
-            read_only.append(args.pop(0))
+        if flag in lists and args:
+            lists[flag].append(args.pop(0))
+        elif flag == "--parent" and args and args[0].isdigit():
+            opts.parent = int(args.pop(0))
+        elif flag == "--registry" and args:
+            opts.registry = args.pop(0)
         elif flag == "--no-network":
-            block_network = True
+            opts.block_network = True
+        elif flag == "--unsandboxed":
+            opts.unsandboxed = True
+        elif flag == "--keep-background":
+            opts.keep_background = True
         else:
-            print(f"{SANDBOX_FAILED_MARKER} unknown option {flag}", file=sys.stderr)
-            return SANDBOX_FAILED_EXIT
-    command = args[1:]
-    if not command:
-        print(f"{SANDBOX_FAILED_MARKER} no command given", file=sys.stderr)
-        return SANDBOX_FAILED_EXIT
-    try:
-        make_read_only(read_only)
-    except OSError as exc:
-        print(
-            f"{SANDBOX_FAILED_MARKER} warning: {', '.join(read_only)} stay writable ({exc})",
-            file=sys.stderr,
-        )
-    try:
-        restrict_self(writable, block_network)
-        if block_network:
-            deny_network()
-    except OSError as exc:
-        print(f"{SANDBOX_FAILED_MARKER} cannot apply the sandbox: {exc}", file=sys.stderr)
-        return SANDBOX_FAILED_EXIT
+            return f"unknown option {flag}"
+    opts.command = args[1:]
+    if not opts.command:
+        return "no command given"
+    if opts.parent < 0:
+        return "--parent PID is required"
+    return opts
+
+
+class _Stop(Exception):
+    """SIGTERM arrived: the server is gone, or wants the command stopped."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
+    raise _Stop
+
+
+def _fail(message: str) -> int:
+    print(f"{SANDBOX_FAILED_MARKER} {message}", file=sys.stderr, flush=True)
+    return SANDBOX_FAILED_EXIT
+
+
+def _exit_code(status: int) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+def _exec(command: list[str]) -> NoReturn:
+    # Python ignores these two; the command must get the defaults (``yes | head`` relies on it)
+    _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
+    _signal.signal(_signal.SIGXFSZ, _signal.SIG_DFL)
+    _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
     try:
         os.execvp(command[0], command)
     except OSError as exc:
-        print(f"{command[0]}: {exc.strerror}", file=sys.stderr)
-        return 127
-    return 0  # pragma: no cover - execvp does not return
+        print(f"{command[0]}: {exc.strerror}", file=sys.stderr, flush=True)
+    os._exit(127)
+
+
+def _watch_parent(parent: int, signal: int) -> bool:
+    """Ask for ``signal`` when the parent dies; False when it already has."""
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal, "prctl(PR_SET_PDEATHSIG)")
+    return os.getppid() == parent
+
+
+def main(argv: list[str]) -> int:
+    """Parse the arguments, watch the server, run the command as the module docstring says."""
+    opts = _parse(argv)
+    if isinstance(opts, str):
+        return _fail(opts)
+    _signal.signal(_signal.SIGTERM, _on_sigterm)
+    try:
+        if not _watch_parent(opts.parent, _signal.SIGTERM):
+            return STOPPED_EXIT  # the server died before we could watch it
+        if opts.unsandboxed:
+            return _run_unsandboxed(opts)
+        return _run_sandboxed(opts)
+    except _Stop:
+        return STOPPED_EXIT
+    except OSError as exc:
+        return _fail(f"cannot start the command: {exc}")
+
+
+# --- unsandboxed ---------------------------------------------------------------------------
+
+
+def _run_unsandboxed(opts: _Options) -> int:
+    linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1, "prctl(PR_SET_CHILD_SUBREAPER)")
+    me = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        if not _watch_parent(me, _signal.SIGKILL):
+            os._exit(STOPPED_EXIT)
+        _exec(opts.command)
+    try:
+        _, status = os.waitpid(pid, 0)
+        if opts.keep_background:
+            _reap_children()
+        return _exit_code(status)
+    finally:
+        _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)  # nothing may cut the killing short
+        _kill_descendants()
+
+
+def _reap_children() -> None:
+    """Wait until every child (orphans included) has ended."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, _signal.SIGKILL)
+    except ProcessLookupError:
+        return  # ended meanwhile
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        ppid = int(data[data.rindex(b")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(name))
+    found: list[int] = []
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill_descendants() -> None:
+    """SIGKILL every process below this one until none is left (each one killed hands its own
+    children to us, the subreaper, so the loop ends)."""
+    me = os.getpid()
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] != 0:
+                continue  # reaped one; look again
+        except ChildProcessError:
+            return  # no child left, so no descendant either
+        for pid in _descendants(me):
+            _kill(pid)
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+# --- sandboxed ------------------------------------------------------------------------------
+
+
+def _run_sandboxed(opts: _Options) -> int:
+    claims = Claims(opts.registry)
+    try:
+        try:
+            claims.claim(opts.protect, opts.writable)
+        except Refused as exc:
+            return _fail(str(exc))
+        return _run_holder(opts, claims.read_only)
+    finally:
+        _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)  # the command has ended: tidy up
+        try:
+            claims.release()
+        except OSError as exc:
+            print(f"{SANDBOX_FAILED_MARKER} warning: placeholders left: {exc}", file=sys.stderr)
+
+
+def _run_holder(opts: _Options, read_only: list[str]) -> int:
+    report_r, report_w = os.pipe()
+    go_r, go_w = os.pipe()
+    me = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        os.close(report_r)
+        os.close(go_w)
+        _holder(opts, read_only, me, report_w, go_r)
+    os.close(report_w)
+    os.close(go_r)
+    try:
+        if os.read(report_r, 16) == b"unshared":
+            try:
+                mounts.map_ids(pid, os.geteuid(), os.getegid())
+                os.write(go_w, b"go")
+            except OSError as exc:
+                _fail(f"cannot map ids in the command's user namespace ({exc}); {NAMESPACE_ADVICE}")
+        os.close(go_w)
+        _, status = os.waitpid(pid, 0)
+        return _exit_code(status)
+    except _Stop:
+        os.kill(pid, _signal.SIGTERM)  # the holder kills init, whose end empties the namespace
+        os.waitpid(pid, 0)
+        raise
+
+
+def _holder(opts: _Options, read_only: list[str], parent: int, report: int, go: int) -> NoReturn:
+    code = SANDBOX_FAILED_EXIT
+    init = 0
+
+    def stop(signum: int, frame: object) -> None:
+        if not init:
+            raise _Stop  # nothing runs yet: give up before anything does
+        os.kill(init, _signal.SIGKILL)  # init is ours and unreaped: its pid cannot be reused
+
+    try:
+        _signal.signal(_signal.SIGTERM, stop)
+        if not _watch_parent(parent, _signal.SIGKILL):
+            os._exit(STOPPED_EXIT)
+        try:
+            mounts.unshare()
+        except OSError as exc:
+            _fail(
+                f"cannot isolate the command in its own namespaces ({exc.strerror}): without "
+                "them .git, .codex and .codex-lsp could be created or changed and the server's "
+                f"processes read, so the command was not run. To fix it, {NAMESPACE_ADVICE}"
+            )
+            os._exit(SANDBOX_FAILED_EXIT)
+        os.write(report, b"unshared")
+        if os.read(go, 2) != b"go":
+            os._exit(SANDBOX_FAILED_EXIT)  # the launcher said why
+        mounts.make_private()
+        for path in read_only:
+            mounts.bind_read_only(path)
+        for path in opts.hide:
+            mounts.hide(path)
+        mounts.mask_block_devices()
+        here = os.getcwd()
+        try:
+            os.chdir(here)  # the working folder as the command sees it (it may be hidden now)
+        except OSError:
+            _fail(f"the working folder {here} is hidden from commands")
+            os._exit(SANDBOX_FAILED_EXIT)
+        alive_r, alive_w = os.pipe()  # init reads EOF here if we die before it watches us
+        init = os.fork()
+        if init == 0:
+            os.close(alive_w)
+            _init(opts, alive_r)
+        os.close(alive_r)
+        code = _exit_code(os.waitpid(init, 0)[1])
+    except OSError as exc:
+        _fail(f"cannot isolate the command ({exc}); {NAMESPACE_ADVICE}")
+    except BaseException:
+        code = STOPPED_EXIT
+    os._exit(code)
+
+
+def _init(opts: _Options, holder_alive: int) -> NoReturn:
+    code = SANDBOX_FAILED_EXIT
+    try:
+        _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)  # as PID 1: immune to its namespace
+        linux.prctl(linux.PR_SET_PDEATHSIG, _signal.SIGKILL, "prctl(PR_SET_PDEATHSIG)")
+        os.set_blocking(holder_alive, False)
+        try:
+            if os.read(holder_alive, 1) == b"":
+                os._exit(STOPPED_EXIT)  # the holder died before we watched it
+        except BlockingIOError:
+            pass
+        os.close(holder_alive)
+        mounts.mount_proc()
+        command = os.fork()
+        if command == 0:
+            _confine(opts)
+        while True:  # as PID 1, every orphan of the namespace is ours to reap
+            pid, status = os.wait()
+            if pid == command:
+                code = _exit_code(status)
+                break
+        if opts.keep_background:
+            _reap_children()
+    except OSError as exc:
+        _fail(f"cannot isolate the command ({exc}); {NAMESPACE_ADVICE}")
+    except BaseException:
+        code = STOPPED_EXIT
+    os._exit(code)  # as PID 1, this ends every process left in the namespace
+
+
+def _confine(opts: _Options) -> NoReturn:
+    try:
+        mounts.drop_capabilities()
+        landlock.restrict_self(opts.writable, opts.block_network)
+        if opts.block_network:
+            seccomp.deny_network()
+    except OSError as exc:
+        _fail(f"cannot apply the sandbox: {exc}")
+        os._exit(SANDBOX_FAILED_EXIT)
+    _exec(opts.command)
 
 
 if __name__ == "__main__":

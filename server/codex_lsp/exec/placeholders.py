@@ -1,0 +1,183 @@
+"""What the sandbox keeps read-only at the top of each writable root: ``.git``, ``.codex`` and
+``.codex-lsp``, whether they exist or not.
+
+A read-only bind mount needs something to mount over, and Landlock cannot say "this tree but not
+that name", so a name that does not exist yet gets a **placeholder**: an empty folder, created
+just before the command and bound read-only in its mount namespace, so the command can neither
+create the name nor write under it. An empty folder rather than an empty file because git skips
+a ``.git`` folder that is not a repository (``git status`` in a subfolder of a repository keeps
+working; in a plain folder it says "not a git repository" as before) but dies on an empty
+``.git`` file ("invalid gitfile format").
+
+Placeholders are removed when the command ends, if still empty, unless another command still
+uses them: removing a folder that is a mount point in another command's namespace would detach
+that mount and give the name back to it. Users are counted with locks in a registry folder
+sandboxed commands cannot see (under ``$CODEX_LSP_HOME``, hidden from them): each user holds a
+shared ``flock`` on the name's lock file while its command runs; creation and removal happen
+under one exclusive registry lock, and a placeholder is removed only when an exclusive lock on
+its file can be taken, i.e. when nobody else holds it. A dead process's locks vanish with it,
+so a placeholder left by a killed server is removed by the next command that ends there.
+
+A symbolic link at one of the names cannot be protected (a mount follows the link, and the link
+itself stays replaceable), so the command is refused; so is nothing else.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import stat
+
+PROTECTED_NAMES = (".git", ".codex", ".codex-lsp")
+_UNCREATABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+class Refused(Exception):
+    """The command must not run: the protection cannot be applied (the message says why)."""
+
+
+def _name_of(path: str) -> str:
+    """A file name for ``path`` in the registry (64-bit FNV-1a: no hashlib in the launcher)."""
+    value = 0xCBF29CE484222325
+    for byte in path.encode("utf-8", "surrogateescape"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{value:016x}"
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _gitdir(pointer: str) -> str | None:
+    """The folder a ``.git`` file (worktree, submodule) points at, if it reads as a pointer."""
+    try:
+        with open(pointer, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(4096).strip()
+    except OSError:
+        return None
+    if not text.startswith("gitdir:"):
+        return None
+    target = os.path.join(os.path.dirname(pointer), text[len("gitdir:") :].strip())
+    return os.path.realpath(target)
+
+
+def _remove_empty(path: str) -> None:
+    try:
+        os.rmdir(path)
+    except OSError:
+        return  # gone, or someone put something in it: it is theirs now
+
+
+class Claims:
+    """The paths to bind read-only for one command, and the placeholders it holds."""
+
+    def __init__(self, registry: str | None) -> None:
+        self.registry = registry
+        self.read_only: list[str] = []
+        self._held: list[tuple[str, int]] = []  # (path, fd holding LOCK_SH on its lock file)
+        self._lock_fd = -1
+
+    def _lock_file(self, path: str) -> str:
+        assert self.registry is not None
+        return os.path.join(self.registry, _name_of(path))
+
+    def _protect(self, path: str, writable: list[str]) -> None:
+        if any(_within(root, path) for root in writable):
+            return  # the user made this folder (or one inside it) writable on purpose
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            self._placeholder(path)
+            return
+        if stat.S_ISLNK(info.st_mode):
+            raise Refused(
+                f"{path} is a symbolic link, which a command could replace, so the command was "
+                "not run; replace the link with what it points to"
+            )
+        self.read_only.append(path)
+        if stat.S_ISREG(info.st_mode) and os.path.basename(path) == ".git":
+            target = _gitdir(path)
+            if target and os.path.isdir(target) and any(_within(target, w) for w in writable):
+                self.read_only.append(target)
+        elif stat.S_ISDIR(info.st_mode) and self.registry is not None:
+            self._hold(path)  # it may be another command's placeholder
+
+    def _placeholder(self, path: str) -> None:
+        try:
+            os.mkdir(path, 0o755)
+        except FileExistsError:
+            self._protect(path, [])
+            return
+        except OSError as exc:
+            if exc.errno in _UNCREATABLE:
+                return  # the command, with no more rights than the server, cannot create it
+            raise
+        self.read_only.append(path)
+        if self.registry is not None:
+            with open(self._lock_file(path) + ".owned", "w", encoding="utf-8") as marker:
+                marker.write(path)
+            self._hold(path)
+
+    def _hold(self, path: str) -> None:
+        fd = os.open(self._lock_file(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        self._held.append((path, fd))
+
+    def _registry_lock(self) -> None:
+        assert self.registry is not None
+        os.makedirs(self.registry, 0o700, exist_ok=True)
+        self._lock_fd = os.open(
+            os.path.join(self.registry, "lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+        )
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+
+    def _registry_unlock(self) -> None:
+        os.close(self._lock_fd)
+        self._lock_fd = -1
+
+    def claim(self, roots: list[str], writable: list[str]) -> None:
+        """Find or create what to protect under ``roots``; raises :class:`Refused`."""
+        if self.registry is not None:
+            try:
+                self._registry_lock()
+            except OSError:
+                self.registry = None  # placeholders are then left in place: safe, if untidy
+        try:
+            for root in roots:
+                if os.path.isdir(root):
+                    for name in PROTECTED_NAMES:
+                        self._protect(os.path.join(root, name), writable)
+        finally:
+            if self._lock_fd >= 0:
+                self._registry_unlock()
+
+    def release(self) -> None:
+        """After the command (and every process of its namespace) has ended: drop this
+        command's holds and remove the placeholders nobody else holds."""
+        if self.registry is None or not self._held:
+            return
+        self._registry_lock()
+        try:
+            for path, fd in self._held:
+                os.close(fd)
+                self._remove_if_unused(path)
+            self._held.clear()
+        finally:
+            self._registry_unlock()
+
+    def _remove_if_unused(self, path: str) -> None:
+        lock_file = self._lock_file(path)
+        if not os.path.exists(lock_file + ".owned"):
+            return
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return  # another command holds it: the last one out removes it
+        try:
+            _remove_empty(path)
+            os.unlink(lock_file + ".owned")
+        finally:
+            os.close(fd)
