@@ -16,11 +16,12 @@ from codex_lsp.exec import sandbox
 from codex_lsp.exec.runner import run_command
 from codex_lsp.exec.sandbox_launch import SANDBOX_FAILED_EXIT
 from codex_lsp.protocol.policies import WorkspaceWrite
+from codex_lsp.protocol.protected import PROTECTED_FOLDERS as PROTECTED_NAMES
 
 pytestmark = pytest.mark.skipif(
     sandbox.landlock_abi() < 1, reason="this kernel has no Landlock support"
 )
-PROTECTED_NAMES = (".git", ".codex", ".codex-lsp")
+
 NO_TMP = {"exclude_slash_tmp": True, "exclude_tmpdir_env_var": True}
 CONFIG = 'sandbox_mode = "danger-full-access"\\nnotify = ["sh", "-c", "touch /tmp/pwned"]\\n'
 ATTACKS = [

@@ -29,7 +29,8 @@ import fcntl
 import os
 import stat
 
-PROTECTED_NAMES = (".git", ".codex", ".codex-lsp")
+from codex_lsp.protocol.protected import PROTECTED_FOLDERS
+
 _UNCREATABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
@@ -146,7 +147,7 @@ class Claims:
         try:
             for root in roots:
                 if os.path.isdir(root):
-                    for name in PROTECTED_NAMES:
+                    for name in PROTECTED_FOLDERS:
                         self._protect(os.path.join(root, name), writable)
         finally:
             if self._lock_fd >= 0:

@@ -19,16 +19,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codex_lsp.patch.model import AddFileHunk, DeleteFileHunk, Hunk, PatchError, UpdateFileHunk
+from codex_lsp.protocol.protected import PROTECTED_FOLDERS
 
-PROTECTED_DIRS = (".git", ".codex", ".codex-lsp")
-"""Folders an agent's patch never writes into without the user's explicit approval."""
-_PROTECTED = frozenset(PROTECTED_DIRS)
+_PROTECTED = frozenset(PROTECTED_FOLDERS)
 _SHORT_NAME = re.compile(r"(?:git|codex-?)~[0-9]+")
 """8.3 short names of the protected folders (``GIT~1``), on filesystems that make them."""
 
 
 def protected_name(name: str) -> bool:
-    """``name`` is, or may be taken by the filesystem for, one of :data:`PROTECTED_DIRS`: case
+    """``name`` is, or may be taken by the filesystem for, one of :data:`PROTECTED_FOLDERS`: case
     folded (case-insensitive filesystems), Unicode normalised with format characters dropped
     (HFS+ ignores some), trailing dots and spaces stripped (Windows does)."""
     visible = "".join(c for c in name if unicodedata.category(c) != "Cf")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from codex_lsp.patch.boundary import PROTECTED_DIRS, Survey, survey
+from codex_lsp.patch.boundary import Survey, survey
 from codex_lsp.patch.files import FilePlan, Reader, plan_hunks, summarize
 from codex_lsp.patch.model import Hunk, PatchError
 from codex_lsp.patch.parser import parse_patch
@@ -41,6 +41,7 @@ from codex_lsp.protocol.items import (
     UpdateFile,
 )
 from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReadOnly
+from codex_lsp.protocol.protected import PROTECTED_FOLDERS
 from codex_lsp.providers.base import FreeformToolSpec, FunctionToolSpec
 from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.registry import (
@@ -163,7 +164,7 @@ def _reason(found: Survey) -> str | None:
     protected = [d.shown for d in found.destinations if d.protected]
     if protected:
         parts.append(
-            f"changes {', '.join(protected)} in a protected folder ({', '.join(PROTECTED_DIRS)} "
+            f"changes {', '.join(protected)} in a protected folder ({', '.join(PROTECTED_FOLDERS)} "
             "hold the repository's and the agent's own configuration)"
         )
     outside = [d.shown for d in found.destinations if d.outside]
@@ -256,7 +257,7 @@ async def apply_patch_for_model(
         return ToolOutput(
             f"apply_patch rejected: this patch {reason}, and the approval policy is `never`, so "
             "it cannot be approved; keep edits inside the workspace and out of "
-            f"{', '.join(PROTECTED_DIRS)}",
+            f"{', '.join(PROTECTED_FOLDERS)}",
             success=False,
         )
     try:
