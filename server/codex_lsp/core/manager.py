@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -53,6 +54,9 @@ from codex_lsp.tools.mcp_tools import McpToolSource
 from codex_lsp.tools.registry import ToolRegistry
 
 SHUTDOWN_WAIT_S = 15.0
+SHUTDOWN_WORK_SHARE = 2 / 3  # conversations and MCP servers; the store gets the rest
+
+log = logging.getLogger(__name__)
 
 
 def default_tools(codex_model: bool, config: ToolsConfig | None = None) -> ToolRegistry:
@@ -154,6 +158,7 @@ class ConversationManager:
         self._mcp_tools = McpToolSource(self.mcp)
         self.mcp.elicit = self._mcp_tools.elicit
         self._mcp_configured = False
+        self._closing: asyncio.Future[None] | None = None
 
     def _mcp_status(self, status: McpServerStatus) -> None:
         if self.on_mcp_status is not None:
@@ -467,23 +472,46 @@ class ConversationManager:
         await self._close(conversation_id)
         await store.delete(conversation_id)
 
-    async def _shutdown(self, conv: Conversation) -> None:
+    async def _shutdown(self, conv: Conversation, limit_s: float = SHUTDOWN_WAIT_S) -> None:
         if conv.closed:
             return
         conv.submit(ShutdownOp())
         with contextlib.suppress(TimeoutError):
-            await conv.wait_closed(SHUTDOWN_WAIT_S)
+            await conv.wait_closed(limit_s)
 
-    async def shutdown_all(self) -> None:
-        """Shut every conversation down (server exit), stop watching config files and close
-        the store."""
+    async def shutdown_all(self, timeout_s: float = SHUTDOWN_WAIT_S) -> None:
+        """Shut every conversation down (server exit) and stop the MCP servers, then close
+        the store, all within ``timeout_s``: a step that overruns its share is abandoned with
+        a warning. A call while one runs (a ``shutdown`` racing with the end of input) waits
+        for it instead of closing the store twice, which would never return."""
+        if self._closing is None or self._closing.done():
+            self._closing = asyncio.ensure_future(self._close_all(timeout_s))
+        await asyncio.shield(self._closing)
+
+    async def _close_all(self, timeout_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
         if self._watcher is not None:
             self._watcher.stop()
-        await asyncio.gather(*(self._shutdown(c) for c in list(self._conversations.values())))
-        await self.mcp.shutdown()
-        if self._store is not None:
-            await self._store.close()
-            self._store = None
+        for reload in list(self._reloads):
+            reload.cancel()
+        limit = timeout_s * SHUTDOWN_WORK_SHARE
+        work = asyncio.gather(
+            *(self._shutdown(c, limit) for c in list(self._conversations.values())),
+            self.mcp.shutdown(),
+            return_exceptions=True,
+        )
+        try:
+            await asyncio.wait_for(work, limit)
+        except TimeoutError:
+            log.warning("conversations and MCP servers did not stop within %.1f s", limit)
+        store, self._store = self._store, None
+        if store is not None:
+            left = max(deadline - loop.time(), 0.0)
+            try:
+                await asyncio.wait_for(store.close(), left)
+            except TimeoutError:
+                log.warning("the conversation store did not close within %.1f s", left)
 
 
 def info(conv: Conversation) -> ConversationInfo:
