@@ -5,6 +5,7 @@ delivery and approvals. :mod:`codex_lsp.lsp.server` imports this module on a wor
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -42,12 +43,43 @@ def parse_params(model: type[BaseModel], raw: Any) -> Any:
     try:
         if raw is None or raw == []:  # Lua clients encode an empty table as []
             raw = {}
-        return model.model_validate(raw)
+        params = model.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()
         )
         raise JsonRpcInvalidParams(f"invalid params for {model.__name__}: {problems}") from exc
+    for field, path in _paths(params):
+        if "\x00" in str(path):
+            raise JsonRpcInvalidParams(f"invalid params: {field} contains a NUL byte")
+    return params
+
+
+def _paths(model: BaseModel, prefix: str = "") -> list[tuple[str, Path]]:
+    """Every path in ``model``, with the wire name of its field (paths go to the OS, which
+    refuses NUL bytes with an exception of its own)."""
+    found: list[tuple[str, Path]] = []
+    for name, spec in type(model).model_fields.items():
+        value = getattr(model, name)
+        field = prefix + (spec.alias or name)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, Path):
+                found.append((field, item))
+            elif isinstance(item, BaseModel):
+                found.extend(_paths(item, field + "."))
+    return found
+
+
+def conversation_arg(command: str, args: list[Any], index: int) -> str | None:
+    """The optional conversationId argument of a command at ``index``."""
+    value = args[index] if len(args) > index else None
+    if value is None or isinstance(value, str):
+        return value
+    raise JsonRpcInvalidParams(
+        f"{command}: argument {index + 1} must be a conversationId (a string), "
+        f"not {json.dumps(value)[:60]}"
+    )
 
 
 def to_rpc_error(exc: CodexError) -> JsonRpcException:
@@ -214,6 +246,12 @@ class Backend:
     async def run_command(self, name: str, args: list[Any]) -> Any:
         """``workspace/executeCommand``: the Ops for clients without a plugin. The conversation
         defaults to the most recent one (``sendPrompt`` starts one when there is none)."""
+        try:
+            return await self._run_command(name, args)
+        except CodexError as exc:
+            raise to_rpc_error(exc) from exc
+
+    async def _run_command(self, name: str, args: list[Any]) -> Any:
         command = name.removeprefix("codex-lsp.")
         if command == "newConversation":
             options = args[0] if args and isinstance(args[0], dict) else {}
@@ -225,13 +263,13 @@ class Backend:
         if command == "runCodeAction":
             return await self._run_code_action(args)
         if command == "openChangedFiles":
-            return await self.open_changed_files(args[0] if args else None)
+            return await self.open_changed_files(conversation_arg(name, args, 0))
         if command == "sendPrompt":
             if not args or not isinstance(args[0], str) or not args[0].strip():
                 raise JsonRpcInvalidParams(
                     "codex-lsp.sendPrompt needs the prompt text as its first argument"
                 )
-            conversation_id = args[1] if len(args) > 1 else self._latest()
+            conversation_id = conversation_arg(name, args, 1) or self._latest()
             if conversation_id is None:
                 conversation_id = (await self.handle(names.NEW_CONVERSATION, {}))["conversationId"]
             items = [{"type": "text", "text": args[0]}]
@@ -292,11 +330,17 @@ class Backend:
                 f"(kind, uri, range): {exc}"
             ) from exc
         document = self._server.workspace.get_text_document(uri)
+        try:
+            source = document.source
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise JsonRpcInvalidParams(
+                f"codex-lsp.runCodeAction: cannot read {document.path} ({reason}); "
+                "open the file in the editor first"
+            ) from exc
         raw = data.get("diagnostic") if data else None
         diagnostic = Diagnostic(**raw) if isinstance(raw, dict) else None
-        prompt = code_action_prompt(
-            kind, document.path, document.source, int(start), int(end), diagnostic
-        )
+        prompt = code_action_prompt(kind, document.path, source, int(start), int(end), diagnostic)
         conversation_id = self._latest()
         if conversation_id is None:
             conversation_id = (await self.handle(names.NEW_CONVERSATION, {}))["conversationId"]
@@ -343,6 +387,6 @@ class Backend:
             types.ShowMessageParams(type=types.MessageType.Error, message=message)
         )
 
-    async def shutdown(self) -> None:
-        """Shut every conversation down."""
-        await self.manager.shutdown_all()
+    async def shutdown(self, timeout_s: float) -> None:
+        """Shut every conversation, MCP server and the store down within ``timeout_s``."""
+        await self.manager.shutdown_all(timeout_s)

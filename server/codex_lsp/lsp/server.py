@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 
 from codex_lsp import __version__
+from codex_lsp.lifecycle import EXIT_DEADLINE_S, SHUTDOWN_BUDGET_S, exit_anyway_after
 from codex_lsp.lsp import code_actions
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol.method_names import CLIENT_REQUESTS, COMMANDS
@@ -87,6 +89,7 @@ class CodexLanguageServer(LanguageServer):
         self.editor_settings: dict[str, Any] = {}
         self._module: asyncio.Future[ModuleType] | None = None
         self._backend: Backend | None = None
+        self._stopping: asyncio.Future[None] | None = None
 
     def preload(self) -> None:
         """Start importing the backend on a worker thread (idempotent)."""
@@ -94,10 +97,12 @@ class CodexLanguageServer(LanguageServer):
             self._module = asyncio.ensure_future(asyncio.to_thread(_load_backend))
 
     async def backend(self) -> Backend:
-        """The backend, created on first use."""
+        """The backend, created on first use (refused once the server is shutting down)."""
         self.preload()
         assert self._module is not None
         module = await self._module
+        if self._stopping is not None:
+            raise JsonRpcInvalidRequest("the server is shutting down; start a new one")
         if self._backend is None:
             self._backend = module.Backend(
                 self, self.cli_overrides, self.custom_approvals, self.root, self.editor_settings
@@ -128,9 +133,15 @@ class CodexLanguageServer(LanguageServer):
         return self._backend is not None
 
     async def stop_backend(self) -> None:
-        """Shut conversations down, if any were ever started."""
+        """Shut conversations, MCP servers and the store down, if a backend was ever created:
+        once (``shutdown`` and the end of input may both ask), within SHUTDOWN_BUDGET_S."""
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop())
+        await asyncio.shield(self._stopping)
+
+    async def _stop(self) -> None:
         if self._backend is not None:
-            await self._backend.shutdown()
+            await self._backend.shutdown(SHUTDOWN_BUDGET_S)
 
 
 def _handler(method_name: str) -> Any:
@@ -205,21 +216,23 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
 
 
 def run_stdio(cli_overrides: dict[str, Any] | None = None) -> int:
-    """Serve on stdio until the client exits; shuts conversations down on disconnect."""
+    """Serve on stdio until the client leaves, then shut down (bounded) and exit."""
     from codex_lsp.lsp.stdio import serve
 
     server = create_server(cli_overrides)
 
-    async def main() -> None:
+    async def main() -> int:
+        protocol = server.protocol
+        assert isinstance(protocol, CodexProtocol)
+        code = 1
         try:
-            await serve(server)
-        finally:
+            code = await serve(protocol)
+        finally:  # even when serving failed: the store's thread would keep the process alive
+            exit_anyway_after(EXIT_DEADLINE_S, code, "the shutdown")
             await server.stop_backend()
+        return code
 
     try:
-        asyncio.run(main())
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    except KeyboardInterrupt:
+        return asyncio.run(main())
+    except KeyboardInterrupt:  # before the signal handlers were installed
         return 130
-    return 0
