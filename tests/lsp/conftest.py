@@ -19,6 +19,7 @@ from tests.helpers import EventLog, apply_text_edits, plain, subprocess_env
 
 PROFILES = ["visual-studio-code", "neovim"]
 HOLD = "hold"
+FAIL = "fail"  # the client answers the approval request with a JSON-RPC error
 APPROVAL_HOLD_S = 30.0
 
 
@@ -42,6 +43,7 @@ class Session:
     initialized: types.InitializeResult | None = None
     killed: bool = False
     mcp_statuses: list[dict[str, Any]] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
 
     async def kill(self) -> None:
         """SIGKILL the server process (a crash: no shutdown, nothing flushed)."""
@@ -122,12 +124,23 @@ async def open_session(
     def on_mcp_status(params: Any) -> None:
         session.mcp_statuses.append(plain(params))
 
+    async def hold_or_fail(method: str, answer: str | None) -> None:
+        """HOLD: the dialog stays open until the server withdraws it ($/cancelRequest) or the
+        user answers another way; FAIL: the client answers with an error."""
+        if answer == FAIL:
+            raise RuntimeError("the editor could not show the dialog")
+        if answer == HOLD:
+            try:
+                await asyncio.sleep(APPROVAL_HOLD_S)
+            except asyncio.CancelledError:
+                session.withdrawn.append(method)
+                raise
+
     @client.feature("codex/execApproval")
     async def on_exec_approval(params: Any) -> dict[str, str]:
         session.asked.append(plain(params))
         answer = session.approvals.pop(0) if session.approvals else "denied"
-        if answer == HOLD:  # the user answers another way (a codex-lsp.approve command)
-            await asyncio.sleep(APPROVAL_HOLD_S)
+        await hold_or_fail("codex/execApproval", answer)
         return {"decision": answer}
 
     @client.feature("codex/patchApproval")
@@ -143,11 +156,12 @@ async def open_session(
         return session.edit_answer
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-    def on_message_request(
+    async def on_message_request(
         params: types.ShowMessageRequestParams,
     ) -> types.MessageActionItem | None:
         session.message_requests.append(params)
         title = session.approvals.pop(0) if session.approvals else None
+        await hold_or_fail(types.WINDOW_SHOW_MESSAGE_REQUEST, title)
         return types.MessageActionItem(title=title) if title else None
 
     if pulled_settings is not None:

@@ -4,6 +4,10 @@ Clients that declare ``experimental.codex.approvals: true`` get a ``codex/execAp
 ``codex/patchApproval`` request; those that declare ``"commands"`` answer the approval events with
 the ``codex-lsp.approve`` / ``codex-lsp.deny`` commands; any other client gets
 ``window/showMessageRequest`` with the same choices, so a plain LSP client can approve.
+
+A request the turn stops waiting for (an interrupt, an answer by command, the timeout) is
+withdrawn with ``$/cancelRequest`` so the editor closes its dialog; a request the client answers
+with a JSON-RPC error counts as denied.
 """
 
 from __future__ import annotations
@@ -11,13 +15,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from lsprotocol import types
 from pydantic import ValidationError
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from codex_lsp.core.conversation import ApprovalRequest
+from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol.events import ExecApprovalRequestEvent
 from codex_lsp.protocol.method_names import EXEC_APPROVAL, PATCH_APPROVAL
 from codex_lsp.protocol.policies import ReviewDecision
@@ -50,6 +58,9 @@ class ClientApprover:
 
     def __init__(self, server: LanguageServer) -> None:
         self._server = server
+        protocol = server.protocol
+        assert isinstance(protocol, CodexProtocol)
+        self._protocol = protocol
         self.mode: str | None = None
         self.pending: list[PendingApproval] = []
 
@@ -108,7 +119,9 @@ class ClientApprover:
             params = PatchApprovalParams(
                 conversation_id=conversation_id, **request.model_dump(exclude={"type"})
             )
-        answer = await self._server.protocol.send_request_async(method, params.to_wire())
+        answer = await self._request(method, params.to_wire())
+        if answer is None:
+            return ApprovalResult(decision=ReviewDecision.DENIED)
         try:
             return ApprovalResult.model_validate(answer)
         except ValidationError:
@@ -135,8 +148,21 @@ class ClientApprover:
             message=text,
             actions=[types.MessageActionItem(title=title) for title, _ in choices],
         )
-        answer = await self._server.window_show_message_request_async(params)
+        answer = await self._request(types.WINDOW_SHOW_MESSAGE_REQUEST, params)
         title = getattr(answer, "title", None)
         return ApprovalResult(
             decision=next((d for t, d in CHOICES if t == title), ReviewDecision.DENIED)
         )
+
+    async def _request(self, method: str, params: Any) -> Any:
+        """Send one approval request and wait for the answer; None when the client answered
+        with an error. Withdrawn (``$/cancelRequest``) when the wait is cancelled."""
+        msg_id = f"codex-approval-{uuid.uuid4().hex}"
+        try:
+            return await self._protocol.send_request_async(method, params, msg_id=msg_id)
+        except asyncio.CancelledError:
+            self._protocol.cancel_request(msg_id)
+            raise
+        except JsonRpcException as exc:
+            log.warning("the client answered %s with an error (%s); denied", method, exc.message)
+            return None
