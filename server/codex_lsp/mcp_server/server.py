@@ -8,6 +8,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,13 @@ from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConversationManager
 from codex_lsp.core.conversation import ApprovalRequest
 from codex_lsp.errors import CodexError
+from codex_lsp.lifecycle import (
+    EXIT_DEADLINE_S,
+    SHUTDOWN_BUDGET_S,
+    exit_anyway_after,
+    on_signals,
+    report,
+)
 from codex_lsp.mcp_server import tools
 from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.items import TextInput
@@ -201,13 +210,35 @@ class AgentMcpServer:
         except ValueError:
             return ReviewDecision.DENIED
 
-    async def serve_stdio(self) -> None:
-        """Serve until stdin closes, then shut every conversation down."""
-        try:
-            async with stdio_server() as (read, write):
-                await self.server.run(read, write, self.server.create_initialization_options())
-        finally:
-            await self.manager.shutdown_all()
+    async def serve_stdio(self) -> int:
+        """Serve until stdin closes or a signal asks to stop, then shut every conversation
+        down (bounded: the process is gone within EXIT_DEADLINE_S); returns the exit code."""
+        loop = asyncio.get_running_loop()
+        serving = asyncio.ensure_future(self._serve())
+        signalled: asyncio.Future[int] = loop.create_future()
+
+        def on_signal(signum: int) -> None:
+            if not signalled.done():
+                signalled.set_result(128 + signum)
+
+        on_signals(loop, on_signal)
+        waiters: set[asyncio.Future[Any]] = {serving, signalled}
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        code = signalled.result() if signalled.done() else 0
+        failure = serving.exception() if serving.done() and not serving.cancelled() else None
+        if failure is not None:
+            report(f"serving MCP on stdio failed ({failure}): shutting down")
+            code = 1
+        exit_anyway_after(EXIT_DEADLINE_S, code, "the shutdown")
+        await self.manager.shutdown_all(SHUTDOWN_BUDGET_S)
+        if not serving.done():  # its stdin reader is a thread that cannot be cancelled
+            sys.stdout.flush()
+            os._exit(code)
+        return code
+
+    async def _serve(self) -> None:
+        async with stdio_server() as (read, write):
+            await self.server.run(read, write, self.server.create_initialization_options())
 
 
 def _error(message: str) -> CallToolResult:
@@ -216,5 +247,4 @@ def _error(message: str) -> CallToolResult:
 
 def run_mcp_server(overrides: ConfigOverrides) -> int:
     """Entry point of ``codex-lsp mcp-server``."""
-    asyncio.run(AgentMcpServer(overrides).serve_stdio())
-    return 0
+    return asyncio.run(AgentMcpServer(overrides).serve_stdio())
