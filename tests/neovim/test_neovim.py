@@ -30,10 +30,11 @@ pytestmark = [
 ]
 
 
-def run_nvim(script: str, home: Path, workspace: Path) -> dict[str, Any]:
-    assert NVIM is not None
-    result = workspace.parent / "nvim-report.json"
-    env = subprocess_env(
+def nvim_env(
+    home: Path, workspace: Path, result: Path, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a test Neovim: the server command, where to write its report."""
+    return subprocess_env(
         home,
         {
             "WORKSPACE": str(workspace),
@@ -42,11 +43,17 @@ def run_nvim(script: str, home: Path, workspace: Path) -> dict[str, Any]:
             "CODEX_CMD": json.dumps([sys.executable, "-m", "codex_lsp"]),
             "XDG_STATE_HOME": str(home.parent / "state"),
             "XDG_DATA_HOME": str(home.parent / "data"),
+            **(extra or {}),
         },
     )
+
+
+def run_nvim(script: str, home: Path, workspace: Path) -> dict[str, Any]:
+    assert NVIM is not None
+    result = workspace.parent / "nvim-report.json"
     done = subprocess.run(
         [NVIM, "--headless", "--clean", "-l", str(HERE / script)],
-        env=env,
+        env=nvim_env(home, workspace, result),
         cwd=workspace,
         capture_output=True,
         text=True,
