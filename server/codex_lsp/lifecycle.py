@@ -46,13 +46,59 @@ def on_signals(loop: asyncio.AbstractEventLoop, first: Callable[[int], None]) ->
             loop.add_signal_handler(signum, handle, signum)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (Linux ``/proc``; none elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                state, parent = stat.read().rpartition(b")")[2].split()[:2]
+        except (OSError, ValueError):
+            continue  # it ended meanwhile
+        if state != b"Z":  # a zombie has ended already
+            children.setdefault(int(parent), []).append(int(entry))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def stop_leftovers() -> None:
+    """After the shutdown: kill what it left running, and say so."""
+    left = kill_descendants()
+    if left:
+        report(f"killed {left} process(es) the shutdown left running")
+
+
+def kill_descendants() -> int:
+    """SIGKILL whatever this process started and its shutdown did not stop (a hung MCP
+    server, a command), with the process groups they lead; returns how many were left."""
+    left = descendants(os.getpid())
+    if not left:
+        return 0
+    own_group = os.getpgrp()
+    for pid in left:
+        with contextlib.suppress(OSError):
+            if os.getpgid(pid) == pid != own_group:
+                os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return len(left)
+
+
 def exit_anyway_after(seconds: float, code: int, what: str) -> None:
     """Arm a watchdog: if the process still runs ``seconds`` from now (a shutdown step or the
-    interpreter's own teardown hangs), say so on stderr and end it with ``code``."""
+    interpreter's own teardown hangs), say so on stderr, kill what it started, and end it with
+    ``code``."""
 
     def fire() -> None:
         try:
             report(f"{what} did not finish within {seconds:g} s; exiting anyway")
+            kill_descendants()
         finally:
             os._exit(code)
 

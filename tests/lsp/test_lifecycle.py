@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,14 +20,16 @@ from typing import IO, Any
 import pytest
 
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
-from tests.helpers import subprocess_env
+from tests.helpers import subprocess_env, write_config
 from tests.lsp.wire_client import (
     WireClient,
+    children_of,
     frame,
     notification,
     probe_params,
     request,
     resumed_replay,
+    running,
     stored_owner,
     stored_turns,
 )
@@ -257,3 +260,42 @@ def read_answer(stdout: IO[bytes], msg_id: int) -> dict[str, Any]:
         message: dict[str, Any] = json.loads(stdout.read(length))
         if message.get("id") == msg_id and "method" not in message:
             return message
+
+
+async def test_a_hung_mcp_server_is_killed_and_the_server_exits(
+    wire: WireClient, codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    stuck = "trap '' TERM HUP INT; exec 0<&-; sleep 60"  # never answers, ignores SIGTERM
+    write_config(
+        codex_home,
+        model_server.base_url,
+        extra=f'[mcp_servers.stuck]\ncommand = "sh"\nargs = ["-c", "{stuck}"]\n'
+        "startup_timeout_sec = 60\n",
+    )
+    await wire.initialize(workspace)
+    async with asyncio.timeout(10):
+        while not (started := children_of(wire.pid)):
+            await asyncio.sleep(0.05)
+    await wire.close_stdin()
+    assert await wire.wait_exit(GONE_WITHIN_S) == 0
+    await asyncio.sleep(0.2)
+    assert not [pid for pid in started if running(pid)], "the MCP server outlived codex-lsp"
+    assert "killed" in wire.stderr_text and "left running" in wire.stderr_text
+
+
+async def test_a_locked_store_cannot_hold_the_exit(
+    wire: WireClient, codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    """Another process holds the database (its busy timeout is longer than the deadline):
+    the process still ends at the deadline, and says so."""
+    await wire.initialize(workspace)
+    await wire.call("codex/newConversation", {})
+    other = sqlite3.connect(codex_home / "state.db", isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        await wire.call("codex/newConversation", {})  # queues writes the lock blocks
+        await wire.close_stdin()
+        assert await wire.wait_exit(GONE_WITHIN_S) == 0
+    finally:
+        other.close()
+    assert "did not finish within 2 s; exiting anyway" in wire.stderr_text

@@ -230,6 +230,25 @@ def process_alive(pid: int) -> bool:
     return state not in ("Z", "X") and b"codex_lsp" in cmdline
 
 
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            state, parent = stat.read_text().rpartition(")")[2].split()[:2]
+            if int(parent) == pid and state != "Z":
+                found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """True while process ``pid`` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 async def wait_gone(pid: int, timeout: float) -> None:
     """Fail unless process ``pid`` is gone within ``timeout``."""
     loop = asyncio.get_running_loop()

@@ -21,7 +21,12 @@ from pygls.exceptions import JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 
 from codex_lsp import __version__
-from codex_lsp.lifecycle import EXIT_DEADLINE_S, SHUTDOWN_BUDGET_S, exit_anyway_after
+from codex_lsp.lifecycle import (
+    EXIT_DEADLINE_S,
+    SHUTDOWN_BUDGET_S,
+    exit_anyway_after,
+    stop_leftovers,
+)
 from codex_lsp.lsp import code_actions
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol.method_names import CLIENT_REQUESTS, COMMANDS
@@ -230,6 +235,7 @@ def run_stdio(cli_overrides: dict[str, Any] | None = None) -> int:
         finally:  # even when serving failed: the store's thread would keep the process alive
             exit_anyway_after(EXIT_DEADLINE_S, code, "the shutdown")
             await server.stop_backend()
+            stop_leftovers()
         return code
 
     try:

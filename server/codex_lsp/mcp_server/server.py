@@ -36,6 +36,7 @@ from codex_lsp.lifecycle import (
     exit_anyway_after,
     on_signals,
     report,
+    stop_leftovers,
 )
 from codex_lsp.mcp_server import tools
 from codex_lsp.protocol.events import EventEnvelope
@@ -231,6 +232,7 @@ class AgentMcpServer:
             code = 1
         exit_anyway_after(EXIT_DEADLINE_S, code, "the shutdown")
         await self.manager.shutdown_all(SHUTDOWN_BUDGET_S)
+        stop_leftovers()
         if not serving.done():  # its stdin reader is a thread that cannot be cancelled
             sys.stdout.flush()
             os._exit(code)
