@@ -22,7 +22,6 @@ class RecordingProtocol:
     """Stands in for CodexProtocol: records what the connection hands on and answers."""
 
     def __init__(self) -> None:
-        self.request_methods: dict[Any, str] = {}
         self.handled: list[dict[str, Any]] = []
         self.errors: list[tuple[Any, int, str]] = []
 
@@ -31,6 +30,9 @@ class RecordingProtocol:
 
     def handle_message(self, message: dict[str, Any]) -> None:
         self.handled.append(message)
+
+    def dispatch_request(self, msg_id: Any, method: str, message: dict[str, Any]) -> None:
+        self.handle_message(message)
 
     def send_error(self, msg_id: Any, code: int, message: str) -> None:
         self.errors.append((msg_id, code, message))

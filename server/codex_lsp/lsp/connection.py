@@ -200,8 +200,7 @@ class Connection:
             self.state = State.INITIALIZED
         elif method == types.SHUTDOWN:
             self.state = State.SHUTTING_DOWN
-        self._protocol.request_methods[msg_id] = method
-        self._protocol.handle_message(message)
+        self._protocol.dispatch_request(msg_id, method, message)
 
     def _notification(self, method: str, data: dict[str, Any]) -> None:
         if method == types.EXIT:

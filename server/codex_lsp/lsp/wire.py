@@ -132,6 +132,13 @@ class CodexProtocol(LanguageServerProtocol):
             return RawResponse
         return super().get_result_type(method)
 
+    def dispatch_request(self, msg_id: MsgId, method: str, message: Any) -> None:
+        """Hand a checked request to its handler, remembering its method for the answer."""
+        self.request_methods[msg_id] = method
+        self.handle_message(message)
+        if msg_id not in self._request_futures:  # answered at once (or no such method)
+            self.request_methods.pop(msg_id, None)
+
     def write_json(self, message: dict[str, Any]) -> None:
         """Frame and send one message built by hand."""
         self._write(json.dumps(message, separators=(",", ":")).encode())
