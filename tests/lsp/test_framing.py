@@ -97,6 +97,26 @@ async def test_a_content_length_too_long_gives_the_next_frame_back() -> None:
     assert [m["id"] for m in protocol.handled] == [1, 2] and protocol.errors == []
 
 
+async def test_a_whole_object_short_of_its_length_is_taken_after_a_pause() -> None:
+    body = b'{"jsonrpc": "2.0", "id": 1, "method": "shutdown"}'
+    stream = asyncio.StreamReader()  # the client sent everything and waits for the answer
+    stream.feed_data(b"Content-Length: %d\r\n\r\n%s" % (len(body) + 40, body))
+    reader = FrameReader(stream, stall_s=0.05)
+    assert await asyncio.wait_for(reader.next(), 5) == Frame(body, missing=40)
+
+
+async def test_a_slow_writer_is_waited_for() -> None:
+    body = b'{"jsonrpc": "2.0", "id": 1, "method": "shutdown"}'
+    stream = asyncio.StreamReader()
+    stream.feed_data(b"Content-Length: %d\r\n\r\n%s" % (len(body), body[:10]))
+    reader = FrameReader(stream, stall_s=0.05)
+    pending = asyncio.ensure_future(reader.next())
+    await asyncio.sleep(0.3)  # several pauses: a prefix of an object is not taken
+    assert not pending.done()
+    stream.feed_data(body[10:])
+    assert await asyncio.wait_for(pending, 5) == Frame(body)
+
+
 async def test_random_broken_bursts_never_desynchronise_the_reader() -> None:
     rng = random.Random(FIXED_SEED)
     fuzzer = Fuzzer(rng, "0" * 32, Path("/tmp"))

@@ -52,6 +52,16 @@ async def test_a_content_length_forty_bytes_long_is_recovered(wire: WireClient) 
     assert "40 bytes too long" in wire.stderr_text
 
 
+async def test_a_content_length_too_long_on_the_last_message_is_answered(
+    wire: WireClient,
+) -> None:
+    """The client sent everything and waits: after a pause the server takes what came."""
+    long = body("alone")
+    await wire.send_raw(b"Content-Length: %d\r\n\r\n%s" % (len(long) + 40, long))
+    assert "result" in await wire.answer("alone")
+    await wire.probe()
+
+
 @pytest.mark.parametrize(
     "header",
     [

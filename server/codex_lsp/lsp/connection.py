@@ -20,7 +20,7 @@ from typing import Any, TypeGuard
 from lsprotocol import types
 
 from codex_lsp.lifecycle import report
-from codex_lsp.lsp.framing import FrameError, FrameReader
+from codex_lsp.lsp.framing import Frame, FrameError, FrameReader
 from codex_lsp.lsp.wire import INTERNAL_ERROR, CodexProtocol, InvalidMessage, MsgId, bug_message
 
 log = logging.getLogger(__name__)
@@ -77,19 +77,24 @@ class Connection:
             if isinstance(frame, FrameError):
                 self._reject(None, PARSE_ERROR, frame.message)
                 continue
-            data = self._decode(frame.body, frames)
+            data = self._decode(frame, frames)
             if data is not None:
                 self.receive(data)
         return self.exit_code
 
-    def _decode(self, body: bytes, frames: FrameReader) -> Any:
-        """The JSON of ``body``; None (after answering) when it is not JSON. A body that
-        swallowed the start of the next frame (a Content-Length too long) is split after its
-        JSON value, and the rest is read again."""
+    def _decode(self, frame: Frame, frames: FrameReader) -> Any:
+        """The JSON of the frame's body; None (after answering) when it is not JSON. A body
+        that swallowed the start of the next frame (a Content-Length too long) is split after
+        its JSON value, and the rest is read again."""
+        body = frame.body
         try:
-            return json.loads(body)
+            data = json.loads(body)
         except (ValueError, RecursionError) as exc:
             problem = _json_problem(exc)
+        else:
+            if frame.missing:
+                self._warn(f"a Content-Length was {frame.missing} bytes too long; recovered")
+            return data
         text = body.decode("utf-8", "surrogateescape")
         try:
             data, end = _DECODER.raw_decode(text)

@@ -4,18 +4,22 @@ pygls's reader expects exactly ``Content-Length: N\\r\\n``; anything else (a low
 line ends, a wrong length) leaves it desynchronised and the server deaf. This reader accepts
 what HTTP-style headers allow (any case, LF or CRLF, other headers ignored), bounds the header
 section and the body, and after a bad frame reports the problem and resynchronises on the next
-``Content-Length`` header, so one bad frame costs one message, never the connection.
+``Content-Length`` header, so one bad frame costs one message, never the connection. A body that
+stops arriving short of its ``Content-Length`` but is a whole JSON object already is taken as it
+is after a pause, so a client awaiting the answer to a frame whose length was too long gets it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from dataclasses import dataclass
 
 HEADER_SECTION_MAX = 8 * 1024
 BODY_MAX = 64 * 1024 * 1024
 READ_CHUNK = 64 * 1024
+BODY_STALL_S = 2.0  # no byte of an unfinished body for this long: it is all there will be
 EXCERPT_MAX = 60
 
 _LENGTH_NAME = b"content-length"
@@ -26,9 +30,11 @@ _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 @dataclass(frozen=True)
 class Frame:
-    """One message body, as the headers delimited it."""
+    """One message body, as the headers delimited it; ``missing`` bytes short when the client
+    stopped sending before its ``Content-Length`` was reached."""
 
     body: bytes
+    missing: int = 0
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,13 @@ def excerpt(data: bytes) -> str:
     """A short printable form of ``data`` for an error message."""
     text = repr(bytes(data[:EXCERPT_MAX]))[2:-1]
     return text + ("…" if len(data) > EXCERPT_MAX else "")
+
+
+def _complete_object(data: bytes) -> bool:
+    try:
+        return isinstance(json.loads(data), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def header_start(data: bytes | bytearray, start: int = 0) -> int:
@@ -59,10 +72,12 @@ class FrameReader:
         *,
         header_max: int = HEADER_SECTION_MAX,
         body_max: int = BODY_MAX,
+        stall_s: float = BODY_STALL_S,
     ) -> None:
         self._stream = stream
         self._header_max = header_max
         self._body_max = body_max
+        self._stall_s = stall_s
         self._buffer = bytearray()
         self._eof = False
         self._resync = False
@@ -90,7 +105,15 @@ class FrameReader:
                 "it was skipped"
             )
         while len(self._buffer) < end + length:
-            if not await self._fill():
+            try:
+                more = await asyncio.wait_for(self._fill(), self._stall_s)
+            except TimeoutError:
+                body = bytes(self._buffer[end:])
+                if not _complete_object(body):
+                    continue  # a slow writer: a prefix of a JSON object is never a whole one
+                self._buffer.clear()  # a Content-Length too long; the client awaits the answer
+                return Frame(body, missing=length - len(body))
+            if not more:
                 got = len(self._buffer) - end
                 self._buffer.clear()
                 return FrameError(
