@@ -46,7 +46,7 @@ def _valid_id(value: Any) -> TypeGuard[MsgId]:
 
 def _json_problem(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at byte {exc.pos}"
+        return f"{exc.msg}, character {exc.pos}"
     if isinstance(exc, RecursionError):
         return "it is nested too deeply"
     if isinstance(exc, UnicodeDecodeError):
