@@ -166,9 +166,10 @@ def unknown_keys(tree: Mapping[str, Any]) -> list[str]:
 
 def _known(model: Any, parts: list[str]) -> bool:
     fields = getattr(model, "model_fields", None)
-    if fields is None or parts[0] not in fields:
+    by_key = {info.alias or name: info for name, info in (fields or {}).items()}
+    if parts[0] not in by_key:
         return False
-    annotation = fields[parts[0]].annotation
+    annotation = by_key[parts[0]].annotation
     rest = parts[1:]
     if not rest:
         return True

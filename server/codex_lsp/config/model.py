@@ -7,8 +7,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from codex_lsp.config.speckit import AgentConfig, SpeckitConfig, check_speckit
 from codex_lsp.protocol.policies import (
     AskForApproval,
     ReasoningEffort,
@@ -305,6 +306,16 @@ class Config(_Section):
         description="The SQLite file conversations are stored in; $CODEX_LSP_HOME/state.db when "
         "unset. Read once at start-up.",
     )
+    agents: list[AgentConfig] = Field(
+        default_factory=list,
+        description="spec-kit agents ([[agents]]); with none, every stage runs on `model`.",
+    )
+    speckit: SpeckitConfig = Field(default_factory=SpeckitConfig)
+
+    @model_validator(mode="after")
+    def _check_speckit(self) -> Config:
+        check_speckit(self.agents, self.speckit, self.providers())
+        return self
 
     def providers(self) -> dict[str, ModelProviderInfo]:
         """Built-in providers overlaid with the user's (a user entry replaces a built-in)."""

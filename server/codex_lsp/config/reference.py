@@ -58,24 +58,27 @@ def _type_name(annotation: Any) -> str:
 
 
 def _default(info: Any) -> str:
+    if info.is_required():
+        return "required"
     value = info.get_default(call_default_factory=True)
-    return json.dumps(getattr(value, "value", value), default=str)
+    return f"`{json.dumps(getattr(value, 'value', value), default=str)}`"
 
 
 def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     rows = []
     for name, info in model.model_fields.items():
-        key = f"{prefix}{name}"
+        key = f"{prefix}{info.alias or name}"
         annotation = info.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             rows += _rows(annotation, key + ".")
             continue
-        value_type = get_args(annotation)[1] if get_origin(annotation) is dict else None
+        origin, args = get_origin(annotation), get_args(annotation)
+        value_type = args[-1] if origin in (dict, list) else None
         if isinstance(value_type, type) and issubclass(value_type, BaseModel):
-            rows += _rows(value_type, f"{key}.<id>.")
+            rows += _rows(value_type, f"{key}.<id>." if origin is dict else f"{key}[].")
             continue
         description = (info.description or "").replace("|", "\\|")
-        rows.append(f"| `{key}` | {_type_name(annotation)} | `{_default(info)}` | {description} |")
+        rows.append(f"| `{key}` | {_type_name(annotation)} | {_default(info)} | {description} |")
     return rows
 
 
