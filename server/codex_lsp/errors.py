@@ -23,6 +23,8 @@ user sees. Lower-layer errors (httpx, OS errors) are mapped at the boundary that
     ├── ToolError                   a tool call could not be carried out       (permanent)
     ├── StoreError                  the conversation store failed; retryable when busy
     ├── McpError                    an MCP server failed, hung or refused      (permanent)
+    ├── SpeckitError                a spec-kit command cannot go on            (permanent)
+    │   └── BudgetExceededError     the SPEC's budget is spent (hard_stop)     (permanent)
     └── SandboxError                the sandbox could not be set up            (permanent)
 """
 
@@ -128,6 +130,15 @@ class StoreError(CodexError):
 
 class McpError(CodexError):
     """An MCP server could not be started or used; the message names it and says why."""
+
+
+class SpeckitError(CodexError):
+    """A spec-kit command cannot run or go on: an unknown SPEC, a folder that cannot be
+    created, an evidence limit; the message says what to do."""
+
+
+class BudgetExceededError(SpeckitError):
+    """The SPEC's spec-kit budget is spent and ``speckit.hard_stop`` is on: no agent is asked."""
 
 
 class SandboxError(CodexError):
