@@ -1,5 +1,6 @@
 """``codex-lsp doctor``: one verdict line per check (config, provider, API, sandbox), exit 1 when
-any check fails: config, provider, API, store, each MCP server, editor files, sandbox."""
+any check fails: config, provider, API, store, each MCP server, spec-kit's agents per stage,
+editor files, sandbox."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from codex_lsp.mcp.manager import McpManager
 from codex_lsp.protocol.policies import WorkspaceWrite
 from codex_lsp.providers.http import ProviderHttp
 from codex_lsp.providers.registry import ResolvedProvider, resolve_provider
+from codex_lsp.speckit.agents import stage_agents
+from codex_lsp.speckit.workspace import Workspace, find_root
 from codex_lsp.store import ConversationStore
 
 PROBE_TIMEOUT_S = 5.0
@@ -140,6 +143,21 @@ async def _mcp_servers(servers: dict[str, McpServerConfig], report: Report) -> N
         await manager.shutdown()
 
 
+def _speckit(loaded: LoadedConfig, cwd: Path, report: Report) -> None:
+    """The spec-kit layout of ``cwd`` and the agents each stage will use."""
+    try:
+        workspace = Workspace.open(find_root(cwd), loaded.config)
+        count = len(workspace.layout.specs())
+    except CodexError as exc:
+        report("FAIL", "speckit", exc.message)
+        return
+    layout = workspace.layout.kind.value
+    report("ok", "speckit", f"{layout} layout at {workspace.root}: {count} SPEC(s)")
+    for plan in stage_agents(loaded.config).values():
+        runnable = plan.native or bool(plan.agents)
+        report("ok" if runnable else "warn", "speckit", plan.describe())
+
+
 EDITOR_FILES = {
     "Neovim plugin": ("neovim", "lua/codex_lsp/init.lua"),
     "VS Code extension": ("vscode-extension", "package.json"),
@@ -186,6 +204,7 @@ async def diagnose(overrides: dict[str, Any], cwd: Path, report: Report) -> None
             report("FAIL", "provider", exc.message.splitlines()[0])
         await _store((loaded.config.state_db or codex_lsp_home() / "state.db").expanduser(), report)
         await _mcp_servers(loaded.config.mcp_servers, report)
+        _speckit(loaded, cwd, report)
     _editor_files(report)
     await _sandbox(report)
 

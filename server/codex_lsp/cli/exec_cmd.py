@@ -146,6 +146,11 @@ def run_exec(args: argparse.Namespace, overrides: ConfigOverrides) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    from codex_lsp.cli.speckit_cmd import run_slash
+
+    answered = run_slash(prompt, Path(args.cwd or "."), overrides, args.json)
+    if answered is not None:
+        return answered
     try:
         _check_config(args, overrides)
         return asyncio.run(_run(prompt, args, _exec_overrides(args, overrides)))

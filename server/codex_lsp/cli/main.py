@@ -91,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     config_sub.add_parser("schema", help="the JSON Schema of config.toml")
     config_sub.add_parser("docs", help="print the configuration reference (docs/config.md)")
 
+    spec = sub.add_parser(
+        "speckit", help="run a spec-kit command headless (new, status, clarify, analyze, …)"
+    )
+    spec.add_argument("name", help="the command: new, status, clarify, analyze, checklist, …")
+    spec.add_argument("args", nargs=argparse.REMAINDER, help="its arguments, and --json")
+    spec.add_argument("-C", "--cd", dest="cwd", help="project folder")
+    _add_config_flags(spec)
+
     doctor = sub.add_parser("doctor", help="check the configuration, the provider and the sandbox")
     doctor.add_argument("-C", "--cd", dest="cwd", help="project folder")
     _add_config_flags(doctor)
@@ -142,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         from codex_lsp.cli.apply_patch_cmd import run_apply_patch
 
         return run_apply_patch(args.patch)
+    if args.command == "speckit":
+        from codex_lsp.cli.speckit_cmd import run_speckit
+
+        return run_speckit(args, overrides)
     if args.command == "doctor":
         from pathlib import Path
 
