@@ -109,6 +109,11 @@ def test_the_current_github_feature(
     monkeypatch.delenv("SPECIFY_FEATURE")
     (github_repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     assert layout.current() is None
+    (github_repo / ".specify" / "feature.json").unlink()
+    os.mkfifo(github_repo / ".specify" / "feature.json")
+    (github_repo / ".git" / "HEAD").unlink()
+    os.mkfifo(github_repo / ".git" / "HEAD")
+    assert layout.current() is None  # FIFOs are not read (a read would hang)
     assert ForkLayout(github_repo).current() is None
 
 

@@ -79,6 +79,13 @@ async def _fixture(
     evidence.consensus_dir("SPEC-KIT-071").mkdir(parents=True)
     (evidence.consensus_dir("SPEC-KIT-071") / "huge_artifact.json").write_bytes(b"x" * 40_000)
     Ledger(evidence, ws.config.speckit).record("SPEC-KIT-071", "plan", "gpt-5", 0.85, now)
+    gate = {
+        "command": "quality-gate",
+        "specId": "SPEC-KIT-071",
+        "checkpoint": "before-plan",
+        "summary": {"total_issues": 5, "auto_resolved": 3, "escalated": 2},
+    }
+    evidence.write_json(evidence.gate_path("SPEC-KIT-071", "before-plan", now), gate)
     routed = route("/speckit.status SPEC-KIT-071")
     assert isinstance(routed, Invocation)
     return routed
@@ -114,11 +121,12 @@ async def test_status_markdown_has_every_section(
     assert "  - Missing agents: gemini" in text
     assert "- ⚠ Implement — consensus=conflict" in text and "  - Conflicts: cache or not" in text
     assert "- ⏳ Validate — consensus=missing" in text
+    assert "- checkpoint before-plan (agents): 5 total — 3 auto-resolved, 2 escalated" in text
     assert "- clarify (native):" in text and "- checklist (native):" in text and "grade" in text
     assert "- Spent: $0.8500 of $1.00 (85%) in 1 agent call(s)" in text
     assert (
-        "- ⚠ 39.9 KB in 4 file(s)" in text
-        and "evidence is 39.9 KB, over the soft limit" in text
+        "- ⚠ 40.0 KB in 5 file(s)" in text
+        and "evidence is 40.0 KB, over the soft limit" in text
         and "soft limit 0.01 MB, hard limit 0.5 MB" in text
     )
     evidence = "docs/SPEC-OPS-004-integrated-coder-hooks/evidence"
@@ -169,7 +177,12 @@ async def test_status_json_carries_the_same_report(
         "perModel": {"gpt-5": 0.85},
     }
     assert data["evidence"]["level"] == "warn" and data["evidence"]["softLimitMb"] == 0.01
-    assert {g["gate"] for g in data["qualityGates"]} == {"clarify", "analyze", "checklist"}
+    assert {g["gate"] for g in data["qualityGates"]} == {
+        "clarify",
+        "analyze",
+        "checklist",
+        "checkpoint before-plan",
+    }
     assert "tracker" not in data
 
 

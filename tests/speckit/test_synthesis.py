@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from codex_lsp.speckit.consensus import Verdict, decide
-from codex_lsp.speckit.synthesis import merge_answers, synthesise
+from codex_lsp.speckit.synthesis import feature_name, merge_answers, synthesise
 from tests.speckit.answers import plan_answer
 from tests.speckit.conftest import open_workspace
 
@@ -78,3 +79,14 @@ def test_the_projects_template_decides_the_sections(
     ]
     assert "## Team Notes\n\nKeep this text." in text
     assert synthesis.data["answer"] == answer and synthesis.data["status"] == "ok"
+
+
+def test_the_feature_name_never_reads_a_fifo(
+    fork_spec: Path, fork_repo: Path, tmp_path: Path
+) -> None:
+    ws = open_workspace(fork_repo, tmp_path / "home")
+    packet = ws.layout.resolve("071")
+    assert feature_name(ws, packet) == "Login"
+    (fork_spec / "spec.md").unlink()
+    os.mkfifo(fork_spec / "spec.md")
+    assert feature_name(ws, packet) == "SPEC-KIT-071"

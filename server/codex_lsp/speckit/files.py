@@ -28,11 +28,11 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def read_text(path: Path, root: Path, max_bytes: int = MAX_FILE_BYTES) -> str | None:
+def read_text(path: Path, root: Path | None, max_bytes: int = MAX_FILE_BYTES) -> str | None:
     """The text of ``path`` (None when it does not exist), at most ``max_bytes`` of it.
-    Raises :class:`SpeckitError` for a file outside ``root`` (through a symlink) or one that
-    is not a regular file."""
-    if not _inside(path, root):
+    Raises :class:`SpeckitError` for a file outside ``root`` (through a symlink; None: no such
+    check, for git's own files) or one that is not a regular file."""
+    if root is not None and not _inside(path, root):
         raise SpeckitError(f"{path} leads outside {root} (a symlink?); spec-kit does not read it")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)

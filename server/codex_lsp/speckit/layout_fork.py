@@ -3,7 +3,6 @@ the ``SPEC.md`` tracker, ``memory/constitution.md``, ``templates/``."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from codex_lsp.speckit.ids import FORK_ID, FORK_PREFIX, fork_id, slug
@@ -103,14 +102,3 @@ class ForkLayout(SpecLayout):
             if number.isdigit():
                 highest = max(highest, int(number))
         return highest
-
-
-def is_fork_repo(root: Path) -> bool:
-    """Whether ``root`` shows signs of the fork's layout (for detection and doctor)."""
-    if (root / "SPEC.md").is_file() or (root / "docs" / "spec-kit" / "prompts.json").is_file():
-        return True
-    try:
-        with os.scandir(root / "docs") as it:
-            return any(e.is_dir() and FORK_ID.match(e.name) for e in it)
-    except OSError:
-        return False

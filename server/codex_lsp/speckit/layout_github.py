@@ -11,6 +11,8 @@ import os
 import re
 from pathlib import Path
 
+from codex_lsp.errors import SpeckitError
+from codex_lsp.speckit.files import read_text
 from codex_lsp.speckit.ids import GITHUB_DIR, github_short_name
 from codex_lsp.speckit.layout import NewFolder, SpecLayout
 from codex_lsp.speckit.packet import LayoutKind, SpecPacket
@@ -18,6 +20,7 @@ from codex_lsp.speckit.packet import LayoutKind, SpecPacket
 log = logging.getLogger(__name__)
 
 FEATURE_JSON = Path(".specify/feature.json")
+MAX_FEATURE_BYTES = 64 * 1024
 _BRANCH_FEATURE = re.compile(r"^(\d{3,})-")
 _TIMESTAMP = re.compile(r"^\d{8}-\d{6}$")
 
@@ -109,10 +112,9 @@ class GithubLayout(SpecLayout):
     def _feature_json(self) -> str | None:
         path = self.root / FEATURE_JSON
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
+            text = read_text(path, self.root, MAX_FEATURE_BYTES)
+            data = json.loads(text) if text is not None else None
+        except (SpeckitError, ValueError) as exc:
             log.warning("ignoring %s: %s", path, exc)
             return None
         value = data.get("feature_directory") if isinstance(data, dict) else None
@@ -137,12 +139,12 @@ def _git_branch(root: Path) -> str | None:
     git = root / ".git"
     try:
         if git.is_file():
-            pointer = git.read_text(encoding="utf-8").strip()
+            pointer = (read_text(git, None, MAX_FEATURE_BYTES) or "").strip()
             if not pointer.startswith("gitdir:"):
                 return None
             git = (root / pointer.removeprefix("gitdir:").strip()).resolve()
-        head = (git / "HEAD").read_text(encoding="utf-8").strip()
-    except OSError:
+        head = (read_text(git / "HEAD", None, MAX_FEATURE_BYTES) or "").strip()
+    except (SpeckitError, OSError):
         return None
     return head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None
 

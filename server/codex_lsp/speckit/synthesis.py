@@ -14,8 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from codex_lsp.errors import SpeckitError
 from codex_lsp.speckit import markdown as md
 from codex_lsp.speckit.consensus import Outcome
+from codex_lsp.speckit.files import read_text
 from codex_lsp.speckit.issues import from_answer, render
 from codex_lsp.speckit.packet import LayoutKind, SpecPacket
 from codex_lsp.speckit.schemas import schema_for
@@ -385,8 +387,8 @@ _RENDERERS: dict[str, Callable[[], list[Part]]] = {
 def feature_name(workspace: Workspace, packet: SpecPacket) -> str:
     """The feature's name from its spec.md (``**Feature**:`` or the title), else the id."""
     try:
-        text = packet.file("spec.md").read_text(encoding="utf-8", errors="replace")[:4000]
-    except OSError:
+        text = read_text(packet.file("spec.md"), workspace.root, 4000) or ""
+    except SpeckitError:
         return packet.id
     if match := re.search(r"^\*\*Feature\*\*:\s*(.+)$", text, re.MULTILINE):
         return match.group(1).strip()

@@ -21,7 +21,6 @@ COLUMNS = (
 HEADER = "| " + " | ".join(COLUMNS) + " |"
 SEPARATOR = "|" + "|".join("-------" for _ in COLUMNS) + "|"
 NEW_FILE = f"# SPEC Tracker\n\n{HEADER}\n{SEPARATOR}\n"
-STATUSES = ("Backlog", "In Progress", "In Review", "Blocked", "Done")
 
 
 @dataclass(frozen=True)

@@ -83,14 +83,6 @@ class Document:
         )
         return any(heading.line < n < end for n in self.prose)
 
-    def section_lines(self, heading: Heading) -> list[tuple[int, str]]:
-        """The prose lines of ``heading``'s section (subsections included)."""
-        end = next(
-            (h.line for h in self.headings if h.line > heading.line and h.level <= heading.level),
-            len(self.lines),
-        )
-        return [(n, t) for n, t in self.prose_lines() if heading.line < n < end]
-
 
 @dataclass
 class Packet:
