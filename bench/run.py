@@ -24,6 +24,7 @@ from bench import (
     mcp_roundtrip,
     patch_apply,
     rss,
+    speckit_status,
     store,
     token_latency,
     webview_state,
@@ -120,6 +121,12 @@ def render(results: dict[str, Any]) -> str:
         f"{mcp['manager_ms']['median']:.2f} ms, SDK directly {mcp['direct_sdk_ms']['median']:.2f} "
         f"ms: {mcp['added_ms_median']:.2f} ms added."
     )
+    spec = results["speckit_status"]
+    lines.append(
+        f"\n`/speckit.status` in process, {spec['specs']} SPECs and their evidence: one SPEC p50 "
+        f"{spec['one_spec_ms']['median']:.1f} ms (p99 {spec['one_spec_ms']['p99']:.1f}), all of "
+        f"them p50 {spec['overview_ms']['median']:.1f} ms (target p50 < 50 ms)."
+    )
     lines.append("\nVS Code panel, per streamed event (3 tabs; `python -m bench.webview_state`):")
     for row in results["webview_state"]["sizes"]:
         lines.append(
@@ -170,6 +177,7 @@ def main() -> None:
         "store": asyncio.run(store.measure(10_000, 10_000, runs)),
         "mcp_roundtrip": asyncio.run(mcp_roundtrip.measure(300)),
         "rss": asyncio.run(rss.measure(20)),
+        "speckit_status": asyncio.run(speckit_status.measure(200, 50)),
         "webview_state": webview_state.run(5 if args.quick else 20),
     }
     if codex:
