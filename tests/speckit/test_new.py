@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -172,3 +173,43 @@ def test_two_creations_at_once_get_two_numbers(fork_repo: Path, tmp_path: Path) 
     assert not errors and len(numbers) == 6 and len(set(numbers)) == 6
     rows = tracker.rows((fork_repo / "SPEC.md").read_text())
     assert sorted(r.get("Task ID") for r in rows if r.get("Task ID") in ids) == sorted(ids)
+
+
+def _git(root: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=True, timeout=30
+    )
+    return done.stdout.strip()
+
+
+def test_a_branch_only_when_create_branch_is_set(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    _git(
+        root,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "init",
+    )
+    plain = open_workspace(root, tmp_path / "home")
+    create_spec(plain, "No branch please", NOW)
+    assert _git(root, "branch", "--show-current") == "main"
+    branching = open_workspace(root, tmp_path / "home2", "[speckit]\ncreate_branch = true\n")
+    result = create_spec(branching, "With a branch", NOW)
+    assert result.data["branch"] == "SPEC-KIT-002-with-a-branch"
+    assert _git(root, "branch", "--show-current") == "SPEC-KIT-002-with-a-branch"
+    row = tracker.find((root / "SPEC.md").read_text(), "SPEC-KIT-002")
+    assert row is not None and row.get("Branch") == "SPEC-KIT-002-with-a-branch"
+    assert (
+        "**Branch**: SPEC-KIT-002-with-a-branch"
+        in (root / "docs" / "SPEC-KIT-002-with-a-branch" / "spec.md").read_text()
+    )
+    again = create_spec(branching, "With a branch", NOW)  # the folder differs, the branch too
+    assert again.data["branch"] == "SPEC-KIT-003-with-a-branch" and not again.data["warnings"]
