@@ -19,7 +19,7 @@ from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.config.report import entries
 from codex_lsp.core import ConversationManager, info
 from codex_lsp.core.code_actions import CodeActionKind, Diagnostic, code_action_prompt
-from codex_lsp.errors import CodexError, ProtocolError
+from codex_lsp.errors import CodexError, ProtocolError, UnknownConversationError
 from codex_lsp.lsp.approvals import ClientApprover
 from codex_lsp.lsp.editor_files import EditorSink
 from codex_lsp.lsp.log_forward import LogForwarder
@@ -83,7 +83,10 @@ def conversation_arg(command: str, args: list[Any], index: int) -> str | None:
 
 
 def to_rpc_error(exc: CodexError) -> JsonRpcException:
-    """InvalidParams for client mistakes, -32001 for configuration and provider set-up."""
+    """UNKNOWN_CONVERSATION_CODE for a conversation id this server does not have, InvalidParams
+    for other client mistakes, -32001 for configuration and provider set-up."""
+    if isinstance(exc, UnknownConversationError):
+        return JsonRpcServerError(exc.message, names.UNKNOWN_CONVERSATION_CODE)  # type: ignore[no-untyped-call]
     if isinstance(exc, ProtocolError):
         return JsonRpcInvalidParams(exc.message)
     return JsonRpcServerError(exc.message, SETUP_ERROR_CODE)  # type: ignore[no-untyped-call]
