@@ -12,6 +12,7 @@ import type {
   ReasoningEffort,
   ReviewDecision,
 } from "../shared/generated";
+import { CodexErrorCodes } from "../shared/generated";
 import { unhandled, type FromWebview, type ToWebview } from "../shared/messages";
 import {
   answered,
@@ -171,7 +172,7 @@ export class ChatBridge {
     try {
       return await this.server.request(method, params);
     } catch (error) {
-      if (!String((error as Error).message).startsWith("unknown conversation id")) throw error;
+      if ((error as { code?: unknown }).code !== CodexErrorCodes.unknownConversation) throw error;
       await this.server.request("codex/resumeConversation", { conversationId: params.conversationId });
       return this.server.request(method, params);
     }
