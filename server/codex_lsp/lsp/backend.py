@@ -7,11 +7,15 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcServerError
 from pygls.lsp.server import LanguageServer
 
@@ -28,14 +32,43 @@ from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol import method_names as names
 from codex_lsp.protocol import requests as r
 from codex_lsp.protocol.events import ErrorEvent, EventEnvelope, TaskCompleteEvent
-from codex_lsp.protocol.items import McpServerStatus
-from codex_lsp.protocol.methods import METHODS_BY_NAME, Method
+from codex_lsp.protocol.items import McpServerStatus, TextInput
+from codex_lsp.protocol.methods import METHODS, METHODS_BY_NAME, Method
 from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.protocol.requests import ApprovalResult, ConversationScoped
 from codex_lsp.tools import file_search
 
 SETUP_ERROR_CODE = -32001
 PLAIN_MESSAGE_MAX = 4000
+
+Handler = Callable[[Any], Awaitable[BaseModel]]
+"""A ``codex/*`` method's handler: its validated params in, its result model out."""
+CommandHandler = Callable[[list[Any]], Awaitable[Any]]
+"""A ``workspace/executeCommand`` command's handler: its positional arguments in, its result."""
+H = TypeVar("H")
+
+
+def one_table(*tables: Mapping[str, H]) -> dict[str, H]:
+    """The tables merged; a name that two of them handle is a bug, refused at start-up."""
+    merged: dict[str, H] = {}
+    for table in tables:
+        for name, handler in table.items():
+            if name in merged:
+                raise ValueError(f"{name} has two handlers")
+            merged[name] = handler
+    return merged
+
+
+def _problems(exc: ValidationError, wire_names: bool = False) -> str:
+    """Each bad field and what is wrong with it; ``wire_names`` turns the top-level field of a
+    model built from Python names into its camelCase wire name."""
+    found = []
+    for error in exc.errors():
+        loc = [str(p) for p in error["loc"]]
+        if wire_names and loc:
+            loc[0] = to_camel(loc[0])
+        found.append(f"{'.'.join(loc) or 'params'}: {error['msg']}")
+    return "; ".join(found)
 
 
 def parse_params(model: type[BaseModel], raw: Any) -> Any:
@@ -45,9 +78,7 @@ def parse_params(model: type[BaseModel], raw: Any) -> Any:
             raw = {}
         params = model.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = _problems(exc)
         raise JsonRpcInvalidParams(f"invalid params for {model.__name__}: {problems}") from exc
     for field, path in _paths(params):
         if "\x00" in str(path):
@@ -69,6 +100,22 @@ def _paths(model: BaseModel, prefix: str = "") -> list[tuple[str, Path]]:
             elif isinstance(item, BaseModel):
                 found.extend(_paths(item, field + "."))
     return found
+
+
+@contextmanager
+def built_from_arguments() -> Iterator[None]:
+    """Params a command builds from its arguments: a bad value is InvalidParams naming the
+    field, as if the client had sent the request itself."""
+    try:
+        yield
+    except ValidationError as exc:
+        problems = _problems(exc, wire_names=True)
+        raise JsonRpcInvalidParams(f"invalid params for {exc.title}: {problems}") from exc
+
+
+def wire(result: BaseModel) -> dict[str, Any]:
+    """A result as the client gets it (camelCase, no nulls)."""
+    return result.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
 def conversation_arg(command: str, args: list[Any], index: int) -> str | None:
@@ -125,6 +172,8 @@ class Backend:
         self._log.install()
         if root is not None and root.is_dir():
             self.manager.set_default_cwd(root)
+        self.methods: dict[str, Handler] = self._method_table()
+        self.commands: dict[str, CommandHandler] = self._command_table()
 
     def send_event(self, event: EventEnvelope) -> None:
         """Write one ``codex/event`` notification (pre-serialised, non-blocking). A client
@@ -167,61 +216,105 @@ class Backend:
                 opened.append(str(path))
         return {"conversationId": conversation_id, "opened": opened}
 
+    def _method_table(self) -> dict[str, Handler]:
+        """Every ``codex/*`` client request → its handler (each Op method submits its Op)."""
+        manager = self.manager
+        ops: dict[str, Handler] = {m.name: partial(self._submit, m) for m in METHODS if m.op}
+        return one_table(
+            ops,
+            {
+                names.NEW_CONVERSATION: self._new_conversation,
+                names.RESUME_CONVERSATION: self._resume,
+                names.FORK_CONVERSATION: self._fork,
+                names.LIST_CONVERSATIONS: manager.list_conversations,
+                names.ARCHIVE_CONVERSATION: self._archive,
+                names.RENAME_CONVERSATION: self._rename,
+                names.DELETE_CONVERSATION: self._delete,
+                names.GET_CONFIG: self._get_config,
+                names.LIST_MCP_SERVERS: self._list_mcp_servers,
+                names.RESTART_MCP_SERVER: self._restart_mcp_server,
+                names.FUZZY_FILE_SEARCH: self._fuzzy_file_search,
+            },
+        )
+
+    def _command_table(self) -> dict[str, CommandHandler]:
+        """Every advertised ``workspace/executeCommand`` command → its handler."""
+        return {
+            "codex-lsp.newConversation": self._new_conversation_command,
+            "codex-lsp.sendPrompt": self._send_prompt_command,
+            "codex-lsp.interrupt": partial(
+                self._op_command, "codex-lsp.interrupt", names.INTERRUPT
+            ),
+            "codex-lsp.compact": partial(self._op_command, "codex-lsp.compact", names.COMPACT),
+            "codex-lsp.undoTurn": partial(self._op_command, "codex-lsp.undoTurn", names.UNDO_TURN),
+            "codex-lsp.listConversations": self._list_conversations_command,
+            "codex-lsp.approve": partial(self._answer_pending, "approve"),
+            "codex-lsp.deny": partial(self._answer_pending, "deny"),
+            "codex-lsp.runCodeAction": self._run_code_action,
+            "codex-lsp.openChangedFiles": self._open_changed_files_command,
+        }
+
     async def handle(self, method_name: str, raw: Any) -> dict[str, Any]:
         """Validate, dispatch, convert; CodexErrors become JSON-RPC errors."""
-        method = METHODS_BY_NAME[method_name]
-        params = parse_params(method.params, raw)
+        params = parse_params(METHODS_BY_NAME[method_name].params, raw)
         try:
-            result = await self._dispatch(method, params)
+            result = await self.methods[method_name](params)
         except CodexError as exc:
             raise to_rpc_error(exc) from exc
-        return result.model_dump(by_alias=True, exclude_none=True, mode="json")
+        return wire(result)
 
-    async def _dispatch(self, method: Method, params: Any) -> BaseModel:
-        manager = self.manager
-        if method.op is not None:
-            assert isinstance(params, ConversationScoped)
-            op = method.op.model_validate(params.model_dump(exclude={"conversation_id"}))
-            conversation = manager.get(params.conversation_id)
-            return r.SubmissionResult(submission_id=conversation.submit(op))  # type: ignore[arg-type]
-        if method.name == names.NEW_CONVERSATION:
-            return info(await manager.new_conversation(params))
-        if method.name == names.RESUME_CONVERSATION:
-            return await manager.resume(params.conversation_id)
-        if method.name == names.FORK_CONVERSATION:
-            return info(await manager.fork(params.conversation_id, params.turn_id))
-        if method.name == names.LIST_CONVERSATIONS:
-            return await manager.list_conversations(params)
-        if method.name == names.GET_CONFIG:
-            loaded = manager.load_config(
-                r.NewConversationParams(
-                    cwd=params.cwd, config={"profile": params.profile} if params.profile else None
-                )
-            )
-            return r.GetConfigResult(
-                entries=[
-                    r.ConfigEntry(key=e.key, value=e.value, origin=e.origin)
-                    for e in entries(loaded)
-                ],
-                warnings=loaded.warnings,
-            )
-        if method.name == names.LIST_MCP_SERVERS:
-            return r.ListMcpServersResult(servers=manager.mcp.statuses())
-        if method.name == names.RESTART_MCP_SERVER:
-            manager.mcp.restart(params.name)
-            return r.EmptyResult()
-        if method.name == names.FUZZY_FILE_SEARCH:
-            return await self._fuzzy_file_search(params)
-        if method.name == names.ARCHIVE_CONVERSATION:
-            await manager.archive(params.conversation_id, params.archived)
-            return r.EmptyResult()
-        if method.name == names.RENAME_CONVERSATION:
-            await manager.rename(params.conversation_id, params.title)
-            return r.EmptyResult()
-        if method.name == names.DELETE_CONVERSATION:
-            await manager.delete(params.conversation_id)
-            return r.EmptyResult()
-        raise JsonRpcInvalidParams(f"{method.name} is not handled by this server")
+    async def run_command(self, name: str, args: list[Any]) -> Any:
+        """``workspace/executeCommand``: the Ops for clients without a plugin. The conversation
+        defaults to the most recent one (``sendPrompt`` starts one when there is none)."""
+        try:
+            return await self.commands[name](args)
+        except CodexError as exc:
+            raise to_rpc_error(exc) from exc
+
+    async def _submit(self, method: Method, params: ConversationScoped) -> r.SubmissionResult:
+        """An Op method: the params without the conversation id are the Op."""
+        assert method.op is not None
+        op = method.op.model_validate(params.model_dump(exclude={"conversation_id"}))
+        conversation = self.manager.get(params.conversation_id)
+        return r.SubmissionResult(submission_id=conversation.submit(op))  # type: ignore[arg-type]
+
+    async def _new_conversation(self, params: r.NewConversationParams) -> r.ConversationInfo:
+        return info(await self.manager.new_conversation(params))
+
+    async def _resume(self, params: r.ResumeConversationParams) -> r.ResumeConversationResult:
+        return await self.manager.resume(params.conversation_id)
+
+    async def _fork(self, params: r.ForkConversationParams) -> r.ConversationInfo:
+        return info(await self.manager.fork(params.conversation_id, params.turn_id))
+
+    async def _archive(self, params: r.ArchiveConversationParams) -> r.EmptyResult:
+        await self.manager.archive(params.conversation_id, params.archived)
+        return r.EmptyResult()
+
+    async def _rename(self, params: r.RenameConversationParams) -> r.EmptyResult:
+        await self.manager.rename(params.conversation_id, params.title)
+        return r.EmptyResult()
+
+    async def _delete(self, params: r.DeleteConversationParams) -> r.EmptyResult:
+        await self.manager.delete(params.conversation_id)
+        return r.EmptyResult()
+
+    async def _get_config(self, params: r.GetConfigParams) -> r.GetConfigResult:
+        profile = {"profile": params.profile} if params.profile else None
+        loaded = self.manager.load_config(r.NewConversationParams(cwd=params.cwd, config=profile))
+        return r.GetConfigResult(
+            entries=[
+                r.ConfigEntry(key=e.key, value=e.value, origin=e.origin) for e in entries(loaded)
+            ],
+            warnings=loaded.warnings,
+        )
+
+    async def _list_mcp_servers(self, params: r.ListMcpServersParams) -> r.ListMcpServersResult:
+        return r.ListMcpServersResult(servers=self.manager.mcp.statuses())
+
+    async def _restart_mcp_server(self, params: r.RestartMcpServerParams) -> r.EmptyResult:
+        self.manager.mcp.restart(params.name)
+        return r.EmptyResult()
 
     async def _fuzzy_file_search(self, params: r.FuzzyFileSearchParams) -> r.FuzzyFileSearchResult:
         """Search on a worker thread; a cancelled request stops it between phases."""
@@ -246,57 +339,58 @@ class Backend:
             ]
         )
 
-    async def run_command(self, name: str, args: list[Any]) -> Any:
-        """``workspace/executeCommand``: the Ops for clients without a plugin. The conversation
-        defaults to the most recent one (``sendPrompt`` starts one when there is none)."""
-        try:
-            return await self._run_command(name, args)
-        except CodexError as exc:
-            raise to_rpc_error(exc) from exc
+    async def _new_conversation_command(self, args: list[Any]) -> dict[str, Any]:
+        """``codex-lsp.newConversation [params]``."""
+        options = args[0] if args and isinstance(args[0], dict) else {}
+        return wire(await self._new_conversation(parse_params(r.NewConversationParams, options)))
 
-    async def _run_command(self, name: str, args: list[Any]) -> Any:
-        command = name.removeprefix("codex-lsp.")
-        if command == "newConversation":
-            options = args[0] if args and isinstance(args[0], dict) else {}
-            return await self.handle(names.NEW_CONVERSATION, options)
-        if command == "listConversations":
-            return await self.handle(names.LIST_CONVERSATIONS, {})
-        if command in ("approve", "deny"):
-            return self._answer_pending(command, args)
-        if command == "runCodeAction":
-            return await self._run_code_action(args)
-        if command == "openChangedFiles":
-            return await self.open_changed_files(conversation_arg(name, args, 0))
-        if command == "sendPrompt":
-            if not args or not isinstance(args[0], str) or not args[0].strip():
-                raise JsonRpcInvalidParams(
-                    "codex-lsp.sendPrompt needs the prompt text as its first argument"
-                )
-            conversation_id = conversation_arg(name, args, 1) or self._latest()
-            if conversation_id is None:
-                conversation_id = (await self.handle(names.NEW_CONVERSATION, {}))["conversationId"]
-            items = [{"type": "text", "text": args[0]}]
-            result = await self.handle(
-                names.USER_INPUT, {"conversationId": conversation_id, "items": items}
+    async def _list_conversations_command(self, args: list[Any]) -> dict[str, Any]:
+        """``codex-lsp.listConversations``."""
+        return wire(await self.manager.list_conversations(r.ListConversationsParams()))
+
+    async def _send_prompt_command(self, args: list[Any]) -> dict[str, Any]:
+        """``codex-lsp.sendPrompt text [conversationId]``: a new conversation when there is none."""
+        if not args or not isinstance(args[0], str) or not args[0].strip():
+            raise JsonRpcInvalidParams(
+                "codex-lsp.sendPrompt needs the prompt text as its first argument"
             )
-            return {"conversationId": conversation_id, **result}
+        conversation_id = conversation_arg("codex-lsp.sendPrompt", args, 1)
+        return await self._start_turn(args[0], conversation_id)
+
+    async def _start_turn(self, prompt: str, conversation_id: str | None) -> dict[str, Any]:
+        """Send ``prompt`` to the conversation (the most recent one, else a new one)."""
+        conversation_id = conversation_id or self._latest()
+        if conversation_id is None:
+            started = await self._new_conversation(r.NewConversationParams())
+            conversation_id = started.conversation_id
+        params = r.UserInputParams(conversation_id=conversation_id, items=[TextInput(text=prompt)])
+        result = await self._submit(METHODS_BY_NAME[names.USER_INPUT], params)
+        return {"conversationId": conversation_id, **wire(result)}
+
+    async def _op_command(self, command: str, method_name: str, args: list[Any]) -> dict[str, Any]:
+        """``codex-lsp.interrupt|compact [conversationId]``, ``codex-lsp.undoTurn
+        [conversationId] [numTurns | turnId]``."""
         conversation_id = args[0] if args and isinstance(args[0], str) else self._latest()
         if conversation_id is None:
             raise JsonRpcInvalidParams(
-                f"{name}: there is no conversation; start one with codex-lsp.sendPrompt"
+                f"{command}: there is no conversation; start one with codex-lsp.sendPrompt"
             )
-        method = {
-            "interrupt": names.INTERRUPT,
-            "compact": names.COMPACT,
-            "undoTurn": names.UNDO_TURN,
-        }[command]
-        params: dict[str, Any] = {"conversationId": conversation_id}
-        if command == "undoTurn" and len(args) > 1:
-            params["turnId" if isinstance(args[1], str) else "numTurns"] = args[1]
-        result = await self.handle(method, params)
-        return {"conversationId": conversation_id, **result}
+        method = METHODS_BY_NAME[method_name]
+        fields: dict[str, Any] = {"conversation_id": conversation_id}
+        if method_name == names.UNDO_TURN and len(args) > 1:
+            fields["turn_id" if isinstance(args[1], str) else "num_turns"] = args[1]
+        with built_from_arguments():
+            params = method.params(**fields)
+        assert isinstance(params, ConversationScoped)
+        return {"conversationId": conversation_id, **wire(await self._submit(method, params))}
 
-    def _answer_pending(self, command: str, args: list[Any]) -> dict[str, Any]:
+    async def _open_changed_files_command(self, args: list[Any]) -> dict[str, Any]:
+        """``codex-lsp.openChangedFiles [conversationId]``."""
+        return await self.open_changed_files(
+            conversation_arg("codex-lsp.openChangedFiles", args, 0)
+        )
+
+    async def _answer_pending(self, command: str, args: list[Any]) -> dict[str, Any]:
         """``codex-lsp.approve [decision] [conversationId] [rejectedHunks]`` /
         ``codex-lsp.deny [conversationId]``: answer the oldest pending approval."""
         if command == "deny":
@@ -344,20 +438,14 @@ class Backend:
         raw = data.get("diagnostic") if data else None
         diagnostic = Diagnostic(**raw) if isinstance(raw, dict) else None
         prompt = code_action_prompt(kind, document.path, source, int(start), int(end), diagnostic)
-        conversation_id = self._latest()
-        if conversation_id is None:
-            conversation_id = (await self.handle(names.NEW_CONVERSATION, {}))["conversationId"]
-        items = [{"type": "text", "text": prompt}]
-        result = await self.handle(
-            names.USER_INPUT, {"conversationId": conversation_id, "items": items}
-        )
+        result = await self._start_turn(prompt, None)
         self._server.window_show_message(
             types.ShowMessageParams(
                 type=types.MessageType.Info,
                 message=f"codex-lsp: {kind.value} started for {Path(document.path).name}",
             )
         )
-        return {"conversationId": conversation_id, **result}
+        return result
 
     def _latest(self) -> str | None:
         """The most recently updated conversation open in this server."""
