@@ -24,7 +24,7 @@ from codex_lsp.config.report import entries
 from codex_lsp.core import ConversationManager, info
 from codex_lsp.core.code_actions import CodeActionKind, Diagnostic, code_action_prompt
 from codex_lsp.errors import CodexError, ProtocolError, UnknownConversationError
-from codex_lsp.lsp.approvals import ClientApprover
+from codex_lsp.lsp.approvals import ApprovalAnswer, ApprovalTarget, ClientApprover
 from codex_lsp.lsp.editor_files import EditorSink
 from codex_lsp.lsp.log_forward import LogForwarder
 from codex_lsp.lsp.progress import TurnProgress
@@ -127,6 +127,21 @@ def conversation_arg(command: str, args: list[Any], index: int) -> str | None:
         f"{command}: argument {index + 1} must be a conversationId (a string), "
         f"not {json.dumps(value)[:60]}"
     )
+
+
+def _positional(command: str, args: list[Any]) -> tuple[ReviewDecision, str | None, Any]:
+    """The decision, conversationId and rejectedHunks of ``codex-lsp.approve [decision]
+    [conversationId] [rejectedHunks]`` / ``codex-lsp.deny [conversationId]``."""
+    if command == "deny":
+        decision, rest = ReviewDecision.DENIED, args
+    else:
+        first = args[0] if args else "approved"
+        try:
+            decision, rest = ReviewDecision(first), args[1:]
+        except ValueError:
+            decision, rest = ReviewDecision.APPROVED, args
+    conversation_id = rest[0] if rest and isinstance(rest[0], str) else None
+    return decision, conversation_id, rest[1] if len(rest) > 1 and command == "approve" else {}
 
 
 def to_rpc_error(exc: CodexError) -> JsonRpcException:
@@ -390,29 +405,30 @@ class Backend:
             conversation_arg("codex-lsp.openChangedFiles", args, 0)
         )
 
-    async def _answer_pending(self, command: str, args: list[Any]) -> dict[str, Any]:
-        """``codex-lsp.approve [decision] [conversationId] [rejectedHunks]`` /
-        ``codex-lsp.deny [conversationId]``: answer the oldest pending approval."""
-        if command == "deny":
-            decision, rest = ReviewDecision.DENIED, args
-        else:
-            first = args[0] if args else "approved"
-            try:
-                decision, rest = ReviewDecision(first), args[1:]
-            except ValueError:
-                decision, rest = ReviewDecision.APPROVED, args
-        conversation_id = rest[0] if rest and isinstance(rest[0], str) else None
-        try:
-            result = ApprovalResult(
-                decision=decision,
-                rejected_hunks=rest[1] if len(rest) > 1 and command == "approve" else {},
+    async def _answer_pending(self, command: str, args: list[Any]) -> dict[str, str]:
+        """``codex-lsp.approve`` / ``codex-lsp.deny``: answer the pending approval request
+        that ``{"callId", "conversationId"?, "decision"?, "rejectedHunks"?}`` names, or, from a
+        keybinding (``approve [decision] [conversationId] [rejectedHunks]``, ``deny
+        [conversationId]``), the only pending one."""
+        if args and isinstance(args[0], dict):
+            target = parse_params(
+                ApprovalAnswer if command == "approve" else ApprovalTarget, args[0]
             )
+            call_id, conversation_id = target.call_id, target.conversation_id
+            decision = target.decision if command == "approve" else ReviewDecision.DENIED
+            hunks = target.rejected_hunks if command == "approve" else {}
+        else:
+            call_id, (decision, conversation_id, hunks) = None, _positional(command, args)
+        try:
+            result = ApprovalResult(decision=decision, rejected_hunks=hunks)
         except ValidationError as exc:
             raise JsonRpcInvalidParams(
                 f"codex-lsp.approve: rejectedHunks must map file paths to hunk indices: {exc}"
             ) from exc
-        if not self.approver.answer(result, conversation_id):
-            raise JsonRpcInvalidParams(f"codex-lsp.{command}: no approval request is pending")
+        try:
+            self.approver.answer(result, call_id, conversation_id)
+        except ProtocolError as exc:
+            raise JsonRpcInvalidParams(f"codex-lsp.{command}: {exc.message}") from exc
         return {"decision": decision.value}
 
     async def _run_code_action(self, args: list[Any]) -> dict[str, Any]:
