@@ -69,9 +69,15 @@ test("a message, a slash command and an approval as typed requests", async () =>
     { method: "codex/compact", params: { conversationId: "c1" } },
     {
       method: "workspace/executeCommand",
-      params: { command: "codex-lsp.approve", arguments: ["approved", "c1", { "a.py": [1] }] },
+      params: {
+        command: "codex-lsp.approve",
+        arguments: [{ callId: "call-1", conversationId: "c1", decision: "approved", rejectedHunks: { "a.py": [1] } }],
+      },
     },
-    { method: "workspace/executeCommand", params: { command: "codex-lsp.deny", arguments: ["c1"] } },
+    {
+      method: "workspace/executeCommand",
+      params: { command: "codex-lsp.deny", arguments: [{ callId: "call-2", conversationId: "c1" }] },
+    },
   ]);
 });
 

@@ -257,19 +257,21 @@ export class ChatBridge {
     this.update(renamed(this.state, conversationId, title));
   }
 
-  /** Answer an approval through the codex-lsp.approve / deny commands (with the hunks rejected in review). */
+  /** Answer the approval request `callId` through the codex-lsp.approve / deny commands (with the
+   * hunks rejected in review); one that is no longer pending is an error, never another answer. */
   async answer(
     conversationId: string,
     callId: string,
     decision: ReviewDecision,
     rejectedHunks?: Record<string, number[]>,
   ): Promise<void> {
+    const target = { callId, conversationId };
     const command: ApprovalCommand =
       decision === "denied"
-        ? { command: "codex-lsp.deny", arguments: [conversationId] }
+        ? { command: "codex-lsp.deny", arguments: [target] }
         : {
             command: "codex-lsp.approve",
-            arguments: rejectedHunks ? [decision, conversationId, rejectedHunks] : [decision, conversationId],
+            arguments: [rejectedHunks ? { ...target, decision, rejectedHunks } : { ...target, decision }],
           };
     await this.server.request("workspace/executeCommand", command);
     this.update(answered(this.state, conversationId, callId));
