@@ -11,8 +11,9 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from codex_lsp.lsp.backend import Backend, one_table
+from codex_lsp.lsp.backend import Backend
 from codex_lsp.lsp.log_forward import LOGGER
+from codex_lsp.lsp.rpc import one_table
 from codex_lsp.lsp.server import create_server
 from codex_lsp.protocol.method_names import CLIENT_REQUESTS, COMMANDS
 from codex_lsp.protocol.methods import METHODS, Direction
