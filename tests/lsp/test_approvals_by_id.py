@@ -127,6 +127,31 @@ async def test_a_wrong_or_stale_call_id_answers_nothing_and_names_the_pending_on
     assert not (workspace / "alpha.txt").exists() and not (workspace / "bravo.txt").exists()
 
 
+async def test_a_reused_call_id_is_told_apart_by_the_item_id(
+    lsp: Session, model_server: FakeModelServer, workspace: Path
+) -> None:
+    # A provider that reuses call ids (Chat-wire servers that send none get call_0 each time).
+    touch(model_server, "alpha", call_id="call_0", answer=False)
+    conv, _ = await ask(lsp, "alpha")
+    stale_item = lsp.log.msgs(conv, "execApprovalRequest")[0]["itemId"]
+    await lsp.request("codex/interrupt", {"conversationId": conv})
+    await lsp.log.wait_for("turnAborted", conv)
+    touch(model_server, "bravo", call_id="call_0")
+    await lsp.say(conv, "make bravo")
+    asked = await lsp.log.wait_for("execApprovalRequest", conv, count=2)
+    assert asked["callId"] == "call_0" and asked["itemId"] != stale_item
+
+    late = {"callId": "call_0", "conversationId": conv, "itemId": stale_item}
+    message = await refused(lsp, "codex-lsp.approve", late)
+    assert f"callId 'call_0' and itemId {stale_item!r} is pending" in message
+    assert f"pending: call_0 (conversation {conv})" in message
+    assert not (workspace / "bravo.txt").exists()
+    answer = {"callId": "call_0", "itemId": asked["itemId"], "decision": "approved"}
+    assert await command(lsp, "codex-lsp.approve", answer) == {"decision": "approved"}
+    assert await finished(lsp, conv) == "bravo handled"
+    assert (workspace / "bravo.txt").exists() and not (workspace / "alpha.txt").exists()
+
+
 async def test_a_keybinding_without_an_id_answers_only_a_single_pending_request(
     lsp: Session, model_server: FakeModelServer, workspace: Path
 ) -> None:
@@ -202,3 +227,4 @@ def test_the_documented_answer_by_id_is_what_the_server_reads() -> None:
     assert sent["command"] == "codex-lsp.approve"
     answer = ApprovalAnswer.model_validate(sent["arguments"][0])
     assert answer.call_id == "call_1" and answer.decision == "approvedForSession"
+    assert answer.item_id == "item-3"

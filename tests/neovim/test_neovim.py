@@ -95,9 +95,12 @@ def test_a_late_answer_to_a_withdrawn_approval_answers_nothing_else(
     codex_home: Path, workspace: Path, model_server: FakeModelServer
 ) -> None:
     (workspace / "app.py").write_text(APP)
+    # The provider reuses call ids (as Chat-wire servers that send none do: call_0 each time).
+    first = ToolCall("shell", {"command": ["touch", "first.txt"]}, call_id="call_0")
+    second = ToolCall("shell", {"command": ["touch", "second.txt"]}, call_id="call_0")
     model_server.enqueue(
-        Reply((ToolCall("shell", {"command": ["touch", "first.txt"]}),), match="make first"),
-        Reply((ToolCall("shell", {"command": ["touch", "second.txt"]}),), match="make second"),
+        Reply((first,), match="make first"),
+        Reply((second,), match="make second"),
         Reply((Text("Left it."),), match="second.txt"),
     )
     report = run_nvim("stale_approval_flow.lua", codex_home, workspace)
@@ -108,7 +111,8 @@ def test_a_late_answer_to_a_withdrawn_approval_answers_nothing_else(
     ]
     assert report["refused"], report
     [error] = report["errors"]
-    assert "no approval request with callId" in error and "pending: " in error, error
+    assert "no approval request with callId 'call_0' and itemId" in error, error
+    assert "pending: call_0" in error, error
     assert not (workspace / "first.txt").exists()
     assert not (workspace / "second.txt").exists()  # the late "Approve" did not run it
     assert report["finished"] and "Left it." in report["chat"], report

@@ -52,10 +52,11 @@ local function approve(msg, conversation)
       return c[1]
     end,
   }, function(choice)
-    -- Answer this request by its callId: a late answer (the turn was interrupted meanwhile) is
-    -- refused by the server instead of answering the next request.
+    -- Answer this request by its callId and itemId: a late answer (the turn was interrupted
+    -- meanwhile) is refused by the server instead of answering the next request, even one whose
+    -- provider reused the call id.
     local decision = choice and choice[2] or "denied"
-    local answer = { callId = msg.callId, conversationId = conversation }
+    local answer = { callId = msg.callId, itemId = msg.itemId, conversationId = conversation }
     local command = "codex-lsp.deny"
     if decision ~= "denied" then
       command, answer.decision = "codex-lsp.approve", decision

@@ -49,11 +49,14 @@ CHOICES: tuple[tuple[str, ReviewDecision], ...] = (
 
 class ApprovalTarget(WireModel):
     """Which pending request a ``codex-lsp.deny`` answers: the ``callId`` of its
-    ``execApprovalRequest`` / ``applyPatchApprovalRequest`` event (and, when two conversations
-    wait on the same callId, the ``conversationId``)."""
+    ``execApprovalRequest`` / ``applyPatchApprovalRequest`` event; when two conversations wait
+    on the same callId, the ``conversationId``; and optionally the event's ``itemId``, made by
+    the server, so that a provider that reuses call ids cannot turn a late answer to a withdrawn
+    request into an answer to a new one."""
 
     call_id: str = Field(min_length=1)
     conversation_id: str | None = None
+    item_id: str | None = None
 
 
 class ApprovalAnswer(ApprovalTarget):
@@ -114,26 +117,30 @@ class ClientApprover:
             asking.cancel()
             self.pending.remove(pending)
 
-    def answer(
-        self,
-        result: ApprovalResult,
-        call_id: str | None = None,
-        conversation_id: str | None = None,
-    ) -> None:
-        """Answer the pending request ``call_id`` (of ``conversation_id`` when given); without a
-        ``call_id``, the only pending one. A ProtocolError naming the pending call ids when that
-        is not exactly one request (a stale id must never answer the next request instead)."""
-        waiting = [p for p in self.pending if not p.answer.done()]
-        chosen = [
-            p
-            for p in waiting
-            if conversation_id in (None, p.conversation_id) and call_id in (None, p.request.call_id)
-        ]
-        one_conversation = len({p.conversation_id for p in chosen}) == 1
-        if chosen and one_conversation and (call_id is not None or len(chosen) == 1):
+    def answer(self, result: ApprovalResult, target: ApprovalTarget) -> None:
+        """Answer the pending request ``target`` names. A ProtocolError naming the pending
+        call ids when it names none (a stale id must never answer the next request instead),
+        or requests of several conversations."""
+        waiting = self._waiting()
+        chosen = [p for p in waiting if _names(target, p)]
+        if chosen and len({p.conversation_id for p in chosen}) == 1:
             chosen[0].answer.set_result(result)
             return
-        raise ProtocolError(_not_one(waiting, chosen, call_id, conversation_id))
+        raise ProtocolError(_not_named(waiting, chosen, target))
+
+    def answer_only(self, result: ApprovalResult, conversation_id: str | None) -> None:
+        """A keybinding's answer, which names no request: the only pending one (of
+        ``conversation_id`` when given). A ProtocolError naming the pending call ids when none
+        or several are pending."""
+        waiting = self._waiting()
+        chosen = [p for p in waiting if conversation_id in (None, p.conversation_id)]
+        if len(chosen) == 1:
+            chosen[0].answer.set_result(result)
+            return
+        raise ProtocolError(_not_only(waiting, chosen, conversation_id))
+
+    def _waiting(self) -> list[PendingApproval]:
+        return [p for p in self.pending if not p.answer.done()]
 
     async def _ask(self, conversation_id: str, request: ApprovalRequest) -> ApprovalResult:
         if self.mode == "commands":  # the client answers with codex-lsp.approve / deny
@@ -204,29 +211,50 @@ class ClientApprover:
             return None
 
 
-def _not_one(
-    waiting: list[PendingApproval],
-    chosen: list[PendingApproval],
-    call_id: str | None,
-    conversation_id: str | None,
+def _names(target: ApprovalTarget, pending: PendingApproval) -> bool:
+    """Does ``target`` name ``pending``? (The fields it leaves out match anything.)"""
+    request = pending.request
+    return (
+        target.call_id == request.call_id
+        and target.conversation_id in (None, pending.conversation_id)
+        and target.item_id in (None, request.item_id)
+    )
+
+
+def _not_named(
+    waiting: list[PendingApproval], chosen: list[PendingApproval], target: ApprovalTarget
 ) -> str:
-    """Why an answer names no single pending request, and the ones that are pending."""
-    if chosen and call_id is not None:
+    """Why ``target`` names no single pending request, and the ones that are pending."""
+    if chosen:
         return (
-            f"callId {call_id!r} is pending in {len(chosen)} conversations "
+            f"callId {target.call_id!r} is pending in {len(chosen)} conversations "
             f"({_listing(chosen)}): name the conversationId too"
         )
+    asked = f"callId {target.call_id!r}"
+    if target.item_id is not None:
+        asked += f" and itemId {target.item_id!r}"
+    if not waiting:
+        stale = "it was answered, withdrawn, or never asked"
+        return f"no approval request with {asked} is pending ({stale})"
+    where = f" in conversation {target.conversation_id}" if target.conversation_id else ""
+    return f"no approval request with {asked} is pending{where}; pending: {_listing(waiting)}"
+
+
+def _not_only(
+    waiting: list[PendingApproval], chosen: list[PendingApproval], conversation_id: str | None
+) -> str:
+    """Why a keybinding's answer is refused: none or several requests are pending."""
     if chosen:
         return (
             f"{len(chosen)} approval requests are pending ({_listing(chosen)}): name the one to "
             f'answer by its callId, e.g. {{"callId": "{chosen[0].request.call_id}"}}'
         )
-    where = f" in conversation {conversation_id}" if conversation_id else ""
-    asked = f" with callId {call_id!r}" if call_id is not None else ""
-    if not waiting:
-        stale = " (it was answered, withdrawn, or never asked)" if call_id is not None else ""
-        return f"no approval request{asked} is pending{stale}"
-    return f"no approval request{asked} is pending{where}; pending: {_listing(waiting)}"
+    if not waiting or conversation_id is None:
+        return "no approval request is pending"
+    return (
+        f"no approval request is pending in conversation {conversation_id}; "
+        f"pending: {_listing(waiting)}"
+    )
 
 
 def _listing(pending: list[PendingApproval]) -> str:

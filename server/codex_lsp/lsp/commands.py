@@ -4,6 +4,7 @@ The conversation defaults to the most recent one (``sendPrompt`` starts one when
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -111,30 +112,33 @@ class Commands:
         return _submitted(*await self._code_actions.run(args[0] if args else None))
 
     async def _answer_approval(self, command: str, args: list[Any]) -> dict[str, str]:
-        """``codex-lsp.approve`` / ``codex-lsp.deny``: answer the pending approval request
-        that ``{"callId", "conversationId"?, "decision"?, "rejectedHunks"?}`` names, or, from a
+        """``codex-lsp.approve`` / ``codex-lsp.deny``: answer the pending approval request that
+        ``{callId, conversationId?, itemId?, decision?, rejectedHunks?}`` names, or, from a
         keybinding (``approve [decision] [conversationId] [rejectedHunks]``, ``deny
         [conversationId]``), the only pending one."""
+        answer: Callable[[], None]
         if args and isinstance(args[0], dict):
-            target = parse_params(
-                ApprovalAnswer if command == "approve" else ApprovalTarget, args[0]
-            )
-            call_id, conversation_id = target.call_id, target.conversation_id
-            decision = target.decision if command == "approve" else ReviewDecision.DENIED
-            hunks = target.rejected_hunks if command == "approve" else {}
+            if command == "approve":
+                target = parse_params(ApprovalAnswer, args[0])
+            else:
+                denial = parse_params(ApprovalTarget, args[0])
+                target = ApprovalAnswer(**denial.model_dump(), decision=ReviewDecision.DENIED)
+            result = ApprovalResult(decision=target.decision, rejected_hunks=target.rejected_hunks)
+            answer = partial(self._approver.answer, result, target)
         else:
-            call_id, (decision, conversation_id, hunks) = None, _positional(command, args)
+            decision, conversation_id, hunks = _positional(command, args)
+            try:
+                result = ApprovalResult(decision=decision, rejected_hunks=hunks)
+            except ValidationError as exc:
+                raise JsonRpcInvalidParams(
+                    f"codex-lsp.approve: rejectedHunks must map file paths to hunk indices: {exc}"
+                ) from exc
+            answer = partial(self._approver.answer_only, result, conversation_id)
         try:
-            result = ApprovalResult(decision=decision, rejected_hunks=hunks)
-        except ValidationError as exc:
-            raise JsonRpcInvalidParams(
-                f"codex-lsp.approve: rejectedHunks must map file paths to hunk indices: {exc}"
-            ) from exc
-        try:
-            self._approver.answer(result, call_id, conversation_id)
+            answer()
         except ProtocolError as exc:
             raise JsonRpcInvalidParams(f"codex-lsp.{command}: {exc.message}") from exc
-        return {"decision": decision.value}
+        return {"decision": result.decision.value}
 
 
 def _submitted(conversation_id: str, result: r.SubmissionResult) -> dict[str, Any]:
