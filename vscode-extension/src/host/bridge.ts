@@ -258,7 +258,7 @@ export class ChatBridge {
   }
 
   /** Answer the approval request `callId` through the codex-lsp.approve / deny commands (with the
-   * hunks rejected in review); one that is no longer pending is an error, never another answer. */
+   * hunks rejected in review); the server refuses an id that is no longer pending. */
   async answer(
     conversationId: string,
     callId: string,
