@@ -25,10 +25,10 @@ from codex_lsp.core.notify import run_notify
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.tasks import run_compact, run_review
 from codex_lsp.core.turn import TurnRunner
-from codex_lsp.core.turn_context import TurnContext
+from codex_lsp.core.turn_context import TurnContext, existing_folder
 from codex_lsp.core.turn_diff import TurnSnapshot
 from codex_lsp.core.undo import run_undo
-from codex_lsp.errors import CodexError, ProviderError
+from codex_lsp.errors import CodexError, ProtocolError, ProviderError
 from codex_lsp.exec.rules import CommandRules
 from codex_lsp.exec.sandbox import landlock_abi, unavailable_warning
 from codex_lsp.protocol.events import (
@@ -145,6 +145,8 @@ class Conversation:
         self.forked_from = forked_from
         self.history: list[HistoryItem] = []
         self.snapshots: list[TurnSnapshot] = []
+        self.turn_ids: set[str] = set()
+        """Every turn of this conversation (stored ones included), for checking a turnId."""
         self.total_usage = TokenUsage()
         self.cost_usd: float | None = 0.0
         self.context_tokens = 0
@@ -269,9 +271,21 @@ class Conversation:
         """Queue ``op``; returns the submission id its events will carry."""
         if self.closed:
             raise CodexError(f"conversation {self.id} is shut down; start or resume another one")
+        self._check(op)
         submission_id = uuid.uuid4().hex[:16]
         self._ops.put_nowait((submission_id, op))
         return submission_id
+
+    def _check(self, op: Op) -> None:
+        """Refuse (ProtocolError) an Op that names what does not exist, before it is queued."""
+        if isinstance(op, UserTurnOp | OverrideTurnContextOp) and op.cwd is not None:
+            existing_folder(op.cwd, self.ctx.cwd)
+        undo = op.turn_id if isinstance(op, UndoTurnOp) else None
+        if undo is not None and undo not in self.turn_ids:
+            raise ProtocolError(
+                f"turn {undo!r} is not a turn of conversation {self.id}; pass the turnId of "
+                "one of its turns, or numTurns"
+            )
 
     def take_pending_input(self) -> list[list[UserInputItem]]:
         """Input queued while the turn ran, oldest first."""
@@ -375,6 +389,7 @@ class Conversation:
     # ---------------------------------------------------------------- tasks
     def _spawn(self, submission_id: str, kind: str, body: TaskBody) -> None:
         runner = TurnRunner(self, submission_id, self.ctx)
+        self.turn_ids.add(runner.turn_id)
         task = asyncio.create_task(
             self._run_task(runner, body, kind), name=f"{kind}-{runner.turn_id}"
         )

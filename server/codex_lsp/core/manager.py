@@ -26,8 +26,8 @@ from codex_lsp.core.conversation import (
 from codex_lsp.core.journal import Journal
 from codex_lsp.core.model_info import context_window
 from codex_lsp.core.prompts import load_prompt
-from codex_lsp.core.turn_context import TurnContext
-from codex_lsp.errors import CodexError, ProtocolError, UnknownConversationError
+from codex_lsp.core.turn_context import TurnContext, existing_folder
+from codex_lsp.errors import CodexError, UnknownConversationError
 from codex_lsp.mcp.manager import McpManager
 from codex_lsp.protocol.events import ConfigReloadedEvent, ErrorEvent
 from codex_lsp.protocol.items import McpServerStatus, TokenUsage
@@ -236,9 +236,7 @@ class ConversationManager:
     ) -> Conversation:
         store = await self.store()
         resolved = await resolve_provider(config)
-        cwd = (cwd or config.cwd or self.default_cwd or Path.cwd()).resolve()
-        if not cwd.is_dir():
-            raise ProtocolError(f"cwd {cwd} is not a directory; pass an existing folder as cwd")
+        cwd = existing_folder(cwd or config.cwd or self.default_cwd or Path.cwd())
         ctx = turn_context(config, resolved, cwd)
         conversation_id = conversation_id or uuid.uuid4().hex
         conv = Conversation(
@@ -381,6 +379,7 @@ class ConversationManager:
             conversation_id=row.id,
             forked_from=row.forked_from,
         )
+        conv.turn_ids.update(t.turn_id for t in stored.turns)
         if row.total_usage:
             conv.total_usage = TokenUsage.model_validate(row.total_usage)
             conv.add_cost(conv.total_usage, conv.ctx.model)
@@ -409,6 +408,8 @@ class ConversationManager:
             journal=lambda cid, s: Journal(s, cid),
             forked_from=conversation_id,
         )
+        copied = [t.turn_id for t in stored.turns]
+        conv.turn_ids.update(copied[: copied.index(turn_id) + 1] if turn_id else copied)
         if source is not None and not source.closed:
             conv.ctx = source.ctx
             self._sources[conv.id] = self._sources[conversation_id]
@@ -463,7 +464,7 @@ class ConversationManager:
 
     async def rename(self, conversation_id: str, title: str) -> None:
         """Set a conversation's title."""
-        await (await self.store()).rename(conversation_id, title.strip())
+        await (await self.store()).rename(conversation_id, title)
 
     async def delete(self, conversation_id: str) -> None:
         """Shut a conversation down and delete it from the store."""

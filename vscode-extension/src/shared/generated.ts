@@ -352,7 +352,7 @@ export interface GetConfigResult {
   warnings: Array<string>;
 }
 
-/** An image given by URL (``https:`` or a ``data:`` URL). */
+/** An image given by URL: ``https:``, or a ``data:image/...`` URL (a local file is a ``localImage``). */
 export interface ImageInput {
   type: "image";
   imageUrl: string;
