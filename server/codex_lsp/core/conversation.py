@@ -403,12 +403,11 @@ class Conversation:
                 turn_id=runner.turn_id, model_context_window=runner.ctx.model_context_window
             )
         )
-        completed = False
         status = "failed"
         final: list[EventMsg] = [TaskCompleteEvent(turn_id=runner.turn_id)]
         try:
             last = await body(runner)
-            completed, status = True, "completed"
+            status = "completed"
             final = [
                 TaskCompleteEvent(
                     turn_id=runner.turn_id,
@@ -428,7 +427,7 @@ class Conversation:
         except Exception as exc:
             log.exception("turn %s failed", runner.turn_id)
             final.insert(0, ErrorEvent(message=f"internal error: {exc!r}", turn_id=runner.turn_id))
-        if not completed:
+        if status != "completed":
             self._repair_history()
         if self._active is not None:
             self._active.finishing = True
@@ -438,7 +437,11 @@ class Conversation:
             self.snapshots.append(snapshot)
         self._active = None
         self._abort_reason = "interrupted"
-        if completed and self._pending and not self.closed:
+        # Input queued during the turn runs next when the turn ended on its own, failed or not
+        # (a failure must not swallow what the user sent). After an abort it waits for the
+        # user's next input: an interrupt means "stop", and a new task that replaced the turn
+        # runs first (Codex's TUI likewise puts queued messages back in the composer).
+        if status != "aborted" and self._pending and not self.closed:
             self._spawn(runner.submission_id, "regular", self._regular_body)
 
     async def _finish(self, runner: TurnRunner, status: str, final: list[EventMsg]) -> None:
