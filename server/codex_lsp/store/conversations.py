@@ -3,7 +3,7 @@
 Writes that happen while a turn streams go through the :class:`WriteQueue`; reads and
 user-initiated changes (rename, archive, delete) run directly. A conversation is written by one
 process at a time: the one that holds it open records its pid, and another process refuses to
-resume it while that pid lives.
+resume or delete it while that pid lives.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ _COLUMNS = (
 )
 LIST_COLUMNS = _COLUMNS.replace("base_instructions", "NULL")
 """The columns of a listing (no instructions, which can be long)."""
+_OWNER_RACES = 3
 
 
 @dataclass(frozen=True)
@@ -272,8 +273,11 @@ class ConversationStore:
         )
 
     async def delete(self, conversation_id: str) -> None:
-        """Remove a conversation with its turns, items and events; forks keep theirs."""
-        await self._change("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        """Remove a conversation with its turns, items and events; forks keep theirs. Refused
+        while another live process holds it open (it would go on answering, storing nothing)."""
+        await self._unless_held(
+            conversation_id, "DELETE FROM conversations WHERE id = ?", (conversation_id,)
+        )
 
     async def _change(self, sql: str, params: Sequence[Any]) -> None:
         if await self._execute(sql, params) == 0:
@@ -281,15 +285,29 @@ class ConversationStore:
 
     async def claim(self, conversation_id: str) -> None:
         """Record this process as the conversation's writer, unless a live one already is."""
-        row = await self.get(conversation_id)
-        pid = os.getpid()
-        if row.owner_pid not in (None, pid) and pid_alive(row.owner_pid):
-            raise ProtocolError(
-                f"conversation {conversation_id} is open in another codex-lsp process "
-                f"(pid {row.owner_pid}); close it there, or fork it to continue here"
-            )
-        await self._execute(
-            "UPDATE conversations SET owner_pid = ? WHERE id = ?", (pid, conversation_id)
+        await self._unless_held(
+            conversation_id,
+            "UPDATE conversations SET owner_pid = ? WHERE id = ?",
+            (os.getpid(), conversation_id),
+        )
+
+    async def _unless_held(self, conversation_id: str, sql: str, params: Sequence[Any]) -> None:
+        """Run ``sql`` on the conversation unless another live process holds it. The owner seen
+        is checked again in the statement itself (``AND owner_pid IS ?``), so a process that
+        claims the conversation in between wins and this one is refused."""
+        for _ in range(_OWNER_RACES):
+            row = await self.get(conversation_id)
+            owner = row.owner_pid
+            if owner not in (None, os.getpid()) and pid_alive(owner):
+                raise ProtocolError(
+                    f"conversation {conversation_id} is open in another codex-lsp process "
+                    f"(pid {owner}); close it there, or fork it to continue here"
+                )
+            if await self._execute(f"{sql} AND owner_pid IS ?", (*params, owner)) > 0:
+                return
+        raise ProtocolError(
+            f"conversation {conversation_id} keeps changing hands between codex-lsp processes; "
+            "try again"
         )
 
     async def recover(self, conversation_id: str) -> list[str]:
