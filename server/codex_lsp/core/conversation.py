@@ -252,12 +252,26 @@ class Conversation:
 
     def emit(self, submission_id: str, msg: EventMsg) -> None:
         """Store (unless transient) and deliver one event."""
-        body = None
-        if not isinstance(msg, _TRANSIENT):
-            turn_id = getattr(msg, "turn_id", None)
-            self.journal.sync(self.history, turn_id)
-            body = self.journal.event(msg, turn_id)
-        self._deliver(submission_id, msg, body)
+        self._deliver(submission_id, msg, self._journal(msg))
+
+    async def emit_durable(self, submission_id: str, msgs: list[EventMsg], turn_id: str) -> None:
+        """Store ``msgs`` with the history so far and deliver them once that is on disk (a user
+        message: what the client shows, the store keeps). They are delivered even when the
+        turn is cancelled meanwhile, so the client is not missing what the store has."""
+        bodies = [self._journal(msg) for msg in msgs]
+        try:
+            await self.checkpoint(turn_id)
+        finally:
+            for msg, body in zip(msgs, bodies, strict=True):
+                self._deliver(submission_id, msg, body)
+
+    def _journal(self, msg: EventMsg) -> str | None:
+        """Enqueue ``msg`` (unless transient) after the history items before it; its JSON."""
+        if isinstance(msg, _TRANSIENT):
+            return None
+        turn_id = getattr(msg, "turn_id", None)
+        self.journal.sync(self.history, turn_id)
+        return self.journal.event(msg, turn_id)
 
     def _deliver(self, submission_id: str, msg: EventMsg, body: str | None = None) -> None:
         self.updated_at = time.time()

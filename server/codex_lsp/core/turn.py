@@ -161,8 +161,8 @@ class TurnRunner:
             self.emit(TurnDiffEvent(turn_id=self.turn_id, unified_diff=diff))
 
     # -- the turn
-    def record_user_input(self, items: list[UserInputItem]) -> None:
-        """Add the user's input to the history and show it to the client."""
+    async def record_user_input(self, items: list[UserInputItem]) -> None:
+        """Add the user's input to the history and show it to the client once it is stored."""
         converted = convert_input(items, self.ctx.cwd)
         typed = "\n".join(i.text for i in items if isinstance(i, TextInput))
         self.inputs.append(typed)
@@ -172,24 +172,29 @@ class TurnRunner:
             self.emit(WarningEvent(message=warning))
         item_id = self.new_item_id()
         item = UserMessageItem(id=item_id, content=items)
-        self.emit(ItemStartedEvent(turn_id=self.turn_id, item=item))
         message = converted.message
-        self.emit(
-            UserMessageEvent(
-                turn_id=self.turn_id,
-                item_id=item_id,
-                message=typed,
-                mentions=converted.mentions,
-                images=[
-                    p.image_url
-                    for p in message.content
-                    if isinstance(p, InputImage) and not p.image_url.startswith("data:")
-                ],
-                local_images=[i.path for i in items if isinstance(i, LocalImageInput)],
-            )
+        conv.history.append(message)
+        shown = UserMessageEvent(
+            turn_id=self.turn_id,
+            item_id=item_id,
+            message=typed,
+            mentions=converted.mentions,
+            images=[
+                p.image_url
+                for p in message.content
+                if isinstance(p, InputImage) and not p.image_url.startswith("data:")
+            ],
+            local_images=[i.path for i in items if isinstance(i, LocalImageInput)],
         )
-        self.emit(ItemCompletedEvent(turn_id=self.turn_id, item=item))
-        self.conversation.history.append(message)
+        await conv.emit_durable(
+            self.submission_id,
+            [
+                ItemStartedEvent(turn_id=self.turn_id, item=item),
+                shown,
+                ItemCompletedEvent(turn_id=self.turn_id, item=item),
+            ],
+            self.turn_id,
+        )
 
     def prompt(
         self, history: list[HistoryItem], tools: list[ToolSpec], instructions: str | None = None
@@ -250,11 +255,11 @@ class TurnRunner:
     async def run_regular(self, items: list[UserInputItem]) -> str | None:
         """The agent loop. Returns the last agent message."""
         conv = self.conversation
-        self.record_user_input(items)
+        await self.record_user_input(items)
         last_message: str | None = None
         while True:
             for steered in conv.take_pending_input():
-                self.record_user_input(steered)
+                await self.record_user_input(steered)
             if self.context_full():
                 await compact_history(self, automatic=True)
             try:
