@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from codex_lsp.protocol.history import UserMessage
+from codex_lsp.store import ConversationStore
+from codex_lsp.store.conversations import StoredConversation
 from codex_lsp.testing import FakeModelServer, Reply, Stall
 from tests.helpers import subprocess_env
 
@@ -59,18 +61,12 @@ class RawClient:
                 self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
-def stored(db_path: Path, conversation_id: str) -> tuple[list[dict[str, Any]], list[str]]:
-    db = sqlite3.connect(db_path)
+async def stored(db_path: Path, conversation_id: str) -> StoredConversation:
+    store = await ConversationStore.open(db_path)
     try:
-        where = "WHERE conversation_id = ? ORDER BY seq"
-        events = [
-            json.loads(r[0])
-            for r in db.execute(f"SELECT body FROM events {where}", (conversation_id,))
-        ]
-        items = [r[0] for r in db.execute(f"SELECT body FROM items {where}", (conversation_id,))]
+        return await store.load(conversation_id)
     finally:
-        db.close()
-    return events, items
+        await store.close()
 
 
 @pytest.mark.parametrize("size", [1000, 1 << 20], ids=["1 KB", "the limit"])
@@ -110,8 +106,10 @@ async def test_a_message_the_client_showed_survives_a_kill(
         if proc.returncode is None:
             proc.kill()
         await proc.wait()
-    events, history = stored(codex_home / "state.db", conv)
+    kept = await stored(codex_home / "state.db", conv)
+    events = kept.event_objects()
     assert [e["message"] for e in events if e["type"] == "userMessage"] == [text]
     started = [e["item"]["content"] for e in events if e["type"] == "itemStarted"]
     assert started == [[{"type": "text", "text": text}]]
-    assert any(text in body for body in history)  # the model's history has it too
+    assert isinstance(kept.history[-1], UserMessage)  # the model's history has it too
+    assert kept.history[-1].text() == text
