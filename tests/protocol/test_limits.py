@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from codex_lsp.protocol import limits
 from codex_lsp.protocol import requests as r
 from codex_lsp.protocol.ops import OverrideTurnContextOp, UserInputOp
 
@@ -138,8 +139,6 @@ def test_over_limit_and_malformed_params_are_refused_naming_the_field(
 
 
 def test_what_a_user_sends_at_the_limits_is_accepted() -> None:
-    from codex_lsp.protocol import limits
-
     r.UserInputParams.model_validate(
         {**CONV, "items": [{"type": "text", "text": "x" * limits.INPUT_TEXT_MAX_CHARS}]}
     )
@@ -172,8 +171,6 @@ def test_the_ops_share_the_limits_of_their_requests() -> None:
 
 
 def test_every_limit_is_documented() -> None:
-    from codex_lsp.protocol import limits
-
     section = DOC.split("## Limits", 1)[1].split("\n## ", 1)[0]
     values = {
         name: value
