@@ -255,7 +255,12 @@ async def test_update_plan_is_shown_as_a_plan_item(
     conv.submit(say("plan it"))
     await log.wait_for("taskComplete", conv.id)
     update = log.msgs(conv.id, "planUpdate")[0]
-    assert [s["status"] for s in update["plan"]] == ["completed", "in_progress"]
+    assert [s["status"] for s in update["plan"]] == ["completed", "inProgress"]
+    [item] = [m["item"] for m in log.msgs(conv.id, "itemCompleted") if m["item"]["type"] == "plan"]
+    assert [s["status"] for s in item["plan"]] == ["completed", "inProgress"]
+    tool = next(t for t in model_server.requests[0].body["tools"] if t.get("name") == "update_plan")
+    step = tool["parameters"]["properties"]["plan"]["items"]["properties"]["status"]
+    assert step["enum"] == ["pending", "in_progress", "completed"]  # the model's contract: Codex's
 
 
 async def test_bad_tool_arguments_are_reported_to_the_model(

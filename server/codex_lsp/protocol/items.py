@@ -99,10 +99,11 @@ UserInputItems = Annotated[
 
 
 class PlanStatus(StrEnum):
-    """The state of one plan step."""
+    """The state of one plan step (camelCase, as every value the protocol defines; the model's
+    ``update_plan`` tool keeps Codex's ``in_progress``)."""
 
     PENDING = "pending"
-    IN_PROGRESS = "in_progress"
+    IN_PROGRESS = "inProgress"
     COMPLETED = "completed"
 
 

@@ -25,6 +25,7 @@ from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.store.database import open_database
 from codex_lsp.store.rollout import Rollout
 from codex_lsp.store.texts import Shrunk, expand, shrink
+from codex_lsp.store.upgrade import upgraded_event
 from codex_lsp.store.writer import WriteQueue
 
 _HISTORY = TypeAdapter(list[HistoryItem])
@@ -265,7 +266,10 @@ class ConversationStore:
         return StoredConversation(
             row=row,
             history=history,
-            events=await self._expanded(conversation_id, [(b, refs) for _, b, refs in events]),
+            events=[
+                upgraded_event(body)
+                for body in await self._expanded(conversation_id, [(b, r) for _, b, r in events])
+            ],
             turns=turns,
             next_event_seq=next_seq,
         )

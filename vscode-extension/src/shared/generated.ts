@@ -581,8 +581,8 @@ export interface PlanItem {
   status: PlanStatus;
 }
 
-/** The state of one plan step. */
-export type PlanStatus = "pending" | "in_progress" | "completed";
+/** The state of one plan step (camelCase, as every value the protocol defines; the model's ``update_plan`` tool keeps Codex's ``in_progress``). */
+export type PlanStatus = "pending" | "inProgress" | "completed";
 
 /** The agent's plan changed. */
 export interface PlanUpdateEvent {

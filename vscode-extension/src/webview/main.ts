@@ -143,7 +143,7 @@ function renderEntry(c: Conversation, entry: Entry): string {
       return `<details class="entry mcp"><summary>tool ${escape(entry.server)}/${escape(entry.tool)} — ${status}</summary><pre>${escape(JSON.stringify(entry.args ?? {}, null, 2))}</pre>${result}</details>`;
     }
     case "plan":
-      return `<ul class="entry plan">${entry.plan.map((p) => `<li class="${p.status}">${p.status === "completed" ? "☑" : p.status === "in_progress" ? "◐" : "☐"} ${escape(p.step)}</li>`).join("")}</ul>`;
+      return `<ul class="entry plan">${entry.plan.map((p) => `<li class="${p.status}">${p.status === "completed" ? "☑" : p.status === "inProgress" ? "◐" : "☐"} ${escape(p.step)}</li>`).join("")}</ul>`;
     case "notice":
       return `<div class="entry notice-${entry.level}" role="${entry.level === "error" ? "alert" : "status"}">${escape(entry.text)}</div>`;
   }
