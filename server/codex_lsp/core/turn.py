@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -163,7 +164,7 @@ class TurnRunner:
     # -- the turn
     async def record_user_input(self, items: list[UserInputItem]) -> None:
         """Add the user's input to the history and show it to the client once it is stored."""
-        converted = convert_input(items, self.ctx.cwd)
+        converted = await asyncio.to_thread(convert_input, items, self.ctx.cwd)
         typed = "\n".join(i.text for i in items if isinstance(i, TextInput))
         self.inputs.append(typed)
         conv = self.conversation
