@@ -45,6 +45,14 @@ async def test_a_relative_cwd_is_read_from_the_conversations_folder(
     assert f"<cwd>{workspace / 'sub'}</cwd>" in json.dumps(model_server.requests[0].body["input"])
 
 
+async def test_a_model_name_over_the_limit_is_refused_however_it_is_set(
+    manager: ConversationManager,
+) -> None:
+    with pytest.raises(ProtocolError, match="model name has 100000 characters; at most 256"):
+        await manager.new_conversation(NewConversationParams(config={"model": "m" * 100_000}))
+    assert manager.live() == []
+
+
 async def test_a_folder_whose_name_is_not_utf8_is_refused(
     manager: ConversationManager, workspace: Path
 ) -> None:

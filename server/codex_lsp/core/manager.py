@@ -27,10 +27,11 @@ from codex_lsp.core.journal import Journal
 from codex_lsp.core.model_info import context_window
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.turn_context import TurnContext, existing_folder
-from codex_lsp.errors import CodexError, UnknownConversationError
+from codex_lsp.errors import CodexError, ProtocolError, UnknownConversationError
 from codex_lsp.mcp.manager import McpManager
 from codex_lsp.protocol.events import ConfigReloadedEvent, ErrorEvent
 from codex_lsp.protocol.items import McpServerStatus, TokenUsage
+from codex_lsp.protocol.limits import NAME_MAX_CHARS
 from codex_lsp.protocol.ops import ShutdownOp
 from codex_lsp.protocol.policies import WorkspaceWrite, sandbox_policy_for_mode
 from codex_lsp.protocol.requests import (
@@ -236,6 +237,11 @@ class ConversationManager:
     ) -> Conversation:
         store = await self.store()
         resolved = await resolve_provider(config)
+        if len(resolved.model) > NAME_MAX_CHARS:  # however it was set (a request's config too)
+            raise ProtocolError(
+                f"the model name has {len(resolved.model)} characters; at most {NAME_MAX_CHARS}"
+                " are accepted"
+            )
         cwd = existing_folder(cwd or config.cwd or self.default_cwd or Path.cwd())
         ctx = turn_context(config, resolved, cwd)
         conversation_id = conversation_id or uuid.uuid4().hex
