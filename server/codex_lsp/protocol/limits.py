@@ -22,6 +22,8 @@ PATH_MAX_CHARS = 4096
 """A path (``cwd``, ``roots``, ``writableRoots``, a mention): Linux's PATH_MAX."""
 QUERY_MAX_CHARS = 1024
 """A fuzzy file search query (a path is rarely 200 characters long)."""
+SEARCH_ROOTS_MAX = 64
+"""The folders one fuzzy file search looks in."""
 INPUT_TEXT_MAX_CHARS = 1 << 20
 """The text of one user message, its ``text`` and ``context`` items together (as Codex)."""
 INPUT_ITEMS_MAX = 256

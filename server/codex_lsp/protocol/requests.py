@@ -10,7 +10,14 @@ from pydantic import Field
 from codex_lsp.protocol.base import WireModel
 from codex_lsp.protocol.events import ApplyPatchApprovalRequestEvent, ExecApprovalRequestEvent
 from codex_lsp.protocol.items import McpServerStatus, ReviewRequest, UserInputItems
-from codex_lsp.protocol.limits import QUERY_MAX_CHARS, Identifier, Name, Title, WirePath
+from codex_lsp.protocol.limits import (
+    QUERY_MAX_CHARS,
+    SEARCH_ROOTS_MAX,
+    Identifier,
+    Name,
+    Title,
+    WirePath,
+)
 from codex_lsp.protocol.ops import TurnContextOverrides
 from codex_lsp.protocol.policies import (
     AskForApproval,
@@ -123,7 +130,7 @@ class FuzzyFileSearchParams(WireModel):
     query: str = Field(max_length=QUERY_MAX_CHARS)
     roots: list[WirePath] = Field(
         default_factory=list,
-        max_length=64,
+        max_length=SEARCH_ROOTS_MAX,
         description="Folders to search; the workspace by default.",
     )
     limit: int = Field(default=50, ge=1, le=500)
