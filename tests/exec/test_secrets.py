@@ -32,8 +32,8 @@ head -c 65536 /proc/$SERVER_PID/mem
 cat "$HOME_DIR/config.toml"; ls -la "$HOME_DIR"; cat "$HOME_DIR"/*
 """
 DISKS = (
-    'for d in $BLOCK_DEVICES; do echo "$d: $(stat -Lc %F "$d"), $(head -c 4096 "$d" | wc -c) bytes";'
-    " done"
+    'for d in $BLOCK_DEVICES; do echo "$d: $(stat -Lc %F "$d"),'
+    ' $(head -c 4096 "$d" | wc -c) bytes"; done'
 )
 
 SERVER = """
