@@ -425,3 +425,44 @@ async def test_a_mentioned_folder_is_given_as_a_listing_of_its_files(
     assert "app.py" in sent and "pkg/util.py" in sent and "dep.js" not in sent
     assert "print('hi')" not in sent  # a listing, not the files' content
     assert log.msgs(conv.id, "userMessage")[0]["mentions"] == ["src/"]
+
+
+async def test_interrupt_right_after_input_aborts_the_turn_that_never_started(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    """Input and an interrupt queued together: the turn is cancelled before its first step,
+    is still reported aborted, and the conversation takes the next input."""
+    model_server.enqueue(Reply((Text("answered"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("never mind"))
+    conv.submit(InterruptOp())
+    aborted = await log.wait_for("turnAborted", conv.id, timeout=3)
+    assert aborted["reason"] == "interrupted"
+    conv.submit(say("this one"))
+    done = await log.wait_for("taskComplete", conv.id, timeout=5)
+    assert done["lastAgentMessage"] == "answered"
+    sent = json.dumps(model_server.requests[-1].body["input"])
+    assert "this one" in sent and "never mind" not in sent
+
+
+async def test_interrupt_drops_the_input_queued_for_the_turn(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["sleep", "30"]}),)),
+        Reply((Text("fresh start"),)),
+    )
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("first"))
+    await log.wait_for("execCommandBegin", conv.id)
+    conv.submit(say("queued while it ran"))
+    conv.submit(InterruptOp())
+    await log.wait_for("turnAborted", conv.id, timeout=3)
+    conv.submit(say("after the interrupt"))
+    await log.wait_for("taskComplete", conv.id, timeout=5)
+    sent = json.dumps(model_server.requests[-1].body["input"])
+    assert "after the interrupt" in sent and "queued while it ran" not in sent
+    assert [m["message"] for m in log.msgs(conv.id, "userMessage")] == [
+        "first",
+        "after the interrupt",
+    ]

@@ -481,6 +481,10 @@ class Conversation:
             self._deliver(runner.submission_id, msg, body)
 
     async def _abort(self, reason: AbortReason) -> None:
+        """Stop the running task. An interrupt also drops the input queued for it: the user
+        stopped that turn, so what they sent into it goes too (as in Codex)."""
+        if reason == "interrupted":
+            self._pending.clear()
         active = self._active
         if active is None:
             return
@@ -488,6 +492,14 @@ class Conversation:
         if not active.finishing:
             active.task.cancel()
         await asyncio.wait({active.task}, timeout=ABORT_WAIT_S)
+        if self._active is active and active.task.done():
+            # cancelled before its first step: nothing ran, so nothing ended it; say so
+            self._active = None
+            self._abort_reason = "interrupted"
+            self._deliver(
+                active.runner.submission_id,
+                TurnAbortedEvent(turn_id=active.runner.turn_id, reason=reason),
+            )
 
     async def checkpoint(self, turn_id: str) -> None:
         """Make the history and events so far durable (before a model request and before
