@@ -72,6 +72,7 @@ from codex_lsp.protocol.ops import (
 from codex_lsp.protocol.policies import DangerFullAccess, ReviewDecision
 from codex_lsp.protocol.requests import ApprovalResult
 from codex_lsp.providers.base import ModelClient
+from codex_lsp.tools.commands import CommandRunner
 from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.registry import ToolRegistry, TurnAbortRequested
 
@@ -124,6 +125,7 @@ class Conversation:
         sink: EventSink,
         approvals: ApprovalHandler,
         files: FileSink,
+        commands: CommandRunner,
         base_instructions: str,
         home: Path | None,
         journal: Journal,
@@ -137,6 +139,7 @@ class Conversation:
         self.tools = tools
         self.approvals = approvals
         self.files = files
+        self.commands = commands
         rules = config.command_rules
         self.command_rules = CommandRules.load(rules.allow, rules.deny, home)
         self.base_instructions = base_instructions

@@ -18,6 +18,7 @@ from codex_lsp.core.user_input import convert_input
 from codex_lsp.errors import ContextWindowExceededError
 from codex_lsp.exec.env import command_env
 from codex_lsp.exec.rules import CommandRules
+from codex_lsp.exec.runner import ExecResult, OutputSink
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventMsg,
@@ -150,6 +151,21 @@ class TurnRunner:
     def files(self) -> FileSink:
         """Where file edits go."""
         return self.conversation.files
+
+    async def run_command(
+        self,
+        argv: list[str],
+        cwd: Path,
+        *,
+        call_id: str,
+        timeout_s: float,
+        on_output: OutputSink | None,
+        env: dict[str, str] | None,
+    ) -> ExecResult:
+        """Run a command with the conversation's runner."""
+        return await self.conversation.commands(
+            argv, cwd, call_id=call_id, timeout_s=timeout_s, on_output=on_output, env=env
+        )
 
     def record_preimage(self, paths: list[Path]) -> None:
         """Remember files' content before this turn first changes them."""

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from codex_lsp.errors import CodexError
 from codex_lsp.exec.rules import CommandRules
+from codex_lsp.exec.runner import ExecResult, OutputSink
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventMsg,
@@ -116,6 +117,19 @@ class ToolSession(Protocol):
 
     def command_env(self) -> dict[str, str]:
         """The environment commands run with (the shell environment policy applied)."""
+        ...
+
+    async def run_command(
+        self,
+        argv: list[str],
+        cwd: Path,
+        *,
+        call_id: str,
+        timeout_s: float,
+        on_output: OutputSink | None,
+        env: dict[str, str] | None,
+    ) -> ExecResult:
+        """Run an (already sandboxed) command where the front end runs commands."""
         ...
 
     @property

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from codex_lsp.errors import SandboxError
 from codex_lsp.exec.parse import parse_command
 from codex_lsp.exec.rules import RuleVerdict
-from codex_lsp.exec.runner import ExecResult, run_command
+from codex_lsp.exec.runner import ExecResult
 from codex_lsp.exec.safety import is_known_safe
 from codex_lsp.exec.sandbox import sandboxed_argv
 from codex_lsp.protocol.events import (
@@ -261,8 +261,13 @@ async def _run_item(
         # the working folder the model chose for this command
         run_argv = sandboxed_argv(argv, policy, session.cwd)
         timeout_s = (args.timeout_ms or DEFAULT_TIMEOUT_MS) / 1000
-        result = await run_command(
-            run_argv, cwd, timeout_s=timeout_s, on_output=on_output, env=session.command_env()
+        result = await session.run_command(
+            run_argv,
+            cwd,
+            call_id=invocation.call_id,
+            timeout_s=timeout_s,
+            on_output=on_output,
+            env=session.command_env(),
         )
     except (SandboxError, OSError) as exc:
         message = (
