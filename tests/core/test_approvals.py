@@ -172,3 +172,63 @@ async def test_always_allow_is_saved_for_later_conversations(
     await _turn(manager, log, AskForApproval.UNTRUSTED)
     assert len(approver.asked) == 1
     assert '["touch", "a.txt"]' in (codex_home / "rules.toml").read_text()
+
+
+async def test_always_reject_adds_a_deny_rule_for_later_conversations(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    codex_home: Path,
+    workspace: Path,
+) -> None:
+    call = ToolCall("shell", {"command": "touch b.txt"})
+    model_server.enqueue(
+        Reply((call,)), Reply((Text("one"),)), Reply((call,)), Reply((Text("two"),))
+    )
+    approver.answers = [ReviewDecision.DENIED_ALWAYS]
+    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    assert "denied" in _outputs(model_server)[0]
+    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    assert len(approver.asked) == 1
+    assert "denied by a command rule" in _outputs(model_server)[0]
+    assert not (workspace / "b.txt").exists()
+    saved = (codex_home / "rules.toml").read_text()
+    assert '["bash", "-lc", "touch b.txt"]' in saved
+
+
+PATCH = "*** Begin Patch\n*** Add File: ../outside.txt\n+no\n*** End Patch\n"
+
+
+async def test_always_reject_refuses_the_same_patch_unasked(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
+) -> None:
+    """A patch outside the workspace asks; rejected for good, the same patch again is refused
+    without asking for the rest of the conversation, and a different one still asks."""
+    other = PATCH.replace("+no", "+other")
+    model_server.enqueue(
+        Reply((ToolCall("apply_patch", {"input": PATCH}),)),
+        Reply((ToolCall("apply_patch", {"input": PATCH}),)),
+        Reply((ToolCall("apply_patch", {"input": other}),)),
+        Reply((Text("gave up"),)),
+    )
+    approver.answers = [ReviewDecision.DENIED_ALWAYS, ReviewDecision.DENIED]
+    conv = await manager.new_conversation(
+        NewConversationParams(approval_policy=AskForApproval.ON_REQUEST)
+    )
+    conv.submit(UserInputOp(items=[TextInput(text="go")]))
+    await log.wait_for("taskComplete", conv.id)
+    assert len(approver.asked) == 2
+    outputs = [
+        i["output"]
+        for i in model_server.requests[-1].body["input"]
+        if i["type"] == "function_call_output"
+    ]
+    assert "rejected" in outputs[0]
+    assert "for the rest of the conversation" in outputs[1]
+    assert "rejected this patch" in outputs[2]
+    assert not (workspace.parent / "outside.txt").exists()

@@ -155,6 +155,7 @@ class Conversation:
         self.context_tokens = 0
         self._store_warned: str | None = None
         self.approved_for_session: set[tuple[str, ...]] = set()
+        self.denied_for_session: set[tuple[str, ...]] = set()
         self.created_at = time.time()
         self.updated_at = self.created_at
         self._sink = sink

@@ -98,6 +98,11 @@ class TurnRunner:
         """Commands approved for the rest of the conversation."""
         return self.conversation.approved_for_session
 
+    @property
+    def denied_for_session(self) -> set[tuple[str, ...]]:
+        """What was rejected for the rest of the conversation."""
+        return self.conversation.denied_for_session
+
     def emit(self, msg: EventMsg) -> None:
         """Send an event tagged with this turn's submission."""
         self.conversation.emit(self.submission_id, msg)

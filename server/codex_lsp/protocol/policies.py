@@ -98,4 +98,7 @@ class ReviewDecision(StrEnum):
     APPROVED_FOR_SESSION = "approvedForSession"
     APPROVED_ALWAYS = "approvedAlways"
     DENIED = "denied"
+    DENIED_ALWAYS = "deniedAlways"
+    """Denied, and never again: a command gets a deny rule (``rules.toml``), a patch or an MCP
+    tool is refused without asking for the rest of the conversation."""
     ABORT = "abort"

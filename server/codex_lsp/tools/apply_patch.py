@@ -45,6 +45,7 @@ from codex_lsp.protocol.protected import PROTECTED_FOLDERS
 from codex_lsp.providers.base import FreeformToolSpec, FunctionToolSpec
 from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.registry import (
+    REJECTED_FOR_GOOD,
     ToolInvocation,
     ToolOutput,
     ToolSession,
@@ -247,6 +248,9 @@ async def apply_patch_for_model(
     policy = session.approval_policy
     protected = any(d.protected for d in found.destinations)
     key = ("apply_patch", *sorted(found.shown(Path(h.path)) for h in found.hunks))
+    deny_key = (*key, patch)
+    if deny_key in session.denied_for_session:
+        return ToolOutput(f"apply_patch rejected: {REJECTED_FOR_GOOD}", success=False)
     asks = (
         (session.review_patches and policy is not AskForApproval.NEVER)
         or policy is AskForApproval.UNTRUSTED
@@ -282,6 +286,7 @@ async def apply_patch_for_model(
             answer.decision,
             key,
             "the user rejected this patch; do not apply it again as is",
+            remember_deny=lambda: session.denied_for_session.add(deny_key),
         )
         if denied is not None:
             return denied

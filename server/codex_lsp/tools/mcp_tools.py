@@ -27,6 +27,7 @@ from codex_lsp.protocol.items import ItemStatus, McpInvocation, McpToolCallItem
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
 from codex_lsp.providers.base import FunctionToolSpec
 from codex_lsp.tools.registry import (
+    REJECTED_FOR_GOOD,
     Handler,
     ToolInvocation,
     ToolInvocationError,
@@ -175,6 +176,8 @@ class McpToolSource:
         key = ("mcp", tool.server, tool.tool.name)
         if key in session.approved_for_session:
             return None
+        if key in session.denied_for_session:
+            return ToolOutput(f"{invocation.name}: {REJECTED_FOR_GOOD}", success=False)
         request = ExecApprovalRequestEvent(
             turn_id=session.turn_id,
             item_id=item_id,
@@ -210,7 +213,7 @@ class McpToolSource:
         decision = await session.request_exec_approval(request)
         if decision is ReviewDecision.ABORT:
             return "cancel", None
-        if decision is ReviewDecision.DENIED:
+        if decision in (ReviewDecision.DENIED, ReviewDecision.DENIED_ALWAYS):
             return "decline", None
         properties = schema.get("properties") or {}
         return "accept", {

@@ -85,6 +85,11 @@ class ToolSession(Protocol):
         """Commands the user approved for the rest of the conversation."""
         ...
 
+    @property
+    def denied_for_session(self) -> set[tuple[str, ...]]:
+        """What the user rejected for the rest of the conversation (refused unasked)."""
+        ...
+
     def emit(self, msg: EventMsg) -> None:
         """Send an event to the conversation's subscribers."""
         ...
@@ -172,18 +177,29 @@ class RegisteredTool:
     handler: Handler
 
 
+REJECTED_FOR_GOOD = "the user rejected this for the rest of the conversation; do not try it again"
+
+
 def apply_decision(
     session: ToolSession,
     decision: ReviewDecision,
     key: tuple[str, ...],
     denied: str,
     remember_always: Callable[[], None] | None = None,
+    remember_deny: Callable[[], None] | None = None,
 ) -> ToolOutput | None:
     """What an approval answer means for a tool: ``None`` to go ahead (remembering the
     approval for this conversation under ``key``, or for good through ``remember_always`` when
-    the tool can), ``denied`` for the model, or the end of the turn (abort)."""
+    the tool can), ``denied`` for the model (for good with ``deniedAlways``: through
+    ``remember_deny``, else under ``key`` for this conversation), or the end of the turn."""
     if decision is ReviewDecision.ABORT:
         raise TurnAbortRequested("the user aborted the turn at an approval request")
+    if decision is ReviewDecision.DENIED_ALWAYS:
+        if remember_deny is not None:
+            remember_deny()
+        else:
+            session.denied_for_session.add(key)
+        return ToolOutput(denied, success=False)
     if decision is ReviewDecision.DENIED:
         return ToolOutput(denied, success=False)
     if decision is ReviewDecision.APPROVED_ALWAYS and remember_always is not None:

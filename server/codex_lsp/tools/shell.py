@@ -215,6 +215,7 @@ async def _ask(
         key,
         f"the user denied running `{' '.join(argv)}`; do not retry it as is",
         remember_always=lambda: session.command_rules.remember_allow(argv),
+        remember_deny=lambda: session.command_rules.remember_deny(argv),
     )
 
 

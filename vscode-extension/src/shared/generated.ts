@@ -648,7 +648,7 @@ export interface ResumeConversationResult {
 }
 
 /** A user's answer to an approval request. */
-export type ReviewDecision = "approved" | "approvedForSession" | "approvedAlways" | "denied" | "abort";
+export type ReviewDecision = "approved" | "approvedForSession" | "approvedAlways" | "denied" | "deniedAlways" | "abort";
 
 /** Review code (uncommitted changes, a branch, a commit, or custom instructions). */
 export interface ReviewOp {
