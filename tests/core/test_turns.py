@@ -466,3 +466,34 @@ async def test_interrupt_drops_the_input_queued_for_the_turn(
         "first",
         "after the interrupt",
     ]
+
+
+@pytest.mark.parametrize("wire_api", ["responses", "chat", "anthropic"])
+@pytest.mark.parametrize(("stop", "reason"), [("max_tokens", "maxTokens"), ("refusal", "refusal")])
+async def test_an_early_stop_ends_the_turn_with_its_reason(
+    codex_home: Path,
+    model_server: FakeModelServer,
+    log: EventLog,
+    workspace: Path,
+    wire_api: str,
+    stop: str,
+    reason: str,
+) -> None:
+    """A response cut off at the output limit, or a refusal, ends the turn (no retry, no
+    error) and says why; the text streamed so far is the answer."""
+    write_config(codex_home, model_server.base_url, wire_api=wire_api)
+    model_server.enqueue(Reply((Text("I stop here"),), stop=stop))  # type: ignore[arg-type]
+    manager = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
+    try:
+        conv = await manager.new_conversation(NewConversationParams())
+        conv.submit(say("go on"))
+        done = await log.wait_for("taskComplete", conv.id)
+        assert done["stopReason"] == reason
+        assert done["lastAgentMessage"] == "I stop here"
+        assert "error" not in log.types(conv.id) and len(model_server.requests) == 1
+        model_server.enqueue(Reply((Text("normal"),)))
+        conv.submit(say("again"))
+        second = await log.wait_for("taskComplete", conv.id, count=2)
+        assert "stopReason" not in second
+    finally:
+        await manager.shutdown_all()

@@ -431,6 +431,7 @@ class Conversation:
                     turn_id=runner.turn_id,
                     last_agent_message=last,
                     duration_ms=int((time.monotonic() - started) * 1000),
+                    stop_reason=runner.stop_reason,
                 )
             ]
             self.spawn_background(run_notify(self.config, runner.turn_id, runner.inputs, last))

@@ -33,6 +33,7 @@ from codex_lsp.protocol.events import (
 from codex_lsp.protocol.history import HistoryItem, InputImage, InputText, UserMessage
 from codex_lsp.protocol.items import (
     LocalImageInput,
+    StopReason,
     TextInput,
     TokenUsage,
     TokenUsageInfo,
@@ -66,6 +67,8 @@ class TurnRunner:
         self.attachments: list[UserMessage] = []
         self.inputs: list[str] = []
         self.usage = TokenUsage()
+        self.stop_reason: StopReason | None = None
+        """Why the model stopped early in its last response, if it did."""
 
     # -- ToolSession / EventEmitter
     @property
@@ -291,4 +294,5 @@ class TurnRunner:
                 result = await self.step(conv.history)
             last_message = result.last_message or last_message
             if not result.tool_calls and not conv.has_pending_input():
+                self.stop_reason = result.stop_reason
                 return last_message

@@ -25,6 +25,7 @@ from codex_lsp.protocol.items import (
     ParsedCommand,
     PlanItem,
     ReviewTarget,
+    StopReason,
     TokenUsageInfo,
     TurnItem,
 )
@@ -79,6 +80,11 @@ class TaskCompleteEvent(WireModel):
     turn_id: str
     last_agent_message: str | None = None
     duration_ms: int | None = None
+    stop_reason: StopReason | None = Field(
+        default=None,
+        description="Set when the model stopped early: maxTokens (cut off at its output limit) "
+        "or refusal; absent when it finished its answer.",
+    )
 
 
 class TurnAbortedEvent(WireModel):

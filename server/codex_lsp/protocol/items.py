@@ -152,6 +152,15 @@ ParsedCommand = Annotated[
 ]
 
 
+class StopReason(StrEnum):
+    """Why the model stopped other than by finishing its answer."""
+
+    MAX_TOKENS = "maxTokens"
+    """It reached its output token limit (the answer is cut off)."""
+    REFUSAL = "refusal"
+    """It declined to continue (a refusal or a content filter)."""
+
+
 class ExecOutputStream(StrEnum):
     """Which output stream a chunk came from."""
 

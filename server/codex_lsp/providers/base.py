@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from codex_lsp.protocol.history import HistoryItem
-from codex_lsp.protocol.items import TokenUsage
+from codex_lsp.protocol.items import StopReason, TokenUsage
 from codex_lsp.protocol.policies import ReasoningEffort, ReasoningSummary, Verbosity
 
 
@@ -109,6 +109,8 @@ class Completed:
 
     response_id: str | None
     usage: TokenUsage | None
+    stop_reason: StopReason | None = None
+    """Set when the model stopped before finishing (output limit, refusal)."""
 
 
 @dataclass(frozen=True)

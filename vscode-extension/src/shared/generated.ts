@@ -710,6 +710,9 @@ export interface ShutdownParams {
   conversationId: string;
 }
 
+/** Why the model stopped other than by finishing its answer. */
+export type StopReason = "maxTokens" | "refusal";
+
 /** The model stream failed and is being retried (``attempt`` of ``maxAttempts``). */
 export interface StreamErrorEvent {
   type: "streamError";
@@ -731,6 +734,8 @@ export interface TaskCompleteEvent {
   turnId: string;
   lastAgentMessage?: string | null;
   durationMs?: number | null;
+  /** Set when the model stopped early: maxTokens (cut off at its output limit) or refusal; absent when it finished its answer. */
+  stopReason?: StopReason | null;
 }
 
 /** A turn began. */
