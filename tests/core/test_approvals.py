@@ -232,3 +232,42 @@ async def test_always_reject_refuses_the_same_patch_unasked(
     assert "for the rest of the conversation" in outputs[1]
     assert "rejected this patch" in outputs[2]
     assert not (workspace.parent / "outside.txt").exists()
+
+
+async def test_abort_at_an_approval_drops_the_input_queued_for_the_turn(
+    codex_home: Path, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
+    """Aborting at an approval is an interrupt: what was sent into the turn goes with it, and
+    the next input starts a turn of its own."""
+    import asyncio
+
+    asked = asyncio.Event()
+    release = asyncio.Event()
+
+    async def approver(conversation_id: str, request: object) -> ReviewDecision:
+        asked.set()
+        await release.wait()
+        return ReviewDecision.ABORT
+
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["touch", "x"]}),)), Reply((Text("fresh"),))
+    )
+    manager = ConversationManager(
+        log.sink, approvals=approver, home=codex_home, default_cwd=workspace
+    )
+    try:
+        conv = await manager.new_conversation(
+            NewConversationParams(approval_policy=AskForApproval.UNTRUSTED)
+        )
+        conv.submit(UserInputOp(items=[TextInput(text="go")]))
+        await asyncio.wait_for(asked.wait(), 5)
+        conv.submit(UserInputOp(items=[TextInput(text="queued meanwhile")]))
+        await asyncio.sleep(0.05)
+        release.set()
+        await log.wait_for("turnAborted", conv.id)
+        conv.submit(UserInputOp(items=[TextInput(text="next")]))
+        await log.wait_for("taskComplete", conv.id)
+        sent = json.dumps(model_server.requests[-1].body["input"])
+        assert "next" in sent and "queued meanwhile" not in sent
+    finally:
+        await manager.shutdown_all()

@@ -435,7 +435,9 @@ class Conversation:
                 )
             ]
             self.spawn_background(run_notify(self.config, runner.turn_id, runner.inputs, last))
-        except (asyncio.CancelledError, TurnAbortRequested):
+        except (asyncio.CancelledError, TurnAbortRequested) as exc:
+            if isinstance(exc, TurnAbortRequested):
+                self._pending.clear()  # aborted at an approval: an interrupt like any other
             status = "aborted"
             final = [TurnAbortedEvent(turn_id=runner.turn_id, reason=self._abort_reason)]
         except CodexError as exc:
