@@ -8,6 +8,7 @@ excepted: its replay precedes it by design); no update of a turn follows the pro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -98,11 +99,14 @@ class Client:
 
     # ---------------------------------------------------------------- queries
     def of(self, session_id: str) -> list[dict[str, Any]]:
-        """The session's updates as wire dicts, in order."""
+        """The session's updates as sent, in wire order (the SDK's handlers run as concurrent
+        tasks, so the order they were handled in can differ)."""
         return [
-            u.model_dump(by_alias=True, exclude_none=True, mode="json")
-            for sid, u in self.updates
-            if sid == session_id
+            f["params"]["update"]
+            for d, f in self.frames
+            if d == "in"
+            and f.get("method") == "session/update"
+            and f["params"]["sessionId"] == session_id
         ]
 
     def kinds(self, session_id: str) -> list[str]:
@@ -123,7 +127,8 @@ class Client:
         async def poll() -> Any:
             while not (found := check()):
                 self.changed.clear()
-                await self.changed.wait()
+                with contextlib.suppress(TimeoutError):  # files change without a message
+                    await asyncio.wait_for(self.changed.wait(), 0.05)
             return found
 
         return await asyncio.wait_for(poll(), timeout)
@@ -202,9 +207,10 @@ async def start_agent(
     terminal: bool = False,
     meta: dict[str, Any] | None = None,
     extra_env: dict[str, str] | None = None,
+    client: Client | None = None,
 ) -> AsyncIterator[Agent]:
     """Spawn ``python -m codex_lsp acp`` and initialize it with the given capabilities."""
-    client = Client(workspace)
+    client = client or Client(workspace)
     async with spawn_agent_process(
         client,
         sys.executable,
@@ -245,6 +251,12 @@ def _stdout_is_protocol_only(caplog: pytest.LogCaptureFixture) -> Any:
     assert not bad, "the agent wrote something other than JSON-RPC on stdout"
 
 
+def configure(home: Path, top: str = "", tables: str = "") -> None:
+    """Add top-level keys and tables to the home's config.toml."""
+    config = home / "config.toml"
+    config.write_text(f"{top}\n{config.read_text()}\n{tables}\n")
+
+
 @pytest.fixture
 def acp_home(codex_home: Path, model_server: FakeModelServer) -> Path:
     """CODEX_LSP_HOME for the agent: the fake model, no provider retries (errors are quick)."""
@@ -262,4 +274,4 @@ async def agent(acp_home: Path, workspace: Path) -> AsyncIterator[Agent]:
         yield running
 
 
-__all__ = ["HOLD", "Agent", "Client", "RequestError", "start_agent"]
+__all__ = ["HOLD", "Agent", "Client", "RequestError", "configure", "start_agent"]
