@@ -138,6 +138,11 @@ def mcp_configs(servers: list[Any] | None, cwd: Path) -> dict[str, McpServerConf
                 f"MCP server {server.name!r} uses SSE, which this agent does not support "
                 "(mcpCapabilities.sse is false); give its streamable HTTP URL instead"
             )
+        else:
+            raise ProtocolError(
+                f"MCP server {server.name!r} is of a kind this agent does not connect to; "
+                "give a stdio command or a streamable HTTP URL"
+            )
     return configs
 
 
