@@ -11,11 +11,13 @@ import argparse
 import asyncio
 import json
 import platform
+import statistics
 import time
 from pathlib import Path
 from typing import Any
 
 from bench import (
+    acp,
     app_server_latency,
     cold_start,
     config_reload,
@@ -115,6 +117,14 @@ def render(results: dict[str, Any]) -> str:
             f"app-server` p50 {peer['app_server_p50_ms']:.2f} / p99 "
             f"{peer['app_server_p99_ms']:.2f} ms (ratio {peer['p50_ratio']:.2f})."
         )
+    front = results["acp"]
+    cold, tok = front["cold_start"], front["token_latency"]
+    lines.append(
+        f"\nACP front end against LSP, same run: cold start {_ms(cold['acp_s']['median'])} vs "
+        f"{_ms(cold['lsp_s']['median'])} (ratio {cold['ratio_median']:.2f}); per-token p50 at "
+        f"1,000 tok/s {statistics.median(tok['acp_p50_ms']):.2f} vs "
+        f"{statistics.median(tok['lsp_p50_ms']):.2f} ms (ratio {tok['p50_ratio']:.2f})."
+    )
     mcp = results["mcp_roundtrip"]
     lines.append(
         f"\nMCP tool call round trip (median of {mcp['calls']}): through the manager "
@@ -179,6 +189,10 @@ def main() -> None:
         "rss": asyncio.run(rss.measure(20)),
         "speckit_status": asyncio.run(speckit_status.measure(200, 50)),
         "webview_state": webview_state.run(5 if args.quick else 20),
+        "acp": {
+            "cold_start": acp.cold_start(runs),
+            "token_latency": acp.tokens(tokens, 3),
+        },
     }
     if codex:
         results["app_server"] = asyncio.run(app_server_latency.measure(codex, tokens, 3))

@@ -167,6 +167,7 @@ class AcpAgent:
         self._sessions: dict[str, Session] = {}
         self._files: dict[str, SessionFiles] = {}
         self._held: dict[str, list[EventEnvelope]] = {}
+        self._opening = 0
         self._commands = slash_commands()
         self._core = Core(
             self._on_event, self._approve, self._files_for, self._commands_for, overrides
@@ -182,7 +183,9 @@ class AcpAgent:
         if session is not None:
             session.observe(envelope)
             return
-        held = self._held.setdefault(envelope.conversation_id, [])  # the session is opening
+        if not self._opening:
+            return  # a session closed or deleted meanwhile: nobody to tell
+        held = self._held.setdefault(envelope.conversation_id, [])  # its session is opening
         if len(held) < HELD_EVENTS_MAX:
             held.append(envelope)
 
@@ -310,8 +313,14 @@ class AcpAgent:
     ) -> tuple[Session, Opened]:
         folder = _directory(cwd, "cwd")
         roots = [_directory(d, "additionalDirectories entry") for d in additional_directories or []]
-        opened = await self._core.open(folder, mcp_configs(mcp_servers, folder), resume)
-        return self._register(opened, roots), opened
+        self._opening += 1
+        try:
+            opened = await self._core.open(folder, mcp_configs(mcp_servers, folder), resume)
+            return self._register(opened, roots), opened
+        finally:
+            self._opening -= 1
+            if not self._opening:
+                self._held.clear()
 
     # ---------------------------------------------------------------- ACP methods
     async def initialize(
