@@ -369,3 +369,26 @@ def test_chunks_plans_and_mcp_results_are_valid_updates() -> None:
         )
     )
     assert valid(end)["status"] == "completed" and len(end["content"]) == 2
+
+
+def test_the_delete_route_fails_loudly_if_the_sdk_moved_its_router() -> None:
+    """``session/delete`` is routed through the pinned SDK's private router; an SDK that keeps
+    it elsewhere stops the agent at start-up instead of answering -32601 silently."""
+    from acp.router import MessageRouter
+
+    from codex_lsp.acp.agent import add_delete_route
+
+    class Moved:
+        _conn = None
+
+    with pytest.raises(RuntimeError, match=r"agent-client-protocol==0\.12\.1"):
+        add_delete_route(Moved(), lambda params: None)
+
+    class Connection:
+        _handler = MessageRouter()
+
+    class Pinned:
+        _conn = Connection()
+
+    add_delete_route(Pinned(), lambda params: None)
+    assert "session/delete" in Pinned._conn._handler._requests

@@ -246,3 +246,19 @@ async def test_early_stops_are_their_stop_reasons(
     sid = await agent.new()
     assert (await agent.say(sid, "go")).stop_reason == reason
     assert agent.client.text(sid) == "partial"
+
+
+async def test_a_cancelled_permission_outcome_stops_the_turn_cleanly(
+    agent: Agent, model_server: FakeModelServer, workspace: Path
+) -> None:
+    model_server.enqueue(
+        Reply((escalated("touch never.txt", "x1"),)),
+        Reply((Text("next turn"),)),
+    )
+    agent.client.answers = ["cancelled"]
+    sid = await agent.new()
+    assert (await agent.say(sid, "touch")).stop_reason == "cancelled"
+    assert not (workspace / "never.txt").exists()
+    assert agent.client.calls(sid)[-1]["status"] == "failed"
+    assert (await agent.say(sid, "something else")).stop_reason == "end_turn"
+    assert agent.client.text(sid) == "next turn"
