@@ -392,3 +392,12 @@ def test_the_delete_route_fails_loudly_if_the_sdk_moved_its_router() -> None:
 
     add_delete_route(Pinned(), lambda params: None)
     assert "session/delete" in Pinned._conn._handler._requests
+
+
+def test_diff_content_stays_under_a_clients_frame_limit() -> None:
+    huge = "x" * (diffs.DIFF_CONTENT_MAX // 2 + 1) + "\n"
+    changes = {f"f{i}.txt": AddFile(content=huge) for i in range(3)}
+    blocks = diffs.diff_content(changes, CWD, lambda _: None)
+    assert [b["type"] for b in blocks] == ["diff", "content"]
+    assert "f1.txt, f2.txt" in blocks[-1]["content"]["text"]
+    valid({"sessionUpdate": "tool_call", "toolCallId": "c", "title": "t", "content": blocks})

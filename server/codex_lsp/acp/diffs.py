@@ -14,6 +14,9 @@ from codex_lsp.protocol.items import AddFile, DeleteFile, FileChange, UpdateFile
 
 WHOLE_FILE_MAX = 256 * 1024
 """Characters of old plus new text above which a file is shown hunk by hunk."""
+DIFF_CONTENT_MAX = 4 * 1024 * 1024
+"""Characters of diff content one tool call carries at most (a client's frame limit is 32 MiB);
+past it the rest of the files are named without their text."""
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 Known = Callable[[Path], str | None]
 """The text a file had before the patch, when the session read it."""
@@ -28,14 +31,25 @@ def absolute(shown: str, cwd: Path) -> Path:
 def diff_content(changes: dict[str, FileChange], cwd: Path, known: Known) -> list[dict[str, Any]]:
     """One or more ``diff`` blocks per changed file, in the patch's order."""
     blocks: list[dict[str, Any]] = []
+    size = 0
+    left_out: list[str] = []
     for shown, change in changes.items():
         path = absolute(shown, cwd)
         if isinstance(change, AddFile):
-            blocks.append(_diff(path, None, change.content))
+            these = [_diff(path, None, change.content)]
         elif isinstance(change, DeleteFile):
-            blocks.append(_diff(path, change.content, ""))
+            these = [_diff(path, change.content, "")]
         else:
-            blocks += _update(path, change, cwd, known(path))
+            these = _update(path, change, cwd, known(path))
+        more = sum(len(b.get("oldText") or "") + len(b["newText"]) for b in these)
+        if size + more > DIFF_CONTENT_MAX:
+            left_out.append(shown)
+            continue
+        size += more
+        blocks += these
+    if left_out:
+        note = f"Too large to show here: {', '.join(left_out)} (see the files once applied)."
+        blocks.append({"type": "content", "content": {"type": "text", "text": note}})
     return blocks
 
 
