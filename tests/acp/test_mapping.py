@@ -401,3 +401,17 @@ def test_diff_content_stays_under_a_clients_frame_limit() -> None:
     assert [b["type"] for b in blocks] == ["diff", "content"]
     assert "f1.txt, f2.txt" in blocks[-1]["content"]["text"]
     valid({"sessionUpdate": "tool_call", "toolCallId": "c", "title": "t", "content": blocks})
+
+
+def test_zed_gets_the_terminal_even_after_an_approval() -> None:
+    from codex_lsp.protocol.events import ExecApprovalRequestEvent
+
+    renderer = Renderer(CWD, ClientFeatures(terminal_output_meta=True), lambda _: None)
+    asked = ExecApprovalRequestEvent(
+        turn_id="t", item_id="i", call_id="c", command=["cat", "a.py"], cwd=str(CWD), reason="why"
+    )
+    [announced] = renderer.render(asked)
+    assert announced["sessionUpdate"] == "tool_call" and announced["status"] == "pending"
+    [begin] = renderer.render(_begin())
+    assert valid(begin)["sessionUpdate"] == "tool_call_update"
+    assert begin["content"] == [{"type": "terminal", "terminalId": "c"}]

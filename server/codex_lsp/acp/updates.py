@@ -219,6 +219,8 @@ class Renderer:
             update["content"] = [{"type": "terminal", "terminalId": msg.call_id}]
             update["_meta"] = {"terminal_info": {"terminal_id": msg.call_id, "cwd": msg.cwd}}
         started = self._start(msg.call_id, command_kind(msg.parsed_cmd), update)
+        if "content" in update:  # Zed's terminal replaces what the approval showed
+            started["content"] = update["content"]
         self._calls[msg.call_id].output = ""
         return started
 
