@@ -151,6 +151,17 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").exists() and "Z" not in _state(pid)
 
 
+def _status(pid: int) -> str:
+    try:
+        return " ".join(
+            line
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            if line.split(":")[0] in ("Name", "State", "PPid", "NSpgid")
+        )
+    except OSError:
+        return "gone"
+
+
 def _state(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -178,7 +189,11 @@ async def test_cancel_mid_command_kills_its_process_group_and_answers_cancelled(
     result = await asyncio.wait_for(turn, 5)
     assert result.stop_reason == "cancelled"
     assert time.monotonic() - started < 2
-    await agent.client.wait(lambda: not any(_alive(p) for p in pids), timeout=5)
+    try:
+        await agent.client.wait(lambda: not any(_alive(p) for p in pids), timeout=10)
+    except TimeoutError:
+        left = {p: _status(p) for p in pids if _alive(p)}
+        raise AssertionError(f"still running after the cancel: {left}") from None
     assert agent.client.calls(sid)[-1]["status"] == "failed"
     assert (await agent.say(sid, "go on")).stop_reason == "end_turn"
     assert agent.client.text(sid).endswith("after the cancel")
