@@ -19,6 +19,18 @@ function alive(/** @type {number} */ pid) {
   return true;
 }
 
+/** Host pids of the processes whose command line holds `marker` (a sandboxed command runs in a
+ * PID namespace: its own $$ and $! mean nothing outside it). */
+async function pidsRunning(/** @type {string} */ marker) {
+  const pids = [];
+  for (const name of await fs.readdir("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const cmdline = await fs.readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.replaceAll("\0", " ").includes(marker)) pids.push(Number(name));
+  }
+  return pids;
+}
+
 test("handshake, a text turn, and commands announced after the session answer", async () => {
   const run = await withAgent({ script: [{ text: "Hello from the agent" }] }, async (t) => {
     assert.equal(t.init.protocolVersion, 1);
@@ -116,14 +128,14 @@ test("reject always: a deny rule, the same command refused without asking", asyn
 });
 
 test("cancel mid-command: cancelled, the process group gone", async () => {
-  const script = "echo $$ > shell.pid; sleep 30 & echo $! > child.pid; wait";
+  const script = "sleep 30.5 & echo started > child.txt; wait # node-acp-cancel";
   await withAgent({ script: [{ tool: "shell", callId: "s1", arguments: { command: script, timeout_ms: 60000 } }, { text: "after" }] }, async (t) => {
     const sid = await t.newSession();
     const turn = t.prompt(sid, "sleep");
-    const child = path.join(t.workspace, "child.pid");
+    const child = path.join(t.workspace, "child.txt");
     await t.until(async () => (await fs.readFile(child, "utf8").catch(() => "")).trim());
-    const pids = await Promise.all(["shell.pid", "child.pid"].map(async (n) => Number(await fs.readFile(path.join(t.workspace, n), "utf8"))));
-    assert.ok(pids.every(alive));
+    const pids = [...(await pidsRunning("node-acp-cancel")), ...(await pidsRunning("sleep 30.5"))];
+    assert.ok(pids.length >= 2 && pids.every(alive));
     const started = Date.now();
     await t.agent.notify(acp.methods.agent.session.cancel, { sessionId: sid });
     assert.equal((await turn).stopReason, "cancelled");

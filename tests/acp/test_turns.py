@@ -151,6 +151,20 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").exists() and "Z" not in _state(pid)
 
 
+def _pids_running(*markers: str) -> list[int]:
+    """Host pids of the processes whose command line holds one of ``markers``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and entry.name != str(os.getpid()):
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if any(m in cmdline for m in markers) and "pytest" not in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
 def _status(pid: int) -> str:
     try:
         return " ".join(
@@ -172,18 +186,18 @@ def _state(pid: int) -> str:
 async def test_cancel_mid_command_kills_its_process_group_and_answers_cancelled(
     agent: Agent, model_server: FakeModelServer, workspace: Path
 ) -> None:
-    script = "echo $$ > shell.pid; sleep 30 & echo $! > child.pid; wait"
+    # the command runs in a PID namespace: its own $$ and $! mean nothing here, so its host
+    # pids are found by the unique arguments of its shell and its background child
+    script = "sleep 30.25 & echo started > child.txt; wait # acp-cancel-test"
     model_server.enqueue(
         Reply((ToolCall("shell", {"command": script, "timeout_ms": 60000}, call_id="s1"),)),
         Reply((Text("after the cancel"),)),
     )
     sid = await agent.new()
     turn = asyncio.create_task(agent.say(sid, "sleep"))
-    await agent.client.wait(
-        lambda: (workspace / "child.pid").exists() and (workspace / "child.pid").read_text().strip()
-    )
-    pids = [int((workspace / n).read_text()) for n in ("shell.pid", "child.pid")]
-    assert all(_alive(p) for p in pids)
+    await agent.client.wait((workspace / "child.txt").exists)
+    pids = _pids_running("acp-cancel-test", "30.25")
+    assert len(pids) >= 2 and all(_alive(p) for p in pids)
     started = time.monotonic()
     await agent.conn.cancel(session_id=sid)
     result = await asyncio.wait_for(turn, 5)

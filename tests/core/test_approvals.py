@@ -237,7 +237,7 @@ async def test_always_reject_refuses_the_same_patch_unasked(
 async def test_abort_at_an_approval_drops_the_input_queued_for_the_turn(
     codex_home: Path, model_server: FakeModelServer, log: EventLog, workspace: Path
 ) -> None:
-    """Aborting at an approval is an interrupt: what was sent into the turn goes with it, and
+    """Aborting at an approval is an interrupt: what was sent into the turn is handed back, and
     the next input starts a turn of its own."""
     import asyncio
 
@@ -264,7 +264,8 @@ async def test_abort_at_an_approval_drops_the_input_queued_for_the_turn(
         conv.submit(UserInputOp(items=[TextInput(text="queued meanwhile")]))
         await asyncio.sleep(0.05)
         release.set()
-        await log.wait_for("turnAborted", conv.id)
+        aborted = await log.wait_for("turnAborted", conv.id)
+        assert aborted["returnedInput"] == [[{"type": "text", "text": "queued meanwhile"}]]
         conv.submit(UserInputOp(items=[TextInput(text="next")]))
         await log.wait_for("taskComplete", conv.id)
         sent = json.dumps(model_server.requests[-1].body["input"])

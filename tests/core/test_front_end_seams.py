@@ -12,7 +12,7 @@ from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
-from codex_lsp.tools.commands import run_locally
+from codex_lsp.tools.commands import Sandbox, run_locally
 from codex_lsp.tools.files import DiskSink
 from tests.helpers import EventLog
 
@@ -29,6 +29,7 @@ class RecordingRunner:
         argv: list[str],
         cwd: Path,
         *,
+        sandbox: Sandbox,
         call_id: str,
         timeout_s: float,
         on_output: OutputSink | None,
@@ -36,7 +37,13 @@ class RecordingRunner:
     ) -> ExecResult:
         self.calls.append((self.conversation_id, call_id, argv))
         return await run_locally(
-            argv, cwd, call_id=call_id, timeout_s=timeout_s, on_output=on_output, env=env
+            argv,
+            cwd,
+            sandbox=sandbox,
+            call_id=call_id,
+            timeout_s=timeout_s,
+            on_output=on_output,
+            env=env,
         )
 
 

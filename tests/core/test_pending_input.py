@@ -1,6 +1,6 @@
-"""Input sent while a turn runs: after the turn fails it runs next, as after success; after an
-interrupt it waits and goes first into the user's next turn (Codex's TUI puts queued messages
-back in the composer on an interrupt and sends them after an error)."""
+"""Input sent while a turn runs: after the turn fails it runs next, as after success; an
+interrupt hands it back to the client in ``turnAborted`` instead of sending it (Codex's TUI puts
+queued messages back in the composer on an interrupt and sends them after an error)."""
 
 from __future__ import annotations
 
@@ -45,25 +45,25 @@ async def test_input_queued_during_a_failed_turn_runs_next(
     assert "and then this" in sent(model_server, 2) and "first" in sent(model_server, 2)
 
 
-async def test_input_queued_before_an_interrupt_waits_for_the_next_turn(
+async def test_input_queued_before_an_interrupt_is_handed_back_not_sent(
     manager: ConversationManager, model_server: FakeModelServer, log: EventLog
 ) -> None:
     model_server.enqueue(
         Reply((Text("working on it", chunks=1), Stall(5))),
-        Reply((Text("both at once"),)),
+        Reply((Text("only the next one"),)),
     )
     conv = await manager.new_conversation(NewConversationParams())
     conv.submit(say("first"))
     await log.wait_for("agentMessageDelta", conv.id)
-    conv.submit(say("queued"))
+    conv.submit(say("zebra crossing"))
     conv.submit(InterruptOp())
-    await log.wait_for("turnAborted", conv.id)
+    aborted = await log.wait_for("turnAborted", conv.id)
+    assert aborted["returnedInput"] == [[{"type": "text", "text": "zebra crossing"}]]
     await asyncio.sleep(0.3)
     assert len(log.msgs(conv.id, "taskStarted")) == 1 and not conv.running
     conv.submit(say("next"))
     done = await log.wait_for("taskComplete", conv.id)
-    assert done["lastAgentMessage"] == "both at once"
-    assert [m["message"] for m in log.msgs(conv.id, "userMessage")] == ["first", "queued", "next"]
+    assert done["lastAgentMessage"] == "only the next one"
+    assert [m["message"] for m in log.msgs(conv.id, "userMessage")] == ["first", "next"]
     assert len(model_server.requests) == 2
-    text = sent(model_server, 1)
-    assert text.index("queued") < text.index("next")
+    assert "zebra crossing" not in sent(model_server, 1) and "next" in sent(model_server, 1)

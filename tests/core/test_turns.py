@@ -462,6 +462,8 @@ async def test_interrupt_drops_the_input_queued_for_the_turn(
     await log.wait_for("taskComplete", conv.id, timeout=5)
     sent = json.dumps(model_server.requests[-1].body["input"])
     assert "after the interrupt" in sent and "queued while it ran" not in sent
+    aborted = log.msgs(conv.id, "turnAborted")[0]
+    assert aborted["returnedInput"] == [[{"type": "text", "text": "queued while it ran"}]]
     assert [m["message"] for m in log.msgs(conv.id, "userMessage")] == [
         "first",
         "after the interrupt",

@@ -60,7 +60,7 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.ops import InterruptOp, OverrideTurnContextOp, UserInputOp
 from codex_lsp.protocol.policies import ReviewDecision
-from codex_lsp.tools.commands import CommandRunner, run_locally
+from codex_lsp.tools.commands import CommandRunner, Sandbox, run_locally
 
 log = logging.getLogger(__name__)
 
@@ -212,23 +212,29 @@ class AcpAgent:
             argv: list[str],
             cwd: Path,
             *,
+            sandbox: Sandbox,
             call_id: str,
             timeout_s: float,
             on_output: OutputSink | None,
             env: dict[str, str] | None,
         ) -> ExecResult:
             session = self._sessions.get(conversation_id)
-            runner: Any = run_locally
+            runner: CommandRunner = run_locally
             if session is not None and session.client_terminals and self._conn is not None:
 
                 def shown(call: str, terminal: str) -> None:
                     session.update(session.renderer.in_terminal(call, terminal))
 
                 runner = ClientTerminals(self._conn, conversation_id, shown)
-            result: ExecResult = await runner(
-                argv, cwd, call_id=call_id, timeout_s=timeout_s, on_output=on_output, env=env
+            return await runner(
+                argv,
+                cwd,
+                sandbox=sandbox,
+                call_id=call_id,
+                timeout_s=timeout_s,
+                on_output=on_output,
+                env=env,
             )
-            return result
 
         return run
 

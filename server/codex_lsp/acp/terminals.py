@@ -17,6 +17,7 @@ from acp.agent.connection import AgentSideConnection
 from acp.schema import EnvVariable
 
 from codex_lsp.exec.runner import TIMEOUT_EXIT_CODE, ExecResult, OutputSink
+from codex_lsp.tools.commands import Sandbox
 
 OUTPUT_BYTE_LIMIT = 1024 * 1024
 RELEASE_TIMEOUT_S = 5.0
@@ -41,12 +42,16 @@ class ClientTerminals:
         argv: list[str],
         cwd: Path,
         *,
+        sandbox: Sandbox,
         call_id: str,
         timeout_s: float,
         on_output: OutputSink | None,
         env: dict[str, str] | None,
     ) -> ExecResult:
-        """Run ``argv`` in a new client terminal until it exits, times out or is cancelled."""
+        """Run ``argv`` under ``sandbox`` in a new client terminal until it exits, times out or
+        is cancelled. The launcher is the client's child, not ours (``our_child=False``): the
+        client owns the terminal's life, and the agent kills it on cancel."""
+        argv = sandbox.wrap(argv, our_child=False)
         started = time.monotonic()
         created = await self._conn.create_terminal(
             session_id=self._session_id,

@@ -51,7 +51,13 @@ from codex_lsp.protocol.events import (
     ViewImageToolCallEvent,
     WarningEvent,
 )
-from codex_lsp.protocol.items import ItemStatus, ParsedCommand, ParsedRead, ParsedUnknown
+from codex_lsp.protocol.items import (
+    ItemStatus,
+    ParsedCommand,
+    ParsedRead,
+    ParsedUnknown,
+    PlanStatus,
+)
 from codex_lsp.protocol.policies import ReviewDecision
 
 Update = dict[str, Any]
@@ -102,6 +108,14 @@ def _fence(text: str) -> str:
 
 def _text_content(text: str) -> list[dict[str, Any]]:
     return [{"type": "content", "content": {"type": "text", "text": text}}] if text else []
+
+
+_PLAN_STATUS = {
+    PlanStatus.PENDING: "pending",
+    PlanStatus.IN_PROGRESS: "in_progress",
+    PlanStatus.COMPLETED: "completed",
+}
+"""Our plan step states as ACP spells them (its values are snake_case, ours camelCase)."""
 
 
 @dataclass
@@ -362,7 +376,7 @@ class Renderer:
             return [started]
         if isinstance(msg, PlanUpdateEvent):
             entries = [
-                {"content": item.step, "priority": "medium", "status": item.status.value}
+                {"content": item.step, "priority": "medium", "status": _PLAN_STATUS[item.status]}
                 for item in msg.plan
             ]
             return [{"sessionUpdate": "plan", "entries": entries}]

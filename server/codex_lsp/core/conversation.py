@@ -2,7 +2,8 @@
 
 Ops are handled in order by one submission loop; turns run as separate tasks so the loop stays
 responsive: an interrupt cancels the running turn at once, and input sent during a turn is
-queued and given to the model at its next step (steering), never dropped.
+queued and given to the model at its next step (steering), never lost: when the user interrupts
+the turn, what they queued for it is handed back to them in ``turnAborted``.
 """
 
 from __future__ import annotations
@@ -161,6 +162,7 @@ class Conversation:
         self._sink = sink
         self._ops: asyncio.Queue[tuple[str, Op]] = asyncio.Queue()
         self._pending: list[list[UserInputItem]] = []
+        self._returned_input: list[list[UserInputItem]] = []
         self._active: _ActiveTask | None = None
         self._abort_reason: AbortReason = "interrupted"
         self._context_stale = False
@@ -436,10 +438,17 @@ class Conversation:
             ]
             self.spawn_background(run_notify(self.config, runner.turn_id, runner.inputs, last))
         except (asyncio.CancelledError, TurnAbortRequested) as exc:
-            if isinstance(exc, TurnAbortRequested):
-                self._pending.clear()  # aborted at an approval: an interrupt like any other
+            if isinstance(exc, TurnAbortRequested):  # aborted at an approval: an interrupt
+                self._drop_pending_input()
             status = "aborted"
-            final = [TurnAbortedEvent(turn_id=runner.turn_id, reason=self._abort_reason)]
+            returned, self._returned_input = self._returned_input, []
+            final = [
+                TurnAbortedEvent(
+                    turn_id=runner.turn_id,
+                    reason=self._abort_reason,
+                    returned_input=returned or None,
+                )
+            ]
         except CodexError as exc:
             info = exc.error_info if isinstance(exc, ProviderError) else None
             final.insert(
@@ -459,9 +468,9 @@ class Conversation:
         self._active = None
         self._abort_reason = "interrupted"
         # Input queued during the turn runs next when the turn ended on its own, failed or not
-        # (a failure must not swallow what the user sent). After an abort it waits for the
-        # user's next input: an interrupt means "stop", and a new task that replaced the turn
-        # runs first (Codex's TUI likewise puts queued messages back in the composer).
+        # (a failure must not swallow what the user sent). An interrupt means "stop": what was
+        # queued for the turn is handed back in turnAborted (as Codex's TUI puts it back in the
+        # composer); a task that replaced the turn runs first, and the queue after it.
         if status != "aborted" and self._pending and not self.closed:
             self._spawn(runner.submission_id, "regular", self._regular_body)
 
@@ -487,11 +496,18 @@ class Conversation:
         for msg, body in zip(final, bodies, strict=True):
             self._deliver(runner.submission_id, msg, body)
 
+    def _drop_pending_input(self) -> None:
+        """The user stopped the turn: what they queued for it is not sent to the model but
+        handed back to them with the turn's ``turnAborted``."""
+        self._returned_input.extend(self._pending)
+        self._pending.clear()
+
     async def _abort(self, reason: AbortReason) -> None:
-        """Stop the running task. An interrupt also drops the input queued for it: the user
-        stopped that turn, so what they sent into it goes too (as in Codex)."""
+        """Stop the running task. An interrupt also drops the input queued for it (handed back
+        in ``turnAborted.returnedInput``): the user stopped that turn, so what they sent into it
+        is theirs to send again, edit or discard, as in Codex."""
         if reason == "interrupted":
-            self._pending.clear()
+            self._drop_pending_input()
         active = self._active
         if active is None:
             return

@@ -49,6 +49,7 @@ from codex_lsp.protocol.policies import (
 )
 from codex_lsp.protocol.requests import ApprovalResult
 from codex_lsp.providers.base import Prompt, ToolSpec
+from codex_lsp.tools.commands import Sandbox
 from codex_lsp.tools.files import FileSink
 
 if TYPE_CHECKING:
@@ -165,6 +166,7 @@ class TurnRunner:
         argv: list[str],
         cwd: Path,
         *,
+        sandbox: Sandbox,
         call_id: str,
         timeout_s: float,
         on_output: OutputSink | None,
@@ -172,7 +174,13 @@ class TurnRunner:
     ) -> ExecResult:
         """Run a command with the conversation's runner."""
         return await self.conversation.commands(
-            argv, cwd, call_id=call_id, timeout_s=timeout_s, on_output=on_output, env=env
+            argv,
+            cwd,
+            sandbox=sandbox,
+            call_id=call_id,
+            timeout_s=timeout_s,
+            on_output=on_output,
+            env=env,
         )
 
     def record_preimage(self, paths: list[Path]) -> None:

@@ -28,6 +28,7 @@ from codex_lsp.protocol.items import (
     StopReason,
     TokenUsageInfo,
     TurnItem,
+    UserInputItem,
 )
 from codex_lsp.protocol.policies import (
     AskForApproval,
@@ -89,11 +90,13 @@ class TaskCompleteEvent(WireModel):
 
 class TurnAbortedEvent(WireModel):
     """A turn stopped early: ``interrupted`` by the user, ``replaced`` by a new task, or
-    ``reviewEnded``."""
+    ``reviewEnded``. ``returnedInput`` gives back the input the user sent into the turn that the
+    model never saw (an interrupt drops it; a client puts it back in its composer)."""
 
     type: Literal["turnAborted"] = "turnAborted"
     turn_id: str | None = None
     reason: Literal["interrupted", "replaced", "reviewEnded"]
+    returned_input: list[list[UserInputItem]] | None = None
 
 
 class ShutdownCompleteEvent(WireModel):

@@ -38,6 +38,7 @@ from codex_lsp.protocol.policies import (
 )
 from codex_lsp.protocol.requests import ApprovalResult
 from codex_lsp.providers.base import FunctionToolSpec, ToolSpec
+from codex_lsp.tools.commands import Sandbox
 from codex_lsp.tools.files import FileSink
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -129,12 +130,13 @@ class ToolSession(Protocol):
         argv: list[str],
         cwd: Path,
         *,
+        sandbox: Sandbox,
         call_id: str,
         timeout_s: float,
         on_output: OutputSink | None,
         env: dict[str, str] | None,
     ) -> ExecResult:
-        """Run an (already sandboxed) command where the front end runs commands."""
+        """Run a command under ``sandbox`` where the front end runs commands."""
         ...
 
     @property

@@ -18,7 +18,6 @@ from codex_lsp.exec.parse import parse_command
 from codex_lsp.exec.rules import RuleVerdict
 from codex_lsp.exec.runner import ExecResult
 from codex_lsp.exec.safety import is_known_safe
-from codex_lsp.exec.sandbox import sandboxed_argv
 from codex_lsp.protocol.events import (
     ExecApprovalRequestEvent,
     ExecCommandBeginEvent,
@@ -31,6 +30,7 @@ from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, Ite
 from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess
 from codex_lsp.providers.base import FunctionToolSpec
 from codex_lsp.tools.apply_patch import apply_patch_for_model, is_raw_patch, patch_from_shell
+from codex_lsp.tools.commands import Sandbox
 from codex_lsp.tools.registry import (
     ToolInvocation,
     ToolInvocationError,
@@ -258,13 +258,13 @@ async def _run_item(
     started = time.monotonic()
     try:
         policy = session.sandbox_policy if sandboxed else DangerFullAccess()
+        timeout_s = (args.timeout_ms or DEFAULT_TIMEOUT_MS) / 1000
         # the writable roots are the conversation's folder and the policy's, never ``cwd``,
         # the working folder the model chose for this command
-        run_argv = sandboxed_argv(argv, policy, session.cwd)
-        timeout_s = (args.timeout_ms or DEFAULT_TIMEOUT_MS) / 1000
         result = await session.run_command(
-            run_argv,
+            argv,
             cwd,
+            sandbox=Sandbox(policy, session.cwd),
             call_id=invocation.call_id,
             timeout_s=timeout_s,
             on_output=on_output,

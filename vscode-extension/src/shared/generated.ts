@@ -779,11 +779,12 @@ export interface TokenUsageInfo {
   costUsd?: number | null;
 }
 
-/** A turn stopped early: ``interrupted`` by the user, ``replaced`` by a new task, or ``reviewEnded``. */
+/** A turn stopped early: ``interrupted`` by the user, ``replaced`` by a new task, or ``reviewEnded``. ``returnedInput`` gives back the input the user sent into the turn that the model never saw (an interrupt drops it; a client puts it back in its composer). */
 export interface TurnAbortedEvent {
   type: "turnAborted";
   turnId?: string | null;
   reason: "interrupted" | "replaced" | "reviewEnded";
+  returnedInput?: Array<Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>> | null;
 }
 
 /** The unified diff of every file the turn changed so far. */
