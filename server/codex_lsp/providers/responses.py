@@ -149,12 +149,15 @@ _INCOMPLETE = {"max_output_tokens": StopReason.MAX_TOKENS, "content_filter": Sto
 
 
 def _refused(response: Fields) -> bool:
-    """The model answered with a refusal content part."""
+    """The model answered with a refusal content part. Only a hint for the stop reason: an
+    ``output`` of the wrong shape is no refusal (its items were judged as they streamed)."""
+    output = response.data.get("output")
+    messages = [i for i in output if isinstance(i, dict)] if isinstance(output, list) else []
     return any(
         isinstance(part, dict) and part.get("type") == "refusal"
-        for item in response.data.get("output") or []
-        if isinstance(item, dict) and item.get("type") == "message"
-        for part in item.get("content") or []
+        for item in messages
+        if item.get("type") == "message" and isinstance(item.get("content"), list)
+        for part in item["content"]
     )
 
 
