@@ -253,8 +253,10 @@ class TurnRunner:
             conv.total_usage = conv.total_usage + result.usage
             self.usage = self.usage + result.usage
             conv.add_cost(result.usage, self.ctx.model)
+            window = self.ctx.model_context_window
+            limit = auto_compact_limit(conv.config.model_auto_compact_token_limit, window)
             info = TokenUsageInfo.after(
-                conv.total_usage, result.usage, self.ctx.model_context_window, conv.cost_usd
+                conv.total_usage, result.usage, window, conv.cost_usd, limit
             )
             conv.context_tokens = info.context_tokens
             self.emit(TokenCountEvent(info=info))

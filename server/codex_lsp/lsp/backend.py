@@ -19,6 +19,8 @@ from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.config.report import entries
 from codex_lsp.core import ConversationManager, info
 from codex_lsp.core.code_actions import CodeActionKind, Diagnostic, code_action_prompt
+from codex_lsp.core.doctor import doctor_result
+from codex_lsp.core.model_list import list_models
 from codex_lsp.errors import CodexError, ProtocolError
 from codex_lsp.lsp.approvals import ClientApprover
 from codex_lsp.lsp.editor_files import EditorSink
@@ -202,6 +204,12 @@ class Backend:
                 ],
                 warnings=loaded.warnings,
             )
+        if method.name == names.LIST_MODELS:
+            config = r.NewConversationParams(cwd=params.cwd, model_provider=params.model_provider)
+            return await list_models(lambda: manager.load_config(config))
+        if method.name == names.DOCTOR:
+            cwd = r.NewConversationParams(cwd=params.cwd)
+            return await doctor_result(lambda: manager.load_config(cwd), params.checks)
         if method.name == names.LIST_MCP_SERVERS:
             return r.ListMcpServersResult(servers=manager.mcp.statuses())
         if method.name == names.RESTART_MCP_SERVER:

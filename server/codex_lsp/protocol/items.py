@@ -256,6 +256,10 @@ class TokenUsageInfo(WireModel):
         description="What the conversation has cost so far in USD, when the model's price is "
         "known (config model_price, or the built-in table).",
     )
+    auto_compact_token_limit: int | None = Field(
+        default=None,
+        description="The context size at which the history is compacted automatically.",
+    )
 
     @classmethod
     def after(
@@ -264,6 +268,7 @@ class TokenUsageInfo(WireModel):
         last: TokenUsage,
         context_window: int | None,
         cost_usd: float | None = None,
+        auto_compact_token_limit: int | None = None,
     ) -> TokenUsageInfo:
         """The usage after a response: the context now holds its input and output."""
         in_context = last.input_tokens + last.output_tokens
@@ -277,6 +282,7 @@ class TokenUsageInfo(WireModel):
             context_tokens=in_context,
             context_left_percent=left,
             cost_usd=cost_usd,
+            auto_compact_token_limit=auto_compact_token_limit,
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -187,6 +187,65 @@ class RestartMcpServerParams(WireModel):
     """``codex/restartMcpServer``: stop a configured MCP server and start it again now."""
 
     name: str = Field(min_length=1)
+
+
+class ListModelsParams(WireModel):
+    """``codex/listModels``: the models a provider offers, for a model picker."""
+
+    cwd: Path | None = None
+    model_provider: str | None = Field(
+        default=None, description="Another provider than the configured one."
+    )
+
+
+class ModelEntry(WireModel):
+    """One model a picker offers."""
+
+    id: str
+    display_name: str | None = None
+    context_window: int | None = Field(default=None, description="Tokens, when known.")
+    reasoning_efforts: list[ReasoningEffort] | None = Field(
+        default=None,
+        description="The efforts it accepts ([]: not a reasoning model); absent when unknown.",
+    )
+
+
+class ListModelsResult(WireModel):
+    """The provider's own list (``source: provider``), or the built-in one (``builtIn``) with a
+    ``note`` saying why the provider's could not be had."""
+
+    provider: str
+    model: str = Field(description="The model new conversations get; empty when none is set.")
+    source: Literal["provider", "builtIn"]
+    models: list[ModelEntry]
+    note: str | None = None
+
+
+DoctorCheck = Literal["config", "provider", "store", "mcp", "editor", "sandbox"]
+
+
+class DoctorParams(WireModel):
+    """``codex/doctor``: the checks of ``codex-lsp doctor``, on this server's configuration."""
+
+    cwd: Path | None = None
+    checks: list[DoctorCheck] | None = Field(
+        default=None, description="The checks to run (config always runs); every one when absent."
+    )
+
+
+class DoctorFinding(WireModel):
+    """One line of ``codex-lsp doctor``."""
+
+    verdict: Literal["ok", "warn", "fail"]
+    area: str
+    detail: str
+
+
+class DoctorResult(WireModel):
+    """Every finding, in order; ``ok`` is false when any check failed."""
+
+    ok: bool
+    findings: list[DoctorFinding]
 
 
 class EmptyResult(WireModel):

@@ -203,6 +203,26 @@ export interface DeleteFile {
   content: string;
 }
 
+/** One line of ``codex-lsp doctor``. */
+export interface DoctorFinding {
+  verdict: "ok" | "warn" | "fail";
+  area: string;
+  detail: string;
+}
+
+/** ``codex/doctor``: the checks of ``codex-lsp doctor``, on this server's configuration. */
+export interface DoctorParams {
+  cwd?: string | null;
+  /** The checks to run (config always runs); every one when absent. */
+  checks?: Array<"config" | "provider" | "store" | "mcp" | "editor" | "sandbox"> | null;
+}
+
+/** Every finding, in order; ``ok`` is false when any check failed. */
+export interface DoctorResult {
+  ok: boolean;
+  findings: Array<DoctorFinding>;
+}
+
 /** A request that answers with nothing but success. */
 export interface EmptyResult {
 }
@@ -411,6 +431,23 @@ export interface ListMcpServersResult {
   servers: Array<McpServerStatus>;
 }
 
+/** ``codex/listModels``: the models a provider offers, for a model picker. */
+export interface ListModelsParams {
+  cwd?: string | null;
+  /** Another provider than the configured one. */
+  modelProvider?: string | null;
+}
+
+/** The provider's own list (``source: provider``), or the built-in one (``builtIn``) with a ``note`` saying why the provider's could not be had. */
+export interface ListModelsResult {
+  provider: string;
+  /** The model new conversations get; empty when none is set. */
+  model: string;
+  source: "provider" | "builtIn";
+  models: Array<ModelEntry>;
+  note?: string | null;
+}
+
 /** An image file on the user's machine; the server reads and attaches it. */
 export interface LocalImageInput {
   type: "localImage";
@@ -471,6 +508,16 @@ export interface MentionInput {
   type: "mention";
   path: string;
   name?: string | null;
+}
+
+/** One model a picker offers. */
+export interface ModelEntry {
+  id: string;
+  displayName?: string | null;
+  /** Tokens, when known. */
+  contextWindow?: number | null;
+  /** The efforts it accepts ([]: not a reasoning model); absent when unknown. */
+  reasoningEfforts?: Array<ReasoningEffort> | null;
 }
 
 /** Start a conversation. Every field is optional and overrides the configuration. */
@@ -777,6 +824,8 @@ export interface TokenUsageInfo {
   contextLeftPercent?: number | null;
   /** What the conversation has cost so far in USD, when the model's price is known (config model_price, or the built-in table). */
   costUsd?: number | null;
+  /** The context size at which the history is compacted automatically. */
+  autoCompactTokenLimit?: number | null;
 }
 
 /** A turn stopped early: ``interrupted`` by the user, ``replaced`` by a new task, or ``reviewEnded``. ``returnedInput`` gives back the input the user sent into the turn that the model never saw (an interrupt drops it; a client puts it back in its composer). */
@@ -920,6 +969,8 @@ export interface CodexMethods {
   "codex/deleteConversation": { params: DeleteConversationParams; result: EmptyResult };
   "codex/fuzzyFileSearch": { params: FuzzyFileSearchParams; result: FuzzyFileSearchResult };
   "codex/getConfig": { params: GetConfigParams; result: GetConfigResult };
+  "codex/listModels": { params: ListModelsParams; result: ListModelsResult };
+  "codex/doctor": { params: DoctorParams; result: DoctorResult };
   "codex/listMcpServers": { params: ListMcpServersParams; result: ListMcpServersResult };
   "codex/restartMcpServer": { params: RestartMcpServerParams; result: EmptyResult };
   "codex/userInput": { params: UserInputParams; result: SubmissionResult };
@@ -935,4 +986,4 @@ export interface CodexMethods {
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
