@@ -4,8 +4,8 @@ import * as vscode from "vscode";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { ChatBridge, type Host } from "./bridge";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { ChatBridge, type EditorAction, type Host } from "./bridge";
 import type { FromWebview, ToWebview } from "../shared/messages";
 import type { Server } from "./requests";
 import { DiffEditor } from "./diffs";
@@ -133,18 +133,77 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
   async pickStored(
     rows: ConversationSummary[],
   ): Promise<{ row: ConversationSummary; action: "resume" | "rename" | "archive" } | undefined> {
+    const here = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const picked = await vscode.window.showQuickPick(
       rows.map((row) => ({
         label: row.title || "(untitled)",
-        description: `${row.turnCount} turns · ${new Date(row.updatedAt * 1000).toLocaleString()}`,
+        description: `${new Date(row.updatedAt * 1000).toLocaleString()} · ${row.turnCount} turns${row.running ? " · running" : ""}`,
+        detail: `${row.cwd === here ? "$(folder-active) this workspace" : "$(folder)"} ${row.cwd}${row.preview ? ` — ${row.preview}` : ""}`,
         row,
       })),
-      { placeHolder: "Conversations of this workspace" },
+      {
+        title: "codex-lsp: History",
+        placeHolder: "Search the stored conversations by title, date or workspace",
+        matchOnDescription: true,
+        matchOnDetail: true,
+      },
     );
     if (!picked) return undefined;
     const action = await vscode.window.showQuickPick(["Resume", "Rename…", "Archive"], { placeHolder: picked.label });
     if (!action) return undefined;
     return { row: picked.row, action: action === "Resume" ? "resume" : action === "Archive" ? "archive" : "rename" };
+  }
+
+  async editor(action: EditorAction): Promise<void> {
+    switch (action.type) {
+      case "copyCode":
+        await vscode.env.clipboard.writeText(action.code);
+        return void vscode.window.setStatusBarMessage("codex-lsp: code copied", 2000);
+      case "insertCode": {
+        const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+        if (!editor) return this.warn("open an editor to insert the code into");
+        await editor.edit((edit) => editor.selections.forEach((s) => edit.replace(s, action.code)));
+        return;
+      }
+      case "applyCode":
+        return this.applyCode(action.path, action.code);
+      case "openWalkthrough":
+        await vscode.commands.executeCommand(
+          "workbench.action.openWalkthrough",
+          "codex-lsp.codex-lsp#codexLsp.gettingStarted",
+          false,
+        );
+    }
+  }
+
+  /** A code block the answer labelled with a file path becomes that file's text in the editor
+   * (unsaved, so it can be reviewed and undone). Only paths inside the workspace are accepted:
+   * the path comes from the model. */
+  private async applyCode(path: string, code: string): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) return this.warn("open a folder to apply code to its files");
+    const target = resolve(folder.uri.fsPath, path);
+    const inside = relative(folder.uri.fsPath, target);
+    if (!inside || inside.startsWith("..") || isAbsolute(inside) || /(^|[\\/])\.git([\\/]|$)/.test(inside)) {
+      return this.warn(`${path} is not a file of this workspace; the code was not applied`);
+    }
+    const uri = vscode.Uri.file(target);
+    const edit = new vscode.WorkspaceEdit();
+    if (existsSync(target)) {
+      const document = await vscode.workspace.openTextDocument(uri);
+      edit.replace(uri, new vscode.Range(0, 0, document.lineCount, 0), code);
+    } else {
+      edit.createFile(uri, { ignoreIfExists: true });
+      edit.insert(uri, new vscode.Position(0, 0), code);
+    }
+    if (!(await vscode.workspace.applyEdit(edit))) return this.warn(`${path} could not be changed`);
+    await vscode.window.showTextDocument(uri, { preview: false });
+  }
+
+  /** Reveal the panel and put the cursor in its composer. */
+  async focusComposer(): Promise<void> {
+    await vscode.commands.executeCommand("codexLsp.chat.focus");
+    this.post({ type: "focusComposer" });
   }
 
   askTitle(current: string): Promise<string | undefined> {
@@ -196,17 +255,20 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
 <link rel="stylesheet" href="${style.toString()}">
 </head>
 <body>
-<nav id="tabs" role="tablist" aria-label="Conversations"></nav>
-<main id="transcript" role="log" aria-live="polite"></main>
-<section id="approvals" aria-label="Approval requests"></section>
+<nav id="tabs" aria-label="Conversations"></nav>
+<main id="transcript" role="log" aria-label="Conversation" aria-live="polite" aria-relevant="additions"></main>
+<section id="approvals" aria-label="Approval requests" aria-live="assertive"></section>
 <footer>
-<div class="meta" id="meter" aria-live="polite"></div>
-<div id="pickers"></div>
-<div id="suggestions" role="listbox" class="meta"></div>
-<div id="attachments"></div>
-<textarea id="composer" aria-label="Message codex-lsp" placeholder="Ask codex-lsp (Enter to send, Shift+Enter for a new line, @ for files and context, / for commands, paste images)"></textarea>
-<div class="actions"><button id="send">Send</button><button id="interrupt">Interrupt</button><button id="attach" title="Attach images">Attach image…</button></div>
+<div id="meter"></div>
+<div id="pickers" role="group" aria-label="Settings for the next turns"></div>
+<div id="suggestions" role="listbox" aria-label="Completions"></div>
+<div id="attachments" aria-label="Attachments"></div>
+<textarea id="composer" aria-label="Message codex-lsp" aria-describedby="composer-help" placeholder="Ask codex-lsp… (@ files and context, / commands)"></textarea>
+<div id="composer-help" class="sr-only">Enter sends, Shift+Enter adds a line, Up in an empty composer edits your last message, Escape interrupts the agent.</div>
+<div class="actions"><button id="send">Send</button><button id="interrupt" class="secondary" title="Stop the running turn (Escape)">Interrupt</button><button id="attach" class="secondary" title="Attach images">Attach image…</button></div>
 </footer>
+<div id="announcer" class="sr-only" role="status" aria-live="polite"></div>
+<div id="alerter" class="sr-only" role="alert" aria-live="assertive"></div>
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body></html>`;
   }
