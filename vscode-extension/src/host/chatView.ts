@@ -9,6 +9,7 @@ import { ChatBridge, type EditorAction, type Host } from "./bridge";
 import type { FromWebview, ToWebview } from "../shared/messages";
 import type { Server } from "./requests";
 import { DiffEditor } from "./diffs";
+import { PANEL_BODY } from "../shared/panelHtml";
 import type { ConversationSummary, Event } from "../shared/generated";
 import type { ChatState, FileChange } from "../shared/state";
 
@@ -255,20 +256,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
 <link rel="stylesheet" href="${style.toString()}">
 </head>
 <body>
-<nav id="tabs" aria-label="Conversations"></nav>
-<main id="transcript" role="log" aria-label="Conversation" aria-live="polite" aria-relevant="additions"></main>
-<section id="approvals" aria-label="Approval requests" aria-live="assertive"></section>
-<footer>
-<div id="meter"></div>
-<div id="pickers" role="group" aria-label="Settings for the next turns"></div>
-<div id="suggestions" role="listbox" aria-label="Completions"></div>
-<div id="attachments" aria-label="Attachments"></div>
-<textarea id="composer" aria-label="Message codex-lsp" aria-describedby="composer-help" placeholder="Ask codex-lsp… (@ files and context, / commands)"></textarea>
-<div id="composer-help" class="sr-only">Enter sends, Shift+Enter adds a line, Up in an empty composer edits your last message, Escape interrupts the agent.</div>
-<div class="actions"><button id="send">Send</button><button id="interrupt" class="secondary" title="Stop the running turn (Escape)">Interrupt</button><button id="attach" class="secondary" title="Attach images">Attach image…</button></div>
-</footer>
-<div id="announcer" class="sr-only" role="status" aria-live="polite"></div>
-<div id="alerter" class="sr-only" role="alert" aria-live="assertive"></div>
+${PANEL_BODY}
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body></html>`;
   }

@@ -111,13 +111,28 @@ function conversationOf(state: ChatState, id: string): Conversation {
   return state.conversations[id] ?? { id, title: "", model: "", entries: [], turns: [], running: false, approvals: [] };
 }
 
-/** `entries` with `entry` added, or merged into the entry of the same id and kind. The search
- * runs from the end: a streamed delta belongs to one of the last entries, so the cost per event
- * does not grow with the history. */
-function upsert(entries: Entry[], entry: Entry, merge: (old: Entry) => Entry): Entry[] {
-  let index = entries.length - 1;
-  while (index >= 0 && !(entries[index].id === entry.id && entries[index].kind === entry.kind)) index--;
-  if (index < 0) return [...entries, entry];
+/** The entry lists a replay is building: nothing has seen them yet, so they grow in place
+ * instead of being copied per event (a stored conversation of thousands of entries is rebuilt in
+ * linear time). A list leaves the set when the replay ends; from then on it is immutable. */
+const building = new WeakSet<Entry[]>();
+
+function appended(entries: Entry[], entry: Entry): Entry[] {
+  if (!building.has(entries)) return [...entries, entry];
+  entries.push(entry);
+  return entries;
+}
+
+/** `c`'s entries with `entry` added, or merged into the entry of the same id and kind. Only
+ * the turn being run is searched, from its end (every item of a turn arrives within it), so the
+ * cost per event does not grow with the history. */
+function upsert(c: Conversation, entry: Entry, merge: (old: Entry) => Entry): Entry[] {
+  const entries = c.entries;
+  const index = lastIndexInTurn(c, (e) => e.id === entry.id && e.kind === entry.kind);
+  if (index < 0) return appended(entries, entry);
+  if (building.has(entries)) {
+    entries[index] = merge(entries[index]);
+    return entries;
+  }
   const copy = entries.slice();
   copy[index] = merge(copy[index]);
   return copy;
@@ -145,7 +160,14 @@ function notice(
   more: { errorInfo?: string | null; retry?: { attempt: number; maxAttempts: number; retryInMs: number } } = {},
 ): Conversation {
   const entry: Entry = { kind: "notice", id, level, text, ...more };
-  return { ...c, entries: upsert(c.entries, entry, () => entry) };
+  return { ...c, entries: upsert(c, entry, () => entry) };
+}
+
+/** The index of the last entry of the turn being run that satisfies `ok`, or -1. */
+function lastIndexInTurn(c: Conversation, ok: (entry: Entry) => boolean): number {
+  const floor = c.turns[c.turns.length - 1]?.start ?? 0;
+  for (let index = c.entries.length - 1; index >= floor; index--) if (ok(c.entries[index])) return index;
+  return -1;
 }
 
 /** The turn being run (retries and errors without a turn id belong to it). */
@@ -161,7 +183,7 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       return { ...c, running: true, contextWindow: msg.modelContextWindow ?? c.contextWindow };
     case "taskComplete": {
       // Retries that ended in success stay visible, as what they were.
-      const retried = c.entries.find((e) => e.kind === "notice" && e.id === `retry-${msg.turnId}` && e.retry);
+      const retried = c.entries[lastIndexInTurn(c, (e) => e.kind === "notice" && e.id === `retry-${msg.turnId}`)];
       const done = { ...c, running: false, approvals: [] };
       if (retried?.kind !== "notice" || !retried.retry) return done;
       const times = retried.retry.attempt;
@@ -197,43 +219,31 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       const waiting = c.queued ?? [];
       const given = waiting.indexOf(msg.message);
       const rest = given < 0 ? waiting : [...waiting.slice(0, given), ...waiting.slice(given + 1)];
-      return { ...c, title, turns, entries: [...c.entries, entry], queued: rest };
+      return { ...c, title, turns, entries: appended(c.entries, entry), queued: rest };
     }
     case "agentMessageDelta": {
       const entry: Entry = { kind: "agent", id: msg.itemId, text: msg.delta, done: false };
       return {
         ...c,
-        entries: upsert(
-          c.entries,
-          entry,
-          (old) => ({ ...old, text: (old as { text: string }).text + msg.delta }) as Entry,
-        ),
+        entries: upsert(c, entry, (old) => ({ ...old, text: (old as { text: string }).text + msg.delta }) as Entry),
       };
     }
     case "agentMessage": {
       const entry: Entry = { kind: "agent", id: msg.itemId, text: msg.message, done: true };
-      return { ...c, entries: upsert(c.entries, entry, () => entry) };
+      return { ...c, entries: upsert(c, entry, () => entry) };
     }
     case "agentReasoningDelta": {
       const entry: Entry = { kind: "reasoning", id: msg.itemId, text: msg.delta, done: false };
       return {
         ...c,
-        entries: upsert(
-          c.entries,
-          entry,
-          (old) => ({ ...old, text: (old as { text: string }).text + msg.delta }) as Entry,
-        ),
+        entries: upsert(c, entry, (old) => ({ ...old, text: (old as { text: string }).text + msg.delta }) as Entry),
       };
     }
     case "agentReasoningSectionBreak": {
       const entry: Entry = { kind: "reasoning", id: msg.itemId, text: "", done: false };
       return {
         ...c,
-        entries: upsert(
-          c.entries,
-          entry,
-          (old) => ({ ...old, text: `${(old as { text: string }).text}\n\n` }) as Entry,
-        ),
+        entries: upsert(c, entry, (old) => ({ ...old, text: `${(old as { text: string }).text}\n\n` }) as Entry),
       };
     }
     case "agentReasoning": {
@@ -241,7 +251,7 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       const entry: Entry = { kind: "reasoning", id: msg.itemId, text: msg.text, done: true };
       return {
         ...c,
-        entries: upsert(c.entries, entry, (old) => {
+        entries: upsert(c, entry, (old) => {
           const paragraphs = (old as { text: string }).text.split("\n\n");
           paragraphs[paragraphs.length - 1] = msg.text;
           return { ...entry, text: paragraphs.join("\n\n") };
@@ -258,7 +268,7 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       };
       return {
         ...c,
-        entries: upsert(c.entries, entry, (old) => ({ ...old, command: msg.command, parsed: entry.parsed }) as Entry),
+        entries: upsert(c, entry, (old) => ({ ...old, command: msg.command, parsed: entry.parsed }) as Entry),
       };
     }
     case "execCommandOutputDelta": {
@@ -266,7 +276,7 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       return {
         ...c,
         entries: upsert(
-          c.entries,
+          c,
           entry,
           (old) => ({ ...old, output: (old as { output: string }).output + msg.chunk }) as Entry,
         ),
@@ -285,7 +295,7 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       return {
         ...c,
         entries: upsert(
-          c.entries,
+          c,
           entry,
           (old) =>
             ({
@@ -300,7 +310,7 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     }
     case "patchApplyBegin": {
       const entry: Entry = { kind: "patch", id: msg.callId, turnId: msg.turnId, changes: msg.changes };
-      return { ...c, entries: upsert(c.entries, entry, () => entry) };
+      return { ...c, entries: upsert(c, entry, () => entry) };
     }
     case "patchApplyEnd": {
       const entry: Entry = {
@@ -313,12 +323,12 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       const turns = msg.success
         ? c.turns.map((t) => (t.id === msg.turnId ? { ...t, changedFiles: true } : t))
         : c.turns;
-      return { ...c, turns, entries: upsert(c.entries, entry, (old) => ({ ...old, success: msg.success }) as Entry) };
+      return { ...c, turns, entries: upsert(c, entry, (old) => ({ ...old, success: msg.success }) as Entry) };
     }
     case "mcpToolCallBegin": {
       const inv = msg.invocation;
       const entry: Entry = { kind: "mcp", id: msg.callId, server: inv.server, tool: inv.tool, args: inv.arguments };
-      return { ...c, entries: upsert(c.entries, entry, () => entry) };
+      return { ...c, entries: upsert(c, entry, () => entry) };
     }
     case "mcpToolCallEnd": {
       const inv = msg.invocation;
@@ -332,11 +342,11 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
         error: msg.error,
         durationMs: msg.durationMs,
       };
-      return { ...c, entries: upsert(c.entries, entry, () => entry) };
+      return { ...c, entries: upsert(c, entry, () => entry) };
     }
     case "planUpdate": {
       const entry: Entry = { kind: "plan", id: `plan-${msg.turnId}`, plan: msg.plan, explanation: msg.explanation };
-      return { ...c, entries: upsert(c.entries, entry, () => entry) };
+      return { ...c, entries: upsert(c, entry, () => entry) };
     }
     case "tokenCount":
       return msg.info
@@ -383,7 +393,8 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     case "error": {
       // The retries that led here are over: the error replaces their notice.
       const retry = `retry-${msg.turnId ?? lastTurnId(c)}`;
-      const rest = { ...c, entries: c.entries.filter((e) => !(e.kind === "notice" && e.id === retry)) };
+      const at = lastIndexInTurn(c, (e) => e.kind === "notice" && e.id === retry);
+      const rest = at < 0 ? c : { ...c, entries: [...c.entries.slice(0, at), ...c.entries.slice(at + 1)] };
       return notice(rest, `error-${c.entries.length}`, "error", msg.message, { errorInfo: msg.codexErrorInfo });
     }
     case "streamError":
@@ -410,15 +421,21 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
 
 /** A resumed conversation: its stored events replayed into a fresh tab, made active. */
 export function replayed(state: ChatState, conversationId: string, messages: EventMsg[], title = ""): ChatState {
+  const entries: Entry[] = [];
+  building.add(entries);
   const fresh: ChatState = {
     ...state,
     conversations: {
       ...state.conversations,
-      [conversationId]: { ...conversationOf(emptyState, conversationId), title },
+      [conversationId]: { ...conversationOf(emptyState, conversationId), title, entries },
     },
   };
-  const rebuilt = messages.reduce((s, msg) => reduce(s, { conversationId, submissionId: "replay", msg }), fresh);
-  return opened(rebuilt, conversationId);
+  try {
+    const rebuilt = messages.reduce((s, msg) => reduce(s, { conversationId, submissionId: "replay", msg }), fresh);
+    return opened(rebuilt, conversationId);
+  } finally {
+    building.delete(entries);
+  }
 }
 
 /** A fork of `source` at the end of `turnId`: a new tab showing the source's transcript up to there. */

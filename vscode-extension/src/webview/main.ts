@@ -28,8 +28,9 @@ const vscode = acquireVsCodeApi();
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 const composer = $("composer") as HTMLTextAreaElement;
 
-/** Turns drawn when a conversation is shown; "Show earlier turns" draws the rest. */
-const WINDOW_TURNS = 30;
+/** Turns drawn when a conversation is shown; scrolling up to "Show earlier turns" draws more. */
+const WINDOW_TURNS = 10;
+const MORE_TURNS = 30;
 const LINE_PX = 18;
 const EXAMPLES = [
   "Explain what this repository does and how it is organised.",
@@ -65,6 +66,14 @@ function post(message: FromWebview): void {
 
 // ---------------------------------------------------------------- transcript
 
+/** undoable(c), once per version of its turns (every user row asks). */
+const undoableCache = new WeakMap<object, Set<string>>();
+function undoableTurns(c: Conversation): Set<string> {
+  let set = undoableCache.get(c.turns);
+  if (!set) undoableCache.set(c.turns, (set = undoable(c)));
+  return set;
+}
+
 function renderUser(c: Conversation, entry: Extract<Entry, { kind: "user" }>): string {
   const chips = [
     ...entry.mentions.map((m) => `<span class="chip">${esc(m.startsWith("@") ? m : `@${m}`)}</span>`),
@@ -73,7 +82,7 @@ function renderUser(c: Conversation, entry: Extract<Entry, { kind: "user" }>): s
   const index = c.turns.findIndex((t) => t.id === entry.turnId);
   const finished = index >= 0 && (!c.running || index < c.turns.length - 1);
   const actions = [
-    undoable(c).has(entry.turnId)
+    undoableTurns(c).has(entry.turnId)
       ? `<button class="link" data-action="undo" data-turn="${esc(entry.turnId)}" title="Restore the files this turn and every later one changed">Undo turn</button>`
       : "",
     finished
@@ -173,7 +182,20 @@ function renderTranscript(): void {
     rows.set(windowStart + i, drawn[i] as HTMLElement);
     hydrate(drawn[i] as HTMLElement);
   }
+  const button = $("transcript").querySelector<HTMLElement>(".more");
+  if (button) earlierObserver.observe(button);
 }
+
+/** Scrolling up to "Show earlier turns" draws them (keeping the scroll position). */
+const earlierObserver = new IntersectionObserver((seen) => {
+  for (const item of seen) {
+    if (!item.isIntersecting || !(item.target as HTMLElement).isConnected) continue;
+    const el = document.scrollingElement ?? document.documentElement;
+    const fromBottom = el.scrollHeight - el.scrollTop;
+    (item.target as HTMLElement).click();
+    el.scrollTop = el.scrollHeight - fromBottom;
+  }
+});
 
 /** Draw what a delta changed: its entries, the user rows when the turn's state moved on. */
 function renderTranscriptDelta(before: PanelView, delta: PanelDelta): void {
@@ -332,10 +354,21 @@ function option(value: string, label: string, current: string): string {
   return `<option value="${esc(value)}"${value === current ? " selected" : ""}>${esc(label)}</option>`;
 }
 
+let pickersShown = "";
 function renderPickers(): void {
   const focused = document.activeElement?.id;
   if (focused === "model" || focused === "effort" || focused === "policy" || focused === "model-other") return;
   const c = view.conversation;
+  const key = JSON.stringify([
+    c?.model,
+    c?.effort,
+    c?.approvalPolicy,
+    otherModel,
+    models?.model,
+    models?.models.map((m) => m.id).join(),
+  ]);
+  if (key === pickersShown) return;
+  pickersShown = key;
   const current = c?.model || models?.model || "";
   const list = models?.models ?? [];
   const known = list.find((m) => m.id === current);
@@ -360,6 +393,11 @@ function renderPickers(): void {
   $("pickers").innerHTML = `${model}${note}${effort}${policy}`;
 }
 
+/** 1234567 as "1,234,567" (toLocaleString's first call costs a frame). */
+function thousands(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
 function compact(n: number): string {
   return n >= 1_000_000
     ? `${(n / 1_000_000).toFixed(1)}M`
@@ -368,6 +406,7 @@ function compact(n: number): string {
       : String(n);
 }
 
+let meterShown = "";
 function renderMeter(): void {
   const c = view.conversation;
   const window =
@@ -377,12 +416,15 @@ function renderMeter(): void {
   const share = window ? Math.min(100, Math.round((100 * used) / window)) : 0;
   const cost =
     typeof c?.costUsd === "number" ? ` · $${c.costUsd < 0.01 ? c.costUsd.toFixed(4) : c.costUsd.toFixed(2)}` : "";
-  const tokens = `${(c?.totalTokens ?? 0).toLocaleString("en")} tokens used`;
+  const tokens = `${thousands(c?.totalTokens ?? 0)} tokens used`;
   const context = window ? `${compact(used)} / ${compact(window)} context (${share}%)` : "context window unknown";
   const near = !!limit && used >= limit * 0.85;
   const warning = near
     ? `<div class="meter-warning" role="status">The context is nearly full: at ${compact(limit)} tokens the history is summarised automatically. <button class="link" data-action="compact">Compact now</button> or start a new conversation.</div>`
     : "";
+  const key = JSON.stringify([c?.running, context, tokens, cost, near]);
+  if (key === meterShown) return;
+  meterShown = key;
   const bar = `<div class="meter-bar${near ? " near" : ""}" role="progressbar" aria-label="Context used" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${share}" aria-valuetext="${esc(context)}"><div class="meter-fill"></div></div>`;
   $("meter").innerHTML =
     `<div class="meter-line">${bar}<span class="meter-text">${esc(`${c?.running ? "working… · " : ""}${context} · ${tokens}`)}${esc(cost)}</span></div>${warning}`;
@@ -635,7 +677,7 @@ function local(button: HTMLElement): boolean {
     }
     case "earlier": {
       if (!c) return true;
-      const turn = c.turns[Math.max(0, c.turns.findIndex((t) => t.start >= windowStart) - WINDOW_TURNS)];
+      const turn = c.turns[Math.max(0, c.turns.findIndex((t) => t.start >= windowStart) - MORE_TURNS)];
       const from = turn?.start ?? 0;
       const html: string[] = [];
       for (let i = from; i < windowStart; i++) html.push(`<div class="row">${entryHtml(c, c.entries[i])}</div>`);
