@@ -4,11 +4,12 @@ import * as vscode from "vscode";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { join } from "node:path";
 import { ChatBridge, type EditorAction, type Host } from "./bridge";
 import type { FromWebview, ToWebview } from "../shared/messages";
 import type { Server } from "./requests";
 import { DiffEditor } from "./diffs";
+import { workspaceTarget } from "./workspacePath";
 import { PANEL_BODY } from "../shared/panelHtml";
 import type { ConversationSummary, Event } from "../shared/generated";
 import type { ChatState, FileChange } from "../shared/state";
@@ -183,11 +184,9 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
   private async applyCode(path: string, code: string): Promise<void> {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) return this.warn("open a folder to apply code to its files");
-    const target = resolve(folder.uri.fsPath, path);
-    const inside = relative(folder.uri.fsPath, target);
-    if (!inside || inside.startsWith("..") || isAbsolute(inside) || /(^|[\\/])\.git([\\/]|$)/.test(inside)) {
-      return this.warn(`${path} is not a file of this workspace; the code was not applied`);
-    }
+    const checked = workspaceTarget(folder.uri.fsPath, path);
+    if ("refused" in checked) return this.warn(`${checked.refused}; the code was not applied`);
+    const target = checked.path;
     const uri = vscode.Uri.file(target);
     const edit = new vscode.WorkspaceEdit();
     if (existsSync(target)) {

@@ -236,14 +236,22 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       const entry: Entry = { kind: "reasoning", id: msg.itemId, text: msg.delta, done: false };
       return {
         ...c,
-        entries: upsert(c, entry, (old) => ({ ...old, text: (old as { text: string }).text + msg.delta }) as Entry),
+        entries: upsert(
+          c,
+          entry,
+          (old) => ({ ...old, done: false, text: (old as { text: string }).text + msg.delta }) as Entry,
+        ),
       };
     }
     case "agentReasoningSectionBreak": {
       const entry: Entry = { kind: "reasoning", id: msg.itemId, text: "", done: false };
       return {
         ...c,
-        entries: upsert(c, entry, (old) => ({ ...old, text: `${(old as { text: string }).text}\n\n` }) as Entry),
+        entries: upsert(
+          c,
+          entry,
+          (old) => ({ ...old, done: false, text: `${(old as { text: string }).text}\n\n` }) as Entry,
+        ),
       };
     }
     case "agentReasoning": {
