@@ -252,6 +252,7 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>codex-lsp chat</title>
 <link rel="stylesheet" href="${style.toString()}">
 </head>
 <body>

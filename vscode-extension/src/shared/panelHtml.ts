@@ -8,7 +8,7 @@ export const PANEL_BODY = `<nav id="tabs" aria-label="Conversations"></nav>
 <div id="meter"></div>
 <div id="pickers" role="group" aria-label="Settings for the next turns"></div>
 <div id="suggestions" role="listbox" aria-label="Completions"></div>
-<div id="attachments" aria-label="Attachments"></div>
+<div id="attachments" role="group" aria-label="Attachments"></div>
 <textarea id="composer" aria-label="Message codex-lsp" aria-describedby="composer-help" placeholder="Ask codex-lsp… (@ files and context, / commands)"></textarea>
 <div id="composer-help" class="sr-only">Enter sends, Shift+Enter adds a line, Up in an empty composer edits your last message, Escape interrupts the agent.</div>
 <div class="actions"><button id="send">Send</button><button id="interrupt" class="secondary" title="Stop the running turn (Escape)">Interrupt</button><button id="attach" class="secondary" title="Attach images">Attach image…</button></div>

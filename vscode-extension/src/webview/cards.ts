@@ -22,7 +22,7 @@ const ICONS: Record<Status, { icon: string; label: string }> = {
   running: { icon: "◌", label: "running" },
   ok: { icon: "✓", label: "done" },
   failed: { icon: "✗", label: "failed" },
-  waiting: { icon: "⏸", label: "waiting" },
+  waiting: { icon: "⚠", label: "waiting" },
   info: { icon: "ℹ", label: "note" },
   warning: { icon: "⚠", label: "warning" },
 };

@@ -300,7 +300,7 @@ function renderApproval(a: Approval): string {
     .join("");
   const review = a.kind === "patch" ? `<div class="review">${renderReview(a)}</div>` : "";
   const id = `approval-${a.callId.replace(/[^A-Za-z0-9_-]/g, "_")}`;
-  return `<div class="approval" role="group" aria-labelledby="${id}"><div id="${id}" class="approval-title"><span class="status-icon" aria-hidden="true">⏸</span> codex-lsp wants to ${verb} <code>${esc(a.what)}</code>${a.reason ? ` — ${esc(a.reason)}` : ""}</div>${review}<div class="buttons">${buttons}</div></div>`;
+  return `<div class="approval" role="group" aria-labelledby="${id}"><div id="${id}" class="approval-title"><span class="status-icon" aria-hidden="true">⚠</span> codex-lsp wants to ${verb} <code>${esc(a.what)}</code>${a.reason ? ` — ${esc(a.reason)}` : ""}</div>${review}<div class="buttons">${buttons}</div></div>`;
 }
 
 let approvalsShown = "";
@@ -365,6 +365,7 @@ function renderPickers(): void {
     c?.approvalPolicy,
     otherModel,
     models?.model,
+    models?.note,
     models?.models.map((m) => m.id).join(),
   ]);
   if (key === pickersShown) return;
@@ -707,6 +708,7 @@ function local(button: HTMLElement): boolean {
     case "doctor":
       doctor = undefined; // "Checking the set-up…" until the findings come back
       if (!c?.entries.length) renderTranscript();
+      post({ type: "listModels" }); // the provider may answer now
       return false;
     default:
       return false;
@@ -718,7 +720,7 @@ function clicked(button: HTMLElement): FromWebview | undefined {
   const data = button.dataset;
   const { action, conversation: conversationId = "", call: callId = "", turn: turnId = "", path = "" } = data;
   const approval = view.conversation?.approvals.find((a) => a.callId === callId);
-  const code = () => button.closest(".code-block")?.querySelector("code")?.textContent ?? "";
+  const code = () => button.closest(".code-block")?.querySelector("pre code")?.textContent ?? "";
   switch (action) {
     case "approve": {
       const decision = approval && decisions(approval).find((d) => d.decision === data.decision)?.decision;
