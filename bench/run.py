@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import platform
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from bench import (
     speckit_status,
     store,
     token_latency,
+    webview_render,
     webview_state,
 )
 from bench.plots import write_plots
@@ -141,8 +143,15 @@ def render(results: dict[str, Any]) -> str:
     for row in results["webview_state"]["sizes"]:
         lines.append(
             f"- {row['turns']} turns per tab: decode {row['decode_us']:.1f} µs, reduce "
-            f"{row['reduce_us']:.1f} µs, copy of the panel view {row['clone_us']:.0f} µs "
-            f"(whole state {row['whole_state_us']:.0f} µs)"
+            f"{row['reduce_us']:.1f} µs, delta posted {row['delta_us']:.0f} µs (the panel view "
+            f"{row['clone_us']:.0f} µs, the whole state {row['whole_state_us']:.0f} µs)"
+        )
+    if "webview_render" in results:
+        median = results["webview_render"]["median"]
+        lines.append(
+            f"- 500 stored turns opened in the webview (chromium): interactive in "
+            f"{median['interactive_ms']:.0f} ms; streaming costs "
+            f"{median['per_event_ms'] * 1000:.0f} µs per event (`python -m bench.webview_render`)"
         )
     return "\n".join(lines) + "\n"
 
@@ -194,6 +203,8 @@ def main() -> None:
             "token_latency": acp.tokens(tokens, 3),
         },
     }
+    if shutil.which("chromium"):
+        results["webview_render"] = webview_render.run(runs=3 if args.quick else 5)
     if codex:
         results["app_server"] = asyncio.run(app_server_latency.measure(codex, tokens, 3))
     RESULTS.mkdir(exist_ok=True)

@@ -3,7 +3,7 @@
 // script (webview/main.ts) fills it.
 export const PANEL_BODY = `<nav id="tabs" aria-label="Conversations"></nav>
 <main id="transcript" aria-label="Conversation"></main>
-<section id="approvals" aria-label="Approval requests" aria-live="assertive"></section>
+<section id="approvals" aria-label="Approval requests"></section>
 <footer>
 <div id="meter"></div>
 <div id="pickers" role="group" aria-label="Settings for the next turns"></div>

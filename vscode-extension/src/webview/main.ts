@@ -163,6 +163,7 @@ function renderTranscript(): void {
   const c = view.conversation;
   rows.clear();
   outputs.clear();
+  const switched = showing !== c?.id;
   showing = c?.id;
   if (!c?.entries.length) {
     $("transcript").innerHTML = emptyState();
@@ -182,6 +183,7 @@ function renderTranscript(): void {
     rows.set(windowStart + i, drawn[i] as HTMLElement);
     hydrate(drawn[i] as HTMLElement);
   }
+  if (switched) window.scrollTo(0, document.documentElement.scrollHeight); // the newest turn in view
   const button = $("transcript").querySelector<HTMLElement>(".more");
   if (button) earlierObserver.observe(button);
 }
