@@ -96,11 +96,16 @@ export class ChatBridge {
         return this.update(this.state);
       case "listModels":
         return this.host.post({ type: "models", result: await this.server.request("codex/listModels", {}) });
-      case "doctor":
-        return this.host.post({
-          type: "doctor",
-          result: await this.server.request("codex/doctor", { checks: ["config", "provider"] }),
-        });
+      case "doctor": {
+        // A server that is not running is a finding of the set-up too, shown where the rest are.
+        const result = await this.server
+          .request("codex/doctor", { checks: ["config", "provider"] })
+          .catch((error: Error) => ({
+            ok: false,
+            findings: [{ verdict: "fail" as const, area: "server", detail: error.message }],
+          }));
+        return this.host.post({ type: "doctor", result });
+      }
       case "copyCode":
       case "insertCode":
       case "applyCode":
