@@ -302,7 +302,7 @@ async def test_chat_panel_end_to_end(
     sent = json.dumps(body["input"])
     assert "line19 = 19" in sent and 'context name=\\"current-file\\"' in sent
     assert body.get("reasoning", {}).get("effort") == "high"
-    assert "@current-file" in await chat.inner_text("#transcript")  # shown by name only
+    assert "@current-file" in await chat.text_content("#transcript")  # shown by name only
     await page.screenshot(path=str(ARTIFACTS / "vscode-mention.png"))
 
     # A pasted image: a thumbnail in the composer, attached to the message for the model.

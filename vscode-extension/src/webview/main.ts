@@ -486,6 +486,7 @@ function contextSuggestions(prefix: string): { insert: string; label: string }[]
 function send(text = composer.value.trim()): void {
   if (!text && !images.length && !contexts.length) return;
   post({ type: "send", text, images: images.map((i) => i.path), contexts });
+  window.scrollTo(0, document.documentElement.scrollHeight); // follow the new turn
   composer.value = "";
   images = [];
   contexts = [];
