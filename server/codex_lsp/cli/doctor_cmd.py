@@ -5,6 +5,7 @@ exit 1 when any check fails."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,6 @@ def run_doctor(overrides: dict[str, Any], cwd: Path) -> int:
         print(f"{verdict:<4}  {area:<9} {redact(detail)}", flush=True)
 
     asyncio.run(diagnose(lambda: load_layered(overrides, workspace=cwd), report))
-    try:
+    with contextlib.suppress(CodexError):  # the config check has said what is wrong with it
         report_speckit(load_layered(overrides, workspace=cwd), cwd, report)
-    except CodexError:
-        pass  # the config check above already said what is wrong with it
     return 1 if failed else 0
