@@ -123,7 +123,7 @@ test("a plan is a checklist; reasoning a collapsed summary; errors say what to d
     id: "plan-t",
     plan: [
       { step: "Reproduce", status: "completed" },
-      { step: "Fix", status: "in_progress" },
+      { step: "Fix", status: "inProgress" },
     ],
   });
   assert.match(text(plan), /Plan: 1 of 2 done ☑ Reproduce \(done\) ◐ Fix \(in progress\)/);

@@ -256,7 +256,7 @@ test("cards: a search command, a failed command, an MCP call and a plan updated 
       parsedCmd: [{ type: "search", cmd: "rg -n TODO src", query: "TODO", path: "src" }],
     },
     { type: "execCommandOutputDelta", turnId: "t1", itemId: "c1", callId: "c1", stream: "stdout", chunk: "src/a.py:1" },
-    { type: "planUpdate", turnId: "t1", itemId: "p", plan: [{ step: "Find", status: "in_progress" }] },
+    { type: "planUpdate", turnId: "t1", itemId: "p", plan: [{ step: "Find", status: "inProgress" }] },
     {
       type: "execCommandEnd",
       turnId: "t1",
@@ -288,7 +288,7 @@ test("cards: a search command, a failed command, an MCP call and a plan updated 
       explanation: "done",
       plan: [
         { step: "Find", status: "completed" },
-        { step: "Fix", status: "in_progress" },
+        { step: "Fix", status: "inProgress" },
       ],
     },
   ]);
