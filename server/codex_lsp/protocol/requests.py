@@ -192,8 +192,8 @@ class RestartMcpServerParams(WireModel):
 class ListModelsParams(WireModel):
     """``codex/listModels``: the models a provider offers, for a model picker."""
 
-    cwd: Path | None = None
-    model_provider: str | None = Field(
+    cwd: WirePath | None = None
+    model_provider: Name | None = Field(
         default=None, description="Another provider than the configured one."
     )
 
@@ -227,7 +227,7 @@ DoctorCheck = Literal["config", "provider", "store", "mcp", "editor", "sandbox"]
 class DoctorParams(WireModel):
     """``codex/doctor``: the checks of ``codex-lsp doctor``, on this server's configuration."""
 
-    cwd: Path | None = None
+    cwd: WirePath | None = None
     checks: list[DoctorCheck] | None = Field(
         default=None, description="The checks to run (config always runs); every one when absent."
     )
