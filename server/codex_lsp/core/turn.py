@@ -48,7 +48,8 @@ from codex_lsp.protocol.policies import (
     WorkspaceWrite,
 )
 from codex_lsp.protocol.requests import ApprovalResult
-from codex_lsp.providers.base import Prompt, ToolSpec
+from codex_lsp.protocol.tool_specs import ToolSpec
+from codex_lsp.providers.base import Prompt
 from codex_lsp.tools.commands import Sandbox
 from codex_lsp.tools.files import FileSink
 

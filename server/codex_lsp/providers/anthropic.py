@@ -25,16 +25,15 @@ from codex_lsp.protocol.history import (
 )
 from codex_lsp.protocol.items import StopReason, TokenUsage
 from codex_lsp.protocol.policies import ReasoningEffort
+from codex_lsp.protocol.tool_specs import FreeformToolSpec, ToolSpec
 from codex_lsp.providers.base import (
     Completed,
-    FreeformToolSpec,
     OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
     Prompt,
     ReasoningContentDelta,
     ResponseEvent,
-    ToolSpec,
 )
 from codex_lsp.providers.fields import Fields
 from codex_lsp.providers.freeform import FREEFORM_PARAMETERS, freeform_input

@@ -24,16 +24,15 @@ from codex_lsp.protocol.history import (
     UserMessage,
 )
 from codex_lsp.protocol.items import StopReason, TokenUsage
+from codex_lsp.protocol.tool_specs import FreeformToolSpec, ToolSpec
 from codex_lsp.providers.base import (
     Completed,
-    FreeformToolSpec,
     OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
     Prompt,
     ReasoningContentDelta,
     ResponseEvent,
-    ToolSpec,
 )
 from codex_lsp.providers.fields import Fields
 from codex_lsp.providers.freeform import FREEFORM_PARAMETERS, freeform_input

@@ -13,9 +13,9 @@ from codex_lsp.protocol.history import (
 )
 from codex_lsp.protocol.items import StopReason, TokenUsage
 from codex_lsp.protocol.responses_items import parse_responses_item, responses_item
+from codex_lsp.protocol.tool_specs import FreeformToolSpec, ToolSpec
 from codex_lsp.providers.base import (
     Completed,
-    FreeformToolSpec,
     OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
@@ -24,7 +24,6 @@ from codex_lsp.providers.base import (
     ReasoningSummaryDelta,
     ReasoningSummaryPartAdded,
     ResponseEvent,
-    ToolSpec,
 )
 from codex_lsp.providers.fields import Fields
 from codex_lsp.providers.http import ProviderHttp

@@ -42,7 +42,7 @@ from codex_lsp.protocol.items import (
 )
 from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReadOnly
 from codex_lsp.protocol.protected import PROTECTED_FOLDERS
-from codex_lsp.providers.base import FreeformToolSpec, FunctionToolSpec
+from codex_lsp.protocol.tool_specs import FreeformToolSpec, FunctionToolSpec
 from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.registry import (
     REJECTED_FOR_GOOD,

@@ -25,7 +25,7 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.items import ItemStatus, McpInvocation, McpToolCallItem
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
-from codex_lsp.providers.base import FunctionToolSpec
+from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.registry import (
     REJECTED_FOR_GOOD,
     Handler,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from codex_lsp.protocol.events import ItemCompletedEvent, ItemStartedEvent, PlanUpdateEvent
 from codex_lsp.protocol.items import PlanItem, PlanStatus, PlanUpdateItem
-from codex_lsp.providers.base import FunctionToolSpec
+from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.registry import (
     ToolInvocation,
     ToolInvocationError,

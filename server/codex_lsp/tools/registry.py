@@ -37,7 +37,7 @@ from codex_lsp.protocol.policies import (
     WorkspaceWrite,
 )
 from codex_lsp.protocol.requests import ApprovalResult
-from codex_lsp.providers.base import FunctionToolSpec, ToolSpec
+from codex_lsp.protocol.tool_specs import FunctionToolSpec, ToolSpec
 from codex_lsp.tools.commands import Sandbox
 from codex_lsp.tools.files import FileSink
 

@@ -28,7 +28,7 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, ItemStatus
 from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess
-from codex_lsp.providers.base import FunctionToolSpec
+from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.apply_patch import apply_patch_for_model, is_raw_patch, patch_from_shell
 from codex_lsp.tools.commands import Sandbox
 from codex_lsp.tools.registry import (
