@@ -13,6 +13,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import overload
 
 from codex_lsp.exec.parse import shell_script
 from codex_lsp.exec.rules import RuleVerdict
@@ -97,6 +98,22 @@ class Refuse:
 
 Decision = Run | Ask | Refuse
 CallClass = ShellCommand | PatchWrites | McpToolCall
+
+
+@overload
+def decide_approval(
+    approval: AskForApproval,
+    sandbox: DangerFullAccess | ReadOnly | WorkspaceWrite,
+    call: McpToolCall,
+) -> Run | Ask: ...
+
+
+@overload
+def decide_approval(
+    approval: AskForApproval,
+    sandbox: DangerFullAccess | ReadOnly | WorkspaceWrite,
+    call: ShellCommand | PatchWrites,
+) -> Decision: ...
 
 
 def decide_approval(
@@ -187,7 +204,7 @@ def _patch_reason(call: PatchWrites) -> str | None:
     return "; ".join(parts) or None
 
 
-def _mcp_tool(approval: AskForApproval, call: McpToolCall) -> Decision:
+def _mcp_tool(approval: AskForApproval, call: McpToolCall) -> Run | Ask:
     """``untrusted`` and ``on-request`` ask before a tool that is not read-only, once per tool
     when approved for the session."""
     if (

@@ -4,9 +4,9 @@ Offered as a freeform tool with the Lark grammar (Responses API models that supp
 function taking ``{"input": patch}``; also reached when the model runs ``apply_patch`` through
 ``shell``; both ways are judged by the same code (:func:`apply_patch_for_model`). The patch is
 verified (parsed, every path resolved and judged, every file change computed) before anything
-is written; then approval follows the policy — changes outside the policy's writable roots
-always need the user, changes in ``.git``, ``.codex`` or ``.codex-lsp`` need them every time —
-and the files are written atomically.
+is written; then approval follows the policy (:func:`codex_lsp.exec.safety.decide_approval`) —
+changes outside the policy's writable roots always need the user, changes in ``.git``,
+``.codex`` or ``.codex-lsp`` need them every time — and the files are written atomically.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from codex_lsp.exec.safety import Ask, PatchWrites, Refuse, Run, decide_approval
 from codex_lsp.patch.boundary import Survey, survey
 from codex_lsp.patch.files import FilePlan, Reader, plan_hunks, summarize
 from codex_lsp.patch.model import Hunk, PatchError
@@ -40,8 +41,7 @@ from codex_lsp.protocol.items import (
     ItemStatus,
     UpdateFile,
 )
-from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReadOnly
-from codex_lsp.protocol.protected import PROTECTED_FOLDERS
+from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly
 from codex_lsp.protocol.tool_specs import FreeformToolSpec, FunctionToolSpec
 from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.registry import (
@@ -159,22 +159,15 @@ def _writable_roots(session: ToolSession) -> list[Path] | None:
     return [session.cwd, *policy.writable_roots]
 
 
-def _reason(found: Survey) -> str | None:
-    """Why the patch needs the user, naming the paths (absolute outside the workspace)."""
-    parts = []
-    protected = [d.shown for d in found.destinations if d.protected]
-    if protected:
-        parts.append(
-            f"changes {', '.join(protected)} in a protected folder ({', '.join(PROTECTED_FOLDERS)} "
-            "hold the repository's and the agent's own configuration)"
-        )
-    outside = [d.shown for d in found.destinations if d.outside]
-    if outside:
-        parts.append(f"writes outside the workspace: {', '.join(outside)}")
-    read_only = [d.shown for d in found.destinations if d.read_only]
-    if read_only:
-        parts.append(f"writes {', '.join(read_only)} while the sandbox is read-only")
-    return "; ".join(parts) or None
+def _writes(found: Survey, session: ToolSession, key: tuple[str, ...]) -> PatchWrites:
+    """Where the patch writes, as the approval decision needs it."""
+    return PatchWrites(
+        protected=tuple(d.shown for d in found.destinations if d.protected),
+        outside=tuple(d.shown for d in found.destinations if d.outside),
+        read_only=tuple(d.shown for d in found.destinations if d.read_only),
+        review=session.review_patches,
+        approved_for_session=key in session.approved_for_session,
+    )
 
 
 def _changes(plans: list[FilePlan]) -> dict[str, FileChange]:
@@ -244,26 +237,15 @@ async def apply_patch_for_model(
         found = await asyncio.to_thread(lambda: survey(parse_patch(patch), base, workspace, roots))
     except PatchError as exc:
         return _verification_failed(exc)
-    reason = _reason(found)
-    policy = session.approval_policy
-    protected = any(d.protected for d in found.destinations)
     key = ("apply_patch", *sorted(found.shown(Path(h.path)) for h in found.hunks))
     deny_key = (*key, patch)
     if deny_key in session.denied_for_session:
         return ToolOutput(f"apply_patch rejected: {REJECTED_FOR_GOOD}", success=False)
-    asks = (
-        (session.review_patches and policy is not AskForApproval.NEVER)
-        or policy is AskForApproval.UNTRUSTED
-        or reason is not None
+    decision = decide_approval(
+        session.approval_policy, session.sandbox_policy, _writes(found, session, key)
     )
-    needs_approval = protected or (asks and key not in session.approved_for_session)
-    if needs_approval and policy is AskForApproval.NEVER:
-        return ToolOutput(
-            f"apply_patch rejected: this patch {reason}, and the approval policy is `never`, so "
-            "it cannot be approved; keep edits inside the workspace and out of "
-            f"{', '.join(PROTECTED_FOLDERS)}",
-            success=False,
-        )
+    if isinstance(decision, Refuse):
+        return ToolOutput(decision.message, success=False)
     try:
         plans, changes = await asyncio.to_thread(
             _plan, found, await _reader(session.files, found.hunks)
@@ -272,13 +254,13 @@ async def apply_patch_for_model(
         return _verification_failed(exc)
     item_id = session.new_item_id()
     rejected: dict[str, list[str]] = {}
-    if needs_approval:
+    if isinstance(decision, Ask):
         request = ApplyPatchApprovalRequestEvent(
             turn_id=session.turn_id,
             item_id=item_id,
             call_id=call_id,
             changes=changes,
-            reason=reason,
+            reason=decision.reason,
         )
         answer = await session.request_patch_approval(request)
         denied = apply_decision(
@@ -297,7 +279,7 @@ async def apply_patch_for_model(
         if rejected:
             changes = _changes(plans)
     output = await _apply(
-        session, call_id, item_id, plans, changes, auto_approved=not needs_approval
+        session, call_id, item_id, plans, changes, auto_approved=isinstance(decision, Run)
     )
     if rejected and output.success:
         return ToolOutput(output.text + rejection_report(rejected))

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from codex_lsp.errors import McpError
+from codex_lsp.exec.safety import McpToolCall, Run, decide_approval
 from codex_lsp.mcp.connection import ElicitAnswer
 from codex_lsp.mcp.manager import McpManager, McpTool
 from codex_lsp.mcp.schema import argument_problems
@@ -24,7 +25,7 @@ from codex_lsp.protocol.events import (
     McpToolCallEndEvent,
 )
 from codex_lsp.protocol.items import ItemStatus, McpInvocation, McpToolCallItem
-from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
+from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.registry import (
     REJECTED_FOR_GOOD,
@@ -170,11 +171,15 @@ class McpToolSource:
         item_id: str,
     ) -> ToolOutput | None:
         """Ask the user when the policy says so; ``None`` means go ahead."""
-        policy = session.approval_policy
-        if policy in (AskForApproval.NEVER, AskForApproval.ON_FAILURE) or tool.tool.read_only:
-            return None
         key = ("mcp", tool.server, tool.tool.name)
-        if key in session.approved_for_session:
+        call = McpToolCall(
+            tool.server,
+            tool.tool.name,
+            read_only=tool.tool.read_only,
+            approved_for_session=key in session.approved_for_session,
+        )
+        decision = decide_approval(session.approval_policy, session.sandbox_policy, call)
+        if isinstance(decision, Run):
             return None
         if key in session.denied_for_session:
             return ToolOutput(f"{invocation.name}: {REJECTED_FOR_GOOD}", success=False)
@@ -184,12 +189,12 @@ class McpToolSource:
             call_id=invocation.call_id,
             command=[invocation.name, json.dumps(arguments)],
             cwd=str(session.cwd),
-            reason=f"call tool {tool.tool.name} of MCP server {tool.server}",
+            reason=decision.reason,
         )
-        decision = await session.request_exec_approval(request)
+        answer = await session.request_exec_approval(request)
         return apply_decision(
             session,
-            decision,
+            answer,
             key,
             f"the user denied calling {invocation.name}; do not retry it as is",
         )

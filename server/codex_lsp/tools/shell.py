@@ -7,7 +7,6 @@ the duration and the output cut to its budget (head and tail kept).
 from __future__ import annotations
 
 import json
-import shlex
 import time
 from pathlib import Path
 
@@ -15,9 +14,8 @@ from pydantic import BaseModel, Field
 
 from codex_lsp.errors import SandboxError
 from codex_lsp.exec.parse import parse_command
-from codex_lsp.exec.rules import RuleVerdict
 from codex_lsp.exec.runner import ExecResult
-from codex_lsp.exec.safety import is_known_safe
+from codex_lsp.exec.safety import Ask, Refuse, Run, ShellCommand, decide_approval
 from codex_lsp.protocol.events import (
     ExecApprovalRequestEvent,
     ExecCommandBeginEvent,
@@ -27,7 +25,7 @@ from codex_lsp.protocol.events import (
     ItemStartedEvent,
 )
 from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, ItemStatus
-from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess
+from codex_lsp.protocol.policies import DangerFullAccess
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.apply_patch import apply_patch_for_model, is_raw_patch, patch_from_shell
 from codex_lsp.tools.commands import Sandbox
@@ -112,34 +110,24 @@ async def handle_shell(session: ToolSession, invocation: ToolInvocation) -> Tool
             'with the patch, or run ["apply_patch", "<patch>"]'
         )
     item_id = session.new_item_id()
-    policy = session.approval_policy
-
-    if args.with_escalated_permissions and policy is AskForApproval.NEVER:
-        return ToolOutput(
-            "escalated permissions were requested but the approval policy is `never`; "
-            "run the command inside the sandbox instead",
-            success=False,
-        )
-    verdict = session.command_rules.verdict(argv)
-    if verdict is RuleVerdict.DENY:
-        return ToolOutput(
-            f"`{shlex.join(argv)}` is denied by a command rule ([command_rules] deny in "
-            "config.toml or rules.toml); do not run it",
-            success=False,
-        )
-    sandboxed = not args.with_escalated_permissions
-    needs_approval = (policy is AskForApproval.UNTRUSTED and not is_known_safe(argv)) or (
-        args.with_escalated_permissions
-        and policy in (AskForApproval.ON_REQUEST, AskForApproval.UNTRUSTED)
+    command = ShellCommand(
+        tuple(argv),
+        rule=session.command_rules.verdict(argv),
+        escalated=args.with_escalated_permissions,
+        justification=args.justification,
+        approved_for_session=tuple(argv) in session.approved_for_session,
     )
-    if needs_approval and verdict is not RuleVerdict.ALLOW:
+    decision = decide_approval(session.approval_policy, session.sandbox_policy, command)
+    if isinstance(decision, Refuse):
+        return ToolOutput(decision.message, success=False)
+    if isinstance(decision, Ask):
         denial = await _ask(
             session,
             invocation=invocation,
             item_id=item_id,
             argv=argv,
             cwd=cwd,
-            reason=args.justification,
+            reason=decision.reason,
         )
         if denial is not None:
             return denial
@@ -151,22 +139,26 @@ async def handle_shell(session: ToolSession, invocation: ToolInvocation) -> Tool
         argv=argv,
         cwd=cwd,
         args=args,
-        sandboxed=sandboxed,
+        sandboxed=decision.sandboxed,
     )
+    retry = decision.on_denial if isinstance(decision, Run) else None
     if (
-        policy is AskForApproval.ON_FAILURE
-        and sandboxed
-        and not isinstance(session.sandbox_policy, DangerFullAccess)
+        retry is not None
         and result.exit_code != 0
         and any(h in result.aggregated_output.lower() for h in _SANDBOX_DENIAL_HINTS)
     ):
         retry_id = session.new_item_id()
-        reason = "the command failed in the sandbox; run it again without the sandbox?"
-        denial = await _ask(
-            session, invocation=invocation, item_id=retry_id, argv=argv, cwd=cwd, reason=reason
-        )
-        if denial is not None:
-            return denial
+        if isinstance(retry, Ask):
+            denial = await _ask(
+                session,
+                invocation=invocation,
+                item_id=retry_id,
+                argv=argv,
+                cwd=cwd,
+                reason=retry.reason,
+            )
+            if denial is not None:
+                return denial
         result = await _run_item(
             session,
             invocation=invocation,
@@ -174,7 +166,7 @@ async def handle_shell(session: ToolSession, invocation: ToolInvocation) -> Tool
             argv=argv,
             cwd=cwd,
             args=args,
-            sandboxed=False,
+            sandboxed=retry.sandboxed,
         )
     return _model_output(result, session.tool_output_max_bytes)
 
@@ -195,10 +187,7 @@ async def _ask(
     cwd: Path,
     reason: str | None,
 ) -> ToolOutput | None:
-    """Ask the user unless already approved for the session; ``None`` means go ahead."""
-    key = tuple(argv)
-    if key in session.approved_for_session:
-        return None
+    """Ask the user; ``None`` means go ahead."""
     request = ExecApprovalRequestEvent(
         turn_id=session.turn_id,
         item_id=item_id,
@@ -212,7 +201,7 @@ async def _ask(
     return apply_decision(
         session,
         decision,
-        key,
+        tuple(argv),
         f"the user denied running `{' '.join(argv)}`; do not retry it as is",
         remember_always=lambda: session.command_rules.remember_allow(argv),
         remember_deny=lambda: session.command_rules.remember_deny(argv),
