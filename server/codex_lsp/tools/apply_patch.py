@@ -28,8 +28,6 @@ from codex_lsp.patch.parser import parse_patch
 from codex_lsp.patch.review import keep_accepted, rejection_report
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
-    ItemCompletedEvent,
-    ItemStartedEvent,
     PatchApplyBeginEvent,
     PatchApplyEndEvent,
 )
@@ -44,12 +42,12 @@ from codex_lsp.protocol.items import (
 from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly
 from codex_lsp.protocol.tool_specs import FreeformToolSpec, FunctionToolSpec
 from codex_lsp.tools.files import FileSink
+from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
     REJECTED_FOR_GOOD,
     ToolInvocation,
     ToolOutput,
     ToolSession,
-    apply_decision,
     parse_arguments,
 )
 
@@ -159,14 +157,14 @@ def _writable_roots(session: ToolSession) -> list[Path] | None:
     return [session.cwd, *policy.writable_roots]
 
 
-def _writes(found: Survey, session: ToolSession, key: tuple[str, ...]) -> PatchWrites:
+def _writes(found: Survey, session: ToolSession, life: ToolCallLife) -> PatchWrites:
     """Where the patch writes, as the approval decision needs it."""
     return PatchWrites(
         protected=tuple(d.shown for d in found.destinations if d.protected),
         outside=tuple(d.shown for d in found.destinations if d.outside),
         read_only=tuple(d.shown for d in found.destinations if d.read_only),
         review=session.review_patches,
-        approved_for_session=key in session.approved_for_session,
+        approved_for_session=life.approved_for_session,
     )
 
 
@@ -241,8 +239,9 @@ async def apply_patch_for_model(
     deny_key = (*key, patch)
     if deny_key in session.denied_for_session:
         return ToolOutput(f"apply_patch rejected: {REJECTED_FOR_GOOD}", success=False)
+    life = ToolCallLife(session, key)
     decision = decide_approval(
-        session.approval_policy, session.sandbox_policy, _writes(found, session, key)
+        session.approval_policy, session.sandbox_policy, _writes(found, session, life)
     )
     if isinstance(decision, Refuse):
         return ToolOutput(decision.message, success=False)
@@ -262,16 +261,13 @@ async def apply_patch_for_model(
             changes=changes,
             reason=decision.reason,
         )
-        answer = await session.request_patch_approval(request)
-        denied = apply_decision(
-            session,
-            answer.decision,
-            key,
+        answer = await life.ask(
+            request,
             "the user rejected this patch; do not apply it again as is",
             remember_deny=lambda: session.denied_for_session.add(deny_key),
         )
-        if denied is not None:
-            return denied
+        if isinstance(answer, ToolOutput):
+            return answer
         reviewed = keep_accepted(plans, answer.rejected_hunks)
         plans, rejected = reviewed.plans, reviewed.rejected
         if not plans:
@@ -279,7 +275,7 @@ async def apply_patch_for_model(
         if rejected:
             changes = _changes(plans)
     output = await _apply(
-        session, call_id, item_id, plans, changes, auto_approved=isinstance(decision, Run)
+        life, call_id, item_id, plans, changes, auto_approved=isinstance(decision, Run)
     )
     if rejected and output.success:
         return ToolOutput(output.text + rejection_report(rejected))
@@ -303,7 +299,7 @@ def _moved(plans: list[FilePlan]) -> list[str]:
 
 
 async def _apply(
-    session: ToolSession,
+    life: ToolCallLife,
     call_id: str,
     item_id: str,
     plans: list[FilePlan],
@@ -311,17 +307,18 @@ async def _apply(
     *,
     auto_approved: bool,
 ) -> ToolOutput:
+    session = life.session
     turn_id = session.turn_id
     item = FileChangeItem(id=item_id, changes=changes)
-    session.emit(ItemStartedEvent(turn_id=turn_id, item=item))
-    session.emit(
+    life.start(
+        item,
         PatchApplyBeginEvent(
             turn_id=turn_id,
             item_id=item_id,
             call_id=call_id,
             auto_approved=auto_approved,
             changes=changes,
-        )
+        ),
     )
     session.record_preimage(
         [p for plan in plans for p in (plan.target, plan.move_target) if p is not None]
@@ -342,7 +339,7 @@ async def _apply(
         error = f"{exc.filename}: {exc.strerror}"
     status = ItemStatus.FAILED if error else ItemStatus.COMPLETED
     stdout = "" if error else summarize(plans).text()
-    session.emit(
+    life.finish(
         PatchApplyEndEvent(
             turn_id=turn_id,
             item_id=item_id,
@@ -352,10 +349,8 @@ async def _apply(
             success=error is None,
             changes=changes,
             status=status,
-        )
-    )
-    session.emit(
-        ItemCompletedEvent(turn_id=turn_id, item=item.model_copy(update={"status": status}))
+        ),
+        item.model_copy(update={"status": status}),
     )
     session.emit_turn_diff()
     if error:

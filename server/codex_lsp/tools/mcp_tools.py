@@ -19,14 +19,13 @@ from codex_lsp.mcp.manager import McpManager, McpTool
 from codex_lsp.mcp.schema import argument_problems
 from codex_lsp.protocol.events import (
     ExecApprovalRequestEvent,
-    ItemCompletedEvent,
-    ItemStartedEvent,
     McpToolCallBeginEvent,
     McpToolCallEndEvent,
 )
 from codex_lsp.protocol.items import ItemStatus, McpInvocation, McpToolCallItem
 from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
+from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
     REJECTED_FOR_GOOD,
     Handler,
@@ -34,7 +33,6 @@ from codex_lsp.tools.registry import (
     ToolInvocationError,
     ToolOutput,
     ToolSession,
-    apply_decision,
     json_arguments,
     parse_arguments,
 )
@@ -113,21 +111,22 @@ class McpToolSource:
         if problems:
             raise ToolInvocationError(f"invalid arguments for {invocation.name}: {problems}")
         item_id = session.new_item_id()
-        denied = await self._approve(session, invocation, tool, arguments, item_id)
+        life = ToolCallLife(session, ("mcp", tool.server, tool.tool.name))
+        denied = await _approve(life, invocation, tool, arguments, item_id)
         if denied is not None:
             return denied
         mcp_invocation = McpInvocation(server=tool.server, tool=tool.tool.name, arguments=arguments)
         item = McpToolCallItem(
             id=item_id, server=tool.server, tool=tool.tool.name, arguments=arguments
         )
-        session.emit(ItemStartedEvent(turn_id=session.turn_id, item=item))
-        session.emit(
+        life.start(
+            item,
             McpToolCallBeginEvent(
                 turn_id=session.turn_id,
                 item_id=item_id,
                 call_id=invocation.call_id,
                 invocation=mcp_invocation,
-            )
+            ),
         )
         started = time.monotonic()
         callers = self._callers.setdefault(tool.server, [])
@@ -144,7 +143,8 @@ class McpToolSource:
         finally:
             callers.remove(session)
         duration = int((time.monotonic() - started) * 1000)
-        session.emit(
+        status = ItemStatus.COMPLETED if output.success else ItemStatus.FAILED
+        life.finish(
             McpToolCallEndEvent(
                 turn_id=session.turn_id,
                 item_id=item_id,
@@ -153,51 +153,12 @@ class McpToolSource:
                 duration_ms=duration,
                 result=result,
                 error=error,
-            )
+            ),
+            item.model_copy(
+                update={"status": status, "result": result, "error": error, "duration_ms": duration}
+            ),
         )
-        status = ItemStatus.COMPLETED if output.success else ItemStatus.FAILED
-        done = item.model_copy(
-            update={"status": status, "result": result, "error": error, "duration_ms": duration}
-        )
-        session.emit(ItemCompletedEvent(turn_id=session.turn_id, item=done))
         return output
-
-    async def _approve(
-        self,
-        session: ToolSession,
-        invocation: ToolInvocation,
-        tool: McpTool,
-        arguments: Any,
-        item_id: str,
-    ) -> ToolOutput | None:
-        """Ask the user when the policy says so; ``None`` means go ahead."""
-        key = ("mcp", tool.server, tool.tool.name)
-        call = McpToolCall(
-            tool.server,
-            tool.tool.name,
-            read_only=tool.tool.read_only,
-            approved_for_session=key in session.approved_for_session,
-        )
-        decision = decide_approval(session.approval_policy, session.sandbox_policy, call)
-        if isinstance(decision, Run):
-            return None
-        if key in session.denied_for_session:
-            return ToolOutput(f"{invocation.name}: {REJECTED_FOR_GOOD}", success=False)
-        request = ExecApprovalRequestEvent(
-            turn_id=session.turn_id,
-            item_id=item_id,
-            call_id=invocation.call_id,
-            command=[invocation.name, json.dumps(arguments)],
-            cwd=str(session.cwd),
-            reason=decision.reason,
-        )
-        answer = await session.request_exec_approval(request)
-        return apply_decision(
-            session,
-            answer,
-            key,
-            f"the user denied calling {invocation.name}; do not retry it as is",
-        )
 
     async def elicit(self, server: str, message: str, schema: dict[str, Any]) -> ElicitAnswer:
         """A server asks the user something during a call: shown as an approval request in
@@ -258,6 +219,36 @@ class McpToolSource:
         return ToolOutput(
             truncate_middle(json.dumps({"contents": contents}), session.tool_output_max_bytes)
         )
+
+
+async def _approve(
+    life: ToolCallLife, invocation: ToolInvocation, tool: McpTool, arguments: Any, item_id: str
+) -> ToolOutput | None:
+    """Ask the user when the policy says so; ``None`` means go ahead."""
+    session = life.session
+    call = McpToolCall(
+        tool.server,
+        tool.tool.name,
+        read_only=tool.tool.read_only,
+        approved_for_session=life.approved_for_session,
+    )
+    decision = decide_approval(session.approval_policy, session.sandbox_policy, call)
+    if isinstance(decision, Run):
+        return None
+    if life.key in session.denied_for_session:
+        return ToolOutput(f"{invocation.name}: {REJECTED_FOR_GOOD}", success=False)
+    request = ExecApprovalRequestEvent(
+        turn_id=session.turn_id,
+        item_id=item_id,
+        call_id=invocation.call_id,
+        command=[invocation.name, json.dumps(arguments)],
+        cwd=str(session.cwd),
+        reason=decision.reason,
+    )
+    answer = await life.ask(
+        request, f"the user denied calling {invocation.name}; do not retry it as is"
+    )
+    return answer if isinstance(answer, ToolOutput) else None
 
 
 def _to_output(session: ToolSession, label: str, answer: Any) -> ToolOutput:

@@ -182,35 +182,6 @@ class RegisteredTool:
 REJECTED_FOR_GOOD = "the user rejected this for the rest of the conversation; do not try it again"
 
 
-def apply_decision(
-    session: ToolSession,
-    decision: ReviewDecision,
-    key: tuple[str, ...],
-    denied: str,
-    remember_always: Callable[[], None] | None = None,
-    remember_deny: Callable[[], None] | None = None,
-) -> ToolOutput | None:
-    """What an approval answer means for a tool: ``None`` to go ahead (remembering the
-    approval for this conversation under ``key``, or for good through ``remember_always`` when
-    the tool can), ``denied`` for the model (for good with ``deniedAlways``: through
-    ``remember_deny``, else under ``key`` for this conversation), or the end of the turn."""
-    if decision is ReviewDecision.ABORT:
-        raise TurnAbortRequested("the user aborted the turn at an approval request")
-    if decision is ReviewDecision.DENIED_ALWAYS:
-        if remember_deny is not None:
-            remember_deny()
-        else:
-            session.denied_for_session.add(key)
-        return ToolOutput(denied, success=False)
-    if decision is ReviewDecision.DENIED:
-        return ToolOutput(denied, success=False)
-    if decision is ReviewDecision.APPROVED_ALWAYS and remember_always is not None:
-        remember_always()
-    elif decision in (ReviewDecision.APPROVED_FOR_SESSION, ReviewDecision.APPROVED_ALWAYS):
-        session.approved_for_session.add(key)
-    return None
-
-
 def json_arguments(invocation: ToolInvocation) -> Any:
     """A function call's arguments decoded; :class:`ToolInvocationError` when not JSON."""
     try:
