@@ -272,3 +272,40 @@ async def test_abort_at_an_approval_drops_the_input_queued_for_the_turn(
         assert "next" in sent and "queued meanwhile" not in sent
     finally:
         await manager.shutdown_all()
+
+
+@pytest.mark.parametrize(
+    "policy", [AskForApproval.ON_FAILURE, AskForApproval.ON_REQUEST, AskForApproval.UNTRUSTED]
+)
+async def test_an_escalation_is_asked_under_every_policy_that_can_ask(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
+    policy: AskForApproval,
+) -> None:
+    """The model cannot leave the sandbox on its own word: ``with_escalated_permissions`` is the
+    user's call under ``on-failure`` as under ``on-request`` (it used to run unasked there)."""
+    outside = workspace.parent / "escaped.txt"
+    model_server.enqueue(
+        Reply(
+            (
+                ToolCall(
+                    "shell",
+                    {
+                        "command": ["touch", str(outside)],
+                        "with_escalated_permissions": True,
+                        "justification": "write outside",
+                    },
+                ),
+            )
+        ),
+        Reply((Text("ok"),)),
+    )
+    approver.answers = [ReviewDecision.DENIED]
+    await _turn(manager, log, policy)
+    assert [r.command for r in approver.asked] == [["touch", str(outside)]]
+    assert approver.asked[0].reason == "write outside"
+    assert not outside.exists()
+    assert "denied" in _outputs(model_server)[0]

@@ -94,11 +94,12 @@ TABLE: dict[str, tuple[CallClass, tuple[Cell, Cell, Cell, Cell]]] = {
     "deny-rule": (ShellCommand(RM, rule=DENY), (DENY_RULE, DENY_RULE, DENY_RULE, DENY_RULE)),
     "escalated": (
         ShellCommand(TOUCH, escalated=True, justification="why"),
-        (Ask("why", False), OUTSIDE, Ask("why", False), ESCALATION),
+        # on-failure asks too: leaving the sandbox is never the model's call alone
+        (Ask("why", False), Ask("why", False), Ask("why", False), ESCALATION),
     ),
     "escalated-known-safe": (
         ShellCommand(("ls",), escalated=True),
-        (Ask(None, False), OUTSIDE, Ask(None, False), ESCALATION),
+        (Ask(None, False), Ask(None, False), Ask(None, False), ESCALATION),
     ),
     "escalated-allow-rule": (
         ShellCommand(TOUCH, rule=ALLOW, escalated=True, justification="why"),

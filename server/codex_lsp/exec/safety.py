@@ -136,9 +136,10 @@ def _command(
     call: ShellCommand,
 ) -> Decision:
     """Escalation is refused under ``never``, a deny rule always; ``untrusted`` asks for all
-    but known-safe commands, ``untrusted`` and ``on-request`` for an escalation, unless an allow
-    rule or the session's approval covers it; ``on-failure`` offers to run a command the sandbox
-    denied again outside it."""
+    but known-safe commands, and every other policy for an escalation (running outside the
+    sandbox is the user's call, never the model's alone), unless an allow rule or the session's
+    approval covers it; ``on-failure`` offers to run a command the sandbox denied again outside
+    it."""
     if call.escalated and approval is AskForApproval.NEVER:
         return Refuse(ESCALATION_UNDER_NEVER)
     if call.rule is RuleVerdict.DENY:
@@ -148,7 +149,7 @@ def _command(
         )
     sandboxed = not call.escalated
     asks = (approval is AskForApproval.UNTRUSTED and not is_known_safe(list(call.argv))) or (
-        call.escalated and approval in (AskForApproval.ON_REQUEST, AskForApproval.UNTRUSTED)
+        call.escalated
     )
     if asks and call.rule is not RuleVerdict.ALLOW and not call.approved_for_session:
         return Ask(call.justification, sandboxed=sandboxed)
