@@ -7,7 +7,7 @@ PROMPT ?= Summarise what this repository does in three sentences.
 PEERS_DIR ?= $(HOME)/.cache/codex-lsp/peers
 PEERS_ENV := $(PEERS_DIR)/env.sh
 
-.PHONY: help setup run peers test test-fast lint extension bench bench-gate generate
+.PHONY: help setup run peers test test-fast lint extension acp-test bench bench-gate generate
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -40,10 +40,17 @@ extension: setup node_modules/.installed  ## the VS Code extension: type check, 
 	CODEX_LSP_PYTHON=$(abspath $(PY)) npm test
 	npm run package
 
+acp-tests/node_modules/.installed: acp-tests/package.json acp-tests/package-lock.json
+	cd acp-tests && npm ci --no-audit --no-fund
+	touch $@
+
+acp-test: setup acp-tests/node_modules/.installed  ## `codex-lsp acp` driven by the official ACP TypeScript client SDK (node --test)
+	CODEX_LSP_PYTHON=$(abspath $(PY)) npm --prefix acp-tests test
+
 peers:  ## install the Codex CLI, the npm MCP servers and code-server (and, as root, Debian's chromium, ripgrep)
 	bash tests/peers.sh $(PEERS_DIR)
 
-test: peers lint extension  ## everything: lint, the extension, the benchmark gate, the whole Python suite (nothing skipped)
+test: peers lint extension acp-test  ## everything: lint, the extension, the ACP client tests, the benchmark gate, the whole Python suite (nothing skipped)
 	. $(PEERS_ENV) && $(PY) -m bench.gate
 	. $(PEERS_ENV) && CODEX_LSP_NO_SKIPS=1 $(PY) -m pytest -rs --durations=25
 

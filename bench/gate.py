@@ -1,8 +1,9 @@
 """The benchmark gate CI runs: a fast subset measured against baselines in the same run, failing
 when a ratio regresses past its margin (ratios, not absolute times, so a noisy machine does not
 make it flake; the limits sit well above the spread seen across runs: exec 1.67-2.45, 200-file
-apply_patch 1.86-2.88, cold start 1.03-1.07, token p50 0.28-0.47 ms). Comparisons with the
-Codex CLI run when ``CODEX_BIN`` is set.
+apply_patch 1.86-2.88, cold start 1.03-1.07, token p50 0.28-0.47 ms, ACP / LSP cold start
+0.17-0.25, ACP / LSP token p50 0.90-1.02). Comparisons with the Codex CLI run when ``CODEX_BIN``
+is set.
 
 ``python -m bench.gate``; exit 1 when a figure is past its limit.
 """
@@ -14,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from bench import cold_start, exec_turn, patch_apply, token_latency
+from bench import acp, cold_start, exec_turn, patch_apply, token_latency
 
 RUNS = 5
 LIMITS = {
@@ -22,6 +23,8 @@ LIMITS = {
     "exec turn / codex exec": 3.5,
     "apply_patch 200 files / codex": 5.0,
     "token p50 ms (1 conversation, 1,000 tok/s)": 5.0,
+    "acp cold start / lsp": 1.1,
+    "acp token p50 / lsp (1,000 tok/s)": 1.5,
 }
 
 
@@ -30,6 +33,8 @@ def measure(codex: Path | None) -> dict[str, float]:
     figures = {"cold start / bare pygls": cold_start.measure(RUNS)["ratio_median"]}
     latency = asyncio.run(token_latency.measure(300, 1))
     figures["token p50 ms (1 conversation, 1,000 tok/s)"] = latency["latency_ms"]["median"]
+    figures["acp cold start / lsp"] = acp.cold_start(RUNS)["ratio_median"]
+    figures["acp token p50 / lsp (1,000 tok/s)"] = acp.tokens(300, 1)["p50_ratio"]
     if codex is not None:
         figures["exec turn / codex exec"] = exec_turn.measure(RUNS, codex)["time_ratio_median"]
         many = patch_apply.measure_case("200 files", patch_apply.many_files_case, RUNS, codex)

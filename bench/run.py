@@ -11,11 +11,14 @@ import argparse
 import asyncio
 import json
 import platform
+import shutil
+import statistics
 import time
 from pathlib import Path
 from typing import Any
 
 from bench import (
+    acp,
     app_server_latency,
     cold_start,
     config_reload,
@@ -27,6 +30,7 @@ from bench import (
     speckit_status,
     store,
     token_latency,
+    webview_render,
     webview_state,
 )
 from bench.plots import write_plots
@@ -115,6 +119,14 @@ def render(results: dict[str, Any]) -> str:
             f"app-server` p50 {peer['app_server_p50_ms']:.2f} / p99 "
             f"{peer['app_server_p99_ms']:.2f} ms (ratio {peer['p50_ratio']:.2f})."
         )
+    front = results["acp"]
+    cold, tok = front["cold_start"], front["token_latency"]
+    lines.append(
+        f"\nACP front end against LSP, same run: cold start {_ms(cold['acp_s']['median'])} vs "
+        f"{_ms(cold['lsp_s']['median'])} (ratio {cold['ratio_median']:.2f}); per-token p50 at "
+        f"1,000 tok/s {statistics.median(tok['acp_p50_ms']):.2f} vs "
+        f"{statistics.median(tok['lsp_p50_ms']):.2f} ms (ratio {tok['p50_ratio']:.2f})."
+    )
     mcp = results["mcp_roundtrip"]
     lines.append(
         f"\nMCP tool call round trip (median of {mcp['calls']}): through the manager "
@@ -131,8 +143,15 @@ def render(results: dict[str, Any]) -> str:
     for row in results["webview_state"]["sizes"]:
         lines.append(
             f"- {row['turns']} turns per tab: decode {row['decode_us']:.1f} µs, reduce "
-            f"{row['reduce_us']:.1f} µs, copy of the panel view {row['clone_us']:.0f} µs "
-            f"(whole state {row['whole_state_us']:.0f} µs)"
+            f"{row['reduce_us']:.1f} µs, delta posted {row['delta_us']:.0f} µs (the panel view "
+            f"{row['clone_us']:.0f} µs, the whole state {row['whole_state_us']:.0f} µs)"
+        )
+    if "webview_render" in results:
+        median = results["webview_render"]["median"]
+        lines.append(
+            f"- 500 stored turns opened in the webview (chromium): interactive in "
+            f"{median['interactive_ms']:.0f} ms; streaming costs "
+            f"{median['per_event_ms'] * 1000:.0f} µs per event (`python -m bench.webview_render`)"
         )
     return "\n".join(lines) + "\n"
 
@@ -179,7 +198,13 @@ def main() -> None:
         "rss": asyncio.run(rss.measure(20)),
         "speckit_status": asyncio.run(speckit_status.measure(200, 50)),
         "webview_state": webview_state.run(5 if args.quick else 20),
+        "acp": {
+            "cold_start": acp.cold_start(runs),
+            "token_latency": acp.tokens(tokens, 3),
+        },
     }
+    if shutil.which("chromium"):
+        results["webview_render"] = webview_render.run(runs=3 if args.quick else 5)
     if codex:
         results["app_server"] = asyncio.run(app_server_latency.measure(codex, tokens, 3))
     RESULTS.mkdir(exist_ok=True)

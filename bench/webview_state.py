@@ -1,9 +1,10 @@
 """The VS Code panel's per-event cost: ``python -m bench.webview_state [--runs N]``.
 
 Bundles ``bench/webview_state.ts`` with the repository's esbuild and runs it with node: the
-extension's reducer and the copy posted to the webview per streamed event (the panel view; the
-whole state it replaced for comparison), three tabs of 10, 100 and 500 turns each, against
-decoding the event itself (same run). Needs ``npm ci`` at the root.
+extension's reducer and the copy posted to the webview per streamed event (the delta from the
+last posted view, which the bridge posts; the panel view and the whole state it replaced, for
+comparison), three tabs of 10, 100 and 500 turns each, against decoding the event itself (same
+run). Needs ``npm ci`` at the root.
 """
 
 from __future__ import annotations
@@ -47,15 +48,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     result = run(parser.parse_args().runs)
     print(
-        "| turns per tab (3 tabs) | decode event (baseline) | reduce | copy of the panel view | "
-        "copy of the whole state (before) | (reduce+view)/decode |"
+        "| turns per tab (3 tabs) | decode event (baseline) | reduce | delta + its copy (posted) "
+        "| copy of the panel view (before) | copy of the whole state (before that) "
+        "| (reduce+delta)/decode |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for row in result["sizes"]:
-        ratio = (row["reduce_us"] + row["clone_us"]) / max(row["decode_us"], 1e-9)
+        ratio = (row["reduce_us"] + row["delta_us"]) / max(row["decode_us"], 1e-9)
         print(
             f"| {row['turns']} | {row['decode_us']:.1f} µs | {row['reduce_us']:.1f} µs | "
-            f"{row['clone_us']:.1f} µs | {row['whole_state_us']:.1f} µs | {ratio:.0f}x |"
+            f"{row['delta_us']:.1f} µs | {row['clone_us']:.1f} µs | "
+            f"{row['whole_state_us']:.1f} µs | {ratio:.1f}x |"
         )
 
 

@@ -172,3 +172,140 @@ async def test_always_allow_is_saved_for_later_conversations(
     await _turn(manager, log, AskForApproval.UNTRUSTED)
     assert len(approver.asked) == 1
     assert '["touch", "a.txt"]' in (codex_home / "rules.toml").read_text()
+
+
+async def test_always_reject_adds_a_deny_rule_for_later_conversations(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    codex_home: Path,
+    workspace: Path,
+) -> None:
+    call = ToolCall("shell", {"command": "touch b.txt"})
+    model_server.enqueue(
+        Reply((call,)), Reply((Text("one"),)), Reply((call,)), Reply((Text("two"),))
+    )
+    approver.answers = [ReviewDecision.DENIED_ALWAYS]
+    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    assert "denied" in _outputs(model_server)[0]
+    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    assert len(approver.asked) == 1
+    assert "denied by a command rule" in _outputs(model_server)[0]
+    assert not (workspace / "b.txt").exists()
+    saved = (codex_home / "rules.toml").read_text()
+    assert '["bash", "-lc", "touch b.txt"]' in saved
+
+
+PATCH = "*** Begin Patch\n*** Add File: ../outside.txt\n+no\n*** End Patch\n"
+
+
+async def test_always_reject_refuses_the_same_patch_unasked(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
+) -> None:
+    """A patch outside the workspace asks; rejected for good, the same patch again is refused
+    without asking for the rest of the conversation, and a different one still asks."""
+    other = PATCH.replace("+no", "+other")
+    model_server.enqueue(
+        Reply((ToolCall("apply_patch", {"input": PATCH}),)),
+        Reply((ToolCall("apply_patch", {"input": PATCH}),)),
+        Reply((ToolCall("apply_patch", {"input": other}),)),
+        Reply((Text("gave up"),)),
+    )
+    approver.answers = [ReviewDecision.DENIED_ALWAYS, ReviewDecision.DENIED]
+    conv = await manager.new_conversation(
+        NewConversationParams(approval_policy=AskForApproval.ON_REQUEST)
+    )
+    conv.submit(UserInputOp(items=[TextInput(text="go")]))
+    await log.wait_for("taskComplete", conv.id)
+    assert len(approver.asked) == 2
+    outputs = [
+        i["output"]
+        for i in model_server.requests[-1].body["input"]
+        if i["type"] == "function_call_output"
+    ]
+    assert "rejected" in outputs[0]
+    assert "for the rest of the conversation" in outputs[1]
+    assert "rejected this patch" in outputs[2]
+    assert not (workspace.parent / "outside.txt").exists()
+
+
+async def test_abort_at_an_approval_drops_the_input_queued_for_the_turn(
+    codex_home: Path, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
+    """Aborting at an approval is an interrupt: what was sent into the turn is handed back, and
+    the next input starts a turn of its own."""
+    import asyncio
+
+    asked = asyncio.Event()
+    release = asyncio.Event()
+
+    async def approver(conversation_id: str, request: object) -> ReviewDecision:
+        asked.set()
+        await release.wait()
+        return ReviewDecision.ABORT
+
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["touch", "x"]}),)), Reply((Text("fresh"),))
+    )
+    manager = ConversationManager(
+        log.sink, approvals=approver, home=codex_home, default_cwd=workspace
+    )
+    try:
+        conv = await manager.new_conversation(
+            NewConversationParams(approval_policy=AskForApproval.UNTRUSTED)
+        )
+        conv.submit(UserInputOp(items=[TextInput(text="go")]))
+        await asyncio.wait_for(asked.wait(), 5)
+        conv.submit(UserInputOp(items=[TextInput(text="queued meanwhile")]))
+        await asyncio.sleep(0.05)
+        release.set()
+        aborted = await log.wait_for("turnAborted", conv.id)
+        assert aborted["returnedInput"] == [[{"type": "text", "text": "queued meanwhile"}]]
+        conv.submit(UserInputOp(items=[TextInput(text="next")]))
+        await log.wait_for("taskComplete", conv.id)
+        sent = json.dumps(model_server.requests[-1].body["input"])
+        assert "next" in sent and "queued meanwhile" not in sent
+    finally:
+        await manager.shutdown_all()
+
+
+@pytest.mark.parametrize(
+    "policy", [AskForApproval.ON_FAILURE, AskForApproval.ON_REQUEST, AskForApproval.UNTRUSTED]
+)
+async def test_an_escalation_is_asked_under_every_policy_that_can_ask(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
+    policy: AskForApproval,
+) -> None:
+    """The model cannot leave the sandbox on its own word: ``with_escalated_permissions`` is the
+    user's call under ``on-failure`` as under ``on-request`` (it used to run unasked there)."""
+    outside = workspace.parent / "escaped.txt"
+    model_server.enqueue(
+        Reply(
+            (
+                ToolCall(
+                    "shell",
+                    {
+                        "command": ["touch", str(outside)],
+                        "with_escalated_permissions": True,
+                        "justification": "write outside",
+                    },
+                ),
+            )
+        ),
+        Reply((Text("ok"),)),
+    )
+    approver.answers = [ReviewDecision.DENIED]
+    await _turn(manager, log, policy)
+    assert [r.command for r in approver.asked] == [["touch", str(outside)]]
+    assert approver.asked[0].reason == "write outside"
+    assert not outside.exists()
+    assert "denied" in _outputs(model_server)[0]

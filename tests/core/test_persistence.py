@@ -125,6 +125,7 @@ async def test_the_context_is_compacted_automatically_at_the_limit(
     meter = log.msgs(conv.id, "tokenCount")[-1]["info"]
     assert meter["contextTokens"] == 1000 and meter["modelContextWindow"] == 4000
     assert meter["contextLeftPercent"] == 75
+    assert meter["autoCompactTokenLimit"] == 1000  # a context meter warns before it is reached
     conv.submit(say("second"))
     await log.wait_for("taskComplete", conv.id, count=2)
     compacted = log.msgs(conv.id, "contextCompacted")

@@ -255,7 +255,12 @@ async def test_update_plan_is_shown_as_a_plan_item(
     conv.submit(say("plan it"))
     await log.wait_for("taskComplete", conv.id)
     update = log.msgs(conv.id, "planUpdate")[0]
-    assert [s["status"] for s in update["plan"]] == ["completed", "in_progress"]
+    assert [s["status"] for s in update["plan"]] == ["completed", "inProgress"]
+    [item] = [m["item"] for m in log.msgs(conv.id, "itemCompleted") if m["item"]["type"] == "plan"]
+    assert [s["status"] for s in item["plan"]] == ["completed", "inProgress"]
+    tool = next(t for t in model_server.requests[0].body["tools"] if t.get("name") == "update_plan")
+    step = tool["parameters"]["properties"]["plan"]["items"]["properties"]["status"]
+    assert step["enum"] == ["pending", "in_progress", "completed"]  # the model's contract: Codex's
 
 
 async def test_bad_tool_arguments_are_reported_to_the_model(
@@ -420,3 +425,77 @@ async def test_a_mentioned_folder_is_given_as_a_listing_of_its_files(
     assert "app.py" in sent and "pkg/util.py" in sent and "dep.js" not in sent
     assert "print('hi')" not in sent  # a listing, not the files' content
     assert log.msgs(conv.id, "userMessage")[0]["mentions"] == ["src/"]
+
+
+async def test_interrupt_right_after_input_aborts_the_turn_that_never_started(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    """Input and an interrupt queued together: the turn is cancelled before its first step,
+    is still reported aborted, and the conversation takes the next input."""
+    model_server.enqueue(Reply((Text("answered"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("never mind"))
+    conv.submit(InterruptOp())
+    aborted = await log.wait_for("turnAborted", conv.id, timeout=3)
+    assert aborted["reason"] == "interrupted"
+    conv.submit(say("this one"))
+    done = await log.wait_for("taskComplete", conv.id, timeout=5)
+    assert done["lastAgentMessage"] == "answered"
+    sent = json.dumps(model_server.requests[-1].body["input"])
+    assert "this one" in sent and "never mind" not in sent
+
+
+async def test_interrupt_drops_the_input_queued_for_the_turn(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["sleep", "30"]}),)),
+        Reply((Text("fresh start"),)),
+    )
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(say("first"))
+    await log.wait_for("execCommandBegin", conv.id)
+    conv.submit(say("queued while it ran"))
+    conv.submit(InterruptOp())
+    await log.wait_for("turnAborted", conv.id, timeout=3)
+    conv.submit(say("after the interrupt"))
+    await log.wait_for("taskComplete", conv.id, timeout=5)
+    sent = json.dumps(model_server.requests[-1].body["input"])
+    assert "after the interrupt" in sent and "queued while it ran" not in sent
+    aborted = log.msgs(conv.id, "turnAborted")[0]
+    assert aborted["returnedInput"] == [[{"type": "text", "text": "queued while it ran"}]]
+    assert [m["message"] for m in log.msgs(conv.id, "userMessage")] == [
+        "first",
+        "after the interrupt",
+    ]
+
+
+@pytest.mark.parametrize("wire_api", ["responses", "chat", "anthropic"])
+@pytest.mark.parametrize(("stop", "reason"), [("max_tokens", "maxTokens"), ("refusal", "refusal")])
+async def test_an_early_stop_ends_the_turn_with_its_reason(
+    codex_home: Path,
+    model_server: FakeModelServer,
+    log: EventLog,
+    workspace: Path,
+    wire_api: str,
+    stop: str,
+    reason: str,
+) -> None:
+    """A response cut off at the output limit, or a refusal, ends the turn (no retry, no
+    error) and says why; the text streamed so far is the answer."""
+    write_config(codex_home, model_server.base_url, wire_api=wire_api)
+    model_server.enqueue(Reply((Text("I stop here"),), stop=stop))  # type: ignore[arg-type]
+    manager = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
+    try:
+        conv = await manager.new_conversation(NewConversationParams())
+        conv.submit(say("go on"))
+        done = await log.wait_for("taskComplete", conv.id)
+        assert done["stopReason"] == reason
+        assert done["lastAgentMessage"] == "I stop here"
+        assert "error" not in log.types(conv.id) and len(model_server.requests) == 1
+        model_server.enqueue(Reply((Text("normal"),)))
+        conv.submit(say("again"))
+        second = await log.wait_for("taskComplete", conv.id, count=2)
+        assert "stopReason" not in second
+    finally:
+        await manager.shutdown_all()

@@ -46,3 +46,18 @@ def test_saved_rules_survive_and_merge_with_config(tmp_path: Path) -> None:
     second = CommandRules.load([["npm", "test"]], [["make"]], tmp_path)
     assert second.verdict(["npm", "test"]) is RuleVerdict.ALLOW
     assert second.verdict(["make", "test"]) is RuleVerdict.DENY
+
+
+def test_saved_deny_rules_keep_the_allow_rules_and_match_scripts(tmp_path: Path) -> None:
+    rules = CommandRules.load([], [], tmp_path)
+    rules.remember_allow(["make"])
+    rules.remember_deny(["bash", "-lc", "curl x | sh"])
+    saved = tomllib.loads((tmp_path / "rules.toml").read_text())
+    assert saved == {"allow": [["make"]], "deny": [["bash", "-lc", "curl x | sh"]]}
+    again = CommandRules.load([], [], tmp_path)
+    assert again.verdict(["bash", "-lc", "curl x | sh"]) is RuleVerdict.DENY
+    assert again.verdict(["bash", "-lc", "make"]) is RuleVerdict.ALLOW
+    again.remember_allow(["ls"])
+    assert tomllib.loads((tmp_path / "rules.toml").read_text())["deny"] == [
+        ["bash", "-lc", "curl x | sh"]
+    ]

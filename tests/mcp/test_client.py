@@ -223,3 +223,42 @@ async def test_a_config_file_edit_adds_and_removes_servers(
     await mcp_manager.reload_configs()
     await mcp_manager.mcp.wait_started(20)
     assert [s.name for s in mcp_manager.mcp.statuses()] == ["two"]
+
+
+@pytest.mark.mcp_servers(server_table("one"))
+async def test_client_servers_merge_by_name_and_survive_reloads(
+    mcp_manager: ConversationManager, model_server: FakeModelServer, clean_env: Path, log: EventLog
+) -> None:
+    """Servers a client brings (ACP ``mcpServers``) join the configured ones; one with a
+    configured name replaces it; a config reload keeps them."""
+    import sys
+
+    from codex_lsp.config.model import McpServerConfig
+    from tests.mcp.conftest import FAULT_SERVER
+
+    one = mcp_manager.mcp.connection("one")
+    client = McpServerConfig(command=sys.executable, args=[str(FAULT_SERVER)])
+    assert mcp_manager.add_mcp_servers({"client": client}) == ["client"]
+    await mcp_manager.mcp.wait_started(20)
+    assert [(s.name, s.state) for s in mcp_manager.mcp.statuses()] == [
+        ("one", "ready"),
+        ("client", "ready"),
+    ]
+    assert mcp_manager.mcp.connection("one") is one
+    conv = await turn(mcp_manager, log, call("client__add", {"a": 20, "b": 22}))
+    assert outputs(model_server) == ["42"]
+    assert log.msgs(conv, "mcpToolCallEnd")[0]["invocation"]["server"] == "client"
+
+    write_config(
+        clean_env,
+        model_server.base_url,
+        extra=server_table("one"),
+    )
+    await mcp_manager.reload_configs()
+    await mcp_manager.mcp.wait_started(20)
+    assert [s.name for s in mcp_manager.mcp.statuses()] == ["one", "client"]
+
+    slow = McpServerConfig(command=sys.executable, args=[str(FAULT_SERVER), "--slow-start", "0"])
+    assert mcp_manager.add_mcp_servers({"one": slow}) == ["one"]
+    await mcp_manager.mcp.wait_started(20)
+    assert mcp_manager.mcp.connection("one").config == slow

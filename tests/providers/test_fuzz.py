@@ -15,8 +15,9 @@ import pytest
 from codex_lsp.config.model import ModelProviderInfo, WireApi
 from codex_lsp.errors import ProviderError
 from codex_lsp.protocol.history import InputText, UserMessage
+from codex_lsp.protocol.tool_specs import FreeformToolSpec
 from codex_lsp.providers.anthropic import AnthropicClient
-from codex_lsp.providers.base import FreeformToolSpec, Prompt, ResponseEvent
+from codex_lsp.providers.base import Prompt, ResponseEvent
 from codex_lsp.providers.chat import ChatClient
 from codex_lsp.providers.responses import ResponsesClient
 from codex_lsp.providers.sse import SSEDecoder, SSEFrame, iter_sse

@@ -19,11 +19,10 @@ from codex_lsp.protocol.history import (
     Reasoning,
     UserMessage,
 )
+from codex_lsp.protocol.tool_specs import FreeformToolSpec, FunctionToolSpec
 from codex_lsp.providers import create_client, resolve_provider, stream_with_retries
 from codex_lsp.providers.base import (
     Completed,
-    FreeformToolSpec,
-    FunctionToolSpec,
     OutputItemDone,
     OutputTextDelta,
     Prompt,

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
+from codex_lsp.testing import FakeModelServer, Reply, Stall, Text, ToolCall
 from tests.helpers import subprocess_env
 from tests.mcp.conftest import FAULT_SERVER
 
@@ -268,8 +268,10 @@ async def test_chat_panel_end_to_end(
     await page.screenshot(path=str(ARTIFACTS / "vscode-answer.png"))
     transcript = await chat.inner_text("#transcript")
     assert "make the file and set x and y to 2" in transcript
-    assert "$ touch made.txt" in transcript and "exit 0" in transcript
-    assert "+y = 2" in transcript and "patch applied" in transcript
+    assert "Ran touch made.txt" in transcript and "exit 0" in transcript  # cards, collapsed
+    assert "Edited app.py" in transcript and "patch applied" in transcript
+    await chat.locator(".card-patch .card-head").click()  # the diff on expand
+    assert "+y = 2" in await chat.inner_text(".card-patch .card-body")
     assert (workspace / "app.py").read_text() == APP.replace("y = 1", "y = 2")
     sent = json.dumps(model_server.requests[-1].body["input"])
     assert "NOT applied" in sent and "+x = 2" in sent  # the model knows what was rejected
@@ -300,7 +302,7 @@ async def test_chat_panel_end_to_end(
     sent = json.dumps(body["input"])
     assert "line19 = 19" in sent and 'context name=\\"current-file\\"' in sent
     assert body.get("reasoning", {}).get("effort") == "high"
-    assert "@current-file" in await chat.inner_text("#transcript")  # shown by name only
+    assert "@current-file" in await chat.text_content("#transcript")  # shown by name only
     await page.screenshot(path=str(ARTIFACTS / "vscode-mention.png"))
 
     # A pasted image: a thumbnail in the composer, attached to the message for the model.
@@ -320,8 +322,8 @@ async def test_chat_panel_end_to_end(
     model_server.enqueue(Reply((Text("A fresh start."),)))
     await send(chat, "hello again")
     await chat.wait_for_selector("text=A fresh start.", timeout=60_000)
-    assert await chat.locator("#tabs [role=tab]").count() == 3
-    await chat.locator("#tabs [role=tab]").first.click()
+    assert await chat.locator("#tabs .tab-button").count() == 3
+    await chat.locator("#tabs .tab-button").first.click()
     await chat.wait_for_selector("text=Set y to 2 and made a file.", timeout=10_000)
     await page.screenshot(path=str(ARTIFACTS / "vscode-tabs.png"))
     await chat.fill("#composer", "/mo")
@@ -351,3 +353,212 @@ async def test_install_button_sets_up_a_private_server(
     await send(chat, "are you there?")
     await chat.wait_for_selector("text=Installed and answering.", timeout=60_000)
     await page.screenshot(path=str(ARTIFACTS / "vscode-installed.png"))
+
+
+THEMES = {
+    "light": ("Light Modern", "vscode-light"),
+    "dark": ("Dark Modern", "vscode-dark"),
+    "high-contrast": ("Dark High Contrast", "vscode-high-contrast"),
+}
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary),
+  }));
+}"""
+PLAN = {
+    "explanation": "Small change",
+    "plan": [
+        {"step": "Look at app.py", "status": "completed"},
+        {"step": "Set x to 2", "status": "in_progress"},
+    ],
+}
+COLOURED = ["bash", "-lc", "printf '\\033[32mall good\\033[0m\\n'; seq 1 3"]
+ANSWER = "Done. **app.py** now reads:\n\n```python app.py\nx = 2\ny = 3\n```\n"
+
+
+async def set_theme(page: Any, chat: Any, theme: str) -> None:
+    """Switch VS Code's colour theme as a user does (Preferences: Color Theme); the webview
+    follows through VS Code's CSS variables."""
+    name, body_class = THEMES[theme]
+    if body_class not in (await chat.evaluate("document.body.className")).split():
+        await page.locator(".statusbar").click(position={"x": 600, "y": 5})  # focus the workbench
+        await page.keyboard.press("Control+K")
+        await page.keyboard.press("Control+T")  # Preferences: Color Theme
+        box = page.locator(".quick-input-widget input")
+        await box.fill(name)
+        rows = page.locator(".quick-input-list .monaco-list-row")
+        await rows.filter(has_text=name).first.wait_for()
+        await page.keyboard.press("Enter")
+    async with asyncio.timeout(30):
+        while body_class not in (await chat.evaluate("document.body.className")).split():
+            await asyncio.sleep(0.2)
+    await asyncio.sleep(0.4)  # the new colours painted
+
+
+async def serious_violations(chat: Any) -> list[dict[str, Any]]:
+    """axe-core run against the webview's DOM: the violations of impact serious or critical."""
+    if not await chat.evaluate("typeof axe !== 'undefined'"):
+        await chat.evaluate(AXE.read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = await chat.evaluate(AXE_RUN)
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+async def in_every_theme(
+    page: Any, chat: Any, name: str, shot: Any = None, axe: bool = True
+) -> None:
+    """A screenshot of ``name`` in the light, dark and high-contrast themes (``shot``: an element
+    of the webview instead of the whole window), and axe-core's verdict in each."""
+    problems = {}
+    for theme in THEMES:
+        await set_theme(page, chat, theme)
+        path = str(ARTIFACTS / f"vscode-{theme}-{name}.png")
+        await (shot.screenshot(path=path) if shot is not None else page.screenshot(path=path))
+        if axe:
+            problems[theme] = await serious_violations(chat)
+    assert not any(problems.values()), json.dumps(problems, indent=1)
+
+
+async def focused_id(chat: Any) -> str:
+    return str(await chat.evaluate("document.hasFocus() ? document.activeElement.id : ''"))
+
+
+@pytest.mark.timeout(420)
+async def test_panel_cards_themes_keyboard_and_accessibility(
+    code_server: str,
+    browser_page: Any,
+    model_server: FakeModelServer,
+    codex_home: Path,
+    workspace: Path,
+) -> None:
+    assert AXE.exists(), "axe-core is a devDependency of the extension: npm ci"
+    (workspace / "app.py").write_text("x = 1\ny = 3\n")
+    model_server.models = ["fake-model", "gpt-5-codex"]
+    model_server.models_status = 401  # no provider works yet: the empty state says why
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser_page
+    await page.goto(code_server)
+    await page.wait_for_selector(".monaco-workbench", timeout=60_000)
+    await page.locator(".activitybar [aria-label*='codex-lsp']").first.click()
+    mcp = page.locator(".pane-header", has_text="MCP Servers")
+    await mcp.wait_for(timeout=60_000)
+    if await mcp.get_attribute("aria-expanded") == "true":
+        await mcp.click()  # the chat gets the whole sidebar
+    chat = await webview_frame(page, "#composer")
+
+    # The empty state: the exact doctor findings while the provider fails, three examples.
+    setup = chat.locator(".setup")
+    await setup.wait_for(timeout=60_000)
+    assert "the API key was rejected (HTTP 401); check FAKE_MODEL_KEY" in await setup.inner_text()
+    assert await chat.locator(".empty .examples button").count() == 3
+    await in_every_theme(page, chat, "empty-state")
+    model_server.models_status = 200
+    await chat.click(".setup button[data-action=doctor]")
+    await chat.locator(".empty", has_text="fake, model fake-model").wait_for(timeout=30_000)
+    assert await setup.count() == 0
+
+    # The pickers show the provider's models and the configured one; the meter is there.
+    await chat.wait_for_selector("#model option[value='gpt-5-codex']", state="attached")
+    assert await chat.input_value("#model") == "fake-model"
+    assert await chat.locator("#policy option").count() == 5
+    assert await chat.locator("#meter [role=progressbar]").count() == 1
+
+    # A first example prompt: a plan, a command waiting for approval.
+    model_server.enqueue(
+        Reply((ToolCall("update_plan", PLAN),)),
+        Reply((ToolCall("shell", {"command": COLOURED}),)),
+        Reply((ToolCall("apply_patch", {"input": PATCH}),)),
+        Reply((Text(ANSWER),)),
+    )
+    await chat.locator(".empty .examples button").first.click()
+    assert await focused_id(chat) == "composer"
+    await chat.fill("#composer", "set x to 2 in app.py")
+    await chat.press("#composer", "Enter")
+    approval = chat.locator(".approval", has_text="wants to run")
+    await approval.wait_for(timeout=60_000)
+    assert await chat.locator("#tabs .tab.active .tab-state.waiting").count() == 1
+    alert = chat.locator("#alerter")  # announced assertively, in a few words
+    assert await alert.get_attribute("aria-live") == "assertive"
+    assert (await alert.text_content() or "").startswith("Approval needed: codex-lsp wants to run")
+    plan = chat.locator(".card-plan")
+    assert "Plan: 1 of 2 done" in await plan.inner_text()
+    assert await plan.locator(".checklist li").count() == 2
+    await in_every_theme(page, chat, "approval")
+    await in_every_theme(page, chat, "plan", shot=plan, axe=False)
+    await approval.locator("button[data-decision='approved']").click()
+
+    # The patch is reviewed, then applied: a card with the file and its +/- counts.
+    review = chat.locator(".approval", has_text="wants to change")
+    await review.wait_for(timeout=60_000)
+    await review.locator("button[data-decision='approved']").click()
+    patch = chat.locator(".card-patch")
+    await patch.filter(has_text="patch applied").wait_for(timeout=60_000)
+    assert await patch.locator(".summary").inner_text() == "Edited app.py +1 \u22121"
+    await patch.locator(".card-head").click()
+    assert "+x = 2" in await patch.locator("pre.diff").inner_text()
+    assert await patch.locator("button[data-action=openDiff]").count() == 1
+    await in_every_theme(page, chat, "patch-card", shot=patch, axe=False)
+
+    # The command card: collapsed once done; on expand its command line and coloured output.
+    await chat.wait_for_selector("text=now reads", timeout=60_000)
+    command = chat.locator(".card-command")
+    head = command.locator(".card-head")
+    assert await head.get_attribute("aria-expanded") == "false"
+    assert "exit 0" in await head.inner_text()
+    await head.click()
+    output = command.locator(".output")
+    assert "all good" in await output.locator(".ansi-fg-2").inner_text()
+    assert "printf" in await command.locator(".cmdline").inner_text()
+    await in_every_theme(page, chat, "command-expanded")
+
+    # The answer's code block: Copy, Insert at cursor, Apply (to the file it names).
+    block = chat.locator(".agent .code-block")
+    assert await block.locator(".hljs-keyword, .hljs-number").count() >= 1  # highlighted
+    assert await block.locator("button[data-action=copyCode]").count() == 1
+    assert await block.locator("button[data-action=insertCode]").count() == 1
+    await block.locator("button[data-action=applyCode]").click()
+    await page.locator(".tab", has_text="app.py").wait_for(timeout=30_000)
+    editor = page.locator(".editor-group-container .monaco-editor .view-lines")
+    await editor.filter(has_text="y = 3").first.wait_for(timeout=30_000)
+    assert "tokens used" in await chat.inner_text("#meter")
+
+    # Keyboard: the shortcut focuses the composer; Up edits the last message; Escape interrupts;
+    # Tab reaches the buttons with a visible focus ring.
+    await editor.first.click()
+    await page.keyboard.press("Control+Alt+K")
+    async with asyncio.timeout(10):
+        while await focused_id(chat) != "composer":
+            await asyncio.sleep(0.1)
+    await chat.press("#composer", "ArrowUp")
+    assert await chat.input_value("#composer") == "set x to 2 in app.py"
+    await chat.fill("#composer", "")
+    model_server.enqueue(Reply((Stall(20), Text("too late"))))
+    await send(chat, "take your time")
+    await chat.wait_for_selector("#tabs .tab.active .tab-state.working", timeout=30_000)
+    await chat.press("#composer", "Escape")
+    await chat.wait_for_selector("text=Turn aborted (interrupted).", timeout=30_000)
+    await chat.focus("#composer")
+    await chat.press("#composer", "Tab")
+    ring = await chat.evaluate(
+        "(() => { const e = document.activeElement; const s = getComputedStyle(e);"
+        " return [e.id, s.outlineStyle, s.outlineWidth]; })()"
+    )
+    assert ring[0] == "send" and ring[1] == "solid" and ring[2] != "0px", ring
+
+    # The tab strip scrolls instead of wrapping; History… is a searchable list with workspaces.
+    strip = await chat.evaluate(
+        "(() => { const s = getComputedStyle(document.querySelector('.tab-list'));"
+        " return [s.overflowX, s.flexWrap]; })()"
+    )
+    assert strip == ["auto", "nowrap"], strip
+    await chat.click("#tabs button[data-action=history]")
+    picker = page.locator(".quick-input-widget")
+    await picker.wait_for(timeout=30_000)
+    await page.keyboard.type("set x")
+    row = picker.locator(".monaco-list-row", has_text="set x to 2 in app.py")
+    await row.wait_for(timeout=10_000)
+    assert str(workspace) in await row.inner_text()
+    await page.screenshot(path=str(ARTIFACTS / "vscode-history.png"))
+    await page.keyboard.press("Escape")

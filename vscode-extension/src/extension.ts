@@ -30,7 +30,7 @@ export function activate(context: vscode.ExtensionContext): void {
     codex.onNotification("codex/event", (event) => chat.receive(event)),
     chat.onDidChange((state) => status.show(state)),
     lifecycle.watchSettings(),
-    ...registerCommands(chat.bridge, lifecycle),
+    ...registerCommands(chat, lifecycle),
   );
   void lifecycle.start(); // activation does not wait for the server (or for the user to answer an install offer)
 }

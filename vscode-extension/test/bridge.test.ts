@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChatBridge } from "../src/host/bridge";
 import type { Event } from "../src/shared/generated";
+import { applyDelta, panelView, type PanelView } from "../src/shared/state";
 import { RecordingHost } from "./host";
 import { PYTHON, SKIP, startServer } from "./server";
 
@@ -188,13 +189,22 @@ test(
       await bridge.handle({ type: "closeTab", conversationId: fork });
       assert.deepEqual(bridge.state.tabs, [first]);
       await new Promise((resolve) => setTimeout(resolve, 100)); // the panel is posted once per frame
-      const posted = host.posted.filter((m) => m.type === "state").pop();
-      assert.ok(posted?.type === "state");
+      // What the webview has: the last whole view with every later delta applied, which is the
+      // bridge's own view of its state; most posts were deltas.
+      let shown: PanelView | undefined;
+      for (const m of host.posted) {
+        if (m.type === "state") shown = m.view;
+        else if (m.type === "delta" && shown) shown = applyDelta(shown, m.delta);
+      }
+      assert.ok(shown);
       assert.deepEqual(
-        posted.view.tabs.map((t) => t.id),
+        shown.tabs.map((t) => t.id),
         [first],
       );
-      assert.equal(posted.view.conversation?.id, first, "the webview gets the active conversation only");
+      assert.equal(shown.conversation?.id, first, "the webview gets the active conversation only");
+      assert.deepEqual(JSON.parse(JSON.stringify(shown)), JSON.parse(JSON.stringify(panelView(bridge.state))));
+      const kinds = host.posted.map((m) => m.type);
+      assert.ok(kinds.filter((k) => k === "delta").length > kinds.filter((k) => k === "state").length, kinds.join());
       assert.deepEqual(host.warnings, []);
     } finally {
       await connection.sendRequest("shutdown").catch(() => undefined);

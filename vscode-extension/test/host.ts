@@ -2,7 +2,7 @@
 // and show, and waits for the bridge's state.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Host } from "../src/host/bridge";
+import type { EditorAction, Host } from "../src/host/bridge";
 import type { ToWebview } from "../src/shared/messages";
 import type { ChatState } from "../src/shared/state";
 
@@ -10,6 +10,7 @@ export class RecordingHost implements Host {
   posted: ToWebview[] = [];
   warnings: string[] = [];
   diffs: { path: string; applied: boolean }[] = [];
+  edits: EditorAction[] = [];
   private waiters: (() => void)[] = [];
 
   constructor(private readonly workspace: string) {}
@@ -48,6 +49,10 @@ export class RecordingHost implements Host {
   }
   askTitle(): Promise<string> {
     return Promise.resolve("Renamed");
+  }
+  editor(action: EditorAction): Promise<void> {
+    this.edits.push(action);
+    return Promise.resolve();
   }
 
   state: () => ChatState = () => {

@@ -35,3 +35,27 @@ test("the panel is posted as a state message once per frame", async () => {
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.deepEqual(host.posted, [{ type: "state", view: { tabs: [], active: undefined, conversation: undefined } }]);
 });
+
+test("the empty state's findings: a server that is not running is one of them, not a warning", async () => {
+  const host = new RecordingHost(tmpdir());
+  const bridge = new ChatBridge({ request: () => Promise.reject(new Error("codex-lsp is not running")) }, host);
+  await bridge.handle({ type: "doctor" });
+  assert.deepEqual(host.posted, [
+    {
+      type: "doctor",
+      result: { ok: false, findings: [{ verdict: "fail", area: "server", detail: "codex-lsp is not running" }] },
+    },
+  ]);
+  assert.deepEqual(host.warnings, []);
+});
+
+test("code block actions go to the editor as they came", async () => {
+  const host = new RecordingHost(tmpdir());
+  const bridge = new ChatBridge({ request: () => Promise.reject(new Error("no request expected")) }, host);
+  await bridge.handle({ type: "applyCode", path: "src/app.py", code: "x = 2\n" });
+  await bridge.handle({ type: "copyCode", code: "ls" });
+  assert.deepEqual(host.edits, [
+    { type: "applyCode", path: "src/app.py", code: "x = 2\n" },
+    { type: "copyCode", code: "ls" },
+  ]);
+});

@@ -6,13 +6,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   answered,
+  applyDelta,
   closed,
   decisions,
   emptyState,
   forked,
   opened,
   overridden,
+  panelDelta,
   panelStatus,
+  panelView,
   queued,
   reduce,
   replayed,
@@ -221,4 +224,180 @@ test("a message sent while the turn runs is queued until the model gets it; the 
   });
   assert.deepEqual(state.conversations.c.queued, []);
   assert.equal(panelStatus(answered(state, "d", "x")), "working");
+});
+
+const on = (conversationId: string, msg: Event["msg"]): Event => ({ conversationId, submissionId: "s", msg });
+
+function run(msgs: Event["msg"][], start: ChatState = emptyState): ChatState {
+  return msgs.reduce((s, msg) => reduce(s, on("c", msg)), start);
+}
+
+const USER: Event["msg"] = {
+  type: "userMessage",
+  turnId: "t1",
+  itemId: "u1",
+  message: "find the TODOs",
+  images: [],
+  localImages: [],
+  mentions: [],
+};
+
+test("cards: a search command, a failed command, an MCP call and a plan updated in place", () => {
+  const state = run([
+    { type: "taskStarted", turnId: "t1", modelContextWindow: 272000 },
+    USER,
+    {
+      type: "execCommandBegin",
+      turnId: "t1",
+      itemId: "c1",
+      callId: "c1",
+      command: ["rg", "-n", "TODO", "src"],
+      cwd: "/w",
+      parsedCmd: [{ type: "search", cmd: "rg -n TODO src", query: "TODO", path: "src" }],
+    },
+    { type: "execCommandOutputDelta", turnId: "t1", itemId: "c1", callId: "c1", stream: "stdout", chunk: "src/a.py:1" },
+    { type: "planUpdate", turnId: "t1", itemId: "p", plan: [{ step: "Find", status: "inProgress" }] },
+    {
+      type: "execCommandEnd",
+      turnId: "t1",
+      itemId: "c1",
+      callId: "c1",
+      command: ["rg", "-n", "TODO", "src"],
+      cwd: "/w",
+      stdout: "",
+      stderr: "",
+      aggregatedOutput: "src/a.py:1: # TODO\n",
+      exitCode: 1,
+      durationMs: 1500,
+      formattedOutput: "",
+      status: "failed",
+    },
+    {
+      type: "mcpToolCallEnd",
+      turnId: "t1",
+      itemId: "m",
+      callId: "m",
+      invocation: { server: "docs", tool: "search", arguments: { q: "x" } },
+      durationMs: 120,
+      result: { content: [{ type: "text", text: "3 results" }] },
+    },
+    {
+      type: "planUpdate",
+      turnId: "t1",
+      itemId: "p",
+      explanation: "done",
+      plan: [
+        { step: "Find", status: "completed" },
+        { step: "Fix", status: "inProgress" },
+      ],
+    },
+  ]);
+  const [, command, plan, mcp] = state.conversations.c.entries;
+  assert.deepEqual(
+    state.conversations.c.entries.map((e) => e.kind),
+    ["user", "command", "plan", "mcp"],
+    "the second plan replaced the first where it was",
+  );
+  assert.ok(command.kind === "command");
+  assert.deepEqual(command.parsed, [{ type: "search", cmd: "rg -n TODO src", query: "TODO", path: "src" }]);
+  assert.equal(command.output, "src/a.py:1: # TODO\n");
+  assert.deepEqual([command.exitCode, command.durationMs, command.status], [1, 1500, "failed"]);
+  assert.ok(plan.kind === "plan" && plan.plan.length === 2 && plan.explanation === "done");
+  assert.ok(mcp.kind === "mcp" && mcp.durationMs === 120 && mcp.server === "docs");
+  assert.equal(state.conversations.c.contextWindow, 272000);
+});
+
+test("cards: reasoning streams into one card, paragraph by paragraph", () => {
+  const state = run([
+    USER,
+    { type: "agentReasoningDelta", turnId: "t1", itemId: "r", delta: "Look" },
+    { type: "agentReasoningDelta", turnId: "t1", itemId: "r", delta: "ing at it" },
+    { type: "agentReasoning", turnId: "t1", itemId: "r", text: "Looking at it." },
+    { type: "agentReasoningSectionBreak", turnId: "t1", itemId: "r", summaryIndex: 1 },
+    { type: "agentReasoningDelta", turnId: "t1", itemId: "r", delta: "Then" },
+  ]);
+  const reasoning = state.conversations.c.entries[1];
+  assert.ok(reasoning.kind === "reasoning");
+  assert.equal(reasoning.text, "Looking at it.\n\nThen");
+  assert.equal(reasoning.done, false);
+  const done = run([{ type: "agentReasoning", turnId: "t1", itemId: "r", text: "Then fix it." }], state);
+  const final = done.conversations.c.entries[1];
+  assert.ok(final.kind === "reasoning" && final.done && final.text === "Looking at it.\n\nThen fix it.");
+});
+
+test("cards: retries update one notice; an error replaces it and says its kind; a success says it recovered", () => {
+  const retry = (attempt: number): Event["msg"] => ({
+    type: "streamError",
+    message: `HTTP 429; reconnecting ${attempt}/5`,
+    codexErrorInfo: "usageLimitExceeded",
+    attempt,
+    maxAttempts: 5,
+    retryInMs: 800,
+  });
+  let state = run([USER, retry(1), retry(2)]);
+  let notices = state.conversations.c.entries.filter((e) => e.kind === "notice");
+  assert.equal(notices.length, 1);
+  assert.ok(notices[0].kind === "notice" && notices[0].retry?.attempt === 2);
+  const failed = run(
+    [{ type: "error", message: "HTTP 401: bad key", codexErrorInfo: "unauthorized", turnId: "t1" }],
+    state,
+  );
+  notices = failed.conversations.c.entries.filter((e) => e.kind === "notice");
+  assert.equal(notices.length, 1);
+  assert.ok(notices[0].kind === "notice" && notices[0].level === "error" && notices[0].errorInfo === "unauthorized");
+  state = run([{ type: "taskComplete", turnId: "t1" }], state);
+  const [recovered] = state.conversations.c.entries.filter((e) => e.kind === "notice");
+  assert.ok(recovered.kind === "notice" && recovered.level === "info" && !recovered.retry);
+  assert.match(recovered.text, /failed 2 time\(s\) and went through on a retry/);
+  const compacted = run([
+    { type: "contextCompacted", turnId: "t1", automatic: true, item: { type: "contextCompaction", id: "k" } },
+  ]);
+  const [note] = compacted.conversations.c.entries;
+  assert.ok(note.kind === "notice" && note.text.includes("summarised automatically"));
+});
+
+test("the meter: context tokens of the window and the auto-compaction limit", () => {
+  const usage = {
+    inputTokens: 200,
+    cachedInputTokens: 0,
+    outputTokens: 20,
+    reasoningOutputTokens: 0,
+    totalTokens: 220,
+  };
+  const state = run([
+    {
+      type: "tokenCount",
+      info: {
+        totalTokenUsage: usage,
+        lastTokenUsage: usage,
+        modelContextWindow: 1000,
+        contextTokens: 880,
+        contextLeftPercent: 12,
+        autoCompactTokenLimit: 900,
+      },
+    },
+  ]);
+  const c = state.conversations.c;
+  assert.deepEqual([c.contextTokens, c.contextWindow, c.autoCompactTokenLimit], [880, 1000, 900]);
+});
+
+test("deltas: a streamed token posts the one entry it changed; applied, it gives the new view", () => {
+  const events = recorded();
+  const id = events[0].conversationId;
+  const firstDelta = events.findIndex((e) => e.msg.type === "agentMessageDelta");
+  let state = events.slice(0, firstDelta + 1).reduce(reduce, emptyState);
+  const before = panelView(state);
+  state = reduce(state, events[firstDelta + 1]);
+  const after = panelView(state);
+  const delta = panelDelta(before, after);
+  assert.ok(delta);
+  assert.equal(delta.entries.length, 1, "only the streaming message");
+  assert.equal(delta.entries[0].entry.kind, "agent");
+  assert.equal(delta.conversation.turns, undefined, "turns did not change");
+  const shown = applyDelta(structuredClone(before), structuredClone(delta));
+  assert.deepEqual(shown, structuredClone(after));
+  // Another tab shown: the whole view is posted.
+  const other = panelView(opened(reduce(state, on("other", USER)), "other"));
+  assert.equal(panelDelta(after, other), undefined);
+  assert.equal(after.conversation?.id, id);
 });

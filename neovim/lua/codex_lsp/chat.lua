@@ -106,10 +106,12 @@ function render.patchApplyBegin(m)
   M.line("")
 end
 
+-- Plan step statuses; in_progress is how a codex-lsp older than the plugin spells inProgress.
+local PLAN_BOXES = { completed = "[x]", inProgress = "[~]", in_progress = "[~]", pending = "[ ]" }
+
 function render.planUpdate(m)
   for _, step in ipairs(m.plan or {}) do
-    local box = step.status == "completed" and "[x]" or (step.status == "inProgress" and "[~]" or "[ ]")
-    M.line("- " .. box .. " " .. step.step)
+    M.line("- " .. (PLAN_BOXES[step.status] or "[ ]") .. " " .. step.step)
   end
 end
 

@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     mcp = sub.add_parser("mcp-server", help="serve the agent over MCP (stdio) to other agents")
     _add_config_flags(mcp)
+    acp = sub.add_parser(
+        "acp", help="serve the agent over the Agent Client Protocol (stdio), for Zed and others"
+    )
+    _add_config_flags(acp)
     imp = sub.add_parser("import-codex", help="import Codex CLI conversations (rollout files)")
     imp.add_argument(
         "path", nargs="?", help="a rollout file or a folder of them (default ~/.codex/sessions)"
@@ -136,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         from codex_lsp.cli.exec_cmd import run_exec
 
         return run_exec(args, overrides)
+    if args.command == "acp":
+        from codex_lsp.acp.main import run_acp
+
+        return run_acp(overrides)
     if args.command == "mcp-server":
         from codex_lsp.mcp_server.server import run_mcp_server
 

@@ -22,7 +22,7 @@ from codex_lsp.protocol.events import (
 )
 
 MAX_OUTPUT_LINES = 20
-_MARKS = {"completed": "[x]", "in_progress": "[>]", "pending": "[ ]"}
+_MARKS = {"completed": "[x]", "inProgress": "[>]", "pending": "[ ]"}
 
 
 class EventPrinter:

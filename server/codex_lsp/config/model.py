@@ -205,6 +205,21 @@ class ToolsConfig(_Section):
     )
 
 
+class AcpConfig(_Section):
+    """``[acp]``: the Agent Client Protocol front end (``codex-lsp acp``)."""
+
+    client_terminals: bool = Field(
+        default=False,
+        description="Run commands in the client's terminals (terminal/*) when it offers them, "
+        "still wrapped in the sandbox; otherwise they run here and their output is streamed.",
+    )
+    models: list[str] = Field(
+        default_factory=list,
+        description="Models offered in the client's model picker, besides the current one and "
+        "the profiles' models.",
+    )
+
+
 class ModelPrice(_Section):
     """``[model_price]``: what the model costs, in USD per million tokens, for the session cost
     shown to the user (the built-in table knows OpenAI's and Anthropic's published prices)."""
@@ -272,6 +287,7 @@ class Config(_Section):
     mcp_servers: dict[str, McpServerConfig] = Field(
         default_factory=dict, description="MCP servers whose tools the model gets."
     )
+    acp: AcpConfig = Field(default_factory=AcpConfig)
     notify: list[str] | None = Field(
         default=None,
         description="A program run after each finished turn, with a JSON payload as its last "

@@ -2,7 +2,8 @@
 
 Ops are handled in order by one submission loop; turns run as separate tasks so the loop stays
 responsive: an interrupt cancels the running turn at once, and input sent during a turn is
-queued and given to the model at its next step (steering), never dropped.
+queued and given to the model at its next step (steering), never lost: when the user interrupts
+the turn, what they queued for it is handed back to them in ``turnAborted``.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from codex_lsp.core.notify import run_notify
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.tasks import run_compact, run_review
 from codex_lsp.core.turn import TurnRunner
-from codex_lsp.core.turn_context import TurnContext
+from codex_lsp.core.turn_context import TurnContext, existing_folder
 from codex_lsp.core.turn_diff import TurnSnapshot
 from codex_lsp.core.undo import run_undo
-from codex_lsp.errors import CodexError, ProviderError
+from codex_lsp.errors import CodexError, ProtocolError, ProviderError
 from codex_lsp.exec.rules import CommandRules
 from codex_lsp.exec.sandbox import landlock_abi, unavailable_warning
 from codex_lsp.protocol.events import (
@@ -72,6 +73,7 @@ from codex_lsp.protocol.ops import (
 from codex_lsp.protocol.policies import DangerFullAccess, ReviewDecision
 from codex_lsp.protocol.requests import ApprovalResult
 from codex_lsp.providers.base import ModelClient
+from codex_lsp.tools.commands import CommandRunner
 from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.registry import ToolRegistry, TurnAbortRequested
 
@@ -124,6 +126,7 @@ class Conversation:
         sink: EventSink,
         approvals: ApprovalHandler,
         files: FileSink,
+        commands: CommandRunner,
         base_instructions: str,
         home: Path | None,
         journal: Journal,
@@ -137,6 +140,7 @@ class Conversation:
         self.tools = tools
         self.approvals = approvals
         self.files = files
+        self.commands = commands
         rules = config.command_rules
         self.command_rules = CommandRules.load(rules.allow, rules.deny, home)
         self.base_instructions = base_instructions
@@ -145,16 +149,20 @@ class Conversation:
         self.forked_from = forked_from
         self.history: list[HistoryItem] = []
         self.snapshots: list[TurnSnapshot] = []
+        self.turn_ids: set[str] = set()
+        """Every turn of this conversation (stored ones included), for checking a turnId."""
         self.total_usage = TokenUsage()
         self.cost_usd: float | None = 0.0
         self.context_tokens = 0
         self._store_warned: str | None = None
         self.approved_for_session: set[tuple[str, ...]] = set()
+        self.denied_for_session: set[tuple[str, ...]] = set()
         self.created_at = time.time()
         self.updated_at = self.created_at
         self._sink = sink
         self._ops: asyncio.Queue[tuple[str, Op]] = asyncio.Queue()
         self._pending: list[list[UserInputItem]] = []
+        self._returned_input: list[list[UserInputItem]] = []
         self._active: _ActiveTask | None = None
         self._abort_reason: AbortReason = "interrupted"
         self._context_stale = False
@@ -250,12 +258,26 @@ class Conversation:
 
     def emit(self, submission_id: str, msg: EventMsg) -> None:
         """Store (unless transient) and deliver one event."""
-        body = None
-        if not isinstance(msg, _TRANSIENT):
-            turn_id = getattr(msg, "turn_id", None)
-            self.journal.sync(self.history, turn_id)
-            body = self.journal.event(msg, turn_id)
-        self._deliver(submission_id, msg, body)
+        self._deliver(submission_id, msg, self._journal(msg))
+
+    async def emit_durable(self, submission_id: str, msgs: list[EventMsg], turn_id: str) -> None:
+        """Store ``msgs`` with the history so far and deliver them once that is on disk (a user
+        message: what the client shows, the store keeps). They are delivered even when the
+        turn is cancelled meanwhile, so the client is not missing what the store has."""
+        bodies = [self._journal(msg) for msg in msgs]
+        try:
+            await self.checkpoint(turn_id)
+        finally:
+            for msg, body in zip(msgs, bodies, strict=True):
+                self._deliver(submission_id, msg, body)
+
+    def _journal(self, msg: EventMsg) -> str | None:
+        """Enqueue ``msg`` (unless transient) after the history items before it; its JSON."""
+        if isinstance(msg, _TRANSIENT):
+            return None
+        turn_id = getattr(msg, "turn_id", None)
+        self.journal.sync(self.history, turn_id)
+        return self.journal.event(msg, turn_id)
 
     def _deliver(self, submission_id: str, msg: EventMsg, body: str | None = None) -> None:
         self.updated_at = time.time()
@@ -269,9 +291,21 @@ class Conversation:
         """Queue ``op``; returns the submission id its events will carry."""
         if self.closed:
             raise CodexError(f"conversation {self.id} is shut down; start or resume another one")
+        self._check(op)
         submission_id = uuid.uuid4().hex[:16]
         self._ops.put_nowait((submission_id, op))
         return submission_id
+
+    def _check(self, op: Op) -> None:
+        """Refuse (ProtocolError) an Op that names what does not exist, before it is queued."""
+        if isinstance(op, UserTurnOp | OverrideTurnContextOp) and op.cwd is not None:
+            existing_folder(op.cwd, self.ctx.cwd)
+        undo = op.turn_id if isinstance(op, UndoTurnOp) else None
+        if undo is not None and undo not in self.turn_ids:
+            raise ProtocolError(
+                f"turn {undo!r} is not a turn of conversation {self.id}; pass the turnId of "
+                "one of its turns, or numTurns"
+            )
 
     def take_pending_input(self) -> list[list[UserInputItem]]:
         """Input queued while the turn ran, oldest first."""
@@ -375,6 +409,7 @@ class Conversation:
     # ---------------------------------------------------------------- tasks
     def _spawn(self, submission_id: str, kind: str, body: TaskBody) -> None:
         runner = TurnRunner(self, submission_id, self.ctx)
+        self.turn_ids.add(runner.turn_id)
         task = asyncio.create_task(
             self._run_task(runner, body, kind), name=f"{kind}-{runner.turn_id}"
         )
@@ -388,23 +423,32 @@ class Conversation:
                 turn_id=runner.turn_id, model_context_window=runner.ctx.model_context_window
             )
         )
-        completed = False
         status = "failed"
         final: list[EventMsg] = [TaskCompleteEvent(turn_id=runner.turn_id)]
         try:
             last = await body(runner)
-            completed, status = True, "completed"
+            status = "completed"
             final = [
                 TaskCompleteEvent(
                     turn_id=runner.turn_id,
                     last_agent_message=last,
                     duration_ms=int((time.monotonic() - started) * 1000),
+                    stop_reason=runner.stop_reason,
                 )
             ]
             self.spawn_background(run_notify(self.config, runner.turn_id, runner.inputs, last))
-        except (asyncio.CancelledError, TurnAbortRequested):
+        except (asyncio.CancelledError, TurnAbortRequested) as exc:
+            if isinstance(exc, TurnAbortRequested):  # aborted at an approval: an interrupt
+                self._drop_pending_input()
             status = "aborted"
-            final = [TurnAbortedEvent(turn_id=runner.turn_id, reason=self._abort_reason)]
+            returned, self._returned_input = self._returned_input, []
+            final = [
+                TurnAbortedEvent(
+                    turn_id=runner.turn_id,
+                    reason=self._abort_reason,
+                    returned_input=returned or None,
+                )
+            ]
         except CodexError as exc:
             info = exc.error_info if isinstance(exc, ProviderError) else None
             final.insert(
@@ -413,7 +457,7 @@ class Conversation:
         except Exception as exc:
             log.exception("turn %s failed", runner.turn_id)
             final.insert(0, ErrorEvent(message=f"internal error: {exc!r}", turn_id=runner.turn_id))
-        if not completed:
+        if status != "completed":
             self._repair_history()
         if self._active is not None:
             self._active.finishing = True
@@ -423,7 +467,11 @@ class Conversation:
             self.snapshots.append(snapshot)
         self._active = None
         self._abort_reason = "interrupted"
-        if completed and self._pending and not self.closed:
+        # Input queued during the turn runs next when the turn ended on its own, failed or not
+        # (a failure must not swallow what the user sent). An interrupt means "stop": what was
+        # queued for the turn is handed back in turnAborted (as Codex's TUI puts it back in the
+        # composer); a task that replaced the turn runs first, and the queue after it.
+        if status != "aborted" and self._pending and not self.closed:
             self._spawn(runner.submission_id, "regular", self._regular_body)
 
     async def _finish(self, runner: TurnRunner, status: str, final: list[EventMsg]) -> None:
@@ -448,7 +496,18 @@ class Conversation:
         for msg, body in zip(final, bodies, strict=True):
             self._deliver(runner.submission_id, msg, body)
 
+    def _drop_pending_input(self) -> None:
+        """The user stopped the turn: what they queued for it is not sent to the model but
+        handed back to them with the turn's ``turnAborted``."""
+        self._returned_input.extend(self._pending)
+        self._pending.clear()
+
     async def _abort(self, reason: AbortReason) -> None:
+        """Stop the running task. An interrupt also drops the input queued for it (handed back
+        in ``turnAborted.returnedInput``): the user stopped that turn, so what they sent into it
+        is theirs to send again, edit or discard, as in Codex."""
+        if reason == "interrupted":
+            self._drop_pending_input()
         active = self._active
         if active is None:
             return
@@ -456,6 +515,14 @@ class Conversation:
         if not active.finishing:
             active.task.cancel()
         await asyncio.wait({active.task}, timeout=ABORT_WAIT_S)
+        if self._active is active and active.task.done():
+            # cancelled before its first step: nothing ran, so nothing ended it; say so
+            self._active = None
+            self._abort_reason = "interrupted"
+            self._deliver(
+                active.runner.submission_id,
+                TurnAbortedEvent(turn_id=active.runner.turn_id, reason=reason),
+            )
 
     async def checkpoint(self, turn_id: str) -> None:
         """Make the history and events so far durable (before a model request and before

@@ -16,11 +16,6 @@ from codex_lsp.store.conversations import PREVIEW_MAX_CHARS, ConversationStore, 
 
 TURN_END_FLUSH_S = 10.0
 
-_INSERT_EVENT = "INSERT INTO events (conversation_id, seq, turn_id, body) VALUES (?, ?, ?, ?)"
-_INSERT_ITEM = (
-    "INSERT INTO items (conversation_id, epoch, seq, turn_id, body) VALUES (?, ?, ?, ?, ?)"
-)
-
 
 @dataclass(frozen=True)
 class NewConversationRow:
@@ -89,21 +84,14 @@ class Journal:
 
     def event_json(self, body: str, turn_id: str | None) -> None:
         """Store an event already encoded (copied from another conversation by a fork)."""
-        self._queue.enqueue(
-            _INSERT_EVENT,
-            (self.conversation_id, self.next_event_seq, turn_id, body),
-            reorderable=True,
-        )
+        self.store.add_event(self.conversation_id, self.next_event_seq, turn_id, body)
         self.next_event_seq += 1
 
     def sync(self, history: list[HistoryItem], turn_id: str | None) -> None:
         """Store the history items appended since the last call."""
         for seq in range(self._persisted, len(history)):
-            self._queue.enqueue(
-                _INSERT_ITEM,
-                (self.conversation_id, self.epoch, seq, turn_id, history[seq].to_wire_json()),
-                reorderable=True,
-            )
+            body = history[seq].to_wire_json()
+            self.store.add_item(self.conversation_id, self.epoch, seq, turn_id, body)
         self._persisted = len(history)
 
     def replace(self, history: list[HistoryItem], turn_id: str | None) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from codex_lsp.config.layers import leaves
 from codex_lsp.config.loader import LoadedConfig, codex_lsp_home, load_layered
-from codex_lsp.config.model import Config, ToolsConfig, WireApi
+from codex_lsp.config.model import Config, McpServerConfig, ToolsConfig, WireApi
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core.config_watch import ConfigWatcher
 from codex_lsp.core.conversation import (
@@ -26,11 +26,12 @@ from codex_lsp.core.conversation import (
 from codex_lsp.core.journal import Journal
 from codex_lsp.core.model_info import context_window
 from codex_lsp.core.prompts import load_prompt
-from codex_lsp.core.turn_context import TurnContext
+from codex_lsp.core.turn_context import TurnContext, existing_folder
 from codex_lsp.errors import CodexError, ProtocolError, UnknownConversationError
 from codex_lsp.mcp.manager import McpManager
 from codex_lsp.protocol.events import ConfigReloadedEvent, ErrorEvent
 from codex_lsp.protocol.items import McpServerStatus, TokenUsage
+from codex_lsp.protocol.limits import NAME_MAX_CHARS
 from codex_lsp.protocol.ops import ShutdownOp
 from codex_lsp.protocol.policies import WorkspaceWrite, sandbox_policy_for_mode
 from codex_lsp.protocol.requests import (
@@ -49,6 +50,7 @@ from codex_lsp.providers.registry import (
 )
 from codex_lsp.store.conversations import ConversationRow, ConversationStore, StoredConversation
 from codex_lsp.tools import apply_patch, plan, read_only, shell, view_image
+from codex_lsp.tools.commands import CommandRunner, run_locally
 from codex_lsp.tools.files import DiskSink, FileSink
 from codex_lsp.tools.mcp_tools import McpToolSource
 from codex_lsp.tools.registry import ToolRegistry
@@ -134,13 +136,21 @@ class ConversationManager:
         *,
         approvals: ApprovalHandler = deny_all_approvals,
         files: FileSink | None = None,
+        files_for: Callable[[str], FileSink] | None = None,
+        commands_for: Callable[[str], CommandRunner] | None = None,
         cli_overrides: ConfigOverrides | None = None,
         home: Path | None = None,
         default_cwd: Path | None = None,
     ) -> None:
+        """``files`` is where every conversation's edits go (the disk by default);
+        ``files_for`` and ``commands_for``, when given, make one file sink and one command
+        runner per conversation id (front ends whose file access and terminals belong to a
+        session, like ACP)."""
         self._sink = sink
         self._approvals = approvals
-        self._files: FileSink = files or DiskSink()
+        shared: FileSink = files or DiskSink()
+        self._files_for = files_for or (lambda _: shared)
+        self._commands_for = commands_for or (lambda _: run_locally)
         self._cli_overrides = dict(cli_overrides or {})
         self.home = home or codex_lsp_home()
         self.default_cwd = default_cwd
@@ -159,6 +169,7 @@ class ConversationManager:
         self.mcp.elicit = self._mcp_tools.elicit
         self._mcp_configured = False
         self._closing: asyncio.Future[None] | None = None
+        self._client_mcp: dict[str, McpServerConfig] = {}
 
     def _mcp_status(self, status: McpServerStatus) -> None:
         if self.on_mcp_status is not None:
@@ -169,7 +180,17 @@ class ConversationManager:
         the background; returns the names being started."""
         self._mcp_configured = True
         config = config or self.load_config(NewConversationParams()).config
-        return self.mcp.configure(config.mcp_servers)
+        return self.mcp.configure({**config.mcp_servers, **self._client_mcp})
+
+    def add_mcp_servers(self, servers: dict[str, McpServerConfig]) -> list[str]:
+        """Add servers a client brought (ACP ``mcpServers``) to the configured ones, merged by
+        name (a client's entry replaces a configured one of that name); they stay across
+        config reloads. Returns the names being (re)started."""
+        if not servers:
+            return []
+        self._client_mcp.update(servers)
+        config = self.load_config(NewConversationParams()).config
+        return self.start_mcp(config)
 
     def set_default_cwd(self, cwd: Path) -> None:
         """The workspace folder new conversations start in (the LSP root)."""
@@ -236,9 +257,12 @@ class ConversationManager:
     ) -> Conversation:
         store = await self.store()
         resolved = await resolve_provider(config)
-        cwd = (cwd or config.cwd or self.default_cwd or Path.cwd()).resolve()
-        if not cwd.is_dir():
-            raise ProtocolError(f"cwd {cwd} is not a directory; pass an existing folder as cwd")
+        if len(resolved.model) > NAME_MAX_CHARS:  # however it was set (a request's config too)
+            raise ProtocolError(
+                f"the model name has {len(resolved.model)} characters; at most {NAME_MAX_CHARS}"
+                " are accepted"
+            )
+        cwd = existing_folder(cwd or config.cwd or self.default_cwd or Path.cwd())
         ctx = turn_context(config, resolved, cwd)
         conversation_id = conversation_id or uuid.uuid4().hex
         conv = Conversation(
@@ -250,7 +274,8 @@ class ConversationManager:
             tools=self._tools_for(resolved, config),
             sink=self._sink,
             approvals=self._approvals,
-            files=self._files,
+            files=self._files_for(conversation_id),
+            commands=self._commands_for(conversation_id),
             base_instructions=base_instructions
             or config.base_instructions
             or load_prompt("base_instructions"),
@@ -381,6 +406,7 @@ class ConversationManager:
             conversation_id=row.id,
             forked_from=row.forked_from,
         )
+        conv.turn_ids.update(t.turn_id for t in stored.turns)
         if row.total_usage:
             conv.total_usage = TokenUsage.model_validate(row.total_usage)
             conv.add_cost(conv.total_usage, conv.ctx.model)
@@ -409,6 +435,8 @@ class ConversationManager:
             journal=lambda cid, s: Journal(s, cid),
             forked_from=conversation_id,
         )
+        copied = [t.turn_id for t in stored.turns]
+        conv.turn_ids.update(copied[: copied.index(turn_id) + 1] if turn_id else copied)
         if source is not None and not source.closed:
             conv.ctx = source.ctx
             self._sources[conv.id] = self._sources[conversation_id]
@@ -463,7 +491,7 @@ class ConversationManager:
 
     async def rename(self, conversation_id: str, title: str) -> None:
         """Set a conversation's title."""
-        await (await self.store()).rename(conversation_id, title.strip())
+        await (await self.store()).rename(conversation_id, title)
 
     async def delete(self, conversation_id: str) -> None:
         """Shut a conversation down and delete it from the store."""

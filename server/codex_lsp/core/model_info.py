@@ -1,9 +1,41 @@
-"""What codex-lsp knows about model families: their context windows and prices."""
+"""What codex-lsp knows about model families: their context windows, prices and reasoning
+efforts, and the built-in list a model picker falls back to when the provider lists none."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from codex_lsp.config.model import ModelPrice
 from codex_lsp.protocol.items import TokenUsage
+from codex_lsp.protocol.policies import ReasoningEffort
+
+_T = TypeVar("_T")
+_E = ReasoningEffort
+_GPT5_EFFORTS = (_E.MINIMAL, _E.LOW, _E.MEDIUM, _E.HIGH)
+_THREE_EFFORTS = (_E.LOW, _E.MEDIUM, _E.HIGH)
+
+# Reasoning efforts a family accepts (empty: not a reasoning model); the longest prefix wins.
+_EFFORTS: dict[str, tuple[ReasoningEffort, ...]] = {
+    "gpt-5": _GPT5_EFFORTS,
+    "gpt-5-codex": _THREE_EFFORTS,
+    "gpt-5.1-codex": _THREE_EFFORTS,
+    "gpt-4.1": (),
+    "gpt-4o": (),
+    "o3": _THREE_EFFORTS,
+    "o4-mini": _THREE_EFFORTS,
+    "gpt-oss": _THREE_EFFORTS,
+    "claude-opus-4": _GPT5_EFFORTS,
+    "claude-sonnet-4": _GPT5_EFFORTS,
+    "claude-haiku-4": _GPT5_EFFORTS,
+    "claude-3-5": (),
+}
+
+BUILT_IN_MODELS: dict[str, tuple[str, ...]] = {
+    "openai": ("gpt-5-codex", "gpt-5", "gpt-5-mini", "gpt-5-nano", "o3", "o4-mini", "gpt-4.1"),
+    "anthropic": ("claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"),
+    "ollama": ("gpt-oss:20b", "gpt-oss:120b"),
+}
+"""The models a picker offers per family when the provider's own list cannot be had."""
 
 _CONTEXT_WINDOWS: tuple[tuple[str, int], ...] = (
     ("gpt-5", 272_000),
@@ -51,10 +83,10 @@ def model_price(model: str, configured: ModelPrice | None) -> ModelPrice | None:
     (local models, unknown names: no cost is shown)."""
     if configured is not None:
         return configured
-    known = [prefix for prefix in _PRICES if model.startswith(prefix)]
-    if not known:
+    known = _longest_prefix(model, _PRICES)
+    if known is None:
         return None
-    inp, cached, out = _PRICES[max(known, key=len)]
+    inp, cached, out = known
     return ModelPrice(input=inp, cached_input=cached, output=out)
 
 
@@ -67,3 +99,15 @@ def usage_cost(usage: TokenUsage, price: ModelPrice) -> float:
         + usage.output_tokens * price.output
     )
     return micro / 1_000_000
+
+
+def _longest_prefix(model: str, table: dict[str, _T]) -> _T | None:
+    known = [prefix for prefix in table if model.startswith(prefix)]
+    return table[max(known, key=len)] if known else None
+
+
+def reasoning_efforts(model: str) -> list[ReasoningEffort] | None:
+    """The efforts the model's family accepts (``[]``: it does not reason), ``None`` when the
+    family is unknown."""
+    efforts = _longest_prefix(model, _EFFORTS)
+    return None if efforts is None else list(efforts)

@@ -28,7 +28,7 @@ from codex_lsp.protocol.history import (
     HistoryItem,
     Reasoning,
 )
-from codex_lsp.protocol.items import AgentMessageItem, ReasoningItem, TokenUsage
+from codex_lsp.protocol.items import AgentMessageItem, ReasoningItem, StopReason, TokenUsage
 from codex_lsp.providers.base import (
     Completed,
     ModelClient,
@@ -67,6 +67,7 @@ class SampleResult:
 
     items: list[HistoryItem] = field(default_factory=list)
     usage: TokenUsage | None = None
+    stop_reason: StopReason | None = None
 
     @property
     def tool_calls(self) -> list[FunctionCall | CustomToolCall]:
@@ -195,6 +196,7 @@ async def sample(
             attempt.done(event.key, event.item)
         elif isinstance(event, Completed):
             attempt.result.usage = event.usage
+            attempt.result.stop_reason = event.stop_reason
             attempt.release()
         elif isinstance(event, Retrying):
             out.emit(

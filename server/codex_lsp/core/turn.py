@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from codex_lsp.core.user_input import convert_input
 from codex_lsp.errors import ContextWindowExceededError
 from codex_lsp.exec.env import command_env
 from codex_lsp.exec.rules import CommandRules
+from codex_lsp.exec.runner import ExecResult, OutputSink
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventMsg,
@@ -31,6 +33,7 @@ from codex_lsp.protocol.events import (
 from codex_lsp.protocol.history import HistoryItem, InputImage, InputText, UserMessage
 from codex_lsp.protocol.items import (
     LocalImageInput,
+    StopReason,
     TextInput,
     TokenUsage,
     TokenUsageInfo,
@@ -45,7 +48,9 @@ from codex_lsp.protocol.policies import (
     WorkspaceWrite,
 )
 from codex_lsp.protocol.requests import ApprovalResult
-from codex_lsp.providers.base import Prompt, ToolSpec
+from codex_lsp.protocol.tool_specs import ToolSpec
+from codex_lsp.providers.base import Prompt
+from codex_lsp.tools.commands import Sandbox
 from codex_lsp.tools.files import FileSink
 
 if TYPE_CHECKING:
@@ -64,6 +69,8 @@ class TurnRunner:
         self.attachments: list[UserMessage] = []
         self.inputs: list[str] = []
         self.usage = TokenUsage()
+        self.stop_reason: StopReason | None = None
+        """Why the model stopped early in its last response, if it did."""
 
     # -- ToolSession / EventEmitter
     @property
@@ -95,6 +102,11 @@ class TurnRunner:
     def approved_for_session(self) -> set[tuple[str, ...]]:
         """Commands approved for the rest of the conversation."""
         return self.conversation.approved_for_session
+
+    @property
+    def denied_for_session(self) -> set[tuple[str, ...]]:
+        """What was rejected for the rest of the conversation."""
+        return self.conversation.denied_for_session
 
     def emit(self, msg: EventMsg) -> None:
         """Send an event tagged with this turn's submission."""
@@ -150,6 +162,28 @@ class TurnRunner:
         """Where file edits go."""
         return self.conversation.files
 
+    async def run_command(
+        self,
+        argv: list[str],
+        cwd: Path,
+        *,
+        sandbox: Sandbox,
+        call_id: str,
+        timeout_s: float,
+        on_output: OutputSink | None,
+        env: dict[str, str] | None,
+    ) -> ExecResult:
+        """Run a command with the conversation's runner."""
+        return await self.conversation.commands(
+            argv,
+            cwd,
+            sandbox=sandbox,
+            call_id=call_id,
+            timeout_s=timeout_s,
+            on_output=on_output,
+            env=env,
+        )
+
     def record_preimage(self, paths: list[Path]) -> None:
         """Remember files' content before this turn first changes them."""
         self.diff.record(paths)
@@ -161,9 +195,9 @@ class TurnRunner:
             self.emit(TurnDiffEvent(turn_id=self.turn_id, unified_diff=diff))
 
     # -- the turn
-    def record_user_input(self, items: list[UserInputItem]) -> None:
-        """Add the user's input to the history and show it to the client."""
-        converted = convert_input(items, self.ctx.cwd)
+    async def record_user_input(self, items: list[UserInputItem]) -> None:
+        """Add the user's input to the history and show it to the client once it is stored."""
+        converted = await asyncio.to_thread(convert_input, items, self.ctx.cwd)
         typed = "\n".join(i.text for i in items if isinstance(i, TextInput))
         self.inputs.append(typed)
         conv = self.conversation
@@ -172,24 +206,29 @@ class TurnRunner:
             self.emit(WarningEvent(message=warning))
         item_id = self.new_item_id()
         item = UserMessageItem(id=item_id, content=items)
-        self.emit(ItemStartedEvent(turn_id=self.turn_id, item=item))
         message = converted.message
-        self.emit(
-            UserMessageEvent(
-                turn_id=self.turn_id,
-                item_id=item_id,
-                message=typed,
-                mentions=converted.mentions,
-                images=[
-                    p.image_url
-                    for p in message.content
-                    if isinstance(p, InputImage) and not p.image_url.startswith("data:")
-                ],
-                local_images=[i.path for i in items if isinstance(i, LocalImageInput)],
-            )
+        conv.history.append(message)
+        shown = UserMessageEvent(
+            turn_id=self.turn_id,
+            item_id=item_id,
+            message=typed,
+            mentions=converted.mentions,
+            images=[
+                p.image_url
+                for p in message.content
+                if isinstance(p, InputImage) and not p.image_url.startswith("data:")
+            ],
+            local_images=[i.path for i in items if isinstance(i, LocalImageInput)],
         )
-        self.emit(ItemCompletedEvent(turn_id=self.turn_id, item=item))
-        self.conversation.history.append(message)
+        await conv.emit_durable(
+            self.submission_id,
+            [
+                ItemStartedEvent(turn_id=self.turn_id, item=item),
+                shown,
+                ItemCompletedEvent(turn_id=self.turn_id, item=item),
+            ],
+            self.turn_id,
+        )
 
     def prompt(
         self, history: list[HistoryItem], tools: list[ToolSpec], instructions: str | None = None
@@ -215,8 +254,10 @@ class TurnRunner:
             conv.total_usage = conv.total_usage + result.usage
             self.usage = self.usage + result.usage
             conv.add_cost(result.usage, self.ctx.model)
+            window = self.ctx.model_context_window
+            limit = auto_compact_limit(conv.config.model_auto_compact_token_limit, window)
             info = TokenUsageInfo.after(
-                conv.total_usage, result.usage, self.ctx.model_context_window, conv.cost_usd
+                conv.total_usage, result.usage, window, conv.cost_usd, limit
             )
             conv.context_tokens = info.context_tokens
             self.emit(TokenCountEvent(info=info))
@@ -250,11 +291,11 @@ class TurnRunner:
     async def run_regular(self, items: list[UserInputItem]) -> str | None:
         """The agent loop. Returns the last agent message."""
         conv = self.conversation
-        self.record_user_input(items)
+        await self.record_user_input(items)
         last_message: str | None = None
         while True:
             for steered in conv.take_pending_input():
-                self.record_user_input(steered)
+                await self.record_user_input(steered)
             if self.context_full():
                 await compact_history(self, automatic=True)
             try:
@@ -264,4 +305,5 @@ class TurnRunner:
                 result = await self.step(conv.history)
             last_message = result.last_message or last_message
             if not result.tool_calls and not conv.has_pending_input():
+                self.stop_reason = result.stop_reason
                 return last_message

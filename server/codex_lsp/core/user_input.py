@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codex_lsp.images import image_data_url
+from codex_lsp.local_files import read_regular
 from codex_lsp.protocol.history import ContentPart, InputImage, InputText, UserMessage
 from codex_lsp.protocol.items import (
     ContextInput,
@@ -34,7 +35,8 @@ class ConvertedInput:
 
 
 def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
-    """Build one user message from ``items``; unreadable files become warnings, not failures."""
+    """Build one user message from ``items``; unreadable files become warnings, not failures.
+    It reads files: run it on a worker thread."""
     parts: list[ContentPart] = []
     warnings: list[str] = []
     mentions: list[str] = []
@@ -65,7 +67,7 @@ def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
 
 
 def _mention_text(path: Path, shown: str) -> str:
-    data = path.read_bytes()
+    data = read_regular(path, MAX_MENTION_BYTES)
     truncated = len(data) > MAX_MENTION_BYTES
     text = data[:MAX_MENTION_BYTES].decode("utf-8", "replace")
     note = f"\n[... truncated at {MAX_MENTION_BYTES} bytes ...]" if truncated else ""

@@ -64,7 +64,10 @@ class CommandRules:
         return cls([*allow, *saved_allow], [*deny, *saved_deny], path)
 
     def verdict(self, argv: list[str]) -> RuleVerdict:
-        """Deny if any command is denied; allow if every command is allowed; else none."""
+        """Deny if any command is denied; allow if every command is allowed; else none. A deny
+        rule also matches the argv as given (a script denied as a whole, ``bash -lc ...``)."""
+        if any(_starts_with(argv, p) for p in self.deny):
+            return RuleVerdict.DENY
         script = shell_script(argv)
         commands = [argv] if script is None else parse_script(script)
         if commands is None:
@@ -79,27 +82,32 @@ class CommandRules:
 
     def remember_allow(self, prefix: list[str]) -> None:
         """Allow ``prefix`` from now on, and save it so later conversations know it."""
-        if prefix in self.allow:
+        self._remember("allow", prefix)
+
+    def remember_deny(self, prefix: list[str]) -> None:
+        """Deny ``prefix`` from now on ("always reject"), and save it likewise."""
+        self._remember("deny", prefix)
+
+    def _remember(self, kind: str, prefix: list[str]) -> None:
+        rules = self.allow if kind == "allow" else self.deny
+        if prefix in rules:
             return
-        self.allow.append(list(prefix))
+        rules.append(list(prefix))
         if self._saved_to is None:
             return
-        saved: list[list[str]] = []
+        saved: dict[str, list[list[str]]] = {"allow": [], "deny": []}
         if self._saved_to.is_file():
             try:
-                saved = [
-                    list(map(str, p))
-                    for p in tomllib.loads(self._saved_to.read_text("utf-8")).get("allow", [])
-                ]
+                data = tomllib.loads(self._saved_to.read_text("utf-8"))
+                saved = {k: [list(map(str, p)) for p in data.get(k, [])] for k in saved}
             except (tomllib.TOMLDecodeError, OSError, TypeError):
-                saved = []
-        if prefix not in saved:
-            saved.append(list(prefix))
+                pass
+        if prefix not in saved[kind]:
+            saved[kind].append(list(prefix))
         self._saved_to.parent.mkdir(parents=True, exist_ok=True)
-        lines = [
-            '# Saved by codex-lsp from approval prompts ("always allow"). Edit freely.',
-            "allow = [",
-        ]
-        lines += [f"  {json.dumps(p)}," for p in saved]
-        lines.append("]")
+        lines = ['# Saved by codex-lsp from approval prompts ("always"). Edit freely.']
+        for name, prefixes in saved.items():
+            lines.append(f"{name} = [")
+            lines += [f"  {json.dumps(p)}," for p in prefixes]
+            lines.append("]")
         self._saved_to.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,15 +1,221 @@
-"""Commands known to be safe to run without asking under the ``untrusted`` policy: read-only
-tools with no option that writes, executes or escapes. Scripts (``bash -lc``) are read with a
-real bash parser; every command in every list and pipeline must be safe, and redirections,
-substitutions and anything beyond plain commands make a script unsafe."""
+"""Whether a tool call may go ahead, must ask the user, or is refused, under an approval policy
+and a sandbox: one pure function, :func:`decide_approval`, for shell commands, patches and MCP
+tools; the tools only gather what it needs and follow its answer.
+
+Commands known to be safe run without asking even under ``untrusted``: read-only tools with no
+option that writes, executes or escapes. Scripts (``bash -lc``) are read with a real bash parser;
+every command in every list and pipeline must be safe, and redirections, substitutions and
+anything beyond plain commands make a script unsafe."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import overload
 
 from codex_lsp.exec.parse import shell_script
+from codex_lsp.exec.rules import RuleVerdict
 from codex_lsp.exec.shell_parse import parse_script
+from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReadOnly, WorkspaceWrite
+from codex_lsp.protocol.protected import PROTECTED_FOLDERS
+
+ESCALATION_UNDER_NEVER = (
+    "escalated permissions were requested but the approval policy is `never`; "
+    "run the command inside the sandbox instead"
+)
+RETRY_OUTSIDE_REASON = "the command failed in the sandbox; run it again without the sandbox?"
+
+
+@dataclass(frozen=True)
+class ShellCommand:
+    """A command the model asks to run, as the decision sees it."""
+
+    argv: tuple[str, ...]
+    rule: RuleVerdict = RuleVerdict.NONE
+    """What the persisted command rules say about it."""
+    escalated: bool = False
+    """The model asked to run it outside the sandbox."""
+    justification: str | None = None
+    """The model's reason for the escalation, shown to the user."""
+    approved_for_session: bool = False
+    """The user already approved this very command for the conversation."""
+
+
+@dataclass(frozen=True)
+class PatchWrites:
+    """Where a patch writes, as the user is shown each path; empty tuples: inside the writable
+    roots and out of the protected folders."""
+
+    protected: tuple[str, ...] = ()
+    """In ``.git``, ``.codex`` or ``.codex-lsp``: asked every time, whatever was approved."""
+    outside: tuple[str, ...] = ()
+    """Outside the workspace and every writable root."""
+    read_only: tuple[str, ...] = ()
+    """In the workspace while the sandbox is read-only."""
+    review: bool = False
+    """Every patch waits for the user's review (``review_patches``), except under ``never``."""
+    approved_for_session: bool = False
+    """The user already approved a patch to these very files for the conversation."""
+
+
+@dataclass(frozen=True)
+class McpToolCall:
+    """A call of an MCP server's tool."""
+
+    server: str
+    tool: str
+    read_only: bool = False
+    """The server says the tool changes nothing (``readOnlyHint``)."""
+    approved_for_session: bool = False
+    """The user already approved this tool for the conversation."""
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Ask the user first, saying ``reason``; on approval run, in the sandbox or not."""
+
+    reason: str | None = None
+    sandboxed: bool = True
+
+
+@dataclass(frozen=True)
+class Run:
+    """Go ahead without asking, in the sandbox or not. ``on_denial``: when the sandbox denies the
+    command, what to do about running it again outside (``None``: the failure stands)."""
+
+    sandboxed: bool = True
+    on_denial: Run | Ask | None = None
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """Do not run it; the model is told ``message``."""
+
+    message: str
+
+
+Decision = Run | Ask | Refuse
+CallClass = ShellCommand | PatchWrites | McpToolCall
+
+
+@overload
+def decide_approval(
+    approval: AskForApproval,
+    sandbox: DangerFullAccess | ReadOnly | WorkspaceWrite,
+    call: McpToolCall,
+) -> Run | Ask: ...
+
+
+@overload
+def decide_approval(
+    approval: AskForApproval,
+    sandbox: DangerFullAccess | ReadOnly | WorkspaceWrite,
+    call: ShellCommand | PatchWrites,
+) -> Decision: ...
+
+
+def decide_approval(
+    approval: AskForApproval,
+    sandbox: DangerFullAccess | ReadOnly | WorkspaceWrite,
+    call: CallClass,
+) -> Decision:
+    """Whether ``call`` runs, asks the user first, or is refused under ``approval`` and
+    ``sandbox``. Pure: what the user approved before comes in as ``approved_for_session``."""
+    if isinstance(call, ShellCommand):
+        return _command(approval, sandbox, call)
+    if isinstance(call, PatchWrites):
+        return _patch(approval, call)
+    return _mcp_tool(approval, call)
+
+
+def _command(
+    approval: AskForApproval,
+    sandbox: DangerFullAccess | ReadOnly | WorkspaceWrite,
+    call: ShellCommand,
+) -> Decision:
+    """Escalation is refused under ``never``, a deny rule always; ``untrusted`` asks for all
+    but known-safe commands, and every other policy for an escalation (running outside the
+    sandbox is the user's call, never the model's alone), unless an allow rule or the session's
+    approval covers it; ``on-failure`` offers to run a command the sandbox denied again outside
+    it."""
+    if call.escalated and approval is AskForApproval.NEVER:
+        return Refuse(ESCALATION_UNDER_NEVER)
+    if call.rule is RuleVerdict.DENY:
+        return Refuse(
+            f"`{shlex.join(call.argv)}` is denied by a command rule ([command_rules] deny in "
+            "config.toml or rules.toml); do not run it"
+        )
+    sandboxed = not call.escalated
+    asks = (approval is AskForApproval.UNTRUSTED and not is_known_safe(list(call.argv))) or (
+        call.escalated
+    )
+    if asks and call.rule is not RuleVerdict.ALLOW and not call.approved_for_session:
+        return Ask(call.justification, sandboxed=sandboxed)
+    retries = (
+        approval is AskForApproval.ON_FAILURE
+        and sandboxed
+        and not isinstance(sandbox, DangerFullAccess)
+    )
+    if not retries:
+        return Run(sandboxed)
+    outside = (
+        Run(sandboxed=False)
+        if call.approved_for_session
+        else Ask(RETRY_OUTSIDE_REASON, sandboxed=False)
+    )
+    return Run(sandboxed, on_denial=outside)
+
+
+def _patch(approval: AskForApproval, call: PatchWrites) -> Decision:
+    """A patch that writes outside the writable roots or into a protected folder needs the
+    user, and so does every patch under ``untrusted`` or with ``review``; the session's
+    approval covers all but the protected folders; ``never`` refuses what needs the user."""
+    reason = _patch_reason(call)
+    asks = (
+        (call.review and approval is not AskForApproval.NEVER)
+        or approval is AskForApproval.UNTRUSTED
+        or reason is not None
+    )
+    if not call.protected and not (asks and not call.approved_for_session):
+        return Run()
+    if approval is AskForApproval.NEVER:
+        return Refuse(
+            f"apply_patch rejected: this patch {reason}, and the approval policy is `never`, so "
+            "it cannot be approved; keep edits inside the workspace and out of "
+            f"{', '.join(PROTECTED_FOLDERS)}"
+        )
+    return Ask(reason)
+
+
+def _patch_reason(call: PatchWrites) -> str | None:
+    """Why the patch needs the user, naming the paths (``None``: it does not by itself)."""
+    parts = []
+    if call.protected:
+        parts.append(
+            f"changes {', '.join(call.protected)} in a protected folder "
+            f"({', '.join(PROTECTED_FOLDERS)} hold the repository's and the agent's own "
+            "configuration)"
+        )
+    if call.outside:
+        parts.append(f"writes outside the workspace: {', '.join(call.outside)}")
+    if call.read_only:
+        parts.append(f"writes {', '.join(call.read_only)} while the sandbox is read-only")
+    return "; ".join(parts) or None
+
+
+def _mcp_tool(approval: AskForApproval, call: McpToolCall) -> Run | Ask:
+    """``untrusted`` and ``on-request`` ask before a tool that is not read-only, once per tool
+    when approved for the session."""
+    if (
+        approval in (AskForApproval.NEVER, AskForApproval.ON_FAILURE)
+        or call.read_only
+        or call.approved_for_session
+    ):
+        return Run()
+    return Ask(f"call tool {call.tool} of MCP server {call.server}")
+
 
 _ALWAYS_SAFE = {
     "basename",

@@ -23,9 +23,10 @@ CMD; when CMD ends it kills every descendant left (orphans are reparented to it)
 then waits for the command's descendants instead of killing them. They still die with the server.
 
 The server's death, by any signal including SIGKILL, reaches the launcher as SIGTERM (its
-parent-death signal); SIGTERM makes it stop everything as above, then exit 143. Each process
-below it gets SIGKILL when its parent dies, so killing the launcher itself still ends a sandboxed
-command's namespace.
+parent-death signal; not with ``--parent 0``, for a command another program started, such as an
+ACP client's terminal, whose life that program owns); SIGTERM makes it stop everything as above,
+then exit 143. Each process below it gets SIGKILL when its parent dies, so killing the launcher
+itself still ends a sandboxed command's namespace.
 
 Exit status: CMD's (128+N when signal N ended it); 126 with a ``codex-lsp sandbox:`` message on
 stderr when the sandbox could not be set up (CMD did not run); 127 when CMD could not be run.
@@ -95,7 +96,7 @@ def _parse(argv: list[str]) -> _Options | str:
     if not opts.command:
         return "no command given"
     if opts.parent < 0:
-        return "--parent PID is required"
+        return "--parent PID is required (0: a command started by another program)"
     return opts
 
 
@@ -143,7 +144,7 @@ def main(argv: list[str]) -> int:
         return _fail(opts)
     _signal.signal(_signal.SIGTERM, _on_sigterm)
     try:
-        if not _watch_parent(opts.parent, _signal.SIGTERM):
+        if opts.parent and not _watch_parent(opts.parent, _signal.SIGTERM):
             return STOPPED_EXIT  # the server died before we could watch it
         if opts.unsandboxed:
             return _run_unsandboxed(opts)

@@ -1,4 +1,5 @@
-"""The configuration feature: what a new conversation's configuration would be, the MCP servers
+"""The configuration feature: what a new conversation's configuration would be, the models a
+provider offers and the set-up checks (``codex/listModels``, ``codex/doctor``), the MCP servers
 and their state (``codex/mcpServerStatus``, the editor's log), and the server-wide settings
 applied once the client is initialized (``log_level``, starting the MCP servers)."""
 
@@ -9,6 +10,8 @@ from pygls.lsp.server import LanguageServer
 
 from codex_lsp.config.report import entries
 from codex_lsp.core import ConversationManager
+from codex_lsp.core.doctor import doctor_result
+from codex_lsp.core.model_list import list_models
 from codex_lsp.errors import CodexError
 from codex_lsp.lsp.log_forward import LogForwarder
 from codex_lsp.lsp.rpc import Handler
@@ -19,8 +22,9 @@ from codex_lsp.protocol.items import McpServerStatus
 
 
 class Configuration:
-    """``codex/getConfig``, ``codex/listMcpServers``, ``codex/restartMcpServer``, and what the
-    client is told about configuration errors and MCP servers."""
+    """``codex/getConfig``, ``codex/listModels``, ``codex/doctor``, ``codex/listMcpServers``,
+    ``codex/restartMcpServer``, and what the client is told about configuration errors and MCP
+    servers."""
 
     def __init__(
         self, server: LanguageServer, manager: ConversationManager, log: LogForwarder
@@ -36,6 +40,8 @@ class Configuration:
         """Method → handler."""
         return {
             names.GET_CONFIG: self._get_config,
+            names.LIST_MODELS: self._list_models,
+            names.DOCTOR: self._doctor,
             names.LIST_MCP_SERVERS: self._list_mcp_servers,
             names.RESTART_MCP_SERVER: self._restart_mcp_server,
         }
@@ -76,6 +82,14 @@ class Configuration:
             ],
             warnings=loaded.warnings,
         )
+
+    async def _list_models(self, params: r.ListModelsParams) -> r.ListModelsResult:
+        config = r.NewConversationParams(cwd=params.cwd, model_provider=params.model_provider)
+        return await list_models(lambda: self._manager.load_config(config))
+
+    async def _doctor(self, params: r.DoctorParams) -> r.DoctorResult:
+        config = r.NewConversationParams(cwd=params.cwd)
+        return await doctor_result(lambda: self._manager.load_config(config), params.checks)
 
     async def _list_mcp_servers(self, params: r.ListMcpServersParams) -> r.ListMcpServersResult:
         return r.ListMcpServersResult(servers=self._manager.mcp.statuses())

@@ -25,8 +25,10 @@ from codex_lsp.protocol.items import (
     ParsedCommand,
     PlanItem,
     ReviewTarget,
+    StopReason,
     TokenUsageInfo,
     TurnItem,
+    UserInputItem,
 )
 from codex_lsp.protocol.policies import (
     AskForApproval,
@@ -79,15 +81,22 @@ class TaskCompleteEvent(WireModel):
     turn_id: str
     last_agent_message: str | None = None
     duration_ms: int | None = None
+    stop_reason: StopReason | None = Field(
+        default=None,
+        description="Set when the model stopped early: maxTokens (cut off at its output limit) "
+        "or refusal; absent when it finished its answer.",
+    )
 
 
 class TurnAbortedEvent(WireModel):
     """A turn stopped early: ``interrupted`` by the user, ``replaced`` by a new task, or
-    ``reviewEnded``."""
+    ``reviewEnded``. ``returnedInput`` gives back the input the user sent into the turn that the
+    model never saw (an interrupt drops it; a client puts it back in its composer)."""
 
     type: Literal["turnAborted"] = "turnAborted"
     turn_id: str | None = None
     reason: Literal["interrupted", "replaced", "reviewEnded"]
+    returned_input: list[list[UserInputItem]] | None = None
 
 
 class ShutdownCompleteEvent(WireModel):

@@ -3,42 +3,64 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, model_validator
 
 from codex_lsp.protocol.base import WireModel
+from codex_lsp.protocol.limits import (
+    IMAGE_URL_MAX_CHARS,
+    IMAGE_URL_SCHEMES,
+    INPUT_ITEMS_MAX,
+    INPUT_TEXT_MAX_CHARS,
+    NAME_MAX_CHARS,
+    WirePathText,
+)
 
 # ---------------------------------------------------------------- user input (Op payload)
+
+
+UserText = Annotated[str, Field(max_length=INPUT_TEXT_MAX_CHARS)]
+"""Text a user sends (bounded; a constrained string also refuses lone surrogates)."""
+
+
+def _image_url(url: str) -> str:
+    if not url.startswith(IMAGE_URL_SCHEMES):
+        raise ValueError(
+            "an image URL must be https: or data:image/...; send a file of this machine as a "
+            "localImage item (its path) instead"
+        )
+    return url
 
 
 class TextInput(WireModel):
     """Plain text typed by the user."""
 
     type: Literal["text"] = "text"
-    text: str
+    text: UserText
 
 
 class ImageInput(WireModel):
-    """An image given by URL (``https:`` or a ``data:`` URL)."""
+    """An image given by URL: ``https:``, or a ``data:image/...`` URL (a local file is a
+    ``localImage``)."""
 
     type: Literal["image"] = "image"
-    image_url: str
+    image_url: Annotated[str, Field(max_length=IMAGE_URL_MAX_CHARS), AfterValidator(_image_url)]
 
 
 class LocalImageInput(WireModel):
     """An image file on the user's machine; the server reads and attaches it."""
 
     type: Literal["localImage"] = "localImage"
-    path: str
+    path: WirePathText
 
 
 class MentionInput(WireModel):
     """A file the user @-mentioned; its content is given to the model with the message."""
 
     type: Literal["mention"] = "mention"
-    path: str
-    name: str | None = None
+    path: WirePathText
+    name: str | None = Field(default=None, max_length=NAME_MAX_CHARS)
 
 
 class ContextInput(WireModel):
@@ -47,7 +69,7 @@ class ContextInput(WireModel):
 
     type: Literal["context"] = "context"
     name: str = Field(min_length=1, max_length=64)
-    text: str
+    text: UserText
 
 
 UserInputItem = Annotated[
@@ -55,14 +77,33 @@ UserInputItem = Annotated[
     Field(discriminator="type"),
 ]
 
+
+def _bounded_text(items: list[UserInputItem]) -> list[UserInputItem]:
+    total = sum(len(i.text) for i in items if isinstance(i, TextInput | ContextInput))
+    if total > INPUT_TEXT_MAX_CHARS:
+        raise ValueError(
+            f"the message has {total} characters of text; at most {INPUT_TEXT_MAX_CHARS} are "
+            "accepted. Shorten it, or @-mention the file it comes from instead"
+        )
+    return items
+
+
+UserInputItems = Annotated[
+    list[UserInputItem],
+    Field(min_length=1, max_length=INPUT_ITEMS_MAX),
+    AfterValidator(_bounded_text),
+]
+"""The items of one user message (at least one; its text bounded as a whole)."""
+
 # ---------------------------------------------------------------- shared small types
 
 
 class PlanStatus(StrEnum):
-    """The state of one plan step."""
+    """The state of one plan step (camelCase, as every value the protocol defines; the model's
+    ``update_plan`` tool keeps Codex's ``in_progress``)."""
 
     PENDING = "pending"
-    IN_PROGRESS = "in_progress"
+    IN_PROGRESS = "inProgress"
     COMPLETED = "completed"
 
 
@@ -109,6 +150,15 @@ class ParsedUnknown(WireModel):
 ParsedCommand = Annotated[
     ParsedRead | ParsedListFiles | ParsedSearch | ParsedUnknown, Field(discriminator="type")
 ]
+
+
+class StopReason(StrEnum):
+    """Why the model stopped other than by finishing its answer."""
+
+    MAX_TOKENS = "maxTokens"
+    """It reached its output token limit (the answer is cut off)."""
+    REFUSAL = "refusal"
+    """It declined to continue (a refusal or a content filter)."""
 
 
 class ExecOutputStream(StrEnum):
@@ -206,6 +256,10 @@ class TokenUsageInfo(WireModel):
         description="What the conversation has cost so far in USD, when the model's price is "
         "known (config model_price, or the built-in table).",
     )
+    auto_compact_token_limit: int | None = Field(
+        default=None,
+        description="The context size at which the history is compacted automatically.",
+    )
 
     @classmethod
     def after(
@@ -214,6 +268,7 @@ class TokenUsageInfo(WireModel):
         last: TokenUsage,
         context_window: int | None,
         cost_usd: float | None = None,
+        auto_compact_token_limit: int | None = None,
     ) -> TokenUsageInfo:
         """The usage after a response: the context now holds its input and output."""
         in_context = last.input_tokens + last.output_tokens
@@ -227,17 +282,36 @@ class TokenUsageInfo(WireModel):
             context_tokens=in_context,
             context_left_percent=left,
             cost_usd=cost_usd,
+            auto_compact_token_limit=auto_compact_token_limit,
         )
+
+
+def _revision(value: str | None) -> str | None:
+    """A branch or commit as git reads it: never an option (``--output=…`` would write a file)."""
+    if value is not None and (value.startswith("-") or not value.isprintable() or " " in value):
+        raise ValueError("must be a branch name or commit, not an option or text with spaces")
+    return value
+
+
+Revision = Annotated[
+    str | None, Field(default=None, max_length=NAME_MAX_CHARS), AfterValidator(_revision)
+]
 
 
 class ReviewTarget(WireModel):
     """What a review looks at: ``uncommittedChanges``, ``baseBranch``, ``commit`` or ``custom``."""
 
     type: Literal["uncommittedChanges", "baseBranch", "commit", "custom"]
-    branch: str | None = None
-    sha: str | None = None
+    branch: Revision = None
+    sha: Revision = None
     title: str | None = None
     instructions: str | None = None
+
+    @model_validator(mode="after")
+    def _commit_has_sha(self) -> Self:
+        if self.type == "commit" and not self.sha:
+            raise ValueError("a commit review needs sha (the commit to review)")
+        return self
 
 
 class ReviewRequest(WireModel):

@@ -13,6 +13,8 @@ RENAME_CONVERSATION = "codex/renameConversation"
 DELETE_CONVERSATION = "codex/deleteConversation"
 FUZZY_FILE_SEARCH = "codex/fuzzyFileSearch"
 GET_CONFIG = "codex/getConfig"
+LIST_MODELS = "codex/listModels"
+DOCTOR = "codex/doctor"
 LIST_MCP_SERVERS = "codex/listMcpServers"
 RESTART_MCP_SERVER = "codex/restartMcpServer"
 MCP_SERVER_STATUS = "codex/mcpServerStatus"
@@ -58,6 +60,8 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     DELETE_CONVERSATION,
     FUZZY_FILE_SEARCH,
     GET_CONFIG,
+    LIST_MODELS,
+    DOCTOR,
     LIST_MCP_SERVERS,
     RESTART_MCP_SERVER,
     USER_INPUT,

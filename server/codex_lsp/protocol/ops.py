@@ -6,13 +6,13 @@ Each Op also exists as the params of an LSP request ``codex/<opName>``: the Op's
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from codex_lsp.protocol.base import WireModel
-from codex_lsp.protocol.items import ReviewRequest, UserInputItem
+from codex_lsp.protocol.items import ReviewRequest, UserInputItems
+from codex_lsp.protocol.limits import Identifier, Name, WirePath
 from codex_lsp.protocol.policies import (
     AskForApproval,
     ReasoningEffort,
@@ -24,8 +24,8 @@ from codex_lsp.protocol.policies import (
 class TurnContextOverrides(WireModel):
     """Settings a user may change between turns; ``None`` keeps the current value."""
 
-    cwd: Path | None = None
-    model: str | None = None
+    cwd: WirePath | None = None
+    model: Name | None = None
     effort: ReasoningEffort | None = None
     summary: ReasoningSummary | None = None
     approval_policy: AskForApproval | None = None
@@ -37,14 +37,14 @@ class UserInputOp(WireModel):
     model at its next step (steering)."""
 
     type: Literal["userInput"] = "userInput"
-    items: list[UserInputItem] = Field(min_length=1)
+    items: UserInputItems
 
 
 class UserTurnOp(TurnContextOverrides):
     """Send input together with the settings to use from this turn on."""
 
     type: Literal["userTurn"] = "userTurn"
-    items: list[UserInputItem] = Field(min_length=1)
+    items: UserInputItems
     final_output_json_schema: dict[str, Any] | None = None
 
 
@@ -78,7 +78,7 @@ class UndoTurnOp(WireModel):
 
     type: Literal["undoTurn"] = "undoTurn"
     num_turns: int = Field(default=1, ge=1, le=100)
-    turn_id: str | None = Field(
+    turn_id: Identifier | None = Field(
         default=None,
         description="Undo this turn and every later one instead of the last numTurns.",
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from codex_lsp.protocol.base import WireModel
+from codex_lsp.protocol.limits import WirePath
 
 
 class AskForApproval(StrEnum):
@@ -73,7 +73,7 @@ class WorkspaceWrite(WireModel):
     """Commands may write in the workspace (cwd), the extra writable roots, and temp dirs."""
 
     type: Literal["workspace-write"] = "workspace-write"
-    writable_roots: list[Path] = Field(default_factory=list)
+    writable_roots: list[WirePath] = Field(default_factory=list)
     network_access: bool = False
     exclude_tmpdir_env_var: bool = False
     exclude_slash_tmp: bool = False
@@ -98,4 +98,7 @@ class ReviewDecision(StrEnum):
     APPROVED_FOR_SESSION = "approvedForSession"
     APPROVED_ALWAYS = "approvedAlways"
     DENIED = "denied"
+    DENIED_ALWAYS = "deniedAlways"
+    """Denied, and never again: a command gets a deny rule (``rules.toml``), a patch or an MCP
+    tool is refused without asking for the rest of the conversation."""
     ABORT = "abort"

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from codex_lsp.protocol.base import WireModel
 from codex_lsp.protocol.events import ApplyPatchApprovalRequestEvent, ExecApprovalRequestEvent
-from codex_lsp.protocol.items import McpServerStatus, ReviewRequest, UserInputItem
+from codex_lsp.protocol.items import McpServerStatus, ReviewRequest, UserInputItems
+from codex_lsp.protocol.limits import (
+    QUERY_MAX_CHARS,
+    SEARCH_ROOTS_MAX,
+    Identifier,
+    Name,
+    Title,
+    WirePath,
+)
 from codex_lsp.protocol.ops import TurnContextOverrides
 from codex_lsp.protocol.policies import (
     AskForApproval,
@@ -23,15 +31,15 @@ from codex_lsp.protocol.policies import (
 class ConversationScoped(WireModel):
     """Names the conversation a request is for."""
 
-    conversation_id: str = Field(min_length=1)
+    conversation_id: Identifier
 
 
 class NewConversationParams(WireModel):
     """Start a conversation. Every field is optional and overrides the configuration."""
 
-    cwd: Path | None = None
-    model: str | None = None
-    model_provider: str | None = None
+    cwd: WirePath | None = None
+    model: Name | None = None
+    model_provider: Name | None = None
     approval_policy: AskForApproval | None = None
     sandbox: SandboxMode | None = None
     reasoning_effort: ReasoningEffort | None = None
@@ -66,16 +74,16 @@ class ForkConversationParams(ConversationScoped):
     """Start a new conversation from the history of another, up to and including ``turnId``
     (all of it when absent)."""
 
-    turn_id: str | None = None
+    turn_id: Identifier | None = None
 
 
 class ListConversationsParams(WireModel):
     """Page through stored conversations, most recently updated first. By default only those
     of the workspace (started in ``cwd``, or the workspace root, or a folder below it)."""
 
-    cursor: str | None = None
+    cursor: Identifier | None = None
     page_size: int = Field(default=50, ge=1, le=500)
-    cwd: Path | None = None
+    cwd: WirePath | None = None
     all_workspaces: bool = Field(default=False, description="List every workspace's.")
     archived: bool = Field(default=False, description="List archived conversations instead.")
 
@@ -109,7 +117,7 @@ class ArchiveConversationParams(ConversationScoped):
 class RenameConversationParams(ConversationScoped):
     """Give a conversation the title a user chose."""
 
-    title: str = Field(min_length=1, max_length=200)
+    title: Title
 
 
 class DeleteConversationParams(ConversationScoped):
@@ -119,9 +127,11 @@ class DeleteConversationParams(ConversationScoped):
 class FuzzyFileSearchParams(WireModel):
     """Rank files for an @-mention: ``query`` as a subsequence of their paths."""
 
-    query: str
-    roots: list[Path] = Field(
-        default_factory=list, description="Folders to search; the workspace by default."
+    query: str = Field(max_length=QUERY_MAX_CHARS)
+    roots: list[WirePath] = Field(
+        default_factory=list,
+        max_length=SEARCH_ROOTS_MAX,
+        description="Folders to search; the workspace by default.",
     )
     limit: int = Field(default=50, ge=1, le=500)
 
@@ -144,8 +154,8 @@ class FuzzyFileSearchResult(WireModel):
 class GetConfigParams(WireModel):
     """The configuration a new conversation in ``cwd`` would get (workspace folder by default)."""
 
-    cwd: Path | None = None
-    profile: str | None = None
+    cwd: WirePath | None = None
+    profile: Name | None = None
 
 
 class ConfigEntry(WireModel):
@@ -179,6 +189,65 @@ class RestartMcpServerParams(WireModel):
     name: str = Field(min_length=1)
 
 
+class ListModelsParams(WireModel):
+    """``codex/listModels``: the models a provider offers, for a model picker."""
+
+    cwd: WirePath | None = None
+    model_provider: Name | None = Field(
+        default=None, description="Another provider than the configured one."
+    )
+
+
+class ModelEntry(WireModel):
+    """One model a picker offers."""
+
+    id: str
+    display_name: str | None = None
+    context_window: int | None = Field(default=None, description="Tokens, when known.")
+    reasoning_efforts: list[ReasoningEffort] | None = Field(
+        default=None,
+        description="The efforts it accepts ([]: not a reasoning model); absent when unknown.",
+    )
+
+
+class ListModelsResult(WireModel):
+    """The provider's own list (``source: provider``), or the built-in one (``builtIn``) with a
+    ``note`` saying why the provider's could not be had."""
+
+    provider: str
+    model: str = Field(description="The model new conversations get; empty when none is set.")
+    source: Literal["provider", "builtIn"]
+    models: list[ModelEntry]
+    note: str | None = None
+
+
+DoctorCheck = Literal["config", "provider", "store", "mcp", "editor", "sandbox"]
+
+
+class DoctorParams(WireModel):
+    """``codex/doctor``: the checks of ``codex-lsp doctor``, on this server's configuration."""
+
+    cwd: WirePath | None = None
+    checks: list[DoctorCheck] | None = Field(
+        default=None, description="The checks to run (config always runs); every one when absent."
+    )
+
+
+class DoctorFinding(WireModel):
+    """One line of ``codex-lsp doctor``."""
+
+    verdict: Literal["ok", "warn", "fail"]
+    area: str
+    detail: str
+
+
+class DoctorResult(WireModel):
+    """Every finding, in order; ``ok`` is false when any check failed."""
+
+    ok: bool
+    findings: list[DoctorFinding]
+
+
 class EmptyResult(WireModel):
     """A request that answers with nothing but success."""
 
@@ -192,13 +261,13 @@ class SubmissionResult(WireModel):
 class UserInputParams(ConversationScoped):
     """``codex/userInput``: send input (steers a running turn)."""
 
-    items: list[UserInputItem] = Field(min_length=1)
+    items: UserInputItems
 
 
 class UserTurnParams(ConversationScoped, TurnContextOverrides):
     """``codex/userTurn``: send input with per-turn settings."""
 
-    items: list[UserInputItem] = Field(min_length=1)
+    items: UserInputItems
     final_output_json_schema: dict[str, Any] | None = None
 
 
@@ -224,7 +293,7 @@ class UndoTurnParams(ConversationScoped):
     """``codex/undoTurn``: restore the files the last turns changed."""
 
     num_turns: int = Field(default=1, ge=1, le=100)
-    turn_id: str | None = Field(
+    turn_id: Identifier | None = Field(
         default=None,
         description="Undo this turn and every later one instead of the last numTurns.",
     )

@@ -24,10 +24,10 @@ from codex_lsp.protocol.history import (
 def text_parts(content: Any) -> list[str]:
     """The text of the text parts of a content list."""
     return [
-        str(part.get("text", ""))
+        str(part.get("text", part.get("refusal", "")))
         for part in content or []
         if isinstance(part, dict)
-        and str(part.get("type", "")).lower() in ("input_text", "output_text", "text")
+        and str(part.get("type", "")).lower() in ("input_text", "output_text", "text", "refusal")
     ]
 
 

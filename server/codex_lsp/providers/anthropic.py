@@ -23,18 +23,17 @@ from codex_lsp.protocol.history import (
     Reasoning,
     UserMessage,
 )
-from codex_lsp.protocol.items import TokenUsage
+from codex_lsp.protocol.items import StopReason, TokenUsage
 from codex_lsp.protocol.policies import ReasoningEffort
+from codex_lsp.protocol.tool_specs import FreeformToolSpec, ToolSpec
 from codex_lsp.providers.base import (
     Completed,
-    FreeformToolSpec,
     OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
     Prompt,
     ReasoningContentDelta,
     ResponseEvent,
-    ToolSpec,
 )
 from codex_lsp.providers.fields import Fields
 from codex_lsp.providers.freeform import FREEFORM_PARAMETERS, freeform_input
@@ -68,6 +67,10 @@ class _State:
     cached_tokens: int = 0
     output_tokens: int = 0
     message_id: str | None = None
+    stop: StopReason | None = None
+
+
+_STOPS = {"max_tokens": StopReason.MAX_TOKENS, "refusal": StopReason.REFUSAL}
 
 
 class AnthropicClient:
@@ -148,6 +151,7 @@ class AnthropicClient:
             usage = data.opt_obj("usage")
             if "output_tokens" in usage.data:
                 state.output_tokens = usage.count("output_tokens")
+            state.stop = _STOPS.get(str(data.opt_obj("delta").opt_text("stop_reason")))
             return []
         if kind == "message_stop":
             total_in = state.input_tokens + state.cached_tokens
@@ -157,7 +161,7 @@ class AnthropicClient:
                 output_tokens=state.output_tokens,
                 total_tokens=total_in + state.output_tokens,
             )
-            return [Completed(state.message_id, usage_total)]
+            return [Completed(state.message_id, usage_total, state.stop)]
         if kind == "error":
             raise _stream_error(self.provider_id, data.data.get("error"))
         return []

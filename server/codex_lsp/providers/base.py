@@ -1,5 +1,6 @@
 """What every model client shares: the prompt it is given, the events it streams back, and the
-interface the core calls. Nothing here knows a wire format."""
+interface the core calls. Nothing here knows a wire format. The tools a prompt offers are
+described by :mod:`codex_lsp.protocol.tool_specs`."""
 
 from __future__ import annotations
 
@@ -8,31 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from codex_lsp.protocol.history import HistoryItem
-from codex_lsp.protocol.items import TokenUsage
+from codex_lsp.protocol.items import StopReason, TokenUsage
 from codex_lsp.protocol.policies import ReasoningEffort, ReasoningSummary, Verbosity
-
-
-@dataclass(frozen=True)
-class FunctionToolSpec:
-    """A tool whose arguments are a JSON object described by a JSON Schema."""
-
-    name: str
-    description: str
-    parameters: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class FreeformToolSpec:
-    """A tool whose input is free text in a grammar (Responses API ``custom`` tools). Providers
-    without freeform tools offer it as a function taking one ``input`` string."""
-
-    name: str
-    description: str
-    grammar: str
-    syntax: str = "lark"
-
-
-ToolSpec = FunctionToolSpec | FreeformToolSpec
+from codex_lsp.protocol.tool_specs import ToolSpec
 
 
 @dataclass
@@ -109,6 +88,8 @@ class Completed:
 
     response_id: str | None
     usage: TokenUsage | None
+    stop_reason: StopReason | None = None
+    """Set when the model stopped before finishing (output limit, refusal)."""
 
 
 @dataclass(frozen=True)

@@ -23,17 +23,16 @@ from codex_lsp.protocol.history import (
     Reasoning,
     UserMessage,
 )
-from codex_lsp.protocol.items import TokenUsage
+from codex_lsp.protocol.items import StopReason, TokenUsage
+from codex_lsp.protocol.tool_specs import FreeformToolSpec, ToolSpec
 from codex_lsp.providers.base import (
     Completed,
-    FreeformToolSpec,
     OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
     Prompt,
     ReasoningContentDelta,
     ResponseEvent,
-    ToolSpec,
 )
 from codex_lsp.providers.fields import Fields
 from codex_lsp.providers.freeform import FREEFORM_PARAMETERS, freeform_input
@@ -64,6 +63,7 @@ class _StreamState:
     odd_chunk: str | None = None
     """The first chunk with neither choices nor usage, quoted for the error when no chunk had a
     choice (e.g. ``{"choices": null}``)."""
+    stop: StopReason | None = None
 
 
 class ChatClient:
@@ -135,6 +135,9 @@ class ChatClient:
         await self._http.aclose()
 
 
+_FINISH = {"length": StopReason.MAX_TOKENS, "content_filter": StopReason.REFUSAL}
+
+
 def _translate_chunk(chunk: Fields, state: _StreamState) -> list[ResponseEvent]:
     events: list[ResponseEvent] = []
     state.response_id = chunk.ident("id") or state.response_id
@@ -154,7 +157,12 @@ def _translate_chunk(chunk: Fields, state: _StreamState) -> list[ResponseEvent]:
                 events.append(OutputItemAdded(_REASONING_KEY, "reasoning"))
             state.reasoning.append(thinking)
             events.append(ReasoningContentDelta(_REASONING_KEY, thinking))
-        content = delta.opt_text("content")
+        stop = _FINISH.get(str(choice.opt_text("finish_reason")))
+        state.stop = stop or state.stop
+        refusal = delta.opt_text("refusal")
+        if refusal:
+            state.stop = StopReason.REFUSAL
+        content = delta.opt_text("content") or refusal
         if content:
             if not state.text:
                 events.append(OutputItemAdded(_MESSAGE_KEY, "message"))
@@ -192,7 +200,7 @@ def _finish(state: _StreamState, freeform: set[str]) -> list[ResponseEvent]:
             item = FunctionCall(call_id=call_id, name=call.name, arguments=arguments)
         events.append(OutputItemAdded(key, "tool_call"))
         events.append(OutputItemDone(key, item))
-    events.append(Completed(state.response_id, state.usage))
+    events.append(Completed(state.response_id, state.usage, state.stop))
     return events
 
 

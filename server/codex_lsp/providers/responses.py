@@ -11,11 +11,11 @@ from codex_lsp.protocol.history import (
     HistoryItem,
     Reasoning,
 )
-from codex_lsp.protocol.items import TokenUsage
+from codex_lsp.protocol.items import StopReason, TokenUsage
 from codex_lsp.protocol.responses_items import parse_responses_item, responses_item
+from codex_lsp.protocol.tool_specs import FreeformToolSpec, ToolSpec
 from codex_lsp.providers.base import (
     Completed,
-    FreeformToolSpec,
     OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
@@ -24,7 +24,6 @@ from codex_lsp.providers.base import (
     ReasoningSummaryDelta,
     ReasoningSummaryPartAdded,
     ResponseEvent,
-    ToolSpec,
 )
 from codex_lsp.providers.fields import Fields
 from codex_lsp.providers.http import ProviderHttp
@@ -102,7 +101,7 @@ class ResponsesClient:
 
     def _translate(self, data: Fields) -> list[ResponseEvent]:
         kind = data.opt_text("type") or ""
-        if kind == "response.output_text.delta":
+        if kind in ("response.output_text.delta", "response.refusal.delta"):
             return [OutputTextDelta(data.text("item_id"), data.text("delta"))]
         if kind == "response.reasoning_summary_text.delta":
             return [
@@ -128,7 +127,14 @@ class ResponsesClient:
             return [OutputItemDone(_item_key(item), parsed)] if parsed is not None else []
         if kind == "response.completed":
             response = data.opt_obj("response")
-            return [Completed(response.ident("id"), _usage(response.opt_obj("usage")))]
+            stop = StopReason.REFUSAL if _refused(response) else None
+            return [Completed(response.ident("id"), _usage(response.opt_obj("usage")), stop)]
+        if kind == "response.incomplete":
+            response = data.opt_obj("response")
+            reason = response.opt_obj("incomplete_details").opt_text("reason")
+            stop = _INCOMPLETE.get(str(reason))
+            if stop is not None:
+                return [Completed(response.ident("id"), _usage(response.opt_obj("usage")), stop)]
         if kind in ("response.failed", "response.incomplete", "error"):
             raise _failure(self.provider_id, data)
         return []
@@ -136,6 +142,22 @@ class ResponsesClient:
     async def aclose(self) -> None:
         """Close connections."""
         await self._http.aclose()
+
+
+_INCOMPLETE = {"max_output_tokens": StopReason.MAX_TOKENS, "content_filter": StopReason.REFUSAL}
+
+
+def _refused(response: Fields) -> bool:
+    """The model answered with a refusal content part. Only a hint for the stop reason: an
+    ``output`` of the wrong shape is no refusal (its items were judged as they streamed)."""
+    output = response.data.get("output")
+    messages = [i for i in output if isinstance(i, dict)] if isinstance(output, list) else []
+    return any(
+        isinstance(part, dict) and part.get("type") == "refusal"
+        for item in messages
+        if item.get("type") == "message" and isinstance(item.get("content"), list)
+        for part in item["content"]
+    )
 
 
 def _item_key(item: Fields) -> str:

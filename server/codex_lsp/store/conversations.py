@@ -3,7 +3,7 @@
 Writes that happen while a turn streams go through the :class:`WriteQueue`; reads and
 user-initiated changes (rename, archive, delete) run directly. A conversation is written by one
 process at a time: the one that holds it open records its pid, and another process refuses to
-resume it while that pid lives.
+resume or delete it while that pid lives.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from codex_lsp.errors import ProtocolError, StoreError, UnknownConversationError
 from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.store.database import open_database
 from codex_lsp.store.rollout import Rollout
+from codex_lsp.store.texts import Shrunk, expand, shrink
+from codex_lsp.store.upgrade import upgraded_event
 from codex_lsp.store.writer import WriteQueue
 
 _HISTORY = TypeAdapter(list[HistoryItem])
@@ -35,6 +37,14 @@ _COLUMNS = (
 )
 LIST_COLUMNS = _COLUMNS.replace("base_instructions", "NULL")
 """The columns of a listing (no instructions, which can be long)."""
+_INSERT_EVENT = (
+    "INSERT INTO events (conversation_id, seq, turn_id, body, refs) VALUES (?, ?, ?, ?, ?)"
+)
+_INSERT_ITEM = (
+    "INSERT INTO items (conversation_id, epoch, seq, turn_id, body, refs) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_TEXT = "INSERT OR IGNORE INTO texts (conversation_id, hash, body) VALUES (?, ?, ?)"
+_OWNER_RACES = 3
 
 
 @dataclass(frozen=True)
@@ -153,6 +163,38 @@ class ConversationStore:
         await self.writes.close()
         await self._db.close()
 
+    # ------------------------------------------------------------------ appends
+    def add_event(self, conversation_id: str, seq: int, turn_id: str | None, body: str) -> None:
+        """Queue one event (its JSON); long strings in it are stored once (store/texts.py)."""
+        shrunk = self._shrink(conversation_id, body)
+        row = (conversation_id, seq, turn_id, shrunk.body, bool(shrunk.texts))
+        self.writes.enqueue(_INSERT_EVENT, row, reorderable=True)
+
+    def add_item(
+        self, conversation_id: str, epoch: int, seq: int, turn_id: str | None, body: str
+    ) -> None:
+        """Queue one history item (its JSON), its long strings stored once."""
+        shrunk = self._shrink(conversation_id, body)
+        row = (conversation_id, epoch, seq, turn_id, shrunk.body, bool(shrunk.texts))
+        self.writes.enqueue(_INSERT_ITEM, row, reorderable=True)
+
+    def _shrink(self, conversation_id: str, body: str) -> Shrunk:
+        shrunk = shrink(body)
+        for key, text in shrunk.texts.items():
+            self.writes.enqueue(_INSERT_TEXT, (conversation_id, key, text), reorderable=True)
+        return shrunk
+
+    async def _expanded(self, conversation_id: str, rows: list[Any]) -> list[str]:
+        """The JSON of ``(body, refs)`` rows, references replaced by their texts."""
+        if not any(refs for _, refs in rows):
+            return [body for body, _ in rows]
+        texts = dict(
+            await self._fetchall(
+                "SELECT hash, body FROM texts WHERE conversation_id = ?", (conversation_id,)
+            )
+        )
+        return [expand(body, texts) if refs else body for body, refs in rows]
+
     # ------------------------------------------------------------------ reads
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Rows of a query; this process's queued writes are committed first."""
@@ -201,20 +243,21 @@ class ConversationStore:
                     f"turn {up_to_turn!r} is not a finished turn of conversation {conversation_id}"
                 )
             epoch, history_len, events_len = turn.epoch, turn.history_len, turn.events_len
-        bodies = await self._fetchall(
-            "SELECT body FROM items WHERE conversation_id = ? AND epoch = ? ORDER BY seq",
+        items = await self._fetchall(
+            "SELECT body, refs FROM items WHERE conversation_id = ? AND epoch = ? ORDER BY seq",
             (conversation_id, epoch),
         )
         if history_len is not None:
-            bodies = bodies[:history_len]
+            items = items[:history_len]
+        bodies = await self._expanded(conversation_id, items)
         try:
-            history = _HISTORY.validate_json("[" + ",".join(b[0] for b in bodies) + "]")
+            history = _HISTORY.validate_json("[" + ",".join(bodies) + "]")
         except ValueError as exc:
             raise StoreError(
                 f"conversation {conversation_id} has history items this version cannot read: {exc}"
             ) from exc
         events = await self._fetchall(
-            "SELECT seq, body FROM events WHERE conversation_id = ? ORDER BY seq",
+            "SELECT seq, body, refs FROM events WHERE conversation_id = ? ORDER BY seq",
             (conversation_id,),
         )
         next_seq = events[-1][0] + 1 if events else 0
@@ -223,7 +266,10 @@ class ConversationStore:
         return StoredConversation(
             row=row,
             history=history,
-            events=[body for _, body in events],
+            events=[
+                upgraded_event(body)
+                for body in await self._expanded(conversation_id, [(b, r) for _, b, r in events])
+            ],
             turns=turns,
             next_event_seq=next_seq,
         )
@@ -272,8 +318,11 @@ class ConversationStore:
         )
 
     async def delete(self, conversation_id: str) -> None:
-        """Remove a conversation with its turns, items and events; forks keep theirs."""
-        await self._change("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        """Remove a conversation with its turns, items and events; forks keep theirs. Refused
+        while another live process holds it open (it would go on answering, storing nothing)."""
+        await self._unless_held(
+            conversation_id, "DELETE FROM conversations WHERE id = ?", (conversation_id,)
+        )
 
     async def _change(self, sql: str, params: Sequence[Any]) -> None:
         if await self._execute(sql, params) == 0:
@@ -281,15 +330,29 @@ class ConversationStore:
 
     async def claim(self, conversation_id: str) -> None:
         """Record this process as the conversation's writer, unless a live one already is."""
-        row = await self.get(conversation_id)
-        pid = os.getpid()
-        if row.owner_pid not in (None, pid) and pid_alive(row.owner_pid):
-            raise ProtocolError(
-                f"conversation {conversation_id} is open in another codex-lsp process "
-                f"(pid {row.owner_pid}); close it there, or fork it to continue here"
-            )
-        await self._execute(
-            "UPDATE conversations SET owner_pid = ? WHERE id = ?", (pid, conversation_id)
+        await self._unless_held(
+            conversation_id,
+            "UPDATE conversations SET owner_pid = ? WHERE id = ?",
+            (os.getpid(), conversation_id),
+        )
+
+    async def _unless_held(self, conversation_id: str, sql: str, params: Sequence[Any]) -> None:
+        """Run ``sql`` on the conversation unless another live process holds it. The owner seen
+        is checked again in the statement itself (``AND owner_pid IS ?``), so a process that
+        claims the conversation in between wins and this one is refused."""
+        for _ in range(_OWNER_RACES):
+            row = await self.get(conversation_id)
+            owner = row.owner_pid
+            if owner not in (None, os.getpid()) and pid_alive(owner):
+                raise ProtocolError(
+                    f"conversation {conversation_id} is open in another codex-lsp process "
+                    f"(pid {owner}); close it there, or fork it to continue here"
+                )
+            if await self._execute(f"{sql} AND owner_pid IS ?", (*params, owner)) > 0:
+                return
+        raise ProtocolError(
+            f"conversation {conversation_id} keeps changing hands between codex-lsp processes; "
+            "try again"
         )
 
     async def recover(self, conversation_id: str) -> list[str]:
@@ -310,10 +373,7 @@ class ConversationStore:
                 (conversation_id,),
             )
             body = json.dumps({"type": "turnAborted", "turnId": turn_id, "reason": "interrupted"})
-            self.writes.enqueue(
-                "INSERT INTO events (conversation_id, seq, turn_id, body) VALUES (?, ?, ?, ?)",
-                (conversation_id, seq_rows[0][0], turn_id, body),
-            )
+            self.add_event(conversation_id, seq_rows[0][0], turn_id, body)
             self.writes.enqueue(
                 "UPDATE turns SET status = 'aborted', ended_at = ? "
                 "WHERE conversation_id = ? AND turn_id = ?",
@@ -350,15 +410,9 @@ class ConversationStore:
             ),
         )
         for seq, item in enumerate(rollout.history):
-            self.writes.enqueue(
-                "INSERT INTO items (conversation_id, epoch, seq, body) VALUES (?, 0, ?, ?)",
-                (rollout.id, seq, item.to_wire_json()),
-            )
+            self.add_item(rollout.id, 0, seq, None, item.to_wire_json())
         for seq, event in enumerate(rollout.events):
-            self.writes.enqueue(
-                "INSERT INTO events (conversation_id, seq, turn_id, body) VALUES (?, ?, ?, ?)",
-                (rollout.id, seq, event.get("turnId"), json.dumps(event)),
-            )
+            self.add_event(rollout.id, seq, event.get("turnId"), json.dumps(event))
         await self.writes.flush()
         return True
 

@@ -21,6 +21,9 @@ FLUSH_TIMEOUT_S = 30.0
 RETRY_DELAYS_S = (0.05, 0.2, 0.5, 1.0, 2.0)
 
 Statement = tuple[str, Sequence[Any], bool]
+_REFUSED = (sqlite3.Error, ValueError, TypeError, OverflowError)
+"""What committing a statement can raise: SQLite's errors, and the sqlite3 module's for a
+parameter it cannot bind (text that is not UTF-8, an integer over 64 bits)."""
 
 
 class WriteQueue:
@@ -77,7 +80,7 @@ class WriteQueue:
                 continue
             try:
                 await self._commit(batch)
-            except sqlite3.Error as exc:
+            except _REFUSED as exc:
                 if _transient(exc):
                     self._pending[:0] = batch
                     self._failure = StoreError(f"SQLite error: {exc}", retryable=True)
@@ -103,7 +106,7 @@ class WriteQueue:
                 try:
                     await self._commit([statement])
                     break
-                except sqlite3.Error as exc:
+                except _REFUSED as exc:
                     if delay is None or not _transient(exc):
                         log.error("store statement dropped (%s): %s", exc, statement[0])
                         break
@@ -125,7 +128,7 @@ class WriteQueue:
             raise
 
 
-def _transient(exc: sqlite3.Error) -> bool:
+def _transient(exc: Exception) -> bool:
     """Errors a later retry can get past: another process holds the lock, the disk is full."""
     text = str(exc).lower()
     return isinstance(exc, sqlite3.OperationalError) and any(

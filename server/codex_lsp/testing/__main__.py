@@ -2,7 +2,9 @@
 suites in other languages (the VS Code extension's bridge tests).
 
 The script is a JSON list of replies, each ``{"text": ...}`` or ``{"tool": NAME, "arguments":
-{...}}`` with an optional ``"match"`` (the reply answers only a request whose body contains it).
+{...}}`` with an optional ``"match"`` (the reply answers only a request whose body contains it),
+``"callId"``, ``"delayS"`` (seconds between frames) and ``"stop"`` (``max_tokens`` or
+``refusal``), or ``{"error": STATUS}`` for an HTTP error answer.
 The server prints its base URL on the first line of stdout, serves until stdin closes, then
 prints the JSON bodies of the requests it received (one JSON list) and exits.
 """
@@ -15,16 +17,23 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.testing.fake_model import FakeModelServer
-from codex_lsp.testing.script import Reply, Text, ToolCall
+from codex_lsp.testing.script import ErrorReply, Reply, Scripted, Text, ToolCall
 
 
-def _reply(entry: dict[str, Any]) -> Reply:
+def _reply(entry: dict[str, Any]) -> Scripted:
+    if "error" in entry:
+        return ErrorReply(int(entry["error"]), str(entry.get("message", "error")))
     step = (
-        ToolCall(str(entry["tool"]), entry.get("arguments", {}))
+        ToolCall(str(entry["tool"]), entry.get("arguments", {}), call_id=entry.get("callId"))
         if "tool" in entry
         else Text(str(entry.get("text", "")))
     )
-    return Reply((step,), match=entry.get("match"))
+    return Reply(
+        (step,),
+        match=entry.get("match"),
+        frame_delay_s=float(entry.get("delayS", 0.0)),
+        stop=entry.get("stop"),
+    )
 
 
 def main() -> None:

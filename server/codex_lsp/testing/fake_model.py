@@ -87,6 +87,12 @@ class FakeModelServer:
         self._lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
         self.default_reply: Scripted | None = None
+        self.models: list[str] = ["fake-model"]
+        """What ``GET /v1/models`` (and Ollama's ``GET /api/tags``) list."""
+        self.models_status = 200
+        """Another status makes the model list answer that error."""
+        self.models_delay_s = 0.0
+        """The model list answers after this long (a slow endpoint)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
@@ -174,10 +180,9 @@ class FakeModelServer:
 
     async def _answer(self, request: RecordedRequest, writer: asyncio.StreamWriter) -> bool:
         route = next((r for r in _RENDERERS if request.path.split("?")[0].endswith(r)), None)
-        if request.method == "GET" and request.path.split("?")[0].endswith("/models"):
-            await _write_json(
-                writer, 200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
-            )
+        path = request.path.split("?")[0]
+        if request.method == "GET" and path.endswith(("/models", "/api/tags")):
+            await self._list_models(writer, ollama=path.endswith("/api/tags"))
             return True
         if route is None:
             await _write_json(
@@ -223,6 +228,19 @@ class FakeModelServer:
             return True
         model = str(request.body.get("model", "fake-model"))
         return await _stream(writer, _RENDERERS[route](reply, model), reply.frame_delay_s)
+
+    async def _list_models(self, writer: asyncio.StreamWriter, *, ollama: bool) -> None:
+        """The model list in OpenAI's and Anthropic's shape, or Ollama's."""
+        await asyncio.sleep(self.models_delay_s)
+        if self.models_status != 200:
+            body = error_body("/models", self.models_status, "model list refused", None)
+            await _write_json(writer, self.models_status, body)
+        elif ollama:
+            rows = [{"name": m, "model": m, "details": {"family": "test"}} for m in self.models]
+            await _write_json(writer, 200, {"models": rows})
+        else:
+            rows = [{"id": m, "object": "model", "display_name": m.upper()} for m in self.models]
+            await _write_json(writer, 200, {"object": "list", "data": rows})
 
 
 async def _read_request(reader: asyncio.StreamReader) -> RecordedRequest | None:

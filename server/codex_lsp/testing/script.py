@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -68,15 +68,21 @@ class Raw:
 Step = Text | Reasoning | ToolCall | Drop | Stall | Raw
 
 
+StopKind = Literal["max_tokens", "refusal"]
+
+
 @dataclass(frozen=True)
 class Reply:
-    """One streamed response. ``match``: only used for a request whose body contains it."""
+    """One streamed response. ``match``: only used for a request whose body contains it.
+    ``stop``: the model stops early, at its output limit (``max_tokens``: the response ends
+    incomplete) or refusing (``refusal``: its text is a refusal), in each API's own way."""
 
     steps: tuple[Step, ...]
     input_tokens: int = 100
     output_tokens: int = 20
     frame_delay_s: float = 0.0
     match: str | None = None
+    stop: StopKind | None = None
 
 
 @dataclass(frozen=True)

@@ -64,23 +64,26 @@ class _ResponsesStream:
         self.output.append(item)
         return self.ev("response.output_item.done", output_index=index, item=item)
 
-    def text(self, index: int, step: Text) -> Iterator[Frame]:
+    def text(self, index: int, step: Text, refusal: bool = False) -> Iterator[Frame]:
         item_id = _id("msg")
         where = {"item_id": item_id, "output_index": index, "content_index": 0}
         item = {"id": item_id, "type": "message", "status": "in_progress", "role": "assistant"}
         yield self.ev(
             "response.output_item.added", output_index=index, item={**item, "content": []}
         )
-        part = {"type": "output_text", "annotations": [], "text": ""}
+        kind, field = ("refusal", "refusal") if refusal else ("output_text", "text")
+        part: dict[str, Any] = {"type": kind, field: ""}
+        if not refusal:
+            part["annotations"] = []
         yield self.ev("response.content_part.added", **where, part=part)
         text = []
         for delta in _text_deltas(step):
             text.append(delta)
-            yield self.ev("response.output_text.delta", **where, delta=delta, logprobs=[])
+            yield self.ev(f"response.{kind}.delta", **where, delta=delta, logprobs=[])
         full = "".join(text)
-        yield self.ev("response.output_text.done", **where, text=full, logprobs=[])
-        yield self.ev("response.content_part.done", **where, part={**part, "text": full})
-        yield self.done(index, {**item, "status": "completed", "content": [{**part, "text": full}]})
+        yield self.ev(f"response.{kind}.done", **where, **{field: full}, logprobs=[])
+        yield self.ev("response.content_part.done", **where, part={**part, field: full})
+        yield self.done(index, {**item, "status": "completed", "content": [{**part, field: full}]})
 
     def reasoning(self, index: int, step: Reasoning) -> Iterator[Frame]:
         item_id = _id("rs")
@@ -149,7 +152,7 @@ def responses_frames(reply: Reply, model: str) -> Iterator[Frame]:
         if isinstance(step, Drop | Stall | Raw):
             yield _verbatim(step)
         elif isinstance(step, Text):
-            yield from stream.text(index, step)
+            yield from stream.text(index, step, refusal=reply.stop == "refusal")
         elif isinstance(step, Reasoning):
             yield from stream.reasoning(index, step)
         else:
@@ -161,6 +164,16 @@ def responses_frames(reply: Reply, model: str) -> Iterator[Frame]:
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": reply.input_tokens + reply.output_tokens,
     }
+    if reply.stop == "max_tokens":
+        incomplete = {
+            **base,
+            "status": "incomplete",
+            "incomplete_details": {"reason": "max_output_tokens"},
+            "output": stream.output,
+            "usage": usage,
+        }
+        yield stream.ev("response.incomplete", response=incomplete)
+        return
     completed = {**base, "status": "completed", "output": stream.output, "usage": usage}
     yield stream.ev("response.completed", response=completed)
 
@@ -214,7 +227,8 @@ def chat_frames(reply: Reply, model: str) -> Iterator[Frame]:
                     {"tool_calls": [{"index": tool_index, "function": {"arguments": piece}}]}
                 )
             tool_index += 1
-    yield chunk({}, "tool_calls" if tool_index else "stop")
+    finish = {"max_tokens": "length", "refusal": "content_filter"}.get(reply.stop or "")
+    yield chunk({}, finish or ("tool_calls" if tool_index else "stop"))
     usage = {
         "prompt_tokens": reply.input_tokens,
         "completion_tokens": reply.output_tokens,
@@ -339,7 +353,7 @@ def anthropic_frames(reply: Reply, model: str) -> Iterator[Frame]:
                 )
         yield _sse("content_block_stop", {"type": "content_block_stop", "index": index})
         index += 1
-    stop = "tool_use" if used_tools else "end_turn"
+    stop = reply.stop or ("tool_use" if used_tools else "end_turn")
     yield _sse(
         "message_delta",
         {

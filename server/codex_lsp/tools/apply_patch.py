@@ -4,9 +4,9 @@ Offered as a freeform tool with the Lark grammar (Responses API models that supp
 function taking ``{"input": patch}``; also reached when the model runs ``apply_patch`` through
 ``shell``; both ways are judged by the same code (:func:`apply_patch_for_model`). The patch is
 verified (parsed, every path resolved and judged, every file change computed) before anything
-is written; then approval follows the policy — changes outside the policy's writable roots
-always need the user, changes in ``.git``, ``.codex`` or ``.codex-lsp`` need them every time —
-and the files are written atomically.
+is written; then approval follows the policy (:func:`codex_lsp.exec.safety.decide_approval`) —
+changes outside the policy's writable roots always need the user, changes in ``.git``,
+``.codex`` or ``.codex-lsp`` need them every time — and the files are written atomically.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from codex_lsp.exec.safety import Ask, PatchWrites, Refuse, Run, decide_approval
 from codex_lsp.patch.boundary import Survey, survey
 from codex_lsp.patch.files import FilePlan, Reader, plan_hunks, summarize
 from codex_lsp.patch.model import Hunk, PatchError
@@ -27,8 +28,6 @@ from codex_lsp.patch.parser import parse_patch
 from codex_lsp.patch.review import keep_accepted, rejection_report
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
-    ItemCompletedEvent,
-    ItemStartedEvent,
     PatchApplyBeginEvent,
     PatchApplyEndEvent,
 )
@@ -40,15 +39,15 @@ from codex_lsp.protocol.items import (
     ItemStatus,
     UpdateFile,
 )
-from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess, ReadOnly
-from codex_lsp.protocol.protected import PROTECTED_FOLDERS
-from codex_lsp.providers.base import FreeformToolSpec, FunctionToolSpec
+from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly
+from codex_lsp.protocol.tool_specs import FreeformToolSpec, FunctionToolSpec
 from codex_lsp.tools.files import FileSink
+from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
+    REJECTED_FOR_GOOD,
     ToolInvocation,
     ToolOutput,
     ToolSession,
-    apply_decision,
     parse_arguments,
 )
 
@@ -158,22 +157,15 @@ def _writable_roots(session: ToolSession) -> list[Path] | None:
     return [session.cwd, *policy.writable_roots]
 
 
-def _reason(found: Survey) -> str | None:
-    """Why the patch needs the user, naming the paths (absolute outside the workspace)."""
-    parts = []
-    protected = [d.shown for d in found.destinations if d.protected]
-    if protected:
-        parts.append(
-            f"changes {', '.join(protected)} in a protected folder ({', '.join(PROTECTED_FOLDERS)} "
-            "hold the repository's and the agent's own configuration)"
-        )
-    outside = [d.shown for d in found.destinations if d.outside]
-    if outside:
-        parts.append(f"writes outside the workspace: {', '.join(outside)}")
-    read_only = [d.shown for d in found.destinations if d.read_only]
-    if read_only:
-        parts.append(f"writes {', '.join(read_only)} while the sandbox is read-only")
-    return "; ".join(parts) or None
+def _writes(found: Survey, session: ToolSession, life: ToolCallLife) -> PatchWrites:
+    """Where the patch writes, as the approval decision needs it."""
+    return PatchWrites(
+        protected=tuple(d.shown for d in found.destinations if d.protected),
+        outside=tuple(d.shown for d in found.destinations if d.outside),
+        read_only=tuple(d.shown for d in found.destinations if d.read_only),
+        review=session.review_patches,
+        approved_for_session=life.approved_for_session,
+    )
 
 
 def _changes(plans: list[FilePlan]) -> dict[str, FileChange]:
@@ -243,23 +235,16 @@ async def apply_patch_for_model(
         found = await asyncio.to_thread(lambda: survey(parse_patch(patch), base, workspace, roots))
     except PatchError as exc:
         return _verification_failed(exc)
-    reason = _reason(found)
-    policy = session.approval_policy
-    protected = any(d.protected for d in found.destinations)
     key = ("apply_patch", *sorted(found.shown(Path(h.path)) for h in found.hunks))
-    asks = (
-        (session.review_patches and policy is not AskForApproval.NEVER)
-        or policy is AskForApproval.UNTRUSTED
-        or reason is not None
+    deny_key = (*key, patch)
+    if deny_key in session.denied_for_session:
+        return ToolOutput(f"apply_patch rejected: {REJECTED_FOR_GOOD}", success=False)
+    life = ToolCallLife(session, key)
+    decision = decide_approval(
+        session.approval_policy, session.sandbox_policy, _writes(found, session, life)
     )
-    needs_approval = protected or (asks and key not in session.approved_for_session)
-    if needs_approval and policy is AskForApproval.NEVER:
-        return ToolOutput(
-            f"apply_patch rejected: this patch {reason}, and the approval policy is `never`, so "
-            "it cannot be approved; keep edits inside the workspace and out of "
-            f"{', '.join(PROTECTED_FOLDERS)}",
-            success=False,
-        )
+    if isinstance(decision, Refuse):
+        return ToolOutput(decision.message, success=False)
     try:
         plans, changes = await asyncio.to_thread(
             _plan, found, await _reader(session.files, found.hunks)
@@ -268,23 +253,21 @@ async def apply_patch_for_model(
         return _verification_failed(exc)
     item_id = session.new_item_id()
     rejected: dict[str, list[str]] = {}
-    if needs_approval:
+    if isinstance(decision, Ask):
         request = ApplyPatchApprovalRequestEvent(
             turn_id=session.turn_id,
             item_id=item_id,
             call_id=call_id,
             changes=changes,
-            reason=reason,
+            reason=decision.reason,
         )
-        answer = await session.request_patch_approval(request)
-        denied = apply_decision(
-            session,
-            answer.decision,
-            key,
+        answer = await life.ask(
+            request,
             "the user rejected this patch; do not apply it again as is",
+            remember_deny=lambda: session.denied_for_session.add(deny_key),
         )
-        if denied is not None:
-            return denied
+        if isinstance(answer, ToolOutput):
+            return answer
         reviewed = keep_accepted(plans, answer.rejected_hunks)
         plans, rejected = reviewed.plans, reviewed.rejected
         if not plans:
@@ -292,7 +275,7 @@ async def apply_patch_for_model(
         if rejected:
             changes = _changes(plans)
     output = await _apply(
-        session, call_id, item_id, plans, changes, auto_approved=not needs_approval
+        life, call_id, item_id, plans, changes, auto_approved=isinstance(decision, Run)
     )
     if rejected and output.success:
         return ToolOutput(output.text + rejection_report(rejected))
@@ -316,7 +299,7 @@ def _moved(plans: list[FilePlan]) -> list[str]:
 
 
 async def _apply(
-    session: ToolSession,
+    life: ToolCallLife,
     call_id: str,
     item_id: str,
     plans: list[FilePlan],
@@ -324,17 +307,18 @@ async def _apply(
     *,
     auto_approved: bool,
 ) -> ToolOutput:
+    session = life.session
     turn_id = session.turn_id
     item = FileChangeItem(id=item_id, changes=changes)
-    session.emit(ItemStartedEvent(turn_id=turn_id, item=item))
-    session.emit(
+    life.start(
+        item,
         PatchApplyBeginEvent(
             turn_id=turn_id,
             item_id=item_id,
             call_id=call_id,
             auto_approved=auto_approved,
             changes=changes,
-        )
+        ),
     )
     session.record_preimage(
         [p for plan in plans for p in (plan.target, plan.move_target) if p is not None]
@@ -355,7 +339,7 @@ async def _apply(
         error = f"{exc.filename}: {exc.strerror}"
     status = ItemStatus.FAILED if error else ItemStatus.COMPLETED
     stdout = "" if error else summarize(plans).text()
-    session.emit(
+    life.finish(
         PatchApplyEndEvent(
             turn_id=turn_id,
             item_id=item_id,
@@ -365,10 +349,8 @@ async def _apply(
             success=error is None,
             changes=changes,
             status=status,
-        )
-    )
-    session.emit(
-        ItemCompletedEvent(turn_id=turn_id, item=item.model_copy(update={"status": status}))
+        ),
+        item.model_copy(update={"status": status}),
     )
     session.emit_turn_diff()
     if error:

@@ -13,26 +13,26 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from codex_lsp.errors import McpError
+from codex_lsp.exec.safety import McpToolCall, Run, decide_approval
 from codex_lsp.mcp.connection import ElicitAnswer
 from codex_lsp.mcp.manager import McpManager, McpTool
 from codex_lsp.mcp.schema import argument_problems
 from codex_lsp.protocol.events import (
     ExecApprovalRequestEvent,
-    ItemCompletedEvent,
-    ItemStartedEvent,
     McpToolCallBeginEvent,
     McpToolCallEndEvent,
 )
 from codex_lsp.protocol.items import ItemStatus, McpInvocation, McpToolCallItem
-from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
-from codex_lsp.providers.base import FunctionToolSpec
+from codex_lsp.protocol.policies import ReviewDecision
+from codex_lsp.protocol.tool_specs import FunctionToolSpec
+from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
+    REJECTED_FOR_GOOD,
     Handler,
     ToolInvocation,
     ToolInvocationError,
     ToolOutput,
     ToolSession,
-    apply_decision,
     json_arguments,
     parse_arguments,
 )
@@ -111,21 +111,22 @@ class McpToolSource:
         if problems:
             raise ToolInvocationError(f"invalid arguments for {invocation.name}: {problems}")
         item_id = session.new_item_id()
-        denied = await self._approve(session, invocation, tool, arguments, item_id)
+        life = ToolCallLife(session, ("mcp", tool.server, tool.tool.name))
+        denied = await _approve(life, invocation, tool, arguments, item_id)
         if denied is not None:
             return denied
         mcp_invocation = McpInvocation(server=tool.server, tool=tool.tool.name, arguments=arguments)
         item = McpToolCallItem(
             id=item_id, server=tool.server, tool=tool.tool.name, arguments=arguments
         )
-        session.emit(ItemStartedEvent(turn_id=session.turn_id, item=item))
-        session.emit(
+        life.start(
+            item,
             McpToolCallBeginEvent(
                 turn_id=session.turn_id,
                 item_id=item_id,
                 call_id=invocation.call_id,
                 invocation=mcp_invocation,
-            )
+            ),
         )
         started = time.monotonic()
         callers = self._callers.setdefault(tool.server, [])
@@ -142,7 +143,8 @@ class McpToolSource:
         finally:
             callers.remove(session)
         duration = int((time.monotonic() - started) * 1000)
-        session.emit(
+        status = ItemStatus.COMPLETED if output.success else ItemStatus.FAILED
+        life.finish(
             McpToolCallEndEvent(
                 turn_id=session.turn_id,
                 item_id=item_id,
@@ -151,45 +153,12 @@ class McpToolSource:
                 duration_ms=duration,
                 result=result,
                 error=error,
-            )
+            ),
+            item.model_copy(
+                update={"status": status, "result": result, "error": error, "duration_ms": duration}
+            ),
         )
-        status = ItemStatus.COMPLETED if output.success else ItemStatus.FAILED
-        done = item.model_copy(
-            update={"status": status, "result": result, "error": error, "duration_ms": duration}
-        )
-        session.emit(ItemCompletedEvent(turn_id=session.turn_id, item=done))
         return output
-
-    async def _approve(
-        self,
-        session: ToolSession,
-        invocation: ToolInvocation,
-        tool: McpTool,
-        arguments: Any,
-        item_id: str,
-    ) -> ToolOutput | None:
-        """Ask the user when the policy says so; ``None`` means go ahead."""
-        policy = session.approval_policy
-        if policy in (AskForApproval.NEVER, AskForApproval.ON_FAILURE) or tool.tool.read_only:
-            return None
-        key = ("mcp", tool.server, tool.tool.name)
-        if key in session.approved_for_session:
-            return None
-        request = ExecApprovalRequestEvent(
-            turn_id=session.turn_id,
-            item_id=item_id,
-            call_id=invocation.call_id,
-            command=[invocation.name, json.dumps(arguments)],
-            cwd=str(session.cwd),
-            reason=f"call tool {tool.tool.name} of MCP server {tool.server}",
-        )
-        decision = await session.request_exec_approval(request)
-        return apply_decision(
-            session,
-            decision,
-            key,
-            f"the user denied calling {invocation.name}; do not retry it as is",
-        )
 
     async def elicit(self, server: str, message: str, schema: dict[str, Any]) -> ElicitAnswer:
         """A server asks the user something during a call: shown as an approval request in
@@ -210,7 +179,7 @@ class McpToolSource:
         decision = await session.request_exec_approval(request)
         if decision is ReviewDecision.ABORT:
             return "cancel", None
-        if decision is ReviewDecision.DENIED:
+        if decision in (ReviewDecision.DENIED, ReviewDecision.DENIED_ALWAYS):
             return "decline", None
         properties = schema.get("properties") or {}
         return "accept", {
@@ -250,6 +219,36 @@ class McpToolSource:
         return ToolOutput(
             truncate_middle(json.dumps({"contents": contents}), session.tool_output_max_bytes)
         )
+
+
+async def _approve(
+    life: ToolCallLife, invocation: ToolInvocation, tool: McpTool, arguments: Any, item_id: str
+) -> ToolOutput | None:
+    """Ask the user when the policy says so; ``None`` means go ahead."""
+    session = life.session
+    call = McpToolCall(
+        tool.server,
+        tool.tool.name,
+        read_only=tool.tool.read_only,
+        approved_for_session=life.approved_for_session,
+    )
+    decision = decide_approval(session.approval_policy, session.sandbox_policy, call)
+    if isinstance(decision, Run):
+        return None
+    if life.key in session.denied_for_session:
+        return ToolOutput(f"{invocation.name}: {REJECTED_FOR_GOOD}", success=False)
+    request = ExecApprovalRequestEvent(
+        turn_id=session.turn_id,
+        item_id=item_id,
+        call_id=invocation.call_id,
+        command=[invocation.name, json.dumps(arguments)],
+        cwd=str(session.cwd),
+        reason=decision.reason,
+    )
+    answer = await life.ask(
+        request, f"the user denied calling {invocation.name}; do not retry it as is"
+    )
+    return answer if isinstance(answer, ToolOutput) else None
 
 
 def _to_output(session: ToolSession, label: str, answer: Any) -> ToolOutput:

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from codex_lsp.exec.runner import run_command
-from codex_lsp.providers.base import FunctionToolSpec
+from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.file_search import list_files
 from codex_lsp.tools.registry import (
     ToolInvocation,

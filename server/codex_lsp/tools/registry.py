@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from codex_lsp.errors import CodexError
 from codex_lsp.exec.rules import CommandRules
+from codex_lsp.exec.runner import ExecResult, OutputSink
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventMsg,
@@ -36,7 +37,8 @@ from codex_lsp.protocol.policies import (
     WorkspaceWrite,
 )
 from codex_lsp.protocol.requests import ApprovalResult
-from codex_lsp.providers.base import FunctionToolSpec, ToolSpec
+from codex_lsp.protocol.tool_specs import FunctionToolSpec, ToolSpec
+from codex_lsp.tools.commands import Sandbox
 from codex_lsp.tools.files import FileSink
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -84,6 +86,11 @@ class ToolSession(Protocol):
         """Commands the user approved for the rest of the conversation."""
         ...
 
+    @property
+    def denied_for_session(self) -> set[tuple[str, ...]]:
+        """What the user rejected for the rest of the conversation (refused unasked)."""
+        ...
+
     def emit(self, msg: EventMsg) -> None:
         """Send an event to the conversation's subscribers."""
         ...
@@ -116,6 +123,20 @@ class ToolSession(Protocol):
 
     def command_env(self) -> dict[str, str]:
         """The environment commands run with (the shell environment policy applied)."""
+        ...
+
+    async def run_command(
+        self,
+        argv: list[str],
+        cwd: Path,
+        *,
+        sandbox: Sandbox,
+        call_id: str,
+        timeout_s: float,
+        on_output: OutputSink | None,
+        env: dict[str, str] | None,
+    ) -> ExecResult:
+        """Run a command under ``sandbox`` where the front end runs commands."""
         ...
 
     @property
@@ -158,25 +179,7 @@ class RegisteredTool:
     handler: Handler
 
 
-def apply_decision(
-    session: ToolSession,
-    decision: ReviewDecision,
-    key: tuple[str, ...],
-    denied: str,
-    remember_always: Callable[[], None] | None = None,
-) -> ToolOutput | None:
-    """What an approval answer means for a tool: ``None`` to go ahead (remembering the
-    approval for this conversation under ``key``, or for good through ``remember_always`` when
-    the tool can), ``denied`` for the model, or the end of the turn (abort)."""
-    if decision is ReviewDecision.ABORT:
-        raise TurnAbortRequested("the user aborted the turn at an approval request")
-    if decision is ReviewDecision.DENIED:
-        return ToolOutput(denied, success=False)
-    if decision is ReviewDecision.APPROVED_ALWAYS and remember_always is not None:
-        remember_always()
-    elif decision in (ReviewDecision.APPROVED_FOR_SESSION, ReviewDecision.APPROVED_ALWAYS):
-        session.approved_for_session.add(key)
-    return None
+REJECTED_FOR_GOOD = "the user rejected this for the rest of the conversation; do not try it again"
 
 
 def json_arguments(invocation: ToolInvocation) -> Any:

@@ -7,36 +7,33 @@ the duration and the output cut to its budget (head and tail kept).
 from __future__ import annotations
 
 import json
-import shlex
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from codex_lsp.errors import SandboxError
 from codex_lsp.exec.parse import parse_command
-from codex_lsp.exec.rules import RuleVerdict
-from codex_lsp.exec.runner import ExecResult, run_command
-from codex_lsp.exec.safety import is_known_safe
-from codex_lsp.exec.sandbox import sandboxed_argv
+from codex_lsp.exec.runner import ExecResult
+from codex_lsp.exec.safety import Ask, Refuse, Run, ShellCommand, decide_approval
 from codex_lsp.protocol.events import (
     ExecApprovalRequestEvent,
     ExecCommandBeginEvent,
     ExecCommandEndEvent,
     ExecCommandOutputDeltaEvent,
-    ItemCompletedEvent,
-    ItemStartedEvent,
 )
 from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, ItemStatus
-from codex_lsp.protocol.policies import AskForApproval, DangerFullAccess
-from codex_lsp.providers.base import FunctionToolSpec
+from codex_lsp.protocol.policies import DangerFullAccess
+from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.apply_patch import apply_patch_for_model, is_raw_patch, patch_from_shell
+from codex_lsp.tools.commands import Sandbox
+from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
     ToolInvocation,
     ToolInvocationError,
     ToolOutput,
     ToolSession,
-    apply_decision,
     parse_arguments,
 )
 
@@ -112,70 +109,28 @@ async def handle_shell(session: ToolSession, invocation: ToolInvocation) -> Tool
             'with the patch, or run ["apply_patch", "<patch>"]'
         )
     item_id = session.new_item_id()
-    policy = session.approval_policy
-
-    if args.with_escalated_permissions and policy is AskForApproval.NEVER:
-        return ToolOutput(
-            "escalated permissions were requested but the approval policy is `never`; "
-            "run the command inside the sandbox instead",
-            success=False,
-        )
-    verdict = session.command_rules.verdict(argv)
-    if verdict is RuleVerdict.DENY:
-        return ToolOutput(
-            f"`{shlex.join(argv)}` is denied by a command rule ([command_rules] deny in "
-            "config.toml or rules.toml); do not run it",
-            success=False,
-        )
-    sandboxed = not args.with_escalated_permissions
-    needs_approval = (policy is AskForApproval.UNTRUSTED and not is_known_safe(argv)) or (
-        args.with_escalated_permissions
-        and policy in (AskForApproval.ON_REQUEST, AskForApproval.UNTRUSTED)
+    life = ToolCallLife(session, tuple(argv))
+    decision = decide_approval(
+        session.approval_policy,
+        session.sandbox_policy,
+        ShellCommand(
+            tuple(argv),
+            rule=session.command_rules.verdict(argv),
+            escalated=args.with_escalated_permissions,
+            justification=args.justification,
+            approved_for_session=life.approved_for_session,
+        ),
     )
-    if needs_approval and verdict is not RuleVerdict.ALLOW:
-        denial = await _ask(
-            session,
-            invocation=invocation,
-            item_id=item_id,
-            argv=argv,
-            cwd=cwd,
-            reason=args.justification,
-        )
-        if denial is not None:
-            return denial
-
-    result = await _run_item(
-        session,
-        invocation=invocation,
-        item_id=item_id,
-        argv=argv,
-        cwd=cwd,
-        args=args,
-        sandboxed=sandboxed,
-    )
-    if (
-        policy is AskForApproval.ON_FAILURE
-        and sandboxed
-        and not isinstance(session.sandbox_policy, DangerFullAccess)
-        and result.exit_code != 0
-        and any(h in result.aggregated_output.lower() for h in _SANDBOX_DENIAL_HINTS)
-    ):
-        retry_id = session.new_item_id()
-        reason = "the command failed in the sandbox; run it again without the sandbox?"
-        denial = await _ask(
-            session, invocation=invocation, item_id=retry_id, argv=argv, cwd=cwd, reason=reason
-        )
-        if denial is not None:
-            return denial
-        result = await _run_item(
-            session,
-            invocation=invocation,
-            item_id=retry_id,
-            argv=argv,
-            cwd=cwd,
-            args=args,
-            sandboxed=False,
-        )
+    if isinstance(decision, Refuse):
+        return ToolOutput(decision.message, success=False)
+    timeout_s = (args.timeout_ms or DEFAULT_TIMEOUT_MS) / 1000
+    command = _Command(session, life, invocation.call_id, argv, cwd, timeout_s)
+    result = await _attempt(command, item_id, decision)
+    retry = decision.on_denial if isinstance(decision, Run) else None
+    if retry is not None and isinstance(result, ExecResult) and _denied_by_sandbox(result):
+        result = await _attempt(command, session.new_item_id(), retry)
+    if isinstance(result, ToolOutput):
+        return result
     return _model_output(result, session.tool_output_max_bytes)
 
 
@@ -186,71 +141,71 @@ def _resolve_workdir(cwd: Path, workdir: str | None) -> Path:
     return path
 
 
-async def _ask(
-    session: ToolSession,
-    *,
-    invocation: ToolInvocation,
-    item_id: str,
-    argv: list[str],
-    cwd: Path,
-    reason: str | None,
-) -> ToolOutput | None:
-    """Ask the user unless already approved for the session; ``None`` means go ahead."""
-    key = tuple(argv)
-    if key in session.approved_for_session:
-        return None
-    request = ExecApprovalRequestEvent(
-        turn_id=session.turn_id,
-        item_id=item_id,
-        call_id=invocation.call_id,
-        command=argv,
-        cwd=str(cwd),
-        reason=reason,
-        parsed_cmd=parse_command(argv),
-    )
-    decision = await session.request_exec_approval(request)
-    return apply_decision(
-        session,
-        decision,
-        key,
-        f"the user denied running `{' '.join(argv)}`; do not retry it as is",
-        remember_always=lambda: session.command_rules.remember_allow(argv),
-    )
+def _denied_by_sandbox(result: ExecResult) -> bool:
+    """The command failed the way a command the sandbox stopped fails."""
+    output = result.aggregated_output.lower()
+    return result.exit_code != 0 and any(hint in output for hint in _SANDBOX_DENIAL_HINTS)
 
 
-async def _run_item(
-    session: ToolSession,
-    *,
-    invocation: ToolInvocation,
-    item_id: str,
-    argv: list[str],
-    cwd: Path,
-    args: ShellArgs,
-    sandboxed: bool,
-) -> ExecResult:
+@dataclass(frozen=True)
+class _Command:
+    """One command the model asked for, as each attempt at it (a second one outside the sandbox,
+    when ``on-failure`` offers it) runs."""
+
+    session: ToolSession
+    life: ToolCallLife
+    call_id: str
+    argv: list[str]
+    cwd: Path
+    timeout_s: float
+
+
+async def _attempt(command: _Command, item_id: str, decision: Run | Ask) -> ExecResult | ToolOutput:
+    """Ask first when ``decision`` says so (a refusal goes back to the model), then run as it
+    says, in the sandbox or not."""
+    if isinstance(decision, Ask):
+        argv, session = command.argv, command.session
+        request = ExecApprovalRequestEvent(
+            turn_id=session.turn_id,
+            item_id=item_id,
+            call_id=command.call_id,
+            command=argv,
+            cwd=str(command.cwd),
+            reason=decision.reason,
+            parsed_cmd=parse_command(argv),
+        )
+        answer = await command.life.ask(
+            request,
+            f"the user denied running `{' '.join(argv)}`; do not retry it as is",
+            remember_always=lambda: session.command_rules.remember_allow(argv),
+            remember_deny=lambda: session.command_rules.remember_deny(argv),
+        )
+        if isinstance(answer, ToolOutput):
+            return answer
+    return await _run_item(command, item_id, sandboxed=decision.sandboxed)
+
+
+async def _run_item(command: _Command, item_id: str, *, sandboxed: bool) -> ExecResult:
+    session, argv, cwd, call_id = command.session, command.argv, command.cwd, command.call_id
     parsed = parse_command(argv)
     turn_id = session.turn_id
     item = CommandExecutionItem(id=item_id, command=argv, cwd=str(cwd), parsed_cmd=parsed)
-    session.emit(ItemStartedEvent(turn_id=turn_id, item=item))
-    session.emit(
+    command.life.start(
+        item,
         ExecCommandBeginEvent(
             turn_id=turn_id,
             item_id=item_id,
-            call_id=invocation.call_id,
+            call_id=call_id,
             command=argv,
             cwd=str(cwd),
             parsed_cmd=parsed,
-        )
+        ),
     )
 
     def on_output(stream: ExecOutputStream, chunk: str) -> None:
         session.emit(
             ExecCommandOutputDeltaEvent(
-                turn_id=turn_id,
-                item_id=item_id,
-                call_id=invocation.call_id,
-                stream=stream,
-                chunk=chunk,
+                turn_id=turn_id, item_id=item_id, call_id=call_id, stream=stream, chunk=chunk
             )
         )
 
@@ -259,10 +214,14 @@ async def _run_item(
         policy = session.sandbox_policy if sandboxed else DangerFullAccess()
         # the writable roots are the conversation's folder and the policy's, never ``cwd``,
         # the working folder the model chose for this command
-        run_argv = sandboxed_argv(argv, policy, session.cwd)
-        timeout_s = (args.timeout_ms or DEFAULT_TIMEOUT_MS) / 1000
-        result = await run_command(
-            run_argv, cwd, timeout_s=timeout_s, on_output=on_output, env=session.command_env()
+        result = await session.run_command(
+            argv,
+            cwd,
+            sandbox=Sandbox(policy, session.cwd),
+            call_id=call_id,
+            timeout_s=command.timeout_s,
+            on_output=on_output,
+            env=session.command_env(),
         )
     except (SandboxError, OSError) as exc:
         message = (
@@ -282,11 +241,11 @@ async def _run_item(
         result.stderr += note
     status = ItemStatus.COMPLETED if result.exit_code == 0 else ItemStatus.FAILED
     duration_ms = int(result.duration_s * 1000)
-    session.emit(
+    command.life.finish(
         ExecCommandEndEvent(
             turn_id=turn_id,
             item_id=item_id,
-            call_id=invocation.call_id,
+            call_id=call_id,
             command=argv,
             cwd=str(cwd),
             stdout=result.stdout,
@@ -296,17 +255,16 @@ async def _run_item(
             duration_ms=duration_ms,
             formatted_output=result.aggregated_output,
             status=status,
-        )
+        ),
+        item.model_copy(
+            update={
+                "status": status,
+                "aggregated_output": result.aggregated_output,
+                "exit_code": result.exit_code,
+                "duration_ms": duration_ms,
+            }
+        ),
     )
-    done = item.model_copy(
-        update={
-            "status": status,
-            "aggregated_output": result.aggregated_output,
-            "exit_code": result.exit_code,
-            "duration_ms": duration_ms,
-        }
-    )
-    session.emit(ItemCompletedEvent(turn_id=turn_id, item=done))
     return result
 
 

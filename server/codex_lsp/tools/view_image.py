@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from codex_lsp.images import image_data_url
 from codex_lsp.protocol.events import ViewImageToolCallEvent
-from codex_lsp.providers.base import FunctionToolSpec
+from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.registry import (
     ToolInvocation,
     ToolInvocationError,

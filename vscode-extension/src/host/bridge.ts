@@ -22,6 +22,7 @@ import {
   forked,
   opened,
   overridden,
+  panelDelta,
   panelView,
   queued,
   reduce,
@@ -29,6 +30,7 @@ import {
   replayed,
   type ChatState,
   type FileChange,
+  type PanelView,
 } from "../shared/state";
 import type { ApprovalCommand, ConversationMethod, Params, Result, Server } from "./requests";
 
@@ -55,13 +57,19 @@ export interface Host {
   ): Promise<{ row: ConversationSummary; action: "resume" | "rename" | "archive" } | undefined>;
   /** Ask for a new title. */
   askTitle(current: string): Promise<string | undefined>;
+  /** What only the editor does for the panel: copy, insert or apply a code block, open the walkthrough. */
+  editor(action: EditorAction): Promise<void>;
 }
+
+export type EditorAction = Extract<FromWebview, { type: "copyCode" | "insertCode" | "applyCode" | "openWalkthrough" }>;
 
 const FRAME_MS = 16;
 
 export class ChatBridge {
   state: ChatState = emptyState;
   private scheduled: ReturnType<typeof setTimeout> | undefined;
+  /** What the webview was last given: the next post is the delta from it. */
+  private posted: PanelView | undefined;
 
   constructor(
     private readonly server: Server,
@@ -85,7 +93,25 @@ export class ChatBridge {
   private async dispatch(message: FromWebview): Promise<void> {
     switch (message.type) {
       case "ready":
+        this.posted = undefined;
         return this.update(this.state);
+      case "listModels":
+        return this.host.post({ type: "models", result: await this.server.request("codex/listModels", {}) });
+      case "doctor": {
+        // A server that is not running is a finding of the set-up too, shown where the rest are.
+        const result = await this.server
+          .request("codex/doctor", { checks: ["config", "provider"] })
+          .catch((error: Error) => ({
+            ok: false,
+            findings: [{ verdict: "fail" as const, area: "server", detail: error.message }],
+          }));
+        return this.host.post({ type: "doctor", result });
+      }
+      case "copyCode":
+      case "insertCode":
+      case "applyCode":
+      case "openWalkthrough":
+        return this.host.editor(message);
       case "send":
         return this.send(message.text, message.images ?? [], message.contexts ?? []);
       case "approve":
@@ -229,7 +255,7 @@ export class ChatBridge {
 
   /** Pick a stored conversation of the workspace; resume it in a tab, rename or archive it. */
   async history(): Promise<void> {
-    const page = await this.server.request("codex/listConversations", { pageSize: 100 });
+    const page = await this.server.request("codex/listConversations", { pageSize: 200, allWorkspaces: true });
     const picked = await this.host.pickStored(page.items);
     if (!picked) return;
     const conversationId = picked.row.conversationId;
@@ -293,13 +319,16 @@ export class ChatBridge {
   }
 
   /** Take the new state; the webview gets it at most once per frame (streaming sends an event
-   * per token, and each post copies the whole state). */
+   * per token), as the delta from what it has when it shows the same conversation. */
   private update(state: ChatState): void {
     this.state = state;
     if (this.scheduled) return;
     this.scheduled = setTimeout(() => {
       this.scheduled = undefined;
-      this.host.post({ type: "state", view: panelView(this.state) });
+      const view = panelView(this.state);
+      const delta = this.posted && panelDelta(this.posted, view);
+      this.host.post(delta ? { type: "delta", delta } : { type: "state", view });
+      this.posted = view;
       this.host.changed(this.state);
     }, FRAME_MS);
   }

@@ -5,10 +5,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ChatBridge, type Host } from "./bridge";
+import { ChatBridge, type EditorAction, type Host } from "./bridge";
 import type { FromWebview, ToWebview } from "../shared/messages";
 import type { Server } from "./requests";
 import { DiffEditor } from "./diffs";
+import { workspaceTarget } from "./workspacePath";
+import { PANEL_BODY } from "../shared/panelHtml";
 import type { ConversationSummary, Event } from "../shared/generated";
 import type { ChatState, FileChange } from "../shared/state";
 
@@ -133,18 +135,75 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
   async pickStored(
     rows: ConversationSummary[],
   ): Promise<{ row: ConversationSummary; action: "resume" | "rename" | "archive" } | undefined> {
+    const here = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const picked = await vscode.window.showQuickPick(
       rows.map((row) => ({
         label: row.title || "(untitled)",
-        description: `${row.turnCount} turns · ${new Date(row.updatedAt * 1000).toLocaleString()}`,
+        description: `${new Date(row.updatedAt * 1000).toLocaleString()} · ${row.turnCount} turns${row.running ? " · running" : ""}`,
+        detail: `${row.cwd === here ? "$(folder-active) this workspace" : "$(folder)"} ${row.cwd}${row.preview ? ` — ${row.preview}` : ""}`,
         row,
       })),
-      { placeHolder: "Conversations of this workspace" },
+      {
+        title: "codex-lsp: History",
+        placeHolder: "Search the stored conversations by title, date or workspace",
+        matchOnDescription: true,
+        matchOnDetail: true,
+      },
     );
     if (!picked) return undefined;
     const action = await vscode.window.showQuickPick(["Resume", "Rename…", "Archive"], { placeHolder: picked.label });
     if (!action) return undefined;
     return { row: picked.row, action: action === "Resume" ? "resume" : action === "Archive" ? "archive" : "rename" };
+  }
+
+  async editor(action: EditorAction): Promise<void> {
+    switch (action.type) {
+      case "copyCode":
+        await vscode.env.clipboard.writeText(action.code);
+        return void vscode.window.setStatusBarMessage("codex-lsp: code copied", 2000);
+      case "insertCode": {
+        const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+        if (!editor) return this.warn("open an editor to insert the code into");
+        await editor.edit((edit) => editor.selections.forEach((s) => edit.replace(s, action.code)));
+        return;
+      }
+      case "applyCode":
+        return this.applyCode(action.path, action.code);
+      case "openWalkthrough":
+        await vscode.commands.executeCommand(
+          "workbench.action.openWalkthrough",
+          "codex-lsp.codex-lsp#codexLsp.gettingStarted",
+          false,
+        );
+    }
+  }
+
+  /** A code block the answer labelled with a file path becomes that file's text in the editor
+   * (unsaved, so it can be reviewed and undone). Only paths inside the workspace are accepted:
+   * the path comes from the model. */
+  private async applyCode(path: string, code: string): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) return this.warn("open a folder to apply code to its files");
+    const checked = workspaceTarget(folder.uri.fsPath, path);
+    if ("refused" in checked) return this.warn(`${checked.refused}; the code was not applied`);
+    const target = checked.path;
+    const uri = vscode.Uri.file(target);
+    const edit = new vscode.WorkspaceEdit();
+    if (existsSync(target)) {
+      const document = await vscode.workspace.openTextDocument(uri);
+      edit.replace(uri, new vscode.Range(0, 0, document.lineCount, 0), code);
+    } else {
+      edit.createFile(uri, { ignoreIfExists: true });
+      edit.insert(uri, new vscode.Position(0, 0), code);
+    }
+    if (!(await vscode.workspace.applyEdit(edit))) return this.warn(`${path} could not be changed`);
+    await vscode.window.showTextDocument(uri, { preview: false });
+  }
+
+  /** Reveal the panel and put the cursor in its composer. */
+  async focusComposer(): Promise<void> {
+    await vscode.commands.executeCommand("codexLsp.chat.focus");
+    this.post({ type: "focusComposer" });
   }
 
   askTitle(current: string): Promise<string | undefined> {
@@ -193,20 +252,11 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>codex-lsp chat</title>
 <link rel="stylesheet" href="${style.toString()}">
 </head>
 <body>
-<nav id="tabs" role="tablist" aria-label="Conversations"></nav>
-<main id="transcript" role="log" aria-live="polite"></main>
-<section id="approvals" aria-label="Approval requests"></section>
-<footer>
-<div class="meta" id="meter" aria-live="polite"></div>
-<div id="pickers"></div>
-<div id="suggestions" role="listbox" class="meta"></div>
-<div id="attachments"></div>
-<textarea id="composer" aria-label="Message codex-lsp" placeholder="Ask codex-lsp (Enter to send, Shift+Enter for a new line, @ for files and context, / for commands, paste images)"></textarea>
-<div class="actions"><button id="send">Send</button><button id="interrupt">Interrupt</button><button id="attach" title="Attach images">Attach image…</button></div>
-</footer>
+${PANEL_BODY}
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body></html>`;
   }

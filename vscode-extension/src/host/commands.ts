@@ -1,14 +1,15 @@
 // The extension's commands (the palette and keybindings): they drive the chat bridge and the
 // server's lifecycle.
 import * as vscode from "vscode";
-import type { ChatBridge } from "./bridge";
+import type { ChatView } from "./chatView";
 import type { ServerLifecycle } from "./lifecycle";
 
 const focusChat = () => vscode.commands.executeCommand("codexLsp.chat.focus");
 
-export function registerCommands(bridge: ChatBridge, lifecycle: ServerLifecycle): vscode.Disposable[] {
+export function registerCommands(chat: ChatView, lifecycle: ServerLifecycle): vscode.Disposable[] {
+  const bridge = chat.bridge;
   return [
-    vscode.commands.registerCommand("codexLsp.openChat", focusChat),
+    vscode.commands.registerCommand("codexLsp.openChat", () => chat.focusComposer()),
     vscode.commands.registerCommand("codexLsp.restartServer", () => lifecycle.start()),
     vscode.commands.registerCommand("codexLsp.installServer", async () => {
       if (await lifecycle.install()) await lifecycle.start();

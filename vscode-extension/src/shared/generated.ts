@@ -203,6 +203,26 @@ export interface DeleteFile {
   content: string;
 }
 
+/** One line of ``codex-lsp doctor``. */
+export interface DoctorFinding {
+  verdict: "ok" | "warn" | "fail";
+  area: string;
+  detail: string;
+}
+
+/** ``codex/doctor``: the checks of ``codex-lsp doctor``, on this server's configuration. */
+export interface DoctorParams {
+  cwd?: string | null;
+  /** The checks to run (config always runs); every one when absent. */
+  checks?: Array<"config" | "provider" | "store" | "mcp" | "editor" | "sandbox"> | null;
+}
+
+/** Every finding, in order; ``ok`` is false when any check failed. */
+export interface DoctorResult {
+  ok: boolean;
+  findings: Array<DoctorFinding>;
+}
+
 /** A request that answers with nothing but success. */
 export interface EmptyResult {
 }
@@ -352,7 +372,7 @@ export interface GetConfigResult {
   warnings: Array<string>;
 }
 
-/** An image given by URL (``https:`` or a ``data:`` URL). */
+/** An image given by URL: ``https:``, or a ``data:image/...`` URL (a local file is a ``localImage``). */
 export interface ImageInput {
   type: "image";
   imageUrl: string;
@@ -409,6 +429,23 @@ export interface ListMcpServersParams {
 /** Every configured MCP server, in config order. */
 export interface ListMcpServersResult {
   servers: Array<McpServerStatus>;
+}
+
+/** ``codex/listModels``: the models a provider offers, for a model picker. */
+export interface ListModelsParams {
+  cwd?: string | null;
+  /** Another provider than the configured one. */
+  modelProvider?: string | null;
+}
+
+/** The provider's own list (``source: provider``), or the built-in one (``builtIn``) with a ``note`` saying why the provider's could not be had. */
+export interface ListModelsResult {
+  provider: string;
+  /** The model new conversations get; empty when none is set. */
+  model: string;
+  source: "provider" | "builtIn";
+  models: Array<ModelEntry>;
+  note?: string | null;
 }
 
 /** An image file on the user's machine; the server reads and attaches it. */
@@ -471,6 +508,16 @@ export interface MentionInput {
   type: "mention";
   path: string;
   name?: string | null;
+}
+
+/** One model a picker offers. */
+export interface ModelEntry {
+  id: string;
+  displayName?: string | null;
+  /** Tokens, when known. */
+  contextWindow?: number | null;
+  /** The efforts it accepts ([]: not a reasoning model); absent when unknown. */
+  reasoningEfforts?: Array<ReasoningEffort> | null;
 }
 
 /** Start a conversation. Every field is optional and overrides the configuration. */
@@ -581,8 +628,8 @@ export interface PlanItem {
   status: PlanStatus;
 }
 
-/** The state of one plan step. */
-export type PlanStatus = "pending" | "in_progress" | "completed";
+/** The state of one plan step (camelCase, as every value the protocol defines; the model's ``update_plan`` tool keeps Codex's ``in_progress``). */
+export type PlanStatus = "pending" | "inProgress" | "completed";
 
 /** The agent's plan changed. */
 export interface PlanUpdateEvent {
@@ -648,7 +695,7 @@ export interface ResumeConversationResult {
 }
 
 /** A user's answer to an approval request. */
-export type ReviewDecision = "approved" | "approvedForSession" | "approvedAlways" | "denied" | "abort";
+export type ReviewDecision = "approved" | "approvedForSession" | "approvedAlways" | "denied" | "deniedAlways" | "abort";
 
 /** Review code (uncommitted changes, a branch, a commit, or custom instructions). */
 export interface ReviewOp {
@@ -710,6 +757,9 @@ export interface ShutdownParams {
   conversationId: string;
 }
 
+/** Why the model stopped other than by finishing its answer. */
+export type StopReason = "maxTokens" | "refusal";
+
 /** The model stream failed and is being retried (``attempt`` of ``maxAttempts``). */
 export interface StreamErrorEvent {
   type: "streamError";
@@ -731,6 +781,8 @@ export interface TaskCompleteEvent {
   turnId: string;
   lastAgentMessage?: string | null;
   durationMs?: number | null;
+  /** Set when the model stopped early: maxTokens (cut off at its output limit) or refusal; absent when it finished its answer. */
+  stopReason?: StopReason | null;
 }
 
 /** A turn began. */
@@ -772,13 +824,16 @@ export interface TokenUsageInfo {
   contextLeftPercent?: number | null;
   /** What the conversation has cost so far in USD, when the model's price is known (config model_price, or the built-in table). */
   costUsd?: number | null;
+  /** The context size at which the history is compacted automatically. */
+  autoCompactTokenLimit?: number | null;
 }
 
-/** A turn stopped early: ``interrupted`` by the user, ``replaced`` by a new task, or ``reviewEnded``. */
+/** A turn stopped early: ``interrupted`` by the user, ``replaced`` by a new task, or ``reviewEnded``. ``returnedInput`` gives back the input the user sent into the turn that the model never saw (an interrupt drops it; a client puts it back in its composer). */
 export interface TurnAbortedEvent {
   type: "turnAborted";
   turnId?: string | null;
   reason: "interrupted" | "replaced" | "reviewEnded";
+  returnedInput?: Array<Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>> | null;
 }
 
 /** The unified diff of every file the turn changed so far. */
@@ -914,6 +969,8 @@ export interface CodexMethods {
   "codex/deleteConversation": { params: DeleteConversationParams; result: EmptyResult };
   "codex/fuzzyFileSearch": { params: FuzzyFileSearchParams; result: FuzzyFileSearchResult };
   "codex/getConfig": { params: GetConfigParams; result: GetConfigResult };
+  "codex/listModels": { params: ListModelsParams; result: ListModelsResult };
+  "codex/doctor": { params: DoctorParams; result: DoctorResult };
   "codex/listMcpServers": { params: ListMcpServersParams; result: ListMcpServersResult };
   "codex/restartMcpServer": { params: RestartMcpServerParams; result: EmptyResult };
   "codex/userInput": { params: UserInputParams; result: SubmissionResult };
@@ -929,6 +986,6 @@ export interface CodexMethods {
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
 /** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */
 export const CodexErrorCodes = {"unknownConversation": -32004} as const;

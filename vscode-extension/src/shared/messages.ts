@@ -2,8 +2,15 @@
 // way, used by both sides (the webview posts FromWebview and handles ToWebview; the bridge the
 // other way round). A switch over either ends in `unhandled`, so a new message that one side does
 // not handle is a compile error.
-import type { AskForApproval, ContextInput, ReasoningEffort, ReviewDecision } from "./generated";
-import type { PanelView } from "./state";
+import type {
+  AskForApproval,
+  ContextInput,
+  DoctorResult,
+  ListModelsResult,
+  ReasoningEffort,
+  ReviewDecision,
+} from "./generated";
+import type { PanelDelta, PanelView } from "./state";
 
 /** What the webview posts. */
 export type FromWebview =
@@ -28,11 +35,25 @@ export type FromWebview =
   | { type: "override"; model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval }
   | { type: "openDiff"; conversationId: string; callId: string; path: string; rejectedHunks?: number[] }
   | { type: "pasteImage"; dataUrl: string }
-  | { type: "attachImages" };
+  | { type: "attachImages" }
+  /** The model picker's list (codex/listModels) and the empty state's set-up findings (codex/doctor). */
+  | { type: "listModels" }
+  | { type: "doctor" }
+  /** A code block of an answer: copied, inserted at the editor's cursor, or applied to its file. */
+  | { type: "copyCode"; code: string }
+  | { type: "insertCode"; code: string }
+  | { type: "applyCode"; path: string; code: string }
+  | { type: "openWalkthrough" };
 
 /** What the host posts to the webview. */
 export type ToWebview =
   | { type: "state"; view: PanelView }
+  /** What changed since the last state or delta (see panelDelta). */
+  | { type: "delta"; delta: PanelDelta }
+  | { type: "models"; result: ListModelsResult }
+  | { type: "doctor"; result: DoctorResult }
+  /** A keyboard shortcut asked for the composer. */
+  | { type: "focusComposer" }
   | { type: "files"; query: string; files: string[] }
   | { type: "attached"; images: { path: string; uri: string }[] }
   | { type: "attachedContext"; context: ContextInput };

@@ -7,6 +7,7 @@ import type {
   DeleteFile,
   Event,
   EventMsg,
+  ExecCommandBeginEvent,
   PlanItem,
   ReasoningEffort,
   ReviewDecision,
@@ -14,23 +15,46 @@ import type {
 } from "./generated";
 
 export type FileChange = AddFile | DeleteFile | UpdateFile;
+export type ParsedCommand = NonNullable<ExecCommandBeginEvent["parsedCmd"]>[number];
 
+/** One step of the transcript; the panel draws each agent step as a card. */
 export type Entry =
   | { kind: "user"; id: string; turnId: string; text: string; mentions: string[]; images: string[] }
   | { kind: "agent"; id: string; text: string; done: boolean }
-  | { kind: "reasoning"; id: string; text: string }
+  | { kind: "reasoning"; id: string; text: string; done: boolean }
   | {
       kind: "command";
       id: string;
       command: string[];
+      /** What the command does, when the server recognised it (a read, a search, a listing). */
+      parsed?: ParsedCommand[];
       output: string;
       exitCode?: number;
       durationMs?: number;
+      status?: string;
     }
   | { kind: "patch"; id: string; turnId: string; changes: Record<string, FileChange>; success?: boolean }
-  | { kind: "mcp"; id: string; server: string; tool: string; args: unknown; result?: unknown; error?: string | null }
-  | { kind: "plan"; id: string; plan: PlanItem[] }
-  | { kind: "notice"; id: string; level: "error" | "warning" | "info"; text: string };
+  | {
+      kind: "mcp";
+      id: string;
+      server: string;
+      tool: string;
+      args: unknown;
+      result?: unknown;
+      error?: string | null;
+      durationMs?: number;
+    }
+  | { kind: "plan"; id: string; plan: PlanItem[]; explanation?: string | null }
+  | {
+      kind: "notice";
+      id: string;
+      level: "error" | "warning" | "info";
+      text: string;
+      /** The error's kind (codexErrorInfo): the panel says what to do about it. */
+      errorInfo?: string | null;
+      /** A retry in progress: attempt n of max, in retryInMs. */
+      retry?: { attempt: number; maxAttempts: number; retryInMs: number };
+    };
 
 export interface Approval {
   callId: string;
@@ -62,6 +86,11 @@ export interface Conversation {
   approvals: Approval[];
   contextLeftPercent?: number | null;
   totalTokens?: number;
+  /** Tokens now in the context, of the model's window. */
+  contextTokens?: number;
+  contextWindow?: number | null;
+  /** The context size at which the server compacts the history by itself. */
+  autoCompactTokenLimit?: number | null;
   costUsd?: number | null;
   /** Messages sent while a turn runs, not yet given to the model. */
   queued?: string[];
@@ -82,9 +111,28 @@ function conversationOf(state: ChatState, id: string): Conversation {
   return state.conversations[id] ?? { id, title: "", model: "", entries: [], turns: [], running: false, approvals: [] };
 }
 
-function upsert(entries: Entry[], entry: Entry, merge: (old: Entry) => Entry): Entry[] {
-  const index = entries.findIndex((e) => e.id === entry.id && e.kind === entry.kind);
-  if (index < 0) return [...entries, entry];
+/** The entry lists a replay is building: nothing has seen them yet, so they grow in place
+ * instead of being copied per event (a stored conversation of thousands of entries is rebuilt in
+ * linear time). A list leaves the set when the replay ends; from then on it is immutable. */
+const building = new WeakSet<Entry[]>();
+
+function appended(entries: Entry[], entry: Entry): Entry[] {
+  if (!building.has(entries)) return [...entries, entry];
+  entries.push(entry);
+  return entries;
+}
+
+/** `c`'s entries with `entry` added, or merged into the entry of the same id and kind. Only
+ * the turn being run is searched, from its end (every item of a turn arrives within it), so the
+ * cost per event does not grow with the history. */
+function upsert(c: Conversation, entry: Entry, merge: (old: Entry) => Entry): Entry[] {
+  const entries = c.entries;
+  const index = lastIndexInTurn(c, (e) => e.id === entry.id && e.kind === entry.kind);
+  if (index < 0) return appended(entries, entry);
+  if (building.has(entries)) {
+    entries[index] = merge(entries[index]);
+    return entries;
+  }
   const copy = entries.slice();
   copy[index] = merge(copy[index]);
   return copy;
@@ -104,8 +152,27 @@ export function reduce(state: ChatState, event: Event): ChatState {
   return withConversation(state, step(conversationOf(state, event.conversationId), event.msg, event.conversationId));
 }
 
-function notice(c: Conversation, id: string, level: "error" | "warning" | "info", text: string): Conversation {
-  return { ...c, entries: [...c.entries, { kind: "notice", id, level, text }] };
+function notice(
+  c: Conversation,
+  id: string,
+  level: "error" | "warning" | "info",
+  text: string,
+  more: { errorInfo?: string | null; retry?: { attempt: number; maxAttempts: number; retryInMs: number } } = {},
+): Conversation {
+  const entry: Entry = { kind: "notice", id, level, text, ...more };
+  return { ...c, entries: upsert(c, entry, () => entry) };
+}
+
+/** The index of the last entry of the turn being run that satisfies `ok`, or -1. */
+function lastIndexInTurn(c: Conversation, ok: (entry: Entry) => boolean): number {
+  const floor = c.turns[c.turns.length - 1]?.start ?? 0;
+  for (let index = c.entries.length - 1; index >= floor; index--) if (ok(c.entries[index])) return index;
+  return -1;
+}
+
+/** The turn being run (retries and errors without a turn id belong to it). */
+function lastTurnId(c: Conversation): string {
+  return c.turns[c.turns.length - 1]?.id ?? "none";
 }
 
 function step(c: Conversation, msg: EventMsg, conversationId: string): Conversation {
@@ -113,9 +180,23 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     case "sessionConfigured":
       return { ...c, model: msg.model, effort: msg.reasoningEffort, approvalPolicy: msg.approvalPolicy };
     case "taskStarted":
-      return { ...c, running: true };
-    case "taskComplete":
-      return { ...c, running: false, approvals: [] };
+      return { ...c, running: true, contextWindow: msg.modelContextWindow ?? c.contextWindow };
+    case "taskComplete": {
+      // Retries that ended in success stay visible, as what they were.
+      const retried = c.entries[lastIndexInTurn(c, (e) => e.kind === "notice" && e.id === `retry-${msg.turnId}`)];
+      const done = { ...c, running: false, approvals: [] };
+      if (retried?.kind !== "notice" || !retried.retry) return done;
+      const times = retried.retry.attempt;
+      return notice(
+        done,
+        retried.id,
+        "info",
+        `The model request failed ${times} time(s) and went through on a retry.`,
+        {
+          errorInfo: retried.errorInfo,
+        },
+      );
+    }
     case "turnAborted":
       return {
         ...notice(c, `abort-${msg.turnId}`, "warning", `Turn aborted (${msg.reason}).`),
@@ -138,37 +219,72 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       const waiting = c.queued ?? [];
       const given = waiting.indexOf(msg.message);
       const rest = given < 0 ? waiting : [...waiting.slice(0, given), ...waiting.slice(given + 1)];
-      return { ...c, title, turns, entries: [...c.entries, entry], queued: rest };
+      return { ...c, title, turns, entries: appended(c.entries, entry), queued: rest };
     }
     case "agentMessageDelta": {
       const entry: Entry = { kind: "agent", id: msg.itemId, text: msg.delta, done: false };
       return {
         ...c,
-        entries: upsert(
-          c.entries,
-          entry,
-          (old) => ({ ...old, text: (old as { text: string }).text + msg.delta }) as Entry,
-        ),
+        entries: upsert(c, entry, (old) => ({ ...old, text: (old as { text: string }).text + msg.delta }) as Entry),
       };
     }
     case "agentMessage": {
       const entry: Entry = { kind: "agent", id: msg.itemId, text: msg.message, done: true };
-      return { ...c, entries: upsert(c.entries, entry, () => entry) };
+      return { ...c, entries: upsert(c, entry, () => entry) };
+    }
+    case "agentReasoningDelta": {
+      const entry: Entry = { kind: "reasoning", id: msg.itemId, text: msg.delta, done: false };
+      return {
+        ...c,
+        entries: upsert(
+          c,
+          entry,
+          (old) => ({ ...old, done: false, text: (old as { text: string }).text + msg.delta }) as Entry,
+        ),
+      };
+    }
+    case "agentReasoningSectionBreak": {
+      const entry: Entry = { kind: "reasoning", id: msg.itemId, text: "", done: false };
+      return {
+        ...c,
+        entries: upsert(
+          c,
+          entry,
+          (old) => ({ ...old, done: false, text: `${(old as { text: string }).text}\n\n` }) as Entry,
+        ),
+      };
     }
     case "agentReasoning": {
-      const entry: Entry = { kind: "reasoning", id: msg.itemId, text: msg.text };
-      return { ...c, entries: upsert(c.entries, entry, () => entry) };
+      // Each complete paragraph replaces what its deltas built; earlier paragraphs stay.
+      const entry: Entry = { kind: "reasoning", id: msg.itemId, text: msg.text, done: true };
+      return {
+        ...c,
+        entries: upsert(c, entry, (old) => {
+          const paragraphs = (old as { text: string }).text.split("\n\n");
+          paragraphs[paragraphs.length - 1] = msg.text;
+          return { ...entry, text: paragraphs.join("\n\n") };
+        }),
+      };
     }
     case "execCommandBegin": {
-      const entry: Entry = { kind: "command", id: msg.callId, command: msg.command, output: "" };
-      return { ...c, entries: upsert(c.entries, entry, (old) => ({ ...old, command: msg.command }) as Entry) };
+      const entry: Entry = {
+        kind: "command",
+        id: msg.callId,
+        command: msg.command,
+        parsed: msg.parsedCmd ?? [],
+        output: "",
+      };
+      return {
+        ...c,
+        entries: upsert(c, entry, (old) => ({ ...old, command: msg.command, parsed: entry.parsed }) as Entry),
+      };
     }
     case "execCommandOutputDelta": {
       const entry: Entry = { kind: "command", id: msg.callId, command: [], output: msg.chunk };
       return {
         ...c,
         entries: upsert(
-          c.entries,
+          c,
           entry,
           (old) => ({ ...old, output: (old as { output: string }).output + msg.chunk }) as Entry,
         ),
@@ -182,20 +298,27 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
         output: msg.aggregatedOutput,
         exitCode: msg.exitCode,
         durationMs: msg.durationMs,
+        status: msg.status,
       };
       return {
         ...c,
         entries: upsert(
-          c.entries,
+          c,
           entry,
           (old) =>
-            ({ ...old, exitCode: msg.exitCode, durationMs: msg.durationMs, output: msg.aggregatedOutput }) as Entry,
+            ({
+              ...old,
+              exitCode: msg.exitCode,
+              durationMs: msg.durationMs,
+              output: msg.aggregatedOutput,
+              status: msg.status,
+            }) as Entry,
         ),
       };
     }
     case "patchApplyBegin": {
       const entry: Entry = { kind: "patch", id: msg.callId, turnId: msg.turnId, changes: msg.changes };
-      return { ...c, entries: upsert(c.entries, entry, () => entry) };
+      return { ...c, entries: upsert(c, entry, () => entry) };
     }
     case "patchApplyEnd": {
       const entry: Entry = {
@@ -208,12 +331,12 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       const turns = msg.success
         ? c.turns.map((t) => (t.id === msg.turnId ? { ...t, changedFiles: true } : t))
         : c.turns;
-      return { ...c, turns, entries: upsert(c.entries, entry, (old) => ({ ...old, success: msg.success }) as Entry) };
+      return { ...c, turns, entries: upsert(c, entry, (old) => ({ ...old, success: msg.success }) as Entry) };
     }
     case "mcpToolCallBegin": {
       const inv = msg.invocation;
       const entry: Entry = { kind: "mcp", id: msg.callId, server: inv.server, tool: inv.tool, args: inv.arguments };
-      return { ...c, entries: upsert(c.entries, entry, () => entry) };
+      return { ...c, entries: upsert(c, entry, () => entry) };
     }
     case "mcpToolCallEnd": {
       const inv = msg.invocation;
@@ -225,12 +348,13 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
         args: inv.arguments,
         result: msg.result,
         error: msg.error,
+        durationMs: msg.durationMs,
       };
-      return { ...c, entries: upsert(c.entries, entry, () => entry) };
+      return { ...c, entries: upsert(c, entry, () => entry) };
     }
     case "planUpdate": {
-      const entry: Entry = { kind: "plan", id: `plan-${msg.turnId}`, plan: msg.plan };
-      return { ...c, entries: upsert(c.entries, entry, () => entry) };
+      const entry: Entry = { kind: "plan", id: `plan-${msg.turnId}`, plan: msg.plan, explanation: msg.explanation };
+      return { ...c, entries: upsert(c, entry, () => entry) };
     }
     case "tokenCount":
       return msg.info
@@ -238,6 +362,9 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
             ...c,
             contextLeftPercent: msg.info.contextLeftPercent,
             totalTokens: msg.info.totalTokenUsage.totalTokens,
+            contextTokens: msg.info.contextTokens,
+            contextWindow: msg.info.modelContextWindow ?? c.contextWindow,
+            autoCompactTokenLimit: msg.info.autoCompactTokenLimit,
             costUsd: msg.info.costUsd,
           }
         : c;
@@ -271,11 +398,30 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       const text = msg.success ? `Undo done${files}.` : msg.message;
       return { ...notice(c, `undo-${msg.turnId}`, msg.success ? "info" : "warning", text), turns };
     }
-    case "error":
-      return notice(c, `error-${c.entries.length}`, "error", msg.message);
+    case "error": {
+      // The retries that led here are over: the error replaces their notice.
+      const retry = `retry-${msg.turnId ?? lastTurnId(c)}`;
+      const at = lastIndexInTurn(c, (e) => e.kind === "notice" && e.id === retry);
+      const rest = at < 0 ? c : { ...c, entries: [...c.entries.slice(0, at), ...c.entries.slice(at + 1)] };
+      return notice(rest, `error-${c.entries.length}`, "error", msg.message, { errorInfo: msg.codexErrorInfo });
+    }
     case "streamError":
+      // One notice per turn, updated in place as the attempts go on.
+      return notice(c, `retry-${lastTurnId(c)}`, "warning", msg.message, {
+        errorInfo: msg.codexErrorInfo,
+        retry: { attempt: msg.attempt, maxAttempts: msg.maxAttempts, retryInMs: msg.retryInMs },
+      });
     case "warning":
-      return notice(c, `${msg.type}-${c.entries.length}`, "warning", msg.message);
+      return notice(c, `warning-${c.entries.length}`, "warning", msg.message);
+    case "contextCompacted":
+      return notice(
+        c,
+        `compacted-${msg.item.id}`,
+        "info",
+        msg.automatic
+          ? "The context was nearly full, so the history was summarised automatically; the agent goes on from the summary."
+          : "The history was summarised to free context.",
+      );
     default:
       return c;
   }
@@ -283,15 +429,21 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
 
 /** A resumed conversation: its stored events replayed into a fresh tab, made active. */
 export function replayed(state: ChatState, conversationId: string, messages: EventMsg[], title = ""): ChatState {
+  const entries: Entry[] = [];
+  building.add(entries);
   const fresh: ChatState = {
     ...state,
     conversations: {
       ...state.conversations,
-      [conversationId]: { ...conversationOf(emptyState, conversationId), title },
+      [conversationId]: { ...conversationOf(emptyState, conversationId), title, entries },
     },
   };
-  const rebuilt = messages.reduce((s, msg) => reduce(s, { conversationId, submissionId: "replay", msg }), fresh);
-  return opened(rebuilt, conversationId);
+  try {
+    const rebuilt = messages.reduce((s, msg) => reduce(s, { conversationId, submissionId: "replay", msg }), fresh);
+    return opened(rebuilt, conversationId);
+  } finally {
+    building.delete(entries);
+  }
 }
 
 /** A fork of `source` at the end of `turnId`: a new tab showing the source's transcript up to there. */
@@ -409,4 +561,52 @@ export function queued(state: ChatState, conversationId: string, text: string): 
     ...state,
     conversations: { ...state.conversations, [conversationId]: { ...c, queued: [...(c.queued ?? []), text] } },
   };
+}
+
+/** What changed from one posted panel view to the next: the tab strip, the active
+ * conversation's settings and counters, its turns when they changed, and only the entries that
+ * changed (the reducer replaces an entry it changes and keeps the others, so a reference
+ * comparison finds them). The bridge posts this instead of the whole view, so a streamed token
+ * costs the same whatever the length of the conversation. */
+export interface PanelDelta {
+  tabs: PanelView["tabs"];
+  active?: string;
+  conversation: Omit<Conversation, "entries" | "turns"> & { turns?: Turn[] };
+  /** Entries replaced or appended, by index; `length` is the new number of entries. */
+  entries: { index: number; entry: Entry }[];
+  length: number;
+}
+
+/** The delta from `before` to `after`, or undefined when the webview needs the whole view (a
+ * different conversation is shown, or none). */
+export function panelDelta(before: PanelView, after: PanelView): PanelDelta | undefined {
+  const [old, now] = [before.conversation, after.conversation];
+  if (!old || !now || old.id !== now.id || before.active !== after.active) return undefined;
+  const entries: PanelDelta["entries"] = [];
+  for (let index = 0; index < now.entries.length; index++) {
+    if (old.entries[index] !== now.entries[index]) entries.push({ index, entry: now.entries[index] });
+  }
+  const { entries: _entries, turns, ...rest } = now; // eslint-disable-line @typescript-eslint/no-unused-vars
+  return {
+    tabs: after.tabs,
+    active: after.active,
+    conversation: old.turns === turns ? rest : { ...rest, turns },
+    entries,
+    length: now.entries.length,
+  };
+}
+
+/** `view` with `delta` applied (the webview's side of panelDelta). */
+export function applyDelta(view: PanelView, delta: PanelDelta): PanelView {
+  const old = view.conversation;
+  if (!old) return view;
+  const entries = old.entries.slice(0, delta.length);
+  for (const { index, entry } of delta.entries) entries[index] = entry;
+  const conversation: Conversation = {
+    ...old,
+    ...delta.conversation,
+    turns: delta.conversation.turns ?? old.turns,
+    entries,
+  };
+  return { tabs: delta.tabs, active: delta.active, conversation };
 }

@@ -1,153 +1,255 @@
-// The chat webview: renders the state the extension posts (tabs, the transcript with Markdown
-// through markdown-it sanitised by DOMPurify, approvals with per-file and per-hunk review, the
-// pickers and the meter) and posts the user's actions back.
-import DOMPurify from "dompurify";
-import hljs from "highlight.js/lib/common";
-import MarkdownIt from "markdown-it";
+// The chat webview: draws what the extension posts (the whole panel view, then only what changed)
+// — the tab strip, the transcript as cards (webview/cards.ts) with the agent's Markdown
+// (webview/markdown.ts), approvals with per-file and per-hunk review, the pickers, the context
+// meter, the empty state with the set-up findings — and posts the user's actions back. Only the
+// last turns are in the DOM at first (older ones on request) and long outputs are virtualised,
+// so a long conversation opens at once and streaming touches only the entry that changed.
+import { ansiLines, escapeHtml as esc } from "./ansi";
+import { cardKey, diffHtml, openDiffButton, renderCard } from "./cards";
+import { renderMarkdown } from "./markdown";
 import { CONTEXTS, EFFORTS, POLICIES, SLASH_COMMANDS } from "../shared/composer";
 import { splitHunks } from "../shared/unifiedDiff";
-import type { ContextInput } from "../shared/generated";
+import type { ContextInput, DoctorResult, ListModelsResult } from "../shared/generated";
 import { unhandled, type FromWebview, type ToWebview } from "../shared/messages";
 import {
+  applyDelta,
   decisions,
   undoable,
   type Approval,
   type Conversation,
   type Entry,
-  type FileChange,
+  type PanelDelta,
   type PanelView,
 } from "../shared/state";
 
 declare function acquireVsCodeApi(): { postMessage(message: FromWebview): void };
 
 const vscode = acquireVsCodeApi();
-const MODELS = [
-  "gpt-5-codex",
-  "gpt-5",
-  "gpt-5-mini",
-  "o3",
-  "o4-mini",
-  "gpt-4.1",
-  "claude-sonnet-4-5",
-  "claude-opus-4-1",
-];
-
-function highlight(code: string, lang: string): string {
-  const body = lang && hljs.getLanguage(lang) ? hljs.highlight(code, { language: lang }).value : escape(code);
-  return `<pre class="hljs"><code>${body}</code></pre>`;
-}
-
-const markdown = new MarkdownIt({ linkify: true, highlight });
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 const composer = $("composer") as HTMLTextAreaElement;
 
-/** What the user chose in the panel that is not part of the state: unchecked hunks, open
- * reasoning blocks, the composer's attachments. */
+/** Turns drawn when a conversation is shown; scrolling up to "Show earlier turns" draws more. */
+const WINDOW_TURNS = 10;
+const MORE_TURNS = 30;
+const LINE_PX = 18;
+const EXAMPLES = [
+  "Explain what this repository does and how it is organised.",
+  "Run the tests and fix the first failure.",
+  "Review my uncommitted changes for bugs.",
+];
+const POLICY_LABELS: Record<string, string> = {
+  "": "Approvals: default",
+  untrusted: "Ask unless the command is known safe",
+  "on-failure": "Ask when a sandboxed command fails",
+  "on-request": "Ask when the agent requests it",
+  never: "Never ask",
+};
+
+/** What the user chose in the panel that is not part of the state. */
 const rejected = new Set<string>();
-const openDetails = new Set<string>();
+const opened = new Map<string, boolean>();
 let images: { path: string; uri: string }[] = [];
 let contexts: ContextInput[] = [];
 let view: PanelView = { tabs: [] };
+let models: ListModelsResult | undefined;
+let doctor: DoctorResult | undefined;
+let otherModel = false;
+/** The first entry drawn, and the drawn rows by entry index. */
+let windowStart = 0;
+const rows = new Map<number, HTMLElement>();
+const outputs = new Map<string, { text: string; lines?: string[] }>();
+let showing: string | undefined | null = null; // the conversation drawn (null: nothing yet)
 
-function html(text: string): string {
-  return DOMPurify.sanitize(markdown.render(text));
+function post(message: FromWebview): void {
+  vscode.postMessage(message);
 }
 
-function escape(text: string): string {
-  const div = document.createElement("div");
-  div.textContent = text;
-  return div.innerHTML;
-}
+// ---------------------------------------------------------------- transcript
 
-function attr(text: string): string {
-  return escape(text).replace(/"/g, "&quot;");
-}
-
-function diffLines(lines: string[]): string {
-  return lines
-    .map((l) => `<span class="${l.startsWith("+") ? "add" : l.startsWith("-") ? "del" : "ctx"}">${escape(l)}</span>`)
-    .join("\n");
-}
-
-function fileDiff(change: FileChange): string {
-  if (change.type === "update")
-    return `<pre class="diff">${diffLines(change.unifiedDiff.split("\n").filter((l) => !l.startsWith("---") && !l.startsWith("+++")))}</pre>`;
-  const lines = change.content.split("\n").map((l) => (change.type === "add" ? "+" : "-") + l);
-  return `<pre class="diff">${diffLines(lines)}</pre>`;
-}
-
-function openDiffButton(conversationId: string, callId: string, path: string): string {
-  return `<button class="link" data-action="openDiff" data-conversation="${attr(conversationId)}" data-call="${attr(callId)}" data-path="${attr(path)}">Open diff</button>`;
+/** undoable(c), once per version of its turns (every user row asks). */
+const undoableCache = new WeakMap<object, Set<string>>();
+function undoableTurns(c: Conversation): Set<string> {
+  let set = undoableCache.get(c.turns);
+  if (!set) undoableCache.set(c.turns, (set = undoable(c)));
+  return set;
 }
 
 function renderUser(c: Conversation, entry: Extract<Entry, { kind: "user" }>): string {
   const chips = [
-    ...entry.mentions.map((m) => `<span class="chip">${escape(m.startsWith("@") ? m : `@${m}`)}</span>`),
-    ...entry.images.map((p) => `<span class="chip">image ${escape(p.split("/").pop() ?? p)}</span>`),
+    ...entry.mentions.map((m) => `<span class="chip">${esc(m.startsWith("@") ? m : `@${m}`)}</span>`),
+    ...entry.images.map((p) => `<span class="chip">image ${esc(p.split("/").pop() ?? p)}</span>`),
   ].join("");
   const index = c.turns.findIndex((t) => t.id === entry.turnId);
   const finished = index >= 0 && (!c.running || index < c.turns.length - 1);
   const actions = [
-    undoable(c).has(entry.turnId)
-      ? `<button class="link" data-action="undo" data-turn="${attr(entry.turnId)}" title="Restore the files this turn and every later one changed">Undo turn</button>`
+    undoableTurns(c).has(entry.turnId)
+      ? `<button class="link" data-action="undo" data-turn="${esc(entry.turnId)}" title="Restore the files this turn and every later one changed">Undo turn</button>`
       : "",
     finished
-      ? `<button class="link" data-action="fork" data-turn="${attr(entry.turnId)}" title="A new conversation with the history up to the end of this turn">Fork from here</button>`
+      ? `<button class="link" data-action="fork" data-turn="${esc(entry.turnId)}" title="A new conversation with the history up to the end of this turn">Fork from here</button>`
       : "",
   ].join("");
-  return `<div class="entry user"><div class="text">${escape(entry.text)}</div>${chips ? `<div>${chips}</div>` : ""}<div class="turn-actions">${actions}</div></div>`;
+  return `<div class="entry user"><div class="text">${esc(entry.text)}</div>${chips ? `<div>${chips}</div>` : ""}<div class="turn-actions">${actions}</div></div>`;
 }
 
-/** Rendered entries by id: an entry is rendered again only when it changed (streaming changes
- * the last one; Markdown of the rest is not redone per token). */
-const rendered = new Map<string, { key: string; html: string }>();
-
-function cachedEntry(c: Conversation, entry: Entry): string {
-  if (entry.kind === "user") return renderEntry(c, entry); // its buttons follow the turn's state
-  const id = `${c.id}|${entry.kind}|${entry.id}`;
-  const key = JSON.stringify(entry) + (entry.kind === "reasoning" && openDetails.has(entry.id) ? "open" : "");
-  const hit = rendered.get(id);
-  if (hit?.key === key) return hit.html;
-  const html = renderEntry(c, entry);
-  rendered.set(id, { key, html });
-  return html;
+function entryHtml(c: Conversation, entry: Entry): string {
+  if (entry.kind === "user") return renderUser(c, entry);
+  if (entry.kind === "command") outputs.set(cardKey(c.id, entry), { text: entry.output });
+  return renderCard(
+    {
+      conversationId: c.id,
+      markdown: renderMarkdown,
+      open: (key, fallback) => opened.get(key) ?? fallback,
+    },
+    entry,
+  );
 }
 
-function renderEntry(c: Conversation, entry: Entry): string {
-  switch (entry.kind) {
-    case "user":
-      return renderUser(c, entry);
-    case "agent":
-      return `<div class="entry agent">${html(entry.text)}</div>`;
-    case "reasoning":
-      return `<details class="entry reasoning" data-id="${attr(entry.id)}"${openDetails.has(entry.id) ? " open" : ""}><summary>Reasoning</summary>${html(entry.text)}</details>`;
-    case "command": {
-      const end = entry.exitCode === undefined ? "running…" : `exit ${entry.exitCode} · ${entry.durationMs} ms`;
-      const output = entry.output ? `<pre>${escape(entry.output)}</pre>` : "";
-      const failed = entry.exitCode !== undefined && entry.exitCode !== 0 ? " failed" : "";
-      return `<div class="entry command${failed}"><div class="meta">$ ${escape(entry.command.join(" "))} — ${end}</div>${output}</div>`;
+function emptyState(): string {
+  const failed = doctor && !doctor.ok;
+  const findings = (doctor?.findings ?? [])
+    .map(
+      (f) =>
+        `<li class="finding verdict-${f.verdict}"><span class="verdict">${f.verdict === "fail" ? "FAIL" : f.verdict}</span> <span class="area">${esc(f.area)}</span> ${esc(f.detail)}</li>`,
+    )
+    .join("");
+  const setup = !doctor
+    ? `<p class="muted" role="status">Checking the set-up…</p>`
+    : failed
+      ? `<div class="setup" role="alert"><h3>Set up a model provider</h3><p>No provider works yet. <code>codex-lsp doctor</code> found:</p><ul class="findings">${findings}</ul><p>Fix what it says (an API key in the environment, or a provider in <code>~/.codex-lsp/config.toml</code>), then <button data-action="doctor">Check again</button> <button class="secondary" data-action="openWalkthrough">Open the set-up walkthrough</button></p></div>`
+      : `<p class="muted">${esc(doctor.findings.find((f) => f.area === "provider")?.detail ?? "")}</p>`;
+  const examples = EXAMPLES.map(
+    (text) => `<li><button class="example" data-action="example" data-prompt="${esc(text)}">${esc(text)}</button></li>`,
+  ).join("");
+  return `<section class="empty" aria-labelledby="empty-title"><h2 id="empty-title">Ask codex-lsp about this workspace</h2>
+<p>It reads your code, runs commands in a sandbox and proposes changes; you approve what it may do.</p>${setup}
+<h3>Try one of these</h3><ul class="examples">${examples}</ul>
+<p class="muted">Ctrl+Alt+K opens this panel · @ adds files and context · / runs commands · Escape interrupts · <button class="link" data-action="openWalkthrough">Walkthrough</button></p></section>`;
+}
+
+function nearBottom(): boolean {
+  const el = document.scrollingElement ?? document.documentElement;
+  return el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+}
+
+function stickToBottom(was: boolean): void {
+  if (was) window.scrollTo(0, document.documentElement.scrollHeight);
+}
+
+function queuedHtml(c: Conversation | undefined): string {
+  return (c?.queued ?? [])
+    .map(
+      (text) =>
+        `<div class="entry user queued"><div class="text">${esc(text)}</div><div class="muted">queued: the agent gets it at its next step</div></div>`,
+    )
+    .join("");
+}
+
+function setRow(c: Conversation, index: number): void {
+  const html = entryHtml(c, c.entries[index]);
+  let row = rows.get(index);
+  if (!row) {
+    row = document.createElement("div");
+    row.className = "row";
+    $("rows").appendChild(row);
+    rows.set(index, row);
+  }
+  row.innerHTML = html;
+  hydrate(row);
+}
+
+/** Draw the active conversation from scratch (its last WINDOW_TURNS turns). */
+function renderTranscript(): void {
+  const c = view.conversation;
+  rows.clear();
+  outputs.clear();
+  const switched = showing !== c?.id;
+  showing = c?.id;
+  if (!c?.entries.length) {
+    $("transcript").innerHTML = emptyState();
+    return;
+  }
+  const turn = c.turns[c.turns.length - WINDOW_TURNS];
+  windowStart = turn && c.entries.length > 0 ? turn.start : 0;
+  const earlier = c.turns.filter((t) => t.start < windowStart).length;
+  const more =
+    windowStart > 0 ? `<button class="link more" data-action="earlier">Show ${earlier} earlier turns</button>` : "";
+  const html: string[] = [];
+  for (let i = windowStart; i < c.entries.length; i++)
+    html.push(`<div class="row">${entryHtml(c, c.entries[i])}</div>`);
+  $("transcript").innerHTML = `${more}<div id="rows">${html.join("")}</div><div id="queued">${queuedHtml(c)}</div>`;
+  const drawn = $("rows").children;
+  for (let i = 0; i < drawn.length; i++) {
+    rows.set(windowStart + i, drawn[i] as HTMLElement);
+    hydrate(drawn[i] as HTMLElement);
+  }
+  if (switched) window.scrollTo(0, document.documentElement.scrollHeight); // the newest turn in view
+  const button = $("transcript").querySelector<HTMLElement>(".more");
+  if (button) earlierObserver.observe(button);
+}
+
+/** Scrolling up to "Show earlier turns" draws them (keeping the scroll position). */
+const earlierObserver = new IntersectionObserver((seen) => {
+  for (const item of seen) {
+    if (!item.isIntersecting || !(item.target as HTMLElement).isConnected) continue;
+    const el = document.scrollingElement ?? document.documentElement;
+    const fromBottom = el.scrollHeight - el.scrollTop;
+    (item.target as HTMLElement).click();
+    el.scrollTop = el.scrollHeight - fromBottom;
+  }
+});
+
+/** Draw what a delta changed: its entries, the user rows when the turn's state moved on. */
+function renderTranscriptDelta(before: PanelView, delta: PanelDelta): void {
+  const c = view.conversation!;
+  const old = before.conversation!;
+  if (showing !== c.id || !old.entries.length || delta.length < old.entries.length) return renderTranscript();
+  for (const { index } of delta.entries) if (index >= windowStart) setRow(c, index);
+  if (delta.conversation.turns || old.running !== c.running) {
+    for (const [index, row] of rows) {
+      if (c.entries[index].kind === "user") row.innerHTML = renderUser(c, c.entries[index]);
     }
-    case "patch": {
-      const files = Object.entries(entry.changes)
-        .map(
-          ([path, change]) =>
-            `<div class="file"><span class="meta">${escape(path)} (${change.type})</span> ${openDiffButton(c.id, entry.id, path)}</div>${fileDiff(change)}`,
-        )
-        .join("");
-      const status = entry.success === undefined ? "applying…" : entry.success ? "applied" : "failed";
-      return `<div class="entry patch"><div class="meta">patch ${status}</div>${files}</div>`;
+  }
+  if ((old.queued ?? []).join("\n") !== (c.queued ?? []).join("\n")) $("queued").innerHTML = queuedHtml(c);
+  announce(old, delta);
+}
+
+/** Finished answers are read out politely; the rest of the transcript is not a live region. */
+function announce(old: Conversation, delta: PanelDelta): void {
+  for (const { index, entry } of delta.entries) {
+    const was = old.entries[index];
+    if (entry.kind === "agent" && entry.done && !(was?.kind === "agent" && was.done)) {
+      $("announcer").textContent = `codex-lsp: ${entry.text.slice(0, 600)}`;
+    } else if (entry.kind === "notice" && entry.level === "error") {
+      $("alerter").textContent = entry.text;
     }
-    case "mcp": {
-      const status = entry.error ? `failed: ${escape(entry.error)}` : entry.result === undefined ? "running…" : "done";
-      const result = entry.result === undefined ? "" : `<pre>${escape(JSON.stringify(entry.result, null, 2))}</pre>`;
-      return `<details class="entry mcp"><summary>tool ${escape(entry.server)}/${escape(entry.tool)} — ${status}</summary><pre>${escape(JSON.stringify(entry.args ?? {}, null, 2))}</pre>${result}</details>`;
-    }
-    case "plan":
-      return `<ul class="entry plan">${entry.plan.map((p) => `<li class="${p.status}">${p.status === "completed" ? "☑" : p.status === "in_progress" ? "◐" : "☐"} ${escape(p.step)}</li>`).join("")}</ul>`;
-    case "notice":
-      return `<div class="entry notice-${entry.level}" role="${entry.level === "error" ? "alert" : "status"}">${escape(entry.text)}</div>`;
   }
 }
+
+/** Fill long outputs with the lines in view only. */
+function hydrate(root: HTMLElement): void {
+  root.querySelectorAll<HTMLElement>(".output.virtual").forEach((box) => {
+    const key = box.dataset.output ?? "";
+    const out = outputs.get(key);
+    if (!out) return;
+    out.lines ??= ansiLines(out.text.replace(/\n$/, ""));
+    const lines = out.lines;
+    box.innerHTML = `<div class="spacer"></div><pre class="slice"></pre>`;
+    const spacer = box.firstElementChild as HTMLElement;
+    const slice = box.lastElementChild as HTMLElement;
+    spacer.style.height = `${lines.length * LINE_PX}px`;
+    const draw = () => {
+      const first = Math.max(0, Math.floor(box.scrollTop / LINE_PX) - 20);
+      const last = Math.min(lines.length, first + Math.ceil((box.clientHeight || 400) / LINE_PX) + 40);
+      slice.style.transform = `translateY(${first * LINE_PX}px)`;
+      slice.innerHTML = lines.slice(first, last).join("\n");
+    };
+    box.onscroll = draw;
+    draw();
+  });
+}
+
+// ---------------------------------------------------------------- approvals
 
 function hunkKey(callId: string, path: string, hunk: number | "file"): string {
   return `${callId}|${hunk}|${path}`;
@@ -157,12 +259,18 @@ function renderReview(a: Approval): string {
   return Object.entries(a.changes ?? {})
     .map(([path, change]) => {
       const fileKey = hunkKey(a.callId, path, "file");
-      const head = `<label class="file"><input type="checkbox" data-key="${attr(fileKey)}"${rejected.has(fileKey) ? "" : " checked"}> ${escape(path)} (${change.type})</label> ${openDiffButton(a.conversationId, a.callId, path)}`;
-      if (change.type !== "update") return `<div class="review-file">${head}${fileDiff(change)}</div>`;
+      const head = `<label class="file"><input type="checkbox" data-key="${esc(fileKey)}"${rejected.has(fileKey) ? "" : " checked"}> <code>${esc(path)}</code> (${change.type})</label> ${openDiffButton(a.conversationId, a.callId, path)}`;
+      if (change.type !== "update") {
+        const lines = change.content
+          .replace(/\n$/, "")
+          .split("\n")
+          .map((l) => (change.type === "add" ? "+" : "-") + l);
+        return `<div class="review-file">${head}<pre class="diff" tabindex="0" role="region" aria-label="Diff of ${esc(path)}">${diffHtml(lines)}</pre></div>`;
+      }
       const hunks = splitHunks(change.unifiedDiff)
         .map((h, i) => {
           const key = hunkKey(a.callId, path, i);
-          return `<div class="hunk"><label><input type="checkbox" data-key="${attr(key)}"${rejected.has(key) || rejected.has(fileKey) ? "" : " checked"}> ${escape(h.header)}</label><pre class="diff">${diffLines(h.lines)}</pre></div>`;
+          return `<div class="hunk"><label><input type="checkbox" data-key="${esc(key)}"${rejected.has(key) || rejected.has(fileKey) ? "" : " checked"}> ${esc(h.header)}</label><pre class="diff" tabindex="0" role="region" aria-label="Hunk ${i + 1} of ${esc(path)}">${diffHtml(h.lines)}</pre></div>`;
         })
         .join("");
       return `<div class="review-file">${head}${hunks}</div>`;
@@ -189,81 +297,171 @@ function renderApproval(a: Approval): string {
   const buttons = decisions(a)
     .map(
       (d) =>
-        `<button data-action="approve" data-conversation="${attr(a.conversationId)}" data-call="${attr(a.callId)}" data-decision="${d.decision}">${d.label}</button>`,
+        `<button class="${d.decision === "approved" ? "" : "secondary"}" data-action="approve" data-conversation="${esc(a.conversationId)}" data-call="${esc(a.callId)}" data-decision="${d.decision}">${d.label}</button>`,
     )
     .join("");
   const review = a.kind === "patch" ? `<div class="review">${renderReview(a)}</div>` : "";
-  return `<div class="approval" role="alert"><div>codex-lsp wants to ${verb} <code>${escape(a.what)}</code>${a.reason ? ` — ${escape(a.reason)}` : ""}</div>${review}<div class="buttons">${buttons}</div></div>`;
+  const id = `approval-${a.callId.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  return `<div class="approval" role="group" aria-labelledby="${id}"><div id="${id}" class="approval-title"><span class="status-icon" aria-hidden="true">⚠</span> codex-lsp wants to ${verb} <code>${esc(a.what)}</code>${a.reason ? ` — ${esc(a.reason)}` : ""}</div>${review}<div class="buttons">${buttons}</div></div>`;
 }
 
-function renderTabs(): string {
-  const tabs = view.tabs
-    .map(({ id, title: given, running, waiting }) => {
-      const title = given || "New conversation";
-      const badge = waiting ? " ●" : running ? " …" : "";
-      const selected = id === view.active;
-      return `<span class="tab${selected ? " active" : ""}"><button role="tab" aria-selected="${selected}" data-action="selectTab" data-conversation="${attr(id)}" title="${attr(title)} (double-click to rename)">${escape(title)}${badge}</button><button class="close" data-action="closeTab" data-conversation="${attr(id)}" aria-label="Close ${attr(title)}">×</button></span>`;
-    })
-    .join("");
-  const fresh =
-    view.active === undefined
-      ? `<span class="tab active"><button role="tab" aria-selected="true">New conversation</button></span>`
+let approvalsShown = "";
+function renderApprovals(force = false): void {
+  const list = view.conversation?.approvals ?? [];
+  const ids = list.map((a) => a.callId).join(" ");
+  if (!force && ids === approvalsShown) return;
+  const fresh = list.filter((a) => !approvalsShown.split(" ").includes(a.callId));
+  approvalsShown = ids;
+  $("approvals").innerHTML = list.map(renderApproval).join("");
+  if (fresh.length)
+    $("alerter").textContent =
+      `Approval needed: codex-lsp wants to ${fresh[0].kind === "exec" ? "run" : "change"} ${fresh[0].what}`;
+}
+
+// ---------------------------------------------------------------- tabs, pickers, meter
+
+let tabsShown = "";
+function renderTabs(): void {
+  const key = JSON.stringify([view.tabs, view.active]);
+  if (key === tabsShown) return;
+  tabsShown = key;
+  const focused = (document.activeElement as HTMLElement | null)?.dataset?.conversation;
+  const tab = (id: string | undefined, given: string, running: boolean, waiting: boolean) => {
+    const title = given || "New conversation";
+    const state = waiting ? "waiting for approval" : running ? "working" : "idle";
+    const icon = waiting
+      ? `<span class="tab-state waiting" aria-hidden="true">●</span>`
+      : running
+        ? `<span class="tab-state working" aria-hidden="true">◌</span>`
+        : "";
+    const current = id === view.active;
+    const close = id
+      ? `<button class="close" data-action="closeTab" data-conversation="${esc(id)}" aria-label="Close ${esc(title)}" title="Close (the conversation stays in History…)">×</button>`
       : "";
-  return `${tabs}${fresh}<button data-action="newConversation" title="New conversation" aria-label="New conversation">+</button><button data-action="history" title="Resume, rename or archive a stored conversation">History…</button>`;
+    const data = id ? ` data-action="selectTab" data-conversation="${esc(id)}"` : "";
+    return `<li class="tab${current ? " active" : ""}"><button class="tab-button"${data}${current ? ` aria-current="page"` : ""} aria-label="${esc(title)}, ${state}" title="${esc(title)} — ${state} (double-click to rename)">${icon}<span class="tab-title">${esc(title)}</span></button>${close}</li>`;
+  };
+  const tabs = view.tabs.map((t) => tab(t.id, t.title, t.running, t.waiting)).join("");
+  const fresh = view.active === undefined ? tab(undefined, "", false, false) : "";
+  $("tabs").innerHTML =
+    `<ul class="tab-list">${tabs}${fresh}</ul><button class="icon" data-action="newConversation" title="New conversation" aria-label="New conversation">+</button><button class="secondary" data-action="history" title="Search, resume, rename or archive stored conversations">History…</button>`;
+  $("tabs").querySelector(".tab.active")?.scrollIntoView({ block: "nearest", inline: "nearest" });
+  if (focused)
+    $("tabs")
+      .querySelector<HTMLElement>(`[data-conversation="${CSS.escape(focused)}"]`)
+      ?.focus();
 }
 
-function renderPickers(c: Conversation | undefined): string {
-  const model = c?.model ?? "";
-  const option = (value: string, current: string | null | undefined) =>
-    `<option value="${attr(value)}"${value === current ? " selected" : ""}>${escape(value || "default")}</option>`;
-  return `<label>Model <input id="model" list="models" value="${attr(model)}" size="14"></label><datalist id="models">${MODELS.map((m) => `<option value="${attr(m)}">`).join("")}</datalist>
-<label>Effort <select id="effort">${["", ...EFFORTS].map((e) => option(e, c?.effort ?? "")).join("")}</select></label>
-<label>Approvals <select id="policy">${["", ...POLICIES].map((p) => option(p, c?.approvalPolicy ?? "")).join("")}</select></label>`;
+function option(value: string, label: string, current: string): string {
+  return `<option value="${esc(value)}"${value === current ? " selected" : ""}>${esc(label)}</option>`;
 }
 
-function meter(c: Conversation | undefined): string {
-  const parts = [];
-  if (typeof c?.contextLeftPercent === "number") parts.push(`${c.contextLeftPercent}% of the context left`);
-  if (c?.totalTokens !== undefined) parts.push(`${c.totalTokens.toLocaleString("en")} tokens used`);
-  if (typeof c?.costUsd === "number") parts.push(`$${c.costUsd < 0.01 ? c.costUsd.toFixed(4) : c.costUsd.toFixed(2)}`);
-  return `${c?.running ? "working… " : ""}${parts.join(" · ")}`;
-}
-
-function render(): void {
-  const c = view.conversation;
-  $("tabs").innerHTML = renderTabs();
-  const waiting = (c?.queued ?? [])
-    .map(
-      (text) =>
-        `<div class="entry user queued"><div class="text">${escape(text)}</div><div class="meta">queued: the agent gets it at its next step</div></div>`,
-    )
-    .join("");
-  $("transcript").innerHTML = c?.entries.length
-    ? c.entries.map((e) => cachedEntry(c, e)).join("") + waiting
-    : `<p class="meta">Ask anything about this workspace.</p>`;
-  $("approvals").innerHTML = (c?.approvals ?? []).map(renderApproval).join("");
+let pickersShown = "";
+function renderPickers(): void {
   const focused = document.activeElement?.id;
-  if (focused !== "model" && focused !== "effort" && focused !== "policy") $("pickers").innerHTML = renderPickers(c);
-  $("meter").textContent = meter(c);
-  ($("interrupt") as HTMLButtonElement).disabled = !c?.running;
+  if (focused === "model" || focused === "effort" || focused === "policy" || focused === "model-other") return;
+  const c = view.conversation;
+  const key = JSON.stringify([
+    c?.model,
+    c?.effort,
+    c?.approvalPolicy,
+    otherModel,
+    models?.model,
+    models?.note,
+    models?.models.map((m) => m.id).join(),
+  ]);
+  if (key === pickersShown) return;
+  pickersShown = key;
+  const current = c?.model || models?.model || "";
+  const list = models?.models ?? [];
+  const known = list.find((m) => m.id === current);
+  const choices = [...(current && !known ? [{ id: current, displayName: null }] : []), ...list];
+  const model = otherModel
+    ? `<input id="model-other" aria-label="Model name" placeholder="model name, Enter to use it" value="${esc(current)}" size="16">`
+    : `<select id="model" aria-label="Model" title="${esc(models?.note ?? (models ? `Models of ${models.provider}` : "Loading the provider's models…"))}">${choices
+        .map((m) =>
+          option(m.id, m.displayName && m.displayName !== m.id ? `${m.displayName} (${m.id})` : m.id, current),
+        )
+        .join(
+          "",
+        )}${choices.length ? "" : option("", "default model", "")}<option value="__other">Other…</option></select>`;
+  const efforts = (known ?? list.find((m) => m.id === current))?.reasoningEfforts;
+  const effortChoices: string[] = efforts ? efforts : EFFORTS;
+  const effort =
+    efforts && efforts.length === 0
+      ? `<select id="effort" aria-label="Reasoning effort" disabled><option>not a reasoning model</option></select>`
+      : `<select id="effort" aria-label="Reasoning effort">${option("", "Effort: default", c?.effort ?? "")}${effortChoices.map((e) => option(e, `Effort: ${e}`, c?.effort ?? "")).join("")}</select>`;
+  const policy = `<select id="policy" aria-label="Approval mode">${["", ...POLICIES].map((p) => option(p, POLICY_LABELS[p] ?? p, c?.approvalPolicy ?? "")).join("")}</select>`;
+  const note = models?.note ? `<span class="picker-note" title="${esc(models.note)}">built-in list</span>` : "";
+  $("pickers").innerHTML = `${model}${note}${effort}${policy}`;
 }
+
+/** 1234567 as "1,234,567" (toLocaleString's first call costs a frame). */
+function thousands(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+function compact(n: number): string {
+  return n >= 1_000_000
+    ? `${(n / 1_000_000).toFixed(1)}M`
+    : n >= 1000
+      ? `${(n / 1000).toFixed(n >= 100_000 ? 0 : 1)}k`
+      : String(n);
+}
+
+let meterShown = "";
+function renderMeter(): void {
+  const c = view.conversation;
+  const window =
+    c?.contextWindow ?? models?.models.find((m) => m.id === (c?.model || models?.model))?.contextWindow ?? null;
+  const used = c?.contextTokens ?? 0;
+  const limit = c?.autoCompactTokenLimit ?? (window ? Math.floor(window * 0.9) : null);
+  const share = window ? Math.min(100, Math.round((100 * used) / window)) : 0;
+  const cost =
+    typeof c?.costUsd === "number" ? ` · $${c.costUsd < 0.01 ? c.costUsd.toFixed(4) : c.costUsd.toFixed(2)}` : "";
+  const tokens = `${thousands(c?.totalTokens ?? 0)} tokens used`;
+  const context = window ? `${compact(used)} / ${compact(window)} context (${share}%)` : "context window unknown";
+  const near = !!limit && used >= limit * 0.85;
+  const warning = near
+    ? `<div class="meter-warning" role="status">The context is nearly full: at ${compact(limit)} tokens the history is summarised automatically. <button class="link" data-action="compact">Compact now</button> or start a new conversation.</div>`
+    : "";
+  const key = JSON.stringify([c?.running, context, tokens, cost, near]);
+  if (key === meterShown) return;
+  meterShown = key;
+  const bar = `<div class="meter-bar${near ? " near" : ""}" role="progressbar" aria-label="Context used" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${share}" aria-valuetext="${esc(context)}"><div class="meter-fill"></div></div>`;
+  $("meter").innerHTML =
+    `<div class="meter-line">${bar}<span class="meter-text">${esc(`${c?.running ? "working… · " : ""}${context} · ${tokens}`)}${esc(cost)}</span></div>${warning}`;
+  ($("meter").querySelector(".meter-fill") as HTMLElement).style.width = `${share}%`;
+}
+
+function renderChrome(): void {
+  renderTabs();
+  renderApprovals();
+  renderPickers();
+  renderMeter();
+  ($("interrupt") as HTMLButtonElement).disabled = !view.conversation?.running;
+}
+
+// ---------------------------------------------------------------- composer
 
 function renderAttachments(): void {
   $("attachments").innerHTML = [
     ...images.map(
       (img, i) =>
-        `<span class="chip"><img src="${attr(img.uri)}" alt="${attr(img.path)}"><button data-remove-image="${i}" aria-label="Remove image">×</button></span>`,
+        `<span class="chip"><img src="${esc(img.uri)}" alt="${esc(img.path)}"><button data-remove-image="${i}" aria-label="Remove image ${esc(img.path.split("/").pop() ?? "")}">×</button></span>`,
     ),
     ...contexts.map(
       (ctx, i) =>
-        `<span class="chip">@${escape(ctx.name)}<button data-remove-context="${i}" aria-label="Remove @${attr(ctx.name)}">×</button></span>`,
+        `<span class="chip">@${esc(ctx.name)}<button data-remove-context="${i}" aria-label="Remove @${esc(ctx.name)}">×</button></span>`,
     ),
   ].join("");
 }
 
 function suggest(items: { insert: string; label: string }[]): void {
   const box = $("suggestions");
-  box.innerHTML = items.map((i, n) => `<div role="option" data-n="${n}">${escape(i.label)}</div>`).join("");
+  box.innerHTML = items
+    .map((i, n) => `<div role="option" aria-selected="${n === 0}" data-n="${n}">${esc(i.label)}</div>`)
+    .join("");
   box.onclick = (event: MouseEvent) => {
     const n = Number((event.target as HTMLElement).dataset.n);
     if (Number.isNaN(n)) return;
@@ -285,11 +483,56 @@ function contextSuggestions(prefix: string): { insert: string; label: string }[]
   }));
 }
 
+function send(text = composer.value.trim()): void {
+  if (!text && !images.length && !contexts.length) return;
+  post({ type: "send", text, images: images.map((i) => i.path), contexts });
+  window.scrollTo(0, document.documentElement.scrollHeight); // follow the new turn
+  composer.value = "";
+  images = [];
+  contexts = [];
+  renderAttachments();
+  $("suggestions").innerHTML = "";
+}
+
+function lastUserText(): string | undefined {
+  const entries = view.conversation?.entries ?? [];
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i];
+    if (e.kind === "user") return e.text;
+  }
+  return undefined;
+}
+
+function interrupt(): void {
+  if (view.conversation?.running) post({ type: "interrupt" });
+}
+
+// ---------------------------------------------------------------- messages from the host
+
 function receive(message: ToWebview): void {
   switch (message.type) {
     case "state":
       view = message.view;
-      return render();
+      renderChrome();
+      return renderTranscript();
+    case "delta": {
+      const before = view;
+      const was = nearBottom();
+      view = applyDelta(view, message.delta);
+      renderChrome();
+      renderTranscriptDelta(before, message.delta);
+      return stickToBottom(was);
+    }
+    case "models":
+      models = message.result;
+      renderPickers();
+      return renderMeter();
+    case "doctor":
+      doctor = message.result;
+      if (!view.conversation?.entries.length) renderTranscript();
+      return;
+    case "focusComposer":
+      return composer.focus();
     case "files":
       if (message.query === currentWord().slice(1)) {
         suggest([
@@ -322,7 +565,7 @@ composer.addEventListener("input", () => {
     );
   } else if (word.startsWith("@")) {
     suggest(contextSuggestions(word.slice(1)));
-    if (word.length > 1) vscode.postMessage({ type: "search", query: word.slice(1) });
+    if (word.length > 1) post({ type: "search", query: word.slice(1) });
   } else {
     $("suggestions").innerHTML = "";
   }
@@ -335,38 +578,38 @@ composer.addEventListener("paste", (event: ClipboardEvent) => {
     event.preventDefault();
     const reader = new FileReader();
     reader.onload = () => {
-      if (typeof reader.result === "string") vscode.postMessage({ type: "pasteImage", dataUrl: reader.result });
+      if (typeof reader.result === "string") post({ type: "pasteImage", dataUrl: reader.result });
     };
     reader.readAsDataURL(file);
   }
 });
 
-function send(): void {
-  const text = composer.value.trim();
-  if (!text && !images.length && !contexts.length) return;
-  vscode.postMessage({ type: "send", text, images: images.map((i) => i.path), contexts });
-  composer.value = "";
-  images = [];
-  contexts = [];
-  renderAttachments();
-  $("suggestions").innerHTML = "";
-}
-
-$("send").addEventListener("click", send);
+$("send").addEventListener("click", () => send());
 composer.addEventListener("keydown", (event: KeyboardEvent) => {
   const first = $("suggestions").querySelector<HTMLElement>("[role=option]");
   if (event.key === "Tab" && first) {
     event.preventDefault();
     first.click();
   } else if (event.key === "Escape") {
-    $("suggestions").innerHTML = "";
+    event.stopPropagation();
+    if (first) $("suggestions").innerHTML = "";
+    else interrupt();
+  } else if (event.key === "ArrowUp" && !composer.value) {
+    const last = lastUserText();
+    if (last === undefined) return;
+    event.preventDefault();
+    composer.value = last; // edit the last message and send it again
+    composer.setSelectionRange(last.length, last.length);
   } else if (event.key === "Enter" && !event.shiftKey) {
     event.preventDefault();
     send();
   }
 });
-$("interrupt").addEventListener("click", () => vscode.postMessage({ type: "interrupt" }));
-$("attach").addEventListener("click", () => vscode.postMessage({ type: "attachImages" }));
+document.addEventListener("keydown", (event: KeyboardEvent) => {
+  if (event.key === "Escape" && !(event.target instanceof HTMLSelectElement)) interrupt();
+});
+$("interrupt").addEventListener("click", interrupt);
+$("attach").addEventListener("click", () => post({ type: "attachImages" }));
 $("attachments").addEventListener("click", (event: Event) => {
   const button = (event.target as HTMLElement).closest("button");
   if (button?.dataset.removeImage !== undefined) images.splice(Number(button.dataset.removeImage), 1);
@@ -376,11 +619,34 @@ $("attachments").addEventListener("click", (event: Event) => {
 
 $("pickers").addEventListener("change", (event: Event) => {
   const target = event.target as HTMLInputElement | HTMLSelectElement;
+  if (target.id === "model" && target.value === "__other") {
+    otherModel = true;
+    renderPickers();
+    return void ($("model-other") as HTMLInputElement).focus();
+  }
   const effort = EFFORTS.find((e) => e === target.value);
   const approvalPolicy = POLICIES.find((p) => p === target.value);
-  if (target.id === "model" && target.value) vscode.postMessage({ type: "override", model: target.value });
-  else if (target.id === "effort" && effort) vscode.postMessage({ type: "override", effort });
-  else if (target.id === "policy" && approvalPolicy) vscode.postMessage({ type: "override", approvalPolicy });
+  if ((target.id === "model" || target.id === "model-other") && target.value) {
+    otherModel = false;
+    post({ type: "override", model: target.value.trim() });
+  } else if (target.id === "effort" && effort) post({ type: "override", effort });
+  else if (target.id === "policy" && approvalPolicy) post({ type: "override", approvalPolicy });
+});
+$("pickers").addEventListener("keydown", (event: KeyboardEvent) => {
+  if ((event.target as HTMLElement).id === "model-other" && event.key === "Escape") {
+    event.stopPropagation();
+    otherModel = false;
+    $("composer").focus();
+    renderPickers();
+  }
+});
+
+$("tabs").addEventListener("keydown", (event: KeyboardEvent) => {
+  if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+  const tabs = Array.from($("tabs").querySelectorAll<HTMLElement>(".tab-button"));
+  const at = tabs.indexOf(event.target as HTMLElement);
+  if (at < 0) return;
+  tabs[(at + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length].focus();
 });
 
 /** Buttons anywhere in the panel say what they do in data-action. */
@@ -390,18 +656,74 @@ document.body.addEventListener("click", (event: Event) => {
     const key = target.dataset.key;
     if (target.checked) rejected.delete(key);
     else rejected.add(key);
-    render();
-    return;
+    return renderApprovals(true);
   }
   const button = target.closest<HTMLElement>("[data-action]");
-  const message = button && clicked(button.dataset);
-  if (message) vscode.postMessage(message);
+  if (!button) return;
+  if (local(button)) return;
+  const message = clicked(button);
+  if (message) post(message);
 });
 
+/** The actions the panel handles itself; true when `button` was one. */
+function local(button: HTMLElement): boolean {
+  const c = view.conversation;
+  switch (button.dataset.action) {
+    case "toggleCard": {
+      const key = button.dataset.card ?? "";
+      const open = button.getAttribute("aria-expanded") !== "true";
+      opened.set(key, open);
+      button.setAttribute("aria-expanded", String(open));
+      const body = document.getElementById(`body-${key}`);
+      if (body) body.hidden = !open;
+      if (body && open) hydrate(body);
+      return true;
+    }
+    case "earlier": {
+      if (!c) return true;
+      const turn = c.turns[Math.max(0, c.turns.findIndex((t) => t.start >= windowStart) - MORE_TURNS)];
+      const from = turn?.start ?? 0;
+      const html: string[] = [];
+      for (let i = from; i < windowStart; i++) html.push(`<div class="row">${entryHtml(c, c.entries[i])}</div>`);
+      $("rows").insertAdjacentHTML("afterbegin", html.join(""));
+      const drawn = $("rows").children;
+      for (let i = 0; i < windowStart - from; i++) {
+        rows.set(from + i, drawn[i] as HTMLElement);
+        hydrate(drawn[i] as HTMLElement);
+      }
+      windowStart = from;
+      if (from === 0) button.remove();
+      else button.textContent = `Show ${c.turns.filter((t) => t.start < from).length} earlier turns`;
+      return true;
+    }
+    case "example":
+      composer.value = button.dataset.prompt ?? "";
+      composer.focus();
+      return true;
+    case "retry": {
+      const last = lastUserText();
+      if (last) send(last);
+      return true;
+    }
+    case "compact":
+      send("/compact");
+      return true;
+    case "doctor":
+      doctor = undefined; // "Checking the set-up…" until the findings come back
+      if (!c?.entries.length) renderTranscript();
+      post({ type: "listModels" }); // the provider may answer now
+      return false;
+    default:
+      return false;
+  }
+}
+
 /** The message a button with data-action posts (none when its data is incomplete). */
-function clicked(data: DOMStringMap): FromWebview | undefined {
+function clicked(button: HTMLElement): FromWebview | undefined {
+  const data = button.dataset;
   const { action, conversation: conversationId = "", call: callId = "", turn: turnId = "", path = "" } = data;
   const approval = view.conversation?.approvals.find((a) => a.callId === callId);
+  const code = () => button.closest(".code-block")?.querySelector("pre code")?.textContent ?? "";
   switch (action) {
     case "approve": {
       const decision = approval && decisions(approval).find((d) => d.decision === data.decision)?.decision;
@@ -426,23 +748,24 @@ function clicked(data: DOMStringMap): FromWebview | undefined {
       return { type: action, conversationId };
     case "newConversation":
     case "history":
+    case "doctor":
+    case "openWalkthrough":
       return { type: action };
+    case "copyCode":
+    case "insertCode":
+      return { type: action, code: code() };
+    case "applyCode":
+      return { type: "applyCode", path, code: code() };
     default:
       return undefined;
   }
 }
 $("tabs").addEventListener("dblclick", (event: Event) => {
   const button = (event.target as HTMLElement).closest<HTMLElement>("[data-action=selectTab]");
-  if (button?.dataset.conversation) vscode.postMessage({ type: "rename", conversationId: button.dataset.conversation });
+  if (button?.dataset.conversation) post({ type: "rename", conversationId: button.dataset.conversation });
 });
-$("transcript").addEventListener(
-  "toggle",
-  (event: Event) => {
-    const details = event.target as HTMLDetailsElement;
-    const id = details.dataset.id;
-    if (id && details.open) openDetails.add(id);
-    else if (id) openDetails.delete(id);
-  },
-  true,
-);
-vscode.postMessage({ type: "ready" });
+
+post({ type: "ready" });
+post({ type: "listModels" });
+post({ type: "doctor" });
+composer.focus();

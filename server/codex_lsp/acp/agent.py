@@ -1,0 +1,545 @@
+"""The ACP agent: every ``session/*`` method the agent serves, over the SDK's connection.
+
+:class:`AcpAgent` is duck-typed on purpose and does not subclass ``acp.Agent``: the SDK answers
+``-32601`` (method not found) for any method the class lacks, where a subclass would inherit
+stubs that "succeed" silently. ``session/delete`` has no route in the pinned SDK and gets one in
+:func:`add_delete_route`. Errors a client can act on have their codes: ``-32602`` bad params,
+``-32002`` unknown session, ``-32000`` no model provider set up, ``-32603`` (with the message)
+a provider failure; the session stays usable after each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar, cast
+
+from acp import RequestError
+from acp.agent.connection import AgentSideConnection
+from acp.router import MessageRouter, Route
+from acp.schema import (
+    ClientCapabilities,
+    DeleteSessionRequest,
+    HttpMcpServer,
+    McpServerStdio,
+    SseMcpServer,
+)
+from pydantic import ValidationError
+
+from codex_lsp.acp import permissions
+from codex_lsp.acp.capabilities import ClientFeatures, initialize_result
+from codex_lsp.acp.commands import parse, slash_commands
+from codex_lsp.acp.core_adapter import Core, Opened
+from codex_lsp.acp.files import SessionFiles
+from codex_lsp.acp.modes import (
+    MODES_BY_ID,
+    Settings,
+    mode_of,
+    model_choices,
+    sandbox_policy,
+    with_roots,
+)
+from codex_lsp.acp.prompt import ContentBlock, first_text, to_input
+from codex_lsp.acp.session import Outcome, Session
+from codex_lsp.acp.stdio import LineTransport
+from codex_lsp.acp.terminals import ClientTerminals
+from codex_lsp.config.model import McpServerConfig
+from codex_lsp.errors import CodexError, NoProviderError, ProtocolError, UnknownConversationError
+from codex_lsp.exec.runner import ExecResult, OutputSink
+from codex_lsp.protocol.events import (
+    ApplyPatchApprovalRequestEvent,
+    EventEnvelope,
+    ExecApprovalRequestEvent,
+)
+from codex_lsp.protocol.ops import InterruptOp, OverrideTurnContextOp, UserInputOp
+from codex_lsp.protocol.policies import ReviewDecision
+from codex_lsp.tools.commands import CommandRunner, Sandbox, run_locally
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+CLOSE_WAIT_S = 15.0
+HELD_EVENTS_MAX = 200
+_RETRYABLE = {"internalServerError", "serverOverloaded", "responseStreamDisconnected"}
+_RETRYABLE |= {"httpConnectionFailed", "usageLimitExceeded"}
+
+
+def served(
+    method: Callable[P, Awaitable[R]],
+) -> Callable[P, Awaitable[R]]:
+    """An ACP method: refused before ``initialize``; the core's errors become JSON-RPC errors
+    with a code the client can act on and a message that says what to do."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        agent = args[0]
+        assert isinstance(agent, AcpAgent)
+        if agent.features is None:
+            raise RequestError(-32600, "initialize first: send initialize before other requests")
+        try:
+            return await method(*args, **kwargs)
+        except CodexError as exc:
+            raise rpc_error(exc) from exc
+
+    return wrapper
+
+
+def rpc_error(exc: CodexError) -> RequestError:
+    """The JSON-RPC error of a core error."""
+    if isinstance(exc, UnknownConversationError):
+        return RequestError(
+            -32002,
+            f"unknown session {exc.conversation_id!r}: it is not stored here "
+            "(session/list shows the stored ones)",
+            {"uri": exc.conversation_id},
+        )
+    if isinstance(exc, ProtocolError):
+        return RequestError(-32602, exc.message)
+    if isinstance(exc, NoProviderError):
+        return RequestError(-32000, exc.message)
+    return RequestError(-32603, exc.message)
+
+
+def _directory(raw: str, what: str) -> Path:
+    path = Path(raw)
+    if not path.is_absolute():
+        raise ProtocolError(f"{what} must be an absolute path, got {raw!r}")
+    if not path.is_dir():
+        raise ProtocolError(f"{what} {raw!r} is not an existing folder")
+    return path.resolve()
+
+
+def mcp_configs(servers: list[Any] | None, cwd: Path) -> dict[str, McpServerConfig]:
+    """The client's MCP servers in config form, by name (spaces in a name become ``_``)."""
+    configs: dict[str, McpServerConfig] = {}
+    for server in servers or []:
+        name = re.sub(r"\s+", "_", server.name.strip()) or "client"
+        if isinstance(server, McpServerStdio):
+            configs[name] = McpServerConfig(
+                command=server.command,
+                args=list(server.args),
+                env={e.name: e.value for e in server.env},
+                cwd=cwd,
+            )
+        elif isinstance(server, HttpMcpServer):
+            configs[name] = McpServerConfig(
+                url=str(server.url), http_headers={h.name: h.value for h in server.headers}
+            )
+        elif isinstance(server, SseMcpServer):
+            raise ProtocolError(
+                f"MCP server {server.name!r} uses SSE, which this agent does not support "
+                "(mcpCapabilities.sse is false); give its streamable HTTP URL instead"
+            )
+        else:
+            raise ProtocolError(
+                f"MCP server {server.name!r} is of a kind this agent does not connect to; "
+                "give a stdio command or a streamable HTTP URL"
+            )
+    return configs
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+class AcpAgent:
+    """The agent of one ACP connection: its sessions over one core."""
+
+    def __init__(
+        self,
+        transport: LineTransport,
+        overrides: dict[str, Any],
+        initialize: dict[str, Any] | None = None,
+    ) -> None:
+        """``initialize``: the params of an ``initialize`` already answered before the SDK
+        loaded (see :mod:`codex_lsp.acp.main`)."""
+        self._transport = transport
+        self._conn: AgentSideConnection | None = None
+        self.features = ClientFeatures.from_params(initialize) if initialize is not None else None
+        self._sessions: dict[str, Session] = {}
+        self._files: dict[str, SessionFiles] = {}
+        self._held: dict[str, list[EventEnvelope]] = {}
+        self._opening = 0
+        self._commands = slash_commands()
+        self._core = Core(
+            self._on_event, self._approve, self._files_for, self._commands_for, overrides
+        )
+
+    def on_connect(self, conn: AgentSideConnection) -> None:
+        """The SDK's connection: how the agent calls the client."""
+        self._conn = conn
+
+    # ---------------------------------------------------------------- core seams
+    def _on_event(self, envelope: EventEnvelope) -> None:
+        session = self._sessions.get(envelope.conversation_id)
+        if session is not None:
+            session.observe(envelope)
+            return
+        if not self._opening:
+            return  # a session closed or deleted meanwhile: nobody to tell
+        held = self._held.setdefault(envelope.conversation_id, [])  # its session is opening
+        if len(held) < HELD_EVENTS_MAX:
+            held.append(envelope)
+
+    async def _approve(
+        self,
+        conversation_id: str,
+        request: ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent,
+    ) -> ReviewDecision:
+        session = self._sessions.get(conversation_id)
+        if session is None or self._conn is None:
+            return ReviewDecision.DENIED
+        return await permissions.ask(self._conn, session, request)
+
+    def _files_for(self, conversation_id: str) -> SessionFiles:
+        files = SessionFiles(conversation_id, lambda: self._conn, self._client_features)
+        self._files[conversation_id] = files
+        return files
+
+    def _client_features(self) -> ClientFeatures:
+        return self.features or ClientFeatures()
+
+    def _commands_for(self, conversation_id: str) -> CommandRunner:
+        async def run(
+            argv: list[str],
+            cwd: Path,
+            *,
+            sandbox: Sandbox,
+            call_id: str,
+            timeout_s: float,
+            on_output: OutputSink | None,
+            env: dict[str, str] | None,
+        ) -> ExecResult:
+            session = self._sessions.get(conversation_id)
+            runner: CommandRunner = run_locally
+            if session is not None and session.client_terminals and self._conn is not None:
+
+                def shown(call: str, terminal: str) -> None:
+                    session.update(session.renderer.in_terminal(call, terminal))
+
+                runner = ClientTerminals(self._conn, conversation_id, shown)
+            return await runner(
+                argv,
+                cwd,
+                sandbox=sandbox,
+                call_id=call_id,
+                timeout_s=timeout_s,
+                on_output=on_output,
+                env=env,
+            )
+
+        return run
+
+    def _send(self, session_id: str, update: dict[str, Any]) -> None:
+        self._transport.send_nowait(
+            {
+                "jsonrpc": "2.0",
+                "method": "session/update",
+                "params": {"sessionId": session_id, "update": update},
+            }
+        )
+
+    # ---------------------------------------------------------------- sessions
+    def _session(self, session_id: str) -> Session:
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise RequestError(
+                -32002,
+                f"session {session_id!r} is not open: start it with session/new, or open a "
+                "stored one with session/load or session/resume",
+                {"uri": session_id},
+            )
+        return session
+
+    def _register(self, opened: Opened, roots: list[Path]) -> Session:
+        session = self._sessions.get(opened.session_id)
+        features = self._client_features()
+        config = self._core.config(opened.cwd)
+        if session is None:
+            files = self._files[opened.session_id]
+            settings = Settings(
+                mode=mode_of(opened.approval_policy, opened.sandbox_policy),
+                model=opened.model,
+                effort=opened.effort,
+                models=model_choices(opened.model, opened.acp.models, opened.profile_models),
+            )
+            session = Session(
+                session_id=opened.session_id,
+                cwd=opened.cwd,
+                extra_roots=roots,
+                features=features,
+                settings=settings,
+                client_terminals=features.terminal and config.acp.client_terminals,
+                known=files.known,
+                send=self._send,
+                send_json=self._transport.write_json,
+            )
+            self._sessions[opened.session_id] = session
+            for envelope in self._held.pop(opened.session_id, []):
+                session.observe(envelope)
+        if roots:
+            session.extra_roots = roots
+            policy = with_roots(opened.sandbox_policy, roots)
+            self._core.submit(opened.session_id, OverrideTurnContextOp(sandbox_policy=policy))
+        return session
+
+    def _after_response(self, session: Session) -> None:
+        """Once the session's response is written (the SDK writes it in the same loop step
+        as the handler returns): the held updates, then the slash commands."""
+
+        def announce() -> None:
+            session.open()
+            commands = [c.announced() for c in self._commands]
+            session.update(
+                {"sessionUpdate": "available_commands_update", "availableCommands": commands}
+            )
+
+        asyncio.get_running_loop().call_soon(announce)
+
+    def _state(self, session: Session) -> dict[str, Any]:
+        return {
+            "modes": session.settings.modes_state(),
+            "configOptions": session.settings.options(),
+        }
+
+    async def _open(
+        self,
+        cwd: str,
+        mcp_servers: list[Any] | None,
+        additional_directories: list[str] | None,
+        resume: str | None,
+    ) -> tuple[Session, Opened]:
+        folder = _directory(cwd, "cwd")
+        roots = [_directory(d, "additionalDirectories entry") for d in additional_directories or []]
+        self._opening += 1
+        try:
+            opened = await self._core.open(folder, mcp_configs(mcp_servers, folder), resume)
+            return self._register(opened, roots), opened
+        finally:
+            self._opening -= 1
+            if not self._opening:
+                self._held.clear()
+
+    # ---------------------------------------------------------------- ACP methods
+    async def initialize(
+        self,
+        protocol_version: int,
+        client_capabilities: ClientCapabilities | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """``initialize``: protocol 1 and the capabilities (see capabilities.py)."""
+        caps = client_capabilities.model_dump(by_alias=True) if client_capabilities else {}
+        self.features = ClientFeatures.from_params({"clientCapabilities": caps})
+        return initialize_result()
+
+    @served
+    async def new_session(
+        self,
+        cwd: str,
+        mcp_servers: list[Any] | None = None,
+        additional_directories: list[str] | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """``session/new``: a new stored conversation in ``cwd``."""
+        session, _opened = await self._open(cwd, mcp_servers, additional_directories, None)
+        self._after_response(session)
+        return {"sessionId": session.session_id, **self._state(session)}
+
+    @served
+    async def load_session(
+        self,
+        cwd: str,
+        session_id: str,
+        mcp_servers: list[Any] | None = None,
+        additional_directories: list[str] | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """``session/load``: reopen a stored conversation and replay all of it first."""
+        session, opened = await self._open(cwd, mcp_servers, additional_directories, session_id)
+        session.ready = True
+        session.replay(opened.events)
+        self._after_response(session)
+        return self._state(session)
+
+    @served
+    async def resume_session(
+        self,
+        cwd: str,
+        session_id: str,
+        mcp_servers: list[Any] | None = None,
+        additional_directories: list[str] | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """``session/resume``: reopen a stored conversation without a replay."""
+        session, _opened = await self._open(cwd, mcp_servers, additional_directories, session_id)
+        session.renderer.titled = True
+        self._after_response(session)
+        return self._state(session)
+
+    @served
+    async def list_sessions(
+        self, cursor: str | None = None, cwd: str | None = None, **_: Any
+    ) -> dict[str, Any]:
+        """``session/list``: stored conversations, newest first, 25 a page."""
+        folder = None
+        if cwd:
+            if not Path(cwd).is_absolute():
+                raise ProtocolError(f"cwd must be an absolute path, got {cwd!r}")
+            folder = Path(await asyncio.to_thread(os.path.realpath, cwd))
+        page = await self._core.list(folder, cursor)
+        sessions = []
+        for item in page.items:
+            entry: dict[str, Any] = {
+                "sessionId": item.conversation_id,
+                "cwd": str(item.cwd),
+                "updatedAt": _iso(item.updated_at),
+            }
+            if item.preview:
+                entry["title"] = item.title
+            sessions.append(entry)
+        result: dict[str, Any] = {"sessions": sessions}
+        if page.next_cursor:
+            result["nextCursor"] = page.next_cursor
+        return result
+
+    @served
+    async def close_session(self, session_id: str, **_: Any) -> dict[str, Any]:
+        """``session/close``: cancel its work and shut its conversation down (it stays
+        stored). Closing a session that is not open is a no-op."""
+        session = self._sessions.get(session_id)
+        if session is not None:
+            await self._core.close(session_id)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(session.closed.wait(), CLOSE_WAIT_S)
+            self._forget(session_id)
+        return {}
+
+    @served
+    async def delete_session(self, params: Any) -> dict[str, Any]:
+        """``session/delete``: remove a stored conversation; an unknown id is already gone."""
+        try:
+            request = DeleteSessionRequest.model_validate(params or {})
+        except ValidationError as exc:
+            raise ProtocolError(
+                f"session/delete needs sessionId: {exc.errors()[0]['msg']}"
+            ) from exc
+        with contextlib.suppress(UnknownConversationError):
+            await self._core.delete(request.session_id)
+        self._forget(request.session_id)
+        return {}
+
+    def _forget(self, session_id: str) -> None:
+        self._sessions.pop(session_id, None)
+        self._files.pop(session_id, None)
+
+    @served
+    async def set_session_mode(self, mode_id: str, session_id: str, **_: Any) -> dict[str, Any]:
+        """``session/set_mode``: an approval preset; the ``mode`` option follows."""
+        session = self._session(session_id)
+        self._apply(session, "mode", mode_id)
+        session.update(
+            {"sessionUpdate": "config_option_update", "configOptions": session.settings.options()}
+        )
+        return {}
+
+    @served
+    async def set_config_option(
+        self, config_id: str, session_id: str, value: Any, **_: Any
+    ) -> dict[str, Any]:
+        """``session/set_config_option``: mode, model or reasoning effort; answers with every
+        option (modes follow a mode change)."""
+        session = self._session(session_id)
+        if not isinstance(value, str):
+            raise ProtocolError(f"{config_id} takes one of its options' values, not {value!r}")
+        self._apply(session, config_id, value)
+        if config_id == "mode":
+            session.update({"sessionUpdate": "current_mode_update", "currentModeId": value})
+        return {"configOptions": session.settings.options()}
+
+    def _apply(self, session: Session, config_id: str, value: str) -> None:
+        op = session.settings.change(config_id, value)
+        if config_id == "mode":
+            mode = MODES_BY_ID[value]
+            policy = sandbox_policy(
+                mode.sandbox, self._core.config(session.cwd), session.extra_roots
+            )
+            op = OverrideTurnContextOp(approval_policy=mode.approval_policy, sandbox_policy=policy)
+        if op is not None:
+            self._core.submit(session.session_id, op)
+
+    @served
+    async def prompt(self, prompt: list[ContentBlock], session_id: str, **_: Any) -> dict[str, Any]:
+        """``session/prompt``: one turn (or a slash command); answered when it ends. Sent
+        while a turn runs, it steers that turn and is answered when the turn ends."""
+        session = self._session(session_id)
+        command = parse(first_text(prompt), self._commands)
+        if command is not None:
+            op = command[0].build(command[1])
+        else:
+            op = UserInputOp(items=to_input(prompt, session.cwd))
+        await self._core.mcp_started()
+        outcome = await session.run(op, lambda o: self._core.submit(session_id, o))
+        if outcome.error is not None:
+            raise self._turn_error(outcome)
+        return {"stopReason": outcome.stop_reason}
+
+    @staticmethod
+    def _turn_error(outcome: Outcome) -> RequestError:
+        error = outcome.error
+        assert error is not None
+        message = error.message
+        if error.codex_error_info in _RETRYABLE:
+            message += " (the session is still usable: send the prompt again)"
+        data = {"codexErrorInfo": error.codex_error_info} if error.codex_error_info else None
+        return RequestError(-32603, message, data)
+
+    async def cancel(self, session_id: str, **_: Any) -> None:
+        """``session/cancel``: stop the model and the running command, answer the pending
+        permission requests; every waiting prompt answers ``cancelled``."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            return
+        session.cancel()
+        with contextlib.suppress(CodexError):
+            self._core.submit(session_id, InterruptOp())
+
+    async def shutdown(self) -> None:
+        """The client went away: shut every conversation down."""
+        await self._core.shutdown()
+
+
+def add_delete_route(conn: AgentSideConnection, handler: Callable[[Any], Awaitable[Any]]) -> None:
+    """Route ``session/delete`` (stable in ACP, absent from the pinned SDK 0.12.1's router).
+    The router is private to the SDK; a version that moved it fails here, at start-up, not
+    silently."""
+    router = getattr(getattr(conn, "_conn", None), "_handler", None)
+    if not isinstance(router, MessageRouter):
+        raise RuntimeError(
+            "the acp SDK's connection has no MessageRouter where 0.12.1 keeps it; "
+            "pin agent-client-protocol==0.12.1 or update add_delete_route"
+        )
+    router.add_route(Route(method="session/delete", func=handler, kind="request"))
+
+
+async def serve(
+    transport: LineTransport, overrides: dict[str, Any], initialize: dict[str, Any] | None
+) -> None:
+    """Serve one client until it closes the connection, then shut everything down."""
+    agent = AcpAgent(transport, overrides, initialize)
+    # the SDK types its agent as the full acp.Agent protocol; this one is partial on purpose
+    conn = AgentSideConnection(
+        cast(Any, agent), transport, listening=False, use_unstable_protocol=True
+    )
+    add_delete_route(conn, agent.delete_session)
+    try:
+        await conn.listen()
+    finally:
+        await agent.shutdown()

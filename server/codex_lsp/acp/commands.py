@@ -1,0 +1,75 @@
+"""Slash commands: a ``/name rest`` at the start of a prompt's first text block runs the
+command (as the LSP clients route ``/review``, ``/compact``, ``/undo``); the commands are
+announced to the client in ``available_commands_update``. Anything else starting with ``/`` is
+sent to the model as text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from codex_lsp.protocol.items import ReviewRequest, ReviewTarget
+from codex_lsp.protocol.ops import CompactOp, Op, ReviewOp, UndoTurnOp
+
+_COMMAND = re.compile(r"^/([\w-]+)(?:\s+(.*))?$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    """A command: its name (no slash), what the client shows, and the Op it becomes (from the
+    text after the name)."""
+
+    name: str
+    description: str
+    build: Callable[[str], Op]
+    hint: str | None = None
+
+    def announced(self) -> dict[str, Any]:
+        """The command as ``availableCommands`` lists it."""
+        entry: dict[str, Any] = {"name": self.name, "description": self.description}
+        if self.hint:
+            entry["input"] = {"hint": self.hint}
+        return entry
+
+
+def _review(rest: str) -> Op:
+    target = (
+        ReviewTarget(type="custom", instructions=rest)
+        if rest
+        else ReviewTarget(type="uncommittedChanges")
+    )
+    return ReviewOp(review_request=ReviewRequest(target=target))
+
+
+BUILTIN = (
+    SlashCommand(
+        "review",
+        "Review the uncommitted changes (or follow the instructions given)",
+        _review,
+        hint="what to focus on (optional)",
+    ),
+    SlashCommand("compact", "Summarise the conversation to free context", lambda _: CompactOp()),
+    SlashCommand("undo", "Restore the files the last turn changed", lambda _: UndoTurnOp()),
+)
+# /init is not offered: the core has no AGENTS.md-writing task to route it to.
+
+
+def slash_commands() -> list[SlashCommand]:
+    """Every command announced and routed. The spec-kit commands (``codex_lsp.speckit``) are
+    to be appended here, and only here: announcing and routing both read this list."""
+    return [*BUILTIN]
+
+
+def parse(text: str | None, commands: Sequence[SlashCommand]) -> tuple[SlashCommand, str] | None:
+    """The command ``text`` starts with, and the rest; None for a message (an unknown
+    ``/name`` included)."""
+    if text is None:
+        return None
+    match = _COMMAND.match(text.strip())
+    if match is None:
+        return None
+    by_name = {c.name: c for c in commands}
+    command = by_name.get(match.group(1))
+    return (command, (match.group(2) or "").strip()) if command else None

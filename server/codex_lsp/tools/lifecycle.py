@@ -1,0 +1,88 @@
+"""One tool call's life as the user sees it, written once for ``shell``, ``apply_patch`` and MCP
+tools: the approval ask, with the answers that outlive it ("approved for this session", "always"),
+and the item, started with the tool's begin event and completed after its end event. Whether to
+ask at all is :func:`codex_lsp.exec.safety.decide_approval`'s call; this module only carries it
+out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from codex_lsp.protocol.events import (
+    ApplyPatchApprovalRequestEvent,
+    ExecApprovalRequestEvent,
+    ExecCommandBeginEvent,
+    ExecCommandEndEvent,
+    ItemCompletedEvent,
+    ItemStartedEvent,
+    McpToolCallBeginEvent,
+    McpToolCallEndEvent,
+    PatchApplyBeginEvent,
+    PatchApplyEndEvent,
+)
+from codex_lsp.protocol.items import CommandExecutionItem, FileChangeItem, McpToolCallItem
+from codex_lsp.protocol.policies import ReviewDecision
+from codex_lsp.protocol.requests import ApprovalResult
+from codex_lsp.tools.registry import ToolOutput, ToolSession, TurnAbortRequested
+
+ToolItem = CommandExecutionItem | FileChangeItem | McpToolCallItem
+BeginEvent = ExecCommandBeginEvent | PatchApplyBeginEvent | McpToolCallBeginEvent
+EndEvent = ExecCommandEndEvent | PatchApplyEndEvent | McpToolCallEndEvent
+
+
+class ToolCallLife:
+    """The approvals and items of one call. ``key`` names what an approval for the session
+    covers (the argv, the patched files, the MCP tool)."""
+
+    def __init__(self, session: ToolSession, key: tuple[str, ...]) -> None:
+        self.session = session
+        self.key = key
+
+    @property
+    def approved_for_session(self) -> bool:
+        """The user already approved ``key`` for the rest of the conversation."""
+        return self.key in self.session.approved_for_session
+
+    async def ask(
+        self,
+        request: ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent,
+        denied: str,
+        remember_always: Callable[[], None] | None = None,
+        remember_deny: Callable[[], None] | None = None,
+    ) -> ApprovalResult | ToolOutput:
+        """Ask the user. Approved: their answer (with the hunks of a patch they rejected),
+        remembered for the conversation under ``key`` when they say so, or for good through
+        ``remember_always`` when the tool can. Denied: ``denied``, for the model; for good with
+        ``deniedAlways`` (through ``remember_deny`` when the tool can, else under ``key`` for
+        the rest of the conversation). Abort: the turn ends (:class:`TurnAbortRequested`)."""
+        if isinstance(request, ApplyPatchApprovalRequestEvent):
+            answer = await self.session.request_patch_approval(request)
+        else:
+            answer = ApprovalResult(decision=await self.session.request_exec_approval(request))
+        decision = answer.decision
+        if decision is ReviewDecision.ABORT:
+            raise TurnAbortRequested("the user aborted the turn at an approval request")
+        if decision is ReviewDecision.DENIED_ALWAYS:
+            if remember_deny is not None:
+                remember_deny()
+            else:
+                self.session.denied_for_session.add(self.key)
+            return ToolOutput(denied, success=False)
+        if decision is ReviewDecision.DENIED:
+            return ToolOutput(denied, success=False)
+        if decision is ReviewDecision.APPROVED_ALWAYS and remember_always is not None:
+            remember_always()
+        elif decision in (ReviewDecision.APPROVED_FOR_SESSION, ReviewDecision.APPROVED_ALWAYS):
+            self.session.approved_for_session.add(self.key)
+        return answer
+
+    def start(self, item: ToolItem, begin: BeginEvent) -> None:
+        """The item starts (``itemStarted`` with its initial state), then the tool's begin
+        event."""
+        self.session.emit(ItemStartedEvent(turn_id=self.session.turn_id, item=item))
+        self.session.emit(begin)
+
+    def finish(self, end: EndEvent, done: ToolItem) -> None:
+        """The tool's end event, then ``itemCompleted`` with the item's final state ``done``."""
+        self.session.emit(end)
+        self.session.emit(ItemCompletedEvent(turn_id=self.session.turn_id, item=done))

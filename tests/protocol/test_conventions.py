@@ -1,0 +1,49 @@
+"""The spelling rule of docs/protocol.md "Conventions": every name and enumerated value the
+protocol defines is camelCase on the wire; only values that are config.toml values keep their
+config spelling."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from codex_lsp.protocol.policies import (
+    AskForApproval,
+    ReasoningEffort,
+    ReasoningSummary,
+    SandboxMode,
+    Verbosity,
+)
+from codex_lsp.protocol.schema import json_schemas
+
+CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+CONFIG_VALUES = {
+    v.value
+    for e in (AskForApproval, SandboxMode, ReasoningEffort, ReasoningSummary, Verbosity)
+    for v in e
+}
+
+
+def _values(node: Any) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "enum":
+                found += [v for v in value if isinstance(v, str)]
+            elif key == "const" and isinstance(value, str):
+                found.append(value)
+            elif key == "properties":
+                found += [k for k in value]
+                found += [v for prop in value.values() for v in _values(prop)]
+            else:
+                found += _values(value)
+    elif isinstance(node, list):
+        found += [v for item in node for v in _values(item)]
+    return found
+
+
+def test_every_name_and_value_the_protocol_defines_is_camel_case() -> None:
+    values = {v for schema in json_schemas().values() for v in _values(schema)}
+    assert "inProgress" in values and "workspace-write" in values
+    wrong = sorted(v for v in values - CONFIG_VALUES if not CAMEL.match(v))
+    assert not wrong, f"not camelCase on the wire: {wrong}"

@@ -1,0 +1,288 @@
+// The transcript's entries as HTML: every agent step a card with a status icon and a one-line
+// summary, its details on expand (a command's output with ANSI colours, a patch's diff with
+// Open diff, an MCP call's arguments and result, a plan's checklist, reasoning), errors and
+// retries saying what to do. Pure string code (Markdown comes in as a function), so the unit
+// tests and the benchmark run it in node.
+import { ansiLines, escapeHtml as esc, stripAnsi } from "./ansi";
+import type { Entry, FileChange, ParsedCommand } from "../shared/state";
+
+/** Outputs longer than this many lines are virtualised (only the visible lines are in the DOM). */
+export const VIRTUAL_LINES = 300;
+
+export interface CardContext {
+  conversationId: string;
+  markdown(text: string): string;
+  /** Is this card open? `fallback` is its default (running steps open, finished ones closed). */
+  open(key: string, fallback: boolean): boolean;
+}
+
+type Status = "running" | "ok" | "failed" | "waiting" | "info" | "warning";
+
+const ICONS: Record<Status, { icon: string; label: string }> = {
+  running: { icon: "◌", label: "running" },
+  ok: { icon: "✓", label: "done" },
+  failed: { icon: "✗", label: "failed" },
+  waiting: { icon: "⚠", label: "waiting" },
+  info: { icon: "ℹ", label: "note" },
+  warning: { icon: "⚠", label: "warning" },
+};
+
+export function cardKey(conversationId: string, entry: Entry): string {
+  return `${entry.kind}-${conversationId}-${entry.id}`.replace(/[^A-Za-z0-9_-]/g, "_");
+}
+
+function card(
+  key: string,
+  kind: string,
+  status: Status,
+  summary: string,
+  meta: string,
+  body: string,
+  open: boolean,
+): string {
+  const { icon, label } = ICONS[status];
+  const head = `<span class="status-icon" role="img" aria-label="${label}">${icon}</span><span class="summary">${summary}</span>${meta ? `<span class="card-meta">${meta}</span>` : ""}`;
+  const busy = status === "running" ? ` aria-busy="true"` : "";
+  if (!body)
+    return `<article class="card card-${kind} is-${status}" data-key="${key}"${busy}><div class="card-head">${head}</div></article>`;
+  return `<article class="card card-${kind} is-${status}" data-key="${key}"${busy}><button class="card-head" aria-expanded="${open}" aria-controls="body-${key}" data-action="toggleCard" data-card="${key}">${head}</button><div class="card-body" id="body-${key}"${open ? "" : " hidden"}>${body}</div></article>`;
+}
+
+/** argv as a shell line (arguments with spaces or quotes quoted); `bash -lc SCRIPT` as SCRIPT. */
+export function commandLine(argv: string[]): string {
+  if (argv.length === 3 && /^(ba|z)?sh$/.test(argv[0].split("/").pop() ?? "") && /^-l?c$/.test(argv[1])) return argv[2];
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+export function duration(ms: number | undefined): string {
+  if (ms === undefined) return "";
+  if (ms < 1000) return `${ms} ms`;
+  return ms < 60_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** What a command did, in words, when the server recognised it; undefined for any other. */
+export function parsedSummary(parsed: ParsedCommand[] | undefined): { kind: string; html: string } | undefined {
+  if (!parsed?.length || parsed.some((p) => p.type === "unknown")) return undefined;
+  if (parsed.every((p) => p.type === "read")) {
+    return {
+      kind: "read",
+      html: `Read ${parsed.map((p) => `<code>${esc(("name" in p && p.name) || p.cmd)}</code>`).join(", ")}`,
+    };
+  }
+  const search = parsed.find((p) => p.type === "search");
+  if (search && search.type === "search") {
+    const what = search.query ? ` for <code>${esc(search.query)}</code>` : "";
+    const where = search.path ? ` in <code>${esc(search.path)}</code>` : "";
+    return { kind: "search", html: `Searched${what}${where}` };
+  }
+  const list = parsed[0];
+  if (list.type === "listFiles")
+    return { kind: "search", html: `Listed files in <code>${esc(list.path || ".")}</code>` };
+  return undefined;
+}
+
+function outputBlock(key: string, output: string): string {
+  if (!output) return `<p class="muted">No output.</p>`;
+  const lines = output.endsWith("\n") ? output.slice(0, -1).split("\n").length : output.split("\n").length;
+  if (lines > VIRTUAL_LINES) {
+    return `<div class="output virtual" tabindex="0" role="region" aria-label="Output, ${lines} lines" data-output="${key}" data-lines="${lines}"></div>`;
+  }
+  const html = ansiLines(output.replace(/\n$/, "")).join("\n");
+  return `<pre class="output" tabindex="0" role="region" aria-label="Output">${html}</pre>`;
+}
+
+/** A file change's +/− line counts. */
+export function lineCounts(change: FileChange): { added: number; removed: number } {
+  if (change.type === "add")
+    return { added: change.content.split("\n").filter((l, i, all) => l || i < all.length - 1).length, removed: 0 };
+  if (change.type === "delete")
+    return { added: 0, removed: change.content.split("\n").filter((l, i, all) => l || i < all.length - 1).length };
+  let added = 0;
+  let removed = 0;
+  for (const line of change.unifiedDiff.split("\n")) {
+    if (line.startsWith("+") && !line.startsWith("+++")) added++;
+    else if (line.startsWith("-") && !line.startsWith("---")) removed++;
+  }
+  return { added, removed };
+}
+
+export function counts(c: { added: number; removed: number }): string {
+  return `<span class="added" aria-label="${c.added} lines added">+${c.added}</span> <span class="removed" aria-label="${c.removed} lines removed">−${c.removed}</span>`;
+}
+
+export function diffHtml(lines: string[]): string {
+  return lines
+    .map(
+      (l) =>
+        `<span class="${l.startsWith("+") ? "add" : l.startsWith("-") ? "del" : l.startsWith("@@") ? "hunk-head" : "ctx"}">${esc(l)}</span>`,
+    )
+    .join("\n");
+}
+
+export function fileDiff(change: FileChange): string {
+  const lines =
+    change.type === "update"
+      ? change.unifiedDiff.split("\n").filter((l) => !l.startsWith("---") && !l.startsWith("+++"))
+      : change.content
+          .replace(/\n$/, "")
+          .split("\n")
+          .map((l) => (change.type === "add" ? "+" : "-") + l);
+  return `<pre class="diff" tabindex="0" role="region" aria-label="Diff">${diffHtml(lines)}</pre>`;
+}
+
+export function openDiffButton(conversationId: string, callId: string, path: string): string {
+  return `<button class="link" data-action="openDiff" data-conversation="${esc(conversationId)}" data-call="${esc(callId)}" data-path="${esc(path)}" aria-label="Open diff of ${esc(path)}">Open diff</button>`;
+}
+
+function mcpResult(result: unknown): string {
+  const content = (result as { content?: { type?: string; text?: string }[] } | undefined)?.content;
+  if (Array.isArray(content) && content.every((c) => c.type === "text" && typeof c.text === "string")) {
+    return content.map((c) => c.text).join("\n");
+  }
+  return JSON.stringify(result, null, 2);
+}
+
+const ERROR_HELP: Record<string, string> = {
+  unauthorized:
+    "The provider rejected the API key: check the variable named above (codex-lsp doctor says which), then Retry.",
+  usageLimitExceeded:
+    "The provider's rate or usage limit was reached: wait a moment and Retry, or check the account's quota.",
+  serverOverloaded: "The provider is overloaded: Retry in a moment.",
+  internalServerError: "The provider failed: Retry in a moment.",
+  httpConnectionFailed: "The provider could not be reached: check the network and base_url in config.toml, then Retry.",
+  responseStreamDisconnected: "The answer was cut off: Retry.",
+  contextWindowExceeded:
+    "The conversation no longer fits the model's context: Compact it, or start a new conversation.",
+  badRequest: "The provider refused the request: check the model name (the Model picker) and its settings, then Retry.",
+  invalidResponse: "The endpoint did not answer like a model API: check base_url in config.toml.",
+};
+
+function noticeCard(ctx: CardContext, key: string, entry: Extract<Entry, { kind: "notice" }>): string {
+  if (entry.retry) {
+    const { attempt, maxAttempts, retryInMs } = entry.retry;
+    const summary = `Retrying (${attempt}/${maxAttempts}) in ${duration(retryInMs)}: ${esc(entry.text)}`;
+    return `<div role="status">${card(key, "notice", "running", summary, "", "", false)}</div>`;
+  }
+  if (entry.level !== "error") {
+    return card(key, "notice", entry.level === "warning" ? "warning" : "info", esc(entry.text), "", "", false);
+  }
+  const help = ERROR_HELP[entry.errorInfo ?? ""] ?? "Retry, or check the set-up (codex-lsp doctor).";
+  const actions = [
+    `<button data-action="retry">Retry</button>`,
+    entry.errorInfo === "contextWindowExceeded" ? `<button data-action="compact">Compact</button>` : "",
+  ].join("");
+  void ctx;
+  return `<article class="card card-notice is-failed" data-key="${key}" role="alert"><div class="card-head"><span class="status-icon" role="img" aria-label="error">✗</span><span class="summary">${esc(entry.text)}</span></div><div class="card-body"><p class="help">${esc(help)}</p><div class="buttons">${actions}</div></div></article>`;
+}
+
+/** Every entry but a user message, as its card (or the agent's Markdown). */
+export function renderCard(ctx: CardContext, entry: Exclude<Entry, { kind: "user" }>): string {
+  const key = cardKey(ctx.conversationId, entry);
+  switch (entry.kind) {
+    case "agent":
+      return `<div class="entry agent" data-key="${key}"${entry.done ? "" : ` aria-busy="true"`}>${ctx.markdown(entry.text)}</div>`;
+    case "reasoning": {
+      const first = stripAnsi(entry.text)
+        .trim()
+        .split("\n")[0]
+        .replace(/[*_`#]/g, "");
+      const summary =
+        entry.done || first ? `Thought: ${esc(first.length > 90 ? `${first.slice(0, 90)}…` : first)}` : "Thinking…";
+      return card(
+        key,
+        "reasoning",
+        entry.done ? "ok" : "running",
+        summary,
+        "",
+        ctx.markdown(entry.text),
+        ctx.open(key, false),
+      );
+    }
+    case "command": {
+      const running = entry.exitCode === undefined;
+      const declined = entry.status === "declined";
+      const status: Status = running ? "running" : declined || entry.exitCode !== 0 ? "failed" : "ok";
+      const line = commandLine(entry.command);
+      const parsed = parsedSummary(entry.parsed);
+      const summary = parsed?.html ?? `Ran <code>${esc(line)}</code>`;
+      const meta = running
+        ? "running…"
+        : declined
+          ? "declined"
+          : `exit ${entry.exitCode} · ${duration(entry.durationMs)}`;
+      const body = `<div class="cmdline"><code>$ ${esc(line)}</code></div>${outputBlock(key, entry.output)}`;
+      return card(key, parsed?.kind ?? "command", status, summary, esc(meta), body, ctx.open(key, running));
+    }
+    case "patch": {
+      const files = Object.entries(entry.changes);
+      const total = files.reduce(
+        (sum, [, change]) => {
+          const c = lineCounts(change);
+          return { added: sum.added + c.added, removed: sum.removed + c.removed };
+        },
+        { added: 0, removed: 0 },
+      );
+      const verb =
+        files.length === 1
+          ? files[0][1].type === "add"
+            ? "Created"
+            : files[0][1].type === "delete"
+              ? "Deleted"
+              : "Edited"
+          : "Changed";
+      const what = files.length === 1 ? `<code>${esc(files[0][0])}</code>` : `${files.length} files`;
+      const state = entry.success === undefined ? "applying…" : entry.success ? "patch applied" : "patch failed";
+      const status: Status = entry.success === undefined ? "running" : entry.success ? "ok" : "failed";
+      const body = files
+        .map(
+          ([path, change]) =>
+            `<div class="file-row"><code class="path">${esc(path)}</code> ${counts(lineCounts(change))} ${openDiffButton(ctx.conversationId, entry.id, path)}</div>${fileDiff(change)}`,
+        )
+        .join("");
+      return card(key, "patch", status, `${verb} ${what} ${counts(total)}`, state, body, ctx.open(key, false));
+    }
+    case "mcp": {
+      const running = entry.result === undefined && !entry.error;
+      const status: Status = entry.error ? "failed" : running ? "running" : "ok";
+      const meta = entry.error ? "failed" : running ? "running…" : duration(entry.durationMs) || "done";
+      const args = `<div class="label">Arguments</div><pre tabindex="0" role="region" aria-label="Arguments">${esc(JSON.stringify(entry.args ?? {}, null, 2))}</pre>`;
+      const result = entry.error
+        ? `<div class="label">Error</div><pre class="error-text" tabindex="0" role="region" aria-label="Error">${esc(entry.error)}</pre>`
+        : running
+          ? ""
+          : `<div class="label">Result</div><pre tabindex="0" role="region" aria-label="Result">${esc(mcpResult(entry.result))}</pre>`;
+      const summary = `Called <code>${esc(entry.tool)}</code> on <code>${esc(entry.server)}</code>`;
+      return card(key, "mcp", status, summary, esc(meta), args + result, ctx.open(key, false));
+    }
+    case "plan": {
+      const done = entry.plan.filter((p) => p.status === "completed").length;
+      const all = done === entry.plan.length && entry.plan.length > 0;
+      const items = entry.plan
+        .map((p) => {
+          const [mark, label] =
+            p.status === "completed"
+              ? ["☑", "done"]
+              : p.status === "inProgress"
+                ? ["◐", "in progress"]
+                : ["☐", "to do"];
+          return `<li class="${p.status}"><span class="check" aria-hidden="true">${mark}</span> ${esc(p.step)} <span class="sr-only">(${label})</span></li>`;
+        })
+        .join("");
+      const explanation = entry.explanation ? `<p class="muted">${esc(entry.explanation)}</p>` : "";
+      const body = `${explanation}<ul class="checklist">${items}</ul>`;
+      return card(
+        key,
+        "plan",
+        all ? "ok" : "running",
+        `Plan: ${done} of ${entry.plan.length} done`,
+        "",
+        body,
+        ctx.open(key, true),
+      );
+    }
+    case "notice":
+      return noticeCard(ctx, key, entry);
+  }
+}
