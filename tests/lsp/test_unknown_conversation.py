@@ -68,3 +68,18 @@ async def test_other_bad_params_keep_invalid_params(lsp: Session) -> None:
     with pytest.raises(JsonRpcException) as info:
         await lsp.request("codex/userInput", {"conversationId": conv, "items": []})
     assert info.value.code == -32602 and "items" in str(info.value)
+
+
+async def test_a_command_argument_over_a_limit_is_invalid_params(lsp: Session) -> None:
+    """A command builds its params from its arguments: a value they refuse is the client's
+    mistake (-32602 naming the field), not an internal error (the fuzz found -32603 here)."""
+    for name, arguments in COMMANDS:
+        too_long = [a if a != GONE else "x" * 300 for a in arguments]
+        params = types.ExecuteCommandParams(command=name, arguments=too_long)
+        with pytest.raises(JsonRpcException) as info:
+            await lsp.client.workspace_execute_command_async(params)
+        assert info.value.code in (-32602, -32004), (name, info.value)
+    params = types.ExecuteCommandParams(command="codex-lsp.sendPrompt", arguments=["hi", "x" * 300])
+    with pytest.raises(JsonRpcException) as info:
+        await lsp.client.workspace_execute_command_async(params)
+    assert info.value.code == -32602 and "conversationId" in str(info.value), info.value

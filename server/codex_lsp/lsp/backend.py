@@ -24,7 +24,15 @@ from codex_lsp.lsp.conversations import Conversations
 from codex_lsp.lsp.editor_files import EditorSink
 from codex_lsp.lsp.log_forward import LogForwarder
 from codex_lsp.lsp.progress import TurnProgress
-from codex_lsp.lsp.rpc import CommandHandler, Handler, one_table, parse_params, to_rpc_error, wire
+from codex_lsp.lsp.rpc import (
+    CommandHandler,
+    Handler,
+    built_from_arguments,
+    one_table,
+    parse_params,
+    to_rpc_error,
+    wire,
+)
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.lsp.workspace_files import WorkspaceFiles
 from codex_lsp.protocol import method_names as names
@@ -89,9 +97,11 @@ class Backend:
         return wire(result)
 
     async def run_command(self, name: str, args: list[Any]) -> Any:
-        """``workspace/executeCommand``; CodexErrors become JSON-RPC errors."""
+        """``workspace/executeCommand``; CodexErrors become JSON-RPC errors, and so does a value
+        the command's params refuse (its arguments are the client's request)."""
         try:
-            return await self.commands[name](args)
+            with built_from_arguments():
+                return await self.commands[name](args)
         except CodexError as exc:
             raise to_rpc_error(exc) from exc
 
