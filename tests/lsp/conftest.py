@@ -106,10 +106,12 @@ async def open_session(
     home: Path,
     workspace: Path,
     profile: str,
-    custom_approvals: bool,
+    custom_approvals: bool | str,
     pulled_settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[Session]:
-    """Spawn ``python -m codex_lsp``, initialize it as ``profile``, shut it down after."""
+    """Spawn ``python -m codex_lsp``, initialize it as ``profile``, shut it down after.
+    ``custom_approvals``: True for ``codex/execApproval`` requests, ``"commands"`` for answers
+    by command only, False for ``window/showMessageRequest``."""
     config = ClientServerConfig(
         server_command=[sys.executable, "-m", "codex_lsp"], server_env=subprocess_env(home)
     )
@@ -168,7 +170,7 @@ async def open_session(
         client.set_configuration(pulled_settings, section="codex-lsp")
     capabilities = client_capabilities(profile)
     if custom_approvals:
-        capabilities.experimental = {"codex": {"approvals": True}}
+        capabilities.experimental = {"codex": {"approvals": custom_approvals}}
     session.initialized = await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities,

@@ -175,7 +175,7 @@ async def test_invalid_params_name_the_bad_field(
 async def test_unknown_conversation_is_a_clear_error(lsp: Session) -> None:
     with pytest.raises(JsonRpcException) as info:
         await lsp.say("no-such-conversation", "hi")
-    assert info.value.code == -32602 and "unknown conversation id 'no-such-conversation'" in str(
+    assert info.value.code == -32004 and "unknown conversation id 'no-such-conversation'" in str(
         info.value
     )
 

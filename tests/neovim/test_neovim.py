@@ -91,6 +91,33 @@ def test_the_plugin_chat_approval_patch_and_undo(
     assert (workspace / "app.py").read_text() == APP  # the edit went to the buffer, unsaved
 
 
+def test_a_late_answer_to_a_withdrawn_approval_answers_nothing_else(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    (workspace / "app.py").write_text(APP)
+    # The provider reuses call ids (as Chat-wire servers that send none do: call_0 each time).
+    first = ToolCall("shell", {"command": ["touch", "first.txt"]}, call_id="call_0")
+    second = ToolCall("shell", {"command": ["touch", "second.txt"]}, call_id="call_0")
+    model_server.enqueue(
+        Reply((first,), match="make first"),
+        Reply((second,), match="make second"),
+        Reply((Text("Left it."),), match="second.txt"),
+    )
+    report = run_nvim("stale_approval_flow.lua", codex_home, workspace)
+    assert report["first_asked"] and report["interrupted"] and report["second_asked"], report
+    assert report["asked"] == [
+        "codex-lsp wants to run touch first.txt",
+        "codex-lsp wants to run touch second.txt",
+    ]
+    assert report["refused"], report
+    [error] = report["errors"]
+    assert "no approval request with callId 'call_0' and itemId" in error, error
+    assert "pending: call_0" in error, error
+    assert not (workspace / "first.txt").exists()
+    assert not (workspace / "second.txt").exists()  # the late "Approve" did not run it
+    assert report["finished"] and "Left it." in report["chat"], report
+
+
 def test_zero_plugin_fix_code_action(
     codex_home: Path, workspace: Path, model_server: FakeModelServer
 ) -> None:

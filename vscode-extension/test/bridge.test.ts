@@ -27,14 +27,13 @@ const SCRIPT = [
 ];
 
 /** The scripted model server: its base URL, and the request bodies it got (once stdin closes). */
-async function modelServer(
-  python: string,
-  script: string,
-): Promise<{
+type ModelServer = {
   baseUrl: string;
   requests: () => Promise<Record<string, unknown>[]>;
   child: ChildProcessWithoutNullStreams;
-}> {
+};
+
+async function modelServer(python: string, script: string): Promise<ModelServer> {
   const child = spawn(python, ["-m", "codex_lsp.testing", script]);
   let buffer = "";
   const lines: ((lines: string[]) => void)[] = [];
@@ -60,23 +59,28 @@ async function modelServer(
   };
 }
 
+/** A codex-lsp home and workspace (with long.py) whose config uses the model server playing `script`. */
+async function setUp(script: object[]): Promise<{ home: string; workspace: string; model: ModelServer }> {
+  const root = mkdtempSync(join(tmpdir(), "codex-lsp-bridge-"));
+  const [home, workspace] = [join(root, "home"), join(root, "ws")];
+  mkdirSync(home);
+  mkdirSync(workspace);
+  writeFileSync(join(workspace, "long.py"), LONG);
+  writeFileSync(join(root, "script.json"), JSON.stringify(script));
+  const model = await modelServer(PYTHON!, join(root, "script.json"));
+  writeFileSync(
+    join(home, "config.toml"),
+    `model = "fake-model"\nmodel_provider = "fake"\napproval_policy = "untrusted"\nreview_patches = true\n` +
+      `[model_price]\ninput = 2.0\noutput = 8.0\n[model_providers.fake]\nname = "fake"\nbase_url = "${model.baseUrl}"\nwire_api = "responses"\n`,
+  );
+  return { home, workspace, model };
+}
+
 test(
   "a conversation through the bridge: approvals, per-hunk review, undo, fork, tabs",
   { skip: SKIP, timeout: 90_000 },
   async () => {
-    const root = mkdtempSync(join(tmpdir(), "codex-lsp-bridge-"));
-    const [home, workspace] = [join(root, "home"), join(root, "ws")];
-    mkdirSync(home);
-    mkdirSync(workspace);
-    writeFileSync(join(workspace, "long.py"), LONG);
-    writeFileSync(join(root, "script.json"), JSON.stringify(SCRIPT));
-    const model = await modelServer(PYTHON!, join(root, "script.json"));
-    const baseUrl = model.baseUrl;
-    writeFileSync(
-      join(home, "config.toml"),
-      `model = "fake-model"\nmodel_provider = "fake"\napproval_policy = "untrusted"\nreview_patches = true\n` +
-        `[model_price]\ninput = 2.0\noutput = 8.0\n[model_providers.fake]\nname = "fake"\nbase_url = "${baseUrl}"\nwire_api = "responses"\n`,
-    );
+    const { home, workspace, model } = await setUp(SCRIPT);
     let { connection, child } = await startServer(home, workspace);
     const host = new RecordingHost(workspace);
     const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
@@ -210,6 +214,49 @@ test(
     }
   },
 );
+
+test("a late answer to a withdrawn approval answers nothing else", { skip: SKIP, timeout: 60_000 }, async () => {
+  const { home, workspace, model } = await setUp([
+    { match: "make first", tool: "shell", arguments: { command: ["touch", "first.txt"] } },
+    { match: "make second", tool: "shell", arguments: { command: ["touch", "second.txt"] } },
+    { match: "second.txt", text: "Left it." },
+  ]);
+  const { connection, child } = await startServer(home, workspace);
+  const host = new RecordingHost(workspace);
+  const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
+  host.state = () => bridge.state;
+  connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+  try {
+    await bridge.handle({ type: "send", text: "make first" });
+    let state = await host.until((s) => !!s.active && s.conversations[s.active].approvals.length > 0, "an approval");
+    const conversationId = state.active!;
+    const stale = state.conversations[conversationId].approvals[0].callId;
+    await bridge.handle({ type: "interrupt" });
+    await host.until((s) => !s.conversations[conversationId].running, "the interrupt");
+    await bridge.handle({ type: "send", text: "make second" });
+    state = await host.until(
+      (s) => s.conversations[conversationId].approvals.some((a) => a.callId !== stale),
+      "the next approval",
+    );
+    const next = state.conversations[conversationId].approvals.find((a) => a.callId !== stale)!.callId;
+
+    // The first dialog's button, clicked late: refused, and the next request still waits.
+    await bridge.handle({ type: "approve", conversationId, callId: stale, decision: "approved" });
+    assert.equal(host.warnings.length, 1, host.warnings.join("\n"));
+    assert.ok(host.warnings[0].includes(`callId '${stale}'`) && host.warnings[0].includes(next), host.warnings[0]);
+    await bridge.handle({ type: "approve", conversationId, callId: next, decision: "denied" });
+    await host.until(
+      (s) => s.conversations[conversationId].entries.some((e) => e.kind === "agent" && e.text === "Left it."),
+      "the answer after the denial",
+    );
+    assert.ok(!existsSync(join(workspace, "first.txt")) && !existsSync(join(workspace, "second.txt")));
+  } finally {
+    await connection.sendRequest("shutdown").catch(() => undefined);
+    connection.dispose();
+    child.kill();
+    model.child.kill();
+  }
+});
 
 test("an unknown slash command and a failing request are shown, never thrown", async () => {
   const host = new RecordingHost(tmpdir());

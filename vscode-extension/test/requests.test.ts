@@ -5,7 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
+import { ResponseError } from "vscode-jsonrpc/node";
 import { ChatBridge } from "../src/host/bridge";
+import { CodexErrorCodes } from "../src/shared/generated";
 import type { Method, Params, Result, Server } from "../src/host/requests";
 import { RecordingHost } from "./host";
 
@@ -67,23 +69,35 @@ test("a message, a slash command and an approval as typed requests", async () =>
     { method: "codex/compact", params: { conversationId: "c1" } },
     {
       method: "workspace/executeCommand",
-      params: { command: "codex-lsp.approve", arguments: ["approved", "c1", { "a.py": [1] }] },
+      params: {
+        command: "codex-lsp.approve",
+        arguments: [{ callId: "call-1", conversationId: "c1", decision: "approved", rejectedHunks: { "a.py": [1] } }],
+      },
     },
-    { method: "workspace/executeCommand", params: { command: "codex-lsp.deny", arguments: ["c1"] } },
+    {
+      method: "workspace/executeCommand",
+      params: { command: "codex-lsp.deny", arguments: [{ callId: "call-2", conversationId: "c1" }] },
+    },
   ]);
 });
 
-test("a request for a conversation the server does not know resumes it and is sent again", async () => {
+/** A server that does not know conversation c1 until it is resumed; it refuses with `refusal`. */
+function forgetfulServer(refusal: ResponseError<void>): RecordingServer {
   let known = false;
-  const server = new RecordingServer((call) => {
+  return new RecordingServer((call) => {
     if (call.method === "codex/newConversation") return INFO;
     if (call.method === "codex/resumeConversation") {
       known = true;
       return { ...INFO, initialMessages: [] };
     }
-    if (!known) throw new Error("unknown conversation id c1");
+    if (!known) throw refusal;
     return { submissionId: "s" };
   });
+}
+
+test("a request for a conversation the server does not know resumes it and is sent again", async () => {
+  // The error code decides, whatever the message says.
+  const server = forgetfulServer(new ResponseError(CodexErrorCodes.unknownConversation, "no such chat: c1"));
   const host = new RecordingHost(tmpdir());
   const bridge = new ChatBridge(server, host);
   await bridge.handle({ type: "send", text: "first" });
@@ -93,4 +107,16 @@ test("a request for a conversation the server does not know resumes it and is se
   );
   assert.deepEqual(server.calls[2].params, { conversationId: "c1" });
   assert.deepEqual(host.warnings, []);
+});
+
+test("another error that mentions an unknown conversation id is shown, not resumed", async () => {
+  const server = forgetfulServer(new ResponseError(-32602, "unknown conversation id c1 in items.0.text"));
+  const host = new RecordingHost(tmpdir());
+  const bridge = new ChatBridge(server, host);
+  await bridge.handle({ type: "send", text: "first" });
+  assert.deepEqual(
+    server.calls.map((c) => c.method),
+    ["codex/newConversation", "codex/userInput"],
+  );
+  assert.deepEqual(host.warnings, ["unknown conversation id c1 in items.0.text"]);
 });

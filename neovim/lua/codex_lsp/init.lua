@@ -52,11 +52,17 @@ local function approve(msg, conversation)
       return c[1]
     end,
   }, function(choice)
+    -- Answer this request by its callId and itemId: a late answer (the turn was interrupted
+    -- meanwhile) is refused by the server instead of answering the next request, even one whose
+    -- provider reused the call id.
     local decision = choice and choice[2] or "denied"
-    local command = decision == "denied" and "codex-lsp.deny" or "codex-lsp.approve"
-    local args = decision == "denied" and { conversation } or { decision, conversation }
+    local answer = { callId = msg.callId, itemId = msg.itemId, conversationId = conversation }
+    local command = "codex-lsp.deny"
+    if decision ~= "denied" then
+      command, answer.decision = "codex-lsp.approve", decision
+    end
     state.status = "working"
-    request("workspace/executeCommand", { command = command, arguments = args })
+    request("workspace/executeCommand", { command = command, arguments = { answer } })
   end)
 end
 

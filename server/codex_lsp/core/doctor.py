@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -197,7 +197,7 @@ async def diagnose(
 
 
 async def doctor_result(
-    load: Callable[[], LoadedConfig], checks: list[str] | None = None
+    load: Callable[[], LoadedConfig], checks: Sequence[str] | None = None
 ) -> DoctorResult:
     """The findings of ``checks`` (every one when ``None``) as ``codex/doctor`` answers them,
     secrets masked."""

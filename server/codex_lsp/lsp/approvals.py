@@ -2,8 +2,10 @@
 
 Clients that declare ``experimental.codex.approvals: true`` get a ``codex/execApproval`` /
 ``codex/patchApproval`` request; those that declare ``"commands"`` answer the approval events with
-the ``codex-lsp.approve`` / ``codex-lsp.deny`` commands; any other client gets
-``window/showMessageRequest`` with the same choices, so a plain LSP client can approve.
+the ``codex-lsp.approve`` / ``codex-lsp.deny`` commands, naming the request by its ``callId`` (as
+Codex's ``ExecApproval { id, decision }`` does); any other client gets
+``window/showMessageRequest`` with the same choices, so a plain LSP client can approve. A command
+without a ``callId`` (a keybinding) answers the only pending request, never a guess among several.
 
 A request the turn stops waiting for (an interrupt, an answer by command, the timeout) is
 withdrawn with ``$/cancelRequest`` so the editor closes its dialog; a request the client answers
@@ -20,12 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from codex_lsp.core.conversation import ApprovalRequest
+from codex_lsp.errors import ProtocolError
 from codex_lsp.lsp.wire import CodexProtocol
+from codex_lsp.protocol.base import WireModel
 from codex_lsp.protocol.events import ExecApprovalRequestEvent
 from codex_lsp.protocol.method_names import EXEC_APPROVAL, PATCH_APPROVAL
 from codex_lsp.protocol.policies import ReviewDecision
@@ -43,6 +47,26 @@ CHOICES: tuple[tuple[str, ReviewDecision], ...] = (
 )
 
 
+class ApprovalTarget(WireModel):
+    """Which pending request a ``codex-lsp.deny`` answers: the ``callId`` of its
+    ``execApprovalRequest`` / ``applyPatchApprovalRequest`` event; when two conversations wait
+    on the same callId, the ``conversationId``; and optionally the event's ``itemId``, made by
+    the server, so that a provider that reuses call ids cannot turn a late answer to a withdrawn
+    request into an answer to a new one."""
+
+    call_id: str = Field(min_length=1)
+    conversation_id: str | None = None
+    item_id: str | None = None
+
+
+class ApprovalAnswer(ApprovalTarget):
+    """A ``codex-lsp.approve`` by id: Codex's ``ExecApproval { id, decision }``, plus the hunks
+    rejected in a patch review."""
+
+    decision: ReviewDecision = ReviewDecision.APPROVED
+    rejected_hunks: dict[str, list[int]] = Field(default_factory=dict)
+
+
 @dataclass
 class PendingApproval:
     """An approval request waiting for the user."""
@@ -50,6 +74,9 @@ class PendingApproval:
     conversation_id: str
     request: ApprovalRequest
     answer: asyncio.Future[ApprovalResult]
+
+    def __str__(self) -> str:
+        return f"{self.request.call_id} (conversation {self.conversation_id})"
 
 
 class ClientApprover:
@@ -90,14 +117,30 @@ class ClientApprover:
             asking.cancel()
             self.pending.remove(pending)
 
-    def answer(self, result: ApprovalResult, conversation_id: str | None = None) -> bool:
-        """Answer the oldest pending request (of ``conversation_id`` when given); False when
-        none is pending."""
-        for pending in self.pending:
-            if conversation_id in (None, pending.conversation_id) and not pending.answer.done():
-                pending.answer.set_result(result)
-                return True
-        return False
+    def answer(self, result: ApprovalResult, target: ApprovalTarget) -> None:
+        """Answer the pending request ``target`` names. A ProtocolError naming the pending
+        call ids when it names none (a stale id must never answer the next request instead),
+        or requests of several conversations."""
+        waiting = self._waiting()
+        chosen = [p for p in waiting if _names(target, p)]
+        if chosen and len({p.conversation_id for p in chosen}) == 1:
+            chosen[0].answer.set_result(result)
+            return
+        raise ProtocolError(_not_named(waiting, chosen, target))
+
+    def answer_only(self, result: ApprovalResult, conversation_id: str | None) -> None:
+        """A keybinding's answer, which names no request: the only pending one (of
+        ``conversation_id`` when given). A ProtocolError naming the pending call ids when none
+        or several are pending."""
+        waiting = self._waiting()
+        chosen = [p for p in waiting if conversation_id in (None, p.conversation_id)]
+        if len(chosen) == 1:
+            chosen[0].answer.set_result(result)
+            return
+        raise ProtocolError(_not_only(waiting, chosen, conversation_id))
+
+    def _waiting(self) -> list[PendingApproval]:
+        return [p for p in self.pending if not p.answer.done()]
 
     async def _ask(self, conversation_id: str, request: ApprovalRequest) -> ApprovalResult:
         if self.mode == "commands":  # the client answers with codex-lsp.approve / deny
@@ -166,3 +209,53 @@ class ClientApprover:
         except JsonRpcException as exc:
             log.warning("the client answered %s with an error (%s); denied", method, exc.message)
             return None
+
+
+def _names(target: ApprovalTarget, pending: PendingApproval) -> bool:
+    """Does ``target`` name ``pending``? (The fields it leaves out match anything.)"""
+    request = pending.request
+    return (
+        target.call_id == request.call_id
+        and target.conversation_id in (None, pending.conversation_id)
+        and target.item_id in (None, request.item_id)
+    )
+
+
+def _not_named(
+    waiting: list[PendingApproval], chosen: list[PendingApproval], target: ApprovalTarget
+) -> str:
+    """Why ``target`` names no single pending request, and the ones that are pending."""
+    if chosen:
+        return (
+            f"callId {target.call_id!r} is pending in {len(chosen)} conversations "
+            f"({_listing(chosen)}): name the conversationId too"
+        )
+    asked = f"callId {target.call_id!r}"
+    if target.item_id is not None:
+        asked += f" and itemId {target.item_id!r}"
+    if not waiting:
+        stale = "it was answered, withdrawn, or never asked"
+        return f"no approval request with {asked} is pending ({stale})"
+    where = f" in conversation {target.conversation_id}" if target.conversation_id else ""
+    return f"no approval request with {asked} is pending{where}; pending: {_listing(waiting)}"
+
+
+def _not_only(
+    waiting: list[PendingApproval], chosen: list[PendingApproval], conversation_id: str | None
+) -> str:
+    """Why a keybinding's answer is refused: none or several requests are pending."""
+    if chosen:
+        return (
+            f"{len(chosen)} approval requests are pending ({_listing(chosen)}): name the one to "
+            f'answer by its callId, e.g. {{"callId": "{chosen[0].request.call_id}"}}'
+        )
+    if not waiting or conversation_id is None:
+        return "no approval request is pending"
+    return (
+        f"no approval request is pending in conversation {conversation_id}; "
+        f"pending: {_listing(waiting)}"
+    )
+
+
+def _listing(pending: list[PendingApproval]) -> str:
+    return ", ".join(str(p) for p in pending)

@@ -3,8 +3,8 @@
 Every ``codex/*`` request is registered here by name; its handler waits for the
 :class:`~codex_lsp.lsp.backend.Backend`, which is imported on a worker thread once ``initialize``
 has been answered (the core, pydantic models and httpx stay off the cold-start path). Errors:
-``InvalidParams`` (-32602) for bad params and unknown conversations; -32001 for configuration and
-provider set-up problems; the message always says what to do.
+``InvalidParams`` (-32602) for bad params; -32004 for an unknown conversation; -32001 for
+configuration and provider set-up problems; the message always says what to do.
 """
 
 from __future__ import annotations

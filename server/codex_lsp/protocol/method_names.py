@@ -30,6 +30,12 @@ EVENT = "codex/event"
 EXEC_APPROVAL = "codex/execApproval"
 PATCH_APPROVAL = "codex/patchApproval"
 
+UNKNOWN_CONVERSATION_CODE = -32004
+"""The JSON-RPC error code of a request naming a conversation this server does not have (never
+started, closed, deleted, or open in a server that has since restarted)."""
+ERROR_CODES: dict[str, int] = {"unknownConversation": UNKNOWN_CONVERSATION_CODE}
+"""codex-lsp's own JSON-RPC error codes, by the name clients use (generated into TypeScript)."""
+
 COMMANDS: tuple[str, ...] = (
     "codex-lsp.newConversation",
     "codex-lsp.sendPrompt",

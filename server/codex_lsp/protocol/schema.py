@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from codex_lsp.protocol.events import EventMsg
+from codex_lsp.protocol.method_names import ERROR_CODES
 from codex_lsp.protocol.methods import METHODS, Direction
 from codex_lsp.protocol.ops import Op
 
@@ -145,5 +146,7 @@ def typescript() -> str:
     out.append("}")
     requests = [m.name for m in METHODS if m.direction is Direction.CLIENT_REQUEST]
     out.append(f"export type CodexClientRequest = {' | '.join(json.dumps(r) for r in requests)};")
+    out.append("/** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */")
+    out.append(f"export const CodexErrorCodes = {json.dumps(ERROR_CODES)} as const;")
     text = "\n".join(out) + "\n"
     return re.sub(r"\n{3,}", "\n\n", text)

@@ -12,6 +12,7 @@ import type {
   ReasoningEffort,
   ReviewDecision,
 } from "../shared/generated";
+import { CodexErrorCodes } from "../shared/generated";
 import { unhandled, type FromWebview, type ToWebview } from "../shared/messages";
 import {
   answered,
@@ -197,7 +198,7 @@ export class ChatBridge {
     try {
       return await this.server.request(method, params);
     } catch (error) {
-      if (!String((error as Error).message).startsWith("unknown conversation id")) throw error;
+      if ((error as { code?: unknown }).code !== CodexErrorCodes.unknownConversation) throw error;
       await this.server.request("codex/resumeConversation", { conversationId: params.conversationId });
       return this.server.request(method, params);
     }
@@ -282,19 +283,21 @@ export class ChatBridge {
     this.update(renamed(this.state, conversationId, title));
   }
 
-  /** Answer an approval through the codex-lsp.approve / deny commands (with the hunks rejected in review). */
+  /** Answer the approval request `callId` through the codex-lsp.approve / deny commands (with the
+   * hunks rejected in review); the server refuses an id that is no longer pending. */
   async answer(
     conversationId: string,
     callId: string,
     decision: ReviewDecision,
     rejectedHunks?: Record<string, number[]>,
   ): Promise<void> {
+    const target = { callId, conversationId };
     const command: ApprovalCommand =
       decision === "denied"
-        ? { command: "codex-lsp.deny", arguments: [conversationId] }
+        ? { command: "codex-lsp.deny", arguments: [target] }
         : {
             command: "codex-lsp.approve",
-            arguments: rejectedHunks ? [decision, conversationId, rejectedHunks] : [decision, conversationId],
+            arguments: [rejectedHunks ? { ...target, decision, rejectedHunks } : { ...target, decision }],
           };
     await this.server.request("workspace/executeCommand", command);
     this.update(answered(this.state, conversationId, callId));

@@ -3,13 +3,16 @@
 // import: the bridge and its tests use it.
 import type { CodexClientRequest, CodexMethods, ReviewDecision } from "../shared/generated";
 
+/** The approval request a command answers: the callId of its event, in its conversation. */
+type ApprovalTarget = { callId: string; conversationId: string };
+
 /** The approval commands the panel answers with (the server's codex-lsp.approve / deny). */
 export type ApprovalCommand =
   | {
       command: "codex-lsp.approve";
-      arguments: [ReviewDecision, string] | [ReviewDecision, string, Record<string, number[]>];
+      arguments: [ApprovalTarget & { decision: ReviewDecision; rejectedHunks?: Record<string, number[]> }];
     }
-  | { command: "codex-lsp.deny"; arguments: [string] };
+  | { command: "codex-lsp.deny"; arguments: [ApprovalTarget] };
 
 /** Method → params and result, for every request the extension sends. */
 export type Requests = Pick<CodexMethods, CodexClientRequest> & {

@@ -987,3 +987,5 @@ export interface CodexMethods {
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
 export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+/** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */
+export const CodexErrorCodes = {"unknownConversation": -32004} as const;
