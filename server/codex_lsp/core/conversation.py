@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from codex_lsp.background import create_task
 from codex_lsp.config.model import Config, ModelProviderInfo
 from codex_lsp.core.context import environment_context, initial_context
 from codex_lsp.core.journal import Journal, NewConversationRow
@@ -212,9 +213,7 @@ class Conversation:
         if not isinstance(policy, DangerFullAccess) and landlock_abi() < 1:
             message = unavailable_warning(policy.type)
             self._deliver(SESSION_SUBMISSION_ID, WarningEvent(message=message))
-        self._loop_task = asyncio.create_task(
-            self._submission_loop(), name=f"conversation-{self.id}"
-        )
+        self._loop_task = create_task(self._submission_loop(), name=f"conversation-{self.id}")
 
     def session_configured(
         self, initial: list[dict[str, Any]] | None = None
@@ -312,11 +311,9 @@ class Conversation:
         pending, self._pending = self._pending, []
         return pending
 
-    def spawn_background(self, work: Coroutine[Any, Any, None]) -> None:
+    def spawn_background(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Run after-turn work (notify, history) without holding the turn; failures are logged."""
-        task = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        create_task(work, name=f"{name}-{self.id}", owner=self._background)
 
     def take_snapshots(self, count: int, since: str | None = None) -> list[TurnSnapshot]:
         """Remove and return the file snapshots of the last ``count`` file-changing turns (or
@@ -410,9 +407,7 @@ class Conversation:
     def _spawn(self, submission_id: str, kind: str, body: TaskBody) -> None:
         runner = TurnRunner(self, submission_id, self.ctx)
         self.turn_ids.add(runner.turn_id)
-        task = asyncio.create_task(
-            self._run_task(runner, body, kind), name=f"{kind}-{runner.turn_id}"
-        )
+        task = create_task(self._run_task(runner, body, kind), name=f"{kind}-{runner.turn_id}")
         self._active = _ActiveTask(runner, kind, task)
 
     async def _run_task(self, runner: TurnRunner, body: TaskBody, kind: str) -> None:
@@ -436,7 +431,9 @@ class Conversation:
                     stop_reason=runner.stop_reason,
                 )
             ]
-            self.spawn_background(run_notify(self.config, runner.turn_id, runner.inputs, last))
+            self.spawn_background(
+                run_notify(self.config, runner.turn_id, runner.inputs, last), "notify"
+            )
         except (asyncio.CancelledError, TurnAbortRequested) as exc:
             if isinstance(exc, TurnAbortRequested):  # aborted at an approval: an interrupt
                 self._drop_pending_input()

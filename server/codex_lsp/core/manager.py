@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from codex_lsp.background import create_task
 from codex_lsp.config.layers import leaves
 from codex_lsp.config.loader import LoadedConfig, codex_lsp_home, load_layered
 from codex_lsp.config.model import Config, McpServerConfig, ToolsConfig, WireApi
@@ -315,9 +316,7 @@ class ConversationManager:
         self._schedule_reload()
 
     def _schedule_reload(self) -> None:
-        task = asyncio.create_task(self.reload_configs())
-        self._reloads.add(task)
-        task.add_done_callback(self._reloads.discard)
+        create_task(self.reload_configs(), name="config-reload", owner=self._reloads)
 
     async def reload_configs(self) -> None:
         """Re-read every live conversation's configuration; apply what changed from the next
@@ -513,7 +512,7 @@ class ConversationManager:
         a warning. A call while one runs (a ``shutdown`` racing with the end of input) waits
         for it instead of closing the store twice, which would never return."""
         if self._closing is None or self._closing.done():
-            self._closing = asyncio.ensure_future(self._close_all(timeout_s))
+            self._closing = create_task(self._close_all(timeout_s), name="manager-shutdown")
         await asyncio.shield(self._closing)
 
     async def _close_all(self, timeout_s: float) -> None:

@@ -201,7 +201,7 @@ class TurnRunner:
         typed = "\n".join(i.text for i in items if isinstance(i, TextInput))
         self.inputs.append(typed)
         conv = self.conversation
-        conv.spawn_background(record_prompt(conv.config, conv.home, conv.id, typed))
+        conv.spawn_background(record_prompt(conv.config, conv.home, conv.id, typed), "history")
         for warning in converted.warnings:
             self.emit(WarningEvent(message=warning))
         item_id = self.new_item_id()

@@ -26,6 +26,7 @@ from pydantic import Field, ValidationError
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
+from codex_lsp.background import create_task
 from codex_lsp.core.conversation import ApprovalRequest
 from codex_lsp.errors import ProtocolError
 from codex_lsp.lsp.wire import CodexProtocol
@@ -98,7 +99,9 @@ class ClientApprover:
             conversation_id, request, asyncio.get_running_loop().create_future()
         )
         self.pending.append(pending)
-        asking = asyncio.create_task(self._ask(conversation_id, request))
+        asking = create_task(
+            self._ask(conversation_id, request), name=f"approval-{request.call_id}"
+        )
         try:
             done, _ = await asyncio.wait(
                 {asking, pending.answer},

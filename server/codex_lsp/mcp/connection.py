@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from codex_lsp.background import create_task
 from codex_lsp.config.model import McpServerConfig
 from codex_lsp.config.secrets import redact
 from codex_lsp.errors import McpError
@@ -112,7 +113,7 @@ class McpConnection:
         self._ready = asyncio.Event()
         self._set(ServerState.STARTING, None)
         await _import_sdk()  # once per process, and not the server's start-up time
-        self._runner = asyncio.create_task(self._run(), name=f"mcp-{self.name}")
+        self._runner = create_task(self._run(), name=f"mcp-{self.name}")
         try:
             await asyncio.wait_for(self._ready.wait(), self.config.startup_timeout_sec)
         except TimeoutError:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from codex_lsp.background import create_task
 from codex_lsp.config.model import McpServerConfig
 from codex_lsp.errors import McpError, ProtocolError
 from codex_lsp.mcp.connection import ElicitHandler, McpConnection, ServerState, ToolInfo
@@ -51,22 +52,20 @@ class McpManager:
         wanted = {name: cfg for name, cfg in servers.items() if cfg.enabled}
         for name in list(self._connections):
             if name not in wanted or wanted[name] != self._connections[name].config:
-                self._spawn(self._connections.pop(name).stop())
+                self._spawn(self._connections.pop(name).stop(), f"mcp-stop-{name}")
         started = []
         for name, cfg in wanted.items():
             if name not in self._connections:
                 connection = McpConnection(name, cfg, on_change=self._changed, elicit=self.elicit)
                 self._connections[name] = connection
                 self._settled.clear()
-                self._spawn(connection.start())
+                self._spawn(connection.start(), f"mcp-start-{name}")
                 started.append(name)
         self._tools = None
         return started
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._starting.add(task)
-        task.add_done_callback(self._starting.discard)
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        create_task(work, name=name, owner=self._starting)
 
     async def wait_started(self, timeout_s: float) -> None:
         """Wait until no server is still starting (exec waits so the first request has
@@ -140,7 +139,7 @@ class McpManager:
         if connection is None:
             raise ProtocolError(self._unknown(server))
         self._settled.clear()
-        self._spawn(connection.restart())
+        self._spawn(connection.restart(), f"mcp-restart-{server}")
 
     def _unknown(self, server: str) -> str:
         known = ", ".join(self._connections) or "none"

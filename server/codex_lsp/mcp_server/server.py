@@ -26,6 +26,7 @@ from mcp.types import (
     Tool,
 )
 
+from codex_lsp.background import create_task
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConversationManager
 from codex_lsp.core.conversation import ApprovalRequest
@@ -215,7 +216,7 @@ class AgentMcpServer:
         """Serve until stdin closes or a signal asks to stop, then shut every conversation
         down (bounded: the process is gone within EXIT_DEADLINE_S); returns the exit code."""
         loop = asyncio.get_running_loop()
-        serving = asyncio.ensure_future(self._serve())
+        serving = create_task(self._serve(), name="mcp-server-serve")
         signalled: asyncio.Future[int] = loop.create_future()
 
         def on_signal(signum: int) -> None:
