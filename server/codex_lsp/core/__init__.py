@@ -1,10 +1,12 @@
 """The agent core: conversations, the turn loop, context building. Never imports pygls."""
 
-from codex_lsp.core.conversation import ApprovalHandler, Conversation, EventSink, deny_all_approvals
+from codex_lsp.core.conversation import Conversation
 from codex_lsp.core.manager import ConversationManager, info
+from codex_lsp.core.seams import ApprovalHandler, ApprovalRequest, EventSink, deny_all_approvals
 
 __all__ = [
     "ApprovalHandler",
+    "ApprovalRequest",
     "Conversation",
     "ConversationManager",
     "EventSink",

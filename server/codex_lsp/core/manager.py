@@ -17,16 +17,12 @@ from codex_lsp.config.loader import LoadedConfig, codex_lsp_home, load_layered
 from codex_lsp.config.model import Config, McpServerConfig, ToolsConfig, WireApi
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core.config_watch import ConfigWatcher
-from codex_lsp.core.conversation import (
-    SESSION_SUBMISSION_ID,
-    ApprovalHandler,
-    Conversation,
-    EventSink,
-    deny_all_approvals,
-)
+from codex_lsp.core.conversation import Conversation, ConversationSetup
 from codex_lsp.core.journal import Journal
 from codex_lsp.core.model_info import context_window
 from codex_lsp.core.prompts import load_prompt
+from codex_lsp.core.recorder import SESSION_SUBMISSION_ID
+from codex_lsp.core.seams import ApprovalHandler, EventSink, Seams, deny_all_approvals
 from codex_lsp.core.turn_context import TurnContext, existing_folder
 from codex_lsp.errors import CodexError, ProtocolError, UnknownConversationError
 from codex_lsp.mcp.manager import McpManager
@@ -266,24 +262,26 @@ class ConversationManager:
         cwd = existing_folder(cwd or config.cwd or self.default_cwd or Path.cwd())
         ctx = turn_context(config, resolved, cwd)
         conversation_id = conversation_id or uuid.uuid4().hex
-        conv = Conversation(
-            conversation_id,
-            ctx,
-            config=config,
+        seams = Seams(
             client=create_client(resolved, config),
             provider_info=resolved.info,
             tools=self._tools_for(resolved, config),
-            sink=self._sink,
             approvals=self._approvals,
             files=self._files_for(conversation_id),
             commands=self._commands_for(conversation_id),
+        )
+        setup = ConversationSetup(
+            config=config,
+            seams=seams,
+            sink=self._sink,
+            journal=journal(conversation_id, store),
             base_instructions=base_instructions
             or config.base_instructions
             or load_prompt("base_instructions"),
             home=self.home,
-            journal=journal(conversation_id, store),
             forked_from=forked_from,
         )
+        conv = Conversation(conversation_id, ctx, setup)
         self._conversations[conv.id] = conv
         return conv
 
@@ -407,8 +405,7 @@ class ConversationManager:
         )
         conv.turn_ids.update(t.turn_id for t in stored.turns)
         if row.total_usage:
-            conv.total_usage = TokenUsage.model_validate(row.total_usage)
-            conv.add_cost(conv.total_usage, conv.ctx.model)
+            conv.count_stored_usage(TokenUsage.model_validate(row.total_usage))
         self._sources[conv.id] = self._config_inputs(params)
         conv.start(seed=stored.history, warnings=loaded.warnings, resumed=True)
         self._watch()

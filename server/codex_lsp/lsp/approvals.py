@@ -27,7 +27,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from codex_lsp.background import create_task
-from codex_lsp.core.conversation import ApprovalRequest
+from codex_lsp.core.seams import ApprovalRequest
 from codex_lsp.errors import ProtocolError
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol.base import WireModel

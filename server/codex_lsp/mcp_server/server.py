@@ -29,7 +29,7 @@ from mcp.types import (
 from codex_lsp.background import create_task
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConversationManager
-from codex_lsp.core.conversation import ApprovalRequest
+from codex_lsp.core.seams import ApprovalRequest
 from codex_lsp.errors import CodexError
 from codex_lsp.lifecycle import (
     EXIT_DEADLINE_S,
