@@ -1,9 +1,10 @@
 """A conversation: consumes Ops from a queue and emits Events to a sink.
 
-Ops are handled in order by one submission loop; turns run as separate tasks so the loop stays
-responsive: an interrupt cancels the running turn at once, and input sent during a turn is
-queued and given to the model at its next step (steering), never lost: when the user interrupts
-the turn, what they queued for it is handed back to them in ``turnAborted``.
+Ops are handled in order by one submission loop, each by its entry in
+:attr:`Conversation.OP_HANDLERS`; turns run as separate tasks so the loop stays responsive: an
+interrupt cancels the running turn at once, and input sent during a turn is queued and given to
+the model at its next step (steering), never lost: when the user interrupts the turn, what they
+queued for it is handed back to them in ``turnAborted``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from codex_lsp.background import create_task
 from codex_lsp.config.model import Config, ModelProviderInfo
@@ -62,6 +63,8 @@ from codex_lsp.protocol.policies import DangerFullAccess
 from codex_lsp.tools.files import FileSink
 
 log = logging.getLogger(__name__)
+
+OpHandler = Callable[["Conversation", str, Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -272,44 +275,61 @@ class Conversation:
         while not self.closed:
             submission_id, op = await self._ops.get()
             try:
-                await self._handle(submission_id, op)
+                await self.OP_HANDLERS[type(op)](self, submission_id, op)
             except Exception as exc:
                 log.exception("op %s failed", type(op).__name__)
                 self.emit(
                     submission_id, ErrorEvent(message=f"internal error handling {op.type}: {exc}")
                 )
 
-    async def _handle(self, submission_id: str, op: Op) -> None:
-        if isinstance(op, UserTurnOp | OverrideTurnContextOp):
+    async def _on_input(self, submission_id: str, op: UserInputOp | UserTurnOp) -> None:
+        if isinstance(op, UserTurnOp):
             self._apply_overrides(op)
-        if isinstance(op, UserInputOp | UserTurnOp):
-            self.parts.pending.add(list(op.items))
-            if not self._turns.running:
-                self._spawn(submission_id, "regular", self._regular_body)
-        elif isinstance(op, InterruptOp):
-            await self._turns.abort("interrupted")
-        elif isinstance(op, CompactOp):
-            await self._turns.abort("replaced")
-            self._spawn(submission_id, "compact", run_compact)
-        elif isinstance(op, ReviewOp):
-            await self._turns.abort("replaced")
-            request = op.review_request
-            self._spawn(submission_id, "review", lambda runner: run_review(runner, request))
-        elif isinstance(op, UndoTurnOp):
-            await self._turns.abort("replaced")
-            undo = op
-            self._spawn(
-                submission_id, "undo", lambda runner: run_undo(runner, undo.num_turns, undo.turn_id)
-            )
-        elif isinstance(op, ShutdownOp):
-            await self._turns.abort("interrupted")
-            with contextlib.suppress(Exception):
-                await self.parts.seams.client.aclose()
-            self.journal.release()
-            with contextlib.suppress(CodexError):
-                await self.journal.durable()
-            self.emit(submission_id, ShutdownCompleteEvent())
-            self._closed.set()
+        self.parts.pending.add(list(op.items))
+        if not self._turns.running:
+            self._spawn(submission_id, "regular", self._regular_body)
+
+    async def _on_override(self, submission_id: str, op: OverrideTurnContextOp) -> None:
+        self._apply_overrides(op)
+
+    async def _on_interrupt(self, submission_id: str, op: InterruptOp) -> None:
+        await self._turns.abort("interrupted")
+
+    async def _on_compact(self, submission_id: str, op: CompactOp) -> None:
+        await self._turns.abort("replaced")
+        self._spawn(submission_id, "compact", run_compact)
+
+    async def _on_review(self, submission_id: str, op: ReviewOp) -> None:
+        await self._turns.abort("replaced")
+        request = op.review_request
+        self._spawn(submission_id, "review", lambda runner: run_review(runner, request))
+
+    async def _on_undo(self, submission_id: str, op: UndoTurnOp) -> None:
+        await self._turns.abort("replaced")
+        num, since = op.num_turns, op.turn_id
+        self._spawn(submission_id, "undo", lambda runner: run_undo(runner, num, since))
+
+    async def _on_shutdown(self, submission_id: str, op: ShutdownOp) -> None:
+        await self._turns.abort("interrupted")
+        with contextlib.suppress(Exception):
+            await self.parts.seams.client.aclose()
+        self.journal.release()
+        with contextlib.suppress(CodexError):
+            await self.journal.durable()
+        self.emit(submission_id, ShutdownCompleteEvent())
+        self._closed.set()
+
+    OP_HANDLERS: ClassVar[dict[type[Op], OpHandler]] = {
+        UserInputOp: _on_input,
+        UserTurnOp: _on_input,
+        OverrideTurnContextOp: _on_override,
+        InterruptOp: _on_interrupt,
+        CompactOp: _on_compact,
+        ReviewOp: _on_review,
+        UndoTurnOp: _on_undo,
+        ShutdownOp: _on_shutdown,
+    }
+    """Every Op → what handles it (one entry per Op; a test holds the table to the union)."""
 
     def _apply_overrides(self, op: UserTurnOp | OverrideTurnContextOp) -> None:
         self._ctx_overridden = True
