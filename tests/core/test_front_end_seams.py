@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.exec.runner import ExecResult, OutputSink
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
@@ -58,11 +58,10 @@ async def test_each_conversation_gets_its_own_runner_and_file_sink(
         return sinks[conversation_id]
 
     manager = ConversationManager(
-        log.sink,
-        home=codex_home,
-        default_cwd=workspace,
-        files_for=files_for,
-        commands_for=lambda cid: RecordingRunner(cid, calls),
+        FrontEnd(
+            log.sink, files_for=files_for, commands_for=lambda cid: RecordingRunner(cid, calls)
+        ),
+        ConfigSources(home=codex_home, default_cwd=workspace),
     )
     try:
         model_server.enqueue(

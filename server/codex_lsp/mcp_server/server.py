@@ -28,7 +28,7 @@ from mcp.types import (
 
 from codex_lsp.background import create_task
 from codex_lsp.config.overrides import ConfigOverrides
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.core.seams import ApprovalRequest
 from codex_lsp.errors import CodexError
 from codex_lsp.lifecycle import (
@@ -67,7 +67,8 @@ class AgentMcpServer:
 
     def __init__(self, overrides: ConfigOverrides) -> None:
         self.manager = ConversationManager(
-            self._on_event, approvals=self._approve, cli_overrides=overrides
+            FrontEnd(self._on_event, approvals=self._approve),
+            ConfigSources(cli_overrides=overrides),
         )
         self._calls: dict[str, _Call] = {}
         self.server: Server[Any] = Server(
