@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,11 @@ from codex_lsp.core.assembly import Assembler, Blueprint, ConfigSources
 from codex_lsp.core.config_reload import ConfigReloader
 from codex_lsp.core.conversation import Conversation
 from codex_lsp.core.journal import Journal
+from codex_lsp.core.observers import Observers
 from codex_lsp.core.seams import FrontEnd
 from codex_lsp.errors import CodexError, UnknownConversationError
 from codex_lsp.mcp.manager import McpManager
+from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.items import McpServerStatus, TokenUsage
 from codex_lsp.protocol.ops import ShutdownOp
 from codex_lsp.protocol.requests import (
@@ -50,6 +53,7 @@ class ConversationManager:
         self._front_end = front_end
         self._sources = replace(sources, home=sources.home or codex_lsp_home())
         self._conversations: dict[str, Conversation] = {}
+        self._observers = Observers(front_end.sink)
         self._reloader = ConfigReloader(
             self._sources, self._conversations, front_end.on_config_error, self._reconcile_mcp
         )
@@ -58,7 +62,7 @@ class ConversationManager:
         self.mcp = McpManager(on_status=self._mcp_status)
         mcp_tools = McpToolSource(self.mcp)
         self.mcp.elicit = mcp_tools.elicit
-        self._assembler = Assembler(front_end, front_end.sink, self._sources, mcp_tools)
+        self._assembler = Assembler(front_end, self._observers.deliver, self._sources, mcp_tools)
         self._mcp_configured = False
         self._closing: asyncio.Future[None] | None = None
         self._client_mcp: dict[str, McpServerConfig] = {}
@@ -76,6 +80,16 @@ class ConversationManager:
     def _mcp_status(self, status: McpServerStatus) -> None:
         if self._front_end.on_mcp_status is not None:
             self._front_end.on_mcp_status(status)
+
+    def observe(
+        self, conversation_id: str, observer: Callable[[EventEnvelope], None]
+    ) -> Callable[[], None]:
+        """Send ``observer`` every event of the live conversation ``conversation_id`` from now
+        on, in-process and after the front end's sink, until the returned function is called
+        or the conversation shuts down. :class:`UnknownConversationError` when it is not
+        live. An observer that raises is logged; it must not block (it runs on the loop)."""
+        self.get(conversation_id)
+        return self._observers.add(conversation_id, observer)
 
     def start_mcp(self, config: Config | None = None) -> list[str]:
         """Start (or, on reload, reconcile) the ``[mcp_servers]`` of the server-wide config in
@@ -280,6 +294,7 @@ class ConversationManager:
     async def _close(self, conversation_id: str) -> None:
         conv = self._conversations.pop(conversation_id, None)
         self._reloader.forget(conversation_id)
+        self._observers.forget(conversation_id)
         if conv is not None:
             await self._shutdown(conv)
 
