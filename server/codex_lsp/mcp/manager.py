@@ -13,9 +13,10 @@ from typing import Any
 from codex_lsp.background import create_task
 from codex_lsp.config.model import McpServerConfig
 from codex_lsp.errors import McpError, ProtocolError
-from codex_lsp.mcp.connection import ElicitHandler, McpConnection, ServerState, ToolInfo
+from codex_lsp.mcp.connection import ElicitHandler, McpConnection, ServerState
 from codex_lsp.mcp.naming import assign_names
 from codex_lsp.mcp.schema import clean_schema
+from codex_lsp.mcp.transport import ToolInfo
 from codex_lsp.protocol.items import McpServerStatus
 
 StatusListener = Callable[[McpServerStatus], None]
