@@ -42,6 +42,8 @@ class McpManager:
         self.elicit = elicit
         self._connections: dict[str, McpConnection] = {}
         self._starting: set[asyncio.Task[None]] = set()
+        self._retired: set[McpConnection] = set()
+        """Removed or replaced servers still stopping; shutdown waits for them."""
         self._tools: dict[str, McpTool] | None = None
         self._settled = asyncio.Event()
         self._settled.set()
@@ -53,7 +55,7 @@ class McpManager:
         wanted = {name: cfg for name, cfg in servers.items() if cfg.enabled}
         for name in list(self._connections):
             if name not in wanted or wanted[name] != self._connections[name].config:
-                self._spawn(self._connections.pop(name).stop(), f"mcp-stop-{name}")
+                self._retire(self._connections.pop(name))
         started = []
         for name, cfg in wanted.items():
             if name not in self._connections:
@@ -67,6 +69,18 @@ class McpManager:
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         create_task(work, name=name, owner=self._starting)
+
+    def _retire(self, connection: McpConnection) -> None:
+        """Stop a server that left the configuration, in the background."""
+        self._retired.add(connection)
+
+        async def stop() -> None:
+            try:
+                await connection.stop()
+            finally:
+                self._retired.discard(connection)
+
+        create_task(stop(), name=f"mcp-stop-{connection.name}")
 
     async def wait_started(self, timeout_s: float) -> None:
         """Wait until no server is still starting (exec waits so the first request has
@@ -147,10 +161,10 @@ class McpManager:
         return f"no MCP server named {server!r} (configured: {known})"
 
     async def shutdown(self) -> None:
-        """Stop every server."""
+        """Stop every server, those a reload removed and still stopping too (their process
+        is reaped, not left to the garbage collector). Starts under way are abandoned."""
         for task in list(self._starting):
             task.cancel()
-        await asyncio.gather(
-            *(c.stop() for c in self._connections.values()), return_exceptions=True
-        )
+        stopping = [*self._connections.values(), *self._retired]
+        await asyncio.gather(*(c.stop() for c in stopping), return_exceptions=True)
         self._connections.clear()
