@@ -30,7 +30,7 @@ from codex_lsp.protocol.history import (
 )
 from codex_lsp.protocol.items import ItemStatus
 from codex_lsp.store import ConversationStore
-from codex_lsp.store.conversations import LIST_COLUMNS
+from codex_lsp.store.records import LIST_COLUMNS
 
 TICK_S = 0.001
 

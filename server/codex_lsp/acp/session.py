@@ -36,7 +36,7 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.items import StopReason
 from codex_lsp.protocol.ops import Op, UserInputOp, UserTurnOp
-from codex_lsp.store.conversations import title_from
+from codex_lsp.store.records import title_from
 
 log = logging.getLogger(__name__)
 

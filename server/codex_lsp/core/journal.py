@@ -12,7 +12,8 @@ from codex_lsp.protocol.base import WireModel
 from codex_lsp.protocol.events import UserMessageEvent
 from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.protocol.items import TokenUsage
-from codex_lsp.store.conversations import PREVIEW_MAX_CHARS, ConversationStore, title_from
+from codex_lsp.store.conversations import ConversationStore
+from codex_lsp.store.records import PREVIEW_MAX_CHARS, title_from
 
 TURN_END_FLUSH_S = 10.0
 

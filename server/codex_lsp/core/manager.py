@@ -36,7 +36,8 @@ from codex_lsp.protocol.requests import (
     NewConversationParams,
     ResumeConversationResult,
 )
-from codex_lsp.store.conversations import ConversationRow, ConversationStore, StoredConversation
+from codex_lsp.store.conversations import ConversationStore
+from codex_lsp.store.records import ConversationRow, StoredConversation
 from codex_lsp.tools.mcp_tools import McpToolSource
 
 SHUTDOWN_WAIT_S = 15.0
