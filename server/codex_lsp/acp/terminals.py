@@ -16,8 +16,9 @@ from pathlib import Path
 from acp.agent.connection import AgentSideConnection
 from acp.schema import EnvVariable
 
+from codex_lsp.acp.session import Session
 from codex_lsp.exec.runner import TIMEOUT_EXIT_CODE, ExecResult, OutputSink
-from codex_lsp.tools.commands import Sandbox
+from codex_lsp.tools.commands import CommandRunner, Sandbox, run_locally
 
 OUTPUT_BYTE_LIMIT = 1024 * 1024
 RELEASE_TIMEOUT_S = 5.0
@@ -106,6 +107,53 @@ class ClientTerminals:
                         session_id=self._session_id, terminal_id=terminal
                     )
                 await self._conn.release_terminal(session_id=self._session_id, terminal_id=terminal)
+
+
+class SessionCommands:
+    """The command runner of one session: the client's terminals when the session uses them
+    (``acp.client_terminals`` and a client that offers them), else this server's processes.
+    Decided at each command: the runner exists before its session is open."""
+
+    def __init__(
+        self,
+        session_id: str,
+        session_of: Callable[[str], Session | None],
+        conn_of: Callable[[], AgentSideConnection | None],
+    ) -> None:
+        self._session_id = session_id
+        self._session_of = session_of
+        self._conn_of = conn_of
+
+    async def __call__(
+        self,
+        argv: list[str],
+        cwd: Path,
+        *,
+        sandbox: Sandbox,
+        call_id: str,
+        timeout_s: float,
+        on_output: OutputSink | None,
+        env: dict[str, str] | None,
+    ) -> ExecResult:
+        """Run ``argv`` where the session runs commands."""
+        session, conn = self._session_of(self._session_id), self._conn_of()
+        runner: CommandRunner = run_locally
+        if session is not None and session.client_terminals and conn is not None:
+            shown_in = session
+
+            def shown(call: str, terminal: str) -> None:
+                shown_in.update(shown_in.renderer.in_terminal(call, terminal))
+
+            runner = ClientTerminals(conn, self._session_id, shown)
+        return await runner(
+            argv,
+            cwd,
+            sandbox=sandbox,
+            call_id=call_id,
+            timeout_s=timeout_s,
+            on_output=on_output,
+            env=env,
+        )
 
 
 def _exit_code(code: int | None, signal_name: str | None) -> int:
