@@ -224,7 +224,8 @@ export interface DoctorResult {
 }
 
 /** A request that answers with nothing but success. */
-export interface EmptyResult {}
+export interface EmptyResult {
+}
 
 /** A review started. */
 export interface EnteredReviewModeEvent {
@@ -246,84 +247,10 @@ export interface ErrorEvent {
 export interface Event {
   conversationId: string;
   submissionId: string;
-  msg:
-    | SessionConfiguredEvent
-    | TaskStartedEvent
-    | TaskCompleteEvent
-    | TurnAbortedEvent
-    | ShutdownCompleteEvent
-    | ItemStartedEvent
-    | ItemCompletedEvent
-    | UserMessageEvent
-    | AgentMessageDeltaEvent
-    | AgentMessageEvent
-    | AgentReasoningDeltaEvent
-    | AgentReasoningEvent
-    | AgentReasoningRawContentDeltaEvent
-    | AgentReasoningRawContentEvent
-    | AgentReasoningSectionBreakEvent
-    | PlanUpdateEvent
-    | TokenCountEvent
-    | ExecCommandBeginEvent
-    | ExecCommandOutputDeltaEvent
-    | ExecCommandEndEvent
-    | ExecApprovalRequestEvent
-    | ApplyPatchApprovalRequestEvent
-    | PatchApplyBeginEvent
-    | PatchApplyEndEvent
-    | TurnDiffEvent
-    | ViewImageToolCallEvent
-    | McpToolCallBeginEvent
-    | McpToolCallEndEvent
-    | EnteredReviewModeEvent
-    | ExitedReviewModeEvent
-    | ContextCompactedEvent
-    | ConfigReloadedEvent
-    | UndoCompletedEvent
-    | BackgroundEvent
-    | WarningEvent
-    | ErrorEvent
-    | StreamErrorEvent;
+  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent;
 }
 
-export type EventMsg =
-  | SessionConfiguredEvent
-  | TaskStartedEvent
-  | TaskCompleteEvent
-  | TurnAbortedEvent
-  | ShutdownCompleteEvent
-  | ItemStartedEvent
-  | ItemCompletedEvent
-  | UserMessageEvent
-  | AgentMessageDeltaEvent
-  | AgentMessageEvent
-  | AgentReasoningDeltaEvent
-  | AgentReasoningEvent
-  | AgentReasoningRawContentDeltaEvent
-  | AgentReasoningRawContentEvent
-  | AgentReasoningSectionBreakEvent
-  | PlanUpdateEvent
-  | TokenCountEvent
-  | ExecCommandBeginEvent
-  | ExecCommandOutputDeltaEvent
-  | ExecCommandEndEvent
-  | ExecApprovalRequestEvent
-  | ApplyPatchApprovalRequestEvent
-  | PatchApplyBeginEvent
-  | PatchApplyEndEvent
-  | TurnDiffEvent
-  | ViewImageToolCallEvent
-  | McpToolCallBeginEvent
-  | McpToolCallEndEvent
-  | EnteredReviewModeEvent
-  | ExitedReviewModeEvent
-  | ContextCompactedEvent
-  | ConfigReloadedEvent
-  | UndoCompletedEvent
-  | BackgroundEvent
-  | WarningEvent
-  | ErrorEvent
-  | StreamErrorEvent;
+export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent;
 
 /** Server → client ``codex/execApproval``: may this command run? */
 export interface ExecApprovalParams {
@@ -465,30 +392,14 @@ export interface InterruptParams {
 export interface ItemCompletedEvent {
   type: "itemCompleted";
   turnId: string;
-  item:
-    | UserMessageItem
-    | AgentMessageItem
-    | ReasoningItem
-    | CommandExecutionItem
-    | FileChangeItem
-    | McpToolCallItem
-    | PlanUpdateItem
-    | ContextCompactionItem;
+  item: UserMessageItem | AgentMessageItem | ReasoningItem | CommandExecutionItem | FileChangeItem | McpToolCallItem | PlanUpdateItem | ContextCompactionItem;
 }
 
 /** An item began; ``item`` shows its initial state. */
 export interface ItemStartedEvent {
   type: "itemStarted";
   turnId: string;
-  item:
-    | UserMessageItem
-    | AgentMessageItem
-    | ReasoningItem
-    | CommandExecutionItem
-    | FileChangeItem
-    | McpToolCallItem
-    | PlanUpdateItem
-    | ContextCompactionItem;
+  item: UserMessageItem | AgentMessageItem | ReasoningItem | CommandExecutionItem | FileChangeItem | McpToolCallItem | PlanUpdateItem | ContextCompactionItem;
 }
 
 /** How a command, patch or tool call item ended (or that it is still running). */
@@ -512,7 +423,8 @@ export interface ListConversationsResult {
 }
 
 /** ``codex/listMcpServers``: the configured MCP servers and their state. */
-export interface ListMcpServersParams {}
+export interface ListMcpServersParams {
+}
 
 /** Every configured MCP server, in config order. */
 export interface ListMcpServersResult {
@@ -622,8 +534,7 @@ export interface NewConversationParams {
   config?: Record<string, unknown> | null;
 }
 
-export type Op =
-  UserInputOp | UserTurnOp | OverrideTurnContextOp | InterruptOp | CompactOp | ReviewOp | UndoTurnOp | ShutdownOp;
+export type Op = UserInputOp | UserTurnOp | OverrideTurnContextOp | InterruptOp | CompactOp | ReviewOp | UndoTurnOp | ShutdownOp;
 
 /** Change settings for the following turns without sending input. */
 export interface OverrideTurnContextOp {
@@ -1075,27 +986,6 @@ export interface CodexMethods {
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest =
-  | "codex/newConversation"
-  | "codex/resumeConversation"
-  | "codex/forkConversation"
-  | "codex/listConversations"
-  | "codex/archiveConversation"
-  | "codex/renameConversation"
-  | "codex/deleteConversation"
-  | "codex/fuzzyFileSearch"
-  | "codex/getConfig"
-  | "codex/listModels"
-  | "codex/doctor"
-  | "codex/listMcpServers"
-  | "codex/restartMcpServer"
-  | "codex/userInput"
-  | "codex/userTurn"
-  | "codex/overrideTurnContext"
-  | "codex/interrupt"
-  | "codex/compact"
-  | "codex/review"
-  | "codex/undoTurn"
-  | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
 /** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */
-export const CodexErrorCodes = { unknownConversation: -32004 } as const;
+export const CodexErrorCodes = {"unknownConversation": -32004} as const;
