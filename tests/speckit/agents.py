@@ -28,10 +28,13 @@ MODELS = {
 }
 
 
-def agents_toml(servers: dict[str, FakeModelServer], main_url: str, extra: str = "") -> str:
-    """The config: the user's own provider ``fake`` (``main_url``), one provider per agent."""
+def agents_toml(
+    servers: dict[str, FakeModelServer], main_url: str, extra: str = "", top: str = ""
+) -> str:
+    """The config: the user's own provider ``fake`` (``main_url``), one provider per agent;
+    ``top`` holds top-level keys, ``extra`` more tables."""
     parts = [
-        'model = "fake-model"\nmodel_provider = "fake"\n',
+        f'model = "fake-model"\nmodel_provider = "fake"\n{top}',
         f'[model_providers.fake]\nname = "fake"\nbase_url = "{main_url}"\n'
         f'wire_api = "responses"\nenv_key = "{KEY_ENV}"\nrequest_max_retries = 0\n',
     ]
@@ -108,13 +111,13 @@ class Agents:
 
 @asynccontextmanager
 async def running_agents(
-    home: Path, root: Path, names: tuple[str, ...], extra: str = ""
+    home: Path, root: Path, names: tuple[str, ...], extra: str = "", top: str = ""
 ) -> AsyncIterator[Agents]:
     """One server per agent in ``names``, a config for them in ``home``, and a manager."""
     with _servers(("main", *names)) as started:
         main = started.pop("main")
         home.mkdir(parents=True, exist_ok=True)
-        (home / "config.toml").write_text(agents_toml(started, main.base_url, extra), "utf-8")
+        (home / "config.toml").write_text(agents_toml(started, main.base_url, extra, top), "utf-8")
         log = EventLog()
         approver = ScriptedApprover()
         manager = ConversationManager(

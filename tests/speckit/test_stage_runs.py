@@ -67,6 +67,10 @@ async def test_plan_with_three_agreeing_agents(
         try:
             latest = (await runs.latest(fork_repo, "SPEC-KIT-071"))["plan"]
             assert len(await runs.history(fork_repo, "SPEC-KIT-071", "plan")) == 1
+            for conversation_id in completed["conversations"].values():
+                parent = await runs.parent(conversation_id)
+                assert parent is not None and parent.id == latest.id
+            assert await runs.parent(conversation) is None
         finally:
             await runs.close()
         assert (latest.status, latest.consensus_ok, latest.degraded) == ("ok", True, False)
