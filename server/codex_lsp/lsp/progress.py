@@ -28,15 +28,7 @@ from codex_lsp.protocol.events import (
     TaskStartedEvent,
     TurnAbortedEvent,
 )
-from codex_lsp.protocol.speckit_events import (
-    SpeckitAgentAnsweredEvent,
-    SpeckitAgentRetryEvent,
-    SpeckitAgentStartedEvent,
-    SpeckitConsensusEvent,
-    SpeckitCostEvent,
-    SpeckitStageCompletedEvent,
-    SpeckitStageStartedEvent,
-)
+from codex_lsp.speckit.narration import narrate
 
 log = logging.getLogger(__name__)
 
@@ -45,32 +37,10 @@ CREATE_TIMEOUT_S = 5.0
 _END = object()
 
 
-def speckit_step(msg: Any) -> str | None:
-    """The progress message of a spec-kit stage's event (a stage takes minutes: the user sees
-    which agent is being asked, answered, retried, and the consensus)."""
-    where = f"/speckit.{getattr(msg, 'stage', '')}"
-    if isinstance(msg, SpeckitStageStartedEvent):
-        return f"{where} {msg.spec_id}: {len(msg.agents)} agent(s), {msg.mode}"
-    if isinstance(msg, SpeckitAgentStartedEvent):
-        again = f" (attempt {msg.attempt})" if msg.attempt > 1 else ""
-        return f"{where}: asking {msg.agent}{again}"
-    if isinstance(msg, SpeckitAgentAnsweredEvent):
-        return f"{where}: {msg.agent} {'answered' if msg.ok else 'gave no usable answer'}"
-    if isinstance(msg, SpeckitAgentRetryEvent):
-        return f"{where}: asking {msg.agent} again ({msg.attempt} of {msg.max_attempts})"
-    if isinstance(msg, SpeckitConsensusEvent):
-        return f"{where}: consensus {msg.status}"
-    if isinstance(msg, SpeckitCostEvent) and msg.message:
-        return msg.message
-    if isinstance(msg, SpeckitStageCompletedEvent):
-        return f"{where}: {msg.status}"
-    return None
-
-
 def step_of(msg: Any) -> str | None:
     """The progress message an event is worth, if any."""
     if getattr(msg, "type", "").startswith("speckit"):
-        return speckit_step(msg)
+        return narrate(msg)
     if isinstance(msg, ExecCommandBeginEvent):
         return f"running `{shlex.join(msg.command)[:80]}`"
     if isinstance(msg, PatchApplyBeginEvent):
