@@ -108,15 +108,15 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 def leaves(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Every non-table value by dotted key."""
-    return {prefix + ".".join(path): value for path, value in _leaf_paths(tree)}
+    return {prefix + ".".join(path): value for path, value in leaf_paths(tree)}
 
 
-def _leaf_paths(tree: Mapping[str, Any]) -> list[tuple[list[str], Any]]:
+def leaf_paths(tree: Mapping[str, Any]) -> list[tuple[list[str], Any]]:
     """Every non-table value with the keys that lead to it."""
     out: list[tuple[list[str], Any]] = []
     for key, value in tree.items():
         if isinstance(value, Mapping) and value:
-            out.extend(([key, *path], leaf) for path, leaf in _leaf_paths(value))
+            out.extend(([key, *path], leaf) for path, leaf in leaf_paths(value))
         else:
             out.append(([key], value))
     return out
@@ -127,7 +127,7 @@ def merge(layers: list[Layer]) -> Merged:
     key)."""
     merged = Merged()
     for layer in layers:
-        for path, value in _leaf_paths(layer.values):
+        for path, value in leaf_paths(layer.values):
             set_path(merged.tree, path, value)
             merged.origins[".".join(path)] = layer
     return merged
