@@ -13,23 +13,9 @@ from codex_lsp.protocol.ops import InterruptOp, UserInputOp
 from codex_lsp.protocol.requests import ListConversationsParams, NewConversationParams
 from codex_lsp.testing import Reply, Stall
 from tests.speckit.agents import answering, running_agents
-from tests.speckit.answers import plan_answer
+from tests.speckit.answers import audit_answer, plan_answer
 
 AGENTS = ("gemini", "claude", "gpt_pro")
-
-
-def _audit(agent: str) -> dict[str, object]:
-    return {
-        "stage": "audit",
-        "agent": agent,
-        "implementation_review": f"{agent} reviewed it",
-        "security_concerns": [],
-        "quality_checks": [{"item": "tests", "status": "pass"}],
-        "risks": [],
-        "recommendation": "go",
-        "conditions_for_approval": [],
-        "consensus": {"agreements": [], "conflicts": []},
-    }
 
 
 def _order(events: list[dict[str, object]]) -> list[str]:
@@ -45,7 +31,7 @@ async def test_a_parallel_stage_asks_its_agents_at_once_and_a_sequential_one_in_
 ) -> None:
     async with running_agents(clean_env, fork_repo, AGENTS) as agents:
         for name in AGENTS:
-            agents.servers[name].enqueue(answering(_audit(name), frame_delay_s=0.05))
+            agents.servers[name].enqueue(answering(audit_answer(name), frame_delay_s=0.05))
             agents.servers[name].enqueue(answering(plan_answer(name)))
         conversation = await agents.command("/speckit.audit SPEC-KIT-071")
         order = _order(agents.speckit(conversation))

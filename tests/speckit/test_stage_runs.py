@@ -13,9 +13,9 @@ from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.speckit.schemas import schema_for
 from codex_lsp.store.speckit_runs import SpeckitRuns
-from codex_lsp.testing import ErrorReply, Reply, Stall, Text
+from codex_lsp.testing import ErrorReply, Reply, Stall, Text, ToolCall
 from tests.speckit.agents import answering, running_agents
-from tests.speckit.answers import fenced, plan_answer
+from tests.speckit.answers import audit_answer, fenced, plan_answer, unlock_answer
 
 PLAN_AGENTS = ("gemini", "claude", "gpt_pro")
 SPEC_LINE = "The system MUST redirect to the identity provider within 200 ms."
@@ -378,3 +378,69 @@ async def test_a_command_typed_while_a_turn_runs_is_refused_not_sent_to_the_mode
         await agents.log.wait_for("taskComplete", conv.id)
         assert len(agents.main.requests) == 1
         assert "/speckit.status" not in agents.main.requests[0].text
+
+
+async def test_a_stage_file_symlinked_out_of_the_project_is_not_written(
+    fork_spec: Path, fork_repo: Path, clean_env: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.md"
+    outside.write_text("precious\n")
+    (fork_spec / "plan.md").symlink_to(outside)
+    async with running_agents(clean_env, fork_repo, PLAN_AGENTS) as agents:
+        _agreeing(agents.servers)
+        conversation = await agents.command("/speckit.plan SPEC-KIT-071")
+        (error,) = agents.errors(conversation)
+        assert "leads outside" in error and "plan.md" in error
+    assert outside.read_text() == "precious\n"
+
+
+async def test_auto_runs_the_stages_in_turn_from_the_one_given(
+    fork_spec: Path, fork_repo: Path, clean_env: Path
+) -> None:
+    async with running_agents(clean_env, fork_repo, PLAN_AGENTS) as agents:
+        for name, server in agents.servers.items():
+            server.enqueue(answering(audit_answer(name)), answering(unlock_answer(name)))
+        conversation = await agents.command("/speckit.auto SPEC-KIT-071 --from audit --json")
+        done = json.loads(agents.answer(conversation) or "{}")
+        assert done["ok"] is True
+        assert [(s["stage"], s["status"]) for s in done["stages"]] == [
+            ("audit", "ok"),
+            ("unlock", "ok"),
+        ]
+        assert (fork_spec / "audit.md").is_file() and (fork_spec / "unlock.md").is_file()
+        started = agents.speckit(conversation, "speckitStageStarted")
+        assert [s["stage"] for s in started] == ["audit", "unlock"]
+
+
+async def test_an_agent_can_read_but_not_run_or_write_and_its_conversation_opens_later(
+    fork_spec: Path, fork_repo: Path, clean_env: Path
+) -> None:
+    """The model is untrusted: an agent's shell call, patch or MCP call is no tool it has; it
+    reads files, and its conversation is stored like any other."""
+    patch = "*** Begin Patch\n*** Add File: pwned.txt\n+x\n*** End Patch"
+    async with running_agents(clean_env, fork_repo, PLAN_AGENTS) as agents:
+        agents.servers["gemini"].enqueue(
+            Reply(
+                (
+                    ToolCall("shell", {"command": ["touch", "pwned-shell"]}, call_id="c1"),
+                    ToolCall("apply_patch", {"input": patch}, call_id="c2"),
+                    ToolCall("read_file", {"file_path": "SPEC.md"}, call_id="c3"),
+                )
+            ),
+            answering(plan_answer("gemini")),
+        )
+        for name in ("claude", "gpt_pro"):
+            agents.servers[name].enqueue(answering(plan_answer(name)))
+        conversation = await agents.command("/speckit.plan SPEC-KIT-071")
+        assert agents.speckit(conversation, "speckitStageCompleted")[0]["status"] == "ok"
+        assert not (fork_repo / "pwned-shell").exists() and not (fork_repo / "pwned.txt").exists()
+        follow_up = agents.requests("gemini")[1].text
+        assert "unknown tool 'shell'" in follow_up and "unknown tool 'apply_patch'" in follow_up
+        assert "| Order | Task ID |" in follow_up  # read_file worked
+        tools = {t["function"]["name"] for t in agents.requests("gemini")[0].body["tools"]}
+        assert tools == {"read_file", "list_dir", "grep_files"}
+        gemini = agents.speckit(conversation, "speckitStageCompleted")[0]["conversations"]["gemini"]
+        resumed = await agents.manager.resume(gemini)
+        asked = next(m for m in resumed.initial_messages if m["type"] == "userMessage")
+        assert SPEC_LINE in asked["message"]
+        assert any(m["type"] == "taskComplete" for m in resumed.initial_messages)
