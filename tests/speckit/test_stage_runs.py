@@ -11,7 +11,7 @@ from pathlib import Path
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
-from codex_lsp.speckit.schemas import schema_for
+from codex_lsp.speckit.schemas import schema_for, wire_schema
 from codex_lsp.store.speckit_runs import SpeckitRuns
 from codex_lsp.testing import ErrorReply, Reply, Stall, Text, ToolCall
 from tests.speckit.agents import answering, running_agents
@@ -54,7 +54,10 @@ async def test_plan_with_three_agreeing_agents(
         assert completed["files"] == ["docs/SPEC-KIT-071-login/plan.md"]
         assert "consensus ok" in (agents.answer(conversation) or "")
         # every agent was asked once, on its own wire, with the spec and the answer's schema
-        schema = schema_for("plan")
+        schema = wire_schema(schema_for("plan"))
+        assert "minLength" in json.dumps(schema_for("plan")) and "minLength" not in json.dumps(
+            schema
+        )
         for name in PLAN_AGENTS:
             (request,) = agents.requests(name)
             assert SPEC_LINE in request.text
@@ -147,7 +150,10 @@ async def test_prose_then_json_is_retried_with_the_guidance_and_the_schema(
         assert "could not be used" not in first.text
         assert "Your previous answer (attempt 1 of 3) could not be used" in second.text
         assert "the reply contained no JSON object" in second.text
-        assert second.output_schema == schema_for("plan") and '\\"work_breakdown\\"' in second.text
+        assert (
+            second.output_schema == wire_schema(schema_for("plan"))
+            and '\\"work_breakdown\\"' in second.text
+        )
         (retry,) = agents.speckit(conversation, "speckitAgentRetry")
         assert retry["agent"] == "claude" and retry["guidance"].startswith("Your previous answer")
         assert agents.speckit(conversation, "speckitStageCompleted")[0]["status"] == "ok"

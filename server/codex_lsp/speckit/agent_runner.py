@@ -3,7 +3,7 @@ of the core on the agent's own provider, model and reasoning effort, read-only (
 ``read-only``, approval ``never``, and no tool but the read-only file helpers, so nothing is
 written or run and no MCP tool is called; an agent proposing edits does so in its JSON answer).
 The prompt is a user turn whose ``outputSchema`` is the answer's schema (the provider's
-structured output), and the reply is the turn's final message.
+structured output, in the subset strict mode takes), and the reply is the turn's final message.
 
 The conversation is private to the stage run (its events come here, not to the front end),
 stored like any other, then titled after the stage run and archived: the user can open it by
@@ -30,6 +30,7 @@ from codex_lsp.protocol.ops import InterruptOp, UserTurnOp
 from codex_lsp.protocol.policies import AskForApproval, SandboxMode
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.speckit.engine import AgentFailure, AgentReply, AgentRequest
+from codex_lsp.speckit.schemas import wire_schema
 from codex_lsp.tools import read_only
 from codex_lsp.tools.registry import ToolRegistry
 
@@ -110,7 +111,7 @@ class ConversationRunner:
             conversation.submit(
                 UserTurnOp(
                     items=[TextInput(text=request.prompt)],
-                    output_schema=request.schema,
+                    output_schema=wire_schema(request.schema),
                     effort=request.reasoning_effort,
                 )
             )
