@@ -1,11 +1,13 @@
 """The engine of a stage run by agents, without the model calls themselves.
 
-A front end (part 1b: core conversations, one per agent) supplies an :class:`AgentRunner` that
-turns an :class:`AgentRequest` (the agent, its prompt, the answer's JSON Schema) into an
-:class:`AgentReply` (text and usage) or an :class:`AgentFailure`, an :class:`Emitter` for the
-run's events, and a :class:`SynthesisWriter` (the editor's ``workspace/applyEdit``, or
-:class:`DiskWriter`). It drives the calls (in parallel or one after another, as
-:attr:`StageRun.mode` says) through a :class:`StageRun`::
+Its caller supplies an :class:`AgentRunner` that turns an :class:`AgentRequest` (the agent,
+its prompt, the answer's JSON Schema) into an :class:`AgentReply` (text and usage) or an
+:class:`AgentFailure` (:class:`~codex_lsp.speckit.agent_runner.ConversationRunner`: a core
+conversation per call), an :class:`Emitter` for the run's events, and a
+:class:`SynthesisWriter` (:class:`~codex_lsp.speckit.writer.SessionWriter`: the conversation's
+file sink, so the editor's ``workspace/applyEdit``; or :class:`DiskWriter`).
+:mod:`~codex_lsp.speckit.orchestrator` drives the calls (in parallel or one after another, as
+:attr:`StageRun.mode` says) through a :class:`StageRun`, in essence::
 
     run = await StageRun.prepare(workspace, packet, "plan", emitter=emit)
     for agent in run.order:                 # the arbiter comes last
