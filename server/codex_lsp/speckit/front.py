@@ -114,8 +114,9 @@ class CommandTask:
         workspace = await asyncio.to_thread(Workspace.open, root, config, self.manager.home)
         current = await asyncio.to_thread(workspace.layout.current)
         routed = route(self.text, current=current)
-        if routed is None or isinstance(routed, RouteError):
-            return _Said(False, routed.message if routed else f"{self.text}: no command")
+        assert routed is not None  # the router hands over spec-kit commands only
+        if isinstance(routed, RouteError):
+            return _Said(False, routed.message)
         runs = await SpeckitRuns.open(workspace.state_db)
         try:
             result = await execute(routed, workspace, runs)
