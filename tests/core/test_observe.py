@@ -3,6 +3,8 @@ sink (the seam spec-kit's engine drives its conversations through)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from codex_lsp.core import ConversationManager
@@ -12,6 +14,8 @@ from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import ShutdownOp, UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text
+from codex_lsp.tools import read_only
+from codex_lsp.tools.registry import ToolRegistry
 from tests.helpers import EventLog
 
 
@@ -81,3 +85,43 @@ async def test_observers_end_with_their_conversation(
         manager.observe(conv.id, lambda e: None)
     with pytest.raises(UnknownConversationError):
         manager.observe("no-such-conversation", lambda e: None)
+
+
+async def test_a_private_conversation_reaches_its_observer_only_until_it_is_resumed(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(Reply((Text("private answer"),)), Reply((Text("public answer"),)))
+    seen: list[str] = []
+    conv = await manager.new_conversation(
+        NewConversationParams(), observer=lambda e: seen.append(e.msg.type)
+    )
+    conv.submit(say("hello"))
+    for _ in range(200):
+        if "taskComplete" in seen:
+            break
+        await asyncio.sleep(0.05)
+    assert seen[0] == "sessionConfigured"  # from the very first event
+    assert "taskComplete" in seen
+    await manager.archive(conv.id)
+    assert seen[-1] == "shutdownComplete"
+    assert [e for e in log.events if e["conversationId"] == conv.id] == []
+
+    await manager.archive(conv.id, archived=False)
+    await manager.resume(conv.id)  # opened by the user: an ordinary conversation
+    manager.get(conv.id).submit(say("and now?"))
+    done = await log.wait_for("taskComplete", conv.id)
+    assert done["lastAgentMessage"] == "public answer"
+    assert seen.count("taskComplete") == 1
+
+
+async def test_a_conversation_can_be_given_its_own_tools(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    tools = ToolRegistry()
+    tools.register(read_only.READ_FILE, read_only.handle_read_file)
+    conv = await manager.new_conversation(NewConversationParams(), tools=tools)
+    model_server.enqueue(Reply((Text("ok"),)))
+    conv.submit(say("which tools?"))
+    await log.wait_for("taskComplete", conv.id)
+    names = [t.get("name") for t in model_server.requests[-1].body["tools"]]
+    assert names == ["read_file"]

@@ -28,6 +28,7 @@ from codex_lsp.protocol.requests import (
     ListConversationsResult,
     NewConversationParams,
 )
+from codex_lsp.speckit.front import speckit_router
 from codex_lsp.tools.commands import CommandRunner
 from codex_lsp.tools.files import FileSink
 
@@ -66,6 +67,7 @@ class Core:
         self._manager = ConversationManager(
             FrontEnd(sink, approvals=approvals, files_for=files_for, commands_for=commands_for),
             ConfigSources(cli_overrides=overrides),
+            router=speckit_router,
         )
 
     def config(self, cwd: Path | None) -> Config:

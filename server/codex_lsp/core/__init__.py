@@ -3,6 +3,7 @@
 from codex_lsp.core.assembly import ConfigSources
 from codex_lsp.core.conversation import Conversation
 from codex_lsp.core.manager import ConversationManager, info
+from codex_lsp.core.observers import Observer
 from codex_lsp.core.seams import (
     ApprovalHandler,
     ApprovalRequest,
@@ -10,15 +11,19 @@ from codex_lsp.core.seams import (
     FrontEnd,
     deny_all_approvals,
 )
+from codex_lsp.core.supervisor import CommandRouter, TurnBody
 
 __all__ = [
     "ApprovalHandler",
     "ApprovalRequest",
+    "CommandRouter",
     "ConfigSources",
     "Conversation",
     "ConversationManager",
     "EventSink",
     "FrontEnd",
+    "Observer",
+    "TurnBody",
     "deny_all_approvals",
     "info",
 ]

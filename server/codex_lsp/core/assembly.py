@@ -18,6 +18,7 @@ from codex_lsp.core.journal import Journal
 from codex_lsp.core.model_info import context_window
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.seams import EventSink, FrontEnd, Seams
+from codex_lsp.core.supervisor import CommandRouter
 from codex_lsp.core.turn_context import TurnContext, existing_folder
 from codex_lsp.errors import ProtocolError
 from codex_lsp.protocol.limits import NAME_MAX_CHARS
@@ -147,6 +148,10 @@ class Blueprint:
     conversation_id: str | None = None
     """A resumed conversation keeps its id; a new one gets a fresh one."""
     forked_from: str | None = None
+    router: CommandRouter | None = None
+    """Turns a typed command of a layer above the core into its task (none: all to the model)."""
+    tools: ToolRegistry | None = None
+    """The conversation's tools instead of the built-in ones and the MCP servers'."""
 
 
 class Assembler:
@@ -182,8 +187,10 @@ class Assembler:
         )
         ctx = turn_context(config, resolved, cwd)
         conversation_id = blueprint.conversation_id or uuid.uuid4().hex
-        tools = default_tools(takes_freeform_tools(resolved), config.tools)
-        tools.add_source(self._mcp_tools)
+        tools = blueprint.tools
+        if tools is None:
+            tools = default_tools(takes_freeform_tools(resolved), config.tools)
+            tools.add_source(self._mcp_tools)
         seams = Seams(
             client=create_client(resolved, config),
             provider_info=resolved.info,
@@ -202,5 +209,6 @@ class Assembler:
             or load_prompt("base_instructions"),
             home=self._sources.home,
             forked_from=blueprint.forked_from,
+            router=blueprint.router,
         )
         return Conversation(conversation_id, ctx, setup)

@@ -30,7 +30,7 @@ from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.recorder import SESSION_SUBMISSION_ID, Recorder
 from codex_lsp.core.review import run_review
 from codex_lsp.core.seams import EventSink, Seams
-from codex_lsp.core.supervisor import TurnBody, TurnSupervisor
+from codex_lsp.core.supervisor import CommandRouter, TurnBody, TurnSupervisor
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_context import TurnContext, existing_folder
 from codex_lsp.core.turn_diff import TurnSnapshot
@@ -78,6 +78,8 @@ class ConversationSetup:
     base_instructions: str
     home: Path | None
     forked_from: str | None = None
+    router: CommandRouter | None = None
+    """Turns a typed command of a layer above the core into its task (none: all to the model)."""
 
 
 class Conversation:
@@ -106,6 +108,8 @@ class Conversation:
         """What its turns see of it."""
         self._recorder = self.parts.recorder
         self._turns = TurnSupervisor(self.parts, self._turn_ended)
+        self._router = setup.router
+        self._output_schema: dict[str, Any] | None = None
         self._ops: asyncio.Queue[tuple[str, Op]] = asyncio.Queue()
         self._context_stale = False
         self._ctx_overridden = False
@@ -285,6 +289,12 @@ class Conversation:
     async def _on_input(self, submission_id: str, op: UserInputOp | UserTurnOp) -> None:
         if isinstance(op, UserTurnOp):
             self._apply_overrides(op)
+        command = self._router(list(op.items)) if self._router is not None else None
+        if command is not None:
+            self._command(submission_id, command)
+            return
+        if isinstance(op, UserTurnOp):
+            self._output_schema = op.output_schema
         self.parts.pending.add(list(op.items))
         if not self._turns.running:
             self._spawn(submission_id, "regular", self._regular_body)
@@ -335,7 +345,22 @@ class Conversation:
         self._ctx_overridden = True
         self._apply_ctx(self.ctx.with_overrides(op))
 
+    def _command(self, submission_id: str, body: TurnBody) -> None:
+        """A command typed as a message runs as a task of its own (as a review does); typed
+        while a task runs, it is refused, not sent to the model as text."""
+        if self._turns.running:
+            self.emit(
+                submission_id,
+                ErrorEvent(
+                    message="a turn is running: wait for it to finish (or interrupt it), then "
+                    "send the command again"
+                ),
+            )
+            return
+        self._spawn(submission_id, "command", body)
+
     async def _regular_body(self, runner: TurnRunner) -> str | None:
+        runner.output_schema, self._output_schema = self._output_schema, None
         if self._context_stale:
             self._context_stale = False
             self.history.append(

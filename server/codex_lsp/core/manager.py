@@ -21,11 +21,11 @@ from codex_lsp.core.assembly import Assembler, Blueprint, ConfigSources
 from codex_lsp.core.config_reload import ConfigReloader
 from codex_lsp.core.conversation import Conversation
 from codex_lsp.core.journal import Journal
-from codex_lsp.core.observers import Observers
+from codex_lsp.core.observers import Observer, Observers
 from codex_lsp.core.seams import FrontEnd
+from codex_lsp.core.supervisor import CommandRouter
 from codex_lsp.errors import CodexError, UnknownConversationError
 from codex_lsp.mcp.manager import McpManager
-from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.items import McpServerStatus, TokenUsage
 from codex_lsp.protocol.ops import ShutdownOp
 from codex_lsp.protocol.requests import (
@@ -39,6 +39,7 @@ from codex_lsp.protocol.requests import (
 from codex_lsp.store.conversations import ConversationStore
 from codex_lsp.store.records import ConversationRow, StoredConversation
 from codex_lsp.tools.mcp_tools import McpToolSource
+from codex_lsp.tools.registry import ToolRegistry
 
 SHUTDOWN_WAIT_S = 15.0
 SHUTDOWN_WORK_SHARE = 2 / 3  # conversations and MCP servers; the store gets the rest
@@ -49,7 +50,15 @@ log = logging.getLogger(__name__)
 class ConversationManager:
     """All conversations of one server process, and the store they live in."""
 
-    def __init__(self, front_end: FrontEnd, sources: ConfigSources | None = None) -> None:
+    def __init__(
+        self,
+        front_end: FrontEnd,
+        sources: ConfigSources | None = None,
+        *,
+        router: Callable[[ConversationManager], CommandRouter] | None = None,
+    ) -> None:
+        """``router`` builds the router of the commands a layer above the core carries out
+        when they are typed as a message (spec-kit's ``/speckit.*``)."""
         sources = sources or ConfigSources()
         self._front_end = front_end
         self._sources = replace(sources, home=sources.home or codex_lsp_home())
@@ -67,6 +76,7 @@ class ConversationManager:
         self._mcp_configured = False
         self._closing: asyncio.Future[None] | None = None
         self._client_mcp: dict[str, McpServerConfig] = {}
+        self._router = router(self) if router is not None else None
 
     @property
     def home(self) -> Path:
@@ -82,9 +92,7 @@ class ConversationManager:
         if self._front_end.on_mcp_status is not None:
             self._front_end.on_mcp_status(status)
 
-    def observe(
-        self, conversation_id: str, observer: Callable[[EventEnvelope], None]
-    ) -> Callable[[], None]:
+    def observe(self, conversation_id: str, observer: Observer) -> Callable[[], None]:
         """Send ``observer`` every event of the live conversation ``conversation_id`` from now
         on, in-process and after the front end's sink, until the returned function is called
         or the conversation shuts down. :class:`UnknownConversationError` when it is not
@@ -147,8 +155,18 @@ class ConversationManager:
         self._conversations[conv.id] = conv
         return conv
 
-    async def new_conversation(self, params: NewConversationParams) -> Conversation:
-        """Create, store and start a conversation."""
+    async def new_conversation(
+        self,
+        params: NewConversationParams,
+        *,
+        observer: Observer | None = None,
+        tools: ToolRegistry | None = None,
+    ) -> Conversation:
+        """Create, store and start a conversation. With ``observer``, the conversation is
+        driven by another component (spec-kit's agents): its events, from the first, go to
+        ``observer`` only, not to the front end, and it routes no typed commands; it is stored
+        like any other, and an ordinary conversation once resumed. ``tools`` replaces the
+        tools it would get (the built-in ones and the MCP servers')."""
         loaded = self.load_config(params)
         if not self._mcp_configured:
             self.start_mcp()
@@ -158,8 +176,12 @@ class ConversationManager:
                 params.cwd,
                 params.base_instructions,
                 journal=lambda cid, store: Journal(store, cid),
+                router=None if observer is not None else self._router,
+                tools=tools,
             )
         )
+        if observer is not None:
+            self._observers.add(conv.id, observer, private=True)
         self._reloader.track(conv.id, self._sources.inputs(params))
         conv.start(warnings=loaded.warnings)
         self._reloader.watch()
@@ -218,6 +240,7 @@ class ConversationManager:
                 ),
                 conversation_id=row.id,
                 forked_from=row.forked_from,
+                router=self._router,
             )
         )
         conv.turn_ids.update(t.turn_id for t in stored.turns)
@@ -248,6 +271,7 @@ class ConversationManager:
                 stored.row.base_instructions,
                 journal=lambda cid, s: Journal(s, cid),
                 forked_from=conversation_id,
+                router=self._router,
             )
         )
         copied = [t.turn_id for t in stored.turns]
@@ -295,9 +319,9 @@ class ConversationManager:
     async def _close(self, conversation_id: str) -> None:
         conv = self._conversations.pop(conversation_id, None)
         self._reloader.forget(conversation_id)
-        self._observers.forget(conversation_id)
         if conv is not None:
             await self._shutdown(conv)
+        self._observers.forget(conversation_id)  # after: a private one's last events stay so
 
     async def archive(self, conversation_id: str, archived: bool = True) -> None:
         """Shut a conversation down and hide it from the default list (or bring it back)."""

@@ -24,6 +24,7 @@ from codex_lsp.protocol.events import (
     TaskStartedEvent,
     TurnAbortedEvent,
 )
+from codex_lsp.protocol.items import UserInputItem
 from codex_lsp.tools.registry import TurnAbortRequested
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 AbortReason = Literal["interrupted", "replaced", "reviewEnded"]
 TurnBody = Callable[[TurnRunner], Awaitable[str | None]]
 """What a kind of turn does; returns the last agent message."""
+CommandRouter = Callable[[list[UserInputItem]], TurnBody | None]
+"""Turns a message that is a command of a layer above the core (spec-kit's ``/speckit.plan``)
+into the task that carries it out; None for anything else (then it goes to the model)."""
 TurnEnded = Callable[[str, str], None]
 """Called with a turn's submission id and end status once it has ended."""
 

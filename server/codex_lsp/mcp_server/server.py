@@ -45,6 +45,7 @@ from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision, SandboxMode
 from codex_lsp.protocol.requests import NewConversationParams
+from codex_lsp.speckit.front import speckit_router
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class AgentMcpServer:
         self.manager = ConversationManager(
             FrontEnd(self._on_event, approvals=self._approve),
             ConfigSources(cli_overrides=overrides),
+            router=speckit_router,
         )
         self._calls: dict[str, _Call] = {}
         self.server: Server[Any] = Server(
