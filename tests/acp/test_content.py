@@ -205,7 +205,6 @@ class TerminalClient(Client):
 async def test_spec_kit_commands_are_announced_and_run_like_everywhere(
     agent: Agent, model_server: FakeModelServer, workspace: Path
 ) -> None:
-    (workspace / ".git").mkdir()  # the project's root: not a SPEC.md some folder above holds
     (workspace / "docs").mkdir()
     sid = await agent.new()
     announced = await agent.client.wait(

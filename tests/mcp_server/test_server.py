@@ -82,7 +82,6 @@ async def test_a_conversation_with_an_approval_then_a_reply(
 async def test_spec_kit_commands_run_through_the_codex_tool(
     codex_home: Path, workspace: Path, model_server: FakeModelServer
 ) -> None:
-    (workspace / ".git").mkdir()  # the project's root: not a SPEC.md some folder above holds
     (workspace / "docs").mkdir()
     model_server.enqueue(Reply((Answer(plan_answer("default", steps=("Over MCP",))),)))
     async with (
