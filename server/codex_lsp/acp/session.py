@@ -90,6 +90,7 @@ class Session:
     closed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
+        """The renderer needs the session's folder, features and known items."""
         self.renderer = updates.Renderer(self.cwd, self.features, self.known)
 
     # ---------------------------------------------------------------- updates

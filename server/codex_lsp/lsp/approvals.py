@@ -77,6 +77,7 @@ class PendingApproval:
     answer: asyncio.Future[ApprovalResult]
 
     def __str__(self) -> str:
+        """How an error message names it: its callId and conversation."""
         return f"{self.request.call_id} (conversation {self.conversation_id})"
 
 
