@@ -51,7 +51,7 @@ from codex_lsp.protocol.policies import (
 from codex_lsp.protocol.requests import ApprovalResult
 from codex_lsp.protocol.tool_specs import ToolSpec
 from codex_lsp.providers.base import Prompt
-from codex_lsp.tools.commands import Sandbox
+from codex_lsp.tools.commands import CommandRequest
 from codex_lsp.tools.files import FileSink
 
 
@@ -164,25 +164,11 @@ class TurnRunner:
 
     async def run_command(
         self,
-        argv: list[str],
-        cwd: Path,
-        *,
-        sandbox: Sandbox,
-        call_id: str,
-        timeout_s: float,
+        request: CommandRequest,
         on_output: OutputSink | None,
-        env: dict[str, str] | None,
     ) -> ExecResult:
         """Run a command with the conversation's runner."""
-        return await self.parts.seams.commands(
-            argv,
-            cwd,
-            sandbox=sandbox,
-            call_id=call_id,
-            timeout_s=timeout_s,
-            on_output=on_output,
-            env=env,
-        )
+        return await self.parts.seams.commands(request, on_output)
 
     def record_preimage(self, paths: list[Path]) -> None:
         """Remember files' content before this turn first changes them."""
