@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 
-from codex_lsp.core.journal import Journal
+from codex_lsp.core.journal import Journal, TurnEnd
 from codex_lsp.core.seams import EventSink
 from codex_lsp.errors import CodexError
 from codex_lsp.protocol.events import (
@@ -29,7 +29,6 @@ from codex_lsp.protocol.history import (
     FunctionCallOutput,
     HistoryItem,
 )
-from codex_lsp.protocol.items import TokenUsage
 
 log = logging.getLogger(__name__)
 
@@ -100,30 +99,12 @@ class Recorder:
                 self._store_warned = turn_id
                 self.emit(SESSION_SUBMISSION_ID, WarningEvent(message=exc.message))
 
-    async def end_turn(
-        self,
-        submission_id: str,
-        turn_id: str,
-        status: str,
-        final: list[EventMsg],
-        *,
-        model: str,
-        usage: TokenUsage,
-        total_usage: TokenUsage,
-    ) -> None:
+    async def end_turn(self, submission_id: str, end: TurnEnd, final: list[EventMsg]) -> None:
         """End a turn: its items, end state and final events are on disk before the client
         hears that it ended (a client never shows a finished turn the store lost)."""
-        self.journal.sync(self.history, turn_id)
-        bodies = [self.journal.event(msg, turn_id) for msg in final]
-        self.journal.turn_ended(
-            turn_id,
-            status,
-            history=self.history,
-            model=model,
-            usage=usage,
-            total_usage=total_usage,
-            events_len=self.journal.next_event_seq,
-        )
+        self.journal.sync(self.history, end.turn_id)
+        bodies = [self.journal.event(msg, end.turn_id) for msg in final]
+        self.journal.turn_ended(end, history=self.history, events_len=self.journal.next_event_seq)
         try:
             await self.journal.durable()
         except CodexError as exc:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from codex_lsp.background import create_task
+from codex_lsp.core.journal import TurnEnd
 from codex_lsp.core.notify import run_notify
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_context import TurnContext
@@ -122,15 +123,8 @@ class TurnSupervisor:
             parts.recorder.repair_history()
         if self._active is not None:
             self._active.finishing = True
-        await parts.recorder.end_turn(
-            runner.submission_id,
-            runner.turn_id,
-            status,
-            final,
-            model=runner.ctx.model,
-            usage=runner.usage,
-            total_usage=parts.usage.total,
-        )
+        end = TurnEnd(runner.turn_id, status, runner.ctx.model, runner.usage, parts.usage.total)
+        await parts.recorder.end_turn(runner.submission_id, end, final)
         snapshot = runner.diff.snapshot(runner.turn_id)
         if snapshot is not None:
             parts.snapshots.append(snapshot)
