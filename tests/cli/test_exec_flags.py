@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.exec import sandbox
-from codex_lsp.testing import Answer, FakeModelServer, Reply, Text, ToolCall
+from codex_lsp.testing import Answer, FakeModelServer, Reasoning, Reply, Text, ToolCall
 from tests.cli.test_exec import run_exec, run_python
 from tests.helpers import write_config
 
@@ -347,3 +347,44 @@ def test_add_dir_of_a_missing_folder_is_a_usage_error(
     result = run_exec(["--add-dir", "nope", "hi"], codex_home, workspace)
     assert result.returncode == 2 and "--add-dir nope: no such folder" in result.stderr
     assert model_server.requests == []
+
+
+# --- --json-format codex beyond what the differential test covers ---------------------------
+
+
+def test_codex_format_plan_and_reasoning_items(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    def plan(*statuses: str) -> ToolCall:
+        steps = [{"step": f"step {n}", "status": s} for n, s in enumerate(statuses)]
+        return ToolCall("update_plan", {"plan": steps})
+
+    model_server.enqueue(
+        Reply((Reasoning(summary=("**Planning**",)), plan("in_progress", "pending"))),
+        Reply((plan("completed", "in_progress"),)),
+        Reply((Text("done"),)),
+    )
+    result = run_exec(["--json-format", "codex", "plan it"], codex_home, workspace)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["type"] for line in lines] == [
+        "thread.started",
+        "turn.started",
+        "item.completed",
+        "item.started",
+        "item.updated",
+        "item.completed",
+        "item.completed",
+        "turn.completed",
+    ]
+    assert lines[2]["item"] == {"id": "item_0", "type": "reasoning", "text": "**Planning**"}
+    todo = [line["item"] for line in lines if line.get("item", {}).get("type") == "todo_list"]
+    assert [t["id"] for t in todo] == ["item_1"] * 3
+    assert todo[0]["items"] == [
+        {"text": "step 0", "completed": False},
+        {"text": "step 1", "completed": False},
+    ]
+    assert [i["completed"] for i in todo[-1]["items"]] == [True, False]
+    assert lines[-3]["item"] == {"id": "item_2", "type": "agent_message", "text": "done"}
+    assert lines[-2]["item"]["type"] == "todo_list"  # completed when the turn ends, as in Codex
+    assert lines[-1]["usage"]["input_tokens"] == 300

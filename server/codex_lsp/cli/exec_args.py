@@ -33,8 +33,8 @@ def add_shared_flags(parser: argparse.ArgumentParser, top: bool) -> None:
     flag(
         "--json-format",
         choices=["codex-lsp", "codex"],
-        help="with --json: this server's events (default) or codex exec's "
-        "thread.*/turn.*/item.* lines",
+        help="the --json lines: this server's events (default) or codex exec's "
+        "thread.*/turn.*/item.* lines (implies --json)",
     )
     flag("-s", "--sandbox", choices=["read-only", "workspace-write", "danger-full-access"])
     flag("-C", "--cd", dest="cwd", metavar="DIR", help="working directory of the agent")
@@ -158,4 +158,5 @@ def parse_exec_subcommand(
             args.overrides = [*args.overrides, *value]
         elif value is not None or not hasattr(args, key):
             setattr(args, key, value)
+    args.json = args.json or args.json_format is not None  # --json-format implies --json
     return args

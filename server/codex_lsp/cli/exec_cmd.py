@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from codex_lsp.cli.codex_jsonl import CodexJsonl
 from codex_lsp.cli.exec_options import (
     ExecOptions,
     answer_problem,
@@ -85,10 +86,15 @@ async def _run(
 ) -> int:
     outcome = _Outcome()
     printer = EventPrinter(sys.stderr)
+    codex = CodexJsonl() if args.json_format == "codex" else None
 
     def sink(event: EventEnvelope) -> None:
         outcome.observe(event)
-        if args.json:
+        if codex is not None:
+            lines = [line.to_line() for line in codex(event)]
+            sys.stdout.write("".join(f"{line}\n" for line in lines))
+            sys.stdout.flush()
+        elif args.json:
             sys.stdout.write(event.to_wire_json() + "\n")
             sys.stdout.flush()
         else:
