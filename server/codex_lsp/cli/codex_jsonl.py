@@ -37,6 +37,7 @@ from codex_lsp.protocol.codex_exec import (
 from codex_lsp.protocol.events import (
     ErrorEvent,
     EventEnvelope,
+    ExitedReviewModeEvent,
     ItemCompletedEvent,
     ItemStartedEvent,
     SessionConfiguredEvent,
@@ -101,6 +102,8 @@ class CodexJsonl:
             return [StreamError(message=msg.message)]
         if isinstance(msg, ItemStartedEvent | ItemCompletedEvent):
             return self._item(msg.item, started=isinstance(msg, ItemStartedEvent))
+        if isinstance(msg, ExitedReviewModeEvent) and msg.review_output:
+            return [ItemCompleted(item=AgentMessage(id=self._next_id(), text=msg.review_output))]
         if isinstance(msg, TaskCompleteEvent):
             return [*self._close_todo(), self._turn_end()]
         if isinstance(msg, TurnAbortedEvent):

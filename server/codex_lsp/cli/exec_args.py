@@ -1,9 +1,9 @@
-"""The command line of ``codex-lsp exec`` and its ``resume`` form, with Codex's
+"""The command line of ``codex-lsp exec`` and its ``resume`` and ``review`` forms, with Codex's
 flag names (``codex exec --help`` of Codex 0.169).
 
 ``codex exec`` takes an optional prompt *and* subcommands, which argparse cannot express
 directly: the exec parser takes the prompt and keeps what follows it; when the prompt is the
-word ``resume``, :func:`parse_exec_subcommand` parses the rest with that form's
+word ``resume`` or ``review``, :func:`parse_exec_subcommand` parses the rest with that form's
 parser (which takes the shared flags too, as Codex's does)."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from collections.abc import Callable
 ConfigFlags = Callable[[argparse.ArgumentParser], None]
 """Adds ``-c``, ``-m`` and ``-p`` (the flags every command takes) to a parser."""
 
-SUBCOMMANDS = ("resume",)
+SUBCOMMANDS = ("resume", "review")
+PRIORITIES = ("P0", "P1", "P2", "P3")
 
 
 def add_shared_flags(parser: argparse.ArgumentParser, top: bool) -> None:
@@ -86,18 +87,20 @@ def add_exec_parser(
     sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     config_flags: ConfigFlags,
 ) -> None:
-    """``codex-lsp exec [flags] [PROMPT]`` (and ``exec resume …``)."""
+    """``codex-lsp exec [flags] [PROMPT]`` (and ``exec resume …``, ``exec review …``)."""
     ex = sub.add_parser(
         "exec",
+        allow_abbrev=False,
         help="run one conversation headless and print the final answer",
         usage="codex-lsp exec [flags] [PROMPT]\n       codex-lsp exec [flags] resume "
-        "(--last | ID) [PROMPT]",
+        "(--last | ID) [PROMPT]\n       codex-lsp exec [flags] review "
+        "[--uncommitted | --base BRANCH | --commit SHA] [--fail-on P0..P3] [INSTRUCTIONS]",
     )
     ex.add_argument(
         "prompt",
         nargs="?",
-        help="the prompt; read from stdin when omitted or '-'; 'resume' starts that form "
-        "(see exec resume --help)",
+        help="the prompt; read from stdin when omitted or '-'; 'resume' and 'review' start "
+        "those forms (see exec resume --help, exec review --help)",
     )
     ex.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     add_shared_flags(ex, top=True)
@@ -108,7 +111,7 @@ def _trailing_parser(
     config_flags: ConfigFlags,
 ) -> argparse.ArgumentParser:
     """Flags written after the prompt (``codex exec "fix it" --json``, as clap allows)."""
-    parser = argparse.ArgumentParser(prog="codex-lsp exec")
+    parser = argparse.ArgumentParser(prog="codex-lsp exec", allow_abbrev=False)
     add_shared_flags(parser, top=False)
     config_flags(parser)
     return parser
@@ -119,6 +122,7 @@ def _resume_parser(
 ) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codex-lsp exec resume",
+        allow_abbrev=False,
         description="Continue a stored conversation with one more turn.",
     )
     parser.add_argument("session_id", nargs="?", help="conversation id or title")
@@ -134,11 +138,39 @@ def _resume_parser(
     return parser
 
 
+def _review_parser(config_flags: ConfigFlags) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codex-lsp exec review",
+        allow_abbrev=False,
+        description="Review code and print the findings; exit 1 when one is at or above "
+        "--fail-on (or the review failed).",
+    )
+    parser.add_argument("prompt", nargs="?", help="custom review instructions ('-': stdin)")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "--uncommitted",
+        action="store_true",
+        help="staged, unstaged and untracked changes (the default)",
+    )
+    target.add_argument("--base", metavar="BRANCH", help="the changes against this branch")
+    target.add_argument("--commit", metavar="SHA", help="the changes of this commit")
+    parser.add_argument("--title", help="the commit's title (with --commit)")
+    parser.add_argument(
+        "--fail-on",
+        choices=PRIORITIES,
+        default="P1",
+        help="exit 1 when a finding of this priority or a more urgent one exists (default P1)",
+    )
+    add_shared_flags(parser, top=False)
+    config_flags(parser)
+    return parser
+
+
 def parse_exec_subcommand(
     args: argparse.Namespace, config_flags: ConfigFlags
 ) -> argparse.Namespace:
     """``args`` of ``codex-lsp exec`` with its subcommand's arguments (``args.subcommand``:
-    ``None`` or ``"resume"``) and the flags after the prompt merged in; a
+    ``None``, ``"resume"`` or ``"review"``) and the flags after the prompt merged in; a
     second prompt word is a usage error, as in Codex."""
     rest: list[str] = list(args.rest or [])
     del args.rest
@@ -147,7 +179,7 @@ def parse_exec_subcommand(
     if args.prompt in SUBCOMMANDS:
         args.subcommand = args.prompt
         args.prompt = None
-        builder = _resume_parser
+        builder = _resume_parser if args.subcommand == "resume" else _review_parser
     parsed, extra = builder(config_flags).parse_known_args(rest)
     if extra:
         builder(config_flags).error(

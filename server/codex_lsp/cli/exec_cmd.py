@@ -22,6 +22,7 @@ from codex_lsp.cli.exec_options import (
     sandbox_overrides,
 )
 from codex_lsp.cli.exec_resume import check_resume_args, find_conversation
+from codex_lsp.cli.exec_review import blocking, print_review, review_op
 from codex_lsp.cli.render import EventPrinter
 from codex_lsp.config.loader import LoadedConfig, load_layered
 from codex_lsp.config.overrides import ConfigOverrides
@@ -30,16 +31,19 @@ from codex_lsp.errors import CodexError, ConfigError, ProviderError
 from codex_lsp.protocol.events import (
     ErrorEvent,
     EventEnvelope,
+    ExitedReviewModeEvent,
     ShutdownCompleteEvent,
     TaskCompleteEvent,
     TurnAbortedEvent,
 )
-from codex_lsp.protocol.items import LocalImageInput, TextInput, UserInputItem
-from codex_lsp.protocol.ops import InterruptOp, ShutdownOp, UserTurnOp
+from codex_lsp.protocol.items import LocalImageInput, ReviewOutput, TextInput, UserInputItem
+from codex_lsp.protocol.ops import InterruptOp, ReviewOp, ShutdownOp, UserTurnOp
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.speckit.front import speckit_router
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+ExecOp = UserTurnOp | ReviewOp
+"""What one exec run submits: a turn, or (``exec review``) a review."""
 
 
 def _read_prompt(arg: str | None) -> str | None:
@@ -66,6 +70,7 @@ class _Outcome:
         self.final: str | None = None
         self.failed = False
         self.aborted = False
+        self.review: ReviewOutput | None = None
 
     def observe(self, event: EventEnvelope) -> None:
         msg = event.msg
@@ -77,12 +82,14 @@ class _Outcome:
         elif isinstance(msg, TurnAbortedEvent):
             self.aborted = True
             self.done.set()
+        elif isinstance(msg, ExitedReviewModeEvent):
+            self.review = msg.review
         elif isinstance(msg, ShutdownCompleteEvent):
             self.closed.set()
 
 
 async def _run(
-    prompt: str, args: argparse.Namespace, opts: ExecOptions, overrides: ConfigOverrides
+    op: ExecOp, args: argparse.Namespace, opts: ExecOptions, overrides: ConfigOverrides
 ) -> int:
     outcome = _Outcome()
     printer = EventPrinter(sys.stderr)
@@ -102,7 +109,7 @@ async def _run(
 
     manager = ConversationManager(sink, cli_overrides=overrides, router=speckit_router)
     try:
-        return await _converse(manager, prompt, args, opts, outcome)
+        return await _converse(manager, op, args, opts, outcome)
     finally:
         await manager.shutdown_all()
 
@@ -118,12 +125,13 @@ async def _open(manager: ConversationManager, args: argparse.Namespace, cwd: Pat
 
 async def _converse(
     manager: ConversationManager,
-    prompt: str,
+    op: ExecOp,
     args: argparse.Namespace,
     opts: ExecOptions,
     outcome: _Outcome,
 ) -> int:
-    """Run one turn in a new (or resumed) conversation; the exit code says how it ended."""
+    """Run one turn (or review) in a new (or resumed) conversation; the exit code says how it
+    ended."""
     try:
         config = manager.load_config(NewConversationParams(cwd=opts.cwd)).config
         if manager.start_mcp(config):
@@ -139,9 +147,7 @@ async def _converse(
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):
         loop.add_signal_handler(signal.SIGINT, lambda: conv.submit(InterruptOp()))
-    items: list[UserInputItem] = [TextInput(text=prompt)]
-    items += [LocalImageInput(path=str(path)) for path in opts.images]
-    conv.submit(UserTurnOp(items=items, output_schema=opts.output_schema))
+    conv.submit(op)
     await outcome.done.wait()
     conv.submit(ShutdownOp())
     with contextlib.suppress(TimeoutError):
@@ -152,6 +158,17 @@ async def _converse(
         await asyncio.to_thread(Path(args.output_last_message).write_text, outcome.final, "utf-8")
     if outcome.failed:
         return EXIT_FAILED
+    if outcome.review is not None:
+        if not args.json:
+            print_review(outcome.review, sys.stdout)
+        found = blocking(outcome.review, args.fail_on)
+        if found:
+            print(
+                f"codex-lsp exec review: {len(found)} finding(s) at {args.fail_on} or above",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        return EXIT_OK
     if opts.output_schema is not None:
         problem = answer_problem(outcome.final or "", opts.output_schema)
         if problem is not None:
@@ -185,11 +202,12 @@ def run_headless(prompt: str, cwd: Path, overrides: ConfigOverrides) -> int:
         skip_git_repo_check=True,
     )
     opts = ExecOptions(cwd=cwd, images=[], output_schema=None)
-    return _run_checked(prompt, args, opts, overrides, "codex-lsp")
+    op = UserTurnOp(items=[TextInput(text=prompt)])
+    return _run_checked(op, args, opts, overrides, "codex-lsp")
 
 
 def _run_checked(
-    prompt: str,
+    op: ExecOp,
     args: argparse.Namespace,
     opts: ExecOptions,
     overrides: ConfigOverrides,
@@ -203,7 +221,7 @@ def _run_checked(
         roots = loaded.config.sandbox_workspace_write.writable_roots
         with ephemeral_store(args.ephemeral, overrides) as stored:
             forced = sandbox_overrides(args, stored, roots)
-            return asyncio.run(_run(prompt, args, opts, forced))
+            return asyncio.run(_run(op, args, opts, forced))
     except (ConfigError, ProviderError) as exc:
         print(f"{name}: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
@@ -228,9 +246,14 @@ def run_exec(args: argparse.Namespace, overrides: ConfigOverrides) -> int:
         if args.subcommand == "resume":
             check_resume_args(args)
         opts = check_options(args)
+        if args.subcommand == "review":
+            instructions = _read_prompt(args.prompt) if args.prompt else None
+            review = review_op(args, instructions)
     except ConfigError as exc:
         print(f"codex-lsp exec: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
+    if args.subcommand == "review":
+        return _run_checked(review, args, opts, overrides, "codex-lsp exec review")
     prompt = _read_prompt(args.prompt)
     if not prompt or not prompt.strip():
         print(
@@ -245,4 +268,7 @@ def run_exec(args: argparse.Namespace, overrides: ConfigOverrides) -> int:
         answered = run_slash(prompt, Path(args.cwd or "."), overrides, args.json)
         if answered is not None:
             return answered
-    return _run_checked(prompt, args, opts, overrides, "codex-lsp exec")
+    items: list[UserInputItem] = [TextInput(text=prompt)]
+    items += [LocalImageInput(path=str(path)) for path in opts.images]
+    op = UserTurnOp(items=items, output_schema=opts.output_schema)
+    return _run_checked(op, args, opts, overrides, "codex-lsp exec")
