@@ -24,6 +24,7 @@ from codex_lsp.lsp.conversations import Conversations
 from codex_lsp.lsp.editor_files import EditorSink
 from codex_lsp.lsp.log_forward import LogForwarder
 from codex_lsp.lsp.progress import TurnProgress
+from codex_lsp.lsp.review_diagnostics import ReviewDiagnostics
 from codex_lsp.lsp.rpc import (
     CommandHandler,
     Handler,
@@ -71,6 +72,7 @@ class Backend:
         )
         self._log = LogForwarder(server, asyncio.get_running_loop())
         self._configuration = Configuration(server, self.manager, self._log)
+        self._review = ReviewDiagnostics(server, self.manager)
         self.manager.editor_settings = dict(editor_settings or {})
         self.manager.watch_config = True
         self.manager.on_config_error = self._configuration.show_error
@@ -116,6 +118,7 @@ class Backend:
         without a codex-lsp plugin also sees answers and errors as ``window/showMessage``."""
         self._protocol.notify_json(names.EVENT, event.to_wire_json())
         self._progress.observe(event)
+        self._review.observe(event)
         if self.approver.mode is None:
             self._tell_plain_client(event.msg)
 

@@ -46,7 +46,13 @@ class CodeActionTurns:
         raw = data.get("diagnostic") if data else None
         diagnostic = Diagnostic(**raw) if isinstance(raw, dict) else None
         prompt = code_action_prompt(kind, document.path, source, int(start), int(end), diagnostic)
-        started = await self._conversations.start_turn(prompt, None)
+        found_in = data.get("conversationId") if data else None
+        started = await self._conversations.start_turn(
+            prompt,
+            found_in
+            if isinstance(found_in, str) and self._conversations.is_live(found_in)
+            else None,
+        )
         self._server.window_show_message(
             types.ShowMessageParams(
                 type=types.MessageType.Info,
