@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.core.review_answer import REVIEW_SCHEMA
 from codex_lsp.protocol.items import ReviewRequest, ReviewTarget, TextInput
 from codex_lsp.protocol.ops import ReviewOp, UserInputOp
@@ -51,7 +51,9 @@ async def _run_review(
     home: Path, workspace: Path, server: FakeModelServer, log: EventLog, wire: str = "responses"
 ) -> tuple[str, dict[str, Any]]:
     write_config(home, server.base_url, wire_api=wire)
-    manager = ConversationManager(log.sink, home=home, default_cwd=workspace)
+    manager = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=home, default_cwd=workspace)
+    )
     try:
         conv = await manager.new_conversation(NewConversationParams())
         conv.submit(_review())
@@ -98,7 +100,9 @@ async def test_an_answer_that_is_not_the_findings_json_is_a_clear_error(
     log: EventLog,
 ) -> None:
     model_server.enqueue(Reply((reply,)), Reply((Text("still here"),)))
-    manager = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
+    manager = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=codex_home, default_cwd=workspace)
+    )
     try:
         conv = await manager.new_conversation(NewConversationParams())
         conv.submit(_review())

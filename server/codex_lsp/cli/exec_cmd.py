@@ -26,7 +26,7 @@ from codex_lsp.cli.exec_review import blocking, print_review, review_op
 from codex_lsp.cli.render import EventPrinter
 from codex_lsp.config.loader import LoadedConfig, load_layered
 from codex_lsp.config.overrides import ConfigOverrides
-from codex_lsp.core import Conversation, ConversationManager
+from codex_lsp.core import ConfigSources, Conversation, ConversationManager, FrontEnd
 from codex_lsp.errors import CodexError, ConfigError, ProviderError
 from codex_lsp.protocol.events import (
     ErrorEvent,
@@ -107,7 +107,9 @@ async def _run(
         else:
             printer(event)
 
-    manager = ConversationManager(sink, cli_overrides=overrides, router=speckit_router)
+    manager = ConversationManager(
+        FrontEnd(sink), ConfigSources(cli_overrides=overrides), router=speckit_router
+    )
     try:
         return await _converse(manager, op, args, opts, outcome)
     finally:
