@@ -12,6 +12,7 @@ import pytest
 
 from codex_lsp.testing import Answer, FakeModelServer, Reply, Text
 from tests.cli.test_exec import run_python
+from tests.cli.test_exec_flags import PNG
 from tests.core.test_review_findings import answer, finding
 
 pytestmark = pytest.mark.slow
@@ -102,14 +103,25 @@ def test_garbage_from_the_reviewer_is_a_clear_failure(
     assert "Traceback" not in result.stderr and "Error(" not in result.stderr
 
 
-@pytest.mark.parametrize("args", [["--base=--output=/tmp/x"], ["--commit", "a b"]])
-def test_a_bad_branch_or_commit_is_a_usage_error(
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--base=--output=/tmp/x"],
+        ["--commit", "a b"],
+        ["--output-schema", "s.json"],
+        ["-i", "x.png"],
+    ],
+)
+def test_a_bad_branch_or_commit_or_a_turn_only_flag_is_a_usage_error(
     args: list[str], codex_home: Path, repo: Path, model_server: FakeModelServer
 ) -> None:
+    (repo / "s.json").write_text('{"type": "object"}')
+    (repo / "x.png").write_bytes(PNG)
     result = review(args, codex_home, repo)
     assert result.returncode == 2, result.stderr
-    assert "must be a branch name or commit" in result.stderr or "expected one argument" in (
-        result.stderr
+    assert (
+        "must be a branch name or commit" in result.stderr
+        or "does not apply to exec review" in result.stderr
     )
     assert model_server.requests == []
 

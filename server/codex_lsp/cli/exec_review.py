@@ -15,7 +15,14 @@ from codex_lsp.protocol.ops import ReviewOp
 
 
 def review_op(args: argparse.Namespace, instructions: str | None) -> ReviewOp:
-    """The review the flags ask for; a bad branch or commit is a :class:`ConfigError`."""
+    """The review the flags ask for; a bad branch or commit, or a flag that has no meaning for
+    a review, is a :class:`ConfigError`."""
+    for flag, value in (("--output-schema", args.output_schema), ("-i", args.images)):
+        if value:
+            raise ConfigError(
+                f"{flag} does not apply to exec review: the reviewer answers with its findings; "
+                "drop it"
+            )
     try:
         if args.base:
             target = ReviewTarget(type="baseBranch", branch=args.base)
