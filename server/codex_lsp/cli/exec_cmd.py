@@ -13,7 +13,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from codex_lsp.cli.codex_jsonl import CodexJsonl
 from codex_lsp.cli.exec_options import (
     ExecOptions,
     answer_problem,
@@ -93,7 +92,11 @@ async def _run(
 ) -> int:
     outcome = _Outcome()
     printer = EventPrinter(sys.stderr)
-    codex = CodexJsonl() if args.json_format == "codex" else None
+    codex = None
+    if args.json_format == "codex":
+        from codex_lsp.cli.codex_jsonl import CodexJsonl  # only this format needs its models
+
+        codex = CodexJsonl()
 
     def sink(event: EventEnvelope) -> None:
         outcome.observe(event)

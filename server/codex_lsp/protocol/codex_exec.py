@@ -16,7 +16,7 @@ ItemState = Literal["in_progress", "completed", "failed", "declined"]
 class CodexLine(BaseModel):
     """One line of the stream."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     def to_line(self) -> str:
         """The line as Codex prints it (compact JSON, ``null`` fields kept)."""
