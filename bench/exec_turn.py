@@ -68,7 +68,7 @@ def measure(runs: int, codex: Path | None) -> dict[str, Any]:
     with FakeModelServer() as server:
         server.default_reply = Reply((Text("The answer is 42."),))
         home = make_home(server.base_url)
-        ours_argv = [sys.executable, "-m", "codex_lsp", "exec", "hi"]
+        ours_argv = [sys.executable, "-m", "codex_lsp", "exec", "--skip-git-repo-check", "hi"]
         codex_home = _codex_home(server.base_url) if codex else None
         for _ in range(runs):
             t, m = _run(ours_argv, home.env, home.workspace)

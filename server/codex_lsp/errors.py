@@ -23,6 +23,7 @@ user sees. Lower-layer errors (httpx, OS errors) are mapped at the boundary that
     ├── ToolError                   a tool call could not be carried out       (permanent)
     ├── StoreError                  the conversation store failed; retryable when busy
     ├── McpError                    an MCP server failed, hung or refused      (permanent)
+    ├── ReviewAnswerError           a reviewer's answer is not the findings    (permanent)
     ├── SpeckitError                a spec-kit command cannot go on            (permanent)
     │   └── BudgetExceededError     the SPEC's budget is spent (hard_stop)     (permanent)
     └── SandboxError                the sandbox could not be set up            (permanent)
@@ -130,6 +131,10 @@ class StoreError(CodexError):
 
 class McpError(CodexError):
     """An MCP server could not be started or used; the message names it and says why."""
+
+
+class ReviewAnswerError(CodexError):
+    """A reviewer's answer is not the findings' JSON; the message says what was wrong."""
 
 
 class SpeckitError(CodexError):

@@ -22,7 +22,11 @@ def run_exec(
     stdin: str | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    return run_python(["-m", "codex_lsp", "exec", *args], home, cwd, stdin, env)
+    """``codex-lsp exec ARGS`` in ``cwd`` (the test's workspace, which is no Git repository:
+    the check is skipped, as a CI job outside a checkout would)."""
+    return run_python(
+        ["-m", "codex_lsp", "exec", "--skip-git-repo-check", *args], home, cwd, stdin, env
+    )
 
 
 def run_python(
@@ -139,7 +143,8 @@ def test_exec_does_not_import_pygls(
 ) -> None:
     model_server.enqueue(Reply((Text("ok"),)))
     code = (
-        "import sys; from codex_lsp.cli.main import main; rc = main(['exec', 'hi']); "
+        "import sys; from codex_lsp.cli.main import main; "
+        "rc = main(['exec', '--skip-git-repo-check', 'hi']); "
         "print('pygls' in sys.modules, file=sys.stderr); sys.exit(rc)"
     )
     result = run_python(["-c", code], codex_home, workspace)

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from codex_lsp import __version__
+from codex_lsp.cli.exec_args import add_exec_parser, parse_exec_subcommand
 from codex_lsp.exec.hardening import harden_process
 
 
@@ -36,32 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_flags(parser)
     sub = parser.add_subparsers(dest="command")
 
-    ex = sub.add_parser("exec", help="run one conversation headless and print the final answer")
-    ex.add_argument("prompt", nargs="?", help="the prompt; read from stdin when omitted or '-'")
-    ex.add_argument(
-        "--json", action="store_true", help="print every event as one JSON line on stdout"
-    )
-    ex.add_argument(
-        "-s", "--sandbox", choices=["read-only", "workspace-write", "danger-full-access"]
-    )
-    ex.add_argument("-C", "--cd", dest="cwd", help="working directory of the agent")
-    ex.add_argument(
-        "-o",
-        "--output-last-message",
-        dest="output_last_message",
-        help="also write the final answer to this file",
-    )
-    ex.add_argument("--full-auto", action="store_true", help="sandbox workspace-write, never ask")
-    ex.add_argument(
-        "--dangerously-bypass-approvals-and-sandbox",
-        dest="yolo",
-        action="store_true",
-        help="no sandbox and no approvals (only inside an externally sandboxed machine)",
-    )
-    ex.add_argument(
-        "--skip-git-repo-check", action="store_true", help="accepted for Codex compatibility"
-    )
-    _add_config_flags(ex)
+    add_exec_parser(sub, _add_config_flags)
 
     mcp = sub.add_parser("mcp-server", help="serve the agent over MCP (stdio) to other agents")
     _add_config_flags(mcp)
@@ -122,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen front end."""
     harden_process()
     args = build_parser().parse_args(argv)
+    if args.command == "exec":
+        args = parse_exec_subcommand(args, _add_config_flags)
     overrides: dict[str, Any] = {}
     if args.overrides:
         from codex_lsp.config.overrides import parse_cli_overrides

@@ -37,6 +37,13 @@ IMAGE_URL_MAX_CHARS = 28 * 1024 * 1024
 OUTPUT_SCHEMA_MAX_CHARS = 256 * 1024
 """A turn's ``outputSchema``, as JSON (a stage answer's schema is about 4 KiB)."""
 
+REVIEW_FINDINGS_MAX = 100
+"""The findings of one review the server keeps (a model that lists more is cut off)."""
+REVIEW_TITLE_MAX_CHARS = 300
+"""A review finding's title (one line)."""
+REVIEW_BODY_MAX_CHARS = 8000
+"""A review finding's explanation, or the review's overall explanation."""
+
 IMAGE_URL_SCHEMES = ("https://", "data:image/")
 
 
