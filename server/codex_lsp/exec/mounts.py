@@ -58,8 +58,11 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 
 
 def _write(path: str, text: str) -> None:
-    with open(path, "w", encoding="ascii") as handle:
-        handle.write(text)
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)  # no io stack: this runs for every command
+    try:
+        os.write(fd, text.encode("ascii"))
+    finally:
+        os.close(fd)
 
 
 def unshare() -> None:
