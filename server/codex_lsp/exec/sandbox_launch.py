@@ -43,13 +43,18 @@ from codex_lsp.exec.placeholders import Claims, Refused
 TYPE_CHECKING = False  # not typing's: importing typing costs a few ms on every command
 if TYPE_CHECKING:
     import signal as _signal
+    from collections.abc import Mapping
     from typing import NoReturn
+
+    Environment = Mapping[str, str] | Mapping[bytes, bytes]
 else:  # the C module: ``signal`` imports enum, 3 ms more
     import _signal
 
 SANDBOX_FAILED_EXIT = 126
 SANDBOX_FAILED_MARKER = "codex-lsp sandbox:"
 STOPPED_EXIT = 128 + _signal.SIGTERM
+# Python ignores the first two; a command must get the defaults (``yes | head`` relies on it)
+_DEFAULTED = (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGTERM)
 NAMESPACE_ADVICE = (
     "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu "
     "24.04 also kernel.apparmor_restrict_unprivileged_userns=0), or run codex-lsp in a machine "
@@ -70,6 +75,7 @@ class _Options:
         self.unsandboxed = False
         self.keep_background = False
         self.command: list[str] = []
+        self.env: Environment = os.environ
 
 
 def _parse(argv: list[str]) -> _Options | str:
@@ -119,13 +125,11 @@ def _exit_code(status: int) -> int:
     return 128 - code if code < 0 else code
 
 
-def _exec(command: list[str]) -> NoReturn:
-    # Python ignores these two; the command must get the defaults (``yes | head`` relies on it)
-    _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
-    _signal.signal(_signal.SIGXFSZ, _signal.SIG_DFL)
-    _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
+def _exec(command: list[str], env: Environment) -> NoReturn:
+    for signum in _DEFAULTED:
+        _signal.signal(signum, _signal.SIG_DFL)
     try:
-        os.execvp(command[0], command)
+        os.execvpe(command[0], command, env)
     except OSError as exc:
         print(f"{command[0]}: {exc.strerror}", file=sys.stderr, flush=True)
     os._exit(127)
@@ -137,11 +141,18 @@ def _watch_parent(parent: int, signal: int) -> bool:
     return os.getppid() == parent
 
 
-def main(argv: list[str]) -> int:
-    """Parse the arguments, watch the server, run the command as the module docstring says."""
+def main(argv: list[str], parent: int | None = None, env: Environment | None = None) -> int:
+    """Parse the arguments, watch the server, run the command as the module docstring says.
+    For a launcher the fork server forked: ``parent``, the process to watch instead of
+    ``--parent``'s (the fork server, which the server watches in turn), and ``env``, the
+    command's environment instead of this process's (whose PATH must then be the command's)."""
     opts = _parse(argv)
     if isinstance(opts, str):
         return _fail(opts)
+    if parent is not None and opts.parent:
+        opts.parent = parent
+    if env is not None:
+        opts.env = env
     _signal.signal(_signal.SIGTERM, _on_sigterm)
     try:
         if opts.parent and not _watch_parent(opts.parent, _signal.SIGTERM):
@@ -165,7 +176,7 @@ def _run_unsandboxed(opts: _Options) -> int:
     if pid == 0:
         if not _watch_parent(me, _signal.SIGKILL):
             os._exit(STOPPED_EXIT)
-        _exec(opts.command)
+        _exec(opts.command, opts.env)
     try:
         _, status = os.waitpid(pid, 0)
         if opts.keep_background:
@@ -367,7 +378,7 @@ def _confine(opts: _Options) -> NoReturn:
     except OSError as exc:
         _fail(f"cannot apply the sandbox: {exc}")
         os._exit(SANDBOX_FAILED_EXIT)
-    _exec(opts.command)
+    _exec(opts.command, opts.env)
 
 
 if __name__ == "__main__":
