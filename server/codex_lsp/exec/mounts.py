@@ -65,12 +65,6 @@ def _write(path: str, text: str) -> None:
         os.close(fd)
 
 
-def unshare() -> None:
-    """Move this process into new user and mount namespaces; its next child starts a new PID
-    namespace as its init."""
-    linux.check(linux.libc().unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID), "unshare")
-
-
 def map_ids(pid: int, uid: int, gid: int) -> None:
     """Give process ``pid``'s new user namespace its ids; run by its parent, which is still in the
     original namespaces (only a process there may map ids other than its own). Root maps every
