@@ -35,6 +35,7 @@ stderr when the sandbox could not be set up (CMD did not run); 127 when CMD coul
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 
@@ -107,6 +108,12 @@ def _parse(argv: list[str]) -> _Options | str:
     return opts
 
 
+def rehearse() -> None:
+    """Parse a dummy command line, as a spare launcher of the fork server does while it waits:
+    the pages parsing writes are then its own before a request arrives (see forkserver.py)."""
+    _parse(["--parent", "1", "--write", "/", "--protect", "/", "--hide", "/", "--", "true"])
+
+
 class _Stop(Exception):
     """SIGTERM arrived: the server is gone, or wants the command stopped."""
 
@@ -126,14 +133,31 @@ def _exit_code(status: int) -> int:
     return 128 - code if code < 0 else code
 
 
-def _exec(command: list[str], env: Environment) -> NoReturn:
+def _exec(program: _Program) -> NoReturn:
     for signum in _DEFAULTED:
         _signal.signal(signum, _signal.SIG_DFL)
-    try:
-        os.execvpe(command[0], command, env)
-    except OSError as exc:
-        print(f"{command[0]}: {exc.strerror}", file=sys.stderr, flush=True)
+    program.exec()
     os._exit(127)
+
+
+class _Program:
+    """A command ready for ``execvpe`` (glibc's: it searches this process's PATH in C), built
+    before the fork: Python converting arguments and environment, or searching PATH itself
+    with an ``execve`` per folder, costs a forked child hundreds of page copies."""
+
+    def __init__(self, command: list[str], env: Environment) -> None:
+        self.name = command[0]
+        self.argv = _strings([os.fsencode(arg) for arg in command])
+        self.envp = _strings([os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()])
+
+    def exec(self) -> None:
+        """Replace this process with the command; on failure, say why on stderr."""
+        linux.libc().execvpe(self.argv[0], self.argv, self.envp)
+        print(f"{self.name}: {os.strerror(ctypes.get_errno())}", file=sys.stderr, flush=True)
+
+
+def _strings(items: list[bytes]) -> ctypes.Array[ctypes.c_char_p]:
+    return (ctypes.c_char_p * (len(items) + 1))(*items, None)
 
 
 def _watch_parent(parent: int, signal: int) -> bool:
@@ -142,18 +166,24 @@ def _watch_parent(parent: int, signal: int) -> bool:
     return os.getppid() == parent
 
 
-def main(argv: list[str], parent: int | None = None, env: Environment | None = None) -> int:
+def main(
+    argv: list[str], parent: int | None = None, env: Mapping[bytes, bytes] | None = None
+) -> int:
     """Parse the arguments, watch the server, run the command as the module docstring says.
     For a launcher the fork server forked: ``parent``, the process to watch instead of
     ``--parent``'s (the fork server, which the server watches in turn), and ``env``, the
-    command's environment instead of this process's (whose PATH must then be the command's)."""
+    command's environment instead of this process's."""
     opts = _parse(argv)
     if isinstance(opts, str):
         return _fail(opts)
     if parent is not None and opts.parent:
         opts.parent = parent
-    if env is not None:
+    if env is not None:  # execvpe and posix_spawnp search this process's PATH: the command's
         opts.env = env
+        if b"PATH" in env:
+            os.putenv(b"PATH", env[b"PATH"])
+        else:
+            os.unsetenv(b"PATH")
     _signal.signal(_signal.SIGTERM, _on_sigterm)
     try:
         if opts.parent and not _watch_parent(opts.parent, _signal.SIGTERM):
@@ -173,11 +203,12 @@ def main(argv: list[str], parent: int | None = None, env: Environment | None = N
 def _run_unsandboxed(opts: _Options) -> int:
     linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1, "prctl(PR_SET_CHILD_SUBREAPER)")
     me = os.getpid()
+    program = _Program(opts.command, opts.env)
     pid = os.fork()
     if pid == 0:
         if not _watch_parent(me, _signal.SIGKILL):
             os._exit(STOPPED_EXIT)
-        _exec(opts.command, opts.env)
+        _exec(program)
     try:
         _, status = os.waitpid(pid, 0)
         if opts.keep_background:
