@@ -27,6 +27,8 @@ OutputSink = Callable[[ExecOutputStream, str], None]
 _Process = asyncio.subprocess.Process | spawn.LaunchedProcess
 READ_CHUNK = 8192
 TIMEOUT_EXIT_CODE = 124
+LOST_STATUS_EXIT_CODE = -1
+"""Reported when the command ran but its exit status could not be learnt (see spawn.py)."""
 TRUNCATION_MARKER = "\n[... output truncated by codex-lsp ...]\n"
 STOP_GRACE_S = 1.0
 
@@ -140,6 +142,11 @@ async def _follow(
     try:
         await asyncio.wait_for(asyncio.shield(pumps), timeout_s)
         exit_code = await asyncio.wait_for(proc.wait(), timeout_s)
+    except spawn.StatusLost as exc:  # the output is whole; only the status is unknown
+        exit_code = LOST_STATUS_EXIT_CODE
+        note = f"\ncodex-lsp: {exc}"
+        err.parts.append(note)  # past the cap too: the user must see it
+        aggregated.append(note)
     except TimeoutError:
         timed_out = True
         await _stop(proc, pumps)

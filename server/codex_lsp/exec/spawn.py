@@ -8,7 +8,9 @@ lives in that thread. A fork server that has died, or does not answer within
 :data:`START_TIMEOUT_S`, is killed and replaced, and the request is tried once more on the new
 one; when that fails too, :class:`ForkServerUnavailable` tells the runner to exec the launcher
 instead: the same launcher, the same sandbox, only slower. A command whose launcher may have
-started is never tried twice.
+started is never tried twice. A fork server that does not report a launcher's exit within
+:data:`EXIT_REPORT_TIMEOUT_S` of it (the pidfd tells when it ended) is wedged too: it is killed,
+and the runner reports the command's status as lost (:class:`StatusLost`) instead of waiting.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import signal
 import socket
 import subprocess
 import threading
+from collections.abc import Callable
 
 from codex_lsp.exec import forkserver, linux
 from codex_lsp.exec.sandbox import fork_server_argv
@@ -31,12 +34,25 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_S = 10.0
 """How long a request may wait for its launcher's ``pid`` and ``ok`` (the first one includes
 the fork server's own start, slow on a loaded machine) before the fork server counts as wedged."""
+EXIT_REPORT_TIMEOUT_S = 5.0
+"""How long after a launcher ended the fork server may take to report its exit status."""
 _DRAIN_TIMEOUT_S = 5.0
 _STEPS = {b"chdir": "cannot enter the working folder"}
 
 
 class ForkServerUnavailable(Exception):
     """No fork server could start the command, which has not run: exec the launcher instead."""
+
+
+class StatusLost(OSError):
+    """The command ran, but the fork server stopped answering before it reported the exit
+    status (it has been killed; the next command starts on a new one)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the command's exit status was lost: the sandbox's fork server stopped answering "
+            "(it has been restarted)"
+        )
 
 
 class _NotStarted(Exception):
@@ -123,13 +139,21 @@ class LaunchedProcess:
     ``send_signal()``; and ``close()``, which the runner calls at the end (closing the channel
     stops a launcher still running)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, channel: socket.socket) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        channel: socket.socket,
+        on_wedged: Callable[[], None],
+    ) -> None:
         self._loop = loop
         self._channel = channel
+        self._on_wedged = on_wedged
+        self._overdue: asyncio.TimerHandle | None = None
         self._pidfd = -1
         self._ok = False
         self._transports: list[asyncio.BaseTransport] = []
         self._open = True
+        self._hung_up = False  # the fork server's end of the channel is closed
         self.pid = 0
         self.stdout = asyncio.StreamReader(loop=loop)
         self.stderr = asyncio.StreamReader(loop=loop)
@@ -155,6 +179,7 @@ class LaunchedProcess:
         tag, _, rest = message.partition(b" ")
         if tag == forkserver.PID and fds and self._pidfd < 0:
             self.pid, self._pidfd = int(rest), fds.pop()
+            self._loop.add_reader(self._pidfd, self._launcher_gone)
         elif tag == forkserver.OK:
             self._ok = True
         elif tag == forkserver.ERROR and not self.started.done():
@@ -170,6 +195,7 @@ class LaunchedProcess:
 
     def _ended(self) -> None:
         """The channel's end: the fork server reported the exit, or it died."""
+        self._hung_up = True
         if not self.started.done():
             self.started.set_exception(
                 OSError("the sandbox launcher ended before it reported its start")
@@ -180,14 +206,30 @@ class LaunchedProcess:
             return
         if self._pidfd < 0:
             self._exited.set_result(STOPPED_EXIT)
-            return
-        # the fork server died: its launcher got SIGTERM and is stopping its command
-        self._loop.add_reader(self._pidfd, self._launcher_gone)
+        elif self._overdue is not None:  # the launcher had ended: its status died with it
+            self._overdue.cancel()
+            self._status_overdue()
+        # else the fork server died: its launcher got SIGTERM and is stopping its command;
+        # _launcher_gone reports that once it has
 
     def _launcher_gone(self) -> None:
+        """The launcher ended (its pidfd is readable): the fork server reports its status next,
+        unless the channel is already gone (the fork server died) or it is wedged."""
         self._loop.remove_reader(self._pidfd)
-        if not self._exited.done():
+        if self._exited.done():
+            return
+        if self._hung_up:
             self._exited.set_result(STOPPED_EXIT)
+            return
+        self._overdue = self._loop.call_later(EXIT_REPORT_TIMEOUT_S, self._status_overdue)
+
+    def _status_overdue(self) -> None:
+        """No status came for an ended launcher: the fork server is wedged (or just died)."""
+        if self._exited.done():
+            return
+        log.warning("the fork server did not report a command's exit; replacing it")
+        self._exited.set_exception(StatusLost())
+        self._on_wedged()
 
     async def attach(self, pipes: list[int]) -> None:
         """Read the command's stdout and stderr from ``pipes``, taking each one out of the
@@ -210,6 +252,8 @@ class LaunchedProcess:
 
     def close(self) -> None:
         """Let go of the channel, the pidfd and the pipes."""
+        if self._overdue is not None:
+            self._overdue.cancel()
         if self._open:
             self._open = False
             self._loop.remove_reader(self._channel.fileno())
@@ -240,7 +284,7 @@ async def _start_on(server: _ForkServer, spec: bytes) -> LaunchedProcess:
     err_r, err_w = os.pipe()
     pipes = [out_r, err_r]
     sent = [theirs.fileno(), _spec_file(spec), os.open(os.devnull, os.O_RDONLY), out_w, err_w]
-    proc = LaunchedProcess(loop, ours)
+    proc = LaunchedProcess(loop, ours, server.stop)
     try:
         try:
             await asyncio.wait_for(server.request(sent), START_TIMEOUT_S)
