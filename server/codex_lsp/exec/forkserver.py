@@ -5,7 +5,9 @@ a Python interpreter's start and imports (~15 ms); :mod:`codex_lsp.exec.spawn` i
 Started by the server with ``python -I -S``, an empty environment, ``/`` as its folder, in a
 session of its own, holding one end of a socket pair (``FD``) and no other descriptor. It is
 non-dumpable (no ptrace, no ``/proc/<pid>/mem`` for processes of the same user) and gets SIGKILL
-when the server dies (``PR_SET_PDEATHSIG``; EOF on the socket does the same), by any signal.
+when the server dies (``PR_SET_PDEATHSIG``; EOF on the socket does the same), by any signal. It
+is a child subreaper: what an unsandboxed command leaves when it kills its own launcher comes to
+it, and it kills that once it has reaped the killed launcher.
 
 A request is one ``run`` message on the socket with the descriptors: a channel (a socket pair of
 its own, the command's lifeline), the spec (a memfd: the launcher's arguments, the folder, the
@@ -285,6 +287,26 @@ class _Server:
             self.poller.unregister(launcher.channel)
             _send(launcher.channel, b"%s %d" % (EXIT, os.waitstatus_to_exitcode(status)))
         launcher.channel.close()
+        if os.WIFSIGNALED(status):  # killed before it could end its command's processes
+            self._kill_orphans()
+
+    def _kill_orphans(self) -> None:
+        """SIGKILL the children this process (a subreaper) inherited that are neither launchers
+        nor the spare: what a killed launcher left, which would otherwise outlive it (until
+        none is left: each one killed hands its own children to us)."""
+        while True:
+            ours = {launcher.pid for launcher in self.by_pidfd.values()}
+            if self.spare is not None:
+                ours.add(self.spare.pid)
+            orphans = [
+                p for p in sandbox_launch.children_by_parent().get(self.me, []) if p not in ours
+            ]
+            if not orphans:
+                return
+            for pid in orphans:
+                sandbox_launch.kill(pid)
+            for pid in orphans:
+                os.waitpid(pid, 0)
 
     def _channel_closed(self, fd: int) -> None:
         launcher = self.by_channel[fd]
@@ -324,6 +346,7 @@ def main(argv: list[str]) -> int:
     if os.getppid() != parent:
         return 0  # the server died before we could watch it
     linux.prctl(linux.PR_SET_DUMPABLE, 0, "prctl(PR_SET_DUMPABLE)")
+    linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1, "prctl(PR_SET_CHILD_SUBREAPER)")
     _warm()
     _Server(socket.socket(fileno=control)).serve()
     return 0

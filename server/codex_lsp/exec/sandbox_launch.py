@@ -228,14 +228,16 @@ def _reap_children() -> None:
             return
 
 
-def _kill(pid: int) -> None:
+def kill(pid: int) -> None:
+    """SIGKILL ``pid`` unless it has ended."""
     try:
         os.kill(pid, _signal.SIGKILL)
     except ProcessLookupError:
         return  # ended meanwhile
 
 
-def _descendants(root: int) -> list[int]:
+def children_by_parent() -> dict[int, list[int]]:
+    """Every process's children, from ``/proc``."""
     children: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -247,6 +249,11 @@ def _descendants(root: int) -> list[int]:
             continue
         ppid = int(data[data.rindex(b")") + 2 :].split()[1])
         children.setdefault(ppid, []).append(int(name))
+    return children
+
+
+def _descendants(root: int) -> list[int]:
+    children = children_by_parent()
     found: list[int] = []
     todo = [root]
     while todo:
@@ -267,7 +274,7 @@ def _kill_descendants() -> None:
         except ChildProcessError:
             return  # no child left, so no descendant either
         for pid in _descendants(me):
-            _kill(pid)
+            kill(pid)
         try:
             os.waitpid(-1, 0)
         except ChildProcessError:
