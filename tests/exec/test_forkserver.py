@@ -11,6 +11,7 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.exec import sandbox, spawn
-from codex_lsp.exec.runner import run_command
+from codex_lsp.exec.runner import ExecResult, run_command
 from codex_lsp.exec.sandbox_launch import STOPPED_EXIT
 from codex_lsp.protocol.policies import DangerFullAccess, WorkspaceWrite
 from tests.exec.test_lifetime import is_alive, processes_with
@@ -285,7 +286,7 @@ def test_only_this_servers_own_launchers_go_to_the_fork_server(tmp_path: Path) -
 SERVER = """
 import asyncio, sys
 from pathlib import Path
-from codex_lsp.exec.runner import run_command
+from codex_lsp.exec.runner import ExecResult, run_command
 from codex_lsp.exec.sandbox import sandboxed_argv
 from codex_lsp.protocol.policies import DangerFullAccess, WorkspaceWrite
 policy = {"sandboxed": WorkspaceWrite(), "unsandboxed": DangerFullAccess()}[sys.argv[1]]
@@ -306,11 +307,13 @@ def test_the_fork_server_and_its_commands_die_with_a_killed_server(
     server = subprocess.Popen([sys.executable, "-c", SERVER, mode, str(workspace), script])
     try:
         deadline = time.monotonic() + 20
-        while len(processes_with(f"sleep {token}")) < 2 and time.monotonic() < deadline:
+        sleeps: list[int] = []
+        while len(sleeps) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        servers = fork_servers(server.pid)
+            servers = fork_servers(server.pid)  # (a peer's test may be sleeping the same token)
+            sleeps = [p for p in processes_with(f"sleep {token}") if _launcher_of(p, servers)]
         launchers = [pid for fork_server in servers for pid in _children(fork_server)]
-        pids = [*processes_with(f"sleep {token}"), *servers, *launchers]
+        pids = [*sleeps, *servers, *launchers]
         assert len(pids) >= 4, pids  # two sleeps, the fork server, the launcher (and a spare)
         server.send_signal(signal.SIGKILL)
     finally:
@@ -325,3 +328,127 @@ def test_the_fork_server_and_its_commands_die_with_a_killed_server(
 def alive(pids: list[int]) -> list[int]:
     """Those of ``pids`` still running."""
     return [pid for pid in pids if is_alive(pid)]
+
+
+async def _echo_ok(folder: Path) -> ExecResult:
+    """A sandboxed ``echo ok``: the next command, which must run."""
+    return await run_command(
+        sandbox.sandboxed_argv(["echo", "ok"], NO_TMP, folder), folder, timeout_s=10
+    )
+
+
+async def test_a_fork_server_that_hangs_while_a_command_runs_loses_only_the_status(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    await run_command(sandbox.sandboxed_argv(["true"], NO_TMP, tmp_path), tmp_path, timeout_s=10)
+    (hung,) = fork_servers()
+    monkeypatch.setattr(spawn, "EXIT_REPORT_TIMEOUT_S", 0.5)
+    token = f"1.{os.getpid() % 1000:03d}41"  # distinctive, and short
+    argv = sandbox.sandboxed_argv(["bash", "-c", f"sleep {token}; echo done"], NO_TMP, tmp_path)
+    task = asyncio.create_task(run_command(argv, tmp_path, timeout_s=30))
+    await _wait_for(lambda: len(processes_with(f"sleep {token}")) >= 1)
+    os.kill(hung, signal.SIGSTOP)  # it will never reap the launcher nor report its exit
+    started = time.monotonic()
+    result = await asyncio.wait_for(task, 10)
+    assert time.monotonic() - started < 8  # not the command's 30 s timeout
+    assert result.stdout == "done\n" and not result.timed_out  # its output is whole
+    assert result.exit_code == -1 and "exit status was lost" in result.stderr
+    assert "fork server stopped answering" in result.aggregated_output
+    await _wait_for(lambda: not is_alive(hung), 5)  # killed, and replaced by the next one
+    again = await _echo_ok(tmp_path)
+    assert again.stdout == "ok\n" and again.exit_code == 0 and hung not in fork_servers()
+
+
+async def test_a_command_that_kills_its_launcher_ends_at_once_and_the_next_one_runs(
+    tmp_path: Path,
+) -> None:
+    await run_command(sandbox.sandboxed_argv(["true"], NO_TMP, tmp_path), tmp_path, timeout_s=10)
+    (server,) = fork_servers()
+    token = f"20.{os.getpid() % 1000:03d}9"
+    script = f"kill -9 $PPID; sleep {token}; echo survived"
+    argv = sandbox.sandboxed_argv(["bash", "-c", script], DangerFullAccess(), tmp_path)
+    started = time.monotonic()
+    result = await run_command(argv, tmp_path, timeout_s=30)
+    assert time.monotonic() - started < 10 and "survived" not in result.stdout
+    assert result.exit_code == -signal.SIGKILL  # the launcher's end, as for an exec'd one
+    assert not processes_with(f"sleep {token}")  # the fork server, a subreaper, killed what it left
+    again = await _echo_ok(tmp_path)
+    assert again.stdout == "ok\n" and fork_servers() == [server]
+
+
+async def test_a_command_that_kills_the_fork_server_is_stopped_and_another_takes_over(
+    tmp_path: Path,
+) -> None:
+    await run_command(sandbox.sandboxed_argv(["true"], NO_TMP, tmp_path), tmp_path, timeout_s=10)
+    (server,) = fork_servers()
+    script = f"kill -9 {server}; sleep 20; echo survived"
+    argv = sandbox.sandboxed_argv(["bash", "-c", script], DangerFullAccess(), tmp_path)
+    result = await run_command(argv, tmp_path, timeout_s=30)
+    assert result.exit_code == STOPPED_EXIT and "survived" not in result.stdout
+    again = await _echo_ok(tmp_path)
+    assert again.stdout == "ok\n" and server not in fork_servers() and len(fork_servers()) == 1
+
+
+async def test_a_sandboxed_command_cannot_reach_the_fork_server_or_its_launcher(
+    tmp_path: Path,
+) -> None:
+    await run_command(sandbox.sandboxed_argv(["true"], NO_TMP, tmp_path), tmp_path, timeout_s=10)
+    (server,) = fork_servers()
+    # PID 1 is its namespace's init (the kernel ignores its namespace's signals to it); the
+    # fork server's pid names nothing there, nor does any pid of the server's namespace
+    script = f"kill -9 1 {server} {os.getpid()} -1; echo still here; ls /proc | grep -c '^[0-9]'"
+    argv = sandbox.sandboxed_argv(["bash", "-c", script], NO_TMP, tmp_path)
+    result = await run_command(argv, tmp_path, timeout_s=30)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "still here" and int(lines[1]) <= 4, result  # init, bash, ls, grep
+    assert fork_servers() == [server] and is_alive(os.getpid())
+
+
+@pytest.mark.parametrize("mode", list(POLICIES))
+async def test_a_huge_environment_arrives_whole_and_a_too_big_argv_is_refused_clearly(
+    mode: str, tmp_path: Path
+) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        **{f"BIG_{i}": str(i) * (600 // len(str(i))) for i in range(1500)},
+    }
+    script = 'echo "${#BIG_1499} $(env | grep -c ^BIG_)"'
+    argv = sandbox.sandboxed_argv(["bash", "-c", script], POLICIES[mode], tmp_path)
+    result = await run_command(argv, tmp_path, timeout_s=30, env=env)  # ~0.9 MB of environment
+    assert result.stdout == "600 1500\n", result
+    (server,) = fork_servers()
+    for huge in (["x" * 100_000] * 40, ["y" * 200_000]):  # past ARG_MAX; past one string's limit
+        argv = sandbox.sandboxed_argv(["echo", *huge], POLICIES[mode], tmp_path)
+        refused = await run_command(argv, tmp_path, timeout_s=30)
+        assert refused.exit_code == 127 and refused.stdout == ""
+        assert refused.stderr == "echo: Argument list too long\n"
+    again = await _echo_ok(tmp_path)
+    assert again.stdout == "ok\n" and fork_servers() == [server]
+
+
+def test_each_thread_gets_a_fork_server_that_ends_with_the_thread(tmp_path: Path) -> None:
+    outputs: list[str] = []
+    servers: list[list[int]] = []
+
+    def commands(i: int) -> None:
+        async def run() -> None:
+            argv = sandbox.sandboxed_argv(["echo", f"thread {i}"], NO_TMP, tmp_path)
+            for _ in range(5):
+                outputs.append((await run_command(argv, tmp_path, timeout_s=30)).stdout)
+            servers.append(fork_servers())
+
+        asyncio.run(run())
+
+    before = set(fork_servers())  # the main thread's, from earlier tests
+    threads = [threading.Thread(target=commands, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outputs) == sorted(f"thread {i}\n" for i in range(3) for _ in range(5))
+    started = {pid for found in servers for pid in found} - before
+    assert len(started) >= 3  # one each (a thread may also see the others')
+    deadline = time.monotonic() + 5
+    while alive(list(started)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive(list(started)) == []  # the thread's end is their parent-death signal
