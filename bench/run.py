@@ -27,6 +27,7 @@ from bench import (
     mcp_roundtrip,
     patch_apply,
     rss,
+    speckit_fanout,
     speckit_status,
     store,
     token_latency,
@@ -139,6 +140,13 @@ def render(results: dict[str, Any]) -> str:
         f"{spec['one_spec_ms']['median']:.1f} ms (p99 {spec['one_spec_ms']['p99']:.1f}), all of "
         f"them p50 {spec['overview_ms']['median']:.1f} ms (target p50 < 50 ms)."
     )
+    fan = results["speckit_fanout"]
+    lines.append(
+        f"\nA parallel spec-kit stage, three agents of {fan['agent_delay_s']:g} s each, then the "
+        f"arbiter: the fan-out took {fan['fanout_wall_ms']:.0f} ms against the slowest agent's "
+        f"{fan['slowest_agent_ms']:.0f} ms ({fan['fanout_overhead_ms']:.0f} ms added, target < 150 "
+        f"ms); the server's peak memory {fan['peak_rss_mib']:.0f} MiB (target < 150 MiB)."
+    )
     lines.append("\nVS Code panel, per streamed event (3 tabs; `python -m bench.webview_state`):")
     for row in results["webview_state"]["sizes"]:
         lines.append(
@@ -197,6 +205,7 @@ def main() -> None:
         "mcp_roundtrip": asyncio.run(mcp_roundtrip.measure(300)),
         "rss": asyncio.run(rss.measure(20)),
         "speckit_status": asyncio.run(speckit_status.measure(200, 50)),
+        "speckit_fanout": asyncio.run(speckit_fanout.measure(3, 1.0)),
         "webview_state": webview_state.run(5 if args.quick else 20),
         "acp": {
             "cold_start": acp.cold_start(runs),

@@ -200,3 +200,28 @@ class TerminalClient(Client):
     ) -> ReleaseTerminalResponse:
         self.released.append(terminal_id)
         return ReleaseTerminalResponse()
+
+
+async def test_spec_kit_commands_are_announced_and_run_like_everywhere(
+    agent: Agent, model_server: FakeModelServer, workspace: Path
+) -> None:
+    (workspace / "docs").mkdir()
+    sid = await agent.new()
+    announced = await agent.client.wait(
+        lambda: next(
+            (
+                u["availableCommands"]
+                for u in agent.client.of(sid)
+                if u["sessionUpdate"] == "available_commands_update"
+            ),
+            None,
+        )
+    )
+    plan = next(c for c in announced if c["name"] == "speckit.plan")
+    assert plan["input"]["hint"] == "<SPEC> [context]"
+    assert (await agent.say(sid, "/speckit.new Add login")).stop_reason == "end_turn"
+    assert "Created SPEC-KIT-001" in agent.client.text(sid)
+    assert (workspace / "docs" / "SPEC-KIT-001-add-login" / "spec.md").is_file()
+    assert (await agent.say(sid, "/spec-status SPEC-KIT-001")).stop_reason == "end_turn"
+    assert "# SPEC Status: SPEC-KIT-001" in agent.client.text(sid)
+    assert model_server.requests == []

@@ -178,3 +178,20 @@ def test_config_show_prints_origins_and_redacts(tmp_path: Path) -> None:
     assert "tool_output_max_bytes = 4096  # flags and request fields" in lines
     assert 'approval_policy = "on-request"  # default' in lines
     assert "s3cret" not in result.stdout
+
+
+def test_a_table_key_holding_a_dot_stays_one_key(tmp_path: Path) -> None:
+    """``[speckit.pricing."gemini-2.5-flash"]`` (docs/spec-kit.md) and a project path with a dot:
+    merging the layers must not split the quoted key at its dots."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        '[speckit.pricing."gemini-2.5-flash"]\ninput = 0.3\noutput = 2.5\n'
+        '[model_providers."my.gateway"]\nname = "gateway"\nbase_url = "http://127.0.0.1:9/v1"\n'
+    )
+    loaded = load_layered({"speckit.budget_usd": 1.5}, home=home, workspace=tmp_path)
+    price = loaded.config.speckit.pricing["gemini-2.5-flash"]
+    assert (price.input, price.output) == (0.3, 2.5)
+    assert "my.gateway" in loaded.config.model_providers
+    assert loaded.config.speckit.budget_usd == 1.5
+    assert not [w for w in loaded.warnings if "unknown key" in w]

@@ -15,6 +15,7 @@ from codex_lsp.lsp.backend import Backend
 from codex_lsp.lsp.log_forward import LOGGER
 from codex_lsp.lsp.rpc import one_table
 from codex_lsp.lsp.server import create_server
+from codex_lsp.lsp.speckit_actions import SPECKIT_COMMANDS
 from codex_lsp.protocol.method_names import CLIENT_REQUESTS, COMMANDS
 from codex_lsp.protocol.methods import METHODS, Direction
 from tests.lsp.conftest import Session
@@ -43,8 +44,9 @@ async def test_every_client_request_has_exactly_one_handler(backend: Backend) ->
 
 
 async def test_every_advertised_command_has_exactly_one_handler(backend: Backend) -> None:
-    assert len(COMMANDS) == len(set(COMMANDS))
-    assert sorted(backend.commands) == sorted(COMMANDS)
+    advertised = (*COMMANDS, *SPECKIT_COMMANDS)
+    assert len(advertised) == len(set(advertised))
+    assert sorted(backend.commands) == sorted(advertised)
     assert all(callable(h) for h in backend.commands.values())
 
 
@@ -58,8 +60,9 @@ def test_a_name_claimed_twice_is_refused() -> None:
 async def test_a_real_server_advertises_and_reaches_every_command(lsp: Session) -> None:
     assert lsp.initialized is not None
     provider = lsp.initialized.capabilities.execute_command_provider
-    assert provider is not None and sorted(provider.commands) == sorted(COMMANDS)
-    for name in COMMANDS:
+    advertised = (*COMMANDS, *SPECKIT_COMMANDS)
+    assert provider is not None and sorted(provider.commands) == sorted(advertised)
+    for name in advertised:
         if name == "codex-lsp.sendPrompt":
             continue  # with no prompt it is refused below; with one it starts a turn
         params = types.ExecuteCommandParams(command=name, arguments=[{"no": "such"}, 7])

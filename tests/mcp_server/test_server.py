@@ -12,8 +12,9 @@ import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.types import ElicitResult
 
-from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
+from codex_lsp.testing import Answer, FakeModelServer, Reply, Text, ToolCall
 from tests.helpers import subprocess_env
+from tests.speckit.answers import plan_answer
 
 pytestmark = pytest.mark.slow
 
@@ -76,3 +77,33 @@ async def test_a_conversation_with_an_approval_then_a_reply(
         assert bad.is_error and "unknown conversation id 'nope'" in bad.content[0].text
     sent = json.dumps(model_server.requests[-1].body["input"])
     assert "make a file" in sent and "is it empty?" in sent
+
+
+async def test_spec_kit_commands_run_through_the_codex_tool(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    (workspace / "docs").mkdir()
+    model_server.enqueue(Reply((Answer(plan_answer("default", steps=("Over MCP",))),)))
+    async with (
+        stdio_client(server_params(codex_home, workspace)) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        created = await session.call_tool(
+            "codex", {"prompt": "/speckit.new Add login", "cwd": str(workspace)}
+        )
+        assert not created.is_error and "Created SPEC-KIT-001" in created.content[0].text
+        assert model_server.requests == []
+        conversation_id = created.structured_content["conversationId"]
+        planned = await session.call_tool(
+            "codex-reply", {"conversationId": conversation_id, "prompt": "/speckit.plan 1"}
+        )
+        assert not planned.is_error, planned.content
+        assert "consensus ok" in planned.content[0].text
+        missing = await session.call_tool(
+            "codex-reply", {"conversationId": conversation_id, "prompt": "/speckit.plan"}
+        )
+        assert missing.is_error and "Usage: /speckit.plan <SPEC>" in missing.content[0].text
+    plan = workspace / "docs" / "SPEC-KIT-001-add-login" / "plan.md"
+    assert "1. **Over MCP**" in plan.read_text()
+    assert len(model_server.requests) == 1

@@ -75,3 +75,69 @@ def tasks_answer(agent: str) -> dict[str, Any]:
 def fenced(answer: dict[str, Any], prose: str = "Here is my answer.") -> str:
     """``answer`` as an agent would write it: prose, then a fenced JSON block."""
     return f"{prose}\n\n```json\n{json.dumps(answer, indent=2)}\n```\n"
+
+
+def implement_answer(agent: str, patch: str, rationale: str = "") -> dict[str, Any]:
+    """An implement answer proposing ``patch``."""
+    return {
+        "stage": "implement",
+        "agent": agent,
+        "approach": [{"task_id": "T001", "summary": f"{agent}'s approach"}],
+        "operations": [{"file": "src/auth.py", "change_type": "add", "description": "the client"}],
+        "patch": patch,
+        "test_commands": ["pytest -q"],
+        "risks": [],
+        "rationale": rationale or f"{agent} proposes it",
+        "consensus": {"agreements": ["one file"] if agent == "gpt_pro" else [], "conflicts": []},
+    }
+
+
+def validate_answer(agent: str, decision: str = "pass") -> dict[str, Any]:
+    """A validate answer."""
+    return {
+        "stage": "validate",
+        "agent": agent,
+        "test_strategy": ["run the tasks' validation commands"],
+        "commands": [{"command": "echo validated-ok", "purpose": "smoke"}],
+        "scenarios": [
+            {"name": "sign in", "requirement": "FR-001", "expected": "redirect", "status": "pass"}
+        ],
+        "acceptance_mapping": [
+            {"requirement": "FR-001", "validation_step": "echo validated-ok", "artifact": "log"}
+        ],
+        "gaps": [],
+        "rollback_plan": "revert the commit",
+        "decision": decision,
+        "consensus": {"agreements": ["passes"] if agent == "gpt_pro" else [], "conflicts": []},
+    }
+
+
+def audit_answer(agent: str) -> dict[str, Any]:
+    """An audit answer recommending go."""
+    return {
+        "stage": "audit",
+        "agent": agent,
+        "implementation_review": f"{agent} reviewed it",
+        "security_concerns": [],
+        "quality_checks": [{"item": "tests", "status": "pass"}],
+        "risks": [],
+        "recommendation": "go",
+        "conditions_for_approval": [],
+        "consensus": {"agreements": ["ships"] if agent == "gpt_pro" else [], "conflicts": []},
+    }
+
+
+def unlock_answer(agent: str) -> dict[str, Any]:
+    """An unlock answer deciding UNLOCK."""
+    return {
+        "stage": "unlock",
+        "agent": agent,
+        "unlock_decision": "UNLOCK",
+        "decision_rationale": "every check passed",
+        "completion_summary": "done",
+        "remaining_work": [],
+        "unlock_blockers": [],
+        "risks_accepted": [],
+        "next_steps": ["release"],
+        "consensus": {"agreements": ["unlock"] if agent == "gpt_pro" else [], "conflicts": []},
+    }

@@ -60,11 +60,9 @@ def open_workspace(root: Path, home: Path, toml: str = "") -> Workspace:
     return Workspace.open(root, config, home)
 
 
-@pytest.fixture
-def fork_repo(tmp_path: Path) -> Path:
-    """The issue's repository: SPEC-KIT-065-a/ and SPEC-KIT-070-b/ folders, a *file*
-    docs/SPEC-KIT-099.md, and SPEC.md with the 11-column tracker."""
-    root = tmp_path / "fork"
+def make_fork_repo(root: Path) -> Path:
+    """The issue's repository at ``root``: SPEC-KIT-065-a/ and SPEC-KIT-070-b/ folders, a
+    *file* docs/SPEC-KIT-099.md, and SPEC.md with the 11-column tracker."""
     (root / ".git").mkdir(parents=True)
     for name in ("SPEC-KIT-065-a", "SPEC-KIT-070-b"):
         (root / "docs" / name).mkdir(parents=True)
@@ -74,9 +72,8 @@ def fork_repo(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def fork_spec(fork_repo: Path) -> Path:
-    """``fork_repo`` with SPEC-KIT-071-login holding a real spec.md and PRD.md."""
+def make_fork_spec(fork_repo: Path) -> Path:
+    """SPEC-KIT-071-login in ``fork_repo``, holding a real spec.md and PRD.md."""
     folder = fork_repo / "docs" / "SPEC-KIT-071-login"
     folder.mkdir()
     (folder / "spec.md").write_text(SPEC_071, encoding="utf-8")
@@ -88,6 +85,18 @@ def fork_spec(fork_repo: Path) -> Path:
         encoding="utf-8",
     )
     return folder
+
+
+@pytest.fixture
+def fork_repo(tmp_path: Path) -> Path:
+    """The issue's repository (:func:`make_fork_repo`)."""
+    return make_fork_repo(tmp_path / "fork")
+
+
+@pytest.fixture
+def fork_spec(fork_repo: Path) -> Path:
+    """``fork_repo`` with SPEC-KIT-071-login (:func:`make_fork_spec`)."""
+    return make_fork_spec(fork_repo)
 
 
 @pytest.fixture

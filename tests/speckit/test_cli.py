@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.testing import FakeModelServer
+from codex_lsp.testing import Answer, ErrorReply, FakeModelServer, Reply
 from tests.cli.test_exec import run_python
+from tests.speckit.answers import plan_answer
 from tests.speckit.conftest import SPEC_071
 
 pytestmark = pytest.mark.slow
@@ -54,19 +55,36 @@ def test_bad_input_gets_a_clear_error_and_no_request(
     assert model_server.requests == []
 
 
-def test_a_model_backed_command_says_what_it_would_run(
+def test_a_model_backed_command_runs_on_the_users_own_model_headless(
     codex_home: Path, fork_repo: Path, model_server: FakeModelServer
 ) -> None:
-    (fork_repo / "docs" / "SPEC-KIT-071-login").mkdir()
-    (fork_repo / "docs" / "SPEC-KIT-071-login" / "spec.md").write_text(SPEC_071)
+    folder = fork_repo / "docs" / "SPEC-KIT-071-login"
+    folder.mkdir()
+    (folder / "spec.md").write_text(SPEC_071)
+    model_server.enqueue(Reply((Answer(plan_answer("default", steps=("Headless step",))),)))
     result = _exec("/spec-plan 71", codex_home, fork_repo)
-    assert result.returncode == 1
-    assert (
-        "/speckit.plan SPEC-KIT-071 runs on agents:\n- plan: default (fake/fake-model)"
-        in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "Plan for SPEC-KIT-071: consensus ok (1 of 1 agents: default)" in result.stdout
+    assert "/speckit.plan: asking default" in result.stderr
+    assert "1. **Headless step**" in (folder / "plan.md").read_text()
+    (request,) = model_server.requests
+    assert request.output_schema is not None and "within 200 ms" in request.text
+    model_server.enqueue(Reply((Answer(plan_answer("default", steps=("Again",))),)))
+    again = run_python(
+        ["-m", "codex_lsp", "speckit", "plan", "SPEC-KIT-071", "--json"], codex_home, fork_repo
     )
-    assert "needs the agents runner" in result.stderr
-    assert model_server.requests == []
+    assert again.returncode == 0, again.stderr
+    (stage,) = json.loads(again.stdout)["stages"]
+    assert (stage["stage"], stage["status"], stage["files"]) == (
+        "plan",
+        "ok",
+        ["docs/SPEC-KIT-071-login/plan.md"],
+    )
+    assert list(stage["conversations"]) == ["default"]
+    model_server.default_reply = ErrorReply(401, "bad key")
+    failed = _exec("/speckit.tasks SPEC-KIT-071", codex_home, fork_repo)
+    assert failed.returncode == 1 and "resume with: /speckit.tasks SPEC-KIT-071" in failed.stderr
+    assert "Traceback" not in failed.stderr
 
 
 def test_the_speckit_command(
@@ -89,10 +107,6 @@ def test_the_speckit_command(
     assert current.stdout.startswith("# SPEC Status: 002-export-csv")
     status = run_python(["-m", "codex_lsp", "speckit", "status", "--all"], codex_home, github_repo)
     assert "| 001-user-auth |" in status.stdout and "| 002-export-csv |" in status.stdout
-    constitution = run_python(
-        ["-m", "codex_lsp", "speckit", "constitution"], codex_home, github_repo
-    )
-    assert constitution.returncode == 1 and "runs on agents" in constitution.stderr
     assert not (github_repo / "docs").exists() and not (github_repo / "SPEC.md").exists()
     assert model_server.requests == []
 

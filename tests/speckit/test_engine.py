@@ -13,9 +13,9 @@ import pytest
 from codex_lsp.errors import BudgetExceededError, SpeckitError
 from codex_lsp.protocol.items import TokenUsage
 from codex_lsp.protocol.policies import ReasoningEffort
+from codex_lsp.protocol.speckit_events import SpeckitEvent
 from codex_lsp.speckit.consensus import Status
 from codex_lsp.speckit.engine import AgentFailure, DiskWriter, StageRun
-from codex_lsp.speckit.events import SpeckitEvent
 from codex_lsp.speckit.tasks_md import parse_tasks
 from codex_lsp.store.speckit_runs import SpeckitRuns
 from tests.speckit.answers import plan_answer, tasks_answer

@@ -267,3 +267,35 @@ test("an unknown slash command and a failing request are shown, never thrown", a
   assert.ok(host.warnings[0].includes("unknown command /frobnicate"));
   assert.equal(host.warnings[1], "codex-lsp is not running");
 });
+
+test("an interrupt puts what was queued back in the composer", { skip: SKIP, timeout: 60_000 }, async () => {
+  // The first command waits for approval, so the turn is still running when the second message
+  // is sent (queued) and the interrupt comes.
+  const { home, workspace, model } = await setUp([
+    { match: "make first", tool: "shell", arguments: { command: ["touch", "first.txt"] } },
+  ]);
+  const { connection, child } = await startServer(home, workspace);
+  const host = new RecordingHost(workspace);
+  const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
+  host.state = () => bridge.state;
+  connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+  try {
+    await bridge.handle({ type: "send", text: "make first" });
+    const state = await host.until((s) => !!s.active && s.conversations[s.active].approvals.length > 0, "an approval");
+    const conversationId = state.active!;
+    await bridge.handle({ type: "send", text: "and then explain it" });
+    assert.deepEqual(bridge.state.conversations[conversationId].queued, ["and then explain it"]);
+    await bridge.handle({ type: "interrupt" });
+    await host.until((s) => !s.conversations[conversationId].running, "the interrupt");
+    assert.deepEqual(
+      host.posted.filter((m) => m.type === "restoreDraft"),
+      [{ type: "restoreDraft", text: "and then explain it" }],
+    );
+    assert.deepEqual(bridge.state.conversations[conversationId].queued, []);
+  } finally {
+    await connection.sendRequest("shutdown").catch(() => undefined);
+    connection.dispose();
+    child.kill();
+    model.child.kill();
+  }
+});

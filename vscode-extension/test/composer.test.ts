@@ -14,6 +14,19 @@ test("slash commands are parsed with their argument, and mistakes say what is al
   assert.ok(unknown?.kind === "error" && unknown.message.includes("/compact"));
 });
 
+test("spec-kit commands and their aliases go to the server as messages", () => {
+  for (const text of [
+    "/speckit.plan SPEC-KIT-071",
+    "/speckit.nope",
+    "/spec-plan 71",
+    "/new-spec Add login",
+    "/new-spec",
+  ]) {
+    assert.equal(parseSlash(text), undefined, text);
+  }
+  assert.equal(parseSlash("/newspec")?.kind, "error");
+});
+
 test("@-mentions of existing files become mention items, once each", () => {
   const files = new Set(["src/app.py", "README.md"]);
   const items = messageItems("compare @src/app.py with @README.md and @src/app.py, not @ghost.txt", (p) =>

@@ -152,6 +152,14 @@ end
 
 function render.turnAborted(m)
   M.line("_turn aborted (" .. m.reason .. ")_")
+  -- what the user queued while the turn ran was not sent: show it, to send again with :Codex
+  for _, items in ipairs(m.returnedInput or {}) do
+    for _, item in ipairs(items) do
+      if item.type == "text" then
+        M.line("_not sent (queued before the interrupt):_ " .. item.text:gsub("\n", " "))
+      end
+    end
+  end
 end
 
 function M.render(msg)

@@ -1,7 +1,9 @@
 """Slash commands: a ``/name rest`` at the start of a prompt's first text block runs the
 command (as the LSP clients route ``/review``, ``/compact``, ``/undo``); the commands are
-announced to the client in ``available_commands_update``. Anything else starting with ``/`` is
-sent to the model as text."""
+announced to the client in ``available_commands_update``. The spec-kit commands
+(``/speckit.plan``…) are announced here too and passed on as the message they are: the
+conversation hands them to spec-kit, as for every front end. Anything else starting with ``/``
+is sent to the model as text."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codex_lsp.protocol.items import ReviewRequest, ReviewTarget
-from codex_lsp.protocol.ops import CompactOp, Op, ReviewOp, UndoTurnOp
+from codex_lsp.protocol.items import ReviewRequest, ReviewTarget, TextInput
+from codex_lsp.protocol.ops import CompactOp, Op, ReviewOp, UndoTurnOp, UserInputOp
+from codex_lsp.speckit.commands import REGISTRY, Command
 
-_COMMAND = re.compile(r"^/([\w-]+)(?:\s+(.*))?$", re.DOTALL)
+_COMMAND = re.compile(r"^/([\w.-]+)(?:\s+(.*))?$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,20 @@ BUILTIN = (
 # /init is not offered: the core has no AGENTS.md-writing task to route it to.
 
 
+def _speckit(command: Command) -> SlashCommand:
+    """A spec-kit command: typed on to the conversation as it is."""
+
+    def build(rest: str) -> Op:
+        return UserInputOp(items=[TextInput(text=f"{command.slash} {rest}".strip())])
+
+    hint = command.usage.removeprefix(command.slash).strip() or None
+    return SlashCommand(command.name, command.summary, build, hint=hint)
+
+
 def slash_commands() -> list[SlashCommand]:
-    """Every command announced and routed. The spec-kit commands (``codex_lsp.speckit``) are
-    to be appended here, and only here: announcing and routing both read this list."""
-    return [*BUILTIN]
+    """Every command announced and routed: the built-in ones and spec-kit's. Announcing and
+    routing both read this list."""
+    return [*BUILTIN, *(_speckit(c) for c in REGISTRY.commands)]
 
 
 def parse(text: str | None, commands: Sequence[SlashCommand]) -> tuple[SlashCommand, str] | None:

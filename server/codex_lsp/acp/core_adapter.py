@@ -28,6 +28,7 @@ from codex_lsp.protocol.requests import (
     ListConversationsResult,
     NewConversationParams,
 )
+from codex_lsp.speckit.front import speckit_router
 from codex_lsp.tools.commands import CommandRunner
 from codex_lsp.tools.files import FileSink
 
@@ -69,6 +70,7 @@ class Core:
             files_for=files_for,
             commands_for=commands_for,
             cli_overrides=overrides,
+            router=speckit_router,
         )
 
     def config(self, cwd: Path | None) -> Config:

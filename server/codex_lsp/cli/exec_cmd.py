@@ -27,6 +27,7 @@ from codex_lsp.protocol.events import (
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import InterruptOp, ShutdownOp, UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
+from codex_lsp.speckit.front import speckit_router
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -93,7 +94,7 @@ async def _run(prompt: str, args: argparse.Namespace, overrides: ConfigOverrides
         else:
             printer(event)
 
-    manager = ConversationManager(sink, cli_overrides=overrides)
+    manager = ConversationManager(sink, cli_overrides=overrides, router=speckit_router)
     try:
         return await _converse(manager, prompt, args, outcome)
     finally:
@@ -136,6 +137,35 @@ async def _converse(
     return EXIT_OK
 
 
+def run_headless(prompt: str, cwd: Path, overrides: ConfigOverrides) -> int:
+    """``prompt`` as ``codex-lsp exec -C cwd prompt`` runs it, with exec's defaults."""
+    args = argparse.Namespace(
+        prompt=prompt,
+        cwd=str(cwd),
+        json=False,
+        output_last_message=None,
+        full_auto=False,
+        yolo=False,
+        sandbox=None,
+    )
+    return _run_checked(prompt, args, overrides, "codex-lsp")
+
+
+def _run_checked(
+    prompt: str, args: argparse.Namespace, overrides: ConfigOverrides, name: str
+) -> int:
+    """Check the configuration, then run the conversation; a configuration or provider
+    problem is reported with what to fix."""
+    try:
+        _check_config(args, overrides)
+        return asyncio.run(_run(prompt, args, _exec_overrides(args, overrides)))
+    except (ConfigError, ProviderError) as exc:
+        print(f"{name}: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
 def run_exec(args: argparse.Namespace, overrides: ConfigOverrides) -> int:
     """Entry point of ``codex-lsp exec``."""
     prompt = _read_prompt(args.prompt)
@@ -151,11 +181,4 @@ def run_exec(args: argparse.Namespace, overrides: ConfigOverrides) -> int:
     answered = run_slash(prompt, Path(args.cwd or "."), overrides, args.json)
     if answered is not None:
         return answered
-    try:
-        _check_config(args, overrides)
-        return asyncio.run(_run(prompt, args, _exec_overrides(args, overrides)))
-    except (ConfigError, ProviderError) as exc:
-        print(f"codex-lsp exec: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    return _run_checked(prompt, args, overrides, "codex-lsp exec")

@@ -20,6 +20,7 @@ from codex_lsp.protocol.events import (
     TurnAbortedEvent,
     WarningEvent,
 )
+from codex_lsp.speckit.narration import narrate
 
 MAX_OUTPUT_LINES = 20
 _MARKS = {"completed": "[x]", "inProgress": "[>]", "pending": "[ ]"}
@@ -73,4 +74,4 @@ class EventPrinter:
             return f"error: {msg.message}"
         if isinstance(msg, TurnAbortedEvent):
             return f"turn aborted ({msg.reason})"
-        return None
+        return narrate(msg)

@@ -1,7 +1,9 @@
 """spec-kit headless: ``codex-lsp speckit <command> … [--json]`` and the ``/speckit.*`` text
-``codex-lsp exec`` is given. Both go through :func:`codex_lsp.speckit.route`, answer the native
-commands without a model request, and say plainly what a command that needs agents would run.
-Exit status: 0 done, 1 failed, 2 bad usage or configuration."""
+``codex-lsp exec`` is given. Both go through :func:`codex_lsp.speckit.route` and answer the
+native commands (and usage errors) here, without a conversation or a model request; a command
+that runs on agents is typed into a headless conversation, as ``exec`` does with any prompt,
+where :mod:`codex_lsp.speckit.front` carries it out. Exit status: 0 done, 1 failed, 2 bad usage
+or configuration."""
 
 from __future__ import annotations
 
@@ -19,16 +21,15 @@ from codex_lsp.speckit.status import open_runs
 from codex_lsp.speckit.workspace import Workspace, find_root
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-NO_RUNNER = (
-    "This build answers spec-kit's native commands headless (new, status, constitution, and "
-    "clarify / analyze / checklist when their stage has no agents); running agents needs the "
-    "agents runner, which is not part of it yet."
-)
+AGENTS = "agents"
+"""What :func:`_run` answers for a command its stage's agents carry out."""
 
 
 async def _run(
     text: str, cwd: Path, overrides: dict[str, Any], as_json: bool, name: str
-) -> int | None:
+) -> int | str | None:
+    """The exit code of a command answered here, :data:`AGENTS` for one that runs on agents,
+    None for text that is no spec-kit command."""
     try:
         loaded = load_layered(overrides, workspace=cwd)
         workspace = Workspace.open(find_root(cwd), loaded.config)
@@ -54,22 +55,24 @@ async def _run(
         if runs is not None:
             await runs.close()
     if isinstance(result, NeedsAgents):
-        print(f"{name}: {result.describe()}\n{NO_RUNNER}", file=sys.stderr)
-        return EXIT_FAILED
+        return AGENTS
     print(result.render(as_json or routed.json))
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
 def run_slash(text: str, cwd: Path, overrides: dict[str, Any], as_json: bool) -> int | None:
     """``codex-lsp exec "/speckit.status SPEC-KIT-071"``: the exit code, or None when ``text``
-    is no spec-kit command (then exec runs it as a prompt)."""
+    is no spec-kit command or one that runs on agents (then exec runs it in a conversation)."""
     if not text.lstrip().startswith("/"):
         return None
-    return asyncio.run(_run(text, cwd.resolve(), overrides, as_json, "codex-lsp exec"))
+    code = asyncio.run(_run(text, cwd.resolve(), overrides, as_json, "codex-lsp exec"))
+    return code if isinstance(code, int) else None
 
 
 def run_speckit(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    """``codex-lsp speckit <command> [args…]``."""
+    """``codex-lsp speckit <command> [args…]``: answered here, or (a command that runs on
+    agents) in a headless conversation whose final message (Markdown, or JSON with
+    ``--json``) goes to stdout."""
     name = args.name.removeprefix("/").removeprefix("speckit.")
     text = " ".join([f"/speckit.{name}", *args.args])
     cwd = Path(args.cwd or ".").resolve()
@@ -77,4 +80,9 @@ def run_speckit(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     if code is None:
         print(f"codex-lsp speckit: {name!r} is no spec-kit command", file=sys.stderr)
         return EXIT_USAGE
+    if code == AGENTS:
+        from codex_lsp.cli.exec_cmd import run_headless
+
+        return run_headless(text, cwd, overrides)
+    assert isinstance(code, int)
     return code

@@ -82,7 +82,12 @@ class Merged:
 
 def set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
     """Set ``a.b.c`` in nested dicts, creating tables on the way."""
-    parts = dotted.split(".")
+    set_path(tree, dotted.split("."), value)
+
+
+def set_path(tree: dict[str, Any], parts: list[str], value: Any) -> None:
+    """Set the value at the keys ``parts`` in nested dicts, creating tables on the way (a key
+    may hold a dot: ``[speckit.pricing."gemini-2.5-flash"]``)."""
     node = tree
     for part in parts[:-1]:
         child = node.get(part)
@@ -103,23 +108,28 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 def leaves(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Every non-table value by dotted key."""
-    out: dict[str, Any] = {}
+    return {prefix + ".".join(path): value for path, value in leaf_paths(tree)}
+
+
+def leaf_paths(tree: Mapping[str, Any]) -> list[tuple[list[str], Any]]:
+    """Every non-table value with the keys that lead to it."""
+    out: list[tuple[list[str], Any]] = []
     for key, value in tree.items():
-        dotted = f"{prefix}{key}"
         if isinstance(value, Mapping) and value:
-            out.update(leaves(value, dotted + "."))
+            out.extend(([key, *path], leaf) for path, leaf in leaf_paths(value))
         else:
-            out[dotted] = value
+            out.append(([key], value))
     return out
 
 
 def merge(layers: list[Layer]) -> Merged:
-    """Merge ``layers`` lowest precedence first."""
+    """Merge ``layers`` lowest precedence first (key by key, so a key holding a dot stays one
+    key)."""
     merged = Merged()
     for layer in layers:
-        for dotted, value in leaves(layer.values).items():
-            set_dotted(merged.tree, dotted, value)
-            merged.origins[dotted] = layer
+        for path, value in leaf_paths(layer.values):
+            set_path(merged.tree, path, value)
+            merged.origins[".".join(path)] = layer
     return merged
 
 

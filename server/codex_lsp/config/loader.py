@@ -16,7 +16,7 @@ from codex_lsp.config.layers import (
     Layer,
     Merged,
     env_layer,
-    leaves,
+    leaf_paths,
     merge,
     unflatten,
     workspace_values,
@@ -160,8 +160,8 @@ def _describe(exc: ValidationError, merged: Merged) -> str:
 
 
 def unknown_keys(tree: Mapping[str, Any]) -> list[str]:
-    """Dotted keys of ``tree`` that the schema does not know."""
-    return [key for key in leaves(tree) if not _known(Config, key.split("."))]
+    """Dotted keys of ``tree`` that the schema does not know (a key may hold a dot)."""
+    return [".".join(path) for path, _ in leaf_paths(tree) if not _known(Config, path)]
 
 
 def _known(model: Any, parts: list[str]) -> bool:

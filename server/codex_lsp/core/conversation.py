@@ -85,6 +85,9 @@ ApprovalHandler = Callable[[str, ApprovalRequest], Awaitable[ReviewDecision | Ap
 """Asks the user; a plain decision, or (for patches) a decision with the hunks rejected."""
 AbortReason = Literal["interrupted", "replaced", "reviewEnded"]
 TaskBody = Callable[[TurnRunner], Awaitable[str | None]]
+CommandRouter = Callable[[list[UserInputItem]], TaskBody | None]
+"""Turns a message that is a command of a layer above the core (spec-kit's ``/speckit.plan``)
+into the task that carries it out; None for anything else (then it goes to the model)."""
 
 SESSION_SUBMISSION_ID = "session"
 ABORT_WAIT_S = 10.0
@@ -131,6 +134,7 @@ class Conversation:
         home: Path | None,
         journal: Journal,
         forked_from: str | None = None,
+        router: CommandRouter | None = None,
     ) -> None:
         self.id = conversation_id
         self.ctx = ctx
@@ -160,6 +164,8 @@ class Conversation:
         self.created_at = time.time()
         self.updated_at = self.created_at
         self._sink = sink
+        self._router = router
+        self._output_schema: dict[str, Any] | None = None
         self._ops: asyncio.Queue[tuple[str, Op]] = asyncio.Queue()
         self._pending: list[list[UserInputItem]] = []
         self._returned_input: list[list[UserInputItem]] = []
@@ -348,6 +354,12 @@ class Conversation:
         if isinstance(op, UserTurnOp | OverrideTurnContextOp):
             self._apply_overrides(op)
         if isinstance(op, UserInputOp | UserTurnOp):
+            command = self._router(list(op.items)) if self._router is not None else None
+            if command is not None:
+                self._command(submission_id, command)
+                return
+            if isinstance(op, UserTurnOp):
+                self._output_schema = op.output_schema
             self._pending.append(list(op.items))
             if self._active is None:
                 self._spawn(submission_id, "regular", self._regular_body)
@@ -395,7 +407,22 @@ class Conversation:
         self._ctx_overridden = True
         self._apply_ctx(self.ctx.with_overrides(op))
 
+    def _command(self, submission_id: str, body: TaskBody) -> None:
+        """A command typed as a message runs as a task of its own (as a review does); typed
+        while a task runs, it is refused, not sent to the model as text."""
+        if self._active is not None:
+            self.emit(
+                submission_id,
+                ErrorEvent(
+                    message="a turn is running: wait for it to finish (or interrupt it), then "
+                    "send the command again"
+                ),
+            )
+            return
+        self._spawn(submission_id, "command", body)
+
     async def _regular_body(self, runner: TurnRunner) -> str | None:
+        runner.output_schema, self._output_schema = self._output_schema, None
         if self._context_stale:
             self._context_stale = False
             self.history.append(

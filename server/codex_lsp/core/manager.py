@@ -19,6 +19,7 @@ from codex_lsp.core.config_watch import ConfigWatcher
 from codex_lsp.core.conversation import (
     SESSION_SUBMISSION_ID,
     ApprovalHandler,
+    CommandRouter,
     Conversation,
     EventSink,
     deny_all_approvals,
@@ -29,7 +30,7 @@ from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.turn_context import TurnContext, existing_folder
 from codex_lsp.errors import CodexError, ProtocolError, UnknownConversationError
 from codex_lsp.mcp.manager import McpManager
-from codex_lsp.protocol.events import ConfigReloadedEvent, ErrorEvent
+from codex_lsp.protocol.events import ConfigReloadedEvent, ErrorEvent, EventEnvelope
 from codex_lsp.protocol.items import McpServerStatus, TokenUsage
 from codex_lsp.protocol.limits import NAME_MAX_CHARS
 from codex_lsp.protocol.ops import ShutdownOp
@@ -59,6 +60,9 @@ SHUTDOWN_WAIT_S = 15.0
 SHUTDOWN_WORK_SHARE = 2 / 3  # conversations and MCP servers; the store gets the rest
 
 log = logging.getLogger(__name__)
+
+Observer = Callable[[EventEnvelope], None]
+"""Sees one conversation's events (:meth:`ConversationManager.observe`)."""
 
 
 def default_tools(codex_model: bool, config: ToolsConfig | None = None) -> ToolRegistry:
@@ -141,12 +145,16 @@ class ConversationManager:
         cli_overrides: ConfigOverrides | None = None,
         home: Path | None = None,
         default_cwd: Path | None = None,
+        router: Callable[[ConversationManager], CommandRouter] | None = None,
     ) -> None:
         """``files`` is where every conversation's edits go (the disk by default);
         ``files_for`` and ``commands_for``, when given, make one file sink and one command
         runner per conversation id (front ends whose file access and terminals belong to a
-        session, like ACP)."""
+        session, like ACP). ``router`` builds the router of the commands a layer above the
+        core carries out when they are typed as a message (spec-kit's ``/speckit.*``)."""
         self._sink = sink
+        self._observers: dict[str, list[Observer]] = {}
+        self._private: set[str] = set()
         self._approvals = approvals
         shared: FileSink = files or DiskSink()
         self._files_for = files_for or (lambda _: shared)
@@ -170,6 +178,32 @@ class ConversationManager:
         self._mcp_configured = False
         self._closing: asyncio.Future[None] | None = None
         self._client_mcp: dict[str, McpServerConfig] = {}
+        self._router = router(self) if router is not None else None
+
+    def _deliver(self, event: EventEnvelope) -> None:
+        """An event to its conversation's observers, then (unless the conversation is private
+        to its observer) to the front end."""
+        for observer in list(self._observers.get(event.conversation_id, ())):
+            try:
+                observer(event)
+            except Exception:
+                log.exception("an observer of conversation %s failed", event.conversation_id)
+        if event.conversation_id not in self._private:
+            self._sink(event)
+
+    def observe(self, conversation_id: str, observer: Observer) -> Callable[[], None]:
+        """Call ``observer`` with every later event of ``conversation_id`` (the front end still
+        gets them); returns the function that stops it."""
+        self._observers.setdefault(conversation_id, []).append(observer)
+
+        def stop() -> None:
+            observers = self._observers.get(conversation_id, [])
+            if observer in observers:
+                observers.remove(observer)
+            if not observers:
+                self._observers.pop(conversation_id, None)
+
+        return stop
 
     def _mcp_status(self, status: McpServerStatus) -> None:
         if self.on_mcp_status is not None:
@@ -229,8 +263,13 @@ class ConversationManager:
             overrides, home=self.home, workspace=workspace, editor=self.editor_settings
         )
 
-    async def new_conversation(self, params: NewConversationParams) -> Conversation:
-        """Create, store and start a conversation."""
+    async def new_conversation(
+        self, params: NewConversationParams, *, observer: Observer | None = None
+    ) -> Conversation:
+        """Create, store and start a conversation. With ``observer``, the conversation is
+        driven by another component (spec-kit's agents): its events, from the first, go to
+        ``observer`` only, not to the front end, and it routes no typed commands; it is stored
+        like any other, and an ordinary conversation once resumed."""
         loaded = self.load_config(params)
         if not self._mcp_configured:
             self.start_mcp()
@@ -239,6 +278,7 @@ class ConversationManager:
             params.cwd,
             params.base_instructions,
             journal=lambda cid, store: Journal(store, cid),
+            observer=observer,
         )
         self._sources[conv.id] = self._config_inputs(params)
         conv.start(warnings=loaded.warnings)
@@ -254,6 +294,7 @@ class ConversationManager:
         journal: Callable[[str, ConversationStore], Journal],
         conversation_id: str | None = None,
         forked_from: str | None = None,
+        observer: Observer | None = None,
     ) -> Conversation:
         store = await self.store()
         resolved = await resolve_provider(config)
@@ -265,6 +306,9 @@ class ConversationManager:
         cwd = existing_folder(cwd or config.cwd or self.default_cwd or Path.cwd())
         ctx = turn_context(config, resolved, cwd)
         conversation_id = conversation_id or uuid.uuid4().hex
+        if observer is not None:
+            self._private.add(conversation_id)
+            self.observe(conversation_id, observer)
         conv = Conversation(
             conversation_id,
             ctx,
@@ -272,7 +316,7 @@ class ConversationManager:
             client=create_client(resolved, config),
             provider_info=resolved.info,
             tools=self._tools_for(resolved, config),
-            sink=self._sink,
+            sink=self._deliver,
             approvals=self._approvals,
             files=self._files_for(conversation_id),
             commands=self._commands_for(conversation_id),
@@ -282,6 +326,7 @@ class ConversationManager:
             home=self.home,
             journal=journal(conversation_id, store),
             forked_from=forked_from,
+            router=None if observer is not None else self._router,
         )
         self._conversations[conv.id] = conv
         return conv
@@ -389,6 +434,7 @@ class ConversationManager:
 
     async def _revive(self, stored: StoredConversation) -> Conversation:
         row = stored.row
+        self._private.discard(row.id)  # a spec-kit agent's conversation, opened by the user
         loaded, params = self._stored_config(row)
         has_user_message = bool(row.preview)
         conv = await self._create(
@@ -480,6 +526,8 @@ class ConversationManager:
         self._sources.pop(conversation_id, None)
         if conv is not None:
             await self._shutdown(conv)
+        self._private.discard(conversation_id)
+        self._observers.pop(conversation_id, None)
 
     async def archive(self, conversation_id: str, archived: bool = True) -> None:
         """Shut a conversation down and hide it from the default list (or bring it back)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codex_lsp.config.secrets import credential_variables
 from codex_lsp.core.compaction import auto_compact_limit, compact_history
@@ -71,6 +71,8 @@ class TurnRunner:
         self.usage = TokenUsage()
         self.stop_reason: StopReason | None = None
         """Why the model stopped early in its last response, if it did."""
+        self.output_schema: dict[str, Any] | None = None
+        """The JSON Schema this turn's answer must match (``userTurn``'s ``outputSchema``)."""
 
     # -- ToolSession / EventEmitter
     @property
@@ -270,7 +272,9 @@ class TurnRunner:
         any images they attached are appended to ``history``."""
         conv = self.conversation
         await conv.checkpoint(self.turn_id)
-        result = await self.sample(self.prompt(history, conv.tools.specs(), instructions))
+        prompt = self.prompt(history, conv.tools.specs(), instructions)
+        prompt.output_schema = self.output_schema
+        result = await self.sample(prompt)
         history.extend(result.items)
         if result.tool_calls:
             await conv.checkpoint(self.turn_id)

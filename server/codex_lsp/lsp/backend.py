@@ -33,11 +33,13 @@ from codex_lsp.lsp.rpc import (
     to_rpc_error,
     wire,
 )
+from codex_lsp.lsp.speckit import SpeckitFeature
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.lsp.workspace_files import WorkspaceFiles
 from codex_lsp.protocol import method_names as names
 from codex_lsp.protocol.events import ErrorEvent, EventEnvelope, TaskCompleteEvent
 from codex_lsp.protocol.methods import METHODS_BY_NAME
+from codex_lsp.speckit.front import speckit_router
 
 PLAIN_MESSAGE_MAX = 4000
 
@@ -65,6 +67,7 @@ class Backend:
             approvals=self.approver,
             files=EditorSink(server),
             cli_overrides=cli_overrides,
+            router=speckit_router,
         )
         self._log = LogForwarder(server, asyncio.get_running_loop())
         self._configuration = Configuration(server, self.manager, self._log)
@@ -78,13 +81,16 @@ class Backend:
         conversations = Conversations(self.manager)
         files = WorkspaceFiles(server, self.manager)
         code_actions = CodeActionTurns(server, conversations)
+        self.speckit = SpeckitFeature(self.manager, conversations)
+        """spec-kit's commands and code actions."""
         self.methods: dict[str, Handler] = one_table(
             conversations.methods(), self._configuration.methods(), files.methods()
         )
         """Every ``codex/*`` client request → its handler."""
-        self.commands: dict[str, CommandHandler] = Commands(
-            conversations, files, code_actions, self.approver
-        ).table()
+        self.commands: dict[str, CommandHandler] = one_table(
+            Commands(conversations, files, code_actions, self.approver).table(),
+            self.speckit.commands(),
+        )
         """Every advertised ``workspace/executeCommand`` command → its handler."""
 
     async def handle(self, method_name: str, raw: Any) -> dict[str, Any]:

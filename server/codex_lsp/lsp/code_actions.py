@@ -10,6 +10,8 @@ from typing import Any
 from lsprotocol import types
 
 RUN_COMMAND = "codex-lsp.runCodeAction"
+SPECKIT_KIND = "speckit"
+"""The ``data.kind`` of spec-kit's code actions (:mod:`codex_lsp.lsp.speckit`)."""
 SELF_SOURCE = "codex-lsp"
 
 _SELECTION_ACTIONS: tuple[tuple[str, str, types.CodeActionKind], ...] = (
@@ -29,7 +31,8 @@ def resolves_commands(capabilities: types.ClientCapabilities | None) -> bool:
     return bool(support and "command" in (support.properties or []))
 
 
-def _wanted(kind: types.CodeActionKind, only: list[str] | None) -> bool:
+def wanted(kind: types.CodeActionKind, only: list[str] | None) -> bool:
+    """``kind`` is among the kinds the request asks for (``context.only``), or none was named."""
     if not only:
         return True
     return any(kind == k or str(kind).startswith(f"{k}.") for k in only)
@@ -44,7 +47,7 @@ def code_actions(params: types.CodeActionParams, lazy: bool) -> list[types.CodeA
     uri = params.text_document.uri
     only = [str(k) for k in params.context.only] if params.context.only else None
     actions: list[types.CodeAction] = []
-    if _wanted(types.CodeActionKind.QuickFix, only):
+    if wanted(types.CodeActionKind.QuickFix, only):
         for diag in params.context.diagnostics:
             if diag.source == SELF_SOURCE:
                 continue
@@ -69,7 +72,7 @@ def code_actions(params: types.CodeActionParams, lazy: bool) -> list[types.CodeA
     selection = params.range
     if selection.start != selection.end:
         for name, title, kind in _SELECTION_ACTIONS:
-            if _wanted(kind, only):
+            if wanted(kind, only):
                 data = {"kind": name, "uri": uri, "range": _range(selection)}
                 actions.append(types.CodeAction(title=title, kind=kind, data=data))
     if not lazy:
@@ -78,7 +81,13 @@ def code_actions(params: types.CodeActionParams, lazy: bool) -> list[types.CodeA
 
 
 def resolve(action: types.CodeAction) -> types.CodeAction:
-    """Fill in the command that runs ``action``."""
+    """Fill in the command that runs ``action``: a spec-kit action's data names its command
+    (``codex-lsp.speckit.plan``) and arguments, the others run ``codex-lsp.runCodeAction``."""
     data: Any = action.data
+    if isinstance(data, dict) and data.get("kind") == SPECKIT_KIND:
+        arguments = data.get("arguments")
+        command, args = str(data.get("command")), arguments if isinstance(arguments, list) else []
+        action.command = types.Command(title=action.title, command=command, arguments=args)
+        return action
     action.command = types.Command(title=action.title, command=RUN_COMMAND, arguments=[data])
     return action

@@ -28,6 +28,7 @@ from codex_lsp.protocol.events import (
     TaskStartedEvent,
     TurnAbortedEvent,
 )
+from codex_lsp.speckit.narration import narrate
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ _END = object()
 
 def step_of(msg: Any) -> str | None:
     """The progress message an event is worth, if any."""
+    if getattr(msg, "type", "").startswith("speckit"):
+        return narrate(msg)
     if isinstance(msg, ExecCommandBeginEvent):
         return f"running `{shlex.join(msg.command)[:80]}`"
     if isinstance(msg, PatchApplyBeginEvent):

@@ -27,7 +27,7 @@ from codex_lsp.lifecycle import (
     exit_anyway_after,
     stop_leftovers,
 )
-from codex_lsp.lsp import code_actions
+from codex_lsp.lsp import code_actions, speckit_actions
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol.method_names import CLIENT_REQUESTS, COMMANDS
 
@@ -172,7 +172,7 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
     server = CodexLanguageServer(cli_overrides)
     for name in CLIENT_REQUESTS:
         server.feature(name)(_handler(name))
-    for name in COMMANDS:
+    for name in (*COMMANDS, *speckit_actions.SPECKIT_COMMANDS):
         server.command(name)(_command(name))
 
     @server.feature(types.INITIALIZE)
@@ -191,12 +191,14 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=code_actions.KINDS, resolve_provider=True),
     )
-    def on_code_action(
+    async def on_code_action(
         ls: CodexLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction]:
-        return code_actions.code_actions(
-            params, lazy=code_actions.resolves_commands(ls.client_capabilities)
-        )
+        lazy = code_actions.resolves_commands(ls.client_capabilities)
+        actions = code_actions.code_actions(params, lazy=lazy)
+        if speckit_actions.may_offer(params.text_document.uri):
+            actions += await (await ls.backend()).speckit.code_actions(params, lazy)
+        return actions
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     def on_code_action_resolve(

@@ -44,6 +44,7 @@ from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision, SandboxMode
 from codex_lsp.protocol.requests import NewConversationParams
+from codex_lsp.speckit.front import speckit_router
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class AgentMcpServer:
 
     def __init__(self, overrides: ConfigOverrides) -> None:
         self.manager = ConversationManager(
-            self._on_event, approvals=self._approve, cli_overrides=overrides
+            self._on_event, approvals=self._approve, cli_overrides=overrides, router=speckit_router
         )
         self._calls: dict[str, _Call] = {}
         self.server: Server[Any] = Server(

@@ -36,6 +36,15 @@ from codex_lsp.protocol.policies import (
     ReasoningSummary,
     SandboxPolicy,
 )
+from codex_lsp.protocol.speckit_events import (
+    SpeckitAgentAnsweredEvent,
+    SpeckitAgentRetryEvent,
+    SpeckitAgentStartedEvent,
+    SpeckitConsensusEvent,
+    SpeckitCostEvent,
+    SpeckitStageCompletedEvent,
+    SpeckitStageStartedEvent,
+)
 
 _EventMsgModel = WireModel
 
@@ -440,7 +449,14 @@ EventMsg = Annotated[
     | BackgroundEvent
     | WarningEvent
     | ErrorEvent
-    | StreamErrorEvent,
+    | StreamErrorEvent
+    | SpeckitStageStartedEvent
+    | SpeckitAgentStartedEvent
+    | SpeckitAgentAnsweredEvent
+    | SpeckitAgentRetryEvent
+    | SpeckitConsensusEvent
+    | SpeckitCostEvent
+    | SpeckitStageCompletedEvent,
     Field(discriminator="type"),
 ]
 
@@ -457,7 +473,7 @@ class Event(WireModel):
 @dataclass(frozen=True, slots=True)
 class EventEnvelope:
     """The run-time form of :class:`Event`: same wire JSON, built by concatenation so the hot
-    path never validates (or builds the schema of) the 34-way ``EventMsg`` union. ``msg_json``
+    path never validates (or builds the schema of) the many-way ``EventMsg`` union. ``msg_json``
     is ``msg`` already encoded (when the store encoded it), so it is encoded once."""
 
     conversation_id: str

@@ -7,9 +7,12 @@ limit. docs/protocol.md ("Limits") lists them, and a test checks that it does.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from pydantic import AfterValidator, Field
 
 ID_MAX_CHARS = 256
@@ -30,6 +33,9 @@ INPUT_ITEMS_MAX = 256
 """The items of one user message."""
 IMAGE_URL_MAX_CHARS = 28 * 1024 * 1024
 """An ``image`` item's URL: a ``data:`` URL of a 20 MiB image (the limit of ``localImage``)."""
+
+OUTPUT_SCHEMA_MAX_CHARS = 256 * 1024
+"""A turn's ``outputSchema``, as JSON (a stage answer's schema is about 4 KiB)."""
 
 IMAGE_URL_SCHEMES = ("https://", "data:image/")
 
@@ -59,6 +65,25 @@ def _not_blank(value: str) -> str:
     return value
 
 
+def _output_schema(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        size = len(json.dumps(value, ensure_ascii=False))
+        Draft202012Validator.check_schema(value)
+    except SchemaError as exc:
+        raise ValueError(f"not a valid JSON Schema: {exc.message}") from None
+    except RecursionError:
+        raise ValueError("the schema nests too deeply") from None
+    if size > OUTPUT_SCHEMA_MAX_CHARS:
+        raise ValueError(
+            f"the schema has {size} characters of JSON; at most {OUTPUT_SCHEMA_MAX_CHARS}"
+        )
+    if value.get("type") != "object":
+        raise ValueError('the schema must describe a JSON object ("type": "object")')
+    return value
+
+
+OutputSchema = Annotated[dict[str, Any], AfterValidator(_output_schema)]
+"""A JSON Schema (draft 2020-12) of an object, at most ``OUTPUT_SCHEMA_MAX_CHARS``."""
 WirePath = Annotated[Path, AfterValidator(_path)]
 """A path a client sends (at most ``PATH_MAX_CHARS``, no NUL)."""
 WirePathText = Annotated[str, AfterValidator(_path_text)]

@@ -6,13 +6,13 @@ Each Op also exists as the params of an LSP request ``codex/<opName>``: the Op's
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from codex_lsp.protocol.base import WireModel
 from codex_lsp.protocol.items import ReviewRequest, UserInputItems
-from codex_lsp.protocol.limits import Identifier, Name, WirePath
+from codex_lsp.protocol.limits import Identifier, Name, OutputSchema, WirePath
 from codex_lsp.protocol.policies import (
     AskForApproval,
     ReasoningEffort,
@@ -45,7 +45,12 @@ class UserTurnOp(TurnContextOverrides):
 
     type: Literal["userTurn"] = "userTurn"
     items: UserInputItems
-    final_output_json_schema: dict[str, Any] | None = None
+    output_schema: OutputSchema | None = Field(
+        default=None,
+        description="A JSON Schema the turn's final answer must match: sent to the provider as "
+        "its structured output (Responses text.format, Chat response_format, Anthropic a "
+        "forced tool); Codex's final_output_json_schema.",
+    )
 
 
 class OverrideTurnContextOp(TurnContextOverrides):

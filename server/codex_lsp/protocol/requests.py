@@ -15,6 +15,7 @@ from codex_lsp.protocol.limits import (
     SEARCH_ROOTS_MAX,
     Identifier,
     Name,
+    OutputSchema,
     Title,
     WirePath,
 )
@@ -268,7 +269,12 @@ class UserTurnParams(ConversationScoped, TurnContextOverrides):
     """``codex/userTurn``: send input with per-turn settings."""
 
     items: UserInputItems
-    final_output_json_schema: dict[str, Any] | None = None
+    output_schema: OutputSchema | None = Field(
+        default=None,
+        description="A JSON Schema the turn's final answer must match: sent to the provider as "
+        "its structured output (Responses text.format, Chat response_format, Anthropic a "
+        "forced tool); Codex's final_output_json_schema.",
+    )
 
 
 class OverrideTurnContextParams(ConversationScoped, TurnContextOverrides):

@@ -42,6 +42,13 @@ from codex_lsp.providers.quote import quote
 from codex_lsp.providers.sse import SSEFrame
 
 ANTHROPIC_VERSION = "2023-06-01"
+ANSWER_TOOL = "final_answer"
+"""The tool a prompt with an output schema offers for the answer: its input schema is the
+answer's schema, and its input comes back as the assistant's message (the answer's JSON)."""
+_ANSWER_DESCRIPTION = (
+    "Give your final answer by calling this tool; its input is the answer, a JSON object that "
+    "matches the input schema. Call it once, when you are done."
+)
 _THINKING_BUDGET = {
     ReasoningEffort.MINIMAL: 1024,
     ReasoningEffort.LOW: 2048,
@@ -68,6 +75,8 @@ class _State:
     output_tokens: int = 0
     message_id: str | None = None
     stop: StopReason | None = None
+    answer_tool: bool = False
+    """The prompt offered :data:`ANSWER_TOOL`: its call is the answer."""
 
 
 _STOPS = {"max_tokens": StopReason.MAX_TOKENS, "refusal": StopReason.REFUSAL}
@@ -90,9 +99,23 @@ class AnthropicClient:
             "max_tokens": self._max_tokens,
             "stream": True,
         }
-        if prompt.tools:
-            body["tools"] = [_wire_tool(t) for t in prompt.tools]
+        tools = [_wire_tool(t) for t in prompt.tools]
         budget = _THINKING_BUDGET.get(prompt.effort) if prompt.effort else None
+        if prompt.output_schema is not None:
+            tools.append(
+                {
+                    "name": ANSWER_TOOL,
+                    "description": _ANSWER_DESCRIPTION,
+                    "input_schema": prompt.output_schema,
+                }
+            )
+            # Anthropic refuses a forced tool with extended thinking: with a reasoning effort
+            # the answer tool is offered (tool_choice auto) and the answer is still validated.
+            body["tool_choice"] = (
+                {"type": "auto"} if budget else {"type": "tool", "name": ANSWER_TOOL}
+            )
+        if tools:
+            body["tools"] = tools
         if budget:
             body["thinking"] = {
                 "type": "enabled",
@@ -116,7 +139,7 @@ class AnthropicClient:
     ) -> AsyncIterator[ResponseEvent]:
         """The response events of a stream's frames, up to ``message_stop``."""
         freeform = {t.name for t in prompt.tools if isinstance(t, FreeformToolSpec)}
-        state = _State()
+        state = _State(answer_tool=prompt.output_schema is not None)
         async for frame in frames:
             if frame.data.strip() == "[DONE]":
                 raise StreamDroppedError(
@@ -226,7 +249,9 @@ def _block_stop(index: int, state: _State, freeform: set[str]) -> list[ResponseE
         item = Reasoning(content=[text] if text else [], encrypted_content=block.signature)
     elif block.kind == "tool_use":
         arguments = text or "{}"
-        if block.tool_name in freeform:
+        if state.answer_tool and block.tool_name == ANSWER_TOOL:
+            item = AssistantMessage(text=arguments)
+        elif block.tool_name in freeform:
             item = CustomToolCall(
                 call_id=block.tool_id, name=block.tool_name, input=freeform_input(arguments)
             )

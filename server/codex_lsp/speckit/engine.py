@@ -1,11 +1,13 @@
 """The engine of a stage run by agents, without the model calls themselves.
 
-A front end (part 1b: core conversations, one per agent) supplies an :class:`AgentRunner` that
-turns an :class:`AgentRequest` (the agent, its prompt, the answer's JSON Schema) into an
-:class:`AgentReply` (text and usage) or an :class:`AgentFailure`, an :class:`Emitter` for the
-run's events, and a :class:`SynthesisWriter` (the editor's ``workspace/applyEdit``, or
-:class:`DiskWriter`). It drives the calls (in parallel or one after another, as
-:attr:`StageRun.mode` says) through a :class:`StageRun`::
+Its caller supplies an :class:`AgentRunner` that turns an :class:`AgentRequest` (the agent,
+its prompt, the answer's JSON Schema) into an :class:`AgentReply` (text and usage) or an
+:class:`AgentFailure` (:class:`~codex_lsp.speckit.agent_runner.ConversationRunner`: a core
+conversation per call), an :class:`Emitter` for the run's events, and a
+:class:`SynthesisWriter` (:class:`~codex_lsp.speckit.writer.SessionWriter`: the conversation's
+file sink, so the editor's ``workspace/applyEdit``; or :class:`DiskWriter`).
+:mod:`~codex_lsp.speckit.orchestrator` drives the calls (in parallel or one after another, as
+:attr:`StageRun.mode` says) through a :class:`StageRun`, in essence::
 
     run = await StageRun.prepare(workspace, packet, "plan", emitter=emit)
     for agent in run.order:                 # the arbiter comes last
@@ -39,21 +41,21 @@ from typing import Any, Protocol
 from codex_lsp.errors import SpeckitError
 from codex_lsp.protocol.items import TokenUsage
 from codex_lsp.protocol.policies import ReasoningEffort
+from codex_lsp.protocol.speckit_events import (
+    SpeckitAgentAnsweredEvent,
+    SpeckitAgentRetryEvent,
+    SpeckitAgentStartedEvent,
+    SpeckitConsensusEvent,
+    SpeckitCostEvent,
+    SpeckitEvent,
+    SpeckitStageCompletedEvent,
+    SpeckitStageStartedEvent,
+)
 from codex_lsp.speckit.agents import AgentSpec, StageAgents, stage_agents
 from codex_lsp.speckit.answers import check_answer
 from codex_lsp.speckit.consensus import Outcome, Verdict, decide, resume_command
 from codex_lsp.speckit.context import Context, build_context, cap
 from codex_lsp.speckit.cost import Ledger, call_cost, check_budget
-from codex_lsp.speckit.events import (
-    AgentAnsweredEvent,
-    AgentRetryEvent,
-    AgentStartedEvent,
-    ConsensusEvent,
-    CostEvent,
-    SpeckitEvent,
-    StageCompletedEvent,
-    StageStartedEvent,
-)
 from codex_lsp.speckit.evidence import Evidence
 from codex_lsp.speckit.files import write_text
 from codex_lsp.speckit.packet import SpecPacket
@@ -108,6 +110,7 @@ class AgentFailure:
     retryable: bool
     model: str | None = None
     usage: TokenUsage | None = None
+    conversation_id: str | None = None
 
 
 class AgentRunner(Protocol):
@@ -121,7 +124,7 @@ class AgentRunner(Protocol):
 class Emitter(Protocol):
     """Receives a stage run's events."""
 
-    def __call__(self, event: SpeckitEvent) -> None:
+    def __call__(self, event: SpeckitEvent, /) -> None:
         """Deliver one event."""
         ...
 
@@ -159,6 +162,8 @@ class Accepted:
     ok: bool
     retry: bool
     problems: tuple[str, ...] = ()
+    delay_s: float = 0.0
+    """How long to wait before asking again (a backoff after a provider error)."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,7 @@ class _AgentState:
     cost: float = 0.0
     usage: TokenUsage = field(default_factory=TokenUsage)
     model: str | None = None
+    conversation_id: str | None = None
 
 
 def _minified(answer: Mapping[str, Any]) -> str:
@@ -282,7 +288,7 @@ class StageRun:
         if limits.level.value == "warn":
             run.warnings.append(limits.message)
         emitter(
-            StageStartedEvent(
+            SpeckitStageStartedEvent(
                 spec_id=packet.id,
                 stage=stage,
                 agents=[a.name for a in plan.agents],
@@ -371,7 +377,7 @@ class StageRun:
         check_budget(summary, self.settings, self.resume)
         self._state[request.agent.name].attempts = request.attempt
         self.emit(
-            AgentStartedEvent(
+            SpeckitAgentStartedEvent(
                 spec_id=self.packet.id,
                 stage=self.stage,
                 agent=request.agent.name,
@@ -400,9 +406,9 @@ class StageRun:
             "utilization": round(summary.utilization, 4),
         }
         if not alerts:
-            self.emit(CostEvent(**base))
+            self.emit(SpeckitCostEvent(**base))
         for alert in alerts:
-            self.emit(CostEvent(**base, alert=alert.level, message=alert.message))
+            self.emit(SpeckitCostEvent(**base, alert=alert.level, message=alert.message))
         return cost
 
     async def accept(self, request: AgentRequest, result: AgentReply | AgentFailure) -> Accepted:
@@ -411,32 +417,36 @@ class StageRun:
         state = self._state[request.agent.name]
         model = result.model or request.agent.model or "unknown"
         state.model = model
+        state.conversation_id = result.conversation_id or state.conversation_id
         cost = await self._book(request, result.usage, model)
         attempts_left = request.attempt < self.settings.retry.max_attempts
+        delay = 0.0
         if isinstance(result, AgentFailure):
             problems: tuple[str, ...] = (result.reason,)
             retry = result.retryable and attempts_left
             state.guidance = None
+            delay = self.retry_delay_s(request.attempt + 1)
         else:
             state.reply = result
             check = check_answer(self.stage, result.text)
             if check.ok:
                 state.answer, state.failure, state.guidance = check.answer, None, None
                 self.emit(
-                    AgentAnsweredEvent(
+                    SpeckitAgentAnsweredEvent(
                         spec_id=self.packet.id,
                         stage=self.stage,
                         agent=request.agent.name,
                         attempt=request.attempt,
                         ok=True,
                         cost_usd=round(cost, 6),
+                        conversation_id=result.conversation_id,
                     )
                 )
                 return Accepted(True, False)
             problems, retry = check.problems, attempts_left
             state.guidance = check.guidance(request.attempt, self.settings.retry.max_attempts)
         self.emit(
-            AgentAnsweredEvent(
+            SpeckitAgentAnsweredEvent(
                 spec_id=self.packet.id,
                 stage=self.stage,
                 agent=request.agent.name,
@@ -444,11 +454,12 @@ class StageRun:
                 ok=False,
                 cost_usd=round(cost, 6),
                 problems=list(problems),
+                conversation_id=result.conversation_id,
             )
         )
         if retry:
             self.emit(
-                AgentRetryEvent(
+                SpeckitAgentRetryEvent(
                     spec_id=self.packet.id,
                     stage=self.stage,
                     agent=request.agent.name,
@@ -456,9 +467,10 @@ class StageRun:
                     max_attempts=self.settings.retry.max_attempts,
                     reason="; ".join(problems),
                     guidance=state.guidance or "",
+                    retry_in_ms=round(delay * 1000),
                 )
             )
-            return Accepted(False, True, problems)
+            return Accepted(False, True, problems, delay)
         if state.answer is None:
             state.failure = f"{'; '.join(problems)} (after {request.attempt} attempt(s))"
         return Accepted(False, False, problems)
@@ -478,6 +490,11 @@ class StageRun:
         return delay_ms / 1000
 
     # ------------------------------------------------------------ conclusion
+    @property
+    def conversations(self) -> dict[str, str]:
+        """Each asked agent's (last) conversation, by agent."""
+        return {n: s.conversation_id for n, s in self._state.items() if s.conversation_id}
+
     @property
     def answers(self) -> dict[str, dict[str, Any]]:
         """The valid answers so far, by agent."""
@@ -542,7 +559,7 @@ class StageRun:
         )
         record = await self._record(outcome, synthesis)
         self.emit(
-            ConsensusEvent(
+            SpeckitConsensusEvent(
                 spec_id=self.packet.id,
                 stage=self.stage,
                 status=outcome.status.value,
@@ -553,13 +570,14 @@ class StageRun:
             )
         )
         self.emit(
-            StageCompletedEvent(
+            SpeckitStageCompletedEvent(
                 spec_id=self.packet.id,
                 stage=self.stage,
                 status=outcome.status.value,
                 files=[self.workspace.relative(p) for p in written],
                 message=synthesis.report if synthesis else outcome.message,
                 resume=None if outcome.stands else outcome.resume,
+                conversations=self.conversations,
             )
         )
         return StageResult(outcome, synthesis, written, evidence, record)
@@ -585,7 +603,7 @@ class StageRun:
                     attempts=state.attempts,
                     usage=state.usage.model_dump(),
                     cost=round(state.cost, 6),
-                    conversation_id=state.reply.conversation_id if state.reply else None,
+                    conversation_id=state.conversation_id,
                 )
             )
         return out

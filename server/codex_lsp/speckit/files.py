@@ -57,10 +57,9 @@ def read_text(path: Path, root: Path | None, max_bytes: int = MAX_FILE_BYTES) ->
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-def write_text(path: Path, root: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (a temporary file renamed over it), creating its
-    folders. ``path`` must be inside ``root``, and no existing folder on the way (nor the file)
-    may be a symlink out of it: :class:`SpeckitError` otherwise."""
+def check_writable(path: Path, root: Path) -> None:
+    """Refuse (:class:`SpeckitError`) to write ``path`` unless it is inside ``root`` and no
+    existing folder on the way (nor the file) is a symlink out of it."""
     try:
         path.relative_to(root)
     except ValueError:
@@ -71,6 +70,12 @@ def write_text(path: Path, root: Path, text: str) -> None:
     inside_root = existing == root or root in existing.parents
     if (inside_root and not _inside(existing, root)) or path.is_symlink():
         raise SpeckitError(f"{path} leads outside {root} (a symlink?); spec-kit does not write it")
+
+
+def write_text(path: Path, root: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a temporary file renamed over it), creating its
+    folders, after :func:`check_writable`."""
+    check_writable(path, root)
     temp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

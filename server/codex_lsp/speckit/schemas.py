@@ -188,6 +188,28 @@ def schema_for(stage: str) -> Schema:
     return SCHEMAS[stage]
 
 
+_NOT_IN_STRICT_MODE = frozenset({"minLength", "maxLength"})
+"""Keywords OpenAI's strict structured outputs refuse; the answer is still validated with them."""
+
+
+def wire_schema(schema: Schema) -> Schema:
+    """``schema`` as a provider's strict structured output accepts it: the keywords it refuses
+    left out (the full schema still validates the answer, so an empty string is still caught)."""
+    out: Schema = {}
+    for key, value in schema.items():
+        if key in _NOT_IN_STRICT_MODE:
+            continue
+        if key in ("properties", "$defs") and isinstance(value, dict):
+            out[key] = {name: wire_schema(sub) for name, sub in value.items()}
+        elif isinstance(value, dict):
+            out[key] = wire_schema(value)
+        elif isinstance(value, list):
+            out[key] = [wire_schema(v) if isinstance(v, dict) else v for v in value]
+        else:
+            out[key] = value
+    return out
+
+
 def schema_name(stage: str) -> str:
     """The name structured-output APIs want for it (``speckit_plan_answer``)."""
     return f"speckit_{stage}_answer"

@@ -218,6 +218,16 @@ class SpeckitRuns:
         )
         return await self._with_outputs(rows)
 
+    async def parent(self, conversation_id: str) -> StageRunRecord | None:
+        """The stage run an agent's conversation belongs to (None: it is no agent's)."""
+        rows = await self._fetch(
+            f"SELECT {_RUN_COLUMNS} FROM consensus_runs WHERE id = (SELECT run_id FROM "
+            "agent_outputs WHERE conversation_id = ? ORDER BY id DESC LIMIT 1)",
+            (conversation_id,),
+        )
+        found = await self._with_outputs(rows)
+        return found[0] if found else None
+
     async def overview(self, workspace: Path) -> dict[str, dict[str, str]]:
         """SPEC → stage → status of its latest run, for every SPEC of ``workspace``."""
         rows = await self._fetch(

@@ -2,6 +2,7 @@
 server that speaks the providers' real wire formats on 127.0.0.1."""
 
 from codex_lsp.testing.fake_model import (
+    Answer,
     Drop,
     EchoReply,
     ErrorReply,
@@ -9,6 +10,7 @@ from codex_lsp.testing.fake_model import (
     Raw,
     RawReply,
     Reasoning,
+    RecordedRequest,
     Reply,
     Stall,
     Text,
@@ -16,6 +18,7 @@ from codex_lsp.testing.fake_model import (
 )
 
 __all__ = [
+    "Answer",
     "Drop",
     "EchoReply",
     "ErrorReply",
@@ -23,6 +26,7 @@ __all__ = [
     "Raw",
     "RawReply",
     "Reasoning",
+    "RecordedRequest",
     "Reply",
     "Stall",
     "Text",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codex_lsp.testing.script import (
+    Answer,
     Drop,
     EchoReply,
     ErrorReply,
@@ -27,6 +28,7 @@ from codex_lsp.testing.script import (
     Stall,
     Text,
     ToolCall,
+    as_wire_steps,
 )
 from codex_lsp.testing.wire import (
     TIMESTAMP,
@@ -38,6 +40,7 @@ from codex_lsp.testing.wire import (
 )
 
 __all__ = [
+    "Answer",
     "Drop",
     "EchoReply",
     "ErrorReply",
@@ -77,6 +80,30 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        """The body as JSON text (to look for what a prompt contained)."""
+        return json.dumps(self.body, ensure_ascii=False)
+
+    @property
+    def output_schema(self) -> dict[str, Any] | None:
+        """The structured output the request asked for, in whichever wire's shape: Responses
+        ``text.format``, Chat ``response_format``, or the input schema of the tool Anthropic's
+        ``tool_choice`` forces."""
+        text_format = (self.body.get("text") or {}).get("format") or {}
+        if text_format.get("type") == "json_schema":
+            schema: dict[str, Any] = text_format["schema"]
+            return schema
+        response_format = self.body.get("response_format") or {}
+        if response_format.get("type") == "json_schema":
+            return dict(response_format["json_schema"]["schema"])
+        choice = self.body.get("tool_choice")
+        if isinstance(choice, dict) and choice.get("type") == "tool":
+            for tool in self.body.get("tools", []):
+                if tool.get("name") == choice.get("name"):
+                    return dict(tool["input_schema"])
+        return None
 
 
 class FakeModelServer:
@@ -227,6 +254,7 @@ class FakeModelServer:
             await _write_raw(writer, reply)
             return True
         model = str(request.body.get("model", "fake-model"))
+        reply = as_wire_steps(reply, request.body, route)
         return await _stream(writer, _RENDERERS[route](reply, model), reply.frame_delay_s)
 
     async def _list_models(self, writer: asyncio.StreamWriter, *, ollama: bool) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 
@@ -46,6 +47,16 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A structured answer (a JSON object), given the way each wire gives one: the assistant's
+    text on Responses and Chat (their ``json_schema`` formats), the input of the tool the
+    request's ``tool_choice`` forces on Anthropic (text when it forces none)."""
+
+    data: dict[str, Any]
+    chunks: int = 4
+
+
+@dataclass(frozen=True)
 class Drop:
     """Close the connection abruptly here (mid-stream)."""
 
@@ -65,7 +76,7 @@ class Raw:
     data: bytes
 
 
-Step = Text | Reasoning | ToolCall | Drop | Stall | Raw
+Step = Text | Reasoning | ToolCall | Answer | Drop | Stall | Raw
 
 
 StopKind = Literal["max_tokens", "refusal"]
@@ -123,3 +134,21 @@ class EchoReply:
 
 
 Scripted = Reply | ErrorReply | RawReply | EchoReply
+
+
+def as_wire_steps(reply: Reply, body: dict[str, Any], path: str) -> Reply:
+    """``reply`` with each :class:`Answer` turned into what the wire of ``path`` sends for the
+    request ``body``."""
+    if not any(isinstance(step, Answer) for step in reply.steps):
+        return reply
+    choice = body.get("tool_choice")
+    forced = choice.get("name") if isinstance(choice, dict) else None
+    steps: list[Step] = []
+    for step in reply.steps:
+        if not isinstance(step, Answer):
+            steps.append(step)
+        elif path.endswith("/messages") and isinstance(forced, str):
+            steps.append(ToolCall(forced, step.data))
+        else:
+            steps.append(Text(json.dumps(step.data), chunks=step.chunks))
+    return replace(reply, steps=tuple(steps))

@@ -155,7 +155,7 @@ def responses_frames(reply: Reply, model: str) -> Iterator[Frame]:
             yield from stream.text(index, step, refusal=reply.stop == "refusal")
         elif isinstance(step, Reasoning):
             yield from stream.reasoning(index, step)
-        else:
+        elif isinstance(step, ToolCall):
             yield from stream.tool_call(index, step)
     usage = {
         "input_tokens": reply.input_tokens,

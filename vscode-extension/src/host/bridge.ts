@@ -28,6 +28,7 @@ import {
   reduce,
   renamed,
   replayed,
+  returnedText,
   type ChatState,
   type FileChange,
   type PanelView,
@@ -76,9 +77,14 @@ export class ChatBridge {
     private readonly host: Host,
   ) {}
 
-  /** A codex/event arrived. */
+  /** A codex/event arrived. Input an interrupt handed back goes back in the composer when its
+   * conversation is the one shown (else the notice in that tab says so). */
   receive(event: Event): void {
     this.update(reduce(this.state, event));
+    if (event.msg.type === "turnAborted" && event.conversationId === this.state.active) {
+      const text = returnedText(event.msg.returnedInput);
+      if (text) this.host.post({ type: "restoreDraft", text });
+    }
   }
 
   /** Handle one message of the webview; failures are shown, never thrown. */

@@ -37,13 +37,19 @@ export const SLASH_COMMANDS: { name: string; help: string }[] = [
   { name: "/model", help: "/model <name>: the model for the next turns" },
   { name: "/effort", help: "/effort minimal|low|medium|high" },
   { name: "/approvals", help: "/approvals untrusted|on-failure|on-request|never" },
+  { name: "/speckit.status", help: "spec-kit: /speckit.new, /speckit.plan <SPEC>, /speckit.status [<SPEC>], …" },
 ];
 
 export const EFFORTS: ReasoningEffort[] = ["minimal", "low", "medium", "high"];
 export const POLICIES: AskForApproval[] = ["untrusted", "on-failure", "on-request", "never"];
 
+/** spec-kit's commands (`/speckit.plan`, aliases `/spec-plan`, `/new-spec`): the server carries
+ * them out, so they are sent as the message they are. */
+const SPECKIT = /^\/(?:speckit\.|spec-|new-spec(?:\s|$))/;
+
 /** The slash command in `text`, or undefined when it is a message. */
 export function parseSlash(text: string): Slash | undefined {
+  if (SPECKIT.test(text.trim())) return undefined;
   const match = /^\/(\w+)\s*(.*)$/s.exec(text.trim());
   if (!match) return undefined;
   const [, name, rest] = match;

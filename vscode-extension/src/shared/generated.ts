@@ -247,10 +247,10 @@ export interface ErrorEvent {
 export interface Event {
   conversationId: string;
   submissionId: string;
-  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent;
+  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent;
 }
 
-export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent;
+export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent;
 
 /** Server → client ``codex/execApproval``: may this command run? */
 export interface ExecApprovalParams {
@@ -757,6 +757,90 @@ export interface ShutdownParams {
   conversationId: string;
 }
 
+/** An agent's reply was checked: usable or not, what it cost, and the agent's conversation. */
+export interface SpeckitAgentAnsweredEvent {
+  specId: string;
+  stage: string;
+  type: "speckitAgentAnswered";
+  agent: string;
+  attempt: number;
+  ok: boolean;
+  costUsd: number;
+  problems?: Array<string>;
+  conversationId?: string | null;
+}
+
+/** An agent is asked again, with the guidance it is given (after a provider error, after ``retryInMs``). */
+export interface SpeckitAgentRetryEvent {
+  specId: string;
+  stage: string;
+  type: "speckitAgentRetry";
+  agent: string;
+  attempt: number;
+  maxAttempts: number;
+  reason: string;
+  guidance: string;
+  retryInMs?: number;
+}
+
+/** An agent is asked (``attempt`` counts from 1). */
+export interface SpeckitAgentStartedEvent {
+  specId: string;
+  stage: string;
+  type: "speckitAgentStarted";
+  agent: string;
+  model: string | null;
+  role: string;
+  attempt: number;
+}
+
+/** The stage's consensus. */
+export interface SpeckitConsensusEvent {
+  specId: string;
+  stage: string;
+  type: "speckitConsensus";
+  status: string;
+  agreements: Array<string>;
+  conflicts: Array<string>;
+  missingAgents: Record<string, string>;
+  escalated?: boolean;
+}
+
+/** The SPEC's spending after a call, and the budget alert it crossed, if any. */
+export interface SpeckitCostEvent {
+  specId: string;
+  stage: string;
+  type: "speckitCost";
+  totalSpent: number;
+  budget: number;
+  utilization: number;
+  alert?: "warning" | "critical" | "exceeded" | null;
+  message?: string | null;
+}
+
+/** The stage run ended: its status, the files written, the message, how to resume, and each agent's conversation (stored, archived; open it by id). */
+export interface SpeckitStageCompletedEvent {
+  specId: string;
+  stage: string;
+  type: "speckitStageCompleted";
+  status: string;
+  files: Array<string>;
+  message: string;
+  resume?: string | null;
+  conversations?: Record<string, string>;
+}
+
+/** A stage run begins: its agents, arbiter and mode. */
+export interface SpeckitStageStartedEvent {
+  specId: string;
+  stage: string;
+  type: "speckitStageStarted";
+  agents: Array<string>;
+  arbiter: string | null;
+  mode: string;
+  warnings?: Array<string>;
+}
+
 /** Why the model stopped other than by finishing its answer. */
 export type StopReason = "maxTokens" | "refusal";
 
@@ -919,7 +1003,8 @@ export interface UserTurnOp {
   sandboxPolicy?: DangerFullAccess | ReadOnly | WorkspaceWrite | null;
   type: "userTurn";
   items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
-  finalOutputJsonSchema?: Record<string, unknown> | null;
+  /** A JSON Schema the turn's final answer must match: sent to the provider as its structured output (Responses text.format, Chat response_format, Anthropic a forced tool); Codex's final_output_json_schema. */
+  outputSchema?: Record<string, unknown> | null;
 }
 
 /** ``codex/userTurn``: send input with per-turn settings. */
@@ -932,7 +1017,8 @@ export interface UserTurnParams {
   sandboxPolicy?: DangerFullAccess | ReadOnly | WorkspaceWrite | null;
   conversationId: string;
   items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
-  finalOutputJsonSchema?: Record<string, unknown> | null;
+  /** A JSON Schema the turn's final answer must match: sent to the provider as its structured output (Responses text.format, Chat response_format, Anthropic a forced tool); Codex's final_output_json_schema. */
+  outputSchema?: Record<string, unknown> | null;
 }
 
 /** The agent attached a local image to the conversation (``view_image``). */

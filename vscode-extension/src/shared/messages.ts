@@ -54,6 +54,8 @@ export type ToWebview =
   | { type: "doctor"; result: DoctorResult }
   /** A keyboard shortcut asked for the composer. */
   | { type: "focusComposer" }
+  /** An interrupt handed back what the user had queued: it goes back in the composer. */
+  | { type: "restoreDraft"; text: string }
   | { type: "files"; query: string; files: string[] }
   | { type: "attached"; images: { path: string; uri: string }[] }
   | { type: "attachedContext"; context: ContextInput };

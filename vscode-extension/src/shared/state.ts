@@ -11,6 +11,7 @@ import type {
   PlanItem,
   ReasoningEffort,
   ReviewDecision,
+  TurnAbortedEvent,
   UpdateFile,
 } from "./generated";
 
@@ -147,6 +148,20 @@ function withConversation(state: ChatState, conversation: Conversation): ChatSta
   };
 }
 
+/** The text of the input an interrupt handed back (`turnAborted.returnedInput`), one message
+ * per paragraph, for the composer; "" when none came back. */
+export function returnedText(returned: TurnAbortedEvent["returnedInput"]): string {
+  return (returned ?? [])
+    .map((items) =>
+      items
+        .map((item) => (item.type === "text" ? item.text : ""))
+        .join("\n")
+        .trim(),
+    )
+    .filter(Boolean)
+    .join("\n\n");
+}
+
 /** The next state after one `codex/event` notification. */
 export function reduce(state: ChatState, event: Event): ChatState {
   return withConversation(state, step(conversationOf(state, event.conversationId), event.msg, event.conversationId));
@@ -197,12 +212,18 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
         },
       );
     }
-    case "turnAborted":
+    case "turnAborted": {
+      const returned = returnedText(msg.returnedInput);
+      const text = returned
+        ? `Turn aborted (${msg.reason}). What you sent while it ran is back in the composer.`
+        : `Turn aborted (${msg.reason}).`;
       return {
-        ...notice(c, `abort-${msg.turnId}`, "warning", `Turn aborted (${msg.reason}).`),
+        ...notice(c, `abort-${msg.turnId}`, "warning", text),
         running: false,
         approvals: [],
+        queued: returned ? [] : c.queued,
       };
+    }
     case "userMessage": {
       const entry: Entry = {
         kind: "user",

@@ -533,6 +533,9 @@ function receive(message: ToWebview): void {
       return;
     case "focusComposer":
       return composer.focus();
+    case "restoreDraft":
+      composer.value = composer.value.trim() ? `${message.text}\n\n${composer.value}` : message.text;
+      return composer.focus();
     case "files":
       if (message.query === currentWord().slice(1)) {
         suggest([

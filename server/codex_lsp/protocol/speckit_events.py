@@ -1,14 +1,11 @@
-"""What a stage run tells its front end as it goes: stage started, agent started, agent answered,
-retry (with the guidance sent), consensus, cost (with budget alerts), stage completed. Wire
-models in the protocol's style (``type`` in lowerCamelCase, camelCase fields), given to an
-:class:`~codex_lsp.speckit.engine.Emitter`; the conversation the command was typed in carries
-them to the client."""
+"""The events of a spec-kit stage run: stage started, agent started, agent answered, retry
+(with the guidance sent), consensus, cost (with budget alerts), stage completed. They travel as
+the ``msg`` of ``codex/event`` on the conversation the command was typed in (the agents' own
+conversations are separate, stored, and named in ``speckitStageCompleted``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from pydantic import Field
+from typing import Literal
 
 from codex_lsp.protocol.base import WireModel
 
@@ -18,7 +15,7 @@ class _SpeckitEvent(WireModel):
     stage: str
 
 
-class StageStartedEvent(_SpeckitEvent):
+class SpeckitStageStartedEvent(_SpeckitEvent):
     """A stage run begins: its agents, arbiter and mode."""
 
     type: Literal["speckitStageStarted"] = "speckitStageStarted"
@@ -28,7 +25,7 @@ class StageStartedEvent(_SpeckitEvent):
     warnings: list[str] = []
 
 
-class AgentStartedEvent(_SpeckitEvent):
+class SpeckitAgentStartedEvent(_SpeckitEvent):
     """An agent is asked (``attempt`` counts from 1)."""
 
     type: Literal["speckitAgentStarted"] = "speckitAgentStarted"
@@ -38,8 +35,8 @@ class AgentStartedEvent(_SpeckitEvent):
     attempt: int
 
 
-class AgentAnsweredEvent(_SpeckitEvent):
-    """An agent's reply was checked: usable or not, and what it cost."""
+class SpeckitAgentAnsweredEvent(_SpeckitEvent):
+    """An agent's reply was checked: usable or not, what it cost, and the agent's conversation."""
 
     type: Literal["speckitAgentAnswered"] = "speckitAgentAnswered"
     agent: str
@@ -47,10 +44,12 @@ class AgentAnsweredEvent(_SpeckitEvent):
     ok: bool
     cost_usd: float
     problems: list[str] = []
+    conversation_id: str | None = None
 
 
-class AgentRetryEvent(_SpeckitEvent):
-    """An agent is asked again, with the guidance it is given."""
+class SpeckitAgentRetryEvent(_SpeckitEvent):
+    """An agent is asked again, with the guidance it is given (after a provider error, after
+    ``retryInMs``)."""
 
     type: Literal["speckitAgentRetry"] = "speckitAgentRetry"
     agent: str
@@ -59,9 +58,10 @@ class AgentRetryEvent(_SpeckitEvent):
     max_attempts: int
     reason: str
     guidance: str
+    retry_in_ms: int = 0
 
 
-class ConsensusEvent(_SpeckitEvent):
+class SpeckitConsensusEvent(_SpeckitEvent):
     """The stage's consensus."""
 
     type: Literal["speckitConsensus"] = "speckitConsensus"
@@ -72,7 +72,7 @@ class ConsensusEvent(_SpeckitEvent):
     escalated: bool = False
 
 
-class CostEvent(_SpeckitEvent):
+class SpeckitCostEvent(_SpeckitEvent):
     """The SPEC's spending after a call, and the budget alert it crossed, if any."""
 
     type: Literal["speckitCost"] = "speckitCost"
@@ -83,23 +83,25 @@ class CostEvent(_SpeckitEvent):
     message: str | None = None
 
 
-class StageCompletedEvent(_SpeckitEvent):
-    """The stage run ended: its status, the files written, the message, how to resume."""
+class SpeckitStageCompletedEvent(_SpeckitEvent):
+    """The stage run ended: its status, the files written, the message, how to resume, and
+    each agent's conversation (stored, archived; open it by id)."""
 
     type: Literal["speckitStageCompleted"] = "speckitStageCompleted"
     status: str
     files: list[str]
     message: str
     resume: str | None = None
+    conversations: dict[str, str] = {}
 
 
-SpeckitEvent = Annotated[
-    StageStartedEvent
-    | AgentStartedEvent
-    | AgentAnsweredEvent
-    | AgentRetryEvent
-    | ConsensusEvent
-    | CostEvent
-    | StageCompletedEvent,
-    Field(discriminator="type"),
-]
+SpeckitEvent = (
+    SpeckitStageStartedEvent
+    | SpeckitAgentStartedEvent
+    | SpeckitAgentAnsweredEvent
+    | SpeckitAgentRetryEvent
+    | SpeckitConsensusEvent
+    | SpeckitCostEvent
+    | SpeckitStageCompletedEvent
+)
+"""Every spec-kit event (each is also a member of :data:`codex_lsp.protocol.events.EventMsg`)."""
