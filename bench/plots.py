@@ -47,7 +47,6 @@ def write_plots(
         "apply_patch 200 files / codex": (patches.get("200 files"), 1.5),
         "token p50 / codex app-server": (results.get("app_server", {}).get("p50_ratio"), 1.0),
         "MCP call / direct SDK": (results["mcp_roundtrip"]["ratio_median"], None),
-        "sandboxed true / direct true": (startup.get("ratio_to_direct", {}).get("sandboxed"), None),
     }
     shown = {k: v for k, v in ratios.items() if v[0] is not None}
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(shown) + 1.5))
@@ -63,4 +62,18 @@ def write_plots(
     fig.savefig(path, dpi=120)
     plt.close(fig)
     written.append(path)
+    if startup:
+        over = startup["over_direct_ms"]
+        fig, ax = plt.subplots(figsize=(8, 0.45 * len(over) + 1.5))
+        ax.barh(list(over), list(over.values()), color="#4c78a8")
+        ax.axvline(5.0, color="#e45756", linewidth=2, label="target: 5 ms over direct")
+        ax.set_xlabel("`true` through the runner: ms over a direct start (median, same run)")
+        for y, value in enumerate(over.values()):
+            ax.text(value, y, f" {value:.1f}", va="center")
+        ax.legend(fontsize=8)
+        path = folder / "sandbox_startup.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
     return written
