@@ -15,8 +15,8 @@ from typing import Any
 from codex_lsp.cli.render import EventPrinter
 from codex_lsp.config.loader import load_layered
 from codex_lsp.config.overrides import ConfigOverrides
-from codex_lsp.core import ConversationManager
-from codex_lsp.core.conversation import CommandRouter, TaskBody
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
+from codex_lsp.core.supervisor import CommandRouter, TurnBody
 from codex_lsp.errors import CodexError, ConfigError, ProviderError
 from codex_lsp.protocol.events import (
     ErrorEvent,
@@ -87,7 +87,7 @@ def _speckit_router(manager: ConversationManager) -> CommandRouter:
     prompt never pays for spec-kit's modules (~40 ms of a turn's start)."""
     built: list[CommandRouter] = []
 
-    def router(items: list[UserInputItem]) -> TaskBody | None:
+    def router(items: list[UserInputItem]) -> TurnBody | None:
         first = items[0] if items else None
         if not (isinstance(first, TextInput) and first.text.lstrip().startswith("/")):
             return None  # not a command: what speckit_router would say too
@@ -112,7 +112,9 @@ async def _run(prompt: str, args: argparse.Namespace, overrides: ConfigOverrides
         else:
             printer(event)
 
-    manager = ConversationManager(sink, cli_overrides=overrides, router=_speckit_router)
+    manager = ConversationManager(
+        FrontEnd(sink), ConfigSources(cli_overrides=overrides), router=_speckit_router
+    )
     try:
         return await _converse(manager, prompt, args, outcome)
     finally:
