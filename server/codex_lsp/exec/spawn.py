@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import threading
+import weakref
 from collections.abc import Callable
 
 from codex_lsp.exec import forkserver, linux
@@ -94,6 +95,8 @@ class _ForkServer:
         ours.setblocking(False)  # a full buffer means a wedged fork server, never a stalled loop
         self.control = ours
         self.owner = os.getpid()
+        # also when its thread ends (its thread-local goes) and at exit: reaped, socket closed
+        self._finalizer = weakref.finalize(self, _shut, self.process, ours, self.owner)
 
     def usable(self) -> bool:
         """Started by this process (not a forked copy of it) and still running."""
@@ -113,11 +116,15 @@ class _ForkServer:
 
     def stop(self) -> None:
         """Kill it (its launchers then stop their commands: their parent-death signal)."""
-        if self.owner == os.getpid():
-            with contextlib.suppress(OSError):
-                self.process.kill()
-            self.process.wait()
-        self.control.close()
+        self._finalizer()
+
+
+def _shut(process: subprocess.Popen[bytes], control: socket.socket, owner: int) -> None:
+    if owner == os.getpid():  # not in a forked copy of the server: the fork server is not ours
+        with contextlib.suppress(OSError):
+            process.kill()
+        process.wait()
+    control.close()
 
 
 _threads = threading.local()
