@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
@@ -57,10 +56,9 @@ class Lines:
 
 def _locate(
     lines: list[str], chunks: list[UpdateChunk], path: str
-) -> list[tuple[int, int, UpdateChunk]]:
-    """Where each chunk applies, as (start, end of its old lines, chunk), by start (chunks with
-    no old lines append at the end)."""
-    out: list[tuple[int, int, UpdateChunk]] = []
+) -> list[tuple[int, UpdateChunk]]:
+    """Where each chunk applies, by start (chunks with no old lines append at the end)."""
+    out: list[tuple[int, UpdateChunk]] = []
     index = 0
     for chunk in chunks:
         if chunk.change_context is not None:
@@ -70,7 +68,7 @@ def _locate(
             index = found + 1
         old = chunk.old_lines
         if not old:
-            out.append((len(lines), len(lines), chunk))
+            out.append((len(lines), chunk))
             continue
         applied = chunk
         start = seek_sequence(lines, old, index, chunk.is_end_of_file)
@@ -82,9 +80,9 @@ def _locate(
             raise PatchError(
                 f"Failed to find expected lines in {path}:\n" + "\n".join(chunk.old_lines)
             )
-        out.append((start, start + len(old), applied))
+        out.append((start, applied))
         index = start + len(old)
-    return sorted(out, key=lambda r: r[0])
+    return sorted(out, key=lambda r: r[0])  # additions (at the end) before a later chunk's lines
 
 
 @dataclass(frozen=True)
@@ -106,9 +104,8 @@ def apply_chunks_with_edits(
     Context lines keep the file's own text and ending (they may have matched only after
     whitespace or punctuation normalisation); added lines take the file's first-seen ending.
     The new text is built front to back in one pass (replacing chunk by chunk in place would
-    move the rest of the file for every chunk that adds or removes lines); only chunks that
-    overlap (an end-of-file chunk found before the previous one's end) are applied one by one
-    from the last, as Codex does."""
+    move the rest of the file for every chunk that adds or removes lines): chunks never overlap,
+    each one is found at or after the previous one's end, those without old lines at the end."""
     lines = Lines.split(original)
     count = len(lines.texts)
     missing_final_ending = bool(lines.endings) and not lines.endings[-1]
@@ -116,22 +113,15 @@ def apply_chunks_with_edits(
         lines.endings[-1] = lines.default_ending  # appended lines must not join the last one
     located = _locate(lines.texts, chunks, path)
     edits: list[LineEdit] = []
-    if all(a[1] <= b[0] for a, b in itertools.pairwise(located)):
-        new = Lines([], [], lines.default_ending)
-        done = 0
-        for start, _, chunk in located:
-            new.texts += lines.texts[done:start]
-            new.endings += lines.endings[done:start]
-            done = _replace(lines, start, chunk, new, edits)
-        new.texts += lines.texts[done:]
-        new.endings += lines.endings[done:]
-        lines = new
-    else:
-        for start, _, chunk in reversed(located):
-            replaced = Lines([], [], lines.default_ending)
-            end = _replace(lines, start, chunk, replaced, edits)
-            lines.texts[start:end] = replaced.texts
-            lines.endings[start:end] = replaced.endings
+    new = Lines([], [], lines.default_ending)
+    done = 0
+    for start, chunk in located:
+        new.texts += lines.texts[done:start]
+        new.endings += lines.endings[done:start]
+        done = _replace(lines, start, chunk, new, edits)
+    new.texts += lines.texts[done:]
+    new.endings += lines.endings[done:]
+    lines = new
     edits.sort(key=lambda e: (e.start, e.end))
     if missing_final_ending and not any(e.end == count and e.start < count for e in edits):
         last = count - 1
