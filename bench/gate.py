@@ -1,7 +1,7 @@
 """The benchmark gate CI runs: a fast subset measured against baselines in the same run, failing
 when a ratio regresses past its margin (ratios, not absolute times, so a noisy machine does not
 make it flake; the limits sit well above the spread seen across runs: exec 1.67-2.75 wall and
-1.47-1.61 CPU (user + system time, which a loaded machine moves far less than wall time), 200-file
+1.38-1.75 CPU (user + system time, which a loaded machine moves far less than wall time), 200-file
 apply_patch 1.86-2.88, cold start 1.03-1.07, token p50 0.28-0.47 ms, ACP / LSP cold start
 0.17-0.25, ACP / LSP token p50 0.90-1.02). Comparisons with the Codex CLI run when ``CODEX_BIN``
 is set.
