@@ -26,6 +26,7 @@ from codex_lsp.cli.render import EventPrinter
 from codex_lsp.config.loader import LoadedConfig, load_layered
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConfigSources, Conversation, ConversationManager, FrontEnd
+from codex_lsp.core.supervisor import CommandRouter, TurnBody
 from codex_lsp.errors import CodexError, ConfigError, ProviderError
 from codex_lsp.protocol.events import (
     ErrorEvent,
@@ -38,7 +39,6 @@ from codex_lsp.protocol.events import (
 from codex_lsp.protocol.items import LocalImageInput, ReviewOutput, TextInput, UserInputItem
 from codex_lsp.protocol.ops import InterruptOp, ReviewOp, ShutdownOp, UserTurnOp
 from codex_lsp.protocol.requests import NewConversationParams
-from codex_lsp.speckit.front import speckit_router
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 ExecOp = UserTurnOp | ReviewOp
@@ -87,6 +87,24 @@ class _Outcome:
             self.closed.set()
 
 
+def _speckit_router(manager: ConversationManager) -> CommandRouter:
+    """spec-kit's router, imported with the first message that starts with a slash: a plain
+    prompt never pays for spec-kit's modules (~40 ms of a turn's start)."""
+    built: list[CommandRouter] = []
+
+    def router(items: list[UserInputItem]) -> TurnBody | None:
+        first = items[0] if items else None
+        if not (isinstance(first, TextInput) and first.text.lstrip().startswith("/")):
+            return None  # not a command: what speckit_router would say too
+        if not built:
+            from codex_lsp.speckit.front import speckit_router
+
+            built.append(speckit_router(manager))
+        return built[0](items)
+
+    return router
+
+
 async def _run(
     op: ExecOp, args: argparse.Namespace, opts: ExecOptions, overrides: ConfigOverrides
 ) -> int:
@@ -111,7 +129,7 @@ async def _run(
             printer(event)
 
     manager = ConversationManager(
-        FrontEnd(sink), ConfigSources(cli_overrides=overrides), router=speckit_router
+        FrontEnd(sink), ConfigSources(cli_overrides=overrides), router=_speckit_router
     )
     try:
         return await _converse(manager, op, args, opts, outcome)
@@ -267,9 +285,9 @@ def run_exec(args: argparse.Namespace, overrides: ConfigOverrides) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from codex_lsp.cli.speckit_cmd import run_slash
+    if args.subcommand is None and prompt.lstrip().startswith("/"):
+        from codex_lsp.cli.speckit_cmd import run_slash  # spec-kit's modules only for a command
 
-    if args.subcommand is None:
         answered = run_slash(prompt, Path(args.cwd or "."), overrides, args.json)
         if answered is not None:
             return answered

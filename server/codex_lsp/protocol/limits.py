@@ -11,8 +11,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import AfterValidator, Field
 
 ID_MAX_CHARS = 256
@@ -73,6 +71,10 @@ def _not_blank(value: str) -> str:
 
 
 def _output_schema(value: dict[str, Any]) -> dict[str, Any]:
+    # imported here: jsonschema costs ~30 ms, and only a turn with an outputSchema checks one
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     try:
         size = len(json.dumps(value, ensure_ascii=False))
         Draft202012Validator.check_schema(value)
