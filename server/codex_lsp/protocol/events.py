@@ -40,6 +40,7 @@ from codex_lsp.protocol.speckit_events import (
     SpeckitAgentAnsweredEvent,
     SpeckitAgentRetryEvent,
     SpeckitAgentStartedEvent,
+    SpeckitAutoProgressEvent,
     SpeckitConsensusEvent,
     SpeckitCostEvent,
     SpeckitStageCompletedEvent,
@@ -456,7 +457,8 @@ EventMsg = Annotated[
     | SpeckitAgentRetryEvent
     | SpeckitConsensusEvent
     | SpeckitCostEvent
-    | SpeckitStageCompletedEvent,
+    | SpeckitStageCompletedEvent
+    | SpeckitAutoProgressEvent,
     Field(discriminator="type"),
 ]
 

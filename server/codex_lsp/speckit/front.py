@@ -30,8 +30,11 @@ from codex_lsp.protocol.events import (
 from codex_lsp.protocol.history import AssistantMessage
 from codex_lsp.protocol.items import AgentMessageItem, TextInput, UserInputItem
 from codex_lsp.speckit.agent_runner import ConversationRunner
+from codex_lsp.speckit.auto import StageDone
+from codex_lsp.speckit.auto_run import AutoDriver
+from codex_lsp.speckit.commands import Kind
 from codex_lsp.speckit.dispatch import NeedsAgents, execute
-from codex_lsp.speckit.engine import StageRun
+from codex_lsp.speckit.engine import Emitter, StageRun
 from codex_lsp.speckit.implement import apply_chosen_patch
 from codex_lsp.speckit.orchestrator import run_stage
 from codex_lsp.speckit.packet import SpecPacket
@@ -127,20 +130,38 @@ class CommandTask:
             await runs.close()
 
     async def _stages(self, needs: NeedsAgents, workspace: Workspace, runs: SpeckitRuns) -> _Said:
-        """Each stage in turn; the first that does not stand ends the command."""
+        """Each stage in turn; the first that does not stand ends the command. /speckit.auto
+        is the durable state machine's (:class:`~codex_lsp.speckit.auto_run.AutoDriver`)."""
         packet = needs.packet or _project_packet(workspace)
-        pipeline = len(needs.stages) > 1
-        reports: list[dict[str, Any]] = []
-        ok = True
-        for stage in needs.stages:
-            done = await self._stage(stage, packet, needs.invocation, workspace, runs, pipeline)
-            reports.append(done)
-            ok = bool(done["ok"])
-            if not ok:
-                break
-        if needs.invocation.json:
-            return _Said(ok, json.dumps({"ok": ok, "stages": reports}, indent=2))
-        return _Said(ok, "\n\n".join(str(r["message"]) for r in reports))
+        invocation = needs.invocation
+        if invocation.command.kind is Kind.PIPELINE:
+            return await self._auto(packet, invocation, workspace, runs)
+        (stage,) = needs.stages
+        done = await self._stage(stage, packet, invocation, workspace, runs, False)
+        ok = bool(done["ok"])
+        if invocation.json:
+            return _Said(ok, json.dumps({"ok": ok, "stages": [done]}, indent=2))
+        return _Said(ok, str(done["message"]))
+
+    async def _auto(
+        self, packet: SpecPacket, invocation: Invocation, workspace: Workspace, runs: SpeckitRuns
+    ) -> _Said:
+        """/speckit.auto: claimed, driven and summarised by the state machine's driver."""
+
+        async def stage_fn(stage: str, goal: str, emit: Emitter) -> StageDone:
+            report = await self._stage(stage, packet, invocation, workspace, runs, True, emit, goal)
+            return stage_done(report)
+
+        driver = AutoDriver(
+            runs,
+            workspace,
+            packet.id,
+            emit=self.runner.emit,
+            run_stage=stage_fn,
+            conversation_id=self.runner.conversation.id,
+        )
+        result = await driver.run(invocation.from_stage, invocation.text)
+        return _Said(result.ok, result.render(invocation.json))
 
     async def _stage(
         self,
@@ -150,9 +171,11 @@ class CommandTask:
         workspace: Workspace,
         runs: SpeckitRuns,
         pipeline: bool,
+        emit: Emitter | None = None,
+        goal: str | None = None,
     ) -> dict[str, Any]:
         runner = self.runner
-        user_text = invocation.text
+        user_text = invocation.text if goal is None else goal
         if stage == "validate":
             commands = await asyncio.to_thread(validation_commands, packet, workspace.root)
             results = await run_validation(runner, commands)
@@ -161,7 +184,7 @@ class CommandTask:
             workspace,
             packet,
             stage,
-            emitter=runner.emit,
+            emitter=emit or runner.emit,
             runs=runs,
             session_id=runner.conversation.id,
             user_text=user_text,
@@ -189,7 +212,37 @@ class CommandTask:
             "resume": None if outcome.stands else outcome.resume,
             "conversations": run.conversations,
             "runId": result.record.id if result.record else None,
+            "costUsd": round(sum(o.cost for o in result.record.outputs), 6) if result.record else 0,
+            "agreements": len(outcome.agreements),
+            "conflicts": len(outcome.conflicts),
+            "decision": _decision(stage, outcome.arbiter, run.answers),
         }
+
+
+def _decision(stage: str, arbiter: str | None, answers: dict[str, dict[str, Any]]) -> str | None:
+    """validate's decision: the arbiter's, else the worst an agent gave."""
+    if stage != "validate":
+        return None
+    if arbiter is not None and arbiter in answers:
+        return str(answers[arbiter].get("decision") or "") or None
+    given = {str(a.get("decision")) for a in answers.values()}
+    return next((d for d in ("fail", "needs-work", "pass") if d in given), None)
+
+
+def stage_done(report: dict[str, Any]) -> StageDone:
+    """A stage command's report, as the state machine records it."""
+    return StageDone(
+        stage=str(report["stage"]),
+        status=str(report["status"]),
+        ok=bool(report["ok"]),
+        files=tuple(report["files"]),
+        cost_usd=float(report["costUsd"]),
+        agreements=int(report["agreements"]),
+        conflicts=int(report["conflicts"]),
+        decision=report["decision"],
+        message=str(report["message"]),
+        record_id=report["runId"],
+    )
 
 
 def _project_packet(workspace: Workspace) -> SpecPacket:

@@ -1,0 +1,194 @@
+"""``/speckit.auto`` as one state machine: plan → tasks → implement → validate → audit → unlock,
+and a single transition function, :func:`advance`, that every path goes through (the fork hung
+for minutes when one path forgot a phase reset). The state is plain data, written to the store
+after every transition (:mod:`codex_lsp.store.speckit_auto`), so a run killed at any point
+resumes at its first unfinished stage: the stages it finished are never asked again.
+
+The driver (:mod:`codex_lsp.speckit.auto_run`) asks :func:`next_stage` what to run, runs it,
+and hands the :class:`StageEnded` (or :class:`Interrupted`, :class:`Resumed`) to
+:func:`advance`; nothing else changes the state."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from codex_lsp.speckit.stages import PIPELINE
+
+MAX_VALIDATE_RETRIES = 2
+"""A failed validate sends the run back to implement at most this many times."""
+FAILED_DECISIONS = frozenset({"fail", "needs-work"})
+
+
+class RunStatus(StrEnum):
+    """Where a run is (the store's ``status`` column)."""
+
+    RUNNING = "running"
+    WAITING = "waiting"
+    """It waits for an answer (a critical quality-gate issue)."""
+    STOPPED = "stopped"
+    """A stage did not stand, or validate failed too often: the evidence says why."""
+    INTERRUPTED = "interrupted"
+    """Cancelled or interrupted by the user, or its server died: resumable."""
+    COMPLETED = "completed"
+
+
+@dataclass(frozen=True)
+class StageDone:
+    """One finished stage run of the pipeline (implement and validate may appear more than
+    once, after a failed validate)."""
+
+    stage: str
+    status: str
+    """The consensus: ok, degraded, conflict, failed."""
+    ok: bool
+    files: tuple[str, ...] = ()
+    cost_usd: float = 0.0
+    agreements: int = 0
+    conflicts: int = 0
+    decision: str | None = None
+    """validate's pass / fail / needs-work."""
+    message: str = ""
+    record_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AutoState:
+    """A run's whole state: the stages it runs (from ``--from`` on), the next one, what the
+    finished ones gave, how often validate sent it back, and why it stopped."""
+
+    spec_id: str
+    stages: tuple[str, ...]
+    goal: str = ""
+    position: int = 0
+    """Index into :attr:`stages` of the next stage to run."""
+    status: RunStatus = RunStatus.RUNNING
+    done: tuple[StageDone, ...] = ()
+    validate_retries: int = 0
+    reason: str | None = None
+    """Why it stopped, was interrupted or waits."""
+    gates: tuple[str, ...] = field(default=())
+    """The quality-gate checkpoints already held."""
+
+    @classmethod
+    def start(cls, spec_id: str, from_stage: str | None, goal: str) -> AutoState:
+        """A new run from ``from_stage`` (the first stage when None)."""
+        start = PIPELINE.index(from_stage) if from_stage else 0
+        return cls(spec_id=spec_id, stages=PIPELINE[start:], goal=goal)
+
+    @property
+    def current(self) -> str | None:
+        """The next stage to run (None once past the last)."""
+        return self.stages[self.position] if self.position < len(self.stages) else None
+
+    @property
+    def cost_usd(self) -> float:
+        """What the finished stages cost."""
+        return round(sum(d.cost_usd for d in self.done), 6)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every file the stages wrote, once each, in order."""
+        return tuple(dict.fromkeys(f for d in self.done for f in d.files))
+
+    @property
+    def finished(self) -> bool:
+        """It will not go on by itself (completed, stopped, interrupted)."""
+        return self.status is not RunStatus.RUNNING
+
+    def resume_command(self) -> str | None:
+        """The command that goes on (None once completed)."""
+        if self.status is RunStatus.COMPLETED:
+            return None
+        return f"/speckit.auto {self.spec_id}"
+
+    # ------------------------------------------------------------ the store's JSON
+    def to_json(self) -> dict[str, Any]:
+        """The state as the store keeps it."""
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AutoState:
+        """The state the store kept."""
+        return cls(
+            spec_id=str(data["spec_id"]),
+            stages=tuple(data["stages"]),
+            goal=str(data.get("goal", "")),
+            position=int(data.get("position", 0)),
+            status=RunStatus(data.get("status", RunStatus.RUNNING.value)),
+            done=tuple(
+                StageDone(**{**d, "files": tuple(d.get("files", ()))}) for d in data.get("done", ())
+            ),
+            validate_retries=int(data.get("validate_retries", 0)),
+            reason=data.get("reason"),
+            gates=tuple(data.get("gates", ())),
+        )
+
+
+@dataclass(frozen=True)
+class StageEnded:
+    """The stage at the run's position ended (stood or not)."""
+
+    result: StageDone
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """The user interrupted or cancelled the run (or it failed outside a stage)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The run is taken up again (after an interrupt, a stop, a crash)."""
+
+
+Event = StageEnded | Interrupted | Resumed
+
+
+def next_stage(state: AutoState) -> str | None:
+    """The stage to run now, or None when the run does not go on."""
+    return None if state.finished else state.current
+
+
+def advance(state: AutoState, event: Event) -> AutoState:
+    """The one transition function: the state after ``event``."""
+    if isinstance(event, Resumed):
+        if state.status is RunStatus.COMPLETED:
+            return state
+        return replace(state, status=RunStatus.RUNNING, reason=None)
+    if isinstance(event, Interrupted):
+        if state.status is RunStatus.COMPLETED:
+            return state
+        return replace(state, status=RunStatus.INTERRUPTED, reason=event.reason)
+    result = event.result
+    if result.stage != state.current:
+        raise ValueError(f"{result.stage} ended, but the run is at {state.current}")
+    done = (*state.done, result)
+    if not result.ok:
+        return replace(state, done=done, status=RunStatus.STOPPED, reason=result.message)
+    if result.stage == "validate" and result.decision in FAILED_DECISIONS:
+        if state.validate_retries >= MAX_VALIDATE_RETRIES or "implement" not in state.stages:
+            return replace(
+                state,
+                done=done,
+                status=RunStatus.STOPPED,
+                reason=(
+                    f"validate decided {result.decision!r} after "
+                    f"{state.validate_retries + 1} implementation(s); the evidence is in "
+                    "validate.md"
+                ),
+            )
+        return replace(
+            state,
+            done=done,
+            position=state.stages.index("implement"),
+            validate_retries=state.validate_retries + 1,
+        )
+    position = state.position + 1
+    status = RunStatus.COMPLETED if position >= len(state.stages) else RunStatus.RUNNING
+    return replace(state, done=done, position=position, status=status, reason=None)

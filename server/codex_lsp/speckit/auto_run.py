@@ -1,0 +1,207 @@
+"""Drives a ``/speckit.auto`` run: claims it in the store (single flight across every server on
+the store; an unfinished run is resumed, ``--from`` starts a new one), then asks the state
+machine (:mod:`codex_lsp.speckit.auto`) for the next stage, runs it, hands its end to
+:func:`~codex_lsp.speckit.auto.advance` and writes the state, until the run completes, stops or
+is interrupted (``codex/interrupt`` cancels the task; ``/speckit.cancel``, from any server,
+sets the store's flag this driver polls). Reports ``speckitAutoProgress`` throughout and ends
+with the summary."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from codex_lsp.protocol.speckit_events import (
+    SpeckitAgentAnsweredEvent,
+    SpeckitAutoProgressEvent,
+    SpeckitEvent,
+    SpeckitStageStartedEvent,
+)
+from codex_lsp.speckit.auto import (
+    AutoState,
+    Interrupted,
+    Resumed,
+    RunStatus,
+    StageDone,
+    StageEnded,
+    advance,
+    next_stage,
+)
+from codex_lsp.speckit.auto_summary import render_summary, summary_wire
+from codex_lsp.speckit.engine import Emitter
+from codex_lsp.speckit.result import CommandResult
+from codex_lsp.speckit.stages import PIPELINE
+from codex_lsp.speckit.workspace import Workspace
+from codex_lsp.store.speckit_auto import AutoRunRow, owner_pid, owner_token
+from codex_lsp.store.speckit_runs import SpeckitRuns
+
+CANCEL_POLL_S = 0.5
+"""How often the driver looks at the store's cancel flag (``/speckit.cancel`` from any server)."""
+
+StageFn = Callable[[str, str, Emitter], Awaitable[StageDone]]
+"""Runs one stage (name, the user's goal, the emitter its events go to) and says how it ended."""
+
+
+class _CancelRequested(Exception):
+    """``/speckit.cancel`` asked the run to stop."""
+
+
+def busy_message(run: AutoRunRow) -> str:
+    """What ``/speckit.auto`` says when the SPEC's run is live elsewhere (or here)."""
+    state = AutoState.from_json(run.state)
+    where = "in this server" if run.mine else f"in another codex-lsp (pid {owner_pid(run.owner)})"
+    at = state.current or "its end"
+    return (
+        f"/speckit.auto {run.spec_id} is already running {where}, at {at}; nothing was started. "
+        f"/speckit.cancel {run.spec_id} stops it, /speckit.status {run.spec_id} shows it."
+    )
+
+
+@dataclass
+class AutoDriver:
+    """One ``/speckit.auto`` command, from the claim to the summary."""
+
+    runs: SpeckitRuns
+    workspace: Workspace
+    spec_id: str
+    emit: Emitter
+    run_stage: StageFn
+    conversation_id: str | None = None
+    as_json: bool = False
+
+    async def run(self, from_stage: str | None, goal: str) -> CommandResult:
+        """Claim the run (a new one with ``from_stage``), drive it, summarise it."""
+        fresh = AutoState.start(self.spec_id, from_stage, goal)
+        claim = await self.runs.auto.claim(
+            self.workspace.root,
+            self.spec_id,
+            fresh=from_stage is not None,
+            new_id=uuid.uuid4().hex[:16],
+            new_state=fresh.to_json(),
+            conversation_id=self.conversation_id,
+        )
+        if claim.busy:
+            return CommandResult(False, busy_message(claim.run))
+        run_id = claim.run.id
+        state = AutoState.from_json(claim.run.state)
+        if claim.resumed:
+            state = advance(state, Resumed())
+            if goal:
+                state = AutoState.from_json({**state.to_json(), "goal": goal})
+        try:
+            await self._save(run_id, state)
+            state = await self._drive(run_id, state)
+        finally:
+            await asyncio.shield(self.runs.auto.release(run_id))
+        return self._summary(run_id, state)
+
+    async def _save(self, run_id: str, state: AutoState) -> None:
+        await self.runs.auto.save(run_id, state.status.value, state.to_json())
+        self._progress(run_id, state)
+
+    def _progress(self, run_id: str, state: AutoState, answered: int = 0, agents: int = 0) -> None:
+        stage = state.current or state.stages[-1]
+        self.emit(
+            SpeckitAutoProgressEvent(
+                spec_id=state.spec_id,
+                stage=stage,
+                run_id=run_id,
+                stage_number=PIPELINE.index(stage) + 1,
+                stage_count=len(PIPELINE),
+                state=state.status.value,
+                agents_answered=answered,
+                agents=agents,
+                cost_usd=state.cost_usd,
+                reason=state.reason,
+                resume=state.resume_command() if state.finished else None,
+            )
+        )
+
+    async def _drive(self, run_id: str, state: AutoState) -> AutoState:
+        """Stage after stage; an interrupt or a cancel is a transition like any other."""
+        while (stage := next_stage(state)) is not None:
+            emit = self._stage_emitter(run_id, state)
+            try:
+                done = await self._cancellable(run_id, self.run_stage(stage, state.goal, emit))
+            except _CancelRequested:
+                state = advance(state, Interrupted(f"/speckit.cancel {self.spec_id} stopped it"))
+                await self._save(run_id, state)
+                return state
+            except asyncio.CancelledError:
+                state = advance(state, Interrupted("interrupted"))
+                await asyncio.shield(self._save(run_id, state))
+                raise
+            except BaseException as exc:
+                reason = getattr(exc, "message", None) or "the stage failed"
+                state = advance(state, Interrupted(f"/speckit.{stage} failed: {reason}"))
+                await asyncio.shield(self._save(run_id, state))
+                raise
+            state = advance(state, StageEnded(done))
+            await self._save(run_id, state)
+        return state
+
+    def _stage_emitter(self, run_id: str, state: AutoState) -> Emitter:
+        """The stage's events, and the run's progress after each agent's answer."""
+        counts = {"answered": 0, "agents": 0}
+
+        def emit(event: SpeckitEvent) -> None:
+            self.emit(event)
+            if isinstance(event, SpeckitStageStartedEvent):
+                counts["agents"] = len(event.agents)
+                self._progress(run_id, state, 0, counts["agents"])
+            elif isinstance(event, SpeckitAgentAnsweredEvent) and event.ok:
+                counts["answered"] += 1
+                self._progress(run_id, state, counts["answered"], counts["agents"])
+
+        return emit
+
+    async def _cancellable(self, run_id: str, work: Awaitable[StageDone]) -> StageDone:
+        """``work``, stopped when the store's cancel flag is set."""
+        task = asyncio.ensure_future(work)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=CANCEL_POLL_S)
+                if done:
+                    return task.result()
+                if await self.runs.auto.cancel_requested(run_id):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                    raise _CancelRequested
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    def _summary(self, run_id: str, state: AutoState) -> CommandResult:
+        ok = state.status is RunStatus.COMPLETED
+        return CommandResult(ok, render_summary(state), summary_wire(run_id, state))
+
+
+async def cancel_run(runs: SpeckitRuns, workspace: Workspace, spec_id: str) -> CommandResult:
+    """``/speckit.cancel``: ask the process that drives the SPEC's run to stop it (whichever
+    server that is); a run no live process drives is only marked interrupted."""
+    run = next(
+        (r for r in await runs.auto.unfinished(workspace.root) if r.spec_id == spec_id), None
+    )
+    if run is None:
+        return CommandResult(False, f"{spec_id} has no unfinished /speckit.auto run to cancel.")
+    if run.live:
+        await runs.auto.request_cancel(run.id)
+        where = "" if run.owner == owner_token() else f" (in codex-lsp pid {owner_pid(run.owner)})"
+        return CommandResult(
+            True,
+            f"Stopping /speckit.auto {spec_id}{where}; /speckit.auto {spec_id} resumes it.",
+            {"runId": run.id, "specId": spec_id, "stopping": True},
+        )
+    return CommandResult(
+        True,
+        f"/speckit.auto {spec_id} is not running (stopped at "
+        f"{AutoState.from_json(run.state).current or 'its end'}); /speckit.auto {spec_id} "
+        "resumes it.",
+        {"runId": run.id, "specId": spec_id, "stopping": False},
+    )
