@@ -81,7 +81,7 @@ class Backend:
         conversations = Conversations(self.manager)
         files = WorkspaceFiles(server, self.manager)
         code_actions = CodeActionTurns(server, conversations)
-        self.speckit = SpeckitFeature(self.manager, conversations)
+        self.speckit = SpeckitFeature(self.manager, conversations, self._show_info)
         """spec-kit's commands and code actions."""
         self.methods: dict[str, Handler] = one_table(
             conversations.methods(), self._configuration.methods(), files.methods()
@@ -129,6 +129,11 @@ class Backend:
         if len(text) > PLAIN_MESSAGE_MAX:
             text = text[:PLAIN_MESSAGE_MAX] + "…"
         self._server.window_show_message(types.ShowMessageParams(type=kind, message=text))
+
+    def _show_info(self, text: str) -> None:
+        self._server.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Info, message=text)
+        )
 
     def start_mcp(self) -> None:
         """Apply ``log_level`` and start the configured MCP servers (after ``initialized``)."""

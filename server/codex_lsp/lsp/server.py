@@ -185,7 +185,9 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
     async def on_initialized(ls: CodexLanguageServer, params: types.InitializedParams) -> None:
         ls.preload()
         await ls.pull_settings()
-        (await ls.backend()).start_mcp()
+        backend = await ls.backend()
+        backend.start_mcp()
+        await backend.speckit.offer_resumes(ls.root)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

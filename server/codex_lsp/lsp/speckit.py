@@ -2,11 +2,14 @@
 ``codex-lsp.speckit.<name>`` (arguments: the command's arguments as one string, an optional
 conversationId) types ``/speckit.<name> …`` into the conversation, exactly as a user would (the
 most recent one, else a new one), and the code actions on a SPEC's files offer the commands
-its state calls for, each running one of those commands."""
+its state calls for, each running one of those commands. Opening the workspace offers to resume
+its unfinished ``/speckit.auto`` runs (``window/showMessage`` and a code action)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -22,15 +25,25 @@ from codex_lsp.lsp.rpc import CommandHandler, conversation_arg, wire
 from codex_lsp.lsp.speckit_actions import PREFIX, SPECKIT_COMMANDS
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.speckit.offers import Offer, offers
+from codex_lsp.speckit.resume import Resumable, resumable
 from codex_lsp.speckit.workspace import Workspace, find_root
+from codex_lsp.store.speckit_runs import SpeckitRuns
+
+log = logging.getLogger(__name__)
 
 
 class SpeckitFeature:
     """spec-kit's commands and code actions, over the conversations."""
 
-    def __init__(self, manager: ConversationManager, conversations: Conversations) -> None:
+    def __init__(
+        self,
+        manager: ConversationManager,
+        conversations: Conversations,
+        notify: Callable[[str], None] = lambda _: None,
+    ) -> None:
         self._manager = manager
         self._conversations = conversations
+        self._notify = notify
 
     def commands(self) -> dict[str, CommandHandler]:
         """``codex-lsp.speckit.<name>`` → its handler, for every spec-kit command."""
@@ -63,16 +76,44 @@ class SpeckitFeature:
             return []
         path = Path(unquote(urlparse(params.text_document.uri).path))
         try:
-            found = await asyncio.to_thread(self._offers, path)
+            workspace, found = await asyncio.to_thread(self._offers, path)
+            spec_id = found[0].spec_id
+            resume = [r.offer for r in await self._resumable(workspace) if r.spec_id == spec_id]
         except CodexError:
             return []
+        if resume:
+            found = [resume[0], *(o for o in found if not o.preferred)]
         actions = [_action(offer) for offer in found]
         return actions if lazy else [resolve(a) for a in actions]
 
-    def _offers(self, path: Path) -> list[Offer]:
-        config = self._manager.load_config(NewConversationParams(cwd=path.parent)).config
-        workspace = Workspace.open(find_root(path.parent), config, self._manager.home)
-        return offers(workspace.layout.resolve(str(path)))
+    def _workspace(self, start: Path) -> Workspace:
+        config = self._manager.load_config(NewConversationParams(cwd=start)).config
+        return Workspace.open(find_root(start), config, self._manager.home)
+
+    def _offers(self, path: Path) -> tuple[Workspace, list[Offer]]:
+        workspace = self._workspace(path.parent)
+        return workspace, offers(workspace.layout.resolve(str(path)))
+
+    async def _resumable(self, workspace: Workspace) -> list[Resumable]:
+        runs = await SpeckitRuns.open(workspace.state_db)
+        try:
+            return await resumable(runs, workspace)
+        finally:
+            await runs.close()
+
+    async def offer_resumes(self, root: Path | None) -> None:
+        """After ``initialized``: one notification per unfinished ``/speckit.auto`` run of the
+        workspace at ``root`` (none when it has no spec-kit layout or store)."""
+        if root is None:
+            return
+        try:
+            workspace = await asyncio.to_thread(self._workspace, root)
+            found = await self._resumable(workspace)
+        except CodexError as exc:
+            log.debug("no /speckit.auto run to offer: %s", exc.message)
+            return
+        for run in found:
+            self._notify(run.message)
 
 
 def _action(offer: Offer) -> types.CodeAction:
