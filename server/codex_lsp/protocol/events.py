@@ -43,6 +43,7 @@ from codex_lsp.protocol.speckit_events import (
     SpeckitAutoProgressEvent,
     SpeckitConsensusEvent,
     SpeckitCostEvent,
+    SpeckitGateEvent,
     SpeckitStageCompletedEvent,
     SpeckitStageStartedEvent,
 )
@@ -458,7 +459,8 @@ EventMsg = Annotated[
     | SpeckitConsensusEvent
     | SpeckitCostEvent
     | SpeckitStageCompletedEvent
-    | SpeckitAutoProgressEvent,
+    | SpeckitAutoProgressEvent
+    | SpeckitGateEvent,
     Field(discriminator="type"),
 ]
 

@@ -113,6 +113,21 @@ class SpeckitAutoProgressEvent(_SpeckitEvent):
     resume: str | None = None
 
 
+class SpeckitGateEvent(_SpeckitEvent):
+    """A quality gate of a ``/speckit.auto`` run was held before ``stage``: the issues fixed
+    automatically (each file backed up first: ``backups``), those put to the user (diagnostics
+    with code actions on the SPEC's files; ``critical`` ones hold the run until answered)."""
+
+    type: Literal["speckitGate"] = "speckitGate"
+    run_id: str
+    checkpoint: str
+    gate: str
+    auto_fixed: list[str] = []
+    asked: list[str] = []
+    critical: list[str] = []
+    backups: list[str] = []
+
+
 SpeckitEvent = (
     SpeckitStageStartedEvent
     | SpeckitAgentStartedEvent
@@ -122,5 +137,6 @@ SpeckitEvent = (
     | SpeckitCostEvent
     | SpeckitStageCompletedEvent
     | SpeckitAutoProgressEvent
+    | SpeckitGateEvent
 )
 """Every spec-kit event (each is also a member of :data:`codex_lsp.protocol.events.EventMsg`)."""

@@ -4,9 +4,10 @@ for minutes when one path forgot a phase reset). The state is plain data, writte
 after every transition (:mod:`codex_lsp.store.speckit_auto`), so a run killed at any point
 resumes at its first unfinished stage: the stages it finished are never asked again.
 
-The driver (:mod:`codex_lsp.speckit.auto_run`) asks :func:`next_stage` what to run, runs it,
-and hands the :class:`StageEnded` (or :class:`Interrupted`, :class:`Resumed`) to
-:func:`advance`; nothing else changes the state."""
+The driver (:mod:`codex_lsp.speckit.auto_run`) asks :func:`next_step` what to do (a stage, a
+quality gate before it, or waiting for the answer to a critical issue), does it, and hands what
+happened (:class:`StageEnded`, :class:`GateHeld`, :class:`Answered`, :class:`Interrupted`,
+:class:`Resumed`) to :func:`advance`; nothing else changes the state."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from codex_lsp.speckit.gates import CHECKPOINTS
 from codex_lsp.speckit.stages import PIPELINE
 
 MAX_VALIDATE_RETRIES = 2
@@ -54,6 +56,47 @@ class StageDone:
 
 
 @dataclass(frozen=True)
+class GateOutcome:
+    """What a quality-gate checkpoint came to: the fixes applied (``file`` ← backup), the
+    questions put to the user, how many of them are critical."""
+
+    checkpoint: str
+    gate: str
+    auto_fixed: tuple[str, ...] = ()
+    """The ids of the issues fixed automatically."""
+    asked: tuple[str, ...] = ()
+    critical: tuple[str, ...] = ()
+    backups: tuple[str, ...] = ()
+    skipped: str | None = None
+    """Why the gate did not run (its stage has no agents)."""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GateOutcome:
+        """The outcome the store kept."""
+        return cls(
+            checkpoint=str(data["checkpoint"]),
+            gate=str(data["gate"]),
+            auto_fixed=tuple(data.get("auto_fixed", ())),
+            asked=tuple(data.get("asked", ())),
+            critical=tuple(data.get("critical", ())),
+            backups=tuple(data.get("backups", ())),
+            skipped=data.get("skipped"),
+        )
+
+    def describe(self) -> str:
+        """One line for the summary."""
+        if self.skipped:
+            return f"{self.checkpoint} ({self.gate}): skipped, {self.skipped}"
+        fixed = f"{len(self.auto_fixed)} fixed automatically"
+        if self.backups:
+            fixed += f" (backup {', '.join(self.backups)})"
+        asked = f"{len(self.asked)} asked" + (
+            f", {len(self.critical)} critical" if self.critical else ""
+        )
+        return f"{self.checkpoint} ({self.gate}): {fixed}, {asked}"
+
+
+@dataclass(frozen=True)
 class AutoState:
     """A run's whole state: the stages it runs (from ``--from`` on), the next one, what the
     finished ones gave, how often validate sent it back, and why it stopped."""
@@ -68,14 +111,34 @@ class AutoState:
     validate_retries: int = 0
     reason: str | None = None
     """Why it stopped, was interrupted or waits."""
-    gates: tuple[str, ...] = field(default=())
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    """Stage → the gate held before it (fixed when the run starts)."""
+    gates: tuple[GateOutcome, ...] = field(default=())
     """The quality-gate checkpoints already held."""
 
     @classmethod
-    def start(cls, spec_id: str, from_stage: str | None, goal: str) -> AutoState:
-        """A new run from ``from_stage`` (the first stage when None)."""
+    def start(
+        cls,
+        spec_id: str,
+        from_stage: str | None,
+        goal: str,
+        checkpoints: dict[str, str] | None = None,
+    ) -> AutoState:
+        """A new run from ``from_stage`` (the first stage when None), holding the gates
+        ``checkpoints`` names before their stages."""
         start = PIPELINE.index(from_stage) if from_stage else 0
-        return cls(spec_id=spec_id, stages=PIPELINE[start:], goal=goal)
+        stages = PIPELINE[start:]
+        wanted = {s: g for s, g in (checkpoints or {}).items() if s in stages}
+        return cls(spec_id=spec_id, stages=stages, goal=goal, checkpoints=wanted)
+
+    @property
+    def pending_gate(self) -> str | None:
+        """The gate to hold before the current stage (None: none, or already held)."""
+        stage = self.current
+        held = {g.checkpoint for g in self.gates}
+        if stage is None or stage not in self.checkpoints or CHECKPOINTS[stage] in held:
+            return None
+        return self.checkpoints[stage]
 
     @property
     def current(self) -> str | None:
@@ -95,7 +158,7 @@ class AutoState:
     @property
     def finished(self) -> bool:
         """It will not go on by itself (completed, stopped, interrupted)."""
-        return self.status is not RunStatus.RUNNING
+        return self.status not in (RunStatus.RUNNING, RunStatus.WAITING)
 
     def resume_command(self) -> str | None:
         """The command that goes on (None once completed)."""
@@ -124,7 +187,8 @@ class AutoState:
             ),
             validate_retries=int(data.get("validate_retries", 0)),
             reason=data.get("reason"),
-            gates=tuple(data.get("gates", ())),
+            checkpoints=dict(data.get("checkpoints", {})),
+            gates=tuple(GateOutcome.from_json(g) for g in data.get("gates", ())),
         )
 
 
@@ -133,6 +197,19 @@ class StageEnded:
     """The stage at the run's position ended (stood or not)."""
 
     result: StageDone
+
+
+@dataclass(frozen=True)
+class GateHeld:
+    """The quality gate before the current stage ran; ``outcome.critical`` issues, while
+    unanswered, hold the run."""
+
+    outcome: GateOutcome
+
+
+@dataclass(frozen=True)
+class Answered:
+    """No critical issue is open any more: a waiting run goes on."""
 
 
 @dataclass(frozen=True)
@@ -147,18 +224,74 @@ class Resumed:
     """The run is taken up again (after an interrupt, a stop, a crash)."""
 
 
-Event = StageEnded | Interrupted | Resumed
+Event = StageEnded | GateHeld | Answered | Interrupted | Resumed
+
+
+@dataclass(frozen=True)
+class RunStage:
+    """Run the current stage."""
+
+    stage: str
+
+
+@dataclass(frozen=True)
+class HoldGate:
+    """Hold the quality gate ``gate`` (clarify, checklist, analyze) before ``stage``."""
+
+    stage: str
+    gate: str
+
+    @property
+    def checkpoint(self) -> str:
+        """``before-plan``, …"""
+        return CHECKPOINTS[self.stage]
+
+
+@dataclass(frozen=True)
+class WaitForAnswers:
+    """Wait until the critical issues of the last gate are answered."""
+
+
+Step = RunStage | HoldGate | WaitForAnswers
+
+
+def next_step(state: AutoState) -> Step | None:
+    """What to do now, or None when the run does not go on."""
+    if state.status is RunStatus.WAITING:
+        return WaitForAnswers()
+    if state.finished or state.current is None:
+        return None
+    gate = state.pending_gate
+    return HoldGate(state.current, gate) if gate else RunStage(state.current)
 
 
 def next_stage(state: AutoState) -> str | None:
-    """The stage to run now, or None when the run does not go on."""
-    return None if state.finished else state.current
+    """The stage :func:`next_step` runs (None when it holds a gate, waits, or ends)."""
+    step = next_step(state)
+    return step.stage if isinstance(step, RunStage) else None
 
 
 def advance(state: AutoState, event: Event) -> AutoState:
     """The one transition function: the state after ``event``."""
     if isinstance(event, Resumed):
-        if state.status is RunStatus.COMPLETED:
+        if state.status in (RunStatus.COMPLETED, RunStatus.WAITING):
+            return state
+        if state.gates and state.gates[-1].critical and state.status is RunStatus.INTERRUPTED:
+            # interrupted while it waited: it waits again until the answers are in
+            return replace(state, status=RunStatus.WAITING)
+        return replace(state, status=RunStatus.RUNNING, reason=None)
+    if isinstance(event, GateHeld):
+        outcome = event.outcome
+        if state.pending_gate is None:
+            raise ValueError(f"a gate was held, but none is due before {state.current}")
+        gates = (*state.gates, outcome)
+        if outcome.critical:
+            waiting = ", ".join(outcome.critical)
+            reason = f"waiting for an answer to {waiting} (critical) in spec.md"
+            return replace(state, gates=gates, status=RunStatus.WAITING, reason=reason)
+        return replace(state, gates=gates)
+    if isinstance(event, Answered):
+        if state.status is not RunStatus.WAITING:
             return state
         return replace(state, status=RunStatus.RUNNING, reason=None)
     if isinstance(event, Interrupted):

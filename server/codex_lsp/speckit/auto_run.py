@@ -21,14 +21,21 @@ from codex_lsp.protocol.speckit_events import (
     SpeckitStageStartedEvent,
 )
 from codex_lsp.speckit.auto import (
+    Answered,
     AutoState,
+    Event,
+    GateHeld,
+    GateOutcome,
+    HoldGate,
     Interrupted,
     Resumed,
+    RunStage,
     RunStatus,
     StageDone,
     StageEnded,
+    Step,
     advance,
-    next_stage,
+    next_step,
 )
 from codex_lsp.speckit.auto_summary import render_summary, summary_wire
 from codex_lsp.speckit.engine import Emitter
@@ -43,6 +50,8 @@ CANCEL_POLL_S = 0.5
 
 StageFn = Callable[[str, str, Emitter], Awaitable[StageDone]]
 """Runs one stage (name, the user's goal, the emitter its events go to) and says how it ended."""
+GateFn = Callable[[str, str, str, Emitter], Awaitable[GateOutcome]]
+"""Holds one quality gate (the stage it comes before, the gate, the run id, the emitter)."""
 
 
 class _CancelRequested(Exception):
@@ -69,12 +78,14 @@ class AutoDriver:
     spec_id: str
     emit: Emitter
     run_stage: StageFn
+    hold_gate: GateFn
+    checkpoints: dict[str, str]
+    """Stage → the gate held before it, for a new run."""
     conversation_id: str | None = None
-    as_json: bool = False
 
     async def run(self, from_stage: str | None, goal: str) -> CommandResult:
         """Claim the run (a new one with ``from_stage``), drive it, summarise it."""
-        fresh = AutoState.start(self.spec_id, from_stage, goal)
+        fresh = AutoState.start(self.spec_id, from_stage, goal, self.checkpoints)
         claim = await self.runs.auto.claim(
             self.workspace.root,
             self.spec_id,
@@ -121,11 +132,10 @@ class AutoDriver:
         )
 
     async def _drive(self, run_id: str, state: AutoState) -> AutoState:
-        """Stage after stage; an interrupt or a cancel is a transition like any other."""
-        while (stage := next_stage(state)) is not None:
-            emit = self._stage_emitter(run_id, state)
+        """Step after step; an interrupt or a cancel is a transition like any other."""
+        while (step := next_step(state)) is not None:
             try:
-                done = await self._cancellable(run_id, self.run_stage(stage, state.goal, emit))
+                event = await self._cancellable(run_id, self._do(run_id, state, step))
             except _CancelRequested:
                 state = advance(state, Interrupted(f"/speckit.cancel {self.spec_id} stopped it"))
                 await self._save(run_id, state)
@@ -135,13 +145,30 @@ class AutoDriver:
                 await asyncio.shield(self._save(run_id, state))
                 raise
             except BaseException as exc:
-                reason = getattr(exc, "message", None) or "the stage failed"
-                state = advance(state, Interrupted(f"/speckit.{stage} failed: {reason}"))
+                reason = getattr(exc, "message", None) or "it failed"
+                where = step.stage if isinstance(step, RunStage | HoldGate) else "waiting"
+                state = advance(state, Interrupted(f"{where}: {reason}"))
                 await asyncio.shield(self._save(run_id, state))
                 raise
-            state = advance(state, StageEnded(done))
+            state = advance(state, event)
             await self._save(run_id, state)
         return state
+
+    async def _do(self, run_id: str, state: AutoState, step: Step) -> Event:
+        """Carry ``step`` out; the event it ends with."""
+        if isinstance(step, RunStage):
+            emit = self._stage_emitter(run_id, state)
+            return StageEnded(await self.run_stage(step.stage, state.goal, emit))
+        if isinstance(step, HoldGate):
+            return GateHeld(await self.hold_gate(step.stage, step.gate, run_id, self.emit))
+        # the answer may come from any server on the store: it is polled, not signalled
+        while await self._critical_open(run_id):  # noqa: ASYNC110
+            await asyncio.sleep(CANCEL_POLL_S)
+        return Answered()
+
+    async def _critical_open(self, run_id: str) -> bool:
+        issues = await self.runs.auto.issues(run_id)
+        return any(i.status == "open" and i.magnitude == "critical" for i in issues)
 
     def _stage_emitter(self, run_id: str, state: AutoState) -> Emitter:
         """The stage's events, and the run's progress after each agent's answer."""
@@ -158,7 +185,7 @@ class AutoDriver:
 
         return emit
 
-    async def _cancellable(self, run_id: str, work: Awaitable[StageDone]) -> StageDone:
+    async def _cancellable(self, run_id: str, work: Awaitable[Event]) -> Event:
         """``work``, stopped when the store's cancel flag is set."""
         task = asyncio.ensure_future(work)
         try:

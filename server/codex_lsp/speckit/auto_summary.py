@@ -4,6 +4,7 @@ the quality gates held, the total cost, the files written, and the command that 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from codex_lsp.speckit.auto import AutoState, RunStatus
@@ -39,8 +40,10 @@ def render_summary(state: AutoState) -> str:
     if not state.done:
         lines.append("| - | no stage ran | | | | |")
     lines.append("")
-    gates = ", ".join(state.gates) if state.gates else "none held"
-    lines.append(f"- Quality gates: {gates}")
+    if not state.gates:
+        lines.append("- Quality gates: none held")
+    for gate in state.gates:
+        lines.append(f"- Quality gate {gate.describe()}")
     if state.validate_retries:
         lines.append(f"- Validate sent it back to implement {state.validate_retries} time(s)")
     lines.append(f"- Cost: ${state.cost_usd:.4f}")
@@ -72,7 +75,7 @@ def summary_wire(run_id: str, state: AutoState) -> dict[str, Any]:
             }
             for d in state.done
         ],
-        "gates": list(state.gates),
+        "gates": [asdict(g) for g in state.gates],
         "validateRetries": state.validate_retries,
         "costUsd": state.cost_usd,
         "files": list(state.files),

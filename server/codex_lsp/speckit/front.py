@@ -20,7 +20,7 @@ from typing import Any
 from codex_lsp.core.conversation import CommandRouter, TaskBody
 from codex_lsp.core.manager import ConversationManager
 from codex_lsp.core.turn import TurnRunner
-from codex_lsp.errors import CodexError
+from codex_lsp.errors import CodexError, SpeckitError
 from codex_lsp.protocol.events import (
     AgentMessageEvent,
     ErrorEvent,
@@ -30,11 +30,14 @@ from codex_lsp.protocol.events import (
 from codex_lsp.protocol.history import AssistantMessage
 from codex_lsp.protocol.items import AgentMessageItem, TextInput, UserInputItem
 from codex_lsp.speckit.agent_runner import ConversationRunner
-from codex_lsp.speckit.auto import StageDone
+from codex_lsp.speckit.agents import stage_agents
+from codex_lsp.speckit.auto import GateOutcome, StageDone
 from codex_lsp.speckit.auto_run import AutoDriver
 from codex_lsp.speckit.commands import Kind
 from codex_lsp.speckit.dispatch import NeedsAgents, execute
-from codex_lsp.speckit.engine import Emitter, StageRun
+from codex_lsp.speckit.engine import Emitter, StageResult, StageRun
+from codex_lsp.speckit.gate_run import GateAnswers, GateKeeper
+from codex_lsp.speckit.gates import CHECKPOINTS, gate_for
 from codex_lsp.speckit.implement import apply_chosen_patch
 from codex_lsp.speckit.orchestrator import run_stage
 from codex_lsp.speckit.packet import SpecPacket
@@ -152,16 +155,81 @@ class CommandTask:
             report = await self._stage(stage, packet, invocation, workspace, runs, True, emit, goal)
             return stage_done(report)
 
+        async def gate_fn(stage: str, gate: str, run_id: str, emit: Emitter) -> GateOutcome:
+            return await self._gate(stage, gate, run_id, emit, packet, workspace, runs)
+
+        settings = workspace.config.speckit.quality_gates
+        checkpoints = {s: g for s in CHECKPOINTS if (g := gate_for(s, settings)) is not None}
         driver = AutoDriver(
             runs,
             workspace,
             packet.id,
             emit=self.runner.emit,
             run_stage=stage_fn,
+            hold_gate=gate_fn,
+            checkpoints=checkpoints,
             conversation_id=self.runner.conversation.id,
         )
         result = await driver.run(invocation.from_stage, invocation.text)
         return _Said(result.ok, result.render(invocation.json))
+
+    async def _agents(
+        self,
+        stage: str,
+        packet: SpecPacket,
+        workspace: Workspace,
+        runs: SpeckitRuns,
+        emit: Emitter,
+        user_text: str,
+        task: str | None,
+        pipeline: bool,
+    ) -> tuple[StageRun, StageResult]:
+        """One stage run by its agents, each a conversation of its own."""
+        run = await StageRun.prepare(
+            workspace,
+            packet,
+            stage,
+            emitter=emit,
+            runs=runs,
+            session_id=self.runner.conversation.id,
+            user_text=user_text,
+            task=task,
+            pipeline=pipeline,
+        )
+        agents = ConversationRunner(self.manager, f"spec-kit {packet.id} {stage}")
+        try:
+            result = await run_stage(run, agents, SessionWriter(self.runner, workspace.root))
+        finally:
+            await asyncio.shield(agents.aclose())
+        return run, result
+
+    async def _gate(
+        self,
+        stage: str,
+        gate: str,
+        run_id: str,
+        emit: Emitter,
+        packet: SpecPacket,
+        workspace: Workspace,
+        runs: SpeckitRuns,
+    ) -> GateOutcome:
+        """The quality gate ``gate`` before ``stage``: its agents, then the decisions."""
+        checkpoint = CHECKPOINTS[stage]
+        plan = stage_agents(workspace.config)[gate]
+        if plan.native or not plan.agents:
+            return GateOutcome(
+                checkpoint, gate, skipped=f"/speckit.{gate} has no agents ([speckit.stages])"
+            )
+        run, result = await self._agents(gate, packet, workspace, runs, emit, "", None, True)
+        if not result.outcome.stands:
+            raise SpeckitError(
+                f"quality gate {checkpoint} ({gate}) failed: {result.outcome.message}"
+            )
+        keeper = GateKeeper(
+            workspace, packet, runs, SessionWriter(self.runner, workspace.root), emit
+        )
+        arbiter = plan.arbiter.name if plan.arbiter else None
+        return await keeper.hold(run_id, stage, gate, GateAnswers(run.answers, arbiter))
 
     async def _stage(
         self,
@@ -180,22 +248,16 @@ class CommandTask:
             commands = await asyncio.to_thread(validation_commands, packet, workspace.root)
             results = await run_validation(runner, commands)
             user_text = "\n\n".join(t for t in (user_text, report(results)) if t)
-        run = await StageRun.prepare(
-            workspace,
-            packet,
+        run, result = await self._agents(
             stage,
-            emitter=emit or runner.emit,
-            runs=runs,
-            session_id=runner.conversation.id,
-            user_text=user_text,
-            task=invocation.task,
-            pipeline=pipeline,
+            packet,
+            workspace,
+            runs,
+            emit or runner.emit,
+            user_text,
+            invocation.task,
+            pipeline,
         )
-        agents = ConversationRunner(self.manager, f"spec-kit {packet.id} {stage}")
-        try:
-            result = await run_stage(run, agents, SessionWriter(runner, workspace.root))
-        finally:
-            await asyncio.shield(agents.aclose())
         outcome = result.outcome
         message = result.synthesis.report if result.synthesis else outcome.message
         ok = outcome.stands
