@@ -4,7 +4,9 @@ request asked about, and how many requests each agent's server has had."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 from codex_lsp.testing import FakeModelServer, RecordedRequest
@@ -87,3 +89,17 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 30) -> None
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.05)
+
+
+def recorded(db: Path, stage: str) -> bool:
+    """The store at ``db`` holds a run of ``stage`` (the stage finished: file, then row)."""
+    if not db.exists():
+        return False
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as connection:
+        try:
+            rows = connection.execute(
+                "SELECT 1 FROM consensus_runs WHERE stage = ?", (stage,)
+            ).fetchall()
+        except sqlite3.OperationalError:  # not migrated yet
+            return False
+    return bool(rows)

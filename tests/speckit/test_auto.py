@@ -14,11 +14,20 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.protocol.ops import InterruptOp
-from codex_lsp.store.speckit_runs import SpeckitRuns
+from codex_lsp.speckit.auto import AutoState
+from codex_lsp.store.speckit_runs import SpeckitRuns, StageRunRecord
 from codex_lsp.testing import Reply, Stall
 from tests.helpers import subprocess_env
 from tests.speckit.agents import running_agents
-from tests.speckit.pipeline import AGENTS, STAGES, asked, enqueue, marks, wait_until
+from tests.speckit.pipeline import (
+    AGENTS,
+    STAGES,
+    asked,
+    enqueue,
+    marks,
+    recorded,
+    wait_until,
+)
 
 
 async def test_a_whole_run_writes_every_stage_file_records_consensus_and_summarises(
@@ -161,6 +170,7 @@ async def test_a_run_killed_after_tasks_resumes_without_asking_plan_or_tasks_aga
         )
         try:
             await wait_until((fork_spec / "tasks.md").is_file, timeout=45)
+            await wait_until(lambda: recorded(clean_env / "state.db", "tasks"), timeout=15)
             killed.send_signal(signal.SIGKILL)
             await asyncio.to_thread(killed.wait, 10)
         finally:
@@ -179,3 +189,41 @@ async def test_a_run_killed_after_tasks_resumes_without_asking_plan_or_tasks_aga
         again = asked(agents, before)
         assert "plan" not in again and "tasks" not in again and again[0] is not None
         assert (fork_spec / "unlock.md").is_file()
+
+
+async def test_a_stage_recorded_after_the_last_save_is_not_asked_again(
+    fork_spec: Path, fork_repo: Path, clean_env: Path
+) -> None:
+    """Killed between the stage's store row and the state's save: the row says it ended."""
+    async with running_agents(clean_env, fork_repo, AGENTS) as agents:
+        runs = await SpeckitRuns.open(clean_env / "state.db")
+        try:
+            state = AutoState.start("SPEC-KIT-071", "tasks", "")
+            await runs.auto.claim(
+                fork_repo,
+                "SPEC-KIT-071",
+                fresh=True,
+                new_id="crashed",
+                new_state=state.to_json(),
+                conversation_id=None,
+            )
+            await runs.auto.release("crashed")
+            await asyncio.sleep(0.01)
+            (fork_spec / "tasks.md").write_text(
+                "# Tasks\n\n- [ ] T001 Add the client\n  - **Validation**: `echo validated-ok`\n"
+            )
+            await runs.record(
+                fork_repo,
+                StageRunRecord("SPEC-KIT-071", "tasks", "ok", True, False, {"answer": {}}),
+            )
+        finally:
+            await runs.close()
+        for stage in STAGES[2:]:
+            enqueue(agents, stage)
+        resumed = await agents.command("/speckit.auto SPEC-KIT-071 --json")
+        assert agents.errors(resumed) == []
+        done = json.loads(agents.answer(resumed) or "{}")
+        assert done["ok"] is True and done["runId"] == "crashed"
+        assert [s["stage"] for s in done["stages"]] == list(STAGES[1:])
+        assert done["stages"][0]["files"] == ["docs/SPEC-KIT-071-login/tasks.md"]
+        assert "tasks" not in asked(agents)

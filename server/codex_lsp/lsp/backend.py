@@ -62,10 +62,11 @@ class Backend:
         self._protocol = protocol
         self.approver = ClientApprover(server)
         self.approver.mode = custom_approvals
+        sink = EditorSink(server)
         self.manager = ConversationManager(
             self.send_event,
             approvals=self.approver,
-            files=EditorSink(server),
+            files=sink,
             cli_overrides=cli_overrides,
             router=speckit_router,
         )
@@ -81,7 +82,7 @@ class Backend:
         conversations = Conversations(self.manager)
         files = WorkspaceFiles(server, self.manager)
         code_actions = CodeActionTurns(server, conversations)
-        self.speckit = SpeckitFeature(self.manager, conversations, self._show_info)
+        self.speckit = SpeckitFeature(self.manager, conversations, server, sink, lambda: root)
         """spec-kit's commands and code actions."""
         self.methods: dict[str, Handler] = one_table(
             conversations.methods(), self._configuration.methods(), files.methods()
@@ -116,6 +117,7 @@ class Backend:
         without a codex-lsp plugin also sees answers and errors as ``window/showMessage``."""
         self._protocol.notify_json(names.EVENT, event.to_wire_json())
         self._progress.observe(event)
+        self.speckit.on_event(event)
         if self.approver.mode is None:
             self._tell_plain_client(event.msg)
 
@@ -130,11 +132,6 @@ class Backend:
             text = text[:PLAIN_MESSAGE_MAX] + "…"
         self._server.window_show_message(types.ShowMessageParams(type=kind, message=text))
 
-    def _show_info(self, text: str) -> None:
-        self._server.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Info, message=text)
-        )
-
     def start_mcp(self) -> None:
         """Apply ``log_level`` and start the configured MCP servers (after ``initialized``)."""
         self._configuration.start()
@@ -142,3 +139,4 @@ class Backend:
     async def shutdown(self, timeout_s: float) -> None:
         """Shut every conversation, MCP server and the store down within ``timeout_s``."""
         await self.manager.shutdown_all(timeout_s)
+        await self.speckit.aclose()

@@ -13,6 +13,9 @@ RUN_COMMAND = "codex-lsp.runCodeAction"
 SPECKIT_KIND = "speckit"
 """The ``data.kind`` of spec-kit's code actions (:mod:`codex_lsp.lsp.speckit`)."""
 SELF_SOURCE = "codex-lsp"
+SPECKIT_SOURCE = "speckit"
+"""spec-kit's quality-gate questions: answered by their own code actions, never "fixed" by
+the model."""
 
 _SELECTION_ACTIONS: tuple[tuple[str, str, types.CodeActionKind], ...] = (
     ("explain", "Explain with codex-lsp", types.CodeActionKind.Empty),
@@ -49,7 +52,7 @@ def code_actions(params: types.CodeActionParams, lazy: bool) -> list[types.CodeA
     actions: list[types.CodeAction] = []
     if wanted(types.CodeActionKind.QuickFix, only):
         for diag in params.context.diagnostics:
-            if diag.source == SELF_SOURCE:
+            if diag.source in (SELF_SOURCE, SPECKIT_SOURCE):
                 continue
             data = {
                 "kind": "fix",

@@ -28,6 +28,7 @@ from codex_lsp.lifecycle import (
     stop_leftovers,
 )
 from codex_lsp.lsp import code_actions, speckit_actions
+from codex_lsp.lsp.speckit_gates import ANSWER_COMMAND
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol.method_names import CLIENT_REQUESTS, COMMANDS
 
@@ -172,7 +173,7 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
     server = CodexLanguageServer(cli_overrides)
     for name in CLIENT_REQUESTS:
         server.feature(name)(_handler(name))
-    for name in (*COMMANDS, *speckit_actions.SPECKIT_COMMANDS):
+    for name in (*COMMANDS, *speckit_actions.SPECKIT_COMMANDS, ANSWER_COMMAND):
         server.command(name)(_command(name))
 
     @server.feature(types.INITIALIZE)
@@ -187,7 +188,7 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
         await ls.pull_settings()
         backend = await ls.backend()
         backend.start_mcp()
-        await backend.speckit.offer_resumes(ls.root)
+        await backend.speckit.on_open()
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -199,8 +200,22 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
         lazy = code_actions.resolves_commands(ls.client_capabilities)
         actions = code_actions.code_actions(params, lazy=lazy)
         if speckit_actions.may_offer(params.text_document.uri):
-            actions += await (await ls.backend()).speckit.code_actions(params, lazy)
+            # the answers to a quality-gate question on these lines come first
+            actions[:0] = await (await ls.backend()).speckit.code_actions(params, lazy)
         return actions
+
+    @server.feature(
+        types.TEXT_DOCUMENT_DIAGNOSTIC,
+        types.DiagnosticOptions(
+            identifier="speckit", inter_file_dependencies=False, workspace_diagnostics=False
+        ),
+    )
+    async def on_diagnostic(
+        ls: CodexLanguageServer, params: types.DocumentDiagnosticParams
+    ) -> types.FullDocumentDiagnosticReport:
+        if not speckit_actions.may_offer(params.text_document.uri):
+            return types.FullDocumentDiagnosticReport(items=[])
+        return await (await ls.backend()).speckit.gates.pull(params.text_document.uri)
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     def on_code_action_resolve(

@@ -35,15 +35,17 @@ from codex_lsp.speckit.auto import (
     StageEnded,
     Step,
     advance,
+    next_stage,
     next_step,
 )
 from codex_lsp.speckit.auto_summary import render_summary, summary_wire
 from codex_lsp.speckit.engine import Emitter
+from codex_lsp.speckit.packet import SpecPacket
 from codex_lsp.speckit.result import CommandResult
 from codex_lsp.speckit.stages import PIPELINE
 from codex_lsp.speckit.workspace import Workspace
 from codex_lsp.store.speckit_auto import AutoRunRow, owner_pid, owner_token
-from codex_lsp.store.speckit_runs import SpeckitRuns
+from codex_lsp.store.speckit_runs import SpeckitRuns, StageRunRecord
 
 CANCEL_POLL_S = 0.5
 """How often the driver looks at the store's cancel flag (``/speckit.cancel`` from any server)."""
@@ -102,12 +104,27 @@ class AutoDriver:
             state = advance(state, Resumed())
             if goal:
                 state = AutoState.from_json({**state.to_json(), "goal": goal})
+            state = await self._reconcile(state, claim.saved_at)
         try:
             await self._save(run_id, state)
             state = await self._drive(run_id, state)
         finally:
             await asyncio.shield(self.runs.auto.release(run_id))
         return self._summary(run_id, state)
+
+    async def _reconcile(self, state: AutoState, saved_at: float) -> AutoState:
+        """A stage whose run was recorded after the state's last save finished while its server
+        died before the transition was written: it is taken as ended, not asked again.
+        Implement is not (its patch is applied after the record)."""
+        stage = next_stage(state)
+        if stage is None or stage == "implement":
+            return state
+        history = await self.runs.history(self.workspace.root, self.spec_id, stage)
+        record = history[-1] if history else None
+        if record is None or (record.created_at or 0) <= saved_at:
+            return state
+        packet = await asyncio.to_thread(self.workspace.layout.resolve, self.spec_id)
+        return advance(state, StageEnded(recorded(self.workspace, packet, record)))
 
     async def _save(self, run_id: str, state: AutoState) -> None:
         await self.runs.auto.save(run_id, state.status.value, state.to_json())
@@ -207,6 +224,27 @@ class AutoDriver:
     def _summary(self, run_id: str, state: AutoState) -> CommandResult:
         ok = state.status is RunStatus.COMPLETED
         return CommandResult(ok, render_summary(state), summary_wire(run_id, state))
+
+
+def recorded(workspace: Workspace, packet: SpecPacket, record: StageRunRecord) -> StageDone:
+    """A stage's end, as its store row tells it."""
+    ok = record.status in ("ok", "degraded")
+    target = packet.stage_file(record.stage)
+    files = (workspace.relative(target),) if target else ()
+    answer = (record.synthesis or {}).get("answer") or {}
+    decision = answer.get("decision") if record.stage == "validate" else None
+    return StageDone(
+        stage=record.stage,
+        status=record.status,
+        ok=ok,
+        files=files if ok else (),
+        cost_usd=round(sum(o.cost for o in record.outputs), 6),
+        agreements=len(record.agreements),
+        conflicts=len(record.conflicts),
+        decision=str(decision) if decision else None,
+        message=f"/speckit.{record.stage} {record.spec_id}: {record.status} (recorded)",
+        record_id=record.id,
+    )
 
 
 async def cancel_run(runs: SpeckitRuns, workspace: Workspace, spec_id: str) -> CommandResult:

@@ -118,6 +118,8 @@ class Claim:
     run: AutoRunRow
     resumed: bool = False
     busy: bool = False
+    saved_at: float = 0.0
+    """When a resumed run's state was last written (before this claim)."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +265,9 @@ class AutoRuns:
             ) from exc
         run = await self.get(keep.id if keep is not None else new_id)
         assert run is not None
-        return Claim(run, resumed=keep is not None)
+        if keep is None:
+            return Claim(run)
+        return Claim(run, resumed=True, saved_at=keep.updated_at)
 
     async def save(self, run_id: str, status: str, state: dict[str, Any]) -> None:
         """Write the run's state after a transition (this process must own it)."""
