@@ -391,14 +391,12 @@ class AutoRuns:
         status: str,
         answer: str | None,
         backup: str | None = None,
-        line: int | None = None,
     ) -> bool:
         """Mark an open issue answered (or auto-fixed, dismissed); False when it was not open
         (answered meanwhile, or unknown)."""
         changed = await self._execute(
-            "UPDATE speckit_gate_issues SET status = ?, answer = ?, backup = ?, answered_at = ?, "
-            "line = COALESCE(?, line) WHERE run_id = ? AND checkpoint = ? AND issue_id = ? AND "
-            "status = 'open'",
-            (status, answer, backup, time.time(), line, run_id, checkpoint, issue_id),
+            "UPDATE speckit_gate_issues SET status = ?, answer = ?, backup = ?, answered_at = ? "
+            "WHERE run_id = ? AND checkpoint = ? AND issue_id = ? AND status = 'open'",
+            (status, answer, backup, time.time(), run_id, checkpoint, issue_id),
         )
         return changed > 0
