@@ -218,6 +218,14 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
             return types.FullDocumentDiagnosticReport(items=[])
         return await (await ls.backend()).speckit.gates.pull(params.text_document.uri)
 
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    async def on_code_lens(
+        ls: CodexLanguageServer, params: types.CodeLensParams
+    ) -> list[types.CodeLens]:
+        if not speckit_actions.may_offer(params.text_document.uri):
+            return []
+        return await (await ls.backend()).speckit.code_lenses(params.text_document.uri)
+
     @server.feature(types.CODE_ACTION_RESOLVE)
     def on_code_action_resolve(
         ls: CodexLanguageServer, action: types.CodeAction

@@ -30,6 +30,7 @@ from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.protocol.speckit_events import SpeckitGateEvent
 from codex_lsp.speckit.offers import Offer, offers
 from codex_lsp.speckit.resume import Resumable, resumable
+from codex_lsp.speckit.tasks_md import TaskLine, parse_tasks
 from codex_lsp.speckit.workspace import Workspace, find_root
 from codex_lsp.store.speckit_runs import SpeckitRuns
 from codex_lsp.tools.files import FileSink
@@ -51,6 +52,7 @@ class SpeckitFeature:
         self._manager = manager
         self._conversations = conversations
         self._server = server
+        self._sink = sink
         self._root = root
         self._stores: dict[Path, SpeckitRuns] = {}
         self._tasks: set[asyncio.Future[None]] = set()
@@ -121,6 +123,7 @@ class SpeckitFeature:
         only = [str(k) for k in params.context.only] if params.context.only else None
         if not wanted(types.CodeActionKind.Empty, only):
             return answers
+        answers += await self._task_actions(params)
         path = Path(unquote(urlparse(params.text_document.uri).path))
         try:
             workspace, found = await asyncio.to_thread(self._offers, path)
@@ -132,6 +135,44 @@ class SpeckitFeature:
             found = [resume[0], *(o for o in found if not o.preferred)]
         actions = [_action(offer) for offer in found]
         return [*answers, *(actions if lazy else [resolve(a) for a in actions])]
+
+    async def code_lenses(self, uri: str) -> list[types.CodeLens]:
+        """ "Implement T003" on every unticked task of a SPEC's tasks.md (none elsewhere)."""
+        path = Path(unquote(urlparse(uri).path))
+        if path.name != "tasks.md":
+            return []
+        try:
+            found = await self._task_lines(path)
+        except CodexError:
+            return []
+        return [
+            types.CodeLens(
+                range=types.Range(types.Position(t.line, 0), types.Position(t.line, 0)),
+                command=types.Command(
+                    f"Implement {t.id}", PREFIX + "speckit.implement", arguments=[f"{spec} {t.id}"]
+                ),
+            )
+            for spec, t in found
+            if not t.done
+        ]
+
+    async def _task_lines(self, path: Path) -> list[tuple[str, TaskLine]]:
+        """The SPEC id and every task of the tasks.md at ``path`` (its open buffer's text)."""
+        _, found = await asyncio.to_thread(self._offers, path)
+        text = await self._sink.load(path) or ""
+        return [(found[0].spec_id, task) for task in parse_tasks(text)]
+
+    async def _task_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        """ "Implement T003" on the task lines of the requested range of tasks.md."""
+        lenses = await self.code_lenses(params.text_document.uri)
+        first, last = params.range.start.line, params.range.end.line
+        return [
+            types.CodeAction(
+                title=lens.command.title, kind=types.CodeActionKind.Empty, command=lens.command
+            )
+            for lens in lenses
+            if lens.command is not None and first <= lens.range.start.line <= last
+        ]
 
     def _workspace(self, start: Path) -> Workspace:
         config = self._manager.load_config(NewConversationParams(cwd=start)).config

@@ -36,6 +36,7 @@ from codex_lsp.speckit.auto_run import AutoDriver
 from codex_lsp.speckit.commands import Kind
 from codex_lsp.speckit.dispatch import NeedsAgents, execute
 from codex_lsp.speckit.engine import Emitter, StageResult, StageRun
+from codex_lsp.speckit.files import read_text
 from codex_lsp.speckit.gate_run import GateAnswers, GateKeeper
 from codex_lsp.speckit.gates import CHECKPOINTS, gate_for
 from codex_lsp.speckit.implement import apply_chosen_patch
@@ -43,6 +44,7 @@ from codex_lsp.speckit.orchestrator import run_stage
 from codex_lsp.speckit.packet import SpecPacket
 from codex_lsp.speckit.result import CommandResult
 from codex_lsp.speckit.routing import Invocation, RouteError, route
+from codex_lsp.speckit.tasks_md import first_open, tick
 from codex_lsp.speckit.validation import report, run_validation, validation_commands
 from codex_lsp.speckit.workspace import Workspace, find_root
 from codex_lsp.speckit.writer import SessionWriter
@@ -203,6 +205,16 @@ class CommandTask:
             await asyncio.shield(agents.aclose())
         return run, result
 
+    async def _tick(self, packet: SpecPacket, workspace: Workspace, task: str) -> str:
+        """Tick ``task`` in tasks.md through the editor; what to tell the user."""
+        path = packet.file("tasks.md")
+        writer = SessionWriter(self.runner, workspace.root)
+        ticked = tick(await writer.read(path) or "", task)
+        if ticked is None:
+            return f"{task} was ticked already (or is no longer in tasks.md)."
+        await writer.write({path: ticked}, f"/speckit.implement {packet.id} {task}: done")
+        return f"{task} is ticked in {workspace.relative(path)}."
+
     async def _gate(
         self,
         stage: str,
@@ -244,6 +256,9 @@ class CommandTask:
     ) -> dict[str, Any]:
         runner = self.runner
         user_text = invocation.text if goal is None else goal
+        task = invocation.task
+        if stage == "implement" and not pipeline and task is None:
+            task = await asyncio.to_thread(_first_open_task, packet, workspace)
         if stage == "validate":
             commands = await asyncio.to_thread(validation_commands, packet, workspace.root)
             results = await run_validation(runner, commands)
@@ -255,7 +270,7 @@ class CommandTask:
             runs,
             emit or runner.emit,
             user_text,
-            invocation.task,
+            task,
             pipeline,
         )
         outcome = result.outcome
@@ -264,6 +279,8 @@ class CommandTask:
         if stage == "implement" and ok:
             patched = await apply_chosen_patch(runner, outcome, run.answers)
             message, ok = f"{message}\n\n{patched.message}", patched.applied
+            if ok and task is not None:
+                message += "\n\n" + await self._tick(packet, workspace, task)
         return {
             "ok": ok,
             "specId": packet.id,
@@ -279,6 +296,14 @@ class CommandTask:
             "conflicts": len(outcome.conflicts),
             "decision": _decision(stage, outcome.arbiter, run.answers),
         }
+
+
+def _first_open_task(packet: SpecPacket, workspace: Workspace) -> str | None:
+    """The first unticked task of the SPEC's tasks.md (None: no tasks.md, or all ticked).
+    Blocking."""
+    text = read_text(packet.file("tasks.md"), workspace.root)
+    found = first_open(text) if text else None
+    return found.id if found else None
 
 
 def _decision(stage: str, arbiter: str | None, answers: dict[str, dict[str, Any]]) -> str | None:
