@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from codex_lsp.errors import SpeckitError
 from codex_lsp.speckit.auto import (
     AutoState,
     Interrupted,
@@ -79,3 +80,11 @@ def test_an_end_of_another_stage_is_refused() -> None:
 def test_the_state_survives_the_stores_json() -> None:
     state = advance(AutoState.start("S", None, "goal"), _ok("plan"))
     assert AutoState.from_json(state.to_json()) == state
+
+
+def test_a_stored_state_this_codex_lsp_cannot_read_is_a_clear_error() -> None:
+    for bad in ({}, {"spec_id": "S", "stages": []}, {"spec_id": "S", "stages": ["deploy"]}):
+        with pytest.raises(SpeckitError, match="start a new run with --from <stage>"):
+            AutoState.from_json(bad)
+    with pytest.raises(SpeckitError, match="not one this codex-lsp reads"):
+        AutoState.from_json({"spec_id": "S", "stages": ["plan"], "status": "exploded"})

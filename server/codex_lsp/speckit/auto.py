@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from codex_lsp.errors import SpeckitError
 from codex_lsp.speckit.gates import CHECKPOINTS
 from codex_lsp.speckit.stages import PIPELINE
 
@@ -175,7 +176,24 @@ class AutoState:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AutoState:
-        """The state the store kept."""
+        """The state the store kept. :class:`~codex_lsp.errors.SpeckitError` when it is not
+        one (a store written by hand, or by a newer codex-lsp)."""
+        try:
+            state = cls._parse(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SpeckitError(
+                f"the stored /speckit.auto state is not one this codex-lsp reads ({exc!r}); "
+                "start a new run with --from <stage>"
+            ) from exc
+        if not state.stages or any(s not in PIPELINE for s in state.stages):
+            raise SpeckitError(
+                f"the stored /speckit.auto state names no known stages ({state.stages}); "
+                "start a new run with --from <stage>"
+            )
+        return state
+
+    @classmethod
+    def _parse(cls, data: dict[str, Any]) -> AutoState:
         return cls(
             spec_id=str(data["spec_id"]),
             stages=tuple(data["stages"]),

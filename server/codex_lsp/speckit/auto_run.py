@@ -99,13 +99,13 @@ class AutoDriver:
         if claim.busy:
             return CommandResult(False, busy_message(claim.run))
         run_id = claim.run.id
-        state = AutoState.from_json(claim.run.state)
-        if claim.resumed:
-            state = advance(state, Resumed())
-            if goal:
-                state = AutoState.from_json({**state.to_json(), "goal": goal})
-            state = await self._reconcile(state, claim.saved_at)
         try:
+            state = AutoState.from_json(claim.run.state)
+            if claim.resumed:
+                state = advance(state, Resumed())
+                if goal:
+                    state = AutoState.from_json({**state.to_json(), "goal": goal})
+                state = await self._reconcile(state, claim.saved_at)
             await self._save(run_id, state)
             state = await self._drive(run_id, state)
         finally:

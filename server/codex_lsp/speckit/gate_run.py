@@ -219,7 +219,7 @@ async def answer_issue(
     if row.status != "open" or row.file is None:
         raise SpeckitError(f"{row.issue_id} is answered already ({row.status})")
     path = workspace.root / row.file
-    issue = MergedIssue.from_json(row.data)
+    issue = MergedIssue.from_json({**row.data, "id": row.issue_id})
     text = await writer.read(path) or ""
     backup = backup_path(path, datetime.now(UTC))
     await asyncio.to_thread(write_text, backup, workspace.root, text)

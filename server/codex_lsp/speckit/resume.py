@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from codex_lsp.errors import SpeckitError
 from codex_lsp.speckit.auto import AutoState
 from codex_lsp.speckit.offers import Offer
 from codex_lsp.speckit.stages import PIPELINE
@@ -45,7 +46,10 @@ async def resumable(runs: SpeckitRuns, workspace: Workspace) -> list[Resumable]:
     for run in await runs.auto.unfinished(workspace.root):
         if run.live or run.spec_id in found:
             continue
-        state = AutoState.from_json(run.state)
+        try:
+            state = AutoState.from_json(run.state)
+        except SpeckitError:
+            continue  # not resumable; /speckit.auto <SPEC> says why
         stage = state.current or state.stages[-1]
         status = "its server stopped" if run.status == "running" else run.status
         found[run.spec_id] = Resumable(run.spec_id, stage, status, state.reason)
