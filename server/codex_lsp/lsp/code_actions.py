@@ -85,7 +85,10 @@ def code_actions(params: types.CodeActionParams, lazy: bool) -> list[types.CodeA
 
 def resolve(action: types.CodeAction) -> types.CodeAction:
     """Fill in the command that runs ``action``: a spec-kit action's data names its command
-    (``codex-lsp.speckit.plan``) and arguments, the others run ``codex-lsp.runCodeAction``."""
+    (``codex-lsp.speckit.plan``) and arguments, the others run ``codex-lsp.runCodeAction``. An
+    action that came with its command (a quality-gate answer) is complete as it is."""
+    if action.command is not None and action.data is None:
+        return action
     data: Any = action.data
     if isinstance(data, dict) and data.get("kind") == SPECKIT_KIND:
         arguments = data.get("arguments")
