@@ -137,35 +137,36 @@ class CommandTask:
     async def _stages(self, needs: NeedsAgents, workspace: Workspace, runs: SpeckitRuns) -> _Said:
         """Each stage in turn; the first that does not stand ends the command. /speckit.auto
         is the durable state machine's (:class:`~codex_lsp.speckit.auto_run.AutoDriver`)."""
-        packet = needs.packet or _project_packet(workspace)
         invocation = needs.invocation
-        if invocation.command.kind is Kind.PIPELINE:
-            return await self._auto(packet, invocation, workspace, runs)
+        pipeline = invocation.command.kind is Kind.PIPELINE
+        spec = _Spec(
+            needs.packet or _project_packet(workspace), workspace, runs, invocation, pipeline
+        )
+        if pipeline:
+            return await self._auto(spec)
         (stage,) = needs.stages
-        done = await self._stage(stage, packet, invocation, workspace, runs, False)
+        done = await self._stage(spec, stage)
         ok = bool(done["ok"])
         if invocation.json:
             return _Said(ok, json.dumps({"ok": ok, "stages": [done]}, indent=2))
         return _Said(ok, str(done["message"]))
 
-    async def _auto(
-        self, packet: SpecPacket, invocation: Invocation, workspace: Workspace, runs: SpeckitRuns
-    ) -> _Said:
+    async def _auto(self, spec: _Spec) -> _Said:
         """/speckit.auto: claimed, driven and summarised by the state machine's driver."""
 
         async def stage_fn(stage: str, goal: str, emit: Emitter) -> StageDone:
-            report = await self._stage(stage, packet, invocation, workspace, runs, True, emit, goal)
-            return stage_done(report)
+            return stage_done(await self._stage(spec, stage, emit, goal))
 
         async def gate_fn(stage: str, gate: str, run_id: str, emit: Emitter) -> GateOutcome:
-            return await self._gate(stage, gate, run_id, emit, packet, workspace, runs)
+            return await self._gate(spec, stage, gate, run_id, emit)
 
-        settings = workspace.config.speckit.quality_gates
+        invocation = spec.invocation
+        settings = spec.workspace.config.speckit.quality_gates
         checkpoints = {s: g for s in CHECKPOINTS if (g := gate_for(s, settings)) is not None}
         driver = AutoDriver(
-            runs,
-            workspace,
-            packet.id,
+            spec.runs,
+            spec.workspace,
+            spec.packet.id,
             emit=self.runner.emit,
             run_stage=stage_fn,
             hold_gate=gate_fn,
@@ -176,103 +177,72 @@ class CommandTask:
         return _Said(result.ok, result.render(invocation.json))
 
     async def _agents(
-        self,
-        stage: str,
-        packet: SpecPacket,
-        workspace: Workspace,
-        runs: SpeckitRuns,
-        emit: Emitter,
-        user_text: str,
-        task: str | None,
-        pipeline: bool,
+        self, spec: _Spec, stage: str, emit: Emitter, user_text: str, task: str | None
     ) -> tuple[StageRun, StageResult]:
         """One stage run by its agents, each a conversation of its own."""
         run = await StageRun.prepare(
-            workspace,
-            packet,
+            spec.workspace,
+            spec.packet,
             stage,
             emitter=emit,
-            runs=runs,
+            runs=spec.runs,
             session_id=self.runner.parts.conversation_id,
             user_text=user_text,
             task=task,
-            pipeline=pipeline,
+            pipeline=spec.pipeline,
         )
-        agents = ConversationRunner(self.manager, f"spec-kit {packet.id} {stage}")
+        agents = ConversationRunner(self.manager, f"spec-kit {spec.packet.id} {stage}")
         try:
-            result = await run_stage(run, agents, SessionWriter(self.runner, workspace.root))
+            writer = SessionWriter(self.runner, spec.workspace.root)
+            result = await run_stage(run, agents, writer)
         finally:
             await asyncio.shield(agents.aclose())
         return run, result
 
-    async def _tick(self, packet: SpecPacket, workspace: Workspace, task: str) -> str:
+    async def _tick(self, spec: _Spec, task: str) -> str:
         """Tick ``task`` in tasks.md through the editor; what to tell the user."""
-        path = packet.file("tasks.md")
-        writer = SessionWriter(self.runner, workspace.root)
+        path = spec.packet.file("tasks.md")
+        writer = SessionWriter(self.runner, spec.workspace.root)
         ticked = tick(await writer.read(path) or "", task)
         if ticked is None:
             return f"{task} was ticked already (or is no longer in tasks.md)."
-        await writer.write({path: ticked}, f"/speckit.implement {packet.id} {task}: done")
-        return f"{task} is ticked in {workspace.relative(path)}."
+        await writer.write({path: ticked}, f"/speckit.implement {spec.packet.id} {task}: done")
+        return f"{task} is ticked in {spec.workspace.relative(path)}."
 
     async def _gate(
-        self,
-        stage: str,
-        gate: str,
-        run_id: str,
-        emit: Emitter,
-        packet: SpecPacket,
-        workspace: Workspace,
-        runs: SpeckitRuns,
+        self, spec: _Spec, stage: str, gate: str, run_id: str, emit: Emitter
     ) -> GateOutcome:
         """The quality gate ``gate`` before ``stage``: its agents, then the decisions."""
         checkpoint = CHECKPOINTS[stage]
-        plan = stage_agents(workspace.config)[gate]
+        plan = stage_agents(spec.workspace.config)[gate]
         if plan.native or not plan.agents:
             return GateOutcome(
                 checkpoint, gate, skipped=f"/speckit.{gate} has no agents ([speckit.stages])"
             )
-        run, result = await self._agents(gate, packet, workspace, runs, emit, "", None, True)
+        run, result = await self._agents(spec, gate, emit, "", None)
         if not result.outcome.stands:
             raise SpeckitError(
                 f"quality gate {checkpoint} ({gate}) failed: {result.outcome.message}"
             )
-        keeper = GateKeeper(
-            workspace, packet, runs, SessionWriter(self.runner, workspace.root), emit
-        )
+        writer = SessionWriter(self.runner, spec.workspace.root)
+        keeper = GateKeeper(spec.workspace, spec.packet, spec.runs, writer, emit)
         arbiter = plan.arbiter.name if plan.arbiter else None
         return await keeper.hold(run_id, stage, gate, GateAnswers(run.answers, arbiter))
 
     async def _stage(
-        self,
-        stage: str,
-        packet: SpecPacket,
-        invocation: Invocation,
-        workspace: Workspace,
-        runs: SpeckitRuns,
-        pipeline: bool,
-        emit: Emitter | None = None,
-        goal: str | None = None,
+        self, spec: _Spec, stage: str, emit: Emitter | None = None, goal: str | None = None
     ) -> dict[str, Any]:
         runner = self.runner
+        packet, workspace, invocation = spec.packet, spec.workspace, spec.invocation
         user_text = invocation.text if goal is None else goal
         task = invocation.task
-        if stage == "implement" and not pipeline and task is None:
+        if stage == "implement" and not spec.pipeline and task is None:
             task = await asyncio.to_thread(_first_open_task, packet, workspace)
         if stage == "validate":
             commands = await asyncio.to_thread(validation_commands, packet, workspace.root)
             results = await run_validation(runner, commands)
             user_text = "\n\n".join(t for t in (user_text, report(results)) if t)
-        run, result = await self._agents(
-            stage,
-            packet,
-            workspace,
-            runs,
-            emit or runner.emit,
-            user_text,
-            task,
-            pipeline,
-        )
+        run, result = await self._agents(spec, stage, emit or runner.emit, user_text, task)
         outcome = result.outcome
         message = result.synthesis.report if result.synthesis else outcome.message
         ok = outcome.stands
@@ -280,7 +250,7 @@ class CommandTask:
             patched = await apply_chosen_patch(runner, outcome, run.answers)
             message, ok = f"{message}\n\n{patched.message}", patched.applied
             if ok and task is not None:
-                message += "\n\n" + await self._tick(packet, workspace, task)
+                message += "\n\n" + await self._tick(spec, task)
         return {
             "ok": ok,
             "specId": packet.id,
@@ -296,6 +266,18 @@ class CommandTask:
             "conflicts": len(outcome.conflicts),
             "decision": _decision(stage, outcome.arbiter, run.answers),
         }
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What a command works on: its SPEC, the workspace, the store, what was typed, and
+    whether it is /speckit.auto."""
+
+    packet: SpecPacket
+    workspace: Workspace
+    runs: SpeckitRuns
+    invocation: Invocation
+    pipeline: bool
 
 
 def _first_open_task(packet: SpecPacket, workspace: Workspace) -> str | None:
