@@ -157,3 +157,14 @@ def _error_info_for_status(status: int) -> str:
     if status >= 500:
         return "internalServerError"
     return "other"
+
+
+def bug_message(what: str, exc: BaseException) -> str:
+    """What a user is told when codex-lsp itself fails (an exception outside
+    :class:`CodexError`, i.e. a bug, not the outside world): that it is a bug, what it broke, and
+    where the details are — the traceback goes to the log, not to the user."""
+    detail = str(exc).strip() or "no detail"
+    return (
+        f"codex-lsp failed while handling {what} ({detail}); this is a bug in codex-lsp, not "
+        "something you did. The server keeps running; its log has the details — please report it."
+    )
