@@ -76,6 +76,7 @@ from codex_lsp.providers.base import ModelClient
 from codex_lsp.tools.commands import CommandRunner
 from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.registry import ToolRegistry, TurnAbortRequested
+from codex_lsp.tools.terminals import Terminals
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ class Conversation:
         self.approvals = approvals
         self.files = files
         self.commands = commands
+        self.terminals = Terminals(self.emit_detached)
         rules = config.command_rules
         self.command_rules = CommandRules.load(rules.allow, rules.deny, home)
         self.base_instructions = base_instructions
@@ -277,6 +279,13 @@ class Conversation:
             for msg, body in zip(msgs, bodies, strict=True):
                 self._deliver(submission_id, msg, body)
 
+    def emit_detached(self, msg: EventMsg) -> None:
+        """An event of an item that outlived its turn (a terminal's output and end): stored,
+        unless transient, as the conversation's, not a turn's, and without syncing the history
+        (which belongs to whichever turn runs now)."""
+        body = None if isinstance(msg, _TRANSIENT) else self.journal.event(msg, None)
+        self._deliver(SESSION_SUBMISSION_ID, msg, body)
+
     def _journal(self, msg: EventMsg) -> str | None:
         """Enqueue ``msg`` (unless transient) after the history items before it; its JSON."""
         if isinstance(msg, _TRANSIENT):
@@ -380,6 +389,7 @@ class Conversation:
             )
         elif isinstance(op, ShutdownOp):
             await self._abort("interrupted")
+            await self.terminals.close()
             with contextlib.suppress(Exception):
                 await self.client.aclose()
             self.journal.release()

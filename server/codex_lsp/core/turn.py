@@ -52,6 +52,7 @@ from codex_lsp.protocol.tool_specs import ToolSpec
 from codex_lsp.providers.base import Prompt
 from codex_lsp.tools.commands import Sandbox
 from codex_lsp.tools.files import FileSink
+from codex_lsp.tools.terminals import Terminals
 
 if TYPE_CHECKING:
     from codex_lsp.core.conversation import Conversation
@@ -163,6 +164,11 @@ class TurnRunner:
     def files(self) -> FileSink:
         """Where file edits go."""
         return self.conversation.files
+
+    @property
+    def terminals(self) -> Terminals:
+        """The conversation's running terminals."""
+        return self.conversation.terminals
 
     async def run_command(
         self,

@@ -1,5 +1,5 @@
 """``sandbox_launch --parent PID [--write DIR]... [--protect ROOT]... [--hide DIR]...
-[--registry DIR] [--no-network] [--unsandboxed] [--keep-background] -- CMD...``
+[--registry DIR] [--no-network] [--unsandboxed] [--keep-background] [--tty] -- CMD...``
 
 The process the server starts for every command. It stays, as a small supervisor, so that the
 command and everything it starts end with the command, and with the server.
@@ -19,8 +19,12 @@ removes its placeholders and exits with CMD's status.
 Unsandboxed (danger-full-access, escalated): the launcher becomes a child subreaper and forks
 CMD; when CMD ends it kills every descendant left (orphans are reparented to it).
 
-``--keep-background`` is the seam for background terminals (not implemented yet): the launcher
-then waits for the command's descendants instead of killing them. They still die with the server.
+``--keep-background``: the launcher waits for the command's descendants instead of killing them
+when the command ends. They still die with the server.
+
+``--tty`` (a terminal of ``exec_command``, whose stdin is a pseudo-terminal): the launcher makes
+that terminal its session's controlling terminal, so a ^C typed into it interrupts the command,
+and ignores the terminal's job-control signals itself (the command gets the default actions).
 
 The server's death, by any signal including SIGKILL, reaches the launcher as SIGTERM (its
 parent-death signal; not with ``--parent 0``, for a command another program started, such as an
@@ -50,6 +54,7 @@ else:  # the C module: ``signal`` imports enum, 3 ms more
 SANDBOX_FAILED_EXIT = 126
 SANDBOX_FAILED_MARKER = "codex-lsp sandbox:"
 STOPPED_EXIT = 128 + _signal.SIGTERM
+_TERMINAL_SIGNALS = (_signal.SIGINT, _signal.SIGQUIT, _signal.SIGTSTP)
 NAMESPACE_ADVICE = (
     "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu "
     "24.04 also kernel.apparmor_restrict_unprivileged_userns=0), or run codex-lsp in a machine "
@@ -69,6 +74,7 @@ class _Options:
         self.block_network = False
         self.unsandboxed = False
         self.keep_background = False
+        self.tty = False
         self.command: list[str] = []
 
 
@@ -90,6 +96,8 @@ def _parse(argv: list[str]) -> _Options | str:
             opts.unsandboxed = True
         elif flag == "--keep-background":
             opts.keep_background = True
+        elif flag == "--tty":
+            opts.tty = True
         else:
             return f"unknown option {flag}"
     opts.command = args[1:]
@@ -124,6 +132,8 @@ def _exec(command: list[str]) -> NoReturn:
     _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
     _signal.signal(_signal.SIGXFSZ, _signal.SIG_DFL)
     _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
+    for signum in _TERMINAL_SIGNALS:  # ignored by a launcher on a terminal (``--tty``)
+        _signal.signal(signum, _signal.SIG_DFL)
     try:
         os.execvp(command[0], command)
     except OSError as exc:
@@ -137,12 +147,28 @@ def _watch_parent(parent: int, signal: int) -> bool:
     return os.getppid() == parent
 
 
+def _take_terminal() -> None:
+    """Make stdin, a pseudo-terminal, the controlling terminal of our session (we lead it) and
+    leave its interrupt and job-control signals to the command."""
+    import fcntl
+    import termios
+
+    for signum in _TERMINAL_SIGNALS:
+        _signal.signal(signum, _signal.SIG_IGN)
+    try:
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    except OSError as exc:
+        print(f"{SANDBOX_FAILED_MARKER} warning: no controlling terminal: {exc}", file=sys.stderr)
+
+
 def main(argv: list[str]) -> int:
     """Parse the arguments, watch the server, run the command as the module docstring says."""
     opts = _parse(argv)
     if isinstance(opts, str):
         return _fail(opts)
     _signal.signal(_signal.SIGTERM, _on_sigterm)
+    if opts.tty:
+        _take_terminal()
     try:
         if opts.parent and not _watch_parent(opts.parent, _signal.SIGTERM):
             return STOPPED_EXIT  # the server died before we could watch it

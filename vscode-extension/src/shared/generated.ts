@@ -114,6 +114,7 @@ export interface CommandExecutionItem {
   aggregatedOutput?: string | null;
   exitCode?: number | null;
   durationMs?: number | null;
+  terminalId?: number | null;
 }
 
 /** Summarise the history to free context. */
@@ -286,6 +287,7 @@ export interface ExecCommandBeginEvent {
   command: Array<string>;
   cwd: string;
   parsedCmd?: Array<ParsedRead | ParsedListFiles | ParsedSearch | ParsedUnknown>;
+  terminalId?: number | null;
 }
 
 /** A command finished. */
@@ -303,6 +305,7 @@ export interface ExecCommandEndEvent {
   durationMs: number;
   formattedOutput: string;
   status: ItemStatus;
+  terminalId?: number | null;
 }
 
 /** Output of a running command (UTF-8 text, decoded without splitting characters). */
@@ -313,6 +316,7 @@ export interface ExecCommandOutputDeltaEvent {
   callId: string;
   stream: ExecOutputStream;
   chunk: string;
+  terminalId?: number | null;
 }
 
 /** Which output stream a chunk came from. */
