@@ -267,3 +267,29 @@ async def test_terminals_are_not_offered_unless_configured(
     finally:
         await manager.shutdown_all()
     assert json.dumps(names)
+
+
+async def test_a_command_that_prints_without_end_neither_floods_the_client_nor_stalls_the_loop(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(Reply((exec_call("yes", yield_time_ms=2000),)), Reply((Text("ok"),)))
+    conv = await start(manager, log)
+    lags: list[float] = []
+
+    async def measure() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.01)
+            lags.append(loop.time() - before - 0.01)
+
+    probe = asyncio.create_task(measure())
+    try:
+        await turn(conv, log, 1)
+    finally:
+        probe.cancel()
+    (answer,) = outputs(model_server)
+    assert "Process running" in answer and "y\ny\n" in answer and "omitted" in answer
+    streamed = sum(len(m["chunk"]) for m in log.msgs(conv.id, "execCommandOutputDelta"))
+    assert streamed < 3 * terminals_module.STREAM_RATE  # about 2 s worth, not gigabytes
+    assert max(lags) < 0.25

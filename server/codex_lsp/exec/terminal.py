@@ -26,6 +26,11 @@ from pathlib import Path
 from codex_lsp.protocol.items import ExecOutputStream
 
 READ_CHUNK = 65536
+READ_RATE = 8 * 1024 * 1024
+"""Bytes per second read from one terminal; beyond it reading pauses, so a command that
+prints without end (``yes``) waits on its full pipe as on a terminal nobody reads, instead of
+keeping the server's event loop busy."""
+READ_WINDOW_S = 0.1
 BUFFER_CAP = 1024 * 1024
 STOP_GRACE_S = 1.0
 WRITE_TIMEOUT_S = 5.0
@@ -109,10 +114,13 @@ class TerminalProcess:
         self.exit_code: int | None = None
         self.ended_at: float | None = None
         self._closed = asyncio.Event()
-        loop = asyncio.get_running_loop()
+        self._loop = asyncio.get_running_loop()
+        self._window_start = self._loop.time()
+        self._window_bytes = 0
+        self._paused = False
         for fd in self._readers:
             os.set_blocking(fd, False)
-            loop.add_reader(fd, self._read, fd)
+        self._listen()
         self._waiter = asyncio.ensure_future(self._wait())
 
     @classmethod
@@ -156,6 +164,23 @@ class TerminalProcess:
         return cls(proc, tty, readers)
 
     # ------------------------------------------------------------------ output
+    def _listen(self) -> None:
+        self._paused = False
+        for fd in self._readers:
+            self._loop.add_reader(fd, self._read, fd)
+
+    def _throttle(self, size: int) -> None:
+        """Pause reading until the window ends once it read its share of ``READ_RATE``."""
+        now = self._loop.time()
+        if now - self._window_start >= READ_WINDOW_S:
+            self._window_start, self._window_bytes = now, 0
+        self._window_bytes += size
+        if self._window_bytes >= READ_RATE * READ_WINDOW_S and not self._paused:
+            self._paused = True
+            for fd in self._readers:
+                self._loop.remove_reader(fd)
+            self._loop.call_later(self._window_start + READ_WINDOW_S - now, self._listen)
+
     def _read(self, fd: int) -> None:
         try:
             data = os.read(fd, READ_CHUNK)
@@ -168,6 +193,7 @@ class TerminalProcess:
         if not data:
             self._close_reader(fd)
             return
+        self._throttle(len(data))
         self.pending.add(data)
         text = self._decoders[fd].decode(data)
         if text:
@@ -179,7 +205,7 @@ class TerminalProcess:
     def _close_reader(self, fd: int) -> None:
         if fd not in self._readers:
             return
-        asyncio.get_running_loop().remove_reader(fd)
+        self._loop.remove_reader(fd)
         del self._readers[fd]
         if fd != self._write_fd:
             os.close(fd)

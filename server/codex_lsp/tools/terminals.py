@@ -35,6 +35,10 @@ WARN_TERMINALS = 60
 PROTECTED_RECENT = 8
 """The most recently used terminals, never ended to make room."""
 TRANSCRIPT_CAP = 256 * 1024
+STREAM_RATE = 512 * 1024
+"""Bytes per second of a terminal's output streamed to the client (bursts up to as much);
+the rest is counted and named in the next delta, so a chatty command cannot flood the editor.
+The model and ``codex/listTerminals`` still get the output, head and tail."""
 CLOSE_TIMEOUT_S = 10.0
 FIRST_TERMINAL_ID = 1000
 
@@ -66,6 +70,9 @@ class Terminal:
     transcript: HeadTailBuffer = field(default_factory=lambda: HeadTailBuffer(TRANSCRIPT_CAP))
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once ``execCommandEnd`` is sent."""
+    stream_budget: float = STREAM_RATE
+    stream_refilled: float = field(default_factory=time.monotonic)
+    unstreamed: int = 0
 
     @property
     def command(self) -> list[str]:
@@ -237,7 +244,19 @@ class Terminals:
 
 
 def _delta(terminal: Terminal, stream: ExecOutputStream, chunk: str) -> None:
-    terminal.transcript.add(chunk.encode())
+    data = chunk.encode()
+    terminal.transcript.add(data)
+    now = time.monotonic()
+    refill = (now - terminal.stream_refilled) * STREAM_RATE
+    terminal.stream_budget = min(STREAM_RATE, terminal.stream_budget + refill)
+    terminal.stream_refilled = now
+    if len(data) > terminal.stream_budget:
+        terminal.unstreamed += len(data)
+        return
+    terminal.stream_budget -= len(data)
+    if terminal.unstreamed:
+        chunk = f"\n[... {terminal.unstreamed} bytes of output not shown ...]\n{chunk}"
+        terminal.unstreamed = 0
     terminal.life.emit(
         ExecCommandOutputDeltaEvent(
             turn_id=terminal.life.session.turn_id,
