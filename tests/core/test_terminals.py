@@ -293,3 +293,26 @@ async def test_a_command_that_prints_without_end_neither_floods_the_client_nor_s
     streamed = sum(len(m["chunk"]) for m in log.msgs(conv.id, "execCommandOutputDelta"))
     assert streamed < 3 * terminals_module.STREAM_RATE  # about 2 s worth, not gigabytes
     assert max(lags) < 0.25
+
+
+async def test_watchers_see_each_command_before_it_runs_and_after_everything_it_started_ended(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
+    marker = workspace / "made.txt"
+    seen: list[tuple[str, int, bool]] = []
+
+    class Recorder:
+        def command_starting(self, terminal_id: int, command: list[str], cwd: Path) -> None:
+            seen.append(("starting", terminal_id, marker.exists()))
+
+        def command_ended(self, terminal_id: int, exit_code: int) -> None:
+            seen.append(("ended", exit_code, marker.exists()))
+
+    model_server.enqueue(
+        Reply((exec_call(f"touch {marker}; sleep 0.3; exit 4", yield_time_ms=5000),)),
+        Reply((Text("ok"),)),
+    )
+    conv = await start(manager, log)
+    conv.terminals.watchers.append(Recorder())
+    await turn(conv, log, 1)
+    assert seen == [("starting", 1000, False), ("ended", 4, True)]

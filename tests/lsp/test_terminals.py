@@ -63,10 +63,10 @@ def outputs(server: FakeModelServer) -> list[str]:
     ]
 
 
-def serve(port: int) -> ToolCall:
+def serve(port: int, tty: bool = False) -> ToolCall:
     """The model starts a dev server."""
     cmd = f"{sys.executable} -u -m http.server {port} --bind 127.0.0.1"
-    return ToolCall("exec_command", {"cmd": cmd, "yield_time_ms": 1500})
+    return ToolCall("exec_command", {"cmd": cmd, "yield_time_ms": 1500, "tty": tty})
 
 
 async def turn(session: Session, conv: str, count: int) -> None:
@@ -169,13 +169,16 @@ async def test_the_client_lists_and_kills_a_terminal(
         assert again is not None and "no running terminal 1000" in str(again)
 
 
+@pytest.mark.parametrize("sandbox", ["danger-full-access", "workspace-write"])
+@pytest.mark.parametrize("tty", [False, True], ids=["pipes", "pty"])
 async def test_a_dev_server_is_gone_after_kill_9_of_the_server(
-    codex_home: Path, workspace: Path, model_server: FakeModelServer
+    codex_home: Path, workspace: Path, model_server: FakeModelServer, tty: bool, sandbox: str
 ) -> None:
     port = free_port()
-    model_server.enqueue(Reply((serve(port),)), Reply((Text("running"),)))
+    model_server.enqueue(Reply((serve(port, tty),)), Reply((Text("running"),)))
     async with open_session(codex_home, workspace, "neovim", True) as session:
-        conv = await session.new_conversation()
+        network = {"sandbox_workspace_write.network_access": True}  # a server must listen
+        conv = await session.new_conversation(sandbox=sandbox, config=network)
         await turn(session, conv, 1)
         assert await serving(port) == 200
         pids = processes_with(f"http.server {port}")

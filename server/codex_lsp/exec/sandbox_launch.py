@@ -24,7 +24,8 @@ when the command ends. They still die with the server.
 
 ``--tty`` (a terminal of ``exec_command``, whose stdin is a pseudo-terminal): the launcher makes
 that terminal its session's controlling terminal, so a ^C typed into it interrupts the command,
-and ignores the terminal's job-control signals itself (the command gets the default actions).
+and ignores the terminal's job-control signals itself (the command gets the default actions); a
+hang-up (the server closed the terminal, or died) stops everything as SIGTERM does.
 
 The server's death, by any signal including SIGKILL, reaches the launcher as SIGTERM (its
 parent-death signal; not with ``--parent 0``, for a command another program started, such as an
@@ -55,6 +56,7 @@ SANDBOX_FAILED_EXIT = 126
 SANDBOX_FAILED_MARKER = "codex-lsp sandbox:"
 STOPPED_EXIT = 128 + _signal.SIGTERM
 _TERMINAL_SIGNALS = (_signal.SIGINT, _signal.SIGQUIT, _signal.SIGTSTP)
+_taken_signals: list[int] = []
 NAMESPACE_ADVICE = (
     "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu "
     "24.04 also kernel.apparmor_restrict_unprivileged_userns=0), or run codex-lsp in a machine "
@@ -114,6 +116,8 @@ class _Stop(Exception):
 
 def _on_sigterm(signum: int, frame: object) -> None:
     _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
+    if _taken_signals:
+        _signal.signal(_signal.SIGHUP, _signal.SIG_IGN)
     raise _Stop
 
 
@@ -132,7 +136,7 @@ def _exec(command: list[str]) -> NoReturn:
     _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
     _signal.signal(_signal.SIGXFSZ, _signal.SIG_DFL)
     _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
-    for signum in _TERMINAL_SIGNALS:  # ignored by a launcher on a terminal (``--tty``)
+    for signum in _taken_signals:  # what a launcher on a terminal (``--tty``) changed
         _signal.signal(signum, _signal.SIG_DFL)
     try:
         os.execvp(command[0], command)
@@ -155,6 +159,7 @@ def _take_terminal() -> None:
 
     for signum in _TERMINAL_SIGNALS:
         _signal.signal(signum, _signal.SIG_IGN)
+    _taken_signals.extend((*_TERMINAL_SIGNALS, _signal.SIGHUP))
     try:
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     except OSError as exc:
@@ -168,6 +173,7 @@ def main(argv: list[str]) -> int:
         return _fail(opts)
     _signal.signal(_signal.SIGTERM, _on_sigterm)
     if opts.tty:
+        _signal.signal(_signal.SIGHUP, _on_sigterm)  # the server closed the terminal: stop
         _take_terminal()
     try:
         if opts.parent and not _watch_parent(opts.parent, _signal.SIGTERM):

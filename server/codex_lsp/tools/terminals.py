@@ -4,7 +4,8 @@ model and the client know them by, until they end, are killed, or the conversati
 Each terminal is one ``commandExecution`` item: its output streams as ``execCommandOutputDelta``
 for as long as it runs (after the turn that started it, too) and its ``execCommandEnd`` comes
 when it ends. :class:`TerminalWatcher` is the seam for what must see every command start and
-end (a workspace snapshot before and after, for undo).
+end (a workspace snapshot before and after, for undo): :meth:`Terminals.starting` before the
+command runs, ``command_ended`` once it and everything it started are gone.
 """
 
 from __future__ import annotations
@@ -44,15 +45,15 @@ FIRST_TERMINAL_ID = 1000
 
 
 class TerminalWatcher(Protocol):
-    """Sees every terminal's command start and end (the hook for capturing the files a
-    command changed)."""
+    """Sees every terminal's command start and end: the hook for capturing the files a command
+    changed (a snapshot before, a comparison after). Add one to :attr:`Terminals.watchers`."""
 
-    def terminal_started(self, terminal: Terminal) -> None:
-        """``terminal``'s command is about to run (nothing of it has run yet)."""
+    def command_starting(self, terminal_id: int, command: list[str], cwd: Path) -> None:
+        """``command`` is about to start in ``cwd`` (nothing of it has run yet)."""
         ...
 
-    def terminal_ended(self, terminal: Terminal) -> None:
-        """``terminal``'s command and everything it started have ended."""
+    def command_ended(self, terminal_id: int, exit_code: int) -> None:
+        """The command and everything it started have ended (or it could not start: -1)."""
         ...
 
 
@@ -121,20 +122,27 @@ class Terminals:
     def __len__(self) -> int:
         return len(self._terminals)
 
-    def new_id(self) -> int:
-        """The id the next terminal gets."""
-        return next(self._ids)
+    def starting(self, command: list[str], cwd: Path) -> int:
+        """A command is about to start as a terminal: its id, the watchers told. Every call is
+        followed by :meth:`add` of its terminal, or :meth:`not_started`."""
+        if self.closed:
+            raise CodexError("the conversation is closing: no new terminal can start")
+        terminal_id = next(self._ids)
+        for watcher in self.watchers:
+            watcher.command_starting(terminal_id, command, cwd)
+        return terminal_id
+
+    def not_started(self, terminal_id: int) -> None:
+        """The command of :meth:`starting` could not start."""
+        for watcher in self.watchers:
+            watcher.command_ended(terminal_id, -1)
 
     def add(self, terminal: Terminal) -> list[Terminal]:
         """Keep ``terminal`` and stream its output; returns the terminals ended to make room
         (already being stopped)."""
-        if self.closed:
-            raise CodexError("the conversation is closing: no new terminal can start")
         pruned = self._prune()
         self._terminals[terminal.id] = terminal
         terminal.process.listeners.append(lambda stream, chunk: _delta(terminal, stream, chunk))
-        for watcher in self.watchers:
-            watcher.terminal_started(terminal)
         self._keep(self._watch(terminal))
         return pruned
 
@@ -240,7 +248,7 @@ class Terminals:
         )
         terminal.ended.set()
         for watcher in self.watchers:
-            watcher.terminal_ended(terminal)
+            watcher.command_ended(terminal.id, code)
 
 
 def _delta(terminal: Terminal, stream: ExecOutputStream, chunk: str) -> None:

@@ -262,13 +262,17 @@ async def _start(
     terminals = session.terminals
     wrapped = sandbox_for(session, sandboxed).wrap(argv, tty=tty)
     started = time.monotonic()
+    terminal_id = terminals.starting(argv, cwd)
     try:
         process = await TerminalProcess.start(
             wrapped, cwd, {**session.command_env(), **TERMINAL_ENV}, tty=tty
         )
-    except OSError as exc:
-        raise ToolInvocationError(f"exec_command: {argv[0]}: {exc.strerror or exc}") from exc
-    terminal_id = terminals.new_id()
+    except BaseException as exc:
+        terminals.not_started(terminal_id)
+        if isinstance(exc, OSError):
+            message = f"exec_command: {argv[0]}: {exc.strerror or exc}"
+            raise ToolInvocationError(message) from exc
+        raise
     parsed = parse_command(argv)
     item = CommandExecutionItem(
         id=item_id, command=argv, cwd=str(cwd), parsed_cmd=parsed, terminal_id=terminal_id
