@@ -36,6 +36,8 @@ WARN_TERMINALS = 60
 PROTECTED_RECENT = 8
 """The most recently used terminals, never ended to make room."""
 TRANSCRIPT_CAP = 256 * 1024
+LISTED_OUTPUT_MAX = 16 * 1024
+"""Characters of a terminal's latest output ``codex/listTerminals`` gives."""
 STREAM_RATE = 512 * 1024
 """Bytes per second of a terminal's output streamed to the client (bursts up to as much);
 the rest is counted and named in the next delta, so a chatty command cannot flood the editor.
@@ -93,7 +95,7 @@ class Terminal:
             running=self.process.running,
             exit_code=self.process.exit_code,
             started_ms_ago=int((time.monotonic() - self.process.started) * 1000),
-            output=_text(head, tail, omitted),
+            output=_text(head, tail, omitted)[-LISTED_OUTPUT_MAX:],
         )
 
 
