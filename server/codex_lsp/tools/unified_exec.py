@@ -12,6 +12,7 @@ reaches the model cut to its budget (head and tail kept) in Codex's format, and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import secrets
 import time
@@ -199,7 +200,8 @@ async def _collect(
     output = output_text(await process.collect(loop.time() + yield_s))
     exit_code = None
     if not process.running:
-        await asyncio.wait_for(terminal.ended.wait(), END_REPORT_S)
+        with contextlib.suppress(TimeoutError):  # its end event is late: the answer is not
+            await asyncio.wait_for(terminal.ended.wait(), END_REPORT_S)
         session.terminals.forget(terminal)
         exit_code = process.exit_code
     return _Collected(terminal, output, time.monotonic() - started, exit_code)
