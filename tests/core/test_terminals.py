@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.core.conversation import Conversation
 from codex_lsp.exec import sandbox
 from codex_lsp.protocol.items import TextInput
@@ -257,7 +257,9 @@ async def test_terminals_are_not_offered_unless_configured(
     clean_env: Path, model_server: FakeModelServer, log: EventLog, workspace: Path
 ) -> None:
     write_config(clean_env, model_server.base_url)
-    manager = ConversationManager(log.sink, home=clean_env, default_cwd=workspace)
+    manager = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=clean_env, default_cwd=workspace)
+    )
     try:
         model_server.enqueue(Reply((Text("ok"),)))
         conv = await manager.new_conversation(NewConversationParams())

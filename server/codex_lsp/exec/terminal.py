@@ -53,6 +53,7 @@ class HeadTailBuffer:
         self.omitted = 0
 
     def __len__(self) -> int:
+        """The bytes kept."""
         return self._head_size + self._tail_size
 
     def add(self, data: bytes) -> None:

@@ -31,6 +31,7 @@ from codex_lsp.tools.command_call import (
     run_approved,
     sandbox_for,
 )
+from codex_lsp.tools.commands import CommandRequest
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
     ToolInvocation,
@@ -164,15 +165,15 @@ async def _run_item(command: _Command, item_id: str, *, sandboxed: bool) -> Exec
 
     started = time.monotonic()
     try:
-        result = await session.run_command(
+        request = CommandRequest(
             argv,
             cwd,
-            sandbox=sandbox_for(session, sandboxed),
-            call_id=call_id,
-            timeout_s=command.timeout_s,
-            on_output=on_output,
+            sandbox_for(session, sandboxed),
+            call_id,
+            command.timeout_s,
             env=session.command_env(),
         )
+        result = await session.run_command(request, on_output)
     except (SandboxError, OSError) as exc:
         message = (
             exc.message if isinstance(exc, SandboxError) else f"{argv[0]}: {exc.strerror or exc}"

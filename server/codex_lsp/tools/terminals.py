@@ -122,6 +122,7 @@ class Terminals:
         self.closed = False
 
     def __len__(self) -> int:
+        """The terminals kept: running, or ended with the model not yet told."""
         return len(self._terminals)
 
     def starting(self, command: list[str], cwd: Path) -> int:
