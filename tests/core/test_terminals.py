@@ -318,3 +318,44 @@ async def test_watchers_see_each_command_before_it_runs_and_after_everything_it_
     conv.terminals.watchers.append(Recorder())
     await turn(conv, log, 1)
     assert seen == [("starting", 1000, False), ("ended", 4, True)]
+
+
+@needs_landlock
+async def test_on_failure_offers_to_run_a_terminal_the_sandbox_stopped_outside_it(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    tmp_path: Path,
+    codex_home: Path,
+) -> None:
+    no_tmp = "[sandbox_workspace_write]\nexclude_slash_tmp = true\nexclude_tmpdir_env_var = true\n"
+    write_config(codex_home, model_server.base_url, extra=f"[tools]\nunified_exec = true\n{no_tmp}")
+    target = tmp_path / "outside.txt"
+    model_server.enqueue(Reply((exec_call(f"touch {target}"),)), Reply((Text("ok"),)))
+    approver.answers = [ReviewDecision.APPROVED]
+    conv = await start(
+        manager, log, approval=AskForApproval.ON_FAILURE, sandbox_mode=SandboxMode.WORKSPACE_WRITE
+    )
+    await turn(conv, log, 1)
+    (asked,) = approver.asked
+    assert asked.command == ["bash", "-lc", f"touch {target}"] and "sandbox" in (asked.reason or "")
+    (answer,) = outputs(model_server)
+    assert "Process exited with code 0" in answer and target.exists()
+    ends = log.msgs(conv.id, "execCommandEnd")
+    assert [e["exitCode"] != 0 for e in ends] == [True, False]  # in the sandbox, then outside
+
+
+async def test_a_patch_sent_through_exec_command_goes_to_apply_patch(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
+    (workspace / "app.py").write_text("x = 1\n")
+    patch = "*** Begin Patch\n*** Update File: app.py\n@@\n-x = 1\n+x = 2\n*** End Patch\n"
+    model_server.enqueue(
+        Reply((exec_call(f"apply_patch <<'EOF'\n{patch}EOF\n"),)), Reply((Text("ok"),))
+    )
+    conv = await start(manager, log)
+    await turn(conv, log, 1)
+    assert (workspace / "app.py").read_text() == "x = 2\n"
+    assert log.msgs(conv.id, "patchApplyEnd") and not log.msgs(conv.id, "execCommandBegin")
+    assert conv.terminals.running() == []
