@@ -38,5 +38,6 @@ vim.cmd("CodexTerminals")
 vim.wait(10000, function()
   return #report.notes > 1
 end, 50)
+report.chat = codex.chat.text()
 vim.fn.writefile({ vim.json.encode(report) }, os.getenv("RESULT"))
 vim.cmd("qa!")

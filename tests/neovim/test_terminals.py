@@ -47,3 +47,7 @@ def test_codex_terminals_lists_shows_and_stops_a_terminal(
     assert report["notes"][0].startswith("codex-lsp: terminal 1000 stopped (exit ")
     assert report["notes"][1] == "codex-lsp: no terminal is running"
     assert [p for p in processes_with(f"sleep {token}") if is_alive(p)] == []
+    chat = report["chat"]
+    assert "(terminal 1000: `:CodexTerminals`)" in chat and "terminal 1000 ended: exit " in chat
+    assert "\nserving on 8123" not in chat  # its output is in :CodexTerminals, not the chat
+    assert "```sh" not in chat
