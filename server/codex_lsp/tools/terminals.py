@@ -117,7 +117,7 @@ class Terminals:
         self._emit_detached = emit_detached
         self._terminals: dict[int, Terminal] = {}
         self._ids = itertools.count(FIRST_TERMINAL_ID)
-        self._watchers: set[asyncio.Future[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
         self.watchers: list[TerminalWatcher] = []
         self.closed = False
 
@@ -162,8 +162,8 @@ class Terminals:
 
     def _keep(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
-        self._watchers.add(task)
-        task.add_done_callback(self._watchers.discard)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def get(self, terminal_id: int) -> Terminal:
         """The terminal ``terminal_id``, marked as just used; :class:`UnknownTerminalError`
@@ -206,7 +206,7 @@ class Terminals:
             await asyncio.wait_for(asyncio.gather(*stops, return_exceptions=True), CLOSE_TIMEOUT_S)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(
-                asyncio.gather(*list(self._watchers), return_exceptions=True), CLOSE_TIMEOUT_S
+                asyncio.gather(*list(self._tasks), return_exceptions=True), CLOSE_TIMEOUT_S
             )
 
     def detach(self, terminal: Terminal) -> None:
