@@ -17,7 +17,7 @@ from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.core.conversation import Conversation
 from codex_lsp.exec import sandbox
 from codex_lsp.protocol.items import TextInput
-from codex_lsp.protocol.ops import ShutdownOp, UserInputOp
+from codex_lsp.protocol.ops import InterruptOp, ShutdownOp, UserInputOp
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision, SandboxMode
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
@@ -359,3 +359,23 @@ async def test_a_patch_sent_through_exec_command_goes_to_apply_patch(
     assert (workspace / "app.py").read_text() == "x = 2\n"
     assert log.msgs(conv.id, "patchApplyEnd") and not log.msgs(conv.id, "execCommandBegin")
     assert conv.terminals.running() == []
+
+
+async def test_an_interrupt_during_the_yield_stops_the_turn_not_the_terminal(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(
+        Reply((exec_call("echo up; sleep 30", yield_time_ms=20000),)), Reply((Text("ok"),))
+    )
+    conv = await start(manager, log)
+    conv.submit(UserInputOp(items=[TextInput(text="go")]))
+    await log.wait_for("execCommandOutputDelta", conv.id, lambda m: "up" in m["chunk"])
+    conv.submit(InterruptOp())
+    await log.wait_for("turnAborted", conv.id)
+    (terminal,) = conv.terminals.running()
+    late = len(log.msgs(conv.id, "execCommandEnd"))
+    conv.submit(ShutdownOp())
+    await conv.wait_closed(15)
+    assert late == 0 and not terminal.process.running
+    (end,) = log.msgs(conv.id, "execCommandEnd")
+    assert end["terminalId"] == 1000 and end["exitCode"] != 0
