@@ -11,6 +11,7 @@ import type {
   PlanItem,
   ReasoningEffort,
   ReviewDecision,
+  ReviewOutput,
   TerminalInfo,
   TurnAbortedEvent,
   UpdateFile,
@@ -47,6 +48,8 @@ export type Entry =
       durationMs?: number;
     }
   | { kind: "plan"; id: string; plan: PlanItem[]; explanation?: string | null }
+  /** A review's findings (also published as codex-review diagnostics on their files). */
+  | { kind: "review"; id: string; review: ReviewOutput }
   | {
       kind: "notice";
       id: string;
@@ -435,6 +438,11 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
         error: msg.error,
         durationMs: msg.durationMs,
       };
+      return { ...c, entries: upsert(c, entry, () => entry) };
+    }
+    case "exitedReviewMode": {
+      if (!msg.review) return c;
+      const entry: Entry = { kind: "review", id: `review-${msg.turnId}`, review: msg.review };
       return { ...c, entries: upsert(c, entry, () => entry) };
     }
     case "planUpdate": {
