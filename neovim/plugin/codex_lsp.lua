@@ -26,3 +26,12 @@ end, { desc = "codex-lsp: summarise the conversation to free context" })
 vim.api.nvim_create_user_command("CodexTerminals", function()
   codex().terminals()
 end, { desc = "codex-lsp: list the running terminals; show one's output or stop it" })
+vim.api.nvim_create_user_command("CodexSpec", function(opts)
+  codex().spec(opts.args)
+end, {
+  nargs = "+",
+  complete = function(lead, line)
+    return codex().complete_spec(lead, line)
+  end,
+  desc = "codex-lsp: a spec-kit command (:CodexSpec auto SPEC-KIT-071)",
+})
