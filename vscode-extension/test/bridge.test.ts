@@ -299,3 +299,49 @@ test("an interrupt puts what was queued back in the composer", { skip: SKIP, tim
     model.child.kill();
   }
 });
+
+test(
+  "a terminal: shown running with its output, its Stop button ends it",
+  { skip: SKIP, timeout: 60_000 },
+  async () => {
+    const { home, workspace, model } = await setUp([
+      {
+        match: "start the server",
+        tool: "exec_command",
+        arguments: { cmd: "echo serving; sleep 30", yield_time_ms: 500 },
+      },
+      { match: "session ID", text: "It runs." },
+    ]);
+    const config = join(home, "config.toml");
+    writeFileSync(
+      config,
+      readFileSync(config, "utf8").replace('"untrusted"', '"never"') + "[tools]\nunified_exec = true\n",
+    );
+    const { connection, child } = await startServer(home, workspace);
+    const host = new RecordingHost(workspace);
+    const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
+    host.state = () => bridge.state;
+    connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+    try {
+      await bridge.handle({ type: "send", text: "start the server" });
+      const state = await host.until(
+        (s) => !!s.active && !s.conversations[s.active].running && s.conversations[s.active].turns.length > 0,
+        "the turn",
+      );
+      const conversationId = state.active!;
+      const [terminal] = state.conversations[conversationId].terminals ?? [];
+      assert.equal(terminal?.terminalId, 1000);
+      assert.match(terminal.output, /serving/);
+      await bridge.handle({ type: "killTerminal", conversationId, terminalId: 1000 });
+      assert.deepEqual(host.warnings, []);
+      await host.until((s) => (s.conversations[conversationId].terminals ?? []).length === 0, "the end");
+      const card = bridge.state.conversations[conversationId].entries.find((e) => e.kind === "command");
+      assert.ok(card?.kind === "command" && card.exitCode !== undefined && card.exitCode !== 0);
+    } finally {
+      await connection.sendRequest("shutdown").catch(() => undefined);
+      connection.dispose();
+      child.kill();
+      model.child.kill();
+    }
+  },
+);

@@ -19,6 +19,7 @@ import {
   queued,
   reduce,
   replayed,
+  terminalsListed,
   undoable,
   type ChatState,
 } from "../src/shared/state";
@@ -400,4 +401,86 @@ test("deltas: a streamed token posts the one entry it changed; applied, it gives
   const other = panelView(opened(reduce(state, on("other", USER)), "other"));
   assert.equal(panelDelta(after, other), undefined);
   assert.equal(after.conversation?.id, id);
+});
+
+test("a terminal: listed while it runs, its output live after its turn, its end on its card", () => {
+  const id = "conv";
+  const ev = (msg: unknown): Event => ({ conversationId: id, submissionId: "s", msg }) as Event;
+  const user = (turnId: string) => ev({ type: "userMessage", turnId, itemId: `u-${turnId}`, message: "go" });
+  const base = { itemId: "item-1", callId: "call_1", terminalId: 1000 };
+  const command = ["bash", "-lc", "python -m http.server 8000"];
+  let state = [
+    user("turn-1"),
+    ev({ type: "execCommandBegin", turnId: "turn-1", ...base, command, cwd: "/w" }),
+    ev({ type: "execCommandOutputDelta", turnId: "turn-1", ...base, stream: "stdout", chunk: "Serving HTTP\n" }),
+    ev({ type: "taskComplete", turnId: "turn-1" }),
+    user("turn-2"),
+    ev({
+      type: "execCommandOutputDelta",
+      turnId: "turn-1",
+      ...base,
+      stream: "stdout",
+      chunk: '"GET / HTTP/1.1" 200\n',
+    }),
+  ].reduce(reduce, emptyState);
+  let c = state.conversations[id];
+  assert.deepEqual(
+    c.entries.map((e) => e.kind),
+    ["user", "command", "user"],
+  ); // the late output made no card in the second turn
+  assert.equal(c.terminals?.length, 1);
+  assert.equal(c.terminals?.[0].output, 'Serving HTTP\n"GET / HTTP/1.1" 200\n');
+  const end = {
+    type: "execCommandEnd",
+    turnId: "turn-1",
+    ...base,
+    command,
+    cwd: "/w",
+    stdout: "",
+    stderr: "",
+    aggregatedOutput: "Serving HTTP\n",
+    exitCode: 143,
+    durationMs: 9000,
+    formattedOutput: "",
+    status: "failed",
+  };
+  state = reduce(state, ev(end));
+  c = state.conversations[id];
+  assert.deepEqual(c.terminals, []);
+  const card = c.entries[1];
+  assert.ok(card.kind === "command" && card.exitCode === 143 && card.status === "failed");
+  assert.equal(c.entries.length, 3);
+});
+
+test("the server's list of terminals replaces what a replay showed as running", () => {
+  const id = "conv";
+  const begin = {
+    type: "execCommandBegin",
+    turnId: "t",
+    itemId: "i",
+    callId: "call_1",
+    terminalId: 1000,
+    command: ["sleep", "9"],
+    cwd: "/w",
+  };
+  const state = reduce(emptyState, { conversationId: id, submissionId: "s", msg: begin } as Event);
+  assert.equal(state.conversations[id].terminals?.length, 1);
+  assert.deepEqual(terminalsListed(state, id, []).conversations[id].terminals, []);
+  const listed = terminalsListed(state, id, [
+    {
+      conversationId: id,
+      terminalId: 1001,
+      command: ["cat"],
+      cwd: "/w",
+      tty: true,
+      callId: "call_2",
+      running: true,
+      startedMsAgo: 5,
+      output: "hi",
+    },
+  ]);
+  assert.deepEqual(
+    listed.conversations[id].terminals?.map((t) => [t.terminalId, t.output]),
+    [[1001, "hi"]],
+  );
 });

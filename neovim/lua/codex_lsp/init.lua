@@ -212,6 +212,42 @@ function M.conversations()
   end)
 end
 
+-- :CodexTerminals: the commands exec_command left running (every live conversation's); pick one
+-- to see its output or stop it (with everything it started).
+function M.terminals()
+  M.start()
+  request("codex/listTerminals", vim.empty_dict(), function(result)
+    if #result.terminals == 0 then
+      return vim.notify("codex-lsp: no terminal is running", vim.log.levels.INFO)
+    end
+    vim.ui.select(result.terminals, {
+      prompt = "Running terminals",
+      format_item = function(t)
+        local lines = vim.split(vim.trim(t.output), "\n")
+        return string.format("[%d] %s (%ds) %s", t.terminalId, table.concat(t.command, " "), math.floor(t.startedMsAgo / 1000), lines[#lines] or "")
+      end,
+    }, function(terminal)
+      if not terminal then
+        return
+      end
+      vim.ui.select({ "Show output", "Stop" }, { prompt = "Terminal " .. terminal.terminalId }, function(action)
+        if action == "Stop" then
+          local params = { conversationId = terminal.conversationId, terminalId = terminal.terminalId }
+          request("codex/killTerminal", params, function(ended)
+            vim.notify(string.format("codex-lsp: terminal %d stopped (exit %s)", ended.terminalId, tostring(ended.exitCode)))
+          end)
+        elseif action == "Show output" then
+          vim.cmd("botright new")
+          local buf = vim.api.nvim_get_current_buf()
+          vim.bo[buf].buftype, vim.bo[buf].bufhidden = "nofile", "wipe"
+          vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(terminal.output, "\n"))
+          vim.api.nvim_buf_set_name(buf, "codex-terminal-" .. terminal.terminalId)
+        end
+      end)
+    end)
+  end)
+end
+
 -- A statusline component: "codex: idle | working | approval" and the context left.
 function M.statusline()
   if not client() then

@@ -203,6 +203,12 @@ class ToolsConfig(_Section):
         description="Offer read_file, list_dir and grep_files; by default to every model but the "
         "gpt-5 family on the Responses API (which uses shell).",
     )
+    unified_exec: bool | None = Field(
+        default=None,
+        description="Offer exec_command and write_stdin (terminals that outlive the call, "
+        "polled and typed into), besides shell; by default to the gpt-5 family on the "
+        "Responses API.",
+    )
 
 
 class AcpConfig(_Section):

@@ -61,6 +61,7 @@ from codex_lsp.protocol.ops import (
 )
 from codex_lsp.protocol.policies import DangerFullAccess
 from codex_lsp.tools.files import FileSink
+from codex_lsp.tools.terminals import Terminals
 
 log = logging.getLogger(__name__)
 
@@ -91,19 +92,21 @@ class Conversation:
         self.forked_from = setup.forked_from
         self.turn_ids: set[str] = set()
         """Every turn of this conversation (stored ones included), for checking a turnId."""
+        recorder = Recorder(conversation_id, setup.journal, setup.sink)
         self.parts = TurnParts(
             conversation_id=conversation_id,
             home=setup.home,
             base_instructions=setup.base_instructions,
             settings=Settings.load(setup.config, setup.home),
             seams=setup.seams,
-            recorder=Recorder(conversation_id, setup.journal, setup.sink),
+            recorder=recorder,
             usage=UsageMeter(),
             pending=PendingInput(),
             background=self.spawn_background,
             approved_for_session=set(),
             denied_for_session=set(),
             snapshots=[],
+            terminals=Terminals(recorder.emit_detached),
         )
         """What its turns see of it."""
         self._recorder = self.parts.recorder
@@ -142,6 +145,11 @@ class Conversation:
     def history(self) -> list[HistoryItem]:
         """The model's history."""
         return self._recorder.history
+
+    @property
+    def terminals(self) -> Terminals:
+        """Its running ``exec_command`` terminals (``codex/listTerminals``)."""
+        return self.parts.terminals
 
     @property
     def snapshots(self) -> list[TurnSnapshot]:
@@ -321,6 +329,7 @@ class Conversation:
 
     async def _on_shutdown(self, submission_id: str, op: ShutdownOp) -> None:
         await self._turns.abort("interrupted")
+        await self.parts.terminals.close()
         with contextlib.suppress(Exception):
             await self.parts.seams.client.aclose()
         self.journal.release()

@@ -53,6 +53,7 @@ from codex_lsp.protocol.tool_specs import ToolSpec
 from codex_lsp.providers.base import Prompt
 from codex_lsp.tools.commands import CommandRequest
 from codex_lsp.tools.files import FileSink
+from codex_lsp.tools.terminals import Terminals
 
 
 class TurnRunner:
@@ -161,6 +162,11 @@ class TurnRunner:
     def files(self) -> FileSink:
         """Where file edits go."""
         return self.parts.seams.files
+
+    @property
+    def terminals(self) -> Terminals:
+        """The conversation's running terminals."""
+        return self.parts.terminals
 
     async def run_command(
         self,

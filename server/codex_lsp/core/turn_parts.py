@@ -18,6 +18,7 @@ from codex_lsp.core.turn_diff import TurnSnapshot
 from codex_lsp.core.usage import UsageMeter
 from codex_lsp.exec.rules import CommandRules
 from codex_lsp.protocol.history import HistoryItem
+from codex_lsp.tools.terminals import Terminals
 
 Background = Callable[[Coroutine[Any, Any, None], str], None]
 """Runs after-turn work (notify, the prompt history) without holding the turn; the name says
@@ -57,6 +58,8 @@ class TurnParts:
     """What was rejected for the rest of the conversation."""
     snapshots: list[TurnSnapshot]
     """The files each file-changing turn touched, before and after, oldest first (undo)."""
+    terminals: Terminals
+    """The commands ``exec_command`` left running; they outlive the turns that started them."""
 
     @property
     def history(self) -> list[HistoryItem]:

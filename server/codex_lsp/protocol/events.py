@@ -223,6 +223,8 @@ class ExecCommandBeginEvent(_ItemEvent):
     command: list[str]
     cwd: str
     parsed_cmd: list[ParsedCommand] = Field(default_factory=list)
+    terminal_id: int | None = None
+    """Set for a terminal of ``exec_command``: its output and end may come after the turn."""
 
 
 class ExecCommandOutputDeltaEvent(_ItemEvent):
@@ -232,6 +234,7 @@ class ExecCommandOutputDeltaEvent(_ItemEvent):
     call_id: str
     stream: ExecOutputStream
     chunk: str
+    terminal_id: int | None = None
 
 
 class ExecCommandEndEvent(_ItemEvent):
@@ -248,6 +251,7 @@ class ExecCommandEndEvent(_ItemEvent):
     duration_ms: int
     formatted_output: str
     status: ItemStatus
+    terminal_id: int | None = None
 
 
 class ExecApprovalRequestEvent(_ItemEvent):

@@ -397,6 +397,8 @@ class CommandExecutionItem(WireModel):
     aggregated_output: str | None = None
     exit_code: int | None = None
     duration_ms: int | None = None
+    terminal_id: int | None = None
+    """Set for a terminal of ``exec_command`` (``codex/listTerminals``)."""
 
 
 class FileChangeItem(WireModel):

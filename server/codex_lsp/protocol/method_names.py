@@ -18,6 +18,8 @@ DOCTOR = "codex/doctor"
 LIST_MCP_SERVERS = "codex/listMcpServers"
 RESTART_MCP_SERVER = "codex/restartMcpServer"
 MCP_SERVER_STATUS = "codex/mcpServerStatus"
+LIST_TERMINALS = "codex/listTerminals"
+KILL_TERMINAL = "codex/killTerminal"
 USER_INPUT = "codex/userInput"
 USER_TURN = "codex/userTurn"
 OVERRIDE_TURN_CONTEXT = "codex/overrideTurnContext"
@@ -64,6 +66,8 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     DOCTOR,
     LIST_MCP_SERVERS,
     RESTART_MCP_SERVER,
+    LIST_TERMINALS,
+    KILL_TERMINAL,
     USER_INPUT,
     USER_TURN,
     OVERRIDE_TURN_CONTEXT,

@@ -30,6 +30,7 @@ import {
   renamed,
   replayed,
   returnedText,
+  terminalsListed,
   type ChatState,
   type FileChange,
   type PanelView,
@@ -127,6 +128,13 @@ export class ChatBridge {
         return this.answer(message.conversationId, message.callId, message.decision, message.rejectedHunks);
       case "interrupt":
         if (this.state.active) await this.call("codex/interrupt", { conversationId: this.state.active });
+        return;
+      case "killTerminal":
+        // its execCommandEnd, sent before the answer, takes it off the panel
+        await this.server.request("codex/killTerminal", {
+          conversationId: message.conversationId,
+          terminalId: message.terminalId,
+        });
         return;
       case "undo":
         return this.undo(message.turnId);
@@ -279,6 +287,9 @@ export class ChatBridge {
       // generated type says only "objects" because the store keeps them as JSON.
       const messages = resumed.initialMessages as unknown as EventMsg[];
       this.update(replayed(this.state, conversationId, messages, picked.row.title));
+      // the replay shows the terminals it started; only the server knows which still run
+      const { terminals } = await this.server.request("codex/listTerminals", { conversationId });
+      this.update(terminalsListed(this.state, conversationId, terminals));
     } else if (picked.action === "rename") {
       await this.rename(conversationId, picked.row.title);
     } else {

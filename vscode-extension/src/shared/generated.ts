@@ -114,6 +114,7 @@ export interface CommandExecutionItem {
   aggregatedOutput?: string | null;
   exitCode?: number | null;
   durationMs?: number | null;
+  terminalId?: number | null;
 }
 
 /** Summarise the history to free context. */
@@ -286,6 +287,7 @@ export interface ExecCommandBeginEvent {
   command: Array<string>;
   cwd: string;
   parsedCmd?: Array<ParsedRead | ParsedListFiles | ParsedSearch | ParsedUnknown>;
+  terminalId?: number | null;
 }
 
 /** A command finished. */
@@ -303,6 +305,7 @@ export interface ExecCommandEndEvent {
   durationMs: number;
   formattedOutput: string;
   status: ItemStatus;
+  terminalId?: number | null;
 }
 
 /** Output of a running command (UTF-8 text, decoded without splitting characters). */
@@ -313,6 +316,7 @@ export interface ExecCommandOutputDeltaEvent {
   callId: string;
   stream: ExecOutputStream;
   chunk: string;
+  terminalId?: number | null;
 }
 
 /** Which output stream a chunk came from. */
@@ -406,6 +410,12 @@ export interface ItemStartedEvent {
 /** How a command, patch or tool call item ended (or that it is still running). */
 export type ItemStatus = "inProgress" | "completed" | "failed" | "declined";
 
+/** ``codex/killTerminal``: end a terminal and every process its command started. */
+export interface KillTerminalParams {
+  conversationId: string;
+  terminalId: number;
+}
+
 /** Page through stored conversations, most recently updated first. By default only those of the workspace (started in ``cwd``, or the workspace root, or a folder below it). */
 export interface ListConversationsParams {
   cursor?: string | null;
@@ -447,6 +457,17 @@ export interface ListModelsResult {
   source: "provider" | "builtIn";
   models: Array<ModelEntry>;
   note?: string | null;
+}
+
+/** ``codex/listTerminals``: the commands ``exec_command`` left running. */
+export interface ListTerminalsParams {
+  /** Only this conversation's terminals (all live ones if absent). */
+  conversationId?: string | null;
+}
+
+/** The running terminals, oldest first. */
+export interface ListTerminalsResult {
+  terminals: Array<TerminalInfo>;
 }
 
 /** An image file on the user's machine; the server reads and attaches it. */
@@ -932,6 +953,23 @@ export interface TaskStartedEvent {
   modelContextWindow?: number | null;
 }
 
+/** One terminal: a command started by ``exec_command`` that outlives its tool call. */
+export interface TerminalInfo {
+  conversationId: string;
+  /** The id the model polls it by (its ``session_id``). */
+  terminalId: number;
+  command: Array<string>;
+  cwd: string;
+  tty: boolean;
+  /** The ``exec_command`` call that started it (its item's). */
+  callId: string;
+  running: boolean;
+  exitCode?: number | null;
+  startedMsAgo: number;
+  /** Its output so far (head and tail when long). */
+  output: string;
+}
+
 /** Plain text typed by the user. */
 export interface TextInput {
   type: "text";
@@ -1115,6 +1153,8 @@ export interface CodexMethods {
   "codex/doctor": { params: DoctorParams; result: DoctorResult };
   "codex/listMcpServers": { params: ListMcpServersParams; result: ListMcpServersResult };
   "codex/restartMcpServer": { params: RestartMcpServerParams; result: EmptyResult };
+  "codex/listTerminals": { params: ListTerminalsParams; result: ListTerminalsResult };
+  "codex/killTerminal": { params: KillTerminalParams; result: TerminalInfo };
   "codex/userInput": { params: UserInputParams; result: SubmissionResult };
   "codex/userTurn": { params: UserTurnParams; result: SubmissionResult };
   "codex/overrideTurnContext": { params: OverrideTurnContextParams; result: SubmissionResult };
@@ -1128,6 +1168,6 @@ export interface CodexMethods {
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/listTerminals" | "codex/killTerminal" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
 /** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */
 export const CodexErrorCodes = {"unknownConversation": -32004} as const;

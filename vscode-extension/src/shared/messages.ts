@@ -43,7 +43,9 @@ export type FromWebview =
   | { type: "copyCode"; code: string }
   | { type: "insertCode"; code: string }
   | { type: "applyCode"; path: string; code: string }
-  | { type: "openWalkthrough" };
+  | { type: "openWalkthrough" }
+  /** The Stop button of a running terminal (codex/killTerminal). */
+  | { type: "killTerminal"; conversationId: string; terminalId: number };
 
 /** What the host posts to the webview. */
 export type ToWebview =

@@ -12,6 +12,7 @@ import type {
   ReasoningEffort,
   ReviewDecision,
   ReviewOutput,
+  TerminalInfo,
   TurnAbortedEvent,
   UpdateFile,
 } from "./generated";
@@ -60,6 +61,22 @@ export type Entry =
       retry?: { attempt: number; maxAttempts: number; retryInMs: number };
     };
 
+/** A command `exec_command` left running: the panel shows its live output and a Stop button. */
+export interface Terminal {
+  terminalId: number;
+  callId: string;
+  command: string[];
+  /** Its latest output (the tail, at most TERMINAL_OUTPUT_MAX characters). */
+  output: string;
+}
+
+/** How much of a terminal's output the panel keeps. */
+export const TERMINAL_OUTPUT_MAX = 16_000;
+
+function tail(text: string): string {
+  return text.length > TERMINAL_OUTPUT_MAX ? text.slice(text.length - TERMINAL_OUTPUT_MAX) : text;
+}
+
 export interface Approval {
   callId: string;
   conversationId: string;
@@ -98,6 +115,8 @@ export interface Conversation {
   costUsd?: number | null;
   /** Messages sent while a turn runs, not yet given to the model. */
   queued?: string[];
+  /** The conversation's running terminals, oldest first. */
+  terminals?: Terminal[];
 }
 
 export interface ChatState {
@@ -185,6 +204,16 @@ function notice(
 function lastIndexInTurn(c: Conversation, ok: (entry: Entry) => boolean): number {
   const floor = c.turns[c.turns.length - 1]?.start ?? 0;
   for (let index = c.entries.length - 1; index >= floor; index--) if (ok(c.entries[index])) return index;
+  return -1;
+}
+
+/** The index of the last command entry of `callId` in the whole transcript, or -1 (a terminal's
+ * end may come turns after its start). */
+function lastCommandIndex(c: Conversation, callId: string): number {
+  for (let index = c.entries.length - 1; index >= 0; index--) {
+    const entry = c.entries[index];
+    if (entry.kind === "command" && entry.id === callId) return index;
+  }
   return -1;
 }
 
@@ -291,6 +320,14 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       };
     }
     case "execCommandBegin": {
+      const started: Terminal[] =
+        msg.terminalId == null
+          ? (c.terminals ?? [])
+          : [
+              ...(c.terminals ?? []).filter((t) => t.terminalId !== msg.terminalId),
+              { terminalId: msg.terminalId, callId: msg.callId, command: msg.command, output: "" },
+            ];
+      c = started === c.terminals ? c : { ...c, terminals: started };
       const entry: Entry = {
         kind: "command",
         id: msg.callId,
@@ -305,6 +342,16 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     }
     case "execCommandOutputDelta": {
       const entry: Entry = { kind: "command", id: msg.callId, command: [], output: msg.chunk };
+      if (msg.terminalId != null) {
+        // A terminal's output goes on after its turn: its card is updated while it is in the
+        // turn being run; the terminal list always is.
+        const terminals = (c.terminals ?? []).map((t) =>
+          t.terminalId === msg.terminalId ? { ...t, output: tail(t.output + msg.chunk) } : t,
+        );
+        const at = lastIndexInTurn(c, (e) => e.kind === "command" && e.id === msg.callId);
+        if (at < 0) return { ...c, terminals };
+        c = { ...c, terminals };
+      }
       return {
         ...c,
         entries: upsert(
@@ -315,6 +362,23 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       };
     }
     case "execCommandEnd": {
+      if (msg.terminalId != null) {
+        c = { ...c, terminals: (c.terminals ?? []).filter((t) => t.terminalId !== msg.terminalId) };
+        const at = lastCommandIndex(c, msg.callId);
+        if (at >= 0 && at < (c.turns[c.turns.length - 1]?.start ?? 0)) {
+          // the end of a terminal started in an earlier turn: its card there is updated
+          const old = c.entries[at] as Extract<Entry, { kind: "command" }>;
+          const entries = c.entries.slice();
+          entries[at] = {
+            ...old,
+            exitCode: msg.exitCode,
+            durationMs: msg.durationMs,
+            output: msg.aggregatedOutput,
+            status: msg.status,
+          };
+          return { ...c, entries };
+        }
+      }
       const entry: Entry = {
         kind: "command",
         id: msg.callId,
@@ -581,6 +645,23 @@ export function panelStatus(state: ChatState): "approval" | "working" | "idle" {
   const all = Object.values(state.conversations);
   if (all.some((c) => c.approvals.length > 0)) return "approval";
   return all.some((c) => c.running) ? "working" : "idle";
+}
+
+/** The server's list of a conversation's running terminals (after a resume, or to check): it
+ * replaces what the events built, keeping the output already shown. */
+export function terminalsListed(state: ChatState, conversationId: string, listed: TerminalInfo[]): ChatState {
+  const c = state.conversations[conversationId];
+  if (!c) return state;
+  const shown = new Map((c.terminals ?? []).map((t) => [t.terminalId, t]));
+  const terminals = listed
+    .filter((t) => t.running)
+    .map((t) => ({
+      terminalId: t.terminalId,
+      callId: t.callId,
+      command: t.command,
+      output: tail(shown.get(t.terminalId)?.output || t.output),
+    }));
+  return { ...state, conversations: { ...state.conversations, [conversationId]: { ...c, terminals } } };
 }
 
 /** A message sent while the turn runs: shown as queued until the model is given it (steering). */

@@ -5,7 +5,7 @@
 // last turns are in the DOM at first (older ones on request) and long outputs are virtualised,
 // so a long conversation opens at once and streaming touches only the entry that changed.
 import { ansiLines, escapeHtml as esc } from "./ansi";
-import { cardKey, diffHtml, openDiffButton, renderCard } from "./cards";
+import { cardKey, diffHtml, openDiffButton, renderCard, terminalsHtml } from "./cards";
 import { renderMarkdown } from "./markdown";
 import { CONTEXTS, EFFORTS, POLICIES, SLASH_COMMANDS } from "../shared/composer";
 import { splitHunks } from "../shared/unifiedDiff";
@@ -318,6 +318,15 @@ function renderApprovals(force = false): void {
       `Approval needed: codex-lsp wants to ${fresh[0].kind === "exec" ? "run" : "change"} ${fresh[0].what}`;
 }
 
+let terminalsShown = "";
+function renderTerminals(): void {
+  const c = view.conversation;
+  const html = c ? terminalsHtml(c.id, c.terminals ?? []) : "";
+  if (html === terminalsShown) return;
+  terminalsShown = html;
+  $("terminals").innerHTML = html;
+}
+
 // ---------------------------------------------------------------- tabs, pickers, meter
 
 let tabsShown = "";
@@ -437,6 +446,7 @@ function renderMeter(): void {
 function renderChrome(): void {
   renderTabs();
   renderApprovals();
+  renderTerminals();
   renderPickers();
   renderMeter();
   ($("interrupt") as HTMLButtonElement).disabled = !view.conversation?.running;
@@ -759,6 +769,12 @@ function clicked(button: HTMLElement): FromWebview | undefined {
       return { type: action, code: code() };
     case "applyCode":
       return { type: "applyCode", path, code: code() };
+    case "killTerminal": {
+      const terminalId = Number(data.terminal);
+      return Number.isInteger(terminalId) && conversationId
+        ? { type: "killTerminal", conversationId, terminalId }
+        : undefined;
+    }
     default:
       return undefined;
   }
