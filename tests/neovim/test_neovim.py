@@ -132,3 +132,20 @@ def test_zero_plugin_fix_code_action(
     assert report["fixed"], report
     prompt = json.dumps(model_server.requests[0].body["input"])
     assert "x should be 2" in prompt and "fake-linter" in prompt
+
+
+def test_the_plugin_offers_undo_only_while_the_server_can_undo(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    (workspace / "app.py").write_text(APP)
+    model_server.enqueue(
+        Reply((ToolCall("apply_patch", {"input": PATCH}),)), Reply((Text("Set x to 2."),))
+    )
+    report = run_nvim("undo_flow.lua", codex_home, workspace)
+    assert report["finished"] and len(report["undoable"]) == 1, report
+    assert report["undone"], report
+    assert report["file"] == APP.rstrip("\n")
+    assert report["notes"] == [
+        "codex-lsp: nothing to undo: no turn of this conversation has file changes left to "
+        "take back"
+    ]

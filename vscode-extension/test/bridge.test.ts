@@ -130,8 +130,9 @@ test(
       );
       const text = readFileSync(join(workspace, "long.py"), "utf8");
       assert.ok(text.includes("v2 = 2\n") && text.includes("v19 = 1900\n"), text);
+      state = await host.until((s) => s.conversations[first].turns[1]?.changedFiles ?? false, "undo offered");
       const patchTurn = state.conversations[first].turns[1];
-      assert.ok(patchTurn.changedFiles && !patchTurn.undone);
+      assert.ok(!patchTurn.undone);
 
       // Undo that turn from its button: the file comes back, the turn is marked undone.
       await bridge.handle({ type: "undo", turnId: patchTurn.id });

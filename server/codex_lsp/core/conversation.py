@@ -27,8 +27,8 @@ from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.tasks import run_compact, run_review
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_context import TurnContext, existing_folder
-from codex_lsp.core.turn_diff import TurnSnapshot
 from codex_lsp.core.undo import run_undo
+from codex_lsp.core.undo_log import UndoLog
 from codex_lsp.errors import CodexError, ProtocolError, ProviderError
 from codex_lsp.exec.rules import CommandRules
 from codex_lsp.exec.sandbox import landlock_abi, unavailable_warning
@@ -152,7 +152,7 @@ class Conversation:
         self.journal = journal
         self.forked_from = forked_from
         self.history: list[HistoryItem] = []
-        self.snapshots: list[TurnSnapshot] = []
+        self.snapshots = UndoLog(journal)
         self.turn_ids: set[str] = set()
         """Every turn of this conversation (stored ones included), for checking a turnId."""
         self.total_usage = TokenUsage()
@@ -324,17 +324,6 @@ class Conversation:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def take_snapshots(self, count: int, since: str | None = None) -> list[TurnSnapshot]:
-        """Remove and return the file snapshots of the last ``count`` file-changing turns (or
-        of turn ``since`` and every later one), newest first; none when ``since`` changed no
-        files or was undone already."""
-        if since is not None:
-            ids = [s.turn_id for s in self.snapshots]
-            count = len(ids) - ids.index(since) if since in ids else 0
-        taken = self.snapshots[len(self.snapshots) - count :][::-1] if count else []
-        del self.snapshots[len(self.snapshots) - len(taken) :]
-        return taken
-
     def has_pending_input(self) -> bool:
         """True when steered input waits for the model."""
         return bool(self._pending)
@@ -488,10 +477,11 @@ class Conversation:
             self._repair_history()
         if self._active is not None:
             self._active.finishing = True
+        if runner.save_snapshot():
+            for msg in final:
+                if isinstance(msg, TaskCompleteEvent | TurnAbortedEvent):
+                    msg.undoable = True
         await self._finish(runner, status, final)
-        snapshot = runner.diff.snapshot(runner.turn_id)
-        if snapshot is not None:
-            self.snapshots.append(snapshot)
         self._active = None
         self._abort_reason = "interrupted"
         # Input queued during the turn runs next when the turn ended on its own, failed or not

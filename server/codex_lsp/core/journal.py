@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from codex_lsp.protocol.base import WireModel
@@ -13,6 +14,7 @@ from codex_lsp.protocol.events import UserMessageEvent
 from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.protocol.items import TokenUsage
 from codex_lsp.store.conversations import PREVIEW_MAX_CHARS, ConversationStore, title_from
+from codex_lsp.store.snapshots import TurnSnapshot, drop_snapshots, mark_undone, save_snapshot
 
 TURN_END_FLUSH_S = 10.0
 
@@ -145,6 +147,18 @@ class Journal:
             "total_usage = ? WHERE id = ?",
             (now, model, total_usage.to_wire_json(), self.conversation_id),
         )
+
+    def snapshot(self, snapshot: TurnSnapshot) -> None:
+        """Store the files a turn changed so far (replacing what it stored before)."""
+        save_snapshot(self._queue, self.conversation_id, snapshot)
+
+    def snapshots_undone(self, turn_ids: Sequence[str]) -> None:
+        """These turns' file changes were undone."""
+        mark_undone(self._queue, self.conversation_id, turn_ids)
+
+    def snapshots_dropped(self, turn_ids: Sequence[str]) -> None:
+        """These turns were rewound away: their snapshots go with them."""
+        drop_snapshots(self._queue, self.conversation_id, turn_ids)
 
     async def durable(self, timeout_s: float = TURN_END_FLUSH_S) -> None:
         """Wait until everything journaled so far is on disk."""

@@ -429,7 +429,9 @@ class ConversationManager:
             stored = await store.load(conversation_id)
             conv = await self._revive(stored)
         return ResumeConversationResult(
-            **info(conv).model_dump(), initial_messages=stored.event_objects()
+            **info(conv).model_dump(),
+            initial_messages=stored.event_objects(),
+            undoable_turn_ids=conv.snapshots.turn_ids(),
         )
 
     async def _revive(self, stored: StoredConversation) -> Conversation:
@@ -453,6 +455,7 @@ class ConversationManager:
             forked_from=row.forked_from,
         )
         conv.turn_ids.update(t.turn_id for t in stored.turns)
+        conv.snapshots.seed(stored.snapshots)
         if row.total_usage:
             conv.total_usage = TokenUsage.model_validate(row.total_usage)
             conv.add_cost(conv.total_usage, conv.ctx.model)

@@ -190,6 +190,13 @@ class TurnRunner:
         """Remember files' content before this turn first changes them."""
         self.diff.record(paths)
 
+    def save_snapshot(self) -> bool:
+        """Store what this turn changed so far, so undo survives a crash in the middle of it;
+        True when it changed files."""
+        snapshot = self.diff.snapshot(self.turn_id)
+        self.conversation.snapshots.save(snapshot, self.turn_id)
+        return snapshot is not None
+
     def emit_turn_diff(self) -> None:
         """Send the unified diff of everything this turn changed so far."""
         diff = self.diff.unified_diff()
@@ -280,6 +287,8 @@ class TurnRunner:
             await conv.checkpoint(self.turn_id)
         for call in result.tool_calls:
             history.append(await conv.tools.dispatch(self, call))
+        if result.tool_calls:
+            self.save_snapshot()
         history.extend(self.attachments)
         self.attachments.clear()
         return result

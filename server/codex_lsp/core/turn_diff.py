@@ -6,19 +6,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from codex_lsp.store.snapshots import TurnSnapshot
+
+__all__ = ["Reader", "TurnDiffTracker", "TurnSnapshot"]
+
 Reader = Callable[[Path], str | None]
-
-
-@dataclass(frozen=True)
-class TurnSnapshot:
-    """Files one turn changed: their content before the turn and after it (``None``: absent)."""
-
-    turn_id: str
-    before: dict[Path, str | None]
-    after: dict[Path, str | None]
 
 
 class TurnDiffTracker:

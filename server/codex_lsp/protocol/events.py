@@ -95,6 +95,11 @@ class TaskCompleteEvent(WireModel):
         description="Set when the model stopped early: maxTokens (cut off at its output limit) "
         "or refusal; absent when it finished its answer.",
     )
+    undoable: bool | None = Field(
+        default=None,
+        description="True when the turn changed files and codex/undoTurn can take them back "
+        "(its snapshot is stored); absent otherwise.",
+    )
 
 
 class TurnAbortedEvent(WireModel):
@@ -106,6 +111,11 @@ class TurnAbortedEvent(WireModel):
     turn_id: str | None = None
     reason: Literal["interrupted", "replaced", "reviewEnded"]
     returned_input: list[list[UserInputItem]] | None = None
+    undoable: bool | None = Field(
+        default=None,
+        description="True when the turn changed files before it stopped and codex/undoTurn can "
+        "take them back.",
+    )
 
 
 class ShutdownCompleteEvent(WireModel):
@@ -342,6 +352,14 @@ class ExitedReviewModeEvent(WireModel):
     review_output: str | None = None
 
 
+class SkippedFile(WireModel):
+    """A file undo did not restore, and why: it changed after the turn (the user's edit is
+    kept), or its content before the turn was not recorded (not text, or too large)."""
+
+    path: str
+    reason: str
+
+
 class UndoCompletedEvent(WireModel):
     """An undo finished: which files were restored, and which were left alone because they
     changed again after the turn (``success`` is false when nothing could be restored)."""
@@ -351,7 +369,12 @@ class UndoCompletedEvent(WireModel):
     success: bool
     message: str
     restored_files: list[str] = Field(default_factory=list)
-    skipped_files: list[str] = Field(default_factory=list)
+    skipped_files: list[str] = Field(
+        default_factory=list, description="The files left alone (the paths of ``skipped``)."
+    )
+    skipped: list[SkippedFile] = Field(
+        default_factory=list, description="Each file left alone, and why."
+    )
     undone_turn_ids: list[str] = Field(
         default_factory=list, description="The turns whose changes were undone, newest first."
     )

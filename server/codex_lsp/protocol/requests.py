@@ -69,6 +69,11 @@ class ResumeConversationResult(ConversationInfo):
     """The conversation plus every event needed to redraw it, oldest first."""
 
     initial_messages: list[dict[str, Any]]
+    undoable_turn_ids: list[str] = Field(
+        default_factory=list,
+        description="The turns whose file changes codex/undoTurn can still take back, oldest "
+        "first (clients offer undo on these, not on every turn that changed files).",
+    )
 
 
 class ForkConversationParams(ConversationScoped):

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from codex_lsp.errors import ProtocolError, StoreError, UnknownConversationError
 from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.store.database import open_database
 from codex_lsp.store.rollout import Rollout
+from codex_lsp.store.snapshots import SELECT_SNAPSHOT_FILES, TurnSnapshot, snapshots_from_rows
 from codex_lsp.store.texts import Shrunk, expand, shrink
 from codex_lsp.store.upgrade import upgraded_event
 from codex_lsp.store.writer import WriteQueue
@@ -110,6 +111,8 @@ class StoredConversation:
     events: list[str]
     turns: list[TurnRow]
     next_event_seq: int
+    snapshots: list[TurnSnapshot] = field(default_factory=list)
+    """What undo can still restore, oldest turn first (none for a fork point)."""
 
     def event_objects(self) -> list[dict[str, Any]]:
         """The events as JSON objects (parsed in one call: 10,000 events take ~10 ms)."""
@@ -272,6 +275,11 @@ class ConversationStore:
             ],
             turns=turns,
             next_event_seq=next_seq,
+            snapshots=[]
+            if up_to_turn is not None
+            else snapshots_from_rows(
+                await self._fetchall(SELECT_SNAPSHOT_FILES, (conversation_id,))
+            ),
         )
 
     async def list_page(

@@ -29,6 +29,7 @@ import {
   renamed,
   replayed,
   returnedText,
+  withUndoable,
   type ChatState,
   type FileChange,
   type PanelView,
@@ -205,7 +206,10 @@ export class ChatBridge {
       return await this.server.request(method, params);
     } catch (error) {
       if ((error as { code?: unknown }).code !== CodexErrorCodes.unknownConversation) throw error;
-      await this.server.request("codex/resumeConversation", { conversationId: params.conversationId });
+      const resumed = await this.server.request("codex/resumeConversation", {
+        conversationId: params.conversationId,
+      });
+      this.update(withUndoable(this.state, params.conversationId, resumed.undoableTurnIds ?? []));
       return this.server.request(method, params);
     }
   }
@@ -273,7 +277,8 @@ export class ChatBridge {
       // The server stores the events it sent and gives them back as they were (EventMsg); the
       // generated type says only "objects" because the store keeps them as JSON.
       const messages = resumed.initialMessages as unknown as EventMsg[];
-      this.update(replayed(this.state, conversationId, messages, picked.row.title));
+      const shown = replayed(this.state, conversationId, messages, picked.row.title);
+      this.update(withUndoable(shown, conversationId, resumed.undoableTurnIds ?? []));
     } else if (picked.action === "rename") {
       await this.rename(conversationId, picked.row.title);
     } else {

@@ -692,6 +692,8 @@ export interface ResumeConversationResult {
   cwd: string;
   forkedFromId?: string | null;
   initialMessages: Array<Record<string, unknown>>;
+  /** The turns whose file changes codex/undoTurn can still take back, oldest first (clients offer undo on these, not on every turn that changed files). */
+  undoableTurnIds?: Array<string>;
 }
 
 /** A user's answer to an approval request. */
@@ -755,6 +757,12 @@ export interface ShutdownOp {
 /** ``codex/shutdown``: stop the conversation. */
 export interface ShutdownParams {
   conversationId: string;
+}
+
+/** A file undo did not restore, and why: it changed after the turn (the user's edit is kept), or its content before the turn was not recorded (not text, or too large). */
+export interface SkippedFile {
+  path: string;
+  reason: string;
 }
 
 /** An agent's reply was checked: usable or not, what it cost, and the agent's conversation. */
@@ -867,6 +875,8 @@ export interface TaskCompleteEvent {
   durationMs?: number | null;
   /** Set when the model stopped early: maxTokens (cut off at its output limit) or refusal; absent when it finished its answer. */
   stopReason?: StopReason | null;
+  /** True when the turn changed files and codex/undoTurn can take them back (its snapshot is stored); absent otherwise. */
+  undoable?: boolean | null;
 }
 
 /** A turn began. */
@@ -918,6 +928,8 @@ export interface TurnAbortedEvent {
   turnId?: string | null;
   reason: "interrupted" | "replaced" | "reviewEnded";
   returnedInput?: Array<Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>> | null;
+  /** True when the turn changed files before it stopped and codex/undoTurn can take them back. */
+  undoable?: boolean | null;
 }
 
 /** The unified diff of every file the turn changed so far. */
@@ -934,7 +946,10 @@ export interface UndoCompletedEvent {
   success: boolean;
   message: string;
   restoredFiles?: Array<string>;
+  /** The files left alone (the paths of ``skipped``). */
   skippedFiles?: Array<string>;
+  /** Each file left alone, and why. */
+  skipped?: Array<SkippedFile>;
   /** The turns whose changes were undone, newest first. */
   undoneTurnIds?: Array<string>;
 }
