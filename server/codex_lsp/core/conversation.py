@@ -29,6 +29,7 @@ from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_context import TurnContext, existing_folder
 from codex_lsp.core.undo import run_undo
 from codex_lsp.core.undo_log import UndoLog
+from codex_lsp.core.workspace_watch import ShellCapture
 from codex_lsp.errors import CodexError, ProtocolError, ProviderError
 from codex_lsp.exec.rules import CommandRules
 from codex_lsp.exec.sandbox import landlock_abi, unavailable_warning
@@ -70,7 +71,7 @@ from codex_lsp.protocol.ops import (
     UserInputOp,
     UserTurnOp,
 )
-from codex_lsp.protocol.policies import DangerFullAccess, ReviewDecision
+from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly, ReviewDecision
 from codex_lsp.protocol.requests import ApprovalResult
 from codex_lsp.providers.base import ModelClient
 from codex_lsp.tools.commands import CommandRunner
@@ -153,6 +154,8 @@ class Conversation:
         self.forked_from = forked_from
         self.history: list[HistoryItem] = []
         self.snapshots = UndoLog(journal)
+        self.shell_capture = ShellCapture()
+        """What shell commands change in the workspace, for undo."""
         self.turn_ids: set[str] = set()
         """Every turn of this conversation (stored ones included), for checking a turnId."""
         self.total_usage = TokenUsage()
@@ -372,6 +375,7 @@ class Conversation:
             with contextlib.suppress(Exception):
                 await self.client.aclose()
             self.journal.release()
+            self.shell_capture.close()
             with contextlib.suppress(CodexError):
                 await self.journal.durable()
             self.emit(submission_id, ShutdownCompleteEvent())
@@ -425,6 +429,8 @@ class Conversation:
     # ---------------------------------------------------------------- tasks
     def _spawn(self, submission_id: str, kind: str, body: TaskBody) -> None:
         runner = TurnRunner(self, submission_id, self.ctx)
+        if kind == "regular" and not isinstance(self.ctx.sandbox_policy, ReadOnly):
+            self.shell_capture.prepare(self.ctx.cwd)  # while the model thinks
         self.turn_ids.add(runner.turn_id)
         task = asyncio.create_task(
             self._run_task(runner, body, kind), name=f"{kind}-{runner.turn_id}"

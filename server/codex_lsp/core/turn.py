@@ -175,8 +175,9 @@ class TurnRunner:
         on_output: OutputSink | None,
         env: dict[str, str] | None,
     ) -> ExecResult:
-        """Run a command with the conversation's runner."""
-        return await self.conversation.commands(
+        """Run a command with the conversation's runner; what it changed in the workspace is
+        captured for undo (not when its sandbox is read-only: it changed nothing)."""
+        running = self.conversation.commands(
             argv,
             cwd,
             sandbox=sandbox,
@@ -185,6 +186,10 @@ class TurnRunner:
             on_output=on_output,
             env=env,
         )
+        if isinstance(sandbox.policy, ReadOnly):
+            return await running
+        capture = self.conversation.shell_capture
+        return await capture.around(sandbox.root, running, self.diff.record_captured)
 
     def record_preimage(self, paths: list[Path]) -> None:
         """Remember files' content before this turn first changes them."""
@@ -192,10 +197,10 @@ class TurnRunner:
 
     def save_snapshot(self) -> bool:
         """Store what this turn changed so far, so undo survives a crash in the middle of it;
-        True when it changed files."""
+        True when undo can restore some of it."""
         snapshot = self.diff.snapshot(self.turn_id)
         self.conversation.snapshots.save(snapshot, self.turn_id)
-        return snapshot is not None
+        return snapshot is not None and bool(snapshot.before)
 
     def emit_turn_diff(self) -> None:
         """Send the unified diff of everything this turn changed so far."""

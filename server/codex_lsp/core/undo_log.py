@@ -38,7 +38,7 @@ class UndoLog:
         ``since`` and every later one), newest first, marking them undone in the store; none
         when ``since`` changed no files or was undone already."""
         if since is not None:
-            ids = self.turn_ids()
+            ids = [s.turn_id for s in self._snapshots]
             count = len(ids) - ids.index(since) if since in ids else 0
         taken = self._snapshots[len(self._snapshots) - count :][::-1] if count else []
         del self._snapshots[len(self._snapshots) - len(taken) :]
@@ -53,7 +53,7 @@ class UndoLog:
 
     def turn_ids(self) -> list[str]:
         """The turns whose changes undo can take back, oldest first."""
-        return [s.turn_id for s in self._snapshots]
+        return [s.turn_id for s in self._snapshots if s.before]
 
     def last(self) -> TurnSnapshot | None:
         """The newest snapshot undo can take back."""
