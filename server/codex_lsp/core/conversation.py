@@ -24,6 +24,7 @@ from codex_lsp.core.journal import Journal, NewConversationRow
 from codex_lsp.core.model_info import model_price, usage_cost
 from codex_lsp.core.notify import run_notify
 from codex_lsp.core.prompts import load_prompt
+from codex_lsp.core.rewind import rewind
 from codex_lsp.core.tasks import run_compact, run_review
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_context import TurnContext, existing_folder
@@ -66,6 +67,7 @@ from codex_lsp.protocol.ops import (
     Op,
     OverrideTurnContextOp,
     ReviewOp,
+    RewindConversationOp,
     ShutdownOp,
     UndoTurnOp,
     UserInputOp,
@@ -309,7 +311,7 @@ class Conversation:
         """Refuse (ProtocolError) an Op that names what does not exist, before it is queued."""
         if isinstance(op, UserTurnOp | OverrideTurnContextOp) and op.cwd is not None:
             existing_folder(op.cwd, self.ctx.cwd)
-        undo = op.turn_id if isinstance(op, UndoTurnOp) else None
+        undo = op.turn_id if isinstance(op, UndoTurnOp | RewindConversationOp) else None
         if undo is not None and undo not in self.turn_ids:
             raise ProtocolError(
                 f"turn {undo!r} is not a turn of conversation {self.id}; pass the turnId of "
@@ -370,6 +372,14 @@ class Conversation:
             self._spawn(
                 submission_id, "undo", lambda runner: run_undo(runner, undo.num_turns, undo.turn_id)
             )
+        elif isinstance(op, RewindConversationOp):
+            await self._abort("interrupted")
+            try:
+                rewound = await rewind(self, op)
+            except CodexError as exc:
+                self.emit(submission_id, ErrorEvent(message=exc.message))
+                return
+            self._deliver(submission_id, rewound)  # not stored: what it drops is gone from there
         elif isinstance(op, ShutdownOp):
             await self._abort("interrupted")
             with contextlib.suppress(Exception):

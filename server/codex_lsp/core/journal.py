@@ -105,6 +105,30 @@ class Journal:
             "UPDATE conversations SET epoch = ? WHERE id = ?", (self.epoch, self.conversation_id)
         )
 
+    def rewound(self, start: int, turn_ids: Sequence[str]) -> None:
+        """Turns were dropped: the history before ``start`` is a new epoch (copied in the file,
+        each item keeping its turn), and their turn rows and events go (a resume neither shows
+        nor sends them)."""
+        old, self.epoch, self._persisted = self.epoch, self.epoch + 1, start
+        self._queue.enqueue(
+            "INSERT INTO items (conversation_id, epoch, seq, turn_id, body, refs) "
+            "SELECT conversation_id, ?, seq, turn_id, body, refs FROM items "
+            "WHERE conversation_id = ? AND epoch = ? AND seq < ?",
+            (self.epoch, self.conversation_id, old, start),
+        )
+        self._queue.enqueue(
+            "UPDATE conversations SET epoch = ? WHERE id = ?", (self.epoch, self.conversation_id)
+        )
+        for turn_id in turn_ids:
+            key = (self.conversation_id, turn_id)
+            self._queue.enqueue("DELETE FROM events WHERE conversation_id = ? AND turn_id = ?", key)
+            self._queue.enqueue("DELETE FROM turns WHERE conversation_id = ? AND turn_id = ?", key)
+        self._queue.enqueue(
+            "UPDATE conversations SET turn_count = MAX(turn_count - ?, 0), updated_at = ? "
+            "WHERE id = ?",
+            (len(turn_ids), time.time(), self.conversation_id),
+        )
+
     def turn_started(self, turn_id: str, kind: str) -> None:
         """A turn (or compaction, review, undo) began."""
         self._queue.enqueue(

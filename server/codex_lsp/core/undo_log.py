@@ -45,11 +45,17 @@ class UndoLog:
         self._journal.snapshots_undone([s.turn_id for s in taken])
         return taken
 
-    def drop(self, turn_ids: set[str]) -> None:
-        """Forget the snapshots of turns that are gone (rewound)."""
-        gone = [s.turn_id for s in self._snapshots if s.turn_id in turn_ids]
+    def take_turns(self, turn_ids: set[str]) -> list[TurnSnapshot]:
+        """Remove and return the snapshots of ``turn_ids`` (to restore their files), newest
+        first; :meth:`drop` then forgets them in the store."""
+        taken = [s for s in self._snapshots if s.turn_id in turn_ids][::-1]
         self._snapshots[:] = [s for s in self._snapshots if s.turn_id not in turn_ids]
-        self._journal.snapshots_dropped(gone)
+        return taken
+
+    def drop(self, turn_ids: set[str]) -> None:
+        """Forget the snapshots of turns that are gone (rewound), here and in the store."""
+        self._snapshots[:] = [s for s in self._snapshots if s.turn_id not in turn_ids]
+        self._journal.snapshots_dropped(sorted(turn_ids))
 
     def turn_ids(self) -> list[str]:
         """The turns whose changes undo can take back, oldest first."""

@@ -380,6 +380,18 @@ class UndoCompletedEvent(WireModel):
     )
 
 
+class ConversationRewoundEvent(WireModel):
+    """Turns were dropped from the conversation (``codex/rewindConversation``): the model no
+    longer sees them and a resume no longer shows them; with ``restoreFiles``, the files they
+    changed were restored (``skipped``: those left alone, and why)."""
+
+    type: Literal["conversationRewound"] = "conversationRewound"
+    rewound_turn_ids: list[str] = Field(description="The turns dropped, oldest first.")
+    message: str
+    restored_files: list[str] = Field(default_factory=list)
+    skipped: list[SkippedFile] = Field(default_factory=list)
+
+
 class ConfigReloadedEvent(WireModel):
     """A config file changed and the new configuration applies from the next turn."""
 
@@ -469,6 +481,7 @@ EventMsg = Annotated[
     | ContextCompactedEvent
     | ConfigReloadedEvent
     | UndoCompletedEvent
+    | ConversationRewoundEvent
     | BackgroundEvent
     | WarningEvent
     | ErrorEvent

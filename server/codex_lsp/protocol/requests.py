@@ -300,6 +300,16 @@ class ReviewParams(ConversationScoped):
     review_request: ReviewRequest
 
 
+class RewindConversationParams(ConversationScoped):
+    """``codex/rewindConversation``: drop a turn and every later one from the conversation."""
+
+    turn_id: Identifier
+    restore_files: bool = Field(
+        default=False,
+        description="Also take back the files those turns changed (as codex/undoTurn does).",
+    )
+
+
 class UndoTurnParams(ConversationScoped):
     """``codex/undoTurn``: restore the files the last turns changed."""
 

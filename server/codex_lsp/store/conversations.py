@@ -282,6 +282,26 @@ class ConversationStore:
             ),
         )
 
+    async def rewind_point(
+        self, conversation_id: str, epoch: int, turn_id: str
+    ) -> tuple[int | None, list[str]]:
+        """Where turn ``turn_id`` starts in the history of ``epoch`` (None: it has no item
+        there, or it began the epoch), and it with every later turn, oldest first."""
+        turns = [
+            r[0]
+            for r in await self._fetchall(
+                "SELECT turn_id FROM turns WHERE conversation_id = ? ORDER BY started_at, rowid",
+                (conversation_id,),
+            )
+        ]
+        later = turns[turns.index(turn_id) :] if turn_id in turns else []
+        rows = await self._fetchall(
+            "SELECT MIN(seq) FROM items WHERE conversation_id = ? AND epoch = ? AND turn_id = ?",
+            (conversation_id, epoch, turn_id),
+        )
+        start = rows[0][0] if rows and rows[0][0] else None
+        return start, later
+
     async def list_page(
         self,
         *,

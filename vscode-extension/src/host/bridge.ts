@@ -120,6 +120,7 @@ export class ChatBridge {
       case "openWalkthrough":
         return this.host.editor(message);
       case "send":
+        if (message.rewindTo) await this.rewind(message.rewindTo);
         return this.send(message.text, message.images ?? [], message.contexts ?? []);
       case "approve":
         return this.answer(message.conversationId, message.callId, message.decision, message.rejectedHunks);
@@ -235,6 +236,14 @@ export class ChatBridge {
     const conversationId = this.state.active;
     if (!conversationId) return;
     await this.call("codex/undoTurn", turnId ? { conversationId, turnId } : { conversationId });
+  }
+
+  /** Drop `turnId` and every later turn of the active conversation (the model no longer sees them), taking
+   * back their file changes: "Edit and resend" sends the edited message next. */
+  async rewind(turnId: string): Promise<void> {
+    const conversationId = this.state.active;
+    if (!conversationId) return;
+    await this.call("codex/rewindConversation", { conversationId, turnId, restoreFiles: true });
   }
 
   /** A new conversation from the active one's history up to the end of `turnId`, in a new tab. */

@@ -410,6 +410,13 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
           },
         ],
       };
+    case "conversationRewound": {
+      // The rewound turns leave the transcript: it ends where the first of them began.
+      const first = c.turns.findIndex((t) => msg.rewoundTurnIds.includes(t.id));
+      if (first < 0) return c;
+      const cut = { ...c, entries: c.entries.slice(0, c.turns[first].start), turns: c.turns.slice(0, first) };
+      return msg.skipped?.length ? notice(cut, `rewind-${msg.rewoundTurnIds[0]}`, "warning", msg.message) : cut;
+    }
     case "undoCompleted": {
       const undone = new Set(msg.undoneTurnIds ?? []);
       const turns = c.turns.map((t) => (undone.has(t.id) ? { ...t, undone: true } : t));
