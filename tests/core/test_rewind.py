@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.errors import ProtocolError
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import CompactOp, RewindConversationOp, UserInputOp
@@ -31,7 +31,9 @@ async def second_manager(
     codex_home: Path, log: EventLog, workspace: Path
 ) -> AsyncIterator[ConversationManager]:
     """Another manager on the same home: a restarted server."""
-    mgr = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
+    mgr = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=codex_home, default_cwd=workspace)
+    )
     yield mgr
     await mgr.shutdown_all()
 

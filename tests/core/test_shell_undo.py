@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager, workspace_watch
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd, workspace_watch
 from codex_lsp.core.bounded_read import MAX_FILE_BYTES
 from codex_lsp.core.undo import CHANGED_SINCE, NOT_RECORDED
 from codex_lsp.protocol.items import TextInput
@@ -50,7 +50,9 @@ async def second_manager(
     codex_home: Path, log: EventLog, workspace: Path
 ) -> AsyncIterator[ConversationManager]:
     """Another manager on the same home: a restarted server."""
-    mgr = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
+    mgr = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=codex_home, default_cwd=workspace)
+    )
     yield mgr
     await mgr.shutdown_all()
 

@@ -5,24 +5,27 @@ restored as undo restores them (a file changed since is left alone and named).""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
 
+from codex_lsp.core.turn_parts import TurnParts
 from codex_lsp.core.undo import restore_plans
 from codex_lsp.errors import ProtocolError
 from codex_lsp.patch.model import PatchError
 from codex_lsp.protocol.events import ConversationRewoundEvent, SkippedFile
 from codex_lsp.protocol.ops import RewindConversationOp
 
-if TYPE_CHECKING:
-    from codex_lsp.core.conversation import Conversation
 
-
-async def rewind(conv: Conversation, op: RewindConversationOp) -> ConversationRewoundEvent:
-    """Carry out ``op`` on ``conv`` (no task runs meanwhile); what the client is told."""
-    journal = conv.journal
-    journal.sync(conv.history, None)
+async def rewind(
+    parts: TurnParts, cwd: Path, turn_ids: set[str], op: RewindConversationOp
+) -> ConversationRewoundEvent:
+    """Carry out ``op`` on a conversation (its parts, folder and turns; no task runs
+    meanwhile); what the client is told."""
+    journal, history, files = parts.recorder.journal, parts.history, parts.seams.files
+    journal.sync(history, None)
     await journal.durable()
-    start, dropped = await journal.store.rewind_point(conv.id, journal.epoch, op.turn_id)
+    start, dropped = await journal.store.rewind_point(
+        parts.conversation_id, journal.epoch, op.turn_id
+    )
     if start is None:
         raise ProtocolError(
             f"turn {op.turn_id!r} cannot be rewound: the model's history no longer holds it "
@@ -34,17 +37,17 @@ async def rewind(conv: Conversation, op: RewindConversationOp) -> ConversationRe
     note = ""
     if op.restore_files:
         gone = set(dropped)
-        snapshots = conv.snapshots.take_turns(gone)
-        plans, skipped = restore_plans(snapshots, conv.files.read, conv.ctx.cwd)
+        snapshots = parts.snapshots.take_turns(gone)
+        plans, skipped = restore_plans(snapshots, files.read, cwd)
         try:
-            await conv.files.write(plans, f"codex-lsp: rewind {len(dropped)} turn(s)")
+            await files.write(plans, f"codex-lsp: rewind {len(dropped)} turn(s)")
             restored = [p.path for p in plans]
         except PatchError as exc:
             note = f"; the files were not restored: {exc.message}"
-    conv.snapshots.drop(set(dropped))
-    del conv.history[start:]
+    parts.snapshots.drop(set(dropped))
+    del history[start:]
     journal.rewound(start, dropped)
-    conv.turn_ids.difference_update(dropped)
+    turn_ids.difference_update(dropped)
     await journal.durable()
     message = f"rewound {len(dropped)} turn(s)"
     if op.restore_files:

@@ -56,8 +56,8 @@ def restore_plans(
 
 async def run_undo(runner: TurnRunner, num_turns: int, since: str | None = None) -> str | None:
     """The undo task: the last ``num_turns`` file-changing turns, or turn ``since`` onwards."""
-    conv = runner.conversation
-    snapshots = conv.snapshots.take(num_turns, since)
+    parts = runner.parts
+    snapshots = parts.snapshots.take(num_turns, since)
     if not snapshots:
         message = (
             f"nothing to undo: turn {since} changed no files, or was undone already"
@@ -66,9 +66,9 @@ async def run_undo(runner: TurnRunner, num_turns: int, since: str | None = None)
         )
         runner.emit(UndoCompletedEvent(turn_id=runner.turn_id, success=False, message=message))
         return None
-    plans, skipped = restore_plans(snapshots, conv.files.read, runner.ctx.cwd)
+    plans, skipped = restore_plans(snapshots, parts.seams.files.read, runner.ctx.cwd)
     try:
-        notes = await conv.files.write(plans, f"codex-lsp: undo {len(snapshots)} turn(s)")
+        notes = await parts.seams.files.write(plans, f"codex-lsp: undo {len(snapshots)} turn(s)")
     except PatchError as exc:
         runner.emit(
             UndoCompletedEvent(
@@ -88,7 +88,7 @@ async def run_undo(runner: TurnRunner, num_turns: int, since: str | None = None)
     if skipped:
         tell += f" These were left as they are: {left}."
     tell += "".join(f" {note}" for note in notes)
-    conv.history.append(UserMessage(content=[InputText(text=tell)]))
+    parts.history.append(UserMessage(content=[InputText(text=tell)]))
     runner.emit(
         UndoCompletedEvent(
             turn_id=runner.turn_id,

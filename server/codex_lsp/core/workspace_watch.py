@@ -373,9 +373,12 @@ class ShellCapture:
         task.add_done_callback(_log_failure)
 
     async def around(
-        self, root: Path, command: Awaitable[_T], record: Callable[[dict[Path, Content]], None]
+        self,
+        root: Path,
+        command: Callable[[], Awaitable[_T]],
+        record: Callable[[dict[Path, Content]], None],
     ) -> _T:
-        """Run ``command``; hand ``record`` the files it changed in ``root`` and what they held
+        """Run ``command()``; hand ``record`` the files it changed in ``root`` and what they held
         before (also when it failed or was cancelled, as far as the capture got)."""
         watch = self._watch(root)
         try:
@@ -384,7 +387,7 @@ class ShellCapture:
             log.exception("the change capture of %s could not start", root)
             window = None
         try:
-            return await command
+            return await command()
         finally:
             if window is not None:
                 ending = asyncio.ensure_future(watch.end(window))
