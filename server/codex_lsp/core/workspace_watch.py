@@ -105,9 +105,14 @@ class WorkspaceWatch:
         return await asyncio.to_thread(self._close_window, window)
 
     def close(self) -> None:
-        """Stop watching."""
-        with self._lock:
-            self._close_inotify()
+        """Stop watching, without waiting: a worker thread that holds the watch (building the
+        baseline, settling a command) closes it when it is done."""
+        self._disabled = True
+        if self._lock.acquire(blocking=False):
+            try:
+                self._close_inotify()
+            finally:
+                self._lock.release()
 
     def _close_inotify(self) -> None:
         if self._inotify is not None:
@@ -131,12 +136,15 @@ class WorkspaceWatch:
                 self._drain()
             self._open.remove(window)
             if self._disabled:
+                self._close_inotify()
                 return {}
             return {self.root / rel: before for rel, before in self._settle(window).items()}
 
     # ------------------------------------------------------------------ the baseline
     def _build(self) -> None:
         with self._lock:
+            if self._disabled:  # closed before the worker thread got here
+                return
             self._git = GitView.open(self.root)
             try:
                 self._inotify = Inotify()
@@ -161,6 +169,8 @@ class WorkspaceWatch:
             for rel in files:
                 if rel not in self._clean and self._content_bytes < CONTENT_BUDGET_BYTES:
                     self._keep(rel, read_bounded(self.root / rel))
+            if self._disabled:  # closed meanwhile
+                self._close_inotify()
 
     def _git_call(self, call: Callable[[GitView], _T], default: _T) -> _T:
         if self._git is None:
