@@ -39,7 +39,7 @@ from codex_lsp.core.undo import run_undo
 from codex_lsp.core.undo_log import UndoLog
 from codex_lsp.core.usage import UsageMeter
 from codex_lsp.core.workspace_watch import ShellCapture
-from codex_lsp.errors import CodexError, ProtocolError
+from codex_lsp.errors import CodexError, ProtocolError, bug_message
 from codex_lsp.exec.sandbox import landlock_abi, unavailable_warning
 from codex_lsp.protocol.events import (
     ErrorEvent,
@@ -62,7 +62,7 @@ from codex_lsp.protocol.ops import (
     UserInputOp,
     UserTurnOp,
 )
-from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly
+from codex_lsp.protocol.policies import DangerFullAccess
 from codex_lsp.tools.files import FileSink
 
 log = logging.getLogger(__name__)
@@ -287,7 +287,7 @@ class Conversation:
             except Exception as exc:
                 log.exception("op %s failed", type(op).__name__)
                 self.emit(
-                    submission_id, ErrorEvent(message=f"internal error handling {op.type}: {exc}")
+                    submission_id, ErrorEvent(message=bug_message(f"the {op.type} operation", exc))
                 )
 
     async def _on_input(self, submission_id: str, op: UserInputOp | UserTurnOp) -> None:
@@ -385,8 +385,6 @@ class Conversation:
 
     # ---------------------------------------------------------------- turns
     def _spawn(self, submission_id: str, kind: str, body: TurnBody) -> None:
-        if kind == "regular" and not isinstance(self.ctx.sandbox_policy, ReadOnly):
-            self.parts.shell_capture.prepare(self.ctx.cwd)  # while the model thinks
         self.turn_ids.add(self._turns.start(submission_id, kind, body, self.ctx))
 
     def _turn_ended(self, submission_id: str, status: str) -> None:

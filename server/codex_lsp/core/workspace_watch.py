@@ -6,8 +6,10 @@ the watch started) or, for a clean tracked file, from git's index. Everything is
 size, the content kept, the files taken per command; a symlink, FIFO or device is never read.
 
 The baseline (folder watches, the file list and its stat) is built once per workspace in a
-worker thread, off the hot path; a lost event queue (overflow) or a machine without inotify
-watches falls back to a full stat scan for that command."""
+worker thread, when its first command starts (not beside a running command: the fork server
+that starts commands must not be forked while a worker thread holds a lock); a lost event queue
+(overflow) or a machine without inotify watches falls back to a full stat scan for that
+command."""
 
 from __future__ import annotations
 
@@ -375,12 +377,6 @@ class ShellCapture:
 
     def __init__(self) -> None:
         self._held: dict[Path, WorkspaceWatch] = {}
-
-    def prepare(self, root: Path) -> None:
-        """Start building ``root``'s baseline in the background (before the first command)."""
-        watch = self._watch(root)
-        task = asyncio.ensure_future(watch.prepare())
-        task.add_done_callback(_log_failure)
 
     async def around(
         self,
