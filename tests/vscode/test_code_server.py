@@ -278,16 +278,16 @@ async def test_chat_panel_end_to_end(
     meter = await chat.inner_text("#meter")
     assert "tokens used" in meter and "$" in meter  # the session cost (model_price)
 
-    # Undo from the turn's own button.
+    # Undo from the turn's own button: the patch and what the command made are taken back.
     await chat.locator("#transcript button[data-action=undo]").click()
-    await chat.wait_for_selector("text=Undo done: restored app.py.", timeout=30_000)
+    await chat.wait_for_selector("text=Undo done: restored app.py, made.txt.", timeout=30_000)
     assert (workspace / "app.py").read_text() == APP
+    assert not (workspace / "made.txt").exists()
 
     # The effort picker applies to the next turn; @current-file sends the open editor's text.
     await chat.select_option("#effort", "high")
     await page.locator(".activitybar [aria-label*='Explorer']").first.click()
     explorer = page.locator(".explorer-folders-view")
-    await explorer.get_by_text("made.txt", exact=True).wait_for()  # the tree has settled
     await explorer.get_by_text("app.py", exact=True).dblclick()
     await page.locator(".tab", has_text="app.py").filter(has_not_text="codex-lsp").wait_for()
     await page.locator(".activitybar [aria-label*='codex-lsp']").first.click()

@@ -130,8 +130,9 @@ test(
       );
       const text = readFileSync(join(workspace, "long.py"), "utf8");
       assert.ok(text.includes("v2 = 2\n") && text.includes("v19 = 1900\n"), text);
+      state = await host.until((s) => s.conversations[first].turns[1]?.changedFiles ?? false, "undo offered");
       const patchTurn = state.conversations[first].turns[1];
-      assert.ok(patchTurn.changedFiles && !patchTurn.undone);
+      assert.ok(!patchTurn.undone);
 
       // Undo that turn from its button: the file comes back, the turn is marked undone.
       await bridge.handle({ type: "undo", turnId: patchTurn.id });
@@ -339,6 +340,56 @@ test(
       assert.ok(card?.kind === "command" && card.exitCode !== undefined && card.exitCode !== 0);
     } finally {
       await connection.sendRequest("shutdown").catch(() => undefined);
+      connection.dispose();
+      child.kill();
+      model.child.kill();
+    }
+  },
+);
+
+test(
+  "Edit and resend rewinds the turn and every later one: the model no longer sees them",
+  { skip: SKIP, timeout: 60_000 },
+  async () => {
+    const { home, workspace, model } = await setUp([
+      { match: "beta edited", text: "edited answer" },
+      { match: "gamma question", text: "gamma answer" },
+      { match: "beta question", text: "beta answer" },
+      { match: "alpha question", text: "alpha answer" },
+    ]);
+    const { connection, child } = await startServer(home, workspace);
+    const host = new RecordingHost(workspace);
+    const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
+    host.state = () => bridge.state;
+    connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+    const answered = (text: string) => (s: typeof bridge.state) =>
+      !!s.active && s.conversations[s.active].entries.some((e) => e.kind === "agent" && e.done && e.text === text);
+    try {
+      for (const [question, answer] of [
+        ["alpha question", "alpha answer"],
+        ["beta question", "beta answer"],
+        ["gamma question", "gamma answer"],
+      ]) {
+        await bridge.handle({ type: "send", text: question });
+        await host.until(answered(answer), answer);
+        await host.until((s) => !s.conversations[s.active!].running, "the turn's end");
+      }
+      const id = bridge.state.active!;
+      const beta = bridge.state.conversations[id].turns[1].id;
+      await bridge.handle({ type: "send", text: "beta edited", rewindTo: beta });
+      const state = await host.until(answered("edited answer"), "the answer to the edited message");
+      const users = state.conversations[id].entries
+        .filter((e) => e.kind === "user")
+        .map((e) => e.kind === "user" && e.text);
+      assert.deepEqual(users, ["alpha question", "beta edited"]);
+      assert.equal(state.conversations[id].turns.length, 2);
+      const bodies = await model.requests();
+      const last = JSON.stringify(bodies[bodies.length - 1].input);
+      assert.ok(last.includes("alpha answer") && last.includes("beta edited"), last);
+      for (const gone of ["beta question", "beta answer", "gamma question", "gamma answer"]) {
+        assert.ok(!last.includes(gone), `the model still saw ${gone}`);
+      }
+    } finally {
       connection.dispose();
       child.kill();
       model.child.kill();

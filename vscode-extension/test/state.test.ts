@@ -21,6 +21,7 @@ import {
   replayed,
   terminalsListed,
   undoable,
+  withUndoable,
   type ChatState,
 } from "../src/shared/state";
 import type { Event } from "../src/shared/generated";
@@ -160,6 +161,24 @@ test("undo and fork per turn: which turns can be undone, and a fork keeps the tu
     },
   });
   assert.equal(undoable(state.conversations[id]).size, 0);
+});
+
+test("undo is offered where the server can undo: the turn's undoable flag, then a resume's undoableTurnIds", () => {
+  const events = recorded();
+  const id = events[0].conversationId;
+  const withoutFlag = events.map((e) =>
+    e.msg.type === "taskComplete" ? { ...e, msg: { ...e.msg, undoable: undefined } } : e,
+  );
+  assert.equal(undoable(replay(withoutFlag).conversations[id]).size, 0, "a patch alone does not offer undo");
+  const live = replay(events);
+  const [turn] = live.conversations[id].turns;
+  assert.ok(undoable(live.conversations[id]).has(turn.id));
+  // Resumed from a server whose store has no snapshot of it (or one already undone): no button.
+  const messages = events.map((e) => e.msg);
+  const gone = withUndoable(replayed(emptyState, id, messages), id, []);
+  assert.equal(undoable(gone.conversations[id]).size, 0);
+  const kept = withUndoable(replayed(emptyState, id, messages), id, [turn.id]);
+  assert.deepEqual([...undoable(kept.conversations[id])], [turn.id]);
 });
 
 test("a picker change keeps the other settings, and token counts carry the cost", () => {

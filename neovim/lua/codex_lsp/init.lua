@@ -10,7 +10,9 @@ M.config = {
   root_markers = { ".git", ".codex-lsp" },
 }
 
-local state = { client_id = nil, conversation = nil, status = "idle", context = nil, turns = 0 }
+-- undoable: the turns whose file changes the server can still undo (taskComplete/turnAborted
+-- `undoable`, a resume's `undoableTurnIds`), oldest first; :CodexUndo sends nothing without one.
+local state = { client_id = nil, conversation = nil, status = "idle", context = nil, turns = 0, undoable = {} }
 
 local CHOICES = {
   { "Approve", "approved" },
@@ -77,6 +79,17 @@ local function on_event(_, params)
   elseif msg.type == "taskComplete" or msg.type == "turnAborted" then
     state.status = "idle"
     state.turns = state.turns + 1
+    if msg.undoable then
+      table.insert(state.undoable, msg.turnId)
+    end
+  elseif msg.type == "undoCompleted" then
+    local undone = {}
+    for _, id in ipairs(msg.undoneTurnIds or {}) do
+      undone[id] = true
+    end
+    state.undoable = vim.tbl_filter(function(id)
+      return not undone[id]
+    end, state.undoable)
   elseif msg.type == "tokenCount" and msg.info then
     state.context = msg.info.contextLeftPercent
   elseif msg.type == "execApprovalRequest" or msg.type == "applyPatchApprovalRequest" then
@@ -184,6 +197,14 @@ function M.op(method)
   request(method, { conversationId = state.conversation })
 end
 
+-- :CodexUndo: take back the files the last undoable turn changed (only when the server can).
+function M.undo()
+  if state.conversation and #state.undoable == 0 then
+    return vim.notify("codex-lsp: nothing to undo: no turn of this conversation has file changes left to take back", vim.log.levels.WARN)
+  end
+  M.op("codex/undoTurn")
+end
+
 function M.interrupt()
   M.op("codex/interrupt")
 end
@@ -203,6 +224,7 @@ function M.conversations()
       end
       request("codex/resumeConversation", { conversationId = choice.conversationId }, function(resumed)
         state.conversation = resumed.conversationId
+        state.undoable = resumed.undoableTurnIds or {}
         chat.open()
         for _, msg in ipairs(resumed.initialMessages) do
           chat.render(msg)

@@ -29,14 +29,16 @@ from codex_lsp.core.pending_input import PendingInput
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.recorder import SESSION_SUBMISSION_ID, Recorder
 from codex_lsp.core.review import run_review
+from codex_lsp.core.rewind import rewind
 from codex_lsp.core.seams import EventSink, Seams
 from codex_lsp.core.supervisor import CommandRouter, TurnBody, TurnSupervisor
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_context import TurnContext, existing_folder
-from codex_lsp.core.turn_diff import TurnSnapshot
 from codex_lsp.core.turn_parts import Settings, TurnParts
 from codex_lsp.core.undo import run_undo
+from codex_lsp.core.undo_log import UndoLog
 from codex_lsp.core.usage import UsageMeter
+from codex_lsp.core.workspace_watch import ShellCapture
 from codex_lsp.errors import CodexError, ProtocolError, bug_message
 from codex_lsp.exec.sandbox import landlock_abi, unavailable_warning
 from codex_lsp.protocol.events import (
@@ -54,6 +56,7 @@ from codex_lsp.protocol.ops import (
     Op,
     OverrideTurnContextOp,
     ReviewOp,
+    RewindConversationOp,
     ShutdownOp,
     UndoTurnOp,
     UserInputOp,
@@ -105,7 +108,8 @@ class Conversation:
             background=self.spawn_background,
             approved_for_session=set(),
             denied_for_session=set(),
-            snapshots=[],
+            snapshots=UndoLog(setup.journal),
+            shell_capture=ShellCapture(),
             terminals=Terminals(recorder.emit_detached),
         )
         """What its turns see of it."""
@@ -152,8 +156,8 @@ class Conversation:
         return self.parts.terminals
 
     @property
-    def snapshots(self) -> list[TurnSnapshot]:
-        """The files each file-changing turn touched, oldest first."""
+    def snapshots(self) -> UndoLog:
+        """The files each file-changing turn touched, oldest first (what undo can restore)."""
         return self.parts.snapshots
 
     @property
@@ -276,7 +280,7 @@ class Conversation:
         """Refuse (ProtocolError) an Op that names what does not exist, before it is queued."""
         if isinstance(op, UserTurnOp | OverrideTurnContextOp) and op.cwd is not None:
             existing_folder(op.cwd, self.ctx.cwd)
-        undo = op.turn_id if isinstance(op, UndoTurnOp) else None
+        undo = op.turn_id if isinstance(op, UndoTurnOp | RewindConversationOp) else None
         if undo is not None and undo not in self.turn_ids:
             raise ProtocolError(
                 f"turn {undo!r} is not a turn of conversation {self.id}; pass the turnId of "
@@ -327,12 +331,22 @@ class Conversation:
         num, since = op.num_turns, op.turn_id
         self._spawn(submission_id, "undo", lambda runner: run_undo(runner, num, since))
 
+    async def _on_rewind(self, submission_id: str, op: RewindConversationOp) -> None:
+        await self._turns.abort("interrupted")
+        try:
+            rewound = await rewind(self.parts, self.ctx.cwd, self.turn_ids, op)
+        except CodexError as exc:
+            self.emit(submission_id, ErrorEvent(message=exc.message))
+            return
+        self._recorder.deliver(submission_id, rewound)  # not stored: what it drops is gone
+
     async def _on_shutdown(self, submission_id: str, op: ShutdownOp) -> None:
         await self._turns.abort("interrupted")
         await self.parts.terminals.close()
         with contextlib.suppress(Exception):
             await self.parts.seams.client.aclose()
         self.journal.release()
+        self.parts.shell_capture.close()
         with contextlib.suppress(CodexError):
             await self.journal.durable()
         self.emit(submission_id, ShutdownCompleteEvent())
@@ -346,6 +360,7 @@ class Conversation:
         CompactOp: _on_compact,
         ReviewOp: _on_review,
         UndoTurnOp: _on_undo,
+        RewindConversationOp: _on_rewind,
         ShutdownOp: _on_shutdown,
     }
     """Every Op → what handles it (one entry per Op; a test holds the table to the union)."""

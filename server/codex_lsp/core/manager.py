@@ -218,7 +218,9 @@ class ConversationManager:
             stored = await store.load(conversation_id)
             conv = await self._revive(stored)
         return ResumeConversationResult(
-            **info(conv).model_dump(), initial_messages=stored.event_objects()
+            **info(conv).model_dump(),
+            initial_messages=stored.event_objects(),
+            undoable_turn_ids=conv.snapshots.turn_ids(),
         )
 
     async def _revive(self, stored: StoredConversation) -> Conversation:
@@ -244,6 +246,7 @@ class ConversationManager:
             )
         )
         conv.turn_ids.update(t.turn_id for t in stored.turns)
+        conv.snapshots.seed(stored.snapshots)
         if row.total_usage:
             conv.count_stored_usage(TokenUsage.model_validate(row.total_usage))
         self._reloader.track(conv.id, self._sources.inputs(params))

@@ -173,12 +173,26 @@ class TurnRunner:
         request: CommandRequest,
         on_output: OutputSink | None,
     ) -> ExecResult:
-        """Run a command with the conversation's runner."""
-        return await self.parts.seams.commands(request, on_output)
+        """Run a command with the conversation's runner; what it changed in the workspace is
+        captured for undo (not when its sandbox is read-only: it changed nothing)."""
+        sandbox, commands = request.sandbox, self.parts.seams.commands
+        if isinstance(sandbox.policy, ReadOnly):
+            return await commands(request, on_output)
+        capture = self.parts.shell_capture
+        return await capture.around(
+            sandbox.root, lambda: commands(request, on_output), self.diff.record_captured
+        )
 
     def record_preimage(self, paths: list[Path]) -> None:
         """Remember files' content before this turn first changes them."""
         self.diff.record(paths)
+
+    def save_snapshot(self) -> bool:
+        """Store what this turn changed so far, so undo survives a crash in the middle of it;
+        True when undo can restore some of it."""
+        snapshot = self.diff.snapshot(self.turn_id)
+        self.parts.snapshots.save(snapshot, self.turn_id)
+        return snapshot is not None and bool(snapshot.before)
 
     def emit_turn_diff(self) -> None:
         """Send the unified diff of everything this turn changed so far."""
@@ -267,6 +281,8 @@ class TurnRunner:
             await recorder.checkpoint(self.turn_id)
         for call in result.tool_calls:
             history.append(await tools.dispatch(self, call))
+        if result.tool_calls:
+            self.save_snapshot()
         history.extend(self.attachments)
         self.attachments.clear()
         return result

@@ -14,8 +14,9 @@ from codex_lsp.config.model import Config
 from codex_lsp.core.pending_input import PendingInput
 from codex_lsp.core.recorder import Recorder
 from codex_lsp.core.seams import Seams
-from codex_lsp.core.turn_diff import TurnSnapshot
+from codex_lsp.core.undo_log import UndoLog
 from codex_lsp.core.usage import UsageMeter
+from codex_lsp.core.workspace_watch import ShellCapture
 from codex_lsp.exec.rules import CommandRules
 from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.tools.terminals import Terminals
@@ -56,10 +57,12 @@ class TurnParts:
     """Commands approved for the rest of the conversation."""
     denied_for_session: set[tuple[str, ...]]
     """What was rejected for the rest of the conversation."""
-    snapshots: list[TurnSnapshot]
+    snapshots: UndoLog
     """The files each file-changing turn touched, before and after, oldest first (undo)."""
     terminals: Terminals
     """The commands ``exec_command`` left running; they outlive the turns that started them."""
+    shell_capture: ShellCapture
+    """What the turns' shell commands change in the workspace (for undo)."""
 
     @property
     def history(self) -> list[HistoryItem]:

@@ -27,6 +27,7 @@ INTERRUPT = "codex/interrupt"
 COMPACT = "codex/compact"
 REVIEW = "codex/review"
 UNDO_TURN = "codex/undoTurn"
+REWIND_CONVERSATION = "codex/rewindConversation"
 SHUTDOWN = "codex/shutdown"
 EVENT = "codex/event"
 EXEC_APPROVAL = "codex/execApproval"
@@ -75,5 +76,6 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     COMPACT,
     REVIEW,
     UNDO_TURN,
+    REWIND_CONVERSATION,
     SHUTDOWN,
 )

@@ -69,6 +69,11 @@ class ResumeConversationResult(ConversationInfo):
     """The conversation plus every event needed to redraw it, oldest first."""
 
     initial_messages: list[dict[str, Any]]
+    undoable_turn_ids: list[str] = Field(
+        default_factory=list,
+        description="The turns whose file changes codex/undoTurn can still take back, oldest "
+        "first (clients offer undo on these, not on every turn that changed files).",
+    )
 
 
 class ForkConversationParams(ConversationScoped):
@@ -328,6 +333,16 @@ class ReviewParams(ConversationScoped):
     """``codex/review``: run a code review."""
 
     review_request: ReviewRequest
+
+
+class RewindConversationParams(ConversationScoped):
+    """``codex/rewindConversation``: drop a turn and every later one from the conversation."""
+
+    turn_id: Identifier
+    restore_files: bool = Field(
+        default=False,
+        description="Also take back the files those turns changed (as codex/undoTurn does).",
+    )
 
 
 class UndoTurnParams(ConversationScoped):

@@ -31,6 +31,7 @@ import {
   replayed,
   returnedText,
   terminalsListed,
+  withUndoable,
   type ChatState,
   type FileChange,
   type PanelView,
@@ -123,6 +124,7 @@ export class ChatBridge {
       case "openWalkthrough":
         return this.host.editor(message);
       case "send":
+        if (message.rewindTo) await this.rewind(message.rewindTo);
         return this.send(message.text, message.images ?? [], message.contexts ?? []);
       case "approve":
         return this.answer(message.conversationId, message.callId, message.decision, message.rejectedHunks);
@@ -218,7 +220,10 @@ export class ChatBridge {
       return await this.server.request(method, params);
     } catch (error) {
       if ((error as { code?: unknown }).code !== CodexErrorCodes.unknownConversation) throw error;
-      await this.server.request("codex/resumeConversation", { conversationId: params.conversationId });
+      const resumed = await this.server.request("codex/resumeConversation", {
+        conversationId: params.conversationId,
+      });
+      this.update(withUndoable(this.state, params.conversationId, resumed.undoableTurnIds ?? []));
       return this.server.request(method, params);
     }
   }
@@ -244,6 +249,14 @@ export class ChatBridge {
     const conversationId = this.state.active;
     if (!conversationId) return;
     await this.call("codex/undoTurn", turnId ? { conversationId, turnId } : { conversationId });
+  }
+
+  /** Drop `turnId` and every later turn of the active conversation (the model no longer sees them), taking
+   * back their file changes: "Edit and resend" sends the edited message next. */
+  async rewind(turnId: string): Promise<void> {
+    const conversationId = this.state.active;
+    if (!conversationId) return;
+    await this.call("codex/rewindConversation", { conversationId, turnId, restoreFiles: true });
   }
 
   /** A new conversation from the active one's history up to the end of `turnId`, in a new tab. */
@@ -286,7 +299,8 @@ export class ChatBridge {
       // The server stores the events it sent and gives them back as they were (EventMsg); the
       // generated type says only "objects" because the store keeps them as JSON.
       const messages = resumed.initialMessages as unknown as EventMsg[];
-      this.update(replayed(this.state, conversationId, messages, picked.row.title));
+      const shown = replayed(this.state, conversationId, messages, picked.row.title);
+      this.update(withUndoable(shown, conversationId, resumed.undoableTurnIds ?? []));
       // the replay shows the terminals it started; only the server knows which still run
       const { terminals } = await this.server.request("codex/listTerminals", { conversationId });
       this.update(terminalsListed(this.state, conversationId, terminals));

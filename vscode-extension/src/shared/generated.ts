@@ -172,6 +172,16 @@ export interface ConversationInfo {
   forkedFromId?: string | null;
 }
 
+/** Turns were dropped from the conversation (``codex/rewindConversation``): the model no longer sees them and a resume no longer shows them; with ``restoreFiles``, the files they changed were restored (``skipped``: those left alone, and why). */
+export interface ConversationRewoundEvent {
+  type: "conversationRewound";
+  /** The turns dropped, oldest first. */
+  rewoundTurnIds: Array<string>;
+  message: string;
+  restoredFiles?: Array<string>;
+  skipped?: Array<SkippedFile>;
+}
+
 /** One row of ``codex/listConversations``. Times are Unix seconds. */
 export interface ConversationSummary {
   conversationId: string;
@@ -248,10 +258,10 @@ export interface ErrorEvent {
 export interface Event {
   conversationId: string;
   submissionId: string;
-  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
+  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | ConversationRewoundEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
 }
 
-export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
+export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | ConversationRewoundEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
 
 /** Server → client ``codex/execApproval``: may this command run? */
 export interface ExecApprovalParams {
@@ -556,7 +566,7 @@ export interface NewConversationParams {
   config?: Record<string, unknown> | null;
 }
 
-export type Op = UserInputOp | UserTurnOp | OverrideTurnContextOp | InterruptOp | CompactOp | ReviewOp | UndoTurnOp | ShutdownOp;
+export type Op = UserInputOp | UserTurnOp | OverrideTurnContextOp | InterruptOp | CompactOp | ReviewOp | UndoTurnOp | RewindConversationOp | ShutdownOp;
 
 /** Change settings for the following turns without sending input. */
 export interface OverrideTurnContextOp {
@@ -714,6 +724,8 @@ export interface ResumeConversationResult {
   cwd: string;
   forkedFromId?: string | null;
   initialMessages: Array<Record<string, unknown>>;
+  /** The turns whose file changes codex/undoTurn can still take back, oldest first (clients offer undo on these, not on every turn that changed files). */
+  undoableTurnIds?: Array<string>;
 }
 
 /** A user's answer to an approval request. */
@@ -771,6 +783,22 @@ export interface ReviewTarget {
   instructions?: string | null;
 }
 
+/** Drop turn ``turnId`` and every later one from the history (the model no longer sees them), optionally restoring the files they changed. */
+export interface RewindConversationOp {
+  type: "rewindConversation";
+  turnId: string;
+  /** Also take back the files those turns changed (as codex/undoTurn does). */
+  restoreFiles?: boolean;
+}
+
+/** ``codex/rewindConversation``: drop a turn and every later one from the conversation. */
+export interface RewindConversationParams {
+  conversationId: string;
+  turnId: string;
+  /** Also take back the files those turns changed (as codex/undoTurn does). */
+  restoreFiles?: boolean;
+}
+
 /** The sandbox a user picks by name (``sandbox_mode`` in config.toml). */
 export type SandboxMode = "read-only" | "workspace-write" | "danger-full-access";
 
@@ -802,6 +830,12 @@ export interface ShutdownOp {
 /** ``codex/shutdown``: stop the conversation. */
 export interface ShutdownParams {
   conversationId: string;
+}
+
+/** A file undo did not restore, and why: it changed after the turn (the user's edit is kept), or its content before the turn was not recorded (not text, or too large). */
+export interface SkippedFile {
+  path: string;
+  reason: string;
 }
 
 /** An agent's reply was checked: usable or not, what it cost, and the agent's conversation. */
@@ -944,6 +978,8 @@ export interface TaskCompleteEvent {
   durationMs?: number | null;
   /** Set when the model stopped early: maxTokens (cut off at its output limit) or refusal; absent when it finished its answer. */
   stopReason?: StopReason | null;
+  /** True when the turn changed files and codex/undoTurn can take them back (its snapshot is stored); absent otherwise. */
+  undoable?: boolean | null;
 }
 
 /** A turn began. */
@@ -1012,6 +1048,8 @@ export interface TurnAbortedEvent {
   turnId?: string | null;
   reason: "interrupted" | "replaced" | "reviewEnded";
   returnedInput?: Array<Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>> | null;
+  /** True when the turn changed files before it stopped and codex/undoTurn can take them back. */
+  undoable?: boolean | null;
 }
 
 /** The unified diff of every file the turn changed so far. */
@@ -1028,7 +1066,10 @@ export interface UndoCompletedEvent {
   success: boolean;
   message: string;
   restoredFiles?: Array<string>;
+  /** The files left alone (the paths of ``skipped``). */
   skippedFiles?: Array<string>;
+  /** Each file left alone, and why. */
+  skipped?: Array<SkippedFile>;
   /** The turns whose changes were undone, newest first. */
   undoneTurnIds?: Array<string>;
 }
@@ -1162,12 +1203,13 @@ export interface CodexMethods {
   "codex/compact": { params: CompactParams; result: SubmissionResult };
   "codex/review": { params: ReviewParams; result: SubmissionResult };
   "codex/undoTurn": { params: UndoTurnParams; result: SubmissionResult };
+  "codex/rewindConversation": { params: RewindConversationParams; result: SubmissionResult };
   "codex/shutdown": { params: ShutdownParams; result: SubmissionResult };
   "codex/event": { params: Event; result: void };
   "codex/mcpServerStatus": { params: McpServerStatus; result: void };
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/listTerminals" | "codex/killTerminal" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/listTerminals" | "codex/killTerminal" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/rewindConversation" | "codex/shutdown";
 /** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */
 export const CodexErrorCodes = {"unknownConversation": -32004} as const;

@@ -15,7 +15,8 @@ import type { PanelDelta, PanelView } from "./state";
 /** What the webview posts. */
 export type FromWebview =
   | { type: "ready" }
-  | { type: "send"; text: string; images?: string[]; contexts?: ContextInput[] }
+  /** `rewindTo`: "Edit and resend" of that turn's message: the turn and every later one are rewound first. */
+  | { type: "send"; text: string; images?: string[]; contexts?: ContextInput[]; rewindTo?: string }
   | {
       type: "approve";
       conversationId: string;

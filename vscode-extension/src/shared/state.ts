@@ -231,7 +231,7 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     case "taskComplete": {
       // Retries that ended in success stay visible, as what they were.
       const retried = c.entries[lastIndexInTurn(c, (e) => e.kind === "notice" && e.id === `retry-${msg.turnId}`)];
-      const done = { ...c, running: false, approvals: [] };
+      const done = { ...c, running: false, approvals: [], turns: markedUndoable(c.turns, msg) };
       if (retried?.kind !== "notice" || !retried.retry) return done;
       const times = retried.retry.attempt;
       return notice(
@@ -254,6 +254,7 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
         running: false,
         approvals: [],
         queued: returned ? [] : c.queued,
+        turns: markedUndoable(c.turns, msg),
       };
     }
     case "userMessage": {
@@ -416,10 +417,7 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
         changes: msg.changes ?? {},
         success: msg.success,
       };
-      const turns = msg.success
-        ? c.turns.map((t) => (t.id === msg.turnId ? { ...t, changedFiles: true } : t))
-        : c.turns;
-      return { ...c, turns, entries: upsert(c, entry, (old) => ({ ...old, success: msg.success }) as Entry) };
+      return { ...c, entries: upsert(c, entry, (old) => ({ ...old, success: msg.success }) as Entry) };
     }
     case "mcpToolCallBegin": {
       const inv = msg.invocation;
@@ -484,6 +482,13 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
           },
         ],
       };
+    case "conversationRewound": {
+      // The rewound turns leave the transcript: it ends where the first of them began.
+      const first = c.turns.findIndex((t) => msg.rewoundTurnIds.includes(t.id));
+      if (first < 0) return c;
+      const cut = { ...c, entries: c.entries.slice(0, c.turns[first].start), turns: c.turns.slice(0, first) };
+      return msg.skipped?.length ? notice(cut, `rewind-${msg.rewoundTurnIds[0]}`, "warning", msg.message) : cut;
+    }
     case "undoCompleted": {
       const undone = new Set(msg.undoneTurnIds ?? []);
       const turns = c.turns.map((t) => (undone.has(t.id) ? { ...t, undone: true } : t));
@@ -518,6 +523,21 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     default:
       return c;
   }
+}
+
+/** The server says (taskComplete/turnAborted `undoable`) that undo can take this turn's file changes back. */
+function markedUndoable(turns: Turn[], msg: { turnId?: string | null; undoable?: boolean | null }): Turn[] {
+  return msg.undoable ? turns.map((t) => (t.id === msg.turnId ? { ...t, changedFiles: true } : t)) : turns;
+}
+
+/** The turns the server can still undo (`undoableTurnIds` of a resume: its store is what counts, not the
+ * replayed events: an undo the store lost, or a server that lost its snapshots, offers nothing). */
+export function withUndoable(state: ChatState, conversationId: string, turnIds: string[]): ChatState {
+  const c = state.conversations[conversationId];
+  if (!c) return state;
+  const can = new Set(turnIds);
+  const turns = c.turns.map((t) => ({ ...t, changedFiles: can.has(t.id), undone: false }));
+  return { ...state, conversations: { ...state.conversations, [conversationId]: { ...c, turns } } };
 }
 
 /** A resumed conversation: its stored events replayed into a fresh tab, made active. */

@@ -88,6 +88,9 @@ function renderUser(c: Conversation, entry: Extract<Entry, { kind: "user" }>): s
     finished
       ? `<button class="link" data-action="fork" data-turn="${esc(entry.turnId)}" title="A new conversation with the history up to the end of this turn">Fork from here</button>`
       : "",
+    finished && !c.running
+      ? `<button class="link" data-action="edit" data-turn="${esc(entry.turnId)}" title="Put this message in the composer; sending it replaces this turn and every later one (their file changes are taken back)">Edit and resend</button>`
+      : "",
   ].join("");
   return `<div class="entry user"><div class="text">${esc(entry.text)}</div>${chips ? `<div>${chips}</div>` : ""}<div class="turn-actions">${actions}</div></div>`;
 }
@@ -493,9 +496,14 @@ function contextSuggestions(prefix: string): { insert: string; label: string }[]
   }));
 }
 
+/** The turn whose message the composer holds for "Edit and resend" (cleared when the composer is emptied). */
+let editing: string | undefined;
+
 function send(text = composer.value.trim()): void {
   if (!text && !images.length && !contexts.length) return;
-  post({ type: "send", text, images: images.map((i) => i.path), contexts });
+  const rewindTo = editing;
+  editing = undefined;
+  post({ type: "send", text, images: images.map((i) => i.path), contexts, ...(rewindTo ? { rewindTo } : {}) });
   window.scrollTo(0, document.documentElement.scrollHeight); // follow the new turn
   composer.value = "";
   images = [];
@@ -598,6 +606,9 @@ composer.addEventListener("paste", (event: ClipboardEvent) => {
 });
 
 $("send").addEventListener("click", () => send());
+composer.addEventListener("input", () => {
+  if (!composer.value.trim()) editing = undefined; // emptied: an ordinary message again
+});
 composer.addEventListener("keydown", (event: KeyboardEvent) => {
   const first = $("suggestions").querySelector<HTMLElement>("[role=option]");
   if (event.key === "Tab" && first) {
@@ -713,6 +724,14 @@ function local(button: HTMLElement): boolean {
       composer.value = button.dataset.prompt ?? "";
       composer.focus();
       return true;
+    case "edit": {
+      const entry = c?.entries.find((e) => e.kind === "user" && e.turnId === button.dataset.turn);
+      if (entry?.kind !== "user") return true;
+      editing = entry.turnId;
+      composer.value = entry.text;
+      composer.focus();
+      return true;
+    }
     case "retry": {
       const last = lastUserText();
       if (last) send(last);
