@@ -42,7 +42,7 @@ async def compact_history(runner: TurnRunner, *, automatic: bool = False) -> Non
     item_id = runner.new_item_id()
     runner.emit(ItemStartedEvent(turn_id=runner.turn_id, item=ContextCompactionItem(id=item_id)))
     request = UserMessage(content=[InputText(text=load_prompt("compact"))])
-    context = initial_context(runner.ctx, conv.config.project_doc_max_bytes, conv.home)
+    context = initial_context(runner.ctx, conv.config, conv.home)
     older = conv.history[len(context) :]
     for _ in range(OVERFLOW_TRIMS):
         try:

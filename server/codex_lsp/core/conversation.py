@@ -201,9 +201,7 @@ class Conversation:
                 )
             )
         if seed is None:
-            self.history.extend(
-                initial_context(self.ctx, self.config.project_doc_max_bytes, self.home)
-            )
+            self.history.extend(initial_context(self.ctx, self.config, self.home))
         else:
             self.history.extend(seed)
             self._repair_history()

@@ -41,7 +41,7 @@ async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:
     try:
         material = await _review_material(target, runner.ctx.cwd)
         history: list[HistoryItem] = [
-            *initial_context(runner.ctx, conv.config.project_doc_max_bytes, conv.home),
+            *initial_context(runner.ctx, conv.config, conv.home),
             UserMessage(content=[InputText(text=material)]),
         ]
         while True:
