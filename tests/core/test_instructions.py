@@ -14,10 +14,11 @@ from codex_lsp.core import ConversationManager
 from codex_lsp.core.instructions import instruction_files, instructions_text
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
+from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.protocol.requests import NewConversationParams
-from codex_lsp.testing import FakeModelServer, Reply, Text
+from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
 from tests.codex_peer import input_texts, needs_codex, run_codex_exec
-from tests.helpers import EventLog, subprocess_env
+from tests.helpers import EventLog, ScriptedApprover, subprocess_env
 
 HEADING = "# AGENTS.md instructions for "
 
@@ -183,3 +184,35 @@ def test_config_show_lists_the_files_in_prompt_order(codex_home: Path, tmp_path:
         f"#   {root / 'a' / 'CLAUDE.md'} (project)",
         f"#   {cwd / 'AGENTS.md'} (project, cut at project_doc_max_bytes)",
     ]
+
+
+AGENTS_PATCH = (
+    "*** Begin Patch\n*** Add File: AGENTS.md\n+# Guide\n+Run make test.\n*** End Patch\n"
+)
+
+
+@pytest.mark.parametrize("decision", [ReviewDecision.DENIED, ReviewDecision.APPROVED])
+async def test_init_writes_agents_md_through_the_approved_patch_path(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+    workspace: Path,
+    decision: ReviewDecision,
+) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("apply_patch", {"input": AGENTS_PATCH}),)), Reply((Text("done"),))
+    )
+    approver.answers = [decision]
+    conv = await manager.new_conversation(NewConversationParams(config={"review_patches": True}))
+    conv.submit(UserInputOp(items=[TextInput(text="/init")]))
+    await log.wait_for("taskComplete", conv.id)
+    asked = input_texts(model_server.requests[0].body)[-1]
+    assert asked.startswith("Write an `AGENTS.md` file at the root of this repository")
+    assert log.msgs(conv.id, "userMessage")[0]["message"] == "/init"
+    assert len(approver.asked) == 1  # the patch was put to the user, as any patch is
+    written = workspace / "AGENTS.md"
+    if decision is ReviewDecision.APPROVED:
+        assert written.read_text() == "# Guide\nRun make test.\n"
+    else:
+        assert not written.exists()

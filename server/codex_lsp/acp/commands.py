@@ -55,8 +55,12 @@ BUILTIN = (
     ),
     SlashCommand("compact", "Summarise the conversation to free context", lambda _: CompactOp()),
     SlashCommand("undo", "Restore the files the last turn changed", lambda _: UndoTurnOp()),
+    SlashCommand(
+        "init",
+        "Write an AGENTS.md for this repository (through apply_patch)",
+        lambda _: UserInputOp(items=[TextInput(text="/init")]),
+    ),
 )
-# /init is not offered: the core has no AGENTS.md-writing task to route it to.
 
 
 def _speckit(command: Command) -> SlashCommand:

@@ -205,6 +205,15 @@ class ToolsConfig(_Section):
     )
 
 
+class SkillsConfig(_Section):
+    """``[skills]``: the skills (folders with a SKILL.md) the model is told about."""
+
+    disabled: list[str] = Field(
+        default_factory=list,
+        description="Names of skills left out of the prompt and not invocable with $name.",
+    )
+
+
 class AcpConfig(_Section):
     """``[acp]``: the Agent Client Protocol front end (``codex-lsp acp``)."""
 
@@ -283,6 +292,7 @@ class Config(_Section):
     shell_environment_policy: ShellEnvironmentPolicy = Field(default_factory=ShellEnvironmentPolicy)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
     command_rules: CommandRulesConfig = Field(default_factory=CommandRulesConfig)
+    skills: SkillsConfig = Field(default_factory=SkillsConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
     mcp_servers: dict[str, McpServerConfig] = Field(
         default_factory=dict, description="MCP servers whose tools the model gets."

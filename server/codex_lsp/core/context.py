@@ -1,5 +1,6 @@
 """Builds what opens a conversation's history: the AGENTS.md instructions (found by
-:mod:`codex_lsp.core.instructions`) and the environment context (cwd, shell, policies)."""
+:mod:`codex_lsp.core.instructions`), the environment context (cwd, shell, policies) and the
+skills' names and descriptions (:mod:`codex_lsp.core.skills`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from codex_lsp.config.model import Config
 from codex_lsp.core.instructions import instruction_files, instructions_text
+from codex_lsp.core.skills import find_skills, skills_prompt
 from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.protocol.history import InputText, UserMessage
 from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly
@@ -57,4 +59,7 @@ def initial_context(ctx: TurnContext, config: Config, home: Path | None) -> list
         text = f"# AGENTS.md instructions for {ctx.cwd}\n\n<INSTRUCTIONS>\n{docs}\n</INSTRUCTIONS>"
         messages.append(UserMessage(content=[InputText(text=text)]))
     messages.append(UserMessage(content=[InputText(text=environment_context(ctx))]))
+    skills = skills_prompt(find_skills(ctx.cwd, home, config).enabled())
+    if skills:
+        messages.append(UserMessage(content=[InputText(text=skills)]))
     return messages

@@ -12,6 +12,7 @@ from codex_lsp.config.secrets import credential_variables
 from codex_lsp.core.compaction import auto_compact_limit, compact_history
 from codex_lsp.core.notify import record_prompt
 from codex_lsp.core.sampling import SampleResult, sample
+from codex_lsp.core.skills import invoked_skills
 from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.core.turn_diff import TurnDiffTracker
 from codex_lsp.core.user_input import convert_input
@@ -199,10 +200,14 @@ class TurnRunner:
     # -- the turn
     async def record_user_input(self, items: list[UserInputItem]) -> None:
         """Add the user's input to the history and show it to the client once it is stored."""
+        conv = self.conversation
         converted = await asyncio.to_thread(convert_input, items, self.ctx.cwd)
+        skills = await asyncio.to_thread(
+            invoked_skills, items, self.ctx.cwd, conv.home, conv.config
+        )
+        converted.warnings += skills.warnings
         typed = "\n".join(i.text for i in items if isinstance(i, TextInput))
         self.inputs.append(typed)
-        conv = self.conversation
         conv.spawn_background(record_prompt(conv.config, conv.home, conv.id, typed))
         for warning in converted.warnings:
             self.emit(WarningEvent(message=warning))
@@ -210,6 +215,7 @@ class TurnRunner:
         item = UserMessageItem(id=item_id, content=items)
         message = converted.message
         conv.history.append(message)
+        conv.history.extend(skills.messages)
         shown = UserMessageEvent(
             turn_id=self.turn_id,
             item_id=item_id,

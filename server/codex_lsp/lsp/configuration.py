@@ -5,6 +5,9 @@ applied once the client is initialized (``log_level``, starting the MCP servers)
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
@@ -12,6 +15,7 @@ from codex_lsp.config.report import entries
 from codex_lsp.core import ConversationManager
 from codex_lsp.core.doctor import doctor_result
 from codex_lsp.core.model_list import list_models
+from codex_lsp.core.skills import list_skills
 from codex_lsp.errors import CodexError
 from codex_lsp.lsp.log_forward import LogForwarder
 from codex_lsp.lsp.rpc import Handler
@@ -22,9 +26,9 @@ from codex_lsp.protocol.items import McpServerStatus
 
 
 class Configuration:
-    """``codex/getConfig``, ``codex/listModels``, ``codex/doctor``, ``codex/listMcpServers``,
-    ``codex/restartMcpServer``, and what the client is told about configuration errors and MCP
-    servers."""
+    """``codex/getConfig``, ``codex/listModels``, ``codex/listSkills``, ``codex/doctor``,
+    ``codex/listMcpServers``, ``codex/restartMcpServer``, and what the client is told about
+    configuration errors and MCP servers."""
 
     def __init__(
         self, server: LanguageServer, manager: ConversationManager, log: LogForwarder
@@ -41,6 +45,7 @@ class Configuration:
         return {
             names.GET_CONFIG: self._get_config,
             names.LIST_MODELS: self._list_models,
+            names.LIST_SKILLS: self._list_skills,
             names.DOCTOR: self._doctor,
             names.LIST_MCP_SERVERS: self._list_mcp_servers,
             names.RESTART_MCP_SERVER: self._restart_mcp_server,
@@ -86,6 +91,11 @@ class Configuration:
     async def _list_models(self, params: r.ListModelsParams) -> r.ListModelsResult:
         config = r.NewConversationParams(cwd=params.cwd, model_provider=params.model_provider)
         return await list_models(lambda: self._manager.load_config(config))
+
+    async def _list_skills(self, params: r.ListSkillsParams) -> r.ListSkillsResult:
+        config = self._manager.load_config(r.NewConversationParams(cwd=params.cwd)).config
+        cwd = (params.cwd or config.cwd or self._manager.default_cwd or Path.cwd()).resolve()
+        return await asyncio.to_thread(list_skills, cwd, self._manager.home, config)
 
     async def _doctor(self, params: r.DoctorParams) -> r.DoctorResult:
         config = r.NewConversationParams(cwd=params.cwd)

@@ -14,6 +14,7 @@ DELETE_CONVERSATION = "codex/deleteConversation"
 FUZZY_FILE_SEARCH = "codex/fuzzyFileSearch"
 GET_CONFIG = "codex/getConfig"
 LIST_MODELS = "codex/listModels"
+LIST_SKILLS = "codex/listSkills"
 DOCTOR = "codex/doctor"
 LIST_MCP_SERVERS = "codex/listMcpServers"
 RESTART_MCP_SERVER = "codex/restartMcpServer"
@@ -61,6 +62,7 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     FUZZY_FILE_SEARCH,
     GET_CONFIG,
     LIST_MODELS,
+    LIST_SKILLS,
     DOCTOR,
     LIST_MCP_SERVERS,
     RESTART_MCP_SERVER,

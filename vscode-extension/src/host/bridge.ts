@@ -131,6 +131,8 @@ export class ChatBridge {
         return this.fork(message.turnId);
       case "search":
         return this.search(message.query);
+      case "listSkills":
+        return this.host.post({ type: "skills", result: await this.server.request("codex/listSkills", {}) });
       case "newConversation":
         return this.update(blank(this.state));
       case "selectTab":

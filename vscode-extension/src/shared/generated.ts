@@ -448,6 +448,17 @@ export interface ListModelsResult {
   note?: string | null;
 }
 
+/** ``codex/listSkills``: the skills a conversation in ``cwd`` would be told about. */
+export interface ListSkillsParams {
+  cwd?: string | null;
+}
+
+/** The skills found, in precedence order (a name found twice is listed once, the first); ``errors`` names each SKILL.md that was passed over and why. */
+export interface ListSkillsResult {
+  skills: Array<SkillEntry>;
+  errors?: Array<string>;
+}
+
 /** An image file on the user's machine; the server reads and attaches it. */
 export interface LocalImageInput {
   type: "localImage";
@@ -757,6 +768,23 @@ export interface ShutdownParams {
   conversationId: string;
 }
 
+/** One skill: a folder with a SKILL.md whose front matter names and describes it. */
+export interface SkillEntry {
+  name: string;
+  description: string;
+  /** Its SKILL.md. */
+  path: string;
+  scope: "project" | "user";
+  /** False when [skills] disabled lists it. */
+  enabled: boolean;
+}
+
+/** A skill the user invoked by name (as ``$name`` in the text does): its SKILL.md is given to the model with the message. */
+export interface SkillInput {
+  type: "skill";
+  name: string;
+}
+
 /** An agent's reply was checked: usable or not, what it cost, and the agent's conversation. */
 export interface SpeckitAgentAnsweredEvent {
   specId: string;
@@ -917,7 +945,7 @@ export interface TurnAbortedEvent {
   type: "turnAborted";
   turnId?: string | null;
   reason: "interrupted" | "replaced" | "reviewEnded";
-  returnedInput?: Array<Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>> | null;
+  returnedInput?: Array<Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>> | null;
 }
 
 /** The unified diff of every file the turn changed so far. */
@@ -965,13 +993,13 @@ export interface UpdateFile {
 /** Send input. Starts a turn when idle; while a turn runs it is queued and given to the model at its next step (steering). */
 export interface UserInputOp {
   type: "userInput";
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
 }
 
 /** ``codex/userInput``: send input (steers a running turn). */
 export interface UserInputParams {
   conversationId: string;
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
 }
 
 /** The user's message as they typed it; the files it mentions and the images it attaches (``data:`` URLs are left out of ``images``) are listed beside it. */
@@ -990,7 +1018,7 @@ export interface UserMessageEvent {
 export interface UserMessageItem {
   type: "userMessage";
   id: string;
-  content: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  content: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
 }
 
 /** Send input together with the settings to use from this turn on. */
@@ -1002,7 +1030,7 @@ export interface UserTurnOp {
   approvalPolicy?: AskForApproval | null;
   sandboxPolicy?: DangerFullAccess | ReadOnly | WorkspaceWrite | null;
   type: "userTurn";
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
   /** A JSON Schema the turn's final answer must match: sent to the provider as its structured output (Responses text.format, Chat response_format, Anthropic a forced tool); Codex's final_output_json_schema. */
   outputSchema?: Record<string, unknown> | null;
 }
@@ -1016,7 +1044,7 @@ export interface UserTurnParams {
   approvalPolicy?: AskForApproval | null;
   sandboxPolicy?: DangerFullAccess | ReadOnly | WorkspaceWrite | null;
   conversationId: string;
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
   /** A JSON Schema the turn's final answer must match: sent to the provider as its structured output (Responses text.format, Chat response_format, Anthropic a forced tool); Codex's final_output_json_schema. */
   outputSchema?: Record<string, unknown> | null;
 }
@@ -1056,6 +1084,7 @@ export interface CodexMethods {
   "codex/fuzzyFileSearch": { params: FuzzyFileSearchParams; result: FuzzyFileSearchResult };
   "codex/getConfig": { params: GetConfigParams; result: GetConfigResult };
   "codex/listModels": { params: ListModelsParams; result: ListModelsResult };
+  "codex/listSkills": { params: ListSkillsParams; result: ListSkillsResult };
   "codex/doctor": { params: DoctorParams; result: DoctorResult };
   "codex/listMcpServers": { params: ListMcpServersParams; result: ListMcpServersResult };
   "codex/restartMcpServer": { params: RestartMcpServerParams; result: EmptyResult };
@@ -1072,6 +1101,6 @@ export interface CodexMethods {
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/listSkills" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
 /** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */
 export const CodexErrorCodes = {"unknownConversation": -32004} as const;

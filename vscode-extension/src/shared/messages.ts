@@ -7,6 +7,7 @@ import type {
   ContextInput,
   DoctorResult,
   ListModelsResult,
+  ListSkillsResult,
   ReasoningEffort,
   ReviewDecision,
 } from "./generated";
@@ -39,6 +40,8 @@ export type FromWebview =
   /** The model picker's list (codex/listModels) and the empty state's set-up findings (codex/doctor). */
   | { type: "listModels" }
   | { type: "doctor" }
+  /** The skills `$` completes (codex/listSkills). */
+  | { type: "listSkills" }
   /** A code block of an answer: copied, inserted at the editor's cursor, or applied to its file. */
   | { type: "copyCode"; code: string }
   | { type: "insertCode"; code: string }
@@ -52,6 +55,7 @@ export type ToWebview =
   | { type: "delta"; delta: PanelDelta }
   | { type: "models"; result: ListModelsResult }
   | { type: "doctor"; result: DoctorResult }
+  | { type: "skills"; result: ListSkillsResult }
   /** A keyboard shortcut asked for the composer. */
   | { type: "focusComposer" }
   /** An interrupt handed back what the user had queued: it goes back in the composer. */

@@ -7,9 +7,9 @@
 import { ansiLines, escapeHtml as esc } from "./ansi";
 import { cardKey, diffHtml, openDiffButton, renderCard } from "./cards";
 import { renderMarkdown } from "./markdown";
-import { CONTEXTS, EFFORTS, POLICIES, SLASH_COMMANDS } from "../shared/composer";
+import { CONTEXTS, EFFORTS, POLICIES, SLASH_COMMANDS, skillSuggestions } from "../shared/composer";
 import { splitHunks } from "../shared/unifiedDiff";
-import type { ContextInput, DoctorResult, ListModelsResult } from "../shared/generated";
+import type { ContextInput, DoctorResult, ListModelsResult, ListSkillsResult } from "../shared/generated";
 import { unhandled, type FromWebview, type ToWebview } from "../shared/messages";
 import {
   applyDelta,
@@ -53,6 +53,7 @@ let contexts: ContextInput[] = [];
 let view: PanelView = { tabs: [] };
 let models: ListModelsResult | undefined;
 let doctor: DoctorResult | undefined;
+let skills: ListSkillsResult | undefined;
 let otherModel = false;
 /** The first entry drawn, and the drawn rows by entry index. */
 let windowStart = 0;
@@ -465,7 +466,7 @@ function suggest(items: { insert: string; label: string }[]): void {
   box.onclick = (event: MouseEvent) => {
     const n = Number((event.target as HTMLElement).dataset.n);
     if (Number.isNaN(n)) return;
-    composer.value = composer.value.replace(/(^|\s)[@/][^\s]*$/, `$1${items[n].insert} `);
+    composer.value = composer.value.replace(/(^|\s)[@/$][^\s]*$/, (_, space: string) => `${space}${items[n].insert} `);
     box.innerHTML = "";
     composer.focus();
   };
@@ -473,7 +474,7 @@ function suggest(items: { insert: string; label: string }[]): void {
 
 /** The word being typed at the end of the composer (a late answer for an older one is ignored). */
 function currentWord(): string {
-  return /(?:^|\s)([@/][^\s]*)$/.exec(composer.value)?.[1] ?? "";
+  return /(?:^|\s)([@/$][^\s]*)$/.exec(composer.value)?.[1] ?? "";
 }
 
 function contextSuggestions(prefix: string): { insert: string; label: string }[] {
@@ -527,6 +528,10 @@ function receive(message: ToWebview): void {
       models = message.result;
       renderPickers();
       return renderMeter();
+    case "skills":
+      skills = message.result;
+      if (currentWord().startsWith("$")) suggest(skillSuggestions(skills, currentWord().slice(1)));
+      return;
     case "doctor":
       doctor = message.result;
       if (!view.conversation?.entries.length) renderTranscript();
@@ -566,6 +571,9 @@ composer.addEventListener("input", () => {
         label: `${c.name} — ${c.help}`,
       })),
     );
+  } else if (word.startsWith("$")) {
+    if (skills === undefined) post({ type: "listSkills" });
+    suggest(skillSuggestions(skills, word.slice(1)));
   } else if (word.startsWith("@")) {
     suggest(contextSuggestions(word.slice(1)));
     if (word.length > 1) post({ type: "search", query: word.slice(1) });
