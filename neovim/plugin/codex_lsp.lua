@@ -10,7 +10,13 @@ end
 
 vim.api.nvim_create_user_command("Codex", function(opts)
   codex().prompt(opts.args)
-end, { nargs = "*", desc = "codex-lsp: open the chat, and send a prompt if given" })
+end, {
+  nargs = "*",
+  complete = function(arglead)
+    return codex().complete(arglead)
+  end,
+  desc = "codex-lsp: open the chat, and send a prompt if given ($ completes skills)",
+})
 vim.api.nvim_create_user_command("CodexInterrupt", function()
   codex().interrupt()
 end, { desc = "codex-lsp: stop the running turn" })

@@ -43,6 +43,21 @@ local function request(method, params, callback)
   end
 end
 
+-- A request answered before returning (for completion), nil when it fails or times out.
+local function request_now(method, params)
+  local c = client()
+  if not c then
+    return nil
+  end
+  local response
+  if vim.fn.has("nvim-0.11") == 1 then
+    response = c:request_sync(method, params, 3000)
+  else
+    response = c.request_sync(method, params, 3000)
+  end
+  return response and response.result or nil
+end
+
 local function approve(msg, conversation)
   state.status = "approval"
   local what = msg.command and table.concat(msg.command, " ") or table.concat(vim.tbl_keys(msg.changes or {}), ", ")
@@ -130,6 +145,23 @@ function M.prompt(text)
   with_conversation(function(conversation)
     request("codex/userInput", { conversationId = conversation, items = { { type = "text", text = text } } })
   end)
+end
+
+-- Completion of :Codex's prompt: a word starting with `$` completes to the enabled skills
+-- (codex/listSkills); the server sends a `$name` skill's SKILL.md with the message.
+function M.complete(arglead)
+  if arglead:sub(1, 1) ~= "$" then
+    return {}
+  end
+  M.start()
+  local listed = request_now("codex/listSkills", vim.empty_dict())
+  local names = {}
+  for _, skill in ipairs(listed and listed.skills or {}) do
+    if skill.enabled and vim.startswith("$" .. skill.name, arglead) then
+      table.insert(names, "$" .. skill.name)
+    end
+  end
+  return names
 end
 
 function M.op(method)

@@ -1,0 +1,29 @@
+"""The Neovim plugin's skills completion (``:Codex $<Tab>``) in a real, headless Neovim."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codex_lsp.testing import FakeModelServer, Reply, Text
+from tests.codex_peer import input_texts
+from tests.neovim.test_neovim import pytestmark as neovim_marks
+from tests.neovim.test_neovim import run_nvim
+
+pytestmark = neovim_marks
+
+
+def test_codex_completes_skills_after_a_dollar(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    for name, description in (("deploy", "Deploy to staging"), ("debug", "Debug a failure")):
+        path = workspace / ".agents" / "skills" / name / "SKILL.md"
+        path.parent.mkdir(parents=True)
+        path.write_text(f"---\nname: {name}\ndescription: {description}\n---\nBODY {name}\n")
+    model_server.enqueue(Reply((Text("deployed"),)))
+    report = run_nvim("skills_flow.lua", codex_home, workspace)
+    assert report["started"] and report["finished"], report
+    assert report["completed"] == ["$debug", "$deploy"]
+    assert report["none"] == []
+    sent = input_texts(model_server.requests[0].body)
+    assert any(t.startswith("<skill>\n<name>deploy</name>") for t in sent)
+    assert not any("BODY debug" in t for t in sent)
