@@ -469,7 +469,7 @@ class AcpAgent:
         if config_id == "mode":
             mode = MODES_BY_ID[value]
             policy = sandbox_policy(
-                mode.sandbox, self._core.config(session.cwd), session.extra_roots
+                mode.sandbox_mode, self._core.config(session.cwd), session.extra_roots
             )
             op = OverrideTurnContextOp(approval_policy=mode.approval_policy, sandbox_policy=policy)
         if op is not None:

@@ -59,6 +59,7 @@ from codex_lsp.protocol.history import (
     UserMessage,
 )
 from codex_lsp.protocol.items import TokenUsage, UserInputItem
+from codex_lsp.protocol.modes import exact_mode
 from codex_lsp.protocol.ops import (
     CompactOp,
     InterruptOp,
@@ -235,6 +236,7 @@ class Conversation:
             reasoning_summary=self.ctx.summary,
             forked_from_id=self.forked_from,
             initial_messages=initial,
+            mode=exact_mode(self.ctx.approval_policy, self.ctx.sandbox_policy),
         )
 
     @property

@@ -15,6 +15,8 @@ FUZZY_FILE_SEARCH = "codex/fuzzyFileSearch"
 GET_CONFIG = "codex/getConfig"
 LIST_MODELS = "codex/listModels"
 LIST_SKILLS = "codex/listSkills"
+LIST_MODES = "codex/listModes"
+SET_MODE = "codex/setMode"
 DOCTOR = "codex/doctor"
 LIST_MCP_SERVERS = "codex/listMcpServers"
 RESTART_MCP_SERVER = "codex/restartMcpServer"
@@ -63,6 +65,8 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     GET_CONFIG,
     LIST_MODELS,
     LIST_SKILLS,
+    LIST_MODES,
+    SET_MODE,
     DOCTOR,
     LIST_MCP_SERVERS,
     RESTART_MCP_SERVER,

@@ -19,6 +19,7 @@ from codex_lsp.protocol.limits import (
     Title,
     WirePath,
 )
+from codex_lsp.protocol.modes import Mode, ModeId
 from codex_lsp.protocol.ops import TurnContextOverrides
 from codex_lsp.protocol.policies import (
     AskForApproval,
@@ -220,6 +221,35 @@ class ListModelsResult(WireModel):
     source: Literal["provider", "builtIn"]
     models: list[ModelEntry]
     note: str | None = None
+
+
+class ListModesParams(WireModel):
+    """``codex/listModes``: the approval presets, and a conversation's current one."""
+
+    conversation_id: Identifier | None = None
+
+
+class ListModesResult(WireModel):
+    """The presets in display order; ``current`` is the conversation's (absent without one, or
+    when its policies were set by hand to another combination)."""
+
+    modes: list[Mode]
+    current: ModeId | None = None
+
+
+class SetModeParams(ConversationScoped):
+    """``codex/setMode``: switch a conversation's preset; its next turn runs under it."""
+
+    mode: ModeId
+
+
+class SetModeResult(WireModel):
+    """The switch was queued (``submissionId`` as for an Op); ``warning`` is what the user must
+    be told before going on (full access)."""
+
+    submission_id: str
+    mode: Mode
+    warning: str | None = None
 
 
 class ListSkillsParams(WireModel):

@@ -448,6 +448,17 @@ export interface ListModelsResult {
   note?: string | null;
 }
 
+/** ``codex/listModes``: the approval presets, and a conversation's current one. */
+export interface ListModesParams {
+  conversationId?: string | null;
+}
+
+/** The presets in display order; ``current`` is the conversation's (absent without one, or when its policies were set by hand to another combination). */
+export interface ListModesResult {
+  modes: Array<Mode>;
+  current?: "read-only" | "auto" | "full-access" | null;
+}
+
 /** ``codex/listSkills``: the skills a conversation in ``cwd`` would be told about. */
 export interface ListSkillsParams {
   cwd?: string | null;
@@ -519,6 +530,16 @@ export interface MentionInput {
   type: "mention";
   path: string;
   name?: string | null;
+}
+
+/** An approval preset: when to ask, what commands may touch, and what to warn about. */
+export interface Mode {
+  id: "read-only" | "auto" | "full-access";
+  name: string;
+  description: string;
+  approvalPolicy: AskForApproval;
+  sandboxMode: SandboxMode;
+  warning?: string | null;
 }
 
 /** One model a picker offers. */
@@ -751,6 +772,21 @@ export interface SessionConfiguredEvent {
   reasoningSummary?: ReasoningSummary | null;
   forkedFromId?: string | null;
   initialMessages?: Array<Record<string, unknown>> | null;
+  /** The approval preset these policies are (codex/listModes); absent when they are another combination. */
+  mode?: "read-only" | "auto" | "full-access" | null;
+}
+
+/** ``codex/setMode``: switch a conversation's preset; its next turn runs under it. */
+export interface SetModeParams {
+  conversationId: string;
+  mode: "read-only" | "auto" | "full-access";
+}
+
+/** The switch was queued (``submissionId`` as for an Op); ``warning`` is what the user must be told before going on (full access). */
+export interface SetModeResult {
+  submissionId: string;
+  mode: Mode;
+  warning?: string | null;
 }
 
 /** The conversation stopped; no more events follow. */
@@ -1085,6 +1121,8 @@ export interface CodexMethods {
   "codex/getConfig": { params: GetConfigParams; result: GetConfigResult };
   "codex/listModels": { params: ListModelsParams; result: ListModelsResult };
   "codex/listSkills": { params: ListSkillsParams; result: ListSkillsResult };
+  "codex/listModes": { params: ListModesParams; result: ListModesResult };
+  "codex/setMode": { params: SetModeParams; result: SetModeResult };
   "codex/doctor": { params: DoctorParams; result: DoctorResult };
   "codex/listMcpServers": { params: ListMcpServersParams; result: ListMcpServersResult };
   "codex/restartMcpServer": { params: RestartMcpServerParams; result: EmptyResult };
@@ -1101,6 +1139,6 @@ export interface CodexMethods {
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/listSkills" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/listSkills" | "codex/listModes" | "codex/setMode" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
 /** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */
 export const CodexErrorCodes = {"unknownConversation": -32004} as const;
