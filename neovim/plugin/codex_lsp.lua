@@ -29,3 +29,12 @@ end, { desc = "codex-lsp: restore the files the last turn changed" })
 vim.api.nvim_create_user_command("CodexCompact", function()
   codex().op("codex/compact")
 end, { desc = "codex-lsp: summarise the conversation to free context" })
+vim.api.nvim_create_user_command("CodexMode", function(opts)
+  codex().mode(opts.args)
+end, {
+  nargs = "?",
+  complete = function()
+    return codex().MODES
+  end,
+  desc = "codex-lsp: switch the approval mode (read-only, auto, full-access) for the next turn",
+})

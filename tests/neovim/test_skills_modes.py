@@ -1,10 +1,14 @@
-"""The Neovim plugin's skills completion (``:Codex $<Tab>``) in a real, headless Neovim."""
+"""The Neovim plugin's skills completion (``:Codex $<Tab>``) and mode switch (``:CodexMode``) in a
+real, headless Neovim."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from codex_lsp.testing import FakeModelServer, Reply, Text
+import pytest
+
+from codex_lsp.exec import sandbox
+from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
 from tests.codex_peer import input_texts
 from tests.neovim.test_neovim import pytestmark as neovim_marks
 from tests.neovim.test_neovim import run_nvim
@@ -27,3 +31,22 @@ def test_codex_completes_skills_after_a_dollar(
     sent = input_texts(model_server.requests[0].body)
     assert any(t.startswith("<skill>\n<name>deploy</name>") for t in sent)
     assert not any("BODY debug" in t for t in sent)
+
+
+@pytest.mark.skipif(sandbox.landlock_abi() < 1, reason="this kernel has no Landlock support")
+def test_codex_mode_switches_the_preset_for_the_next_turn(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["touch", str(workspace / "ro.txt")]}),)),
+        Reply((Text("refused"),)),
+    )
+    report = run_nvim("modes_flow.lua", codex_home, workspace)
+    assert report["completion"] == ["read-only", "auto", "full-access"]
+    assert report["initial"] == "auto" and report["prompt"] == "Approval mode (now auto)"
+    assert report["picked_from"] == ["read-only", "auto", "full-access"]
+    assert report["picked"] == "full-access"
+    assert any("without a sandbox" in n for n in report["notified"]), report["notified"]
+    assert "mode Read Only from the next turn on" in " ".join(report["notified"])
+    assert report["statusline"] == "codex: idle [read-only]"
+    assert report["finished"] and not report["written"]

@@ -87,7 +87,9 @@ local function on_event(_, params)
   end
   local msg = params.msg
   chat.render(msg)
-  if msg.type == "taskStarted" then
+  if msg.type == "sessionConfigured" then
+    state.mode = msg.mode
+  elseif msg.type == "taskStarted" then
     state.status = "working"
   elseif msg.type == "taskComplete" or msg.type == "turnAborted" then
     state.status = "idle"
@@ -132,6 +134,10 @@ local function with_conversation(callback)
   end
   request("codex/newConversation", vim.empty_dict(), function(result)
     state.conversation = result.conversationId
+    -- its sessionConfigured may have come before this answer: ask for the mode
+    request("codex/listModes", { conversationId = result.conversationId }, function(listed)
+      state.mode = listed.current
+    end)
     callback(state.conversation)
   end)
 end
@@ -162,6 +168,41 @@ function M.complete(arglead)
     end
   end
   return names
+end
+
+M.MODES = { "read-only", "auto", "full-access" }
+
+-- :CodexMode [mode]: switch the conversation's approval preset (codex/setMode) for its next
+-- turn; without a mode, pick one from codex/listModes. Full access is confirmed with a warning.
+function M.mode(id)
+  with_conversation(function(conversation)
+    local function set(mode_id)
+      request("codex/setMode", { conversationId = conversation, mode = mode_id }, function(result)
+        state.mode = result.mode.id
+        if result.warning then
+          vim.notify("codex-lsp: " .. result.warning, vim.log.levels.WARN)
+        else
+          vim.notify("codex-lsp: mode " .. result.mode.name .. " from the next turn on")
+        end
+        vim.cmd("redrawstatus")
+      end)
+    end
+    if id and id ~= "" then
+      return set(id)
+    end
+    request("codex/listModes", { conversationId = conversation }, function(listed)
+      vim.ui.select(listed.modes, {
+        prompt = "Approval mode (now " .. (listed.current or "custom") .. ")",
+        format_item = function(m)
+          return m.name .. " — " .. m.description
+        end,
+      }, function(choice)
+        if choice then
+          set(choice.id)
+        end
+      end)
+    end)
+  end)
 end
 
 function M.op(method)
@@ -199,13 +240,14 @@ function M.conversations()
   end)
 end
 
--- A statusline component: "codex: idle | working | approval" and the context left.
+-- A statusline component: "codex: idle | working | approval", the mode and the context left.
 function M.statusline()
   if not client() then
     return ""
   end
   local context = state.context and string.format(" %d%%", state.context) or ""
-  return "codex: " .. state.status .. context
+  local mode = state.mode and (" [" .. state.mode .. "]") or ""
+  return "codex: " .. state.status .. mode .. context
 end
 
 M.state = state
