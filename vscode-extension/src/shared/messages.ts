@@ -11,7 +11,7 @@ import type {
   ReasoningEffort,
   ReviewDecision,
 } from "./generated";
-import type { PanelDelta, PanelView } from "./state";
+import type { ModeId, PanelDelta, PanelView } from "./state";
 
 /** What the webview posts. */
 export type FromWebview =
@@ -34,6 +34,8 @@ export type FromWebview =
   | { type: "history" }
   | { type: "rename"; conversationId: string }
   | { type: "override"; model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval }
+  /** The mode picker: read-only, auto or full-access (codex/setMode), for the next turn. */
+  | { type: "setMode"; mode: ModeId }
   | { type: "openDiff"; conversationId: string; callId: string; path: string; rejectedHunks?: number[] }
   | { type: "pasteImage"; dataUrl: string }
   | { type: "attachImages" }

@@ -7,7 +7,7 @@
 import { ansiLines, escapeHtml as esc } from "./ansi";
 import { cardKey, diffHtml, openDiffButton, renderCard } from "./cards";
 import { renderMarkdown } from "./markdown";
-import { CONTEXTS, EFFORTS, POLICIES, SLASH_COMMANDS, skillSuggestions } from "../shared/composer";
+import { CONTEXTS, EFFORTS, SLASH_COMMANDS, skillSuggestions } from "../shared/composer";
 import { splitHunks } from "../shared/unifiedDiff";
 import type { ContextInput, DoctorResult, ListModelsResult, ListSkillsResult } from "../shared/generated";
 import { unhandled, type FromWebview, type ToWebview } from "../shared/messages";
@@ -18,6 +18,7 @@ import {
   type Approval,
   type Conversation,
   type Entry,
+  type ModeId,
   type PanelDelta,
   type PanelView,
 } from "../shared/state";
@@ -44,6 +45,13 @@ const POLICY_LABELS: Record<string, string> = {
   "on-request": "Ask when the agent requests it",
   never: "Never ask",
 };
+
+/** The mode picker's presets (codex/listModes has their descriptions; full access warns). */
+const MODE_CHOICES: [ModeId, string][] = [
+  ["read-only", "Read only: asks before edits"],
+  ["auto", "Auto: works in the workspace"],
+  ["full-access", "Full access: no sandbox ⚠"],
+];
 
 /** What the user chose in the panel that is not part of the state. */
 const rejected = new Set<string>();
@@ -360,12 +368,13 @@ function option(value: string, label: string, current: string): string {
 let pickersShown = "";
 function renderPickers(): void {
   const focused = document.activeElement?.id;
-  if (focused === "model" || focused === "effort" || focused === "policy" || focused === "model-other") return;
+  if (focused === "model" || focused === "effort" || focused === "mode" || focused === "model-other") return;
   const c = view.conversation;
   const key = JSON.stringify([
     c?.model,
     c?.effort,
     c?.approvalPolicy,
+    c?.mode,
     otherModel,
     models?.model,
     models?.note,
@@ -392,7 +401,10 @@ function renderPickers(): void {
     efforts && efforts.length === 0
       ? `<select id="effort" aria-label="Reasoning effort" disabled><option>not a reasoning model</option></select>`
       : `<select id="effort" aria-label="Reasoning effort">${option("", "Effort: default", c?.effort ?? "")}${effortChoices.map((e) => option(e, `Effort: ${e}`, c?.effort ?? "")).join("")}</select>`;
-  const policy = `<select id="policy" aria-label="Approval mode">${["", ...POLICIES].map((p) => option(p, POLICY_LABELS[p] ?? p, c?.approvalPolicy ?? "")).join("")}</select>`;
+  const modeNow = c ? (c.mode ?? "custom") : "auto";
+  const custom =
+    modeNow === "custom" ? option("custom", `Custom (${POLICY_LABELS[c?.approvalPolicy ?? ""]})`, modeNow) : "";
+  const policy = `<select id="mode" aria-label="Approval mode" title="What the next turn may do without asking">${MODE_CHOICES.map(([id, label]) => option(id, label, modeNow)).join("")}${custom}</select>`;
   const note = models?.note ? `<span class="picker-note" title="${esc(models.note)}">built-in list</span>` : "";
   $("pickers").innerHTML = `${model}${note}${effort}${policy}`;
 }
@@ -636,12 +648,12 @@ $("pickers").addEventListener("change", (event: Event) => {
     return void ($("model-other") as HTMLInputElement).focus();
   }
   const effort = EFFORTS.find((e) => e === target.value);
-  const approvalPolicy = POLICIES.find((p) => p === target.value);
   if ((target.id === "model" || target.id === "model-other") && target.value) {
     otherModel = false;
     post({ type: "override", model: target.value.trim() });
   } else if (target.id === "effort" && effort) post({ type: "override", effort });
-  else if (target.id === "policy" && approvalPolicy) post({ type: "override", approvalPolicy });
+  else if (target.id === "mode" && MODE_CHOICES.some(([id]) => id === target.value))
+    post({ type: "setMode", mode: target.value as ModeId });
 });
 $("pickers").addEventListener("keydown", (event: KeyboardEvent) => {
   if ((event.target as HTMLElement).id === "model-other" && event.key === "Escape") {
