@@ -1,7 +1,14 @@
 // Slash commands and @-mentions of the composer.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { contextItems, folders, messageItems, parseSlash, skillSuggestions } from "../src/shared/composer";
+import {
+  contextItems,
+  folders,
+  messageItems,
+  parseSlash,
+  promptSuggestions,
+  skillSuggestions,
+} from "../src/shared/composer";
 
 test("slash commands are parsed with their argument, and mistakes say what is allowed", () => {
   assert.equal(parseSlash("fix the test"), undefined);
@@ -74,4 +81,31 @@ test("/init goes to the server, and $ completes the enabled skills by name", () 
   assert.deepEqual(skillSuggestions(skills, "de"), [{ insert: "$deploy", label: "$deploy — Deploy to staging" }]);
   assert.equal(skillSuggestions(skills, "").length, 2);
   assert.deepEqual(skillSuggestions(undefined, "de"), []);
+});
+
+test("MCP prompts go to the server, and / completes them with their arguments", () => {
+  assert.equal(parseSlash("/mcp__docs__review app.py"), undefined);
+  const prompts = {
+    prompts: [
+      {
+        command: "mcp__docs__review",
+        server: "docs",
+        name: "review",
+        description: "Review a file",
+        arguments: [
+          { name: "path", required: true },
+          { name: "focus", required: false },
+        ],
+      },
+      { command: "mcp__docs__hello", server: "docs", name: "hello", arguments: [] },
+    ],
+  };
+  assert.deepEqual(promptSuggestions(prompts, "/mcp__docs__r"), [
+    { insert: "/mcp__docs__review", label: "/mcp__docs__review <path> [focus] — Review a file" },
+  ]);
+  assert.deepEqual(
+    promptSuggestions(prompts, "/mcp__docs__h")[0].label,
+    "/mcp__docs__hello — prompt of MCP server docs",
+  );
+  assert.deepEqual(promptSuggestions(undefined, "/"), []);
 });

@@ -14,6 +14,7 @@ from pygls.lsp.server import LanguageServer
 from codex_lsp.config.report import entries
 from codex_lsp.core import ConversationManager
 from codex_lsp.core.doctor import doctor_result
+from codex_lsp.core.mcp_prompts import list_prompts
 from codex_lsp.core.model_list import list_models
 from codex_lsp.core.skills import list_skills
 from codex_lsp.errors import CodexError
@@ -27,8 +28,8 @@ from codex_lsp.protocol.items import McpServerStatus
 
 class Configuration:
     """``codex/getConfig``, ``codex/listModels``, ``codex/listSkills``, ``codex/doctor``,
-    ``codex/listMcpServers``, ``codex/restartMcpServer``, and what the client is told about
-    configuration errors and MCP servers."""
+    ``codex/listMcpServers``, ``codex/listMcpPrompts``, ``codex/restartMcpServer``, and what the
+    client is told about configuration errors and MCP servers."""
 
     def __init__(
         self, server: LanguageServer, manager: ConversationManager, log: LogForwarder
@@ -48,6 +49,7 @@ class Configuration:
             names.LIST_SKILLS: self._list_skills,
             names.DOCTOR: self._doctor,
             names.LIST_MCP_SERVERS: self._list_mcp_servers,
+            names.LIST_MCP_PROMPTS: self._list_mcp_prompts,
             names.RESTART_MCP_SERVER: self._restart_mcp_server,
         }
 
@@ -103,6 +105,9 @@ class Configuration:
 
     async def _list_mcp_servers(self, params: r.ListMcpServersParams) -> r.ListMcpServersResult:
         return r.ListMcpServersResult(servers=self._manager.mcp.statuses())
+
+    async def _list_mcp_prompts(self, params: r.ListMcpPromptsParams) -> r.ListMcpPromptsResult:
+        return list_prompts(self._manager.mcp)
 
     async def _restart_mcp_server(self, params: r.RestartMcpServerParams) -> r.EmptyResult:
         self._manager.mcp.restart(params.name)

@@ -8,6 +8,7 @@ from functools import partial
 
 from codex_lsp.config.sandbox import sandbox_policy
 from codex_lsp.core import ConversationManager, info
+from codex_lsp.core.mcp_prompts import expand_prompt_command
 from codex_lsp.lsp.rpc import Handler, one_table
 from codex_lsp.protocol import method_names as names
 from codex_lsp.protocol import requests as r
@@ -15,7 +16,7 @@ from codex_lsp.protocol.events import WarningEvent
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.methods import METHODS, METHODS_BY_NAME, Method
 from codex_lsp.protocol.modes import MODES, MODES_BY_ID, exact_mode
-from codex_lsp.protocol.ops import OverrideTurnContextOp
+from codex_lsp.protocol.ops import OverrideTurnContextOp, UserInputOp, UserTurnOp
 from codex_lsp.protocol.requests import ConversationScoped
 
 
@@ -44,10 +45,14 @@ class Conversations:
         )
 
     async def submit(self, method: Method, params: ConversationScoped) -> r.SubmissionResult:
-        """An Op method: the params without the conversation id are the Op."""
+        """An Op method: the params without the conversation id are the Op (a message that is
+        an MCP prompt command carries the prompt's text instead)."""
         assert method.op is not None
         op = method.op.model_validate(params.model_dump(exclude={"conversation_id"}))
         conversation = self._manager.get(params.conversation_id)
+        if isinstance(op, UserInputOp | UserTurnOp):
+            items = await expand_prompt_command(op.items, self._manager.mcp)
+            op = op.model_copy(update={"items": items})
         return r.SubmissionResult(submission_id=conversation.submit(op))  # type: ignore[arg-type]
 
     async def _list_modes(self, params: r.ListModesParams) -> r.ListModesResult:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import logging
 import os
 import sys
 import time
@@ -43,6 +44,9 @@ ElicitHandler = Callable[[str, str, dict[str, Any]], Awaitable[ElicitAnswer]]
 cancel."""
 
 
+log = logging.getLogger(__name__)
+
+
 class ServerState(StrEnum):
     """Where a server is in its life."""
 
@@ -60,6 +64,24 @@ class ToolInfo:
     description: str
     input_schema: dict[str, Any]
     read_only: bool
+
+
+@dataclass(frozen=True)
+class PromptArgument:
+    """An argument a prompt takes."""
+
+    name: str
+    description: str | None
+    required: bool
+
+
+@dataclass(frozen=True)
+class PromptInfo:
+    """A prompt as the server described it (``prompts/list``)."""
+
+    name: str
+    description: str | None
+    arguments: tuple[PromptArgument, ...]
 
 
 @dataclass
@@ -85,6 +107,7 @@ class McpConnection:
         self.state = ServerState.STOPPED
         self.reason: str | None = None
         self.tools: list[ToolInfo] = []
+        self.prompts: list[PromptInfo] = []
         self.has_resources = False
         self._on_change = on_change
         self._elicit = elicit
@@ -171,6 +194,7 @@ class McpConnection:
                 session = await self._connect(stack)
                 await session.initialize()
                 self.tools = await _list_tools(session)
+                self.prompts = await _list_prompts(session)
                 self.has_resources = _has_resources(session)
                 self._session = session
                 self._attempt.failures = 0
@@ -333,6 +357,27 @@ class McpConnection:
         )
         return [c.model_dump(mode="json", exclude_none=True) for c in result.contents]
 
+    async def get_prompt(self, name: str, arguments: dict[str, str]) -> str:
+        """The text of prompt ``name`` filled with ``arguments`` (``prompts/get``): its
+        messages' text, one after the other; what is not text is named, not sent."""
+        from mcp.types import GetPromptResult, TextContent
+
+        result = await self._request(
+            f"prompt {name}",
+            lambda s: s.get_prompt(name, arguments),
+            self.config.tool_timeout_sec,
+        )
+        if not isinstance(result, GetPromptResult):
+            raise McpError(f"MCP server {self.name} asked for input the prompt cannot give")
+        parts = []
+        for message in result.messages:
+            content = message.content
+            if isinstance(content, TextContent):
+                parts.append(content.text)
+            else:
+                parts.append(f"[{content.type} content of prompt {name} left out]")
+        return "\n\n".join(parts)
+
     async def _on_elicit(self, context: Any, params: Any) -> Any:
         from mcp.types import ElicitResult
 
@@ -365,6 +410,39 @@ async def _list_tools(session: ClientSession) -> list[ToolInfo]:
         cursor = page.next_cursor
         if not cursor:
             return tools
+
+
+PROMPTS_MAX = 200
+
+
+async def _list_prompts(session: ClientSession) -> list[PromptInfo]:
+    """The server's prompts (at most ``PROMPTS_MAX``); none when it offers none, or when
+    listing them fails (its tools still work)."""
+    from mcp.types import PaginatedRequestParams
+
+    capabilities = session.server_capabilities
+    if not (capabilities and capabilities.prompts):
+        return []
+    prompts: list[PromptInfo] = []
+    cursor: str | None = None
+    try:
+        while len(prompts) < PROMPTS_MAX:
+            page = await session.list_prompts(
+                params=PaginatedRequestParams(cursor=cursor) if cursor else None
+            )
+            for prompt in page.prompts:
+                arguments = tuple(
+                    PromptArgument(a.name, a.description, bool(a.required))
+                    for a in prompt.arguments or []
+                )
+                prompts.append(PromptInfo(prompt.name, prompt.description, arguments))
+            cursor = page.next_cursor
+            if not cursor:
+                break
+    except Exception as exc:
+        log.warning("MCP server prompts not listed: %s", _describe(exc))
+        return []
+    return prompts[:PROMPTS_MAX]
 
 
 def _has_resources(session: ClientSession) -> bool:

@@ -252,6 +252,36 @@ class SetModeResult(WireModel):
     warning: str | None = None
 
 
+class ListMcpPromptsParams(WireModel):
+    """``codex/listMcpPrompts``: the prompts of the running MCP servers, as slash commands."""
+
+
+class McpPromptArgument(WireModel):
+    """An argument an MCP prompt takes."""
+
+    name: str
+    description: str | None = None
+    required: bool = False
+
+
+class McpPromptEntry(WireModel):
+    """One prompt: typed as ``/<command> args`` it is replaced by the text the server fills in."""
+
+    command: str = Field(
+        description="The slash command, without the slash: mcp__<server>__<prompt>."
+    )
+    server: str
+    name: str = Field(description="The prompt's name on its server.")
+    description: str | None = None
+    arguments: list[McpPromptArgument] = Field(default_factory=list)
+
+
+class ListMcpPromptsResult(WireModel):
+    """The prompts of the servers that are running, in config order."""
+
+    prompts: list[McpPromptEntry]
+
+
 class ListSkillsParams(WireModel):
     """``codex/listSkills``: the skills a conversation in ``cwd`` would be told about."""
 

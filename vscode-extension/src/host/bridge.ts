@@ -137,6 +137,8 @@ export class ChatBridge {
         return this.fork(message.turnId);
       case "search":
         return this.search(message.query);
+      case "listMcpPrompts":
+        return this.host.post({ type: "mcpPrompts", result: await this.server.request("codex/listMcpPrompts", {}) });
       case "listSkills":
         return this.host.post({ type: "skills", result: await this.server.request("codex/listSkills", {}) });
       case "newConversation":

@@ -4,6 +4,7 @@
 import type {
   AskForApproval,
   ContextInput,
+  ListMcpPromptsResult,
   ListSkillsResult,
   LocalImageInput,
   MentionInput,
@@ -49,9 +50,26 @@ export const POLICIES: AskForApproval[] = ["untrusted", "on-failure", "on-reques
  * them out, so they are sent as the message they are. */
 const SPECKIT = /^\/(?:speckit\.|spec-|new-spec(?:\s|$))/;
 
+/** An MCP prompt (`/mcp__<server>__<prompt> args`): the server fills it in. */
+const MCP_PROMPT = /^\/mcp__[\w-]+(?:\s|$)/;
+
+/** The `/` completions of MCP prompts (codex/listMcpPrompts) whose command starts with `word`. */
+export function promptSuggestions(
+  prompts: ListMcpPromptsResult | undefined,
+  word: string,
+): { insert: string; label: string }[] {
+  return (prompts?.prompts ?? [])
+    .filter((p) => `/${p.command}`.startsWith(word))
+    .map((p) => {
+      const args = (p.arguments ?? []).map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`)).join(" ");
+      const help = p.description ?? `prompt of MCP server ${p.server}`;
+      return { insert: `/${p.command}`, label: `/${p.command}${args ? ` ${args}` : ""} — ${help}` };
+    });
+}
+
 /** The slash command in `text`, or undefined when it is a message. */
 export function parseSlash(text: string): Slash | undefined {
-  if (SPECKIT.test(text.trim()) || text.trim() === "/init") return undefined;
+  if (SPECKIT.test(text.trim()) || MCP_PROMPT.test(text.trim()) || text.trim() === "/init") return undefined;
   const match = /^\/(\w+)\s*(.*)$/s.exec(text.trim());
   if (!match) return undefined;
   const [, name, rest] = match;

@@ -422,6 +422,15 @@ export interface ListConversationsResult {
   nextCursor?: string | null;
 }
 
+/** ``codex/listMcpPrompts``: the prompts of the running MCP servers, as slash commands. */
+export interface ListMcpPromptsParams {
+}
+
+/** The prompts of the servers that are running, in config order. */
+export interface ListMcpPromptsResult {
+  prompts: Array<McpPromptEntry>;
+}
+
 /** ``codex/listMcpServers``: the configured MCP servers and their state. */
 export interface ListMcpServersParams {
 }
@@ -481,6 +490,24 @@ export interface McpInvocation {
   server: string;
   tool: string;
   arguments?: unknown;
+}
+
+/** An argument an MCP prompt takes. */
+export interface McpPromptArgument {
+  name: string;
+  description?: string | null;
+  required?: boolean;
+}
+
+/** One prompt: typed as ``/<command> args`` it is replaced by the text the server fills in. */
+export interface McpPromptEntry {
+  /** The slash command, without the slash: mcp__<server>__<prompt>. */
+  command: string;
+  server: string;
+  /** The prompt's name on its server. */
+  name: string;
+  description?: string | null;
+  arguments?: Array<McpPromptArgument>;
 }
 
 /** A configured MCP server: ``starting``, ``ready``, ``failed`` (with ``reason``) or ``stopped``, and the tools it offers the model. */
@@ -1121,6 +1148,7 @@ export interface CodexMethods {
   "codex/getConfig": { params: GetConfigParams; result: GetConfigResult };
   "codex/listModels": { params: ListModelsParams; result: ListModelsResult };
   "codex/listSkills": { params: ListSkillsParams; result: ListSkillsResult };
+  "codex/listMcpPrompts": { params: ListMcpPromptsParams; result: ListMcpPromptsResult };
   "codex/listModes": { params: ListModesParams; result: ListModesResult };
   "codex/setMode": { params: SetModeParams; result: SetModeResult };
   "codex/doctor": { params: DoctorParams; result: DoctorResult };
@@ -1139,6 +1167,6 @@ export interface CodexMethods {
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/listSkills" | "codex/listModes" | "codex/setMode" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/listSkills" | "codex/listMcpPrompts" | "codex/listModes" | "codex/setMode" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
 /** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */
 export const CodexErrorCodes = {"unknownConversation": -32004} as const;

@@ -6,6 +6,7 @@ import type {
   AskForApproval,
   ContextInput,
   DoctorResult,
+  ListMcpPromptsResult,
   ListModelsResult,
   ListSkillsResult,
   ReasoningEffort,
@@ -44,6 +45,8 @@ export type FromWebview =
   | { type: "doctor" }
   /** The skills `$` completes (codex/listSkills). */
   | { type: "listSkills" }
+  /** The MCP prompts `/` completes (codex/listMcpPrompts). */
+  | { type: "listMcpPrompts" }
   /** A code block of an answer: copied, inserted at the editor's cursor, or applied to its file. */
   | { type: "copyCode"; code: string }
   | { type: "insertCode"; code: string }
@@ -58,6 +61,7 @@ export type ToWebview =
   | { type: "models"; result: ListModelsResult }
   | { type: "doctor"; result: DoctorResult }
   | { type: "skills"; result: ListSkillsResult }
+  | { type: "mcpPrompts"; result: ListMcpPromptsResult }
   /** A keyboard shortcut asked for the composer. */
   | { type: "focusComposer" }
   /** An interrupt handed back what the user had queued: it goes back in the composer. */

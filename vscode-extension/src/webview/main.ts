@@ -7,9 +7,15 @@
 import { ansiLines, escapeHtml as esc } from "./ansi";
 import { cardKey, diffHtml, openDiffButton, renderCard } from "./cards";
 import { renderMarkdown } from "./markdown";
-import { CONTEXTS, EFFORTS, SLASH_COMMANDS, skillSuggestions } from "../shared/composer";
+import { CONTEXTS, EFFORTS, SLASH_COMMANDS, promptSuggestions, skillSuggestions } from "../shared/composer";
 import { splitHunks } from "../shared/unifiedDiff";
-import type { ContextInput, DoctorResult, ListModelsResult, ListSkillsResult } from "../shared/generated";
+import type {
+  ContextInput,
+  DoctorResult,
+  ListMcpPromptsResult,
+  ListModelsResult,
+  ListSkillsResult,
+} from "../shared/generated";
 import { unhandled, type FromWebview, type ToWebview } from "../shared/messages";
 import {
   applyDelta,
@@ -62,6 +68,7 @@ let view: PanelView = { tabs: [] };
 let models: ListModelsResult | undefined;
 let doctor: DoctorResult | undefined;
 let skills: ListSkillsResult | undefined;
+let mcpPrompts: ListMcpPromptsResult | undefined;
 let otherModel = false;
 /** The first entry drawn, and the drawn rows by entry index. */
 let windowStart = 0;
@@ -489,6 +496,17 @@ function currentWord(): string {
   return /(?:^|\s)([@/$][^\s]*)$/.exec(composer.value)?.[1] ?? "";
 }
 
+/** The slash commands, then the MCP servers' prompts, that start with `word`. */
+function suggestCommands(word: string): void {
+  suggest([
+    ...SLASH_COMMANDS.filter((c) => c.name.startsWith(word)).map((c) => ({
+      insert: c.name,
+      label: `${c.name} — ${c.help}`,
+    })),
+    ...promptSuggestions(mcpPrompts, word),
+  ]);
+}
+
 function contextSuggestions(prefix: string): { insert: string; label: string }[] {
   return CONTEXTS.filter((c) => c.name.startsWith(prefix)).map((c) => ({
     insert: `@${c.name}`,
@@ -540,6 +558,10 @@ function receive(message: ToWebview): void {
       models = message.result;
       renderPickers();
       return renderMeter();
+    case "mcpPrompts":
+      mcpPrompts = message.result;
+      if (currentWord().startsWith("/")) suggestCommands(currentWord());
+      return;
     case "skills":
       skills = message.result;
       if (currentWord().startsWith("$")) suggest(skillSuggestions(skills, currentWord().slice(1)));
@@ -577,12 +599,8 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => receive(e
 composer.addEventListener("input", () => {
   const word = currentWord();
   if (word.startsWith("/") && composer.value.trimStart() === word) {
-    suggest(
-      SLASH_COMMANDS.filter((c) => c.name.startsWith(word)).map((c) => ({
-        insert: c.name,
-        label: `${c.name} — ${c.help}`,
-      })),
-    );
+    if (mcpPrompts === undefined || word === "/") post({ type: "listMcpPrompts" }); // servers start late
+    suggestCommands(word);
   } else if (word.startsWith("$")) {
     if (skills === undefined) post({ type: "listSkills" });
     suggest(skillSuggestions(skills, word.slice(1)));
