@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.core.instructions import instruction_files, instructions_text
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
@@ -53,7 +53,7 @@ async def codex_lsp_texts(home: Path, cwd: Path, server: FakeModelServer) -> lis
     """What codex-lsp sends for a first message in ``cwd``."""
     log = EventLog()
     server.enqueue(Reply((Text("ok"),)))
-    manager = ConversationManager(log.sink, home=home, default_cwd=cwd)
+    manager = ConversationManager(FrontEnd(log.sink), ConfigSources(home=home, default_cwd=cwd))
     try:
         conv = await manager.new_conversation(NewConversationParams())
         conv.submit(UserInputOp(items=[TextInput(text="hello")]))

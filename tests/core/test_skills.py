@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.config.model import Config
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.core.skills import find_skills, list_skills
 from codex_lsp.protocol.items import SkillInput, TextInput, UserInputItem
 from codex_lsp.protocol.ops import UserInputOp
@@ -43,7 +43,7 @@ async def first_turn(
     home: Path, cwd: Path, server: FakeModelServer, *items: UserInputItem, replies: int = 1
 ) -> EventLog:
     log = EventLog()
-    manager = ConversationManager(log.sink, home=home, default_cwd=cwd)
+    manager = ConversationManager(FrontEnd(log.sink), ConfigSources(home=home, default_cwd=cwd))
     try:
         conv = await manager.new_conversation(NewConversationParams())
         conv.submit(UserInputOp(items=list(items)))

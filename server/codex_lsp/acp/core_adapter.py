@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.config.model import AcpConfig, Config, McpServerConfig
-from codex_lsp.core import ApprovalHandler, ConversationManager, EventSink
+from codex_lsp.core import ApprovalHandler, ConfigSources, ConversationManager, EventSink, FrontEnd
 from codex_lsp.core.mcp_prompts import expand_prompt_command, list_prompts
 from codex_lsp.core.skills import list_skills
 from codex_lsp.errors import UnknownConversationError
@@ -69,11 +69,8 @@ class Core:
         overrides: dict[str, Any],
     ) -> None:
         self._manager = ConversationManager(
-            sink,
-            approvals=approvals,
-            files_for=files_for,
-            commands_for=commands_for,
-            cli_overrides=overrides,
+            FrontEnd(sink, approvals=approvals, files_for=files_for, commands_for=commands_for),
+            ConfigSources(cli_overrides=overrides),
             router=speckit_router,
         )
 
@@ -111,7 +108,7 @@ class Core:
     def session_commands(self, session_id: str) -> tuple[list[SkillEntry], list[McpPromptEntry]]:
         """The skills (enabled ones) and MCP prompts a session offers as slash commands."""
         conversation = self._manager.get(session_id)
-        listed = list_skills(conversation.ctx.cwd, conversation.home, conversation.config)
+        listed = list_skills(conversation.ctx.cwd, conversation.parts.home, conversation.config)
         return [s for s in listed.skills if s.enabled], list_prompts(self._manager.mcp).prompts
 
     async def expand(self, op: Op) -> Op:

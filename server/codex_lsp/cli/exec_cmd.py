@@ -15,7 +15,7 @@ from typing import Any
 from codex_lsp.cli.render import EventPrinter
 from codex_lsp.config.loader import load_layered
 from codex_lsp.config.overrides import ConfigOverrides
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.errors import CodexError, ConfigError, ProviderError
 from codex_lsp.protocol.events import (
     ErrorEvent,
@@ -94,7 +94,9 @@ async def _run(prompt: str, args: argparse.Namespace, overrides: ConfigOverrides
         else:
             printer(event)
 
-    manager = ConversationManager(sink, cli_overrides=overrides, router=speckit_router)
+    manager = ConversationManager(
+        FrontEnd(sink), ConfigSources(cli_overrides=overrides), router=speckit_router
+    )
     try:
         return await _converse(manager, prompt, args, outcome)
     finally:
