@@ -216,3 +216,17 @@ async def test_init_writes_agents_md_through_the_approved_patch_path(
         assert written.read_text() == "# Guide\nRun make test.\n"
     else:
         assert not written.exists()
+
+
+def test_a_link_out_of_the_repository_is_not_sent(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    secret = tmp_path / "credentials"
+    secret.write_text("aws_secret_access_key = hunter2\n")
+    (repo / "AGENTS.override.md").symlink_to(secret)
+    (repo / "AGENTS.md").write_text("the repository's own\n")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "AGENTS.md").symlink_to(repo / "AGENTS.md")  # a link inside is fine
+    files = instruction_files(repo / "docs", 1000, None)
+    assert [f.path for f in files] == [repo / "AGENTS.md", repo / "docs" / "AGENTS.md"]
+    assert "hunter2" not in (instructions_text(files) or "")

@@ -194,3 +194,14 @@ async def test_dollar_name_sends_what_codex_exec_sends(
         listing = next(t for t in texts if "<skills_instructions>" in t)
         assert "Deploy the app to staging" in listing and "Run the linters" in listing
         assert "LINT BODY" not in "\n".join(texts)
+
+
+def test_a_skill_md_linking_out_of_the_repository_is_not_read(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    outside = skill(tmp_path / "elsewhere", "x", "stolen", "a file outside", body="SECRET")
+    linked = repo / ".agents" / "skills" / "stolen" / "SKILL.md"
+    linked.parent.mkdir()
+    linked.symlink_to(outside)
+    found = find_skills(repo, None, Config())
+    assert [s.name for s in found.skills] == ["deploy", "lint-it"]
+    assert found.errors == [f"{linked}: it links out of the repository"]

@@ -8,8 +8,9 @@ of ``AGENTS.override.md``, ``AGENTS.md`` and ``project_doc_fallback_filenames`` 
 empty files are skipped. The global text comes first, then ``--- project-doc ---``, then the
 project files joined by blank lines.
 
-These files are repository content: only regular files are read (a FIFO or a device named
-``AGENTS.md`` is passed over, never opened to wait on), each a bounded number of bytes.
+These files are repository content: only regular files within the repository are read (a FIFO,
+a device or a link out of the repository named ``AGENTS.md`` is passed over, never opened), each
+a bounded number of bytes.
 """
 
 from __future__ import annotations
@@ -63,6 +64,15 @@ def _is_regular(path: Path) -> bool:
         return False
 
 
+def inside(path: Path, root: Path) -> bool:
+    """True when ``path``, links resolved, is within ``root``: a repository's link to
+    ``~/.aws/credentials`` named AGENTS.md must not send that file to the model."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
 def candidate_names(fallbacks: Sequence[str]) -> list[str]:
     """The names looked for in each folder, in order: the override, AGENTS.md, the fallbacks."""
     names = [OVERRIDE_FILE, AGENTS_FILE]
@@ -72,14 +82,18 @@ def candidate_names(fallbacks: Sequence[str]) -> list[str]:
 
 def project_doc_paths(cwd: Path, fallbacks: Sequence[str] = ()) -> list[Path]:
     """The project's instruction file of each folder from the repository root down to ``cwd``
-    (at most one per folder), outermost first."""
+    (at most one per folder), outermost first. A link leading out of the repository is
+    passed over (Codex follows it)."""
     root = project_root(cwd)
     parts = cwd.relative_to(root).parts
     names = candidate_names(fallbacks)
     found: list[Path] = []
     for depth in range(len(parts) + 1):
         folder = root.joinpath(*parts[:depth])
-        path = next((folder / n for n in names if _is_regular(folder / n)), None)
+        path = next(
+            (folder / n for n in names if _is_regular(folder / n) and inside(folder / n, root)),
+            None,
+        )
         if path is not None:
             found.append(path)
     return found

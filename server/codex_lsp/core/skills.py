@@ -9,8 +9,8 @@ user invokes (``$name`` in the text, a ``skill`` input item) has its SKILL.md se
 message, in the block Codex sends.
 
 A project's skills are repository content: only regular files are read, each bounded; folders
-are walked to a fixed depth and count without following links; a broken SKILL.md is reported
-and passed over, never fatal.
+are walked to a fixed depth and count without following links, and a SKILL.md that links out of
+the repository is not read; a broken SKILL.md is reported and passed over, never fatal.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from codex_lsp.config.model import Config
-from codex_lsp.core.instructions import codex_home, project_root
+from codex_lsp.core.instructions import codex_home, inside, project_root
 from codex_lsp.local_files import read_regular
 from codex_lsp.protocol.history import InputText, UserMessage
 from codex_lsp.protocol.items import SkillInput, TextInput, UserInputItem
@@ -147,6 +147,7 @@ def read_skill(path: Path, scope: Scope, disabled: Sequence[str]) -> Skill:
 def find_skills(cwd: Path, home: Path | None, config: Config) -> Found:
     """Every skill for a conversation in ``cwd``. It reads files: run it on a worker thread."""
     found = Found()
+    repository = project_root(cwd)
     for root, scope in skill_roots(cwd, home):
         if not _is_dir(root):
             continue
@@ -154,6 +155,9 @@ def find_skills(cwd: Path, home: Path | None, config: Config) -> Found:
             if len(found.skills) + len(found.errors) >= MAX_SKILLS:
                 found.errors.append(f"more than {MAX_SKILLS} skills: the rest are passed over")
                 return found
+            if scope == "project" and not inside(path, repository):
+                found.errors.append(f"{path}: it links out of the repository")
+                continue
             try:
                 skill = read_skill(path, scope, config.skills.disabled)
             except ValueError as exc:
