@@ -38,3 +38,6 @@ end, {
   end,
   desc = "codex-lsp: switch the approval mode (read-only, auto, full-access) for the next turn",
 })
+vim.api.nvim_create_user_command("CodexModel", function()
+  codex().model()
+end, { desc = "codex-lsp: pick the model and reasoning effort (the provider's list) for the next turn" })

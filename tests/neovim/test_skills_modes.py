@@ -50,3 +50,17 @@ def test_codex_mode_switches_the_preset_for_the_next_turn(
     assert "mode Read Only from the next turn on" in " ".join(report["notified"])
     assert report["statusline"] == "codex: idle [read-only]"
     assert report["finished"] and not report["written"]
+
+
+def test_codex_model_picks_from_the_provider_s_list_and_its_efforts(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.models = ["o3", "fake-model"]
+    model_server.enqueue(Reply((Text("hi"),)))
+    report = run_nvim("model_flow.lua", codex_home, workspace)
+    assert report["prompts"] == ["Model (provider)", "Reasoning effort for o3"]
+    assert report["offered"] == [["o3 — O3", "fake-model — FAKE-MODEL"], ["low", "medium", "high"]]
+    assert report["notified"] == "codex-lsp: o3, effort high from the next turn on"
+    assert report["finished"]
+    body = model_server.requests[-1].body
+    assert body["model"] == "o3" and body["reasoning"]["effort"] == "high"

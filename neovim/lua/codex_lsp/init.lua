@@ -205,6 +205,41 @@ function M.mode(id)
   end)
 end
 
+-- :CodexModel: pick a model from the provider's own list (codex/listModels; the built-in list
+-- when the provider cannot say), then one of the reasoning efforts it takes; both apply from the
+-- next turn (codex/overrideTurnContext).
+function M.model()
+  with_conversation(function(conversation)
+    request("codex/listModels", vim.empty_dict(), function(listed)
+      local source = listed.note and (listed.source .. ": " .. listed.note) or listed.source
+      vim.ui.select(listed.models, {
+        prompt = "Model (" .. source .. ")",
+        format_item = function(m)
+          local name = (m.displayName and m.displayName ~= vim.NIL) and m.displayName or m.id
+          return name == m.id and m.id or (m.id .. " — " .. name)
+        end,
+      }, function(choice)
+        if not choice then
+          return
+        end
+        local function apply(effort)
+          local params = { conversationId = conversation, model = choice.id, effort = effort }
+          request("codex/overrideTurnContext", params, function()
+            vim.notify("codex-lsp: " .. choice.id .. (effort and (", effort " .. effort) or "") .. " from the next turn on")
+          end)
+        end
+        local efforts = choice.reasoningEfforts
+        if efforts == nil or efforts == vim.NIL or #efforts == 0 then
+          return apply(nil)
+        end
+        vim.ui.select(efforts, { prompt = "Reasoning effort for " .. choice.id }, function(effort)
+          apply(effort)
+        end)
+      end)
+    end)
+  end)
+end
+
 function M.op(method)
   if not state.conversation then
     return vim.notify("codex-lsp: no conversation yet; start one with :Codex", vim.log.levels.WARN)
