@@ -59,6 +59,7 @@ async def test_skills_are_listed_by_name_and_description_not_body(
 ) -> None:
     repo = project(tmp_path)
     mine = skill(codex_home / "skills", "notes", "notes", "Keep release notes")
+    agents = skill(codex_home.parent / ".agents" / "skills", "tidy", "tidy", "Tidy imports")
     skill(codex_home / "skills", "shadow", "deploy", "A user skill the project's hides")
     model_server.enqueue(Reply((Text("ok"),)))
     await first_turn(codex_home, repo, model_server, TextInput(text="hello"))
@@ -67,6 +68,7 @@ async def test_skills_are_listed_by_name_and_description_not_body(
     assert f"- deploy: Deploy the app to staging (file: {deploy})" in sent
     assert "- lint-it: Run the linters (file:" in sent
     assert f"- notes: Keep release notes (file: {mine})" in sent
+    assert f"- tidy: Tidy imports (file: {agents})" in sent  # ~/.agents/skills, as Codex
     assert "A user skill the project's hides" not in sent
     assert BODY not in sent and "LINT BODY" not in sent
 

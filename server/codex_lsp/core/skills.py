@@ -3,7 +3,8 @@ matter gives a ``name`` and a ``description``.
 
 They are looked for in the project (``.agents/skills/`` and ``.codex/skills/`` of each folder from
 the cwd up to the repository root) and then the user's (``$CODEX_LSP_HOME/skills/``, Codex's
-``~/.codex/skills/``); a name found twice is the first one's. Only the names, descriptions and
+``~/.codex/skills/``, ``~/.agents/skills/``, as Codex 0.169 reads them); a name found twice is the
+first one's. Only the names, descriptions and
 paths go in the prompt: the model reads a body when it decides to use the skill. A skill the
 user invokes (``$name`` in the text, a ``skill`` input item) has its SKILL.md sent with the
 message, in the block Codex sends.
@@ -77,8 +78,9 @@ def skill_roots(cwd: Path, home: Path | None) -> list[tuple[Path, Scope]]:
     roots: list[tuple[Path, Scope]] = [
         (folder / sub / "skills", "project") for folder in folders for sub in (".agents", ".codex")
     ]
-    for user in dict.fromkeys(h for h in (home, codex_home()) if h is not None):
-        roots.append((user / "skills", "user"))
+    users = [h / "skills" for h in (home, codex_home()) if h is not None]
+    users.append(Path.home() / ".agents" / "skills")
+    roots += [(user, "user") for user in dict.fromkeys(users)]
     return roots
 
 
