@@ -1,5 +1,5 @@
 """A real MCP server (the official SDK) offering prompts, for the slash-command tests:
-``review`` (a required and an optional argument), ``hello`` (none) and ``huge`` (too long)."""
+``review`` (a required and an optional argument) and ``hello`` (none)."""
 
 from __future__ import annotations
 
