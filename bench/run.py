@@ -27,6 +27,7 @@ from bench import (
     mcp_roundtrip,
     patch_apply,
     rss,
+    sandbox_overhead,
     speckit_fanout,
     speckit_status,
     store,
@@ -58,6 +59,10 @@ def render(results: dict[str, Any]) -> str:
         lines.append(
             f"| one `exec` turn, start to exit (median) | {_ms(turn['codex_lsp_s']['median'])} | "
             f"`codex exec` {_ms(turn['codex_s']['median'])} | {turn['time_ratio_median']:.2f} |"
+        )
+        lines.append(
+            f"| CPU time of that turn (median) | {_ms(turn['codex_lsp_cpu_s']['median'])} | "
+            f"`codex exec` {_ms(turn['codex_cpu_s']['median'])} | {turn['cpu_ratio_median']:.2f} |"
         )
         lines.append(
             f"| peak RSS of that turn (median) | {turn['codex_lsp_peak_mib']['median']:.0f} MiB | "
@@ -93,6 +98,11 @@ def render(results: dict[str, Any]) -> str:
             f"| {case['case']} | {case['parse_and_compute_ms']:.0f} ms | "
             f"{case['workspace_edit_ms']:.0f} ms | {case['cli_codex_lsp_ms']:.0f} ms | {peer} |"
         )
+    startup = results["sandbox_overhead"]["startup"]
+    lines += ["", "| `true` through the runner | median | over direct |", "|---|---|---|"]
+    for kind, median in startup["median_ms"].items():
+        over = startup["over_direct_ms"].get(kind)
+        lines.append(f"| {kind} | {median:.1f} ms | {'' if over is None else f'{over:+.1f} ms'} |")
     search = results["file_search"]
     lines += [
         "",
@@ -199,6 +209,7 @@ def main() -> None:
         "exec_turn": exec_turn.measure(runs, codex),
         "token_latency": token_latency.run(tokens, [1, 5, 20], stress=True),
         "patch_apply": patch_apply.run(runs, codex),
+        "sandbox_overhead": sandbox_overhead.measure(4 * runs),
         "file_search": file_search.measure(20_000 if args.quick else 100_000),
         "config_reload": asyncio.run(config_reload.measure(runs)),
         "store": asyncio.run(store.measure(10_000, 10_000, runs)),

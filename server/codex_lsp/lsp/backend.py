@@ -24,6 +24,7 @@ from codex_lsp.lsp.conversations import Conversations
 from codex_lsp.lsp.editor_files import EditorSink
 from codex_lsp.lsp.log_forward import LogForwarder
 from codex_lsp.lsp.progress import TurnProgress
+from codex_lsp.lsp.review_diagnostics import ReviewDiagnostics
 from codex_lsp.lsp.rpc import (
     CommandHandler,
     Handler,
@@ -81,6 +82,7 @@ class Backend:
         )
         self._log = LogForwarder(server, asyncio.get_running_loop())
         self._configuration = Configuration(self.manager, self._log, notices)
+        self._review = ReviewDiagnostics(server, self.manager)
         self._log.install()
         conversations = Conversations(self.manager)
         files = WorkspaceFiles(server, self.manager)
@@ -120,6 +122,7 @@ class Backend:
         without a codex-lsp plugin also sees answers and errors as ``window/showMessage``."""
         self._protocol.notify_json(names.EVENT, event.to_wire_json())
         self._progress.observe(event)
+        self._review.observe(event)
         if self.approver.mode is None:
             self._tell_plain_client(event.msg)
 

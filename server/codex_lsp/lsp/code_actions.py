@@ -13,6 +13,8 @@ RUN_COMMAND = "codex-lsp.runCodeAction"
 SPECKIT_KIND = "speckit"
 """The ``data.kind`` of spec-kit's code actions (:mod:`codex_lsp.lsp.speckit`)."""
 SELF_SOURCE = "codex-lsp"
+REVIEW_SOURCE = "codex-review"
+"""The source of review findings (:mod:`codex_lsp.lsp.review_diagnostics`)."""
 
 _SELECTION_ACTIONS: tuple[tuple[str, str, types.CodeActionKind], ...] = (
     ("explain", "Explain with codex-lsp", types.CodeActionKind.Empty),
@@ -51,7 +53,7 @@ def code_actions(params: types.CodeActionParams, lazy: bool) -> list[types.CodeA
         for diag in params.context.diagnostics:
             if diag.source == SELF_SOURCE:
                 continue
-            data = {
+            data: dict[str, Any] = {
                 "kind": "fix",
                 "uri": uri,
                 "range": _range(diag.range),
@@ -64,6 +66,10 @@ def code_actions(params: types.CodeActionParams, lazy: bool) -> list[types.CodeA
             }
             first_line = diag.message.splitlines()[0] if diag.message else ""
             title = f"Fix with codex-lsp: {first_line[:60]}"
+            if diag.source == REVIEW_SOURCE:  # a review finding: fixed where it was found
+                title = f"Fix this: {first_line[:60]}"
+                found_in = diag.data.get("conversationId") if isinstance(diag.data, dict) else None
+                data["conversationId"] = found_in if isinstance(found_in, str) else None
             actions.append(
                 types.CodeAction(
                     title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[diag], data=data

@@ -9,6 +9,7 @@ import type {
   LocalImageInput,
   MentionInput,
   ReasoningEffort,
+  ReviewTarget,
   TextInput,
 } from "./generated";
 
@@ -23,7 +24,8 @@ export const CONTEXTS: { name: string; help: string }[] = [
 
 export type Slash =
   | { kind: "compact" }
-  | { kind: "review" }
+  /** Without a target the editor asks for one (uncommitted, a base branch, a commit). */
+  | { kind: "review"; target?: ReviewTarget }
   | { kind: "undo" }
   | { kind: "status" }
   | { kind: "model"; model: string }
@@ -33,7 +35,7 @@ export type Slash =
 
 export const SLASH_COMMANDS: { name: string; help: string }[] = [
   { name: "/compact", help: "summarise the conversation to free context" },
-  { name: "/review", help: "review the uncommitted changes" },
+  { name: "/review", help: "/review [uncommitted | base <branch> | commit <sha> | <instructions>]" },
   { name: "/undo", help: "restore the files the last turn changed" },
   { name: "/init", help: "write an AGENTS.md for this repository (the patch asks as any does)" },
   { name: "/status", help: "model, policies and context of this conversation" },
@@ -75,8 +77,9 @@ export function parseSlash(text: string): Slash | undefined {
   const [, name, rest] = match;
   const arg = rest.trim();
   switch (name) {
-    case "compact":
     case "review":
+      return arg ? { kind: "review", target: reviewTarget(arg) } : { kind: "review" };
+    case "compact":
     case "undo":
     case "status":
       return { kind: name };
@@ -93,6 +96,16 @@ export function parseSlash(text: string): Slash | undefined {
     default:
       return { kind: "error", message: `unknown command /${name}; try ${SLASH_COMMANDS.map((c) => c.name).join(" ")}` };
   }
+}
+
+/** What `/review <arg>` reviews: `uncommitted`, `base <branch>`, `commit <sha>`, else the
+ * words are the reviewer's instructions. */
+function reviewTarget(arg: string): ReviewTarget {
+  const [word, value, ...more] = arg.split(/\s+/);
+  if (word === "uncommitted" && value === undefined) return { type: "uncommittedChanges" };
+  if (word === "base" && value && !more.length) return { type: "baseBranch", branch: value };
+  if (word === "commit" && value && !more.length) return { type: "commit", sha: value };
+  return { type: "custom", instructions: arg };
 }
 
 const MENTION = /(?:^|\s)@([\w./-]+)/g;

@@ -318,11 +318,12 @@ export interface ExecCommandOutputDeltaEvent {
 /** Which output stream a chunk came from. */
 export type ExecOutputStream = "stdout" | "stderr";
 
-/** A review ended; ``reviewOutput`` is the reviewer's findings (absent if it was aborted). */
+/** A review ended; ``reviewOutput`` is the reviewer's findings as text and ``review`` the same, structured (both absent if it was aborted; ``review`` absent when the reviewer's answer was not the findings' JSON, which an ``error`` event reports). */
 export interface ExitedReviewModeEvent {
   type: "exitedReviewMode";
   turnId: string;
   reviewOutput?: string | null;
+  review?: ReviewOutput | null;
 }
 
 /** A patch the agent applied. */
@@ -756,10 +757,35 @@ export interface ResumeConversationResult {
 /** A user's answer to an approval request. */
 export type ReviewDecision = "approved" | "approvedForSession" | "approvedAlways" | "denied" | "deniedAlways" | "abort";
 
+/** One issue a review found: where, how urgent (``priority`` 0 = P0, drop everything, to 3 = P3, nice to have), a one-line title and the explanation. */
+export interface ReviewFinding {
+  title: string;
+  body: string;
+  priority: number;
+  /** The file, relative to the conversation's cwd when it is inside it. */
+  file: string;
+  lineRange: ReviewLineRange;
+  confidenceScore?: number | null;
+}
+
+/** Lines of a file, 1-based and inclusive. */
+export interface ReviewLineRange {
+  start: number;
+  end: number;
+}
+
 /** Review code (uncommitted changes, a branch, a commit, or custom instructions). */
 export interface ReviewOp {
   type: "review";
   reviewRequest: ReviewRequest;
+}
+
+/** A review's structured result. */
+export interface ReviewOutput {
+  findings: Array<ReviewFinding>;
+  overallCorrectness: "patchIsCorrect" | "patchIsIncorrect";
+  overallExplanation: string;
+  overallConfidenceScore?: number | null;
 }
 
 /** ``codex/review``: run a code review. */

@@ -12,6 +12,7 @@ import type {
   PlanItem,
   ReasoningEffort,
   ReviewDecision,
+  ReviewOutput,
   TurnAbortedEvent,
   UpdateFile,
 } from "./generated";
@@ -48,6 +49,8 @@ export type Entry =
       durationMs?: number;
     }
   | { kind: "plan"; id: string; plan: PlanItem[]; explanation?: string | null }
+  /** A review's findings (also published as codex-review diagnostics on their files). */
+  | { kind: "review"; id: string; review: ReviewOutput }
   | {
       kind: "notice";
       id: string;
@@ -381,6 +384,11 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
         error: msg.error,
         durationMs: msg.durationMs,
       };
+      return { ...c, entries: upsert(c, entry, () => entry) };
+    }
+    case "exitedReviewMode": {
+      if (!msg.review) return c;
+      const entry: Entry = { kind: "review", id: `review-${msg.turnId}`, review: msg.review };
       return { ...c, entries: upsert(c, entry, () => entry) };
     }
     case "planUpdate": {
