@@ -29,6 +29,8 @@ from bench import (
     rss,
     sandbox_overhead,
     speckit_fanout,
+    speckit_gates,
+    speckit_resume,
     speckit_status,
     store,
     token_latency,
@@ -157,6 +159,15 @@ def render(results: dict[str, Any]) -> str:
         f"{fan['slowest_agent_ms']:.0f} ms ({fan['fanout_overhead_ms']:.0f} ms added, target < 150 "
         f"ms); the server's peak memory {fan['peak_rss_mib']:.0f} MiB (target < 150 MiB)."
     )
+    gates = results["speckit_gates"]
+    resume = results["speckit_resume"]["initialized_to_first_request_ms"]
+    lines.append(
+        f"\nQuality-gate diagnostics ({gates['issues']} issues, a {gates['lines']}-line spec.md): "
+        f"publishing p50 {gates['publish_ms']['median']:.1f} ms, the code-action request p50 "
+        f"{gates['code_action_ms']['median']:.1f} ms (target < 20 ms); resuming /speckit.auto "
+        f"after a restart: the first model request {resume['median']:.0f} ms after `initialized` "
+        "(target < 1 s)."
+    )
     lines.append("\nVS Code panel, per streamed event (3 tabs; `python -m bench.webview_state`):")
     for row in results["webview_state"]["sizes"]:
         lines.append(
@@ -217,6 +228,8 @@ def main() -> None:
         "rss": asyncio.run(rss.measure(20)),
         "speckit_status": asyncio.run(speckit_status.measure(200, 50)),
         "speckit_fanout": asyncio.run(speckit_fanout.measure(3, 1.0)),
+        "speckit_gates": asyncio.run(speckit_gates.measure(2000, 50, 50)),
+        "speckit_resume": asyncio.run(speckit_resume.measure(3)),
         "webview_state": webview_state.run(5 if args.quick else 20),
         "acp": {
             "cold_start": acp.cold_start(runs),

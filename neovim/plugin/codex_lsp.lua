@@ -41,3 +41,12 @@ end, {
 vim.api.nvim_create_user_command("CodexModel", function()
   codex().model()
 end, { desc = "codex-lsp: pick the model and reasoning effort (the provider's list) for the next turn" })
+vim.api.nvim_create_user_command("CodexSpec", function(opts)
+  codex().spec(opts.args)
+end, {
+  nargs = "+",
+  complete = function(lead, line)
+    return codex().complete_spec(lead, line)
+  end,
+  desc = "codex-lsp: a spec-kit command (:CodexSpec auto SPEC-KIT-071)",
+})

@@ -158,7 +158,8 @@ def test_a_plain_turn_imports_neither_spec_kit_nor_jsonschema(
     model_server.enqueue(Reply((Text("ok"),)))
     unused = ["codex_lsp.speckit.front", "codex_lsp.speckit.dispatch", "jsonschema", "pygls"]
     code = (
-        "import sys; from codex_lsp.cli.main import main; rc = main(['exec', 'hi']); "
+        "import sys; from codex_lsp.cli.main import main; "
+        "rc = main(['exec', '--skip-git-repo-check', 'hi']); "
         f"print([m for m in {unused!r} if m in sys.modules], file=sys.stderr); sys.exit(rc)"
     )
     result = run_python(["-c", code], codex_home, workspace)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from pydantic import TypeAdapter, ValidationError
 
 from codex_lsp.config.overrides import ConfigOverrides
@@ -71,6 +70,8 @@ def answer_problem(answer: str, schema: dict[str, Any]) -> str | None:
         value = json.loads(answer)
     except json.JSONDecodeError as exc:
         return f"it is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+    from jsonschema import Draft202012Validator  # only a run given --output-schema pays for it
+
     errors = sorted(Draft202012Validator(schema).iter_errors(value), key=lambda e: e.path)
     if not errors:
         return None

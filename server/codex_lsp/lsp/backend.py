@@ -64,11 +64,12 @@ class Backend:
         self.approver = ClientApprover(server)
         self.approver.mode = custom_approvals
         notices = ConfigNotices(server)
+        sink = EditorSink(server)
         self.manager = ConversationManager(
             FrontEnd(
                 self.send_event,
                 approvals=self.approver,
-                files=EditorSink(server),
+                files=sink,
                 on_config_error=notices.show_error,
                 on_mcp_status=notices.mcp_status,
             ),
@@ -87,7 +88,7 @@ class Backend:
         conversations = Conversations(self.manager)
         files = WorkspaceFiles(server, self.manager)
         code_actions = CodeActionTurns(server, conversations)
-        self.speckit = SpeckitFeature(self.manager, conversations)
+        self.speckit = SpeckitFeature(self.manager, conversations, server, sink, lambda: root)
         """spec-kit's commands and code actions."""
         self.methods: dict[str, Handler] = one_table(
             conversations.methods(), self._configuration.methods(), files.methods()
@@ -123,6 +124,7 @@ class Backend:
         self._protocol.notify_json(names.EVENT, event.to_wire_json())
         self._progress.observe(event)
         self._review.observe(event)
+        self.speckit.on_event(event)
         if self.approver.mode is None:
             self._tell_plain_client(event.msg)
 
@@ -144,3 +146,4 @@ class Backend:
     async def shutdown(self, timeout_s: float) -> None:
         """Shut every conversation, MCP server and the store down within ``timeout_s``."""
         await self.manager.shutdown_all(timeout_s)
+        await self.speckit.aclose()

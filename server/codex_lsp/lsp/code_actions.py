@@ -15,6 +15,9 @@ SPECKIT_KIND = "speckit"
 SELF_SOURCE = "codex-lsp"
 REVIEW_SOURCE = "codex-review"
 """The source of review findings (:mod:`codex_lsp.lsp.review_diagnostics`)."""
+SPECKIT_SOURCE = "speckit"
+"""spec-kit's quality-gate questions: answered by their own code actions, never "fixed" by
+the model."""
 
 _SELECTION_ACTIONS: tuple[tuple[str, str, types.CodeActionKind], ...] = (
     ("explain", "Explain with codex-lsp", types.CodeActionKind.Empty),
@@ -51,7 +54,7 @@ def code_actions(params: types.CodeActionParams, lazy: bool) -> list[types.CodeA
     actions: list[types.CodeAction] = []
     if wanted(types.CodeActionKind.QuickFix, only):
         for diag in params.context.diagnostics:
-            if diag.source == SELF_SOURCE:
+            if diag.source in (SELF_SOURCE, SPECKIT_SOURCE):
                 continue
             data: dict[str, Any] = {
                 "kind": "fix",
@@ -88,7 +91,10 @@ def code_actions(params: types.CodeActionParams, lazy: bool) -> list[types.CodeA
 
 def resolve(action: types.CodeAction) -> types.CodeAction:
     """Fill in the command that runs ``action``: a spec-kit action's data names its command
-    (``codex-lsp.speckit.plan``) and arguments, the others run ``codex-lsp.runCodeAction``."""
+    (``codex-lsp.speckit.plan``) and arguments, the others run ``codex-lsp.runCodeAction``. An
+    action that came with its command (a quality-gate answer) is complete as it is."""
+    if action.command is not None and action.data is None:
+        return action
     data: Any = action.data
     if isinstance(data, dict) and data.get("kind") == SPECKIT_KIND:
         arguments = data.get("arguments")

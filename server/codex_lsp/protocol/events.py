@@ -42,8 +42,10 @@ from codex_lsp.protocol.speckit_events import (
     SpeckitAgentAnsweredEvent,
     SpeckitAgentRetryEvent,
     SpeckitAgentStartedEvent,
+    SpeckitAutoProgressEvent,
     SpeckitConsensusEvent,
     SpeckitCostEvent,
+    SpeckitGateEvent,
     SpeckitStageCompletedEvent,
     SpeckitStageStartedEvent,
 )
@@ -466,7 +468,9 @@ EventMsg = Annotated[
     | SpeckitAgentRetryEvent
     | SpeckitConsensusEvent
     | SpeckitCostEvent
-    | SpeckitStageCompletedEvent,
+    | SpeckitStageCompletedEvent
+    | SpeckitAutoProgressEvent
+    | SpeckitGateEvent,
     Field(discriminator="type"),
 ]
 

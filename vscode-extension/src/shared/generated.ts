@@ -247,10 +247,10 @@ export interface ErrorEvent {
 export interface Event {
   conversationId: string;
   submissionId: string;
-  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent;
+  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
 }
 
-export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent;
+export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
 
 /** Server → client ``codex/execApproval``: may this command run? */
 export interface ExecApprovalParams {
@@ -911,6 +911,22 @@ export interface SpeckitAgentStartedEvent {
   attempt: number;
 }
 
+/** Where a ``/speckit.auto`` run is, after each of its transitions and each agent's answer: stage ``stageNumber`` of ``stageCount`` (``stage`` is the stage it is at), the run's state (running, waiting, stopped, interrupted, completed), the agents that answered in this stage, the cost so far, and why it stopped or waits. */
+export interface SpeckitAutoProgressEvent {
+  specId: string;
+  stage: string;
+  type: "speckitAutoProgress";
+  runId: string;
+  stageNumber: number;
+  stageCount: number;
+  state: "running" | "waiting" | "stopped" | "interrupted" | "completed";
+  agentsAnswered?: number;
+  agents?: number;
+  costUsd?: number;
+  reason?: string | null;
+  resume?: string | null;
+}
+
 /** The stage's consensus. */
 export interface SpeckitConsensusEvent {
   specId: string;
@@ -933,6 +949,20 @@ export interface SpeckitCostEvent {
   utilization: number;
   alert?: "warning" | "critical" | "exceeded" | null;
   message?: string | null;
+}
+
+/** A quality gate of a ``/speckit.auto`` run was held before ``stage``: the issues fixed automatically (each file backed up first: ``backups``), those put to the user (diagnostics with code actions on the SPEC's files; ``critical`` ones hold the run until answered). */
+export interface SpeckitGateEvent {
+  specId: string;
+  stage: string;
+  type: "speckitGate";
+  runId: string;
+  checkpoint: string;
+  gate: string;
+  autoFixed?: Array<string>;
+  asked?: Array<string>;
+  critical?: Array<string>;
+  backups?: Array<string>;
 }
 
 /** The stage run ended: its status, the files written, the message, how to resume, and each agent's conversation (stored, archived; open it by id). */
