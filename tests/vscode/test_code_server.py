@@ -462,7 +462,8 @@ async def test_panel_cards_themes_keyboard_and_accessibility(
     # The pickers show the provider's models and the configured one; the meter is there.
     await chat.wait_for_selector("#model option[value='gpt-5-codex']", state="attached")
     assert await chat.input_value("#model") == "fake-model"
-    assert await chat.locator("#policy option").count() == 5
+    assert await chat.locator("#mode option").count() == 3  # read-only, auto, full-access
+    assert await chat.input_value("#mode") == "auto"
     assert await chat.locator("#meter [role=progressbar]").count() == 1
 
     # A first example prompt: a plan, a command waiting for approval.

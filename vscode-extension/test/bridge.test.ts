@@ -148,6 +148,18 @@ test(
       assert.equal(state.conversations[fork].turns.length, 1);
       await bridge.handle({ type: "override", effort: "high" });
       assert.equal(bridge.state.conversations[fork].effort, "high");
+      // The mode picker: full access is confirmed first (declined: nothing changes), then set.
+      assert.equal(bridge.state.conversations[fork].mode, null); // untrusted approvals: no preset
+      await bridge.handle({ type: "setMode", mode: "full-access" });
+      assert.ok(host.confirmed[0].includes("without a sandbox"), host.confirmed[0]);
+      assert.equal(bridge.state.conversations[fork].mode, null);
+      host.confirmAnswer = true;
+      await bridge.handle({ type: "setMode", mode: "full-access" });
+      assert.equal(bridge.state.conversations[fork].mode, "full-access");
+      assert.equal(bridge.state.conversations[fork].approvalPolicy, "never");
+      await bridge.handle({ type: "setMode", mode: "read-only" });
+      assert.equal(bridge.state.conversations[fork].mode, "read-only");
+      assert.equal(host.confirmed.length, 2);
       await bridge.handle({ type: "send", text: "hello from the fork" });
       await host.until(
         (s) => s.conversations[fork]?.entries.some((e) => e.kind === "agent" && e.text === "Sure.") ?? false,

@@ -45,6 +45,21 @@ local function request(method, params, callback)
   end
 end
 
+-- A request answered before returning (for completion), nil when it fails or times out.
+local function request_now(method, params)
+  local c = client()
+  if not c then
+    return nil
+  end
+  local response
+  if vim.fn.has("nvim-0.11") == 1 then
+    response = c:request_sync(method, params, 3000)
+  else
+    response = c.request_sync(method, params, 3000)
+  end
+  return response and response.result or nil
+end
+
 local function approve(msg, conversation)
   state.status = "approval"
   local what = msg.command and table.concat(msg.command, " ") or table.concat(vim.tbl_keys(msg.changes or {}), ", ")
@@ -74,7 +89,9 @@ local function on_event(_, params)
   end
   local msg = params.msg
   chat.render(msg)
-  if msg.type == "taskStarted" then
+  if msg.type == "sessionConfigured" then
+    state.mode = msg.mode
+  elseif msg.type == "taskStarted" then
     state.status = "working"
   elseif msg.type == "taskComplete" or msg.type == "turnAborted" then
     state.status = "idle"
@@ -130,6 +147,10 @@ local function with_conversation(callback)
   end
   request("codex/newConversation", vim.empty_dict(), function(result)
     state.conversation = result.conversationId
+    -- its sessionConfigured may have come before this answer: ask for the mode
+    request("codex/listModes", { conversationId = result.conversationId }, function(listed)
+      state.mode = listed.current
+    end)
     callback(state.conversation)
   end)
 end
@@ -142,6 +163,93 @@ function M.prompt(text)
   end
   with_conversation(function(conversation)
     request("codex/userInput", { conversationId = conversation, items = { { type = "text", text = text } } })
+  end)
+end
+
+-- Completion of :Codex's prompt: a word starting with `$` completes to the enabled skills
+-- (codex/listSkills); the server sends a `$name` skill's SKILL.md with the message.
+function M.complete(arglead)
+  if arglead:sub(1, 1) ~= "$" then
+    return {}
+  end
+  M.start()
+  local listed = request_now("codex/listSkills", vim.empty_dict())
+  local names = {}
+  for _, skill in ipairs(listed and listed.skills or {}) do
+    if skill.enabled and vim.startswith("$" .. skill.name, arglead) then
+      table.insert(names, "$" .. skill.name)
+    end
+  end
+  return names
+end
+
+M.MODES = { "read-only", "auto", "full-access" }
+
+-- :CodexMode [mode]: switch the conversation's approval preset (codex/setMode) for its next
+-- turn; without a mode, pick one from codex/listModes. Full access is confirmed with a warning.
+function M.mode(id)
+  with_conversation(function(conversation)
+    local function set(mode_id)
+      request("codex/setMode", { conversationId = conversation, mode = mode_id }, function(result)
+        state.mode = result.mode.id
+        if result.warning then
+          vim.notify("codex-lsp: " .. result.warning, vim.log.levels.WARN)
+        else
+          vim.notify("codex-lsp: mode " .. result.mode.name .. " from the next turn on")
+        end
+        vim.cmd("redrawstatus")
+      end)
+    end
+    if id and id ~= "" then
+      return set(id)
+    end
+    request("codex/listModes", { conversationId = conversation }, function(listed)
+      vim.ui.select(listed.modes, {
+        prompt = "Approval mode (now " .. (listed.current or "custom") .. ")",
+        format_item = function(m)
+          return m.name .. " — " .. m.description
+        end,
+      }, function(choice)
+        if choice then
+          set(choice.id)
+        end
+      end)
+    end)
+  end)
+end
+
+-- :CodexModel: pick a model from the provider's own list (codex/listModels; the built-in list
+-- when the provider cannot say), then one of the reasoning efforts it takes; both apply from the
+-- next turn (codex/overrideTurnContext).
+function M.model()
+  with_conversation(function(conversation)
+    request("codex/listModels", vim.empty_dict(), function(listed)
+      local source = listed.note and (listed.source .. ": " .. listed.note) or listed.source
+      vim.ui.select(listed.models, {
+        prompt = "Model (" .. source .. ")",
+        format_item = function(m)
+          local name = (m.displayName and m.displayName ~= vim.NIL) and m.displayName or m.id
+          return name == m.id and m.id or (m.id .. " — " .. name)
+        end,
+      }, function(choice)
+        if not choice then
+          return
+        end
+        local function apply(effort)
+          local params = { conversationId = conversation, model = choice.id, effort = effort }
+          request("codex/overrideTurnContext", params, function()
+            vim.notify("codex-lsp: " .. choice.id .. (effort and (", effort " .. effort) or "") .. " from the next turn on")
+          end)
+        end
+        local efforts = choice.reasoningEfforts
+        if efforts == nil or efforts == vim.NIL or #efforts == 0 then
+          return apply(nil)
+        end
+        vim.ui.select(efforts, { prompt = "Reasoning effort for " .. choice.id }, function(effort)
+          apply(effort)
+        end)
+      end)
+    end)
   end)
 end
 
@@ -270,13 +378,14 @@ function M.terminals()
   end)
 end
 
--- A statusline component: "codex: idle | working | approval" and the context left.
+-- A statusline component: "codex: idle | working | approval", the mode and the context left.
 function M.statusline()
   if not client() then
     return ""
   end
   local context = state.context and string.format(" %d%%", state.context) or ""
-  return "codex: " .. state.status .. context
+  local mode = state.mode and (" [" .. state.mode .. "]") or ""
+  return "codex: " .. state.status .. mode .. context
 end
 
 M.state = state

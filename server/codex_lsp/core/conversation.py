@@ -22,7 +22,7 @@ from codex_lsp.background import create_task
 from codex_lsp.config.model import Config, ModelProviderInfo
 from codex_lsp.core.agent_loop import run_regular
 from codex_lsp.core.compaction import run_compact
-from codex_lsp.core.context import environment_context, initial_context
+from codex_lsp.core.context import environment_context
 from codex_lsp.core.journal import Journal, NewConversationRow
 from codex_lsp.core.model_info import model_price
 from codex_lsp.core.pending_input import PendingInput
@@ -50,6 +50,7 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.history import HistoryItem, InputText, UserMessage
 from codex_lsp.protocol.items import TokenUsage
+from codex_lsp.protocol.modes import exact_mode
 from codex_lsp.protocol.ops import (
     CompactOp,
     InterruptOp,
@@ -183,9 +184,11 @@ class Conversation:
         warnings: list[str] | None = None,
         *,
         resumed: bool = False,
+        opening: list[UserMessage] | None = None,
     ) -> None:
         """Store (unless resumed), announce the session and start consuming Ops. ``seed`` is
-        the history of a resumed or forked conversation; ``seed_events`` what a fork copies."""
+        the history of a resumed or forked conversation; ``seed_events`` what a fork copies;
+        ``opening`` a new one's :func:`initial_context`, read beforehand off the event loop."""
         parts, recorder = self.parts, self._recorder
         if not resumed:
             recorder.journal.create(
@@ -200,8 +203,7 @@ class Conversation:
                 )
             )
         if seed is None:
-            max_bytes = parts.config.project_doc_max_bytes
-            recorder.history.extend(initial_context(self.ctx, max_bytes, parts.home))
+            recorder.history.extend(opening or [])
         else:
             recorder.history.extend(seed)
             recorder.repair_history()
@@ -233,6 +235,7 @@ class Conversation:
             reasoning_summary=self.ctx.summary,
             forked_from_id=self.forked_from,
             initial_messages=initial,
+            mode=exact_mode(self.ctx.approval_policy, self.ctx.sandbox_policy),
         )
 
     def count_stored_usage(self, total: TokenUsage) -> None:

@@ -19,6 +19,7 @@ from codex_lsp.config.loader import LoadedConfig, codex_lsp_home
 from codex_lsp.config.model import Config, McpServerConfig
 from codex_lsp.core.assembly import Assembler, Blueprint, ConfigSources
 from codex_lsp.core.config_reload import ConfigReloader
+from codex_lsp.core.context import initial_context
 from codex_lsp.core.conversation import Conversation
 from codex_lsp.core.journal import Journal
 from codex_lsp.core.observers import Observer, Observers
@@ -183,7 +184,9 @@ class ConversationManager:
         if observer is not None:
             self._observers.add(conv.id, observer, private=True)
         self._reloader.track(conv.id, self._sources.inputs(params))
-        conv.start(warnings=loaded.warnings)
+        # AGENTS.md files and skills are read on a worker thread: the loop keeps serving
+        opening = await asyncio.to_thread(initial_context, conv.ctx, conv.config, conv.parts.home)
+        conv.start(warnings=loaded.warnings, opening=opening)
         self._reloader.watch()
         return conv
 

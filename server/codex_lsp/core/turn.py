@@ -13,6 +13,7 @@ from codex_lsp.config.secrets import credential_variables
 from codex_lsp.core.model_info import model_price
 from codex_lsp.core.notify import record_prompt
 from codex_lsp.core.sampling import SampleResult, sample
+from codex_lsp.core.skills import invoked_skills
 from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.core.turn_diff import TurnDiffTracker
 from codex_lsp.core.turn_parts import TurnParts
@@ -204,6 +205,10 @@ class TurnRunner:
     async def record_user_input(self, items: list[UserInputItem]) -> None:
         """Add the user's input to the history and show it to the client once it is stored."""
         converted = await asyncio.to_thread(convert_input, items, self.ctx.cwd)
+        skills = await asyncio.to_thread(
+            invoked_skills, items, self.ctx.cwd, self.parts.home, self.parts.config
+        )
+        converted.warnings += skills.warnings
         typed = "\n".join(i.text for i in items if isinstance(i, TextInput))
         self.inputs.append(typed)
         parts = self.parts
@@ -216,6 +221,7 @@ class TurnRunner:
         item = UserMessageItem(id=item_id, content=items)
         message = converted.message
         parts.history.append(message)
+        parts.history.extend(skills.messages)
         shown = UserMessageEvent(
             turn_id=self.turn_id,
             item_id=item_id,

@@ -31,6 +31,7 @@ from codex_lsp.protocol.items import (
     TurnItem,
     UserInputItem,
 )
+from codex_lsp.protocol.modes import ModeId
 from codex_lsp.protocol.policies import (
     AskForApproval,
     ReasoningEffort,
@@ -76,6 +77,11 @@ class SessionConfiguredEvent(WireModel):
     reasoning_summary: ReasoningSummary | None = None
     forked_from_id: str | None = None
     initial_messages: list[dict[str, Any]] | None = None
+    mode: ModeId | None = Field(
+        default=None,
+        description="The approval preset these policies are (codex/listModes); absent when "
+        "they are another combination.",
+    )
 
 
 class TaskStartedEvent(WireModel):

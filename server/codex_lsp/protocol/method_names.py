@@ -14,6 +14,10 @@ DELETE_CONVERSATION = "codex/deleteConversation"
 FUZZY_FILE_SEARCH = "codex/fuzzyFileSearch"
 GET_CONFIG = "codex/getConfig"
 LIST_MODELS = "codex/listModels"
+LIST_SKILLS = "codex/listSkills"
+LIST_MCP_PROMPTS = "codex/listMcpPrompts"
+LIST_MODES = "codex/listModes"
+SET_MODE = "codex/setMode"
 DOCTOR = "codex/doctor"
 LIST_MCP_SERVERS = "codex/listMcpServers"
 RESTART_MCP_SERVER = "codex/restartMcpServer"
@@ -64,6 +68,10 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     FUZZY_FILE_SEARCH,
     GET_CONFIG,
     LIST_MODELS,
+    LIST_SKILLS,
+    LIST_MCP_PROMPTS,
+    LIST_MODES,
+    SET_MODE,
     DOCTOR,
     LIST_MCP_SERVERS,
     RESTART_MCP_SERVER,

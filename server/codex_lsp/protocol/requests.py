@@ -19,6 +19,7 @@ from codex_lsp.protocol.limits import (
     Title,
     WirePath,
 )
+from codex_lsp.protocol.modes import Mode, ModeId
 from codex_lsp.protocol.ops import TurnContextOverrides
 from codex_lsp.protocol.policies import (
     AskForApproval,
@@ -260,6 +261,89 @@ class ListModelsResult(WireModel):
     source: Literal["provider", "builtIn"]
     models: list[ModelEntry]
     note: str | None = None
+
+
+class ListModesParams(WireModel):
+    """``codex/listModes``: the approval presets, and a conversation's current one."""
+
+    conversation_id: Identifier | None = None
+
+
+class ListModesResult(WireModel):
+    """The presets in display order; ``current`` is the conversation's (absent without one, or
+    when its policies were set by hand to another combination)."""
+
+    modes: list[Mode]
+    current: ModeId | None = None
+
+
+class SetModeParams(ConversationScoped):
+    """``codex/setMode``: switch a conversation's preset; its next turn runs under it."""
+
+    mode: ModeId
+
+
+class SetModeResult(WireModel):
+    """The switch was queued (``submissionId`` as for an Op); ``warning`` is what the user must
+    be told before going on (full access)."""
+
+    submission_id: str
+    mode: Mode
+    warning: str | None = None
+
+
+class ListMcpPromptsParams(WireModel):
+    """``codex/listMcpPrompts``: the prompts of the running MCP servers, as slash commands."""
+
+
+class McpPromptArgument(WireModel):
+    """An argument an MCP prompt takes."""
+
+    name: str
+    description: str | None = None
+    required: bool = False
+
+
+class McpPromptEntry(WireModel):
+    """One prompt: typed as ``/<command> args`` it is replaced by the text the server fills in."""
+
+    command: str = Field(
+        description="The slash command, without the slash: mcp__<server>__<prompt>."
+    )
+    server: str
+    name: str = Field(description="The prompt's name on its server.")
+    description: str | None = None
+    arguments: list[McpPromptArgument] = Field(default_factory=list)
+
+
+class ListMcpPromptsResult(WireModel):
+    """The prompts of the servers that are running, in config order."""
+
+    prompts: list[McpPromptEntry]
+
+
+class ListSkillsParams(WireModel):
+    """``codex/listSkills``: the skills a conversation in ``cwd`` would be told about."""
+
+    cwd: WirePath | None = None
+
+
+class SkillEntry(WireModel):
+    """One skill: a folder with a SKILL.md whose front matter names and describes it."""
+
+    name: str
+    description: str
+    path: str = Field(description="Its SKILL.md.")
+    scope: Literal["project", "user"]
+    enabled: bool = Field(description="False when [skills] disabled lists it.")
+
+
+class ListSkillsResult(WireModel):
+    """The skills found, in precedence order (a name found twice is listed once, the first);
+    ``errors`` names each SKILL.md that was passed over and why."""
+
+    skills: list[SkillEntry]
+    errors: list[str] = Field(default_factory=list)
 
 
 DoctorCheck = Literal["config", "provider", "store", "mcp", "editor", "sandbox"]

@@ -9,6 +9,7 @@ import type {
   ConversationSummary,
   Event,
   EventMsg,
+  Mode,
   ReasoningEffort,
   ReviewDecision,
   ReviewTarget,
@@ -34,6 +35,7 @@ import {
   withUndoable,
   type ChatState,
   type FileChange,
+  type ModeId,
   type PanelView,
 } from "../shared/state";
 import type { ApprovalCommand, ConversationMethod, Params, Result, Server } from "./requests";
@@ -45,6 +47,8 @@ export interface Host {
   changed(state: ChatState): void;
   warn(text: string): void;
   info(text: string): void;
+  /** Ask the user to confirm `text` (a modal warning); true when they chose `action`. */
+  confirm(text: string, action: string): Promise<boolean>;
   /** Does the workspace have this relative path (an @-mention)? */
   exists(path: string): boolean;
   /** The text of an editor context (@selection, @problems, @current-file), or why there is none. */
@@ -76,6 +80,8 @@ export class ChatBridge {
   private scheduled: ReturnType<typeof setTimeout> | undefined;
   /** What the webview was last given: the next post is the delta from it. */
   private posted: PanelView | undefined;
+  /** The presets (codex/listModes), asked for once. */
+  private modes: Mode[] | undefined;
 
   constructor(
     private readonly server: Server,
@@ -144,6 +150,10 @@ export class ChatBridge {
         return this.fork(message.turnId);
       case "search":
         return this.search(message.query);
+      case "listMcpPrompts":
+        return this.host.post({ type: "mcpPrompts", result: await this.server.request("codex/listMcpPrompts", {}) });
+      case "listSkills":
+        return this.host.post({ type: "skills", result: await this.server.request("codex/listSkills", {}) });
       case "newConversation":
         return this.update(blank(this.state));
       case "selectTab":
@@ -154,6 +164,8 @@ export class ChatBridge {
         return this.history();
       case "rename":
         return this.rename(message.conversationId);
+      case "setMode":
+        return this.setMode(message.mode);
       case "override":
         return this.override({ model: message.model, effort: message.effort, approvalPolicy: message.approvalPolicy });
       case "openDiff":
@@ -265,6 +277,17 @@ export class ChatBridge {
     if (!source) return;
     const info = await this.call("codex/forkConversation", { conversationId: source, turnId });
     this.update(forked(this.state, source, turnId, info.conversationId));
+  }
+
+  /** Switch the conversation's approval preset for its next turn; a preset that carries a
+   * warning (full access) is confirmed first. */
+  private async setMode(mode: ModeId): Promise<void> {
+    const conversationId = await this.conversation();
+    this.modes ??= (await this.server.request("codex/listModes", {})).modes;
+    const warning = this.modes.find((m) => m.id === mode)?.warning;
+    if (warning && !(await this.host.confirm(warning, "Switch to full access"))) return this.update(this.state);
+    const result = await this.call("codex/setMode", { conversationId, mode });
+    this.update(overridden(this.state, conversationId, { mode, approvalPolicy: result.mode.approvalPolicy }));
   }
 
   private async override(change: {

@@ -443,6 +443,15 @@ export interface ListConversationsResult {
   nextCursor?: string | null;
 }
 
+/** ``codex/listMcpPrompts``: the prompts of the running MCP servers, as slash commands. */
+export interface ListMcpPromptsParams {
+}
+
+/** The prompts of the servers that are running, in config order. */
+export interface ListMcpPromptsResult {
+  prompts: Array<McpPromptEntry>;
+}
+
 /** ``codex/listMcpServers``: the configured MCP servers and their state. */
 export interface ListMcpServersParams {
 }
@@ -469,6 +478,28 @@ export interface ListModelsResult {
   note?: string | null;
 }
 
+/** ``codex/listModes``: the approval presets, and a conversation's current one. */
+export interface ListModesParams {
+  conversationId?: string | null;
+}
+
+/** The presets in display order; ``current`` is the conversation's (absent without one, or when its policies were set by hand to another combination). */
+export interface ListModesResult {
+  modes: Array<Mode>;
+  current?: "read-only" | "auto" | "full-access" | null;
+}
+
+/** ``codex/listSkills``: the skills a conversation in ``cwd`` would be told about. */
+export interface ListSkillsParams {
+  cwd?: string | null;
+}
+
+/** The skills found, in precedence order (a name found twice is listed once, the first); ``errors`` names each SKILL.md that was passed over and why. */
+export interface ListSkillsResult {
+  skills: Array<SkillEntry>;
+  errors?: Array<string>;
+}
+
 /** ``codex/listTerminals``: the commands ``exec_command`` left running. */
 export interface ListTerminalsParams {
   /** Only this conversation's terminals (all live ones if absent). */
@@ -491,6 +522,24 @@ export interface McpInvocation {
   server: string;
   tool: string;
   arguments?: unknown;
+}
+
+/** An argument an MCP prompt takes. */
+export interface McpPromptArgument {
+  name: string;
+  description?: string | null;
+  required?: boolean;
+}
+
+/** One prompt: typed as ``/<command> args`` it is replaced by the text the server fills in. */
+export interface McpPromptEntry {
+  /** The slash command, without the slash: mcp__<server>__<prompt>. */
+  command: string;
+  server: string;
+  /** The prompt's name on its server. */
+  name: string;
+  description?: string | null;
+  arguments?: Array<McpPromptArgument>;
 }
 
 /** A configured MCP server: ``starting``, ``ready``, ``failed`` (with ``reason``) or ``stopped``, and the tools it offers the model. */
@@ -540,6 +589,16 @@ export interface MentionInput {
   type: "mention";
   path: string;
   name?: string | null;
+}
+
+/** An approval preset: when to ask, what commands may touch, and what to warn about. */
+export interface Mode {
+  id: "read-only" | "auto" | "full-access";
+  name: string;
+  description: string;
+  approvalPolicy: AskForApproval;
+  sandboxMode: SandboxMode;
+  warning?: string | null;
 }
 
 /** One model a picker offers. */
@@ -815,6 +874,21 @@ export interface SessionConfiguredEvent {
   reasoningSummary?: ReasoningSummary | null;
   forkedFromId?: string | null;
   initialMessages?: Array<Record<string, unknown>> | null;
+  /** The approval preset these policies are (codex/listModes); absent when they are another combination. */
+  mode?: "read-only" | "auto" | "full-access" | null;
+}
+
+/** ``codex/setMode``: switch a conversation's preset; its next turn runs under it. */
+export interface SetModeParams {
+  conversationId: string;
+  mode: "read-only" | "auto" | "full-access";
+}
+
+/** The switch was queued (``submissionId`` as for an Op); ``warning`` is what the user must be told before going on (full access). */
+export interface SetModeResult {
+  submissionId: string;
+  mode: Mode;
+  warning?: string | null;
 }
 
 /** The conversation stopped; no more events follow. */
@@ -830,6 +904,23 @@ export interface ShutdownOp {
 /** ``codex/shutdown``: stop the conversation. */
 export interface ShutdownParams {
   conversationId: string;
+}
+
+/** One skill: a folder with a SKILL.md whose front matter names and describes it. */
+export interface SkillEntry {
+  name: string;
+  description: string;
+  /** Its SKILL.md. */
+  path: string;
+  scope: "project" | "user";
+  /** False when [skills] disabled lists it. */
+  enabled: boolean;
+}
+
+/** A skill the user invoked by name (as ``$name`` in the text does): its SKILL.md is given to the model with the message. */
+export interface SkillInput {
+  type: "skill";
+  name: string;
 }
 
 /** A file undo did not restore, and why: it changed after the turn (the user's edit is kept), or its content before the turn was not recorded (not text, or too large). */
@@ -1047,7 +1138,7 @@ export interface TurnAbortedEvent {
   type: "turnAborted";
   turnId?: string | null;
   reason: "interrupted" | "replaced" | "reviewEnded";
-  returnedInput?: Array<Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>> | null;
+  returnedInput?: Array<Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>> | null;
   /** True when the turn changed files before it stopped and codex/undoTurn can take them back. */
   undoable?: boolean | null;
 }
@@ -1100,13 +1191,13 @@ export interface UpdateFile {
 /** Send input. Starts a turn when idle; while a turn runs it is queued and given to the model at its next step (steering). */
 export interface UserInputOp {
   type: "userInput";
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
 }
 
 /** ``codex/userInput``: send input (steers a running turn). */
 export interface UserInputParams {
   conversationId: string;
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
 }
 
 /** The user's message as they typed it; the files it mentions and the images it attaches (``data:`` URLs are left out of ``images``) are listed beside it. */
@@ -1125,7 +1216,7 @@ export interface UserMessageEvent {
 export interface UserMessageItem {
   type: "userMessage";
   id: string;
-  content: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  content: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
 }
 
 /** Send input together with the settings to use from this turn on. */
@@ -1137,7 +1228,7 @@ export interface UserTurnOp {
   approvalPolicy?: AskForApproval | null;
   sandboxPolicy?: DangerFullAccess | ReadOnly | WorkspaceWrite | null;
   type: "userTurn";
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
   /** A JSON Schema the turn's final answer must match: sent to the provider as its structured output (Responses text.format, Chat response_format, Anthropic a forced tool); Codex's final_output_json_schema. */
   outputSchema?: Record<string, unknown> | null;
 }
@@ -1151,7 +1242,7 @@ export interface UserTurnParams {
   approvalPolicy?: AskForApproval | null;
   sandboxPolicy?: DangerFullAccess | ReadOnly | WorkspaceWrite | null;
   conversationId: string;
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
   /** A JSON Schema the turn's final answer must match: sent to the provider as its structured output (Responses text.format, Chat response_format, Anthropic a forced tool); Codex's final_output_json_schema. */
   outputSchema?: Record<string, unknown> | null;
 }
@@ -1191,6 +1282,10 @@ export interface CodexMethods {
   "codex/fuzzyFileSearch": { params: FuzzyFileSearchParams; result: FuzzyFileSearchResult };
   "codex/getConfig": { params: GetConfigParams; result: GetConfigResult };
   "codex/listModels": { params: ListModelsParams; result: ListModelsResult };
+  "codex/listSkills": { params: ListSkillsParams; result: ListSkillsResult };
+  "codex/listMcpPrompts": { params: ListMcpPromptsParams; result: ListMcpPromptsResult };
+  "codex/listModes": { params: ListModesParams; result: ListModesResult };
+  "codex/setMode": { params: SetModeParams; result: SetModeResult };
   "codex/doctor": { params: DoctorParams; result: DoctorResult };
   "codex/listMcpServers": { params: ListMcpServersParams; result: ListMcpServersResult };
   "codex/restartMcpServer": { params: RestartMcpServerParams; result: EmptyResult };
@@ -1210,6 +1305,6 @@ export interface CodexMethods {
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/listTerminals" | "codex/killTerminal" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/rewindConversation" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/listSkills" | "codex/listMcpPrompts" | "codex/listModes" | "codex/setMode" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/listTerminals" | "codex/killTerminal" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/rewindConversation" | "codex/shutdown";
 /** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */
 export const CodexErrorCodes = {"unknownConversation": -32004} as const;

@@ -8,6 +8,7 @@ import type {
   Event,
   EventMsg,
   ExecCommandBeginEvent,
+  Mode,
   PlanItem,
   ReasoningEffort,
   ReviewDecision,
@@ -18,6 +19,7 @@ import type {
 } from "./generated";
 
 export type FileChange = AddFile | DeleteFile | UpdateFile;
+export type ModeId = Mode["id"];
 export type ParsedCommand = NonNullable<ExecCommandBeginEvent["parsedCmd"]>[number];
 
 /** One step of the transcript; the panel draws each agent step as a card. */
@@ -101,6 +103,8 @@ export interface Conversation {
   model: string;
   effort?: ReasoningEffort | null;
   approvalPolicy?: AskForApproval;
+  /** The approval preset (codex/listModes); null when the policies are another combination. */
+  mode?: ModeId | null;
   entries: Entry[];
   turns: Turn[];
   running: boolean;
@@ -225,7 +229,13 @@ function lastTurnId(c: Conversation): string {
 function step(c: Conversation, msg: EventMsg, conversationId: string): Conversation {
   switch (msg.type) {
     case "sessionConfigured":
-      return { ...c, model: msg.model, effort: msg.reasoningEffort, approvalPolicy: msg.approvalPolicy };
+      return {
+        ...c,
+        model: msg.model,
+        effort: msg.reasoningEffort,
+        approvalPolicy: msg.approvalPolicy,
+        mode: msg.mode ?? null,
+      };
     case "taskStarted":
       return { ...c, running: true, contextWindow: msg.modelContextWindow ?? c.contextWindow };
     case "taskComplete": {
@@ -597,14 +607,18 @@ export function blank(state: ChatState): ChatState {
   return { ...state, active: undefined };
 }
 
-/** The user's choice of model, effort or approval policy for the next turns of a conversation. */
+/** The user's choice of model, effort, approval policy or mode for the next turns of a
+ * conversation (a policy chosen alone is no preset any more). */
 export function overridden(
   state: ChatState,
   conversationId: string,
-  change: { model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval },
+  change: { model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval; mode?: ModeId },
 ): ChatState {
   const c = conversationOf(state, conversationId);
-  const set = Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined));
+  const set: Partial<Conversation> = Object.fromEntries(
+    Object.entries(change).filter(([, value]) => value !== undefined),
+  );
+  if (change.approvalPolicy && !change.mode) set.mode = null;
   return { ...state, conversations: { ...state.conversations, [conversationId]: { ...c, ...set } } };
 }
 
