@@ -1,4 +1,4 @@
-"""``codex-lsp``: the language server on stdio (default), ``exec``, and ``protocol``."""
+"""``codex-lsp``: the language server on stdio (default), ``exec``, ``rules``, ``protocol``…"""
 
 from __future__ import annotations
 
@@ -22,6 +22,38 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-m", "--model", help="model to use")
     parser.add_argument("-p", "--profile", help="configuration profile ([profiles.<name>])")
+
+
+def _add_rules_parser(sub: Any) -> None:
+    """``rules check``: which command rule decides about a command."""
+    rules = sub.add_parser("rules", help="see which command rule decides about a command")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    check = rules_sub.add_parser("check", help="the rules matching a command, and the decision")
+    check.add_argument("-C", "--cd", dest="cwd", help="project folder (for its .codex/rules)")
+    check.add_argument(
+        "-r",
+        "--rules",
+        dest="files",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="check against these .rules files only (repeatable), like codex execpolicy check",
+    )
+    check.add_argument("--json", action="store_true", help="print Codex's JSON evaluation")
+    _add_config_flags(check)
+    check.add_argument("argv", nargs=argparse.REMAINDER, help="the command, as words")
+
+
+def _add_protocol_parser(sub: Any) -> None:
+    """``protocol schema|ts``: the wire types for clients."""
+    proto = sub.add_parser(
+        "protocol", help="emit the protocol's JSON Schema or TypeScript declarations"
+    )
+    proto_sub = proto.add_subparsers(dest="protocol_command", required=True)
+    schema = proto_sub.add_parser("schema", help="write one JSON Schema file per message")
+    schema.add_argument("--out", required=True, help="output folder")
+    ts = proto_sub.add_parser("ts", help="print (or write) the TypeScript declarations")
+    ts.add_argument("--out", help="output file (stdout when omitted)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,14 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("-C", "--cd", dest="cwd", help="project folder")
     _add_config_flags(doctor)
 
-    proto = sub.add_parser(
-        "protocol", help="emit the protocol's JSON Schema or TypeScript declarations"
-    )
-    proto_sub = proto.add_subparsers(dest="protocol_command", required=True)
-    schema = proto_sub.add_parser("schema", help="write one JSON Schema file per message")
-    schema.add_argument("--out", required=True, help="output folder")
-    ts = proto_sub.add_parser("ts", help="print (or write) the TypeScript declarations")
-    ts.add_argument("--out", help="output file (stdout when omitted)")
+    _add_rules_parser(sub)
+
+    _add_protocol_parser(sub)
     return parser
 
 
@@ -172,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         from codex_lsp.cli.config_cmd import run_config
 
         return run_config(args, overrides)
+    if args.command == "rules":
+        from codex_lsp.cli.rules_cmd import run_rules
+
+        return run_rules(args, overrides)
     if args.command == "protocol":
         from codex_lsp.cli.protocol_cmd import run_protocol
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codex_lsp.config.model import Config, ModelProviderInfo
+from codex_lsp.core.command_rules import load_command_rules
 from codex_lsp.core.context import environment_context, initial_context
 from codex_lsp.core.journal import Journal, NewConversationRow
 from codex_lsp.core.model_info import model_price, usage_cost
@@ -30,7 +31,6 @@ from codex_lsp.core.turn_context import TurnContext, existing_folder
 from codex_lsp.core.turn_diff import TurnSnapshot
 from codex_lsp.core.undo import run_undo
 from codex_lsp.errors import CodexError, ProtocolError, ProviderError
-from codex_lsp.exec.rules import CommandRules
 from codex_lsp.exec.sandbox import landlock_abi, unavailable_warning
 from codex_lsp.protocol.events import (
     AgentMessageDeltaEvent,
@@ -145,8 +145,7 @@ class Conversation:
         self.approvals = approvals
         self.files = files
         self.commands = commands
-        rules = config.command_rules
-        self.command_rules = CommandRules.load(rules.allow, rules.deny, home)
+        self.command_rules = load_command_rules(config, home, ctx.cwd)
         self.base_instructions = base_instructions
         self.home = home
         self.journal = journal
@@ -212,7 +211,7 @@ class Conversation:
         self.journal.sync(self.history, None)
         self.emit(SESSION_SUBMISSION_ID, self.session_configured())
         # start-up warnings are sent, not stored: every start (or resume) checks them anew
-        for warning in warnings or []:
+        for warning in [*(warnings or []), *self.command_rules.warnings]:
             self._deliver(SESSION_SUBMISSION_ID, WarningEvent(message=warning))
         policy = self.ctx.sandbox_policy
         if not isinstance(policy, DangerFullAccess) and landlock_abi() < 1:
@@ -392,8 +391,7 @@ class Conversation:
         """Take a reloaded configuration from the next turn on. ``ctx`` (model and policies from
         the new config) applies unless the user changed the turn settings in this conversation."""
         self.config = config
-        rules = config.command_rules
-        self.command_rules = CommandRules.load(rules.allow, rules.deny, self.home)
+        self.command_rules = load_command_rules(config, self.home, self.ctx.cwd)
         if ctx is not None and not self._ctx_overridden:
             self._apply_ctx(ctx)
 

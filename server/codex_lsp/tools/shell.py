@@ -110,12 +110,14 @@ async def handle_shell(session: ToolSession, invocation: ToolInvocation) -> Tool
         )
     item_id = session.new_item_id()
     life = ToolCallLife(session, tuple(argv))
+    rules = session.command_rules.evaluate(argv)
     decision = decide_approval(
         session.approval_policy,
         session.sandbox_policy,
         ShellCommand(
             tuple(argv),
-            rule=session.command_rules.verdict(argv),
+            rule=rules.verdict,
+            rule_reason=rules.reason(),
             escalated=args.with_escalated_permissions,
             justification=args.justification,
             approved_for_session=life.approved_for_session,
