@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from codex_lsp.config.folders import ConfigFolders
 from codex_lsp.exec.rules import CommandRules, RuleVerdict
 from codex_lsp.exec.rules_file import MAX_FILE_BYTES, RuleDecision, RulesFileError, parse_rules
-from codex_lsp.exec.rules_load import RuleFolders, load_rules_files
+from codex_lsp.exec.rules_load import load_rules_files
 from tests.helpers import subprocess_env
 
 CODEX_BIN = os.environ.get("CODEX_BIN") or shutil.which("codex")
@@ -165,7 +166,7 @@ def test_folders_user_then_project_and_a_fifo_does_not_hang(tmp_path: Path) -> N
     (root / ".codex" / "rules" / "ignored.txt").write_text('prefix_rule(["d"], "forbidden")\n')
     os.mkfifo(root / ".codex" / "rules" / "fifo.rules")
     (root / ".codex" / "rules" / "dev.rules").symlink_to("/dev/zero")
-    loaded = load_rules_files(RuleFolders.find(home, root, cwd, trusted=False))
+    loaded = load_rules_files(ConfigFolders.find(home, root, cwd, trusted=False))
     assert [r.first for r in loaded.rules] == ["a", "b", "c"]
     assert sorted(w.split(":")[0].rsplit("/", 1)[1] for w in loaded.warnings) == [
         "dev.rules",

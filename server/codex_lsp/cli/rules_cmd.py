@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.config.loader import codex_lsp_home, load_layered
-from codex_lsp.core.command_rules import load_command_rules
+from codex_lsp.core.config_folders import load_command_rules
 from codex_lsp.errors import CodexError
 from codex_lsp.exec.rules import CommandRules, RuleEvaluation, RuleMatch, RuleVerdict
 from codex_lsp.exec.rules_file import RuleDecision, RulesFile, RulesFileError, parse_rules

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codex_lsp.config.model import Config, ModelProviderInfo
-from codex_lsp.core.command_rules import load_command_rules
+from codex_lsp.core.config_folders import load_command_rules
 from codex_lsp.core.context import environment_context, initial_context
 from codex_lsp.core.journal import Journal, NewConversationRow
 from codex_lsp.core.model_info import model_price, usage_cost

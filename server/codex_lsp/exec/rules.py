@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
+from codex_lsp.config.folders import ConfigFolders
 from codex_lsp.exec.parse import shell_script
 from codex_lsp.exec.rules_file import PrefixRule, RuleDecision
-from codex_lsp.exec.rules_load import LoadedRules, RuleFolders, load_rules_files
+from codex_lsp.exec.rules_load import LoadedRules, load_rules_files
 from codex_lsp.exec.shell_parse import parse_script
 
 RULES_FILE = "rules.toml"
@@ -119,7 +120,7 @@ class CommandRules:
         allow: list[list[str]],
         deny: list[list[str]],
         home: Path | None,
-        folders: RuleFolders | None = None,
+        folders: ConfigFolders | None = None,
     ) -> CommandRules:
         """Config rules, those saved in ``home/rules.toml`` (a broken file is ignored) and the
         ``.rules`` files in ``folders``."""

@@ -2,12 +2,12 @@
 
 User level: ``$CODEX_LSP_HOME/rules/*.rules`` and Codex's ``~/.codex/rules/*.rules``. Project
 level: ``.codex/rules/*.rules`` and ``.codex-lsp/rules/*.rules`` in every folder from the project
-root down to the cwd. Files are read in that order (Codex reads its config layers lowest
-precedence first); the order only matters for the listing, since the strictest matching rule
-wins whatever its file.
+root down to the cwd (:class:`~codex_lsp.config.folders.ConfigFolders`). Files are read in that
+order; the order only matters for the listing, since the strictest matching rule wins whatever
+its file.
 
-The repository is untrusted: its files are opened without following a FIFO or device (a regular
-file, at most :data:`MAX_FILE_BYTES`), and the ``allow`` rules of an untrusted project are dropped
+The repository is untrusted: its files are read as regular, size-capped files only, and the
+``allow`` rules of an untrusted project are dropped
 with a warning (a repository may make commands stricter, never looser). A file that cannot be
 read as rules is skipped with a warning naming its line; the other files still apply (unlike
 Codex, which then drops every rule: a planted broken file must not switch off the user's
@@ -16,11 +16,11 @@ forbidden rules).
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codex_lsp.config.folders import ConfigFolders, read_small_text
+from codex_lsp.errors import ConfigError
 from codex_lsp.exec.rules_file import (
     MAX_FILE_BYTES,
     PrefixRule,
@@ -32,34 +32,6 @@ from codex_lsp.exec.rules_file import (
 RULES_DIR = "rules"
 RULES_SUFFIX = ".rules"
 MAX_FILES_PER_FOLDER = 100
-
-
-@dataclass(frozen=True)
-class RuleFolders:
-    """The folders rules files are read from, and whether the project's allow rules count."""
-
-    user: tuple[Path, ...] = ()
-    project: tuple[Path, ...] = ()
-    project_trusted: bool = False
-    root: Path | None = None
-    """The project root (named in the warning about an untrusted project's allow rules)."""
-
-    @classmethod
-    def find(cls, home: Path | None, root: Path, cwd: Path, trusted: bool) -> RuleFolders:
-        """The user's folders, then ``.codex/rules`` and ``.codex-lsp/rules`` from ``root`` down
-        to ``cwd``."""
-        user = [home / RULES_DIR] if home else []
-        codex = Path.home() / ".codex" / RULES_DIR
-        if codex not in user:
-            user.append(codex)
-        try:
-            parts = cwd.relative_to(root).parts
-        except ValueError:
-            parts = ()
-            root = cwd
-        levels = [root.joinpath(*parts[:depth]) for depth in range(len(parts) + 1)]
-        project = [lvl / name / RULES_DIR for lvl in levels for name in (".codex", ".codex-lsp")]
-        return cls(tuple(user), tuple(project), trusted, root)
 
 
 @dataclass
@@ -83,40 +55,26 @@ def rules_files(folder: Path) -> list[Path]:
 
 
 def read_rules_text(path: Path) -> str:
-    """The text of ``path`` if it is a regular UTF-8 file of at most :data:`MAX_FILE_BYTES`
-    (opened non-blocking, so a FIFO planted in a repository cannot hang the server)."""
+    """The text of a rules file (a regular file of at most :data:`MAX_FILE_BYTES`)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-    except OSError as exc:
-        raise RulesFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise RulesFileError(f"{path}: not a regular file; not read")
-        data = file.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise RulesFileError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB; not read")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise RulesFileError(f"{path}:{line}: not valid UTF-8") from None
+        return read_small_text(path, MAX_FILE_BYTES)
+    except ConfigError as exc:
+        raise RulesFileError(exc.message) from None
 
 
-def load_rules_files(folders: RuleFolders) -> LoadedRules:
-    """Read every rules file of ``folders``; a bad one becomes a warning."""
+def load_rules_files(folders: ConfigFolders) -> LoadedRules:
+    """Read the ``rules/*.rules`` files of ``folders``; a bad one becomes a warning."""
     loaded = LoadedRules()
     for folder in folders.user:
-        for path in rules_files(folder):
-            _read_into(loaded, path, allow_ok=True)
+        for path in rules_files(folder / RULES_DIR):
+            _read_into(loaded, path, folders, allow_ok=True)
     for folder in folders.project:
-        for path in rules_files(folder):
-            _read_into(loaded, path, allow_ok=folders.project_trusted, root=folders.root)
+        for path in rules_files(folder / RULES_DIR):
+            _read_into(loaded, path, folders, allow_ok=folders.project_trusted)
     return loaded
 
 
-def _read_into(
-    loaded: LoadedRules, path: Path, *, allow_ok: bool, root: Path | None = None
-) -> None:
+def _read_into(loaded: LoadedRules, path: Path, folders: ConfigFolders, *, allow_ok: bool) -> None:
     try:
         parsed = parse_rules(read_rules_text(path), str(path))
     except RulesFileError as exc:
@@ -129,9 +87,7 @@ def _read_into(
             rules = [r for r in rules if r.decision is not RuleDecision.ALLOW]
             loaded.warnings.append(
                 f"{path}: {len(dropped)} allow rule(s) ignored: an untrusted project may make "
-                "commands stricter, not looser. Trust it with "
-                f'[projects."{root or path.parent.parent.parent}"] trust_level = "trusted" in '
-                "your config.toml."
+                f"commands stricter, not looser; {folders.trust_hint()}"
             )
         parsed.host_executables.clear()  # they only widen what an allow rule matches
     loaded.rules.extend(rules)
