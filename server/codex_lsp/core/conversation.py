@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codex_lsp.config.model import Config, ModelProviderInfo
-from codex_lsp.core.config_folders import load_command_rules
+from codex_lsp.core.config_folders import load_rules_and_hooks
 from codex_lsp.core.context import environment_context, initial_context
+from codex_lsp.core.hook_events import session_start
 from codex_lsp.core.journal import Journal, NewConversationRow
 from codex_lsp.core.model_info import model_price, usage_cost
 from codex_lsp.core.notify import run_notify
@@ -145,7 +146,7 @@ class Conversation:
         self.approvals = approvals
         self.files = files
         self.commands = commands
-        self.command_rules = load_command_rules(config, home, ctx.cwd)
+        self.command_rules, self.hooks = load_rules_and_hooks(config, home, ctx.cwd)
         self.base_instructions = base_instructions
         self.home = home
         self.journal = journal
@@ -211,7 +212,7 @@ class Conversation:
         self.journal.sync(self.history, None)
         self.emit(SESSION_SUBMISSION_ID, self.session_configured())
         # start-up warnings are sent, not stored: every start (or resume) checks them anew
-        for warning in [*(warnings or []), *self.command_rules.warnings]:
+        for warning in [*(warnings or []), *self.command_rules.warnings, *self.hooks.warnings]:
             self._deliver(SESSION_SUBMISSION_ID, WarningEvent(message=warning))
         policy = self.ctx.sandbox_policy
         if not isinstance(policy, DangerFullAccess) and landlock_abi() < 1:
@@ -220,6 +221,7 @@ class Conversation:
         self._loop_task = asyncio.create_task(
             self._submission_loop(), name=f"conversation-{self.id}"
         )
+        self.spawn_background(session_start(self, resumed))
 
     def session_configured(
         self, initial: list[dict[str, Any]] | None = None
@@ -391,7 +393,7 @@ class Conversation:
         """Take a reloaded configuration from the next turn on. ``ctx`` (model and policies from
         the new config) applies unless the user changed the turn settings in this conversation."""
         self.config = config
-        self.command_rules = load_command_rules(config, self.home, self.ctx.cwd)
+        self.command_rules, self.hooks = load_rules_and_hooks(config, self.home, self.ctx.cwd)
         if ctx is not None and not self._ctx_overridden:
             self._apply_ctx(ctx)
 

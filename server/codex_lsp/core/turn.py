@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex_lsp.config.secrets import credential_variables
+from codex_lsp.core import hook_events
 from codex_lsp.core.compaction import auto_compact_limit, compact_history
 from codex_lsp.core.notify import record_prompt
 from codex_lsp.core.sampling import SampleResult, sample
@@ -279,7 +280,7 @@ class TurnRunner:
         if result.tool_calls:
             await conv.checkpoint(self.turn_id)
         for call in result.tool_calls:
-            history.append(await conv.tools.dispatch(self, call))
+            history.append(await hook_events.call_tool(self, call))
         history.extend(self.attachments)
         self.attachments.clear()
         return result
@@ -295,6 +296,8 @@ class TurnRunner:
     async def run_regular(self, items: list[UserInputItem]) -> str | None:
         """The agent loop. Returns the last agent message."""
         conv = self.conversation
+        if await hook_events.user_prompt_submit(self, items) is not None:
+            return None
         await self.record_user_input(items)
         last_message: str | None = None
         while True:
@@ -310,4 +313,5 @@ class TurnRunner:
             last_message = result.last_message or last_message
             if not result.tool_calls and not conv.has_pending_input():
                 self.stop_reason = result.stop_reason
+                await hook_events.stop(self, last_message)
                 return last_message
