@@ -174,6 +174,8 @@ class Conversation:
         self._context_stale = False
         self._ctx_overridden = False
         self._background: set[asyncio.Task[None]] = set()
+        self.session_hooks: asyncio.Task[None] | None = None
+        """The SessionStart hooks, which the first prompt waits for."""
         self._closed = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -221,7 +223,7 @@ class Conversation:
         self._loop_task = asyncio.create_task(
             self._submission_loop(), name=f"conversation-{self.id}"
         )
-        self.spawn_background(session_start(self, resumed))
+        self.session_hooks = self.spawn_background(session_start(self, resumed))
 
     def session_configured(
         self, initial: list[dict[str, Any]] | None = None
@@ -319,11 +321,12 @@ class Conversation:
         pending, self._pending = self._pending, []
         return pending
 
-    def spawn_background(self, work: Coroutine[Any, Any, None]) -> None:
+    def spawn_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run after-turn work (notify, history) without holding the turn; failures are logged."""
         task = asyncio.create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     def take_snapshots(self, count: int, since: str | None = None) -> list[TurnSnapshot]:
         """Remove and return the file snapshots of the last ``count`` file-changing turns (or

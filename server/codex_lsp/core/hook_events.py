@@ -3,6 +3,7 @@ payloads, Codex's field names, and what a blocking hook does to the turn."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +69,11 @@ async def session_start(conv: Conversation, resumed: bool) -> None:
 
 
 async def user_prompt_submit(turn: TurnRunner, items: list[UserInputItem]) -> str | None:
-    """``UserPromptSubmit``; the reason when a hook blocked the prompt (it is then not sent)."""
+    """``UserPromptSubmit`` (after the SessionStart hooks are done); the reason when a hook
+    blocked the prompt (it is then not sent)."""
+    started = turn.conversation.session_hooks
+    if started is not None and not started.done():
+        await asyncio.wait([started])  # never raises: a failed hook was reported
     prompt = "\n".join(i.text for i in items if isinstance(i, TextInput))
     outcome = await _fire(turn.conversation, turn, "UserPromptSubmit", {"prompt": prompt})
     if not outcome.blocked:
