@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.cli.render import EventPrinter
+from codex_lsp.cli.terminal_input import ask_in_terminal
 from codex_lsp.config.loader import load_layered
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConversationManager
@@ -94,7 +95,9 @@ async def _run(prompt: str, args: argparse.Namespace, overrides: ConfigOverrides
         else:
             printer(event)
 
-    manager = ConversationManager(sink, cli_overrides=overrides, router=speckit_router)
+    manager = ConversationManager(
+        sink, cli_overrides=overrides, router=speckit_router, user_input=ask_in_terminal
+    )
     try:
         return await _converse(manager, prompt, args, outcome)
     finally:

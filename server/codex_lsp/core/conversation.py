@@ -43,6 +43,7 @@ from codex_lsp.protocol.events import (
     EventMsg,
     ExecApprovalRequestEvent,
     ExecCommandOutputDeltaEvent,
+    RequestUserInputEvent,
     SessionConfiguredEvent,
     ShutdownCompleteEvent,
     TaskCompleteEvent,
@@ -72,7 +73,7 @@ from codex_lsp.protocol.ops import (
     UserTurnOp,
 )
 from codex_lsp.protocol.policies import DangerFullAccess, ReviewDecision
-from codex_lsp.protocol.requests import ApprovalResult
+from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.providers.base import ModelClient
 from codex_lsp.tools.commands import CommandRunner
 from codex_lsp.tools.files import FileSink
@@ -84,6 +85,9 @@ EventSink = Callable[[EventEnvelope], None]
 ApprovalRequest = ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent
 ApprovalHandler = Callable[[str, ApprovalRequest], Awaitable[ReviewDecision | ApprovalResult]]
 """Asks the user; a plain decision, or (for patches) a decision with the hunks rejected."""
+UserInputHandler = Callable[[str, RequestUserInputEvent], Awaitable[RequestUserInputResult | None]]
+"""Asks the user the model's questions (``request_user_input``); None: dismissed or nobody can
+answer. It may raise :class:`~codex_lsp.tools.registry.TurnFailedError` to fail the turn."""
 AbortReason = Literal["interrupted", "replaced", "reviewEnded"]
 TaskBody = Callable[[TurnRunner], Awaitable[str | None]]
 CommandRouter = Callable[[list[UserInputItem]], TaskBody | None]
@@ -105,6 +109,13 @@ _TRANSIENT = (
 async def deny_all_approvals(conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
     """The approval handler of front ends that cannot ask anyone."""
     return ReviewDecision.DENIED
+
+
+async def no_user_input(
+    conversation_id: str, request: RequestUserInputEvent
+) -> RequestUserInputResult | None:
+    """The user-input handler of front ends that cannot ask anyone."""
+    return None
 
 
 @dataclass
@@ -136,6 +147,7 @@ class Conversation:
         journal: Journal,
         forked_from: str | None = None,
         router: CommandRouter | None = None,
+        user_input: UserInputHandler = no_user_input,
     ) -> None:
         self.id = conversation_id
         self.ctx = ctx
@@ -144,6 +156,7 @@ class Conversation:
         self.provider_info = provider_info
         self.tools = tools
         self.approvals = approvals
+        self.user_input = user_input
         self.files = files
         self.commands = commands
         self.command_rules, self.hooks = load_rules_and_hooks(config, home, ctx.cwd)

@@ -22,7 +22,9 @@ from codex_lsp.core.conversation import (
     CommandRouter,
     Conversation,
     EventSink,
+    UserInputHandler,
     deny_all_approvals,
+    no_user_input,
 )
 from codex_lsp.core.journal import Journal
 from codex_lsp.core.model_info import context_window
@@ -50,7 +52,7 @@ from codex_lsp.providers.registry import (
     resolve_provider,
 )
 from codex_lsp.store.conversations import ConversationRow, ConversationStore, StoredConversation
-from codex_lsp.tools import apply_patch, plan, read_only, shell, view_image
+from codex_lsp.tools import apply_patch, plan, read_only, shell, user_input, view_image
 from codex_lsp.tools.commands import CommandRunner, run_locally
 from codex_lsp.tools.files import DiskSink, FileSink
 from codex_lsp.tools.mcp_tools import McpToolSource
@@ -73,6 +75,7 @@ def default_tools(codex_model: bool, config: ToolsConfig | None = None) -> ToolR
     registry = ToolRegistry()
     registry.register(shell.SPEC, shell.handle_shell)
     registry.register(plan.SPEC, plan.handle_update_plan)
+    registry.register(user_input.SPEC, user_input.handle_request_user_input)
     patch_spec = apply_patch.FREEFORM_SPEC if codex_model else apply_patch.FUNCTION_SPEC
     registry.register(patch_spec, apply_patch.handle_apply_patch)
     if config.view_image:
@@ -146,6 +149,7 @@ class ConversationManager:
         home: Path | None = None,
         default_cwd: Path | None = None,
         router: Callable[[ConversationManager], CommandRouter] | None = None,
+        user_input: UserInputHandler = no_user_input,
     ) -> None:
         """``files`` is where every conversation's edits go (the disk by default);
         ``files_for`` and ``commands_for``, when given, make one file sink and one command
@@ -156,6 +160,7 @@ class ConversationManager:
         self._observers: dict[str, list[Observer]] = {}
         self._private: set[str] = set()
         self._approvals = approvals
+        self._user_input = user_input
         shared: FileSink = files or DiskSink()
         self._files_for = files_for or (lambda _: shared)
         self._commands_for = commands_for or (lambda _: run_locally)
@@ -318,6 +323,7 @@ class ConversationManager:
             tools=self._tools_for(resolved, config),
             sink=self._deliver,
             approvals=self._approvals,
+            user_input=self._user_input,
             files=self._files_for(conversation_id),
             commands=self._commands_for(conversation_id),
             base_instructions=base_instructions

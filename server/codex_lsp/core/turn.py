@@ -26,6 +26,7 @@ from codex_lsp.protocol.events import (
     ExecApprovalRequestEvent,
     ItemCompletedEvent,
     ItemStartedEvent,
+    RequestUserInputEvent,
     TokenCountEvent,
     TurnDiffEvent,
     UserMessageEvent,
@@ -48,7 +49,7 @@ from codex_lsp.protocol.policies import (
     ReviewDecision,
     WorkspaceWrite,
 )
-from codex_lsp.protocol.requests import ApprovalResult
+from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.tool_specs import ToolSpec
 from codex_lsp.providers.base import Prompt
 from codex_lsp.tools.commands import Sandbox
@@ -136,6 +137,13 @@ class TurnRunner:
         self.emit(request)
         answer = await self.conversation.approvals(self.conversation.id, request)
         return answer if isinstance(answer, ApprovalResult) else ApprovalResult(decision=answer)
+
+    async def request_user_input(
+        self, request: RequestUserInputEvent
+    ) -> RequestUserInputResult | None:
+        """Show the questions as an event and wait for the front end's answers."""
+        self.emit(request)
+        return await self.conversation.user_input(self.conversation.id, request)
 
     def attach_image(self, path: str, data_url: str) -> None:
         """Queue an image for the model; it enters the history after the step's tool outputs."""

@@ -34,6 +34,7 @@ from codex_lsp.lsp.rpc import (
     wire,
 )
 from codex_lsp.lsp.speckit import SpeckitFeature
+from codex_lsp.lsp.user_input import ClientUserInput
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.lsp.workspace_files import WorkspaceFiles
 from codex_lsp.protocol import method_names as names
@@ -65,6 +66,7 @@ class Backend:
         self.manager = ConversationManager(
             self.send_event,
             approvals=self.approver,
+            user_input=ClientUserInput(server),
             files=EditorSink(server),
             cli_overrides=cli_overrides,
             router=speckit_router,
