@@ -13,17 +13,24 @@ from codex_lsp.speckit.layout import SpecLayout
 from codex_lsp.speckit.layout_fork import ForkLayout
 from codex_lsp.speckit.layout_github import GithubLayout, is_github_repo
 
-_ROOT_MARKERS = (".specify", ".git", "SPEC.md")
+_PROJECT_MARKERS = (".specify", "SPEC.md")
 
 
 def find_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` holding ``.specify/``, ``.git`` or ``SPEC.md``;
-    ``start`` itself when there is none (spec-kit works at a project's root, as upstream)."""
+    """The nearest folder at or above ``start`` holding ``.specify/`` or ``SPEC.md``, searched no
+    higher than the repository (the nearest folder holding ``.git``, itself the root when nothing
+    nearer is marked); outside a repository, ``start`` itself. spec-kit works at a project's root,
+    as upstream, but never climbs out of the project: a ``SPEC.md`` in a folder above it that the
+    user did not open (``/tmp``, their home) must not take spec-kit's writes."""
     start = start.resolve()
-    for folder in (start, *start.parents):
-        if any((folder / marker).exists() for marker in _ROOT_MARKERS):
+    chain = (start, *start.parents)
+    repository = next((folder for folder in chain if (folder / ".git").exists()), None)
+    if repository is None:
+        return start
+    for folder in chain:
+        if folder == repository or any((folder / mark).exists() for mark in _PROJECT_MARKERS):
             return folder
-    return start
+    return repository
 
 
 def open_layout(root: Path, setting: LayoutSetting) -> SpecLayout:
