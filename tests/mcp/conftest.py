@@ -36,7 +36,11 @@ async def mcp_manager(
     write_config(clean_env, model_server.base_url, extra=tables)
 
     manager = ConversationManager(
-        log.sink, approvals=approver, home=clean_env, default_cwd=workspace
+        log.sink,
+        approvals=approver,
+        home=clean_env,
+        default_cwd=workspace,
+        user_input=approver.answer_questions,
     )
     manager.start_mcp()
     await manager.mcp.wait_started(20)

@@ -59,7 +59,9 @@ def _show(question: UserInputQuestion, out: TextIO) -> None:
     for number, option in enumerate(question.options, 1):
         about = f" — {option.description}" if option.description else ""
         lines.append(f"  {number}. {option.label}{about}")
-    hint = "a number" + (", or your own answer" if question.is_other else "")
+    hint = "your answer" if not question.options else "a number"
+    if question.options and question.is_other:
+        hint += ", or your own answer"
     lines.append(f"answer ({hint}; empty to skip): ")
     out.write("\n".join(lines))
     out.flush()
@@ -67,7 +69,7 @@ def _show(question: UserInputQuestion, out: TextIO) -> None:
 
 def _choice(question: UserInputQuestion, line: str) -> str | None:
     text = line.strip()
-    if text.isdigit():  # a number is a pick, never free text: 7 of 2 options is a typo
+    if text.isdigit() and question.options:  # a pick, not free text: 7 of 2 options is a typo
         in_range = 1 <= int(text) <= len(question.options)
         return question.options[int(text) - 1].label if in_range else None
     if text in {o.label for o in question.options} or (text and question.is_other):

@@ -87,6 +87,11 @@ class ClientUserInput:
         return RequestUserInputResult(answers=answers)
 
     async def _ask_one(self, question: UserInputQuestion) -> str | None:
+        if not question.options:  # a free answer: a message request has only buttons
+            log.warning(
+                "question %r needs typing, which window/showMessageRequest cannot", question.id
+            )
+            return None
         text = f"{question.header}: {question.question}" if question.header else question.question
         details = [f"{o.label}: {o.description}" for o in question.options if o.description]
         if details:

@@ -282,17 +282,20 @@ class UserInputQuestion(WireModel):
     id: str = Field(min_length=1, max_length=64)
     header: str = Field(default="", max_length=100)
     question: str = Field(min_length=1, max_length=2000)
-    options: list[UserInputOption] = Field(min_length=1, max_length=10)
+    options: list[UserInputOption] = Field(default_factory=list, max_length=50)
+    """What the user may pick; none: a free answer (an MCP form's text field)."""
     is_other: bool = True
 
 
 class RequestUserInputEvent(_ItemEvent):
-    """The model asks the user one to three questions and waits; the client answers through
-    ``codex/requestUserInput`` (or ``window/showMessageRequest``, one question at a time)."""
+    """The model (``request_user_input``, one to three questions) or an MCP server (an
+    elicitation form, one question per field) asks the user and waits; the client answers
+    through ``codex/requestUserInput`` (or ``window/showMessageRequest``, one question at a
+    time)."""
 
     type: Literal["requestUserInput"] = "requestUserInput"
     call_id: str
-    questions: list[UserInputQuestion] = Field(min_length=1, max_length=3)
+    questions: list[UserInputQuestion] = Field(min_length=1, max_length=20)
 
 
 class PatchApplyBeginEvent(_ItemEvent):

@@ -21,10 +21,12 @@ from codex_lsp.protocol.events import (
     ExecApprovalRequestEvent,
     McpToolCallBeginEvent,
     McpToolCallEndEvent,
+    RequestUserInputEvent,
+    WarningEvent,
 )
 from codex_lsp.protocol.items import ItemStatus, McpInvocation, McpToolCallItem
-from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
+from codex_lsp.tools.elicitation import InvalidAnswer, content_from, questions_for
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
     REJECTED_FOR_GOOD,
@@ -161,30 +163,28 @@ class McpToolSource:
         return output
 
     async def elicit(self, server: str, message: str, schema: dict[str, Any]) -> ElicitAnswer:
-        """A server asks the user something during a call: shown as an approval request in
-        the conversation that made the call; approve accepts (with the schema's defaults),
-        deny declines, abort cancels."""
+        """A server asks the user something during a call: its form's fields are asked in the
+        conversation that made the call (:mod:`codex_lsp.tools.elicitation`) and the typed
+        answers sent back; a dismissed form cancels, a declined confirmation or an answer the
+        field does not allow declines (the user is told which)."""
         callers = self._callers.get(server)
         if not callers:
             return "decline", None
         session = callers[-1]
-        request = ExecApprovalRequestEvent(
+        request = RequestUserInputEvent(
             turn_id=session.turn_id,
             item_id=session.new_item_id(),
             call_id=f"elicitation-{session.new_item_id()}",
-            command=[f"{server} asks", message],
-            cwd=str(session.cwd),
-            reason=f"MCP server {server} asks: {message}",
+            questions=questions_for(server, message, schema),
         )
-        decision = await session.request_exec_approval(request)
-        if decision is ReviewDecision.ABORT:
+        result = await session.request_user_input(request)
+        if result is None or not result.answers:
             return "cancel", None
-        if decision in (ReviewDecision.DENIED, ReviewDecision.DENIED_ALWAYS):
+        try:
+            return content_from(schema, result)
+        except InvalidAnswer as exc:
+            session.emit(WarningEvent(message=f"not sent to MCP server {server}: {exc}"))
             return "decline", None
-        properties = schema.get("properties") or {}
-        return "accept", {
-            k: v["default"] for k, v in properties.items() if isinstance(v, dict) and "default" in v
-        }
 
     async def _list_resources(self, session: ToolSession, invocation: ToolInvocation) -> ToolOutput:
         args = parse_arguments(_ServerArgs, invocation)

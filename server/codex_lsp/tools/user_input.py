@@ -82,6 +82,10 @@ def _questions(args: RequestUserInputArgs) -> list[UserInputQuestion]:
             f"request_user_input: invalid question ({where}: {problem['msg']}); every question "
             "needs an id, a header, the question and at least one option"
         ) from None
+    if any(not q.options for q in questions):
+        raise ToolInvocationError(
+            "request_user_input requires non-empty options for every question"
+        )
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):
         raise ToolInvocationError("request_user_input: question ids must differ")

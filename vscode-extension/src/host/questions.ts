@@ -14,7 +14,7 @@ export const OTHER = "Other…";
 export async function askQuestions(params: RequestUserInputParams, ui: QuestionUi): Promise<RequestUserInputResult> {
   const answers: Record<string, UserInputAnswer> = {};
   for (const q of params.questions) {
-    const items = q.options.map((o) => ({ label: o.label, description: o.description ?? "" }));
+    const items = (q.options ?? []).map((o) => ({ label: o.label, description: o.description ?? "" }));
     if (q.isOther !== false) items.push({ label: OTHER, description: "answer in your own words" });
     const title = q.header ? `${q.header}: ${q.question}` : q.question;
     const picked = await ui.pick(items, title);

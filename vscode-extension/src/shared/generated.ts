@@ -674,7 +674,7 @@ export interface RenameConversationParams {
   title: string;
 }
 
-/** The model asks the user one to three questions and waits; the client answers through ``codex/requestUserInput`` (or ``window/showMessageRequest``, one question at a time). */
+/** The model (``request_user_input``, one to three questions) or an MCP server (an elicitation form, one question per field) asks the user and waits; the client answers through ``codex/requestUserInput`` (or ``window/showMessageRequest``, one question at a time). */
 export interface RequestUserInputEvent {
   turnId: string;
   itemId: string;
@@ -1014,7 +1014,7 @@ export interface UserInputQuestion {
   id: string;
   header?: string;
   question: string;
-  options: Array<UserInputOption>;
+  options?: Array<UserInputOption>;
   isOther?: boolean;
 }
 
