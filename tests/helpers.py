@@ -163,6 +163,12 @@ class ScriptedApprover:
         self.asked: list[ApprovalRequest] = []
         self.questions: list[RequestUserInputEvent] = []
         self.question_answers: list[dict[str, list[str]] | None] = []
+        self.opened: list[str] = []
+
+    async def open_url(self, url: str) -> bool:
+        """The link opener: records the link, as an editor that opened it."""
+        self.opened.append(url)
+        return True
 
     async def answer_questions(
         self, conversation_id: str, request: RequestUserInputEvent

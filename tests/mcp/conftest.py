@@ -41,6 +41,7 @@ async def mcp_manager(
         home=clean_env,
         default_cwd=workspace,
         user_input=approver.answer_questions,
+        open_url=approver.open_url,
     )
     manager.start_mcp()
     await manager.mcp.wait_started(20)

@@ -231,6 +231,49 @@ async def test_an_answer_the_form_does_not_allow_is_never_sent(
     assert warnings == ([f"not sent to MCP server faults: {warning}"] if warning else [])
 
 
+@pytest.mark.parametrize(("answer", "said"), [(["Open"], "accept"), (["Decline"], "decline")])
+async def test_a_url_elicitation_opens_the_link_when_the_user_says_so(
+    answer: list[str],
+    said: str,
+    mcp_manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+) -> None:
+    link = "https://auth.example.com/login?state=abc"
+    approver.question_answers = [{"open": answer}]
+    await turn(mcp_manager, log, call("faults__login", {"url": link}))
+    (asked,) = approver.questions
+    assert link in asked.questions[0].question
+    assert [o.label for o in asked.questions[0].options] == ["Open", "Decline"]
+    assert approver.opened == ([link] if said == "accept" else [])
+    assert outputs(model_server) == [f"login: {said}"]
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "file:///etc/passwd",
+        "command:workbench.action.terminal.new",
+        "javascript:alert(1)",
+        "https:x",
+    ],
+)
+async def test_a_url_elicitation_never_opens_anything_but_a_web_link(
+    link: str,
+    mcp_manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+) -> None:
+    approver.question_answers = [{"open": ["Open"]}]
+    conv_id = await turn(mcp_manager, log, call("faults__login", {"url": link}))
+    assert approver.questions == [] and approver.opened == []
+    assert outputs(model_server) == ["login: decline"]
+    (warning,) = [m["message"] for m in log.msgs(conv_id, "warning")]
+    assert "which is not an http(s) link; declined" in warning
+
+
 @pytest.mark.parametrize(("answer", "said"), [(["Yes"], "accept"), (None, "cancel")])
 async def test_a_one_field_question_accepts_or_is_cancelled(
     answer: list[str] | None,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.cli.render import EventPrinter
-from codex_lsp.cli.terminal_input import ask_in_terminal
+from codex_lsp.cli.terminal_input import ask_in_terminal, show_link
 from codex_lsp.config.loader import load_layered
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConversationManager
@@ -96,7 +96,11 @@ async def _run(prompt: str, args: argparse.Namespace, overrides: ConfigOverrides
             printer(event)
 
     manager = ConversationManager(
-        sink, cli_overrides=overrides, router=speckit_router, user_input=ask_in_terminal
+        sink,
+        cli_overrides=overrides,
+        router=speckit_router,
+        user_input=ask_in_terminal,
+        open_url=show_link,
     )
     try:
         return await _converse(manager, prompt, args, outcome)

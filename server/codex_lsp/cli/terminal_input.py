@@ -77,6 +77,13 @@ def _choice(question: UserInputQuestion, line: str) -> str | None:
     return None
 
 
+async def show_link(url: str) -> bool:
+    """exec cannot open a browser: the link goes to stderr for the user to open."""
+    sys.stderr.write(f"\nopen this link to go on: {url}\n")
+    sys.stderr.flush()
+    return True
+
+
 async def ask_in_terminal(
     conversation_id: str, request: RequestUserInputEvent
 ) -> RequestUserInputResult | None:

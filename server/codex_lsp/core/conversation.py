@@ -88,6 +88,8 @@ ApprovalHandler = Callable[[str, ApprovalRequest], Awaitable[ReviewDecision | Ap
 UserInputHandler = Callable[[str, RequestUserInputEvent], Awaitable[RequestUserInputResult | None]]
 """Asks the user the model's questions (``request_user_input``); None: dismissed or nobody can
 answer. It may raise :class:`~codex_lsp.tools.registry.TurnFailedError` to fail the turn."""
+UrlOpener = Callable[[str], Awaitable[bool]]
+"""Opens an http(s) link for the user (an MCP url-mode elicitation); False when it cannot."""
 AbortReason = Literal["interrupted", "replaced", "reviewEnded"]
 TaskBody = Callable[[TurnRunner], Awaitable[str | None]]
 CommandRouter = Callable[[list[UserInputItem]], TaskBody | None]
@@ -116,6 +118,11 @@ async def no_user_input(
 ) -> RequestUserInputResult | None:
     """The user-input handler of front ends that cannot ask anyone."""
     return None
+
+
+async def no_url_opener(url: str) -> bool:
+    """The link opener of front ends that cannot show a link."""
+    return False
 
 
 @dataclass
@@ -148,6 +155,7 @@ class Conversation:
         forked_from: str | None = None,
         router: CommandRouter | None = None,
         user_input: UserInputHandler = no_user_input,
+        open_url: UrlOpener = no_url_opener,
     ) -> None:
         self.id = conversation_id
         self.ctx = ctx
@@ -157,6 +165,7 @@ class Conversation:
         self.tools = tools
         self.approvals = approvals
         self.user_input = user_input
+        self.open_url = open_url
         self.files = files
         self.commands = commands
         self.command_rules, self.hooks = load_rules_and_hooks(config, home, ctx.cwd)

@@ -22,8 +22,10 @@ from codex_lsp.core.conversation import (
     CommandRouter,
     Conversation,
     EventSink,
+    UrlOpener,
     UserInputHandler,
     deny_all_approvals,
+    no_url_opener,
     no_user_input,
 )
 from codex_lsp.core.journal import Journal
@@ -150,6 +152,7 @@ class ConversationManager:
         default_cwd: Path | None = None,
         router: Callable[[ConversationManager], CommandRouter] | None = None,
         user_input: UserInputHandler = no_user_input,
+        open_url: UrlOpener = no_url_opener,
     ) -> None:
         """``files`` is where every conversation's edits go (the disk by default);
         ``files_for`` and ``commands_for``, when given, make one file sink and one command
@@ -161,6 +164,7 @@ class ConversationManager:
         self._private: set[str] = set()
         self._approvals = approvals
         self._user_input = user_input
+        self._open_url = open_url
         shared: FileSink = files or DiskSink()
         self._files_for = files_for or (lambda _: shared)
         self._commands_for = commands_for or (lambda _: run_locally)
@@ -324,6 +328,7 @@ class ConversationManager:
             sink=self._deliver,
             approvals=self._approvals,
             user_input=self._user_input,
+            open_url=self._open_url,
             files=self._files_for(conversation_id),
             commands=self._commands_for(conversation_id),
             base_instructions=base_instructions

@@ -145,6 +145,10 @@ class TurnRunner:
         self.emit(request)
         return await self.conversation.user_input(self.conversation.id, request)
 
+    async def open_url(self, url: str) -> bool:
+        """Have the front end open a link for the user."""
+        return await self.conversation.open_url(url)
+
     def attach_image(self, path: str, data_url: str) -> None:
         """Queue an image for the model; it enters the history after the step's tool outputs."""
         self.attachments.append(

@@ -63,10 +63,12 @@ class Backend:
         self._protocol = protocol
         self.approver = ClientApprover(server)
         self.approver.mode = custom_approvals
+        asker = ClientUserInput(server)
         self.manager = ConversationManager(
             self.send_event,
             approvals=self.approver,
-            user_input=ClientUserInput(server),
+            user_input=asker,
+            open_url=asker.open_url,
             files=EditorSink(server),
             cli_overrides=cli_overrides,
             router=speckit_router,

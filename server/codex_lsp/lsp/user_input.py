@@ -62,6 +62,12 @@ class ClientUserInput:
             log.warning("request_user_input got no answer within %ss", USER_INPUT_TIMEOUT_S)
             return None
 
+    async def open_url(self, url: str) -> bool:
+        """``window/showDocument`` in the user's browser; False when the client cannot."""
+        params = types.ShowDocumentParams(uri=url, external=True)
+        answer = await ask_client(self._protocol, types.WINDOW_SHOW_DOCUMENT, params)
+        return bool(getattr(answer, "success", False))
+
     async def _ask_form(
         self, conversation_id: str, request: RequestUserInputEvent
     ) -> RequestUserInputResult | None:

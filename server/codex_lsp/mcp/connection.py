@@ -38,8 +38,9 @@ _PHRASES: tuple[tuple[type[BaseException], str], ...] = (
     (httpx.TransportError, "the connection failed"),
 )
 ElicitAnswer = tuple[str, dict[str, Any] | None]
-ElicitHandler = Callable[[str, str, dict[str, Any]], Awaitable[ElicitAnswer]]
-"""``(server, message, requested_schema) -> (action, content)``; action is accept, decline or
+ElicitHandler = Callable[[str, str, dict[str, Any], str | None], Awaitable[ElicitAnswer]]
+"""``(server, message, requested_schema, url) -> (action, content)``; ``url`` for a url-mode
+elicitation (the user is to open it; the schema is then empty); action is accept, decline or
 cancel."""
 
 
@@ -339,7 +340,8 @@ class McpConnection:
         if self._elicit is None:
             return ElicitResult(action="decline")
         schema = getattr(params, "requested_schema", None) or {}
-        action, content = await self._elicit(self.name, str(params.message), dict(schema))
+        url = str(params.url) if getattr(params, "mode", None) == "url" else None
+        action, content = await self._elicit(self.name, str(params.message), dict(schema), url)
         return ElicitResult(action=action, content=content)
 
 

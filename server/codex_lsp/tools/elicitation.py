@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from codex_lsp.protocol.events import UserInputOption, UserInputQuestion
 from codex_lsp.protocol.requests import RequestUserInputResult
@@ -16,7 +17,7 @@ from codex_lsp.protocol.requests import RequestUserInputResult
 MAX_FIELDS = 20
 _TEXT_MAX = 200
 _YES, _NO = "Yes", "No"
-ACCEPT, DECLINE = "Accept", "Decline"
+ACCEPT, DECLINE, OPEN = "Accept", "Decline", "Open"
 
 
 class InvalidAnswer(ValueError):
@@ -109,6 +110,36 @@ def questions_for(server: str, message: str, schema: dict[str, Any]) -> list[Use
             )
         )
     return out
+
+
+def is_web_link(url: str) -> bool:
+    """An http(s) link with a host: the only kind an MCP server may have opened (never
+    ``file:``, ``command:`` or another scheme an editor would act on)."""
+    parsed = urlsplit(url)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc) and len(url) <= 2000
+
+
+def url_question(server: str, message: str, url: str) -> list[UserInputQuestion]:
+    """A url-mode elicitation: may the editor open ``url`` (shown in full, so the user sees
+    where it leads)?"""
+    return [
+        UserInputQuestion(
+            id="open",
+            header=_short(f"MCP server {server}", 100),
+            question=_short(f"{message}\nOpen {url} ?", 2000),
+            options=[
+                UserInputOption(label=OPEN, description=_short(url)),
+                UserInputOption(label=DECLINE),
+            ],
+            is_other=False,
+        )
+    ]
+
+
+def url_accepted(result: RequestUserInputResult) -> bool:
+    """The user chose to open the link."""
+    answer = result.answers.get("open")
+    return answer is not None and answer.answers[:1] == [OPEN]
 
 
 def content_from(

@@ -122,6 +122,10 @@ class ToolSession(Protocol):
         answer."""
         ...
 
+    async def open_url(self, url: str) -> bool:
+        """Have the front end open an http(s) link for the user; False when it cannot."""
+        ...
+
     def record_preimage(self, paths: list[Path]) -> None:
         """Remember these files' content before the turn first changes them."""
         ...

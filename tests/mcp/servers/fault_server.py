@@ -127,6 +127,13 @@ async def signup(ctx: Context) -> str:
     return json.dumps({"action": answer.action, "data": data})
 
 
+@app.tool()
+async def login(ctx: Context, url: str) -> str:
+    """Send the user to a login page (url-mode elicitation)."""
+    answer = await ctx.elicit_url("Log in to the service", url, "login-1")
+    return f"login: {answer.action}"
+
+
 @app.resource("notes://today", name="today", mime_type="text/plain")
 def today() -> str:
     """Today's notes."""
