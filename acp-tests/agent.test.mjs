@@ -1,12 +1,16 @@
 // @ts-check
 // `codex-lsp acp` driven by the official ACP TypeScript client SDK, scenario by scenario.
-import { test } from "node:test";
+import { test as nodeTest } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as acp from "@agentclientprotocol/sdk";
 import { FAULT_SERVER, PYTHON, lspTurn, withAgent } from "./harness.mjs";
+
+// Each test has 60 s; the file as a whole (which node --test also times) gets the command line's
+// larger budget, so a loaded machine slows the run down without failing it.
+const test = (name, body) => nodeTest(name, { timeout: 60_000 }, body);
 
 const PATCH = "*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** Update File: a.py\n@@\n def f():\n-    return 1\n+    return 2\n*** End Patch\n";
 

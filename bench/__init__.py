@@ -1,0 +1,1 @@
+"""Benchmarks: the server's latency, throughput and memory against real peers (``make bench``)."""

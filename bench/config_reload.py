@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import make_home, summary
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.requests import NewConversationParams
 
@@ -33,8 +33,8 @@ async def measure(runs: int) -> dict[str, Any]:
             latencies.append((time.perf_counter() - written) * 1000)
             got.set()
 
-    manager = ConversationManager(sink, home=home.path, default_cwd=home.workspace)
-    manager.watch_config = True
+    sources = ConfigSources(home=home.path, default_cwd=home.workspace, watch=True)
+    manager = ConversationManager(FrontEnd(sink), sources)
     await manager.new_conversation(NewConversationParams())
     await asyncio.sleep(SETTLE_S)
     config = Path(home.path) / "config.toml"

@@ -27,6 +27,7 @@ class ModelProcess:
         self.proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> str:
+        """Start the child and return the base URL it serves on."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.model_process", *self.args],
             stdin=subprocess.PIPE,
@@ -37,6 +38,7 @@ class ModelProcess:
         return self.proc.stdout.readline().strip()
 
     def __exit__(self, *exc: object) -> None:
+        """Tell the child to stop (its stdin closes) and reap it."""
         assert self.proc is not None and self.proc.stdin is not None
         self.proc.stdin.close()
         self.proc.wait(10)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import make_home, summary
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.core.journal import Journal, NewConversationRow
 from codex_lsp.protocol.events import AgentMessageEvent, ExecCommandEndEvent
 from codex_lsp.protocol.history import (
@@ -30,7 +30,7 @@ from codex_lsp.protocol.history import (
 )
 from codex_lsp.protocol.items import ItemStatus
 from codex_lsp.store import ConversationStore
-from codex_lsp.store.conversations import LIST_COLUMNS
+from codex_lsp.store.records import LIST_COLUMNS
 
 TICK_S = 0.001
 
@@ -177,7 +177,7 @@ async def full_resume(items: int, runs: int) -> dict[str, Any]:
     await store.close()
     times: list[float] = []
     for _ in range(runs):
-        manager = ConversationManager(lambda _e: None, home=home.path)
+        manager = ConversationManager(FrontEnd(lambda _e: None), ConfigSources(home=home.path))
         await manager.store()
         t = time.perf_counter()
         resumed = await manager.resume("big")

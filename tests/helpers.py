@@ -12,7 +12,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from codex_lsp.core.conversation import ApprovalRequest
+from codex_lsp.core.seams import ApprovalRequest
 from codex_lsp.protocol.events import EventEnvelope, RequestUserInputEvent
 from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult

@@ -25,8 +25,9 @@ from acp.schema import (
 
 from codex_lsp.acp import commands, diffs, prompt
 from codex_lsp.acp.capabilities import ClientFeatures, initialize_result
+from codex_lsp.acp.content import LIVE_OUTPUT_MAX, chunk_json, text_chunk
 from codex_lsp.acp.modes import Settings, mode_of
-from codex_lsp.acp.updates import LIVE_OUTPUT_MAX, Renderer, chunk_json, text_chunk
+from codex_lsp.acp.updates import Renderer
 from codex_lsp.errors import ProtocolError
 from codex_lsp.protocol.events import (
     AgentMessageDeltaEvent,

@@ -15,7 +15,7 @@ import pytest
 from codex_lsp.config.layers import leaves
 from codex_lsp.config.loader import load_layered
 from codex_lsp.config.toml_lines import key_lines
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.errors import CodexError, ConfigError
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer
@@ -105,7 +105,9 @@ def test_exec_reports_an_invalid_policy_in_the_file_instead_of_overriding_it(
 async def manager(
     codex_home: Path, log: EventLog, workspace: Path
 ) -> AsyncIterator[ConversationManager]:
-    mgr = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
+    mgr = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=codex_home, default_cwd=workspace)
+    )
     yield mgr
     await mgr.shutdown_all()
 

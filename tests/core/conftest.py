@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from tests.helpers import EventLog, ScriptedApprover
 
 
@@ -17,6 +17,9 @@ async def manager(
 ) -> AsyncIterator[ConversationManager]:
     """A manager on the fake provider, started in ``workspace``."""
 
-    mgr = ConversationManager(log.sink, approvals=approver, home=codex_home, default_cwd=workspace)
+    mgr = ConversationManager(
+        FrontEnd(log.sink, approvals=approver),
+        ConfigSources(home=codex_home, default_cwd=workspace),
+    )
     yield mgr
     await mgr.shutdown_all()

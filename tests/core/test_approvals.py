@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
@@ -253,7 +253,8 @@ async def test_abort_at_an_approval_drops_the_input_queued_for_the_turn(
         Reply((ToolCall("shell", {"command": ["touch", "x"]}),)), Reply((Text("fresh"),))
     )
     manager = ConversationManager(
-        log.sink, approvals=approver, home=codex_home, default_cwd=workspace
+        FrontEnd(log.sink, approvals=approver),
+        ConfigSources(home=codex_home, default_cwd=workspace),
     )
     try:
         conv = await manager.new_conversation(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import OverrideTurnContextOp, UserInputOp
 from codex_lsp.protocol.policies import AskForApproval
@@ -25,8 +25,8 @@ async def watching(
 ) -> AsyncIterator[ConversationManager]:
     """A manager that watches config files, as the language server does."""
 
-    manager = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
-    manager.watch_config = True
+    sources = ConfigSources(home=codex_home, default_cwd=workspace, watch=True)
+    manager = ConversationManager(FrontEnd(log.sink), sources)
     yield manager
     await manager.shutdown_all()
 
@@ -95,3 +95,29 @@ async def test_turn_settings_the_user_changed_are_kept(
     await log.wait_for("configReloaded", conv.id, timeout=5)
     assert conv.ctx.approval_policy is AskForApproval.NEVER
     assert conv.config.approval_policy is AskForApproval.UNTRUSTED
+
+
+async def test_what_a_front_end_gives_at_construction_is_in_effect_from_the_start(
+    codex_home: Path, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
+    model_server.default_reply = Reply((Text("ok"),))
+    refused: list[str] = []
+    manager = ConversationManager(
+        FrontEnd(log.sink, on_config_error=refused.append),
+        ConfigSources(
+            home=codex_home,
+            default_cwd=workspace,
+            editor_settings={"model": "editor-model"},
+            watch=True,
+        ),
+    )
+    try:
+        conv = await manager.new_conversation(NewConversationParams())
+        assert conv.ctx.model == "editor-model" and conv.ctx.cwd == workspace.resolve()
+        await asyncio.sleep(WATCH_SETTLE_S)
+        config = codex_home / "config.toml"
+        config.write_text('approval_policy = "sometimes"\n' + config.read_text())
+        error = await log.wait_for("error", conv.id, timeout=5)
+        assert refused == [error["message"]] and "approval_policy" in refused[0]
+    finally:
+        await manager.shutdown_all()

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.exec.runner import ExecResult, OutputSink
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
-from codex_lsp.tools.commands import Sandbox, run_locally
+from codex_lsp.tools.commands import CommandRequest, run_locally
 from codex_lsp.tools.files import DiskSink
 from tests.helpers import EventLog
 
@@ -24,27 +24,9 @@ class RecordingRunner:
         self.conversation_id = conversation_id
         self.calls = calls
 
-    async def __call__(
-        self,
-        argv: list[str],
-        cwd: Path,
-        *,
-        sandbox: Sandbox,
-        call_id: str,
-        timeout_s: float,
-        on_output: OutputSink | None,
-        env: dict[str, str] | None,
-    ) -> ExecResult:
-        self.calls.append((self.conversation_id, call_id, argv))
-        return await run_locally(
-            argv,
-            cwd,
-            sandbox=sandbox,
-            call_id=call_id,
-            timeout_s=timeout_s,
-            on_output=on_output,
-            env=env,
-        )
+    async def __call__(self, request: CommandRequest, on_output: OutputSink | None) -> ExecResult:
+        self.calls.append((self.conversation_id, request.call_id, request.argv))
+        return await run_locally(request, on_output)
 
 
 async def test_each_conversation_gets_its_own_runner_and_file_sink(
@@ -58,11 +40,10 @@ async def test_each_conversation_gets_its_own_runner_and_file_sink(
         return sinks[conversation_id]
 
     manager = ConversationManager(
-        log.sink,
-        home=codex_home,
-        default_cwd=workspace,
-        files_for=files_for,
-        commands_for=lambda cid: RecordingRunner(cid, calls),
+        FrontEnd(
+            log.sink, files_for=files_for, commands_for=lambda cid: RecordingRunner(cid, calls)
+        ),
+        ConfigSources(home=codex_home, default_cwd=workspace),
     )
     try:
         model_server.enqueue(

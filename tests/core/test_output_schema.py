@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp, UserTurnOp
 from codex_lsp.protocol.policies import ReasoningEffort
@@ -31,7 +31,7 @@ async def _turn(
     home: Path, server: FakeModelServer, wire: str, op: UserTurnOp, log: EventLog
 ) -> dict[str, object]:
     write_config(home, server.base_url, wire_api=wire)
-    manager = ConversationManager(log.sink, home=home)
+    manager = ConversationManager(FrontEnd(log.sink), ConfigSources(home=home))
     try:
         conv = await manager.new_conversation(NewConversationParams())
         conv.submit(op)
@@ -101,7 +101,7 @@ async def test_the_schema_applies_to_its_turn_only(
 ) -> None:
     write_config(clean_env, model_server.base_url)
     model_server.enqueue(Reply((Answer({"verdict": "pass"}),)), Reply((Text("free text"),)))
-    manager = ConversationManager(log.sink, home=clean_env)
+    manager = ConversationManager(FrontEnd(log.sink), ConfigSources(home=clean_env))
     try:
         conv = await manager.new_conversation(NewConversationParams())
         conv.submit(_ask())

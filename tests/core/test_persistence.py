@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.core.context import SUMMARY_PREFIX
 from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.items import TextInput
@@ -35,7 +35,9 @@ async def second_manager(
 ) -> AsyncIterator[ConversationManager]:
     """Another manager on the same home: a restarted server."""
 
-    mgr = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
+    mgr = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=codex_home, default_cwd=workspace)
+    )
     yield mgr
     await mgr.shutdown_all()
 
@@ -175,7 +177,9 @@ async def test_items_are_on_disk_before_the_client_hears_task_complete(
         log.add(wire)
 
     model_server.enqueue(Reply((Text("durable answer"),)))
-    manager = ConversationManager(sink, home=codex_home, default_cwd=workspace)
+    manager = ConversationManager(
+        FrontEnd(sink), ConfigSources(home=codex_home, default_cwd=workspace)
+    )
     try:
         conv = await manager.new_conversation(NewConversationParams())
         conv.submit(say("is it saved?"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.core import conversation as conversation_module
 from codex_lsp.protocol.items import ContextInput, MentionInput, TextInput
 from codex_lsp.protocol.ops import InterruptOp, UserInputOp
@@ -485,7 +485,9 @@ async def test_an_early_stop_ends_the_turn_with_its_reason(
     error) and says why; the text streamed so far is the answer."""
     write_config(codex_home, model_server.base_url, wire_api=wire_api)
     model_server.enqueue(Reply((Text("I stop here"),), stop=stop))  # type: ignore[arg-type]
-    manager = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
+    manager = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=codex_home, default_cwd=workspace)
+    )
     try:
         conv = await manager.new_conversation(NewConversationParams())
         conv.submit(say("go on"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.errors import ProtocolError
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import OverrideTurnContextOp, UndoTurnOp, UserInputOp, UserTurnOp
@@ -54,13 +54,17 @@ async def test_a_model_name_over_the_limit_is_refused_however_it_is_set(
 
 
 async def test_a_folder_whose_name_is_not_utf8_is_refused(
-    manager: ConversationManager, workspace: Path
+    codex_home: Path, workspace: Path, log: EventLog
 ) -> None:
     folder = os.fsencode(workspace) + b"/caf\xe9"  # Latin-1, as an editor's root may be
     os.mkdir(folder)
-    manager.set_default_cwd(Path(os.fsdecode(folder)))
-    with pytest.raises(ProtocolError, match="is not valid UTF-8"):
-        await manager.new_conversation(NewConversationParams())
+    sources = ConfigSources(home=codex_home, default_cwd=Path(os.fsdecode(folder)))
+    manager = ConversationManager(FrontEnd(log.sink), sources)
+    try:
+        with pytest.raises(ProtocolError, match="is not valid UTF-8"):
+            await manager.new_conversation(NewConversationParams())
+    finally:
+        await manager.shutdown_all()
 
 
 async def test_undo_of_a_turn_the_conversation_never_had_is_refused(
@@ -80,7 +84,9 @@ async def test_undo_of_a_turn_the_conversation_never_had_is_refused(
     assert "changed no files" in (await log.wait_for("undoCompleted", conv.id))["message"]
 
     await manager.shutdown_all()  # another server resumes it: the stored turns are its turns
-    other = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
+    other = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=codex_home, default_cwd=workspace)
+    )
     try:
         await other.resume(conv.id)
         resumed = other.get(conv.id)

@@ -16,7 +16,7 @@ import pytest
 from codex_lsp.config.folders import ConfigFolders
 from codex_lsp.exec.rules import CommandRules, RuleVerdict
 from codex_lsp.exec.rules_file import MAX_FILE_BYTES, RuleDecision, RulesFileError, parse_rules
-from codex_lsp.exec.rules_load import load_rules_files
+from codex_lsp.exec.rules_load import LoadedRules, load_rules_files
 from tests.helpers import subprocess_env
 
 CODEX_BIN = os.environ.get("CODEX_BIN") or shutil.which("codex")
@@ -61,7 +61,7 @@ def _check(rules: CommandRules, argv: list[str]) -> RuleVerdict:
 
 def _policy(tmp_path: Path, text: str = POLICY) -> CommandRules:
     parsed = parse_rules(text, str(tmp_path / "p.rules"))
-    return CommandRules([], [], file_rules=parsed.rules, host_executables=parsed.host_executables)
+    return CommandRules([], [], files=LoadedRules(parsed.rules, parsed.host_executables))
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_the_deciding_rule_is_named_with_its_line_and_justification(tmp_path: Pa
 
 def test_config_rules_and_file_rules_combine_strictest_first(tmp_path: Path) -> None:
     parsed = parse_rules('prefix_rule(["npm", "test"], "prompt")\n', "f.rules")
-    rules = CommandRules([["npm"]], [["make"]], file_rules=parsed.rules)
+    rules = CommandRules([["npm"]], [["make"]], files=LoadedRules(parsed.rules))
     assert rules.verdict(["npm", "test"]) is RuleVerdict.PROMPT
     assert rules.verdict(["npm", "ci"]) is RuleVerdict.ALLOW
     assert rules.verdict(["make"]) is RuleVerdict.DENY

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.testing import FakeModelServer
 from tests.helpers import EventLog, ScriptedApprover, write_config
 
@@ -36,12 +36,13 @@ async def mcp_manager(
     write_config(clean_env, model_server.base_url, extra=tables)
 
     manager = ConversationManager(
-        log.sink,
-        approvals=approver,
-        home=clean_env,
-        default_cwd=workspace,
-        user_input=approver.answer_questions,
-        open_url=approver.open_url,
+        FrontEnd(
+            log.sink,
+            approvals=approver,
+            user_input=approver.answer_questions,
+            open_url=approver.open_url,
+        ),
+        ConfigSources(home=clean_env, default_cwd=workspace),
     )
     manager.start_mcp()
     await manager.mcp.wait_started(20)

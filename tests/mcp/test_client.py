@@ -5,7 +5,9 @@ conversation down."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -366,3 +368,26 @@ async def test_client_servers_merge_by_name_and_survive_reloads(
     assert mcp_manager.add_mcp_servers({"one": slow}) == ["one"]
     await mcp_manager.mcp.wait_started(20)
     assert mcp_manager.mcp.connection("one").config == slow
+
+
+def _children() -> list[str]:
+    """This process's child processes, exited but not yet reaped ones too."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                if int(stat.rpartition(")")[2].split()[1]) == os.getpid():
+                    found.append(stat.split(")")[0] + ")")
+    return found
+
+
+@pytest.mark.mcp_servers(server_table("one") + server_table("two"))
+async def test_a_server_a_reload_removed_is_stopped_by_a_shutdown_right_after(
+    mcp_manager: ConversationManager,
+) -> None:
+    removed = mcp_manager.mcp.connection("two")
+    assert mcp_manager.mcp.configure({"one": mcp_manager.mcp.connection("one").config}) == []
+    await mcp_manager.mcp.shutdown()
+    assert removed.state == "stopped"
+    assert _children() == []  # its process reaped, not left for the garbage collector

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.testing import FakeModelServer, Reply, ToolCall
 from tests.helpers import EventLog, write_config
 from tests.mcp.conftest import server_table
@@ -62,11 +62,12 @@ async def test_startup_timeout_fails_the_server_when_it_says(
         model_server.base_url,
         extra=server_table("slow", "--slow-start", "30", extra="startup_timeout_sec = 3"),
     )
-    manager = ConversationManager(log.sink, home=clean_env, default_cwd=workspace)
     failed_at: list[float] = []
-    manager.on_mcp_status = lambda s: (
-        failed_at.append(time.monotonic()) if s.state == "failed" else None
+    front_end = FrontEnd(
+        log.sink,
+        on_mcp_status=lambda s: failed_at.append(time.monotonic()) if s.state == "failed" else None,
     )
+    manager = ConversationManager(front_end, ConfigSources(home=clean_env, default_cwd=workspace))
     started = time.monotonic()
     try:
         manager.start_mcp()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import AskForApproval
@@ -76,7 +76,9 @@ async def test_tools_of_an_http_server_with_a_bearer_token(
     )
     write_config(clean_env, model_server.base_url, extra=tables)
     log = EventLog()
-    manager = ConversationManager(log.sink, home=clean_env, default_cwd=workspace)
+    manager = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=clean_env, default_cwd=workspace)
+    )
     try:
         manager.start_mcp()
         await manager.mcp.wait_started(30)

@@ -15,7 +15,7 @@ import httpx
 import pydantic
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
@@ -155,7 +155,9 @@ CASES = _cases()
 async def manager(
     clean_env: Path, model_server: FakeModelServer, log: EventLog, workspace: Path
 ) -> AsyncIterator[ConversationManager]:
-    mgr = ConversationManager(log.sink, home=clean_env, default_cwd=workspace)
+    mgr = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=clean_env, default_cwd=workspace)
+    )
     yield mgr
     await mgr.shutdown_all()
 

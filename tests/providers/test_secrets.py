@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import AskForApproval
@@ -90,7 +90,9 @@ async def manager(
     for name, value in secret_environ().items():
         monkeypatch.setenv(name, value)
     secrets_config(clean_env, model_server.base_url)
-    mgr = ConversationManager(log.sink, home=clean_env, default_cwd=workspace)
+    mgr = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=clean_env, default_cwd=workspace)
+    )
     yield mgr
     await mgr.shutdown_all()
 
@@ -166,7 +168,9 @@ async def test_an_mcp_server_refusing_to_start_with_its_env_in_the_error_shows_n
             f'args = ["{FAULT_SERVER}", "--refuse-init", "FAULTS_PASS"]',
         )
     )
-    manager = ConversationManager(log.sink, home=clean_env, default_cwd=workspace)
+    manager = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=clean_env, default_cwd=workspace)
+    )
     try:
         manager.start_mcp()
         await manager.mcp.wait_started(20)

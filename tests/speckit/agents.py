@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codex_lsp.core.manager import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
@@ -121,7 +121,9 @@ async def running_agents(
         log = EventLog()
         approver = ScriptedApprover()
         manager = ConversationManager(
-            log.sink, approvals=approver, home=home, default_cwd=root, router=speckit_router
+            FrontEnd(log.sink, approvals=approver),
+            ConfigSources(home=home, default_cwd=root),
+            router=speckit_router,
         )
         try:
             yield Agents(started, main, manager, log, root, approver)

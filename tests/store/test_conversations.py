@@ -15,8 +15,8 @@ import pytest
 
 from codex_lsp.errors import ProtocolError, UnknownConversationError
 from codex_lsp.store import ConversationStore
-from codex_lsp.store.conversations import title_from
 from codex_lsp.store.database import BUSY_TIMEOUT_MS
+from codex_lsp.store.records import title_from
 
 INSERT = (
     "INSERT INTO conversations (id, created_at, updated_at, cwd, model, provider, preview, "

@@ -14,7 +14,7 @@ import pytest
 
 from codex_lsp.protocol.history import UserMessage
 from codex_lsp.store import ConversationStore
-from codex_lsp.store.conversations import StoredConversation
+from codex_lsp.store.records import StoredConversation
 from codex_lsp.testing import FakeModelServer, Reply, Stall
 from tests.helpers import subprocess_env
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.errors import StoreError
 from codex_lsp.protocol.history import (
     AssistantMessage,
@@ -88,7 +88,7 @@ async def test_import_then_continue_in_codex_lsp(
     assert "0 imported, 1 already there" in again.stdout
 
     log = EventLog()
-    manager = ConversationManager(log.sink, home=codex_home)
+    manager = ConversationManager(FrontEnd(log.sink), ConfigSources(home=codex_home))
     try:
         listed = await manager.list_conversations(ALL)
         assert listed.items[0].title == "why does test_api fail?"
@@ -146,7 +146,7 @@ async def test_a_real_codex_session_imports_and_continues(
     imported = cli(codex_home, "import-codex")
     assert "1 imported" in imported.stdout, imported.stderr
     log = EventLog()
-    manager = ConversationManager(log.sink, home=codex_home)
+    manager = ConversationManager(FrontEnd(log.sink), ConfigSources(home=codex_home))
     try:
         listed = await manager.list_conversations(ALL)
         resumed = await manager.resume(listed.items[0].conversation_id)
@@ -171,7 +171,9 @@ async def test_codex_resumes_a_conversation_exported_from_codex_lsp(
     assert CODEX_BIN is not None
     log = EventLog()
     model_server.enqueue(Reply((Text("the secret word is pineapple"),)))
-    manager = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
+    manager = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=codex_home, default_cwd=workspace)
+    )
     try:
         conv = await manager.new_conversation(NewConversationParams())
         conv.submit(UserInputOp(items=[TextInput(text="remember a secret word")]))

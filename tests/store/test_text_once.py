@@ -7,7 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.protocol.items import ContextInput, TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
@@ -35,7 +35,9 @@ async def test_a_long_message_costs_the_store_about_its_size_and_reads_back(
     model_server.default_reply = Reply((Text("ok"),))
     db_path = codex_home / "state.db"
     text = "".join(f"line {n}: pasted log output ünïcode\n" for n in range(MIB // 40))[: MIB - 10]
-    manager = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
+    manager = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=codex_home, default_cwd=workspace)
+    )
     try:
         conv = await manager.new_conversation(NewConversationParams())
         conv.submit(UserInputOp(items=[TextInput(text="warm up")]))
@@ -53,7 +55,9 @@ async def test_a_long_message_costs_the_store_about_its_size_and_reads_back(
     # the message is in the conversation and in its fork: once each, plus a little
     assert grown < 2 * len(text.encode()) * 1.15, f"{grown / MIB:.1f} MiB for two copies"
 
-    other = ConversationManager(log.sink, home=codex_home, default_cwd=workspace)
+    other = ConversationManager(
+        FrontEnd(log.sink), ConfigSources(home=codex_home, default_cwd=workspace)
+    )
     try:
         for conversation_id in (conv.id, fork.id):
             resumed = await other.resume(conversation_id)

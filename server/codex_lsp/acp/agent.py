@@ -12,24 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
-import re
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, cast
 
 from acp import RequestError
 from acp.agent.connection import AgentSideConnection
-from acp.router import MessageRouter, Route
 from acp.schema import (
     ClientCapabilities,
     DeleteSessionRequest,
-    HttpMcpServer,
-    McpServerStdio,
-    SseMcpServer,
 )
 from pydantic import ValidationError
 
@@ -46,13 +38,13 @@ from codex_lsp.acp.modes import (
     sandbox_policy,
     with_roots,
 )
+from codex_lsp.acp.params import directory, listed, mcp_configs
 from codex_lsp.acp.prompt import ContentBlock, first_text, to_input
-from codex_lsp.acp.session import Outcome, Session
+from codex_lsp.acp.rpc import add_delete_route, served, turn_error
+from codex_lsp.acp.session import Session
 from codex_lsp.acp.stdio import LineTransport
-from codex_lsp.acp.terminals import ClientTerminals
-from codex_lsp.config.model import McpServerConfig
-from codex_lsp.errors import CodexError, NoProviderError, ProtocolError, UnknownConversationError
-from codex_lsp.exec.runner import ExecResult, OutputSink
+from codex_lsp.acp.terminals import SessionCommands
+from codex_lsp.errors import CodexError, ProtocolError, UnknownConversationError
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventEnvelope,
@@ -60,94 +52,12 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.ops import InterruptOp, OverrideTurnContextOp, UserInputOp
 from codex_lsp.protocol.policies import ReviewDecision
-from codex_lsp.tools.commands import CommandRunner, Sandbox, run_locally
+from codex_lsp.tools.commands import CommandRunner
 
 log = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-R = TypeVar("R")
 CLOSE_WAIT_S = 15.0
 HELD_EVENTS_MAX = 200
-_RETRYABLE = {"internalServerError", "serverOverloaded", "responseStreamDisconnected"}
-_RETRYABLE |= {"httpConnectionFailed", "usageLimitExceeded"}
-
-
-def served(
-    method: Callable[P, Awaitable[R]],
-) -> Callable[P, Awaitable[R]]:
-    """An ACP method: refused before ``initialize``; the core's errors become JSON-RPC errors
-    with a code the client can act on and a message that says what to do."""
-
-    @functools.wraps(method)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        agent = args[0]
-        assert isinstance(agent, AcpAgent)
-        if agent.features is None:
-            raise RequestError(-32600, "initialize first: send initialize before other requests")
-        try:
-            return await method(*args, **kwargs)
-        except CodexError as exc:
-            raise rpc_error(exc) from exc
-
-    return wrapper
-
-
-def rpc_error(exc: CodexError) -> RequestError:
-    """The JSON-RPC error of a core error."""
-    if isinstance(exc, UnknownConversationError):
-        return RequestError(
-            -32002,
-            f"unknown session {exc.conversation_id!r}: it is not stored here "
-            "(session/list shows the stored ones)",
-            {"uri": exc.conversation_id},
-        )
-    if isinstance(exc, ProtocolError):
-        return RequestError(-32602, exc.message)
-    if isinstance(exc, NoProviderError):
-        return RequestError(-32000, exc.message)
-    return RequestError(-32603, exc.message)
-
-
-def _directory(raw: str, what: str) -> Path:
-    path = Path(raw)
-    if not path.is_absolute():
-        raise ProtocolError(f"{what} must be an absolute path, got {raw!r}")
-    if not path.is_dir():
-        raise ProtocolError(f"{what} {raw!r} is not an existing folder")
-    return path.resolve()
-
-
-def mcp_configs(servers: list[Any] | None, cwd: Path) -> dict[str, McpServerConfig]:
-    """The client's MCP servers in config form, by name (spaces in a name become ``_``)."""
-    configs: dict[str, McpServerConfig] = {}
-    for server in servers or []:
-        name = re.sub(r"\s+", "_", server.name.strip()) or "client"
-        if isinstance(server, McpServerStdio):
-            configs[name] = McpServerConfig(
-                command=server.command,
-                args=list(server.args),
-                env={e.name: e.value for e in server.env},
-                cwd=cwd,
-            )
-        elif isinstance(server, HttpMcpServer):
-            configs[name] = McpServerConfig(
-                url=str(server.url), http_headers={h.name: h.value for h in server.headers}
-            )
-        elif isinstance(server, SseMcpServer):
-            raise ProtocolError(
-                f"MCP server {server.name!r} uses SSE, which this agent does not support "
-                "(mcpCapabilities.sse is false); give its streamable HTTP URL instead"
-            )
-        else:
-            raise ProtocolError(
-                f"MCP server {server.name!r} is of a kind this agent does not connect to; "
-                "give a stdio command or a streamable HTTP URL"
-            )
-    return configs
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
 
 
 class AcpAgent:
@@ -208,35 +118,7 @@ class AcpAgent:
         return self.features or ClientFeatures()
 
     def _commands_for(self, conversation_id: str) -> CommandRunner:
-        async def run(
-            argv: list[str],
-            cwd: Path,
-            *,
-            sandbox: Sandbox,
-            call_id: str,
-            timeout_s: float,
-            on_output: OutputSink | None,
-            env: dict[str, str] | None,
-        ) -> ExecResult:
-            session = self._sessions.get(conversation_id)
-            runner: CommandRunner = run_locally
-            if session is not None and session.client_terminals and self._conn is not None:
-
-                def shown(call: str, terminal: str) -> None:
-                    session.update(session.renderer.in_terminal(call, terminal))
-
-                runner = ClientTerminals(self._conn, conversation_id, shown)
-            return await runner(
-                argv,
-                cwd,
-                sandbox=sandbox,
-                call_id=call_id,
-                timeout_s=timeout_s,
-                on_output=on_output,
-                env=env,
-            )
-
-        return run
+        return SessionCommands(conversation_id, self._sessions.get, lambda: self._conn)
 
     def _send(self, session_id: str, update: dict[str, Any]) -> None:
         self._transport.send_nowait(
@@ -317,8 +199,8 @@ class AcpAgent:
         additional_directories: list[str] | None,
         resume: str | None,
     ) -> tuple[Session, Opened]:
-        folder = _directory(cwd, "cwd")
-        roots = [_directory(d, "additionalDirectories entry") for d in additional_directories or []]
+        folder = directory(cwd, "cwd")
+        roots = [directory(d, "additionalDirectories entry") for d in additional_directories or []]
         self._opening += 1
         try:
             opened = await self._core.open(folder, mcp_configs(mcp_servers, folder), resume)
@@ -394,21 +276,7 @@ class AcpAgent:
             if not Path(cwd).is_absolute():
                 raise ProtocolError(f"cwd must be an absolute path, got {cwd!r}")
             folder = Path(await asyncio.to_thread(os.path.realpath, cwd))
-        page = await self._core.list(folder, cursor)
-        sessions = []
-        for item in page.items:
-            entry: dict[str, Any] = {
-                "sessionId": item.conversation_id,
-                "cwd": str(item.cwd),
-                "updatedAt": _iso(item.updated_at),
-            }
-            if item.preview:
-                entry["title"] = item.title
-            sessions.append(entry)
-        result: dict[str, Any] = {"sessions": sessions}
-        if page.next_cursor:
-            result["nextCursor"] = page.next_cursor
-        return result
+        return listed(await self._core.list(folder, cursor))
 
     @served
     async def close_session(self, session_id: str, **_: Any) -> dict[str, Any]:
@@ -488,18 +356,8 @@ class AcpAgent:
         await self._core.mcp_started()
         outcome = await session.run(op, lambda o: self._core.submit(session_id, o))
         if outcome.error is not None:
-            raise self._turn_error(outcome)
+            raise turn_error(outcome)
         return {"stopReason": outcome.stop_reason}
-
-    @staticmethod
-    def _turn_error(outcome: Outcome) -> RequestError:
-        error = outcome.error
-        assert error is not None
-        message = error.message
-        if error.codex_error_info in _RETRYABLE:
-            message += " (the session is still usable: send the prompt again)"
-        data = {"codexErrorInfo": error.codex_error_info} if error.codex_error_info else None
-        return RequestError(-32603, message, data)
 
     async def cancel(self, session_id: str, **_: Any) -> None:
         """``session/cancel``: stop the model and the running command, answer the pending
@@ -514,19 +372,6 @@ class AcpAgent:
     async def shutdown(self) -> None:
         """The client went away: shut every conversation down."""
         await self._core.shutdown()
-
-
-def add_delete_route(conn: AgentSideConnection, handler: Callable[[Any], Awaitable[Any]]) -> None:
-    """Route ``session/delete`` (stable in ACP, absent from the pinned SDK 0.12.1's router).
-    The router is private to the SDK; a version that moved it fails here, at start-up, not
-    silently."""
-    router = getattr(getattr(conn, "_conn", None), "_handler", None)
-    if not isinstance(router, MessageRouter):
-        raise RuntimeError(
-            "the acp SDK's connection has no MessageRouter where 0.12.1 keeps it; "
-            "pin agent-client-protocol==0.12.1 or update add_delete_route"
-        )
-    router.add_route(Route(method="session/delete", func=handler, kind="request"))
 
 
 async def serve(

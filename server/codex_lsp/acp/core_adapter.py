@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.config.model import AcpConfig, Config, McpServerConfig
-from codex_lsp.core import ApprovalHandler, ConversationManager, EventSink
+from codex_lsp.core import ApprovalHandler, ConfigSources, ConversationManager, EventSink, FrontEnd
 from codex_lsp.errors import UnknownConversationError
 from codex_lsp.protocol.ops import Op, ShutdownOp
 from codex_lsp.protocol.policies import (
@@ -65,11 +65,8 @@ class Core:
         overrides: dict[str, Any],
     ) -> None:
         self._manager = ConversationManager(
-            sink,
-            approvals=approvals,
-            files_for=files_for,
-            commands_for=commands_for,
-            cli_overrides=overrides,
+            FrontEnd(sink, approvals=approvals, files_for=files_for, commands_for=commands_for),
+            ConfigSources(cli_overrides=overrides),
             router=speckit_router,
         )
 

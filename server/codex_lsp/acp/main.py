@@ -17,6 +17,7 @@ from typing import Any
 
 from codex_lsp.acp.capabilities import initialize_result
 from codex_lsp.acp.stdio import LineTransport, claim_stdout
+from codex_lsp.background import create_task
 
 AGENT_MODULE = "codex_lsp.acp.agent"
 
@@ -30,11 +31,11 @@ def _load_agent() -> ModuleType:
 
 async def _serve(out_fd: int, overrides: dict[str, Any]) -> None:
     transport = await LineTransport.open(0, out_fd)
-    loading = asyncio.ensure_future(asyncio.to_thread(_load_agent))
+    loading = create_task(asyncio.to_thread(_load_agent), name="acp-load-agent")
     early: list[dict[str, Any]] = []
     initialize: dict[str, Any] | None = None
     while True:
-        receive = asyncio.ensure_future(transport.receive())
+        receive = create_task(transport.receive(), name="acp-receive")
         await asyncio.wait({receive, loading}, return_when=asyncio.FIRST_COMPLETED)
         if not receive.done():
             receive.cancel()  # the agent is loaded; an unread line stays in the buffer

@@ -36,7 +36,7 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.items import StopReason
 from codex_lsp.protocol.ops import Op, UserInputOp, UserTurnOp
-from codex_lsp.store.conversations import title_from
+from codex_lsp.store.records import title_from
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class Session:
     closed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
+        """The renderer needs the session's folder, features and known items."""
         self.renderer = updates.Renderer(self.cwd, self.features, self.known)
 
     # ---------------------------------------------------------------- updates

@@ -11,13 +11,13 @@ import contextlib
 import signal
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from acp.agent.connection import AgentSideConnection
 from acp.schema import EnvVariable
 
+from codex_lsp.acp.session import Session
 from codex_lsp.exec.runner import TIMEOUT_EXIT_CODE, ExecResult, OutputSink
-from codex_lsp.tools.commands import Sandbox
+from codex_lsp.tools.commands import CommandRequest, CommandRunner, run_locally
 
 OUTPUT_BYTE_LIMIT = 1024 * 1024
 RELEASE_TIMEOUT_S = 5.0
@@ -39,30 +39,24 @@ class ClientTerminals:
 
     async def __call__(
         self,
-        argv: list[str],
-        cwd: Path,
-        *,
-        sandbox: Sandbox,
-        call_id: str,
-        timeout_s: float,
+        request: CommandRequest,
         on_output: OutputSink | None,
-        env: dict[str, str] | None,
     ) -> ExecResult:
-        """Run ``argv`` under ``sandbox`` in a new client terminal until it exits, times out or
-        is cancelled. The launcher is the client's child, not ours (``our_child=False``): the
-        client owns the terminal's life, and the agent kills it on cancel."""
-        argv = sandbox.wrap(argv, our_child=False)
+        """Run ``request`` under its sandbox in a new client terminal until it exits, times out
+        or is cancelled. The launcher is the client's child, not ours (``our_child=False``):
+        the client owns the terminal's life, and the agent kills it on cancel."""
+        argv = request.wrapped(our_child=False)
         started = time.monotonic()
         created = await self._conn.create_terminal(
             session_id=self._session_id,
             command=argv[0],
             args=argv[1:],
-            env=[EnvVariable(name=k, value=v) for k, v in (env or {}).items()],
-            cwd=str(cwd),
+            env=[EnvVariable(name=k, value=v) for k, v in (request.env or {}).items()],
+            cwd=str(request.cwd),
             output_byte_limit=OUTPUT_BYTE_LIMIT,
         )
         terminal = created.terminal_id
-        self._shown(call_id, terminal)
+        self._shown(request.call_id, terminal)
         timed_out = False
         try:
             try:
@@ -70,7 +64,7 @@ class ClientTerminals:
                     self._conn.wait_for_terminal_exit(
                         session_id=self._session_id, terminal_id=terminal
                     ),
-                    timeout_s,
+                    request.timeout_s,
                 )
                 exit_code = _exit_code(exited.exit_code, exited.signal)
             except TimeoutError:
@@ -106,6 +100,39 @@ class ClientTerminals:
                         session_id=self._session_id, terminal_id=terminal
                     )
                 await self._conn.release_terminal(session_id=self._session_id, terminal_id=terminal)
+
+
+class SessionCommands:
+    """The command runner of one session: the client's terminals when the session uses them
+    (``acp.client_terminals`` and a client that offers them), else this server's processes.
+    Decided at each command: the runner exists before its session is open."""
+
+    def __init__(
+        self,
+        session_id: str,
+        session_of: Callable[[str], Session | None],
+        conn_of: Callable[[], AgentSideConnection | None],
+    ) -> None:
+        self._session_id = session_id
+        self._session_of = session_of
+        self._conn_of = conn_of
+
+    async def __call__(
+        self,
+        request: CommandRequest,
+        on_output: OutputSink | None,
+    ) -> ExecResult:
+        """Run ``request`` where the session runs commands."""
+        session, conn = self._session_of(self._session_id), self._conn_of()
+        runner: CommandRunner = run_locally
+        if session is not None and session.client_terminals and conn is not None:
+            shown_in = session
+
+            def shown(call: str, terminal: str) -> None:
+                shown_in.update(shown_in.renderer.in_terminal(call, terminal))
+
+            runner = ClientTerminals(conn, self._session_id, shown)
+        return await runner(request, on_output)
 
 
 def _exit_code(code: int | None, signal_name: str | None) -> int:

@@ -16,8 +16,6 @@ stored conversation (``session/load``).
 
 from __future__ import annotations
 
-import json
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,19 @@ from typing import Any
 
 from codex_lsp.acp import diffs
 from codex_lsp.acp.capabilities import ClientFeatures
+from codex_lsp.acp.content import (
+    LIVE_OUTPUT_MAX,
+    PLAN_STATUS,
+    Update,
+    chunk_json,
+    command_kind,
+    command_title,
+    fence,
+    mcp_block,
+    text_chunk,
+    text_content,
+    usage_update,
+)
 from codex_lsp.protocol.events import (
     AgentMessageDeltaEvent,
     AgentMessageEvent,
@@ -55,67 +66,10 @@ from codex_lsp.protocol.items import (
     ItemStatus,
     ParsedCommand,
     ParsedRead,
-    ParsedUnknown,
-    PlanStatus,
 )
 from codex_lsp.protocol.policies import ReviewDecision
 
-Update = dict[str, Any]
-LIVE_OUTPUT_MAX = 64 * 1024
-"""Characters of a command's output kept in its tool call (the tail; content is re-sent whole
-on each update, as ACP's content replaces)."""
 DENIALS = (ReviewDecision.DENIED, ReviewDecision.DENIED_ALWAYS, ReviewDecision.ABORT)
-
-
-def text_chunk(kind: str, text: str, message_id: str | None = None) -> Update:
-    """A message, thought or user chunk of text."""
-    update: Update = {"sessionUpdate": kind, "content": {"type": "text", "text": text}}
-    if message_id:
-        update["messageId"] = message_id
-    return update
-
-
-def chunk_json(session_id: str, kind: str, text: str, message_id: str) -> str:
-    """A whole ``session/update`` notification for a streamed chunk, encoded without building
-    any object (the per-token path)."""
-    return (
-        '{"jsonrpc":"2.0","method":"session/update","params":{"sessionId":'
-        f'{json.dumps(session_id)},"update":{{"sessionUpdate":"{kind}","content":'
-        f'{{"type":"text","text":{json.dumps(text, ensure_ascii=False)}}},'
-        f'"messageId":{json.dumps(message_id)}}}}}}}'
-    )
-
-
-def command_title(argv: list[str]) -> str:
-    """The command as the user would type it (a ``bash -lc`` script as itself)."""
-    if len(argv) == 3 and Path(argv[0]).name in ("bash", "sh", "zsh") and argv[1] in ("-c", "-lc"):
-        return argv[2]
-    return shlex.join(argv)
-
-
-def command_kind(parsed: list[ParsedCommand]) -> str:
-    """read (only reads files), search (lists or searches), else execute."""
-    if not parsed or any(isinstance(p, ParsedUnknown) for p in parsed):
-        return "execute"
-    return "read" if all(isinstance(p, ParsedRead) for p in parsed) else "search"
-
-
-def _fence(text: str) -> str:
-    tail = text[-LIVE_OUTPUT_MAX:]
-    cut = "[… earlier output left out …]\n" if len(text) > LIVE_OUTPUT_MAX else ""
-    return f"```sh\n{cut}{tail.rstrip()}\n```" if tail else ""
-
-
-def _text_content(text: str) -> list[dict[str, Any]]:
-    return [{"type": "content", "content": {"type": "text", "text": text}}] if text else []
-
-
-_PLAN_STATUS = {
-    PlanStatus.PENDING: "pending",
-    PlanStatus.IN_PROGRESS: "in_progress",
-    PlanStatus.COMPLETED: "completed",
-}
-"""Our plan step states as ACP spells them (its values are snake_case, ours camelCase)."""
 
 
 @dataclass
@@ -201,7 +155,7 @@ class Renderer:
             return command_kind(msg.parsed_cmd), {
                 "title": command_title(msg.command),
                 "status": "pending",
-                "content": _text_content(msg.reason or ""),
+                "content": text_content(msg.reason or ""),
                 "locations": self._read_locations(msg.parsed_cmd, msg.cwd),
                 "rawInput": {"command": msg.command, "cwd": msg.cwd},
             }
@@ -210,7 +164,7 @@ class Renderer:
             "status": "pending",
             "content": [
                 *diffs.diff_content(msg.changes, self.cwd, self._known),
-                *_text_content(msg.reason or ""),
+                *text_content(msg.reason or ""),
             ],
             "locations": diffs.locations(msg.changes, self.cwd),
         }
@@ -251,7 +205,7 @@ class Renderer:
                 **base,
                 "_meta": {"terminal_output": {"terminal_id": msg.call_id, "data": msg.chunk}},
             }
-        return {**base, "content": _text_content(_fence(call.output))}
+        return {**base, "content": text_content(fence(call.output))}
 
     def _exec_end(self, msg: ExecCommandEndEvent) -> Update:
         status = "completed" if msg.status is ItemStatus.COMPLETED else "failed"
@@ -269,9 +223,7 @@ class Renderer:
                 }
             }
             return self._finish(msg.call_id, status, rawOutput=raw, _meta=meta)
-        return self._finish(
-            msg.call_id, status, rawOutput=raw, content=_text_content(_fence(output))
-        )
+        return self._finish(msg.call_id, status, rawOutput=raw, content=text_content(fence(output)))
 
     def _patch_begin(self, msg: PatchApplyBeginEvent) -> Update:
         update = {
@@ -290,7 +242,7 @@ class Renderer:
         return self._finish(
             msg.call_id,
             "failed",
-            content=[*before, *_text_content(msg.stderr)],
+            content=[*before, *text_content(msg.stderr)],
             rawOutput={"stderr": msg.stderr},
         )
 
@@ -307,14 +259,14 @@ class Renderer:
             return self._finish(
                 msg.call_id,
                 "failed",
-                content=_text_content(msg.error),
+                content=text_content(msg.error),
                 rawOutput={"error": msg.error},
             )
         result = msg.result if isinstance(msg.result, dict) else {}
         failed = result.get("isError") is True
         content = [
             {"type": "content", "content": block}
-            for block in (_mcp_block(b) for b in result.get("content") or [])
+            for block in (mcp_block(b) for b in result.get("content") or [])
             if block is not None
         ]
         return self._finish(
@@ -376,12 +328,12 @@ class Renderer:
             return [started]
         if isinstance(msg, PlanUpdateEvent):
             entries = [
-                {"content": item.step, "priority": "medium", "status": _PLAN_STATUS[item.status]}
+                {"content": item.step, "priority": "medium", "status": PLAN_STATUS[item.status]}
                 for item in msg.plan
             ]
             return [{"sessionUpdate": "plan", "entries": entries}]
         if isinstance(msg, TokenCountEvent):
-            return self._usage(msg)
+            return usage_update(msg)
         if isinstance(msg, ContextCompactedEvent):
             note = "The conversation was compacted: earlier turns are now a summary."
             return [text_chunk("agent_message_chunk", note)]
@@ -393,38 +345,3 @@ class Renderer:
             retry = f"{msg.message} (retrying, attempt {msg.attempt} of {msg.max_attempts})\n"
             return [text_chunk("agent_thought_chunk", retry)]
         return []
-
-    def _usage(self, msg: TokenCountEvent) -> list[Update]:
-        info = msg.info
-        if info is None or not info.model_context_window:
-            return []
-        update: Update = {
-            "sessionUpdate": "usage_update",
-            "used": info.context_tokens,
-            "size": info.model_context_window,
-        }
-        if info.cost_usd is not None:
-            update["cost"] = {"amount": round(info.cost_usd, 6), "currency": "USD"}
-        return [update]
-
-
-def _mcp_block(block: Any) -> dict[str, Any] | None:
-    """An MCP content item as an ACP content block (their shapes are MCP's in both)."""
-    if not isinstance(block, dict):
-        return None
-    kind = block.get("type")
-    if kind == "text":
-        return {"type": "text", "text": str(block.get("text", ""))}
-    if kind in ("image", "audio") and block.get("data") and block.get("mimeType"):
-        return {"type": kind, "data": block["data"], "mimeType": block["mimeType"]}
-    if kind == "resource_link" and block.get("uri"):
-        return {
-            "type": "resource_link",
-            "uri": block["uri"],
-            "name": block.get("name") or block["uri"],
-        }
-    if kind == "resource" and isinstance(block.get("resource"), dict):
-        resource = block["resource"]
-        if "text" in resource or "blob" in resource:
-            return {"type": "resource", "resource": resource}
-    return None

@@ -16,7 +16,7 @@ from codex_lsp.cli.render import EventPrinter
 from codex_lsp.cli.terminal_input import ask_in_terminal, show_link
 from codex_lsp.config.loader import load_layered
 from codex_lsp.config.overrides import ConfigOverrides
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.errors import CodexError, ConfigError, ProviderError
 from codex_lsp.protocol.events import (
     ErrorEvent,
@@ -95,12 +95,9 @@ async def _run(prompt: str, args: argparse.Namespace, overrides: ConfigOverrides
         else:
             printer(event)
 
+    front_end = FrontEnd(sink, user_input=ask_in_terminal, open_url=show_link)
     manager = ConversationManager(
-        sink,
-        cli_overrides=overrides,
-        router=speckit_router,
-        user_input=ask_in_terminal,
-        open_url=show_link,
+        front_end, ConfigSources(cli_overrides=overrides), router=speckit_router
     )
     try:
         return await _converse(manager, prompt, args, outcome)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from codex_lsp.config.overrides import ConfigOverrides
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.errors import CodexError
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.store.rollout import find_rollouts, read_rollout, write_rollout
@@ -22,12 +22,19 @@ def codex_sessions_dir() -> Path:
     return (Path(home) if home else Path.home() / ".codex") / "sessions"
 
 
+def _manager(overrides: ConfigOverrides) -> ConversationManager:
+    """A manager for its store alone: nobody hears its events."""
+    return ConversationManager(
+        FrontEnd(lambda _event: None), ConfigSources(cli_overrides=overrides)
+    )
+
+
 async def _import(path: Path, overrides: ConfigOverrides) -> int:
     files = await asyncio.to_thread(find_rollouts, path)
     if not files:
         print(f"codex-lsp import-codex: no rollout-*.jsonl files under {path}", file=sys.stderr)
         return 1
-    manager = ConversationManager(lambda _event: None, cli_overrides=overrides)
+    manager = _manager(overrides)
     default_provider = manager.load_config(NewConversationParams()).config.model_provider
     imported = skipped = failed = 0
     try:
@@ -51,7 +58,7 @@ async def _import(path: Path, overrides: ConfigOverrides) -> int:
 
 
 async def _export(conversation_id: str, out: Path | None, overrides: ConfigOverrides) -> int:
-    manager = ConversationManager(lambda _event: None, cli_overrides=overrides)
+    manager = _manager(overrides)
     try:
         store = await manager.store()
         rollout = await store.export_rollout(conversation_id)

@@ -15,8 +15,8 @@ from codex_lsp.config.loader import codex_lsp_home, load_layered
 from codex_lsp.core.config_folders import load_command_rules
 from codex_lsp.errors import CodexError
 from codex_lsp.exec.rules import CommandRules, RuleEvaluation, RuleMatch, RuleVerdict
-from codex_lsp.exec.rules_file import RuleDecision, RulesFile, RulesFileError, parse_rules
-from codex_lsp.exec.rules_load import read_rules_text
+from codex_lsp.exec.rules_file import RuleDecision, RulesFileError, parse_rules
+from codex_lsp.exec.rules_load import LoadedRules, read_rules_text
 
 _DECISION = {
     RuleVerdict.ALLOW: "allow",
@@ -55,7 +55,7 @@ def _effective(args: argparse.Namespace, overrides: dict[str, Any]) -> CommandRu
 
 def _from_files(files: list[str]) -> CommandRules:
     """Only the rules of ``files`` (a bad file is an error here: it was named on purpose)."""
-    merged = RulesFile()
+    merged = LoadedRules()
     for name in files:
         path = Path(name)
         try:
@@ -64,7 +64,7 @@ def _from_files(files: list[str]) -> CommandRules:
             raise RulesFileError(f"{exc.message}. Fix the file and try again.") from None
         merged.rules.extend(parsed.rules)
         merged.host_executables.update(parsed.host_executables)
-    return CommandRules([], [], file_rules=merged.rules, host_executables=merged.host_executables)
+    return CommandRules([], [], files=merged)
 
 
 def codex_evaluation(evaluation: RuleEvaluation) -> dict[str, Any]:

@@ -47,6 +47,7 @@ def code_action_prompt(
     text: str,
     start_line: int,
     end_line: int,
+    *,
     diagnostic: Diagnostic | None = None,
 ) -> str:
     """The user message a code action sends: the ask, where, the diagnostic, and the code with

@@ -1,6 +1,6 @@
-"""What a conversation reads from the user's and the project's Codex-style folders: the command
-rules (``[command_rules]``, the rules saved in the home, ``.rules`` files) and the lifecycle
-hooks (``hooks.json``)."""
+"""The user's and the project's Codex-style folders of a conversation (where its ``.rules``
+files and ``hooks.json`` are), with the user's trust in the project, and the command rules they
+make for ``codex-lsp rules check``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 from codex_lsp.config.folders import ConfigFolders
 from codex_lsp.config.model import Config
 from codex_lsp.core.context import project_root
-from codex_lsp.core.hooks import Hooks, load_hooks
 from codex_lsp.exec.rules import CommandRules
 
 
@@ -24,12 +23,3 @@ def load_command_rules(config: Config, home: Path | None, cwd: Path) -> CommandR
     """Every rule in effect for a conversation in ``cwd`` (reading a few small files)."""
     rules = config.command_rules
     return CommandRules.load(rules.allow, rules.deny, home, config_folders(config, home, cwd))
-
-
-def load_rules_and_hooks(
-    config: Config, home: Path | None, cwd: Path
-) -> tuple[CommandRules, Hooks]:
-    """The command rules and the lifecycle hooks of a conversation in ``cwd``."""
-    folders = config_folders(config, home, cwd)
-    rules = config.command_rules
-    return CommandRules.load(rules.allow, rules.deny, home, folders), load_hooks(folders)

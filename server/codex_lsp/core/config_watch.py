@@ -10,6 +10,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from codex_lsp.background import create_task
+
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 50
@@ -33,7 +35,7 @@ class ConfigWatcher:
         self._files |= wanted
         self.stop()
         self._stop = asyncio.Event()
-        self._task = asyncio.create_task(self._run(self._stop), name="config-watcher")
+        self._task = create_task(self._run(self._stop), name="config-watcher")
 
     def stop(self) -> None:
         """Stop watching."""

@@ -19,6 +19,7 @@ PreToolUse and UserPromptSubmit may block; the others only observe. A hook that 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from codex_lsp.config.folders import ConfigFolders, read_small_text
 from codex_lsp.errors import ConfigError
 from codex_lsp.exec.hooks import HookCommand, HookRun, run_hook
+from codex_lsp.protocol.history import CustomToolCall, FunctionCall
 
 HOOKS_FILE = "hooks.json"
 MAX_HOOKS_FILE_BYTES = 256 * 1024
@@ -65,6 +67,18 @@ class _Entry:
 
 
 @dataclass(frozen=True)
+class HookSite:
+    """Where an event happens: the conversation, its turn settings, the hooks' environment."""
+
+    session_id: str
+    cwd: Path
+    model: str
+    permission_mode: str
+    env: dict[str, str]
+    turn_id: str | None = None
+
+
+@dataclass(frozen=True)
 class HookOutcome:
     """What the hooks of one event said."""
 
@@ -92,21 +106,37 @@ class Hooks:
         ]
 
     async def fire(
-        self,
-        event: str,
-        payload: dict[str, Any],
-        cwd: Path,
-        env: dict[str, str],
-        target: str | None = None,
+        self, event: str, payload: dict[str, Any], where: HookSite, target: str | None = None
     ) -> HookOutcome:
-        """Run the matching hooks of ``event`` side by side on ``payload`` (which gains
-        ``hook_event_name``); blocked when any of them blocks an event that can be blocked."""
+        """Run the matching hooks of ``event`` side by side on ``payload`` plus the fields every
+        event carries (Codex's names); blocked when any of them blocks an event that can be
+        blocked."""
         hooks = self.matching(event, target)
         if not hooks:
             return HookOutcome()
-        body = {**payload, "hook_event_name": event}
-        runs = await asyncio.gather(*(run_hook(h, body, cwd, env) for h in hooks))
+        body: dict[str, Any] = {
+            "session_id": where.session_id,
+            "transcript_path": None,
+            "cwd": str(where.cwd),
+            "model": where.model,
+            "permission_mode": where.permission_mode,
+            "hook_event_name": event,
+        }
+        if where.turn_id is not None:
+            body["turn_id"] = where.turn_id
+        body.update(payload)
+        runs = await asyncio.gather(*(run_hook(h, body, where.cwd, where.env) for h in hooks))
         return _outcome(event, runs)
+
+
+def tool_input(call: FunctionCall | CustomToolCall) -> Any:
+    """A tool call's arguments as PreToolUse and PostToolUse hooks get them (``tool_input``)."""
+    if isinstance(call, CustomToolCall):
+        return {"input": call.input}
+    try:
+        return json.loads(call.arguments)
+    except ValueError:
+        return {"arguments": call.arguments}
 
 
 def _outcome(event: str, runs: list[HookRun]) -> HookOutcome:

@@ -12,9 +12,22 @@ from codex_lsp.protocol.base import WireModel
 from codex_lsp.protocol.events import UserMessageEvent
 from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.protocol.items import TokenUsage
-from codex_lsp.store.conversations import PREVIEW_MAX_CHARS, ConversationStore, title_from
+from codex_lsp.store.conversations import ConversationStore
+from codex_lsp.store.records import PREVIEW_MAX_CHARS, title_from
 
 TURN_END_FLUSH_S = 10.0
+
+
+@dataclass(frozen=True)
+class TurnEnd:
+    """How a turn ended: its status (completed, aborted, failed), the model it ran on, its
+    token usage and the conversation's totals after it."""
+
+    turn_id: str
+    status: str
+    model: str
+    usage: TokenUsage
+    total_usage: TokenUsage
 
 
 @dataclass(frozen=True)
@@ -111,39 +124,29 @@ class Journal:
             (self.conversation_id, turn_id, kind, time.time(), self.epoch),
         )
 
-    def turn_ended(
-        self,
-        turn_id: str,
-        status: str,
-        *,
-        history: list[HistoryItem],
-        model: str,
-        usage: TokenUsage,
-        total_usage: TokenUsage,
-        events_len: int,
-    ) -> None:
-        """A turn ended: its end state (the fork point), its token usage, and the
-        conversation's new totals."""
-        self.sync(history, turn_id)
+    def turn_ended(self, end: TurnEnd, *, history: list[HistoryItem], events_len: int) -> None:
+        """A turn ended: its end state (the fork point: ``history`` and the first
+        ``events_len`` events), its token usage, and the conversation's new totals."""
+        self.sync(history, end.turn_id)
         now = time.time()
         self._queue.enqueue(
             "UPDATE turns SET status = ?, ended_at = ?, epoch = ?, history_len = ?, "
             "events_len = ?, usage = ? WHERE conversation_id = ? AND turn_id = ?",
             (
-                status,
+                end.status,
                 now,
                 self.epoch,
                 len(history),
                 events_len,
-                usage.to_wire_json(),
+                end.usage.to_wire_json(),
                 self.conversation_id,
-                turn_id,
+                end.turn_id,
             ),
         )
         self._queue.enqueue(
             "UPDATE conversations SET updated_at = ?, turn_count = turn_count + 1, model = ?, "
             "total_usage = ? WHERE id = ?",
-            (now, model, total_usage.to_wire_json(), self.conversation_id),
+            (now, end.model, end.total_usage.to_wire_json(), self.conversation_id),
         )
 
     async def durable(self, timeout_s: float = TURN_END_FLUSH_S) -> None:

@@ -1,44 +1,33 @@
-"""Creates, finds, forks and removes conversations. Front ends (LSP, exec, MCP server) hold one
-manager and give it one event sink; the manager never imports a front end."""
+"""Creates, finds, forks and removes conversations. Front ends (LSP, exec, MCP server, ACP)
+hold one manager and give it, at construction, what they plug in (:class:`FrontEnd`) and where
+configuration comes from (:class:`ConfigSources`); the manager never imports a front end. How a
+conversation is put together is :mod:`codex_lsp.core.assembly`; how its configuration is
+reloaded, :mod:`codex_lsp.core.config_reload`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from codex_lsp.config.layers import leaves
-from codex_lsp.config.loader import LoadedConfig, codex_lsp_home, load_layered
-from codex_lsp.config.model import Config, McpServerConfig, ToolsConfig, WireApi
-from codex_lsp.config.overrides import ConfigOverrides
-from codex_lsp.core.config_watch import ConfigWatcher
-from codex_lsp.core.conversation import (
-    SESSION_SUBMISSION_ID,
-    ApprovalHandler,
-    CommandRouter,
-    Conversation,
-    EventSink,
-    UrlOpener,
-    UserInputHandler,
-    deny_all_approvals,
-    no_url_opener,
-    no_user_input,
-)
+from codex_lsp.background import create_task
+from codex_lsp.config.loader import LoadedConfig, codex_lsp_home
+from codex_lsp.config.model import Config, McpServerConfig
+from codex_lsp.core.assembly import Assembler, Blueprint, ConfigSources
+from codex_lsp.core.config_reload import ConfigReloader
+from codex_lsp.core.conversation import Conversation
 from codex_lsp.core.journal import Journal
-from codex_lsp.core.model_info import context_window
-from codex_lsp.core.prompts import load_prompt
-from codex_lsp.core.turn_context import TurnContext, existing_folder
-from codex_lsp.errors import CodexError, ProtocolError, UnknownConversationError
+from codex_lsp.core.observers import Observer, Observers
+from codex_lsp.core.seams import FrontEnd
+from codex_lsp.core.supervisor import CommandRouter
+from codex_lsp.errors import CodexError, UnknownConversationError
 from codex_lsp.mcp.manager import McpManager
-from codex_lsp.protocol.events import ConfigReloadedEvent, ErrorEvent, EventEnvelope
 from codex_lsp.protocol.items import McpServerStatus, TokenUsage
-from codex_lsp.protocol.limits import NAME_MAX_CHARS
 from codex_lsp.protocol.ops import ShutdownOp
-from codex_lsp.protocol.policies import WorkspaceWrite, sandbox_policy_for_mode
 from codex_lsp.protocol.requests import (
     ConversationInfo,
     ConversationSummary,
@@ -47,16 +36,8 @@ from codex_lsp.protocol.requests import (
     NewConversationParams,
     ResumeConversationResult,
 )
-from codex_lsp.providers.registry import (
-    ResolvedProvider,
-    check_provider,
-    create_client,
-    resolve_provider,
-)
-from codex_lsp.store.conversations import ConversationRow, ConversationStore, StoredConversation
-from codex_lsp.tools import apply_patch, plan, read_only, shell, user_input, view_image
-from codex_lsp.tools.commands import CommandRunner, run_locally
-from codex_lsp.tools.files import DiskSink, FileSink
+from codex_lsp.store.conversations import ConversationStore
+from codex_lsp.store.records import ConversationRow, StoredConversation
 from codex_lsp.tools.mcp_tools import McpToolSource
 from codex_lsp.tools.registry import ToolRegistry
 
@@ -65,158 +46,59 @@ SHUTDOWN_WORK_SHARE = 2 / 3  # conversations and MCP servers; the store gets the
 
 log = logging.getLogger(__name__)
 
-Observer = Callable[[EventEnvelope], None]
-"""Sees one conversation's events (:meth:`ConversationManager.observe`)."""
-
-
-def default_tools(codex_model: bool, config: ToolsConfig | None = None) -> ToolRegistry:
-    """The tools a conversation gets. Codex models (gpt-5 on the Responses API) get
-    ``apply_patch`` as a freeform grammar tool and no read-only helpers (they use ``shell``);
-    others get ``apply_patch`` as a JSON function and the helpers, unless config says otherwise."""
-    config = config or ToolsConfig()
-    registry = ToolRegistry()
-    registry.register(shell.SPEC, shell.handle_shell)
-    registry.register(plan.SPEC, plan.handle_update_plan)
-    registry.register(user_input.SPEC, user_input.handle_request_user_input)
-    patch_spec = apply_patch.FREEFORM_SPEC if codex_model else apply_patch.FUNCTION_SPEC
-    registry.register(patch_spec, apply_patch.handle_apply_patch)
-    if config.view_image:
-        registry.register(view_image.SPEC, view_image.handle_view_image)
-    helpers = config.read_only_helpers if config.read_only_helpers is not None else not codex_model
-    if helpers:
-        registry.register(read_only.READ_FILE, read_only.handle_read_file)
-        registry.register(read_only.LIST_DIR, read_only.handle_list_dir)
-        registry.register(read_only.GREP_FILES, read_only.handle_grep_files)
-    return registry
-
-
-def takes_freeform_tools(resolved: ResolvedProvider) -> bool:
-    """Custom (grammar) tools exist only on the Responses API, for the gpt-5 family."""
-    return resolved.info.wire_api is WireApi.RESPONSES and resolved.model.startswith("gpt-5")
-
-
-def _request_overrides(params: NewConversationParams) -> ConfigOverrides:
-    fields: dict[str, Any] = {
-        "model": params.model,
-        "model_provider": params.model_provider,
-        "approval_policy": params.approval_policy.value if params.approval_policy else None,
-        "sandbox_mode": params.sandbox.value if params.sandbox else None,
-        "model_reasoning_effort": params.reasoning_effort.value
-        if params.reasoning_effort
-        else None,
-        "model_reasoning_summary": params.reasoning_summary.value
-        if params.reasoning_summary
-        else None,
-    }
-    overrides = {k: v for k, v in fields.items() if v is not None}
-    overrides.update(params.config or {})
-    return overrides
-
-
-def turn_context(config: Config, resolved: ResolvedProvider, cwd: Path) -> TurnContext:
-    """The settings turns run with, from a config and the provider it resolved to."""
-    policy = sandbox_policy_for_mode(config.sandbox_mode)
-    if isinstance(policy, WorkspaceWrite):
-        ws = config.sandbox_workspace_write
-        policy = WorkspaceWrite(
-            writable_roots=ws.writable_roots,
-            network_access=ws.network_access,
-            exclude_tmpdir_env_var=ws.exclude_tmpdir_env_var,
-            exclude_slash_tmp=ws.exclude_slash_tmp,
-        )
-    return TurnContext(
-        model=resolved.model,
-        provider_id=resolved.provider_id,
-        cwd=cwd,
-        approval_policy=config.approval_policy,
-        sandbox_policy=policy,
-        effort=config.model_reasoning_effort,
-        summary=config.model_reasoning_summary,
-        model_context_window=context_window(resolved.model, config.model_context_window),
-    )
-
 
 class ConversationManager:
     """All conversations of one server process, and the store they live in."""
 
     def __init__(
         self,
-        sink: EventSink,
+        front_end: FrontEnd,
+        sources: ConfigSources | None = None,
         *,
-        approvals: ApprovalHandler = deny_all_approvals,
-        files: FileSink | None = None,
-        files_for: Callable[[str], FileSink] | None = None,
-        commands_for: Callable[[str], CommandRunner] | None = None,
-        cli_overrides: ConfigOverrides | None = None,
-        home: Path | None = None,
-        default_cwd: Path | None = None,
         router: Callable[[ConversationManager], CommandRouter] | None = None,
-        user_input: UserInputHandler = no_user_input,
-        open_url: UrlOpener = no_url_opener,
     ) -> None:
-        """``files`` is where every conversation's edits go (the disk by default);
-        ``files_for`` and ``commands_for``, when given, make one file sink and one command
-        runner per conversation id (front ends whose file access and terminals belong to a
-        session, like ACP). ``router`` builds the router of the commands a layer above the
-        core carries out when they are typed as a message (spec-kit's ``/speckit.*``)."""
-        self._sink = sink
-        self._observers: dict[str, list[Observer]] = {}
-        self._private: set[str] = set()
-        self._approvals = approvals
-        self._user_input = user_input
-        self._open_url = open_url
-        shared: FileSink = files or DiskSink()
-        self._files_for = files_for or (lambda _: shared)
-        self._commands_for = commands_for or (lambda _: run_locally)
-        self._cli_overrides = dict(cli_overrides or {})
-        self.home = home or codex_lsp_home()
-        self.default_cwd = default_cwd
-        self.editor_settings: dict[str, Any] = {}
+        """``router`` builds the router of the commands a layer above the core carries out
+        when they are typed as a message (spec-kit's ``/speckit.*``)."""
+        sources = sources or ConfigSources()
+        self._front_end = front_end
+        self._sources = replace(sources, home=sources.home or codex_lsp_home())
         self._conversations: dict[str, Conversation] = {}
-        self._sources: dict[str, tuple[ConfigOverrides, Path]] = {}
-        self.watch_config = False
-        self.on_config_error: Callable[[str], None] | None = None
-        self._watcher: ConfigWatcher | None = None
-        self._reloads: set[asyncio.Task[None]] = set()
+        self._observers = Observers(front_end.sink)
+        self._reloader = ConfigReloader(
+            self._sources, self._conversations, front_end.on_config_error, self._reconcile_mcp
+        )
         self._store: ConversationStore | None = None
         self._store_lock = asyncio.Lock()
-        self.on_mcp_status: Callable[[McpServerStatus], None] | None = None
         self.mcp = McpManager(on_status=self._mcp_status)
-        self._mcp_tools = McpToolSource(self.mcp)
-        self.mcp.elicit = self._mcp_tools.elicit
+        mcp_tools = McpToolSource(self.mcp)
+        self.mcp.elicit = mcp_tools.elicit
+        self._assembler = Assembler(front_end, self._observers.deliver, self._sources, mcp_tools)
         self._mcp_configured = False
         self._closing: asyncio.Future[None] | None = None
         self._client_mcp: dict[str, McpServerConfig] = {}
         self._router = router(self) if router is not None else None
 
-    def _deliver(self, event: EventEnvelope) -> None:
-        """An event to its conversation's observers, then (unless the conversation is private
-        to its observer) to the front end."""
-        for observer in list(self._observers.get(event.conversation_id, ())):
-            try:
-                observer(event)
-            except Exception:
-                log.exception("an observer of conversation %s failed", event.conversation_id)
-        if event.conversation_id not in self._private:
-            self._sink(event)
+    @property
+    def home(self) -> Path:
+        """The codex-lsp home (user config, prompt history, the default store)."""
+        return self._sources.home or codex_lsp_home()
 
-    def observe(self, conversation_id: str, observer: Observer) -> Callable[[], None]:
-        """Call ``observer`` with every later event of ``conversation_id`` (the front end still
-        gets them); returns the function that stops it."""
-        self._observers.setdefault(conversation_id, []).append(observer)
-
-        def stop() -> None:
-            observers = self._observers.get(conversation_id, [])
-            if observer in observers:
-                observers.remove(observer)
-            if not observers:
-                self._observers.pop(conversation_id, None)
-
-        return stop
+    @property
+    def default_cwd(self) -> Path | None:
+        """The workspace folder new conversations start in (the LSP root), if one was given."""
+        return self._sources.default_cwd
 
     def _mcp_status(self, status: McpServerStatus) -> None:
-        if self.on_mcp_status is not None:
-            self.on_mcp_status(status)
+        if self._front_end.on_mcp_status is not None:
+            self._front_end.on_mcp_status(status)
+
+    def observe(self, conversation_id: str, observer: Observer) -> Callable[[], None]:
+        """Send ``observer`` every event of the live conversation ``conversation_id`` from now
+        on, in-process and after the front end's sink, until the returned function is called
+        or the conversation shuts down. :class:`UnknownConversationError` when it is not
+        live. An observer that raises is logged; it must not block (it runs on the loop)."""
+        self.get(conversation_id)
+        return self._observers.add(conversation_id, observer)
 
     def start_mcp(self, config: Config | None = None) -> list[str]:
         """Start (or, on reload, reconcile) the ``[mcp_servers]`` of the server-wide config in
@@ -224,6 +106,13 @@ class ConversationManager:
         self._mcp_configured = True
         config = config or self.load_config(NewConversationParams()).config
         return self.mcp.configure({**config.mcp_servers, **self._client_mcp})
+
+    def _reconcile_mcp(self) -> None:
+        """On reload: MCP servers whose entries changed are restarted; the others keep
+        running."""
+        if self._mcp_configured:
+            with contextlib.suppress(CodexError):
+                self.start_mcp()
 
     def add_mcp_servers(self, servers: dict[str, McpServerConfig]) -> list[str]:
         """Add servers a client brought (ACP ``mcpServers``) to the configured ones, merged by
@@ -234,10 +123,6 @@ class ConversationManager:
         self._client_mcp.update(servers)
         config = self.load_config(NewConversationParams()).config
         return self.start_mcp(config)
-
-    def set_default_cwd(self, cwd: Path) -> None:
-        """The workspace folder new conversations start in (the LSP root)."""
-        self.default_cwd = cwd
 
     async def store(self) -> ConversationStore:
         """The conversation store, opened on first use at ``state_db`` (from flags, the
@@ -260,92 +145,47 @@ class ConversationManager:
         """The conversations open in this process."""
         return [c for c in self._conversations.values() if not c.closed]
 
-    def _config_inputs(self, params: NewConversationParams) -> tuple[ConfigOverrides, Path]:
-        overrides = {**self._cli_overrides, **_request_overrides(params)}
-        return overrides, (params.cwd or self.default_cwd or Path.cwd()).resolve()
-
     def load_config(self, params: NewConversationParams) -> LoadedConfig:
         """The effective config for a new conversation: request fields and flags over editor
         settings over environment over profile over workspace file over user file."""
-        overrides, workspace = self._config_inputs(params)
-        return load_layered(
-            overrides, home=self.home, workspace=workspace, editor=self.editor_settings
-        )
+        return self._sources.load(self._sources.inputs(params))
+
+    async def _build(self, blueprint: Blueprint) -> Conversation:
+        conv = await self._assembler.build(blueprint, await self.store())
+        self._conversations[conv.id] = conv
+        return conv
 
     async def new_conversation(
-        self, params: NewConversationParams, *, observer: Observer | None = None
+        self,
+        params: NewConversationParams,
+        *,
+        observer: Observer | None = None,
+        tools: ToolRegistry | None = None,
     ) -> Conversation:
         """Create, store and start a conversation. With ``observer``, the conversation is
         driven by another component (spec-kit's agents): its events, from the first, go to
         ``observer`` only, not to the front end, and it routes no typed commands; it is stored
-        like any other, and an ordinary conversation once resumed."""
+        like any other, and an ordinary conversation once resumed. ``tools`` replaces the
+        tools it would get (the built-in ones and the MCP servers')."""
         loaded = self.load_config(params)
         if not self._mcp_configured:
             self.start_mcp()
-        conv = await self._create(
-            loaded.config,
-            params.cwd,
-            params.base_instructions,
-            journal=lambda cid, store: Journal(store, cid),
-            observer=observer,
-        )
-        self._sources[conv.id] = self._config_inputs(params)
-        conv.start(warnings=loaded.warnings)
-        self._watch()
-        return conv
-
-    async def _create(
-        self,
-        config: Config,
-        cwd: Path | None,
-        base_instructions: str | None,
-        *,
-        journal: Callable[[str, ConversationStore], Journal],
-        conversation_id: str | None = None,
-        forked_from: str | None = None,
-        observer: Observer | None = None,
-    ) -> Conversation:
-        store = await self.store()
-        resolved = await resolve_provider(config)
-        if len(resolved.model) > NAME_MAX_CHARS:  # however it was set (a request's config too)
-            raise ProtocolError(
-                f"the model name has {len(resolved.model)} characters; at most {NAME_MAX_CHARS}"
-                " are accepted"
+        conv = await self._build(
+            Blueprint(
+                loaded.config,
+                params.cwd,
+                params.base_instructions,
+                journal=lambda cid, store: Journal(store, cid),
+                router=None if observer is not None else self._router,
+                tools=tools,
             )
-        cwd = existing_folder(cwd or config.cwd or self.default_cwd or Path.cwd())
-        ctx = turn_context(config, resolved, cwd)
-        conversation_id = conversation_id or uuid.uuid4().hex
-        if observer is not None:
-            self._private.add(conversation_id)
-            self.observe(conversation_id, observer)
-        conv = Conversation(
-            conversation_id,
-            ctx,
-            config=config,
-            client=create_client(resolved, config),
-            provider_info=resolved.info,
-            tools=self._tools_for(resolved, config),
-            sink=self._deliver,
-            approvals=self._approvals,
-            user_input=self._user_input,
-            open_url=self._open_url,
-            files=self._files_for(conversation_id),
-            commands=self._commands_for(conversation_id),
-            base_instructions=base_instructions
-            or config.base_instructions
-            or load_prompt("base_instructions"),
-            home=self.home,
-            journal=journal(conversation_id, store),
-            forked_from=forked_from,
-            router=None if observer is not None else self._router,
         )
-        self._conversations[conv.id] = conv
+        if observer is not None:
+            self._observers.add(conv.id, observer, private=True)
+        self._reloader.track(conv.id, self._sources.inputs(params))
+        conv.start(warnings=loaded.warnings)
+        self._reloader.watch()
         return conv
-
-    def _tools_for(self, resolved: ResolvedProvider, config: Config) -> ToolRegistry:
-        registry = default_tools(takes_freeform_tools(resolved), config.tools)
-        registry.add_source(self._mcp_tools)
-        return registry
 
     def _stored_config(self, row: ConversationRow) -> tuple[LoadedConfig, NewConversationParams]:
         """The config a stored conversation continues with: today's settings for its folder,
@@ -353,77 +193,15 @@ class ConversationManager:
         params = NewConversationParams(cwd=row.cwd, model=row.model, model_provider=row.provider)
         return self.load_config(params), params
 
-    def _watch(self) -> None:
-        """Watch the config files of live conversations (language server only)."""
-        if not self.watch_config:
-            return
-        if self._watcher is None:
-            self._watcher = ConfigWatcher(self._schedule_reload)
-        files = {self.home / "config.toml", Path.home() / ".codex" / "config.toml"}
-        files |= {
-            workspace / ".codex-lsp" / "config.toml" for _, workspace in self._sources.values()
-        }
-        self._watcher.watch(files)
-
     def update_editor_settings(self, settings: dict[str, Any]) -> None:
         """New editor settings (``workspace/didChangeConfiguration``): reload what uses them."""
-        self.editor_settings = dict(settings)
-        self._schedule_reload()
-
-    def _schedule_reload(self) -> None:
-        task = asyncio.create_task(self.reload_configs())
-        self._reloads.add(task)
-        task.add_done_callback(self._reloads.discard)
+        self._sources.editor_settings = dict(settings)
+        self._reloader.schedule()
 
     async def reload_configs(self) -> None:
-        """Re-read every live conversation's configuration; apply what changed from the next
-        turn and say so, or keep the old one and say why. MCP servers whose entries changed
-        are restarted; the others keep running."""
-        if self._mcp_configured:
-            with contextlib.suppress(CodexError):
-                self.start_mcp()
-        for conversation_id, (overrides, workspace) in list(self._sources.items()):
-            conv = self._conversations.get(conversation_id)
-            if conv is None or conv.closed:
-                continue
-            try:
-                loaded = load_layered(
-                    overrides, home=self.home, workspace=workspace, editor=self.editor_settings
-                )
-                resolved = await resolve_provider(loaded.config)
-                check_provider(resolved)
-            except CodexError as exc:
-                message = (
-                    "the configuration was not reloaded (the previous one stays in effect): "
-                    f"{exc.message}"
-                )
-                conv.emit(SESSION_SUBMISSION_ID, ErrorEvent(message=message))
-                if self.on_config_error is not None:
-                    self.on_config_error(message)
-                continue
-            before = leaves(conv.config.model_dump(mode="json"))
-            after = leaves(loaded.config.model_dump(mode="json"))
-            changed = sorted(
-                k for k in before.keys() | after.keys() if before.get(k) != after.get(k)
-            )
-            if not changed:
-                continue
-            note, ctx = "", None
-            if resolved.provider_id != conv.ctx.provider_id:
-                note = "; a different provider applies to new conversations only"
-            else:
-                ctx = turn_context(loaded.config, resolved, conv.ctx.cwd)
-                if resolved.info != conv.provider_info:
-                    entry = f"[model_providers.{resolved.provider_id}]"
-                    note = f"; the changed {entry} applies to new conversations only"
-            conv.apply_config(loaded.config, ctx)
-            conv.emit(
-                SESSION_SUBMISSION_ID,
-                ConfigReloadedEvent(
-                    changed_keys=changed,
-                    message=f"configuration reloaded: {', '.join(changed)}{note}",
-                ),
-            )
+        """Re-read every live conversation's configuration now (what a watched file's change
+        does in the background): see :class:`ConfigReloader`."""
+        await self._reloader.reload()
 
     async def resume(self, conversation_id: str) -> ResumeConversationResult:
         """Bring a stored conversation back (or reattach to a live one): the model history is
@@ -445,31 +223,32 @@ class ConversationManager:
 
     async def _revive(self, stored: StoredConversation) -> Conversation:
         row = stored.row
-        self._private.discard(row.id)  # a spec-kit agent's conversation, opened by the user
         loaded, params = self._stored_config(row)
         has_user_message = bool(row.preview)
-        conv = await self._create(
-            loaded.config,
-            row.cwd,
-            row.base_instructions,
-            journal=lambda cid, store: Journal(
-                store,
-                cid,
-                epoch=row.epoch,
-                persisted=len(stored.history),
-                next_event_seq=stored.next_event_seq,
-                has_preview=has_user_message,
-            ),
-            conversation_id=row.id,
-            forked_from=row.forked_from,
+        conv = await self._build(
+            Blueprint(
+                loaded.config,
+                row.cwd,
+                row.base_instructions,
+                journal=lambda cid, store: Journal(
+                    store,
+                    cid,
+                    epoch=row.epoch,
+                    persisted=len(stored.history),
+                    next_event_seq=stored.next_event_seq,
+                    has_preview=has_user_message,
+                ),
+                conversation_id=row.id,
+                forked_from=row.forked_from,
+                router=self._router,
+            )
         )
         conv.turn_ids.update(t.turn_id for t in stored.turns)
         if row.total_usage:
-            conv.total_usage = TokenUsage.model_validate(row.total_usage)
-            conv.add_cost(conv.total_usage, conv.ctx.model)
-        self._sources[conv.id] = self._config_inputs(params)
+            conv.count_stored_usage(TokenUsage.model_validate(row.total_usage))
+        self._reloader.track(conv.id, self._sources.inputs(params))
         conv.start(seed=stored.history, warnings=loaded.warnings, resumed=True)
-        self._watch()
+        self._reloader.watch()
         return conv
 
     async def fork(self, conversation_id: str, turn_id: str | None) -> Conversation:
@@ -485,20 +264,25 @@ class ConversationManager:
         else:
             loaded, params = self._stored_config(stored.row)
             config, cwd = loaded.config, stored.row.cwd
-        conv = await self._create(
-            config,
-            cwd,
-            stored.row.base_instructions,
-            journal=lambda cid, s: Journal(s, cid),
-            forked_from=conversation_id,
+        conv = await self._build(
+            Blueprint(
+                config,
+                cwd,
+                stored.row.base_instructions,
+                journal=lambda cid, s: Journal(s, cid),
+                forked_from=conversation_id,
+                router=self._router,
+            )
         )
         copied = [t.turn_id for t in stored.turns]
         conv.turn_ids.update(copied[: copied.index(turn_id) + 1] if turn_id else copied)
         if source is not None and not source.closed:
             conv.ctx = source.ctx
-            self._sources[conv.id] = self._sources[conversation_id]
+            inputs = self._reloader.inputs(conversation_id)
+            if inputs is not None:
+                self._reloader.track(conv.id, inputs)
         elif params is not None:
-            self._sources[conv.id] = self._config_inputs(params)
+            self._reloader.track(conv.id, self._sources.inputs(params))
         conv.start(seed=list(stored.history), seed_events=stored.events)
         return conv
 
@@ -507,7 +291,7 @@ class ConversationManager:
         store = await self.store()
         cwd = None
         if not params.all_workspaces:
-            cwd = (params.cwd or self.default_cwd or Path.cwd()).resolve()
+            cwd = self._sources.workspace(params.cwd)
         page = await store.list_page(
             cwd=cwd, archived=params.archived, cursor=params.cursor, page_size=params.page_size
         )
@@ -534,11 +318,10 @@ class ConversationManager:
 
     async def _close(self, conversation_id: str) -> None:
         conv = self._conversations.pop(conversation_id, None)
-        self._sources.pop(conversation_id, None)
+        self._reloader.forget(conversation_id)
         if conv is not None:
             await self._shutdown(conv)
-        self._private.discard(conversation_id)
-        self._observers.pop(conversation_id, None)
+        self._observers.forget(conversation_id)  # after: a private one's last events stay so
 
     async def archive(self, conversation_id: str, archived: bool = True) -> None:
         """Shut a conversation down and hide it from the default list (or bring it back)."""
@@ -572,16 +355,13 @@ class ConversationManager:
         a warning. A call while one runs (a ``shutdown`` racing with the end of input) waits
         for it instead of closing the store twice, which would never return."""
         if self._closing is None or self._closing.done():
-            self._closing = asyncio.ensure_future(self._close_all(timeout_s))
+            self._closing = create_task(self._close_all(timeout_s), name="manager-shutdown")
         await asyncio.shield(self._closing)
 
     async def _close_all(self, timeout_s: float) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        if self._watcher is not None:
-            self._watcher.stop()
-        for reload in list(self._reloads):
-            reload.cancel()
+        self._reloader.stop()
         limit = timeout_s * SHUTDOWN_WORK_SHARE
         work = asyncio.gather(
             *(self._shutdown(c, limit) for c in list(self._conversations.values())),

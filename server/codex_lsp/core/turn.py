@@ -1,22 +1,24 @@
-"""One turn of a conversation: the object tools see as their session, and the regular turn loop
-(sample → run tool calls → feed results back → repeat until the model stops calling tools)."""
+"""One turn of a conversation: the object tools see as their session, and the steps every kind
+of turn is made of (record the user's input, one model request and the tool calls it made).
+A turn sees its conversation only through :class:`TurnParts`."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from codex_lsp.config.secrets import credential_variables
-from codex_lsp.core import hook_events
-from codex_lsp.core.compaction import auto_compact_limit, compact_history
+from codex_lsp.core.hooks import HookOutcome, HookSite, tool_input
+from codex_lsp.core.model_info import model_price
 from codex_lsp.core.notify import record_prompt
 from codex_lsp.core.sampling import SampleResult, sample
 from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.core.turn_diff import TurnDiffTracker
+from codex_lsp.core.turn_parts import TurnParts
+from codex_lsp.core.usage import auto_compact_limit
 from codex_lsp.core.user_input import convert_input
-from codex_lsp.errors import ContextWindowExceededError
 from codex_lsp.exec.env import command_env
 from codex_lsp.exec.rules import CommandRules
 from codex_lsp.exec.runner import ExecResult, OutputSink
@@ -32,13 +34,21 @@ from codex_lsp.protocol.events import (
     UserMessageEvent,
     WarningEvent,
 )
-from codex_lsp.protocol.history import HistoryItem, InputImage, InputText, UserMessage
+from codex_lsp.protocol.history import (
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+    HistoryItem,
+    InputImage,
+    InputText,
+    UserMessage,
+)
 from codex_lsp.protocol.items import (
     LocalImageInput,
     StopReason,
     TextInput,
     TokenUsage,
-    TokenUsageInfo,
     UserInputItem,
     UserMessageItem,
 )
@@ -52,22 +62,19 @@ from codex_lsp.protocol.policies import (
 from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.tool_specs import ToolSpec
 from codex_lsp.providers.base import Prompt
-from codex_lsp.tools.commands import Sandbox
+from codex_lsp.tools.commands import CommandRequest
 from codex_lsp.tools.files import FileSink
-
-if TYPE_CHECKING:
-    from codex_lsp.core.conversation import Conversation
 
 
 class TurnRunner:
     """State of one running turn; implements the tool session and the event emitter."""
 
-    def __init__(self, conversation: Conversation, submission_id: str, ctx: TurnContext) -> None:
-        self.conversation = conversation
+    def __init__(self, parts: TurnParts, submission_id: str, ctx: TurnContext) -> None:
+        self.parts = parts
         self.submission_id = submission_id
         self.ctx = ctx
         self.turn_id = f"turn-{uuid.uuid4().hex[:12]}"
-        self.diff = TurnDiffTracker(ctx.cwd, conversation.files.read)
+        self.diff = TurnDiffTracker(ctx.cwd, parts.seams.files.read)
         self.attachments: list[UserMessage] = []
         self.inputs: list[str] = []
         self.usage = TokenUsage()
@@ -95,26 +102,26 @@ class TurnRunner:
     @property
     def tool_output_max_bytes(self) -> int:
         """The model's budget for one tool output."""
-        return self.conversation.config.tool_output_max_bytes
+        return self.parts.config.tool_output_max_bytes
 
     @property
     def review_patches(self) -> bool:
         """Every patch waits for the user's review (config ``review_patches``)."""
-        return self.conversation.config.review_patches
+        return self.parts.config.review_patches
 
     @property
     def approved_for_session(self) -> set[tuple[str, ...]]:
         """Commands approved for the rest of the conversation."""
-        return self.conversation.approved_for_session
+        return self.parts.approved_for_session
 
     @property
     def denied_for_session(self) -> set[tuple[str, ...]]:
         """What was rejected for the rest of the conversation."""
-        return self.conversation.denied_for_session
+        return self.parts.denied_for_session
 
     def emit(self, msg: EventMsg) -> None:
         """Send an event tagged with this turn's submission."""
-        self.conversation.emit(self.submission_id, msg)
+        self.parts.recorder.emit(self.submission_id, msg)
 
     def new_item_id(self) -> str:
         """A fresh item id."""
@@ -135,7 +142,7 @@ class TurnRunner:
         self, request: ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent
     ) -> ApprovalResult:
         self.emit(request)
-        answer = await self.conversation.approvals(self.conversation.id, request)
+        answer = await self.parts.seams.approvals(self.parts.conversation_id, request)
         return answer if isinstance(answer, ApprovalResult) else ApprovalResult(decision=answer)
 
     async def request_user_input(
@@ -143,11 +150,11 @@ class TurnRunner:
     ) -> RequestUserInputResult | None:
         """Show the questions as an event and wait for the front end's answers."""
         self.emit(request)
-        return await self.conversation.user_input(self.conversation.id, request)
+        return await self.parts.seams.user_input(self.parts.conversation_id, request)
 
     async def open_url(self, url: str) -> bool:
         """Have the front end open a link for the user."""
-        return await self.conversation.open_url(url)
+        return await self.parts.seams.open_url(url)
 
     def attach_image(self, path: str, data_url: str) -> None:
         """Queue an image for the model; it enters the history after the step's tool outputs."""
@@ -163,11 +170,11 @@ class TurnRunner:
     @property
     def command_rules(self) -> CommandRules:
         """Persisted allow/deny command prefixes."""
-        return self.conversation.command_rules
+        return self.parts.settings.command_rules
 
     def command_env(self) -> dict[str, str]:
         """The environment commands run with."""
-        config = self.conversation.config
+        config = self.parts.config
         return command_env(
             config.shell_environment_policy, credentials=credential_variables(config)
         )
@@ -175,29 +182,15 @@ class TurnRunner:
     @property
     def files(self) -> FileSink:
         """Where file edits go."""
-        return self.conversation.files
+        return self.parts.seams.files
 
     async def run_command(
         self,
-        argv: list[str],
-        cwd: Path,
-        *,
-        sandbox: Sandbox,
-        call_id: str,
-        timeout_s: float,
+        request: CommandRequest,
         on_output: OutputSink | None,
-        env: dict[str, str] | None,
     ) -> ExecResult:
         """Run a command with the conversation's runner."""
-        return await self.conversation.commands(
-            argv,
-            cwd,
-            sandbox=sandbox,
-            call_id=call_id,
-            timeout_s=timeout_s,
-            on_output=on_output,
-            env=env,
-        )
+        return await self.parts.seams.commands(request, on_output)
 
     def record_preimage(self, paths: list[Path]) -> None:
         """Remember files' content before this turn first changes them."""
@@ -215,14 +208,16 @@ class TurnRunner:
         converted = await asyncio.to_thread(convert_input, items, self.ctx.cwd)
         typed = "\n".join(i.text for i in items if isinstance(i, TextInput))
         self.inputs.append(typed)
-        conv = self.conversation
-        conv.spawn_background(record_prompt(conv.config, conv.home, conv.id, typed))
+        parts = self.parts
+        parts.background(
+            record_prompt(parts.config, parts.home, parts.conversation_id, typed), "history"
+        )
         for warning in converted.warnings:
             self.emit(WarningEvent(message=warning))
         item_id = self.new_item_id()
         item = UserMessageItem(id=item_id, content=items)
         message = converted.message
-        conv.history.append(message)
+        parts.history.append(message)
         shown = UserMessageEvent(
             turn_id=self.turn_id,
             item_id=item_id,
@@ -235,7 +230,7 @@ class TurnRunner:
             ],
             local_images=[i.path for i in items if isinstance(i, LocalImageInput)],
         )
-        await conv.emit_durable(
+        await parts.recorder.emit_durable(
             self.submission_id,
             [
                 ItemStartedEvent(turn_id=self.turn_id, item=item),
@@ -249,32 +244,27 @@ class TurnRunner:
         self, history: list[HistoryItem], tools: list[ToolSpec], instructions: str | None = None
     ) -> Prompt:
         """A model request for ``history`` under this turn's settings."""
-        conv = self.conversation
+        parts = self.parts
         return Prompt(
             model=self.ctx.model,
-            instructions=instructions or conv.base_instructions,
+            instructions=instructions or parts.base_instructions,
             input=history,
             tools=tools,
             effort=self.ctx.effort,
             summary=self.ctx.summary,
-            cache_key=conv.id,
-            verbosity=conv.config.model_verbosity,
+            cache_key=parts.conversation_id,
+            verbosity=parts.config.model_verbosity,
         )
 
     async def sample(self, prompt: Prompt, *, visible: bool = True) -> SampleResult:
-        """One model request; usage is added to the conversation's totals."""
-        conv = self.conversation
-        result = await sample(conv.client, prompt, conv.provider_info, self, visible=visible)
+        """One model request; usage is added to the turn's and the conversation's totals."""
+        seams = self.parts.seams
+        result = await sample(seams.client, prompt, seams.provider_info, self, visible=visible)
         if result.usage is not None:
-            conv.total_usage = conv.total_usage + result.usage
             self.usage = self.usage + result.usage
-            conv.add_cost(result.usage, self.ctx.model)
+            price = model_price(self.ctx.model, self.parts.config.model_price)
             window = self.ctx.model_context_window
-            limit = auto_compact_limit(conv.config.model_auto_compact_token_limit, window)
-            info = TokenUsageInfo.after(
-                conv.total_usage, result.usage, window, conv.cost_usd, limit
-            )
-            conv.context_tokens = info.context_tokens
+            info = self.parts.usage.record(result.usage, price, window, self._compact_limit())
             self.emit(TokenCountEvent(info=info))
         return result
 
@@ -283,47 +273,65 @@ class TurnRunner:
     ) -> SampleResult:
         """One model request on ``history``: its items, the outputs of the tools it called and
         any images they attached are appended to ``history``."""
-        conv = self.conversation
-        await conv.checkpoint(self.turn_id)
-        prompt = self.prompt(history, conv.tools.specs(), instructions)
+        recorder, tools = self.parts.recorder, self.parts.seams.tools
+        await recorder.checkpoint(self.turn_id)
+        prompt = self.prompt(history, tools.specs(), instructions)
         prompt.output_schema = self.output_schema
         result = await self.sample(prompt)
         history.extend(result.items)
         if result.tool_calls:
-            await conv.checkpoint(self.turn_id)
+            await recorder.checkpoint(self.turn_id)
         for call in result.tool_calls:
-            history.append(await hook_events.call_tool(self, call))
+            history.append(await self.call_tool(call))
         history.extend(self.attachments)
         self.attachments.clear()
         return result
 
+    async def fire_hook(
+        self, event: str, payload: dict[str, Any], target: str | None = None
+    ) -> HookOutcome:
+        """Run the lifecycle hooks of ``event``; the ones that failed are reported as warnings."""
+        parts = self.parts
+        site = HookSite(
+            session_id=parts.conversation_id,
+            cwd=self.ctx.cwd,
+            model=self.ctx.model,
+            permission_mode=self.ctx.approval_policy.value,
+            env=command_env(parts.config.shell_environment_policy),
+            turn_id=self.turn_id,
+        )
+        outcome = await parts.settings.hooks.fire(event, payload, site, target)
+        for problem in outcome.problems:
+            self.emit(WarningEvent(message=f"hook failed: {problem}"))
+        return outcome
+
+    async def call_tool(
+        self, call: FunctionCall | CustomToolCall
+    ) -> FunctionCallOutput | CustomToolCallOutput:
+        """``PreToolUse`` hooks (which may deny the call; the model is told why), the call,
+        then ``PostToolUse`` hooks with what the tool answered."""
+        about = {
+            "tool_name": call.name,
+            "tool_input": tool_input(call),
+            "tool_use_id": call.call_id,
+        }
+        pre = await self.fire_hook("PreToolUse", about, target=call.name)
+        if pre.blocked:
+            text = (
+                f"a PreToolUse hook denied this {call.name} call: "
+                f"{pre.reason or 'no reason given'}. Do not retry it as is."
+            )
+            if isinstance(call, CustomToolCall):
+                return CustomToolCallOutput(call_id=call.call_id, output=text)
+            return FunctionCallOutput(call_id=call.call_id, output=text, success=False)
+        output = await self.parts.seams.tools.dispatch(self, call)
+        await self.fire_hook("PostToolUse", {**about, "tool_response": output.output}, call.name)
+        return output
+
     def context_full(self) -> bool:
         """True when the context has reached the auto-compaction limit."""
-        conv = self.conversation
-        limit = auto_compact_limit(
-            conv.config.model_auto_compact_token_limit, self.ctx.model_context_window
-        )
-        return limit is not None and conv.context_tokens >= limit
+        return self.parts.usage.context_full(self._compact_limit())
 
-    async def run_regular(self, items: list[UserInputItem]) -> str | None:
-        """The agent loop. Returns the last agent message."""
-        conv = self.conversation
-        if await hook_events.user_prompt_submit(self, items) is not None:
-            return None
-        await self.record_user_input(items)
-        last_message: str | None = None
-        while True:
-            for steered in conv.take_pending_input():
-                await self.record_user_input(steered)
-            if self.context_full():
-                await compact_history(self, automatic=True)
-            try:
-                result = await self.step(conv.history)
-            except ContextWindowExceededError:
-                await compact_history(self, automatic=True)
-                result = await self.step(conv.history)
-            last_message = result.last_message or last_message
-            if not result.tool_calls and not conv.has_pending_input():
-                self.stop_reason = result.stop_reason
-                await hook_events.stop(self, last_message)
-                return last_message
+    def _compact_limit(self) -> int | None:
+        configured = self.parts.config.model_auto_compact_token_limit
+        return auto_compact_limit(configured, self.ctx.model_context_window)

@@ -18,6 +18,20 @@ def _shown(path: Path, cwd: Path) -> str:
     return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
 
 
+def take_snapshots(
+    snapshots: list[TurnSnapshot], count: int, since: str | None = None
+) -> list[TurnSnapshot]:
+    """Remove and return the file snapshots of the last ``count`` file-changing turns (or
+    of turn ``since`` and every later one), newest first; none when ``since`` changed no
+    files or was undone already."""
+    if since is not None:
+        ids = [s.turn_id for s in snapshots]
+        count = len(ids) - ids.index(since) if since in ids else 0
+    taken = snapshots[len(snapshots) - count :][::-1] if count else []
+    del snapshots[len(snapshots) - len(taken) :]
+    return taken
+
+
 def restore_plans(
     snapshots: list[TurnSnapshot], read: Reader, cwd: Path
 ) -> tuple[list[FilePlan], list[str]]:
@@ -49,8 +63,8 @@ def restore_plans(
 
 async def run_undo(runner: TurnRunner, num_turns: int, since: str | None = None) -> str | None:
     """The undo task: the last ``num_turns`` file-changing turns, or turn ``since`` onwards."""
-    conv = runner.conversation
-    snapshots = conv.take_snapshots(num_turns, since)
+    parts = runner.parts
+    snapshots = take_snapshots(parts.snapshots, num_turns, since)
     if not snapshots:
         message = (
             f"nothing to undo: turn {since} changed no files, or was undone already"
@@ -59,9 +73,9 @@ async def run_undo(runner: TurnRunner, num_turns: int, since: str | None = None)
         )
         runner.emit(UndoCompletedEvent(turn_id=runner.turn_id, success=False, message=message))
         return None
-    plans, skipped = restore_plans(snapshots, conv.files.read, runner.ctx.cwd)
+    plans, skipped = restore_plans(snapshots, parts.seams.files.read, runner.ctx.cwd)
     try:
-        notes = await conv.files.write(plans, f"codex-lsp: undo {len(snapshots)} turn(s)")
+        notes = await parts.seams.files.write(plans, f"codex-lsp: undo {len(snapshots)} turn(s)")
     except PatchError as exc:
         runner.emit(
             UndoCompletedEvent(
@@ -82,7 +96,7 @@ async def run_undo(runner: TurnRunner, num_turns: int, since: str | None = None)
     if skipped:
         tell += f" These were left as they are because they changed since: {', '.join(skipped)}."
     tell += "".join(f" {note}" for note in notes)
-    conv.history.append(UserMessage(content=[InputText(text=tell)]))
+    parts.history.append(UserMessage(content=[InputText(text=tell)]))
     runner.emit(
         UndoCompletedEvent(
             turn_id=runner.turn_id,

@@ -100,16 +100,15 @@ class CommandRules:
         deny: list[list[str]],
         saved_to: Path | None = None,
         *,
-        file_rules: list[PrefixRule] | None = None,
-        host_executables: dict[str, tuple[str, ...]] | None = None,
-        warnings: list[str] | None = None,
+        files: LoadedRules | None = None,
         sources: dict[tuple[str, ...], str] | None = None,
     ) -> None:
+        files = files or LoadedRules()
         self.allow = [list(p) for p in allow]
         self.deny = [list(p) for p in deny]
-        self.file_rules = list(file_rules or [])
-        self.host_executables = dict(host_executables or {})
-        self.warnings = list(warnings or [])
+        self.file_rules = list(files.rules)
+        self.host_executables = dict(files.host_executables)
+        self.warnings = list(files.warnings)
         """What was wrong with the rules files (each one skipped is named)."""
         self._saved_to = saved_to
         self._sources = dict(sources or {})
@@ -136,16 +135,8 @@ class CommandRules:
                 pass
         sources = {tuple(p): f"allow in {path}" for p in saved_allow}
         sources |= {tuple(p): f"deny in {path}" for p in saved_deny}
-        loaded = load_rules_files(folders) if folders else LoadedRules()
-        return cls(
-            [*allow, *saved_allow],
-            [*deny, *saved_deny],
-            path,
-            file_rules=loaded.rules,
-            host_executables=loaded.host_executables,
-            warnings=loaded.warnings,
-            sources=sources,
-        )
+        files = load_rules_files(folders) if folders else None
+        return cls([*allow, *saved_allow], [*deny, *saved_deny], path, files=files, sources=sources)
 
     def rules(self) -> list[PrefixRule]:
         """Every rule, in the order they were read: config, saved, then files."""

@@ -26,7 +26,8 @@ from pydantic import Field, ValidationError
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
-from codex_lsp.core.conversation import ApprovalRequest
+from codex_lsp.background import create_task
+from codex_lsp.core.seams import ApprovalRequest
 from codex_lsp.errors import ProtocolError
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol.base import WireModel
@@ -76,6 +77,7 @@ class PendingApproval:
     answer: asyncio.Future[ApprovalResult]
 
     def __str__(self) -> str:
+        """How an error message names it: its callId and conversation."""
         return f"{self.request.call_id} (conversation {self.conversation_id})"
 
 
@@ -98,7 +100,9 @@ class ClientApprover:
             conversation_id, request, asyncio.get_running_loop().create_future()
         )
         self.pending.append(pending)
-        asking = asyncio.create_task(self._ask(conversation_id, request))
+        asking = create_task(
+            self._ask(conversation_id, request), name=f"approval-{request.call_id}"
+        )
         try:
             done, _ = await asyncio.wait(
                 {asking, pending.answer},

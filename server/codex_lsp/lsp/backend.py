@@ -14,12 +14,12 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from codex_lsp.config.overrides import ConfigOverrides
-from codex_lsp.core import ConversationManager
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.errors import CodexError
 from codex_lsp.lsp.approvals import ClientApprover
 from codex_lsp.lsp.code_action_turns import CodeActionTurns
 from codex_lsp.lsp.commands import Commands
-from codex_lsp.lsp.configuration import Configuration
+from codex_lsp.lsp.configuration import ConfigNotices, Configuration
 from codex_lsp.lsp.conversations import Conversations
 from codex_lsp.lsp.editor_files import EditorSink
 from codex_lsp.lsp.log_forward import LogForwarder
@@ -63,25 +63,29 @@ class Backend:
         self._protocol = protocol
         self.approver = ClientApprover(server)
         self.approver.mode = custom_approvals
+        notices = ConfigNotices(server)
         asker = ClientUserInput(server)
         self.manager = ConversationManager(
-            self.send_event,
-            approvals=self.approver,
-            user_input=asker,
-            open_url=asker.open_url,
-            files=EditorSink(server),
-            cli_overrides=cli_overrides,
+            FrontEnd(
+                self.send_event,
+                approvals=self.approver,
+                user_input=asker,
+                open_url=asker.open_url,
+                files=EditorSink(server),
+                on_config_error=notices.show_error,
+                on_mcp_status=notices.mcp_status,
+            ),
+            ConfigSources(
+                cli_overrides=dict(cli_overrides or {}),
+                default_cwd=root if root is not None and root.is_dir() else None,
+                editor_settings=dict(editor_settings or {}),
+                watch=True,
+            ),
             router=speckit_router,
         )
         self._log = LogForwarder(server, asyncio.get_running_loop())
-        self._configuration = Configuration(server, self.manager, self._log)
-        self.manager.editor_settings = dict(editor_settings or {})
-        self.manager.watch_config = True
-        self.manager.on_config_error = self._configuration.show_error
-        self.manager.on_mcp_status = self._configuration.mcp_status
+        self._configuration = Configuration(self.manager, self._log, notices)
         self._log.install()
-        if root is not None and root.is_dir():
-            self.manager.set_default_cwd(root)
         conversations = Conversations(self.manager)
         files = WorkspaceFiles(server, self.manager)
         code_actions = CodeActionTurns(server, conversations)

@@ -45,7 +45,9 @@ class CodeActionTurns:
             ) from exc
         raw = data.get("diagnostic") if data else None
         diagnostic = Diagnostic(**raw) if isinstance(raw, dict) else None
-        prompt = code_action_prompt(kind, document.path, source, int(start), int(end), diagnostic)
+        prompt = code_action_prompt(
+            kind, document.path, source, int(start), int(end), diagnostic=diagnostic
+        )
         started = await self._conversations.start_turn(prompt, None)
         self._server.window_show_message(
             types.ShowMessageParams(

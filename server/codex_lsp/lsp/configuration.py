@@ -21,20 +21,45 @@ from codex_lsp.protocol import requests as r
 from codex_lsp.protocol.items import McpServerStatus
 
 
-class Configuration:
-    """``codex/getConfig``, ``codex/listModels``, ``codex/doctor``, ``codex/listMcpServers``,
-    ``codex/restartMcpServer``, and what the client is told about configuration errors and MCP
-    servers."""
+class ConfigNotices:
+    """What the client is told about configuration errors and MCP servers (the manager's
+    ``on_config_error`` and ``on_mcp_status``)."""
 
-    def __init__(
-        self, server: LanguageServer, manager: ConversationManager, log: LogForwarder
-    ) -> None:
+    def __init__(self, server: LanguageServer) -> None:
         self._server = server
         protocol = server.protocol
         assert isinstance(protocol, CodexProtocol)
         self._protocol = protocol
+
+    def mcp_status(self, status: McpServerStatus) -> None:
+        """Tell the client (``codex/mcpServerStatus``) and its log how a server is doing."""
+        self._protocol.notify_json(names.MCP_SERVER_STATUS, status.to_wire_json())
+        if status.state == "failed":
+            message = f"MCP server {status.name} failed: {status.reason}"
+            kind = types.MessageType.Warning
+        else:
+            message = f"MCP server {status.name}: {status.state}"
+            kind = types.MessageType.Info
+        self._server.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    def show_error(self, message: str) -> None:
+        """A configuration problem, shown to the user (``window/showMessage``)."""
+        self._server.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=message)
+        )
+
+
+class Configuration:
+    """``codex/getConfig``, ``codex/listModels``, ``codex/doctor``, ``codex/listMcpServers``,
+    ``codex/restartMcpServer``, and the server-wide settings applied once the client is
+    initialized."""
+
+    def __init__(
+        self, manager: ConversationManager, log: LogForwarder, notices: ConfigNotices
+    ) -> None:
         self._manager = manager
         self._log = log
+        self._notices = notices
 
     def methods(self) -> dict[str, Handler]:
         """Method → handler."""
@@ -54,24 +79,7 @@ class Configuration:
             self._log.set_level_name(config.log_level)
             self._manager.start_mcp(config)
         except CodexError as exc:
-            self.show_error(f"MCP servers not started: {exc.message}")
-
-    def mcp_status(self, status: McpServerStatus) -> None:
-        """Tell the client (``codex/mcpServerStatus``) and its log how a server is doing."""
-        self._protocol.notify_json(names.MCP_SERVER_STATUS, status.to_wire_json())
-        if status.state == "failed":
-            message = f"MCP server {status.name} failed: {status.reason}"
-            kind = types.MessageType.Warning
-        else:
-            message = f"MCP server {status.name}: {status.state}"
-            kind = types.MessageType.Info
-        self._server.window_log_message(types.LogMessageParams(type=kind, message=message))
-
-    def show_error(self, message: str) -> None:
-        """A configuration problem, shown to the user (``window/showMessage``)."""
-        self._server.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Error, message=message)
-        )
+            self._notices.show_error(f"MCP servers not started: {exc.message}")
 
     async def _get_config(self, params: r.GetConfigParams) -> r.GetConfigResult:
         profile = {"profile": params.profile} if params.profile else None

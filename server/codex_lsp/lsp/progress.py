@@ -13,6 +13,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from codex_lsp.background import create_task
 from codex_lsp.protocol.events import (
     AgentMessageDeltaEvent,
     ApplyPatchApprovalRequestEvent,
@@ -77,9 +78,8 @@ class TurnProgress:
                 return
             queue: asyncio.Queue[object] = asyncio.Queue()
             self._queues[key] = queue
-            task = asyncio.create_task(self._run(f"{TITLE}/{key}/{msg.turn_id}", queue))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            token = f"{TITLE}/{key}/{msg.turn_id}"
+            create_task(self._run(token, queue), name=f"progress-{msg.turn_id}", owner=self._tasks)
             return
         queue_or_none = self._queues.get(key)
         if queue_or_none is None:

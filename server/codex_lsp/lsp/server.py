@@ -21,6 +21,7 @@ from pygls.exceptions import JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 
 from codex_lsp import __version__
+from codex_lsp.background import create_task
 from codex_lsp.lifecycle import (
     EXIT_DEADLINE_S,
     SHUTDOWN_BUDGET_S,
@@ -99,7 +100,7 @@ class CodexLanguageServer(LanguageServer):
     def preload(self) -> None:
         """Start importing the backend on a worker thread (idempotent)."""
         if self._module is None:
-            self._module = asyncio.ensure_future(asyncio.to_thread(_load_backend))
+            self._module = create_task(asyncio.to_thread(_load_backend), name="lsp-load-backend")
 
     async def backend(self) -> Backend:
         """The backend, created on first use (refused once the server is shutting down)."""
@@ -141,7 +142,7 @@ class CodexLanguageServer(LanguageServer):
         """Shut conversations, MCP servers and the store down, if a backend was ever created:
         once (``shutdown`` and the end of input may both ask), within SHUTDOWN_BUDGET_S."""
         if self._stopping is None:
-            self._stopping = asyncio.ensure_future(self._stop())
+            self._stopping = create_task(self._stop(), name="lsp-stop-backend")
         await asyncio.shield(self._stopping)
 
     async def _stop(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 from pygls.io_ import StdoutWriter
 
+from codex_lsp.background import create_task
 from codex_lsp.lifecycle import on_signals, report
 from codex_lsp.lsp.connection import Connection
 from codex_lsp.lsp.framing import FrameReader
@@ -76,8 +77,8 @@ async def serve(
             signalled.set_result(128 + signum)
 
     on_signals(loop, on_signal)
-    reading = asyncio.ensure_future(Connection(protocol).run(FrameReader(reader)))
-    lost = asyncio.ensure_future(stdout_lost.wait())
+    reading = create_task(Connection(protocol).run(FrameReader(reader)), name="lsp-read")
+    lost = create_task(stdout_lost.wait(), name="lsp-stdout-lost")
     waiters: set[asyncio.Future[Any]] = {reading, signalled, lost}
     done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     for waiter in (reading, lost):

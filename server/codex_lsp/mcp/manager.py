@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from codex_lsp.background import create_task
 from codex_lsp.config.model import McpServerConfig
 from codex_lsp.errors import McpError, ProtocolError
-from codex_lsp.mcp.connection import ElicitHandler, McpConnection, ServerState, ToolInfo
+from codex_lsp.mcp.connection import ElicitHandler, McpConnection, ServerState
 from codex_lsp.mcp.naming import assign_names
 from codex_lsp.mcp.schema import clean_schema
+from codex_lsp.mcp.transport import ToolInfo
 from codex_lsp.protocol.items import McpServerStatus
 
 StatusListener = Callable[[McpServerStatus], None]
@@ -40,6 +42,8 @@ class McpManager:
         self.elicit = elicit
         self._connections: dict[str, McpConnection] = {}
         self._starting: set[asyncio.Task[None]] = set()
+        self._retired: set[McpConnection] = set()
+        """Removed or replaced servers still stopping; shutdown waits for them."""
         self._tools: dict[str, McpTool] | None = None
         self._settled = asyncio.Event()
         self._settled.set()
@@ -51,22 +55,32 @@ class McpManager:
         wanted = {name: cfg for name, cfg in servers.items() if cfg.enabled}
         for name in list(self._connections):
             if name not in wanted or wanted[name] != self._connections[name].config:
-                self._spawn(self._connections.pop(name).stop())
+                self._retire(self._connections.pop(name))
         started = []
         for name, cfg in wanted.items():
             if name not in self._connections:
                 connection = McpConnection(name, cfg, on_change=self._changed, elicit=self.elicit)
                 self._connections[name] = connection
                 self._settled.clear()
-                self._spawn(connection.start())
+                self._spawn(connection.start(), f"mcp-start-{name}")
                 started.append(name)
         self._tools = None
         return started
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._starting.add(task)
-        task.add_done_callback(self._starting.discard)
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        create_task(work, name=name, owner=self._starting)
+
+    def _retire(self, connection: McpConnection) -> None:
+        """Stop a server that left the configuration, in the background."""
+        self._retired.add(connection)
+
+        async def stop() -> None:
+            try:
+                await connection.stop()
+            finally:
+                self._retired.discard(connection)
+
+        create_task(stop(), name=f"mcp-stop-{connection.name}")
 
     async def wait_started(self, timeout_s: float) -> None:
         """Wait until no server is still starting (exec waits so the first request has
@@ -140,17 +154,17 @@ class McpManager:
         if connection is None:
             raise ProtocolError(self._unknown(server))
         self._settled.clear()
-        self._spawn(connection.restart())
+        self._spawn(connection.restart(), f"mcp-restart-{server}")
 
     def _unknown(self, server: str) -> str:
         known = ", ".join(self._connections) or "none"
         return f"no MCP server named {server!r} (configured: {known})"
 
     async def shutdown(self) -> None:
-        """Stop every server."""
+        """Stop every server, those a reload removed and still stopping too (their process
+        is reaped, not left to the garbage collector). Starts under way are abandoned."""
         for task in list(self._starting):
             task.cancel()
-        await asyncio.gather(
-            *(c.stop() for c in self._connections.values()), return_exceptions=True
-        )
+        stopping = [*self._connections.values(), *self._retired]
+        await asyncio.gather(*(c.stop() for c in stopping), return_exceptions=True)
         self._connections.clear()

@@ -26,9 +26,10 @@ from mcp.types import (
     Tool,
 )
 
+from codex_lsp.background import create_task
 from codex_lsp.config.overrides import ConfigOverrides
-from codex_lsp.core import ConversationManager
-from codex_lsp.core.conversation import ApprovalRequest
+from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
+from codex_lsp.core.seams import ApprovalRequest
 from codex_lsp.errors import CodexError
 from codex_lsp.lifecycle import (
     EXIT_DEADLINE_S,
@@ -67,7 +68,9 @@ class AgentMcpServer:
 
     def __init__(self, overrides: ConfigOverrides) -> None:
         self.manager = ConversationManager(
-            self._on_event, approvals=self._approve, cli_overrides=overrides, router=speckit_router
+            FrontEnd(self._on_event, approvals=self._approve),
+            ConfigSources(cli_overrides=overrides),
+            router=speckit_router,
         )
         self._calls: dict[str, _Call] = {}
         self.server: Server[Any] = Server(
@@ -216,7 +219,7 @@ class AgentMcpServer:
         """Serve until stdin closes or a signal asks to stop, then shut every conversation
         down (bounded: the process is gone within EXIT_DEADLINE_S); returns the exit code."""
         loop = asyncio.get_running_loop()
-        serving = asyncio.ensure_future(self._serve())
+        serving = create_task(self._serve(), name="mcp-server-serve")
         signalled: asyncio.Future[int] = loop.create_future()
 
         def on_signal(signum: int) -> None:

@@ -230,6 +230,7 @@ class TokenUsage(WireModel):
     total_tokens: int = 0
 
     def __add__(self, other: TokenUsage) -> TokenUsage:
+        """Both usages counted together, field by field."""
         return TokenUsage(
             input_tokens=self.input_tokens + other.input_tokens,
             cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,

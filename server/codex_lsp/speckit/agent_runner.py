@@ -102,10 +102,11 @@ class ConversationRunner:
             base_instructions=AGENT_INSTRUCTIONS,
         )
         try:
-            conversation = await self.manager.new_conversation(params, observer=turn)
+            conversation = await self.manager.new_conversation(
+                params, observer=turn, tools=read_only_tools()
+            )
         except CodexError as exc:
             return AgentFailure(f"{agent.name} could not start: {exc.message}", exc.retryable)
-        conversation.tools = read_only_tools()
         title = f"{self.label}: {agent.name} ({request.role}, attempt {request.attempt})"
         try:
             conversation.submit(

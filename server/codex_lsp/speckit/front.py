@@ -17,8 +17,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from codex_lsp.core.conversation import CommandRouter, TaskBody
 from codex_lsp.core.manager import ConversationManager
+from codex_lsp.core.supervisor import CommandRouter, TurnBody
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.errors import CodexError
 from codex_lsp.protocol.events import (
@@ -63,7 +63,7 @@ class _Said:
 def speckit_router(manager: ConversationManager) -> CommandRouter:
     """The router ``manager``'s conversations hand typed messages to."""
 
-    def router(items: list[UserInputItem]) -> TaskBody | None:
+    def router(items: list[UserInputItem]) -> TurnBody | None:
         text = typed_command(items)
         if text is None or route(text) is None:
             return None
@@ -106,10 +106,10 @@ class CommandTask:
         runner.emit(
             ItemCompletedEvent(turn_id=turn_id, item=AgentMessageItem(id=item_id, text=text))
         )
-        runner.conversation.history.append(AssistantMessage(text=text))
+        runner.parts.history.append(AssistantMessage(text=text))
 
     async def _carry_out(self) -> _Said:
-        config = self.runner.conversation.config
+        config = self.runner.parts.config
         root = await asyncio.to_thread(find_root, self.runner.cwd)
         workspace = await asyncio.to_thread(Workspace.open, root, config, self.manager.home)
         current = await asyncio.to_thread(workspace.layout.current)
@@ -163,7 +163,7 @@ class CommandTask:
             stage,
             emitter=runner.emit,
             runs=runs,
-            session_id=runner.conversation.id,
+            session_id=runner.parts.conversation_id,
             user_text=user_text,
             task=invocation.task,
             pipeline=pipeline,

@@ -13,7 +13,6 @@ import os
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +22,22 @@ from pydantic import TypeAdapter
 from codex_lsp.errors import ProtocolError, StoreError, UnknownConversationError
 from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.store.database import open_database
+from codex_lsp.store.records import (
+    COLUMNS,
+    LIST_COLUMNS,
+    PREVIEW_MAX_CHARS,
+    ConversationRow,
+    ListPage,
+    StoredConversation,
+    TurnRow,
+    title_from,
+)
 from codex_lsp.store.rollout import Rollout
 from codex_lsp.store.texts import Shrunk, expand, shrink
 from codex_lsp.store.upgrade import upgraded_event
 from codex_lsp.store.writer import WriteQueue
 
 _HISTORY = TypeAdapter(list[HistoryItem])
-TITLE_MAX_CHARS = 60
-PREVIEW_MAX_CHARS = 200
-_COLUMNS = (
-    "id, created_at, updated_at, cwd, model, provider, title, preview, forked_from, archived, "
-    "base_instructions, turn_count, epoch, total_usage, owner_pid"
-)
-LIST_COLUMNS = _COLUMNS.replace("base_instructions", "NULL")
-"""The columns of a listing (no instructions, which can be long)."""
 _INSERT_EVENT = (
     "INSERT INTO events (conversation_id, seq, turn_id, body, refs) VALUES (?, ?, ?, ?, ?)"
 )
@@ -45,93 +46,6 @@ _INSERT_ITEM = (
 )
 _INSERT_TEXT = "INSERT OR IGNORE INTO texts (conversation_id, hash, body) VALUES (?, ?, ?)"
 _OWNER_RACES = 3
-
-
-@dataclass(frozen=True)
-class ConversationRow:
-    """A conversation's metadata as stored."""
-
-    id: str
-    created_at: float
-    updated_at: float
-    cwd: Path
-    model: str
-    provider: str
-    title: str | None
-    preview: str
-    forked_from: str | None
-    archived: bool
-    base_instructions: str | None
-    turn_count: int
-    epoch: int
-    total_usage: dict[str, Any] | None
-    owner_pid: int | None
-
-    @classmethod
-    def from_row(cls, row: Sequence[Any]) -> ConversationRow:
-        """Build from a ``SELECT {_COLUMNS}`` row."""
-        return cls(
-            id=row[0],
-            created_at=row[1],
-            updated_at=row[2],
-            cwd=Path(row[3]),
-            model=row[4],
-            provider=row[5],
-            title=row[6],
-            preview=row[7],
-            forked_from=row[8],
-            archived=bool(row[9]),
-            base_instructions=row[10],
-            turn_count=row[11],
-            epoch=row[12],
-            total_usage=json.loads(row[13]) if row[13] else None,
-            owner_pid=row[14],
-        )
-
-
-@dataclass(frozen=True)
-class TurnRow:
-    """Where a turn ends in the history (of its epoch) and in the event log."""
-
-    turn_id: str
-    status: str
-    epoch: int
-    history_len: int | None
-    events_len: int | None
-
-
-@dataclass(frozen=True)
-class StoredConversation:
-    """Everything needed to bring a conversation back: metadata, the model-visible history of
-    one epoch, and the events (as the JSON they were sent as) for a client to redraw."""
-
-    row: ConversationRow
-    history: list[HistoryItem]
-    events: list[str]
-    turns: list[TurnRow]
-    next_event_seq: int
-
-    def event_objects(self) -> list[dict[str, Any]]:
-        """The events as JSON objects (parsed in one call: 10,000 events take ~10 ms)."""
-        parsed: list[dict[str, Any]] = json.loads("[" + ",".join(self.events) + "]")
-        return parsed
-
-
-@dataclass(frozen=True)
-class ListPage:
-    """One page of :meth:`ConversationStore.list_page`; ``next_cursor`` is None on the last."""
-
-    rows: list[ConversationRow]
-    next_cursor: str | None
-
-
-def title_from(message: str) -> str:
-    """A short title from the first user message: its first line, cut at a word boundary."""
-    line = next((ln.strip() for ln in message.splitlines() if ln.strip()), "")
-    if len(line) <= TITLE_MAX_CHARS:
-        return line
-    cut = line[:TITLE_MAX_CHARS].rsplit(" ", 1)[0]
-    return (cut or line[:TITLE_MAX_CHARS]).rstrip(" ,.;:") + "…"
 
 
 def pid_alive(pid: int) -> bool:
@@ -216,7 +130,7 @@ class ConversationStore:
     async def get(self, conversation_id: str) -> ConversationRow:
         """The metadata of ``conversation_id``, or :class:`UnknownConversationError`."""
         rows = await self._fetchall(
-            f"SELECT {_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)
+            f"SELECT {COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)
         )
         if not rows:
             raise UnknownConversationError(conversation_id)

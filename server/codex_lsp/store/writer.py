@@ -13,6 +13,7 @@ from typing import Any
 
 import aiosqlite
 
+from codex_lsp.background import create_task
 from codex_lsp.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class WriteQueue:
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
         self._failure: StoreError | None = None
-        self._task = asyncio.create_task(self._run(), name="store-writer")
+        self._task = create_task(self._run(), name="store-writer")
 
     def enqueue(self, sql: str, params: Sequence[Any] = (), *, reorderable: bool = False) -> None:
         """Queue one statement; it commits with the next batch. ``reorderable`` statements

@@ -166,9 +166,11 @@ class FakeModelServer:
             self._thread.join(10)
 
     def __enter__(self) -> FakeModelServer:
+        """Start serving (``with FakeModelServer() as server:``)."""
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
+        """Stop serving."""
         self.stop()
 
     # ---------------------------------------------------------------- serving

@@ -274,9 +274,8 @@ async def apply_patch_for_model(
             return ToolOutput(rejection_report(rejected), success=False)
         if rejected:
             changes = _changes(plans)
-    output = await _apply(
-        life, call_id, item_id, plans, changes, auto_approved=isinstance(decision, Run)
-    )
+    item = FileChangeItem(id=item_id, changes=changes)
+    output = await _apply(life, call_id, item, plans, auto_approved=isinstance(decision, Run))
     if rejected and output.success:
         return ToolOutput(output.text + rejection_report(rejected))
     return output
@@ -301,15 +300,14 @@ def _moved(plans: list[FilePlan]) -> list[str]:
 async def _apply(
     life: ToolCallLife,
     call_id: str,
-    item_id: str,
+    item: FileChangeItem,
     plans: list[FilePlan],
-    changes: dict[str, FileChange],
     *,
     auto_approved: bool,
 ) -> ToolOutput:
+    """Write ``plans`` (the changes ``item`` shows) and report it as the call's item."""
     session = life.session
-    turn_id = session.turn_id
-    item = FileChangeItem(id=item_id, changes=changes)
+    turn_id, item_id, changes = session.turn_id, item.id, item.changes
     life.start(
         item,
         PatchApplyBeginEvent(

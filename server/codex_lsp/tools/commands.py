@@ -28,38 +28,44 @@ class Sandbox:
         return sandboxed_argv(argv, self.policy, self.root, our_child=our_child)
 
 
+@dataclass(frozen=True)
+class CommandRequest:
+    """One command a tool call runs: the argv as the model asked for it, its working folder,
+    the sandbox it must run under, the call it belongs to, how long it may take and its
+    environment (None: the server's)."""
+
+    argv: list[str]
+    cwd: Path
+    sandbox: Sandbox
+    call_id: str
+    timeout_s: float
+    env: dict[str, str] | None = None
+
+    def wrapped(self, *, our_child: bool = True) -> list[str]:
+        """The argv under its sandbox (see :meth:`Sandbox.wrap`)."""
+        return self.sandbox.wrap(self.argv, our_child=our_child)
+
+
 class CommandRunner(Protocol):
-    """Runs one command for the tool call ``call_id``; raises ``OSError`` when it cannot start
-    and ``SandboxError`` when its sandbox cannot be set up. A cancelled caller must find the
-    command stopped."""
+    """Runs one command; raises ``OSError`` when it cannot start and ``SandboxError`` when its
+    sandbox cannot be set up. A cancelled caller must find the command stopped."""
 
     async def __call__(
         self,
-        argv: list[str],
-        cwd: Path,
-        *,
-        sandbox: Sandbox,
-        call_id: str,
-        timeout_s: float,
+        request: CommandRequest,
         on_output: OutputSink | None,
-        env: dict[str, str] | None,
     ) -> ExecResult:
-        """Run ``argv`` in ``cwd`` under ``sandbox`` and report its end."""
+        """Run ``request`` and report its end, its output streamed to ``on_output``."""
         ...
 
 
-async def run_locally(
-    argv: list[str],
-    cwd: Path,
-    *,
-    sandbox: Sandbox,
-    call_id: str,
-    timeout_s: float,
-    on_output: OutputSink | None,
-    env: dict[str, str] | None,
-) -> ExecResult:
+async def run_locally(request: CommandRequest, on_output: OutputSink | None) -> ExecResult:
     """A subprocess of this server, supervised by the launcher, its output streamed (see
     :func:`run_command`)."""
     return await run_command(
-        sandbox.wrap(argv), cwd, timeout_s=timeout_s, on_output=on_output, env=env
+        request.wrapped(),
+        request.cwd,
+        timeout_s=request.timeout_s,
+        on_output=on_output,
+        env=request.env,
     )

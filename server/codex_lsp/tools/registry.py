@@ -39,7 +39,7 @@ from codex_lsp.protocol.policies import (
 )
 from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.tool_specs import FunctionToolSpec, ToolSpec
-from codex_lsp.tools.commands import Sandbox
+from codex_lsp.tools.commands import CommandRequest
 from codex_lsp.tools.files import FileSink
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -144,16 +144,10 @@ class ToolSession(Protocol):
 
     async def run_command(
         self,
-        argv: list[str],
-        cwd: Path,
-        *,
-        sandbox: Sandbox,
-        call_id: str,
-        timeout_s: float,
+        request: CommandRequest,
         on_output: OutputSink | None,
-        env: dict[str, str] | None,
     ) -> ExecResult:
-        """Run a command under ``sandbox`` where the front end runs commands."""
+        """Run a command under its sandbox where the front end runs commands."""
         ...
 
     @property

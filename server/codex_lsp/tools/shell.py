@@ -27,7 +27,7 @@ from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, Ite
 from codex_lsp.protocol.policies import DangerFullAccess
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.apply_patch import apply_patch_for_model, is_raw_patch, patch_from_shell
-from codex_lsp.tools.commands import Sandbox
+from codex_lsp.tools.commands import CommandRequest, Sandbox
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
     ToolInvocation,
@@ -216,15 +216,15 @@ async def _run_item(command: _Command, item_id: str, *, sandboxed: bool) -> Exec
         policy = session.sandbox_policy if sandboxed else DangerFullAccess()
         # the writable roots are the conversation's folder and the policy's, never ``cwd``,
         # the working folder the model chose for this command
-        result = await session.run_command(
+        request = CommandRequest(
             argv,
             cwd,
-            sandbox=Sandbox(policy, session.cwd),
-            call_id=call_id,
-            timeout_s=command.timeout_s,
-            on_output=on_output,
+            Sandbox(policy, session.cwd),
+            call_id,
+            command.timeout_s,
             env=session.command_env(),
         )
+        result = await session.run_command(request, on_output)
     except (SandboxError, OSError) as exc:
         message = (
             exc.message if isinstance(exc, SandboxError) else f"{argv[0]}: {exc.strerror or exc}"

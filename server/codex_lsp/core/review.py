@@ -1,11 +1,11 @@
-"""Tasks other than a regular turn: compaction (a task of its own when asked for) and review."""
+"""The review turn: the model reviews a diff (uncommitted changes, a branch, a commit) or what
+the user asked, in a history of its own; its findings join the conversation's."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from codex_lsp.core.compaction import compact_history
 from codex_lsp.core.context import initial_context
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.turn import TurnRunner
@@ -22,15 +22,9 @@ REVIEW_DIFF_MAX_BYTES = 200_000
 GIT_TIMEOUT_S = 30
 
 
-async def run_compact(runner: TurnRunner) -> str | None:
-    """The ``compact`` task: summarise the history now."""
-    await compact_history(runner)
-    return None
-
-
 async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:
     """Review in an isolated history; the findings are added to the conversation."""
-    conv = runner.conversation
+    parts = runner.parts
     target = request.target
     runner.emit(
         EnteredReviewModeEvent(
@@ -41,7 +35,7 @@ async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:
     try:
         material = await _review_material(target, runner.ctx.cwd)
         history: list[HistoryItem] = [
-            *initial_context(runner.ctx, conv.config.project_doc_max_bytes, conv.home),
+            *initial_context(runner.ctx, parts.config.project_doc_max_bytes, parts.home),
             UserMessage(content=[InputText(text=material)]),
         ]
         while True:
@@ -52,10 +46,10 @@ async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:
     finally:
         runner.emit(ExitedReviewModeEvent(turn_id=runner.turn_id, review_output=output))
     if output:
-        conv.history.append(
+        parts.history.append(
             UserMessage(content=[InputText(text=f"Review request: {_describe(target)}")])
         )
-        conv.history.append(AssistantMessage(text=output))
+        parts.history.append(AssistantMessage(text=output))
     return output
 
 
