@@ -313,3 +313,28 @@ async def test_an_interrupt_while_a_hook_hangs_stops_the_turn_and_the_hook(
         await asyncio.sleep(0.05)
     else:
         pytest.fail("the hook process outlived the interrupted turn")
+
+
+async def test_shutdown_stops_a_session_start_hook_still_running(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    codex_home: Path,
+    tmp_path: Path,
+) -> None:
+    pid_file = tmp_path / "hook.pid"
+    _hooks_file(codex_home, {"SessionStart": [_group(f"echo $$ > {pid_file}; exec sleep 60")]})
+    await manager.new_conversation(NewConversationParams())
+    for _ in range(200):
+        if pid_file.exists() and pid_file.read_text().strip():
+            break
+        await asyncio.sleep(0.05)
+    pid = int(pid_file.read_text())
+    await manager.shutdown_all()
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        pytest.fail("the SessionStart hook outlived the conversation")

@@ -336,6 +336,8 @@ class Conversation:
 
     async def _on_shutdown(self, submission_id: str, op: ShutdownOp) -> None:
         await self._turns.abort("interrupted")
+        for hooks in self.parts.session_hooks:  # a SessionStart hook still running is stopped
+            hooks.cancel()
         with contextlib.suppress(Exception):
             await self.parts.seams.client.aclose()
         self.journal.release()
