@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import pty
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,34 @@ def test_on_a_terminal_the_answers_are_read_and_sent_to_the_model(
     assert json.loads(output) == {
         "answers": {"db": {"answers": ["Postgres"]}, "name": {"answers": ["widgets"]}}
     }
+
+
+def test_ctrl_c_while_waiting_for_an_answer_stops_at_once(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    _ask(model_server)
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "codex_lsp", "exec", "set up the db"],
+            cwd=workspace,
+            env=subprocess_env(codex_home),
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stderr is not None
+        seen = ""
+        while "Which database?" not in seen:  # the question is on screen: the user presses ^C
+            line = process.stderr.readline()
+            assert line, f"exec ended before asking: {seen}"
+            seen += line
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+        assert time.monotonic() - started < 10
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert process.returncode == 130
