@@ -264,3 +264,15 @@ def test_codex_and_we_accept_and_refuse_the_same_files(tmp_path: Path, text: str
         assert json.loads(ours.stdout) == json.loads(theirs.stdout)
     else:
         assert ours.stderr.startswith(f"codex-lsp: {path}:") and "Traceback" not in ours.stderr
+
+
+def test_the_home_opened_as_a_project_is_read_once_as_the_users(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    codex = tmp_path / ".codex" / "rules"  # ~/.codex is also the project's
+    codex.mkdir(parents=True)
+    (codex / "mine.rules").write_text('prefix_rule(["make"])\n')
+    loaded = load_rules_files(ConfigFolders.find(None, tmp_path, tmp_path, trusted=False))
+    assert [(r.first, r.decision) for r in loaded.rules] == [("make", RuleDecision.ALLOW)]
+    assert loaded.warnings == []

@@ -44,7 +44,15 @@ class ConfigFolders:
         except ValueError:
             parts, root = (), cwd
         levels = [root.joinpath(*parts[:depth]) for depth in range(len(parts) + 1)]
-        project = [level / name for level in levels for name in PROJECT_FOLDERS]
+        mine = {
+            folder.resolve() for folder in user
+        }  # the home opened as a project stays the user's
+        project = [
+            level / name
+            for level in levels
+            for name in PROJECT_FOLDERS
+            if (level / name).resolve() not in mine
+        ]
         return cls(tuple(user), tuple(project), trusted, root)
 
     def trust_hint(self) -> str:
