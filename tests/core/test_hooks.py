@@ -20,7 +20,7 @@ from codex_lsp.protocol.ops import InterruptOp, UserInputOp
 from codex_lsp.protocol.policies import AskForApproval
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
-from tests.helpers import EventLog
+from tests.helpers import KEY_ENV, EventLog
 
 DENY_RM = """import json, sys
 event = json.load(sys.stdin)
@@ -38,8 +38,10 @@ print(json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse",
 """
 
 RECORD = """import json, os, sys
+event = json.loads(sys.stdin.read())
+event["env_names"] = sorted(os.environ)
 with open(os.environ["HOOK_LOG"], "a") as log:
-    log.write(sys.stdin.read() + "\\n")
+    log.write(json.dumps(event) + "\\n")
 """
 
 
@@ -180,6 +182,7 @@ async def test_every_event_reaches_the_hook_with_codex_field_names(
     assert by_event["Stop"]["last_assistant_message"] == "all done"
     assert by_event["Stop"]["permission_mode"] == "never"
     assert _warnings(log, conv_id) == []
+    assert all(KEY_ENV not in e["env_names"] for e in seen)  # hooks never get the API key
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from codex_lsp.config.secrets import credential_variables
 from codex_lsp.core.hooks import HookSite
 from codex_lsp.core.recorder import SESSION_SUBMISSION_ID
 from codex_lsp.core.turn import TurnRunner
@@ -25,7 +26,9 @@ async def session_start(parts: TurnParts, ctx: TurnContext, resumed: bool) -> No
         cwd=ctx.cwd,
         model=ctx.model,
         permission_mode=ctx.approval_policy.value,
-        env=command_env(parts.config.shell_environment_policy),
+        env=command_env(
+            parts.config.shell_environment_policy, credentials=credential_variables(parts.config)
+        ),
     )
     outcome = await parts.settings.hooks.fire("SessionStart", {"source": source}, site, source)
     for problem in outcome.problems:

@@ -297,7 +297,7 @@ class TurnRunner:
             cwd=self.ctx.cwd,
             model=self.ctx.model,
             permission_mode=self.ctx.approval_policy.value,
-            env=command_env(parts.config.shell_environment_policy),
+            env=self.command_env(),
             turn_id=self.turn_id,
         )
         outcome = await parts.settings.hooks.fire(event, payload, site, target)
