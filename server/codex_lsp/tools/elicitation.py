@@ -196,3 +196,29 @@ def _one(f: _Field, text: str) -> Any:
             f"{f.name} must have {low or 0} to {high or 'any number of'} characters"
         )
     return text
+
+
+def form_for(questions: list[UserInputQuestion]) -> dict[str, Any]:
+    """The other way round, for ``codex-lsp mcp-server``: the model's questions as an
+    elicitation form for the calling client (an enum of the options unless the user may answer
+    in their own words)."""
+    properties: dict[str, Any] = {}
+    for q in questions:
+        about = q.question + (
+            f" (e.g. {', '.join(o.label for o in q.options)})" if q.is_other and q.options else ""
+        )
+        field: dict[str, Any] = {"type": "string", "title": q.header or q.id, "description": about}
+        if q.options and not q.is_other:
+            field["enum"] = [o.label for o in q.options]
+        properties[q.id] = field
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+def answers_from(content: dict[str, Any] | None) -> RequestUserInputResult:
+    """The client's filled-in form as the answers to the questions."""
+    answers = {
+        str(k): {"answers": [_short(v, 2000)]}
+        for k, v in (content or {}).items()
+        if isinstance(v, str | int | float | bool)
+    }
+    return RequestUserInputResult.model_validate({"answers": answers})
