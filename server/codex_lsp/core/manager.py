@@ -321,7 +321,7 @@ class ConversationManager:
         self._reloader.forget(conversation_id)
         if conv is not None:
             await self._shutdown(conv)
-        self._observers.forget(conversation_id)  # after: a private one's last events stay so
+        self._observers.forget(conversation_id)  # after: its last events stay private too
 
     async def archive(self, conversation_id: str, archived: bool = True) -> None:
         """Shut a conversation down and hide it from the default list (or bring it back)."""

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 
+from codex_lsp.background import create_task
 from codex_lsp.core.manager import ConversationManager
 from codex_lsp.errors import CodexError
 from codex_lsp.protocol.events import (
@@ -133,9 +134,11 @@ class ConversationRunner:
         return AgentReply(turn.text or "", turn.usage or TokenUsage(), model, found)
 
     def _close_later(self, conversation_id: str, title: str) -> None:
-        task = asyncio.create_task(self._close(conversation_id, title))
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        create_task(
+            self._close(conversation_id, title),
+            name=f"speckit-close-{conversation_id}",
+            owner=self._closing,
+        )
 
     async def _close(self, conversation_id: str, title: str) -> None:
         """Title the conversation after its stage run and archive it (which shuts it down)."""

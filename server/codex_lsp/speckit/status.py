@@ -8,10 +8,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from codex_lsp.errors import SpeckitError
-from codex_lsp.protocol.base import WireModel
 from codex_lsp.speckit import tracker
 from codex_lsp.speckit.agents import stage_agents
 from codex_lsp.speckit.cost import Ledger
@@ -23,132 +22,24 @@ from codex_lsp.speckit.heuristics.clarify import clarify_issues
 from codex_lsp.speckit.issues import Issue, Magnitude
 from codex_lsp.speckit.packet import SpecPacket
 from codex_lsp.speckit.stages import PIPELINE, STAGES
+from codex_lsp.speckit.status_models import (
+    AgentRun,
+    CostStatus,
+    CoverageEntry,
+    Cue,
+    EvidenceStatus,
+    FileEntry,
+    GateStatus,
+    Overview,
+    OverviewRow,
+    StageStatus,
+    StatusReport,
+    TrackerStatus,
+)
 from codex_lsp.speckit.workspace import Workspace
 from codex_lsp.store.speckit_runs import SpeckitRuns, StageRunRecord
 
-Cue = Literal["pass", "warn", "pending"]
 GATES = ("clarify", "analyze", "checklist")
-
-
-class FileEntry(WireModel):
-    """A file (or folder) of the packet."""
-
-    name: str
-    present: bool
-
-
-class TrackerStatus(WireModel):
-    """The SPEC's row in SPEC.md."""
-
-    status: str
-    branch: str
-    last_validation: str
-    notes: str
-    row: str
-
-
-class AgentRun(WireModel):
-    """One agent of a recorded run."""
-
-    name: str
-    model: str
-    ok: bool
-    error: str | None = None
-    cost: float = 0.0
-
-
-class StageStatus(WireModel):
-    """One pipeline stage."""
-
-    stage: str
-    title: str
-    cue: Cue
-    file: str | None
-    file_present: bool
-    consensus: str
-    attempt: int | None = None
-    updated_at: str | None = None
-    stale: bool = False
-    telemetry: str | None = None
-    agents: list[AgentRun] = []
-    notes: list[str] = []
-
-
-class GateStatus(WireModel):
-    """One quality gate: its latest recorded agents' run, or the native checks made now."""
-
-    gate: str
-    source: Literal["agents", "native", "none"]
-    issues: dict[str, int]
-    detail: str = ""
-
-
-class CostStatus(WireModel):
-    """The SPEC's spending."""
-
-    total_spent: float
-    budget: float
-    utilization: float
-    call_count: int
-    per_stage: dict[str, float]
-    per_model: dict[str, float]
-
-
-class EvidenceStatus(WireModel):
-    """The SPEC's evidence footprint."""
-
-    total_bytes: int
-    files: int
-    soft_limit_mb: float
-    hard_limit_mb: float
-    level: str
-    message: str
-    latest: str | None
-    largest: list[tuple[str, int]]
-
-
-class CoverageEntry(WireModel):
-    """Which agents a stage uses, and which answered its last run."""
-
-    stage: str
-    configured: str
-    last_run: list[str] = []
-
-
-class StatusReport(WireModel):
-    """The whole report of one SPEC."""
-
-    spec_id: str
-    generated_at: str
-    layout: str
-    stale_hours: float
-    directory: str
-    files: list[FileEntry]
-    tracker: TrackerStatus | None
-    stages: list[StageStatus]
-    quality_gates: list[GateStatus]
-    cost: CostStatus
-    evidence: EvidenceStatus
-    agent_coverage: list[CoverageEntry]
-    warnings: list[str]
-
-
-class OverviewRow(WireModel):
-    """One SPEC in the overview: its tracker status and each stage's cue."""
-
-    spec_id: str
-    directory: str
-    title: str
-    status: str
-    stages: dict[str, str]
-
-
-class Overview(WireModel):
-    """Every SPEC of the workspace."""
-
-    layout: str
-    generated_at: str
-    specs: list[OverviewRow]
 
 
 def _iso(moment: datetime | None) -> str | None:

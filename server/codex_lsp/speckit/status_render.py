@@ -7,7 +7,7 @@ from __future__ import annotations
 from codex_lsp.speckit import markdown as md
 from codex_lsp.speckit.evidence import size_text
 from codex_lsp.speckit.stages import PIPELINE, STAGES
-from codex_lsp.speckit.status import Overview, StatusReport
+from codex_lsp.speckit.status_models import Overview, StatusReport
 
 CUES = {"pass": "✅", "warn": "⚠", "pending": "⏳"}
 OVERVIEW_CUES = {
