@@ -38,8 +38,9 @@ def install_codex(folder: Path) -> Path:
     return binary
 
 
-def _run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one process."""
+def _run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system, every thread) of one
+    process. CPU time moves far less than wall time on a shared machine: both are reported."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -49,7 +50,7 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[0]} exited {proc.returncode}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def _codex_home(base_url: str) -> Path:
@@ -64,28 +65,36 @@ def _codex_home(base_url: str) -> Path:
 
 def measure(runs: int, codex: Path | None) -> dict[str, Any]:
     """Alternate both tools ``runs`` times each on the same one-message turn."""
-    ours_t, ours_m, peer_t, peer_m = [], [], [], []
+    ours_t, ours_m, ours_c, peer_t, peer_m, peer_c = [], [], [], [], [], []
     with FakeModelServer() as server:
         server.default_reply = Reply((Text("The answer is 42."),))
         home = make_home(server.base_url)
-        ours_argv = [sys.executable, "-m", "codex_lsp", "exec", "hi"]
+        ours_argv = [sys.executable, "-m", "codex_lsp", "exec", "--skip-git-repo-check", "hi"]
         codex_home = _codex_home(server.base_url) if codex else None
         for _ in range(runs):
-            t, m = _run(ours_argv, home.env, home.workspace)
+            t, m, c = _run(ours_argv, home.env, home.workspace)
             ours_t.append(t)
             ours_m.append(m)
+            ours_c.append(c)
             if codex and codex_home:
                 env = {**home.env, "CODEX_HOME": str(codex_home), "FAKE_KEY": "x"}
-                t, m = _run(
+                t, m, c = _run(
                     [str(codex), "exec", "--skip-git-repo-check", "hi"], env, home.workspace
                 )
                 peer_t.append(t)
                 peer_m.append(m)
-    result: dict[str, Any] = {"codex_lsp_s": summary(ours_t), "codex_lsp_peak_mib": summary(ours_m)}
+                peer_c.append(c)
+    result: dict[str, Any] = {
+        "codex_lsp_s": summary(ours_t),
+        "codex_lsp_peak_mib": summary(ours_m),
+        "codex_lsp_cpu_s": summary(ours_c),
+    }
     if peer_t:
         result.update(
             codex_s=summary(peer_t),
             codex_peak_mib=summary(peer_m),
+            codex_cpu_s=summary(peer_c),
+            cpu_ratio_median=statistics.median(ours_c) / statistics.median(peer_c),
             time_ratio_median=statistics.median(ours_t) / statistics.median(peer_t),
             memory_ratio_median=statistics.median(ours_m) / statistics.median(peer_m),
         )

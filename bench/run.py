@@ -27,7 +27,10 @@ from bench import (
     mcp_roundtrip,
     patch_apply,
     rss,
+    sandbox_overhead,
     speckit_fanout,
+    speckit_gates,
+    speckit_resume,
     speckit_status,
     store,
     token_latency,
@@ -58,6 +61,10 @@ def render(results: dict[str, Any]) -> str:
         lines.append(
             f"| one `exec` turn, start to exit (median) | {_ms(turn['codex_lsp_s']['median'])} | "
             f"`codex exec` {_ms(turn['codex_s']['median'])} | {turn['time_ratio_median']:.2f} |"
+        )
+        lines.append(
+            f"| CPU time of that turn (median) | {_ms(turn['codex_lsp_cpu_s']['median'])} | "
+            f"`codex exec` {_ms(turn['codex_cpu_s']['median'])} | {turn['cpu_ratio_median']:.2f} |"
         )
         lines.append(
             f"| peak RSS of that turn (median) | {turn['codex_lsp_peak_mib']['median']:.0f} MiB | "
@@ -93,6 +100,11 @@ def render(results: dict[str, Any]) -> str:
             f"| {case['case']} | {case['parse_and_compute_ms']:.0f} ms | "
             f"{case['workspace_edit_ms']:.0f} ms | {case['cli_codex_lsp_ms']:.0f} ms | {peer} |"
         )
+    startup = results["sandbox_overhead"]["startup"]
+    lines += ["", "| `true` through the runner | median | over direct |", "|---|---|---|"]
+    for kind, median in startup["median_ms"].items():
+        over = startup["over_direct_ms"].get(kind)
+        lines.append(f"| {kind} | {median:.1f} ms | {'' if over is None else f'{over:+.1f} ms'} |")
     search = results["file_search"]
     lines += [
         "",
@@ -147,6 +159,15 @@ def render(results: dict[str, Any]) -> str:
         f"{fan['slowest_agent_ms']:.0f} ms ({fan['fanout_overhead_ms']:.0f} ms added, target < 150 "
         f"ms); the server's peak memory {fan['peak_rss_mib']:.0f} MiB (target < 150 MiB)."
     )
+    gates = results["speckit_gates"]
+    resume = results["speckit_resume"]["initialized_to_first_request_ms"]
+    lines.append(
+        f"\nQuality-gate diagnostics ({gates['issues']} issues, a {gates['lines']}-line spec.md): "
+        f"publishing p50 {gates['publish_ms']['median']:.1f} ms, the code-action request p50 "
+        f"{gates['code_action_ms']['median']:.1f} ms (target < 20 ms); resuming /speckit.auto "
+        f"after a restart: the first model request {resume['median']:.0f} ms after `initialized` "
+        "(target < 1 s)."
+    )
     lines.append("\nVS Code panel, per streamed event (3 tabs; `python -m bench.webview_state`):")
     for row in results["webview_state"]["sizes"]:
         lines.append(
@@ -199,6 +220,7 @@ def main() -> None:
         "exec_turn": exec_turn.measure(runs, codex),
         "token_latency": token_latency.run(tokens, [1, 5, 20], stress=True),
         "patch_apply": patch_apply.run(runs, codex),
+        "sandbox_overhead": sandbox_overhead.measure(4 * runs),
         "file_search": file_search.measure(20_000 if args.quick else 100_000),
         "config_reload": asyncio.run(config_reload.measure(runs)),
         "store": asyncio.run(store.measure(10_000, 10_000, runs)),
@@ -206,6 +228,8 @@ def main() -> None:
         "rss": asyncio.run(rss.measure(20)),
         "speckit_status": asyncio.run(speckit_status.measure(200, 50)),
         "speckit_fanout": asyncio.run(speckit_fanout.measure(3, 1.0)),
+        "speckit_gates": asyncio.run(speckit_gates.measure(2000, 50, 50)),
+        "speckit_resume": asyncio.run(speckit_resume.measure(3)),
         "webview_state": webview_state.run(5 if args.quick else 20),
         "acp": {
             "cold_start": acp.cold_start(runs),

@@ -1,8 +1,11 @@
 """What the sandbox costs a command, and how fast output streams.
 
-- Start-up: ``true`` unsandboxed vs under the workspace-write sandbox (Landlock + seccomp via the
-  launcher), alternating in the same run; medians and the difference; and in a folder with
-  ``.git`` (which adds the read-only bind mount in a private mount namespace).
+- Start-up of ``true`` through the runner, alternating in the same run: **direct** (no launcher,
+  the floor), **unsandboxed** (danger-full-access: supervised by the launcher), **sandboxed**
+  (workspace-write: namespaces, placeholders, Landlock, seccomp), the same in a folder with
+  ``.git``, and sandboxed with the launcher exec'd as a new interpreter (what the fork server
+  saves; the path an ACP client's terminal takes). Medians, and each one's difference from and
+  ratio to the direct start.
 - Output: a command printing 100 MiB through the runner with the client-event path (each chunk
   becomes a serialised ``execCommandOutputDelta``); MB/s drained, and what reaches the client
   (capped at 1 MiB per stream, so a command that prints gigabytes cannot exhaust memory).
@@ -14,13 +17,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from codex_lsp.exec import spawn
 from codex_lsp.exec.runner import run_command
 from codex_lsp.exec.sandbox import sandboxed_argv
 from codex_lsp.protocol.events import ExecCommandOutputDeltaEvent
@@ -30,24 +36,51 @@ from codex_lsp.protocol.policies import DangerFullAccess, WorkspaceWrite
 OUTPUT_BYTES = 100 * 1024 * 1024
 
 
-async def _startup(runs: int, cwd: Path) -> dict[str, float]:
-    plain, boxed, in_repo = [], [], []
+@contextlib.contextmanager
+def _exec_launcher() -> Iterator[None]:
+    """Commands exec the launcher instead of asking the fork server (as before it existed)."""
+    available = spawn.available
+    spawn.available = lambda: False  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        spawn.available = available  # type: ignore[assignment]
+
+
+async def _time_true(argv: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    result = await run_command(argv, cwd, timeout_s=10)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert result.exit_code == 0, result
+    return elapsed
+
+
+async def _startup(runs: int, cwd: Path) -> dict[str, Any]:
     repo = cwd / "repo"
     (repo / ".git").mkdir(parents=True, exist_ok=True)
+    kinds = {
+        "direct": (["true"], cwd),
+        "unsandboxed": (sandboxed_argv(["true"], DangerFullAccess(), cwd), cwd),
+        "sandboxed": (sandboxed_argv(["true"], WorkspaceWrite(), cwd), cwd),
+        "sandboxed_in_git_repo": (sandboxed_argv(["true"], WorkspaceWrite(), repo), repo),
+    }
+    samples: dict[str, list[float]] = {kind: [] for kind in [*kinds, "sandboxed_exec_launcher"]}
+    for argv, folder in kinds.values():
+        await _time_true(argv, folder)  # warm-up: the fork server starts with the first one
     for _ in range(runs):
-        started = time.perf_counter()
-        await run_command(sandboxed_argv(["true"], WorkspaceWrite(), repo), repo, timeout_s=10)
-        in_repo.append((time.perf_counter() - started) * 1000)
-        for policy, bucket in ((DangerFullAccess(), plain), (WorkspaceWrite(), boxed)):
-            started = time.perf_counter()
-            result = await run_command(sandboxed_argv(["true"], policy, cwd), cwd, timeout_s=10)
-            bucket.append((time.perf_counter() - started) * 1000)
-            assert result.exit_code == 0
+        for kind, (argv, folder) in kinds.items():
+            samples[kind].append(await _time_true(argv, folder))
+        with _exec_launcher():
+            argv, folder = kinds["sandboxed"]
+            samples["sandboxed_exec_launcher"].append(await _time_true(argv, folder))
+    medians = {kind: statistics.median(values) for kind, values in samples.items()}
+    direct = medians["direct"]
     return {
-        "unsandboxed_ms": statistics.median(plain),
-        "sandboxed_ms": statistics.median(boxed),
-        "overhead_ms": statistics.median(boxed) - statistics.median(plain),
-        "sandboxed_in_git_repo_ms": statistics.median(in_repo),
+        "median_ms": medians,
+        "over_direct_ms": {k: v - direct for k, v in medians.items() if k != "direct"},
+        "ratio_to_direct": {k: v / direct for k, v in medians.items() if k != "direct"},
+        "sandboxed_over_unsandboxed_ms": medians["sandboxed"] - medians["unsandboxed"],
+        "runs": runs,
     }
 
 

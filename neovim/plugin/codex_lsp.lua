@@ -23,3 +23,12 @@ end, { desc = "codex-lsp: restore the files the last turn changed" })
 vim.api.nvim_create_user_command("CodexCompact", function()
   codex().op("codex/compact")
 end, { desc = "codex-lsp: summarise the conversation to free context" })
+vim.api.nvim_create_user_command("CodexSpec", function(opts)
+  codex().spec(opts.args)
+end, {
+  nargs = "+",
+  complete = function(lead, line)
+    return codex().complete_spec(lead, line)
+  end,
+  desc = "codex-lsp: a spec-kit command (:CodexSpec auto SPEC-KIT-071)",
+})

@@ -23,6 +23,7 @@ user sees. Lower-layer errors (httpx, OS errors) are mapped at the boundary that
     ├── ToolError                   a tool call could not be carried out       (permanent)
     ├── StoreError                  the conversation store failed; retryable when busy
     ├── McpError                    an MCP server failed, hung or refused      (permanent)
+    ├── ReviewAnswerError           a reviewer's answer is not the findings    (permanent)
     ├── SpeckitError                a spec-kit command cannot go on            (permanent)
     │   └── BudgetExceededError     the SPEC's budget is spent (hard_stop)     (permanent)
     └── SandboxError                the sandbox could not be set up            (permanent)
@@ -132,6 +133,10 @@ class McpError(CodexError):
     """An MCP server could not be started or used; the message names it and says why."""
 
 
+class ReviewAnswerError(CodexError):
+    """A reviewer's answer is not the findings' JSON; the message says what was wrong."""
+
+
 class SpeckitError(CodexError):
     """A spec-kit command cannot run or go on: an unknown SPEC, a folder that cannot be
     created, an evidence limit; the message says what to do."""
@@ -157,3 +162,14 @@ def _error_info_for_status(status: int) -> str:
     if status >= 500:
         return "internalServerError"
     return "other"
+
+
+def bug_message(what: str, exc: BaseException) -> str:
+    """What a user is told when codex-lsp itself fails (an exception outside
+    :class:`CodexError`, i.e. a bug, not the outside world): that it is a bug, what it broke, and
+    where the details are — the traceback goes to the log, not to the user."""
+    detail = str(exc).strip() or "no detail"
+    return (
+        f"codex-lsp failed while handling {what} ({detail}); this is a bug in codex-lsp, not "
+        "something you did. The server keeps running; its log has the details — please report it."
+    )

@@ -1,9 +1,11 @@
-"""Reading a file a user or the model names: regular files only, a bounded number of bytes.
+"""Reading a file a user, the model or the repository names: regular files only, a bounded
+number of bytes. The one place the package opens such a file (images, @-mentions, apply_patch,
+spec-kit).
 
 A repository can hold a FIFO (reading it waits for a writer that never comes) or a link to a
 device (``/dev/zero`` never ends). Such a file is never read: its kind is checked before it is
-opened, and again on the descriptor, which is opened without waiting (``O_NONBLOCK``), so a FIFO
-swapped in between cannot block the read either.
+opened, so a device is never opened, and again on the descriptor, which is opened without waiting
+(``O_NONBLOCK``, ``O_NOCTTY``), so a FIFO swapped in between cannot block the read either.
 """
 
 from __future__ import annotations
@@ -12,17 +14,56 @@ import os
 import stat
 from pathlib import Path
 
-_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-NOT_REGULAR = "it is not a regular file (a FIFO, a device or a socket is never read)"
+_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+class NotRegularFileError(ValueError):
+    """``path`` exists but is no regular file; ``kind`` says what it is (``a folder``, ``a named
+    pipe (FIFO)``, ...) and the message says it is never read."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(
+            f"it is {kind}, not a regular file (a FIFO, a device or a socket is never read)"
+        )
+        self.kind = kind
+
+
+def kind_of(mode: int) -> str:
+    """What a file of ``st_mode`` ``mode`` is, in words, for a message."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    return next((name for test, name in _KINDS if test(mode)), "a special file")
+
+
+def open_regular(path: Path) -> int:
+    """A read-only descriptor of the regular file ``path`` (the caller closes it).
+    :class:`NotRegularFileError` when it is something else, :class:`OSError` (``FileNotFoundError``
+    and the rest) when it cannot be opened, :class:`ValueError` for a NUL byte in the path."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotRegularFileError(kind_of(mode))
+    fd = os.open(path, _FLAGS)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotRegularFileError(kind_of(mode))
+    return fd
 
 
 def read_regular(path: Path, limit: int) -> bytes:
     """At most ``limit + 1`` bytes of the regular file ``path`` (more than ``limit`` means it is
-    longer). :class:`OSError` when it cannot be read, :class:`ValueError` when it is no regular
-    file (or the path holds a NUL byte)."""
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise ValueError(NOT_REGULAR)
-    with os.fdopen(os.open(path, _FLAGS), "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise ValueError(NOT_REGULAR)
+    longer). Raises as :func:`open_regular` does."""
+    with os.fdopen(open_regular(path), "rb") as handle:
         return handle.read(limit + 1)

@@ -27,9 +27,10 @@ from acp.schema import (
     WaitForTerminalExitResponse,
 )
 
-from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
+from codex_lsp.testing import Answer, FakeModelServer, Reply, Text, ToolCall
 from tests.acp.conftest import Agent, Client, configure, start_agent
 from tests.acp.test_turns import outputs
+from tests.core.test_review_findings import answer
 from tests.mcp.conftest import FAULT_SERVER
 from tests.mcp.test_http import TOKEN, http_server
 
@@ -107,7 +108,7 @@ async def test_slash_commands_run_their_tasks(agent: Agent, model_server: FakeMo
     model_server.enqueue(
         Reply((Text("first answer"),)),
         Reply((Text("SUMMARY of the conversation"),)),
-        Reply((Text("no findings"),)),
+        Reply((Answer(answer(correct=True)),)),
         Reply((Text("just text"),)),
     )
     sid = await agent.new()

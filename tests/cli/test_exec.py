@@ -22,7 +22,11 @@ def run_exec(
     stdin: str | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    return run_python(["-m", "codex_lsp", "exec", *args], home, cwd, stdin, env)
+    """``codex-lsp exec ARGS`` in ``cwd`` (the test's workspace, which is no Git repository:
+    the check is skipped, as a CI job outside a checkout would)."""
+    return run_python(
+        ["-m", "codex_lsp", "exec", "--skip-git-repo-check", *args], home, cwd, stdin, env
+    )
 
 
 def run_python(
@@ -139,9 +143,33 @@ def test_exec_does_not_import_pygls(
 ) -> None:
     model_server.enqueue(Reply((Text("ok"),)))
     code = (
-        "import sys; from codex_lsp.cli.main import main; rc = main(['exec', 'hi']); "
+        "import sys; from codex_lsp.cli.main import main; "
+        "rc = main(['exec', '--skip-git-repo-check', 'hi']); "
         "print('pygls' in sys.modules, file=sys.stderr); sys.exit(rc)"
     )
     result = run_python(["-c", code], codex_home, workspace)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().endswith("False")
+
+
+def test_a_plain_turn_imports_neither_spec_kit_nor_jsonschema(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.enqueue(Reply((Text("ok"),)))
+    unused = ["codex_lsp.speckit.front", "codex_lsp.speckit.dispatch", "jsonschema", "pygls"]
+    code = (
+        "import sys; from codex_lsp.cli.main import main; "
+        "rc = main(['exec', '--skip-git-repo-check', 'hi']); "
+        f"print([m for m in {unused!r} if m in sys.modules], file=sys.stderr); sys.exit(rc)"
+    )
+    result = run_python(["-c", code], codex_home, workspace)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().endswith("[]")  # each one costs a turn's start 10-40 ms
+
+
+def test_a_slash_command_still_reaches_spec_kit(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    result = run_exec(["/speckit.nosuch"], codex_home, workspace)
+    assert "Unknown spec-kit command /speckit.nosuch" in result.stdout + result.stderr
+    assert model_server.requests == []  # answered without the model

@@ -99,7 +99,7 @@ def test_commands_end_with_the_server(
         Reply((Text("finished"),)),
     )
     server = subprocess.Popen(
-        [sys.executable, "-m", "codex_lsp", "exec", "-s", mode, "run it"],
+        [sys.executable, "-m", "codex_lsp", "exec", "--skip-git-repo-check", "-s", mode, "run it"],
         cwd=workspace,
         env=subprocess_env(codex_home),
         stdout=subprocess.DEVNULL,

@@ -53,7 +53,11 @@ def test_exec_against_a_provider_echoing_the_request_prints_no_secret(
 ) -> None:
     secrets_config(clean_env, model_server.base_url)
     model_server.default_reply = EchoReply(400)
-    result = _run(["exec", *(["--json"] if json_mode else []), "hi"], clean_env, workspace)
+    result = _run(
+        ["exec", "--skip-git-repo-check", *(["--json"] if json_mode else []), "hi"],
+        clean_env,
+        workspace,
+    )
     assert result.returncode == 1, result.stderr
     assert "HTTP 400" in result.stdout + result.stderr
     assert leaks(result.stdout + result.stderr) == []

@@ -91,7 +91,7 @@ def test_exec_reports_an_invalid_policy_in_the_file_instead_of_overriding_it(
 ) -> None:
     path = write_config(clean_env, model_server.base_url)
     path.write_text(line + "\n" + path.read_text())
-    result = _run(["exec", *flags, "hi"], clean_env, workspace)
+    result = _run(["exec", "--skip-git-repo-check", *flags, "hi"], clean_env, workspace)
     assert result.returncode == 2, result.stderr
     key = line.split(" ", maxsplit=1)[0]
     assert f"{key} = " in result.stderr and f"{path}:1" in result.stderr

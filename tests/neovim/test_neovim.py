@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
+from codex_lsp.testing import Answer, FakeModelServer, Reply, Text, ToolCall
+from tests.core.test_review_findings import answer, finding
 from tests.helpers import subprocess_env
 
 HERE = Path(__file__).parent
@@ -178,3 +179,29 @@ def test_the_plugin_answers_the_models_questions(
     }
     assert "**question**: Which database?" in report["chat"]
     assert "Postgres with raw SQL it is." in report["chat"]
+
+
+def test_review_findings_are_diagnostics_and_fix_this_fixes_one(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    (workspace / "app.py").write_text(APP)
+    found = answer(
+        finding("x must be 2", 1, "app.py", 2, 2), finding("Unused import", 3, "app.py", 1, 1)
+    )
+    model_server.enqueue(
+        Reply((Answer(found),)),
+        Reply((ToolCall("apply_patch", {"input": PATCH}),)),
+        Reply((Text("fixed"),)),
+    )
+    report = run_nvim("review_flow.lua", codex_home, workspace)
+    assert report["initialized"] and report["published"], report
+    by_code = {d["code"]: d for d in report["diagnostics"]}
+    assert set(by_code) == {"P1", "P3"}
+    assert all(d["source"] == "codex-review" for d in report["diagnostics"])
+    assert by_code["P1"]["lnum"] == 1 and by_code["P1"]["severity"] == 1  # ERROR
+    assert by_code["P3"]["lnum"] == 0 and by_code["P3"]["severity"] == 3  # INFO
+    assert by_code["P1"]["message"].startswith("[P1] x must be 2")
+    assert "Fix this: [P1] x must be 2" in report["titles"]
+    assert report["fixed"], report
+    prompt = json.dumps(model_server.requests[1].body["input"])
+    assert "x must be 2: it breaks when x is 0." in prompt

@@ -22,6 +22,7 @@ PRIMARY = [
     "/speckit.audit",
     "/speckit.unlock",
     "/speckit.auto",
+    "/speckit.cancel",
     "/speckit.status",
     "/speckit.constitution",
 ]
@@ -39,7 +40,7 @@ def _error(text: str, current: str | None = None) -> str:
     return routed.message
 
 
-def test_the_registry_has_the_thirteen_commands_and_constitution() -> None:
+def test_the_registry_has_the_thirteen_commands_cancel_and_constitution() -> None:
     assert REGISTRY.names() == PRIMARY
 
 

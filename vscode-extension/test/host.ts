@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { EditorAction, Host } from "../src/host/bridge";
+import type { ReviewTarget } from "../src/shared/generated";
 import type { ToWebview } from "../src/shared/messages";
 import type { ChatState } from "../src/shared/state";
 
@@ -43,6 +44,11 @@ export class RecordingHost implements Host {
   }
   pickImages(): Promise<{ path: string; uri: string }[]> {
     return Promise.resolve([]);
+  }
+  /** What the review picker answers (undefined: the user cancelled). */
+  reviewTarget: ReviewTarget | undefined = { type: "uncommittedChanges" };
+  pickReviewTarget(): Promise<ReviewTarget | undefined> {
+    return Promise.resolve(this.reviewTarget);
   }
   pickStored(): Promise<undefined> {
     return Promise.resolve(undefined);

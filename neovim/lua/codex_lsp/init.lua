@@ -186,6 +186,51 @@ function M.prompt(text)
   end)
 end
 
+-- :CodexSpec {new|status|auto|…} [SPEC] [text]: the spec-kit command typed into the chat
+M.speckit_commands = {
+  "new", "specify", "clarify", "analyze", "checklist", "plan", "tasks", "implement",
+  "validate", "audit", "unlock", "auto", "cancel", "status", "constitution",
+}
+
+function M.spec(args)
+  local sub = args:match("^(%S+)")
+  if not sub or not vim.tbl_contains(M.speckit_commands, sub) then
+    return vim.notify(
+      "codex-lsp: :CodexSpec takes one of " .. table.concat(M.speckit_commands, ", "),
+      vim.log.levels.ERROR
+    )
+  end
+  M.prompt("/speckit." .. args)
+end
+
+-- The SPEC ids of the workspace: docs/SPEC-<AREA>-<NNN>-… (the fork) and specs/NNN-… (GitHub).
+function M.spec_ids(root)
+  root = root or vim.fn.getcwd()
+  local ids = {}
+  for name, kind in vim.fs.dir(root .. "/docs") do
+    local id = kind == "directory" and name:match("^(SPEC%-%w+%-%d+)")
+    if id and vim.uv.fs_stat(root .. "/docs/" .. name .. "/spec.md") then
+      table.insert(ids, id)
+    end
+  end
+  for name, kind in vim.fs.dir(root .. "/specs") do
+    if kind == "directory" and name:match("^%d+%-") then
+      table.insert(ids, name)
+    end
+  end
+  table.sort(ids)
+  return ids
+end
+
+function M.complete_spec(lead, line)
+  local words = vim.split(line, "%s+", { trimempty = true })
+  local typing = #words == 1 or (#words == 2 and not line:match("%s$"))
+  local pool = typing and M.speckit_commands or M.spec_ids()
+  return vim.tbl_filter(function(item)
+    return vim.startswith(item, lead)
+  end, pool)
+end
+
 function M.op(method)
   if not state.conversation then
     return vim.notify("codex-lsp: no conversation yet; start one with :Codex", vim.log.levels.WARN)

@@ -9,28 +9,41 @@ import asyncio
 import contextlib
 import signal
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+from codex_lsp.cli.exec_options import (
+    ExecOptions,
+    answer_problem,
+    check_git_repository,
+    check_options,
+    sandbox_overrides,
+)
+from codex_lsp.cli.exec_resume import check_resume_args, find_conversation
+from codex_lsp.cli.exec_review import blocking, print_review, review_op
 from codex_lsp.cli.render import EventPrinter
 from codex_lsp.cli.terminal_input import ask_in_terminal, show_link
-from codex_lsp.config.loader import load_layered
+from codex_lsp.config.loader import LoadedConfig, load_layered
 from codex_lsp.config.overrides import ConfigOverrides
-from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
+from codex_lsp.core import ConfigSources, Conversation, ConversationManager, FrontEnd
+from codex_lsp.core.supervisor import CommandRouter, TurnBody
 from codex_lsp.errors import CodexError, ConfigError, ProviderError
 from codex_lsp.protocol.events import (
     ErrorEvent,
     EventEnvelope,
+    ExitedReviewModeEvent,
     ShutdownCompleteEvent,
     TaskCompleteEvent,
     TurnAbortedEvent,
 )
-from codex_lsp.protocol.items import TextInput
-from codex_lsp.protocol.ops import InterruptOp, ShutdownOp, UserInputOp
+from codex_lsp.protocol.items import LocalImageInput, ReviewOutput, TextInput, UserInputItem
+from codex_lsp.protocol.ops import InterruptOp, ReviewOp, ShutdownOp, UserTurnOp
 from codex_lsp.protocol.requests import NewConversationParams
-from codex_lsp.speckit.front import speckit_router
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+ExecOp = UserTurnOp | ReviewOp
+"""What one exec run submits: a turn, or (``exec review``) a review."""
 
 
 def _read_prompt(arg: str | None) -> str | None:
@@ -41,22 +54,11 @@ def _read_prompt(arg: str | None) -> str | None:
     return sys.stdin.read()
 
 
-def _check_config(args: argparse.Namespace, overrides: ConfigOverrides) -> None:
+def _check_config(args: argparse.Namespace, overrides: ConfigOverrides) -> LoadedConfig:
     """Load the configuration as the user wrote it, before exec forces ``approval_policy =
     never`` and the sandbox flags over it: a value there that is invalid is reported (as
     :class:`ConfigError`), not silently replaced."""
-    load_layered(overrides, workspace=Path(args.cwd or ".").resolve())
-
-
-def _exec_overrides(args: argparse.Namespace, overrides: ConfigOverrides) -> ConfigOverrides:
-    out: dict[str, Any] = {"approval_policy": "never", **overrides}
-    if args.full_auto:
-        out.update({"sandbox_mode": "workspace-write", "approval_policy": "never"})
-    if args.yolo:
-        out.update({"sandbox_mode": "danger-full-access", "approval_policy": "never"})
-    if args.sandbox:
-        out["sandbox_mode"] = args.sandbox
-    return out
+    return load_layered(overrides, workspace=Path(args.cwd or ".").resolve())
 
 
 class _Outcome:
@@ -68,6 +70,7 @@ class _Outcome:
         self.final: str | None = None
         self.failed = False
         self.aborted = False
+        self.review: ReviewOutput | None = None
 
     def observe(self, event: EventEnvelope) -> None:
         msg = event.msg
@@ -79,17 +82,48 @@ class _Outcome:
         elif isinstance(msg, TurnAbortedEvent):
             self.aborted = True
             self.done.set()
+        elif isinstance(msg, ExitedReviewModeEvent):
+            self.review = msg.review
         elif isinstance(msg, ShutdownCompleteEvent):
             self.closed.set()
 
 
-async def _run(prompt: str, args: argparse.Namespace, overrides: ConfigOverrides) -> int:
+def _speckit_router(manager: ConversationManager) -> CommandRouter:
+    """spec-kit's router, imported with the first message that starts with a slash: a plain
+    prompt never pays for spec-kit's modules (~40 ms of a turn's start)."""
+    built: list[CommandRouter] = []
+
+    def router(items: list[UserInputItem]) -> TurnBody | None:
+        first = items[0] if items else None
+        if not (isinstance(first, TextInput) and first.text.lstrip().startswith("/")):
+            return None  # not a command: what speckit_router would say too
+        if not built:
+            from codex_lsp.speckit.front import speckit_router
+
+            built.append(speckit_router(manager))
+        return built[0](items)
+
+    return router
+
+
+async def _run(
+    op: ExecOp, args: argparse.Namespace, opts: ExecOptions, overrides: ConfigOverrides
+) -> int:
     outcome = _Outcome()
     printer = EventPrinter(sys.stderr)
+    codex = None
+    if args.json_format == "codex":
+        from codex_lsp.cli.codex_jsonl import CodexJsonl  # only this format needs its models
+
+        codex = CodexJsonl()
 
     def sink(event: EventEnvelope) -> None:
         outcome.observe(event)
-        if args.json:
+        if codex is not None:
+            lines = [line.to_line() for line in codex(event)]
+            sys.stdout.write("".join(f"{line}\n" for line in lines))
+            sys.stdout.flush()
+        elif args.json:
             sys.stdout.write(event.to_wire_json() + "\n")
             sys.stdout.flush()
         else:
@@ -97,35 +131,48 @@ async def _run(prompt: str, args: argparse.Namespace, overrides: ConfigOverrides
 
     front_end = FrontEnd(sink, user_input=ask_in_terminal, open_url=show_link)
     manager = ConversationManager(
-        front_end, ConfigSources(cli_overrides=overrides), router=speckit_router
+        front_end, ConfigSources(cli_overrides=overrides), router=_speckit_router
     )
     try:
-        return await _converse(manager, prompt, args, outcome)
+        return await _converse(manager, op, args, opts, outcome)
     finally:
         await manager.shutdown_all()
 
 
+async def _open(manager: ConversationManager, args: argparse.Namespace, cwd: Path) -> Conversation:
+    """A new conversation, or (``exec resume``) the stored one asked for."""
+    if args.subcommand != "resume":
+        return await manager.new_conversation(NewConversationParams(cwd=cwd))
+    conversation_id = await find_conversation(manager, args, cwd)
+    await manager.resume(conversation_id)
+    return manager.get(conversation_id)
+
+
 async def _converse(
-    manager: ConversationManager, prompt: str, args: argparse.Namespace, outcome: _Outcome
+    manager: ConversationManager,
+    op: ExecOp,
+    args: argparse.Namespace,
+    opts: ExecOptions,
+    outcome: _Outcome,
 ) -> int:
-    """Run one conversation of one turn; the exit code says how it ended."""
-    cwd = Path(args.cwd) if args.cwd else None
+    """Run one turn (or review) in a new (or resumed) conversation; the exit code says how it
+    ended."""
     try:
-        config = manager.load_config(NewConversationParams(cwd=cwd)).config
+        config = manager.load_config(NewConversationParams(cwd=opts.cwd)).config
         if manager.start_mcp(config):
             limit = max(c.startup_timeout_sec for c in config.mcp_servers.values())
             await manager.mcp.wait_started(limit + 1)
         for status in manager.mcp.statuses():
             if status.state == "failed":
                 print(f"codex-lsp exec: MCP server {status.name}: {status.reason}", file=sys.stderr)
-        conv = await manager.new_conversation(NewConversationParams(cwd=cwd))
+        conv = await _open(manager, args, opts.cwd)
     except CodexError as exc:
         print(f"codex-lsp exec: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):
         loop.add_signal_handler(signal.SIGINT, lambda: conv.submit(InterruptOp()))
-    conv.submit(UserInputOp(items=[TextInput(text=prompt)]))
+    conv.submit(op)
     await outcome.done.wait()
     conv.submit(ShutdownOp())
     with contextlib.suppress(TimeoutError):
@@ -136,6 +183,26 @@ async def _converse(
         await asyncio.to_thread(Path(args.output_last_message).write_text, outcome.final, "utf-8")
     if outcome.failed:
         return EXIT_FAILED
+    if outcome.review is not None:
+        if not args.json:
+            print_review(outcome.review, sys.stdout)
+        found = blocking(outcome.review, args.fail_on)
+        if found:
+            print(
+                f"codex-lsp exec review: {len(found)} finding(s) at {args.fail_on} or above",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        return EXIT_OK
+    if opts.output_schema is not None:
+        problem = answer_problem(outcome.final or "", opts.output_schema)
+        if problem is not None:
+            print(
+                f"codex-lsp exec: the final answer does not match --output-schema "
+                f"{args.output_schema}: {problem}",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
     if not args.json and outcome.final is not None:
         print(outcome.final)
     return EXIT_OK
@@ -145,24 +212,41 @@ def run_headless(prompt: str, cwd: Path, overrides: ConfigOverrides) -> int:
     """``prompt`` as ``codex-lsp exec -C cwd prompt`` runs it, with exec's defaults."""
     args = argparse.Namespace(
         prompt=prompt,
+        subcommand=None,
         cwd=str(cwd),
         json=False,
+        json_format=None,
         output_last_message=None,
+        output_schema=None,
+        images=None,
+        add_dirs=None,
+        ephemeral=False,
         full_auto=False,
         yolo=False,
         sandbox=None,
+        skip_git_repo_check=True,
     )
-    return _run_checked(prompt, args, overrides, "codex-lsp")
+    opts = ExecOptions(cwd=cwd, images=[], output_schema=None)
+    op = UserTurnOp(items=[TextInput(text=prompt)])
+    return _run_checked(op, args, opts, overrides, "codex-lsp")
 
 
 def _run_checked(
-    prompt: str, args: argparse.Namespace, overrides: ConfigOverrides, name: str
+    op: ExecOp,
+    args: argparse.Namespace,
+    opts: ExecOptions,
+    overrides: ConfigOverrides,
+    name: str,
 ) -> int:
-    """Check the configuration, then run the conversation; a configuration or provider
-    problem is reported with what to fix."""
+    """Check the configuration and the flags, then run the conversation; a configuration,
+    flag or provider problem is reported with what to fix."""
     try:
-        _check_config(args, overrides)
-        return asyncio.run(_run(prompt, args, _exec_overrides(args, overrides)))
+        loaded = _check_config(args, overrides)
+        check_git_repository(args, opts.cwd)
+        roots = loaded.config.sandbox_workspace_write.writable_roots
+        with ephemeral_store(args.ephemeral, overrides) as stored:
+            forced = sandbox_overrides(args, stored, roots)
+            return asyncio.run(_run(op, args, opts, forced))
     except (ConfigError, ProviderError) as exc:
         print(f"{name}: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
@@ -170,8 +254,31 @@ def _run_checked(
         return EXIT_INTERRUPTED
 
 
+@contextlib.contextmanager
+def ephemeral_store(ephemeral: bool, overrides: ConfigOverrides) -> Iterator[ConfigOverrides]:
+    """``--ephemeral``: the conversation lives in a store in a temporary folder, removed on
+    exit, so nothing of it is kept."""
+    if not ephemeral:
+        yield overrides
+        return
+    with tempfile.TemporaryDirectory(prefix="codex-lsp-ephemeral-") as folder:
+        yield {**overrides, "state_db": str(Path(folder) / "state.db")}
+
+
 def run_exec(args: argparse.Namespace, overrides: ConfigOverrides) -> int:
     """Entry point of ``codex-lsp exec``."""
+    try:
+        if args.subcommand == "resume":
+            check_resume_args(args)
+        opts = check_options(args)
+        if args.subcommand == "review":
+            instructions = _read_prompt(args.prompt) if args.prompt else None
+            review = review_op(args, instructions)
+    except ConfigError as exc:
+        print(f"codex-lsp exec: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.subcommand == "review":
+        return _run_checked(review, args, opts, overrides, "codex-lsp exec review")
     prompt = _read_prompt(args.prompt)
     if not prompt or not prompt.strip():
         print(
@@ -180,9 +287,13 @@ def run_exec(args: argparse.Namespace, overrides: ConfigOverrides) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from codex_lsp.cli.speckit_cmd import run_slash
+    if args.subcommand is None and prompt.lstrip().startswith("/"):
+        from codex_lsp.cli.speckit_cmd import run_slash  # spec-kit's modules only for a command
 
-    answered = run_slash(prompt, Path(args.cwd or "."), overrides, args.json)
-    if answered is not None:
-        return answered
-    return _run_checked(prompt, args, overrides, "codex-lsp exec")
+        answered = run_slash(prompt, Path(args.cwd or "."), overrides, args.json)
+        if answered is not None:
+            return answered
+    items: list[UserInputItem] = [TextInput(text=prompt)]
+    items += [LocalImageInput(path=str(path)) for path in opts.images]
+    op = UserTurnOp(items=items, output_schema=opts.output_schema)
+    return _run_checked(op, args, opts, overrides, "codex-lsp exec")

@@ -39,7 +39,7 @@ from codex_lsp.core.turn_diff import TurnSnapshot
 from codex_lsp.core.turn_parts import Settings, TurnParts
 from codex_lsp.core.undo import run_undo
 from codex_lsp.core.usage import UsageMeter
-from codex_lsp.errors import CodexError, ProtocolError
+from codex_lsp.errors import CodexError, ProtocolError, bug_message
 from codex_lsp.exec.sandbox import landlock_abi, unavailable_warning
 from codex_lsp.protocol.events import (
     ErrorEvent,
@@ -298,7 +298,7 @@ class Conversation:
             except Exception as exc:
                 log.exception("op %s failed", type(op).__name__)
                 self.emit(
-                    submission_id, ErrorEvent(message=f"internal error handling {op.type}: {exc}")
+                    submission_id, ErrorEvent(message=bug_message(f"the {op.type} operation", exc))
                 )
 
     async def _on_input(self, submission_id: str, op: UserInputOp | UserTurnOp) -> None:

@@ -8,14 +8,17 @@ from pathlib import Path
 
 from codex_lsp.core.context import initial_context
 from codex_lsp.core.prompts import load_prompt
+from codex_lsp.core.review_answer import REVIEW_SCHEMA, parse_review, render_review
 from codex_lsp.core.turn import TurnRunner
+from codex_lsp.errors import ReviewAnswerError
 from codex_lsp.exec.runner import run_command
 from codex_lsp.protocol.events import (
     EnteredReviewModeEvent,
+    ErrorEvent,
     ExitedReviewModeEvent,
 )
 from codex_lsp.protocol.history import AssistantMessage, HistoryItem, InputText, UserMessage
-from codex_lsp.protocol.items import ReviewRequest, ReviewTarget
+from codex_lsp.protocol.items import ReviewOutput, ReviewRequest, ReviewTarget
 from codex_lsp.tools.shell import truncate_middle
 
 REVIEW_DIFF_MAX_BYTES = 200_000
@@ -23,7 +26,9 @@ GIT_TIMEOUT_S = 30
 
 
 async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:
-    """Review in an isolated history; the findings are added to the conversation."""
+    """Review in an isolated history, the answer asked for as the findings' JSON
+    (:data:`REVIEW_SCHEMA`); the findings are added to the conversation. An answer that is not
+    that JSON ends the review with an error event saying so (``review`` then is absent)."""
     parts = runner.parts
     target = request.target
     runner.emit(
@@ -32,19 +37,31 @@ async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:
         )
     )
     output: str | None = None
+    review: ReviewOutput | None = None
+    problem: str | None = None
     try:
         material = await _review_material(target, runner.ctx.cwd)
         history: list[HistoryItem] = [
             *initial_context(runner.ctx, parts.config.project_doc_max_bytes, parts.home),
             UserMessage(content=[InputText(text=material)]),
         ]
+        runner.output_schema = REVIEW_SCHEMA
         while True:
             result = await runner.step(history, instructions=load_prompt("review"))
             output = result.last_message or output
             if not result.tool_calls:
                 break
+        try:
+            review = parse_review(output, runner.ctx.cwd)
+            output = render_review(review)
+        except ReviewAnswerError as exc:
+            problem = exc.message
     finally:
-        runner.emit(ExitedReviewModeEvent(turn_id=runner.turn_id, review_output=output))
+        runner.emit(
+            ExitedReviewModeEvent(turn_id=runner.turn_id, review_output=output, review=review)
+        )
+    if problem is not None:
+        runner.emit(ErrorEvent(message=problem, turn_id=runner.turn_id))
     if output:
         parts.history.append(
             UserMessage(content=[InputText(text=f"Review request: {_describe(target)}")])

@@ -17,7 +17,7 @@ from codex_lsp.core.notify import run_notify
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.core.turn_parts import TurnParts
-from codex_lsp.errors import CodexError, ProviderError
+from codex_lsp.errors import CodexError, ProviderError, bug_message
 from codex_lsp.protocol.events import (
     ErrorEvent,
     EventMsg,
@@ -114,7 +114,9 @@ class TurnSupervisor:
             )
         except Exception as exc:
             log.exception("turn %s failed", runner.turn_id)
-            final.insert(0, ErrorEvent(message=f"internal error: {exc!r}", turn_id=runner.turn_id))
+            final.insert(
+                0, ErrorEvent(message=bug_message("this turn", exc), turn_id=runner.turn_id)
+            )
         await self._end(runner, status, final)
 
     async def _end(self, runner: TurnRunner, status: str, final: list[EventMsg]) -> None:

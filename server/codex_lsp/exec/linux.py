@@ -5,6 +5,7 @@ so it stays light; callers check :func:`is_linux` before using anything here."""
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import sys
 
@@ -40,6 +41,22 @@ def check(result: int, what: str) -> int:
         err = ctypes.get_errno()
         raise OSError(err, f"{what}: {os.strerror(err)}")
     return result
+
+
+_CLONE = {"x86_64": 56, "aarch64": 220}  # the clone system call's number per machine
+_SIGCHLD = 17
+
+
+def clone(namespaces: int) -> int:
+    """``fork()`` into the new ``namespaces`` (CLONE_NEW* flags) at once, which ``fork`` then
+    ``unshare`` cannot do for a PID namespace (the child would not be its PID 1): the raw
+    system call, whose child goes on like a forked one. Only for a single-threaded process
+    that needs none of Python's ``fork`` hooks (the launcher). Returns 0 in the child."""
+    number = _CLONE.get(os.uname().machine)
+    if number is None:
+        raise OSError(errno.ENOSYS, f"no clone system call number for {os.uname().machine}")
+    flags = ctypes.c_ulong(namespaces | _SIGCHLD)
+    return check(libc().syscall(number, flags, None, None, None, None), "clone")
 
 
 def prctl(option: int, arg: int, what: str) -> None:

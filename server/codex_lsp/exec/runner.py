@@ -1,6 +1,10 @@
 """Runs one command as a subprocess: output streamed as it comes, a timeout, and cancellation
 that stops it at once: SIGTERM to the process the runner started (the sandbox launcher, which
-then kills everything the command started and tidies up), then SIGKILL to its process group."""
+then kills everything the command started and tidies up), then SIGKILL to its process group.
+
+A launcher argv from :func:`codex_lsp.exec.sandbox.sandboxed_argv` is started by the fork server
+(:mod:`codex_lsp.exec.spawn`), which runs the same launcher without exec'ing a new interpreter;
+any other argv, or a launcher when no fork server can start it, is exec'd."""
 
 from __future__ import annotations
 
@@ -15,11 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codex_lsp.exec import spawn
+from codex_lsp.exec.sandbox import launcher_args
 from codex_lsp.protocol.items import ExecOutputStream
 
 OutputSink = Callable[[ExecOutputStream, str], None]
+_Process = asyncio.subprocess.Process | spawn.LaunchedProcess
 READ_CHUNK = 8192
 TIMEOUT_EXIT_CODE = 124
+LOST_STATUS_EXIT_CODE = -1
+"""Reported when the command ran but its exit status could not be learnt (see spawn.py)."""
 TRUNCATION_MARKER = "\n[... output truncated by codex-lsp ...]\n"
 STOP_GRACE_S = 1.0
 
@@ -71,7 +80,23 @@ async def run_command(
     """Run ``argv`` in ``cwd``. Raises ``OSError`` when it cannot start; a cancelled caller
     stops the command before the cancellation propagates."""
     started = time.monotonic()
-    proc = await asyncio.create_subprocess_exec(
+    proc = await _start(argv, cwd, env)
+    try:
+        return await _follow(proc, started, timeout_s, on_output, output_cap)
+    finally:
+        if isinstance(proc, spawn.LaunchedProcess):
+            proc.close()
+
+
+async def _start(argv: list[str], cwd: Path, env: dict[str, str] | None) -> _Process:
+    args = launcher_args(argv)
+    if args is not None and spawn.available():
+        try:
+            environment = dict(os.environ) if env is None else env
+            return await spawn.spawn(args, str(cwd), environment)
+        except spawn.ForkServerUnavailable:
+            pass  # exec'd below: the same launcher
+    return await asyncio.create_subprocess_exec(
         *argv,
         cwd=str(cwd),
         env=env,
@@ -80,6 +105,15 @@ async def run_command(
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
     )
+
+
+async def _follow(
+    proc: _Process,
+    started: float,
+    timeout_s: float,
+    on_output: OutputSink | None,
+    output_cap: int,
+) -> ExecResult:
     out, err = _Capture(output_cap), _Capture(output_cap)
     aggregated: list[str] = []
 
@@ -108,6 +142,11 @@ async def run_command(
     try:
         await asyncio.wait_for(asyncio.shield(pumps), timeout_s)
         exit_code = await asyncio.wait_for(proc.wait(), timeout_s)
+    except spawn.StatusLost as exc:  # the output is whole; only the status is unknown
+        exit_code = LOST_STATUS_EXIT_CODE
+        note = f"\ncodex-lsp: {exc}"
+        err.parts.append(note)  # past the cap too: the user must see it
+        aggregated.append(note)
     except TimeoutError:
         timed_out = True
         await _stop(proc, pumps)
@@ -125,11 +164,11 @@ async def run_command(
     )
 
 
-async def _stop(proc: asyncio.subprocess.Process, pumps: asyncio.Future[Any]) -> None:
+async def _stop(proc: _Process, pumps: asyncio.Future[Any]) -> None:
     """SIGTERM to the leader, a short grace for it to end what it started, then SIGKILL to
     whatever is left of its process group (which the leader of a session started it in)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(proc.pid, signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)
     with contextlib.suppress(Exception):
         await asyncio.wait_for(proc.wait(), STOP_GRACE_S)
     with contextlib.suppress(ProcessLookupError, PermissionError):

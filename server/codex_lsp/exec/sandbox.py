@@ -24,6 +24,10 @@ _LAUNCH_CODE = (  # os._exit: no interpreter teardown to wait for
     "from codex_lsp.exec.sandbox_launch import main; code = main(sys.argv[1:]); "
     "sys.stderr.flush(); os._exit(code)"
 )
+_FORK_SERVER_CODE = (
+    f"import sys; sys.path.insert(0, {_PACKAGE_PARENT!r}); "
+    "from codex_lsp.exec.forkserver import main; raise SystemExit(main(sys.argv[1:]))"
+)
 _SYSTEMS = {"darwin": "macOS", "win32": "Windows", "cygwin": "Windows"}
 
 
@@ -94,6 +98,26 @@ def hidden_folders(keep: list[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+def _python(code: str) -> list[str]:
+    return [sys.executable, "-I", "-S", "-c", code]
+
+
+def fork_server_argv() -> list[str]:
+    """The fork server's command line (:mod:`codex_lsp.exec.forkserver`), without its options."""
+    return _python(_FORK_SERVER_CODE)
+
+
+def launcher_args(argv: list[str]) -> list[str] | None:
+    """The launcher's own arguments when ``argv`` is one :func:`sandboxed_argv` made for a child
+    of this process (``--parent`` its pid): the fork server then starts that launcher without
+    an interpreter's start (:mod:`codex_lsp.exec.spawn`). ``None`` for any other argv."""
+    prefix = _python(_LAUNCH_CODE)
+    parent = ["--parent", str(os.getpid())]
+    if argv[: len(prefix)] != prefix or argv[len(prefix) : len(prefix) + 2] != parent:
+        return None
+    return argv[len(prefix) :]
+
+
 def sandboxed_argv(
     argv: list[str],
     policy: Policy,
@@ -112,7 +136,7 @@ def sandboxed_argv(
     if isinstance(policy, DangerFullAccess) and not linux.is_linux():
         return argv  # nothing to supervise with off Linux
     parent = str(os.getpid()) if our_child else "0"
-    launcher = [sys.executable, "-I", "-S", "-c", _LAUNCH_CODE, "--parent", parent]
+    launcher = [*_python(_LAUNCH_CODE), "--parent", parent]
     if keep_background:
         launcher.append("--keep-background")
     if isinstance(policy, DangerFullAccess):

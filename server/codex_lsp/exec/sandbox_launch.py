@@ -4,13 +4,14 @@
 The process the server starts for every command. It stays, as a small supervisor, so that the
 command and everything it starts end with the command, and with the server.
 
-Sandboxed (read-only, workspace-write), four processes::
+Sandboxed (read-only, workspace-write), three processes::
 
-    launcher   original namespaces: finds or creates what to protect (placeholders.py), waits
-     └ holder  new user and mount namespaces (a new PID one for its children): builds the
-               view of mounts.py, waits
-        └ init    PID 1 of the new PID namespace: mounts /proc, waits for the command
-           └ command  capabilities dropped, Landlock, seccomp, then exec CMD
+    launcher   original namespaces: finds or creates what to protect (placeholders.py), maps
+     │         init's ids, waits
+     └ init    cloned into new user, mount and PID namespaces, PID 1 there: builds the view
+        │      of mounts.py, mounts /proc, drops capabilities, applies Landlock and seccomp
+        │      to itself, starts CMD (posix_spawn: no copy of its memory), reaps orphans
+        └ CMD  inherits all of it
 
 When CMD's process ends, init exits and the kernel kills every process left in the namespace:
 background jobs, and daemons that left the process group or the session. The launcher then
@@ -25,8 +26,8 @@ then waits for the command's descendants instead of killing them. They still die
 The server's death, by any signal including SIGKILL, reaches the launcher as SIGTERM (its
 parent-death signal; not with ``--parent 0``, for a command another program started, such as an
 ACP client's terminal, whose life that program owns); SIGTERM makes it stop everything as above,
-then exit 143. Each process below it gets SIGKILL when its parent dies, so killing the launcher
-itself still ends a sandboxed command's namespace.
+then exit 143. Init gets SIGKILL when the launcher dies, so killing the launcher itself still
+ends a sandboxed command's namespace.
 
 Exit status: CMD's (128+N when signal N ended it); 126 with a ``codex-lsp sandbox:`` message on
 stderr when the sandbox could not be set up (CMD did not run); 127 when CMD could not be run.
@@ -34,6 +35,7 @@ stderr when the sandbox could not be set up (CMD did not run); 127 when CMD coul
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 
@@ -43,13 +45,18 @@ from codex_lsp.exec.placeholders import Claims, Refused
 TYPE_CHECKING = False  # not typing's: importing typing costs a few ms on every command
 if TYPE_CHECKING:
     import signal as _signal
+    from collections.abc import Mapping
     from typing import NoReturn
+
+    Environment = Mapping[str, str] | Mapping[bytes, bytes]
 else:  # the C module: ``signal`` imports enum, 3 ms more
     import _signal
 
 SANDBOX_FAILED_EXIT = 126
 SANDBOX_FAILED_MARKER = "codex-lsp sandbox:"
 STOPPED_EXIT = 128 + _signal.SIGTERM
+# Python ignores the first two; a command must get the defaults (``yes | head`` relies on it)
+_DEFAULTED = (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGTERM)
 NAMESPACE_ADVICE = (
     "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu "
     "24.04 also kernel.apparmor_restrict_unprivileged_userns=0), or run codex-lsp in a machine "
@@ -70,6 +77,7 @@ class _Options:
         self.unsandboxed = False
         self.keep_background = False
         self.command: list[str] = []
+        self.env: Environment = os.environ
 
 
 def _parse(argv: list[str]) -> _Options | str:
@@ -100,6 +108,12 @@ def _parse(argv: list[str]) -> _Options | str:
     return opts
 
 
+def rehearse() -> None:
+    """Parse a dummy command line, as a spare launcher of the fork server does while it waits:
+    the pages parsing writes are then its own before a request arrives (see forkserver.py)."""
+    _parse(["--parent", "1", "--write", "/", "--protect", "/", "--hide", "/", "--", "true"])
+
+
 class _Stop(Exception):
     """SIGTERM arrived: the server is gone, or wants the command stopped."""
 
@@ -119,16 +133,31 @@ def _exit_code(status: int) -> int:
     return 128 - code if code < 0 else code
 
 
-def _exec(command: list[str]) -> NoReturn:
-    # Python ignores these two; the command must get the defaults (``yes | head`` relies on it)
-    _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
-    _signal.signal(_signal.SIGXFSZ, _signal.SIG_DFL)
-    _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
-    try:
-        os.execvp(command[0], command)
-    except OSError as exc:
-        print(f"{command[0]}: {exc.strerror}", file=sys.stderr, flush=True)
+def _exec(program: _Program) -> NoReturn:
+    for signum in _DEFAULTED:
+        _signal.signal(signum, _signal.SIG_DFL)
+    program.exec()
     os._exit(127)
+
+
+class _Program:
+    """A command ready for ``execvpe`` (glibc's: it searches this process's PATH in C), built
+    before the fork: Python converting arguments and environment, or searching PATH itself
+    with an ``execve`` per folder, costs a forked child hundreds of page copies."""
+
+    def __init__(self, command: list[str], env: Environment) -> None:
+        self.name = command[0]
+        self.argv = _strings([os.fsencode(arg) for arg in command])
+        self.envp = _strings([os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()])
+
+    def exec(self) -> None:
+        """Replace this process with the command; on failure, say why on stderr."""
+        linux.libc().execvpe(self.argv[0], self.argv, self.envp)
+        print(f"{self.name}: {os.strerror(ctypes.get_errno())}", file=sys.stderr, flush=True)
+
+
+def _strings(items: list[bytes]) -> ctypes.Array[ctypes.c_char_p]:
+    return (ctypes.c_char_p * (len(items) + 1))(*items, None)
 
 
 def _watch_parent(parent: int, signal: int) -> bool:
@@ -137,11 +166,24 @@ def _watch_parent(parent: int, signal: int) -> bool:
     return os.getppid() == parent
 
 
-def main(argv: list[str]) -> int:
-    """Parse the arguments, watch the server, run the command as the module docstring says."""
+def main(
+    argv: list[str], parent: int | None = None, env: Mapping[bytes, bytes] | None = None
+) -> int:
+    """Parse the arguments, watch the server, run the command as the module docstring says.
+    For a launcher the fork server forked: ``parent``, the process to watch instead of
+    ``--parent``'s (the fork server, which the server watches in turn), and ``env``, the
+    command's environment instead of this process's."""
     opts = _parse(argv)
     if isinstance(opts, str):
         return _fail(opts)
+    if parent is not None and opts.parent:
+        opts.parent = parent
+    if env is not None:  # execvpe and posix_spawnp search this process's PATH: the command's
+        opts.env = env
+        if b"PATH" in env:
+            os.putenv(b"PATH", env[b"PATH"])
+        else:
+            os.unsetenv(b"PATH")
     _signal.signal(_signal.SIGTERM, _on_sigterm)
     try:
         if opts.parent and not _watch_parent(opts.parent, _signal.SIGTERM):
@@ -161,11 +203,12 @@ def main(argv: list[str]) -> int:
 def _run_unsandboxed(opts: _Options) -> int:
     linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1, "prctl(PR_SET_CHILD_SUBREAPER)")
     me = os.getpid()
+    program = _Program(opts.command, opts.env)
     pid = os.fork()
     if pid == 0:
         if not _watch_parent(me, _signal.SIGKILL):
             os._exit(STOPPED_EXIT)
-        _exec(opts.command)
+        _exec(program)
     try:
         _, status = os.waitpid(pid, 0)
         if opts.keep_background:
@@ -185,14 +228,16 @@ def _reap_children() -> None:
             return
 
 
-def _kill(pid: int) -> None:
+def kill(pid: int) -> None:
+    """SIGKILL ``pid`` unless it has ended."""
     try:
         os.kill(pid, _signal.SIGKILL)
     except ProcessLookupError:
         return  # ended meanwhile
 
 
-def _descendants(root: int) -> list[int]:
+def children_by_parent() -> dict[int, list[int]]:
+    """Every process's children, from ``/proc``."""
     children: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -204,6 +249,11 @@ def _descendants(root: int) -> list[int]:
             continue
         ppid = int(data[data.rindex(b")") + 2 :].split()[1])
         children.setdefault(ppid, []).append(int(name))
+    return children
+
+
+def _descendants(root: int) -> list[int]:
+    children = children_by_parent()
     found: list[int] = []
     todo = [root]
     while todo:
@@ -224,7 +274,7 @@ def _kill_descendants() -> None:
         except ChildProcessError:
             return  # no child left, so no descendant either
         for pid in _descendants(me):
-            _kill(pid)
+            kill(pid)
         try:
             os.waitpid(-1, 0)
         except ChildProcessError:
@@ -241,7 +291,7 @@ def _run_sandboxed(opts: _Options) -> int:
             claims.claim(opts.protect, opts.writable)
         except Refused as exc:
             return _fail(str(exc))
-        return _run_holder(opts, claims.read_only)
+        return _run_namespaced(opts, claims.read_only)
     finally:
         _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)  # the command has ended: tidy up
         try:
@@ -250,58 +300,48 @@ def _run_sandboxed(opts: _Options) -> int:
             print(f"{SANDBOX_FAILED_MARKER} warning: placeholders left: {exc}", file=sys.stderr)
 
 
-def _run_holder(opts: _Options, read_only: list[str]) -> int:
-    report_r, report_w = os.pipe()
-    go_r, go_w = os.pipe()
-    me = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        os.close(report_r)
+def _run_namespaced(opts: _Options, read_only: list[str]) -> int:
+    go_r, go_w = os.pipe()  # init reads EOF here if we die before it watches us
+    try:
+        pid = linux.clone(mounts.CLONE_NEWUSER | mounts.CLONE_NEWNS | mounts.CLONE_NEWPID)
+    except OSError as exc:
+        os.close(go_r)
         os.close(go_w)
-        _holder(opts, read_only, me, report_w, go_r)
-    os.close(report_w)
+        return _fail(
+            f"cannot isolate the command in its own namespaces ({exc.strerror}): without "
+            "them .git, .codex and .codex-lsp could be created or changed and the server's "
+            f"processes read, so the command was not run. To fix it, {NAMESPACE_ADVICE}"
+        )
+    if pid == 0:
+        os.close(go_w)
+        _init(opts, read_only, go_r)
     os.close(go_r)
     try:
-        if os.read(report_r, 16) == b"unshared":
-            try:
-                mounts.map_ids(pid, os.geteuid(), os.getegid())
-                os.write(go_w, b"go")
-            except OSError as exc:
-                _fail(f"cannot map ids in the command's user namespace ({exc}); {NAMESPACE_ADVICE}")
-        os.close(go_w)
+        try:
+            mounts.map_ids(pid, os.geteuid(), os.getegid())
+            os.write(go_w, b"go")
+        except OSError as exc:
+            _fail(f"cannot map ids in the command's user namespace ({exc}); {NAMESPACE_ADVICE}")
+        finally:
+            os.close(go_w)
         _, status = os.waitpid(pid, 0)
         return _exit_code(status)
     except _Stop:
-        os.kill(pid, _signal.SIGTERM)  # the holder kills init, whose end empties the namespace
-        os.waitpid(pid, 0)
+        os.kill(pid, _signal.SIGKILL)  # init is ours and unreaped: its pid cannot be reused
+        os.waitpid(pid, 0)  # its end ended every process of the namespace
         raise
 
 
-def _holder(opts: _Options, read_only: list[str], parent: int, report: int, go: int) -> NoReturn:
+def _init(opts: _Options, read_only: list[str], go: int) -> NoReturn:
+    """PID 1 of the new namespaces: build the command's view, confine itself, start the
+    command, reap every orphan; its end ends every process left in the namespace."""
     code = SANDBOX_FAILED_EXIT
-    init = 0
-
-    def stop(signum: int, frame: object) -> None:
-        if not init:
-            raise _Stop  # nothing runs yet: give up before anything does
-        os.kill(init, _signal.SIGKILL)  # init is ours and unreaped: its pid cannot be reused
-
     try:
-        _signal.signal(_signal.SIGTERM, stop)
-        if not _watch_parent(parent, _signal.SIGKILL):
-            os._exit(STOPPED_EXIT)
-        try:
-            mounts.unshare()
-        except OSError as exc:
-            _fail(
-                f"cannot isolate the command in its own namespaces ({exc.strerror}): without "
-                "them .git, .codex and .codex-lsp could be created or changed and the server's "
-                f"processes read, so the command was not run. To fix it, {NAMESPACE_ADVICE}"
-            )
-            os._exit(SANDBOX_FAILED_EXIT)
-        os.write(report, b"unshared")
+        _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)  # as PID 1: immune to its namespace
+        linux.prctl(linux.PR_SET_PDEATHSIG, _signal.SIGKILL, "prctl(PR_SET_PDEATHSIG)")
         if os.read(go, 2) != b"go":
-            os._exit(SANDBOX_FAILED_EXIT)  # the launcher said why
+            os._exit(SANDBOX_FAILED_EXIT)  # the launcher said why, or died
+        os.close(go)
         mounts.make_private()
         for path in read_only:
             mounts.bind_read_only(path)
@@ -314,36 +354,15 @@ def _holder(opts: _Options, read_only: list[str], parent: int, report: int, go: 
         except OSError:
             _fail(f"the working folder {here} is hidden from commands")
             os._exit(SANDBOX_FAILED_EXIT)
-        alive_r, alive_w = os.pipe()  # init reads EOF here if we die before it watches us
-        init = os.fork()
-        if init == 0:
-            os.close(alive_w)
-            _init(opts, alive_r)
-        os.close(alive_r)
-        code = _exit_code(os.waitpid(init, 0)[1])
-    except OSError as exc:
-        _fail(f"cannot isolate the command ({exc}); {NAMESPACE_ADVICE}")
-    except BaseException:
-        code = STOPPED_EXIT
-    os._exit(code)
-
-
-def _init(opts: _Options, holder_alive: int) -> NoReturn:
-    code = SANDBOX_FAILED_EXIT
-    try:
-        _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)  # as PID 1: immune to its namespace
-        linux.prctl(linux.PR_SET_PDEATHSIG, _signal.SIGKILL, "prctl(PR_SET_PDEATHSIG)")
-        os.set_blocking(holder_alive, False)
-        try:
-            if os.read(holder_alive, 1) == b"":
-                os._exit(STOPPED_EXIT)  # the holder died before we watched it
-        except BlockingIOError:
-            pass
-        os.close(holder_alive)
         mounts.mount_proc()
-        command = os.fork()
-        if command == 0:
+        try:
             _confine(opts)
+        except OSError as exc:
+            _fail(f"cannot apply the sandbox: {exc}")
+            os._exit(SANDBOX_FAILED_EXIT)
+        command = _spawn(opts.command, opts.env)
+        if command is None:
+            os._exit(127)
         while True:  # as PID 1, every orphan of the namespace is ours to reap
             pid, status = os.wait()
             if pid == command:
@@ -358,16 +377,24 @@ def _init(opts: _Options, holder_alive: int) -> NoReturn:
     os._exit(code)  # as PID 1, this ends every process left in the namespace
 
 
-def _confine(opts: _Options) -> NoReturn:
+def _confine(opts: _Options) -> None:
+    """Confine init itself, which the command then inherits: nothing in the namespace is ever
+    less confined than the command (init keeps its capabilities, so the command cannot trace
+    it)."""
+    mounts.drop_capabilities()
+    landlock.restrict_self(opts.writable, opts.block_network)
+    if opts.block_network:
+        seccomp.deny_network()
+
+
+def _spawn(command: list[str], env: Environment) -> int | None:
+    """Start the command (``posix_spawnp``: no copy of this process's memory), with the
+    default actions for the signals Python ignores; None, and why on stderr, when it cannot."""
     try:
-        mounts.drop_capabilities()
-        landlock.restrict_self(opts.writable, opts.block_network)
-        if opts.block_network:
-            seccomp.deny_network()
+        return os.posix_spawnp(command[0], command, env, setsigdef=_DEFAULTED)
     except OSError as exc:
-        _fail(f"cannot apply the sandbox: {exc}")
-        os._exit(SANDBOX_FAILED_EXIT)
-    _exec(opts.command)
+        print(f"{command[0]}: {exc.strerror}", file=sys.stderr, flush=True)
+        return None
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from codex_lsp.lsp.conversations import Conversations
 from codex_lsp.lsp.editor_files import EditorSink
 from codex_lsp.lsp.log_forward import LogForwarder
 from codex_lsp.lsp.progress import TurnProgress
+from codex_lsp.lsp.review_diagnostics import ReviewDiagnostics
 from codex_lsp.lsp.rpc import (
     CommandHandler,
     Handler,
@@ -65,13 +66,14 @@ class Backend:
         self.approver.mode = custom_approvals
         notices = ConfigNotices(server)
         asker = ClientUserInput(server)
+        sink = EditorSink(server)
         self.manager = ConversationManager(
             FrontEnd(
                 self.send_event,
                 approvals=self.approver,
                 user_input=asker,
                 open_url=asker.open_url,
-                files=EditorSink(server),
+                files=sink,
                 on_config_error=notices.show_error,
                 on_mcp_status=notices.mcp_status,
             ),
@@ -85,11 +87,12 @@ class Backend:
         )
         self._log = LogForwarder(server, asyncio.get_running_loop())
         self._configuration = Configuration(self.manager, self._log, notices)
+        self._review = ReviewDiagnostics(server, self.manager)
         self._log.install()
         conversations = Conversations(self.manager)
         files = WorkspaceFiles(server, self.manager)
         code_actions = CodeActionTurns(server, conversations)
-        self.speckit = SpeckitFeature(self.manager, conversations)
+        self.speckit = SpeckitFeature(self.manager, conversations, server, sink, lambda: root)
         """spec-kit's commands and code actions."""
         self.methods: dict[str, Handler] = one_table(
             conversations.methods(), self._configuration.methods(), files.methods()
@@ -124,6 +127,8 @@ class Backend:
         without a codex-lsp plugin also sees answers and errors as ``window/showMessage``."""
         self._protocol.notify_json(names.EVENT, event.to_wire_json())
         self._progress.observe(event)
+        self._review.observe(event)
+        self.speckit.on_event(event)
         if self.approver.mode is None:
             self._tell_plain_client(event.msg)
 
@@ -145,3 +150,4 @@ class Backend:
     async def shutdown(self, timeout_s: float) -> None:
         """Shut every conversation, MCP server and the store down within ``timeout_s``."""
         await self.manager.shutdown_all(timeout_s)
+        await self.speckit.aclose()

@@ -48,7 +48,13 @@ class CodeActionTurns:
         prompt = code_action_prompt(
             kind, document.path, source, int(start), int(end), diagnostic=diagnostic
         )
-        started = await self._conversations.start_turn(prompt, None)
+        found_in = data.get("conversationId") if data else None
+        started = await self._conversations.start_turn(
+            prompt,
+            found_in
+            if isinstance(found_in, str) and self._conversations.is_live(found_in)
+            else None,
+        )
         self._server.window_show_message(
             types.ShowMessageParams(
                 type=types.MessageType.Info,

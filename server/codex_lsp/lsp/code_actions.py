@@ -13,6 +13,11 @@ RUN_COMMAND = "codex-lsp.runCodeAction"
 SPECKIT_KIND = "speckit"
 """The ``data.kind`` of spec-kit's code actions (:mod:`codex_lsp.lsp.speckit`)."""
 SELF_SOURCE = "codex-lsp"
+REVIEW_SOURCE = "codex-review"
+"""The source of review findings (:mod:`codex_lsp.lsp.review_diagnostics`)."""
+SPECKIT_SOURCE = "speckit"
+"""spec-kit's quality-gate questions: answered by their own code actions, never "fixed" by
+the model."""
 
 _SELECTION_ACTIONS: tuple[tuple[str, str, types.CodeActionKind], ...] = (
     ("explain", "Explain with codex-lsp", types.CodeActionKind.Empty),
@@ -49,9 +54,9 @@ def code_actions(params: types.CodeActionParams, lazy: bool) -> list[types.CodeA
     actions: list[types.CodeAction] = []
     if wanted(types.CodeActionKind.QuickFix, only):
         for diag in params.context.diagnostics:
-            if diag.source == SELF_SOURCE:
+            if diag.source in (SELF_SOURCE, SPECKIT_SOURCE):
                 continue
-            data = {
+            data: dict[str, Any] = {
                 "kind": "fix",
                 "uri": uri,
                 "range": _range(diag.range),
@@ -64,6 +69,10 @@ def code_actions(params: types.CodeActionParams, lazy: bool) -> list[types.CodeA
             }
             first_line = diag.message.splitlines()[0] if diag.message else ""
             title = f"Fix with codex-lsp: {first_line[:60]}"
+            if diag.source == REVIEW_SOURCE:  # a review finding: fixed where it was found
+                title = f"Fix this: {first_line[:60]}"
+                found_in = diag.data.get("conversationId") if isinstance(diag.data, dict) else None
+                data["conversationId"] = found_in if isinstance(found_in, str) else None
             actions.append(
                 types.CodeAction(
                     title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[diag], data=data
@@ -82,7 +91,10 @@ def code_actions(params: types.CodeActionParams, lazy: bool) -> list[types.CodeA
 
 def resolve(action: types.CodeAction) -> types.CodeAction:
     """Fill in the command that runs ``action``: a spec-kit action's data names its command
-    (``codex-lsp.speckit.plan``) and arguments, the others run ``codex-lsp.runCodeAction``."""
+    (``codex-lsp.speckit.plan``) and arguments, the others run ``codex-lsp.runCodeAction``. An
+    action that came with its command (a quality-gate answer) is complete as it is."""
+    if action.command is not None and action.data is None:
+        return action
     data: Any = action.data
     if isinstance(data, dict) and data.get("kind") == SPECKIT_KIND:
         arguments = data.get("arguments")

@@ -65,6 +65,10 @@ class Conversations:
         params = r.UserInputParams(conversation_id=conversation_id, items=[TextInput(text=prompt)])
         return conversation_id, await self.submit(METHODS_BY_NAME[names.USER_INPUT], params)
 
+    def is_live(self, conversation_id: str) -> bool:
+        """``conversation_id`` is open in this server."""
+        return any(c.id == conversation_id for c in self._manager.live())
+
     def latest(self) -> str | None:
         """The most recently updated conversation open in this server."""
         live = self._manager.live()

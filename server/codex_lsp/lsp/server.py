@@ -29,6 +29,7 @@ from codex_lsp.lifecycle import (
     stop_leftovers,
 )
 from codex_lsp.lsp import code_actions, speckit_actions
+from codex_lsp.lsp.speckit_gates import ANSWER_COMMAND
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol.method_names import CLIENT_REQUESTS, COMMANDS
 
@@ -173,7 +174,7 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
     server = CodexLanguageServer(cli_overrides)
     for name in CLIENT_REQUESTS:
         server.feature(name)(_handler(name))
-    for name in (*COMMANDS, *speckit_actions.SPECKIT_COMMANDS):
+    for name in (*COMMANDS, *speckit_actions.SPECKIT_COMMANDS, ANSWER_COMMAND):
         server.command(name)(_command(name))
 
     @server.feature(types.INITIALIZE)
@@ -186,7 +187,9 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
     async def on_initialized(ls: CodexLanguageServer, params: types.InitializedParams) -> None:
         ls.preload()
         await ls.pull_settings()
-        (await ls.backend()).start_mcp()
+        backend = await ls.backend()
+        backend.start_mcp()
+        await backend.speckit.on_open()
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -198,8 +201,30 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
         lazy = code_actions.resolves_commands(ls.client_capabilities)
         actions = code_actions.code_actions(params, lazy=lazy)
         if speckit_actions.may_offer(params.text_document.uri):
-            actions += await (await ls.backend()).speckit.code_actions(params, lazy)
+            # the answers to a quality-gate question on these lines come first
+            actions[:0] = await (await ls.backend()).speckit.code_actions(params, lazy)
         return actions
+
+    @server.feature(
+        types.TEXT_DOCUMENT_DIAGNOSTIC,
+        types.DiagnosticOptions(
+            identifier="speckit", inter_file_dependencies=False, workspace_diagnostics=False
+        ),
+    )
+    async def on_diagnostic(
+        ls: CodexLanguageServer, params: types.DocumentDiagnosticParams
+    ) -> types.FullDocumentDiagnosticReport:
+        if not speckit_actions.may_offer(params.text_document.uri):
+            return types.FullDocumentDiagnosticReport(items=[])
+        return await (await ls.backend()).speckit.gates.pull(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    async def on_code_lens(
+        ls: CodexLanguageServer, params: types.CodeLensParams
+    ) -> list[types.CodeLens]:
+        if not speckit_actions.may_offer(params.text_document.uri):
+            return []
+        return await (await ls.backend()).speckit.code_lenses(params.text_document.uri)
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     def on_code_action_resolve(

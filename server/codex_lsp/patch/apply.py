@@ -47,13 +47,17 @@ class Lines:
         """The text, every line ending in its ending (the last one always ends)."""
         if self.endings and not self.endings[-1]:
             self.endings[-1] = self.default_ending
-        return "".join(t + e for t, e in zip(self.texts, self.endings, strict=True))
+        if self.endings.count(self.default_ending) == len(self.endings):  # one ending: C speed
+            return self.default_ending.join(self.texts) + (
+                self.default_ending if self.texts else ""
+            )
+        return "".join(map(str.__add__, self.texts, self.endings))
 
 
 def _locate(
     lines: list[str], chunks: list[UpdateChunk], path: str
 ) -> list[tuple[int, UpdateChunk]]:
-    """Where each chunk applies (chunks with no old lines append at the end)."""
+    """Where each chunk applies, by start (chunks with no old lines append at the end)."""
     out: list[tuple[int, UpdateChunk]] = []
     index = 0
     for chunk in chunks:
@@ -62,21 +66,23 @@ def _locate(
             if found is None:
                 raise PatchError(f"Failed to find context '{chunk.change_context}' in {path}")
             index = found + 1
-        if not chunk.old_lines:
+        old = chunk.old_lines
+        if not old:
             out.append((len(lines), chunk))
             continue
         applied = chunk
-        start = seek_sequence(lines, chunk.old_lines, index, chunk.is_end_of_file)
-        if start is None and chunk.old_lines[-1] == "":
+        start = seek_sequence(lines, old, index, chunk.is_end_of_file)
+        if start is None and old[-1] == "":
             applied = chunk.without_trailing_empty_old_line()
-            start = seek_sequence(lines, applied.old_lines, index, chunk.is_end_of_file)
+            old = applied.old_lines
+            start = seek_sequence(lines, old, index, chunk.is_end_of_file)
         if start is None:
             raise PatchError(
                 f"Failed to find expected lines in {path}:\n" + "\n".join(chunk.old_lines)
             )
         out.append((start, applied))
-        index = start + len(applied.old_lines)
-    return sorted(out, key=lambda r: r[0])
+        index = start + len(old)
+    return sorted(out, key=lambda r: r[0])  # additions (at the end) before a later chunk's lines
 
 
 @dataclass(frozen=True)
@@ -96,40 +102,26 @@ def apply_chunks_with_edits(
     removed/added lines; context lines untouched). Raises :class:`PatchError` naming ``path``.
 
     Context lines keep the file's own text and ending (they may have matched only after
-    whitespace or punctuation normalisation); added lines take the file's first-seen ending."""
+    whitespace or punctuation normalisation); added lines take the file's first-seen ending.
+    The new text is built front to back in one pass (replacing chunk by chunk in place would
+    move the rest of the file for every chunk that adds or removes lines): chunks never overlap,
+    each one is found at or after the previous one's end, those without old lines at the end."""
     lines = Lines.split(original)
     count = len(lines.texts)
     missing_final_ending = bool(lines.endings) and not lines.endings[-1]
     if missing_final_ending:
         lines.endings[-1] = lines.default_ending  # appended lines must not join the last one
+    located = _locate(lines.texts, chunks, path)
     edits: list[LineEdit] = []
-    for start, chunk in reversed(_locate(lines.texts, chunks, path)):
-        texts: list[str] = []
-        endings: list[str] = []
-        position = start
-        run_start: int | None = None
-        run_text: list[str] = []
-        for marker, text in chunk.ops:
-            if marker == " ":
-                if run_start is not None:
-                    edits.append(LineEdit(run_start, position, "".join(run_text)))
-                    run_start, run_text = None, []
-                texts.append(lines.texts[position])
-                endings.append(lines.endings[position])
-                position += 1
-                continue
-            if run_start is None:
-                run_start = position
-            if marker == "+":
-                texts.append(text)
-                endings.append(lines.default_ending)
-                run_text.append(text + lines.default_ending)
-            else:
-                position += 1
-        if run_start is not None:
-            edits.append(LineEdit(run_start, position, "".join(run_text)))
-        lines.texts[start:position] = texts
-        lines.endings[start:position] = endings
+    new = Lines([], [], lines.default_ending)
+    done = 0
+    for start, chunk in located:
+        new.texts += lines.texts[done:start]
+        new.endings += lines.endings[done:start]
+        done = _replace(lines, start, chunk, new, edits)
+    new.texts += lines.texts[done:]
+    new.endings += lines.endings[done:]
+    lines = new
     edits.sort(key=lambda e: (e.start, e.end))
     if missing_final_ending and not any(e.end == count and e.start < count for e in edits):
         last = count - 1
@@ -138,3 +130,33 @@ def apply_chunks_with_edits(
         )
         edits.sort(key=lambda e: (e.start, e.end))
     return lines.join(), edits
+
+
+def _replace(
+    lines: Lines, start: int, chunk: UpdateChunk, out: Lines, edits: list[LineEdit]
+) -> int:
+    """Append to ``out`` what ``chunk`` makes of ``lines`` from ``start``, record its edits, and
+    return where its old lines end."""
+    position = start
+    run_start: int | None = None
+    run_text: list[str] = []
+    for marker, text in chunk.ops:
+        if marker == " ":
+            if run_start is not None:
+                edits.append(LineEdit(run_start, position, "".join(run_text)))
+                run_start, run_text = None, []
+            out.texts.append(lines.texts[position])
+            out.endings.append(lines.endings[position])
+            position += 1
+            continue
+        if run_start is None:
+            run_start = position
+        if marker == "+":
+            out.texts.append(text)
+            out.endings.append(lines.default_ending)
+            run_text.append(text + lines.default_ending)
+        else:
+            position += 1
+    if run_start is not None:
+        edits.append(LineEdit(run_start, position, "".join(run_text)))
+    return position

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from codex_lsp.local_files import NotRegularFileError, kind_of, open_regular
 from codex_lsp.patch.apply import LineEdit, apply_chunks_with_edits
 from codex_lsp.patch.model import AddFileHunk, DeleteFileHunk, Hunk, PatchError
 
@@ -64,35 +65,14 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 """The most bytes of one file a patch reads: patches are for source files, and reading a huge
 or endless file would exhaust the server."""
 
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_NOCTTY", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
-_KINDS = (
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
 
 def _open_regular(path: Path) -> int | None:
     """A read-only descriptor of ``path`` when it is a regular file, else ``None`` (absent, a
-    folder, a FIFO, a device). Checked before the open, so a device is never opened, and again
-    on the descriptor: the open does not wait (``O_NONBLOCK``), so a FIFO swapped in between
-    cannot block it."""
+    folder, a FIFO, a device: see :func:`~codex_lsp.local_files.open_regular`)."""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-        fd = os.open(path, _OPEN_FLAGS)
-    except (FileNotFoundError, NotADirectoryError):
+        return open_regular(path)
+    except (FileNotFoundError, NotADirectoryError, NotRegularFileError):
         return None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        return None
-    return fd
 
 
 def _read_bytes(path: Path, purpose: str, shown: str) -> bytes | None:
@@ -123,8 +103,7 @@ def _not_regular(path: Path) -> str:
         return f"{exc.strerror} (os error {exc.errno})"
     if stat.S_ISDIR(mode):
         return f"Is a directory (os error {errno.EISDIR})"
-    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
-    return f"it is {kind}, not a regular file; apply_patch edits regular files only"
+    return f"it is {kind_of(mode)}, not a regular file; apply_patch edits regular files only"
 
 
 def _decode(data: bytes, purpose: str, shown: str) -> str:

@@ -7,6 +7,8 @@ between chunks.
 
 from __future__ import annotations
 
+import itertools
+
 from codex_lsp.patch.model import (
     AddFileHunk,
     DeleteFileHunk,
@@ -57,12 +59,11 @@ def parse_patch(text: str) -> list[Hunk]:
     """The hunks of ``text``, in order. Raises :class:`PatchError` with Codex's messages."""
     lines = _body_lines(text)
     hunks: list[Hunk] = []
-    index, line_number = 0, 2
+    index = 0  # the lines are read in place, never copied: a patch may have thousands
     while index < len(lines):
-        hunk, consumed = _parse_hunk(lines[index:], line_number)
+        hunk, consumed = _parse_hunk(lines, index)
         hunks.append(hunk)
         index += consumed
-        line_number += consumed
     return hunks
 
 
@@ -74,12 +75,15 @@ def _checked(path: str, line_number: int) -> str:
     return path
 
 
-def _parse_hunk(lines: list[str], line_number: int) -> tuple[Hunk, int]:
-    first = lines[0].strip()
+def _parse_hunk(lines: list[str], at: int) -> tuple[Hunk, int]:
+    """The hunk at ``lines[at]`` and how many lines it takes (line numbers count from the
+    patch's first line, ``*** Begin Patch``, which the body lines follow)."""
+    line_number = at + 2
+    first = lines[at].strip()
     if first.startswith(ADD):
         contents = []
         consumed = 1
-        for line in lines[1:]:
+        for line in itertools.islice(lines, at + 1, None):
             if not line.startswith("+"):
                 break
             contents.append(line[1:] + "\n")
@@ -88,7 +92,7 @@ def _parse_hunk(lines: list[str], line_number: int) -> tuple[Hunk, int]:
     if first.startswith(DELETE):
         return DeleteFileHunk(_checked(first[len(DELETE) :], line_number)), 1
     if first.startswith(UPDATE):
-        return _parse_update(lines, _checked(first[len(UPDATE) :], line_number), line_number)
+        return _parse_update(lines, at, _checked(first[len(UPDATE) :], line_number))
     raise _hunk_error(
         line_number,
         f"'{first}' is not a valid hunk header. Valid hunk headers: '*** Add File: {{path}}', "
@@ -96,21 +100,22 @@ def _parse_hunk(lines: list[str], line_number: int) -> tuple[Hunk, int]:
     )
 
 
-def _parse_update(lines: list[str], path: str, line_number: int) -> tuple[UpdateFileHunk, int]:
+def _parse_update(lines: list[str], at: int, path: str) -> tuple[UpdateFileHunk, int]:
+    line_number = at + 2
     consumed = 1
     move_path = None
-    if len(lines) > 1 and lines[1].startswith(MOVE):
-        move_path = _checked(lines[1][len(MOVE) :].rstrip(), line_number + 1)
+    if at + 1 < len(lines) and lines[at + 1].startswith(MOVE):
+        move_path = _checked(lines[at + 1][len(MOVE) :].rstrip(), line_number + 1)
         consumed += 1
     chunks: list[UpdateChunk] = []
-    while consumed < len(lines):
-        line = lines[consumed]
+    while at + consumed < len(lines):
+        line = lines[at + consumed]
         if not line.strip():
             consumed += 1
             continue
         if line.startswith("***"):
             break
-        chunk, used = _parse_chunk(lines[consumed:], line_number + consumed, not chunks)
+        chunk, used = _parse_chunk(lines, at + consumed, not chunks)
         chunks.append(chunk)
         consumed += used
     if not chunks:
@@ -118,10 +123,9 @@ def _parse_update(lines: list[str], path: str, line_number: int) -> tuple[Update
     return UpdateFileHunk(path, move_path, chunks), consumed
 
 
-def _parse_chunk(
-    lines: list[str], line_number: int, allow_missing_context: bool
-) -> tuple[UpdateChunk, int]:
-    first = lines[0].rstrip()
+def _parse_chunk(lines: list[str], at: int, allow_missing_context: bool) -> tuple[UpdateChunk, int]:
+    line_number = at + 2
+    first = lines[at].rstrip()
     if first == "@@":
         chunk, start = UpdateChunk(), 1
     elif first.startswith("@@ "):
@@ -131,12 +135,12 @@ def _parse_chunk(
     else:
         raise _hunk_error(
             line_number,
-            f"Expected update hunk to start with a @@ context marker, got: '{lines[0]}'",
+            f"Expected update hunk to start with a @@ context marker, got: '{lines[at]}'",
         )
-    if start >= len(lines):
+    if at + start >= len(lines):
         raise _hunk_error(line_number + 1, "Update hunk does not contain any lines")
     parsed = 0
-    for line in lines[start:]:
+    for line in itertools.islice(lines, at + start, None):
         if line.rstrip() == EOF_MARKER:
             if parsed == 0:
                 raise _hunk_error(line_number + 1, "Update hunk does not contain any lines")

@@ -45,12 +45,14 @@ def _find(lines: list[str], pattern: list[str], first: int, last: int) -> int | 
 
 def seek_sequence(lines: list[str], pattern: list[str], start: int, eof: bool) -> int | None:
     """Index of the first occurrence of ``pattern`` in ``lines`` at or after ``start`` (only at
-    the very end when ``eof``), trying each tolerance tier in turn; ``None`` if absent."""
+    the very end when ``eof``, and never before ``start`` either, as Codex: an end-of-file chunk
+    cannot reach back into the previous chunk's lines), trying each tolerance tier in turn;
+    ``None`` if absent."""
     if not pattern:
         return start
     if len(pattern) > len(lines):
         return None
-    first = len(lines) - len(pattern) if eof else start
+    first = max(start, len(lines) - len(pattern)) if eof else start
     last = len(lines) - len(pattern)
     if first > last:
         return None

@@ -24,6 +24,7 @@ from codex_lsp.protocol.items import (
     McpInvocation,
     ParsedCommand,
     PlanItem,
+    ReviewOutput,
     ReviewTarget,
     StopReason,
     TokenUsageInfo,
@@ -40,8 +41,10 @@ from codex_lsp.protocol.speckit_events import (
     SpeckitAgentAnsweredEvent,
     SpeckitAgentRetryEvent,
     SpeckitAgentStartedEvent,
+    SpeckitAutoProgressEvent,
     SpeckitConsensusEvent,
     SpeckitCostEvent,
+    SpeckitGateEvent,
     SpeckitStageCompletedEvent,
     SpeckitStageStartedEvent,
 )
@@ -365,11 +368,14 @@ class EnteredReviewModeEvent(WireModel):
 
 
 class ExitedReviewModeEvent(WireModel):
-    """A review ended; ``reviewOutput`` is the reviewer's findings (absent if it was aborted)."""
+    """A review ended; ``reviewOutput`` is the reviewer's findings as text and ``review`` the
+    same, structured (both absent if it was aborted; ``review`` absent when the reviewer's
+    answer was not the findings' JSON, which an ``error`` event reports)."""
 
     type: Literal["exitedReviewMode"] = "exitedReviewMode"
     turn_id: str
     review_output: str | None = None
+    review: ReviewOutput | None = None
 
 
 class UndoCompletedEvent(WireModel):
@@ -487,7 +493,9 @@ EventMsg = Annotated[
     | SpeckitAgentRetryEvent
     | SpeckitConsensusEvent
     | SpeckitCostEvent
-    | SpeckitStageCompletedEvent,
+    | SpeckitStageCompletedEvent
+    | SpeckitAutoProgressEvent
+    | SpeckitGateEvent,
     Field(discriminator="type"),
 ]
 

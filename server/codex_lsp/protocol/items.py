@@ -14,6 +14,10 @@ from codex_lsp.protocol.limits import (
     INPUT_ITEMS_MAX,
     INPUT_TEXT_MAX_CHARS,
     NAME_MAX_CHARS,
+    PATH_MAX_CHARS,
+    REVIEW_BODY_MAX_CHARS,
+    REVIEW_FINDINGS_MAX,
+    REVIEW_TITLE_MAX_CHARS,
     WirePathText,
 )
 
@@ -320,6 +324,37 @@ class ReviewRequest(WireModel):
 
     target: ReviewTarget
     user_facing_hint: str | None = None
+
+
+class ReviewLineRange(WireModel):
+    """Lines of a file, 1-based and inclusive."""
+
+    start: int = Field(ge=1)
+    end: int = Field(ge=1)
+
+
+class ReviewFinding(WireModel):
+    """One issue a review found: where, how urgent (``priority`` 0 = P0, drop everything, to
+    3 = P3, nice to have), a one-line title and the explanation."""
+
+    title: str = Field(max_length=REVIEW_TITLE_MAX_CHARS)
+    body: str = Field(max_length=REVIEW_BODY_MAX_CHARS)
+    priority: int = Field(ge=0, le=3)
+    file: str = Field(
+        max_length=PATH_MAX_CHARS,
+        description="The file, relative to the conversation's cwd when it is inside it.",
+    )
+    line_range: ReviewLineRange
+    confidence_score: float | None = Field(default=None, ge=0, le=1)
+
+
+class ReviewOutput(WireModel):
+    """A review's structured result."""
+
+    findings: list[ReviewFinding] = Field(max_length=REVIEW_FINDINGS_MAX)
+    overall_correctness: Literal["patchIsCorrect", "patchIsIncorrect"]
+    overall_explanation: str = Field(max_length=REVIEW_BODY_MAX_CHARS)
+    overall_confidence_score: float | None = Field(default=None, ge=0, le=1)
 
 
 # ---------------------------------------------------------------- turn items

@@ -11,8 +11,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import AfterValidator, Field
 
 ID_MAX_CHARS = 256
@@ -36,6 +34,13 @@ IMAGE_URL_MAX_CHARS = 28 * 1024 * 1024
 
 OUTPUT_SCHEMA_MAX_CHARS = 256 * 1024
 """A turn's ``outputSchema``, as JSON (a stage answer's schema is about 4 KiB)."""
+
+REVIEW_FINDINGS_MAX = 100
+"""The findings of one review the server keeps (a model that lists more is cut off)."""
+REVIEW_TITLE_MAX_CHARS = 300
+"""A review finding's title (one line)."""
+REVIEW_BODY_MAX_CHARS = 8000
+"""A review finding's explanation, or the review's overall explanation."""
 
 IMAGE_URL_SCHEMES = ("https://", "data:image/")
 
@@ -66,6 +71,10 @@ def _not_blank(value: str) -> str:
 
 
 def _output_schema(value: dict[str, Any]) -> dict[str, Any]:
+    # imported here: jsonschema costs ~30 ms, and only a turn with an outputSchema checks one
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     try:
         size = len(json.dumps(value, ensure_ascii=False))
         Draft202012Validator.check_schema(value)

@@ -95,6 +95,39 @@ class SpeckitStageCompletedEvent(_SpeckitEvent):
     conversations: dict[str, str] = {}
 
 
+class SpeckitAutoProgressEvent(_SpeckitEvent):
+    """Where a ``/speckit.auto`` run is, after each of its transitions and each agent's answer:
+    stage ``stageNumber`` of ``stageCount`` (``stage`` is the stage it is at), the run's state
+    (running, waiting, stopped, interrupted, completed), the agents that answered in this
+    stage, the cost so far, and why it stopped or waits."""
+
+    type: Literal["speckitAutoProgress"] = "speckitAutoProgress"
+    run_id: str
+    stage_number: int
+    stage_count: int
+    state: Literal["running", "waiting", "stopped", "interrupted", "completed"]
+    agents_answered: int = 0
+    agents: int = 0
+    cost_usd: float = 0.0
+    reason: str | None = None
+    resume: str | None = None
+
+
+class SpeckitGateEvent(_SpeckitEvent):
+    """A quality gate of a ``/speckit.auto`` run was held before ``stage``: the issues fixed
+    automatically (each file backed up first: ``backups``), those put to the user (diagnostics
+    with code actions on the SPEC's files; ``critical`` ones hold the run until answered)."""
+
+    type: Literal["speckitGate"] = "speckitGate"
+    run_id: str
+    checkpoint: str
+    gate: str
+    auto_fixed: list[str] = []
+    asked: list[str] = []
+    critical: list[str] = []
+    backups: list[str] = []
+
+
 SpeckitEvent = (
     SpeckitStageStartedEvent
     | SpeckitAgentStartedEvent
@@ -103,5 +136,7 @@ SpeckitEvent = (
     | SpeckitConsensusEvent
     | SpeckitCostEvent
     | SpeckitStageCompletedEvent
+    | SpeckitAutoProgressEvent
+    | SpeckitGateEvent
 )
 """Every spec-kit event (each is also a member of :data:`codex_lsp.protocol.events.EventMsg`)."""

@@ -152,6 +152,13 @@ COMMANDS: tuple[Command, ...] = (
         flags=("--json", "--from"),
     ),
     Command(
+        "speckit.cancel",
+        "stop the SPEC's /speckit.auto run, in whichever server drives it (no model)",
+        "/speckit.cancel <SPEC>",
+        Kind.NATIVE,
+        takes_text=False,
+    ),
+    Command(
         "speckit.status",
         "show a SPEC's files, stages, consensus, cost and evidence (no model)",
         "/speckit.status [<SPEC> | --all] [--stale-hours N] [--json]",
@@ -170,6 +177,6 @@ COMMANDS: tuple[Command, ...] = (
         stage="constitution",
     ),
 )
-"""The thirteen commands and /speckit.constitution."""
+"""The thirteen commands, /speckit.cancel and /speckit.constitution."""
 
 REGISTRY = Registry(COMMANDS)

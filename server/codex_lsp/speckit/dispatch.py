@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codex_lsp.speckit.agents import StageAgents, stage_agents
+from codex_lsp.speckit.auto_run import cancel_run
 from codex_lsp.speckit.commands import Kind
 from codex_lsp.speckit.constitution import speckit_constitution
 from codex_lsp.speckit.heuristics import run_native
@@ -48,6 +49,12 @@ async def execute(
     plans = stage_agents(workspace.config)
     if command.name == "speckit.new":
         return await speckit_new(workspace, invocation.text)
+    if command.name == "speckit.cancel":
+        assert invocation.spec is not None
+        packet = workspace.layout.resolve(invocation.spec)
+        if runs is None:
+            return CommandResult(False, f"{packet.id}: the store is not open, nothing to cancel.")
+        return await cancel_run(runs, workspace, packet.id)
     if command.name == "speckit.status":
         if invocation.spec is None or invocation.all_specs:
             overview = await speckit_overview(workspace, runs)

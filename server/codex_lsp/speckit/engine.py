@@ -554,10 +554,11 @@ class StageRun:
                 now=now,
             )
             written = await writer.write(synthesis.files, f"/speckit.{self.stage} {self.packet.id}")
+        # the store row right after the file: a run killed in between is asked again
+        record = await self._record(outcome, synthesis)
         evidence = await asyncio.to_thread(
             self._write_evidence, outcome, synthesis, written, paths, now
         )
-        record = await self._record(outcome, synthesis)
         self.emit(
             SpeckitConsensusEvent(
                 spec_id=self.packet.id,

@@ -8,13 +8,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import stat
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from codex_lsp.errors import SpeckitError
+from codex_lsp.local_files import NotRegularFileError, read_regular
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 LOCK_TIMEOUT_S = 10.0
@@ -35,26 +35,14 @@ def read_text(path: Path, root: Path | None, max_bytes: int = MAX_FILE_BYTES) ->
     if root is not None and not _inside(path, root):
         raise SpeckitError(f"{path} leads outside {root} (a symlink?); spec-kit does not read it")
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        data = read_regular(path, max_bytes)
     except FileNotFoundError:
         return None
-    except IsADirectoryError:
-        raise SpeckitError(f"{path} is a folder, not a file") from None
+    except NotRegularFileError as exc:
+        raise SpeckitError(f"{path} is {exc.kind}, not a regular file; it is skipped") from None
     except OSError as exc:
         raise SpeckitError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise SpeckitError(f"{path} is not a regular file (a FIFO or device?); it is skipped")
-        chunks: list[bytes] = []
-        left = max_bytes
-        while left > 0 and (chunk := os.read(fd, min(left, 1 << 16))):
-            chunks.append(chunk)
-            left -= len(chunk)
-    except OSError as exc:
-        raise SpeckitError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    finally:
-        os.close(fd)
-    return b"".join(chunks).decode("utf-8", "replace")
+    return data[:max_bytes].decode("utf-8", "replace")
 
 
 def check_writable(path: Path, root: Path) -> None:

@@ -8,6 +8,7 @@ from codex_lsp.protocol.speckit_events import (
     SpeckitAgentAnsweredEvent,
     SpeckitAgentRetryEvent,
     SpeckitAgentStartedEvent,
+    SpeckitAutoProgressEvent,
     SpeckitConsensusEvent,
     SpeckitCostEvent,
     SpeckitStageCompletedEvent,
@@ -18,6 +19,11 @@ from codex_lsp.protocol.speckit_events import (
 def narrate(msg: object) -> str | None:
     """One line for a spec-kit event (None for other events)."""
     where = f"/speckit.{getattr(msg, 'stage', '')}"
+    if isinstance(msg, SpeckitAutoProgressEvent):
+        where = f"/speckit.auto {msg.spec_id}: stage {msg.stage_number} of {msg.stage_count}"
+        answered = f", {msg.agents_answered} of {msg.agents} agents answered" if msg.agents else ""
+        why = f" ({msg.reason})" if msg.reason else ""
+        return f"{where} ({msg.stage}), {msg.state}{why}{answered}, ${msg.cost_usd:.4f} so far"
     if isinstance(msg, SpeckitStageStartedEvent):
         return f"{where} {msg.spec_id}: {len(msg.agents)} agent(s), {msg.mode}"
     if isinstance(msg, SpeckitAgentStartedEvent):

@@ -22,6 +22,8 @@ class Offer:
     command: str
     spec_id: str
     preferred: bool = False
+    label: str | None = None
+    """The title, when it is not "Run <command>" (``Resume /speckit.auto SPEC-KIT-071``)."""
 
     @property
     def typed(self) -> str:
@@ -31,7 +33,7 @@ class Offer:
     @property
     def title(self) -> str:
         """The code action's title."""
-        return f"Run {self.typed}"
+        return self.label or f"Run {self.typed}"
 
 
 def next_stage(packet: SpecPacket) -> str | None:

@@ -128,3 +128,21 @@ def format_task(
     if artifact:
         out.append(f"  - **Artifact**: `{artifact}`")
     return "\n".join(out)
+
+
+def first_open(text: str) -> TaskLine | None:
+    """The first task not ticked yet (what ``/speckit.implement`` without a task takes)."""
+    return next((t for t in parse_tasks(text) if not t.done), None)
+
+
+def tick(text: str, task_id: str) -> str | None:
+    """``text`` with ``task_id`` ticked (``[x]``); None when it has no such task or it is
+    ticked already."""
+    task = next((t for t in parse_tasks(text) if t.id == task_id), None)
+    if task is None or task.done:
+        return None
+    lines = text.split("\n")
+    line = lines[task.line]
+    column = task.checkbox_column
+    lines[task.line] = f"{line[:column]}x{line[column + 1 :]}"
+    return "\n".join(lines)

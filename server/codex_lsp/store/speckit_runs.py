@@ -17,6 +17,7 @@ import aiosqlite
 
 from codex_lsp.errors import StoreError
 from codex_lsp.store.database import open_database
+from codex_lsp.store.speckit_auto import AutoRuns
 
 _RUN_COLUMNS = (
     "id, spec_id, stage, attempt, consensus_ok, degraded, status, synthesis_json, agreements, "
@@ -104,6 +105,8 @@ class SpeckitRuns:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+        self.auto = AutoRuns(db)
+        """``/speckit.auto``'s runs and gate issues, on the same connection."""
 
     @classmethod
     async def open(cls, path: Path) -> SpeckitRuns:

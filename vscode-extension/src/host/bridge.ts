@@ -11,6 +11,7 @@ import type {
   EventMsg,
   ReasoningEffort,
   ReviewDecision,
+  ReviewTarget,
 } from "../shared/generated";
 import { CodexErrorCodes } from "../shared/generated";
 import { unhandled, type FromWebview, type ToWebview } from "../shared/messages";
@@ -56,6 +57,8 @@ export interface Host {
   pickStored(
     rows: ConversationSummary[],
   ): Promise<{ row: ConversationSummary; action: "resume" | "rename" | "archive" } | undefined>;
+  /** Let the user pick what to review: the uncommitted changes, a base branch, a commit. */
+  pickReviewTarget(): Promise<ReviewTarget | undefined>;
   /** Ask for a new title. */
   askTitle(current: string): Promise<string | undefined>;
   /** What only the editor does for the panel: copy, insert or apply a code block, open the walkthrough. */
@@ -179,9 +182,11 @@ export class ChatBridge {
         return;
       case "undo":
         return this.undo();
-      case "review":
-        await this.call("codex/review", { ...params, reviewRequest: { target: { type: "uncommittedChanges" } } });
+      case "review": {
+        const target = slash.target ?? (await this.host.pickReviewTarget());
+        if (target) await this.call("codex/review", { ...params, reviewRequest: { target } });
         return;
+      }
       case "model":
         return this.override({ model: slash.model });
       case "effort":

@@ -11,7 +11,8 @@ import type { Server } from "./requests";
 import { DiffEditor } from "./diffs";
 import { workspaceTarget } from "./workspacePath";
 import { PANEL_BODY } from "../shared/panelHtml";
-import type { ConversationSummary, Event } from "../shared/generated";
+import type { ConversationSummary, Event, ReviewTarget } from "../shared/generated";
+import { pickReviewTarget } from "./reviewPicker";
 import type { ChatState, FileChange } from "../shared/state";
 
 export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, Host {
@@ -130,6 +131,10 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
       filters: { Images: ["png", "jpg", "jpeg", "gif", "webp"] },
     });
     return (picked ?? []).map((uri) => this.image(uri.fsPath));
+  }
+
+  pickReviewTarget(): Promise<ReviewTarget | undefined> {
+    return pickReviewTarget(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
   }
 
   async pickStored(

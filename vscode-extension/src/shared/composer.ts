@@ -7,6 +7,7 @@ import type {
   LocalImageInput,
   MentionInput,
   ReasoningEffort,
+  ReviewTarget,
   TextInput,
 } from "./generated";
 
@@ -21,7 +22,8 @@ export const CONTEXTS: { name: string; help: string }[] = [
 
 export type Slash =
   | { kind: "compact" }
-  | { kind: "review" }
+  /** Without a target the editor asks for one (uncommitted, a base branch, a commit). */
+  | { kind: "review"; target?: ReviewTarget }
   | { kind: "undo" }
   | { kind: "status" }
   | { kind: "model"; model: string }
@@ -31,7 +33,7 @@ export type Slash =
 
 export const SLASH_COMMANDS: { name: string; help: string }[] = [
   { name: "/compact", help: "summarise the conversation to free context" },
-  { name: "/review", help: "review the uncommitted changes" },
+  { name: "/review", help: "/review [uncommitted | base <branch> | commit <sha> | <instructions>]" },
   { name: "/undo", help: "restore the files the last turn changed" },
   { name: "/status", help: "model, policies and context of this conversation" },
   { name: "/model", help: "/model <name>: the model for the next turns" },
@@ -55,8 +57,9 @@ export function parseSlash(text: string): Slash | undefined {
   const [, name, rest] = match;
   const arg = rest.trim();
   switch (name) {
-    case "compact":
     case "review":
+      return arg ? { kind: "review", target: reviewTarget(arg) } : { kind: "review" };
+    case "compact":
     case "undo":
     case "status":
       return { kind: name };
@@ -73,6 +76,16 @@ export function parseSlash(text: string): Slash | undefined {
     default:
       return { kind: "error", message: `unknown command /${name}; try ${SLASH_COMMANDS.map((c) => c.name).join(" ")}` };
   }
+}
+
+/** What `/review <arg>` reviews: `uncommitted`, `base <branch>`, `commit <sha>`, else the
+ * words are the reviewer's instructions. */
+function reviewTarget(arg: string): ReviewTarget {
+  const [word, value, ...more] = arg.split(/\s+/);
+  if (word === "uncommitted" && value === undefined) return { type: "uncommittedChanges" };
+  if (word === "base" && value && !more.length) return { type: "baseBranch", branch: value };
+  if (word === "commit" && value && !more.length) return { type: "commit", sha: value };
+  return { type: "custom", instructions: arg };
 }
 
 const MENTION = /(?:^|\s)@([\w./-]+)/g;

@@ -247,10 +247,10 @@ export interface ErrorEvent {
 export interface Event {
   conversationId: string;
   submissionId: string;
-  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent;
+  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
 }
 
-export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent;
+export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
 
 /** Server → client ``codex/execApproval``: may this command run? */
 export interface ExecApprovalParams {
@@ -318,11 +318,12 @@ export interface ExecCommandOutputDeltaEvent {
 /** Which output stream a chunk came from. */
 export type ExecOutputStream = "stdout" | "stderr";
 
-/** A review ended; ``reviewOutput`` is the reviewer's findings (absent if it was aborted). */
+/** A review ended; ``reviewOutput`` is the reviewer's findings as text and ``review`` the same, structured (both absent if it was aborted; ``review`` absent when the reviewer's answer was not the findings' JSON, which an ``error`` event reports). */
 export interface ExitedReviewModeEvent {
   type: "exitedReviewMode";
   turnId: string;
   reviewOutput?: string | null;
+  review?: ReviewOutput | null;
 }
 
 /** A patch the agent applied. */
@@ -721,10 +722,35 @@ export interface ResumeConversationResult {
 /** A user's answer to an approval request. */
 export type ReviewDecision = "approved" | "approvedForSession" | "approvedAlways" | "denied" | "deniedAlways" | "abort";
 
+/** One issue a review found: where, how urgent (``priority`` 0 = P0, drop everything, to 3 = P3, nice to have), a one-line title and the explanation. */
+export interface ReviewFinding {
+  title: string;
+  body: string;
+  priority: number;
+  /** The file, relative to the conversation's cwd when it is inside it. */
+  file: string;
+  lineRange: ReviewLineRange;
+  confidenceScore?: number | null;
+}
+
+/** Lines of a file, 1-based and inclusive. */
+export interface ReviewLineRange {
+  start: number;
+  end: number;
+}
+
 /** Review code (uncommitted changes, a branch, a commit, or custom instructions). */
 export interface ReviewOp {
   type: "review";
   reviewRequest: ReviewRequest;
+}
+
+/** A review's structured result. */
+export interface ReviewOutput {
+  findings: Array<ReviewFinding>;
+  overallCorrectness: "patchIsCorrect" | "patchIsIncorrect";
+  overallExplanation: string;
+  overallConfidenceScore?: number | null;
 }
 
 /** ``codex/review``: run a code review. */
@@ -818,6 +844,22 @@ export interface SpeckitAgentStartedEvent {
   attempt: number;
 }
 
+/** Where a ``/speckit.auto`` run is, after each of its transitions and each agent's answer: stage ``stageNumber`` of ``stageCount`` (``stage`` is the stage it is at), the run's state (running, waiting, stopped, interrupted, completed), the agents that answered in this stage, the cost so far, and why it stopped or waits. */
+export interface SpeckitAutoProgressEvent {
+  specId: string;
+  stage: string;
+  type: "speckitAutoProgress";
+  runId: string;
+  stageNumber: number;
+  stageCount: number;
+  state: "running" | "waiting" | "stopped" | "interrupted" | "completed";
+  agentsAnswered?: number;
+  agents?: number;
+  costUsd?: number;
+  reason?: string | null;
+  resume?: string | null;
+}
+
 /** The stage's consensus. */
 export interface SpeckitConsensusEvent {
   specId: string;
@@ -840,6 +882,20 @@ export interface SpeckitCostEvent {
   utilization: number;
   alert?: "warning" | "critical" | "exceeded" | null;
   message?: string | null;
+}
+
+/** A quality gate of a ``/speckit.auto`` run was held before ``stage``: the issues fixed automatically (each file backed up first: ``backups``), those put to the user (diagnostics with code actions on the SPEC's files; ``critical`` ones hold the run until answered). */
+export interface SpeckitGateEvent {
+  specId: string;
+  stage: string;
+  type: "speckitGate";
+  runId: string;
+  checkpoint: string;
+  gate: string;
+  autoFixed?: Array<string>;
+  asked?: Array<string>;
+  critical?: Array<string>;
+  backups?: Array<string>;
 }
 
 /** The stage run ended: its status, the files written, the message, how to resume, and each agent's conversation (stored, archived; open it by id). */

@@ -11,6 +11,7 @@ import type {
   PlanItem,
   ReasoningEffort,
   ReviewDecision,
+  ReviewOutput,
   TurnAbortedEvent,
   UpdateFile,
 } from "./generated";
@@ -46,6 +47,8 @@ export type Entry =
       durationMs?: number;
     }
   | { kind: "plan"; id: string; plan: PlanItem[]; explanation?: string | null }
+  /** A review's findings (also published as codex-review diagnostics on their files). */
+  | { kind: "review"; id: string; review: ReviewOutput }
   | {
       kind: "notice";
       id: string;
@@ -371,6 +374,11 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
         error: msg.error,
         durationMs: msg.durationMs,
       };
+      return { ...c, entries: upsert(c, entry, () => entry) };
+    }
+    case "exitedReviewMode": {
+      if (!msg.review) return c;
+      const entry: Entry = { kind: "review", id: `review-${msg.turnId}`, review: msg.review };
       return { ...c, entries: upsert(c, entry, () => entry) };
     }
     case "planUpdate": {

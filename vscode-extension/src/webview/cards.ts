@@ -4,6 +4,7 @@
 // retries saying what to do. Pure string code (Markdown comes in as a function), so the unit
 // tests and the benchmark run it in node.
 import { ansiLines, escapeHtml as esc, stripAnsi } from "./ansi";
+import type { ReviewOutput } from "../shared/generated";
 import type { Entry, FileChange, ParsedCommand } from "../shared/state";
 
 /** Outputs longer than this many lines are virtualised (only the visible lines are in the DOM). */
@@ -282,7 +283,28 @@ export function renderCard(ctx: CardContext, entry: Exclude<Entry, { kind: "user
         ctx.open(key, true),
       );
     }
+    case "review":
+      return reviewCard(ctx, key, entry.review);
     case "notice":
       return noticeCard(ctx, key, entry);
   }
+}
+
+/** A review: each finding (priority, title, where, why), most urgent first, then the verdict. */
+function reviewCard(ctx: CardContext, key: string, review: ReviewOutput): string {
+  const findings = [...review.findings].sort((a, b) => a.priority - b.priority);
+  const items = findings
+    .map((f) => {
+      const lines =
+        f.lineRange.end === f.lineRange.start ? `${f.lineRange.start}` : `${f.lineRange.start}-${f.lineRange.end}`;
+      return `<li class="finding p${f.priority}"><span class="priority">P${f.priority}</span> <strong>${esc(f.title)}</strong> <code>${esc(f.file)}:${lines}</code><div class="finding-body">${ctx.markdown(f.body)}</div></li>`;
+    })
+    .join("");
+  const correct = review.overallCorrectness === "patchIsCorrect";
+  const verdict = `<p class="muted">Patch is ${correct ? "correct" : "incorrect"}. ${esc(review.overallExplanation)}</p>`;
+  const count = `${findings.length} finding${findings.length === 1 ? "" : "s"}`;
+  const urgent = findings.some((f) => f.priority <= 1);
+  const status: Status = urgent ? "failed" : findings.length ? "warning" : "ok";
+  const body = `${verdict}${items ? `<ol class="findings">${items}</ol>` : ""}`;
+  return card(key, "review", status, `Review: ${count}`, "", body, ctx.open(key, true));
 }
