@@ -64,7 +64,7 @@ def test_on_a_terminal_the_answers_are_read_and_sent_to_the_model(
     controller, terminal = pty.openpty()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "codex_lsp", "exec", "set up the db"],
+            [sys.executable, "-m", "codex_lsp", "exec", "--skip-git-repo-check", "set up the db"],
             cwd=workspace,
             env=subprocess_env(codex_home),
             stdin=terminal,
@@ -98,7 +98,7 @@ def test_ctrl_c_while_waiting_for_an_answer_stops_at_once(
     controller, terminal = pty.openpty()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "codex_lsp", "exec", "set up the db"],
+            [sys.executable, "-m", "codex_lsp", "exec", "--skip-git-repo-check", "set up the db"],
             cwd=workspace,
             env=subprocess_env(codex_home),
             stdin=terminal,
