@@ -52,6 +52,11 @@ class ProtocolError(CodexError):
     """A client sent a request the server cannot accept."""
 
 
+class UnknownTerminalError(ProtocolError):
+    """A terminal id (``write_stdin``'s ``session_id``, ``codex/killTerminal``'s ``terminalId``)
+    names no running terminal of the conversation."""
+
+
 class UnknownConversationError(ProtocolError):
     """A request named a conversation id this server does not know."""
 

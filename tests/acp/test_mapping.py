@@ -46,9 +46,10 @@ from codex_lsp.protocol.items import (
     ParsedRead,
     PlanItem,
     PlanStatus,
+    TextInput,
     UpdateFile,
 )
-from codex_lsp.protocol.ops import CompactOp, ReviewOp, UndoTurnOp
+from codex_lsp.protocol.ops import CompactOp, ReviewOp, UndoTurnOp, UserInputOp
 from codex_lsp.protocol.policies import (
     AskForApproval,
     DangerFullAccess,
@@ -220,7 +221,9 @@ def test_slash_commands_route_and_announce() -> None:
     assert commands.parse(None, known) is None
     announced = [c.announced() for c in known]
     valid({"sessionUpdate": "available_commands_update", "availableCommands": announced})
-    assert "init" not in {c["name"] for c in announced}
+    init = commands.parse("/init", known)
+    assert init is not None and init[0].build("") == UserInputOp(items=[TextInput(text="/init")])
+    assert "init" in {c["name"] for c in announced}  # the core turns it into the AGENTS.md ask
 
 
 def test_modes_follow_the_policies_and_changes_are_checked() -> None:

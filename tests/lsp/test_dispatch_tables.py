@@ -14,9 +14,8 @@ from pygls.exceptions import JsonRpcException
 from codex_lsp.lsp.backend import Backend
 from codex_lsp.lsp.log_forward import LOGGER
 from codex_lsp.lsp.rpc import one_table
-from codex_lsp.lsp.server import create_server
-from codex_lsp.lsp.speckit_actions import SPECKIT_COMMANDS
-from codex_lsp.protocol.method_names import CLIENT_REQUESTS, COMMANDS
+from codex_lsp.lsp.server import ADVERTISED_COMMANDS, create_server
+from codex_lsp.protocol.method_names import CLIENT_REQUESTS
 from codex_lsp.protocol.methods import METHODS, Direction
 from tests.lsp.conftest import Session
 
@@ -44,7 +43,7 @@ async def test_every_client_request_has_exactly_one_handler(backend: Backend) ->
 
 
 async def test_every_advertised_command_has_exactly_one_handler(backend: Backend) -> None:
-    advertised = (*COMMANDS, *SPECKIT_COMMANDS)
+    advertised = ADVERTISED_COMMANDS
     assert len(advertised) == len(set(advertised))
     assert sorted(backend.commands) == sorted(advertised)
     assert all(callable(h) for h in backend.commands.values())
@@ -60,7 +59,7 @@ def test_a_name_claimed_twice_is_refused() -> None:
 async def test_a_real_server_advertises_and_reaches_every_command(lsp: Session) -> None:
     assert lsp.initialized is not None
     provider = lsp.initialized.capabilities.execute_command_provider
-    advertised = (*COMMANDS, *SPECKIT_COMMANDS)
+    advertised = ADVERTISED_COMMANDS
     assert provider is not None and sorted(provider.commands) == sorted(advertised)
     for name in advertised:
         if name == "codex-lsp.sendPrompt":

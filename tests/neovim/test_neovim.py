@@ -205,3 +205,20 @@ def test_review_findings_are_diagnostics_and_fix_this_fixes_one(
     assert report["fixed"], report
     prompt = json.dumps(model_server.requests[1].body["input"])
     assert "x must be 2: it breaks when x is 0." in prompt
+
+
+def test_the_plugin_offers_undo_only_while_the_server_can_undo(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    (workspace / "app.py").write_text(APP)
+    model_server.enqueue(
+        Reply((ToolCall("apply_patch", {"input": PATCH}),)), Reply((Text("Set x to 2."),))
+    )
+    report = run_nvim("undo_flow.lua", codex_home, workspace)
+    assert report["finished"] and len(report["undoable"]) == 1, report
+    assert report["undone"], report
+    assert report["file"] == APP.rstrip("\n")
+    assert report["notes"] == [
+        "codex-lsp: nothing to undo: no turn of this conversation has file changes left to "
+        "take back"
+    ]

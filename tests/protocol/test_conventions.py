@@ -5,8 +5,9 @@ config spelling."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_args
 
+from codex_lsp.protocol.modes import ModeId
 from codex_lsp.protocol.policies import (
     AskForApproval,
     ReasoningEffort,
@@ -21,7 +22,7 @@ CONFIG_VALUES = {
     v.value
     for e in (AskForApproval, SandboxMode, ReasoningEffort, ReasoningSummary, Verbosity)
     for v in e
-}
+} | set(get_args(ModeId))  # the preset ids Codex's IDE extension and ACP adapter use
 
 
 def _values(node: Any) -> list[str]:

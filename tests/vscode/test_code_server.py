@@ -278,16 +278,16 @@ async def test_chat_panel_end_to_end(
     meter = await chat.inner_text("#meter")
     assert "tokens used" in meter and "$" in meter  # the session cost (model_price)
 
-    # Undo from the turn's own button.
+    # Undo from the turn's own button: the patch and what the command made are taken back.
     await chat.locator("#transcript button[data-action=undo]").click()
-    await chat.wait_for_selector("text=Undo done: restored app.py.", timeout=30_000)
+    await chat.wait_for_selector("text=Undo done: restored app.py, made.txt.", timeout=30_000)
     assert (workspace / "app.py").read_text() == APP
+    assert not (workspace / "made.txt").exists()
 
     # The effort picker applies to the next turn; @current-file sends the open editor's text.
     await chat.select_option("#effort", "high")
     await page.locator(".activitybar [aria-label*='Explorer']").first.click()
     explorer = page.locator(".explorer-folders-view")
-    await explorer.get_by_text("made.txt", exact=True).wait_for()  # the tree has settled
     await explorer.get_by_text("app.py", exact=True).dblclick()
     await page.locator(".tab", has_text="app.py").filter(has_not_text="codex-lsp").wait_for()
     await page.locator(".activitybar [aria-label*='codex-lsp']").first.click()
@@ -462,7 +462,8 @@ async def test_panel_cards_themes_keyboard_and_accessibility(
     # The pickers show the provider's models and the configured one; the meter is there.
     await chat.wait_for_selector("#model option[value='gpt-5-codex']", state="attached")
     assert await chat.input_value("#model") == "fake-model"
-    assert await chat.locator("#policy option").count() == 5
+    assert await chat.locator("#mode option").count() == 3  # read-only, auto, full-access
+    assert await chat.input_value("#mode") == "auto"
     assert await chat.locator("#meter [role=progressbar]").count() == 1
 
     # A first example prompt: a plan, a command waiting for approval.

@@ -130,8 +130,9 @@ test(
       );
       const text = readFileSync(join(workspace, "long.py"), "utf8");
       assert.ok(text.includes("v2 = 2\n") && text.includes("v19 = 1900\n"), text);
+      state = await host.until((s) => s.conversations[first].turns[1]?.changedFiles ?? false, "undo offered");
       const patchTurn = state.conversations[first].turns[1];
-      assert.ok(patchTurn.changedFiles && !patchTurn.undone);
+      assert.ok(!patchTurn.undone);
 
       // Undo that turn from its button: the file comes back, the turn is marked undone.
       await bridge.handle({ type: "undo", turnId: patchTurn.id });
@@ -147,6 +148,18 @@ test(
       assert.equal(state.conversations[fork].turns.length, 1);
       await bridge.handle({ type: "override", effort: "high" });
       assert.equal(bridge.state.conversations[fork].effort, "high");
+      // The mode picker: full access is confirmed first (declined: nothing changes), then set.
+      assert.equal(bridge.state.conversations[fork].mode, null); // untrusted approvals: no preset
+      await bridge.handle({ type: "setMode", mode: "full-access" });
+      assert.ok(host.confirmed[0].includes("without a sandbox"), host.confirmed[0]);
+      assert.equal(bridge.state.conversations[fork].mode, null);
+      host.confirmAnswer = true;
+      await bridge.handle({ type: "setMode", mode: "full-access" });
+      assert.equal(bridge.state.conversations[fork].mode, "full-access");
+      assert.equal(bridge.state.conversations[fork].approvalPolicy, "never");
+      await bridge.handle({ type: "setMode", mode: "read-only" });
+      assert.equal(bridge.state.conversations[fork].mode, "read-only");
+      assert.equal(host.confirmed.length, 2);
       await bridge.handle({ type: "send", text: "hello from the fork" });
       await host.until(
         (s) => s.conversations[fork]?.entries.some((e) => e.kind === "agent" && e.text === "Sure.") ?? false,
@@ -299,3 +312,99 @@ test("an interrupt puts what was queued back in the composer", { skip: SKIP, tim
     model.child.kill();
   }
 });
+
+test(
+  "a terminal: shown running with its output, its Stop button ends it",
+  { skip: SKIP, timeout: 60_000 },
+  async () => {
+    const { home, workspace, model } = await setUp([
+      {
+        match: "start the server",
+        tool: "exec_command",
+        arguments: { cmd: "echo serving; sleep 30", yield_time_ms: 500 },
+      },
+      { match: "session ID", text: "It runs." },
+    ]);
+    const config = join(home, "config.toml");
+    writeFileSync(
+      config,
+      readFileSync(config, "utf8").replace('"untrusted"', '"never"') + "[tools]\nunified_exec = true\n",
+    );
+    const { connection, child } = await startServer(home, workspace);
+    const host = new RecordingHost(workspace);
+    const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
+    host.state = () => bridge.state;
+    connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+    try {
+      await bridge.handle({ type: "send", text: "start the server" });
+      const state = await host.until(
+        (s) => !!s.active && !s.conversations[s.active].running && s.conversations[s.active].turns.length > 0,
+        "the turn",
+      );
+      const conversationId = state.active!;
+      const [terminal] = state.conversations[conversationId].terminals ?? [];
+      assert.equal(terminal?.terminalId, 1000);
+      assert.match(terminal.output, /serving/);
+      await bridge.handle({ type: "killTerminal", conversationId, terminalId: 1000 });
+      assert.deepEqual(host.warnings, []);
+      await host.until((s) => (s.conversations[conversationId].terminals ?? []).length === 0, "the end");
+      const card = bridge.state.conversations[conversationId].entries.find((e) => e.kind === "command");
+      assert.ok(card?.kind === "command" && card.exitCode !== undefined && card.exitCode !== 0);
+    } finally {
+      await connection.sendRequest("shutdown").catch(() => undefined);
+      connection.dispose();
+      child.kill();
+      model.child.kill();
+    }
+  },
+);
+
+test(
+  "Edit and resend rewinds the turn and every later one: the model no longer sees them",
+  { skip: SKIP, timeout: 60_000 },
+  async () => {
+    const { home, workspace, model } = await setUp([
+      { match: "beta edited", text: "edited answer" },
+      { match: "gamma question", text: "gamma answer" },
+      { match: "beta question", text: "beta answer" },
+      { match: "alpha question", text: "alpha answer" },
+    ]);
+    const { connection, child } = await startServer(home, workspace);
+    const host = new RecordingHost(workspace);
+    const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
+    host.state = () => bridge.state;
+    connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+    const answered = (text: string) => (s: typeof bridge.state) =>
+      !!s.active && s.conversations[s.active].entries.some((e) => e.kind === "agent" && e.done && e.text === text);
+    try {
+      for (const [question, answer] of [
+        ["alpha question", "alpha answer"],
+        ["beta question", "beta answer"],
+        ["gamma question", "gamma answer"],
+      ]) {
+        await bridge.handle({ type: "send", text: question });
+        await host.until(answered(answer), answer);
+        await host.until((s) => !s.conversations[s.active!].running, "the turn's end");
+      }
+      const id = bridge.state.active!;
+      const beta = bridge.state.conversations[id].turns[1].id;
+      await bridge.handle({ type: "send", text: "beta edited", rewindTo: beta });
+      const state = await host.until(answered("edited answer"), "the answer to the edited message");
+      const users = state.conversations[id].entries
+        .filter((e) => e.kind === "user")
+        .map((e) => e.kind === "user" && e.text);
+      assert.deepEqual(users, ["alpha question", "beta edited"]);
+      assert.equal(state.conversations[id].turns.length, 2);
+      const bodies = await model.requests();
+      const last = JSON.stringify(bodies[bodies.length - 1].input);
+      assert.ok(last.includes("alpha answer") && last.includes("beta edited"), last);
+      for (const gone of ["beta question", "beta answer", "gamma question", "gamma answer"]) {
+        assert.ok(!last.includes(gone), `the model still saw ${gone}`);
+      }
+    } finally {
+      connection.dispose();
+      child.kill();
+      model.child.kill();
+    }
+  },
+);

@@ -9,6 +9,7 @@ import {
   lineCounts,
   parsedSummary,
   renderCard,
+  terminalsHtml,
   VIRTUAL_LINES,
   type CardContext,
 } from "../src/webview/cards";
@@ -170,4 +171,15 @@ test("a code block labelled with a file path can be applied to it", () => {
   assert.deepEqual(fenceInfo('js title="lib/a.js"'), { lang: "js", path: "lib/a.js" });
   assert.deepEqual(fenceInfo("python"), { lang: "python", path: undefined });
   assert.deepEqual(fenceInfo("bash https://example.com/x.sh"), { lang: "bash", path: undefined });
+});
+
+test("running terminals: the command, its latest output escaped, and a Stop button", () => {
+  assert.equal(terminalsHtml("c", []), "");
+  const output = Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n") + "\n<b>x</b>\n";
+  const html = terminalsHtml("c", [{ terminalId: 1000, callId: "k", command: ["npm", "run", "dev"], output }]);
+  assert.match(html, /Running terminals \(1\)/);
+  assert.match(html, /<code>npm run dev<\/code>/);
+  assert.match(html, /data-action="killTerminal" data-conversation="c" data-terminal="1000"/);
+  assert.ok(html.includes("&lt;b&gt;x&lt;/b&gt;") && !html.includes("<b>x</b>"));
+  assert.ok(!html.includes("line 5\n") && html.includes("line 29"));
 });

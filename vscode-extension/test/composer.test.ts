@@ -1,7 +1,14 @@
 // Slash commands and @-mentions of the composer.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { contextItems, folders, messageItems, parseSlash } from "../src/shared/composer";
+import {
+  contextItems,
+  folders,
+  messageItems,
+  parseSlash,
+  promptSuggestions,
+  skillSuggestions,
+} from "../src/shared/composer";
 
 test("slash commands are parsed with their argument, and mistakes say what is allowed", () => {
   assert.equal(parseSlash("fix the test"), undefined);
@@ -53,4 +60,52 @@ test("@selection, @problems and @current-file become context items, never file m
 test("folders on the matching paths are offered as @-mentions too", () => {
   assert.deepEqual(folders(["src/app/main.py", "src/app/util.py", "docs/app.md"], "app"), ["src/app/"]);
   assert.deepEqual(folders(["Tests/unit/a.py"], "test"), ["Tests/"]);
+});
+
+test("/init goes to the server, and $ completes the enabled skills by name", () => {
+  assert.equal(parseSlash("/init"), undefined);
+  const skills = {
+    skills: [
+      {
+        name: "deploy",
+        description: "Deploy to staging",
+        path: "/p/SKILL.md",
+        scope: "project" as const,
+        enabled: true,
+      },
+      { name: "debug", description: "Off", path: "/q/SKILL.md", scope: "user" as const, enabled: false },
+      { name: "lint", description: "Run linters", path: "/r/SKILL.md", scope: "user" as const, enabled: true },
+    ],
+    errors: [],
+  };
+  assert.deepEqual(skillSuggestions(skills, "de"), [{ insert: "$deploy", label: "$deploy — Deploy to staging" }]);
+  assert.equal(skillSuggestions(skills, "").length, 2);
+  assert.deepEqual(skillSuggestions(undefined, "de"), []);
+});
+
+test("MCP prompts go to the server, and / completes them with their arguments", () => {
+  assert.equal(parseSlash("/mcp__docs__review app.py"), undefined);
+  const prompts = {
+    prompts: [
+      {
+        command: "mcp__docs__review",
+        server: "docs",
+        name: "review",
+        description: "Review a file",
+        arguments: [
+          { name: "path", required: true },
+          { name: "focus", required: false },
+        ],
+      },
+      { command: "mcp__docs__hello", server: "docs", name: "hello", arguments: [] },
+    ],
+  };
+  assert.deepEqual(promptSuggestions(prompts, "/mcp__docs__r"), [
+    { insert: "/mcp__docs__review", label: "/mcp__docs__review <path> [focus] — Review a file" },
+  ]);
+  assert.deepEqual(
+    promptSuggestions(prompts, "/mcp__docs__h")[0].label,
+    "/mcp__docs__hello — prompt of MCP server docs",
+  );
+  assert.deepEqual(promptSuggestions(undefined, "/"), []);
 });

@@ -25,6 +25,13 @@ export class RecordingHost implements Host {
     this.warnings.push(text);
   }
   info(): void {}
+  /** The answer to the next confirmation; what was asked is recorded. */
+  confirmAnswer = false;
+  confirmed: string[] = [];
+  confirm(text: string): Promise<boolean> {
+    this.confirmed.push(text);
+    return Promise.resolve(this.confirmAnswer);
+  }
   exists(path: string): boolean {
     return existsSync(join(this.workspace, path));
   }

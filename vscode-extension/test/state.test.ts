@@ -19,7 +19,9 @@ import {
   queued,
   reduce,
   replayed,
+  terminalsListed,
   undoable,
+  withUndoable,
   type ChatState,
 } from "../src/shared/state";
 import type { Event } from "../src/shared/generated";
@@ -159,6 +161,24 @@ test("undo and fork per turn: which turns can be undone, and a fork keeps the tu
     },
   });
   assert.equal(undoable(state.conversations[id]).size, 0);
+});
+
+test("undo is offered where the server can undo: the turn's undoable flag, then a resume's undoableTurnIds", () => {
+  const events = recorded();
+  const id = events[0].conversationId;
+  const withoutFlag = events.map((e) =>
+    e.msg.type === "taskComplete" ? { ...e, msg: { ...e.msg, undoable: undefined } } : e,
+  );
+  assert.equal(undoable(replay(withoutFlag).conversations[id]).size, 0, "a patch alone does not offer undo");
+  const live = replay(events);
+  const [turn] = live.conversations[id].turns;
+  assert.ok(undoable(live.conversations[id]).has(turn.id));
+  // Resumed from a server whose store has no snapshot of it (or one already undone): no button.
+  const messages = events.map((e) => e.msg);
+  const gone = withUndoable(replayed(emptyState, id, messages), id, []);
+  assert.equal(undoable(gone.conversations[id]).size, 0);
+  const kept = withUndoable(replayed(emptyState, id, messages), id, [turn.id]);
+  assert.deepEqual([...undoable(kept.conversations[id])], [turn.id]);
 });
 
 test("a picker change keeps the other settings, and token counts carry the cost", () => {
@@ -400,6 +420,88 @@ test("deltas: a streamed token posts the one entry it changed; applied, it gives
   const other = panelView(opened(reduce(state, on("other", USER)), "other"));
   assert.equal(panelDelta(after, other), undefined);
   assert.equal(after.conversation?.id, id);
+});
+
+test("a terminal: listed while it runs, its output live after its turn, its end on its card", () => {
+  const id = "conv";
+  const ev = (msg: unknown): Event => ({ conversationId: id, submissionId: "s", msg }) as Event;
+  const user = (turnId: string) => ev({ type: "userMessage", turnId, itemId: `u-${turnId}`, message: "go" });
+  const base = { itemId: "item-1", callId: "call_1", terminalId: 1000 };
+  const command = ["bash", "-lc", "python -m http.server 8000"];
+  let state = [
+    user("turn-1"),
+    ev({ type: "execCommandBegin", turnId: "turn-1", ...base, command, cwd: "/w" }),
+    ev({ type: "execCommandOutputDelta", turnId: "turn-1", ...base, stream: "stdout", chunk: "Serving HTTP\n" }),
+    ev({ type: "taskComplete", turnId: "turn-1" }),
+    user("turn-2"),
+    ev({
+      type: "execCommandOutputDelta",
+      turnId: "turn-1",
+      ...base,
+      stream: "stdout",
+      chunk: '"GET / HTTP/1.1" 200\n',
+    }),
+  ].reduce(reduce, emptyState);
+  let c = state.conversations[id];
+  assert.deepEqual(
+    c.entries.map((e) => e.kind),
+    ["user", "command", "user"],
+  ); // the late output made no card in the second turn
+  assert.equal(c.terminals?.length, 1);
+  assert.equal(c.terminals?.[0].output, 'Serving HTTP\n"GET / HTTP/1.1" 200\n');
+  const end = {
+    type: "execCommandEnd",
+    turnId: "turn-1",
+    ...base,
+    command,
+    cwd: "/w",
+    stdout: "",
+    stderr: "",
+    aggregatedOutput: "Serving HTTP\n",
+    exitCode: 143,
+    durationMs: 9000,
+    formattedOutput: "",
+    status: "failed",
+  };
+  state = reduce(state, ev(end));
+  c = state.conversations[id];
+  assert.deepEqual(c.terminals, []);
+  const card = c.entries[1];
+  assert.ok(card.kind === "command" && card.exitCode === 143 && card.status === "failed");
+  assert.equal(c.entries.length, 3);
+});
+
+test("the server's list of terminals replaces what a replay showed as running", () => {
+  const id = "conv";
+  const begin = {
+    type: "execCommandBegin",
+    turnId: "t",
+    itemId: "i",
+    callId: "call_1",
+    terminalId: 1000,
+    command: ["sleep", "9"],
+    cwd: "/w",
+  };
+  const state = reduce(emptyState, { conversationId: id, submissionId: "s", msg: begin } as Event);
+  assert.equal(state.conversations[id].terminals?.length, 1);
+  assert.deepEqual(terminalsListed(state, id, []).conversations[id].terminals, []);
+  const listed = terminalsListed(state, id, [
+    {
+      conversationId: id,
+      terminalId: 1001,
+      command: ["cat"],
+      cwd: "/w",
+      tty: true,
+      callId: "call_2",
+      running: true,
+      startedMsAgo: 5,
+      output: "hi",
+    },
+  ]);
+  assert.deepEqual(
+    listed.conversations[id].terminals?.map((t) => [t.terminalId, t.output]),
+    [[1001, "hi"]],
+  );
 });
 
 test("the model's questions stay in the panel as a notice", () => {

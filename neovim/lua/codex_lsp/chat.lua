@@ -79,17 +79,31 @@ function render.agentReasoning(m)
   M.line("> }}}")
 end
 
+-- A terminal of exec_command (terminalId) may run on after its turn: the chat says it started
+-- and, whenever it comes, how it ended; its output is in :CodexTerminals.
 function render.execCommandBegin(m)
+  if m.terminalId then
+    M.line(string.format("`$ %s` (terminal %d: `:CodexTerminals`)", table.concat(m.command, " "), m.terminalId))
+    M.line("")
+    return
+  end
   M.line("```sh")
   M.line("$ " .. table.concat(m.command, " "))
   M.line("")
 end
 
 function render.execCommandOutputDelta(m)
-  M.write(m.chunk or "")
+  if not m.terminalId then
+    M.write(m.chunk or "")
+  end
 end
 
 function render.execCommandEnd(m)
+  if m.terminalId then
+    M.line(string.format("terminal %d ended: exit %d (%d ms)", m.terminalId, m.exitCode, m.durationMs))
+    M.line("")
+    return
+  end
   M.line(string.format("```\nexit %d (%d ms)", m.exitCode, m.durationMs))
   M.line("")
 end

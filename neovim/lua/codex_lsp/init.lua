@@ -10,7 +10,9 @@ M.config = {
   root_markers = { ".git", ".codex-lsp" },
 }
 
-local state = { client_id = nil, conversation = nil, status = "idle", context = nil, turns = 0 }
+-- undoable: the turns whose file changes the server can still undo (taskComplete/turnAborted
+-- `undoable`, a resume's `undoableTurnIds`), oldest first; :CodexUndo sends nothing without one.
+local state = { client_id = nil, conversation = nil, status = "idle", context = nil, turns = 0, undoable = {} }
 
 local CHOICES = {
   { "Approve", "approved" },
@@ -41,6 +43,21 @@ local function request(method, params, callback)
   else -- 0.10: client methods take no self
     c.request(method, params, handler)
   end
+end
+
+-- A request answered before returning (for completion), nil when it fails or times out.
+local function request_now(method, params)
+  local c = client()
+  if not c then
+    return nil
+  end
+  local response
+  if vim.fn.has("nvim-0.11") == 1 then
+    response = c:request_sync(method, params, 3000)
+  else
+    response = c.request_sync(method, params, 3000)
+  end
+  return response and response.result or nil
 end
 
 local function approve(msg, conversation)
@@ -123,11 +140,24 @@ local function on_event(_, params)
   end
   local msg = params.msg
   chat.render(msg)
-  if msg.type == "taskStarted" then
+  if msg.type == "sessionConfigured" then
+    state.mode = msg.mode
+  elseif msg.type == "taskStarted" then
     state.status = "working"
   elseif msg.type == "taskComplete" or msg.type == "turnAborted" then
     state.status = "idle"
     state.turns = state.turns + 1
+    if msg.undoable then
+      table.insert(state.undoable, msg.turnId)
+    end
+  elseif msg.type == "undoCompleted" then
+    local undone = {}
+    for _, id in ipairs(msg.undoneTurnIds or {}) do
+      undone[id] = true
+    end
+    state.undoable = vim.tbl_filter(function(id)
+      return not undone[id]
+    end, state.undoable)
   elseif msg.type == "tokenCount" and msg.info then
     state.context = msg.info.contextLeftPercent
   elseif msg.type == "execApprovalRequest" or msg.type == "applyPatchApprovalRequest" then
@@ -171,6 +201,10 @@ local function with_conversation(callback)
   end
   request("codex/newConversation", vim.empty_dict(), function(result)
     state.conversation = result.conversationId
+    -- its sessionConfigured may have come before this answer: ask for the mode
+    request("codex/listModes", { conversationId = result.conversationId }, function(listed)
+      state.mode = listed.current
+    end)
     callback(state.conversation)
   end)
 end
@@ -183,6 +217,93 @@ function M.prompt(text)
   end
   with_conversation(function(conversation)
     request("codex/userInput", { conversationId = conversation, items = { { type = "text", text = text } } })
+  end)
+end
+
+-- Completion of :Codex's prompt: a word starting with `$` completes to the enabled skills
+-- (codex/listSkills); the server sends a `$name` skill's SKILL.md with the message.
+function M.complete(arglead)
+  if arglead:sub(1, 1) ~= "$" then
+    return {}
+  end
+  M.start()
+  local listed = request_now("codex/listSkills", vim.empty_dict())
+  local names = {}
+  for _, skill in ipairs(listed and listed.skills or {}) do
+    if skill.enabled and vim.startswith("$" .. skill.name, arglead) then
+      table.insert(names, "$" .. skill.name)
+    end
+  end
+  return names
+end
+
+M.MODES = { "read-only", "auto", "full-access" }
+
+-- :CodexMode [mode]: switch the conversation's approval preset (codex/setMode) for its next
+-- turn; without a mode, pick one from codex/listModes. Full access is confirmed with a warning.
+function M.mode(id)
+  with_conversation(function(conversation)
+    local function set(mode_id)
+      request("codex/setMode", { conversationId = conversation, mode = mode_id }, function(result)
+        state.mode = result.mode.id
+        if result.warning then
+          vim.notify("codex-lsp: " .. result.warning, vim.log.levels.WARN)
+        else
+          vim.notify("codex-lsp: mode " .. result.mode.name .. " from the next turn on")
+        end
+        vim.cmd("redrawstatus")
+      end)
+    end
+    if id and id ~= "" then
+      return set(id)
+    end
+    request("codex/listModes", { conversationId = conversation }, function(listed)
+      vim.ui.select(listed.modes, {
+        prompt = "Approval mode (now " .. (listed.current or "custom") .. ")",
+        format_item = function(m)
+          return m.name .. " — " .. m.description
+        end,
+      }, function(choice)
+        if choice then
+          set(choice.id)
+        end
+      end)
+    end)
+  end)
+end
+
+-- :CodexModel: pick a model from the provider's own list (codex/listModels; the built-in list
+-- when the provider cannot say), then one of the reasoning efforts it takes; both apply from the
+-- next turn (codex/overrideTurnContext).
+function M.model()
+  with_conversation(function(conversation)
+    request("codex/listModels", vim.empty_dict(), function(listed)
+      local source = listed.note and (listed.source .. ": " .. listed.note) or listed.source
+      vim.ui.select(listed.models, {
+        prompt = "Model (" .. source .. ")",
+        format_item = function(m)
+          local name = (m.displayName and m.displayName ~= vim.NIL) and m.displayName or m.id
+          return name == m.id and m.id or (m.id .. " — " .. name)
+        end,
+      }, function(choice)
+        if not choice then
+          return
+        end
+        local function apply(effort)
+          local params = { conversationId = conversation, model = choice.id, effort = effort }
+          request("codex/overrideTurnContext", params, function()
+            vim.notify("codex-lsp: " .. choice.id .. (effort and (", effort " .. effort) or "") .. " from the next turn on")
+          end)
+        end
+        local efforts = choice.reasoningEfforts
+        if efforts == nil or efforts == vim.NIL or #efforts == 0 then
+          return apply(nil)
+        end
+        vim.ui.select(efforts, { prompt = "Reasoning effort for " .. choice.id }, function(effort)
+          apply(effort)
+        end)
+      end)
+    end)
   end)
 end
 
@@ -238,6 +359,14 @@ function M.op(method)
   request(method, { conversationId = state.conversation })
 end
 
+-- :CodexUndo: take back the files the last undoable turn changed (only when the server can).
+function M.undo()
+  if state.conversation and #state.undoable == 0 then
+    return vim.notify("codex-lsp: nothing to undo: no turn of this conversation has file changes left to take back", vim.log.levels.WARN)
+  end
+  M.op("codex/undoTurn")
+end
+
 function M.interrupt()
   M.op("codex/interrupt")
 end
@@ -257,6 +386,7 @@ function M.conversations()
       end
       request("codex/resumeConversation", { conversationId = choice.conversationId }, function(resumed)
         state.conversation = resumed.conversationId
+        state.undoable = resumed.undoableTurnIds or {}
         chat.open()
         for _, msg in ipairs(resumed.initialMessages) do
           chat.render(msg)
@@ -266,13 +396,50 @@ function M.conversations()
   end)
 end
 
--- A statusline component: "codex: idle | working | approval" and the context left.
+-- :CodexTerminals: the commands exec_command left running (every live conversation's); pick one
+-- to see its output or stop it (with everything it started).
+function M.terminals()
+  M.start()
+  request("codex/listTerminals", vim.empty_dict(), function(result)
+    if #result.terminals == 0 then
+      return vim.notify("codex-lsp: no terminal is running", vim.log.levels.INFO)
+    end
+    vim.ui.select(result.terminals, {
+      prompt = "Running terminals",
+      format_item = function(t)
+        local lines = vim.split(vim.trim(t.output), "\n")
+        return string.format("[%d] %s (%ds) %s", t.terminalId, table.concat(t.command, " "), math.floor(t.startedMsAgo / 1000), lines[#lines] or "")
+      end,
+    }, function(terminal)
+      if not terminal then
+        return
+      end
+      vim.ui.select({ "Show output", "Stop" }, { prompt = "Terminal " .. terminal.terminalId }, function(action)
+        if action == "Stop" then
+          local params = { conversationId = terminal.conversationId, terminalId = terminal.terminalId }
+          request("codex/killTerminal", params, function(ended)
+            vim.notify(string.format("codex-lsp: terminal %d stopped (exit %s)", ended.terminalId, tostring(ended.exitCode)))
+          end)
+        elseif action == "Show output" then
+          vim.cmd("botright new")
+          local buf = vim.api.nvim_get_current_buf()
+          vim.bo[buf].buftype, vim.bo[buf].bufhidden = "nofile", "wipe"
+          vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(terminal.output, "\n"))
+          vim.api.nvim_buf_set_name(buf, "codex-terminal-" .. terminal.terminalId)
+        end
+      end)
+    end)
+  end)
+end
+
+-- A statusline component: "codex: idle | working | approval", the mode and the context left.
 function M.statusline()
   if not client() then
     return ""
   end
   local context = state.context and string.format(" %d%%", state.context) or ""
-  return "codex: " .. state.status .. context
+  local mode = state.mode and (" [" .. state.mode .. "]") or ""
+  return "codex: " .. state.status .. mode .. context
 end
 
 M.state = state

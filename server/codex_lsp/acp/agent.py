@@ -27,7 +27,13 @@ from pydantic import ValidationError
 
 from codex_lsp.acp import permissions
 from codex_lsp.acp.capabilities import ClientFeatures, initialize_result
-from codex_lsp.acp.commands import parse, slash_commands
+from codex_lsp.acp.commands import (
+    SlashCommand,
+    parse,
+    prompt_command,
+    skill_command,
+    slash_commands,
+)
 from codex_lsp.acp.core_adapter import Core, Opened
 from codex_lsp.acp.files import SessionFiles
 from codex_lsp.acp.modes import (
@@ -79,6 +85,7 @@ class AcpAgent:
         self._held: dict[str, list[EventEnvelope]] = {}
         self._opening = 0
         self._commands = slash_commands()
+        self._announcing: set[asyncio.Task[None]] = set()
         self._core = Core(
             self._on_event, self._approve, self._files_for, self._commands_for, overrides
         )
@@ -175,16 +182,39 @@ class AcpAgent:
 
     def _after_response(self, session: Session) -> None:
         """Once the session's response is written (the SDK writes it in the same loop step
-        as the handler returns): the held updates, then the slash commands."""
+        as the handler returns): the held updates, then the slash commands; once the MCP
+        servers have started, the commands again if their prompts added some."""
+
+        def commands() -> list[dict[str, Any]]:
+            return [c.announced() for c in self._session_commands(session.session_id)]
+
+        def send(announced: list[dict[str, Any]]) -> None:
+            session.update(
+                {"sessionUpdate": "available_commands_update", "availableCommands": announced}
+            )
+
+        async def again(first: list[dict[str, Any]]) -> None:
+            await self._core.mcp_started()
+            if self._core.is_open(session.session_id) and (now := commands()) != first:
+                send(now)
 
         def announce() -> None:
             session.open()
-            commands = [c.announced() for c in self._commands]
-            session.update(
-                {"sessionUpdate": "available_commands_update", "availableCommands": commands}
-            )
+            first = commands()
+            send(first)
+            task = asyncio.create_task(again(first), name=f"commands-{session.session_id}")
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
 
         asyncio.get_running_loop().call_soon(announce)
+
+    def _session_commands(self, session_id: str) -> list[SlashCommand]:
+        """The built-in and spec-kit commands, then the session's skills and MCP prompts (a
+        name already taken keeps its first meaning)."""
+        skills, prompts = self._core.session_commands(session_id)
+        extra = [*(skill_command(s) for s in skills), *(prompt_command(p) for p in prompts)]
+        taken = {c.name for c in self._commands}
+        return [*self._commands, *(c for c in extra if c.name not in taken)]
 
     def _state(self, session: Session) -> dict[str, Any]:
         return {
@@ -337,7 +367,7 @@ class AcpAgent:
         if config_id == "mode":
             mode = MODES_BY_ID[value]
             policy = sandbox_policy(
-                mode.sandbox, self._core.config(session.cwd), session.extra_roots
+                mode.sandbox_mode, self._core.config(session.cwd), session.extra_roots
             )
             op = OverrideTurnContextOp(approval_policy=mode.approval_policy, sandbox_policy=policy)
         if op is not None:
@@ -348,12 +378,12 @@ class AcpAgent:
         """``session/prompt``: one turn (or a slash command); answered when it ends. Sent
         while a turn runs, it steers that turn and is answered when the turn ends."""
         session = self._session(session_id)
-        command = parse(first_text(prompt), self._commands)
+        await self._core.mcp_started()
+        command = parse(first_text(prompt), self._session_commands(session_id))
         if command is not None:
-            op = command[0].build(command[1])
+            op = await self._core.expand(command[0].build(command[1]))
         else:
             op = UserInputOp(items=to_input(prompt, session.cwd))
-        await self._core.mcp_started()
         outcome = await session.run(op, lambda o: self._core.submit(session_id, o))
         if outcome.error is not None:
             raise turn_error(outcome)
@@ -371,6 +401,8 @@ class AcpAgent:
 
     async def shutdown(self) -> None:
         """The client went away: shut every conversation down."""
+        for task in list(self._announcing):
+            task.cancel()
         await self._core.shutdown()
 
 

@@ -1,6 +1,8 @@
 """Slash commands: a ``/name rest`` at the start of a prompt's first text block runs the
 command (as the LSP clients route ``/review``, ``/compact``, ``/undo``); the commands are
-announced to the client in ``available_commands_update``. The spec-kit commands
+announced to the client in ``available_commands_update``, with the session's skills (``/name``
+sends the skill with the text after it) and MCP prompts (``/mcp__<server>__<prompt>``). The
+spec-kit commands
 (``/speckit.plan``…) are announced here too and passed on as the message they are: the
 conversation hands them to spec-kit, as for every front end. Anything else starting with ``/``
 is sent to the model as text."""
@@ -12,8 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codex_lsp.protocol.items import ReviewRequest, ReviewTarget, TextInput
+from codex_lsp.protocol.items import ReviewRequest, ReviewTarget, SkillInput, TextInput
 from codex_lsp.protocol.ops import CompactOp, Op, ReviewOp, UndoTurnOp, UserInputOp
+from codex_lsp.protocol.requests import McpPromptEntry, SkillEntry
 from codex_lsp.speckit.commands import REGISTRY, Command
 
 _COMMAND = re.compile(r"^/([\w.-]+)(?:\s+(.*))?$", re.DOTALL)
@@ -55,8 +58,12 @@ BUILTIN = (
     ),
     SlashCommand("compact", "Summarise the conversation to free context", lambda _: CompactOp()),
     SlashCommand("undo", "Restore the files the last turn changed", lambda _: UndoTurnOp()),
+    SlashCommand(
+        "init",
+        "Write an AGENTS.md for this repository (through apply_patch)",
+        lambda _: UserInputOp(items=[TextInput(text="/init")]),
+    ),
 )
-# /init is not offered: the core has no AGENTS.md-writing task to route it to.
 
 
 def _speckit(command: Command) -> SlashCommand:
@@ -67,6 +74,27 @@ def _speckit(command: Command) -> SlashCommand:
 
     hint = command.usage.removeprefix(command.slash).strip() or None
     return SlashCommand(command.name, command.summary, build, hint=hint)
+
+
+def skill_command(skill: SkillEntry) -> SlashCommand:
+    """A skill as ``/name``: its SKILL.md goes with the text typed after it."""
+
+    def build(rest: str) -> Op:
+        text = rest or f"Use the {skill.name} skill."
+        return UserInputOp(items=[TextInput(text=text), SkillInput(name=skill.name)])
+
+    return SlashCommand(skill.name, f"Skill: {skill.description}", build, hint="what to do")
+
+
+def prompt_command(prompt: McpPromptEntry) -> SlashCommand:
+    """An MCP prompt as ``/mcp__<server>__<prompt>``: passed on as typed; the core fills it in."""
+
+    def build(rest: str) -> Op:
+        return UserInputOp(items=[TextInput(text=f"/{prompt.command} {rest}".strip())])
+
+    words = [f"<{a.name}>" if a.required else f"[{a.name}]" for a in prompt.arguments]
+    description = prompt.description or f"Prompt {prompt.name} of MCP server {prompt.server}"
+    return SlashCommand(prompt.command, description, build, hint=" ".join(words) or None)
 
 
 def slash_commands() -> list[SlashCommand]:

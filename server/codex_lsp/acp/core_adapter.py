@@ -1,8 +1,8 @@
 """The ACP front end's one door into the core: everything it asks of
 :class:`~codex_lsp.core.ConversationManager` goes through :class:`Core`, in the manager's public
 terms (new, resume, list, delete, submit an Op, the event sink, the approval handler, per
-conversation file sinks and command runners). The rest of :mod:`codex_lsp.acp` speaks in
-protocol types (Ops, events, policies) only."""
+conversation file sinks and command runners, the skills and MCP prompts offered as commands).
+The rest of :mod:`codex_lsp.acp` speaks in protocol types (Ops, events, policies) only."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from typing import Any
 
 from codex_lsp.config.model import AcpConfig, Config, McpServerConfig
 from codex_lsp.core import ApprovalHandler, ConfigSources, ConversationManager, EventSink, FrontEnd
+from codex_lsp.core.mcp_prompts import expand_prompt_command, list_prompts
+from codex_lsp.core.skills import list_skills
 from codex_lsp.errors import UnknownConversationError
-from codex_lsp.protocol.ops import Op, ShutdownOp
+from codex_lsp.protocol.ops import Op, ShutdownOp, UserInputOp
 from codex_lsp.protocol.policies import (
     AskForApproval,
     DangerFullAccess,
@@ -26,7 +28,9 @@ from codex_lsp.protocol.policies import (
 from codex_lsp.protocol.requests import (
     ListConversationsParams,
     ListConversationsResult,
+    McpPromptEntry,
     NewConversationParams,
+    SkillEntry,
 )
 from codex_lsp.speckit.front import speckit_router
 from codex_lsp.tools.commands import CommandRunner
@@ -100,6 +104,19 @@ class Core:
             profile_models=models,
             events=events,
         )
+
+    def session_commands(self, session_id: str) -> tuple[list[SkillEntry], list[McpPromptEntry]]:
+        """The skills (enabled ones) and MCP prompts a session offers as slash commands."""
+        conversation = self._manager.get(session_id)
+        listed = list_skills(conversation.ctx.cwd, conversation.parts.home, conversation.config)
+        return [s for s in listed.skills if s.enabled], list_prompts(self._manager.mcp).prompts
+
+    async def expand(self, op: Op) -> Op:
+        """``op`` with an MCP prompt command replaced by the prompt's text."""
+        if not isinstance(op, UserInputOp):
+            return op
+        items = await expand_prompt_command(op.items, self._manager.mcp)
+        return op.model_copy(update={"items": items})
 
     def submit(self, session_id: str, op: Op) -> str:
         """Queue ``op`` in the session's conversation; returns its submission id."""

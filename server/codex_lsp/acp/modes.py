@@ -1,7 +1,7 @@
 """Session modes and config options: the approval presets ``read-only``, ``auto`` and
-``full-access`` (the ids Codex's ACP adapter uses) offered both as ``modes`` and as the ``mode``
-config option, plus ``model`` and ``reasoning_effort``; the full set is returned on every
-change."""
+``full-access`` (the ids Codex's ACP adapter uses, from :mod:`codex_lsp.protocol.modes`) offered
+both as ``modes`` and as the ``mode`` config option, plus ``model`` and ``reasoning_effort``; the
+full set is returned on every change."""
 
 from __future__ import annotations
 
@@ -9,87 +9,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codex_lsp.config.model import Config
+from codex_lsp.config.sandbox import Policy, sandbox_policy
 from codex_lsp.errors import ProtocolError
+from codex_lsp.protocol.modes import MODES, MODES_BY_ID, Mode, mode_of
 from codex_lsp.protocol.ops import OverrideTurnContextOp
-from codex_lsp.protocol.policies import (
-    AskForApproval,
-    DangerFullAccess,
-    ReadOnly,
-    ReasoningEffort,
-    SandboxMode,
-    WorkspaceWrite,
-    sandbox_policy_for_mode,
-)
+from codex_lsp.protocol.policies import ReasoningEffort, WorkspaceWrite
 
-Policy = DangerFullAccess | ReadOnly | WorkspaceWrite
+__all__ = ["MODES_BY_ID", "Settings", "mode_of", "model_choices", "sandbox_policy", "with_roots"]
 
 
-@dataclass(frozen=True)
-class Mode:
-    """An approval preset: when to ask, and what commands may touch."""
-
-    id: str
-    name: str
-    description: str
-    approval_policy: AskForApproval
-    sandbox: SandboxMode
-
-
-MODES = (
-    Mode(
-        "read-only",
-        "Read Only",
-        "Reads anything; asks before editing files and before commands that need more",
-        AskForApproval.ON_REQUEST,
-        SandboxMode.READ_ONLY,
-    ),
-    Mode(
-        "auto",
-        "Auto",
-        "Edits files and runs commands in the workspace; asks before going beyond it",
-        AskForApproval.ON_REQUEST,
-        SandboxMode.WORKSPACE_WRITE,
-    ),
-    Mode(
-        "full-access",
-        "Full Access",
-        "No sandbox and no questions: only on a machine you can afford to lose",
-        AskForApproval.NEVER,
-        SandboxMode.DANGER_FULL_ACCESS,
-    ),
-)
-MODES_BY_ID = {m.id: m for m in MODES}
 EFFORTS = (
     ReasoningEffort.MINIMAL,
     ReasoningEffort.LOW,
     ReasoningEffort.MEDIUM,
     ReasoningEffort.HIGH,
 )
-
-
-def mode_of(approval_policy: AskForApproval, sandbox: Policy) -> Mode:
-    """The preset nearest to a conversation's policies (by its sandbox)."""
-    if isinstance(sandbox, ReadOnly):
-        return MODES_BY_ID["read-only"]
-    if isinstance(sandbox, DangerFullAccess) and approval_policy is AskForApproval.NEVER:
-        return MODES_BY_ID["full-access"]
-    return MODES_BY_ID["auto"]
-
-
-def sandbox_policy(mode: SandboxMode, config: Config, extra_roots: list[Path]) -> Policy:
-    """The sandbox of ``mode`` under ``config``, the session's additional directories writable
-    (workspace-write only)."""
-    policy = sandbox_policy_for_mode(mode)
-    if isinstance(policy, WorkspaceWrite):
-        ws = config.sandbox_workspace_write
-        policy = WorkspaceWrite(
-            writable_roots=list(dict.fromkeys([*ws.writable_roots, *extra_roots])),
-            network_access=ws.network_access,
-            exclude_tmpdir_env_var=ws.exclude_tmpdir_env_var,
-            exclude_slash_tmp=ws.exclude_slash_tmp,
-        )
-    return policy
 
 
 def with_roots(policy: Policy, extra_roots: list[Path]) -> Policy:

@@ -9,18 +9,35 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from codex_lsp.config.loader import load_layered
+from codex_lsp.config.loader import codex_lsp_home, load_layered
 from codex_lsp.config.model import Config
 from codex_lsp.config.reference import reference_markdown
 from codex_lsp.config.report import entries
+from codex_lsp.core.instructions import instruction_files
 from codex_lsp.errors import ConfigError
 
 
+def instruction_lines(config: Config, cwd: Path) -> list[str]:
+    """The instruction files in effect for ``cwd``, in the order the prompt has them."""
+    files = instruction_files(
+        cwd, config.project_doc_max_bytes, codex_lsp_home(), config.project_doc_fallback_filenames
+    )
+    if not files:
+        return ["# instruction files: none"]
+    lines = ["# instruction files, in prompt order:"]
+    for file in files:
+        cut = ", cut at project_doc_max_bytes" if file.truncated else ""
+        lines.append(f"#   {file.path} ({file.scope}{cut})")
+    return lines
+
+
 def show(overrides: dict[str, Any], cwd: Path) -> str:
-    """``key = value  # origin`` for every effective value, sorted by key."""
+    """``key = value  # origin`` for every effective value, sorted by key, then the
+    instruction files in effect."""
     loaded = load_layered(overrides, workspace=cwd)
     lines = [f"{e.key} = {json.dumps(e.value)}  # {e.origin}" for e in entries(loaded)]
     lines += [f"# warning: {w}" for w in loaded.warnings]
+    lines += instruction_lines(loaded.config, cwd)
     return "\n".join(lines) + "\n"
 
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from codex_lsp.config.speckit import AgentConfig, SpeckitConfig, check_speckit
 from codex_lsp.protocol.policies import (
@@ -203,6 +203,21 @@ class ToolsConfig(_Section):
         description="Offer read_file, list_dir and grep_files; by default to every model but the "
         "gpt-5 family on the Responses API (which uses shell).",
     )
+    unified_exec: bool | None = Field(
+        default=None,
+        description="Offer exec_command and write_stdin (terminals that outlive the call, "
+        "polled and typed into), besides shell; by default to the gpt-5 family on the "
+        "Responses API.",
+    )
+
+
+class SkillsConfig(_Section):
+    """``[skills]``: the skills (folders with a SKILL.md) the model is told about."""
+
+    disabled: list[str] = Field(
+        default_factory=list,
+        description="Names of skills left out of the prompt and not invocable with $name.",
+    )
 
 
 class AcpConfig(_Section):
@@ -283,6 +298,7 @@ class Config(_Section):
     shell_environment_policy: ShellEnvironmentPolicy = Field(default_factory=ShellEnvironmentPolicy)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
     command_rules: CommandRulesConfig = Field(default_factory=CommandRulesConfig)
+    skills: SkillsConfig = Field(default_factory=SkillsConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
     mcp_servers: dict[str, McpServerConfig] = Field(
         default_factory=dict, description="MCP servers whose tools the model gets."
@@ -295,6 +311,11 @@ class Config(_Section):
     )
     project_doc_max_bytes: int = Field(
         default=32 * 1024, ge=0, description="Most bytes of AGENTS.md files put in the prompt."
+    )
+    project_doc_fallback_filenames: list[str] = Field(
+        default_factory=list,
+        description="Names looked for in each folder when it has no AGENTS.override.md or "
+        'AGENTS.md, in order, e.g. ["CLAUDE.md"].',
     )
     tool_output_max_bytes: int = Field(
         default=10 * 1024, ge=256, description="Most bytes of a command's output the model sees."
@@ -327,6 +348,17 @@ class Config(_Section):
         description="spec-kit agents ([[agents]]); with none, every stage runs on `model`.",
     )
     speckit: SpeckitConfig = Field(default_factory=SpeckitConfig)
+
+    @field_validator("project_doc_fallback_filenames")
+    @classmethod
+    def _plain_file_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not name.strip() or "/" in name or "\\" in name or name.strip() in {".", ".."}:
+                raise ValueError(
+                    f"{name!r} is not a file name: project_doc_fallback_filenames lists names "
+                    'looked for in each folder (e.g. "CLAUDE.md"), without a folder'
+                )
+        return names
 
     @model_validator(mode="after")
     def _check_speckit(self) -> Config:

@@ -26,7 +26,15 @@ from codex_lsp.protocol.policies import WorkspaceWrite, sandbox_policy_for_mode
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.providers.registry import ResolvedProvider, create_client, resolve_provider
 from codex_lsp.store.conversations import ConversationStore
-from codex_lsp.tools import apply_patch, plan, read_only, shell, user_input, view_image
+from codex_lsp.tools import (
+    apply_patch,
+    plan,
+    read_only,
+    shell,
+    unified_exec,
+    user_input,
+    view_image,
+)
 from codex_lsp.tools.commands import CommandRunner, run_locally
 from codex_lsp.tools.files import DiskSink, FileSink
 from codex_lsp.tools.mcp_tools import McpToolSource
@@ -41,11 +49,16 @@ JournalFactory = Callable[[str, ConversationStore], Journal]
 
 def default_tools(codex_model: bool, config: ToolsConfig | None = None) -> ToolRegistry:
     """The tools a conversation gets. Codex models (gpt-5 on the Responses API) get
-    ``apply_patch`` as a freeform grammar tool and no read-only helpers (they use ``shell``);
-    others get ``apply_patch`` as a JSON function and the helpers, unless config says otherwise."""
+    ``apply_patch`` as a freeform grammar tool, the terminals of ``exec_command`` besides
+    ``shell``, and no read-only helpers (they use ``shell``); others get ``apply_patch`` as a
+    JSON function and the helpers, unless config says otherwise."""
     config = config or ToolsConfig()
     registry = ToolRegistry()
     registry.register(shell.SPEC, shell.handle_shell)
+    terminals = config.unified_exec if config.unified_exec is not None else codex_model
+    if terminals:
+        registry.register(unified_exec.EXEC_COMMAND_SPEC, unified_exec.handle_exec_command)
+        registry.register(unified_exec.WRITE_STDIN_SPEC, unified_exec.handle_write_stdin)
     registry.register(plan.SPEC, plan.handle_update_plan)
     registry.register(user_input.SPEC, user_input.handle_request_user_input)
     patch_spec = apply_patch.FREEFORM_SPEC if codex_model else apply_patch.FUNCTION_SPEC

@@ -4,6 +4,8 @@ messages and the summary replace the old history. A turn of its own on request
 
 from __future__ import annotations
 
+import asyncio
+
 from codex_lsp.core.context import SUMMARY_PREFIX, initial_context
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.turn import TurnRunner
@@ -35,7 +37,7 @@ async def compact_history(runner: TurnRunner, *, automatic: bool = False) -> Non
     item_id = runner.new_item_id()
     runner.emit(ItemStartedEvent(turn_id=runner.turn_id, item=ContextCompactionItem(id=item_id)))
     request = UserMessage(content=[InputText(text=load_prompt("compact"))])
-    context = initial_context(runner.ctx, parts.config.project_doc_max_bytes, parts.home)
+    context = await asyncio.to_thread(initial_context, runner.ctx, parts.config, parts.home)
     older = parts.history[len(context) :]
     for _ in range(OVERFLOW_TRIMS):
         try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from codex_lsp.config.folders import ConfigFolders
 from codex_lsp.config.model import Config
-from codex_lsp.core.context import project_root
+from codex_lsp.core.instructions import project_root
 from codex_lsp.exec.rules import CommandRules
 
 

@@ -23,7 +23,7 @@ from codex_lsp.config.model import Config, ModelProviderInfo
 from codex_lsp.core.agent_loop import run_regular
 from codex_lsp.core.compaction import run_compact
 from codex_lsp.core.config_folders import config_folders
-from codex_lsp.core.context import environment_context, initial_context
+from codex_lsp.core.context import environment_context
 from codex_lsp.core.hook_events import session_start
 from codex_lsp.core.journal import Journal, NewConversationRow
 from codex_lsp.core.model_info import model_price
@@ -31,14 +31,16 @@ from codex_lsp.core.pending_input import PendingInput
 from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.recorder import SESSION_SUBMISSION_ID, Recorder
 from codex_lsp.core.review import run_review
+from codex_lsp.core.rewind import rewind
 from codex_lsp.core.seams import EventSink, Seams
 from codex_lsp.core.supervisor import CommandRouter, TurnBody, TurnSupervisor
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_context import TurnContext, existing_folder
-from codex_lsp.core.turn_diff import TurnSnapshot
 from codex_lsp.core.turn_parts import Settings, TurnParts
 from codex_lsp.core.undo import run_undo
+from codex_lsp.core.undo_log import UndoLog
 from codex_lsp.core.usage import UsageMeter
+from codex_lsp.core.workspace_watch import ShellCapture
 from codex_lsp.errors import CodexError, ProtocolError, bug_message
 from codex_lsp.exec.sandbox import landlock_abi, unavailable_warning
 from codex_lsp.protocol.events import (
@@ -50,12 +52,14 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.history import HistoryItem, InputText, UserMessage
 from codex_lsp.protocol.items import TokenUsage
+from codex_lsp.protocol.modes import exact_mode
 from codex_lsp.protocol.ops import (
     CompactOp,
     InterruptOp,
     Op,
     OverrideTurnContextOp,
     ReviewOp,
+    RewindConversationOp,
     ShutdownOp,
     UndoTurnOp,
     UserInputOp,
@@ -63,6 +67,7 @@ from codex_lsp.protocol.ops import (
 )
 from codex_lsp.protocol.policies import DangerFullAccess
 from codex_lsp.tools.files import FileSink
+from codex_lsp.tools.terminals import Terminals
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +98,7 @@ class Conversation:
         self.forked_from = setup.forked_from
         self.turn_ids: set[str] = set()
         """Every turn of this conversation (stored ones included), for checking a turnId."""
+        recorder = Recorder(conversation_id, setup.journal, setup.sink)
         self.parts = TurnParts(
             conversation_id=conversation_id,
             home=setup.home,
@@ -101,13 +107,15 @@ class Conversation:
                 setup.config, setup.home, config_folders(setup.config, setup.home, ctx.cwd)
             ),
             seams=setup.seams,
-            recorder=Recorder(conversation_id, setup.journal, setup.sink),
+            recorder=recorder,
             usage=UsageMeter(),
             pending=PendingInput(),
             background=self.spawn_background,
             approved_for_session=set(),
             denied_for_session=set(),
-            snapshots=[],
+            snapshots=UndoLog(setup.journal),
+            shell_capture=ShellCapture(),
+            terminals=Terminals(recorder.emit_detached),
         )
         """What its turns see of it."""
         self._recorder = self.parts.recorder
@@ -148,8 +156,13 @@ class Conversation:
         return self._recorder.history
 
     @property
-    def snapshots(self) -> list[TurnSnapshot]:
-        """The files each file-changing turn touched, oldest first."""
+    def terminals(self) -> Terminals:
+        """Its running ``exec_command`` terminals (``codex/listTerminals``)."""
+        return self.parts.terminals
+
+    @property
+    def snapshots(self) -> UndoLog:
+        """The files each file-changing turn touched, oldest first (what undo can restore)."""
         return self.parts.snapshots
 
     @property
@@ -175,9 +188,11 @@ class Conversation:
         warnings: list[str] | None = None,
         *,
         resumed: bool = False,
+        opening: list[UserMessage] | None = None,
     ) -> None:
         """Store (unless resumed), announce the session and start consuming Ops. ``seed`` is
-        the history of a resumed or forked conversation; ``seed_events`` what a fork copies."""
+        the history of a resumed or forked conversation; ``seed_events`` what a fork copies;
+        ``opening`` a new one's :func:`initial_context`, read beforehand off the event loop."""
         parts, recorder = self.parts, self._recorder
         if not resumed:
             recorder.journal.create(
@@ -192,8 +207,7 @@ class Conversation:
                 )
             )
         if seed is None:
-            max_bytes = parts.config.project_doc_max_bytes
-            recorder.history.extend(initial_context(self.ctx, max_bytes, parts.home))
+            recorder.history.extend(opening or [])
         else:
             recorder.history.extend(seed)
             recorder.repair_history()
@@ -234,6 +248,7 @@ class Conversation:
             reasoning_summary=self.ctx.summary,
             forked_from_id=self.forked_from,
             initial_messages=initial,
+            mode=exact_mode(self.ctx.approval_policy, self.ctx.sandbox_policy),
         )
 
     def count_stored_usage(self, total: TokenUsage) -> None:
@@ -283,7 +298,7 @@ class Conversation:
         """Refuse (ProtocolError) an Op that names what does not exist, before it is queued."""
         if isinstance(op, UserTurnOp | OverrideTurnContextOp) and op.cwd is not None:
             existing_folder(op.cwd, self.ctx.cwd)
-        undo = op.turn_id if isinstance(op, UndoTurnOp) else None
+        undo = op.turn_id if isinstance(op, UndoTurnOp | RewindConversationOp) else None
         if undo is not None and undo not in self.turn_ids:
             raise ProtocolError(
                 f"turn {undo!r} is not a turn of conversation {self.id}; pass the turnId of "
@@ -334,13 +349,24 @@ class Conversation:
         num, since = op.num_turns, op.turn_id
         self._spawn(submission_id, "undo", lambda runner: run_undo(runner, num, since))
 
+    async def _on_rewind(self, submission_id: str, op: RewindConversationOp) -> None:
+        await self._turns.abort("interrupted")
+        try:
+            rewound = await rewind(self.parts, self.ctx.cwd, self.turn_ids, op)
+        except CodexError as exc:
+            self.emit(submission_id, ErrorEvent(message=exc.message))
+            return
+        self._recorder.deliver(submission_id, rewound)  # not stored: what it drops is gone
+
     async def _on_shutdown(self, submission_id: str, op: ShutdownOp) -> None:
         await self._turns.abort("interrupted")
         for hooks in self.parts.session_hooks:  # a SessionStart hook still running is stopped
             hooks.cancel()
+        await self.parts.terminals.close()
         with contextlib.suppress(Exception):
             await self.parts.seams.client.aclose()
         self.journal.release()
+        self.parts.shell_capture.close()
         with contextlib.suppress(CodexError):
             await self.journal.durable()
         self.emit(submission_id, ShutdownCompleteEvent())
@@ -354,6 +380,7 @@ class Conversation:
         CompactOp: _on_compact,
         ReviewOp: _on_review,
         UndoTurnOp: _on_undo,
+        RewindConversationOp: _on_rewind,
         ShutdownOp: _on_shutdown,
     }
     """Every Op → what handles it (one entry per Op; a test holds the table to the union)."""

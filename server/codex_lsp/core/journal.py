@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from codex_lsp.protocol.base import WireModel
@@ -14,6 +15,7 @@ from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.protocol.items import TokenUsage
 from codex_lsp.store.conversations import ConversationStore
 from codex_lsp.store.records import PREVIEW_MAX_CHARS, title_from
+from codex_lsp.store.snapshots import TurnSnapshot, drop_snapshots, mark_undone, save_snapshot
 
 TURN_END_FLUSH_S = 10.0
 
@@ -116,6 +118,30 @@ class Journal:
             "UPDATE conversations SET epoch = ? WHERE id = ?", (self.epoch, self.conversation_id)
         )
 
+    def rewound(self, start: int, turn_ids: Sequence[str]) -> None:
+        """Turns were dropped: the history before ``start`` is a new epoch (copied in the file,
+        each item keeping its turn), and their turn rows and events go (a resume neither shows
+        nor sends them)."""
+        old, self.epoch, self._persisted = self.epoch, self.epoch + 1, start
+        self._queue.enqueue(
+            "INSERT INTO items (conversation_id, epoch, seq, turn_id, body, refs) "
+            "SELECT conversation_id, ?, seq, turn_id, body, refs FROM items "
+            "WHERE conversation_id = ? AND epoch = ? AND seq < ?",
+            (self.epoch, self.conversation_id, old, start),
+        )
+        self._queue.enqueue(
+            "UPDATE conversations SET epoch = ? WHERE id = ?", (self.epoch, self.conversation_id)
+        )
+        for turn_id in turn_ids:
+            key = (self.conversation_id, turn_id)
+            self._queue.enqueue("DELETE FROM events WHERE conversation_id = ? AND turn_id = ?", key)
+            self._queue.enqueue("DELETE FROM turns WHERE conversation_id = ? AND turn_id = ?", key)
+        self._queue.enqueue(
+            "UPDATE conversations SET turn_count = MAX(turn_count - ?, 0), updated_at = ? "
+            "WHERE id = ?",
+            (len(turn_ids), time.time(), self.conversation_id),
+        )
+
     def turn_started(self, turn_id: str, kind: str) -> None:
         """A turn (or compaction, review, undo) began."""
         self._queue.enqueue(
@@ -148,6 +174,18 @@ class Journal:
             "total_usage = ? WHERE id = ?",
             (now, end.model, end.total_usage.to_wire_json(), self.conversation_id),
         )
+
+    def snapshot(self, snapshot: TurnSnapshot) -> None:
+        """Store the files a turn changed so far (replacing what it stored before)."""
+        save_snapshot(self._queue, self.conversation_id, snapshot)
+
+    def snapshots_undone(self, turn_ids: Sequence[str]) -> None:
+        """These turns' file changes were undone."""
+        mark_undone(self._queue, self.conversation_id, turn_ids)
+
+    def snapshots_dropped(self, turn_ids: Sequence[str]) -> None:
+        """These turns were rewound away: their snapshots go with them."""
+        drop_snapshots(self._queue, self.conversation_id, turn_ids)
 
     async def durable(self, timeout_s: float = TURN_END_FLUSH_S) -> None:
         """Wait until everything journaled so far is on disk."""

@@ -19,6 +19,7 @@ from codex_lsp.config.loader import LoadedConfig, codex_lsp_home
 from codex_lsp.config.model import Config, McpServerConfig
 from codex_lsp.core.assembly import Assembler, Blueprint, ConfigSources
 from codex_lsp.core.config_reload import ConfigReloader
+from codex_lsp.core.context import initial_context
 from codex_lsp.core.conversation import Conversation
 from codex_lsp.core.journal import Journal
 from codex_lsp.core.observers import Observer, Observers
@@ -183,7 +184,9 @@ class ConversationManager:
         if observer is not None:
             self._observers.add(conv.id, observer, private=True)
         self._reloader.track(conv.id, self._sources.inputs(params))
-        conv.start(warnings=loaded.warnings)
+        # AGENTS.md files and skills are read on a worker thread: the loop keeps serving
+        opening = await asyncio.to_thread(initial_context, conv.ctx, conv.config, conv.parts.home)
+        conv.start(warnings=loaded.warnings, opening=opening)
         self._reloader.watch()
         return conv
 
@@ -218,7 +221,9 @@ class ConversationManager:
             stored = await store.load(conversation_id)
             conv = await self._revive(stored)
         return ResumeConversationResult(
-            **info(conv).model_dump(), initial_messages=stored.event_objects()
+            **info(conv).model_dump(),
+            initial_messages=stored.event_objects(),
+            undoable_turn_ids=conv.snapshots.turn_ids(),
         )
 
     async def _revive(self, stored: StoredConversation) -> Conversation:
@@ -244,6 +249,7 @@ class ConversationManager:
             )
         )
         conv.turn_ids.update(t.turn_id for t in stored.turns)
+        conv.snapshots.seed(stored.snapshots)
         if row.total_usage:
             conv.count_stored_usage(TokenUsage.model_validate(row.total_usage))
         self._reloader.track(conv.id, self._sources.inputs(params))

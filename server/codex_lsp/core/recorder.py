@@ -71,6 +71,13 @@ class Recorder:
             for msg, body in zip(msgs, bodies, strict=True):
                 self.deliver(submission_id, msg, body)
 
+    def emit_detached(self, msg: EventMsg) -> None:
+        """An event of an item that outlived its turn (a terminal's output and end): stored,
+        unless transient, as the conversation's, not a turn's, and without syncing the history
+        (which belongs to whichever turn runs now)."""
+        body = None if isinstance(msg, _TRANSIENT) else self.journal.event(msg, None)
+        self.deliver(SESSION_SUBMISSION_ID, msg, body)
+
     def _journal(self, msg: EventMsg) -> str | None:
         """Enqueue ``msg`` (unless transient) after the history items before it; its JSON."""
         if isinstance(msg, _TRANSIENT):

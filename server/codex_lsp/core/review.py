@@ -3,6 +3,7 @@ the user asked, in a history of its own; its findings join the conversation's.""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -41,8 +42,9 @@ async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:
     problem: str | None = None
     try:
         material = await _review_material(target, runner.ctx.cwd)
+        opening = await asyncio.to_thread(initial_context, runner.ctx, parts.config, parts.home)
         history: list[HistoryItem] = [
-            *initial_context(runner.ctx, parts.config.project_doc_max_bytes, parts.home),
+            *opening,
             UserMessage(content=[InputText(text=material)]),
         ]
         runner.output_schema = REVIEW_SCHEMA

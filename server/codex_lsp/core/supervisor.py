@@ -125,11 +125,12 @@ class TurnSupervisor:
             parts.recorder.repair_history()
         if self._active is not None:
             self._active.finishing = True
+        if runner.save_snapshot():  # stored before the client hears the turn ended
+            for msg in final:
+                if isinstance(msg, TaskCompleteEvent | TurnAbortedEvent):
+                    msg.undoable = True
         end = TurnEnd(runner.turn_id, status, runner.ctx.model, runner.usage, parts.usage.total)
         await parts.recorder.end_turn(runner.submission_id, end, final)
-        snapshot = runner.diff.snapshot(runner.turn_id)
-        if snapshot is not None:
-            parts.snapshots.append(snapshot)
         self._active = None
         self._abort_reason = "interrupted"
         self._on_ended(runner.submission_id, status)

@@ -14,6 +14,7 @@ from codex_lsp.core.hooks import HookOutcome, HookSite, tool_input
 from codex_lsp.core.model_info import model_price
 from codex_lsp.core.notify import record_prompt
 from codex_lsp.core.sampling import SampleResult, sample
+from codex_lsp.core.skills import invoked_skills
 from codex_lsp.core.turn_context import TurnContext
 from codex_lsp.core.turn_diff import TurnDiffTracker
 from codex_lsp.core.turn_parts import TurnParts
@@ -64,6 +65,7 @@ from codex_lsp.protocol.tool_specs import ToolSpec
 from codex_lsp.providers.base import Prompt
 from codex_lsp.tools.commands import CommandRequest
 from codex_lsp.tools.files import FileSink
+from codex_lsp.tools.terminals import Terminals
 
 
 class TurnRunner:
@@ -184,17 +186,36 @@ class TurnRunner:
         """Where file edits go."""
         return self.parts.seams.files
 
+    @property
+    def terminals(self) -> Terminals:
+        """The conversation's running terminals."""
+        return self.parts.terminals
+
     async def run_command(
         self,
         request: CommandRequest,
         on_output: OutputSink | None,
     ) -> ExecResult:
-        """Run a command with the conversation's runner."""
-        return await self.parts.seams.commands(request, on_output)
+        """Run a command with the conversation's runner; what it changed in the workspace is
+        captured for undo (not when its sandbox is read-only: it changed nothing)."""
+        sandbox, commands = request.sandbox, self.parts.seams.commands
+        if isinstance(sandbox.policy, ReadOnly):
+            return await commands(request, on_output)
+        capture = self.parts.shell_capture
+        return await capture.around(
+            sandbox.root, lambda: commands(request, on_output), self.diff.record_captured
+        )
 
     def record_preimage(self, paths: list[Path]) -> None:
         """Remember files' content before this turn first changes them."""
         self.diff.record(paths)
+
+    def save_snapshot(self) -> bool:
+        """Store what this turn changed so far, so undo survives a crash in the middle of it;
+        True when undo can restore some of it."""
+        snapshot = self.diff.snapshot(self.turn_id)
+        self.parts.snapshots.save(snapshot, self.turn_id)
+        return snapshot is not None and bool(snapshot.before)
 
     def emit_turn_diff(self) -> None:
         """Send the unified diff of everything this turn changed so far."""
@@ -206,6 +227,10 @@ class TurnRunner:
     async def record_user_input(self, items: list[UserInputItem]) -> None:
         """Add the user's input to the history and show it to the client once it is stored."""
         converted = await asyncio.to_thread(convert_input, items, self.ctx.cwd)
+        skills = await asyncio.to_thread(
+            invoked_skills, items, self.ctx.cwd, self.parts.home, self.parts.config
+        )
+        converted.warnings += skills.warnings
         typed = "\n".join(i.text for i in items if isinstance(i, TextInput))
         self.inputs.append(typed)
         parts = self.parts
@@ -218,6 +243,7 @@ class TurnRunner:
         item = UserMessageItem(id=item_id, content=items)
         message = converted.message
         parts.history.append(message)
+        parts.history.extend(skills.messages)
         shown = UserMessageEvent(
             turn_id=self.turn_id,
             item_id=item_id,
@@ -283,6 +309,8 @@ class TurnRunner:
             await recorder.checkpoint(self.turn_id)
         for call in result.tool_calls:
             history.append(await self.call_tool(call))
+        if result.tool_calls:
+            self.save_snapshot()
         history.extend(self.attachments)
         self.attachments.clear()
         return result

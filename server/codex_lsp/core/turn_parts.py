@@ -17,10 +17,12 @@ from codex_lsp.core.hooks import Hooks, load_hooks
 from codex_lsp.core.pending_input import PendingInput
 from codex_lsp.core.recorder import Recorder
 from codex_lsp.core.seams import Seams
-from codex_lsp.core.turn_diff import TurnSnapshot
+from codex_lsp.core.undo_log import UndoLog
 from codex_lsp.core.usage import UsageMeter
+from codex_lsp.core.workspace_watch import ShellCapture
 from codex_lsp.exec.rules import CommandRules
 from codex_lsp.protocol.history import HistoryItem
+from codex_lsp.tools.terminals import Terminals
 
 Background = Callable[[Coroutine[Any, Any, None], str], None]
 """Runs after-turn work (notify, the prompt history) without holding the turn; the name says
@@ -61,8 +63,12 @@ class TurnParts:
     """Commands approved for the rest of the conversation."""
     denied_for_session: set[tuple[str, ...]]
     """What was rejected for the rest of the conversation."""
-    snapshots: list[TurnSnapshot]
+    snapshots: UndoLog
     """The files each file-changing turn touched, before and after, oldest first (undo)."""
+    terminals: Terminals
+    """The commands ``exec_command`` left running; they outlive the turns that started them."""
+    shell_capture: ShellCapture
+    """What the turns' shell commands change in the workspace (for undo)."""
     session_hooks: list[asyncio.Task[None]] = field(default_factory=list)
     """The SessionStart hooks, which the first prompt waits for."""
 

@@ -10,7 +10,7 @@ from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_diff import Reader, TurnSnapshot
 from codex_lsp.patch.files import FilePlan
 from codex_lsp.patch.model import PatchError
-from codex_lsp.protocol.events import UndoCompletedEvent
+from codex_lsp.protocol.events import SkippedFile, UndoCompletedEvent
 from codex_lsp.protocol.history import InputText, UserMessage
 
 
@@ -18,37 +18,30 @@ def _shown(path: Path, cwd: Path) -> str:
     return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
 
 
-def take_snapshots(
-    snapshots: list[TurnSnapshot], count: int, since: str | None = None
-) -> list[TurnSnapshot]:
-    """Remove and return the file snapshots of the last ``count`` file-changing turns (or
-    of turn ``since`` and every later one), newest first; none when ``since`` changed no
-    files or was undone already."""
-    if since is not None:
-        ids = [s.turn_id for s in snapshots]
-        count = len(ids) - ids.index(since) if since in ids else 0
-    taken = snapshots[len(snapshots) - count :][::-1] if count else []
-    del snapshots[len(snapshots) - len(taken) :]
-    return taken
+CHANGED_SINCE = "changed after the turn; your version is kept"
+NOT_RECORDED = "its content before the turn was not recorded (not text, or too large)"
 
 
 def restore_plans(
     snapshots: list[TurnSnapshot], read: Reader, cwd: Path
-) -> tuple[list[FilePlan], list[str]]:
+) -> tuple[list[FilePlan], list[SkippedFile]]:
     """Plans that bring each file back to its content before the oldest of ``snapshots``
-    (newest first), and the files skipped because they changed since."""
+    (newest first), and the files skipped, with why: changed since, or never recorded."""
     targets: dict[Path, str | None] = {}
     expected: dict[Path, str | None] = {}
+    unrecorded: set[Path] = set()
     for snapshot in snapshots:  # newest first: the first "after" seen is the newest
         for path, after in snapshot.after.items():
             expected.setdefault(path, after)
         targets.update(snapshot.before)  # later (older) snapshots overwrite: the oldest wins
-    plans, skipped = [], []
-    for path in sorted(targets):
+        unrecorded |= snapshot.unrecorded
+    plans: list[FilePlan] = []
+    skipped = [SkippedFile(path=_shown(p, cwd), reason=NOT_RECORDED) for p in sorted(unrecorded)]
+    for path in sorted(targets.keys() - unrecorded):
         current = read(path)
         shown = _shown(path, cwd)
         if current != expected[path]:
-            skipped.append(shown)
+            skipped.append(SkippedFile(path=shown, reason=CHANGED_SINCE))
             continue
         target = targets[path]
         if target is None:
@@ -64,12 +57,12 @@ def restore_plans(
 async def run_undo(runner: TurnRunner, num_turns: int, since: str | None = None) -> str | None:
     """The undo task: the last ``num_turns`` file-changing turns, or turn ``since`` onwards."""
     parts = runner.parts
-    snapshots = take_snapshots(parts.snapshots, num_turns, since)
+    snapshots = parts.snapshots.take(num_turns, since)
     if not snapshots:
         message = (
             f"nothing to undo: turn {since} changed no files, or was undone already"
             if since
-            else "nothing to undo: no earlier turn changed files through apply_patch"
+            else "nothing to undo: no earlier turn changed files"
         )
         runner.emit(UndoCompletedEvent(turn_id=runner.turn_id, success=False, message=message))
         return None
@@ -84,17 +77,16 @@ async def run_undo(runner: TurnRunner, num_turns: int, since: str | None = None)
         )
         return None
     restored = [p.path for p in plans]
+    left = "; ".join(f"{s.path} ({s.reason})" for s in skipped)
     message = f"undid {len(snapshots)} turn(s): restored {len(restored)} file(s)"
     if skipped:
-        message += (
-            f"; left {len(skipped)} file(s) alone because they changed since: {', '.join(skipped)}"
-        )
+        message += f"; left {len(skipped)} file(s) alone: {left}"
     tell = (
         f"The user undid your last {len(snapshots)} turn(s). These files were restored to their "
         f"content before those turns: {', '.join(restored) or 'none'}."
     )
     if skipped:
-        tell += f" These were left as they are because they changed since: {', '.join(skipped)}."
+        tell += f" These were left as they are: {left}."
     tell += "".join(f" {note}" for note in notes)
     parts.history.append(UserMessage(content=[InputText(text=tell)]))
     runner.emit(
@@ -103,7 +95,8 @@ async def run_undo(runner: TurnRunner, num_turns: int, since: str | None = None)
             success=bool(restored) or not skipped,
             message=message,
             restored_files=restored,
-            skipped_files=skipped,
+            skipped_files=[s.path for s in skipped],
+            skipped=skipped,
             undone_turn_ids=[s.turn_id for s in snapshots],
         )
     )

@@ -1,12 +1,13 @@
 """Turns the user's input items into history content: local images are read and attached,
 @-mentioned files are read and given to the model inline, @-mentioned folders as a listing of
-their files."""
+their files, and ``/init`` typed alone becomes the request to write an AGENTS.md."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codex_lsp.core.prompts import load_prompt
 from codex_lsp.images import image_data_url
 from codex_lsp.local_files import read_regular
 from codex_lsp.protocol.history import ContentPart, InputImage, InputText, UserMessage
@@ -15,11 +16,14 @@ from codex_lsp.protocol.items import (
     ImageInput,
     LocalImageInput,
     MentionInput,
+    SkillInput,
     TextInput,
     UserInputItem,
 )
 from codex_lsp.tools.file_search import SKIP_DIRS
 
+INIT_COMMAND = "/init"
+"""Typed alone, it asks the model to write the repository's AGENTS.md (``prompts/init.md``)."""
 MAX_MENTION_BYTES = 256 * 1024
 MAX_FOLDER_ENTRIES = 300
 
@@ -42,7 +46,8 @@ def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
     mentions: list[str] = []
     for item in items:
         if isinstance(item, TextInput):
-            parts.append(InputText(text=item.text))
+            init = item.text.strip() == INIT_COMMAND
+            parts.append(InputText(text=load_prompt("init") if init else item.text))
         elif isinstance(item, ImageInput):
             parts.append(InputImage(image_url=item.image_url))
         elif isinstance(item, LocalImageInput):
@@ -61,6 +66,8 @@ def convert_input(items: list[UserInputItem], cwd: Path) -> ConvertedInput:
         elif isinstance(item, ContextInput):
             parts.append(InputText(text=f'<context name="{item.name}">\n{item.text}\n</context>'))
             mentions.append(f"@{item.name}")
+        elif isinstance(item, SkillInput):
+            mentions.append(f"${item.name}")  # its SKILL.md goes in a message of its own
     if not parts:
         parts.append(InputText(text=""))
     return ConvertedInput(UserMessage(content=parts), warnings, mentions)

@@ -125,20 +125,25 @@ def sandboxed_argv(
     *,
     keep_background: bool = False,
     our_child: bool = True,
+    tty: bool = False,
 ) -> list[str]:
     """``argv`` wrapped so it runs under ``policy``, with ``cwd`` the conversation's folder (the
-    writable root: never the command's own working folder, which the model chooses). Raises
-    :class:`SandboxError` when the policy asks for a sandbox this machine cannot provide (the
-    command must not run then). ``keep_background`` is the seam for background terminals: the
-    command's descendants then outlive it (never the server). ``our_child=False`` is for a
-    command another program starts (an ACP client's terminal): the launcher then does not tie
-    its life to this server's, whose child it is not (``--parent 0``)."""
+        writable root: never the command's own working folder, which the model chooses). Raises
+        :class:`SandboxError` when the policy asks for a sandbox this machine cannot provide (the
+        command must not run then). ``keep_background`` is the seam for background terminals: the
+        command's descendants then outlive it (never the server). ``our_child=False`` is for a
+        command another program starts (an ACP client's terminal): the launcher then does not tie
+        its life to this server's, whose child it is not (``--parent 0``). ``tty``: the command's
+    stdin is a pseudo-terminal, to become its controlling terminal (a terminal of
+    ``exec_command``)."""
     if isinstance(policy, DangerFullAccess) and not linux.is_linux():
         return argv  # nothing to supervise with off Linux
     parent = str(os.getpid()) if our_child else "0"
     launcher = [*_python(_LAUNCH_CODE), "--parent", parent]
     if keep_background:
         launcher.append("--keep-background")
+    if tty:
+        launcher.append("--tty")
     if isinstance(policy, DangerFullAccess):
         return [*launcher, "--unsandboxed", "--", *argv]
     reason = unavailable_reason()

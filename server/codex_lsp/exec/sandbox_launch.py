@@ -1,5 +1,5 @@
 """``sandbox_launch --parent PID [--write DIR]... [--protect ROOT]... [--hide DIR]...
-[--registry DIR] [--no-network] [--unsandboxed] [--keep-background] -- CMD...``
+[--registry DIR] [--no-network] [--unsandboxed] [--keep-background] [--tty] -- CMD...``
 
 The process the server starts for every command. It stays, as a small supervisor, so that the
 command and everything it starts end with the command, and with the server.
@@ -20,8 +20,13 @@ removes its placeholders and exits with CMD's status.
 Unsandboxed (danger-full-access, escalated): the launcher becomes a child subreaper and forks
 CMD; when CMD ends it kills every descendant left (orphans are reparented to it).
 
-``--keep-background`` is the seam for background terminals (not implemented yet): the launcher
-then waits for the command's descendants instead of killing them. They still die with the server.
+``--keep-background``: the launcher waits for the command's descendants instead of killing them
+when the command ends. They still die with the server.
+
+``--tty`` (a terminal of ``exec_command``, whose stdin is a pseudo-terminal): the launcher makes
+that terminal its session's controlling terminal, so a ^C typed into it interrupts the command,
+and ignores the terminal's job-control signals itself (the command gets the default actions); a
+hang-up (the server closed the terminal, or died) stops everything as SIGTERM does.
 
 The server's death, by any signal including SIGKILL, reaches the launcher as SIGTERM (its
 parent-death signal; not with ``--parent 0``, for a command another program started, such as an
@@ -57,6 +62,9 @@ SANDBOX_FAILED_MARKER = "codex-lsp sandbox:"
 STOPPED_EXIT = 128 + _signal.SIGTERM
 # Python ignores the first two; a command must get the defaults (``yes | head`` relies on it)
 _DEFAULTED = (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGTERM)
+_TERMINAL_SIGNALS = (_signal.SIGINT, _signal.SIGQUIT, _signal.SIGTSTP)
+_taken_signals: list[int] = []
+"""What a launcher on a terminal (``--tty``) changed, which its command gets the defaults of."""
 NAMESPACE_ADVICE = (
     "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu "
     "24.04 also kernel.apparmor_restrict_unprivileged_userns=0), or run codex-lsp in a machine "
@@ -76,6 +84,7 @@ class _Options:
         self.block_network = False
         self.unsandboxed = False
         self.keep_background = False
+        self.tty = False
         self.command: list[str] = []
         self.env: Environment = os.environ
 
@@ -98,6 +107,8 @@ def _parse(argv: list[str]) -> _Options | str:
             opts.unsandboxed = True
         elif flag == "--keep-background":
             opts.keep_background = True
+        elif flag == "--tty":
+            opts.tty = True
         else:
             return f"unknown option {flag}"
     opts.command = args[1:]
@@ -120,6 +131,8 @@ class _Stop(Exception):
 
 def _on_sigterm(signum: int, frame: object) -> None:
     _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
+    if _taken_signals:
+        _signal.signal(_signal.SIGHUP, _signal.SIG_IGN)
     raise _Stop
 
 
@@ -134,7 +147,7 @@ def _exit_code(status: int) -> int:
 
 
 def _exec(program: _Program) -> NoReturn:
-    for signum in _DEFAULTED:
+    for signum in (*_DEFAULTED, *_taken_signals):
         _signal.signal(signum, _signal.SIG_DFL)
     program.exec()
     os._exit(127)
@@ -166,6 +179,21 @@ def _watch_parent(parent: int, signal: int) -> bool:
     return os.getppid() == parent
 
 
+def _take_terminal() -> None:
+    """Make stdin, a pseudo-terminal, the controlling terminal of our session (we lead it) and
+    leave its interrupt and job-control signals to the command."""
+    import fcntl
+    import termios
+
+    for signum in _TERMINAL_SIGNALS:
+        _signal.signal(signum, _signal.SIG_IGN)
+    _taken_signals.extend((*_TERMINAL_SIGNALS, _signal.SIGHUP))
+    try:
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    except OSError as exc:
+        print(f"{SANDBOX_FAILED_MARKER} warning: no controlling terminal: {exc}", file=sys.stderr)
+
+
 def main(
     argv: list[str], parent: int | None = None, env: Mapping[bytes, bytes] | None = None
 ) -> int:
@@ -185,6 +213,9 @@ def main(
         else:
             os.unsetenv(b"PATH")
     _signal.signal(_signal.SIGTERM, _on_sigterm)
+    if opts.tty:
+        _signal.signal(_signal.SIGHUP, _on_sigterm)  # the server closed the terminal: stop
+        _take_terminal()
     try:
         if opts.parent and not _watch_parent(opts.parent, _signal.SIGTERM):
             return STOPPED_EXIT  # the server died before we could watch it
@@ -391,7 +422,7 @@ def _spawn(command: list[str], env: Environment) -> int | None:
     """Start the command (``posix_spawnp``: no copy of this process's memory), with the
     default actions for the signals Python ignores; None, and why on stderr, when it cannot."""
     try:
-        return os.posix_spawnp(command[0], command, env, setsigdef=_DEFAULTED)
+        return os.posix_spawnp(command[0], command, env, setsigdef=(*_DEFAULTED, *_taken_signals))
     except OSError as exc:
         print(f"{command[0]}: {exc.strerror}", file=sys.stderr, flush=True)
         return None

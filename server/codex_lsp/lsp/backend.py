@@ -35,6 +35,7 @@ from codex_lsp.lsp.rpc import (
     wire,
 )
 from codex_lsp.lsp.speckit import SpeckitFeature
+from codex_lsp.lsp.terminals import TerminalsFeature
 from codex_lsp.lsp.user_input import ClientUserInput
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.lsp.workspace_files import WorkspaceFiles
@@ -95,7 +96,10 @@ class Backend:
         self.speckit = SpeckitFeature(self.manager, conversations, server, sink, lambda: root)
         """spec-kit's commands and code actions."""
         self.methods: dict[str, Handler] = one_table(
-            conversations.methods(), self._configuration.methods(), files.methods()
+            conversations.methods(),
+            self._configuration.methods(),
+            files.methods(),
+            TerminalsFeature(self.manager).methods(),
         )
         """Every ``codex/*`` client request → its handler."""
         self.commands: dict[str, CommandHandler] = one_table(

@@ -5,13 +5,18 @@ applied once the client is initialized (``log_level``, starting the MCP servers)
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from codex_lsp.config.report import entries
 from codex_lsp.core import ConversationManager
 from codex_lsp.core.doctor import doctor_result
+from codex_lsp.core.mcp_prompts import list_prompts
 from codex_lsp.core.model_list import list_models
+from codex_lsp.core.skills import list_skills
 from codex_lsp.errors import CodexError
 from codex_lsp.lsp.log_forward import LogForwarder
 from codex_lsp.lsp.rpc import Handler
@@ -50,9 +55,9 @@ class ConfigNotices:
 
 
 class Configuration:
-    """``codex/getConfig``, ``codex/listModels``, ``codex/doctor``, ``codex/listMcpServers``,
-    ``codex/restartMcpServer``, and the server-wide settings applied once the client is
-    initialized."""
+    """``codex/getConfig``, ``codex/listModels``, ``codex/listSkills``, ``codex/doctor``,
+    ``codex/listMcpServers``, ``codex/listMcpPrompts``, ``codex/restartMcpServer``, and the
+    server-wide settings applied once the client is initialized."""
 
     def __init__(
         self, manager: ConversationManager, log: LogForwarder, notices: ConfigNotices
@@ -66,8 +71,10 @@ class Configuration:
         return {
             names.GET_CONFIG: self._get_config,
             names.LIST_MODELS: self._list_models,
+            names.LIST_SKILLS: self._list_skills,
             names.DOCTOR: self._doctor,
             names.LIST_MCP_SERVERS: self._list_mcp_servers,
+            names.LIST_MCP_PROMPTS: self._list_mcp_prompts,
             names.RESTART_MCP_SERVER: self._restart_mcp_server,
         }
 
@@ -95,12 +102,20 @@ class Configuration:
         config = r.NewConversationParams(cwd=params.cwd, model_provider=params.model_provider)
         return await list_models(lambda: self._manager.load_config(config))
 
+    async def _list_skills(self, params: r.ListSkillsParams) -> r.ListSkillsResult:
+        config = self._manager.load_config(r.NewConversationParams(cwd=params.cwd)).config
+        cwd = (params.cwd or config.cwd or self._manager.default_cwd or Path.cwd()).resolve()
+        return await asyncio.to_thread(list_skills, cwd, self._manager.home, config)
+
     async def _doctor(self, params: r.DoctorParams) -> r.DoctorResult:
         config = r.NewConversationParams(cwd=params.cwd)
         return await doctor_result(lambda: self._manager.load_config(config), params.checks)
 
     async def _list_mcp_servers(self, params: r.ListMcpServersParams) -> r.ListMcpServersResult:
         return r.ListMcpServersResult(servers=self._manager.mcp.statuses())
+
+    async def _list_mcp_prompts(self, params: r.ListMcpPromptsParams) -> r.ListMcpPromptsResult:
+        return list_prompts(self._manager.mcp)
 
     async def _restart_mcp_server(self, params: r.RestartMcpServerParams) -> r.EmptyResult:
         self._manager.mcp.restart(params.name)

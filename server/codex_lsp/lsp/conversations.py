@@ -1,16 +1,22 @@
 """The conversations feature: start, resume, fork, list, archive, rename and delete
-conversations, and submit the Op of every Op method (``codex/userInput``, ``codex/interrupt``…)."""
+conversations, submit the Op of every Op method (``codex/userInput``, ``codex/interrupt``…), and
+switch a conversation's approval preset (``codex/listModes``, ``codex/setMode``)."""
 
 from __future__ import annotations
 
 from functools import partial
 
+from codex_lsp.config.sandbox import sandbox_policy
 from codex_lsp.core import ConversationManager, info
+from codex_lsp.core.mcp_prompts import expand_prompt_command
 from codex_lsp.lsp.rpc import Handler, one_table
 from codex_lsp.protocol import method_names as names
 from codex_lsp.protocol import requests as r
+from codex_lsp.protocol.events import WarningEvent
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.methods import METHODS, METHODS_BY_NAME, Method
+from codex_lsp.protocol.modes import MODES, MODES_BY_ID, exact_mode
+from codex_lsp.protocol.ops import OverrideTurnContextOp, UserInputOp, UserTurnOp
 from codex_lsp.protocol.requests import ConversationScoped
 
 
@@ -33,15 +39,40 @@ class Conversations:
                 names.ARCHIVE_CONVERSATION: self._archive,
                 names.RENAME_CONVERSATION: self._rename,
                 names.DELETE_CONVERSATION: self._delete,
+                names.LIST_MODES: self._list_modes,
+                names.SET_MODE: self._set_mode,
             },
         )
 
     async def submit(self, method: Method, params: ConversationScoped) -> r.SubmissionResult:
-        """An Op method: the params without the conversation id are the Op."""
+        """An Op method: the params without the conversation id are the Op (a message that is
+        an MCP prompt command carries the prompt's text instead)."""
         assert method.op is not None
         op = method.op.model_validate(params.model_dump(exclude={"conversation_id"}))
         conversation = self._manager.get(params.conversation_id)
+        if isinstance(op, UserInputOp | UserTurnOp):
+            items = await expand_prompt_command(op.items, self._manager.mcp)
+            op = op.model_copy(update={"items": items})
         return r.SubmissionResult(submission_id=conversation.submit(op))  # type: ignore[arg-type]
+
+    async def _list_modes(self, params: r.ListModesParams) -> r.ListModesResult:
+        current = None
+        if params.conversation_id is not None:
+            ctx = self._manager.get(params.conversation_id).ctx
+            current = exact_mode(ctx.approval_policy, ctx.sandbox_policy)
+        return r.ListModesResult(modes=list(MODES), current=current)
+
+    async def _set_mode(self, params: r.SetModeParams) -> r.SetModeResult:
+        """Switch the preset from the next turn on (a running turn keeps its policies); full
+        access is also announced in the conversation, as a warning every client shows."""
+        conversation = self._manager.get(params.conversation_id)
+        mode = MODES_BY_ID[params.mode]
+        policy = sandbox_policy(mode.sandbox_mode, conversation.config)
+        op = OverrideTurnContextOp(approval_policy=mode.approval_policy, sandbox_policy=policy)
+        submission_id = conversation.submit(op)
+        if mode.warning:
+            conversation.emit(submission_id, WarningEvent(message=mode.warning))
+        return r.SetModeResult(submission_id=submission_id, mode=mode, warning=mode.warning)
 
     async def new_conversation(self, params: r.NewConversationParams) -> r.ConversationInfo:
         """``codex/newConversation``."""

@@ -169,12 +169,16 @@ def _command(command_name: str) -> Any:
     return run
 
 
+ADVERTISED_COMMANDS = (*COMMANDS, *speckit_actions.SPECKIT_COMMANDS, ANSWER_COMMAND)
+"""Every ``workspace/executeCommand`` name the server announces and handles."""
+
+
 def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageServer:
     """A server with every codex method, command and lifecycle hook registered."""
     server = CodexLanguageServer(cli_overrides)
     for name in CLIENT_REQUESTS:
         server.feature(name)(_handler(name))
-    for name in (*COMMANDS, *speckit_actions.SPECKIT_COMMANDS, ANSWER_COMMAND):
+    for name in ADVERTISED_COMMANDS:
         server.command(name)(_command(name))
 
     @server.feature(types.INITIALIZE)

@@ -34,7 +34,8 @@ class WorkspaceFiles:
         """Show the files the conversation's last file-changing turn changed (for clients that
         support ``window/showDocument``); the paths opened."""
         conversation = self._manager.get(conversation_id)
-        paths = sorted(conversation.snapshots[-1].after) if conversation.snapshots else []
+        last = conversation.snapshots.last()
+        paths = sorted(last.after) if last is not None else []
         window = getattr(self._server.client_capabilities, "window", None)
         if not getattr(window, "show_document", None):
             raise JsonRpcInvalidParams(

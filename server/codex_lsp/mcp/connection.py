@@ -23,10 +23,12 @@ from codex_lsp.mcp.failures import (
     still_answers,
 )
 from codex_lsp.mcp.transport import (
+    PromptInfo,
     ToolInfo,
     has_resources,
     http_hint,
     import_sdk,
+    list_prompts,
     list_tools,
     open_session,
 )
@@ -77,6 +79,7 @@ class McpConnection:
         self.state = ServerState.STOPPED
         self.reason: str | None = None
         self.tools: list[ToolInfo] = []
+        self.prompts: list[PromptInfo] = []
         self.has_resources = False
         self._on_change = on_change
         self._elicit = elicit
@@ -163,6 +166,7 @@ class McpConnection:
                 session = await open_session(self.config, stack, self._on_elicit)
                 await session.initialize()
                 self.tools = await list_tools(session)
+                self.prompts = await list_prompts(session)
                 self.has_resources = has_resources(session)
                 self._session = session
                 self._attempt.failures = 0
@@ -265,6 +269,27 @@ class McpConnection:
             f"resources/read {uri}", lambda s: s.read_resource(uri), self.config.tool_timeout_sec
         )
         return [c.model_dump(mode="json", exclude_none=True) for c in result.contents]
+
+    async def get_prompt(self, name: str, arguments: dict[str, str]) -> str:
+        """The text of prompt ``name`` filled with ``arguments`` (``prompts/get``): its
+        messages' text, one after the other; what is not text is named, not sent."""
+        from mcp.types import GetPromptResult, TextContent
+
+        result = await self._request(
+            f"prompt {name}",
+            lambda s: s.get_prompt(name, arguments),
+            self.config.tool_timeout_sec,
+        )
+        if not isinstance(result, GetPromptResult):
+            raise McpError(f"MCP server {self.name} asked for input the prompt cannot give")
+        parts = []
+        for message in result.messages:
+            content = message.content
+            if isinstance(content, TextContent):
+                parts.append(content.text)
+            else:
+                parts.append(f"[{content.type} content of prompt {name} left out]")
+        return "\n\n".join(parts)
 
     async def _on_elicit(self, context: Any, params: Any) -> Any:
         from mcp.types import ElicitResult

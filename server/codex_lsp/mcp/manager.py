@@ -14,9 +14,9 @@ from codex_lsp.background import create_task
 from codex_lsp.config.model import McpServerConfig
 from codex_lsp.errors import McpError, ProtocolError
 from codex_lsp.mcp.connection import ElicitHandler, McpConnection, ServerState
-from codex_lsp.mcp.naming import assign_names
+from codex_lsp.mcp.naming import SEPARATOR, assign_names
 from codex_lsp.mcp.schema import clean_schema
-from codex_lsp.mcp.transport import ToolInfo
+from codex_lsp.mcp.transport import PromptInfo, ToolInfo
 from codex_lsp.protocol.items import McpServerStatus
 
 StatusListener = Callable[[McpServerStatus], None]
@@ -30,6 +30,18 @@ class McpTool:
     server: str
     tool: ToolInfo
     parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class McpPrompt:
+    """A server's prompt as a slash command: ``/mcp__<server>__<prompt>``."""
+
+    command: str
+    server: str
+    prompt: PromptInfo
+
+
+PROMPT_PREFIX = f"mcp{SEPARATOR}"
 
 
 class McpManager:
@@ -131,6 +143,21 @@ class McpManager:
                 for name, (server, tool) in zip(names, pairs, strict=True)
             }
         return self._tools
+
+    def prompts(self) -> dict[str, McpPrompt]:
+        """The prompts of the servers that started at least once, by their slash command (no
+        slash), in config order."""
+        pairs = [
+            (c.name, prompt)
+            for c in self._connections.values()
+            if c.state is not ServerState.STOPPED
+            for prompt in c.prompts
+        ]
+        names = assign_names([(server, prompt.name) for server, prompt in pairs])
+        return {
+            f"{PROMPT_PREFIX}{name}": McpPrompt(f"{PROMPT_PREFIX}{name}", server, prompt)
+            for name, (server, prompt) in zip(names, pairs, strict=True)
+        }
 
     def has_resources(self) -> bool:
         """True when a ready server offers resources."""

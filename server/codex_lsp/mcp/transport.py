@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from codex_lsp.mcp.failures import describe
 if TYPE_CHECKING:
     from mcp import ClientSession
 
+log = logging.getLogger(__name__)
 PROBE_TIMEOUT_S = 5.0
 _SDK_MODULES = ("mcp", "mcp.client.streamable_http", "mcp.shared._httpx_utils")
 
@@ -129,6 +131,57 @@ async def list_tools(session: ClientSession) -> list[ToolInfo]:
         cursor = page.next_cursor
         if not cursor:
             return tools
+
+
+@dataclass(frozen=True)
+class PromptArgument:
+    """An argument a prompt takes."""
+
+    name: str
+    description: str | None
+    required: bool
+
+
+@dataclass(frozen=True)
+class PromptInfo:
+    """A prompt as the server described it (``prompts/list``)."""
+
+    name: str
+    description: str | None
+    arguments: tuple[PromptArgument, ...]
+
+
+PROMPTS_MAX = 200
+
+
+async def list_prompts(session: ClientSession) -> list[PromptInfo]:
+    """The server's prompts (at most ``PROMPTS_MAX``); none when it offers none, or when
+    listing them fails (its tools still work)."""
+    from mcp.types import PaginatedRequestParams
+
+    capabilities = session.server_capabilities
+    if not (capabilities and capabilities.prompts):
+        return []
+    prompts: list[PromptInfo] = []
+    cursor: str | None = None
+    try:
+        while len(prompts) < PROMPTS_MAX:
+            page = await session.list_prompts(
+                params=PaginatedRequestParams(cursor=cursor) if cursor else None
+            )
+            for prompt in page.prompts:
+                arguments = tuple(
+                    PromptArgument(a.name, a.description, bool(a.required))
+                    for a in prompt.arguments or []
+                )
+                prompts.append(PromptInfo(prompt.name, prompt.description, arguments))
+            cursor = page.next_cursor
+            if not cursor:
+                break
+    except Exception as exc:
+        log.warning("MCP server prompts not listed: %s", describe(exc))
+        return []
+    return prompts[:PROMPTS_MAX]
 
 
 def has_resources(session: ClientSession) -> bool:

@@ -31,6 +31,7 @@ from codex_lsp.protocol.items import (
     TurnItem,
     UserInputItem,
 )
+from codex_lsp.protocol.modes import ModeId
 from codex_lsp.protocol.policies import (
     AskForApproval,
     ReasoningEffort,
@@ -76,6 +77,11 @@ class SessionConfiguredEvent(WireModel):
     reasoning_summary: ReasoningSummary | None = None
     forked_from_id: str | None = None
     initial_messages: list[dict[str, Any]] | None = None
+    mode: ModeId | None = Field(
+        default=None,
+        description="The approval preset these policies are (codex/listModes); absent when "
+        "they are another combination.",
+    )
 
 
 class TaskStartedEvent(WireModel):
@@ -98,6 +104,11 @@ class TaskCompleteEvent(WireModel):
         description="Set when the model stopped early: maxTokens (cut off at its output limit) "
         "or refusal; absent when it finished its answer.",
     )
+    undoable: bool | None = Field(
+        default=None,
+        description="True when the turn changed files and codex/undoTurn can take them back "
+        "(its snapshot is stored); absent otherwise.",
+    )
 
 
 class TurnAbortedEvent(WireModel):
@@ -109,6 +120,11 @@ class TurnAbortedEvent(WireModel):
     turn_id: str | None = None
     reason: Literal["interrupted", "replaced", "reviewEnded"]
     returned_input: list[list[UserInputItem]] | None = None
+    undoable: bool | None = Field(
+        default=None,
+        description="True when the turn changed files before it stopped and codex/undoTurn can "
+        "take them back.",
+    )
 
 
 class ShutdownCompleteEvent(WireModel):
@@ -223,6 +239,8 @@ class ExecCommandBeginEvent(_ItemEvent):
     command: list[str]
     cwd: str
     parsed_cmd: list[ParsedCommand] = Field(default_factory=list)
+    terminal_id: int | None = None
+    """Set for a terminal of ``exec_command``: its output and end may come after the turn."""
 
 
 class ExecCommandOutputDeltaEvent(_ItemEvent):
@@ -232,6 +250,7 @@ class ExecCommandOutputDeltaEvent(_ItemEvent):
     call_id: str
     stream: ExecOutputStream
     chunk: str
+    terminal_id: int | None = None
 
 
 class ExecCommandEndEvent(_ItemEvent):
@@ -248,6 +267,7 @@ class ExecCommandEndEvent(_ItemEvent):
     duration_ms: int
     formatted_output: str
     status: ItemStatus
+    terminal_id: int | None = None
 
 
 class ExecApprovalRequestEvent(_ItemEvent):
@@ -378,6 +398,14 @@ class ExitedReviewModeEvent(WireModel):
     review: ReviewOutput | None = None
 
 
+class SkippedFile(WireModel):
+    """A file undo did not restore, and why: it changed after the turn (the user's edit is
+    kept), or its content before the turn was not recorded (not text, or too large)."""
+
+    path: str
+    reason: str
+
+
 class UndoCompletedEvent(WireModel):
     """An undo finished: which files were restored, and which were left alone because they
     changed again after the turn (``success`` is false when nothing could be restored)."""
@@ -387,10 +415,27 @@ class UndoCompletedEvent(WireModel):
     success: bool
     message: str
     restored_files: list[str] = Field(default_factory=list)
-    skipped_files: list[str] = Field(default_factory=list)
+    skipped_files: list[str] = Field(
+        default_factory=list, description="The files left alone (the paths of ``skipped``)."
+    )
+    skipped: list[SkippedFile] = Field(
+        default_factory=list, description="Each file left alone, and why."
+    )
     undone_turn_ids: list[str] = Field(
         default_factory=list, description="The turns whose changes were undone, newest first."
     )
+
+
+class ConversationRewoundEvent(WireModel):
+    """Turns were dropped from the conversation (``codex/rewindConversation``): the model no
+    longer sees them and a resume no longer shows them; with ``restoreFiles``, the files they
+    changed were restored (``skipped``: those left alone, and why)."""
+
+    type: Literal["conversationRewound"] = "conversationRewound"
+    rewound_turn_ids: list[str] = Field(description="The turns dropped, oldest first.")
+    message: str
+    restored_files: list[str] = Field(default_factory=list)
+    skipped: list[SkippedFile] = Field(default_factory=list)
 
 
 class ConfigReloadedEvent(WireModel):
@@ -483,6 +528,7 @@ EventMsg = Annotated[
     | ContextCompactedEvent
     | ConfigReloadedEvent
     | UndoCompletedEvent
+    | ConversationRewoundEvent
     | BackgroundEvent
     | WarningEvent
     | ErrorEvent

@@ -76,8 +76,16 @@ class ContextInput(WireModel):
     text: UserText
 
 
+class SkillInput(WireModel):
+    """A skill the user invoked by name (as ``$name`` in the text does): its SKILL.md is given
+    to the model with the message."""
+
+    type: Literal["skill"] = "skill"
+    name: str = Field(min_length=1, max_length=64)
+
+
 UserInputItem = Annotated[
-    TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput,
+    TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput,
     Field(discriminator="type"),
 ]
 
@@ -397,6 +405,8 @@ class CommandExecutionItem(WireModel):
     aggregated_output: str | None = None
     exit_code: int | None = None
     duration_ms: int | None = None
+    terminal_id: int | None = None
+    """Set for a terminal of ``exec_command`` (``codex/listTerminals``)."""
 
 
 class FileChangeItem(WireModel):

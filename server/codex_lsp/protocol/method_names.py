@@ -14,10 +14,16 @@ DELETE_CONVERSATION = "codex/deleteConversation"
 FUZZY_FILE_SEARCH = "codex/fuzzyFileSearch"
 GET_CONFIG = "codex/getConfig"
 LIST_MODELS = "codex/listModels"
+LIST_SKILLS = "codex/listSkills"
+LIST_MCP_PROMPTS = "codex/listMcpPrompts"
+LIST_MODES = "codex/listModes"
+SET_MODE = "codex/setMode"
 DOCTOR = "codex/doctor"
 LIST_MCP_SERVERS = "codex/listMcpServers"
 RESTART_MCP_SERVER = "codex/restartMcpServer"
 MCP_SERVER_STATUS = "codex/mcpServerStatus"
+LIST_TERMINALS = "codex/listTerminals"
+KILL_TERMINAL = "codex/killTerminal"
 USER_INPUT = "codex/userInput"
 USER_TURN = "codex/userTurn"
 OVERRIDE_TURN_CONTEXT = "codex/overrideTurnContext"
@@ -25,6 +31,7 @@ INTERRUPT = "codex/interrupt"
 COMPACT = "codex/compact"
 REVIEW = "codex/review"
 UNDO_TURN = "codex/undoTurn"
+REWIND_CONVERSATION = "codex/rewindConversation"
 SHUTDOWN = "codex/shutdown"
 EVENT = "codex/event"
 EXEC_APPROVAL = "codex/execApproval"
@@ -62,9 +69,15 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     FUZZY_FILE_SEARCH,
     GET_CONFIG,
     LIST_MODELS,
+    LIST_SKILLS,
+    LIST_MCP_PROMPTS,
+    LIST_MODES,
+    SET_MODE,
     DOCTOR,
     LIST_MCP_SERVERS,
     RESTART_MCP_SERVER,
+    LIST_TERMINALS,
+    KILL_TERMINAL,
     USER_INPUT,
     USER_TURN,
     OVERRIDE_TURN_CONTEXT,
@@ -72,5 +85,6 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     COMPACT,
     REVIEW,
     UNDO_TURN,
+    REWIND_CONVERSATION,
     SHUTDOWN,
 )

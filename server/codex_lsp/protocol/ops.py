@@ -89,6 +89,18 @@ class UndoTurnOp(WireModel):
     )
 
 
+class RewindConversationOp(WireModel):
+    """Drop turn ``turnId`` and every later one from the history (the model no longer sees
+    them), optionally restoring the files they changed."""
+
+    type: Literal["rewindConversation"] = "rewindConversation"
+    turn_id: Identifier
+    restore_files: bool = Field(
+        default=False,
+        description="Also take back the files those turns changed (as codex/undoTurn does).",
+    )
+
+
 class ShutdownOp(WireModel):
     """Stop the conversation after cancelling its work; answered by ``shutdownComplete``."""
 
@@ -103,6 +115,7 @@ Op = Annotated[
     | CompactOp
     | ReviewOp
     | UndoTurnOp
+    | RewindConversationOp
     | ShutdownOp,
     Field(discriminator="type"),
 ]

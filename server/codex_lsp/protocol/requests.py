@@ -23,6 +23,7 @@ from codex_lsp.protocol.limits import (
     Title,
     WirePath,
 )
+from codex_lsp.protocol.modes import Mode, ModeId
 from codex_lsp.protocol.ops import TurnContextOverrides
 from codex_lsp.protocol.policies import (
     AskForApproval,
@@ -73,6 +74,11 @@ class ResumeConversationResult(ConversationInfo):
     """The conversation plus every event needed to redraw it, oldest first."""
 
     initial_messages: list[dict[str, Any]]
+    undoable_turn_ids: list[str] = Field(
+        default_factory=list,
+        description="The turns whose file changes codex/undoTurn can still take back, oldest "
+        "first (clients offer undo on these, not on every turn that changed files).",
+    )
 
 
 class ForkConversationParams(ConversationScoped):
@@ -194,6 +200,41 @@ class RestartMcpServerParams(WireModel):
     name: str = Field(min_length=1)
 
 
+class ListTerminalsParams(WireModel):
+    """``codex/listTerminals``: the commands ``exec_command`` left running."""
+
+    conversation_id: Identifier | None = Field(
+        default=None, description="Only this conversation's terminals (all live ones if absent)."
+    )
+
+
+class TerminalInfo(WireModel):
+    """One terminal: a command started by ``exec_command`` that outlives its tool call."""
+
+    conversation_id: str
+    terminal_id: int = Field(description="The id the model polls it by (its ``session_id``).")
+    command: list[str]
+    cwd: str
+    tty: bool
+    call_id: str = Field(description="The ``exec_command`` call that started it (its item's).")
+    running: bool
+    exit_code: int | None = None
+    started_ms_ago: int
+    output: str = Field(description="Its output so far (head and tail when long).")
+
+
+class ListTerminalsResult(WireModel):
+    """The running terminals, oldest first."""
+
+    terminals: list[TerminalInfo]
+
+
+class KillTerminalParams(ConversationScoped):
+    """``codex/killTerminal``: end a terminal and every process its command started."""
+
+    terminal_id: int
+
+
 class ListModelsParams(WireModel):
     """``codex/listModels``: the models a provider offers, for a model picker."""
 
@@ -224,6 +265,89 @@ class ListModelsResult(WireModel):
     source: Literal["provider", "builtIn"]
     models: list[ModelEntry]
     note: str | None = None
+
+
+class ListModesParams(WireModel):
+    """``codex/listModes``: the approval presets, and a conversation's current one."""
+
+    conversation_id: Identifier | None = None
+
+
+class ListModesResult(WireModel):
+    """The presets in display order; ``current`` is the conversation's (absent without one, or
+    when its policies were set by hand to another combination)."""
+
+    modes: list[Mode]
+    current: ModeId | None = None
+
+
+class SetModeParams(ConversationScoped):
+    """``codex/setMode``: switch a conversation's preset; its next turn runs under it."""
+
+    mode: ModeId
+
+
+class SetModeResult(WireModel):
+    """The switch was queued (``submissionId`` as for an Op); ``warning`` is what the user must
+    be told before going on (full access)."""
+
+    submission_id: str
+    mode: Mode
+    warning: str | None = None
+
+
+class ListMcpPromptsParams(WireModel):
+    """``codex/listMcpPrompts``: the prompts of the running MCP servers, as slash commands."""
+
+
+class McpPromptArgument(WireModel):
+    """An argument an MCP prompt takes."""
+
+    name: str
+    description: str | None = None
+    required: bool = False
+
+
+class McpPromptEntry(WireModel):
+    """One prompt: typed as ``/<command> args`` it is replaced by the text the server fills in."""
+
+    command: str = Field(
+        description="The slash command, without the slash: mcp__<server>__<prompt>."
+    )
+    server: str
+    name: str = Field(description="The prompt's name on its server.")
+    description: str | None = None
+    arguments: list[McpPromptArgument] = Field(default_factory=list)
+
+
+class ListMcpPromptsResult(WireModel):
+    """The prompts of the servers that are running, in config order."""
+
+    prompts: list[McpPromptEntry]
+
+
+class ListSkillsParams(WireModel):
+    """``codex/listSkills``: the skills a conversation in ``cwd`` would be told about."""
+
+    cwd: WirePath | None = None
+
+
+class SkillEntry(WireModel):
+    """One skill: a folder with a SKILL.md whose front matter names and describes it."""
+
+    name: str
+    description: str
+    path: str = Field(description="Its SKILL.md.")
+    scope: Literal["project", "user"]
+    enabled: bool = Field(description="False when [skills] disabled lists it.")
+
+
+class ListSkillsResult(WireModel):
+    """The skills found, in precedence order (a name found twice is listed once, the first);
+    ``errors`` names each SKILL.md that was passed over and why."""
+
+    skills: list[SkillEntry]
+    errors: list[str] = Field(default_factory=list)
 
 
 DoctorCheck = Literal["config", "provider", "store", "mcp", "editor", "sandbox"]
@@ -297,6 +421,16 @@ class ReviewParams(ConversationScoped):
     """``codex/review``: run a code review."""
 
     review_request: ReviewRequest
+
+
+class RewindConversationParams(ConversationScoped):
+    """``codex/rewindConversation``: drop a turn and every later one from the conversation."""
+
+    turn_id: Identifier
+    restore_files: bool = Field(
+        default=False,
+        description="Also take back the files those turns changed (as codex/undoTurn does).",
+    )
 
 
 class UndoTurnParams(ConversationScoped):

@@ -13,24 +13,17 @@ from codex_lsp.speckit.layout import SpecLayout
 from codex_lsp.speckit.layout_fork import ForkLayout
 from codex_lsp.speckit.layout_github import GithubLayout, is_github_repo
 
-_PROJECT_MARKERS = (".specify", "SPEC.md")
+_ROOT_MARKERS = (".specify", ".git", "SPEC.md")
 
 
 def find_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` holding ``.specify/`` or ``SPEC.md``, searched no
-    higher than the repository (the nearest folder holding ``.git``, itself the root when nothing
-    nearer is marked); outside a repository, ``start`` itself. spec-kit works at a project's root,
-    as upstream, but never climbs out of the project: a ``SPEC.md`` in a folder above it that the
-    user did not open (``/tmp``, their home) must not take spec-kit's writes."""
+    """The nearest folder at or above ``start`` holding ``.specify/``, ``.git`` or ``SPEC.md``;
+    ``start`` itself when there is none (spec-kit works at a project's root, as upstream)."""
     start = start.resolve()
-    chain = (start, *start.parents)
-    repository = next((folder for folder in chain if (folder / ".git").exists()), None)
-    if repository is None:
-        return start
-    for folder in chain:
-        if folder == repository or any((folder / mark).exists() for mark in _PROJECT_MARKERS):
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in _ROOT_MARKERS):
             return folder
-    return repository
+    return start
 
 
 def open_layout(root: Path, setting: LayoutSetting) -> SpecLayout:

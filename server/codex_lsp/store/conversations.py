@@ -33,6 +33,7 @@ from codex_lsp.store.records import (
     title_from,
 )
 from codex_lsp.store.rollout import Rollout
+from codex_lsp.store.snapshots import SELECT_SNAPSHOT_FILES, snapshots_from_rows
 from codex_lsp.store.texts import Shrunk, expand, shrink
 from codex_lsp.store.upgrade import upgraded_event
 from codex_lsp.store.writer import WriteQueue
@@ -186,7 +187,32 @@ class ConversationStore:
             ],
             turns=turns,
             next_event_seq=next_seq,
+            snapshots=[]
+            if up_to_turn is not None
+            else snapshots_from_rows(
+                await self._fetchall(SELECT_SNAPSHOT_FILES, (conversation_id,))
+            ),
         )
+
+    async def rewind_point(
+        self, conversation_id: str, epoch: int, turn_id: str
+    ) -> tuple[int | None, list[str]]:
+        """Where turn ``turn_id`` starts in the history of ``epoch`` (None: it has no item
+        there, or it began the epoch), and it with every later turn, oldest first."""
+        turns = [
+            r[0]
+            for r in await self._fetchall(
+                "SELECT turn_id FROM turns WHERE conversation_id = ? ORDER BY started_at, rowid",
+                (conversation_id,),
+            )
+        ]
+        later = turns[turns.index(turn_id) :] if turn_id in turns else []
+        rows = await self._fetchall(
+            "SELECT MIN(seq) FROM items WHERE conversation_id = ? AND epoch = ? AND turn_id = ?",
+            (conversation_id, epoch, turn_id),
+        )
+        start = rows[0][0] if rows and rows[0][0] else None
+        return start, later
 
     async def list_page(
         self,

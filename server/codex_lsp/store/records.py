@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from codex_lsp.protocol.history import HistoryItem
+from codex_lsp.store.snapshots import TurnSnapshot
 
 TITLE_MAX_CHARS = 60
 PREVIEW_MAX_CHARS = 200
@@ -84,6 +85,8 @@ class StoredConversation:
     events: list[str]
     turns: list[TurnRow]
     next_event_seq: int
+    snapshots: list[TurnSnapshot] = field(default_factory=list)
+    """What undo can still restore, oldest turn first (none for a fork point)."""
 
     def event_objects(self) -> list[dict[str, Any]]:
         """The events as JSON objects (parsed in one call: 10,000 events take ~10 ms)."""

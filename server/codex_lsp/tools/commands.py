@@ -22,10 +22,10 @@ class Sandbox:
     policy: Policy
     root: Path
 
-    def wrap(self, argv: list[str], *, our_child: bool = True) -> list[str]:
+    def wrap(self, argv: list[str], *, our_child: bool = True, tty: bool = False) -> list[str]:
         """``argv`` as the launcher runs it under this sandbox (:class:`SandboxError` when
-        this machine cannot provide it)."""
-        return sandboxed_argv(argv, self.policy, self.root, our_child=our_child)
+        this machine cannot provide it); ``tty`` when its stdin is a pseudo-terminal."""
+        return sandboxed_argv(argv, self.policy, self.root, our_child=our_child, tty=tty)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
+    EventMsg,
     ExecApprovalRequestEvent,
     ExecCommandBeginEvent,
     ExecCommandEndEvent,
@@ -37,6 +38,16 @@ class ToolCallLife:
     def __init__(self, session: ToolSession, key: tuple[str, ...]) -> None:
         self.session = session
         self.key = key
+        self._emit: Callable[[EventMsg], None] = session.emit
+
+    def emit(self, msg: EventMsg) -> None:
+        """An event of this call's item, to wherever its events go now."""
+        self._emit(msg)
+
+    def detach(self, emit: Callable[[EventMsg], None]) -> None:
+        """The call has returned but its item lives on (a terminal still running): its later
+        events (output, end) go to ``emit``, not to the turn that made the call."""
+        self._emit = emit
 
     @property
     def approved_for_session(self) -> bool:
@@ -79,10 +90,10 @@ class ToolCallLife:
     def start(self, item: ToolItem, begin: BeginEvent) -> None:
         """The item starts (``itemStarted`` with its initial state), then the tool's begin
         event."""
-        self.session.emit(ItemStartedEvent(turn_id=self.session.turn_id, item=item))
-        self.session.emit(begin)
+        self._emit(ItemStartedEvent(turn_id=self.session.turn_id, item=item))
+        self._emit(begin)
 
     def finish(self, end: EndEvent, done: ToolItem) -> None:
         """The tool's end event, then ``itemCompleted`` with the item's final state ``done``."""
-        self.session.emit(end)
-        self.session.emit(ItemCompletedEvent(turn_id=self.session.turn_id, item=done))
+        self._emit(end)
+        self._emit(ItemCompletedEvent(turn_id=self.session.turn_id, item=done))

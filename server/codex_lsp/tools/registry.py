@@ -11,7 +11,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -41,6 +41,9 @@ from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.tool_specs import FunctionToolSpec, ToolSpec
 from codex_lsp.tools.commands import CommandRequest
 from codex_lsp.tools.files import FileSink
+
+if TYPE_CHECKING:
+    from codex_lsp.tools.terminals import Terminals
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 
@@ -158,6 +161,11 @@ class ToolSession(Protocol):
     @property
     def files(self) -> FileSink:
         """Where file edits go (the editor's buffers, or the disk)."""
+        ...
+
+    @property
+    def terminals(self) -> Terminals:
+        """The conversation's running ``exec_command`` terminals."""
         ...
 
 

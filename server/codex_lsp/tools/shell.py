@@ -16,18 +16,22 @@ from pydantic import BaseModel, Field
 from codex_lsp.errors import SandboxError
 from codex_lsp.exec.parse import parse_command
 from codex_lsp.exec.runner import ExecResult
-from codex_lsp.exec.safety import Ask, Refuse, Run, ShellCommand, decide_approval
 from codex_lsp.protocol.events import (
-    ExecApprovalRequestEvent,
     ExecCommandBeginEvent,
     ExecCommandEndEvent,
     ExecCommandOutputDeltaEvent,
 )
 from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, ItemStatus
-from codex_lsp.protocol.policies import DangerFullAccess
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
-from codex_lsp.tools.apply_patch import apply_patch_for_model, is_raw_patch, patch_from_shell
-from codex_lsp.tools.commands import CommandRequest, Sandbox
+from codex_lsp.tools.command_call import (
+    CommandCall,
+    denied_by_sandbox,
+    intercept_patch,
+    resolve_workdir,
+    run_approved,
+    sandbox_for,
+)
+from codex_lsp.tools.commands import CommandRequest
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
     ToolInvocation,
@@ -39,7 +43,6 @@ from codex_lsp.tools.registry import (
 
 DEFAULT_TIMEOUT_MS = 10_000
 MAX_TIMEOUT_MS = 30 * 60 * 1000
-_SANDBOX_DENIAL_HINTS = ("permission denied", "read-only file system", "operation not permitted")
 
 
 class ShellArgs(BaseModel):
@@ -96,63 +99,37 @@ async def handle_shell(session: ToolSession, invocation: ToolInvocation) -> Tool
     argv = ["bash", "-lc", args.command] if isinstance(args.command, str) else list(args.command)
     if not argv or not argv[0]:
         raise ToolInvocationError("shell: command must not be empty")
-    cwd = _resolve_workdir(session.cwd, args.workdir)
-    intercepted = patch_from_shell(argv)
-    if intercepted is not None:
-        patch, patch_dir = intercepted
-        return await apply_patch_for_model(
-            session, invocation.call_id, patch, _resolve_workdir(cwd, patch_dir)
-        )
-    if is_raw_patch(argv):
-        raise ToolInvocationError(
-            "patch detected without an explicit call to apply_patch: call the apply_patch tool "
-            'with the patch, or run ["apply_patch", "<patch>"]'
-        )
-    item_id = session.new_item_id()
-    life = ToolCallLife(session, tuple(argv))
-    rules = session.command_rules.evaluate(argv)
-    decision = decide_approval(
-        session.approval_policy,
-        session.sandbox_policy,
-        ShellCommand(
-            tuple(argv),
-            rule=rules.verdict,
-            rule_reason=rules.reason(),
-            escalated=args.with_escalated_permissions,
-            justification=args.justification,
-            approved_for_session=life.approved_for_session,
-        ),
+    call = CommandCall(
+        session,
+        invocation.call_id,
+        argv,
+        resolve_workdir("shell", session.cwd, args.workdir),
+        escalated=args.with_escalated_permissions,
+        justification=args.justification,
     )
-    if isinstance(decision, Refuse):
-        return ToolOutput(decision.message, success=False)
+    patched = await intercept_patch(call)
+    if patched is not None:
+        return patched
     timeout_s = (args.timeout_ms or DEFAULT_TIMEOUT_MS) / 1000
-    command = _Command(session, life, invocation.call_id, argv, cwd, timeout_s)
-    result = await _attempt(command, item_id, decision)
-    retry = decision.on_denial if isinstance(decision, Run) else None
-    if retry is not None and isinstance(result, ExecResult) and _denied_by_sandbox(result):
-        result = await _attempt(command, session.new_item_id(), retry)
+
+    async def attempt(life: ToolCallLife, item_id: str, sandboxed: bool) -> ExecResult:
+        return await _run_item(
+            _Command(session, life, call.call_id, argv, call.cwd, timeout_s),
+            item_id,
+            sandboxed=sandboxed,
+        )
+
+    result = await run_approved(
+        call, attempt, lambda r: denied_by_sandbox(r.exit_code, r.aggregated_output)
+    )
     if isinstance(result, ToolOutput):
         return result
     return _model_output(result, session.tool_output_max_bytes)
 
 
-def _resolve_workdir(cwd: Path, workdir: str | None) -> Path:
-    path = (cwd / workdir).resolve() if workdir else cwd
-    if not path.is_dir():
-        raise ToolInvocationError(f"shell: workdir {path} does not exist or is not a directory")
-    return path
-
-
-def _denied_by_sandbox(result: ExecResult) -> bool:
-    """The command failed the way a command the sandbox stopped fails."""
-    output = result.aggregated_output.lower()
-    return result.exit_code != 0 and any(hint in output for hint in _SANDBOX_DENIAL_HINTS)
-
-
 @dataclass(frozen=True)
 class _Command:
-    """One command the model asked for, as each attempt at it (a second one outside the sandbox,
-    when ``on-failure`` offers it) runs."""
+    """One attempt at a command the model asked for."""
 
     session: ToolSession
     life: ToolCallLife
@@ -160,31 +137,6 @@ class _Command:
     argv: list[str]
     cwd: Path
     timeout_s: float
-
-
-async def _attempt(command: _Command, item_id: str, decision: Run | Ask) -> ExecResult | ToolOutput:
-    """Ask first when ``decision`` says so (a refusal goes back to the model), then run as it
-    says, in the sandbox or not."""
-    if isinstance(decision, Ask):
-        argv, session = command.argv, command.session
-        request = ExecApprovalRequestEvent(
-            turn_id=session.turn_id,
-            item_id=item_id,
-            call_id=command.call_id,
-            command=argv,
-            cwd=str(command.cwd),
-            reason=decision.reason,
-            parsed_cmd=parse_command(argv),
-        )
-        answer = await command.life.ask(
-            request,
-            f"the user denied running `{' '.join(argv)}`; do not retry it as is",
-            remember_always=lambda: session.command_rules.remember_allow(argv),
-            remember_deny=lambda: session.command_rules.remember_deny(argv),
-        )
-        if isinstance(answer, ToolOutput):
-            return answer
-    return await _run_item(command, item_id, sandboxed=decision.sandboxed)
 
 
 async def _run_item(command: _Command, item_id: str, *, sandboxed: bool) -> ExecResult:
@@ -213,13 +165,10 @@ async def _run_item(command: _Command, item_id: str, *, sandboxed: bool) -> Exec
 
     started = time.monotonic()
     try:
-        policy = session.sandbox_policy if sandboxed else DangerFullAccess()
-        # the writable roots are the conversation's folder and the policy's, never ``cwd``,
-        # the working folder the model chose for this command
         request = CommandRequest(
             argv,
             cwd,
-            Sandbox(policy, session.cwd),
+            sandbox_for(session, sandboxed),
             call_id,
             command.timeout_s,
             env=session.command_env(),

@@ -9,6 +9,7 @@ import type {
   ConversationSummary,
   Event,
   EventMsg,
+  Mode,
   ReasoningEffort,
   ReviewDecision,
   ReviewTarget,
@@ -30,8 +31,11 @@ import {
   renamed,
   replayed,
   returnedText,
+  terminalsListed,
+  withUndoable,
   type ChatState,
   type FileChange,
+  type ModeId,
   type PanelView,
 } from "../shared/state";
 import type { ApprovalCommand, ConversationMethod, Params, Result, Server } from "./requests";
@@ -43,6 +47,8 @@ export interface Host {
   changed(state: ChatState): void;
   warn(text: string): void;
   info(text: string): void;
+  /** Ask the user to confirm `text` (a modal warning); true when they chose `action`. */
+  confirm(text: string, action: string): Promise<boolean>;
   /** Does the workspace have this relative path (an @-mention)? */
   exists(path: string): boolean;
   /** The text of an editor context (@selection, @problems, @current-file), or why there is none. */
@@ -74,6 +80,8 @@ export class ChatBridge {
   private scheduled: ReturnType<typeof setTimeout> | undefined;
   /** What the webview was last given: the next post is the delta from it. */
   private posted: PanelView | undefined;
+  /** The presets (codex/listModes), asked for once. */
+  private modes: Mode[] | undefined;
 
   constructor(
     private readonly server: Server,
@@ -122,11 +130,19 @@ export class ChatBridge {
       case "openWalkthrough":
         return this.host.editor(message);
       case "send":
+        if (message.rewindTo) await this.rewind(message.rewindTo);
         return this.send(message.text, message.images ?? [], message.contexts ?? []);
       case "approve":
         return this.answer(message.conversationId, message.callId, message.decision, message.rejectedHunks);
       case "interrupt":
         if (this.state.active) await this.call("codex/interrupt", { conversationId: this.state.active });
+        return;
+      case "killTerminal":
+        // its execCommandEnd, sent before the answer, takes it off the panel
+        await this.server.request("codex/killTerminal", {
+          conversationId: message.conversationId,
+          terminalId: message.terminalId,
+        });
         return;
       case "undo":
         return this.undo(message.turnId);
@@ -134,6 +150,10 @@ export class ChatBridge {
         return this.fork(message.turnId);
       case "search":
         return this.search(message.query);
+      case "listMcpPrompts":
+        return this.host.post({ type: "mcpPrompts", result: await this.server.request("codex/listMcpPrompts", {}) });
+      case "listSkills":
+        return this.host.post({ type: "skills", result: await this.server.request("codex/listSkills", {}) });
       case "newConversation":
         return this.update(blank(this.state));
       case "selectTab":
@@ -144,6 +164,8 @@ export class ChatBridge {
         return this.history();
       case "rename":
         return this.rename(message.conversationId);
+      case "setMode":
+        return this.setMode(message.mode);
       case "override":
         return this.override({ model: message.model, effort: message.effort, approvalPolicy: message.approvalPolicy });
       case "openDiff":
@@ -210,7 +232,10 @@ export class ChatBridge {
       return await this.server.request(method, params);
     } catch (error) {
       if ((error as { code?: unknown }).code !== CodexErrorCodes.unknownConversation) throw error;
-      await this.server.request("codex/resumeConversation", { conversationId: params.conversationId });
+      const resumed = await this.server.request("codex/resumeConversation", {
+        conversationId: params.conversationId,
+      });
+      this.update(withUndoable(this.state, params.conversationId, resumed.undoableTurnIds ?? []));
       return this.server.request(method, params);
     }
   }
@@ -238,12 +263,31 @@ export class ChatBridge {
     await this.call("codex/undoTurn", turnId ? { conversationId, turnId } : { conversationId });
   }
 
+  /** Drop `turnId` and every later turn of the active conversation (the model no longer sees them), taking
+   * back their file changes: "Edit and resend" sends the edited message next. */
+  async rewind(turnId: string): Promise<void> {
+    const conversationId = this.state.active;
+    if (!conversationId) return;
+    await this.call("codex/rewindConversation", { conversationId, turnId, restoreFiles: true });
+  }
+
   /** A new conversation from the active one's history up to the end of `turnId`, in a new tab. */
   async fork(turnId: string): Promise<void> {
     const source = this.state.active;
     if (!source) return;
     const info = await this.call("codex/forkConversation", { conversationId: source, turnId });
     this.update(forked(this.state, source, turnId, info.conversationId));
+  }
+
+  /** Switch the conversation's approval preset for its next turn; a preset that carries a
+   * warning (full access) is confirmed first. */
+  private async setMode(mode: ModeId): Promise<void> {
+    const conversationId = await this.conversation();
+    this.modes ??= (await this.server.request("codex/listModes", {})).modes;
+    const warning = this.modes.find((m) => m.id === mode)?.warning;
+    if (warning && !(await this.host.confirm(warning, "Switch to full access"))) return this.update(this.state);
+    const result = await this.call("codex/setMode", { conversationId, mode });
+    this.update(overridden(this.state, conversationId, { mode, approvalPolicy: result.mode.approvalPolicy }));
   }
 
   private async override(change: {
@@ -278,7 +322,11 @@ export class ChatBridge {
       // The server stores the events it sent and gives them back as they were (EventMsg); the
       // generated type says only "objects" because the store keeps them as JSON.
       const messages = resumed.initialMessages as unknown as EventMsg[];
-      this.update(replayed(this.state, conversationId, messages, picked.row.title));
+      const shown = replayed(this.state, conversationId, messages, picked.row.title);
+      this.update(withUndoable(shown, conversationId, resumed.undoableTurnIds ?? []));
+      // the replay shows the terminals it started; only the server knows which still run
+      const { terminals } = await this.server.request("codex/listTerminals", { conversationId });
+      this.update(terminalsListed(this.state, conversationId, terminals));
     } else if (picked.action === "rename") {
       await this.rename(conversationId, picked.row.title);
     } else {

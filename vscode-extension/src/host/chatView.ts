@@ -68,6 +68,10 @@ export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable, 
     void vscode.window.showWarningMessage(`codex-lsp: ${text}`);
   }
 
+  async confirm(text: string, action: string): Promise<boolean> {
+    return (await vscode.window.showWarningMessage(`codex-lsp: ${text}`, { modal: true }, action)) === action;
+  }
+
   info(text: string): void {
     void vscode.window.showInformationMessage(`codex-lsp: ${text}`);
   }

@@ -1,9 +1,11 @@
 // What the composer's text means: slash commands (/compact, /review, /undo, /status, /model,
-// /effort, /approvals), the @-mentioned files and the editor context (@selection, @problems,
+// /effort, /approvals; /init goes to the server as the message it is), the @-mentioned files and the editor context (@selection, @problems,
 // @current-file) sent with a message.
 import type {
   AskForApproval,
   ContextInput,
+  ListMcpPromptsResult,
+  ListSkillsResult,
   LocalImageInput,
   MentionInput,
   ReasoningEffort,
@@ -35,6 +37,7 @@ export const SLASH_COMMANDS: { name: string; help: string }[] = [
   { name: "/compact", help: "summarise the conversation to free context" },
   { name: "/review", help: "/review [uncommitted | base <branch> | commit <sha> | <instructions>]" },
   { name: "/undo", help: "restore the files the last turn changed" },
+  { name: "/init", help: "write an AGENTS.md for this repository (the patch asks as any does)" },
   { name: "/status", help: "model, policies and context of this conversation" },
   { name: "/model", help: "/model <name>: the model for the next turns" },
   { name: "/effort", help: "/effort minimal|low|medium|high" },
@@ -49,9 +52,26 @@ export const POLICIES: AskForApproval[] = ["untrusted", "on-failure", "on-reques
  * them out, so they are sent as the message they are. */
 const SPECKIT = /^\/(?:speckit\.|spec-|new-spec(?:\s|$))/;
 
+/** An MCP prompt (`/mcp__<server>__<prompt> args`): the server fills it in. */
+const MCP_PROMPT = /^\/mcp__[\w-]+(?:\s|$)/;
+
+/** The `/` completions of MCP prompts (codex/listMcpPrompts) whose command starts with `word`. */
+export function promptSuggestions(
+  prompts: ListMcpPromptsResult | undefined,
+  word: string,
+): { insert: string; label: string }[] {
+  return (prompts?.prompts ?? [])
+    .filter((p) => `/${p.command}`.startsWith(word))
+    .map((p) => {
+      const args = (p.arguments ?? []).map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`)).join(" ");
+      const help = p.description ?? `prompt of MCP server ${p.server}`;
+      return { insert: `/${p.command}`, label: `/${p.command}${args ? ` ${args}` : ""} — ${help}` };
+    });
+}
+
 /** The slash command in `text`, or undefined when it is a message. */
 export function parseSlash(text: string): Slash | undefined {
-  if (SPECKIT.test(text.trim())) return undefined;
+  if (SPECKIT.test(text.trim()) || MCP_PROMPT.test(text.trim()) || text.trim() === "/init") return undefined;
   const match = /^\/(\w+)\s*(.*)$/s.exec(text.trim());
   if (!match) return undefined;
   const [, name, rest] = match;
@@ -89,6 +109,17 @@ function reviewTarget(arg: string): ReviewTarget {
 }
 
 const MENTION = /(?:^|\s)@([\w./-]+)/g;
+
+/** The `$` completions of `prefix` (the text after `$`): the enabled skills whose name starts
+ * with it; the server sends a `$name` skill's SKILL.md with the message. */
+export function skillSuggestions(
+  skills: ListSkillsResult | undefined,
+  prefix: string,
+): { insert: string; label: string }[] {
+  return (skills?.skills ?? [])
+    .filter((s) => s.enabled && s.name.startsWith(prefix))
+    .map((s) => ({ insert: `$${s.name}`, label: `$${s.name} — ${s.description}` }));
+}
 
 /** The items of a message: its text, and each @-mentioned path that `exists` as a mention. */
 export function messageItems(text: string, exists: (path: string) => boolean): UserInputItem[] {

@@ -114,6 +114,7 @@ export interface CommandExecutionItem {
   aggregatedOutput?: string | null;
   exitCode?: number | null;
   durationMs?: number | null;
+  terminalId?: number | null;
 }
 
 /** Summarise the history to free context. */
@@ -169,6 +170,16 @@ export interface ConversationInfo {
   modelProvider: string;
   cwd: string;
   forkedFromId?: string | null;
+}
+
+/** Turns were dropped from the conversation (``codex/rewindConversation``): the model no longer sees them and a resume no longer shows them; with ``restoreFiles``, the files they changed were restored (``skipped``: those left alone, and why). */
+export interface ConversationRewoundEvent {
+  type: "conversationRewound";
+  /** The turns dropped, oldest first. */
+  rewoundTurnIds: Array<string>;
+  message: string;
+  restoredFiles?: Array<string>;
+  skipped?: Array<SkippedFile>;
 }
 
 /** One row of ``codex/listConversations``. Times are Unix seconds. */
@@ -247,10 +258,10 @@ export interface ErrorEvent {
 export interface Event {
   conversationId: string;
   submissionId: string;
-  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
+  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | ConversationRewoundEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
 }
 
-export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
+export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | ConversationRewoundEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
 
 /** Server → client ``codex/execApproval``: may this command run? */
 export interface ExecApprovalParams {
@@ -286,6 +297,7 @@ export interface ExecCommandBeginEvent {
   command: Array<string>;
   cwd: string;
   parsedCmd?: Array<ParsedRead | ParsedListFiles | ParsedSearch | ParsedUnknown>;
+  terminalId?: number | null;
 }
 
 /** A command finished. */
@@ -303,6 +315,7 @@ export interface ExecCommandEndEvent {
   durationMs: number;
   formattedOutput: string;
   status: ItemStatus;
+  terminalId?: number | null;
 }
 
 /** Output of a running command (UTF-8 text, decoded without splitting characters). */
@@ -313,6 +326,7 @@ export interface ExecCommandOutputDeltaEvent {
   callId: string;
   stream: ExecOutputStream;
   chunk: string;
+  terminalId?: number | null;
 }
 
 /** Which output stream a chunk came from. */
@@ -406,6 +420,12 @@ export interface ItemStartedEvent {
 /** How a command, patch or tool call item ended (or that it is still running). */
 export type ItemStatus = "inProgress" | "completed" | "failed" | "declined";
 
+/** ``codex/killTerminal``: end a terminal and every process its command started. */
+export interface KillTerminalParams {
+  conversationId: string;
+  terminalId: number;
+}
+
 /** Page through stored conversations, most recently updated first. By default only those of the workspace (started in ``cwd``, or the workspace root, or a folder below it). */
 export interface ListConversationsParams {
   cursor?: string | null;
@@ -421,6 +441,15 @@ export interface ListConversationsParams {
 export interface ListConversationsResult {
   items: Array<ConversationSummary>;
   nextCursor?: string | null;
+}
+
+/** ``codex/listMcpPrompts``: the prompts of the running MCP servers, as slash commands. */
+export interface ListMcpPromptsParams {
+}
+
+/** The prompts of the servers that are running, in config order. */
+export interface ListMcpPromptsResult {
+  prompts: Array<McpPromptEntry>;
 }
 
 /** ``codex/listMcpServers``: the configured MCP servers and their state. */
@@ -449,6 +478,39 @@ export interface ListModelsResult {
   note?: string | null;
 }
 
+/** ``codex/listModes``: the approval presets, and a conversation's current one. */
+export interface ListModesParams {
+  conversationId?: string | null;
+}
+
+/** The presets in display order; ``current`` is the conversation's (absent without one, or when its policies were set by hand to another combination). */
+export interface ListModesResult {
+  modes: Array<Mode>;
+  current?: "read-only" | "auto" | "full-access" | null;
+}
+
+/** ``codex/listSkills``: the skills a conversation in ``cwd`` would be told about. */
+export interface ListSkillsParams {
+  cwd?: string | null;
+}
+
+/** The skills found, in precedence order (a name found twice is listed once, the first); ``errors`` names each SKILL.md that was passed over and why. */
+export interface ListSkillsResult {
+  skills: Array<SkillEntry>;
+  errors?: Array<string>;
+}
+
+/** ``codex/listTerminals``: the commands ``exec_command`` left running. */
+export interface ListTerminalsParams {
+  /** Only this conversation's terminals (all live ones if absent). */
+  conversationId?: string | null;
+}
+
+/** The running terminals, oldest first. */
+export interface ListTerminalsResult {
+  terminals: Array<TerminalInfo>;
+}
+
 /** An image file on the user's machine; the server reads and attaches it. */
 export interface LocalImageInput {
   type: "localImage";
@@ -460,6 +522,24 @@ export interface McpInvocation {
   server: string;
   tool: string;
   arguments?: unknown;
+}
+
+/** An argument an MCP prompt takes. */
+export interface McpPromptArgument {
+  name: string;
+  description?: string | null;
+  required?: boolean;
+}
+
+/** One prompt: typed as ``/<command> args`` it is replaced by the text the server fills in. */
+export interface McpPromptEntry {
+  /** The slash command, without the slash: mcp__<server>__<prompt>. */
+  command: string;
+  server: string;
+  /** The prompt's name on its server. */
+  name: string;
+  description?: string | null;
+  arguments?: Array<McpPromptArgument>;
 }
 
 /** A configured MCP server: ``starting``, ``ready``, ``failed`` (with ``reason``) or ``stopped``, and the tools it offers the model. */
@@ -511,6 +591,16 @@ export interface MentionInput {
   name?: string | null;
 }
 
+/** An approval preset: when to ask, what commands may touch, and what to warn about. */
+export interface Mode {
+  id: "read-only" | "auto" | "full-access";
+  name: string;
+  description: string;
+  approvalPolicy: AskForApproval;
+  sandboxMode: SandboxMode;
+  warning?: string | null;
+}
+
 /** One model a picker offers. */
 export interface ModelEntry {
   id: string;
@@ -535,7 +625,7 @@ export interface NewConversationParams {
   config?: Record<string, unknown> | null;
 }
 
-export type Op = UserInputOp | UserTurnOp | OverrideTurnContextOp | InterruptOp | CompactOp | ReviewOp | UndoTurnOp | ShutdownOp;
+export type Op = UserInputOp | UserTurnOp | OverrideTurnContextOp | InterruptOp | CompactOp | ReviewOp | UndoTurnOp | RewindConversationOp | ShutdownOp;
 
 /** Change settings for the following turns without sending input. */
 export interface OverrideTurnContextOp {
@@ -717,6 +807,8 @@ export interface ResumeConversationResult {
   cwd: string;
   forkedFromId?: string | null;
   initialMessages: Array<Record<string, unknown>>;
+  /** The turns whose file changes codex/undoTurn can still take back, oldest first (clients offer undo on these, not on every turn that changed files). */
+  undoableTurnIds?: Array<string>;
 }
 
 /** A user's answer to an approval request. */
@@ -774,6 +866,22 @@ export interface ReviewTarget {
   instructions?: string | null;
 }
 
+/** Drop turn ``turnId`` and every later one from the history (the model no longer sees them), optionally restoring the files they changed. */
+export interface RewindConversationOp {
+  type: "rewindConversation";
+  turnId: string;
+  /** Also take back the files those turns changed (as codex/undoTurn does). */
+  restoreFiles?: boolean;
+}
+
+/** ``codex/rewindConversation``: drop a turn and every later one from the conversation. */
+export interface RewindConversationParams {
+  conversationId: string;
+  turnId: string;
+  /** Also take back the files those turns changed (as codex/undoTurn does). */
+  restoreFiles?: boolean;
+}
+
 /** The sandbox a user picks by name (``sandbox_mode`` in config.toml). */
 export type SandboxMode = "read-only" | "workspace-write" | "danger-full-access";
 
@@ -790,6 +898,21 @@ export interface SessionConfiguredEvent {
   reasoningSummary?: ReasoningSummary | null;
   forkedFromId?: string | null;
   initialMessages?: Array<Record<string, unknown>> | null;
+  /** The approval preset these policies are (codex/listModes); absent when they are another combination. */
+  mode?: "read-only" | "auto" | "full-access" | null;
+}
+
+/** ``codex/setMode``: switch a conversation's preset; its next turn runs under it. */
+export interface SetModeParams {
+  conversationId: string;
+  mode: "read-only" | "auto" | "full-access";
+}
+
+/** The switch was queued (``submissionId`` as for an Op); ``warning`` is what the user must be told before going on (full access). */
+export interface SetModeResult {
+  submissionId: string;
+  mode: Mode;
+  warning?: string | null;
 }
 
 /** The conversation stopped; no more events follow. */
@@ -805,6 +928,29 @@ export interface ShutdownOp {
 /** ``codex/shutdown``: stop the conversation. */
 export interface ShutdownParams {
   conversationId: string;
+}
+
+/** One skill: a folder with a SKILL.md whose front matter names and describes it. */
+export interface SkillEntry {
+  name: string;
+  description: string;
+  /** Its SKILL.md. */
+  path: string;
+  scope: "project" | "user";
+  /** False when [skills] disabled lists it. */
+  enabled: boolean;
+}
+
+/** A skill the user invoked by name (as ``$name`` in the text does): its SKILL.md is given to the model with the message. */
+export interface SkillInput {
+  type: "skill";
+  name: string;
+}
+
+/** A file undo did not restore, and why: it changed after the turn (the user's edit is kept), or its content before the turn was not recorded (not text, or too large). */
+export interface SkippedFile {
+  path: string;
+  reason: string;
 }
 
 /** An agent's reply was checked: usable or not, what it cost, and the agent's conversation. */
@@ -947,6 +1093,8 @@ export interface TaskCompleteEvent {
   durationMs?: number | null;
   /** Set when the model stopped early: maxTokens (cut off at its output limit) or refusal; absent when it finished its answer. */
   stopReason?: StopReason | null;
+  /** True when the turn changed files and codex/undoTurn can take them back (its snapshot is stored); absent otherwise. */
+  undoable?: boolean | null;
 }
 
 /** A turn began. */
@@ -954,6 +1102,23 @@ export interface TaskStartedEvent {
   type: "taskStarted";
   turnId: string;
   modelContextWindow?: number | null;
+}
+
+/** One terminal: a command started by ``exec_command`` that outlives its tool call. */
+export interface TerminalInfo {
+  conversationId: string;
+  /** The id the model polls it by (its ``session_id``). */
+  terminalId: number;
+  command: Array<string>;
+  cwd: string;
+  tty: boolean;
+  /** The ``exec_command`` call that started it (its item's). */
+  callId: string;
+  running: boolean;
+  exitCode?: number | null;
+  startedMsAgo: number;
+  /** Its output so far (head and tail when long). */
+  output: string;
 }
 
 /** Plain text typed by the user. */
@@ -997,7 +1162,9 @@ export interface TurnAbortedEvent {
   type: "turnAborted";
   turnId?: string | null;
   reason: "interrupted" | "replaced" | "reviewEnded";
-  returnedInput?: Array<Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>> | null;
+  returnedInput?: Array<Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>> | null;
+  /** True when the turn changed files before it stopped and codex/undoTurn can take them back. */
+  undoable?: boolean | null;
 }
 
 /** The unified diff of every file the turn changed so far. */
@@ -1014,7 +1181,10 @@ export interface UndoCompletedEvent {
   success: boolean;
   message: string;
   restoredFiles?: Array<string>;
+  /** The files left alone (the paths of ``skipped``). */
   skippedFiles?: Array<string>;
+  /** Each file left alone, and why. */
+  skipped?: Array<SkippedFile>;
   /** The turns whose changes were undone, newest first. */
   undoneTurnIds?: Array<string>;
 }
@@ -1050,7 +1220,7 @@ export interface UserInputAnswer {
 /** Send input. Starts a turn when idle; while a turn runs it is queued and given to the model at its next step (steering). */
 export interface UserInputOp {
   type: "userInput";
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
 }
 
 /** One answer the model offers for a question. */
@@ -1062,7 +1232,7 @@ export interface UserInputOption {
 /** ``codex/userInput``: send input (steers a running turn). */
 export interface UserInputParams {
   conversationId: string;
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
 }
 
 /** One short question of ``request_user_input`` (Codex's shape). ``isOther``: the user may also answer in their own words. */
@@ -1090,7 +1260,7 @@ export interface UserMessageEvent {
 export interface UserMessageItem {
   type: "userMessage";
   id: string;
-  content: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  content: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
 }
 
 /** Send input together with the settings to use from this turn on. */
@@ -1102,7 +1272,7 @@ export interface UserTurnOp {
   approvalPolicy?: AskForApproval | null;
   sandboxPolicy?: DangerFullAccess | ReadOnly | WorkspaceWrite | null;
   type: "userTurn";
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
   /** A JSON Schema the turn's final answer must match: sent to the provider as its structured output (Responses text.format, Chat response_format, Anthropic a forced tool); Codex's final_output_json_schema. */
   outputSchema?: Record<string, unknown> | null;
 }
@@ -1116,7 +1286,7 @@ export interface UserTurnParams {
   approvalPolicy?: AskForApproval | null;
   sandboxPolicy?: DangerFullAccess | ReadOnly | WorkspaceWrite | null;
   conversationId: string;
-  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput>;
+  items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
   /** A JSON Schema the turn's final answer must match: sent to the provider as its structured output (Responses text.format, Chat response_format, Anthropic a forced tool); Codex's final_output_json_schema. */
   outputSchema?: Record<string, unknown> | null;
 }
@@ -1156,9 +1326,15 @@ export interface CodexMethods {
   "codex/fuzzyFileSearch": { params: FuzzyFileSearchParams; result: FuzzyFileSearchResult };
   "codex/getConfig": { params: GetConfigParams; result: GetConfigResult };
   "codex/listModels": { params: ListModelsParams; result: ListModelsResult };
+  "codex/listSkills": { params: ListSkillsParams; result: ListSkillsResult };
+  "codex/listMcpPrompts": { params: ListMcpPromptsParams; result: ListMcpPromptsResult };
+  "codex/listModes": { params: ListModesParams; result: ListModesResult };
+  "codex/setMode": { params: SetModeParams; result: SetModeResult };
   "codex/doctor": { params: DoctorParams; result: DoctorResult };
   "codex/listMcpServers": { params: ListMcpServersParams; result: ListMcpServersResult };
   "codex/restartMcpServer": { params: RestartMcpServerParams; result: EmptyResult };
+  "codex/listTerminals": { params: ListTerminalsParams; result: ListTerminalsResult };
+  "codex/killTerminal": { params: KillTerminalParams; result: TerminalInfo };
   "codex/userInput": { params: UserInputParams; result: SubmissionResult };
   "codex/userTurn": { params: UserTurnParams; result: SubmissionResult };
   "codex/overrideTurnContext": { params: OverrideTurnContextParams; result: SubmissionResult };
@@ -1166,6 +1342,7 @@ export interface CodexMethods {
   "codex/compact": { params: CompactParams; result: SubmissionResult };
   "codex/review": { params: ReviewParams; result: SubmissionResult };
   "codex/undoTurn": { params: UndoTurnParams; result: SubmissionResult };
+  "codex/rewindConversation": { params: RewindConversationParams; result: SubmissionResult };
   "codex/shutdown": { params: ShutdownParams; result: SubmissionResult };
   "codex/event": { params: Event; result: void };
   "codex/mcpServerStatus": { params: McpServerStatus; result: void };
@@ -1173,6 +1350,6 @@ export interface CodexMethods {
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
   "codex/requestUserInput": { params: RequestUserInputParams; result: RequestUserInputResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/listSkills" | "codex/listMcpPrompts" | "codex/listModes" | "codex/setMode" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/listTerminals" | "codex/killTerminal" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/rewindConversation" | "codex/shutdown";
 /** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */
 export const CodexErrorCodes = {"unknownConversation": -32004} as const;

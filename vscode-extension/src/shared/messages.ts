@@ -6,16 +6,19 @@ import type {
   AskForApproval,
   ContextInput,
   DoctorResult,
+  ListMcpPromptsResult,
   ListModelsResult,
+  ListSkillsResult,
   ReasoningEffort,
   ReviewDecision,
 } from "./generated";
-import type { PanelDelta, PanelView } from "./state";
+import type { ModeId, PanelDelta, PanelView } from "./state";
 
 /** What the webview posts. */
 export type FromWebview =
   | { type: "ready" }
-  | { type: "send"; text: string; images?: string[]; contexts?: ContextInput[] }
+  /** `rewindTo`: "Edit and resend" of that turn's message: the turn and every later one are rewound first. */
+  | { type: "send"; text: string; images?: string[]; contexts?: ContextInput[]; rewindTo?: string }
   | {
       type: "approve";
       conversationId: string;
@@ -33,17 +36,25 @@ export type FromWebview =
   | { type: "history" }
   | { type: "rename"; conversationId: string }
   | { type: "override"; model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval }
+  /** The mode picker: read-only, auto or full-access (codex/setMode), for the next turn. */
+  | { type: "setMode"; mode: ModeId }
   | { type: "openDiff"; conversationId: string; callId: string; path: string; rejectedHunks?: number[] }
   | { type: "pasteImage"; dataUrl: string }
   | { type: "attachImages" }
   /** The model picker's list (codex/listModels) and the empty state's set-up findings (codex/doctor). */
   | { type: "listModels" }
   | { type: "doctor" }
+  /** The skills `$` completes (codex/listSkills). */
+  | { type: "listSkills" }
+  /** The MCP prompts `/` completes (codex/listMcpPrompts). */
+  | { type: "listMcpPrompts" }
   /** A code block of an answer: copied, inserted at the editor's cursor, or applied to its file. */
   | { type: "copyCode"; code: string }
   | { type: "insertCode"; code: string }
   | { type: "applyCode"; path: string; code: string }
-  | { type: "openWalkthrough" };
+  | { type: "openWalkthrough" }
+  /** The Stop button of a running terminal (codex/killTerminal). */
+  | { type: "killTerminal"; conversationId: string; terminalId: number };
 
 /** What the host posts to the webview. */
 export type ToWebview =
@@ -52,6 +63,8 @@ export type ToWebview =
   | { type: "delta"; delta: PanelDelta }
   | { type: "models"; result: ListModelsResult }
   | { type: "doctor"; result: DoctorResult }
+  | { type: "skills"; result: ListSkillsResult }
+  | { type: "mcpPrompts"; result: ListMcpPromptsResult }
   /** A keyboard shortcut asked for the composer. */
   | { type: "focusComposer" }
   /** An interrupt handed back what the user had queued: it goes back in the composer. */

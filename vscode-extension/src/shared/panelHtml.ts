@@ -4,6 +4,7 @@
 export const PANEL_BODY = `<nav id="tabs" aria-label="Conversations"></nav>
 <main id="transcript" aria-label="Conversation"></main>
 <section id="approvals" aria-label="Approval requests"></section>
+<section id="terminals" aria-label="Running terminals"></section>
 <footer>
 <div id="meter"></div>
 <div id="pickers" role="group" aria-label="Settings for the next turns"></div>

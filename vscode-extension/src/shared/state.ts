@@ -8,15 +8,18 @@ import type {
   Event,
   EventMsg,
   ExecCommandBeginEvent,
+  Mode,
   PlanItem,
   ReasoningEffort,
   ReviewDecision,
   ReviewOutput,
+  TerminalInfo,
   TurnAbortedEvent,
   UpdateFile,
 } from "./generated";
 
 export type FileChange = AddFile | DeleteFile | UpdateFile;
+export type ModeId = Mode["id"];
 export type ParsedCommand = NonNullable<ExecCommandBeginEvent["parsedCmd"]>[number];
 
 /** One step of the transcript; the panel draws each agent step as a card. */
@@ -60,6 +63,22 @@ export type Entry =
       retry?: { attempt: number; maxAttempts: number; retryInMs: number };
     };
 
+/** A command `exec_command` left running: the panel shows its live output and a Stop button. */
+export interface Terminal {
+  terminalId: number;
+  callId: string;
+  command: string[];
+  /** Its latest output (the tail, at most TERMINAL_OUTPUT_MAX characters). */
+  output: string;
+}
+
+/** How much of a terminal's output the panel keeps. */
+export const TERMINAL_OUTPUT_MAX = 16_000;
+
+function tail(text: string): string {
+  return text.length > TERMINAL_OUTPUT_MAX ? text.slice(text.length - TERMINAL_OUTPUT_MAX) : text;
+}
+
 export interface Approval {
   callId: string;
   conversationId: string;
@@ -84,6 +103,8 @@ export interface Conversation {
   model: string;
   effort?: ReasoningEffort | null;
   approvalPolicy?: AskForApproval;
+  /** The approval preset (codex/listModes); null when the policies are another combination. */
+  mode?: ModeId | null;
   entries: Entry[];
   turns: Turn[];
   running: boolean;
@@ -98,6 +119,8 @@ export interface Conversation {
   costUsd?: number | null;
   /** Messages sent while a turn runs, not yet given to the model. */
   queued?: string[];
+  /** The conversation's running terminals, oldest first. */
+  terminals?: Terminal[];
 }
 
 export interface ChatState {
@@ -188,6 +211,16 @@ function lastIndexInTurn(c: Conversation, ok: (entry: Entry) => boolean): number
   return -1;
 }
 
+/** The index of the last command entry of `callId` in the whole transcript, or -1 (a terminal's
+ * end may come turns after its start). */
+function lastCommandIndex(c: Conversation, callId: string): number {
+  for (let index = c.entries.length - 1; index >= 0; index--) {
+    const entry = c.entries[index];
+    if (entry.kind === "command" && entry.id === callId) return index;
+  }
+  return -1;
+}
+
 /** The turn being run (retries and errors without a turn id belong to it). */
 function lastTurnId(c: Conversation): string {
   return c.turns[c.turns.length - 1]?.id ?? "none";
@@ -196,13 +229,19 @@ function lastTurnId(c: Conversation): string {
 function step(c: Conversation, msg: EventMsg, conversationId: string): Conversation {
   switch (msg.type) {
     case "sessionConfigured":
-      return { ...c, model: msg.model, effort: msg.reasoningEffort, approvalPolicy: msg.approvalPolicy };
+      return {
+        ...c,
+        model: msg.model,
+        effort: msg.reasoningEffort,
+        approvalPolicy: msg.approvalPolicy,
+        mode: msg.mode ?? null,
+      };
     case "taskStarted":
       return { ...c, running: true, contextWindow: msg.modelContextWindow ?? c.contextWindow };
     case "taskComplete": {
       // Retries that ended in success stay visible, as what they were.
       const retried = c.entries[lastIndexInTurn(c, (e) => e.kind === "notice" && e.id === `retry-${msg.turnId}`)];
-      const done = { ...c, running: false, approvals: [] };
+      const done = { ...c, running: false, approvals: [], turns: markedUndoable(c.turns, msg) };
       if (retried?.kind !== "notice" || !retried.retry) return done;
       const times = retried.retry.attempt;
       return notice(
@@ -225,6 +264,7 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
         running: false,
         approvals: [],
         queued: returned ? [] : c.queued,
+        turns: markedUndoable(c.turns, msg),
       };
     }
     case "userMessage": {
@@ -291,6 +331,14 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       };
     }
     case "execCommandBegin": {
+      const started: Terminal[] =
+        msg.terminalId == null
+          ? (c.terminals ?? [])
+          : [
+              ...(c.terminals ?? []).filter((t) => t.terminalId !== msg.terminalId),
+              { terminalId: msg.terminalId, callId: msg.callId, command: msg.command, output: "" },
+            ];
+      c = started === c.terminals ? c : { ...c, terminals: started };
       const entry: Entry = {
         kind: "command",
         id: msg.callId,
@@ -305,6 +353,16 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     }
     case "execCommandOutputDelta": {
       const entry: Entry = { kind: "command", id: msg.callId, command: [], output: msg.chunk };
+      if (msg.terminalId != null) {
+        // A terminal's output goes on after its turn: its card is updated while it is in the
+        // turn being run; the terminal list always is.
+        const terminals = (c.terminals ?? []).map((t) =>
+          t.terminalId === msg.terminalId ? { ...t, output: tail(t.output + msg.chunk) } : t,
+        );
+        const at = lastIndexInTurn(c, (e) => e.kind === "command" && e.id === msg.callId);
+        if (at < 0) return { ...c, terminals };
+        c = { ...c, terminals };
+      }
       return {
         ...c,
         entries: upsert(
@@ -315,6 +373,23 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       };
     }
     case "execCommandEnd": {
+      if (msg.terminalId != null) {
+        c = { ...c, terminals: (c.terminals ?? []).filter((t) => t.terminalId !== msg.terminalId) };
+        const at = lastCommandIndex(c, msg.callId);
+        if (at >= 0 && at < (c.turns[c.turns.length - 1]?.start ?? 0)) {
+          // the end of a terminal started in an earlier turn: its card there is updated
+          const old = c.entries[at] as Extract<Entry, { kind: "command" }>;
+          const entries = c.entries.slice();
+          entries[at] = {
+            ...old,
+            exitCode: msg.exitCode,
+            durationMs: msg.durationMs,
+            output: msg.aggregatedOutput,
+            status: msg.status,
+          };
+          return { ...c, entries };
+        }
+      }
       const entry: Entry = {
         kind: "command",
         id: msg.callId,
@@ -352,10 +427,7 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
         changes: msg.changes ?? {},
         success: msg.success,
       };
-      const turns = msg.success
-        ? c.turns.map((t) => (t.id === msg.turnId ? { ...t, changedFiles: true } : t))
-        : c.turns;
-      return { ...c, turns, entries: upsert(c, entry, (old) => ({ ...old, success: msg.success }) as Entry) };
+      return { ...c, entries: upsert(c, entry, (old) => ({ ...old, success: msg.success }) as Entry) };
     }
     case "mcpToolCallBegin": {
       const inv = msg.invocation;
@@ -420,6 +492,13 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
           },
         ],
       };
+    case "conversationRewound": {
+      // The rewound turns leave the transcript: it ends where the first of them began.
+      const first = c.turns.findIndex((t) => msg.rewoundTurnIds.includes(t.id));
+      if (first < 0) return c;
+      const cut = { ...c, entries: c.entries.slice(0, c.turns[first].start), turns: c.turns.slice(0, first) };
+      return msg.skipped?.length ? notice(cut, `rewind-${msg.rewoundTurnIds[0]}`, "warning", msg.message) : cut;
+    }
     case "undoCompleted": {
       const undone = new Set(msg.undoneTurnIds ?? []);
       const turns = c.turns.map((t) => (undone.has(t.id) ? { ...t, undone: true } : t));
@@ -459,6 +538,21 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
     default:
       return c;
   }
+}
+
+/** The server says (taskComplete/turnAborted `undoable`) that undo can take this turn's file changes back. */
+function markedUndoable(turns: Turn[], msg: { turnId?: string | null; undoable?: boolean | null }): Turn[] {
+  return msg.undoable ? turns.map((t) => (t.id === msg.turnId ? { ...t, changedFiles: true } : t)) : turns;
+}
+
+/** The turns the server can still undo (`undoableTurnIds` of a resume: its store is what counts, not the
+ * replayed events: an undo the store lost, or a server that lost its snapshots, offers nothing). */
+export function withUndoable(state: ChatState, conversationId: string, turnIds: string[]): ChatState {
+  const c = state.conversations[conversationId];
+  if (!c) return state;
+  const can = new Set(turnIds);
+  const turns = c.turns.map((t) => ({ ...t, changedFiles: can.has(t.id), undone: false }));
+  return { ...state, conversations: { ...state.conversations, [conversationId]: { ...c, turns } } };
 }
 
 /** A resumed conversation: its stored events replayed into a fresh tab, made active. */
@@ -518,14 +612,18 @@ export function blank(state: ChatState): ChatState {
   return { ...state, active: undefined };
 }
 
-/** The user's choice of model, effort or approval policy for the next turns of a conversation. */
+/** The user's choice of model, effort, approval policy or mode for the next turns of a
+ * conversation (a policy chosen alone is no preset any more). */
 export function overridden(
   state: ChatState,
   conversationId: string,
-  change: { model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval },
+  change: { model?: string; effort?: ReasoningEffort; approvalPolicy?: AskForApproval; mode?: ModeId },
 ): ChatState {
   const c = conversationOf(state, conversationId);
-  const set = Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined));
+  const set: Partial<Conversation> = Object.fromEntries(
+    Object.entries(change).filter(([, value]) => value !== undefined),
+  );
+  if (change.approvalPolicy && !change.mode) set.mode = null;
   return { ...state, conversations: { ...state.conversations, [conversationId]: { ...c, ...set } } };
 }
 
@@ -586,6 +684,23 @@ export function panelStatus(state: ChatState): "approval" | "working" | "idle" {
   const all = Object.values(state.conversations);
   if (all.some((c) => c.approvals.length > 0)) return "approval";
   return all.some((c) => c.running) ? "working" : "idle";
+}
+
+/** The server's list of a conversation's running terminals (after a resume, or to check): it
+ * replaces what the events built, keeping the output already shown. */
+export function terminalsListed(state: ChatState, conversationId: string, listed: TerminalInfo[]): ChatState {
+  const c = state.conversations[conversationId];
+  if (!c) return state;
+  const shown = new Map((c.terminals ?? []).map((t) => [t.terminalId, t]));
+  const terminals = listed
+    .filter((t) => t.running)
+    .map((t) => ({
+      terminalId: t.terminalId,
+      callId: t.callId,
+      command: t.command,
+      output: tail(shown.get(t.terminalId)?.output || t.output),
+    }));
+  return { ...state, conversations: { ...state.conversations, [conversationId]: { ...c, terminals } } };
 }
 
 /** A message sent while the turn runs: shown as queued until the model is given it (steering). */

@@ -5,7 +5,7 @@
 // tests and the benchmark run it in node.
 import { ansiLines, escapeHtml as esc, stripAnsi } from "./ansi";
 import type { ReviewOutput } from "../shared/generated";
-import type { Entry, FileChange, ParsedCommand } from "../shared/state";
+import type { Entry, FileChange, ParsedCommand, Terminal } from "../shared/state";
 
 /** Outputs longer than this many lines are virtualised (only the visible lines are in the DOM). */
 export const VIRTUAL_LINES = 300;
@@ -61,6 +61,28 @@ export function duration(ms: number | undefined): string {
   return ms < 60_000
     ? `${(ms / 1000).toFixed(1)} s`
     : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** Lines of a terminal's output the panel shows (its latest). */
+export const TERMINAL_LINES = 12;
+
+/** The running terminals of a conversation: each command, its latest output and a Stop button
+ * (codex/killTerminal); "" when none runs. */
+export function terminalsHtml(conversationId: string, terminals: Terminal[]): string {
+  if (!terminals.length) return "";
+  const rows = terminals.map((t) => {
+    const lines = stripAnsi(t.output).replace(/\n$/, "").split("\n").slice(-TERMINAL_LINES);
+    const label = `Stop ${commandLine(t.command)}`;
+    return (
+      `<div class="terminal" data-terminal="${t.terminalId}"><div class="terminal-head">` +
+      `<span class="status-icon running" aria-hidden="true">●</span> <code>${esc(commandLine(t.command))}</code> ` +
+      `<span class="muted">session ${t.terminalId}</span> ` +
+      `<button class="secondary" data-action="killTerminal" data-conversation="${esc(conversationId)}" ` +
+      `data-terminal="${t.terminalId}" aria-label="${esc(label)}">Stop</button></div>` +
+      `<pre class="terminal-output">${esc(lines.join("\n"))}</pre></div>`
+    );
+  });
+  return `<div class="terminals-title">Running terminals (${terminals.length})</div>${rows.join("")}`;
 }
 
 /** What a command did, in words, when the server recognised it; undefined for any other. */

@@ -5,11 +5,17 @@
 // last turns are in the DOM at first (older ones on request) and long outputs are virtualised,
 // so a long conversation opens at once and streaming touches only the entry that changed.
 import { ansiLines, escapeHtml as esc } from "./ansi";
-import { cardKey, diffHtml, openDiffButton, renderCard } from "./cards";
+import { cardKey, diffHtml, openDiffButton, renderCard, terminalsHtml } from "./cards";
 import { renderMarkdown } from "./markdown";
-import { CONTEXTS, EFFORTS, POLICIES, SLASH_COMMANDS } from "../shared/composer";
+import { CONTEXTS, EFFORTS, SLASH_COMMANDS, promptSuggestions, skillSuggestions } from "../shared/composer";
 import { splitHunks } from "../shared/unifiedDiff";
-import type { ContextInput, DoctorResult, ListModelsResult } from "../shared/generated";
+import type {
+  ContextInput,
+  DoctorResult,
+  ListMcpPromptsResult,
+  ListModelsResult,
+  ListSkillsResult,
+} from "../shared/generated";
 import { unhandled, type FromWebview, type ToWebview } from "../shared/messages";
 import {
   applyDelta,
@@ -18,6 +24,7 @@ import {
   type Approval,
   type Conversation,
   type Entry,
+  type ModeId,
   type PanelDelta,
   type PanelView,
 } from "../shared/state";
@@ -45,6 +52,13 @@ const POLICY_LABELS: Record<string, string> = {
   never: "Never ask",
 };
 
+/** The mode picker's presets (codex/listModes has their descriptions; full access warns). */
+const MODE_CHOICES: [ModeId, string][] = [
+  ["read-only", "Read only: asks before edits"],
+  ["auto", "Auto: works in the workspace"],
+  ["full-access", "Full access: no sandbox ⚠"],
+];
+
 /** What the user chose in the panel that is not part of the state. */
 const rejected = new Set<string>();
 const opened = new Map<string, boolean>();
@@ -53,6 +67,8 @@ let contexts: ContextInput[] = [];
 let view: PanelView = { tabs: [] };
 let models: ListModelsResult | undefined;
 let doctor: DoctorResult | undefined;
+let skills: ListSkillsResult | undefined;
+let mcpPrompts: ListMcpPromptsResult | undefined;
 let otherModel = false;
 /** The first entry drawn, and the drawn rows by entry index. */
 let windowStart = 0;
@@ -87,6 +103,9 @@ function renderUser(c: Conversation, entry: Extract<Entry, { kind: "user" }>): s
       : "",
     finished
       ? `<button class="link" data-action="fork" data-turn="${esc(entry.turnId)}" title="A new conversation with the history up to the end of this turn">Fork from here</button>`
+      : "",
+    finished && !c.running
+      ? `<button class="link" data-action="edit" data-turn="${esc(entry.turnId)}" title="Put this message in the composer; sending it replaces this turn and every later one (their file changes are taken back)">Edit and resend</button>`
       : "",
   ].join("");
   return `<div class="entry user"><div class="text">${esc(entry.text)}</div>${chips ? `<div>${chips}</div>` : ""}<div class="turn-actions">${actions}</div></div>`;
@@ -318,6 +337,15 @@ function renderApprovals(force = false): void {
       `Approval needed: codex-lsp wants to ${fresh[0].kind === "exec" ? "run" : "change"} ${fresh[0].what}`;
 }
 
+let terminalsShown = "";
+function renderTerminals(): void {
+  const c = view.conversation;
+  const html = c ? terminalsHtml(c.id, c.terminals ?? []) : "";
+  if (html === terminalsShown) return;
+  terminalsShown = html;
+  $("terminals").innerHTML = html;
+}
+
 // ---------------------------------------------------------------- tabs, pickers, meter
 
 let tabsShown = "";
@@ -359,12 +387,13 @@ function option(value: string, label: string, current: string): string {
 let pickersShown = "";
 function renderPickers(): void {
   const focused = document.activeElement?.id;
-  if (focused === "model" || focused === "effort" || focused === "policy" || focused === "model-other") return;
+  if (focused === "model" || focused === "effort" || focused === "mode" || focused === "model-other") return;
   const c = view.conversation;
   const key = JSON.stringify([
     c?.model,
     c?.effort,
     c?.approvalPolicy,
+    c?.mode,
     otherModel,
     models?.model,
     models?.note,
@@ -391,7 +420,10 @@ function renderPickers(): void {
     efforts && efforts.length === 0
       ? `<select id="effort" aria-label="Reasoning effort" disabled><option>not a reasoning model</option></select>`
       : `<select id="effort" aria-label="Reasoning effort">${option("", "Effort: default", c?.effort ?? "")}${effortChoices.map((e) => option(e, `Effort: ${e}`, c?.effort ?? "")).join("")}</select>`;
-  const policy = `<select id="policy" aria-label="Approval mode">${["", ...POLICIES].map((p) => option(p, POLICY_LABELS[p] ?? p, c?.approvalPolicy ?? "")).join("")}</select>`;
+  const modeNow = c ? (c.mode ?? "custom") : "auto";
+  const custom =
+    modeNow === "custom" ? option("custom", `Custom (${POLICY_LABELS[c?.approvalPolicy ?? ""]})`, modeNow) : "";
+  const policy = `<select id="mode" aria-label="Approval mode" title="What the next turn may do without asking">${MODE_CHOICES.map(([id, label]) => option(id, label, modeNow)).join("")}${custom}</select>`;
   const note = models?.note ? `<span class="picker-note" title="${esc(models.note)}">built-in list</span>` : "";
   $("pickers").innerHTML = `${model}${note}${effort}${policy}`;
 }
@@ -437,6 +469,7 @@ function renderMeter(): void {
 function renderChrome(): void {
   renderTabs();
   renderApprovals();
+  renderTerminals();
   renderPickers();
   renderMeter();
   ($("interrupt") as HTMLButtonElement).disabled = !view.conversation?.running;
@@ -465,7 +498,7 @@ function suggest(items: { insert: string; label: string }[]): void {
   box.onclick = (event: MouseEvent) => {
     const n = Number((event.target as HTMLElement).dataset.n);
     if (Number.isNaN(n)) return;
-    composer.value = composer.value.replace(/(^|\s)[@/][^\s]*$/, `$1${items[n].insert} `);
+    composer.value = composer.value.replace(/(^|\s)[@/$][^\s]*$/, (_, space: string) => `${space}${items[n].insert} `);
     box.innerHTML = "";
     composer.focus();
   };
@@ -473,7 +506,18 @@ function suggest(items: { insert: string; label: string }[]): void {
 
 /** The word being typed at the end of the composer (a late answer for an older one is ignored). */
 function currentWord(): string {
-  return /(?:^|\s)([@/][^\s]*)$/.exec(composer.value)?.[1] ?? "";
+  return /(?:^|\s)([@/$][^\s]*)$/.exec(composer.value)?.[1] ?? "";
+}
+
+/** The slash commands, then the MCP servers' prompts, that start with `word`. */
+function suggestCommands(word: string): void {
+  suggest([
+    ...SLASH_COMMANDS.filter((c) => c.name.startsWith(word)).map((c) => ({
+      insert: c.name,
+      label: `${c.name} — ${c.help}`,
+    })),
+    ...promptSuggestions(mcpPrompts, word),
+  ]);
 }
 
 function contextSuggestions(prefix: string): { insert: string; label: string }[] {
@@ -483,9 +527,14 @@ function contextSuggestions(prefix: string): { insert: string; label: string }[]
   }));
 }
 
+/** The turn whose message the composer holds for "Edit and resend" (cleared when the composer is emptied). */
+let editing: string | undefined;
+
 function send(text = composer.value.trim()): void {
   if (!text && !images.length && !contexts.length) return;
-  post({ type: "send", text, images: images.map((i) => i.path), contexts });
+  const rewindTo = editing;
+  editing = undefined;
+  post({ type: "send", text, images: images.map((i) => i.path), contexts, ...(rewindTo ? { rewindTo } : {}) });
   window.scrollTo(0, document.documentElement.scrollHeight); // follow the new turn
   composer.value = "";
   images = [];
@@ -527,6 +576,14 @@ function receive(message: ToWebview): void {
       models = message.result;
       renderPickers();
       return renderMeter();
+    case "mcpPrompts":
+      mcpPrompts = message.result;
+      if (currentWord().startsWith("/")) suggestCommands(currentWord());
+      return;
+    case "skills":
+      skills = message.result;
+      if (currentWord().startsWith("$")) suggest(skillSuggestions(skills, currentWord().slice(1)));
+      return;
     case "doctor":
       doctor = message.result;
       if (!view.conversation?.entries.length) renderTranscript();
@@ -560,12 +617,11 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => receive(e
 composer.addEventListener("input", () => {
   const word = currentWord();
   if (word.startsWith("/") && composer.value.trimStart() === word) {
-    suggest(
-      SLASH_COMMANDS.filter((c) => c.name.startsWith(word)).map((c) => ({
-        insert: c.name,
-        label: `${c.name} — ${c.help}`,
-      })),
-    );
+    if (mcpPrompts === undefined || word === "/") post({ type: "listMcpPrompts" }); // servers start late
+    suggestCommands(word);
+  } else if (word.startsWith("$")) {
+    if (skills === undefined) post({ type: "listSkills" });
+    suggest(skillSuggestions(skills, word.slice(1)));
   } else if (word.startsWith("@")) {
     suggest(contextSuggestions(word.slice(1)));
     if (word.length > 1) post({ type: "search", query: word.slice(1) });
@@ -588,6 +644,9 @@ composer.addEventListener("paste", (event: ClipboardEvent) => {
 });
 
 $("send").addEventListener("click", () => send());
+composer.addEventListener("input", () => {
+  if (!composer.value.trim()) editing = undefined; // emptied: an ordinary message again
+});
 composer.addEventListener("keydown", (event: KeyboardEvent) => {
   const first = $("suggestions").querySelector<HTMLElement>("[role=option]");
   if (event.key === "Tab" && first) {
@@ -628,12 +687,12 @@ $("pickers").addEventListener("change", (event: Event) => {
     return void ($("model-other") as HTMLInputElement).focus();
   }
   const effort = EFFORTS.find((e) => e === target.value);
-  const approvalPolicy = POLICIES.find((p) => p === target.value);
   if ((target.id === "model" || target.id === "model-other") && target.value) {
     otherModel = false;
     post({ type: "override", model: target.value.trim() });
   } else if (target.id === "effort" && effort) post({ type: "override", effort });
-  else if (target.id === "policy" && approvalPolicy) post({ type: "override", approvalPolicy });
+  else if (target.id === "mode" && MODE_CHOICES.some(([id]) => id === target.value))
+    post({ type: "setMode", mode: target.value as ModeId });
 });
 $("pickers").addEventListener("keydown", (event: KeyboardEvent) => {
   if ((event.target as HTMLElement).id === "model-other" && event.key === "Escape") {
@@ -703,6 +762,14 @@ function local(button: HTMLElement): boolean {
       composer.value = button.dataset.prompt ?? "";
       composer.focus();
       return true;
+    case "edit": {
+      const entry = c?.entries.find((e) => e.kind === "user" && e.turnId === button.dataset.turn);
+      if (entry?.kind !== "user") return true;
+      editing = entry.turnId;
+      composer.value = entry.text;
+      composer.focus();
+      return true;
+    }
     case "retry": {
       const last = lastUserText();
       if (last) send(last);
@@ -759,6 +826,12 @@ function clicked(button: HTMLElement): FromWebview | undefined {
       return { type: action, code: code() };
     case "applyCode":
       return { type: "applyCode", path, code: code() };
+    case "killTerminal": {
+      const terminalId = Number(data.terminal);
+      return Number.isInteger(terminalId) && conversationId
+        ? { type: "killTerminal", conversationId, terminalId }
+        : undefined;
+    }
     default:
       return undefined;
   }
