@@ -17,7 +17,7 @@ from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.core.conversation import Conversation
 from codex_lsp.exec import sandbox
 from codex_lsp.protocol.items import TextInput
-from codex_lsp.protocol.ops import InterruptOp, ShutdownOp, UserInputOp
+from codex_lsp.protocol.ops import InterruptOp, ShutdownOp, UndoTurnOp, UserInputOp
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision, SandboxMode
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
@@ -379,3 +379,24 @@ async def test_an_interrupt_during_the_yield_stops_the_turn_not_the_terminal(
     assert late == 0 and not terminal.process.running
     (end,) = log.msgs(conv.id, "execCommandEnd")
     assert end["terminalId"] == 1000 and end["exitCode"] != 0
+
+
+async def test_undo_takes_back_what_a_terminal_wrote_while_the_model_waited_on_it(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog, workspace: Path
+) -> None:
+    (workspace / "kept.txt").write_text("before\n")
+    script = "echo one > made.txt; echo after > kept.txt; sleep 1.5; echo two > later.txt; sleep 30"
+    model_server.enqueue(
+        Reply((exec_call(script, yield_time_ms=500),)),
+        Reply((stdin_call(terminals_module.FIRST_TERMINAL_ID, yield_time_ms=3000),)),
+        Reply((Text("done"),)),
+    )
+    conv = await start(manager, log)
+    await turn(conv, log, 1)
+    assert (workspace / "made.txt").exists() and (workspace / "later.txt").exists()
+    assert log.msgs(conv.id, "taskComplete")[0].get("undoable") is True
+    conv.submit(UndoTurnOp())
+    undone = await log.wait_for("undoCompleted", conv.id, timeout=30)
+    assert sorted(undone["restoredFiles"]) == ["kept.txt", "later.txt", "made.txt"]
+    assert (workspace / "kept.txt").read_text() == "before\n"
+    assert not (workspace / "made.txt").exists() and not (workspace / "later.txt").exists()

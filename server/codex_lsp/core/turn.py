@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from codex_lsp.config.secrets import credential_variables
 from codex_lsp.core.hooks import HookOutcome, HookSite, tool_input
@@ -63,9 +64,11 @@ from codex_lsp.protocol.policies import (
 from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.tool_specs import ToolSpec
 from codex_lsp.providers.base import Prompt
-from codex_lsp.tools.commands import CommandRequest
+from codex_lsp.tools.commands import CommandRequest, Sandbox
 from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.terminals import Terminals
+
+_T = TypeVar("_T")
 
 
 class TurnRunner:
@@ -197,14 +200,17 @@ class TurnRunner:
         on_output: OutputSink | None,
     ) -> ExecResult:
         """Run a command with the conversation's runner; what it changed in the workspace is
-        captured for undo (not when its sandbox is read-only: it changed nothing)."""
-        sandbox, commands = request.sandbox, self.parts.seams.commands
+        captured for undo (:meth:`captured`)."""
+        commands = self.parts.seams.commands
+        return await self.captured(request.sandbox, lambda: commands(request, on_output))
+
+    async def captured(self, sandbox: Sandbox, work: Callable[[], Awaitable[_T]]) -> _T:
+        """Run ``work`` (a command, or the stretch of a terminal a tool call waits on); what it
+        changed in the workspace is captured for undo — not when its sandbox is read-only: it
+        changed nothing."""
         if isinstance(sandbox.policy, ReadOnly):
-            return await commands(request, on_output)
-        capture = self.parts.shell_capture
-        return await capture.around(
-            sandbox.root, lambda: commands(request, on_output), self.diff.record_captured
-        )
+            return await work()
+        return await self.parts.shell_capture.around(sandbox.root, work, self.diff.record_captured)
 
     def record_preimage(self, paths: list[Path]) -> None:
         """Remember files' content before this turn first changes them."""

@@ -39,13 +39,14 @@ from codex_lsp.protocol.policies import (
 )
 from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.tool_specs import FunctionToolSpec, ToolSpec
-from codex_lsp.tools.commands import CommandRequest
+from codex_lsp.tools.commands import CommandRequest, Sandbox
 from codex_lsp.tools.files import FileSink
 
 if TYPE_CHECKING:
     from codex_lsp.tools.terminals import Terminals
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
+_T = TypeVar("_T")
 
 
 class TurnAbortRequested(CodexError):
@@ -151,6 +152,11 @@ class ToolSession(Protocol):
         on_output: OutputSink | None,
     ) -> ExecResult:
         """Run a command under its sandbox where the front end runs commands."""
+        ...
+
+    async def captured(self, sandbox: Sandbox, work: Callable[[], Awaitable[_T]]) -> _T:
+        """Run ``work`` (a terminal's stretch a tool call waits on) with what it changes in the
+        workspace captured for undo, as :meth:`run_command` does for a command."""
         ...
 
     @property

@@ -28,6 +28,7 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, ItemStatus
 from codex_lsp.protocol.requests import TerminalInfo
+from codex_lsp.tools.commands import Sandbox
 from codex_lsp.tools.lifecycle import ToolCallLife
 
 MAX_TERMINALS = 64
@@ -69,6 +70,8 @@ class Terminal:
     life: ToolCallLife
     call_id: str
     cwd: Path
+    sandbox: Sandbox
+    """What it runs under: what a later ``write_stdin`` captures for undo follows it."""
     last_used: float = field(default_factory=time.monotonic)
     transcript: HeadTailBuffer = field(default_factory=lambda: HeadTailBuffer(TRANSCRIPT_CAP))
     ended: asyncio.Event = field(default_factory=asyncio.Event)

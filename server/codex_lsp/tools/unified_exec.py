@@ -243,7 +243,10 @@ async def handle_exec_command(session: ToolSession, invocation: ToolInvocation) 
     yield_s = _yield_s(args.yield_time_ms, EXEC_YIELD_MS)
 
     async def attempt(life: ToolCallLife, item_id: str, sandboxed: bool) -> _Collected:
-        return await _start(call, life, item_id, sandboxed, tty=args.tty, yield_s=yield_s)
+        return await session.captured(
+            sandbox_for(session, sandboxed),
+            lambda: _start(call, life, item_id, sandboxed, tty=args.tty, yield_s=yield_s),
+        )
 
     result = await run_approved(call, attempt, lambda r: denied_by_sandbox(r.exit_code, r.output))
     if isinstance(result, ToolOutput):
@@ -291,7 +294,9 @@ async def _start(
             terminal_id=terminal_id,
         ),
     )
-    terminal = Terminal(terminal_id, process, item, life, call.call_id, cwd)
+    terminal = Terminal(
+        terminal_id, process, item, life, call.call_id, cwd, sandbox_for(session, sandboxed)
+    )
     pruned = terminals.add(terminal)
     try:
         collected = await _collect(session, terminal, yield_s, started)
@@ -330,5 +335,7 @@ async def handle_write_stdin(session: ToolSession, invocation: ToolInvocation) -
         except BrokenPipeError:
             pass  # it ended meanwhile: the poll below reports its exit
     yield_s = _yield_s(args.yield_time_ms, WRITE_YIELD_MS)
-    collected = await _collect(session, terminal, yield_s, started)
+    collected = await session.captured(
+        terminal.sandbox, lambda: _collect(session, terminal, yield_s, started)
+    )
     return _model_output(collected, session, args.max_output_tokens)
