@@ -10,6 +10,7 @@ from pathlib import Path
 
 from codex_lsp.protocol.speckit_events import SpeckitConsensusEvent, SpeckitStageCompletedEvent
 from codex_lsp.speckit.consensus import Outcome
+from codex_lsp.speckit.evidence import Telemetry
 from codex_lsp.speckit.stage_sinks import SynthesisWriter
 from codex_lsp.speckit.stage_state import StageState
 from codex_lsp.speckit.synthesis import Synthesis, synthesise
@@ -88,7 +89,7 @@ def _write_evidence(
 ) -> list[Path]:
     artifacts = [run.workspace.relative(p) for p in written]
     target = run.packet.stage_file(run.stage)
-    telemetry = run.evidence.telemetry(
+    telemetry = Telemetry(
         spec_id=run.packet.id,
         stage=run.stage,
         session_id=run.setup.options.session_id,
@@ -100,7 +101,7 @@ def _write_evidence(
             "status": "passed" if outcome.stands else "failed",
         },
         hooks={"session": {"start": run.started.isoformat(), "end": now.isoformat()}},
-    )
+    ).document()
     verdict = {
         "spec_id": run.packet.id,
         "stage": run.stage,
