@@ -6,7 +6,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from codex_lsp.speckit.consensus import Verdict, decide
+from codex_lsp.speckit.consensus import Ballot, Verdict, decide
 from codex_lsp.speckit.synthesis import feature_name, merge_answers, synthesise
 from tests.speckit.answers import plan_answer
 from tests.speckit.conftest import open_workspace
@@ -45,15 +45,17 @@ def test_the_projects_template_decides_the_sections(
     packet = ws.layout.resolve("071")
     answer = plan_answer("default")
     outcome = decide(
-        spec_id=packet.id,
-        stage="plan",
-        participants=["default"],
-        answers={"default": answer},
-        failures={},
-        arbiter="default",
-        verdict=Verdict.of(answer),
-        required=1,
-        resume="/r",
+        Ballot(
+            spec_id=packet.id,
+            stage="plan",
+            participants=["default"],
+            answers={"default": answer},
+            failures={},
+            arbiter="default",
+            verdict=Verdict.of(answer),
+            required=1,
+            resume="/r",
+        )
     )
     synthesis = synthesise(
         ws,

@@ -52,7 +52,7 @@ from codex_lsp.protocol.speckit_events import (
 from codex_lsp.speckit.agent_calls import Accepted, AgentFailure, AgentReply, AgentRequest
 from codex_lsp.speckit.agents import AgentSpec, stage_agents
 from codex_lsp.speckit.answers import check_answer
-from codex_lsp.speckit.consensus import Outcome, decide, resume_command
+from codex_lsp.speckit.consensus import Ballot, Outcome, decide, resume_command
 from codex_lsp.speckit.context import build_context, cap
 from codex_lsp.speckit.cost import Ledger, call_cost, check_budget
 from codex_lsp.speckit.evidence import Evidence
@@ -316,15 +316,17 @@ class StageRun(StageState):
         failures = {n: s.failure or "no answer" for n, s in self.state.items() if s.answer is None}
         arbiter = self.plan.arbiter
         return decide(
-            spec_id=self.packet.id,
-            stage=self.stage,
-            participants=[a.name for a in self.plan.agents],
-            answers=self.answers,
-            failures=failures,
-            arbiter=arbiter.name if arbiter else None,
-            verdict=self.verdict(),
-            required=self.plan.required,
-            resume=self.resume,
+            Ballot(
+                spec_id=self.packet.id,
+                stage=self.stage,
+                participants=[a.name for a in self.plan.agents],
+                answers=self.answers,
+                failures=failures,
+                arbiter=arbiter.name if arbiter else None,
+                verdict=self.verdict(),
+                required=self.plan.required,
+                resume=self.resume,
+            )
         )
 
     def begin_escalation(self, outcome: Outcome) -> AgentSpec:
