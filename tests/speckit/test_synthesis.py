@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from codex_lsp.speckit.consensus import Ballot, Verdict, decide
-from codex_lsp.speckit.synthesis import feature_name, merge_answers, synthesise
+from codex_lsp.speckit.synthesis import Provenance, feature_name, merge_answers, synthesise
 from tests.speckit.answers import plan_answer
 from tests.speckit.conftest import open_workspace
 
@@ -62,10 +62,7 @@ def test_the_projects_template_decides_the_sections(
         packet,
         outcome,
         {"default": answer},
-        inputs=["spec.md"],
-        evidence=[],
-        prompt_version="v1",
-        now=NOW,
+        Provenance(inputs=["spec.md"], evidence=[], prompt_version="v1", now=NOW),
     )
     text = synthesis.files[packet.folder / "plan.md"]
     assert text.startswith("# Our plan for SPEC-KIT-071\n\n**SPEC-ID**: SPEC-KIT-071")

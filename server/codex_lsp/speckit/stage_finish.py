@@ -13,7 +13,7 @@ from codex_lsp.speckit.consensus import Outcome
 from codex_lsp.speckit.evidence import Telemetry
 from codex_lsp.speckit.stage_sinks import SynthesisWriter
 from codex_lsp.speckit.stage_state import StageState
-from codex_lsp.speckit.synthesis import Synthesis, synthesise
+from codex_lsp.speckit.synthesis import Provenance, Synthesis, synthesise
 from codex_lsp.store.speckit_runs import StageRunRecord
 
 
@@ -42,10 +42,12 @@ async def finish_stage(run: StageState, outcome: Outcome, writer: SynthesisWrite
             run.packet,
             outcome,
             run.answers,
-            inputs=run.context.files,
-            evidence=[run.workspace.relative(p) for p in paths.values()],
-            prompt_version=run.prompt_version(),
-            now=now,
+            Provenance(
+                inputs=run.context.files,
+                evidence=[run.workspace.relative(p) for p in paths.values()],
+                prompt_version=run.prompt_version(),
+                now=now,
+            ),
         )
         written = await writer.write(synthesis.files, f"/speckit.{run.stage} {run.packet.id}")
     # the store row right after the file: a run killed in between is asked again
