@@ -44,7 +44,8 @@ from codex_lsp.speckit.result import CommandResult
 from codex_lsp.speckit.stage_sinks import Emitter
 from codex_lsp.speckit.stages import PIPELINE
 from codex_lsp.speckit.workspace import Workspace
-from codex_lsp.store.speckit_auto import AutoRunRow, owner_pid, owner_token
+from codex_lsp.store.run_owner import owner_pid, owner_token
+from codex_lsp.store.speckit_auto import AutoRunRow
 from codex_lsp.store.speckit_runs import SpeckitRuns, StageRunRecord
 
 CANCEL_POLL_S = 0.5
