@@ -24,7 +24,7 @@ from codex_lsp.config.model import Config
 from codex_lsp.speckit import Invocation, route
 from codex_lsp.speckit.cost import Ledger
 from codex_lsp.speckit.dispatch import NeedsAgents, execute
-from codex_lsp.speckit.evidence import Evidence
+from codex_lsp.speckit.evidence import Evidence, Telemetry
 from codex_lsp.speckit.new import create_spec
 from codex_lsp.speckit.stages import PIPELINE
 from codex_lsp.speckit.workspace import Workspace
@@ -53,7 +53,7 @@ def build(root: Path, home: Path, specs: int) -> Workspace:
         for index, stage in enumerate(PIPELINE):
             moment = start + timedelta(hours=index)
             paths = evidence.run_paths(spec_id, stage, moment)
-            doc = evidence.telemetry(
+            doc = Telemetry(
                 spec_id=spec_id,
                 stage=stage,
                 session_id="bench",
@@ -61,7 +61,7 @@ def build(root: Path, home: Path, specs: int) -> Workspace:
                 artifacts=[f"{packet.name}/{stage}.md"],
                 baseline={"mode": "agents", "status": "passed"},
                 hooks={},
-            )
+            ).document()
             evidence.write_json(paths["telemetry"], doc)
             evidence.write_json(paths["verdict"], {"status": "ok", "padding": "x" * 4000})
             evidence.write_json(paths["synthesis"], {"status": "ok", "answer": {"x": "y" * 8000}})

@@ -10,9 +10,10 @@ from typing import Any
 
 from codex_lsp.errors import BudgetExceededError
 from codex_lsp.protocol.items import TokenUsage
+from codex_lsp.speckit.agent_calls import AgentFailure, AgentReply, AgentRequest
 from codex_lsp.speckit.agents import AgentSpec
 from codex_lsp.speckit.consensus import Outcome, needs_escalation
-from codex_lsp.speckit.engine import AgentFailure, AgentReply, AgentRequest, StageRun
+from codex_lsp.speckit.engine import StageRun
 
 Step = str | dict[str, Any] | AgentFailure
 

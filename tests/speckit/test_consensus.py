@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from codex_lsp.speckit.consensus import Status, Verdict, decide, needs_escalation, resume_command
+from codex_lsp.speckit.consensus import (
+    Ballot,
+    Status,
+    Verdict,
+    decide,
+    needs_escalation,
+    resume_command,
+)
 from tests.speckit.answers import plan_answer
 
 AGENTS = ("gemini", "claude", "gpt_pro")
@@ -11,15 +18,17 @@ AGENTS = ("gemini", "claude", "gpt_pro")
 def _decide(answers: dict[str, dict], failures: dict[str, str] | None = None, resume: str = "/r"):  # type: ignore[no-untyped-def]
     arbiter = answers.get("gpt_pro")
     return decide(
-        spec_id="SPEC-KIT-071",
-        stage="plan",
-        participants=AGENTS,
-        answers=answers,
-        failures=failures or {},
-        arbiter="gpt_pro",
-        verdict=Verdict.of(arbiter) if arbiter else None,
-        required=2,
-        resume=resume,
+        Ballot(
+            spec_id="SPEC-KIT-071",
+            stage="plan",
+            participants=AGENTS,
+            answers=answers,
+            failures=failures or {},
+            arbiter="gpt_pro",
+            verdict=Verdict.of(arbiter) if arbiter else None,
+            required=2,
+            resume=resume,
+        )
     )
 
 
@@ -75,26 +84,30 @@ def test_a_missing_arbiter_is_degraded() -> None:
 
 def test_a_single_agent_stage_needs_its_one_answer() -> None:
     ok = decide(
-        spec_id="S",
-        stage="tasks",
-        participants=["default"],
-        answers={"default": {}},
-        failures={},
-        arbiter="default",
-        verdict=Verdict(),
-        required=1,
-        resume="/r",
+        Ballot(
+            spec_id="S",
+            stage="tasks",
+            participants=["default"],
+            answers={"default": {}},
+            failures={},
+            arbiter="default",
+            verdict=Verdict(),
+            required=1,
+            resume="/r",
+        )
     )
     assert ok.status is Status.OK
     failed = decide(
-        spec_id="S",
-        stage="tasks",
-        participants=["default"],
-        answers={},
-        failures={"default": "no key"},
-        arbiter="default",
-        verdict=None,
-        required=1,
-        resume="/r",
+        Ballot(
+            spec_id="S",
+            stage="tasks",
+            participants=["default"],
+            answers={},
+            failures={"default": "no key"},
+            arbiter="default",
+            verdict=None,
+            required=1,
+            resume="/r",
+        )
     )
     assert failed.status is Status.FAILED and "default: no key" in failed.message

@@ -14,8 +14,11 @@ from codex_lsp.errors import BudgetExceededError, SpeckitError
 from codex_lsp.protocol.items import TokenUsage
 from codex_lsp.protocol.policies import ReasoningEffort
 from codex_lsp.protocol.speckit_events import SpeckitEvent
+from codex_lsp.speckit.agent_calls import AgentFailure
 from codex_lsp.speckit.consensus import Status
-from codex_lsp.speckit.engine import AgentFailure, DiskWriter, StageRun
+from codex_lsp.speckit.engine import StageRun
+from codex_lsp.speckit.stage_sinks import DiskWriter
+from codex_lsp.speckit.stage_state import RunOptions
 from codex_lsp.speckit.tasks_md import parse_tasks
 from codex_lsp.store.speckit_runs import SpeckitRuns
 from tests.speckit.answers import plan_answer, tasks_answer
@@ -64,10 +67,7 @@ async def _run_plan(
         packet,
         stage,
         emitter=events,
-        runs=runs,
-        session_id="conv-1",
-        pipeline=pipeline,
-        task=task,
+        options=RunOptions(runs=runs, session_id="conv-1", pipeline=pipeline, task=task),
     )
     outcome = await drive(run, runner)
     result = await run.finish(outcome, DiskWriter(ws))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.errors import SpeckitError
-from codex_lsp.speckit.evidence import SCHEMA_VERSION, Evidence, Level
+from codex_lsp.speckit.evidence import SCHEMA_VERSION, Evidence, Level, Telemetry
 from tests.speckit.conftest import open_workspace
 
 
@@ -20,7 +20,7 @@ def test_written_run_files_are_what_status_finds(
     early, late = datetime(2025, 11, 1, tzinfo=UTC), datetime(2025, 11, 2, 3, 4, 5, 6, tzinfo=UTC)
     for moment in (early, late):
         paths = evidence.run_paths("SPEC-KIT-071", "plan", moment)
-        doc = evidence.telemetry(
+        doc = Telemetry(
             spec_id="SPEC-KIT-071",
             stage="plan",
             session_id="s1",
@@ -28,7 +28,7 @@ def test_written_run_files_are_what_status_finds(
             artifacts=["docs/x/plan.md"],
             baseline={"mode": "agents", "status": "passed"},
             hooks={"session": {"start": "a"}},
-        )
+        ).document()
         evidence.write_json(paths["telemetry"], doc)
         evidence.write_json(paths["verdict"], {"status": "ok"})
     found = evidence.stage_files("SPEC-KIT-071")

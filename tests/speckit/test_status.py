@@ -12,7 +12,7 @@ from pathlib import Path
 from codex_lsp.speckit import route
 from codex_lsp.speckit.cost import Ledger
 from codex_lsp.speckit.dispatch import NeedsAgents, execute
-from codex_lsp.speckit.evidence import Evidence
+from codex_lsp.speckit.evidence import Evidence, Telemetry
 from codex_lsp.speckit.routing import Invocation
 from codex_lsp.store.speckit_runs import AgentOutput, SpeckitRuns, StageRunRecord
 from tests.speckit.conftest import open_workspace
@@ -66,7 +66,7 @@ async def _fixture(
     evidence = Evidence(ws)
     now = datetime.now(UTC)
     for stage, moment in (("plan", now), ("tasks", now - timedelta(hours=72))):
-        doc = evidence.telemetry(
+        doc = Telemetry(
             spec_id="SPEC-KIT-071",
             stage=stage,
             session_id=None,
@@ -74,7 +74,7 @@ async def _fixture(
             artifacts=[],
             baseline={"mode": "agents", "status": "passed"},
             hooks={},
-        )
+        ).document()
         evidence.write_json(evidence.run_paths("SPEC-KIT-071", stage, moment)["telemetry"], doc)
     evidence.consensus_dir("SPEC-KIT-071").mkdir(parents=True)
     (evidence.consensus_dir("SPEC-KIT-071") / "huge_artifact.json").write_bytes(b"x" * 40_000)

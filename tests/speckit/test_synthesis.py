@@ -6,8 +6,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from codex_lsp.speckit.consensus import Verdict, decide
-from codex_lsp.speckit.synthesis import feature_name, merge_answers, synthesise
+from codex_lsp.speckit.consensus import Ballot, Verdict, decide
+from codex_lsp.speckit.synthesis import Provenance, feature_name, merge_answers, synthesise
 from tests.speckit.answers import plan_answer
 from tests.speckit.conftest import open_workspace
 
@@ -45,25 +45,24 @@ def test_the_projects_template_decides_the_sections(
     packet = ws.layout.resolve("071")
     answer = plan_answer("default")
     outcome = decide(
-        spec_id=packet.id,
-        stage="plan",
-        participants=["default"],
-        answers={"default": answer},
-        failures={},
-        arbiter="default",
-        verdict=Verdict.of(answer),
-        required=1,
-        resume="/r",
+        Ballot(
+            spec_id=packet.id,
+            stage="plan",
+            participants=["default"],
+            answers={"default": answer},
+            failures={},
+            arbiter="default",
+            verdict=Verdict.of(answer),
+            required=1,
+            resume="/r",
+        )
     )
     synthesis = synthesise(
         ws,
         packet,
         outcome,
         {"default": answer},
-        inputs=["spec.md"],
-        evidence=[],
-        prompt_version="v1",
-        now=NOW,
+        Provenance(inputs=["spec.md"], evidence=[], prompt_version="v1", now=NOW),
     )
     text = synthesis.files[packet.folder / "plan.md"]
     assert text.startswith("# Our plan for SPEC-KIT-071\n\n**SPEC-ID**: SPEC-KIT-071")

@@ -3,7 +3,7 @@ line numbers and the checkbox column for editor edits."""
 
 from __future__ import annotations
 
-from codex_lsp.speckit.tasks_md import format_task, parse_tasks
+from codex_lsp.speckit.tasks_md import TaskDraft, format_task, parse_tasks
 
 FORK = """# Tasks: SPEC-KIT-071
 
@@ -76,14 +76,16 @@ def test_what_spec_kit_writes_is_what_it_reads() -> None:
     text = "\n".join(
         [
             format_task(
-                "T001",
-                "Add src/a.py",
-                parallel=True,
-                story="US1",
-                validation="pytest -q",
-                artifact="src/a.py",
+                TaskDraft(
+                    "T001",
+                    "Add src/a.py",
+                    parallel=True,
+                    story="US1",
+                    validation="pytest -q",
+                    artifact="src/a.py",
+                )
             ),
-            format_task("T002", "Polish   the\ndocs", done=True),
+            format_task(TaskDraft("T002", "Polish   the\ndocs", done=True)),
         ]
     )
     first, second = parse_tasks(text)

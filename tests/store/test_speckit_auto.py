@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.store.speckit_auto import IssueRow, owner_alive, owner_token
+from codex_lsp.store.run_owner import owner_alive, owner_token
+from codex_lsp.store.speckit_auto import IssueRow
 from codex_lsp.store.speckit_runs import SpeckitRuns
 
 WORKSPACE = Path("/work/project")

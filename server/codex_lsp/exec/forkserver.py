@@ -33,7 +33,7 @@ import select
 import socket
 import sys
 
-from codex_lsp.exec import linux, sandbox_launch
+from codex_lsp.exec import linux, process_tree, sandbox_launch
 
 TYPE_CHECKING = False  # as in sandbox_launch: typing is not imported at run time
 if TYPE_CHECKING:
@@ -299,12 +299,12 @@ class _Server:
             if self.spare is not None:
                 ours.add(self.spare.pid)
             orphans = [
-                p for p in sandbox_launch.children_by_parent().get(self.me, []) if p not in ours
+                p for p in process_tree.children_by_parent().get(self.me, []) if p not in ours
             ]
             if not orphans:
                 return
             for pid in orphans:
-                sandbox_launch.kill(pid)
+                process_tree.kill(pid)
             for pid in orphans:
                 os.waitpid(pid, 0)
 

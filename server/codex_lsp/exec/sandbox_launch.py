@@ -44,7 +44,7 @@ import ctypes
 import os
 import sys
 
-from codex_lsp.exec import landlock, linux, mounts, seccomp
+from codex_lsp.exec import landlock, linux, mounts, process_tree, seccomp
 from codex_lsp.exec.placeholders import Claims, Refused
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a few ms on every command
@@ -247,65 +247,12 @@ def _run_unsandboxed(opts: _Options) -> int:
         return _exit_code(status)
     finally:
         _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)  # nothing may cut the killing short
-        _kill_descendants()
+        process_tree.kill_descendants()
 
 
 def _reap_children() -> None:
     """Wait until every child (orphans included) has ended."""
     while True:
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
-
-
-def kill(pid: int) -> None:
-    """SIGKILL ``pid`` unless it has ended."""
-    try:
-        os.kill(pid, _signal.SIGKILL)
-    except ProcessLookupError:
-        return  # ended meanwhile
-
-
-def children_by_parent() -> dict[int, list[int]]:
-    """Every process's children, from ``/proc``."""
-    children: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as handle:
-                data = handle.read()
-        except OSError:
-            continue
-        ppid = int(data[data.rindex(b")") + 2 :].split()[1])
-        children.setdefault(ppid, []).append(int(name))
-    return children
-
-
-def _descendants(root: int) -> list[int]:
-    children = children_by_parent()
-    found: list[int] = []
-    todo = [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _kill_descendants() -> None:
-    """SIGKILL every process below this one until none is left (each one killed hands its own
-    children to us, the subreaper, so the loop ends)."""
-    me = os.getpid()
-    while True:
-        try:
-            if os.waitpid(-1, os.WNOHANG)[0] != 0:
-                continue  # reaped one; look again
-        except ChildProcessError:
-            return  # no child left, so no descendant either
-        for pid in _descendants(me):
-            kill(pid)
         try:
             os.waitpid(-1, 0)
         except ChildProcessError:

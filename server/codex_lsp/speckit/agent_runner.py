@@ -1,4 +1,4 @@
-"""The real :class:`~codex_lsp.speckit.engine.AgentRunner`: every agent call is a conversation
+"""The real :class:`~codex_lsp.speckit.agent_calls.AgentRunner`: every agent call is a conversation
 of the core on the agent's own provider, model and reasoning effort, read-only (sandbox
 ``read-only``, approval ``never``, and no tool but the read-only file helpers, so nothing is
 written or run and no MCP tool is called; an agent proposing edits does so in its JSON answer).
@@ -30,7 +30,7 @@ from codex_lsp.protocol.limits import TITLE_MAX_CHARS
 from codex_lsp.protocol.ops import InterruptOp, UserTurnOp
 from codex_lsp.protocol.policies import AskForApproval, SandboxMode
 from codex_lsp.protocol.requests import NewConversationParams
-from codex_lsp.speckit.engine import AgentFailure, AgentReply, AgentRequest
+from codex_lsp.speckit.agent_calls import AgentFailure, AgentReply, AgentRequest
 from codex_lsp.speckit.schemas import wire_schema
 from codex_lsp.tools import read_only
 from codex_lsp.tools.registry import ToolRegistry

@@ -39,12 +39,13 @@ from codex_lsp.speckit.auto import (
     next_step,
 )
 from codex_lsp.speckit.auto_summary import render_summary, summary_wire
-from codex_lsp.speckit.engine import Emitter
 from codex_lsp.speckit.packet import SpecPacket
 from codex_lsp.speckit.result import CommandResult
+from codex_lsp.speckit.stage_sinks import Emitter
 from codex_lsp.speckit.stages import PIPELINE
 from codex_lsp.speckit.workspace import Workspace
-from codex_lsp.store.speckit_auto import AutoRunRow, owner_pid, owner_token
+from codex_lsp.store.run_owner import owner_pid, owner_token
+from codex_lsp.store.speckit_auto import AutoRunRow
 from codex_lsp.store.speckit_runs import SpeckitRuns, StageRunRecord
 
 CANCEL_POLL_S = 0.5

@@ -86,20 +86,28 @@ def needs_escalation(outcome: Outcome, escalated: bool) -> bool:
     return outcome.status is Status.CONFLICT and not escalated
 
 
-def decide(
-    *,
-    spec_id: str,
-    stage: str,
-    participants: Sequence[str],
-    answers: Mapping[str, Mapping[str, Any]],
-    failures: Mapping[str, str],
-    arbiter: str | None,
-    verdict: Verdict | None,
-    required: int,
-    resume: str,
-) -> Outcome:
-    """The outcome of a stage from its agents' validated ``answers``, their ``failures`` (agent →
-    reason) and the arbiter's ``verdict`` (None when the arbiter did not answer)."""
+@dataclass(frozen=True)
+class Ballot:
+    """What a stage's consensus is decided from: its agents' validated ``answers``, their
+    ``failures`` (agent → reason), the arbiter's ``verdict`` (None when the arbiter did not
+    answer), how many answers the stage needs and the command that resumes it."""
+
+    spec_id: str
+    stage: str
+    participants: Sequence[str]
+    answers: Mapping[str, Mapping[str, Any]]
+    failures: Mapping[str, str]
+    arbiter: str | None
+    verdict: Verdict | None
+    required: int
+    resume: str
+
+
+def decide(ballot: Ballot) -> Outcome:
+    """The outcome of a stage from its :class:`Ballot`."""
+    spec_id, stage, participants = ballot.spec_id, ballot.stage, ballot.participants
+    answers, failures, arbiter = ballot.answers, ballot.failures, ballot.arbiter
+    verdict, required, resume = ballot.verdict, ballot.required, ballot.resume
     answered = tuple(a for a in participants if a in answers)
     missing = {a: failures.get(a, "no answer") for a in participants if a not in answers}
     if arbiter is not None and verdict is None and arbiter not in missing:

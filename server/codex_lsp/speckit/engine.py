@@ -22,8 +22,11 @@ file sink, so the editor's ``workspace/applyEdit``; or :class:`DiskWriter`).
         ...
     result = await run.finish(outcome, DiskWriter(workspace))
 
-Everything else is here: prompts and context, answer validation with retry guidance, cost and
-budget, consensus, synthesis, the store rows and the evidence files.
+This module holds the run's phases up to the consensus: preparation, the agents' requests and
+replies (answer validation with retry guidance, retries, cost and budget) and the escalation.
+The calls' types are in :mod:`~codex_lsp.speckit.agent_calls`, the outputs' sinks in
+:mod:`~codex_lsp.speckit.stage_sinks`, the shared state in :mod:`~codex_lsp.speckit.stage_state`
+and the end (synthesis, store rows, evidence files) in :mod:`~codex_lsp.speckit.stage_finish`.
 """
 
 from __future__ import annotations
@@ -33,10 +36,8 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from codex_lsp.errors import SpeckitError
 from codex_lsp.protocol.items import TokenUsage
@@ -45,199 +46,36 @@ from codex_lsp.protocol.speckit_events import (
     SpeckitAgentAnsweredEvent,
     SpeckitAgentRetryEvent,
     SpeckitAgentStartedEvent,
-    SpeckitConsensusEvent,
     SpeckitCostEvent,
-    SpeckitEvent,
-    SpeckitStageCompletedEvent,
     SpeckitStageStartedEvent,
 )
-from codex_lsp.speckit.agents import AgentSpec, StageAgents, stage_agents
+from codex_lsp.speckit.agent_calls import Accepted, AgentFailure, AgentReply, AgentRequest
+from codex_lsp.speckit.agents import AgentSpec, stage_agents
 from codex_lsp.speckit.answers import check_answer
-from codex_lsp.speckit.consensus import Outcome, Verdict, decide, resume_command
-from codex_lsp.speckit.context import Context, build_context, cap
+from codex_lsp.speckit.consensus import Ballot, Outcome, decide, resume_command
+from codex_lsp.speckit.context import build_context, cap
 from codex_lsp.speckit.cost import Ledger, call_cost, check_budget
 from codex_lsp.speckit.evidence import Evidence
-from codex_lsp.speckit.files import write_text
 from codex_lsp.speckit.packet import SpecPacket
 from codex_lsp.speckit.prompts import Prompts, answer_contract, render
-from codex_lsp.speckit.schemas import Schema, schema_for, schema_name
-from codex_lsp.speckit.stages import STAGES, Mode
-from codex_lsp.speckit.synthesis import Synthesis, synthesise
+from codex_lsp.speckit.schemas import schema_for, schema_name
+from codex_lsp.speckit.stage_finish import StageResult, finish_stage
+from codex_lsp.speckit.stage_sinks import Emitter, SynthesisWriter
+from codex_lsp.speckit.stage_state import RunOptions, StageSetup, StageState
+from codex_lsp.speckit.stages import Mode
 from codex_lsp.speckit.workspace import Workspace
-from codex_lsp.store.speckit_runs import AgentOutput, SpeckitRuns, StageRunRecord
 
 PREVIOUS_MAX_CHARS = 5_000
 _BLANK_RUNS = re.compile(r"\n{3,}")
-
-
-@dataclass(frozen=True)
-class AgentRequest:
-    """One call of one agent: who, in which role, the prompt, the schema its answer must match
-    (for the provider's structured output), the attempt, and its limits. The agent works
-    read-only (sandbox ``read-only``, no patch applied)."""
-
-    spec_id: str
-    stage: str
-    agent: AgentSpec
-    role: str
-    prompt: str
-    schema: Schema
-    schema_name: str
-    attempt: int
-    reasoning_effort: ReasoningEffort | None
-    timeout_s: float
-    cwd: Path
-    read_only: bool = True
-
-
-@dataclass(frozen=True)
-class AgentReply:
-    """What the agent answered, the tokens it used, the model that answered, and the agent's
-    conversation (its parent is the stage run)."""
-
-    text: str
-    usage: TokenUsage
-    model: str
-    conversation_id: str | None = None
-
-
-@dataclass(frozen=True)
-class AgentFailure:
-    """The agent could not answer (provider error, timeout); ``retryable`` says whether asking
-    again can help. Usage spent before the failure is still paid for."""
-
-    reason: str
-    retryable: bool
-    model: str | None = None
-    usage: TokenUsage | None = None
-    conversation_id: str | None = None
-
-
-class AgentRunner(Protocol):
-    """Runs one agent call (part 1b: a read-only core conversation on the agent's provider)."""
-
-    async def run(self, request: AgentRequest) -> AgentReply | AgentFailure:
-        """Answer ``request`` within ``request.timeout_s``."""
-        ...
-
-
-class Emitter(Protocol):
-    """Receives a stage run's events."""
-
-    def __call__(self, event: SpeckitEvent, /) -> None:
-        """Deliver one event."""
-        ...
-
-
-class SynthesisWriter(Protocol):
-    """Writes a stage's synthesis (part 1b: ``workspace/applyEdit`` into open buffers)."""
-
-    async def write(self, files: Mapping[Path, str], label: str) -> list[Path]:
-        """Write every file; the paths written."""
-        ...
-
-
-class DiskWriter:
-    """Writes the synthesis to disk, atomically and inside the project."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-
-    async def write(self, files: Mapping[Path, str], label: str) -> list[Path]:
-        """Write each file in a worker thread."""
-
-        def write_all() -> list[Path]:
-            for path, text in files.items():
-                write_text(path, self.workspace.root, text)
-            return list(files)
-
-        return await asyncio.to_thread(write_all)
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """What :meth:`StageRun.accept` made of a reply: usable, or to be asked again (with the
-    guidance the next request carries), or given up."""
-
-    ok: bool
-    retry: bool
-    problems: tuple[str, ...] = ()
-    delay_s: float = 0.0
-    """How long to wait before asking again (a backoff after a provider error)."""
-
-
-@dataclass(frozen=True)
-class StageResult:
-    """The end of a stage run."""
-
-    outcome: Outcome
-    synthesis: Synthesis | None
-    files: list[Path]
-    evidence: list[Path]
-    record: StageRunRecord | None
-
-
-@dataclass
-class _AgentState:
-    attempts: int = 0
-    answer: dict[str, Any] | None = None
-    reply: AgentReply | None = None
-    failure: str | None = None
-    guidance: str | None = None
-    cost: float = 0.0
-    usage: TokenUsage = field(default_factory=TokenUsage)
-    model: str | None = None
-    conversation_id: str | None = None
 
 
 def _minified(answer: Mapping[str, Any]) -> str:
     return cap(json.dumps(answer, ensure_ascii=False, separators=(",", ":")), PREVIOUS_MAX_CHARS)
 
 
-class StageRun:
-    """One run of one stage of one SPEC: its state from preparation to the recorded result."""
-
-    def __init__(
-        self,
-        workspace: Workspace,
-        packet: SpecPacket,
-        stage: str,
-        agents: StageAgents,
-        *,
-        prompts: Prompts,
-        context: Context,
-        emitter: Emitter,
-        runs: SpeckitRuns | None,
-        session_id: str | None,
-        user_text: str,
-        resume: str,
-    ) -> None:
-        self.workspace = workspace
-        self.packet = packet
-        self.stage = stage
-        self.plan = agents
-        self.mode = STAGES[stage].mode
-        self.prompts = prompts
-        self.context = context
-        self.emit = emitter
-        self.runs = runs
-        self.session_id = session_id
-        self.user_text = user_text
-        self.resume = resume
-        self.settings = workspace.config.speckit
-        self.evidence = Evidence(workspace)
-        self.ledger = Ledger(self.evidence, self.settings)
-        self.started = datetime.now(UTC)
-        self.deadline = time.monotonic() + self.settings.timeouts.total
-        self.escalated = False
-        self._conflicts: tuple[str, ...] = ()
-        self.stopped: str | None = None
-        self.warnings: list[str] = []
-        arbiter = agents.arbiter
-        proposers = [a for a in agents.agents if arbiter is None or a.name != arbiter.name]
-        self.order: tuple[AgentSpec, ...] = (*proposers, *([arbiter] if arbiter else []))
-        """Who is asked, in order: the proposing agents, then the arbiter."""
-        self._state: dict[str, _AgentState] = {a.name: _AgentState() for a in self.order}
+class StageRun(StageState):
+    """One run of one stage of one SPEC, from preparation to the recorded result: the phases
+    over the shared :class:`~codex_lsp.speckit.stage_state.StageState`."""
 
     # ------------------------------------------------------------ preparation
     @classmethod
@@ -248,21 +86,18 @@ class StageRun:
         stage: str,
         *,
         emitter: Emitter,
-        runs: SpeckitRuns | None = None,
-        session_id: str | None = None,
-        user_text: str = "",
-        task: str | None = None,
-        pipeline: bool = False,
+        options: RunOptions | None = None,
     ) -> StageRun:
         """Check that the run may start (agents configured, evidence under its hard limit, the
         budget not spent under ``hard_stop``), build its context, announce it."""
+        options = options or RunOptions()
         plan = stage_agents(workspace.config)[stage]
         if not plan.agents:
             raise SpeckitError(
                 f"/speckit.{stage} has no agent to run ({plan.describe()}); "
                 "configure [[agents]] or [speckit.stages]"
             )
-        resume = resume_command(packet.id, stage, pipeline)
+        resume = resume_command(packet.id, stage, options.pipeline)
         evidence = Evidence(workspace)
         limits = await asyncio.to_thread(evidence.refuse_if_over, packet)
         summary = await asyncio.to_thread(
@@ -270,20 +105,9 @@ class StageRun:
         )
         check_budget(summary, workspace.config.speckit, resume)
         prompts = await asyncio.to_thread(Prompts.load, workspace)
-        context = await asyncio.to_thread(build_context, workspace, packet, stage, task)
-        run = cls(
-            workspace,
-            packet,
-            stage,
-            plan,
-            prompts=prompts,
-            context=context,
-            emitter=emitter,
-            runs=runs,
-            session_id=session_id,
-            user_text=user_text,
-            resume=resume,
-        )
+        context = await asyncio.to_thread(build_context, workspace, packet, stage, options.task)
+        setup = StageSetup(workspace, packet, stage, plan, prompts, context, options, resume)
+        run = cls(setup, emitter)
         run.warnings += [*packet.warnings, *context.notes]
         if limits.level.value == "warn":
             run.warnings.append(limits.message)
@@ -300,11 +124,6 @@ class StageRun:
         return run
 
     # ------------------------------------------------------------ requests
-    def role(self, agent: AgentSpec) -> str:
-        """``arbiter`` or ``agent``."""
-        arbiter = self.plan.arbiter
-        return "arbiter" if arbiter is not None and agent.name == arbiter.name else "agent"
-
     def _previous(self, agent: AgentSpec) -> dict[str, dict[str, Any]]:
         """The answers ``agent`` sees: all proposals for the arbiter, the earlier agents' in a
         sequential stage, none in a parallel one."""
@@ -314,14 +133,14 @@ class StageRun:
         elif self.mode is Mode.SEQUENTIAL:
             earlier = list(self.order[: self.order.index(agent)])
         return {
-            a.name: answer for a in earlier if (answer := self._state[a.name].answer) is not None
+            a.name: answer for a in earlier if (answer := self.state[a.name].answer) is not None
         }
 
     def request(self, agent: AgentSpec) -> AgentRequest:
         """The next request to ``agent``: its prompt (with the previous answers it sees and the
         guidance from its last invalid reply), the schema, its timeout. After
         :meth:`begin_escalation`, the arbiter's request is its second pass, at high effort."""
-        state = self._state[agent.name]
+        state = self.state[agent.name]
         role = self.role(agent)
         entry = self.prompts.entry(self.stage, agent.name, role)
         previous = self._previous(agent)
@@ -340,7 +159,9 @@ class StageRun:
             "PROMPT_VERSION": entry.version,
             "CONTEXT": self.context.text,
             "PREVIOUS_OUTPUTS": f"## Answers of the other agents\n\n{shown}" if shown else "",
-            "USER_TEXT": f"The user adds: {self.user_text}" if self.user_text else "",
+            "USER_TEXT": f"The user adds: {self.setup.options.user_text}"
+            if self.setup.options.user_text
+            else "",
             "CONFLICTS": "",
         }
         values.update({f"PREVIOUS_OUTPUTS.{name}": _minified(a) for name, a in previous.items()})
@@ -349,7 +170,7 @@ class StageRun:
         if state.guidance:
             parts.append(state.guidance)
         if self.escalated and role == "arbiter":
-            values["CONFLICTS"] = "; ".join(self._conflicts) or "(none listed)"
+            values["CONFLICTS"] = "; ".join(self.conflicts) or "(none listed)"
             parts.append(render(self.prompts.escalation().prompt, values))
             effort = ReasoningEffort.HIGH
         parts.append(_BLANK_RUNS.sub("\n\n", render(entry.prompt, values)).strip())
@@ -375,7 +196,7 @@ class StageRun:
         announce it."""
         summary = await asyncio.to_thread(self.ledger.load, self.packet.id)
         check_budget(summary, self.settings, self.resume)
-        self._state[request.agent.name].attempts = request.attempt
+        self.state[request.agent.name].attempts = request.attempt
         self.emit(
             SpeckitAgentStartedEvent(
                 spec_id=self.packet.id,
@@ -392,7 +213,7 @@ class StageRun:
         if usage is None:
             return 0.0
         cost = call_cost(usage, model, self.settings)
-        state = self._state[request.agent.name]
+        state = self.state[request.agent.name]
         state.cost += cost
         state.usage = state.usage + usage
         summary, alerts = await asyncio.to_thread(
@@ -414,7 +235,7 @@ class StageRun:
     async def accept(self, request: AgentRequest, result: AgentReply | AgentFailure) -> Accepted:
         """Book the call's cost, check the answer, and decide: keep it, ask again (the next
         :meth:`request` carries the guidance) or give up on this agent."""
-        state = self._state[request.agent.name]
+        state = self.state[request.agent.name]
         model = result.model or request.agent.model or "unknown"
         state.model = model
         state.conversation_id = result.conversation_id or state.conversation_id
@@ -479,7 +300,7 @@ class StageRun:
         """No further agent is asked (the budget is spent, the user cancelled): the agents
         without an answer fail with ``reason``."""
         self.stopped = reason
-        for state in self._state.values():
+        for state in self.state.values():
             if state.answer is None and state.failure is None:
                 state.failure = f"not asked: {reason}"
 
@@ -490,35 +311,22 @@ class StageRun:
         return delay_ms / 1000
 
     # ------------------------------------------------------------ conclusion
-    @property
-    def conversations(self) -> dict[str, str]:
-        """Each asked agent's (last) conversation, by agent."""
-        return {n: s.conversation_id for n, s in self._state.items() if s.conversation_id}
-
-    @property
-    def answers(self) -> dict[str, dict[str, Any]]:
-        """The valid answers so far, by agent."""
-        return {n: s.answer for n, s in self._state.items() if s.answer is not None}
-
-    def _verdict(self) -> Verdict | None:
-        arbiter = self.plan.arbiter
-        answer = self._state[arbiter.name].answer if arbiter else None
-        return Verdict.of(answer) if answer is not None else None
-
     def conclude(self) -> Outcome:
         """The consensus of the answers so far (after an escalation, call it again)."""
-        failures = {n: s.failure or "no answer" for n, s in self._state.items() if s.answer is None}
+        failures = {n: s.failure or "no answer" for n, s in self.state.items() if s.answer is None}
         arbiter = self.plan.arbiter
         return decide(
-            spec_id=self.packet.id,
-            stage=self.stage,
-            participants=[a.name for a in self.plan.agents],
-            answers=self.answers,
-            failures=failures,
-            arbiter=arbiter.name if arbiter else None,
-            verdict=self._verdict(),
-            required=self.plan.required,
-            resume=self.resume,
+            Ballot(
+                spec_id=self.packet.id,
+                stage=self.stage,
+                participants=[a.name for a in self.plan.agents],
+                answers=self.answers,
+                failures=failures,
+                arbiter=arbiter.name if arbiter else None,
+                verdict=self.verdict(),
+                required=self.plan.required,
+                resume=self.resume,
+            )
         )
 
     def begin_escalation(self, outcome: Outcome) -> AgentSpec:
@@ -528,149 +336,13 @@ class StageRun:
         arbiter = self.plan.arbiter
         if arbiter is None:
             raise SpeckitError(f"/speckit.{self.stage} has no arbiter to settle the conflict")
-        state = self._state[arbiter.name]
+        state = self.state[arbiter.name]
         state.attempts, state.guidance = 0, None
-        self._conflicts = outcome.conflicts
+        self.conflicts = outcome.conflicts
         self.escalated = True
         return arbiter
 
     async def finish(self, outcome: Outcome, writer: SynthesisWriter) -> StageResult:
         """Write the synthesis (when the outcome stands), then the evidence and the store rows,
-        and announce the end."""
-        now = datetime.now(UTC)
-        paths = self.evidence.run_paths(self.packet.id, self.stage, now)
-        synthesis: Synthesis | None = None
-        written: list[Path] = []
-        if outcome.stands:
-            synthesis = await asyncio.to_thread(
-                synthesise,
-                self.workspace,
-                self.packet,
-                outcome,
-                self.answers,
-                inputs=self.context.files,
-                evidence=[self.workspace.relative(p) for p in paths.values()],
-                prompt_version=self._prompt_version(),
-                now=now,
-            )
-            written = await writer.write(synthesis.files, f"/speckit.{self.stage} {self.packet.id}")
-        # the store row right after the file: a run killed in between is asked again
-        record = await self._record(outcome, synthesis)
-        evidence = await asyncio.to_thread(
-            self._write_evidence, outcome, synthesis, written, paths, now
-        )
-        self.emit(
-            SpeckitConsensusEvent(
-                spec_id=self.packet.id,
-                stage=self.stage,
-                status=outcome.status.value,
-                agreements=list(outcome.agreements),
-                conflicts=list(outcome.conflicts),
-                missing_agents=dict(outcome.missing),
-                escalated=self.escalated,
-            )
-        )
-        self.emit(
-            SpeckitStageCompletedEvent(
-                spec_id=self.packet.id,
-                stage=self.stage,
-                status=outcome.status.value,
-                files=[self.workspace.relative(p) for p in written],
-                message=synthesis.report if synthesis else outcome.message,
-                resume=None if outcome.stands else outcome.resume,
-                conversations=self.conversations,
-            )
-        )
-        return StageResult(outcome, synthesis, written, evidence, record)
-
-    def _prompt_version(self) -> str:
-        arbiter = self.plan.arbiter or self.order[-1]
-        return self.prompts.entry(self.stage, arbiter.name, self.role(arbiter)).version
-
-    def _outputs(self) -> list[AgentOutput]:
-        out = []
-        for agent in self.order:
-            state = self._state[agent.name]
-            if state.attempts == 0 and state.failure is None:
-                continue
-            out.append(
-                AgentOutput(
-                    agent=agent.name,
-                    model=state.model or agent.model or "default",
-                    role=self.role(agent),
-                    content=state.answer,
-                    response_text=state.reply.text if state.reply else None,
-                    error=state.failure,
-                    attempts=state.attempts,
-                    usage=state.usage.model_dump(),
-                    cost=round(state.cost, 6),
-                    conversation_id=state.conversation_id,
-                )
-            )
-        return out
-
-    def _write_evidence(
-        self,
-        outcome: Outcome,
-        synthesis: Synthesis | None,
-        written: list[Path],
-        paths: dict[str, Path],
-        now: datetime,
-    ) -> list[Path]:
-        artifacts = [self.workspace.relative(p) for p in written]
-        target = self.packet.stage_file(self.stage)
-        telemetry = self.evidence.telemetry(
-            spec_id=self.packet.id,
-            stage=self.stage,
-            session_id=self.session_id,
-            moment=now,
-            artifacts=artifacts,
-            baseline={
-                "mode": "agents",
-                "artifact": self.workspace.relative(target) if target else None,
-                "status": "passed" if outcome.stands else "failed",
-            },
-            hooks={"session": {"start": self.started.isoformat(), "end": now.isoformat()}},
-        )
-        verdict = {
-            "spec_id": self.packet.id,
-            "stage": self.stage,
-            "recorded_at": now.isoformat(),
-            "status": outcome.status.value,
-            "consensus_ok": outcome.consensus_ok,
-            "degraded": outcome.degraded,
-            "missing_agents": list(outcome.missing),
-            "missing_reasons": dict(outcome.missing),
-            "agreements": list(outcome.agreements),
-            "conflicts": list(outcome.conflicts),
-            "aggregator_agent": outcome.arbiter,
-            "escalated": self.escalated,
-            "synthesis_path": artifacts[0] if artifacts else None,
-            "artifacts": [
-                {"agent": o.agent, "model": o.model, "content": o.content, "error": o.error}
-                for o in self._outputs()
-            ],
-        }
-        self.evidence.write_json(paths["telemetry"], telemetry)
-        self.evidence.write_json(paths["verdict"], verdict)
-        files = [paths["telemetry"], paths["verdict"]]
-        if synthesis is not None:
-            self.evidence.write_json(paths["synthesis"], synthesis.data)
-            files.append(paths["synthesis"])
-        return files
-
-    async def _record(self, outcome: Outcome, synthesis: Synthesis | None) -> StageRunRecord | None:
-        if self.runs is None:
-            return None
-        record = StageRunRecord(
-            spec_id=self.packet.id,
-            stage=self.stage,
-            status=outcome.status.value,
-            consensus_ok=outcome.consensus_ok,
-            degraded=outcome.degraded,
-            synthesis=synthesis.data if synthesis else {"answers": self.answers},
-            agreements=outcome.agreements,
-            conflicts=outcome.conflicts,
-            outputs=tuple(self._outputs()),
-        )
-        return await self.runs.record(self.workspace.root, record)
+        and announce the end (:func:`~codex_lsp.speckit.stage_finish.finish_stage`)."""
+        return await finish_stage(self, outcome, writer)

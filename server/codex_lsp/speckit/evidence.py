@@ -102,6 +102,34 @@ class StageEvidence:
     gates: list[Path] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Telemetry:
+    """What a run's telemetry document says: which run (SPEC, stage, conversation, moment),
+    the files it wrote, its baseline and its hooks' timings."""
+
+    spec_id: str
+    stage: str
+    session_id: str | None
+    moment: datetime
+    artifacts: list[str]
+    baseline: dict[str, Any]
+    hooks: dict[str, Any]
+
+    def document(self) -> dict[str, Any]:
+        """The telemetry document, schema version 1."""
+        return {
+            "schemaVersion": SCHEMA_VERSION,
+            "command": f"spec-{self.stage}",
+            "specId": self.spec_id,
+            "sessionId": self.session_id,
+            "timestamp": self.moment.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "stage": self.stage,
+            "artifacts": [{"path": a} for a in self.artifacts],
+            "baseline": self.baseline,
+            "hooks": self.hooks,
+        }
+
+
 class Evidence:
     """The evidence folder of one workspace."""
 
@@ -158,30 +186,6 @@ class Evidence:
         except (SpeckitError, ValueError):
             return None
         return data if isinstance(data, dict) else None
-
-    def telemetry(
-        self,
-        *,
-        spec_id: str,
-        stage: str,
-        session_id: str | None,
-        moment: datetime,
-        artifacts: list[str],
-        baseline: dict[str, Any],
-        hooks: dict[str, Any],
-    ) -> dict[str, Any]:
-        """A run's telemetry document, schema version 1."""
-        return {
-            "schemaVersion": SCHEMA_VERSION,
-            "command": f"spec-{stage}",
-            "specId": spec_id,
-            "sessionId": session_id,
-            "timestamp": moment.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-            "stage": stage,
-            "artifacts": [{"path": a} for a in artifacts],
-            "baseline": baseline,
-            "hooks": hooks,
-        }
 
     # ------------------------------------------------------------ reading
     def _spec_dirs(self, packet: SpecPacket) -> list[Path]:

@@ -35,7 +35,7 @@ from codex_lsp.speckit.auto import GateOutcome, StageDone
 from codex_lsp.speckit.auto_run import AutoDriver
 from codex_lsp.speckit.commands import Kind
 from codex_lsp.speckit.dispatch import NeedsAgents, execute
-from codex_lsp.speckit.engine import Emitter, StageResult, StageRun
+from codex_lsp.speckit.engine import StageRun
 from codex_lsp.speckit.files import read_text
 from codex_lsp.speckit.gate_run import GateAnswers, GateKeeper
 from codex_lsp.speckit.gates import CHECKPOINTS, gate_for
@@ -44,6 +44,9 @@ from codex_lsp.speckit.orchestrator import run_stage
 from codex_lsp.speckit.packet import SpecPacket
 from codex_lsp.speckit.result import CommandResult
 from codex_lsp.speckit.routing import Invocation, RouteError, route
+from codex_lsp.speckit.stage_finish import StageResult
+from codex_lsp.speckit.stage_sinks import Emitter
+from codex_lsp.speckit.stage_state import RunOptions
 from codex_lsp.speckit.tasks_md import first_open, tick
 from codex_lsp.speckit.validation import report, run_validation, validation_commands
 from codex_lsp.speckit.workspace import Workspace, find_root
@@ -185,11 +188,13 @@ class CommandTask:
             spec.packet,
             stage,
             emitter=emit,
-            runs=spec.runs,
-            session_id=self.runner.parts.conversation_id,
-            user_text=user_text,
-            task=task,
-            pipeline=spec.pipeline,
+            options=RunOptions(
+                runs=spec.runs,
+                session_id=self.runner.parts.conversation_id,
+                user_text=user_text,
+                task=task,
+                pipeline=spec.pipeline,
+            ),
         )
         agents = ConversationRunner(self.manager, f"spec-kit {spec.packet.id} {stage}")
         try:

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 from codex_lsp.errors import SpeckitError
 from codex_lsp.protocol.speckit_events import SpeckitGateEvent
 from codex_lsp.speckit.auto import GateOutcome
-from codex_lsp.speckit.engine import Emitter
 from codex_lsp.speckit.files import write_text
 from codex_lsp.speckit.gates import (
     CHECKPOINTS,
@@ -33,6 +32,7 @@ from codex_lsp.speckit.gates import (
 )
 from codex_lsp.speckit.issues import Magnitude
 from codex_lsp.speckit.packet import SpecPacket
+from codex_lsp.speckit.stage_sinks import Emitter
 from codex_lsp.speckit.workspace import Workspace
 from codex_lsp.store.speckit_auto import IssueRow
 from codex_lsp.store.speckit_runs import SpeckitRuns

@@ -12,17 +12,12 @@ import time
 from collections.abc import Awaitable, Callable
 
 from codex_lsp.errors import BudgetExceededError
+from codex_lsp.speckit.agent_calls import AgentFailure, AgentReply, AgentRequest, AgentRunner
 from codex_lsp.speckit.agents import AgentSpec
 from codex_lsp.speckit.consensus import Outcome, needs_escalation
-from codex_lsp.speckit.engine import (
-    AgentFailure,
-    AgentReply,
-    AgentRequest,
-    AgentRunner,
-    StageResult,
-    StageRun,
-    SynthesisWriter,
-)
+from codex_lsp.speckit.engine import StageRun
+from codex_lsp.speckit.stage_finish import StageResult
+from codex_lsp.speckit.stage_sinks import SynthesisWriter
 from codex_lsp.speckit.stages import Mode
 
 Sleep = Callable[[float], Awaitable[None]]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codex_lsp.speckit import markdown as md
-from codex_lsp.speckit.tasks_md import format_task
+from codex_lsp.speckit.tasks_md import TaskDraft, format_task
 
 Answer = dict[str, Any]
 Renderer = Callable[[Answer], str]
@@ -98,12 +98,14 @@ def _task_lines(a: Answer, phase: str) -> str:
         paths = [p for p in task.get("paths", []) if p not in task["title"]]
         lines.append(
             format_task(
-                task["task_id"],
-                " ".join([task["title"], *paths]),
-                parallel=bool(task.get("parallel")),
-                story=_story(task.get("story") or ""),
-                validation=task.get("validation") or None,
-                artifact=task.get("artifact") or None,
+                TaskDraft(
+                    task["task_id"],
+                    " ".join([task["title"], *paths]),
+                    parallel=bool(task.get("parallel")),
+                    story=_story(task.get("story") or ""),
+                    validation=task.get("validation") or None,
+                    artifact=task.get("artifact") or None,
+                )
             )
         )
     return "\n".join(lines)

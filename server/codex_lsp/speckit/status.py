@@ -6,6 +6,7 @@ stage uses and used. Without a SPEC: one line per SPEC of the workspace."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,16 +51,21 @@ def _counts(issues: list[Issue]) -> dict[str, int]:
     return {m.value: sum(1 for i in issues if i.magnitude is m) for m in Magnitude}
 
 
-def _stage(
-    workspace: Workspace,
-    packet: SpecPacket,
-    stage: str,
-    run: StageRunRecord | None,
-    files: StageEvidence,
-    evidence: Evidence,
-    now: datetime,
-    stale_after: timedelta,
-) -> StageStatus:
+@dataclass(frozen=True)
+class _Sources:
+    """What every stage's status is read from: the packet, its evidence files, and the moment
+    after which a stage counts as stale."""
+
+    packet: SpecPacket
+    files: StageEvidence
+    evidence: Evidence
+    now: datetime
+    stale_after: timedelta
+
+
+def _stage(sources: _Sources, stage: str, run: StageRunRecord | None) -> StageStatus:
+    packet, files, evidence = sources.packet, sources.files, sources.evidence
+    now, stale_after = sources.now, sources.stale_after
     spec = STAGES[stage]
     path = packet.stage_file(stage)
     present = path is not None and path.is_file()
@@ -205,10 +211,8 @@ def build_report_sync(
         for name in workspace.layout.doc_files
     ]
     row_status = _tracker(workspace, packet, warnings)
-    stages = [
-        _stage(workspace, packet, s, runs.get(s), files, evidence, now, timedelta(hours=hours))
-        for s in PIPELINE
-    ]
+    sources = _Sources(packet, files, evidence, now, timedelta(hours=hours))
+    stages = [_stage(sources, s, runs.get(s)) for s in PIPELINE]
     ledger = Ledger(evidence, workspace.config.speckit).load(packet.id)
     cost = CostStatus(
         total_spent=round(ledger.total_spent, 6),

@@ -125,18 +125,27 @@ def _consensus_section(outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Where a synthesis comes from, as its document cites it: the files the agents read, the
+    run's evidence files, the prompt's version and the moment it was made."""
+
+    inputs: Sequence[str]
+    evidence: Sequence[str]
+    prompt_version: str
+    now: datetime
+
+
 def synthesise(
     workspace: Workspace,
     packet: SpecPacket,
     outcome: Outcome,
     answers: Mapping[str, Answer],
-    *,
-    inputs: Sequence[str],
-    evidence: Sequence[str],
-    prompt_version: str,
-    now: datetime,
+    provenance: Provenance,
 ) -> Synthesis:
     """The synthesis of a stage run that stands (ok or degraded)."""
+    inputs, evidence = provenance.inputs, provenance.evidence
+    prompt_version, now = provenance.prompt_version, provenance.now
     stage = outcome.stage
     merged = merge_answers(stage, outcome.participants, answers, outcome.arbiter)
     data: dict[str, Any] = {

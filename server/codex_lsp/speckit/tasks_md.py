@@ -107,26 +107,30 @@ def parse_tasks(text: str) -> list[TaskLine]:
     return tasks
 
 
-def format_task(
-    task_id: str,
-    description: str,
-    *,
-    parallel: bool = False,
-    story: str | None = None,
-    done: bool = False,
-    validation: str | None = None,
-    artifact: str | None = None,
-) -> str:
+@dataclass(frozen=True)
+class TaskDraft:
+    """A task to be written: what :func:`format_task` needs (no position in a file yet)."""
+
+    id: str
+    description: str
+    parallel: bool = False
+    story: str | None = None
+    done: bool = False
+    validation: str | None = None
+    artifact: str | None = None
+
+
+def format_task(task: TaskDraft) -> str:
     """The lines of one task as spec-kit writes them: GitHub's line format with the fork's
     sub-lines (both readers accept it)."""
-    head = f"- [{'x' if done else ' '}] {task_id}"
-    head += " [P]" if parallel else ""
-    head += f" [{story}]" if story else ""
-    out = [f"{head} {' '.join(description.split())}"]
-    if validation:
-        out.append(f"  - **Validation**: `{validation}`")
-    if artifact:
-        out.append(f"  - **Artifact**: `{artifact}`")
+    head = f"- [{'x' if task.done else ' '}] {task.id}"
+    head += " [P]" if task.parallel else ""
+    head += f" [{task.story}]" if task.story else ""
+    out = [f"{head} {' '.join(task.description.split())}"]
+    if task.validation:
+        out.append(f"  - **Validation**: `{task.validation}`")
+    if task.artifact:
+        out.append(f"  - **Artifact**: `{task.artifact}`")
     return "\n".join(out)
 
 

@@ -41,7 +41,7 @@ async def write_through(
 
 
 class SinkWriter:
-    """A :class:`~codex_lsp.speckit.engine.SynthesisWriter` over a file sink (no turn)."""
+    """A :class:`~codex_lsp.speckit.stage_sinks.SynthesisWriter` over a file sink (no turn)."""
 
     def __init__(self, sink: FileSink, root: Path) -> None:
         self.sink = sink
@@ -57,7 +57,7 @@ class SinkWriter:
 
 
 class SessionWriter:
-    """A :class:`~codex_lsp.speckit.engine.SynthesisWriter` over a turn's tool session."""
+    """A :class:`~codex_lsp.speckit.stage_sinks.SynthesisWriter` over a turn's tool session."""
 
     def __init__(self, session: ToolSession, root: Path) -> None:
         self.session = session

@@ -10,18 +10,17 @@ is no longer alive, and is free to resume."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from codex_lsp.errors import StoreError
+from codex_lsp.store.run_owner import owner_alive, owner_token
 
 _RUN_COLUMNS = (
     "id, workspace, spec_id, status, state_json, owner, conversation_id, cancel_requested, "
@@ -33,55 +32,6 @@ _ISSUE_COLUMNS = (
 )
 UNFINISHED = ("running", "waiting", "stopped", "interrupted")
 """Statuses of a run that can go on (``/speckit.auto <SPEC>`` resumes it)."""
-
-
-def _start_ticks(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (``/proc/<pid>/stat`` field 22), or
-    None where there is no /proc."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            data = handle.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    # the command name (field 2) is in parentheses and may hold spaces: split after it
-    fields = data.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else None
-
-
-@cache
-def owner_token() -> str:
-    """This process, as a run's owner: ``<pid>:<start ticks>``."""
-    pid = os.getpid()
-    return f"{pid}:{_start_ticks(pid) or 0}"
-
-
-def owner_alive(token: str | None) -> bool:
-    """True when the process ``token`` names still runs (this one included)."""
-    if not token:
-        return False
-    pid_text, _, ticks = token.partition(":")
-    try:
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if token == owner_token():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    current = _start_ticks(pid)
-    return current is None or ticks in ("", "0") or current == ticks
-
-
-def owner_pid(token: str | None) -> int | None:
-    """The pid of an owner token."""
-    try:
-        return int((token or "").partition(":")[0])
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)

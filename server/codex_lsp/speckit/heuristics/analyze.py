@@ -29,11 +29,13 @@ def _issue(
     kind: str,
     text: str,
     magnitude: Magnitude,
-    doc: Document | None = None,
-    line: int | None = None,
+    at: tuple[Document, int | None] | None = None,
+    *,
     context: str = "",
     fix: str = "",
 ) -> Issue:
+    """An analyze issue, ``at`` a document (and a line of it) when it has a place."""
+    doc, line = at if at else (None, None)
     return Issue(
         id="",
         gate="analyze",
@@ -59,10 +61,9 @@ def _ids(packet: SpecPacket, docs: list[Document]) -> list[Issue]:
                         "id_mismatch",
                         f"{doc.name} names {match.group(1)}, but this is {packet.id}",
                         IMP,
-                        doc,
-                        number,
-                        line.strip(),
-                        f"replace {match.group(1)} with {packet.id}",
+                        (doc, number),
+                        context=line.strip(),
+                        fix=f"replace {match.group(1)} with {packet.id}",
                     )
                 )
     return issues
@@ -85,9 +86,8 @@ def _definitions(docs: list[Document]) -> tuple[dict[str, tuple[Document, int, s
                         f"{req} is defined twice, differently ({first[0].path}:{first[1] + 1} "
                         "and here)",
                         IMP,
-                        doc,
-                        number,
-                        line.strip(),
+                        (doc, number),
+                        context=line.strip(),
                     )
                 )
             defined.setdefault(req, (doc, number, text))
@@ -117,7 +117,7 @@ def _coverage(
                 f"{downstream.name} cites no requirement ids (FR-001…): its coverage of the "
                 "spec cannot be checked",
                 MIN,
-                downstream,
+                (downstream, None),
                 fix="name the requirement each step or task serves",
             )
         )
@@ -130,10 +130,9 @@ def _coverage(
                         "coverage_gap",
                         f"{req} is not covered by {downstream.name}",
                         magnitude,
-                        doc,
-                        number,
-                        text,
-                        f"add a step or task for {req} to {downstream.name}",
+                        (doc, number),
+                        context=text,
+                        fix=f"add a step or task for {req} to {downstream.name}",
                     )
                 )
     for req, (doc, number, text) in cited.items():
@@ -143,9 +142,8 @@ def _coverage(
                     "missing_requirement",
                     f"{doc.name} cites {req}, which the spec does not define",
                     IMP,
-                    doc,
-                    number,
-                    text,
+                    (doc, number),
+                    context=text,
                 )
             )
     return issues
@@ -156,13 +154,15 @@ def _tasks(doc: Document | None) -> list[Issue]:
         return []
     tasks = parse_tasks("\n".join(doc.lines))
     if not tasks:
-        return [_issue("coverage_gap", "tasks.md has no task lines (- [ ] T001 …)", IMP, doc)]
+        return [
+            _issue("coverage_gap", "tasks.md has no task lines (- [ ] T001 …)", IMP, (doc, None))
+        ]
     issues, seen = [], set()
     with_validation = any(t.validation for t in tasks)
     for task in tasks:
         if task.id in seen:
             issues.append(
-                _issue("duplicate_task", f"task {task.id} appears twice", IMP, doc, task.line)
+                _issue("duplicate_task", f"task {task.id} appears twice", IMP, (doc, task.line))
             )
         seen.add(task.id)
         if with_validation and not task.validation:
@@ -171,8 +171,7 @@ def _tasks(doc: Document | None) -> list[Issue]:
                     "coverage_gap",
                     f"task {task.id} has no **Validation** command",
                     MIN,
-                    doc,
-                    task.line,
+                    (doc, task.line),
                 )
             )
     return issues
@@ -223,10 +222,9 @@ def _constitution(
                     "version_drift",
                     f"plan.md follows constitution {match.group(1)}, the constitution is {version}",
                     IMP,
-                    plan,
-                    number,
-                    line.strip(),
-                    "rerun /speckit.plan against the current constitution",
+                    (plan, number),
+                    context=line.strip(),
+                    fix="rerun /speckit.plan against the current constitution",
                 )
             ]
     return []
@@ -254,9 +252,8 @@ def analyze_issues(workspace: Workspace, packet: SpecPacket) -> tuple[list[Issue
                         "ambiguity",
                         "an open [NEEDS CLARIFICATION] marker",
                         CRIT,
-                        doc,
-                        number,
-                        line.strip(),
+                        (doc, number),
+                        context=line.strip(),
                     )
                 )
     return numbered(issues, "ANL"), read.notes
