@@ -144,6 +144,13 @@ export class ChatBridge {
           terminalId: message.terminalId,
         });
         return;
+      case "speckitAnswer":
+        // the server asks which answer (window/showMessageRequest); its events update the card
+        await this.server.request("workspace/executeCommand", {
+          command: "codex-lsp.speckit.answer",
+          arguments: [message.runId, message.checkpoint, message.issueId],
+        });
+        return;
       case "undo":
         return this.undo(message.turnId);
       case "fork":

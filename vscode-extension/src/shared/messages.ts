@@ -54,7 +54,10 @@ export type FromWebview =
   | { type: "applyCode"; path: string; code: string }
   | { type: "openWalkthrough" }
   /** The Stop button of a running terminal (codex/killTerminal). */
-  | { type: "killTerminal"; conversationId: string; terminalId: number };
+  | { type: "killTerminal"; conversationId: string; terminalId: number }
+  /** An Answer button of a spec-kit quality-gate question (codex-lsp.speckit.answer: the server
+   * offers the suggested answers, writes the one chosen, and the run goes on). */
+  | { type: "speckitAnswer"; runId: string; checkpoint: string; issueId: string };
 
 /** What the host posts to the webview. */
 export type ToWebview =

@@ -832,6 +832,10 @@ function clicked(button: HTMLElement): FromWebview | undefined {
         ? { type: "killTerminal", conversationId, terminalId }
         : undefined;
     }
+    case "speckitAnswer": {
+      const { run: runId, checkpoint, issue: issueId } = data;
+      return runId && checkpoint && issueId ? { type: "speckitAnswer", runId, checkpoint, issueId } : undefined;
+    }
     default:
       return undefined;
   }
