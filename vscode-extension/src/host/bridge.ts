@@ -159,6 +159,8 @@ export class ChatBridge {
         return this.search(message.query);
       case "listMcpPrompts":
         return this.host.post({ type: "mcpPrompts", result: await this.server.request("codex/listMcpPrompts", {}) });
+      case "listSpecs":
+        return this.host.post({ type: "specs", result: await this.server.request("codex/listSpecs", {}) });
       case "listSkills":
         return this.host.post({ type: "skills", result: await this.server.request("codex/listSkills", {}) });
       case "newConversation":

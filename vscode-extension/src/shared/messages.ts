@@ -9,6 +9,7 @@ import type {
   ListMcpPromptsResult,
   ListModelsResult,
   ListSkillsResult,
+  ListSpecsResult,
   ReasoningEffort,
   ReviewDecision,
 } from "./generated";
@@ -48,6 +49,8 @@ export type FromWebview =
   | { type: "listSkills" }
   /** The MCP prompts `/` completes (codex/listMcpPrompts). */
   | { type: "listMcpPrompts" }
+  /** The SPEC ids `/speckit.<name> ` completes (codex/listSpecs). */
+  | { type: "listSpecs" }
   /** A code block of an answer: copied, inserted at the editor's cursor, or applied to its file. */
   | { type: "copyCode"; code: string }
   | { type: "insertCode"; code: string }
@@ -68,6 +71,7 @@ export type ToWebview =
   | { type: "doctor"; result: DoctorResult }
   | { type: "skills"; result: ListSkillsResult }
   | { type: "mcpPrompts"; result: ListMcpPromptsResult }
+  | { type: "specs"; result: ListSpecsResult }
   /** A keyboard shortcut asked for the composer. */
   | { type: "focusComposer" }
   /** An interrupt handed back what the user had queued: it goes back in the composer. */
