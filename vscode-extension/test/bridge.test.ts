@@ -408,3 +408,40 @@ test(
     }
   },
 );
+
+test(
+  "spec-kit: the SPEC ids come from codex/listSpecs; an Answer button reaches codex-lsp.speckit.answer",
+  { skip: SKIP, timeout: 60_000 },
+  async () => {
+    const { home, workspace, model } = await setUp([]);
+    mkdirSync(join(workspace, ".git"));
+    mkdirSync(join(workspace, "docs", "SPEC-KIT-071-login"), { recursive: true });
+    writeFileSync(join(workspace, "docs", "SPEC-KIT-071-login", "spec.md"), "# Spec: login\n");
+    const { connection, child } = await startServer(home, workspace);
+    const host = new RecordingHost(workspace);
+    const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
+    try {
+      await bridge.handle({ type: "listSpecs" });
+      const specs = host.posted.find((m) => m.type === "specs");
+      assert.ok(specs?.type === "specs");
+      assert.deepEqual(
+        specs.result.specs.map((s) => [s.specId, s.directory]),
+        [["SPEC-KIT-071", "docs/SPEC-KIT-071-login/"]],
+      );
+      // a question no run has (answered from another editor): the server's reason is shown
+      await bridge.handle({
+        type: "speckitAnswer",
+        runId: "0123456789abcdef",
+        checkpoint: "before-plan",
+        issueId: "CLR-009",
+      });
+      assert.equal(host.warnings.length, 1);
+      assert.match(host.warnings[0], /no quality-gate question CLR-009 in run 0123456789abcdef \(before-plan\)/);
+    } finally {
+      await connection.sendRequest("shutdown").catch(() => undefined);
+      connection.dispose();
+      child.kill();
+      model.child.kill();
+    }
+  },
+);

@@ -8,6 +8,8 @@ import {
   parseSlash,
   promptSuggestions,
   skillSuggestions,
+  speckitCommandSuggestions,
+  specSuggestions,
 } from "../src/shared/composer";
 
 test("slash commands are parsed with their argument, and mistakes say what is allowed", () => {
@@ -108,4 +110,39 @@ test("MCP prompts go to the server, and / completes them with their arguments", 
     "/mcp__docs__hello — prompt of MCP server docs",
   );
   assert.deepEqual(promptSuggestions(undefined, "/"), []);
+});
+
+const SPECS = {
+  specs: [
+    { specId: "SPEC-KIT-070", directory: "docs/SPEC-KIT-070-b/", title: "B", status: "In Progress" },
+    { specId: "SPEC-KIT-071", directory: "docs/SPEC-KIT-071-login/", title: "", status: "" },
+    { specId: "SPEC-KIT-165", directory: "docs/SPEC-KIT-165-x/", title: "X", status: "Done" },
+  ],
+};
+
+test("/speckit.<name> completes the workspace's SPEC ids (codex/listSpecs), replacing the command", () => {
+  assert.deepEqual(specSuggestions(SPECS, "/speckit.plan spec-kit-07"), [
+    { insert: "/speckit.plan SPEC-KIT-070", label: "SPEC-KIT-070 — B (In Progress)", whole: true },
+    { insert: "/speckit.plan SPEC-KIT-071", label: "SPEC-KIT-071", whole: true },
+  ]);
+  assert.equal(specSuggestions(SPECS, "/speckit.auto ")?.length, 3);
+  assert.deepEqual(specSuggestions(undefined, "/speckit.auto "), [], "nothing until the server answers");
+  // no SPEC argument: a description, a command not of spec-kit, a second argument, plain text
+  for (const text of [
+    "/speckit.new SPEC",
+    "/speckit.nope SPEC",
+    "/speckit.plan SPEC-KIT-070 T0",
+    "plan SPEC",
+    "/speckit.plan",
+  ])
+    assert.equal(specSuggestions(SPECS, text), undefined, text);
+});
+
+test("/speckit. completes spec-kit's commands", () => {
+  assert.deepEqual(
+    speckitCommandSuggestions("/speckit.a").map((s) => s.label),
+    ["/speckit.analyze <SPEC>", "/speckit.audit <SPEC>", "/speckit.auto <SPEC>"],
+  );
+  assert.deepEqual(speckitCommandSuggestions("/speckit.n"), [{ insert: "/speckit.new", label: "/speckit.new" }]);
+  assert.deepEqual(speckitCommandSuggestions("/re"), []);
 });

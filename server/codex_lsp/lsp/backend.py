@@ -100,6 +100,7 @@ class Backend:
             self._configuration.methods(),
             files.methods(),
             TerminalsFeature(self.manager).methods(),
+            self.speckit.methods(),
         )
         """Every ``codex/*`` client request → its handler."""
         self.commands: dict[str, CommandHandler] = one_table(

@@ -22,14 +22,21 @@ from codex_lsp.core import ConversationManager
 from codex_lsp.errors import CodexError
 from codex_lsp.lsp.code_actions import SPECKIT_KIND, resolve, wanted
 from codex_lsp.lsp.conversations import Conversations
-from codex_lsp.lsp.rpc import CommandHandler, conversation_arg, wire
+from codex_lsp.lsp.rpc import CommandHandler, Handler, conversation_arg, wire
 from codex_lsp.lsp.speckit_actions import ANSWER_COMMAND, PREFIX, SPECKIT_COMMANDS
 from codex_lsp.lsp.speckit_gates import GateDiagnostics
+from codex_lsp.protocol import method_names as names
 from codex_lsp.protocol.events import EventEnvelope
-from codex_lsp.protocol.requests import NewConversationParams
+from codex_lsp.protocol.requests import (
+    ListSpecsParams,
+    ListSpecsResult,
+    NewConversationParams,
+    SpecEntry,
+)
 from codex_lsp.protocol.speckit_events import SpeckitGateEvent
 from codex_lsp.speckit.offers import Offer, offers
 from codex_lsp.speckit.resume import Resumable, resumable
+from codex_lsp.speckit.status import speckit_overview
 from codex_lsp.speckit.tasks_md import TaskLine, parse_tasks
 from codex_lsp.speckit.workspace import Workspace, find_root
 from codex_lsp.store.speckit_runs import SpeckitRuns
@@ -66,6 +73,20 @@ class SpeckitFeature:
             **{name: self._typed(name) for name in SPECKIT_COMMANDS},
             ANSWER_COMMAND: self.gates.answer,
         }
+
+    def methods(self) -> dict[str, Handler]:
+        """``codex/listSpecs`` → its handler."""
+        return {names.LIST_SPECS: self._list_specs}
+
+    async def _list_specs(self, _params: ListSpecsParams) -> ListSpecsResult:
+        start = self._root() or self._manager.default_cwd or Path.cwd()
+        overview = await speckit_overview(await self.workspace(start), None)
+        return ListSpecsResult(
+            specs=[
+                SpecEntry(spec_id=s.spec_id, directory=s.directory, title=s.title, status=s.status)
+                for s in overview.specs
+            ]
+        )
 
     async def workspace(self, start: Path) -> Workspace:
         """The spec-kit workspace ``start`` is in."""

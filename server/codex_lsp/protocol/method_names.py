@@ -15,6 +15,7 @@ FUZZY_FILE_SEARCH = "codex/fuzzyFileSearch"
 GET_CONFIG = "codex/getConfig"
 LIST_MODELS = "codex/listModels"
 LIST_SKILLS = "codex/listSkills"
+LIST_SPECS = "codex/listSpecs"
 LIST_MCP_PROMPTS = "codex/listMcpPrompts"
 LIST_MODES = "codex/listModes"
 SET_MODE = "codex/setMode"
@@ -70,6 +71,7 @@ CLIENT_REQUESTS: tuple[str, ...] = (
     GET_CONFIG,
     LIST_MODELS,
     LIST_SKILLS,
+    LIST_SPECS,
     LIST_MCP_PROMPTS,
     LIST_MODES,
     SET_MODE,

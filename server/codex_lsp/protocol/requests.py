@@ -332,6 +332,26 @@ class ListSkillsParams(WireModel):
     cwd: WirePath | None = None
 
 
+class ListSpecsParams(WireModel):
+    """``codex/listSpecs``: the spec-kit SPECs of the workspace, for a composer's completion of
+    ``/speckit.<name> <SPEC>``."""
+
+
+class SpecEntry(WireModel):
+    """One SPEC: its id, its folder (relative to the workspace), its tracker title and status."""
+
+    spec_id: str
+    directory: str
+    title: str
+    status: str
+
+
+class ListSpecsResult(WireModel):
+    """The SPECs found, in the layout's order."""
+
+    specs: list[SpecEntry]
+
+
 class SkillEntry(WireModel):
     """One skill: a folder with a SKILL.md whose front matter names and describes it."""
 

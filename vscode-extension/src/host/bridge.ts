@@ -144,6 +144,13 @@ export class ChatBridge {
           terminalId: message.terminalId,
         });
         return;
+      case "speckitAnswer":
+        // the server asks which answer (window/showMessageRequest); its events update the card
+        await this.server.request("workspace/executeCommand", {
+          command: "codex-lsp.speckit.answer",
+          arguments: [message.runId, message.checkpoint, message.issueId],
+        });
+        return;
       case "undo":
         return this.undo(message.turnId);
       case "fork":
@@ -152,6 +159,8 @@ export class ChatBridge {
         return this.search(message.query);
       case "listMcpPrompts":
         return this.host.post({ type: "mcpPrompts", result: await this.server.request("codex/listMcpPrompts", {}) });
+      case "listSpecs":
+        return this.host.post({ type: "specs", result: await this.server.request("codex/listSpecs", {}) });
       case "listSkills":
         return this.host.post({ type: "skills", result: await this.server.request("codex/listSkills", {}) });
       case "newConversation":

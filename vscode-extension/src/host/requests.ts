@@ -14,9 +14,22 @@ export type ApprovalCommand =
     }
   | { command: "codex-lsp.deny"; arguments: [ApprovalTarget] };
 
+/** A spec-kit quality-gate question's answer (the server's codex-lsp.speckit.answer): runId,
+ * checkpoint, issueId and, optionally, the answer (without it the server asks). */
+export type SpeckitAnswerCommand = {
+  command: "codex-lsp.speckit.answer";
+  arguments: [string, string, string] | [string, string, string, string];
+};
+
+/** What codex-lsp.speckit.answer returns. */
+export type SpeckitAnswerResult = { answered: boolean; issueId?: string; answer?: string; resumed?: boolean };
+
 /** Method → params and result, for every request the extension sends. */
 export type Requests = Pick<CodexMethods, CodexClientRequest> & {
-  "workspace/executeCommand": { params: ApprovalCommand; result: { decision: ReviewDecision } };
+  "workspace/executeCommand": {
+    params: ApprovalCommand | SpeckitAnswerCommand;
+    result: { decision: ReviewDecision } | SpeckitAnswerResult;
+  };
 };
 
 export type Method = keyof Requests;

@@ -6,6 +6,7 @@ import type {
   ContextInput,
   ListMcpPromptsResult,
   ListSkillsResult,
+  ListSpecsResult,
   LocalImageInput,
   MentionInput,
   ReasoningEffort,
@@ -51,6 +52,58 @@ export const POLICIES: AskForApproval[] = ["untrusted", "on-failure", "on-reques
 /** spec-kit's commands (`/speckit.plan`, aliases `/spec-plan`, `/new-spec`): the server carries
  * them out, so they are sent as the message they are. */
 const SPECKIT = /^\/(?:speckit\.|spec-|new-spec(?:\s|$))/;
+
+/** spec-kit's commands (docs/protocol.md, `codex-lsp.speckit.<name>`), for `/speckit.` completion. */
+export const SPECKIT_NAMES = [
+  "new",
+  "specify",
+  "clarify",
+  "analyze",
+  "checklist",
+  "plan",
+  "tasks",
+  "implement",
+  "validate",
+  "audit",
+  "unlock",
+  "auto",
+  "cancel",
+  "status",
+  "constitution",
+];
+
+/** The spec-kit commands whose argument is not a SPEC id (a description, a principle). */
+const NO_SPEC = new Set(["new", "constitution"]);
+
+/** A completion: `insert` replaces the word being typed, or the whole composer when `whole`. */
+export type Suggestion = { insert: string; label: string; whole?: boolean };
+
+/** The `/speckit.<name>` completions of `word` (a word starting with `/speckit.`). */
+export function speckitCommandSuggestions(word: string): Suggestion[] {
+  if (!word.startsWith("/speckit.")) return [];
+  return SPECKIT_NAMES.filter((name) => `/speckit.${name}`.startsWith(word)).map((name) => ({
+    insert: `/speckit.${name}`,
+    label: `/speckit.${name}${NO_SPEC.has(name) ? "" : " <SPEC>"}`,
+  }));
+}
+
+const SPEC_ARGUMENT = /^\/speckit\.(\w+)\s+(\S*)$/;
+
+/** The completions of the SPEC id of a `/speckit.<name> <SPEC>` being typed (`text`: the
+ * composer's): the workspace's SPECs (codex/listSpecs) whose id starts with what is typed (case
+ * aside), each replacing the whole command; undefined when `text` is no such command. */
+export function specSuggestions(specs: ListSpecsResult | undefined, text: string): Suggestion[] | undefined {
+  const match = SPEC_ARGUMENT.exec(text.trimStart());
+  if (!match || !SPECKIT_NAMES.includes(match[1]) || NO_SPEC.has(match[1])) return undefined;
+  const [, name, typed] = match;
+  return (specs?.specs ?? [])
+    .filter((s) => s.specId.toLowerCase().startsWith(typed.toLowerCase()))
+    .map((s) => ({
+      insert: `/speckit.${name} ${s.specId}`,
+      label: `${s.specId}${s.title ? ` — ${s.title}` : ""}${s.status ? ` (${s.status})` : ""}`,
+      whole: true,
+    }));
+}
 
 /** An MCP prompt (`/mcp__<server>__<prompt> args`): the server fills it in. */
 const MCP_PROMPT = /^\/mcp__[\w-]+(?:\s|$)/;

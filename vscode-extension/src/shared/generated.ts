@@ -500,6 +500,15 @@ export interface ListSkillsResult {
   errors?: Array<string>;
 }
 
+/** ``codex/listSpecs``: the spec-kit SPECs of the workspace, for a composer's completion of ``/speckit.<name> <SPEC>``. */
+export interface ListSpecsParams {
+}
+
+/** The SPECs found, in the layout's order. */
+export interface ListSpecsResult {
+  specs: Array<SpecEntry>;
+}
+
 /** ``codex/listTerminals``: the commands ``exec_command`` left running. */
 export interface ListTerminalsParams {
   /** Only this conversation's terminals (all live ones if absent). */
@@ -953,6 +962,14 @@ export interface SkippedFile {
   reason: string;
 }
 
+/** One SPEC: its id, its folder (relative to the workspace), its tracker title and status. */
+export interface SpecEntry {
+  specId: string;
+  directory: string;
+  title: string;
+  status: string;
+}
+
 /** An agent's reply was checked: usable or not, what it cost, and the agent's conversation. */
 export interface SpeckitAgentAnsweredEvent {
   specId: string;
@@ -1327,6 +1344,7 @@ export interface CodexMethods {
   "codex/getConfig": { params: GetConfigParams; result: GetConfigResult };
   "codex/listModels": { params: ListModelsParams; result: ListModelsResult };
   "codex/listSkills": { params: ListSkillsParams; result: ListSkillsResult };
+  "codex/listSpecs": { params: ListSpecsParams; result: ListSpecsResult };
   "codex/listMcpPrompts": { params: ListMcpPromptsParams; result: ListMcpPromptsResult };
   "codex/listModes": { params: ListModesParams; result: ListModesResult };
   "codex/setMode": { params: SetModeParams; result: SetModeResult };
@@ -1350,6 +1368,6 @@ export interface CodexMethods {
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
   "codex/requestUserInput": { params: RequestUserInputParams; result: RequestUserInputResult };
 }
-export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/listSkills" | "codex/listMcpPrompts" | "codex/listModes" | "codex/setMode" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/listTerminals" | "codex/killTerminal" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/rewindConversation" | "codex/shutdown";
+export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/listSkills" | "codex/listSpecs" | "codex/listMcpPrompts" | "codex/listModes" | "codex/setMode" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/listTerminals" | "codex/killTerminal" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/rewindConversation" | "codex/shutdown";
 /** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */
 export const CodexErrorCodes = {"unknownConversation": -32004} as const;

@@ -9,6 +9,7 @@ import type {
   ListMcpPromptsResult,
   ListModelsResult,
   ListSkillsResult,
+  ListSpecsResult,
   ReasoningEffort,
   ReviewDecision,
 } from "./generated";
@@ -48,13 +49,18 @@ export type FromWebview =
   | { type: "listSkills" }
   /** The MCP prompts `/` completes (codex/listMcpPrompts). */
   | { type: "listMcpPrompts" }
+  /** The SPEC ids `/speckit.<name> ` completes (codex/listSpecs). */
+  | { type: "listSpecs" }
   /** A code block of an answer: copied, inserted at the editor's cursor, or applied to its file. */
   | { type: "copyCode"; code: string }
   | { type: "insertCode"; code: string }
   | { type: "applyCode"; path: string; code: string }
   | { type: "openWalkthrough" }
   /** The Stop button of a running terminal (codex/killTerminal). */
-  | { type: "killTerminal"; conversationId: string; terminalId: number };
+  | { type: "killTerminal"; conversationId: string; terminalId: number }
+  /** An Answer button of a spec-kit quality-gate question (codex-lsp.speckit.answer: the server
+   * offers the suggested answers, writes the one chosen, and the run goes on). */
+  | { type: "speckitAnswer"; runId: string; checkpoint: string; issueId: string };
 
 /** What the host posts to the webview. */
 export type ToWebview =
@@ -65,6 +71,7 @@ export type ToWebview =
   | { type: "doctor"; result: DoctorResult }
   | { type: "skills"; result: ListSkillsResult }
   | { type: "mcpPrompts"; result: ListMcpPromptsResult }
+  | { type: "specs"; result: ListSpecsResult }
   /** A keyboard shortcut asked for the composer. */
   | { type: "focusComposer" }
   /** An interrupt handed back what the user had queued: it goes back in the composer. */

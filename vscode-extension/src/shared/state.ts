@@ -17,6 +17,7 @@ import type {
   TurnAbortedEvent,
   UpdateFile,
 } from "./generated";
+import { emptyRun, isSpeckitEvent, reduceSpeckit, type SpeckitRun } from "./speckit";
 
 export type FileChange = AddFile | DeleteFile | UpdateFile;
 export type ModeId = Mode["id"];
@@ -52,6 +53,8 @@ export type Entry =
   | { kind: "plan"; id: string; plan: PlanItem[]; explanation?: string | null }
   /** A review's findings (also published as codex-review diagnostics on their files). */
   | { kind: "review"; id: string; review: ReviewOutput }
+  /** A spec-kit run of one SPEC (its id): stages, agents, cost, gate questions. */
+  | { kind: "speckit"; id: string; run: SpeckitRun }
   | {
       kind: "notice";
       id: string;
@@ -536,6 +539,12 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
           : "The history was summarised to free context.",
       );
     default:
+      if (isSpeckitEvent(msg)) {
+        const fresh: Entry = { kind: "speckit", id: msg.specId, run: reduceSpeckit(emptyRun(msg.specId), msg) };
+        const merge = (old: Entry): Entry =>
+          old.kind === "speckit" ? { ...old, run: reduceSpeckit(old.run, msg) } : old;
+        return { ...c, entries: upsert(c, fresh, merge) };
+      }
       return c;
   }
 }

@@ -6,6 +6,7 @@
 import { ansiLines, escapeHtml as esc, stripAnsi } from "./ansi";
 import type { ReviewOutput } from "../shared/generated";
 import type { Entry, FileChange, ParsedCommand, Terminal } from "../shared/state";
+import { timeline, type SpeckitAgent, type SpeckitRun, type StageStatus } from "../shared/speckit";
 
 /** Outputs longer than this many lines are virtualised (only the visible lines are in the DOM). */
 export const VIRTUAL_LINES = 300;
@@ -307,6 +308,8 @@ export function renderCard(ctx: CardContext, entry: Exclude<Entry, { kind: "user
     }
     case "review":
       return reviewCard(ctx, key, entry.review);
+    case "speckit":
+      return speckitCard(ctx, key, entry.run);
     case "notice":
       return noticeCard(ctx, key, entry);
   }
@@ -329,4 +332,98 @@ function reviewCard(ctx: CardContext, key: string, review: ReviewOutput): string
   const status: Status = urgent ? "failed" : findings.length ? "warning" : "ok";
   const body = `${verdict}${items ? `<ol class="findings">${items}</ol>` : ""}`;
   return card(key, "review", status, `Review: ${count}`, "", body, ctx.open(key, true));
+}
+
+const STAGE_MARKS: Record<StageStatus, { mark: string; label: string }> = {
+  pending: { mark: "○", label: "pending" },
+  running: { mark: "◌", label: "running" },
+  ok: { mark: "✓", label: "ok" },
+  degraded: { mark: "◑", label: "degraded" },
+  conflict: { mark: "⚡", label: "conflict" },
+  waiting: { mark: "⚠", label: "waiting for an answer" },
+  failed: { mark: "✗", label: "failed" },
+};
+
+const AGENT_STATES: Record<SpeckitAgent["state"], string> = {
+  asking: "asking",
+  ok: "answered",
+  unusable: "answer unusable",
+  retrying: "asking again",
+};
+
+function money(usd: number): string {
+  return `$${usd.toFixed(usd > 0 && usd < 0.01 ? 4 : 2)}`;
+}
+
+function agentLine(agent: SpeckitAgent): string {
+  const attempt = agent.maxAttempts
+    ? ` (attempt ${agent.attempt} of ${agent.maxAttempts})`
+    : agent.attempt > 1
+      ? ` (attempt ${agent.attempt})`
+      : "";
+  const cost = agent.costUsd ? ` · ${money(agent.costUsd)}` : "";
+  const reason = agent.state === "retrying" && agent.reason ? `: ${esc(agent.reason)}` : "";
+  return `<li class="speckit-agent is-${agent.state}"><code>${esc(agent.name)}</code> ${AGENT_STATES[agent.state]}${attempt}${reason}${cost}</li>`;
+}
+
+/** A spec-kit run: the stage timeline (each stage's agents and retries), the cost meter against
+ * the budget, and the quality-gate questions with an Answer button each (the server's
+ * codex-lsp.speckit.answer, which offers the suggested answers). */
+function speckitCard(ctx: CardContext, key: string, run: SpeckitRun): string {
+  const stages = timeline(run);
+  const items = stages
+    .map((stage) => {
+      const { mark, label } = STAGE_MARKS[stage.status];
+      const retries = stage.retries
+        ? ` <span class="muted">${stage.retries} retr${stage.retries === 1 ? "y" : "ies"}</span>`
+        : "";
+      const agents = stage.agents.length
+        ? `<ul class="speckit-agents" aria-label="Agents of ${esc(stage.name)}">${stage.agents.map(agentLine).join("")}</ul>`
+        : "";
+      return `<li class="speckit-stage is-${stage.status}"><span class="check" role="img" aria-label="${label}">${mark}</span> <strong>${esc(stage.name)}</strong> <span class="muted">${label}</span>${retries}${agents}</li>`;
+    })
+    .join("");
+  const meter =
+    run.budget !== undefined && run.totalSpent !== undefined
+      ? `<div class="speckit-cost"><meter min="0" max="${run.budget}" low="${run.budget * 0.8}" high="${run.budget * 0.9}" optimum="0" value="${Math.min(run.totalSpent, run.budget)}" aria-label="Spent of the budget" aria-valuetext="${money(run.totalSpent)} of ${money(run.budget)}"></meter> <span class="${run.alert ? "error-text" : "muted"}">${money(run.totalSpent)} of ${money(run.budget)}${run.alert ? ` (budget ${run.alert})` : ""}</span></div>`
+      : "";
+  const waiting = run.state === "waiting";
+  const open = run.state !== "completed";
+  const questions = run.gates
+    .filter((g) => g.asked.length)
+    .map((g) => {
+      const buttons = open
+        ? g.asked
+            .map(
+              (id) =>
+                `<button data-action="speckitAnswer" data-run="${esc(g.runId)}" data-checkpoint="${esc(g.checkpoint)}" data-issue="${esc(id)}" aria-label="Answer ${esc(id)}${g.critical.includes(id) ? " (holds the run)" : ""}">Answer ${esc(id)}${g.critical.includes(id) ? " ⚠" : ""}</button>`,
+            )
+            .join("")
+        : "";
+      const fixed = g.autoFixed.length
+        ? `<p class="muted">Fixed automatically: ${g.autoFixed.map(esc).join(", ")}</p>`
+        : "";
+      return `<div class="speckit-gate" role="group" aria-label="Quality gate ${esc(g.checkpoint)}"><div class="label">Gate ${esc(g.checkpoint)}: ${g.asked.length} question(s)${g.critical.length ? `, ${g.critical.length} holding the run` : ""}</div>${fixed}<div class="buttons">${buttons}</div></div>`;
+    })
+    .join("");
+  const done = stages.filter((s) => s.status === "ok" || s.status === "degraded").length;
+  const failed = stages.some((s) => s.status === "failed" || s.status === "conflict");
+  const status: Status = waiting
+    ? "waiting"
+    : run.state === "completed"
+      ? "ok"
+      : failed
+        ? "failed"
+        : stages.some((s) => s.status === "running")
+          ? "running"
+          : run.state
+            ? "warning"
+            : "ok";
+  const what = run.runId ? `/speckit.auto ${esc(run.specId)}` : `spec-kit ${esc(run.specId)}`;
+  const meta = waiting ? "waiting for an answer" : (run.state ?? "");
+  const reason = run.reason ? `<p class="muted">${esc(run.reason)}</p>` : "";
+  const body = `${reason}<ol class="speckit-timeline" aria-label="Stages">${items}</ol>${meter}${questions}`;
+  const summary = `${what}: ${done} of ${stages.length} stage(s) done`;
+  const html = card(key, "speckit", status, summary, esc(meta), body, ctx.open(key, true));
+  return waiting ? `<div role="status">${html}</div>` : html;
 }

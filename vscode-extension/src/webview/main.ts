@@ -7,12 +7,22 @@
 import { ansiLines, escapeHtml as esc } from "./ansi";
 import { cardKey, diffHtml, openDiffButton, renderCard, terminalsHtml } from "./cards";
 import { renderMarkdown } from "./markdown";
-import { CONTEXTS, EFFORTS, SLASH_COMMANDS, promptSuggestions, skillSuggestions } from "../shared/composer";
+import {
+  CONTEXTS,
+  EFFORTS,
+  SLASH_COMMANDS,
+  promptSuggestions,
+  skillSuggestions,
+  speckitCommandSuggestions,
+  specSuggestions,
+  type Suggestion,
+} from "../shared/composer";
 import { splitHunks } from "../shared/unifiedDiff";
 import type {
   ContextInput,
   DoctorResult,
   ListMcpPromptsResult,
+  ListSpecsResult,
   ListModelsResult,
   ListSkillsResult,
 } from "../shared/generated";
@@ -69,6 +79,8 @@ let models: ListModelsResult | undefined;
 let doctor: DoctorResult | undefined;
 let skills: ListSkillsResult | undefined;
 let mcpPrompts: ListMcpPromptsResult | undefined;
+/** The workspace's SPECs (codex/listSpecs), asked for again each time a SPEC id is completed. */
+let specs: ListSpecsResult | undefined;
 let otherModel = false;
 /** The first entry drawn, and the drawn rows by entry index. */
 let windowStart = 0;
@@ -490,7 +502,7 @@ function renderAttachments(): void {
   ].join("");
 }
 
-function suggest(items: { insert: string; label: string }[]): void {
+function suggest(items: Suggestion[]): void {
   const box = $("suggestions");
   box.innerHTML = items
     .map((i, n) => `<div role="option" aria-selected="${n === 0}" data-n="${n}">${esc(i.label)}</div>`)
@@ -498,7 +510,10 @@ function suggest(items: { insert: string; label: string }[]): void {
   box.onclick = (event: MouseEvent) => {
     const n = Number((event.target as HTMLElement).dataset.n);
     if (Number.isNaN(n)) return;
-    composer.value = composer.value.replace(/(^|\s)[@/$][^\s]*$/, (_, space: string) => `${space}${items[n].insert} `);
+    const item = items[n];
+    composer.value = item.whole
+      ? `${item.insert} `
+      : composer.value.replace(/(^|\s)[@/$][^\s]*$/, (_, space: string) => `${space}${item.insert} `);
     box.innerHTML = "";
     composer.focus();
   };
@@ -516,6 +531,7 @@ function suggestCommands(word: string): void {
       insert: c.name,
       label: `${c.name} — ${c.help}`,
     })),
+    ...speckitCommandSuggestions(word),
     ...promptSuggestions(mcpPrompts, word),
   ]);
 }
@@ -580,6 +596,12 @@ function receive(message: ToWebview): void {
       mcpPrompts = message.result;
       if (currentWord().startsWith("/")) suggestCommands(currentWord());
       return;
+    case "specs": {
+      specs = message.result;
+      const found = specSuggestions(specs, composer.value);
+      if (found) suggest(found);
+      return;
+    }
     case "skills":
       skills = message.result;
       if (currentWord().startsWith("$")) suggest(skillSuggestions(skills, currentWord().slice(1)));
@@ -616,7 +638,11 @@ window.addEventListener("message", (event: MessageEvent<ToWebview>) => receive(e
 
 composer.addEventListener("input", () => {
   const word = currentWord();
-  if (word.startsWith("/") && composer.value.trimStart() === word) {
+  const spec = specSuggestions(specs, composer.value);
+  if (spec) {
+    if (specs === undefined || !composer.value.match(/\S$/)) post({ type: "listSpecs" }); // new SPECs appear
+    suggest(spec);
+  } else if (word.startsWith("/") && composer.value.trimStart() === word) {
     if (mcpPrompts === undefined || word === "/") post({ type: "listMcpPrompts" }); // servers start late
     suggestCommands(word);
   } else if (word.startsWith("$")) {
@@ -831,6 +857,10 @@ function clicked(button: HTMLElement): FromWebview | undefined {
       return Number.isInteger(terminalId) && conversationId
         ? { type: "killTerminal", conversationId, terminalId }
         : undefined;
+    }
+    case "speckitAnswer": {
+      const { run: runId, checkpoint, issue: issueId } = data;
+      return runId && checkpoint && issueId ? { type: "speckitAnswer", runId, checkpoint, issueId } : undefined;
     }
     default:
       return undefined;
