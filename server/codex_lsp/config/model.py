@@ -209,6 +209,17 @@ class ToolsConfig(_Section):
         "polled and typed into), besides shell; by default to the gpt-5 family on the "
         "Responses API.",
     )
+    fetch_url: bool = Field(
+        default=True,
+        description="Offer fetch_url (a web page as readable text; needs network access in the "
+        "sandbox policy, and asks under untrusted).",
+    )
+    web_search_url: str | None = Field(
+        default=None,
+        description="Base URL of a SearXNG instance with its JSON API enabled (e.g. "
+        "http://127.0.0.1:8888); when set, the web_search function tool queries its "
+        "/search?q=...&format=json (needs network access, asks under untrusted).",
+    )
 
 
 class SkillsConfig(_Section):

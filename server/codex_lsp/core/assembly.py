@@ -26,7 +26,7 @@ from codex_lsp.protocol.policies import WorkspaceWrite, sandbox_policy_for_mode
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.providers.registry import ResolvedProvider, create_client, resolve_provider
 from codex_lsp.store.conversations import ConversationStore
-from codex_lsp.tools import apply_patch, plan, read_only, shell, unified_exec, view_image
+from codex_lsp.tools import apply_patch, plan, read_only, shell, unified_exec, view_image, web
 from codex_lsp.tools.commands import CommandRunner, run_locally
 from codex_lsp.tools.files import DiskSink, FileSink
 from codex_lsp.tools.mcp_tools import McpToolSource
@@ -61,6 +61,10 @@ def default_tools(codex_model: bool, config: ToolsConfig | None = None) -> ToolR
         registry.register(read_only.READ_FILE, read_only.handle_read_file)
         registry.register(read_only.LIST_DIR, read_only.handle_list_dir)
         registry.register(read_only.GREP_FILES, read_only.handle_grep_files)
+    if config.fetch_url:
+        registry.register(web.FETCH_URL_SPEC, web.handle_fetch_url)
+    if config.web_search_url:
+        registry.register(web.WEB_SEARCH_SPEC, web.web_search_handler(config.web_search_url))
     return registry
 
 
