@@ -17,7 +17,7 @@ from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.protocol.requests import NewConversationParams
-from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
+from codex_lsp.testing import FakeModelServer, Raw, Reply, Text, ToolCall
 from codex_lsp.tools import web
 from tests.helpers import EventLog, ScriptedApprover
 
@@ -231,3 +231,53 @@ async def test_web_tools_ask_under_untrusted(
     assert "# Release notes" in outputs[1] and "# Release notes" in outputs[2]
     assert len(approver.asked) == 2
     assert approver.asked[0].reason == f"fetch_url reaches the network: {site}/page"
+
+
+def _sse(payload: dict[str, Any]) -> Raw:
+    return Raw(f"data: {json.dumps(payload)}\n\n".encode())
+
+
+@pytest.mark.parametrize(("mode", "live"), [("live", True), ("cached", False)])
+async def test_hosted_web_search_is_offered_and_shown_as_a_search_item(
+    mode: str,
+    live: bool,
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    site: str,
+) -> None:
+    call = {"type": "web_search_call", "id": "ws_1", "status": "completed"}
+    done = {**call, "action": {"type": "search", "query": "pygls 2 release"}}
+    model_server.enqueue(
+        Reply(
+            (
+                _sse({"type": "response.output_item.added", "output_index": 0, "item": call}),
+                _sse({"type": "response.output_item.done", "output_index": 0, "item": done}),
+                Text("pygls 2 is out"),
+            )
+        )
+    )
+    config = {"web_search": mode, "tools": {"web_search_url": site}}
+    conv = await manager.new_conversation(NewConversationParams(config=config))
+    conv.submit(UserInputOp(items=[TextInput(text="news?")]))
+    await log.wait_for("taskComplete", conv.id)
+    tools = model_server.requests[0].body["tools"]
+    assert {"type": "web_search", "external_web_access": live} in tools
+    assert not [t for t in tools if t.get("name") == "web_search"]  # the hosted one only
+    [end] = log.msgs(conv.id, "webSearchEnd")
+    assert end["query"] == "pygls 2 release" and end["callId"] == "ws_1"
+    searches = [
+        m["item"] for m in log.msgs(conv.id, "itemCompleted") if m["item"]["type"] == "webSearch"
+    ]
+    assert searches == [{"type": "webSearch", "id": end["itemId"], "query": "pygls 2 release"}]
+    assert log.msgs(conv.id, "agentMessage")[-1]["message"] == "pygls 2 is out"
+
+
+async def test_hosted_web_search_is_off_by_default(
+    manager: ConversationManager, model_server: FakeModelServer, log: EventLog
+) -> None:
+    model_server.enqueue(Reply((Text("hi"),)))
+    conv = await manager.new_conversation(NewConversationParams())
+    conv.submit(UserInputOp(items=[TextInput(text="hi")]))
+    await log.wait_for("taskComplete", conv.id)
+    assert all(t["type"] != "web_search" for t in model_server.requests[0].body["tools"])
