@@ -19,9 +19,8 @@ import httpx
 from pydantic import BaseModel, Field
 
 from codex_lsp.errors import ToolError
-from codex_lsp.exec.safety import Run, WebRequest, decide_approval
+from codex_lsp.exec.safety import WebRequest, decide_approval
 from codex_lsp.protocol.events import (
-    ExecApprovalRequestEvent,
     McpToolCallBeginEvent,
     McpToolCallEndEvent,
 )
@@ -30,7 +29,6 @@ from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly, WorkspaceWri
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
-    REJECTED_FOR_GOOD,
     Handler,
     ToolInvocation,
     ToolOutput,
@@ -313,19 +311,10 @@ async def _approve(
     session = life.session
     call = WebRequest(invocation.name, target, approved_for_session=life.approved_for_session)
     decision = decide_approval(session.approval_policy, session.sandbox_policy, call)
-    if isinstance(decision, Run):
-        return None
-    if life.key in session.denied_for_session:
-        return ToolOutput(f"{invocation.name}: {REJECTED_FOR_GOOD}", success=False)
-    request = ExecApprovalRequestEvent(
-        turn_id=session.turn_id,
-        item_id=item_id,
-        call_id=invocation.call_id,
-        command=[invocation.name, target],
-        cwd=str(session.cwd),
-        reason=decision.reason,
+    return await life.ask_unless_run(
+        decision,
+        invocation,
+        item_id,
+        [invocation.name, target],
+        f"the user denied {invocation.name} of {target}; do not retry it as is",
     )
-    answer = await life.ask(
-        request, f"the user denied {invocation.name} of {target}; do not retry it as is"
-    )
-    return answer if isinstance(answer, ToolOutput) else None
