@@ -13,9 +13,9 @@ from typing import Any
 from lsprotocol import types
 
 from codex_lsp.core.seams import ApprovalRequest
-from codex_lsp.protocol.events import EventEnvelope
+from codex_lsp.protocol.events import EventEnvelope, RequestUserInputEvent
 from codex_lsp.protocol.policies import ReviewDecision
-from codex_lsp.protocol.requests import ApprovalResult
+from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 
 SECRET_KEY = "sk-fake-secret-key-0123456789"
 KEY_ENV = "FAKE_MODEL_KEY"
@@ -161,6 +161,26 @@ class ScriptedApprover:
     def __init__(self) -> None:
         self.answers: list[ReviewDecision | ApprovalResult] = []
         self.asked: list[ApprovalRequest] = []
+        self.questions: list[RequestUserInputEvent] = []
+        self.question_answers: list[dict[str, list[str]] | None] = []
+        self.opened: list[str] = []
+
+    async def open_url(self, url: str) -> bool:
+        """The link opener: records the link, as an editor that opened it."""
+        self.opened.append(url)
+        return True
+
+    async def answer_questions(
+        self, conversation_id: str, request: RequestUserInputEvent
+    ) -> RequestUserInputResult | None:
+        """The user-input handler: answers from ``question_answers`` (None: dismissed)."""
+        self.questions.append(request)
+        answers = self.question_answers.pop(0) if self.question_answers else None
+        if answers is None:
+            return None
+        return RequestUserInputResult.model_validate(
+            {"answers": {k: {"answers": v} for k, v in answers.items()}}
+        )
 
     async def __call__(
         self, conversation_id: str, request: ApprovalRequest

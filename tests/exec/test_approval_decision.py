@@ -45,8 +45,13 @@ ESCALATION = Refuse(
     "run the command inside the sandbox instead"
 )
 DENY_RULE = Refuse(
-    "`rm -rf x` is denied by a command rule ([command_rules] deny in config.toml or rules.toml); "
-    "do not run it"
+    "`rm -rf x` is denied by a command rule ([command_rules] deny in config.toml); do not run it"
+)
+RULE_FILE = "/home/u/.codex/rules/default.rules:3: pushing is reviewed"
+PROMPT_RULE = Ask(f"a command rule asks first: {RULE_FILE}")
+PROMPT_UNDER_NEVER = Refuse(
+    f"`ls` needs the user's approval by a command rule ({RULE_FILE}), but the approval policy "
+    "is `never`; do not run it"
 )
 PROTECTED = (
     "changes .git/config in a protected folder (.git, .codex, .codex-lsp hold the repository's "
@@ -76,6 +81,7 @@ TOUCH = ("touch", "x")
 RM = ("rm", "-rf", "x")
 DENY = RuleVerdict.DENY
 ALLOW = RuleVerdict.ALLOW
+PROMPT = RuleVerdict.PROMPT
 
 # class id -> (the call, its decision under untrusted, on-failure, on-request, never); a cell is
 # one decision for every sandbox, or one per sandbox
@@ -91,7 +97,28 @@ TABLE: dict[str, tuple[CallClass, tuple[Cell, Cell, Cell, Cell]]] = {
         ShellCommand(TOUCH, rule=ALLOW),
         (RUN, unless_danger(RETRY), RUN, RUN),
     ),
-    "deny-rule": (ShellCommand(RM, rule=DENY), (DENY_RULE, DENY_RULE, DENY_RULE, DENY_RULE)),
+    "deny-rule": (
+        ShellCommand(RM, rule=DENY, rule_reason="[command_rules] deny in config.toml"),
+        (DENY_RULE, DENY_RULE, DENY_RULE, DENY_RULE),
+    ),
+    # a prompt rule asks even for a known-safe command, under policies that would not ask
+    "prompt-rule": (
+        ShellCommand(("ls",), rule=PROMPT, rule_reason=RULE_FILE),
+        (PROMPT_RULE, PROMPT_RULE, PROMPT_RULE, PROMPT_UNDER_NEVER),
+    ),
+    "prompt-rule-approved-for-session": (
+        ShellCommand(("ls",), rule=PROMPT, rule_reason=RULE_FILE, approved_for_session=True),
+        (RUN, unless_danger(Run(on_denial=OUTSIDE)), RUN, PROMPT_UNDER_NEVER),
+    ),
+    "escalated-prompt-rule": (
+        ShellCommand(("ls",), rule=PROMPT, rule_reason=RULE_FILE, escalated=True),
+        (
+            Ask(PROMPT_RULE.reason, False),
+            Ask(PROMPT_RULE.reason, False),
+            Ask(PROMPT_RULE.reason, False),
+            ESCALATION,
+        ),
+    ),
     "escalated": (
         ShellCommand(TOUCH, escalated=True, justification="why"),
         # on-failure asks too: leaving the sandbox is never the model's call alone
@@ -110,7 +137,9 @@ TABLE: dict[str, tuple[CallClass, tuple[Cell, Cell, Cell, Cell]]] = {
         (OUTSIDE, OUTSIDE, OUTSIDE, ESCALATION),
     ),
     "escalated-deny-rule": (
-        ShellCommand(RM, rule=DENY, escalated=True),
+        ShellCommand(
+            RM, rule=DENY, rule_reason="[command_rules] deny in config.toml", escalated=True
+        ),
         (DENY_RULE, DENY_RULE, DENY_RULE, ESCALATION),
     ),
     # patches

@@ -44,6 +44,8 @@ class Session:
     killed: bool = False
     mcp_statuses: list[dict[str, Any]] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
+    user_input_answers: list[dict[str, Any] | str] = field(default_factory=list)
+    """Answers to ``codex/requestUserInput`` (or HOLD / FAIL)."""
 
     async def kill(self) -> None:
         """SIGKILL the server process (a crash: no shutdown, nothing flushed)."""
@@ -108,6 +110,7 @@ async def open_session(
     profile: str,
     custom_approvals: bool | str,
     pulled_settings: dict[str, Any] | None = None,
+    user_input_form: bool = False,
 ) -> AsyncIterator[Session]:
     """Spawn ``python -m codex_lsp``, initialize it as ``profile``, shut it down after.
     ``custom_approvals``: True for ``codex/execApproval`` requests, ``"commands"`` for answers
@@ -145,6 +148,15 @@ async def open_session(
         await hold_or_fail("codex/execApproval", answer)
         return {"decision": answer}
 
+    @client.feature("codex/requestUserInput")
+    async def on_request_user_input(params: Any) -> dict[str, Any]:
+        session.asked.append(plain(params))
+        answer = session.user_input_answers.pop(0) if session.user_input_answers else {}
+        if isinstance(answer, str):
+            await hold_or_fail("codex/requestUserInput", answer)
+            return {}
+        return answer
+
     @client.feature("codex/patchApproval")
     def on_patch_approval(params: Any) -> dict[str, Any]:
         session.asked.append(plain(params))
@@ -169,8 +181,11 @@ async def open_session(
     if pulled_settings is not None:
         client.set_configuration(pulled_settings, section="codex-lsp")
     capabilities = client_capabilities(profile)
-    if custom_approvals:
-        capabilities.experimental = {"codex": {"approvals": custom_approvals}}
+    codex: dict[str, Any] = {"approvals": custom_approvals} if custom_approvals else {}
+    if user_input_form:
+        codex["requestUserInput"] = True
+    if codex:
+        capabilities.experimental = {"codex": codex}
     session.initialized = await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities,

@@ -36,7 +36,13 @@ async def mcp_manager(
     write_config(clean_env, model_server.base_url, extra=tables)
 
     manager = ConversationManager(
-        FrontEnd(log.sink, approvals=approver), ConfigSources(home=clean_env, default_cwd=workspace)
+        FrontEnd(
+            log.sink,
+            approvals=approver,
+            user_input=approver.answer_questions,
+            open_url=approver.open_url,
+        ),
+        ConfigSources(home=clean_env, default_cwd=workspace),
     )
     manager.start_mcp()
     await manager.mcp.wait_started(20)

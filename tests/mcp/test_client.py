@@ -176,16 +176,120 @@ async def test_resources_are_listed_and_read(
     assert json.loads(results[1])["contents"][0]["text"] == "buy milk"
 
 
-async def test_elicitation_is_asked_like_an_approval(
+async def test_an_elicitation_form_asks_every_field_and_sends_the_typed_values(
     mcp_manager: ConversationManager,
     model_server: FakeModelServer,
     log: EventLog,
     approver: ScriptedApprover,
 ) -> None:
-    approver.answers = [ReviewDecision.APPROVED]
+    approver.question_answers = [
+        {"name": ["Ada"], "age": ["36"], "plan": ["pro"], "newsletter": ["Yes"]}
+    ]
+    await turn(mcp_manager, log, call("faults__signup", {}))
+    (asked,) = approver.questions
+    by_id = {q.id: q for q in asked.questions}
+    assert list(by_id) == ["name", "age", "plan", "newsletter"]
+    assert by_id["name"].options == [] and by_id["name"].is_other  # typed in
+    assert by_id["name"].question == "Sign up for the service\nName: Your name"
+    assert [o.label for o in by_id["plan"].options] == ["free", "pro"]
+    assert [o.label for o in by_id["newsletter"].options] == ["Yes", "No"]
+    assert json.loads(outputs(model_server)[0]) == {
+        "action": "accept",
+        "data": {"name": "Ada", "age": 36, "plan": "pro", "newsletter": True},
+    }
+
+
+@pytest.mark.parametrize(
+    ("answers", "action", "warning"),
+    [
+        (None, "cancel", None),  # the form was dismissed
+        ({"name": ["Ada"], "age": ["old"], "plan": ["pro"]}, "decline", "age must be an integer"),
+        (
+            {"name": ["Ada"], "age": ["200"], "plan": ["pro"]},
+            "decline",
+            "age must be between 0 and 150",
+        ),
+        (
+            {"name": ["Ada"], "age": ["3"], "plan": ["gold"]},
+            "decline",
+            "plan must be one of free, pro",
+        ),
+        ({"age": ["3"], "plan": ["free"]}, "decline", "name is required"),
+    ],
+)
+async def test_an_answer_the_form_does_not_allow_is_never_sent(
+    answers: dict[str, list[str]] | None,
+    action: str,
+    warning: str | None,
+    mcp_manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+) -> None:
+    approver.question_answers = [answers]
+    conv_id = await turn(mcp_manager, log, call("faults__signup", {}))
+    assert json.loads(outputs(model_server)[0]) == {"action": action, "data": None}
+    warnings = [m["message"] for m in log.msgs(conv_id, "warning")]
+    assert warnings == ([f"not sent to MCP server faults: {warning}"] if warning else [])
+
+
+@pytest.mark.parametrize(("answer", "said"), [(["Open"], "accept"), (["Decline"], "decline")])
+async def test_a_url_elicitation_opens_the_link_when_the_user_says_so(
+    answer: list[str],
+    said: str,
+    mcp_manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+) -> None:
+    link = "https://auth.example.com/login?state=abc"
+    approver.question_answers = [{"open": answer}]
+    await turn(mcp_manager, log, call("faults__login", {"url": link}))
+    (asked,) = approver.questions
+    assert link in asked.questions[0].question
+    assert [o.label for o in asked.questions[0].options] == ["Open", "Decline"]
+    assert approver.opened == ([link] if said == "accept" else [])
+    assert outputs(model_server) == [f"login: {said}"]
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "file:///etc/passwd",
+        "command:workbench.action.terminal.new",
+        "javascript:alert(1)",
+        "https:x",
+    ],
+)
+async def test_a_url_elicitation_never_opens_anything_but_a_web_link(
+    link: str,
+    mcp_manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+) -> None:
+    approver.question_answers = [{"open": ["Open"]}]
+    conv_id = await turn(mcp_manager, log, call("faults__login", {"url": link}))
+    assert approver.questions == [] and approver.opened == []
+    assert outputs(model_server) == ["login: decline"]
+    (warning,) = [m["message"] for m in log.msgs(conv_id, "warning")]
+    assert "which is not an http(s) link; declined" in warning
+
+
+@pytest.mark.parametrize(("answer", "said"), [(["Yes"], "accept"), (None, "cancel")])
+async def test_a_one_field_question_accepts_or_is_cancelled(
+    answer: list[str] | None,
+    said: str,
+    mcp_manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    approver: ScriptedApprover,
+) -> None:
+    approver.question_answers = [{"proceed": answer} if answer else None]
     await turn(mcp_manager, log, call("faults__ask", {}))
-    assert approver.asked[0].reason == "MCP server faults asks: Really delete the cache?"
-    assert outputs(model_server) == ["user said: accept"]
+    (asked,) = approver.questions
+    assert asked.questions[0].question.startswith("Really delete the cache?")
+    assert outputs(model_server) == [f"user said: {said}"]
 
 
 @pytest.mark.mcp_servers(server_table("one") + server_table("two"))

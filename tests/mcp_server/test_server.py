@@ -107,3 +107,42 @@ async def test_spec_kit_commands_run_through_the_codex_tool(
     plan = workspace / "docs" / "SPEC-KIT-001-add-login" / "plan.md"
     assert "1. **Over MCP**" in plan.read_text()
     assert len(model_server.requests) == 1
+
+
+async def test_the_models_questions_reach_the_calling_client_as_a_form(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    questions = [
+        {
+            "id": "db",
+            "header": "Database",
+            "question": "Which database?",
+            "options": [{"label": "SQLite", "description": ""}],
+        }
+    ]
+    model_server.enqueue(
+        Reply((ToolCall("request_user_input", {"questions": questions}, call_id="q1"),)),
+        Reply((Text("SQLite it is"),)),
+    )
+    forms: list[dict[str, Any]] = []
+
+    async def elicit(context: Any, params: Any) -> ElicitResult:
+        forms.append(params.requested_schema)
+        return ElicitResult(action="accept", content={"db": "DuckDB"})
+
+    async with (
+        stdio_client(server_params(codex_home, workspace)) as (read, write),
+        ClientSession(read, write, elicitation_callback=elicit) as session,
+    ):
+        await session.initialize()
+        result = await session.call_tool("codex", {"prompt": "pick a db", "cwd": str(workspace)})
+        assert result.content[0].text == "SQLite it is"
+    (form,) = forms
+    assert form["properties"]["db"]["title"] == "Database"
+    assert "enum" not in form["properties"]["db"]  # the user may answer in their own words
+    (output,) = [
+        i["output"]
+        for i in model_server.requests[-1].body["input"]
+        if i["type"] == "function_call_output"
+    ]
+    assert json.loads(output) == {"answers": {"db": {"answers": ["DuckDB"]}}}

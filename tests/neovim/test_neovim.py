@@ -135,6 +135,52 @@ def test_zero_plugin_fix_code_action(
     assert "x should be 2" in prompt and "fake-linter" in prompt
 
 
+def test_the_plugin_answers_the_models_questions(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    questions = [
+        {
+            "id": "db",
+            "header": "Database",
+            "question": "Which database?",
+            "options": [
+                {"label": "SQLite", "description": "one file"},
+                {"label": "Postgres", "description": ""},
+            ],
+        },
+        {
+            "id": "orm",
+            "header": "ORM",
+            "question": "Which ORM?",
+            "options": [{"label": "SQLAlchemy", "description": ""}],
+        },
+    ]
+    model_server.enqueue(
+        Reply((ToolCall("request_user_input", {"questions": questions}, call_id="ask-1"),)),
+        Reply((Text("Postgres with raw SQL it is."),)),
+    )
+    report = run_nvim("question_flow.lua", codex_home, workspace)
+    assert report["finished"], report
+    assert report["asked"] == [
+        {
+            "prompt": "Database: Which database?",
+            "items": ["SQLite — one file", "Postgres", "Other…"],
+        },
+        {"prompt": "ORM: Which ORM?", "items": ["SQLAlchemy", "Other…"]},
+    ]
+    assert report["typed_prompts"] == ["ORM: Which ORM? "]
+    (output,) = [
+        i["output"]
+        for i in model_server.requests[-1].body["input"]
+        if i["type"] == "function_call_output"
+    ]
+    assert json.loads(output) == {
+        "answers": {"db": {"answers": ["Postgres"]}, "orm": {"answers": ["raw SQL"]}}
+    }
+    assert "**question**: Which database?" in report["chat"]
+    assert "Postgres with raw SQL it is." in report["chat"]
+
+
 def test_review_findings_are_diagnostics_and_fix_this_fixes_one(
     codex_home: Path, workspace: Path, model_server: FakeModelServer
 ) -> None:

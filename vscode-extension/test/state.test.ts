@@ -503,3 +503,23 @@ test("the server's list of terminals replaces what a replay showed as running", 
     [[1001, "hi"]],
   );
 });
+
+test("the model's questions stay in the panel as a notice", () => {
+  const state = reduce(emptyState, {
+    conversationId: "c",
+    submissionId: "s",
+    msg: {
+      type: "requestUserInput",
+      turnId: "t1",
+      itemId: "i1",
+      callId: "call-1",
+      questions: [
+        { id: "db", header: "Database", question: "Which one?", options: [{ label: "SQLite", description: "" }] },
+        { id: "orm", header: "", question: "An ORM?", options: [] },
+      ],
+    },
+  });
+  const [note] = state.conversations.c.entries;
+  assert.ok(note.kind === "notice" && note.level === "info");
+  assert.equal(note.text, "Asked you: Database: Which one? / An ORM?");
+});

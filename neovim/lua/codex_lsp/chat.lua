@@ -138,6 +138,12 @@ function render.execApprovalRequest(m)
   M.line("**approval needed**: `" .. table.concat(m.command, " ") .. "`")
 end
 
+function render.requestUserInput(m)
+  for _, q in ipairs(m.questions or {}) do
+    M.line("**question**: " .. q.question)
+  end
+end
+
 function render.error(m)
   M.line("**error**: " .. m.message)
 end

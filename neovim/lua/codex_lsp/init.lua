@@ -83,6 +83,57 @@ local function approve(msg, conversation)
   end)
 end
 
+-- codex/requestUserInput: the model's questions, one vim.ui.select each (plus "Other…" through
+-- vim.ui.input when the question allows the user's own words). Server requests run in a
+-- coroutine in Neovim 0.11, so the answer waits for the (asynchronous) UI without blocking.
+local function pick(items, opts)
+  local co = coroutine.running()
+  vim.ui.select(items, opts, function(choice)
+    vim.schedule(function()
+      coroutine.resume(co, choice)
+    end)
+  end)
+  return coroutine.yield()
+end
+
+local function type_in(prompt)
+  local co = coroutine.running()
+  vim.ui.input({ prompt = prompt }, function(text)
+    vim.schedule(function()
+      coroutine.resume(co, text)
+    end)
+  end)
+  return coroutine.yield()
+end
+
+local OTHER = { label = "Other…" }
+
+local function request_user_input(_, params)
+  state.status = "question"
+  local answers = {}
+  for _, q in ipairs(params.questions or {}) do
+    local items = vim.list_extend({}, q.options or {})
+    if q.isOther then
+      table.insert(items, OTHER)
+    end
+    local prompt = (q.header ~= "" and (q.header .. ": ") or "") .. q.question
+    local choice = pick(items, {
+      prompt = prompt,
+      format_item = function(o)
+        return (o.description and o.description ~= "") and (o.label .. " — " .. o.description) or o.label
+      end,
+    })
+    local text = choice == OTHER and type_in(prompt .. " ") or (choice and choice.label)
+    if not text or text == "" then
+      state.status = "working"
+      return { answers = vim.empty_dict() } -- dismissed: the model is told it was cancelled
+    end
+    answers[q.id] = { answers = { text } }
+  end
+  state.status = "working"
+  return { answers = answers }
+end
+
 local function on_event(_, params)
   if not params or params.conversationId ~= state.conversation then
     return
@@ -120,7 +171,9 @@ function M.start()
     return state.client_id
   end
   local capabilities = vim.lsp.protocol.make_client_capabilities()
-  capabilities.experimental = { codex = { approvals = "commands" } }
+  capabilities.experimental = {
+    codex = { approvals = "commands", requestUserInput = vim.fn.has("nvim-0.11") == 1 },
+  }
   local root = vim.fs.root(0, M.config.root_markers) or vim.fn.getcwd()
   state.client_id = vim.lsp.start({
     name = "codex-lsp",
@@ -130,6 +183,7 @@ function M.start()
     init_options = M.config.settings,
     handlers = {
       ["codex/event"] = on_event,
+      ["codex/requestUserInput"] = request_user_input,
       ["codex/mcpServerStatus"] = function(_, status)
         if status.state == "failed" then
           vim.notify("codex-lsp: MCP server " .. status.name .. " failed: " .. (status.reason or ""), vim.log.levels.WARN)

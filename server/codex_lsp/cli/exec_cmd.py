@@ -23,6 +23,7 @@ from codex_lsp.cli.exec_options import (
 from codex_lsp.cli.exec_resume import check_resume_args, find_conversation
 from codex_lsp.cli.exec_review import blocking, print_review, review_op
 from codex_lsp.cli.render import EventPrinter
+from codex_lsp.cli.terminal_input import ask_in_terminal, show_link
 from codex_lsp.config.loader import LoadedConfig, load_layered
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConfigSources, Conversation, ConversationManager, FrontEnd
@@ -128,8 +129,9 @@ async def _run(
         else:
             printer(event)
 
+    front_end = FrontEnd(sink, user_input=ask_in_terminal, open_url=show_link)
     manager = ConversationManager(
-        FrontEnd(sink), ConfigSources(cli_overrides=overrides), router=_speckit_router
+        front_end, ConfigSources(cli_overrides=overrides), router=_speckit_router
     )
     try:
         return await _converse(manager, op, args, opts, outcome)

@@ -32,6 +32,28 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--profile", help="configuration profile ([profiles.<name>])")
 
 
+def _add_rules_parser(sub: Any) -> None:
+    """``rules check``: which command rule decides about a command."""
+    import argparse
+
+    rules = sub.add_parser("rules", help="see which command rule decides about a command")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    check = rules_sub.add_parser("check", help="the rules matching a command, and the decision")
+    check.add_argument("-C", "--cd", dest="cwd", help="project folder (for its .codex/rules)")
+    check.add_argument(
+        "-r",
+        "--rules",
+        dest="files",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="check against these .rules files only (repeatable), like codex execpolicy check",
+    )
+    check.add_argument("--json", action="store_true", help="print Codex's JSON evaluation")
+    _add_config_flags(check)
+    check.add_argument("argv", nargs=argparse.REMAINDER, help="the command, as words")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     import argparse
@@ -93,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check the configuration, the provider and the sandbox")
     doctor.add_argument("-C", "--cd", dest="cwd", help="project folder")
     _add_config_flags(doctor)
+    _add_rules_parser(sub)
 
     proto = sub.add_parser(
         "protocol", help="emit the protocol's JSON Schema or TypeScript declarations"
@@ -196,6 +219,10 @@ def _load(arguments: list[str]) -> Callable[[], int]:
         from codex_lsp.cli.config_cmd import run_config
 
         return lambda: run_config(args, overrides)
+    if args.command == "rules":
+        from codex_lsp.cli.rules_cmd import run_rules
+
+        return lambda: run_rules(args, overrides)
     if args.command == "protocol":
         from codex_lsp.cli.protocol_cmd import run_protocol
 

@@ -391,6 +391,12 @@ class Config(_Section):
         check_speckit(self.agents, self.speckit, self.providers())
         return self
 
+    def trusts(self, folder: Path) -> bool:
+        """The user trusts the project at ``folder`` (``[projects."<folder>"] trust_level =
+        "trusted"``; only the user's own files can set it)."""
+        entry = self.projects.get(str(folder.resolve())) or self.projects.get(str(folder)) or {}
+        return entry.get("trust_level") == "trusted"
+
     def providers(self) -> dict[str, ModelProviderInfo]:
         """Built-in providers overlaid with the user's (a user entry replaces a built-in)."""
         merged = builtin_providers()

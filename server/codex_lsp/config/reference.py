@@ -82,6 +82,29 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     return rows
 
 
+FILES_SECTION = """## Command rules and hooks files
+
+Besides config.toml, codex-lsp reads the files Codex users already have, from the user's folders
+(`$CODEX_LSP_HOME` and `~/.codex`) and the project's (`.codex` and `.codex-lsp` in every folder from
+the repository root down to the cwd):
+
+- `rules/*.rules`: Codex's command rules, `prefix_rule(pattern = ["git", ["push", "fetch"]],
+  decision = "allow" | "prompt" | "forbidden", justification = "...", match = [...],
+  not_match = [...])` (and `host_executable(name, paths)`). They combine with `[command_rules]` and
+  `rules.toml`; the strictest matching rule wins (forbidden > prompt > allow). `prompt` asks even
+  where the approval policy would not (and is refused under `never`). A project's `allow` rules
+  count only when the project is trusted. A file that cannot be read is skipped with a warning
+  naming its line; the others still apply. `codex-lsp rules check <command…>` shows which rule
+  decides (`--rules FILE` checks files alone, `--json` prints `codex execpolicy check`'s shape).
+- `hooks.json`: lifecycle hooks, `{"hooks": {"PreToolUse": [{"matcher": "shell|Bash", "hooks":
+  [{"type": "command", "command": "...", "timeout": 30}]}]}}` for SessionStart, UserPromptSubmit,
+  PreToolUse, PostToolUse and Stop. Each hook gets the event as JSON on stdin; exit 2 (reason on
+  stderr) or `{"decision": "block"}` / `{"hookSpecificOutput": {"permissionDecision": "deny"}}`
+  blocks a PreToolUse call (the model is told why) or a UserPromptSubmit prompt. A hook that fails
+  or outlives its timeout (60 s by default) is reported as a warning, never fatal. A project's
+  hooks run only when the project is trusted."""
+
+
 def reference_markdown() -> str:
     """The whole reference document."""
     lines = [HEADER, "## Keys", "", "| key | type | default | meaning |", "|---|---|---|---|"]
@@ -97,4 +120,5 @@ def reference_markdown() -> str:
         "",
     ]
     lines += [f"- `{k}*`" if k.endswith(".") else f"- `{k}`" for k in WORKSPACE_SAFE_KEYS]
+    lines += ["", FILES_SECTION]
     return "\n".join(lines) + "\n"

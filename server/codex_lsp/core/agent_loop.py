@@ -4,6 +4,7 @@ the next step; a full context is compacted on the way."""
 
 from __future__ import annotations
 
+from codex_lsp.core import hook_events
 from codex_lsp.core.compaction import compact_history
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.errors import ContextWindowExceededError
@@ -13,6 +14,8 @@ from codex_lsp.protocol.items import UserInputItem
 async def run_regular(runner: TurnRunner, items: list[UserInputItem]) -> str | None:
     """The agent loop, starting with the user's ``items``. Returns the last agent message."""
     parts = runner.parts
+    if await hook_events.user_prompt_submit(runner, items) is not None:
+        return None
     await runner.record_user_input(items)
     last_message: str | None = None
     while True:
@@ -28,4 +31,5 @@ async def run_regular(runner: TurnRunner, items: list[UserInputItem]) -> str | N
         last_message = result.last_message or last_message
         if not result.tool_calls and not parts.pending:
             runner.stop_reason = result.stop_reason
+            await hook_events.stop(runner, last_message)
             return last_message

@@ -26,7 +26,16 @@ from codex_lsp.protocol.policies import WorkspaceWrite, sandbox_policy_for_mode
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.providers.registry import ResolvedProvider, create_client, resolve_provider
 from codex_lsp.store.conversations import ConversationStore
-from codex_lsp.tools import apply_patch, plan, read_only, shell, unified_exec, view_image, web
+from codex_lsp.tools import (
+    apply_patch,
+    plan,
+    read_only,
+    shell,
+    unified_exec,
+    user_input,
+    view_image,
+    web,
+)
 from codex_lsp.tools.commands import CommandRunner, run_locally
 from codex_lsp.tools.files import DiskSink, FileSink
 from codex_lsp.tools.mcp_tools import McpToolSource
@@ -55,6 +64,7 @@ def default_tools(
         registry.register(unified_exec.EXEC_COMMAND_SPEC, unified_exec.handle_exec_command)
         registry.register(unified_exec.WRITE_STDIN_SPEC, unified_exec.handle_write_stdin)
     registry.register(plan.SPEC, plan.handle_update_plan)
+    registry.register(user_input.SPEC, user_input.handle_request_user_input)
     patch_spec = apply_patch.FREEFORM_SPEC if codex_model else apply_patch.FUNCTION_SPEC
     registry.register(patch_spec, apply_patch.handle_apply_patch)
     if config.view_image:
@@ -214,6 +224,8 @@ class Assembler:
             approvals=self._front_end.approvals,
             files=self._files_for(conversation_id),
             commands=self._commands_for(conversation_id),
+            user_input=self._front_end.user_input,
+            open_url=self._front_end.open_url,
         )
         setup = ConversationSetup(
             config=config,

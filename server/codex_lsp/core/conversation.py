@@ -22,7 +22,9 @@ from codex_lsp.background import create_task
 from codex_lsp.config.model import Config, ModelProviderInfo
 from codex_lsp.core.agent_loop import run_regular
 from codex_lsp.core.compaction import run_compact
+from codex_lsp.core.config_folders import config_folders
 from codex_lsp.core.context import environment_context
+from codex_lsp.core.hook_events import session_start
 from codex_lsp.core.journal import Journal, NewConversationRow
 from codex_lsp.core.model_info import model_price
 from codex_lsp.core.pending_input import PendingInput
@@ -101,7 +103,9 @@ class Conversation:
             conversation_id=conversation_id,
             home=setup.home,
             base_instructions=setup.base_instructions,
-            settings=Settings.load(setup.config, setup.home),
+            settings=Settings.load(
+                setup.config, setup.home, config_folders(setup.config, setup.home, ctx.cwd)
+            ),
             seams=setup.seams,
             recorder=recorder,
             usage=UsageMeter(),
@@ -212,13 +216,22 @@ class Conversation:
         recorder.journal.sync(recorder.history, None)
         recorder.emit(SESSION_SUBMISSION_ID, self.session_configured())
         # start-up warnings are sent, not stored: every start (or resume) checks them anew
-        for warning in warnings or []:
+        settings = parts.settings
+        for warning in [
+            *(warnings or []),
+            *settings.command_rules.warnings,
+            *settings.hooks.warnings,
+        ]:
             recorder.deliver(SESSION_SUBMISSION_ID, WarningEvent(message=warning))
         policy = self.ctx.sandbox_policy
         if not isinstance(policy, DangerFullAccess) and landlock_abi() < 1:
             message = unavailable_warning(policy.type)
             recorder.deliver(SESSION_SUBMISSION_ID, WarningEvent(message=message))
         self._loop_task = create_task(self._submission_loop(), name=f"conversation-{self.id}")
+        hooks = session_start(parts, self.ctx, resumed)
+        parts.session_hooks.append(
+            create_task(hooks, name=f"session-hooks-{self.id}", owner=self._background)
+        )
 
     def session_configured(
         self, initial: list[dict[str, Any]] | None = None
@@ -257,9 +270,11 @@ class Conversation:
     def apply_config(self, config: Config, ctx: TurnContext | None) -> None:
         """Take a reloaded configuration from the next turn on. ``ctx`` (model and policies from
         the new config) applies unless the user changed the turn settings in this conversation."""
-        settings = Settings.load(config, self.parts.home)
+        home = self.parts.home
+        settings = Settings.load(config, home, config_folders(config, home, self.ctx.cwd))
         self.parts.settings.config = settings.config
         self.parts.settings.command_rules = settings.command_rules
+        self.parts.settings.hooks = settings.hooks
         if ctx is not None and not self._ctx_overridden:
             self._apply_ctx(ctx)
 
@@ -345,6 +360,8 @@ class Conversation:
 
     async def _on_shutdown(self, submission_id: str, op: ShutdownOp) -> None:
         await self._turns.abort("interrupted")
+        for hooks in self.parts.session_hooks:  # a SessionStart hook still running is stopped
+            hooks.cancel()
         await self.parts.terminals.close()
         with contextlib.suppress(Exception):
             await self.parts.seams.client.aclose()

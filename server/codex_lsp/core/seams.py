@@ -14,10 +14,11 @@ from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventEnvelope,
     ExecApprovalRequestEvent,
+    RequestUserInputEvent,
 )
 from codex_lsp.protocol.items import McpServerStatus
 from codex_lsp.protocol.policies import ReviewDecision
-from codex_lsp.protocol.requests import ApprovalResult
+from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.providers.base import ModelClient
 from codex_lsp.tools.commands import CommandRunner
 from codex_lsp.tools.files import FileSink
@@ -29,9 +30,29 @@ ApprovalHandler = Callable[[str, ApprovalRequest], Awaitable[ReviewDecision | Ap
 """Asks the user; a plain decision, or (for patches) a decision with the hunks rejected."""
 
 
+UserInputHandler = Callable[[str, RequestUserInputEvent], Awaitable[RequestUserInputResult | None]]
+"""Asks the user questions (``request_user_input``, an MCP elicitation form); None: dismissed or
+nobody can answer. It may raise :class:`~codex_lsp.tools.registry.TurnFailedError` to fail the
+turn (``exec`` without a terminal)."""
+UrlOpener = Callable[[str], Awaitable[bool]]
+"""Opens an http(s) link for the user (an MCP url-mode elicitation); False when it cannot."""
+
+
 async def deny_all_approvals(conversation_id: str, request: ApprovalRequest) -> ReviewDecision:
     """The approval handler of front ends that cannot ask anyone."""
     return ReviewDecision.DENIED
+
+
+async def no_user_input(
+    conversation_id: str, request: RequestUserInputEvent
+) -> RequestUserInputResult | None:
+    """The user-input handler of front ends that cannot ask anyone."""
+    return None
+
+
+async def no_url_opener(url: str) -> bool:
+    """The link opener of front ends that cannot show a link."""
+    return False
 
 
 @dataclass(frozen=True)
@@ -45,6 +66,8 @@ class Seams:
     approvals: ApprovalHandler
     files: FileSink
     commands: CommandRunner
+    user_input: UserInputHandler = no_user_input
+    open_url: UrlOpener = no_url_opener
 
 
 @dataclass(frozen=True)
@@ -66,3 +89,7 @@ class FrontEnd:
     """A reloaded configuration was refused; the message says why (the old one stays)."""
     on_mcp_status: Callable[[McpServerStatus], None] | None = None
     """An MCP server started, failed or stopped."""
+    user_input: UserInputHandler = no_user_input
+    """Who answers the questions of the model and of MCP servers."""
+    open_url: UrlOpener = no_url_opener
+    """Who opens a link an MCP server sends the user to."""

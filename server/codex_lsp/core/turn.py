@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.config.secrets import credential_variables
+from codex_lsp.core.hooks import HookOutcome, HookSite, tool_input
 from codex_lsp.core.model_info import model_price
 from codex_lsp.core.notify import record_prompt
 from codex_lsp.core.sampling import SampleResult, sample
@@ -28,12 +29,22 @@ from codex_lsp.protocol.events import (
     ExecApprovalRequestEvent,
     ItemCompletedEvent,
     ItemStartedEvent,
+    RequestUserInputEvent,
     TokenCountEvent,
     TurnDiffEvent,
     UserMessageEvent,
     WarningEvent,
 )
-from codex_lsp.protocol.history import HistoryItem, InputImage, InputText, UserMessage
+from codex_lsp.protocol.history import (
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+    HistoryItem,
+    InputImage,
+    InputText,
+    UserMessage,
+)
 from codex_lsp.protocol.items import (
     LocalImageInput,
     StopReason,
@@ -49,7 +60,7 @@ from codex_lsp.protocol.policies import (
     ReviewDecision,
     WorkspaceWrite,
 )
-from codex_lsp.protocol.requests import ApprovalResult
+from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.tool_specs import ToolSpec
 from codex_lsp.providers.base import Prompt
 from codex_lsp.tools.commands import CommandRequest
@@ -135,6 +146,17 @@ class TurnRunner:
         self.emit(request)
         answer = await self.parts.seams.approvals(self.parts.conversation_id, request)
         return answer if isinstance(answer, ApprovalResult) else ApprovalResult(decision=answer)
+
+    async def request_user_input(
+        self, request: RequestUserInputEvent
+    ) -> RequestUserInputResult | None:
+        """Show the questions as an event and wait for the front end's answers."""
+        self.emit(request)
+        return await self.parts.seams.user_input(self.parts.conversation_id, request)
+
+    async def open_url(self, url: str) -> bool:
+        """Have the front end open a link for the user."""
+        return await self.parts.seams.open_url(url)
 
     def attach_image(self, path: str, data_url: str) -> None:
         """Queue an image for the model; it enters the history after the step's tool outputs."""
@@ -287,12 +309,53 @@ class TurnRunner:
         if result.tool_calls:
             await recorder.checkpoint(self.turn_id)
         for call in result.tool_calls:
-            history.append(await tools.dispatch(self, call))
+            history.append(await self.call_tool(call))
         if result.tool_calls:
             self.save_snapshot()
         history.extend(self.attachments)
         self.attachments.clear()
         return result
+
+    async def fire_hook(
+        self, event: str, payload: dict[str, Any], target: str | None = None
+    ) -> HookOutcome:
+        """Run the lifecycle hooks of ``event``; the ones that failed are reported as warnings."""
+        parts = self.parts
+        site = HookSite(
+            session_id=parts.conversation_id,
+            cwd=self.ctx.cwd,
+            model=self.ctx.model,
+            permission_mode=self.ctx.approval_policy.value,
+            env=self.command_env(),
+            turn_id=self.turn_id,
+        )
+        outcome = await parts.settings.hooks.fire(event, payload, site, target)
+        for problem in outcome.problems:
+            self.emit(WarningEvent(message=f"hook failed: {problem}"))
+        return outcome
+
+    async def call_tool(
+        self, call: FunctionCall | CustomToolCall
+    ) -> FunctionCallOutput | CustomToolCallOutput:
+        """``PreToolUse`` hooks (which may deny the call; the model is told why), the call,
+        then ``PostToolUse`` hooks with what the tool answered."""
+        about = {
+            "tool_name": call.name,
+            "tool_input": tool_input(call),
+            "tool_use_id": call.call_id,
+        }
+        pre = await self.fire_hook("PreToolUse", about, target=call.name)
+        if pre.blocked:
+            text = (
+                f"a PreToolUse hook denied this {call.name} call: "
+                f"{pre.reason or 'no reason given'}. Do not retry it as is."
+            )
+            if isinstance(call, CustomToolCall):
+                return CustomToolCallOutput(call_id=call.call_id, output=text)
+            return FunctionCallOutput(call_id=call.call_id, output=text, success=False)
+        output = await self.parts.seams.tools.dispatch(self, call)
+        await self.fire_hook("PostToolUse", {**about, "tool_response": output.output}, call.name)
+        return output
 
     def context_full(self) -> bool:
         """True when the context has reached the auto-compaction limit."""

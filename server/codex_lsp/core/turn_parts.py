@@ -5,12 +5,15 @@ the dependency points one way: the conversation runs turns; turns know nothing o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codex_lsp.config.folders import ConfigFolders
 from codex_lsp.config.model import Config
+from codex_lsp.core.hooks import Hooks, load_hooks
 from codex_lsp.core.pending_input import PendingInput
 from codex_lsp.core.recorder import Recorder
 from codex_lsp.core.seams import Seams
@@ -32,12 +35,15 @@ class Settings:
 
     config: Config
     command_rules: CommandRules
+    hooks: Hooks
 
     @classmethod
-    def load(cls, config: Config, home: Path | None) -> Settings:
-        """``config`` with its persisted command rules."""
+    def load(cls, config: Config, home: Path | None, folders: ConfigFolders) -> Settings:
+        """``config`` with the command rules and hooks of the user's and project's
+        ``folders``."""
         rules = config.command_rules
-        return cls(config, CommandRules.load(rules.allow, rules.deny, home))
+        command_rules = CommandRules.load(rules.allow, rules.deny, home, folders)
+        return cls(config, command_rules, load_hooks(folders))
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class TurnParts:
     """The commands ``exec_command`` left running; they outlive the turns that started them."""
     shell_capture: ShellCapture
     """What the turns' shell commands change in the workspace (for undo)."""
+    session_hooks: list[asyncio.Task[None]] = field(default_factory=list)
+    """The SessionStart hooks, which the first prompt waits for."""
 
     @property
     def history(self) -> list[HistoryItem]:

@@ -1,8 +1,9 @@
-"""Persisted command rules: argv prefixes that always run without asking or never run.
+"""Command rules: argv prefixes that run without asking (allow), always ask (prompt) or never
+run (forbidden / deny), from ``[command_rules]``, ``rules.toml`` and Codex ``.rules`` files.
 
 A command matches a rule when its argv starts with the rule's prefix; a ``bash -lc`` script
-matches when every command in it matches (allow) or any does (deny). A script the parser cannot
-read never matches an allow rule, and matches a deny rule if the rule's words appear in it.
+matches when every command in it matches (allow) or any does (prompt, deny). A script the parser
+cannot read never matches an allow rule, and matches the others if their words appear in it.
 Rules saved from approval prompts go to ``rules.toml`` in the codex-lsp home.
 """
 
@@ -11,46 +12,117 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from codex_lsp.config.folders import ConfigFolders
 from codex_lsp.exec.parse import shell_script
+from codex_lsp.exec.rules_file import PrefixRule, RuleDecision
+from codex_lsp.exec.rules_load import LoadedRules, load_rules_files
 from codex_lsp.exec.shell_parse import parse_script
 
 RULES_FILE = "rules.toml"
 
 
 class RuleVerdict(StrEnum):
-    """What the rules say about a command."""
+    """What the rules say about a command (the strictest matching rule decides)."""
 
     ALLOW = "allow"
+    PROMPT = "prompt"
     DENY = "deny"
     NONE = "none"
 
 
-def _mentions(script: str, prefix: list[str]) -> bool:
-    """The prefix's words appear in order as whole words in ``script`` (e.g. in ``$(...)``)."""
-    words = r"\s+".join(re.escape(word) for word in prefix)
-    return bool(prefix) and re.search(rf"(?<![\w./-]){words}(?![\w./-])", script) is not None
+_VERDICTS = {
+    RuleDecision.ALLOW: RuleVerdict.ALLOW,
+    RuleDecision.PROMPT: RuleVerdict.PROMPT,
+    RuleDecision.FORBIDDEN: RuleVerdict.DENY,
+}
 
 
-def _starts_with(argv: list[str], prefix: list[str]) -> bool:
-    return bool(prefix) and argv[: len(prefix)] == prefix
+def _mentions(script: str, words: list[tuple[str, ...]]) -> bool:
+    """The words (any of each one's alternatives) appear in order as whole words in ``script``
+    (e.g. in ``$(...)``)."""
+    pattern = r"\s+".join("(?:" + "|".join(map(re.escape, alts)) + ")" for alts in words)
+    return bool(words) and re.search(rf"(?<![\w./-]){pattern}(?![\w./-])", script) is not None
+
+
+def _expand(path: str) -> str:
+    """``~/x`` → the home folder's ``x`` (``host_executable`` paths may be written so)."""
+    return str(Path(path).expanduser()) if path.startswith("~/") else path
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    """One rule that matched one command of what was checked."""
+
+    rule: PrefixRule
+    prefix: list[str]
+    """The words it matched (empty: its words appear in a script the parser cannot read)."""
+    resolved_program: str | None = None
+    """The absolute program path that matched a rule written for its basename."""
+
+    @property
+    def decision(self) -> RuleDecision:
+        """The rule's decision."""
+        return self.rule.decision
+
+
+@dataclass(frozen=True)
+class RuleEvaluation:
+    """The verdict on a command and every rule that matched it."""
+
+    verdict: RuleVerdict
+    matches: list[RuleMatch]
+
+    def deciding(self) -> list[RuleMatch]:
+        """The matches whose decision is the verdict."""
+        return [m for m in self.matches if _VERDICTS[m.decision] is self.verdict]
+
+    def reason(self) -> str | None:
+        """The deciding rules, for the user and the model: where each was written and why."""
+        parts = []
+        for match in self.deciding():
+            why = f": {match.rule.justification}" if match.rule.justification else ""
+            parts.append(f"{match.rule.source}{why}")
+        return "; ".join(dict.fromkeys(parts)) or None
 
 
 class CommandRules:
-    """Allow and deny prefixes, with the file that saved allow rules go to."""
+    """Every command rule in effect: ``[command_rules]`` allow and deny prefixes, those saved
+    from approval prompts, and the prefix rules of Codex ``.rules`` files. The strictest matching
+    rule wins (forbidden > prompt > allow), as in Codex."""
 
     def __init__(
-        self, allow: list[list[str]], deny: list[list[str]], saved_to: Path | None = None
+        self,
+        allow: list[list[str]],
+        deny: list[list[str]],
+        saved_to: Path | None = None,
+        *,
+        files: LoadedRules | None = None,
+        sources: dict[tuple[str, ...], str] | None = None,
     ) -> None:
+        files = files or LoadedRules()
         self.allow = [list(p) for p in allow]
         self.deny = [list(p) for p in deny]
+        self.file_rules = list(files.rules)
+        self.host_executables = dict(files.host_executables)
+        self.warnings = list(files.warnings)
+        """What was wrong with the rules files (each one skipped is named)."""
         self._saved_to = saved_to
+        self._sources = dict(sources or {})
 
     @classmethod
-    def load(cls, allow: list[list[str]], deny: list[list[str]], home: Path | None) -> CommandRules:
-        """Config rules plus those saved in ``home/rules.toml`` (a broken file is ignored)."""
+    def load(
+        cls,
+        allow: list[list[str]],
+        deny: list[list[str]],
+        home: Path | None,
+        folders: ConfigFolders | None = None,
+    ) -> CommandRules:
+        """Config rules, those saved in ``home/rules.toml`` (a broken file is ignored) and the
+        ``.rules`` files in ``folders``."""
         saved_allow: list[list[str]] = []
         saved_deny: list[list[str]] = []
         path = home / RULES_FILE if home else None
@@ -61,24 +133,75 @@ class CommandRules:
                 saved_deny = [list(map(str, p)) for p in data.get("deny", [])]
             except (tomllib.TOMLDecodeError, OSError, TypeError):
                 pass
-        return cls([*allow, *saved_allow], [*deny, *saved_deny], path)
+        sources = {tuple(p): f"allow in {path}" for p in saved_allow}
+        sources |= {tuple(p): f"deny in {path}" for p in saved_deny}
+        files = load_rules_files(folders) if folders else None
+        return cls([*allow, *saved_allow], [*deny, *saved_deny], path, files=files, sources=sources)
 
-    def verdict(self, argv: list[str]) -> RuleVerdict:
-        """Deny if any command is denied; allow if every command is allowed; else none. A deny
-        rule also matches the argv as given (a script denied as a whole, ``bash -lc ...``)."""
-        if any(_starts_with(argv, p) for p in self.deny):
-            return RuleVerdict.DENY
+    def rules(self) -> list[PrefixRule]:
+        """Every rule, in the order they were read: config, saved, then files."""
+        return [
+            *(self._config_rule(p, RuleDecision.ALLOW) for p in self.allow),
+            *(self._config_rule(p, RuleDecision.FORBIDDEN) for p in self.deny),
+            *self.file_rules,
+        ]
+
+    def _config_rule(self, prefix: list[str], decision: RuleDecision) -> PrefixRule:
+        kind = "allow" if decision is RuleDecision.ALLOW else "deny"
+        source = self._sources.get(tuple(prefix), f"[command_rules] {kind} in config.toml")
+        rest = tuple((word,) for word in prefix[1:])
+        return PrefixRule(prefix[0] if prefix else "", rest, decision, source)
+
+    def matches(self, argv: list[str], rules: list[PrefixRule] | None = None) -> list[RuleMatch]:
+        """The rules matching ``argv`` itself (no script is looked into). An absolute program
+        path matches the rules written for its basename, as Codex does, except that an allow
+        rule then needs a ``host_executable`` listing that path: ``/tmp/x/git`` is not git."""
+        rules = self.rules() if rules is None else rules
+        exact = [RuleMatch(r, p) for r in rules if r.first and (p := r.matched_prefix(argv))]
+        if exact or not argv or not argv[0].startswith("/"):
+            return exact
+        name = PurePosixPath(argv[0]).name
+        vouched = argv[0] in (_expand(p) for p in self.host_executables.get(name, ()))
+        found = []
+        for rule in rules:
+            prefix = rule.matched_prefix(argv, program=name)
+            if prefix and (vouched or rule.decision is not RuleDecision.ALLOW):
+                found.append(RuleMatch(rule, prefix, resolved_program=argv[0]))
+        return found
+
+    def evaluate(self, argv: list[str]) -> RuleEvaluation:
+        """Deny if any command is forbidden, prompt if any must be asked for, allow if every
+        command is allowed, else none. Prompt and forbidden rules also match the argv as given
+        (a script denied as a whole, ``bash -lc ...``) and, in a script the parser cannot read,
+        wherever their words appear."""
+        rules = self.rules()
         script = shell_script(argv)
         commands = [argv] if script is None else parse_script(script)
+        found: list[RuleMatch] = []
+        if script is not None:
+            found += [m for m in self.matches(argv, rules) if m.decision is not RuleDecision.ALLOW]
         if commands is None:
             assert script is not None
-            denied = any(_mentions(script, p) for p in self.deny)
-            return RuleVerdict.DENY if denied else RuleVerdict.NONE
-        if any(_starts_with(c, p) for c in commands for p in self.deny):
-            return RuleVerdict.DENY
-        if commands and all(any(_starts_with(c, p) for p in self.allow) for c in commands):
-            return RuleVerdict.ALLOW
-        return RuleVerdict.NONE
+            found += [
+                RuleMatch(r, [])
+                for r in rules
+                if r.decision is not RuleDecision.ALLOW and r.first and _mentions(script, r.words())
+            ]
+            all_allowed = False
+        else:
+            per_command = [self.matches(c, rules) for c in commands]
+            found += [m for ms in per_command for m in ms]
+            all_allowed = bool(commands) and all(
+                any(m.decision is RuleDecision.ALLOW for m in ms) for ms in per_command
+            )
+        worst = max((m.decision for m in found), key=lambda d: d.severity, default=None)
+        if worst is not None and worst is not RuleDecision.ALLOW:
+            return RuleEvaluation(_VERDICTS[worst], found)
+        return RuleEvaluation(RuleVerdict.ALLOW if all_allowed else RuleVerdict.NONE, found)
+
+    def verdict(self, argv: list[str]) -> RuleVerdict:
+        """What :meth:`evaluate` decides."""
+        return self.evaluate(argv).verdict
 
     def remember_allow(self, prefix: list[str]) -> None:
         """Allow ``prefix`` from now on, and save it so later conversations know it."""

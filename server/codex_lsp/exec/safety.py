@@ -34,7 +34,9 @@ class ShellCommand:
 
     argv: tuple[str, ...]
     rule: RuleVerdict = RuleVerdict.NONE
-    """What the persisted command rules say about it."""
+    """What the command rules say about it."""
+    rule_reason: str | None = None
+    """The rules that decided (where each was written, its justification), for the messages."""
     escalated: bool = False
     """The model asked to run it outside the sandbox."""
     justification: str | None = None
@@ -147,19 +149,29 @@ def _command(
     sandbox: DangerFullAccess | ReadOnly | WorkspaceWrite,
     call: ShellCommand,
 ) -> Decision:
-    """Escalation is refused under ``never``, a deny rule always; ``untrusted`` asks for all
-    but known-safe commands, and every other policy for an escalation (running outside the
-    sandbox is the user's call, never the model's alone), unless an allow rule or the session's
-    approval covers it; ``on-failure`` offers to run a command the sandbox denied again outside
-    it."""
+    """Escalation is refused under ``never``, a deny rule always; a prompt rule asks under
+    every policy but ``never``, which refuses; ``untrusted`` asks for all but known-safe
+    commands, and every other policy for an escalation (running outside the sandbox is the
+    user's call, never the model's alone), unless an allow rule or the session's approval covers
+    it; ``on-failure`` offers to run a command the sandbox denied again outside it."""
     if call.escalated and approval is AskForApproval.NEVER:
         return Refuse(ESCALATION_UNDER_NEVER)
+    command = shlex.join(call.argv)
     if call.rule is RuleVerdict.DENY:
         return Refuse(
-            f"`{shlex.join(call.argv)}` is denied by a command rule ([command_rules] deny in "
-            "config.toml or rules.toml); do not run it"
+            f"`{command}` is denied by a command rule ({call.rule_reason or 'deny'}); do not run it"
         )
     sandboxed = not call.escalated
+    if call.rule is RuleVerdict.PROMPT:
+        if approval is AskForApproval.NEVER:
+            return Refuse(
+                f"`{command}` needs the user's approval by a command rule "
+                f"({call.rule_reason or 'prompt'}), but the approval policy is `never`; "
+                "do not run it"
+            )
+        if not call.approved_for_session:
+            reason = f"a command rule asks first: {call.rule_reason or 'prompt'}"
+            return Ask(reason, sandboxed=sandboxed)
     asks = (approval is AskForApproval.UNTRUSTED and not is_known_safe(list(call.argv))) or (
         call.escalated
     )

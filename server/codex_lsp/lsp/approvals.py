@@ -202,17 +202,22 @@ class ClientApprover:
         )
 
     async def _request(self, method: str, params: Any) -> Any:
-        """Send one approval request and wait for the answer; None when the client answered
-        with an error. Withdrawn (``$/cancelRequest``) when the wait is cancelled."""
-        msg_id = f"codex-approval-{uuid.uuid4().hex}"
-        try:
-            return await self._protocol.send_request_async(method, params, msg_id=msg_id)
-        except asyncio.CancelledError:
-            self._protocol.cancel_request(msg_id)
-            raise
-        except JsonRpcException as exc:
-            log.warning("the client answered %s with an error (%s); denied", method, exc.message)
-            return None
+        return await ask_client(self._protocol, method, params)
+
+
+async def ask_client(protocol: CodexProtocol, method: str, params: Any) -> Any:
+    """Send one request that waits for the user and return the answer; None when the client
+    answered with an error. Withdrawn (``$/cancelRequest``) when the wait is cancelled, so the
+    editor closes its dialog."""
+    msg_id = f"codex-ask-{uuid.uuid4().hex}"
+    try:
+        return await protocol.send_request_async(method, params, msg_id=msg_id)
+    except asyncio.CancelledError:
+        protocol.cancel_request(msg_id)
+        raise
+    except JsonRpcException as exc:
+        log.warning("the client answered %s with an error (%s)", method, exc.message)
+        return None
 
 
 def _names(target: ApprovalTarget, pending: PendingApproval) -> bool:

@@ -36,6 +36,7 @@ from codex_lsp.lsp.rpc import (
 )
 from codex_lsp.lsp.speckit import SpeckitFeature
 from codex_lsp.lsp.terminals import TerminalsFeature
+from codex_lsp.lsp.user_input import ClientUserInput
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.lsp.workspace_files import WorkspaceFiles
 from codex_lsp.protocol import method_names as names
@@ -65,11 +66,14 @@ class Backend:
         self.approver = ClientApprover(server)
         self.approver.mode = custom_approvals
         notices = ConfigNotices(server)
+        asker = ClientUserInput(server)
         sink = EditorSink(server)
         self.manager = ConversationManager(
             FrontEnd(
                 self.send_event,
                 approvals=self.approver,
+                user_input=asker,
+                open_url=asker.open_url,
                 files=sink,
                 on_config_error=notices.show_error,
                 on_mcp_status=notices.mcp_status,

@@ -29,7 +29,6 @@ from codex_lsp.lifecycle import (
     stop_leftovers,
 )
 from codex_lsp.lsp import code_actions, speckit_actions
-from codex_lsp.lsp.speckit_gates import ANSWER_COMMAND
 from codex_lsp.lsp.wire import CodexProtocol
 from codex_lsp.protocol.method_names import CLIENT_REQUESTS, COMMANDS
 
@@ -169,7 +168,7 @@ def _command(command_name: str) -> Any:
     return run
 
 
-ADVERTISED_COMMANDS = (*COMMANDS, *speckit_actions.SPECKIT_COMMANDS, ANSWER_COMMAND)
+ADVERTISED_COMMANDS = (*COMMANDS, *speckit_actions.SPECKIT_COMMANDS, speckit_actions.ANSWER_COMMAND)
 """Every ``workspace/executeCommand`` name the server announces and handles."""
 
 

@@ -23,8 +23,8 @@ from codex_lsp.errors import CodexError
 from codex_lsp.lsp.code_actions import SPECKIT_KIND, resolve, wanted
 from codex_lsp.lsp.conversations import Conversations
 from codex_lsp.lsp.rpc import CommandHandler, conversation_arg, wire
-from codex_lsp.lsp.speckit_actions import PREFIX, SPECKIT_COMMANDS
-from codex_lsp.lsp.speckit_gates import ANSWER_COMMAND, GateDiagnostics
+from codex_lsp.lsp.speckit_actions import ANSWER_COMMAND, PREFIX, SPECKIT_COMMANDS
+from codex_lsp.lsp.speckit_gates import GateDiagnostics
 from codex_lsp.protocol.events import EventEnvelope
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.protocol.speckit_events import SpeckitGateEvent

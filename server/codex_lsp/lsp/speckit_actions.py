@@ -13,6 +13,10 @@ from codex_lsp.speckit.commands import REGISTRY
 PREFIX = "codex-lsp."
 SPECKIT_COMMANDS: tuple[str, ...] = tuple(f"{PREFIX}{c.name}" for c in REGISTRY.commands)
 """``codex-lsp.speckit.plan``, …: ``workspace/executeCommand`` names of the spec-kit commands."""
+ANSWER_COMMAND = f"{PREFIX}speckit.answer"
+"""``[runId, checkpoint, issueId, answer?]``: answer a quality-gate question (here, not beside
+its handler in :mod:`codex_lsp.lsp.speckit_gates`, so announcing it at start-up does not import
+the spec-kit engine before ``initialize`` is answered)."""
 _SPEC_FILE = re.compile(r"/(?:docs/SPEC-[A-Za-z0-9]+-\d+[^/]*|specs/\d+-[^/]+)/[^/]+$")
 
 

@@ -23,6 +23,7 @@ from pygls.lsp.server import LanguageServer
 
 from codex_lsp.errors import CodexError, SpeckitError
 from codex_lsp.lsp.code_actions import SPECKIT_SOURCE, wanted
+from codex_lsp.lsp.speckit_actions import ANSWER_COMMAND
 from codex_lsp.speckit.gate_run import answer_issue
 from codex_lsp.speckit.workspace import Workspace
 from codex_lsp.speckit.writer import SinkWriter
@@ -32,8 +33,6 @@ from codex_lsp.tools.files import FileSink
 
 log = logging.getLogger(__name__)
 
-ANSWER_COMMAND = "codex-lsp.speckit.answer"
-"""``[runId, checkpoint, issueId, answer?]``: answer a quality-gate question."""
 SOURCE = SPECKIT_SOURCE
 ASK_TIMEOUT_S = 300.0
 _SEVERITY = {

@@ -41,8 +41,9 @@ STOP_WAIT_S = 5.0
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 15.0, 30.0)
 
 ElicitAnswer = tuple[str, dict[str, Any] | None]
-ElicitHandler = Callable[[str, str, dict[str, Any]], Awaitable[ElicitAnswer]]
-"""``(server, message, requested_schema) -> (action, content)``; action is accept, decline or
+ElicitHandler = Callable[[str, str, dict[str, Any], str | None], Awaitable[ElicitAnswer]]
+"""``(server, message, requested_schema, url) -> (action, content)``; ``url`` for a url-mode
+elicitation (the user is to open it; the schema is then empty); action is accept, decline or
 cancel."""
 
 
@@ -296,5 +297,6 @@ class McpConnection:
         if self._elicit is None:
             return ElicitResult(action="decline")
         schema = getattr(params, "requested_schema", None) or {}
-        action, content = await self._elicit(self.name, str(params.message), dict(schema))
+        url = str(params.url) if getattr(params, "mode", None) == "url" else None
+        action, content = await self._elicit(self.name, str(params.message), dict(schema), url)
         return ElicitResult(action=action, content=content)

@@ -40,12 +40,13 @@ from codex_lsp.lifecycle import (
     stop_leftovers,
 )
 from codex_lsp.mcp_server import tools
-from codex_lsp.protocol.events import EventEnvelope
+from codex_lsp.protocol.events import EventEnvelope, RequestUserInputEvent
 from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision, SandboxMode
-from codex_lsp.protocol.requests import NewConversationParams
+from codex_lsp.protocol.requests import NewConversationParams, RequestUserInputResult
 from codex_lsp.speckit.front import speckit_router
+from codex_lsp.tools.elicitation import answers_from, form_for
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class AgentMcpServer:
 
     def __init__(self, overrides: ConfigOverrides) -> None:
         self.manager = ConversationManager(
-            FrontEnd(self._on_event, approvals=self._approve),
+            FrontEnd(self._on_event, approvals=self._approve, user_input=self._ask),
             ConfigSources(cli_overrides=overrides),
             router=speckit_router,
         )
@@ -214,6 +215,24 @@ class AgentMcpServer:
             return ReviewDecision(str(answer.content.get("decision")))
         except ValueError:
             return ReviewDecision.DENIED
+
+    async def _ask(
+        self, conversation_id: str, request: RequestUserInputEvent
+    ) -> RequestUserInputResult | None:
+        """The model's questions, as a form the calling client fills in (elicitation); None
+        when it cannot or the user dismissed it."""
+        call = self._calls.get(conversation_id)
+        if call is None:
+            return None
+        message = "codex-lsp asks: " + " / ".join(q.question for q in request.questions)
+        try:
+            answer = await call.ctx.session.elicit_form(
+                message, form_for(request.questions), related_request_id=call.ctx.request_id
+            )
+        except Exception as exc:
+            log.warning("the questions could not be asked (%s)", exc)
+            return None
+        return answers_from(answer.content) if answer.action == "accept" else None
 
     async def serve_stdio(self) -> int:
         """Serve until stdin closes or a signal asks to stop, then shut every conversation

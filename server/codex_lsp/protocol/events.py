@@ -291,6 +291,36 @@ class ApplyPatchApprovalRequestEvent(_ItemEvent):
     grant_root: str | None = None
 
 
+class UserInputOption(WireModel):
+    """One answer the model offers for a question."""
+
+    label: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=1000)
+
+
+class UserInputQuestion(WireModel):
+    """One short question of ``request_user_input`` (Codex's shape). ``isOther``: the user may
+    also answer in their own words."""
+
+    id: str = Field(min_length=1, max_length=64)
+    header: str = Field(default="", max_length=100)
+    question: str = Field(min_length=1, max_length=2000)
+    options: list[UserInputOption] = Field(default_factory=list, max_length=50)
+    """What the user may pick; none: a free answer (an MCP form's text field)."""
+    is_other: bool = True
+
+
+class RequestUserInputEvent(_ItemEvent):
+    """The model (``request_user_input``, one to three questions) or an MCP server (an
+    elicitation form, one question per field) asks the user and waits; the client answers
+    through ``codex/requestUserInput`` (or ``window/showMessageRequest``, one question at a
+    time)."""
+
+    type: Literal["requestUserInput"] = "requestUserInput"
+    call_id: str
+    questions: list[UserInputQuestion] = Field(min_length=1, max_length=20)
+
+
 class PatchApplyBeginEvent(_ItemEvent):
     """A patch is being applied."""
 
@@ -494,6 +524,7 @@ EventMsg = Annotated[
     | ExecCommandEndEvent
     | ExecApprovalRequestEvent
     | ApplyPatchApprovalRequestEvent
+    | RequestUserInputEvent
     | PatchApplyBeginEvent
     | PatchApplyEndEvent
     | TurnDiffEvent

@@ -36,6 +36,7 @@ SHUTDOWN = "codex/shutdown"
 EVENT = "codex/event"
 EXEC_APPROVAL = "codex/execApproval"
 PATCH_APPROVAL = "codex/patchApproval"
+REQUEST_USER_INPUT = "codex/requestUserInput"
 
 UNKNOWN_CONVERSATION_CODE = -32004
 """The JSON-RPC error code of a request naming a conversation this server does not have (never

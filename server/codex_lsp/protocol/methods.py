@@ -38,6 +38,7 @@ from codex_lsp.protocol.method_names import (
     OVERRIDE_TURN_CONTEXT,
     PATCH_APPROVAL,
     RENAME_CONVERSATION,
+    REQUEST_USER_INPUT,
     RESTART_MCP_SERVER,
     RESUME_CONVERSATION,
     REVIEW,
@@ -132,6 +133,12 @@ METHODS: tuple[Method, ...] = (
         Direction.SERVER_REQUEST,
         requests.PatchApprovalParams,
         requests.ApprovalResult,
+    ),
+    Method(
+        REQUEST_USER_INPUT,
+        Direction.SERVER_REQUEST,
+        requests.RequestUserInputParams,
+        requests.RequestUserInputResult,
     ),
 )
 

@@ -8,7 +8,11 @@ from typing import Any, Literal
 from pydantic import Field
 
 from codex_lsp.protocol.base import WireModel
-from codex_lsp.protocol.events import ApplyPatchApprovalRequestEvent, ExecApprovalRequestEvent
+from codex_lsp.protocol.events import (
+    ApplyPatchApprovalRequestEvent,
+    ExecApprovalRequestEvent,
+    RequestUserInputEvent,
+)
 from codex_lsp.protocol.items import McpServerStatus, ReviewRequest, UserInputItems
 from codex_lsp.protocol.limits import (
     QUERY_MAX_CHARS,
@@ -453,6 +457,25 @@ class PatchApprovalParams(ApplyPatchApprovalRequestEvent):
     """Server → client ``codex/patchApproval``: may this patch be applied?"""
 
     conversation_id: str
+
+
+class RequestUserInputParams(RequestUserInputEvent):
+    """Server → client ``codex/requestUserInput``: the model's questions."""
+
+    conversation_id: str
+
+
+class UserInputAnswer(WireModel):
+    """The answers to one question: the chosen option's label, or the user's own words."""
+
+    answers: list[str] = Field(max_length=10)
+
+
+class RequestUserInputResult(WireModel):
+    """The client's answer: by question id. Questions left out are unanswered; an empty map
+    (or an error) means the user dismissed the questions."""
+
+    answers: dict[str, UserInputAnswer] = Field(default_factory=dict)
 
 
 class ApprovalResult(WireModel):

@@ -87,12 +87,14 @@ async def run_approved(
     is the :class:`ToolOutput` for the model."""
     session = call.session
     life = ToolCallLife(session, tuple(call.argv))
+    rules = session.command_rules.evaluate(call.argv)
     decision = decide_approval(
         session.approval_policy,
         session.sandbox_policy,
         ShellCommand(
             tuple(call.argv),
-            rule=session.command_rules.verdict(call.argv),
+            rule=rules.verdict,
+            rule_reason=rules.reason(),
             escalated=call.escalated,
             justification=call.justification,
             approved_for_session=life.approved_for_session,

@@ -18,13 +18,21 @@ from codex_lsp.mcp.connection import ElicitAnswer
 from codex_lsp.mcp.manager import McpManager, McpTool
 from codex_lsp.mcp.schema import argument_problems
 from codex_lsp.protocol.events import (
-    ExecApprovalRequestEvent,
     McpToolCallBeginEvent,
     McpToolCallEndEvent,
+    RequestUserInputEvent,
+    WarningEvent,
 )
 from codex_lsp.protocol.items import ItemStatus, McpInvocation, McpToolCallItem
-from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
+from codex_lsp.tools.elicitation import (
+    InvalidAnswer,
+    content_from,
+    is_web_link,
+    questions_for,
+    url_accepted,
+    url_question,
+)
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
     Handler,
@@ -159,31 +167,47 @@ class McpToolSource:
         )
         return output
 
-    async def elicit(self, server: str, message: str, schema: dict[str, Any]) -> ElicitAnswer:
-        """A server asks the user something during a call: shown as an approval request in
-        the conversation that made the call; approve accepts (with the schema's defaults),
-        deny declines, abort cancels."""
+    async def elicit(
+        self, server: str, message: str, schema: dict[str, Any], url: str | None = None
+    ) -> ElicitAnswer:
+        """A server asks the user something during a call: its form's fields are asked in the
+        conversation that made the call (:mod:`codex_lsp.tools.elicitation`) and the typed
+        answers sent back; a dismissed form cancels, a declined confirmation or an answer the
+        field does not allow declines (the user is told which). A url-mode elicitation asks
+        whether to open the link, and the editor opens it (``window/showDocument``)."""
         callers = self._callers.get(server)
         if not callers:
             return "decline", None
         session = callers[-1]
-        request = ExecApprovalRequestEvent(
+        if url and not is_web_link(url):
+            session.emit(
+                WarningEvent(
+                    message=f"MCP server {server} asked to open {url[:200]!r}, "
+                    "which is not an http(s) link; declined"
+                )
+            )
+            return "decline", None
+        request = RequestUserInputEvent(
             turn_id=session.turn_id,
             item_id=session.new_item_id(),
             call_id=f"elicitation-{session.new_item_id()}",
-            command=[f"{server} asks", message],
-            cwd=str(session.cwd),
-            reason=f"MCP server {server} asks: {message}",
+            questions=url_question(server, message, url)
+            if url
+            else questions_for(server, message, schema),
         )
-        decision = await session.request_exec_approval(request)
-        if decision is ReviewDecision.ABORT:
+        result = await session.request_user_input(request)
+        if result is None or not result.answers:
             return "cancel", None
-        if decision in (ReviewDecision.DENIED, ReviewDecision.DENIED_ALWAYS):
+        if url:
+            if not url_accepted(result):
+                return "decline", None
+            opened = await session.open_url(url)
+            return ("accept", None) if opened else ("cancel", None)
+        try:
+            return content_from(schema, result)
+        except InvalidAnswer as exc:
+            session.emit(WarningEvent(message=f"not sent to MCP server {server}: {exc}"))
             return "decline", None
-        properties = schema.get("properties") or {}
-        return "accept", {
-            k: v["default"] for k, v in properties.items() if isinstance(v, dict) and "default" in v
-        }
 
     async def _list_resources(self, session: ToolSession, invocation: ToolInvocation) -> ToolOutput:
         args = parse_arguments(_ServerArgs, invocation)

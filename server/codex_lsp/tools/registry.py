@@ -22,6 +22,7 @@ from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventMsg,
     ExecApprovalRequestEvent,
+    RequestUserInputEvent,
 )
 from codex_lsp.protocol.history import (
     CustomToolCall,
@@ -36,7 +37,7 @@ from codex_lsp.protocol.policies import (
     ReviewDecision,
     WorkspaceWrite,
 )
-from codex_lsp.protocol.requests import ApprovalResult
+from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.tool_specs import FunctionToolSpec, ToolSpec
 from codex_lsp.tools.commands import CommandRequest
 from codex_lsp.tools.files import FileSink
@@ -49,6 +50,11 @@ ArgsT = TypeVar("ArgsT", bound=BaseModel)
 
 class TurnAbortRequested(CodexError):
     """The user answered an approval with ``abort``: the turn stops now."""
+
+
+class TurnFailedError(CodexError):
+    """The front end cannot do what a tool needs (``exec`` without a terminal cannot ask the
+    user): the turn fails with this message instead of the model guessing on."""
 
 
 class ToolSession(Protocol):
@@ -110,6 +116,17 @@ class ToolSession(Protocol):
         self, request: ApplyPatchApprovalRequestEvent
     ) -> ApprovalResult:
         """Ask the user about a patch; resolves with their decision and the hunks rejected."""
+        ...
+
+    async def request_user_input(
+        self, request: RequestUserInputEvent
+    ) -> RequestUserInputResult | None:
+        """Ask the user the model's questions; ``None`` when they were dismissed or nobody can
+        answer."""
+        ...
+
+    async def open_url(self, url: str) -> bool:
+        """Have the front end open an http(s) link for the user; False when it cannot."""
         ...
 
     def record_preimage(self, paths: list[Path]) -> None:
@@ -270,7 +287,7 @@ class ToolRegistry:
         else:
             try:
                 output = await handler(session, invocation)
-            except TurnAbortRequested:
+            except (TurnAbortRequested, TurnFailedError):
                 raise
             except CodexError as exc:
                 output = ToolOutput(exc.message, success=False)

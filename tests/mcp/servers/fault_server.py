@@ -16,13 +16,13 @@ import json
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.utilities.types import Image
 from mcp.shared.exceptions import MCPError
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -108,6 +108,30 @@ async def ask(ctx: Context) -> str:
     """Ask the user before doing it (elicitation)."""
     answer = await ctx.elicit("Really delete the cache?", Confirm)
     return f"user said: {answer.action}"
+
+
+class Signup(BaseModel):
+    """A form with one field of each kind MCP elicitation allows."""
+
+    name: str = Field(description="Your name", min_length=1)
+    age: int = Field(ge=0, le=150)
+    plan: Literal["free", "pro"]
+    newsletter: bool = False
+
+
+@app.tool()
+async def signup(ctx: Context) -> str:
+    """Sign the user up: every field of the form is asked for (elicitation)."""
+    answer = await ctx.elicit("Sign up for the service", Signup)
+    data = answer.data.model_dump() if answer.action == "accept" else None
+    return json.dumps({"action": answer.action, "data": data})
+
+
+@app.tool()
+async def login(ctx: Context, url: str) -> str:
+    """Send the user to a login page (url-mode elicitation)."""
+    answer = await ctx.elicit_url("Log in to the service", url, "login-1")
+    return f"login: {answer.action}"
 
 
 @app.resource("notes://today", name="today", mime_type="text/plain")

@@ -11,16 +11,23 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 import type { ServerCommand } from "./discovery";
+import { askQuestions, type QuestionUi } from "./questions";
+import type { RequestUserInputParams } from "../shared/generated";
 import type { Method, Notifications, Params, Result, Server } from "./requests";
 
 const approvalsByCommand: StaticFeature = {
   fillClientCapabilities(capabilities: ClientCapabilities) {
     const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
-    capabilities.experimental = { ...experimental, codex: { approvals: "commands" } };
+    capabilities.experimental = { ...experimental, codex: { approvals: "commands", requestUserInput: true } };
   },
   initialize() {},
   getState: () => ({ kind: "static" }),
   clear() {},
+};
+
+const quickPicks: QuestionUi = {
+  pick: async (items, title) => (await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true }))?.label,
+  type: (prompt) => Promise.resolve(vscode.window.showInputBox({ prompt, ignoreFocusOut: true })),
 };
 
 const START_WAIT_MS = 5 * 60_000;
@@ -60,6 +67,7 @@ export class CodexClient implements vscode.Disposable, Server {
     };
     const client = new LanguageClient("codexLsp", "codex-lsp", serverOptions, clientOptions);
     client.registerFeature(approvalsByCommand);
+    client.onRequest("codex/requestUserInput", (params: RequestUserInputParams) => askQuestions(params, quickPicks));
     this.forward(client, "codex/event");
     this.forward(client, "codex/mcpServerStatus");
     client.onDidChangeState(({ newState }) => {

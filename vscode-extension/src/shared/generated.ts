@@ -258,10 +258,10 @@ export interface ErrorEvent {
 export interface Event {
   conversationId: string;
   submissionId: string;
-  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | WebSearchEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | ConversationRewoundEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
+  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | WebSearchEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | ConversationRewoundEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
 }
 
-export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | WebSearchEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | ConversationRewoundEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
+export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | WebSearchEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | ConversationRewoundEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
 
 /** Server → client ``codex/execApproval``: may this command run? */
 export interface ExecApprovalParams {
@@ -765,6 +765,30 @@ export interface RenameConversationParams {
   title: string;
 }
 
+/** The model (``request_user_input``, one to three questions) or an MCP server (an elicitation form, one question per field) asks the user and waits; the client answers through ``codex/requestUserInput`` (or ``window/showMessageRequest``, one question at a time). */
+export interface RequestUserInputEvent {
+  turnId: string;
+  itemId: string;
+  type: "requestUserInput";
+  callId: string;
+  questions: Array<UserInputQuestion>;
+}
+
+/** Server → client ``codex/requestUserInput``: the model's questions. */
+export interface RequestUserInputParams {
+  turnId: string;
+  itemId: string;
+  type: "requestUserInput";
+  callId: string;
+  questions: Array<UserInputQuestion>;
+  conversationId: string;
+}
+
+/** The client's answer: by question id. Questions left out are unanswered; an empty map (or an error) means the user dismissed the questions. */
+export interface RequestUserInputResult {
+  answers?: Record<string, UserInputAnswer>;
+}
+
 /** ``codex/restartMcpServer``: stop a configured MCP server and start it again now. */
 export interface RestartMcpServerParams {
   name: string;
@@ -1188,16 +1212,36 @@ export interface UpdateFile {
   movePath?: string | null;
 }
 
+/** The answers to one question: the chosen option's label, or the user's own words. */
+export interface UserInputAnswer {
+  answers: Array<string>;
+}
+
 /** Send input. Starts a turn when idle; while a turn runs it is queued and given to the model at its next step (steering). */
 export interface UserInputOp {
   type: "userInput";
   items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
 }
 
+/** One answer the model offers for a question. */
+export interface UserInputOption {
+  label: string;
+  description?: string;
+}
+
 /** ``codex/userInput``: send input (steers a running turn). */
 export interface UserInputParams {
   conversationId: string;
   items: Array<TextInput | ImageInput | LocalImageInput | MentionInput | ContextInput | SkillInput>;
+}
+
+/** One short question of ``request_user_input`` (Codex's shape). ``isOther``: the user may also answer in their own words. */
+export interface UserInputQuestion {
+  id: string;
+  header?: string;
+  question: string;
+  options?: Array<UserInputOption>;
+  isOther?: boolean;
 }
 
 /** The user's message as they typed it; the files it mentions and the images it attaches (``data:`` URLs are left out of ``images``) are listed beside it. */
@@ -1320,6 +1364,7 @@ export interface CodexMethods {
   "codex/mcpServerStatus": { params: McpServerStatus; result: void };
   "codex/execApproval": { params: ExecApprovalParams; result: ApprovalResult };
   "codex/patchApproval": { params: PatchApprovalParams; result: ApprovalResult };
+  "codex/requestUserInput": { params: RequestUserInputParams; result: RequestUserInputResult };
 }
 export type CodexClientRequest = "codex/newConversation" | "codex/resumeConversation" | "codex/forkConversation" | "codex/listConversations" | "codex/archiveConversation" | "codex/renameConversation" | "codex/deleteConversation" | "codex/fuzzyFileSearch" | "codex/getConfig" | "codex/listModels" | "codex/listSkills" | "codex/listMcpPrompts" | "codex/listModes" | "codex/setMode" | "codex/doctor" | "codex/listMcpServers" | "codex/restartMcpServer" | "codex/listTerminals" | "codex/killTerminal" | "codex/userInput" | "codex/userTurn" | "codex/overrideTurnContext" | "codex/interrupt" | "codex/compact" | "codex/review" | "codex/undoTurn" | "codex/rewindConversation" | "codex/shutdown";
 /** codex-lsp's own JSON-RPC error codes (docs/protocol.md, Errors). */

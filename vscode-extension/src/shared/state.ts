@@ -521,6 +521,11 @@ function step(c: Conversation, msg: EventMsg, conversationId: string): Conversat
       });
     case "warning":
       return notice(c, `warning-${c.entries.length}`, "warning", msg.message);
+    case "requestUserInput": {
+      // the questions are answered in VS Code's pickers; the panel keeps what was asked
+      const asked = msg.questions.map((q) => (q.header ? `${q.header}: ${q.question}` : q.question));
+      return notice(c, `question-${msg.itemId}`, "info", `Asked you: ${asked.join(" / ")}`);
+    }
     case "contextCompacted":
       return notice(
         c,

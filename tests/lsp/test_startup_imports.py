@@ -1,0 +1,20 @@
+"""The language server answers ``initialize`` at the pygls floor: what it imports to start must
+not pull in the spec-kit engine or the store (a regression once cost every editor 0.5 s)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("codex_lsp.speckit.engine", "codex_lsp.speckit.gate_run", "jsonschema", "aiosqlite")
+
+
+def test_starting_the_server_imports_no_spec_kit_engine() -> None:
+    code = (
+        "import sys; import codex_lsp.lsp.server as s; s.create_server(); "
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
