@@ -198,7 +198,9 @@ async def handle_fetch_url(session: ToolSession, invocation: ToolInvocation) -> 
     args = parse_arguments(FetchUrlArgs, invocation)
 
     async def fetch() -> str:
-        return readable(await get_text(args.url)) or "(the page has no text)"
+        page = await get_text(args.url)
+        text = await asyncio.to_thread(readable, page)  # up to 2 MiB of HTML: off the loop
+        return text or "(the page has no text)"
 
     return await _web_call(session, invocation, args.url, {"url": args.url}, fetch)
 
