@@ -27,6 +27,15 @@ class WireApi(StrEnum):
     ANTHROPIC = "anthropic"
 
 
+class WebSearchMode(StrEnum):
+    """The Responses API's hosted ``web_search`` tool: off, on the provider's cached index, or
+    live on the web."""
+
+    DISABLED = "disabled"
+    CACHED = "cached"
+    LIVE = "live"
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
@@ -209,6 +218,17 @@ class ToolsConfig(_Section):
         "polled and typed into), besides shell; by default to the gpt-5 family on the "
         "Responses API.",
     )
+    fetch_url: bool = Field(
+        default=True,
+        description="Offer fetch_url (a web page as readable text; needs network access in the "
+        "sandbox policy, and asks under untrusted).",
+    )
+    web_search_url: str | None = Field(
+        default=None,
+        description="Base URL of a SearXNG instance with its JSON API enabled (e.g. "
+        "http://127.0.0.1:8888); when set, the web_search function tool queries its "
+        "/search?q=...&format=json (needs network access, asks under untrusted).",
+    )
 
 
 class SkillsConfig(_Section):
@@ -278,6 +298,12 @@ class Config(_Section):
     model_price: ModelPrice | None = Field(
         default=None,
         description="The model's price for the session cost; the built-in table when unset.",
+    )
+    web_search: WebSearchMode = Field(
+        default=WebSearchMode.DISABLED,
+        description="The hosted web_search tool on the Responses API: `cached` (the provider's "
+        "index, no live access) or `live`; shown as webSearch items. Other wires use "
+        "[tools] web_search_url.",
     )
     model_max_output_tokens: int = Field(
         default=32_000, ge=1, description="max_tokens for APIs that require it (Anthropic)."

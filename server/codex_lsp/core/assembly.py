@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_lsp.config.loader import LoadedConfig, load_layered
-from codex_lsp.config.model import Config, ToolsConfig, WireApi
+from codex_lsp.config.model import Config, ToolsConfig, WebSearchMode, WireApi
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core.conversation import Conversation, ConversationSetup
 from codex_lsp.core.journal import Journal
@@ -34,6 +34,7 @@ from codex_lsp.tools import (
     unified_exec,
     user_input,
     view_image,
+    web,
 )
 from codex_lsp.tools.commands import CommandRunner, run_locally
 from codex_lsp.tools.files import DiskSink, FileSink
@@ -47,11 +48,14 @@ JournalFactory = Callable[[str, ConversationStore], Journal]
 """Makes the store writer of the conversation with this id."""
 
 
-def default_tools(codex_model: bool, config: ToolsConfig | None = None) -> ToolRegistry:
+def default_tools(
+    codex_model: bool, config: ToolsConfig | None = None, hosted_search: bool = False
+) -> ToolRegistry:
     """The tools a conversation gets. Codex models (gpt-5 on the Responses API) get
     ``apply_patch`` as a freeform grammar tool, the terminals of ``exec_command`` besides
     ``shell``, and no read-only helpers (they use ``shell``); others get ``apply_patch`` as a
-    JSON function and the helpers, unless config says otherwise."""
+    JSON function and the helpers, unless config says otherwise. ``hosted_search``: the
+    provider runs ``web_search`` itself, so the SearXNG one is not offered."""
     config = config or ToolsConfig()
     registry = ToolRegistry()
     registry.register(shell.SPEC, shell.handle_shell)
@@ -70,6 +74,10 @@ def default_tools(codex_model: bool, config: ToolsConfig | None = None) -> ToolR
         registry.register(read_only.READ_FILE, read_only.handle_read_file)
         registry.register(read_only.LIST_DIR, read_only.handle_list_dir)
         registry.register(read_only.GREP_FILES, read_only.handle_grep_files)
+    if config.fetch_url:
+        registry.register(web.FETCH_URL_SPEC, web.handle_fetch_url)
+    if config.web_search_url and not hosted_search:
+        registry.register(web.WEB_SEARCH_SPEC, web.web_search_handler(config.web_search_url))
     return registry
 
 
@@ -203,7 +211,11 @@ class Assembler:
         conversation_id = blueprint.conversation_id or uuid.uuid4().hex
         tools = blueprint.tools
         if tools is None:
-            tools = default_tools(takes_freeform_tools(resolved), config.tools)
+            hosted = (
+                resolved.info.wire_api is WireApi.RESPONSES
+                and config.web_search is not WebSearchMode.DISABLED
+            )
+            tools = default_tools(takes_freeform_tools(resolved), config.tools, hosted)
             tools.add_source(self._mcp_tools)
         seams = Seams(
             client=create_client(resolved, config),

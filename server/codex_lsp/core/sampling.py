@@ -20,6 +20,7 @@ from codex_lsp.protocol.events import (
     ItemCompletedEvent,
     ItemStartedEvent,
     StreamErrorEvent,
+    WebSearchEndEvent,
 )
 from codex_lsp.protocol.history import (
     AssistantMessage,
@@ -28,9 +29,16 @@ from codex_lsp.protocol.history import (
     HistoryItem,
     Reasoning,
 )
-from codex_lsp.protocol.items import AgentMessageItem, ReasoningItem, StopReason, TokenUsage
+from codex_lsp.protocol.items import (
+    AgentMessageItem,
+    ReasoningItem,
+    StopReason,
+    TokenUsage,
+    WebSearchItem,
+)
 from codex_lsp.providers.base import (
     Completed,
+    HostedSearchDone,
     ModelClient,
     OutputItemAdded,
     OutputItemDone,
@@ -124,6 +132,14 @@ class _Attempt:
             self.out.emit(msg)
         self.held.clear()
 
+    def searched(self, key: str, query: str) -> None:
+        """A hosted web search: its item, shown once the response completes."""
+        turn_id = self.out.turn_id
+        item = WebSearchItem(id=self.item_id(key, "webSearch"), query=query)
+        self.hold(ItemStartedEvent(turn_id=turn_id, item=item))
+        self.hold(WebSearchEndEvent(turn_id=turn_id, item_id=item.id, call_id=key, query=query))
+        self.hold(ItemCompletedEvent(turn_id=turn_id, item=item))
+
     def done(self, key: str, item: HistoryItem) -> None:
         self.result.items.append(item)
         turn_id = self.out.turn_id
@@ -194,6 +210,8 @@ async def sample(
                 attempt.item_id(event.key, event.kind)
         elif isinstance(event, OutputItemDone):
             attempt.done(event.key, event.item)
+        elif isinstance(event, HostedSearchDone):
+            attempt.searched(event.key, event.query)
         elif isinstance(event, Completed):
             attempt.result.usage = event.usage
             attempt.result.stop_reason = event.stop_reason

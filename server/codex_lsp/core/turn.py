@@ -286,6 +286,7 @@ class TurnRunner:
             summary=self.ctx.summary,
             cache_key=parts.conversation_id,
             verbosity=parts.config.model_verbosity,
+            web_search=parts.config.web_search,
         )
 
     async def sample(self, prompt: Prompt, *, visible: bool = True) -> SampleResult:

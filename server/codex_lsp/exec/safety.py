@@ -98,15 +98,25 @@ class Refuse:
     message: str
 
 
+@dataclass(frozen=True)
+class WebRequest:
+    """A request of a web tool (``fetch_url``, ``web_search``) to ``target``."""
+
+    tool: str
+    target: str
+    approved_for_session: bool = False
+    """The user already approved this tool for the conversation."""
+
+
 Decision = Run | Ask | Refuse
-CallClass = ShellCommand | PatchWrites | McpToolCall
+CallClass = ShellCommand | PatchWrites | McpToolCall | WebRequest
 
 
 @overload
 def decide_approval(
     approval: AskForApproval,
     sandbox: DangerFullAccess | ReadOnly | WorkspaceWrite,
-    call: McpToolCall,
+    call: McpToolCall | WebRequest,
 ) -> Run | Ask: ...
 
 
@@ -129,6 +139,8 @@ def decide_approval(
         return _command(approval, sandbox, call)
     if isinstance(call, PatchWrites):
         return _patch(approval, call)
+    if isinstance(call, WebRequest):
+        return _web(approval, call)
     return _mcp_tool(approval, call)
 
 
@@ -227,6 +239,15 @@ def _mcp_tool(approval: AskForApproval, call: McpToolCall) -> Run | Ask:
     ):
         return Run()
     return Ask(f"call tool {call.tool} of MCP server {call.server}")
+
+
+def _web(approval: AskForApproval, call: WebRequest) -> Run | Ask:
+    """Under ``untrusted`` every web request asks (it sends what the model chose to the
+    outside world), once per tool when approved for the session; the network policy itself is
+    the tool's check, before this one."""
+    if approval is not AskForApproval.UNTRUSTED or call.approved_for_session:
+        return Run()
+    return Ask(f"{call.tool} reaches the network: {call.target}")
 
 
 _ALWAYS_SAFE = {

@@ -378,6 +378,14 @@ class McpToolCallEndEvent(_ItemEvent):
     error: str | None = None
 
 
+class WebSearchEndEvent(_ItemEvent):
+    """The provider's hosted web search ran ``query`` (its results went to the model)."""
+
+    type: Literal["webSearchEnd"] = "webSearchEnd"
+    call_id: str
+    query: str
+
+
 class EnteredReviewModeEvent(WireModel):
     """A review started."""
 
@@ -523,6 +531,7 @@ EventMsg = Annotated[
     | ViewImageToolCallEvent
     | McpToolCallBeginEvent
     | McpToolCallEndEvent
+    | WebSearchEndEvent
     | EnteredReviewModeEvent
     | ExitedReviewModeEvent
     | ContextCompactedEvent

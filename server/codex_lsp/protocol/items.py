@@ -432,6 +432,14 @@ class McpToolCallItem(WireModel):
     duration_ms: int | None = None
 
 
+class WebSearchItem(WireModel):
+    """A web search the provider ran with its hosted tool (Responses ``web_search_call``)."""
+
+    type: Literal["webSearch"] = "webSearch"
+    id: str
+    query: str
+
+
 class PlanUpdateItem(WireModel):
     """The agent's plan as it stood after an ``update_plan`` call."""
 
@@ -457,6 +465,7 @@ TurnItem = Annotated[
     | CommandExecutionItem
     | FileChangeItem
     | McpToolCallItem
+    | WebSearchItem
     | PlanUpdateItem
     | ContextCompactionItem,
     Field(discriminator="type"),

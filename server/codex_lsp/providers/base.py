@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from codex_lsp.config.model import WebSearchMode
 from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.protocol.items import StopReason, TokenUsage
 from codex_lsp.protocol.policies import ReasoningEffort, ReasoningSummary, Verbosity
@@ -28,6 +29,8 @@ class Prompt:
     output_schema: dict[str, Any] | None = None
     cache_key: str | None = None
     verbosity: Verbosity | None = None
+    web_search: WebSearchMode = WebSearchMode.DISABLED
+    """The hosted search tool, on the wires that have one (Responses)."""
 
 
 # ---------------------------------------------------------------- streamed events
@@ -93,6 +96,14 @@ class Completed:
 
 
 @dataclass(frozen=True)
+class HostedSearchDone:
+    """The provider ran a hosted web search (``web_search_call``) for ``query``."""
+
+    key: str
+    query: str
+
+
+@dataclass(frozen=True)
 class Retrying:
     """The request failed with a retryable error and will be sent again after ``delay_s``."""
 
@@ -110,6 +121,7 @@ ResponseEvent = (
     | ReasoningSummaryPartAdded
     | ReasoningContentDelta
     | OutputItemDone
+    | HostedSearchDone
     | Completed
     | Retrying
 )

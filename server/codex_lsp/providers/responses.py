@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from codex_lsp.config.model import ModelProviderInfo
+from codex_lsp.config.model import ModelProviderInfo, WebSearchMode
 from codex_lsp.errors import ContextWindowExceededError, ProviderError, StreamDroppedError
 from codex_lsp.protocol.history import (
     HistoryItem,
@@ -16,6 +16,7 @@ from codex_lsp.protocol.responses_items import parse_responses_item, responses_i
 from codex_lsp.protocol.tool_specs import FreeformToolSpec, ToolSpec
 from codex_lsp.providers.base import (
     Completed,
+    HostedSearchDone,
     OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
@@ -44,7 +45,7 @@ class ResponsesClient:
             "model": prompt.model,
             "instructions": prompt.instructions,
             "input": [w for item in prompt.input if (w := _wire_item(item)) is not None],
-            "tools": [_wire_tool(t) for t in prompt.tools],
+            "tools": [_wire_tool(t) for t in prompt.tools] + _hosted_tools(prompt),
             "tool_choice": "auto",
             "parallel_tool_calls": prompt.parallel_tool_calls,
             "store": False,
@@ -120,6 +121,9 @@ class ResponsesClient:
             return [OutputItemAdded(_item_key(item), _kind(item.opt_text("type") or ""))]
         if kind == "response.output_item.done":
             item = data.obj("item")
+            if item.opt_text("type") == "web_search_call":
+                query = item.opt_obj("action").opt_text("query") or ""
+                return [HostedSearchDone(_item_key(item), query)]
             try:
                 parsed = parse_responses_item(dict(item.data))
             except (TypeError, ValueError, AttributeError):
@@ -212,6 +216,14 @@ def _wire_item(item: HistoryItem) -> dict[str, Any] | None:
         wire.pop("content", None)
         return wire
     return responses_item(item)
+
+
+def _hosted_tools(prompt: Prompt) -> list[dict[str, Any]]:
+    """The provider-run tools: web search, on its cached index or live."""
+    if prompt.web_search is WebSearchMode.DISABLED:
+        return []
+    live = prompt.web_search is WebSearchMode.LIVE
+    return [{"type": "web_search", "external_web_access": live}]
 
 
 def _wire_tool(tool: ToolSpec) -> dict[str, Any]:

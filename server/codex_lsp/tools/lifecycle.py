@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from codex_lsp.exec.safety import Ask, Run
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventMsg,
@@ -24,7 +25,13 @@ from codex_lsp.protocol.events import (
 from codex_lsp.protocol.items import CommandExecutionItem, FileChangeItem, McpToolCallItem
 from codex_lsp.protocol.policies import ReviewDecision
 from codex_lsp.protocol.requests import ApprovalResult
-from codex_lsp.tools.registry import ToolOutput, ToolSession, TurnAbortRequested
+from codex_lsp.tools.registry import (
+    REJECTED_FOR_GOOD,
+    ToolInvocation,
+    ToolOutput,
+    ToolSession,
+    TurnAbortRequested,
+)
 
 ToolItem = CommandExecutionItem | FileChangeItem | McpToolCallItem
 BeginEvent = ExecCommandBeginEvent | PatchApplyBeginEvent | McpToolCallBeginEvent
@@ -86,6 +93,32 @@ class ToolCallLife:
         elif decision in (ReviewDecision.APPROVED_FOR_SESSION, ReviewDecision.APPROVED_ALWAYS):
             self.session.approved_for_session.add(self.key)
         return answer
+
+    async def ask_unless_run(
+        self,
+        decision: Run | Ask,
+        invocation: ToolInvocation,
+        item_id: str,
+        command: list[str],
+        denied: str,
+    ) -> ToolOutput | None:
+        """A tool call that is not a command (an MCP or a web tool): ``None`` when
+        ``decision`` lets it run or the user approves, else what the model is told (also when
+        the user rejected ``key`` for the conversation already). The user sees ``command``."""
+        if isinstance(decision, Run):
+            return None
+        if self.key in self.session.denied_for_session:
+            return ToolOutput(f"{invocation.name}: {REJECTED_FOR_GOOD}", success=False)
+        request = ExecApprovalRequestEvent(
+            turn_id=self.session.turn_id,
+            item_id=item_id,
+            call_id=invocation.call_id,
+            command=command,
+            cwd=str(self.session.cwd),
+            reason=decision.reason,
+        )
+        answer = await self.ask(request, denied)
+        return answer if isinstance(answer, ToolOutput) else None
 
     def start(self, item: ToolItem, begin: BeginEvent) -> None:
         """The item starts (``itemStarted`` with its initial state), then the tool's begin

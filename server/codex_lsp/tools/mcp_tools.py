@@ -13,12 +13,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from codex_lsp.errors import McpError
-from codex_lsp.exec.safety import McpToolCall, Run, decide_approval
+from codex_lsp.exec.safety import McpToolCall, decide_approval
 from codex_lsp.mcp.connection import ElicitAnswer
 from codex_lsp.mcp.manager import McpManager, McpTool
 from codex_lsp.mcp.schema import argument_problems
 from codex_lsp.protocol.events import (
-    ExecApprovalRequestEvent,
     McpToolCallBeginEvent,
     McpToolCallEndEvent,
     RequestUserInputEvent,
@@ -36,7 +35,6 @@ from codex_lsp.tools.elicitation import (
 )
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
-    REJECTED_FOR_GOOD,
     Handler,
     ToolInvocation,
     ToolInvocationError,
@@ -258,22 +256,13 @@ async def _approve(
         approved_for_session=life.approved_for_session,
     )
     decision = decide_approval(session.approval_policy, session.sandbox_policy, call)
-    if isinstance(decision, Run):
-        return None
-    if life.key in session.denied_for_session:
-        return ToolOutput(f"{invocation.name}: {REJECTED_FOR_GOOD}", success=False)
-    request = ExecApprovalRequestEvent(
-        turn_id=session.turn_id,
-        item_id=item_id,
-        call_id=invocation.call_id,
-        command=[invocation.name, json.dumps(arguments)],
-        cwd=str(session.cwd),
-        reason=decision.reason,
+    return await life.ask_unless_run(
+        decision,
+        invocation,
+        item_id,
+        [invocation.name, json.dumps(arguments)],
+        f"the user denied calling {invocation.name}; do not retry it as is",
     )
-    answer = await life.ask(
-        request, f"the user denied calling {invocation.name}; do not retry it as is"
-    )
-    return answer if isinstance(answer, ToolOutput) else None
 
 
 def _to_output(session: ToolSession, label: str, answer: Any) -> ToolOutput:

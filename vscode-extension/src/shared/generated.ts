@@ -258,10 +258,10 @@ export interface ErrorEvent {
 export interface Event {
   conversationId: string;
   submissionId: string;
-  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | ConversationRewoundEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
+  msg: SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | WebSearchEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | ConversationRewoundEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
 }
 
-export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | ConversationRewoundEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
+export type EventMsg = SessionConfiguredEvent | TaskStartedEvent | TaskCompleteEvent | TurnAbortedEvent | ShutdownCompleteEvent | ItemStartedEvent | ItemCompletedEvent | UserMessageEvent | AgentMessageDeltaEvent | AgentMessageEvent | AgentReasoningDeltaEvent | AgentReasoningEvent | AgentReasoningRawContentDeltaEvent | AgentReasoningRawContentEvent | AgentReasoningSectionBreakEvent | PlanUpdateEvent | TokenCountEvent | ExecCommandBeginEvent | ExecCommandOutputDeltaEvent | ExecCommandEndEvent | ExecApprovalRequestEvent | ApplyPatchApprovalRequestEvent | RequestUserInputEvent | PatchApplyBeginEvent | PatchApplyEndEvent | TurnDiffEvent | ViewImageToolCallEvent | McpToolCallBeginEvent | McpToolCallEndEvent | WebSearchEndEvent | EnteredReviewModeEvent | ExitedReviewModeEvent | ContextCompactedEvent | ConfigReloadedEvent | UndoCompletedEvent | ConversationRewoundEvent | BackgroundEvent | WarningEvent | ErrorEvent | StreamErrorEvent | SpeckitStageStartedEvent | SpeckitAgentStartedEvent | SpeckitAgentAnsweredEvent | SpeckitAgentRetryEvent | SpeckitConsensusEvent | SpeckitCostEvent | SpeckitStageCompletedEvent | SpeckitAutoProgressEvent | SpeckitGateEvent;
 
 /** Server → client ``codex/execApproval``: may this command run? */
 export interface ExecApprovalParams {
@@ -407,14 +407,14 @@ export interface InterruptParams {
 export interface ItemCompletedEvent {
   type: "itemCompleted";
   turnId: string;
-  item: UserMessageItem | AgentMessageItem | ReasoningItem | CommandExecutionItem | FileChangeItem | McpToolCallItem | PlanUpdateItem | ContextCompactionItem;
+  item: UserMessageItem | AgentMessageItem | ReasoningItem | CommandExecutionItem | FileChangeItem | McpToolCallItem | WebSearchItem | PlanUpdateItem | ContextCompactionItem;
 }
 
 /** An item began; ``item`` shows its initial state. */
 export interface ItemStartedEvent {
   type: "itemStarted";
   turnId: string;
-  item: UserMessageItem | AgentMessageItem | ReasoningItem | CommandExecutionItem | FileChangeItem | McpToolCallItem | PlanUpdateItem | ContextCompactionItem;
+  item: UserMessageItem | AgentMessageItem | ReasoningItem | CommandExecutionItem | FileChangeItem | McpToolCallItem | WebSearchItem | PlanUpdateItem | ContextCompactionItem;
 }
 
 /** How a command, patch or tool call item ended (or that it is still running). */
@@ -1320,6 +1320,22 @@ export interface ViewImageToolCallEvent {
 export interface WarningEvent {
   type: "warning";
   message: string;
+}
+
+/** The provider's hosted web search ran ``query`` (its results went to the model). */
+export interface WebSearchEndEvent {
+  turnId: string;
+  itemId: string;
+  type: "webSearchEnd";
+  callId: string;
+  query: string;
+}
+
+/** A web search the provider ran with its hosted tool (Responses ``web_search_call``). */
+export interface WebSearchItem {
+  type: "webSearch";
+  id: string;
+  query: string;
 }
 
 /** Commands may write in the workspace (cwd), the extra writable roots, and temp dirs. */
