@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
-from codex_lsp.core import conversation as conversation_module
+from codex_lsp.core import opening as opening_module
 from codex_lsp.protocol.items import ContextInput, MentionInput, TextInput
 from codex_lsp.protocol.ops import InterruptOp, UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
@@ -315,7 +315,7 @@ async def test_shell_environment_policy_is_applied(
 async def test_a_kernel_without_landlock_is_reported_at_start(
     manager: ConversationManager, log: EventLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(conversation_module, "landlock_abi", lambda: 0)
+    monkeypatch.setattr(opening_module, "landlock_abi", lambda: 0)
     conv = await manager.new_conversation(NewConversationParams())
     warning = await log.wait_for("warning", conv.id)
     assert (

@@ -26,6 +26,7 @@ from acp.schema import (
 from pydantic import ValidationError
 
 from codex_lsp.acp import permissions
+from codex_lsp.acp.announce import announce_after_response
 from codex_lsp.acp.capabilities import ClientFeatures, initialize_result
 from codex_lsp.acp.commands import (
     SlashCommand,
@@ -181,32 +182,13 @@ class AcpAgent:
         return session
 
     def _after_response(self, session: Session) -> None:
-        """Once the session's response is written (the SDK writes it in the same loop step
-        as the handler returns): the held updates, then the slash commands; once the MCP
-        servers have started, the commands again if their prompts added some."""
-
-        def commands() -> list[dict[str, Any]]:
-            return [c.announced() for c in self._session_commands(session.session_id)]
-
-        def send(announced: list[dict[str, Any]]) -> None:
-            session.update(
-                {"sessionUpdate": "available_commands_update", "availableCommands": announced}
-            )
-
-        async def again(first: list[dict[str, Any]]) -> None:
-            await self._core.mcp_started()
-            if self._core.is_open(session.session_id) and (now := commands()) != first:
-                send(now)
-
-        def announce() -> None:
-            session.open()
-            first = commands()
-            send(first)
-            task = asyncio.create_task(again(first), name=f"commands-{session.session_id}")
-            self._announcing.add(task)
-            task.add_done_callback(self._announcing.discard)
-
-        asyncio.get_running_loop().call_soon(announce)
+        """The held updates and the slash commands, once the session's response is written."""
+        announce_after_response(
+            session,
+            self._core,
+            lambda: [c.announced() for c in self._session_commands(session.session_id)],
+            self._announcing,
+        )
 
     def _session_commands(self, session_id: str) -> list[SlashCommand]:
         """The built-in and spec-kit commands, then the session's skills and MCP prompts (a

@@ -25,14 +25,15 @@ from codex_lsp.core.compaction import run_compact
 from codex_lsp.core.config_folders import config_folders
 from codex_lsp.core.context import environment_context
 from codex_lsp.core.hook_events import session_start
-from codex_lsp.core.journal import Journal, NewConversationRow
+from codex_lsp.core.journal import Journal
 from codex_lsp.core.model_info import model_price
+from codex_lsp.core.opening import session_configured, startup_warnings, store_new
 from codex_lsp.core.pending_input import PendingInput
-from codex_lsp.core.prompts import load_prompt
 from codex_lsp.core.recorder import SESSION_SUBMISSION_ID, Recorder
 from codex_lsp.core.review import run_review
 from codex_lsp.core.rewind import rewind
 from codex_lsp.core.seams import EventSink, Seams
+from codex_lsp.core.shell_capture import ShellCapture
 from codex_lsp.core.supervisor import CommandRouter, TurnBody, TurnSupervisor
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.core.turn_context import TurnContext, existing_folder
@@ -40,9 +41,7 @@ from codex_lsp.core.turn_parts import Settings, TurnParts
 from codex_lsp.core.undo import run_undo
 from codex_lsp.core.undo_log import UndoLog
 from codex_lsp.core.usage import UsageMeter
-from codex_lsp.core.workspace_watch import ShellCapture
 from codex_lsp.errors import CodexError, ProtocolError, bug_message
-from codex_lsp.exec.sandbox import landlock_abi, unavailable_warning
 from codex_lsp.protocol.events import (
     ErrorEvent,
     EventMsg,
@@ -52,7 +51,6 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.history import HistoryItem, InputText, UserMessage
 from codex_lsp.protocol.items import TokenUsage
-from codex_lsp.protocol.modes import exact_mode
 from codex_lsp.protocol.ops import (
     CompactOp,
     InterruptOp,
@@ -65,7 +63,6 @@ from codex_lsp.protocol.ops import (
     UserInputOp,
     UserTurnOp,
 )
-from codex_lsp.protocol.policies import DangerFullAccess
 from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.terminals import Terminals
 
@@ -195,17 +192,7 @@ class Conversation:
         ``opening`` a new one's :func:`initial_context`, read beforehand off the event loop."""
         parts, recorder = self.parts, self._recorder
         if not resumed:
-            recorder.journal.create(
-                NewConversationRow(
-                    cwd=str(self.ctx.cwd),
-                    model=self.ctx.model,
-                    provider=self.ctx.provider_id,
-                    base_instructions=None
-                    if parts.base_instructions == load_prompt("base_instructions")
-                    else parts.base_instructions,
-                    forked_from=self.forked_from,
-                )
-            )
+            store_new(parts, self.ctx, self.forked_from)
         if seed is None:
             recorder.history.extend(opening or [])
         else:
@@ -216,17 +203,8 @@ class Conversation:
         recorder.journal.sync(recorder.history, None)
         recorder.emit(SESSION_SUBMISSION_ID, self.session_configured())
         # start-up warnings are sent, not stored: every start (or resume) checks them anew
-        settings = parts.settings
-        for warning in [
-            *(warnings or []),
-            *settings.command_rules.warnings,
-            *settings.hooks.warnings,
-        ]:
+        for warning in startup_warnings(parts, self.ctx, warnings or []):
             recorder.deliver(SESSION_SUBMISSION_ID, WarningEvent(message=warning))
-        policy = self.ctx.sandbox_policy
-        if not isinstance(policy, DangerFullAccess) and landlock_abi() < 1:
-            message = unavailable_warning(policy.type)
-            recorder.deliver(SESSION_SUBMISSION_ID, WarningEvent(message=message))
         self._loop_task = create_task(self._submission_loop(), name=f"conversation-{self.id}")
         hooks = session_start(parts, self.ctx, resumed)
         parts.session_hooks.append(
@@ -237,19 +215,7 @@ class Conversation:
         self, initial: list[dict[str, Any]] | None = None
     ) -> SessionConfiguredEvent:
         """The settings event (with replayed messages on resume)."""
-        return SessionConfiguredEvent(
-            session_id=self.id,
-            model=self.ctx.model,
-            model_provider_id=self.ctx.provider_id,
-            approval_policy=self.ctx.approval_policy,
-            sandbox_policy=self.ctx.sandbox_policy,
-            cwd=self.ctx.cwd,
-            reasoning_effort=self.ctx.effort,
-            reasoning_summary=self.ctx.summary,
-            forked_from_id=self.forked_from,
-            initial_messages=initial,
-            mode=exact_mode(self.ctx.approval_policy, self.ctx.sandbox_policy),
-        )
+        return session_configured(self.id, self.ctx, self.forked_from, initial)
 
     def count_stored_usage(self, total: TokenUsage) -> None:
         """A resumed conversation's token totals (and so its cost) so far, from the store."""

@@ -17,9 +17,9 @@ from codex_lsp.core.hooks import Hooks, load_hooks
 from codex_lsp.core.pending_input import PendingInput
 from codex_lsp.core.recorder import Recorder
 from codex_lsp.core.seams import Seams
+from codex_lsp.core.shell_capture import ShellCapture
 from codex_lsp.core.undo_log import UndoLog
 from codex_lsp.core.usage import UsageMeter
-from codex_lsp.core.workspace_watch import ShellCapture
 from codex_lsp.exec.rules import CommandRules
 from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.tools.terminals import Terminals

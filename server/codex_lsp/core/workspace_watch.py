@@ -18,12 +18,12 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from codex_lsp.background import create_task
 from codex_lsp.core.bounded_read import MAX_FILE_BYTES, UNRECORDED, Content, read_bounded
 from codex_lsp.core.git_files import GitView
 from codex_lsp.core.inotify import (
@@ -98,7 +98,7 @@ class WorkspaceWatch:
     async def prepare(self) -> None:
         """Build the baseline (once; later calls wait for the first)."""
         if self._ready is None:
-            self._ready = asyncio.create_task(asyncio.to_thread(self._build))
+            self._ready = create_task(asyncio.to_thread(self._build), name="workspace-baseline")
         await asyncio.shield(self._ready)
 
     async def end(self, window: Window) -> dict[Path, Content]:
@@ -369,60 +369,3 @@ def release(watch: WorkspaceWatch) -> None:
         watch.close()
     else:
         _SHARED[watch.root] = (watch, users - 1)
-
-
-class ShellCapture:
-    """One conversation's use of the shared workspace watches: what each command it runs
-    changed. A failure here never fails the command: the capture is skipped and logged."""
-
-    def __init__(self) -> None:
-        self._held: dict[Path, WorkspaceWatch] = {}
-
-    async def around(
-        self,
-        root: Path,
-        command: Callable[[], Awaitable[_T]],
-        record: Callable[[dict[Path, Content]], None],
-    ) -> _T:
-        """Run ``command()``; hand ``record`` the files it changed in ``root`` and what they held
-        before (also when it failed or was cancelled, as far as the capture got)."""
-        watch = self._watch(root)
-        try:
-            window: Window | None = await watch.begin()
-        except Exception:
-            log.exception("the change capture of %s could not start", root)
-            window = None
-        try:
-            return await command()
-        finally:
-            if window is not None:
-                ending = asyncio.ensure_future(watch.end(window))
-                ending.add_done_callback(partial(_deliver, record))
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(ending)
-
-    def _watch(self, root: Path) -> WorkspaceWatch:
-        key = root.resolve()
-        if key not in self._held:
-            self._held[key] = acquire(key)
-        return self._held[key]
-
-    def close(self) -> None:
-        """The conversation ended."""
-        for watch in self._held.values():
-            release(watch)
-        self._held.clear()
-
-
-def _deliver(
-    record: Callable[[dict[Path, Content]], None], task: asyncio.Future[dict[Path, Content]]
-) -> None:
-    if task.cancelled() or task.exception() is not None:
-        _log_failure(task)
-    else:
-        record(task.result())
-
-
-def _log_failure(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("the change capture failed: %s", task.exception())

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from codex_lsp.background import create_task
 from codex_lsp.protocol.items import ExecOutputStream
 
 READ_CHUNK = 65536
@@ -122,7 +123,7 @@ class TerminalProcess:
         for fd in self._readers:
             os.set_blocking(fd, False)
         self._listen()
-        self._waiter = asyncio.ensure_future(self._wait())
+        self._waiter = create_task(self._wait(), name="terminal-wait")
 
     @classmethod
     async def start(

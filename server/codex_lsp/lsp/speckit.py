@@ -18,6 +18,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
+from codex_lsp.background import create_task
 from codex_lsp.core import ConversationManager
 from codex_lsp.errors import CodexError
 from codex_lsp.lsp.code_actions import SPECKIT_KIND, resolve, wanted
@@ -62,7 +63,7 @@ class SpeckitFeature:
         self._sink = sink
         self._root = root
         self._stores: dict[Path, SpeckitRuns] = {}
-        self._tasks: set[asyncio.Future[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.gates = GateDiagnostics(server, sink, self.workspace, self.store, self._resume, root)
         """The quality-gate questions as diagnostics and their code actions."""
 
@@ -113,9 +114,7 @@ class SpeckitFeature:
         if isinstance(event.msg, SpeckitGateEvent):
             root = self._root()
             if root is not None:
-                task = asyncio.ensure_future(self.gates.publish(root))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                create_task(self.gates.publish(root), name="speckit-gates", owner=self._tasks)
 
     def _typed(self, command: str) -> CommandHandler:
         slash = "/" + command.removeprefix(PREFIX)

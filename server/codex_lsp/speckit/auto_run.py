@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
+from codex_lsp.background import create_task
 from codex_lsp.protocol.speckit_events import (
     SpeckitAgentAnsweredEvent,
     SpeckitAutoProgressEvent,
@@ -203,9 +205,9 @@ class AutoDriver:
 
         return emit
 
-    async def _cancellable(self, run_id: str, work: Awaitable[Event]) -> Event:
+    async def _cancellable(self, run_id: str, work: Coroutine[Any, Any, Event]) -> Event:
         """``work``, stopped when the store's cancel flag is set."""
-        task = asyncio.ensure_future(work)
+        task = create_task(work, name=f"speckit-auto-{run_id}")
         try:
             while True:
                 done, _ = await asyncio.wait({task}, timeout=CANCEL_POLL_S)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from codex_lsp.background import create_task
 from codex_lsp.errors import CodexError, UnknownTerminalError
 from codex_lsp.exec.terminal import HeadTailBuffer, TerminalProcess
 from codex_lsp.protocol.events import (
@@ -120,7 +121,7 @@ class Terminals:
         self._emit_detached = emit_detached
         self._terminals: dict[int, Terminal] = {}
         self._ids = itertools.count(FIRST_TERMINAL_ID)
-        self._tasks: set[asyncio.Future[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.watchers: list[TerminalWatcher] = []
         self.closed = False
 
@@ -164,9 +165,7 @@ class Terminals:
         return [victim]
 
     def _keep(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        create_task(work, name="terminal-stop", owner=self._tasks)
 
     def get(self, terminal_id: int) -> Terminal:
         """The terminal ``terminal_id``, marked as just used; :class:`UnknownTerminalError`
