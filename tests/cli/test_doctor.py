@@ -35,7 +35,7 @@ def test_mcp_servers_are_started_and_judged(
     write_config(clean_env, model_server.base_url, extra=tables)
     result = run_python(["-m", "codex_lsp", "doctor"], clean_env, workspace)
     assert result.returncode == 1
-    assert "ok    mcp       faults: ready, 9 tool(s)" in result.stdout
+    assert "ok    mcp       faults: ready, 11 tool(s)" in result.stdout
     assert "FAIL  mcp       dead:" in result.stdout
 
 
