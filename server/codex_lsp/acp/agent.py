@@ -47,7 +47,7 @@ from codex_lsp.acp.modes import (
 )
 from codex_lsp.acp.params import directory, listed, mcp_configs
 from codex_lsp.acp.prompt import ContentBlock, first_text, to_input
-from codex_lsp.acp.rpc import add_delete_route, served, turn_error
+from codex_lsp.acp.rpc import add_delete_route, served, session_update, turn_error
 from codex_lsp.acp.session import Session
 from codex_lsp.acp.stdio import LineTransport
 from codex_lsp.acp.terminals import SessionCommands
@@ -129,13 +129,7 @@ class AcpAgent:
         return SessionCommands(conversation_id, self._sessions.get, lambda: self._conn)
 
     def _send(self, session_id: str, update: dict[str, Any]) -> None:
-        self._transport.send_nowait(
-            {
-                "jsonrpc": "2.0",
-                "method": "session/update",
-                "params": {"sessionId": session_id, "update": update},
-            }
-        )
+        self._transport.send_nowait(session_update(session_id, update))
 
     # ---------------------------------------------------------------- sessions
     def _session(self, session_id: str) -> Session:

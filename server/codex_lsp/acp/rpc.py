@@ -86,3 +86,9 @@ def add_delete_route(conn: AgentSideConnection, handler: Callable[[Any], Awaitab
             "pin agent-client-protocol==0.12.1 or update add_delete_route"
         )
     router.add_route(Route(method="session/delete", func=handler, kind="request"))
+
+
+def session_update(session_id: str, update: dict[str, Any]) -> dict[str, Any]:
+    """The ``session/update`` notification carrying ``update`` for ``session_id``."""
+    params = {"sessionId": session_id, "update": update}
+    return {"jsonrpc": "2.0", "method": "session/update", "params": params}
