@@ -370,24 +370,44 @@ async def test_client_servers_merge_by_name_and_survive_reloads(
     assert mcp_manager.mcp.connection("one").config == slow
 
 
-def _children() -> list[str]:
-    """This process's child processes, exited but not yet reaped ones too."""
-    found = []
+MARK = f"codex-lsp-test-{os.getpid()}-reload"
+"""In the environment of this test's MCP servers only: other tests' leftovers are not its own."""
+
+
+def _children() -> dict[int, str]:
+    """This process's child processes (exited but not yet reaped ones too): pid -> stat line."""
+    found = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             with contextlib.suppress(OSError):
                 stat = Path(f"/proc/{entry}/stat").read_text()
                 if int(stat.rpartition(")")[2].split()[1]) == os.getpid():
-                    found.append(stat.split(")")[0] + ")")
+                    found[int(entry)] = stat.split(")")[0] + ")"
     return found
 
 
-@pytest.mark.mcp_servers(server_table("one") + server_table("two"))
+def _marked(pids: dict[int, str]) -> set[int]:
+    """The pids whose environment holds :data:`MARK`."""
+    marked = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if MARK.encode() in Path(f"/proc/{pid}/environ").read_bytes():
+                marked.add(pid)
+    return marked
+
+
+@pytest.mark.mcp_servers(
+    server_table("one", extra=f'env = {{ CODEX_LSP_TEST_MARK = "{MARK}" }}')
+    + server_table("two", extra=f'env = {{ CODEX_LSP_TEST_MARK = "{MARK}" }}')
+)
 async def test_a_server_a_reload_removed_is_stopped_by_a_shutdown_right_after(
     mcp_manager: ConversationManager,
 ) -> None:
+    ours = _marked(_children())
+    assert len(ours) >= 2, "the two servers' processes are this process's children"
     removed = mcp_manager.mcp.connection("two")
     assert mcp_manager.mcp.configure({"one": mcp_manager.mcp.connection("one").config}) == []
     await mcp_manager.mcp.shutdown()
     assert removed.state == "stopped"
-    assert _children() == []  # its process reaped, not left for the garbage collector
+    left = {pid: line for pid, line in _children().items() if pid in ours}
+    assert left == {}  # their processes reaped, not left for the garbage collector
