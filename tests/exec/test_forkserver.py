@@ -38,7 +38,12 @@ def _parent(pid: int) -> int:
 
 
 def _cmdline(pid: int) -> bytes:
-    return Path(f"/proc/{pid}/cmdline").read_bytes()
+    """``pid``'s command line; empty once it has ended (a process may end between the listing of
+    ``/proc`` and this read: other threads' commands run meanwhile)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _children(pid: int) -> list[int]:
