@@ -53,6 +53,18 @@ async def test_with_no_gate_agents_a_clean_spec_passes_the_native_checks(
         # no agent was asked a gate: the heuristics ran in the server
         assert not {"clarify", "checklist", "analyze"} & set(asked(agents))
         assert asked(agents).count("plan") == 3
+        # what they did find is asked (low confidence, never written), on the file it concerns
+        runs = await SpeckitRuns.open(clean_env / "state.db")
+        try:
+            rows = await runs.auto.issues(gates["before-plan"]["runId"])
+            found = {(r.checkpoint, r.issue_id): r for r in rows if r.status == "open"}
+        finally:
+            await runs.close()
+        assert set(found) == {(g["checkpoint"], i) for g in gates.values() for i in g["asked"]}
+        checklist = [r for (cp, _), r in found.items() if cp == "before-tasks"]
+        assert checklist and all(r.file == "docs/SPEC-KIT-071-login/PRD.md" for r in checklist)
+        assert {r.data["confidence"] for r in found.values()} == {"low"}
+        assert not list(fork_spec.glob("*.backup_*.md"))
 
 
 async def test_a_needs_clarification_marker_holds_the_run_until_it_is_answered(
