@@ -142,3 +142,18 @@ def test_the_answer_to_a_marker_takes_its_place_and_the_finder_line_is_the_fallb
     (nowhere,) = merge("clarify", _native({**item, "context": ""}), 1)
     assert locate(text, nowhere) == 3 and locate("# short\n", nowhere) == 0
     assert decide(nowhere) is Decision.ASK
+
+
+async def test_gates_turned_off_run_no_native_checks_either(
+    fork_spec: Path, fork_repo: Path, clean_env: Path
+) -> None:
+    add_marker(fork_spec / "spec.md")
+    off = "[speckit.quality_gates]\nenabled = false\n"
+    async with running_agents(clean_env, fork_repo, AGENTS, extra=off) as agents:
+        for stage in STAGES:
+            enqueue(agents, stage)
+        conversation = await agents.command("/speckit.auto SPEC-KIT-071")
+        assert agents.speckit(conversation, "speckitGate") == []
+        summary = agents.answer(conversation) or ""
+        assert summary.startswith("## /speckit.auto SPEC-KIT-071: completed")
+        assert MARKER in (fork_spec / "spec.md").read_text()
