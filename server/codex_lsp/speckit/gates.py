@@ -264,11 +264,11 @@ def _replace_marker(lines: list[str], issue: MergedIssue, answer: str) -> int | 
         return None
     context = issue.context.strip()
     candidates = [n for n, line in enumerate(lines) if marker.group(0) in line]
-    exact = [n for n in candidates if lines[n].strip() == context]
-    for number in exact or candidates:
-        lines[number] = lines[number].replace(marker.group(0), answer, 1)
-        return number
-    return None
+    found = [n for n in candidates if lines[n].strip() == context] or candidates
+    if not found:
+        return None
+    lines[found[0]] = lines[found[0]].replace(marker.group(0), answer, 1)
+    return found[0]
 
 
 def apply_answer(text: str, issue: MergedIssue, answer: str) -> Edit:
