@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+from pydantic import BaseModel
 
 PROBE = """
 import gc, sys
@@ -26,3 +29,35 @@ def test_the_front_end_runs_with_the_collector_on_and_start_up_frozen() -> None:
     enabled, frozen = result.stdout.split()
     assert enabled == "True"  # a long-lived server must still collect its cycles
     assert int(frozen) > 10_000  # the modules, classes and schemas start-up made
+
+
+def _models(base: type[BaseModel]) -> list[type[BaseModel]]:
+    found = []
+    for sub in base.__subclasses__():
+        found += [sub, *_models(sub)]
+    return found
+
+
+def test_no_wire_or_config_field_defaults_through_a_builtin_factory() -> None:
+    import codex_lsp.cli.exec_cmd  # noqa: F401  (every model a headless turn loads)
+
+    slow = [
+        f"{model.__module__}.{model.__name__}.{name}"
+        for model in _models(BaseModel)
+        if model.__module__.startswith("codex_lsp.")
+        for name, info in model.model_fields.items()
+        if info.default_factory in (list, set)  # inspect parses their text signature: ~0.25 ms
+    ]
+    assert slow == []
+
+
+def test_a_list_default_is_still_a_new_list_for_every_model() -> None:
+    from codex_lsp.config.model import Config
+    from codex_lsp.protocol.history import Reasoning
+
+    first, second = Config(), Config()
+    first.sandbox_workspace_write.writable_roots.append(Path("/srv"))
+    assert second.sandbox_workspace_write.writable_roots == []
+    one, two = Reasoning.model_validate({}), Reasoning()
+    one.summary.append("thinking")
+    assert (two.summary, Reasoning().summary) == ([], [])

@@ -62,13 +62,13 @@ class StagesConfig(_Table):
         default_factory=lambda: ["gpt_pro"], description="/speckit.specify (one agent)."
     )
     clarify: list[str] = Field(
-        default_factory=list, description="/speckit.clarify; empty = native heuristics."
+        default=[], description="/speckit.clarify; empty = native heuristics."
     )
     analyze: list[str] = Field(
-        default_factory=list, description="/speckit.analyze; empty = native heuristics."
+        default=[], description="/speckit.analyze; empty = native heuristics."
     )
     checklist: list[str] = Field(
-        default_factory=list, description="/speckit.checklist; empty = native scoring."
+        default=[], description="/speckit.checklist; empty = native scoring."
     )
     plan: list[str] = Field(
         default_factory=lambda: ["gemini", "claude", "gpt_pro"],

@@ -54,8 +54,8 @@ class Reasoning(WireModel):
     (OpenAI's encrypted reasoning, Anthropic's thinking signature)."""
 
     type: Literal["reasoning"] = "reasoning"
-    summary: list[str] = Field(default_factory=list)
-    content: list[str] = Field(default_factory=list)
+    summary: list[str] = []
+    content: list[str] = []
     encrypted_content: str | None = None
 
 

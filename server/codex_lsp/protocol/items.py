@@ -229,7 +229,7 @@ class McpServerStatus(WireModel):
     name: str
     state: Literal["starting", "ready", "failed", "stopped"]
     reason: str | None = None
-    tools: list[str] = Field(default_factory=list)
+    tools: list[str] = []
 
 
 class TokenUsage(WireModel):
@@ -389,8 +389,8 @@ class ReasoningItem(WireModel):
 
     type: Literal["reasoning"] = "reasoning"
     id: str
-    summary_text: list[str] = Field(default_factory=list)
-    raw_content: list[str] = Field(default_factory=list)
+    summary_text: list[str] = []
+    raw_content: list[str] = []
 
 
 class CommandExecutionItem(WireModel):
@@ -400,7 +400,7 @@ class CommandExecutionItem(WireModel):
     id: str
     command: list[str]
     cwd: str
-    parsed_cmd: list[ParsedCommand] = Field(default_factory=list)
+    parsed_cmd: list[ParsedCommand] = []
     status: ItemStatus = ItemStatus.IN_PROGRESS
     aggregated_output: str | None = None
     exit_code: int | None = None

@@ -73,7 +73,7 @@ class WorkspaceWrite(WireModel):
     """Commands may write in the workspace (cwd), the extra writable roots, and temp dirs."""
 
     type: Literal["workspace-write"] = "workspace-write"
-    writable_roots: list[WirePath] = Field(default_factory=list)
+    writable_roots: list[WirePath] = []
     network_access: bool = False
     exclude_tmpdir_env_var: bool = False
     exclude_slash_tmp: bool = False
