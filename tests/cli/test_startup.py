@@ -61,3 +61,15 @@ def test_a_list_default_is_still_a_new_list_for_every_model() -> None:
     one, two = Reasoning.model_validate({}), Reasoning()
     one.summary.append("thinking")
     assert (two.summary, Reasoning().summary) == ([], [])
+
+
+def test_wire_and_config_models_carry_evaluated_annotations() -> None:
+    import codex_lsp.cli.exec_cmd  # noqa: F401
+
+    unevaluated = [
+        f"{model.__module__}.{model.__name__}"
+        for model in _models(BaseModel)
+        if model.__module__.startswith(("codex_lsp.protocol.", "codex_lsp.config."))
+        and any(isinstance(a, str) for a in vars(model).get("__annotations__", {}).values())
+    ]
+    assert unevaluated == []  # pydantic would compile and evaluate each string (~20 us)

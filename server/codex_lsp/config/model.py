@@ -1,8 +1,6 @@
 """The typed configuration tree. Keys and meanings follow Codex's ``config.toml``, so an
 existing Codex config works unchanged."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -385,7 +383,7 @@ class Config(_Section):
         return names
 
     @model_validator(mode="after")
-    def _check_speckit(self) -> Config:
+    def _check_speckit(self) -> "Config":
         check_speckit(self.agents, self.speckit, self.providers())
         return self
 

@@ -3,8 +3,6 @@ bounded (layout, consensus, budget, evidence, timeouts, retries, prices). The de
 ``[speckit.stages]`` are the fork's tiers; :func:`check_speckit` rejects a stage or arbiter that
 names an agent which is not defined or is disabled."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path

@@ -6,8 +6,6 @@ patch, a tool call) carry ``turnId`` and ``itemId``; ``itemStarted`` / ``itemCom
 every item, so a client can render from items alone and treat the rest as live detail.
 """
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass
 from pathlib import Path

@@ -5,8 +5,6 @@ call and output); each provider client translates it into its own wire format. T
 these items, so changing them is a protocol change.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """User input items, turn items and the small shared types they are made of."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
@@ -241,7 +239,7 @@ class TokenUsage(WireModel):
     reasoning_output_tokens: int = 0
     total_tokens: int = 0
 
-    def __add__(self, other: TokenUsage) -> TokenUsage:
+    def __add__(self, other: "TokenUsage") -> "TokenUsage":
         """Both usages counted together, field by field."""
         return TokenUsage(
             input_tokens=self.input_tokens + other.input_tokens,
@@ -282,7 +280,7 @@ class TokenUsageInfo(WireModel):
         context_window: int | None,
         cost_usd: float | None = None,
         auto_compact_token_limit: int | None = None,
-    ) -> TokenUsageInfo:
+    ) -> "TokenUsageInfo":
         """The usage after a response: the context now holds its input and output."""
         in_context = last.input_tokens + last.output_tokens
         left = None

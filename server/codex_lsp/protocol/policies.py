@@ -1,7 +1,5 @@
 """Policies and settings that a turn runs under (Codex's AskForApproval, SandboxPolicy, ...)."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Literal
 

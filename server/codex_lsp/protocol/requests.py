@@ -1,7 +1,5 @@
 """Params and results of the LSP requests that are not Ops."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Any, Literal
 
