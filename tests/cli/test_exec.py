@@ -152,11 +152,12 @@ def test_exec_does_not_import_pygls(
     assert result.stderr.strip().endswith("False")
 
 
-def test_a_plain_turn_imports_neither_spec_kit_nor_jsonschema(
+def test_a_plain_turn_imports_no_module_it_does_not_use(
     codex_home: Path, workspace: Path, model_server: FakeModelServer
 ) -> None:
     model_server.enqueue(Reply((Text("ok"),)))
     unused = ["codex_lsp.speckit", "jsonschema", "pygls", "html2text"]
+    unused += ["codex_lsp.providers.chat", "codex_lsp.providers.anthropic"]  # a Responses turn
     code = (
         "import sys; from codex_lsp.cli.main import main; "
         "rc = main(['exec', '--skip-git-repo-check', 'hi']); "
