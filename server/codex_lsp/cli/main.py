@@ -54,10 +54,8 @@ def _add_rules_parser(sub: Any) -> None:
     check.add_argument("argv", nargs=argparse.REMAINDER, help="the command, as words")
 
 
-def build_parser(exec_only: bool = False) -> argparse.ArgumentParser:
-    """The whole command line; with ``exec_only``, the top level and ``exec`` alone (what a
-    command line starting with ``exec`` can reach: the other commands' parsers are ~4 ms of a
-    headless turn's start)."""
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
     import argparse
 
     from codex_lsp.cli.exec_args import add_exec_parser
@@ -73,8 +71,6 @@ def build_parser(exec_only: bool = False) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     add_exec_parser(sub, _add_config_flags)
-    if exec_only:
-        return parser
 
     mcp = sub.add_parser("mcp-server", help="serve the agent over MCP (stdio) to other agents")
     _add_config_flags(mcp)
@@ -168,7 +164,7 @@ def _load(arguments: list[str]) -> Callable[[], int]:
     from codex_lsp.exec.hardening import harden_process
 
     harden_process()
-    args = build_parser(exec_only=arguments[:1] == ["exec"]).parse_args(arguments)
+    args = build_parser().parse_args(arguments)
     if args.command == "exec":
         from codex_lsp.cli.exec_args import parse_exec_subcommand
 
