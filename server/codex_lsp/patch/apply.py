@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from codex_lsp.patch.model import PatchError, UpdateChunk
+from codex_lsp.patch.model import PatchError, Record, UpdateChunk
 from codex_lsp.patch.seek import seek_sequence
 
-_LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n)")
+TYPE_CHECKING = False  # typing's own would import typing, which apply-patch does not need
+if TYPE_CHECKING:
+    from typing import Final
 
 
-@dataclass
-class Lines:
+class Lines(Record):
     """A text as lines without endings plus each line's ending."""
 
-    texts: list[str]
-    endings: list[str]
-    default_ending: str
+    __slots__ = ("default_ending", "endings", "texts")
+
+    def __init__(self, texts: list[str], endings: list[str], default_ending: str) -> None:
+        self.texts = texts
+        self.endings = endings
+        self.default_ending = default_ending
 
     @classmethod
     def split(cls, text: str) -> Lines:
@@ -31,9 +32,11 @@ class Lines:
             else:
                 endings[-1] = ""
             return cls(texts, endings, "\n")
+        import re  # only a text with CRs pays for re (~8 ms of the apply-patch command's start)
+
         texts, endings = [], []
         position = 0
-        for match in _LINE.finditer(text):
+        for match in re.finditer(r"([^\r\n]*)(\r\n|\r|\n)", text):
             texts.append(match.group(1))
             endings.append(match.group(2))
             position = match.end()
@@ -85,78 +88,97 @@ def _locate(
     return sorted(out, key=lambda r: r[0])  # additions (at the end) before a later chunk's lines
 
 
-@dataclass(frozen=True)
-class LineEdit:
+class LineEdit(Record):
     """Replace lines ``start`` to ``end`` (exclusive, in the original text) with ``text``;
     ``end == len(lines)`` reaches the end of the document."""
 
-    start: int
-    end: int
-    text: str
+    __slots__ = ("end", "start", "text")
+    start: Final[int]
+    end: Final[int]
+    text: Final[str]
+
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self.start = start
+        self.end = end
+        self.text = text
 
 
-def apply_chunks_with_edits(
-    original: str, chunks: list[UpdateChunk], path: str
-) -> tuple[str, list[LineEdit]]:
-    """``original`` with ``chunks`` applied, and the minimal line edits that do the same (runs of
-    removed/added lines; context lines untouched). Raises :class:`PatchError` naming ``path``.
+def apply_chunks(
+    original: str, chunks: list[UpdateChunk], path: str, edits: list[LineEdit] | None = None
+) -> str:
+    """``original`` with ``chunks`` applied; raises :class:`PatchError` naming ``path``. When
+    ``edits`` is given, the minimal line edits that do the same are added to it, in order (runs
+    of removed/added lines; context lines untouched).
 
     Context lines keep the file's own text and ending (they may have matched only after
     whitespace or punctuation normalisation); added lines take the file's first-seen ending.
     The new text is built front to back in one pass (replacing chunk by chunk in place would
     move the rest of the file for every chunk that adds or removes lines): chunks never overlap,
-    each one is found at or after the previous one's end, those without old lines at the end."""
+    each one is found at or after the previous one's end, those without old lines at the end.
+    A text with one kind of ending (no CR) keeps no list of endings: it is joined once."""
     lines = Lines.split(original)
-    count = len(lines.texts)
+    texts, count = lines.texts, len(lines.texts)
     missing_final_ending = bool(lines.endings) and not lines.endings[-1]
     if missing_final_ending:
         lines.endings[-1] = lines.default_ending  # appended lines must not join the last one
-    located = _locate(lines.texts, chunks, path)
-    edits: list[LineEdit] = []
+    located = _locate(texts, chunks, path)
     new = Lines([], [], lines.default_ending)
+    endings = None if "\r" not in original else lines.endings
     done = 0
     for start, chunk in located:
-        new.texts += lines.texts[done:start]
-        new.endings += lines.endings[done:start]
-        done = _replace(lines, start, chunk, new, edits)
-    new.texts += lines.texts[done:]
-    new.endings += lines.endings[done:]
-    lines = new
-    edits.sort(key=lambda e: (e.start, e.end))
-    if missing_final_ending and not any(e.end == count and e.start < count for e in edits):
-        last = count - 1
-        edits.append(
-            LineEdit(last, count, Lines.split(original).texts[last] + lines.default_ending)
-        )
+        new.texts += texts[done:start]
+        if endings is not None:
+            new.endings += endings[done:start]
+        done = _replace(lines, start, chunk, new, endings is not None, edits)
+    new.texts += texts[done:]
+    if endings is None:
+        text = "\n".join(new.texts) + "\n" if new.texts else ""
+    else:
+        new.endings += endings[done:]
+        text = new.join()
+    if edits is not None:
         edits.sort(key=lambda e: (e.start, e.end))
-    return lines.join(), edits
+        if missing_final_ending and not any(e.end == count and e.start < count for e in edits):
+            edits.append(LineEdit(count - 1, count, texts[count - 1] + lines.default_ending))
+            edits.sort(key=lambda e: (e.start, e.end))
+    return text
 
 
 def _replace(
-    lines: Lines, start: int, chunk: UpdateChunk, out: Lines, edits: list[LineEdit]
+    lines: Lines,
+    start: int,
+    chunk: UpdateChunk,
+    out: Lines,
+    keep_endings: bool,
+    edits: list[LineEdit] | None,
 ) -> int:
-    """Append to ``out`` what ``chunk`` makes of ``lines`` from ``start``, record its edits, and
-    return where its old lines end."""
+    """Append to ``out`` what ``chunk`` makes of ``lines`` from ``start`` (its endings too when
+    ``keep_endings``), add its edits to ``edits`` (when given), and return where its old lines
+    end."""
     position = start
+    texts, endings, ending = lines.texts, lines.endings, lines.default_ending
     run_start: int | None = None
     run_text: list[str] = []
     for marker, text in chunk.ops:
         if marker == " ":
             if run_start is not None:
-                edits.append(LineEdit(run_start, position, "".join(run_text)))
+                if edits is not None:
+                    edits.append(LineEdit(run_start, position, "".join(run_text)))
                 run_start, run_text = None, []
-            out.texts.append(lines.texts[position])
-            out.endings.append(lines.endings[position])
+            out.texts.append(texts[position])
+            if keep_endings:
+                out.endings.append(endings[position])
             position += 1
             continue
         if run_start is None:
             run_start = position
         if marker == "+":
             out.texts.append(text)
-            out.endings.append(lines.default_ending)
-            run_text.append(text + lines.default_ending)
+            if keep_endings:
+                out.endings.append(ending)
+            run_text.append(text + ending)
         else:
             position += 1
-    if run_start is not None:
+    if run_start is not None and edits is not None:
         edits.append(LineEdit(run_start, position, "".join(run_text)))
     return position

@@ -4,7 +4,9 @@ normalised (dashes, quotes, exotic spaces)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+TYPE_CHECKING = False  # typing's own would import typing, which apply-patch does not need
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _SINGLE_QUOTES = "\u2018\u2019\u201a\u201b"
