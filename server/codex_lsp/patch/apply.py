@@ -115,7 +115,12 @@ def apply_chunks(
     The new text is built front to back in one pass (replacing chunk by chunk in place would
     move the rest of the file for every chunk that adds or removes lines): chunks never overlap,
     each one is found at or after the previous one's end, those without old lines at the end.
-    A text with one kind of ending (no CR) keeps no list of endings: it is joined once."""
+    A text with one kind of ending (no CR) keeps no list of endings: it is joined once; when no
+    edits are wanted and every chunk is found as written, it is not split into lines at all."""
+    if edits is None and "\r" not in original:
+        exact = _apply_exact(original, chunks)
+        if exact is not None:
+            return exact
     lines = Lines.split(original)
     texts, count = lines.texts, len(lines.texts)
     missing_final_ending = bool(lines.endings) and not lines.endings[-1]
@@ -142,6 +147,61 @@ def apply_chunks(
             edits.append(LineEdit(count - 1, count, texts[count - 1] + lines.default_ending))
             edits.sort(key=lambda e: (e.start, e.end))
     return text
+
+
+def _find_lines(text: str, lines: list[str], start: int, eof: bool) -> tuple[int, int] | None:
+    """Where ``lines`` occur as whole lines of ``text`` (every line ending in LF) at or after
+    offset ``start`` (only as its last lines when ``eof``): their offsets from the first one's
+    start to the end of the last one's LF; ``None`` when they do not, exactly."""
+    needle = "\n".join(lines) + "\n"
+    if eof:
+        found = len(text) - len(needle)
+        if found < start or not text.endswith(needle):
+            return None
+    else:
+        found = text.find(needle, start)
+        while found > 0 and text[found - 1] != "\n":  # inside a line: look further on
+            found = text.find(needle, found + 1)
+    if found < 0 or (found > 0 and text[found - 1] != "\n"):
+        return None
+    return found, found + len(needle)
+
+
+def _apply_exact(original: str, chunks: list[UpdateChunk]) -> str | None:
+    """:func:`apply_chunks` on a text with LF endings only, by offsets into the text instead of a
+    list of its lines (for a 100,000-line file, splitting and joining it is most of the work).
+    ``None`` as soon as a context header or a chunk's old lines are not there exactly (the
+    tolerant search of :func:`seek_sequence` then decides, line by line): found exactly, every
+    chunk lands where that search's first tier puts it, and its context lines are the file's."""
+    if not original:
+        return None
+    text = original if original.endswith("\n") else original + "\n"  # the last line ends too
+    located: list[tuple[int, int, str]] = []
+    additions: list[tuple[int, int, str]] = []
+    position = 0
+    for chunk in chunks:
+        if chunk.change_context is not None:
+            context = _find_lines(text, [chunk.change_context], position, False)
+            if context is None:
+                return None
+            position = context[1]
+        new = "".join(line + "\n" for marker, line in chunk.ops if marker != "-")
+        old = chunk.old_lines
+        if not old:
+            additions.append((len(text), len(text), new))
+            continue
+        span = _find_lines(text, old, position, chunk.is_end_of_file)
+        if span is None:
+            return None
+        located.append((*span, new))
+        position = span[1]
+    parts: list[str] = []
+    done = 0
+    for start, end, new in located + additions:  # additions go at the end, in order
+        parts += (text[done:start], new)
+        done = end
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def _replace(
