@@ -401,9 +401,10 @@ def _joined(base: str, spelled: str) -> str:
     absolute path replaces the base, empty and ``.`` components go (``..`` stays: the kernel
     resolves it, links and all), so the command names files exactly as the agent does."""
     whole = spelled if spelled.startswith("/") else f"{base}/{spelled}"
-    root = "//" if whole.startswith("//") and not whole.startswith("///") else "/"
-    parts = [part for part in whole.split("/") if part not in ("", ".")]
-    return (root if whole.startswith("/") else "") + "/".join(parts)
+    head = spelled if spelled.startswith("/") else base  # where the root comes from
+    slashes = len(head) - len(head.lstrip("/"))
+    root = "//" if slashes == 2 else "/" * min(slashes, 1)  # POSIX keeps exactly two
+    return root + "/".join(part for part in whole.split("/") if part not in ("", "."))
 
 
 def apply_hunks(hunks: list[Hunk], cwd: AnyPath) -> Summary:
