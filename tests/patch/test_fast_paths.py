@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from codex_lsp.patch import seek
 from codex_lsp.patch.apply import LineEdit, apply_chunks
 from codex_lsp.patch.files import _joined
 from codex_lsp.patch.model import PatchError, UpdateChunk
@@ -56,3 +57,53 @@ def test_applying_by_offsets_matches_the_line_by_line_search(seed: int) -> None:
 @pytest.mark.parametrize("base", ["/work", "/", "//share", "rel"])
 def test_paths_are_joined_as_pathlib_joins_them(base: str, spelled: str) -> None:
     assert _joined(base, spelled) == str(Path(base) / spelled)
+
+
+def _reference_seek(lines: list[str], pattern: list[str], start: int, eof: bool) -> int | None:
+    """The search as it was written first: each tier normalises the whole window, then scans."""
+    if not pattern:
+        return start
+    if len(pattern) > len(lines):
+        return None
+    first = max(start, len(lines) - len(pattern)) if eof else start
+    for normalise in seek._TIERS:
+        window = [normalise(line) for line in lines]
+        wanted = [normalise(p) for p in pattern]
+        for index in range(first, len(lines) - len(pattern) + 1):
+            if window[index : index + len(pattern)] == wanted:
+                return index
+    return None
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_the_indexed_search_finds_what_a_plain_scan_finds(seed: int) -> None:
+    rng = random.Random(seed)
+    lines = [rng.choice(WORDS) for _ in range(rng.randrange(0, 15))]
+    index = seek.LineIndex(lines)
+    for _ in range(6):  # one index serves a chunk after another, as in a patch
+        pattern = [rng.choice([*WORDS, "a\u00a0"]) for _ in range(rng.randrange(0, 3))]
+        start, eof = rng.randrange(0, len(lines) + 2), rng.random() < 0.2
+        assert index.seek(pattern, start, eof) == _reference_seek(lines, pattern, start, eof)
+
+
+def test_chunks_found_only_by_a_tolerant_tier_normalise_the_file_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """500 chunks whose context has a trailing space the file has not, on a 20,000-line file:
+    each line is normalised once, not once per chunk (that took seconds for 1,000 chunks)."""
+    calls = 0
+
+    def rstrip(text: str) -> str:
+        nonlocal calls
+        calls += 1
+        return text.rstrip()
+
+    monkeypatch.setattr(seek, "_TIERS", (seek._TIERS[0], rstrip, *seek._TIERS[2:]))
+    text = "".join(f"row {i}\n" for i in range(20_000))
+    chunks = [
+        UpdateChunk(None, [(" ", f"row {i} "), ("-", f"row {i + 1}"), ("+", f"ROW {i + 1}")])
+        for i in range(0, 20_000, 40)
+    ]
+    new = apply_chunks(text, chunks, "f.txt")
+    assert new.count("ROW") == 500 and "ROW 1\n" in new and "row 1\n" not in new
+    assert calls < 20_000 + 10 * len(chunks)

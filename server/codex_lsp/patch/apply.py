@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from codex_lsp.patch.model import PatchError, Record, UpdateChunk
-from codex_lsp.patch.seek import seek_sequence
+from codex_lsp.patch.seek import LineIndex
 
 TYPE_CHECKING = False  # typing's own would import typing, which apply-patch does not need
 if TYPE_CHECKING:
@@ -63,9 +63,10 @@ def _locate(
     """Where each chunk applies, by start (chunks with no old lines append at the end)."""
     out: list[tuple[int, UpdateChunk]] = []
     index = 0
+    search = LineIndex(lines)
     for chunk in chunks:
         if chunk.change_context is not None:
-            found = seek_sequence(lines, [chunk.change_context], index, False)
+            found = search.seek([chunk.change_context], index, False)
             if found is None:
                 raise PatchError(f"Failed to find context '{chunk.change_context}' in {path}")
             index = found + 1
@@ -74,11 +75,11 @@ def _locate(
             out.append((len(lines), chunk))
             continue
         applied = chunk
-        start = seek_sequence(lines, old, index, chunk.is_end_of_file)
+        start = search.seek(old, index, chunk.is_end_of_file)
         if start is None and old[-1] == "":
             applied = chunk.without_trailing_empty_old_line()
             old = applied.old_lines
-            start = seek_sequence(lines, old, index, chunk.is_end_of_file)
+            start = search.seek(old, index, chunk.is_end_of_file)
         if start is None:
             raise PatchError(
                 f"Failed to find expected lines in {path}:\n" + "\n".join(chunk.old_lines)
@@ -171,7 +172,7 @@ def _apply_exact(original: str, chunks: list[UpdateChunk]) -> str | None:
     """:func:`apply_chunks` on a text with LF endings only, by offsets into the text instead of a
     list of its lines (for a 100,000-line file, splitting and joining it is most of the work).
     ``None`` as soon as a context header or a chunk's old lines are not there exactly (the
-    tolerant search of :func:`seek_sequence` then decides, line by line): found exactly, every
+    tolerant search of :class:`LineIndex` then decides, line by line): found exactly, every
     chunk lands where that search's first tier puts it, and its context lines are the file's."""
     if not original:
         return None
