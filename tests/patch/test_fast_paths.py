@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_lsp.patch import seek
+from codex_lsp.patch import apply, seek
 from codex_lsp.patch.apply import LineEdit, apply_chunks
 from codex_lsp.patch.files import _joined
 from codex_lsp.patch.model import PatchError, UpdateChunk
@@ -17,11 +17,15 @@ from codex_lsp.patch.model import PatchError, UpdateChunk
 WORDS = ["a", "b", "a ", " a", "", "x\u2013y", "x-y", "end"]
 
 
-def _outcome(text: str, chunks: list[UpdateChunk], edits: list[LineEdit] | None) -> str:
+def _outcome(text: str, chunks: list[UpdateChunk]) -> tuple[str, list[tuple[int, int, str]]]:
+    """The new text and the editor's line edits, or the error."""
+    edits: list[LineEdit] = []
     try:
-        return apply_chunks(text, chunks, "f.txt", edits)
+        new = apply_chunks(text, chunks, "f.txt", edits)
     except PatchError as exc:
-        return f"error: {exc.message}"
+        return f"error: {exc.message}", []
+    assert apply_chunks(text, chunks, "f.txt") == new  # the same without edits asked for
+    return new, [(e.start, e.end, e.text) for e in edits]
 
 
 def _chunks(rng: random.Random, lines: list[str]) -> list[UpdateChunk]:
@@ -42,12 +46,16 @@ def _chunks(rng: random.Random, lines: list[str]) -> list[UpdateChunk]:
 
 
 @pytest.mark.parametrize("seed", range(400))
-def test_applying_by_offsets_matches_the_line_by_line_search(seed: int) -> None:
+def test_applying_by_offsets_matches_the_line_by_line_search(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rng = random.Random(seed)
     lines = [rng.choice(WORDS) for _ in range(rng.randrange(0, 12))]
     text = "\n".join(lines) + rng.choice(["\n", "", "\n\n"])
     chunks = _chunks(rng, lines)
-    assert _outcome(text, chunks, None) == _outcome(text, chunks, [])  # edits: line by line
+    by_offsets = _outcome(text, chunks)
+    monkeypatch.setattr(apply, "_apply_exact", lambda *_: None)
+    assert by_offsets == _outcome(text, chunks)
 
 
 @pytest.mark.parametrize(

@@ -116,10 +116,10 @@ def apply_chunks(
     The new text is built front to back in one pass (replacing chunk by chunk in place would
     move the rest of the file for every chunk that adds or removes lines): chunks never overlap,
     each one is found at or after the previous one's end, those without old lines at the end.
-    A text with one kind of ending (no CR) keeps no list of endings: it is joined once; when no
-    edits are wanted and every chunk is found as written, it is not split into lines at all."""
-    if edits is None and "\r" not in original:
-        exact = _apply_exact(original, chunks)
+    A text with one kind of ending (no CR) keeps no list of endings: it is joined once; when
+    every chunk is found as written, it is not split into lines at all."""
+    if "\r" not in original:
+        exact = _apply_exact(original, chunks, edits)
         if exact is not None:
             return exact
     lines = Lines.split(original)
@@ -135,7 +135,9 @@ def apply_chunks(
         new.texts += texts[done:start]
         if endings is not None:
             new.endings += endings[done:start]
-        done = _replace(lines, start, chunk, new, endings is not None, edits)
+        if edits is not None:
+            _record_edits(chunk, start, lines.default_ending, edits)
+        done = _replace(lines, start, chunk, new, endings is not None)
     new.texts += texts[done:]
     if endings is None:
         text = "\n".join(new.texts) + "\n" if new.texts else ""
@@ -143,11 +145,41 @@ def apply_chunks(
         new.endings += endings[done:]
         text = new.join()
     if edits is not None:
-        edits.sort(key=lambda e: (e.start, e.end))
-        if missing_final_ending and not any(e.end == count and e.start < count for e in edits):
-            edits.append(LineEdit(count - 1, count, texts[count - 1] + lines.default_ending))
-            edits.sort(key=lambda e: (e.start, e.end))
+        last = texts[-1] + lines.default_ending if missing_final_ending else None
+        _finish_edits(edits, count, last)
     return text
+
+
+def _record_edits(chunk: UpdateChunk, start: int, ending: str, edits: list[LineEdit]) -> None:
+    """Add the edits ``chunk`` makes from line ``start``: one per run of removed and added lines
+    (context lines are left as they are)."""
+    position = start
+    run_start: int | None = None
+    run_text: list[str] = []
+    for marker, text in chunk.ops:
+        if marker == " ":
+            if run_start is not None:
+                edits.append(LineEdit(run_start, position, "".join(run_text)))
+                run_start, run_text = None, []
+            position += 1
+            continue
+        if run_start is None:
+            run_start = position
+        if marker == "+":
+            run_text.append(text + ending)
+        else:
+            position += 1
+    if run_start is not None:
+        edits.append(LineEdit(run_start, position, "".join(run_text)))
+
+
+def _finish_edits(edits: list[LineEdit], count: int, last: str | None) -> None:
+    """Sort ``edits``; when the file's last line (of ``count``) had no ending and no edit
+    replaces it, add one giving it the ending the new text has (``last``: that line with it)."""
+    edits.sort(key=lambda e: (e.start, e.end))
+    if last is not None and not any(e.end == count and e.start < count for e in edits):
+        edits.append(LineEdit(count - 1, count, last))
+        edits.sort(key=lambda e: (e.start, e.end))
 
 
 def _find_lines(text: str, lines: list[str], start: int, eof: bool) -> tuple[int, int] | None:
@@ -168,17 +200,21 @@ def _find_lines(text: str, lines: list[str], start: int, eof: bool) -> tuple[int
     return found, found + len(needle)
 
 
-def _apply_exact(original: str, chunks: list[UpdateChunk]) -> str | None:
+def _apply_exact(
+    original: str, chunks: list[UpdateChunk], edits: list[LineEdit] | None
+) -> str | None:
     """:func:`apply_chunks` on a text with LF endings only, by offsets into the text instead of a
     list of its lines (for a 100,000-line file, splitting and joining it is most of the work).
     ``None`` as soon as a context header or a chunk's old lines are not there exactly (the
     tolerant search of :class:`LineIndex` then decides, line by line): found exactly, every
-    chunk lands where that search's first tier puts it, and its context lines are the file's."""
+    chunk lands where that search's first tier puts it, and its context lines are the file's.
+    Line numbers, for ``edits``, are counted only when asked for."""
     if not original:
         return None
-    text = original if original.endswith("\n") else original + "\n"  # the last line ends too
-    located: list[tuple[int, int, str]] = []
-    additions: list[tuple[int, int, str]] = []
+    missing_final_ending = not original.endswith("\n")
+    text = original + "\n" if missing_final_ending else original  # the last line ends too
+    located: list[tuple[int, int, UpdateChunk]] = []
+    additions: list[tuple[int, int, UpdateChunk]] = []
     position = 0
     for chunk in chunks:
         if chunk.change_context is not None:
@@ -186,60 +222,47 @@ def _apply_exact(original: str, chunks: list[UpdateChunk]) -> str | None:
             if context is None:
                 return None
             position = context[1]
-        new = "".join(line + "\n" for marker, line in chunk.ops if marker != "-")
         old = chunk.old_lines
         if not old:
-            additions.append((len(text), len(text), new))
+            additions.append((len(text), len(text), chunk))
             continue
         span = _find_lines(text, old, position, chunk.is_end_of_file)
         if span is None:
             return None
-        located.append((*span, new))
+        located.append((*span, chunk))
         position = span[1]
     parts: list[str] = []
-    done = 0
-    for start, end, new in located + additions:  # additions go at the end, in order
-        parts += (text[done:start], new)
+    done = line = 0
+    for start, end, chunk in located + additions:  # additions go at the end, in order
+        parts += (text[done:start], "".join(t + "\n" for m, t in chunk.ops if m != "-"))
+        if edits is not None:
+            line += text.count("\n", done, start)
+            _record_edits(chunk, line, "\n", edits)
+            line += text.count("\n", start, end)
         done = end
     parts.append(text[done:])
+    if edits is not None:
+        count = text.count("\n")
+        last = text[text.rfind("\n", 0, -1) + 1 :] if missing_final_ending else None
+        _finish_edits(edits, count, last)
     return "".join(parts)
 
 
-def _replace(
-    lines: Lines,
-    start: int,
-    chunk: UpdateChunk,
-    out: Lines,
-    keep_endings: bool,
-    edits: list[LineEdit] | None,
-) -> int:
+def _replace(lines: Lines, start: int, chunk: UpdateChunk, out: Lines, keep_endings: bool) -> int:
     """Append to ``out`` what ``chunk`` makes of ``lines`` from ``start`` (its endings too when
-    ``keep_endings``), add its edits to ``edits`` (when given), and return where its old lines
-    end."""
+    ``keep_endings``), and return where its old lines end."""
     position = start
     texts, endings, ending = lines.texts, lines.endings, lines.default_ending
-    run_start: int | None = None
-    run_text: list[str] = []
     for marker, text in chunk.ops:
         if marker == " ":
-            if run_start is not None:
-                if edits is not None:
-                    edits.append(LineEdit(run_start, position, "".join(run_text)))
-                run_start, run_text = None, []
             out.texts.append(texts[position])
             if keep_endings:
                 out.endings.append(endings[position])
             position += 1
-            continue
-        if run_start is None:
-            run_start = position
-        if marker == "+":
+        elif marker == "+":
             out.texts.append(text)
             if keep_endings:
                 out.endings.append(ending)
-            run_text.append(text + ending)
         else:
             position += 1
-    if run_start is not None and edits is not None:
-        edits.append(LineEdit(run_start, position, "".join(run_text)))
     return position
