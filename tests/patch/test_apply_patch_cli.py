@@ -165,3 +165,12 @@ def test_a_write_the_system_refuses_is_codex_s_message(tmp_path: Path) -> None:
         assert result.stderr == f"Failed to write file {tmp_path / target}\n"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt"]
         assert (tmp_path / "big.txt").read_text() == "small\n"
+
+
+def test_a_file_with_the_longest_name_can_be_updated(tmp_path: Path) -> None:
+    """Its temp file's name is cut to fit: the whole name plus a suffix would be over 255 bytes."""
+    name = "\u00e9" * 125 + ".txt"  # 254 bytes in UTF-8
+    (tmp_path / name).write_text("old\n")
+    result = _run(_patch(f"*** Update File: {name}\n@@\n-old\n+new\n"), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / name).read_text() == "new\n" and len(list(tmp_path.iterdir())) == 1

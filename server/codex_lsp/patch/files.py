@@ -4,9 +4,10 @@ Two modes with Codex's semantics: :func:`apply_hunks` writes hunk by hunk (a fai
 earlier files changed, as the ``apply_patch`` CLI does); :func:`plan_hunks` computes every change
 first without writing (how the agent verifies a patch before asking for approval), and
 :func:`write_plan` then applies it. An existing file is replaced atomically (temp file + rename,
-mode kept); a new one is created in place, exclusively (``O_EXCL``: never through a file or link
-that appeared meanwhile). Only ``os``-level calls: the ``apply-patch`` command, whose whole run
-is start-up, imports neither pathlib nor dataclasses nor typing (~35 ms, Codex's whole run).
+mode kept); a new one is created in place, exclusively (``O_EXCL``: a file or link that appeared
+there meanwhile is replaced, never written through). Only ``os``-level calls: the
+``apply-patch`` command, whose whole run is start-up, imports neither pathlib nor dataclasses
+nor typing (~35 ms, Codex's whole run).
 """
 
 from __future__ import annotations
@@ -146,14 +147,17 @@ def _read_bytes(path: AnyPath, purpose: str, shown: str) -> bytes | None:
         except (FileNotFoundError, NotADirectoryError, NotRegularFileError):
             return None
         try:
-            data = os.read(fd, min(size, MAX_FILE_BYTES) + 1)
-            while len(data) <= MAX_FILE_BYTES:  # the file grew since: read on to the limit
-                more = os.read(fd, min(65536, MAX_FILE_BYTES + 1 - len(data)))
+            pieces = [os.read(fd, min(size, MAX_FILE_BYTES) + 1)]
+            total = len(pieces[0])
+            while total <= MAX_FILE_BYTES:  # to the end: the file may have grown since
+                more = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - total))
                 if not more:
                     break
-                data += more
+                pieces.append(more)
+                total += len(more)
         finally:
             os.close(fd)
+        data = b"".join(pieces)
     except ValueError as exc:  # a NUL byte in the path
         raise PatchError(f"{purpose} {shown}: the path contains a NUL byte") from exc
     except OSError as exc:
@@ -355,7 +359,8 @@ def _replace(path: AnyPath, data: bytes, mode: int | None) -> None:
     """Write ``data`` to a temp file beside ``path`` (private until renamed) and rename it over
     ``path``: a crash leaves the old text or the new one, never half of either."""
     folder, name = os.path.split(os.fspath(path))
-    temp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.tmp")
+    # 40 characters are at most 160 bytes: the temp name fits even beside a 255-byte name
+    temp = os.path.join(folder, f".{name[:40]}.{os.urandom(6).hex()}.tmp")
     fd = _create(temp, 0o600)
     try:
         _fill(fd, data, mode)
