@@ -54,12 +54,12 @@ def open_regular(path: Path) -> int:
     """A read-only descriptor of the regular file ``path`` (the caller closes it).
     :class:`NotRegularFileError` when it is something else, :class:`OSError` (``FileNotFoundError``
     and the rest) when it cannot be opened, :class:`ValueError` for a NUL byte in the path."""
-    return open_regular_sized(path)[0]
+    return open_regular_stat(path)[0]
 
 
-def open_regular_sized(path: str | os.PathLike[str]) -> tuple[int, int]:
-    """:func:`open_regular`, with the file's size from the check of the descriptor (what a
-    reader sizes its buffer by, without another ``stat``)."""
+def open_regular_stat(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+    """:func:`open_regular`, with the descriptor's ``fstat`` from the check (its size and mode,
+    without another call)."""
     mode = os.stat(path).st_mode
     if not stat.S_ISREG(mode):
         raise NotRegularFileError(kind_of(mode))
@@ -68,7 +68,7 @@ def open_regular_sized(path: str | os.PathLike[str]) -> tuple[int, int]:
     if not stat.S_ISREG(opened.st_mode):
         os.close(fd)
         raise NotRegularFileError(kind_of(opened.st_mode))
-    return fd, opened.st_size
+    return fd, opened
 
 
 def read_regular(path: Path, limit: int) -> bytes:

@@ -16,7 +16,7 @@ import errno
 import os
 import stat
 
-from codex_lsp.local_files import NotRegularFileError, kind_of, open_regular_sized
+from codex_lsp.local_files import NotRegularFileError, kind_of, open_regular_stat
 from codex_lsp.patch.apply import LineEdit, apply_chunks
 from codex_lsp.patch.model import (
     AddFileHunk,
@@ -138,16 +138,17 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 or endless file would exhaust the server."""
 
 
-def _read_bytes(path: AnyPath, purpose: str, shown: str) -> bytes | None:
-    """At most :data:`MAX_FILE_BYTES` of a regular file; ``None`` when it is not one. Read
-    straight from the descriptor, sized by its ``fstat`` (no 10 MiB buffer for a small file)."""
+def _read_bytes(path: AnyPath, purpose: str, shown: str) -> tuple[bytes, int] | None:
+    """At most :data:`MAX_FILE_BYTES` of a regular file, and its permission bits; ``None`` when
+    it is not one. Read straight from the descriptor, sized by its ``fstat`` (no 10 MiB buffer
+    for a small file)."""
     try:
         try:
-            fd, size = open_regular_sized(path)
+            fd, status = open_regular_stat(path)
         except (FileNotFoundError, NotADirectoryError, NotRegularFileError):
             return None
         try:
-            pieces = [os.read(fd, min(size, MAX_FILE_BYTES) + 1)]
+            pieces = [os.read(fd, min(status.st_size, MAX_FILE_BYTES) + 1)]
             total = len(pieces[0])
             while total <= MAX_FILE_BYTES:  # to the end: the file may have grown since
                 more = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - total))
@@ -167,7 +168,7 @@ def _read_bytes(path: AnyPath, purpose: str, shown: str) -> bytes | None:
             f"{purpose} {shown}: it is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the "
             "most apply_patch reads of one file; change it with a command instead"
         )
-    return data
+    return data, status.st_mode & 0o7777
 
 
 def _not_regular(path: AnyPath) -> str:
@@ -196,17 +197,27 @@ def read_disk(path: AnyPath) -> str | None:
     """The disk's text of ``path``, or ``None`` when it is not a regular file (absent, a folder,
     a FIFO, a device: never opened in a way that could wait). Never blocks for long: at most
     :data:`MAX_FILE_BYTES` are read, and a bigger file raises :class:`PatchError`."""
-    data = _read_bytes(path, "Failed to read file", os.fspath(path))
-    return None if data is None else _decode(data, "Failed to read file", os.fspath(path))
+    return _read_disk(path, None)
+
+
+def _read_disk(path: AnyPath, modes: dict[str, int] | None) -> str | None:
+    """:func:`read_disk`, noting the file's permission bits in ``modes`` (when given)."""
+    shown = os.fspath(path)
+    read = _read_bytes(path, "Failed to read file", shown)
+    if read is None:
+        return None
+    if modes is not None:
+        modes[shown] = read[1]
+    return _decode(read[0], "Failed to read file", shown)
 
 
 def read_text(path: AnyPath, purpose: str, shown: str) -> str:
     """A UTF-8 text file's content; refuses what is not a regular file, binary files, and files
     over :data:`MAX_FILE_BYTES`, saying which."""
-    data = _read_bytes(path, purpose, shown)
-    if data is None:
+    read = _read_bytes(path, purpose, shown)
+    if read is None:
         raise PatchError(f"{purpose} {shown}: {_not_regular(path)}")
-    return _decode(data, purpose, shown)
+    return _decode(read[0], purpose, shown)
 
 
 def _refuse_special(path: AnyPath, purpose: str) -> None:
@@ -267,8 +278,11 @@ def plan_hunk(hunk: Hunk, cwd: Path, read: Reader = read_disk) -> FilePlan:
     )
 
 
-def _write(kind: Kind, target: P, new: str | None, move_target: P | None) -> None:
-    """Carry out one computed operation on the disk."""
+def _write(
+    kind: Kind, target: P, new: str | None, move_target: P | None, mode: int | None = None
+) -> None:
+    """Carry out one computed operation on the disk (``mode``: the target's permission bits,
+    when it was just read with them)."""
     if kind == "delete":
         try:
             os.unlink(target)
@@ -280,7 +294,8 @@ def _write(kind: Kind, target: P, new: str | None, move_target: P | None) -> Non
         write_atomic(target, text)
         return
     if move_target is None:
-        _write_or_fail(target, lambda: _replace(target, text.encode("utf-8"), _mode(target)))
+        kept = _mode(target) if mode is None else mode
+        _write_or_fail(target, lambda: _replace(target, text.encode("utf-8"), kept))
         return
     write_atomic(move_target, text, mode_from=target)
     if os.path.realpath(move_target) != os.path.realpath(target):
@@ -418,12 +433,17 @@ def apply_hunks(hunks: list[Hunk], cwd: AnyPath) -> Summary:
         raise PatchError("No files were modified.")
     base = os.fspath(cwd)
     summary = Summary([], [], [])
+    modes: dict[str, int] = {}  # what the read of a file found: its replacement keeps it
+
+    def read(path: str) -> str | None:
+        return _read_disk(path, modes)
+
     for hunk in hunks:
         target = _joined(base, hunk.path)
         move_path = hunk.move_path if isinstance(hunk, UpdateFileHunk) else None
         move_target = _joined(base, move_path) if move_path else None
-        kind, _, new, _ = _planned(hunk, target, move_target, read_disk, False)
-        _write(kind, target, new, move_target)
+        kind, _, new, _ = _planned(hunk, target, move_target, read, False)
+        _write(kind, target, new, move_target, modes.pop(target, None))
         summary.record(kind, hunk.path, move_path)
     return summary
 
