@@ -183,3 +183,27 @@ def test_a_file_with_the_longest_name_can_be_updated(tmp_path: Path) -> None:
     result = _run(_patch(f"*** Update File: {name}\n@@\n-old\n+new\n"), tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / name).read_text() == "new\n" and len(list(tmp_path.iterdir())) == 1
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("*** Update File: pipe\n@@\n-a\n+b\n", "Failed to read file to update {}/pipe: {}"),
+        ("*** Add File: pipe\n+b\n", "Failed to write file {}/pipe: {}"),
+        ("*** Delete File: pipe\n", "Failed to delete file {}/pipe: {}"),
+        ("*** Update File: zero\n@@\n-a\n+b\n", "Failed to read file to update {}/zero: {}"),
+    ],
+)
+def test_a_fifo_or_a_device_is_refused_without_waiting(
+    tmp_path: Path, section: str, message: str
+) -> None:
+    """Never opened in a way that could wait (a FIFO's writer never comes, /dev/zero never
+    ends): the command answers at once, and the FIFO and the link stay as they were."""
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    result = _run(_patch(section), tmp_path)
+    kind = "a character device" if "zero" in section else "a named pipe (FIFO)"
+    why = f"it is {kind}, not a regular file; apply_patch edits regular files only"
+    assert result.returncode == 1 and result.stderr == message.format(tmp_path, why) + "\n"
+    assert stat.S_ISFIFO((tmp_path / "pipe").lstat().st_mode)
+    assert (tmp_path / "zero").is_symlink()
