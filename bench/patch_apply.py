@@ -85,6 +85,7 @@ def measure_case(
     name: str, build: Callable[[Path], str], runs: int, codex: Path | None
 ) -> dict[str, Any]:
     """In-process and end-to-end figures for one case."""
+    compileall.compile_dir(Path(codex_lsp.__file__).parent, quiet=1)  # as an installed package
     source = Path(tempfile.mkdtemp(prefix=f"patch-{name}-"))
     patch = build(source)
     compute_s = _median_time(lambda: plan_hunks(parse_patch(patch), source), runs)
@@ -115,7 +116,6 @@ def measure_case(
 
 def run(runs: int, codex: Path | None) -> list[dict[str, Any]]:
     """Both cases."""
-    compileall.compile_dir(Path(codex_lsp.__file__).parent, quiet=1)
     return [
         measure_case("1000 hunks, 100k-line file", big_file_case, runs, codex),
         measure_case("200 files", many_files_case, runs, codex),
