@@ -20,9 +20,12 @@ session, enters the folder and the environment, says ``ok`` (or ``error ERRNO ST
 channel, closes it and runs :func:`codex_lsp.exec.sandbox_launch.main`, which ties its own life
 to the fork server's (parent-death signal). The fork server sends ``pid N`` with a pidfd of the
 launcher, so the server can signal it without a pid-reuse race, and ``exit CODE`` (negative:
-killed by that signal) when it has reaped it. When the server closes a channel before its
-launcher ended, the launcher gets SIGTERM (it then stops its command as it does for the server's
-death): a command never outlives the channel the server holds for it.
+killed by that signal) when it has reaped it. ``run sandboxed`` is the same request for a
+sandboxed command: the launcher waiting for the next request (the spare, forked ahead) is then
+told to make its command's namespaces once no command runs (``prepare``). When the server
+closes a channel before its launcher ended, the launcher gets SIGTERM (it then stops its command
+as it does for the server's death): a command never outlives the channel the server holds for
+it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import socket
 import sys
 
 from codex_lsp.exec import linux, process_tree, sandbox_launch
+from codex_lsp.exec.spec import decode_spec, encode_spec, read_spec
 
 TYPE_CHECKING = False  # as in sandbox_launch: typing is not imported at run time
 if TYPE_CHECKING:
@@ -43,51 +47,18 @@ else:
     import _signal
 
 RUN = b"run"
+PREPARE = b"prepare"
+RUN_SANDBOXED = b"run sandboxed"
+"""A ``run`` whose command is sandboxed: the next spare makes its namespaces ahead."""
 OK = b"ok"
 PID = b"pid"
 EXIT = b"exit"
 ERROR = b"error"
 MAX_FDS = 8
+_DROPPED_AHEAD = 3
+"""After this many unsandboxed commands in a row, spares stop making namespaces ahead (an
+unsandboxed command's launcher drops them) until a sandboxed command comes again."""
 _STDIO = 3  # stdin, stdout, stderr
-_FD_LIMIT = 2**31 - 1
-
-
-def encode_spec(args: list[str], cwd: str, env: dict[str, str]) -> bytes:
-    """The spec a launcher child reads: NUL-separated fields (folder, made absolute: the fork
-    server's is ``/``; argument count, arguments, ``KEY=VALUE`` pairs); ``ValueError`` for what
-    ``execve`` could not carry either."""
-    folder = os.path.abspath(cwd)
-    fields = [os.fsencode(folder), str(len(args)).encode(), *(os.fsencode(a) for a in args)]
-    for key, value in env.items():
-        name = os.fsencode(key)
-        if not name or b"=" in name:
-            raise ValueError(f"illegal environment variable name {key!r}")
-        fields.append(name + b"=" + os.fsencode(value))
-    if any(b"\0" in field for field in fields):
-        raise ValueError("embedded null byte")
-    return b"\0".join(fields)
-
-
-def decode_spec(data: bytes) -> tuple[list[str], bytes, dict[bytes, bytes]]:
-    """The launcher's arguments, folder and environment from :func:`encode_spec`'s bytes (the
-    last two as bytes: the system calls take them so, and decoding costs every command)."""
-    fields = data.split(b"\0")
-    count = int(fields[1])
-    env = dict(item.partition(b"=")[::2] for item in fields[2 + count :])
-    return [os.fsdecode(arg) for arg in fields[2 : 2 + count]], fields[0], env
-
-
-def _read_all(fd: int) -> bytes:
-    size = os.fstat(fd).st_size
-    parts = []
-    offset = 0
-    while offset < size:
-        chunk = os.pread(fd, size - offset, offset)
-        if not chunk:
-            break
-        parts.append(chunk)
-        offset += len(chunk)
-    return b"".join(parts)
 
 
 def _child(channel: int, spec_fd: int, stdio: list[int], fork_server: int) -> NoReturn:
@@ -95,12 +66,11 @@ def _child(channel: int, spec_fd: int, stdio: list[int], fork_server: int) -> No
     code = sandbox_launch.SANDBOX_FAILED_EXIT
     step = "spec"
     try:
-        args, cwd, env = decode_spec(_read_all(spec_fd))
+        args, cwd, env = decode_spec(read_spec(spec_fd))
         step = "stdio"
         for target, fd in enumerate(stdio):
             os.dup2(fd, target)
-        os.closerange(_STDIO, channel)
-        os.closerange(channel + 1, _FD_LIMIT)
+        sandbox_launch.close_fds_but([channel, *sandbox_launch.kept_fds()])
         os.setsid()
         step = "chdir"
         os.chdir(cwd)
@@ -136,16 +106,19 @@ def _rehearse() -> None:
 def _spare(request: int, fork_server: int) -> NoReturn:
     """A launcher forked ahead of its request (so a request does not wait for the fork): it
     keeps nothing of the fork server's but its own socket, and waits there for the request's
-    descriptors, or for the fork server's end."""
+    descriptors, or for the fork server's end; told to ``prepare`` meanwhile, it makes its
+    command's namespaces ahead (:func:`codex_lsp.exec.sandbox_launch.prepare`)."""
     code = 0
     try:
-        os.closerange(_STDIO, request)
-        os.closerange(request + 1, _FD_LIMIT)
+        sandbox_launch.close_fds_but([request])
         linux.prctl(linux.PR_SET_PDEATHSIG, _signal.SIGKILL, "prctl(PR_SET_PDEATHSIG)")
         if os.getppid() == fork_server:
             _rehearse()
             inbox = socket.socket(fileno=request)
             message, fds, flags, _ = socket.recv_fds(inbox, 64, MAX_FDS)
+            if message == PREPARE:
+                sandbox_launch.prepare()
+                message, fds, flags, _ = socket.recv_fds(inbox, 64, MAX_FDS)
             inbox.close()
             if message == RUN and not flags & socket.MSG_CTRUNC and len(fds) == 2 + _STDIO:
                 channel, spec_fd, *stdio = fds
@@ -162,6 +135,7 @@ class _Spare:
         self.pid = pid
         self.pidfd = pidfd
         self.inbox = inbox
+        self.told = False  # to prepare its command's namespaces
 
 
 class _Launcher:
@@ -192,12 +166,14 @@ class _Server:
         self.by_channel: dict[int, _Launcher] = {}
         self.spare: _Spare | None = None
         self.fork_error = 0
+        self.unsandboxed_streak = 0  # requests in a row for unsandboxed commands
 
     def serve(self) -> None:
         """Until the server is gone."""
         while True:
             if self.spare is None:
                 self._fork_spare()  # while nothing waits: the next request will not
+            self._prepare_when_idle()
             for fd, _ in self.poller.poll():
                 if fd == self.control.fileno():
                     if not self._request():
@@ -208,6 +184,17 @@ class _Server:
                     self._channel_closed(fd)
                 elif self.spare is not None and fd == self.spare.pidfd:
                     self._drop_spare()  # it died waiting; another one is forked
+
+    def _prepare_when_idle(self) -> None:
+        """Have the spare make its command's namespaces once no command of ours runs: making
+        them takes a CPU, which a running command would wait for (and not while only
+        unsandboxed commands come: their launchers would drop them)."""
+        spare = self.spare
+        if spare is None or spare.told or self.by_pidfd:
+            return
+        if self.unsandboxed_streak < _DROPPED_AHEAD:
+            _send(spare.inbox, PREPARE)
+        spare.told = True
 
     def _fork_spare(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -233,6 +220,7 @@ class _Server:
         os.waitpid(spare.pid, 0)
         os.close(spare.pidfd)
         spare.inbox.close()
+        self._kill_orphans()  # the namespaces' init it made ahead, handed to us
 
     def _request(self) -> bool:
         try:
@@ -241,10 +229,12 @@ class _Server:
             return True
         if not message and not fds:
             return False  # the server closed its end: it is gone
-        if message != RUN or flags & socket.MSG_CTRUNC or len(fds) != 2 + _STDIO:
+        wanted = 2 + _STDIO
+        if message not in (RUN, RUN_SANDBOXED) or flags & socket.MSG_CTRUNC or len(fds) != wanted:
             for fd in fds:
                 os.close(fd)
             return True
+        self.unsandboxed_streak = 0 if message == RUN_SANDBOXED else self.unsandboxed_streak + 1
         channel_fd, spec_fd, *stdio = fds
         try:
             self._start(socket.socket(fileno=channel_fd), spec_fd, stdio)
