@@ -55,9 +55,6 @@ PID = b"pid"
 EXIT = b"exit"
 ERROR = b"error"
 MAX_FDS = 8
-_DROPPED_AHEAD = 3
-"""After this many unsandboxed commands in a row, spares stop making namespaces ahead (an
-unsandboxed command's launcher drops them) until a sandboxed command comes again."""
 _STDIO = 3  # stdin, stdout, stderr
 
 
@@ -129,12 +126,14 @@ def _spare(request: int, fork_server: int) -> NoReturn:
 
 
 class _Spare:
-    """The spare launcher: its pid, its pidfd, and the fork server's end of its socket."""
+    """A spare launcher: its pid, its pidfd, the fork server's end of its socket, and whether
+    it waits for a sandboxed command (and makes its namespaces ahead)."""
 
-    def __init__(self, pid: int, pidfd: int, inbox: socket.socket) -> None:
+    def __init__(self, pid: int, pidfd: int, inbox: socket.socket, sandboxed: bool) -> None:
         self.pid = pid
         self.pidfd = pidfd
         self.inbox = inbox
+        self.sandboxed = sandboxed
         self.told = False  # to prepare its command's namespaces
 
 
@@ -164,15 +163,16 @@ class _Server:
         self.poller.register(control, select.POLLIN)
         self.by_pidfd: dict[int, _Launcher] = {}
         self.by_channel: dict[int, _Launcher] = {}
-        self.spare: _Spare | None = None
+        self.spares: dict[bool, _Spare] = {}  # by the kind of command each one waits for
+        self.sandboxed_seen = False
         self.fork_error = 0
-        self.unsandboxed_streak = 0  # requests in a row for unsandboxed commands
 
     def serve(self) -> None:
         """Until the server is gone."""
         while True:
-            if self.spare is None:
-                self._fork_spare()  # while nothing waits: the next request will not
+            for sandboxed in (False, True)[: 1 + self.sandboxed_seen]:
+                if sandboxed not in self.spares:  # while nothing waits: the next one will not
+                    self._fork_spare(sandboxed)
             self._prepare_when_idle()
             for fd, _ in self.poller.poll():
                 if fd == self.control.fileno():
@@ -182,21 +182,20 @@ class _Server:
                     self._reap(self.by_pidfd.pop(fd))
                 elif fd in self.by_channel:
                     self._channel_closed(fd)
-                elif self.spare is not None and fd == self.spare.pidfd:
-                    self._drop_spare()  # it died waiting; another one is forked
+                else:
+                    for spare in list(self.spares.values()):
+                        if fd == spare.pidfd:
+                            self._drop_spare(spare)  # it died waiting; another one is forked
 
     def _prepare_when_idle(self) -> None:
-        """Have the spare make its command's namespaces once no command of ours runs: making
-        them takes a CPU, which a running command would wait for (and not while only
-        unsandboxed commands come: their launchers would drop them)."""
-        spare = self.spare
-        if spare is None or spare.told or self.by_pidfd:
-            return
-        if self.unsandboxed_streak < _DROPPED_AHEAD:
+        """Have the spare for sandboxed commands make its command's namespaces once no command
+        of ours runs: making them takes a CPU, which a running command would wait for."""
+        spare = self.spares.get(True)
+        if spare is not None and not spare.told and not self.by_pidfd:
             _send(spare.inbox, PREPARE)
-        spare.told = True
+            spare.told = True
 
-    def _fork_spare(self) -> None:
+    def _fork_spare(self, sandboxed: bool) -> _Spare | None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         sys.stderr.flush()
         try:
@@ -205,16 +204,16 @@ class _Server:
             self.fork_error = exc.errno or 0
             ours.close()
             theirs.close()
-            return  # a request then tries again, and reports the error
+            return None  # a request then tries again, and reports the error
         if pid == 0:
             _spare(theirs.fileno(), self.me)
         theirs.close()
-        self.spare = _Spare(pid, os.pidfd_open(pid), ours)
-        self.poller.register(self.spare.pidfd, select.POLLIN)
+        spare = self.spares[sandboxed] = _Spare(pid, os.pidfd_open(pid), ours, sandboxed)
+        self.poller.register(spare.pidfd, select.POLLIN)
+        return spare
 
-    def _drop_spare(self) -> None:
-        spare, self.spare = self.spare, None
-        assert spare is not None
+    def _drop_spare(self, spare: _Spare) -> None:
+        del self.spares[spare.sandboxed]
         self.poller.unregister(spare.pidfd)
         _signal.pidfd_send_signal(spare.pidfd, _signal.SIGKILL)
         os.waitpid(spare.pid, 0)
@@ -234,32 +233,38 @@ class _Server:
             for fd in fds:
                 os.close(fd)
             return True
-        self.unsandboxed_streak = 0 if message == RUN_SANDBOXED else self.unsandboxed_streak + 1
+        sandboxed = message == RUN_SANDBOXED
+        self.sandboxed_seen |= sandboxed
         channel_fd, spec_fd, *stdio = fds
         try:
-            self._start(socket.socket(fileno=channel_fd), spec_fd, stdio)
+            self._start(socket.socket(fileno=channel_fd), spec_fd, stdio, sandboxed)
         finally:
             for fd in (spec_fd, *stdio):
                 os.close(fd)
         return True
 
-    def _start(self, channel: socket.socket, spec_fd: int, stdio: list[int]) -> None:
-        """Hand the request to the spare (forked now if there is none, or if it died)."""
+    def _start(
+        self, channel: socket.socket, spec_fd: int, stdio: list[int], sandboxed: bool
+    ) -> None:
+        """Hand the request to the spare for its kind of command, else to the other one (forked
+        now if there is none, or if it died)."""
         for _ in range(2):
-            if self.spare is None:
-                self._fork_spare()
-            spare = self.spare
+            spare = (
+                self.spares.get(sandboxed)
+                or self.spares.get(not sandboxed)
+                or self._fork_spare(sandboxed)
+            )
             if spare is None:
                 _send(channel, b"%s %d fork" % (ERROR, self.fork_error))
                 channel.close()
                 return
             if _send(spare.inbox, RUN, [channel.fileno(), spec_fd, *stdio]):
                 break
-            self._drop_spare()
+            self._drop_spare(spare)
         else:
             channel.close()
             return
-        self.spare = None
+        del self.spares[spare.sandboxed]
         spare.inbox.close()
         launcher = _Launcher(spare.pid, spare.pidfd, channel)
         self.by_pidfd[launcher.pidfd] = launcher
@@ -286,8 +291,7 @@ class _Server:
         none is left: each one killed hands its own children to us)."""
         while True:
             ours = {launcher.pid for launcher in self.by_pidfd.values()}
-            if self.spare is not None:
-                ours.add(self.spare.pid)
+            ours.update(spare.pid for spare in self.spares.values())
             orphans = [
                 p for p in process_tree.children_by_parent().get(self.me, []) if p not in ours
             ]
