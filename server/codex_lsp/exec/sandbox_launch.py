@@ -384,11 +384,14 @@ def prepare() -> None:
     for its request: the clone, the ids and the mounts that do not depend on the command are
     then done before the command is asked for. Nothing is made when namespaces cannot be (the
     command then gets the reason)."""
-    linux.prctl(linux.PR_SET_DUMPABLE, 1, "prctl(PR_SET_DUMPABLE)")  # its ids to be mapped
     try:
-        made = _new_init(ahead=True)
-    finally:
-        linux.prctl(linux.PR_SET_DUMPABLE, 0, "prctl(PR_SET_DUMPABLE)")
+        linux.prctl(linux.PR_SET_DUMPABLE, 1, "prctl(PR_SET_DUMPABLE)")  # its ids to be mapped
+        try:
+            made = _new_init(ahead=True)
+        finally:
+            linux.prctl(linux.PR_SET_DUMPABLE, 0, "prctl(PR_SET_DUMPABLE)")
+    except OSError:
+        return  # no /proc, no socket: the command's launcher clones its init itself
     if isinstance(made, _Init):
         _ready.append(made)
 
@@ -442,12 +445,19 @@ def _new_init(ahead: bool) -> _Init | str:
     init = _Init(pid, ours, table, ahead)
     try:
         mounts.map_ids(pid, os.geteuid(), os.getegid())
-        init.namespace = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+        init.namespace = _mount_namespace(pid)
         ours.send(_GO)
     except OSError as exc:
         init.drop()
         return f"cannot map ids in the command's user namespace ({exc}); {NAMESPACE_ADVICE}"
     return init
+
+
+def _mount_namespace(pid: int) -> int:
+    try:
+        return os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return -1  # only init's end is then slower
 
 
 def _run_namespaced(opts: _Options, read_only: list[str]) -> int:
@@ -459,12 +469,12 @@ def _run_namespaced(opts: _Options, read_only: list[str]) -> int:
     if isinstance(made, str):
         return _fail(made)
     try:
-        made.give(opts, read_only)
-    except OSError as exc:
-        os.kill(made.pid, _signal.SIGKILL)
-        os.waitpid(made.pid, 0)
-        return _fail(f"cannot start the command: {exc}")
-    try:
+        try:
+            made.give(opts, read_only)
+        except OSError as exc:
+            os.kill(made.pid, _signal.SIGKILL)
+            os.waitpid(made.pid, 0)
+            return _fail(f"cannot start the command: {exc}")
         _, status = os.waitpid(made.pid, 0)
         return _exit_code(status)
     except _Stop:
