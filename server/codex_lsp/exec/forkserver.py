@@ -48,6 +48,7 @@ else:
 
 RUN = b"run"
 PREPARE = b"prepare"
+PREPARE_AFTER_MS = 10
 RUN_SANDBOXED = b"run sandboxed"
 """A ``run`` whose command is sandboxed: the next spare makes its namespaces ahead."""
 OK = b"ok"
@@ -173,8 +174,11 @@ class _Server:
             for sandboxed in (False, True)[: 1 + self.sandboxed_seen]:
                 if sandboxed not in self.spares:  # while nothing waits: the next one will not
                     self._fork_spare(sandboxed)
-            self._prepare_when_idle()
-            for fd, _ in self.poller.poll():
+            pending = self._preparation_pending()
+            events = self.poller.poll(PREPARE_AFTER_MS if pending else None)
+            if pending and not events:
+                self._prepare(pending)
+            for fd, _ in events:
                 if fd == self.control.fileno():
                     if not self._request():
                         return
@@ -187,13 +191,19 @@ class _Server:
                         if fd == spare.pidfd:
                             self._drop_spare(spare)  # it died waiting; another one is forked
 
-    def _prepare_when_idle(self) -> None:
-        """Have the spare for sandboxed commands make its command's namespaces once no command
-        of ours runs: making them takes a CPU, which a running command would wait for."""
+    def _preparation_pending(self) -> _Spare | None:
+        """The spare for sandboxed commands, when it is to make its command's namespaces once
+        nothing happened for :data:`PREPARE_AFTER_MS` and no command of ours runs: making them
+        takes a CPU, which a running command would wait for, and a request that comes meanwhile
+        waits until they are made (commands back to back then get theirs made for them)."""
         spare = self.spares.get(True)
-        if spare is not None and not spare.told and not self.by_pidfd:
-            _send(spare.inbox, PREPARE)
-            spare.told = True
+        if spare is None or spare.told or self.by_pidfd:
+            return None
+        return spare
+
+    def _prepare(self, spare: _Spare) -> None:
+        _send(spare.inbox, PREPARE)
+        spare.told = True
 
     def _fork_spare(self, sandboxed: bool) -> _Spare | None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
