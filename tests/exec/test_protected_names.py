@@ -241,3 +241,18 @@ async def test_a_workspace_on_another_file_system_gets_placeholders_removed(
             assert "refused" in out and list(workspace.iterdir()) == []
     finally:
         workspace.rmdir()
+
+
+async def test_placeholders_are_removed_when_none_can_be_kept(
+    tmp_path: Path, own_home: Path
+) -> None:
+    workspace = _workspace(tmp_path)
+    _recycled(own_home).parent.mkdir(parents=True)
+    _recycled(own_home).write_text("not a folder\n")
+    result = await run_command(
+        sandbox.sandboxed_argv(["true"], WorkspaceWrite(**NO_TMP), workspace),
+        workspace,
+        timeout_s=10,
+    )
+    assert result.exit_code == 0 and result.stderr == ""
+    assert list(workspace.iterdir()) == []

@@ -196,13 +196,14 @@ class Claims:
             try:
                 if not stat.S_ISDIR(os.lstat(spare).st_mode) or os.listdir(spare):
                     continue  # not ours to hand out: the release below never keeps such
+            except OSError:
+                continue
+            try:
                 linux.rename_noreplace(spare, path)
             except FileExistsError:
                 raise
-            except OSError as exc:
-                if exc.errno == errno.EXDEV:
-                    return False  # the workspace is on another file system
-                continue
+            except OSError:
+                return False  # another file system, a folder we cannot write to: mkdir says
             return True
         return False
 
@@ -213,8 +214,13 @@ class Claims:
         try:
             kept = len(os.listdir(self._recycled()))
         except FileNotFoundError:
-            os.mkdir(self._recycled(), 0o700)
             kept = 0
+            try:
+                os.mkdir(self._recycled(), 0o700)
+            except OSError:
+                kept = _KEPT_FOR_REUSE  # nowhere to keep them: removed
+        except OSError:
+            kept = _KEPT_FOR_REUSE
         for path in paths:
             if kept < _KEPT_FOR_REUSE and _recycle(path, self._recycled()):
                 kept += 1
