@@ -14,11 +14,12 @@ its own, the command's lifeline), the spec (a memfd: the launcher's arguments, t
 environment; the fork server never reads it), and the command's stdin, stdout and stderr (pipes
 today, a terminal's side for the coming PTY sessions). The fork server forks; the child is the
 launcher (:mod:`codex_lsp.exec.sandbox_launch`) exactly as if it had been exec'd, with the same
-guarantees: it reads the spec, moves the stdio descriptors to 0-2, closes every other one
-(the socket, other commands' channels: nothing of the fork server reaches a command), starts a
-session, enters the folder and the environment, says ``ok`` (or ``error ERRNO STEP``) on the
-channel, closes it and runs :func:`codex_lsp.exec.sandbox_launch.main`, which ties its own life
-to the fork server's (parent-death signal). The fork server sends ``pid N`` with a pidfd of the
+guarantees: it reads the spec, moves the stdio descriptors to 0-2, closes every other one but
+those of the init it made ahead (the socket, other commands' channels: nothing of the fork
+server reaches a command), starts a session, enters the folder and the environment, says ``ok``
+(or ``error ERRNO STEP``) on the channel, closes it and runs
+:func:`codex_lsp.exec.sandbox_launch.main`, which ties its own life to the fork server's
+(parent-death signal). The fork server sends ``pid N`` with a pidfd of the
 launcher, so the server can signal it without a pid-reuse race, and ``exit CODE`` (negative:
 killed by that signal) when it has reaped it. ``run sandboxed`` is the same request for a
 sandboxed command: the launcher waiting for the next request (the spare, forked ahead) is then
