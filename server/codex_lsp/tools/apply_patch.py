@@ -17,8 +17,6 @@ import os
 import re
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from codex_lsp.exec.safety import Ask, PatchWrites, Refuse, Run, decide_approval
 from codex_lsp.patch.boundary import Survey, survey
 from codex_lsp.patch.files import FilePlan, plan_hunks, summarize
@@ -44,6 +42,7 @@ from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
     REJECTED_FOR_GOOD,
+    ToolArgs,
     ToolInvocation,
     ToolOutput,
     ToolSession,
@@ -115,7 +114,7 @@ _HEREDOC = re.compile(
 )
 
 
-class _FunctionArgs(BaseModel):
+class _FunctionArgs(ToolArgs):
     input: str
 
 
