@@ -63,6 +63,8 @@ async def measure(
             ids = []
             for _ in range(conversations):
                 result = await client.request("codex/newConversation", {})
+                if "conversationId" not in result:
+                    raise RuntimeError(f"codex/newConversation failed: {result}")
                 ids.append(result["conversationId"])
                 done[result["conversationId"]] = asyncio.Event()
             for conv in ids:
