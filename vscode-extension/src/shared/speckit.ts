@@ -48,6 +48,17 @@ export interface SpeckitStage {
   message?: string;
 }
 
+/** A question a gate put to the user: its text, the agents' suggested answers, and, once
+ * answered, the answer (`true` when it was answered elsewhere: the run went on past it). */
+export interface SpeckitQuestion {
+  issueId: string;
+  question: string;
+  magnitude: string;
+  options: string[];
+  critical: boolean;
+  answer?: string | true;
+}
+
 /** A quality gate's questions: `asked` are put to the user, `critical` ones hold the run. */
 export interface SpeckitGate {
   runId: string;
@@ -56,6 +67,7 @@ export interface SpeckitGate {
   asked: string[];
   critical: string[];
   autoFixed: string[];
+  questions: SpeckitQuestion[];
 }
 
 export interface SpeckitRun {
@@ -139,7 +151,9 @@ export function reduceSpeckit(run: SpeckitRun, msg: SpeckitEvent): SpeckitRun {
     case "speckitStageCompleted":
       return withStage(run, msg.stage, (s) => ({ ...s, status: ended(msg.status), message: msg.message }));
     case "speckitAutoProgress": {
-      const next = { ...run, runId: msg.runId, state: msg.state, reason: msg.reason };
+      // The run never goes on past an open critical question: once it runs (or ends), they were answered.
+      const gates = msg.state === "running" || msg.state === "completed" ? run.gates.map(criticalAnswered) : run.gates;
+      const next = { ...run, runId: msg.runId, state: msg.state, reason: msg.reason, gates };
       if (msg.state === "waiting") return withStage(next, msg.stage, (s) => ({ ...s, status: "waiting" }));
       // A stage that waited goes on (running) once the run does.
       return msg.state === "running"
@@ -149,18 +163,53 @@ export function reduceSpeckit(run: SpeckitRun, msg: SpeckitEvent): SpeckitRun {
         : next;
     }
     case "speckitGate": {
+      const asked = msg.asked ?? [];
+      const critical = msg.critical ?? [];
+      const given = new Map((msg.questions ?? []).map((q) => [q.issueId, q]));
       const gate: SpeckitGate = {
         runId: msg.runId,
         checkpoint: msg.checkpoint,
         stage: msg.stage,
-        asked: msg.asked ?? [],
-        critical: msg.critical ?? [],
+        asked,
+        critical,
         autoFixed: msg.autoFixed ?? [],
+        questions: asked.map((issueId) => ({
+          issueId,
+          question: given.get(issueId)?.question ?? "",
+          magnitude: given.get(issueId)?.magnitude ?? (critical.includes(issueId) ? "critical" : "important"),
+          options: given.get(issueId)?.options ?? [],
+          critical: critical.includes(issueId),
+        })),
       };
       const gates = [...run.gates.filter((g) => g.checkpoint !== msg.checkpoint || g.runId !== msg.runId), gate];
       return { ...run, runId: msg.runId, gates };
     }
   }
+}
+
+function criticalAnswered(gate: SpeckitGate): SpeckitGate {
+  return gate.questions.some((q) => q.critical && q.answer === undefined)
+    ? {
+        ...gate,
+        questions: gate.questions.map((q) => (q.critical && q.answer === undefined ? { ...q, answer: true } : q)),
+      }
+    : gate;
+}
+
+/** The run once the user answered `issueId` of its gate at `checkpoint` with `answer`. */
+export function answeredQuestion(
+  run: SpeckitRun,
+  runId: string,
+  checkpoint: string,
+  issueId: string,
+  answer: string,
+): SpeckitRun {
+  const mine = (g: SpeckitGate) => g.runId === runId && g.checkpoint === checkpoint;
+  if (!run.gates.some((g) => mine(g) && g.questions.some((q) => q.issueId === issueId))) return run;
+  const gates = run.gates.map((g) =>
+    mine(g) ? { ...g, questions: g.questions.map((q) => (q.issueId === issueId ? { ...q, answer } : q)) } : g,
+  );
+  return { ...run, gates };
 }
 
 /** The timeline: the run's stages, then (for a `/speckit.auto` run) the pipeline's stages not
