@@ -34,6 +34,10 @@ function card(state: ChatState): { entry: Extract<Entry, { kind: "speckit" }>; h
 
 const gateHeld: EventMsg[] = [
   { ...base, type: "speckitAutoProgress", stage: "plan", runId: RUN, stageNumber: 1, stageCount: 6, state: "running" },
+  // the clarify gate's agents, before the plan stage
+  { ...base, type: "speckitStageStarted", stage: "clarify", agents: ["gemini"], arbiter: null, mode: "sequential" },
+  { ...base, type: "speckitAgentAnswered", stage: "clarify", agent: "gemini", attempt: 1, ok: true, costUsd: 0.01 },
+  { ...base, type: "speckitStageCompleted", stage: "clarify", status: "ok", files: [], message: "Clarify: ok" },
   {
     ...base,
     type: "speckitGate",
@@ -72,11 +76,15 @@ test("a gate holding the run: the plan stage waits, the rest pending, each quest
   const { entry, html } = card(fed(gateHeld));
   assert.deepEqual(
     entry.run.stages.map((s) => [s.name, s.status]),
-    [["plan", "waiting"]],
+    [
+      ["plan", "waiting"],
+      ["clarify", "ok"],
+    ],
   );
   const shown = text(html);
   assert.match(shown, /\/speckit\.auto SPEC-KIT-071: 0 of 6 stage\(s\) done/);
-  assert.match(shown, /plan waiting for an answer/);
+  // the gate's agents come before the stage it holds, and are not one of the six stages
+  assert.match(shown, /clarify \(quality gate before plan\) ok gemini answered · \$0\.01 ⚠ plan waiting for an answer/);
   for (const stage of ["tasks", "implement", "validate", "audit", "unlock"])
     assert.match(shown, new RegExp(`${stage} pending`));
   assert.match(shown, /Gate before-plan: 2 question\(s\), 1 holding the run/);
@@ -282,6 +290,7 @@ test("agents, retries and the cost meter as the stage runs, then consensus state
     card(ended).entry.run.stages.map((s) => [s.name, s.status]),
     [
       ["plan", "degraded"],
+      ["clarify", "ok"],
       ["tasks", "conflict"],
     ],
   );

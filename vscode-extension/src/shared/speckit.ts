@@ -46,6 +46,8 @@ export interface SpeckitStage {
   agents: SpeckitAgent[];
   retries: number;
   message?: string;
+  /** A quality gate's agents: the pipeline stage the gate is held before (the timeline only). */
+  heldBefore?: string;
 }
 
 /** A question a gate put to the user: its text, the agents' suggested answers, and, once
@@ -63,6 +65,8 @@ export interface SpeckitQuestion {
 export interface SpeckitGate {
   runId: string;
   checkpoint: string;
+  /** The gate held (clarify, checklist, analyze): its agents' events name it as their stage. */
+  gate: string;
   stage: string;
   asked: string[];
   critical: string[];
@@ -169,6 +173,7 @@ export function reduceSpeckit(run: SpeckitRun, msg: SpeckitEvent): SpeckitRun {
       const gate: SpeckitGate = {
         runId: msg.runId,
         checkpoint: msg.checkpoint,
+        gate: msg.gate,
         stage: msg.stage,
         asked,
         critical,
@@ -212,12 +217,25 @@ export function answeredQuestion(
   return { ...run, gates };
 }
 
-/** The timeline: the run's stages, then (for a `/speckit.auto` run) the pipeline's stages not
- * reached yet, pending. */
+/** The timeline: a single stage command's stages; for a `/speckit.auto` run its pipeline's
+ * stages in order (those not reached yet pending), each quality gate's agents just before the
+ * stage the gate is held before (before the stage the run is at, until the gate says). */
 export function timeline(run: SpeckitRun): SpeckitStage[] {
   if (!run.runId) return run.stages;
-  const seen = new Set(run.stages.map((s) => s.name));
-  const start = AUTO_STAGES.indexOf(run.stages[0]?.name ?? "plan");
-  const rest = AUTO_STAGES.slice(Math.max(start, 0)).filter((name) => !seen.has(name));
-  return [...run.stages, ...rest.map((name) => ({ name, status: "pending" as const, agents: [], retries: 0 }))];
+  const found = new Map(run.stages.map((s) => [s.name, s]));
+  const reached = run.stages.map((s) => AUTO_STAGES.indexOf(s.name)).filter((i) => i >= 0);
+  const pipeline = AUTO_STAGES.slice(reached.length ? Math.min(...reached) : 0);
+  const finished = (name: string) => ["ok", "degraded"].includes(found.get(name)?.status ?? "pending");
+  const current = pipeline.find((name) => !finished(name)) ?? pipeline[pipeline.length - 1];
+  const before = new Map(run.gates.map((g) => [g.gate, g.stage]));
+  const gates = run.stages
+    .filter((s) => !AUTO_STAGES.includes(s.name))
+    .map((s) => {
+      const stage = before.get(s.name) ?? current;
+      return { ...s, heldBefore: pipeline.includes(stage) ? stage : pipeline[0] };
+    });
+  return pipeline.flatMap((name) => [
+    ...gates.filter((g) => g.heldBefore === name),
+    found.get(name) ?? { name, status: "pending" as const, agents: [], retries: 0 },
+  ]);
 }

@@ -428,7 +428,7 @@ function speckitCard(ctx: CardContext, key: string, run: SpeckitRun): string {
       const agents = stage.agents.length
         ? `<ul class="speckit-agents" aria-label="Agents of ${esc(stage.name)}">${stage.agents.map(agentLine).join("")}</ul>`
         : "";
-      return `<li class="speckit-stage is-${stage.status}"><span class="check" role="img" aria-label="${label}">${mark}</span> <strong>${esc(stage.name)}</strong> <span class="muted">${label}</span>${retries}${agents}</li>`;
+      return `<li class="speckit-stage is-${stage.status}"><span class="check" role="img" aria-label="${label}">${mark}</span> <strong>${esc(stage.name)}</strong>${stage.heldBefore ? ` <span class="muted">(quality gate before ${esc(stage.heldBefore)})</span>` : ""} <span class="muted">${label}</span>${retries}${agents}</li>`;
     })
     .join("");
   const meter =
@@ -450,7 +450,8 @@ function speckitCard(ctx: CardContext, key: string, run: SpeckitRun): string {
       return `<div class="speckit-gate" role="group" aria-label="Quality gate ${esc(g.checkpoint)}"><div class="label">Gate ${esc(g.checkpoint)}: ${counts}</div>${fixed}<ul class="speckit-questions">${asked}</ul></div>`;
     })
     .join("");
-  const done = stages.filter((s) => s.status === "ok" || s.status === "degraded").length;
+  const counted = stages.filter((s) => !s.heldBefore);
+  const done = counted.filter((s) => s.status === "ok" || s.status === "degraded").length;
   const failed = stages.some((s) => s.status === "failed" || s.status === "conflict");
   const status: Status = waiting
     ? "waiting"
@@ -467,7 +468,7 @@ function speckitCard(ctx: CardContext, key: string, run: SpeckitRun): string {
   const meta = waiting ? "waiting for an answer" : (run.state ?? "");
   const reason = run.reason ? `<p class="muted">${esc(run.reason)}</p>` : "";
   const body = `${reason}<ol class="speckit-timeline" aria-label="Stages">${items}</ol>${meter}${questions}`;
-  const summary = `${what}: ${done} of ${stages.length} stage(s) done`;
+  const summary = `${what}: ${done} of ${counted.length} stage(s) done`;
   const html = card(key, "speckit", status, summary, esc(meta), body, ctx.open(key, true));
   return waiting ? `<div role="status">${html}</div>` : html;
 }
