@@ -181,7 +181,7 @@ export function reduceSpeckit(run: SpeckitRun, msg: SpeckitEvent): SpeckitRun {
         questions: asked.map((issueId) => ({
           issueId,
           question: given.get(issueId)?.question ?? "",
-          magnitude: given.get(issueId)?.magnitude ?? (critical.includes(issueId) ? "critical" : "important"),
+          magnitude: given.get(issueId)?.magnitude ?? (critical.includes(issueId) ? "critical" : ""),
           options: given.get(issueId)?.options ?? [],
           critical: critical.includes(issueId),
         })),
