@@ -211,3 +211,34 @@ async def test_a_workspace_outside_git_is_captured_too(
     undone = await log.wait_for("undoCompleted", conv.id)
     assert undone["restoredFiles"] == ["plain.txt"]
     assert (workspace / "plain.txt").read_text() == "plain\n"
+
+
+async def test_a_workspace_whose_git_hangs_does_not_hold_the_command(
+    manager: ConversationManager,
+    model_server: FakeModelServer,
+    log: EventLog,
+    workspace: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The baseline (git's lists) of a huge repository or a hung file system is not ready: the
+    command starts anyway after ``READY_TIMEOUT_S``, uncaptured, and says so in the log."""
+    released = tmp_path / "release-git"
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\nwhile [ ! -e {released} ]; do sleep 0.05; done\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    model_server.enqueue(
+        _shell(f"test -e {released} && echo late || echo early"), Reply((Text("k"),))
+    )
+    conv = await manager.new_conversation(NewConversationParams(approval_policy="never"))
+    try:
+        conv.submit(UserInputOp(items=[TextInput(text="run it")]))
+        end = await log.wait_for("execCommandEnd", conv.id)
+    finally:
+        released.touch()
+    assert end["aggregatedOutput"].strip() == "early"  # it ran while git still hung
+    await log.wait_for("taskComplete", conv.id)
+    assert "not recorded for undo" in caplog.text

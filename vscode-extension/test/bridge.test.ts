@@ -321,29 +321,40 @@ test(
       {
         match: "start the server",
         tool: "exec_command",
-        arguments: { cmd: "echo serving; sleep 30", yield_time_ms: 500 },
+        arguments: { cmd: "echo serving; sleep 30", login: false, yield_time_ms: 500 },
       },
-      { match: "session ID", text: "It runs." },
+      { text: "It runs." },
     ]);
     const config = join(home, "config.toml");
     writeFileSync(
       config,
       readFileSync(config, "utf8").replace('"untrusted"', '"never"') + "[tools]\nunified_exec = true\n",
     );
-    const { connection, child } = await startServer(home, workspace);
+    const { connection, child, stderr } = await startServer(home, workspace);
     const host = new RecordingHost(workspace);
     const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
     host.state = () => bridge.state;
     connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+    /** What went wrong, for a failure's message: what the model was told, what the server logged. */
+    const explain = async (error: unknown): Promise<never> => {
+      const outputs = (await model.requests()).flatMap((body) =>
+        ((body.input ?? []) as { type?: string; output?: unknown }[])
+          .filter((item) => item.type === "function_call_output")
+          .map((item) => JSON.stringify(item.output)),
+      );
+      throw new Error(`${String(error)}\nthe tool said: ${outputs.join("\n")}\nthe server logged: ${stderr()}`);
+    };
     try {
       await bridge.handle({ type: "send", text: "start the server" });
-      const state = await host.until(
-        (s) => !!s.active && !s.conversations[s.active].running && s.conversations[s.active].turns.length > 0,
-        "the turn",
-      );
+      const state = await host
+        .until(
+          (s) => !!s.active && !s.conversations[s.active].running && s.conversations[s.active].turns.length > 0,
+          "the turn",
+        )
+        .catch(explain);
       const conversationId = state.active!;
       const [terminal] = state.conversations[conversationId].terminals ?? [];
-      assert.equal(terminal?.terminalId, 1000);
+      if (terminal?.terminalId !== 1000) await explain(`no running terminal 1000: ${JSON.stringify(terminal)}`);
       assert.match(terminal.output, /serving/);
       await bridge.handle({ type: "killTerminal", conversationId, terminalId: 1000 });
       assert.deepEqual(host.warnings, []);

@@ -14,14 +14,21 @@ export const SKIP = PYTHON
   ? false
   : "CODEX_LSP_PYTHON is not set (the Python interpreter codex-lsp is installed in; `make extension` sets it)";
 
-/** codex-lsp started in `workspace` with its home (config.toml, the store) in `home`, initialized. */
+const STDERR_KEPT = 16_384;
+
+/** codex-lsp started in `workspace` with its home (config.toml, the store) in `home`, initialized.
+ * Its stderr is read as it comes (a full pipe would stall the server); `stderr()` is its tail. */
 export async function startServer(
   home: string,
   workspace: string,
-): Promise<{ connection: MessageConnection; child: ChildProcessWithoutNullStreams }> {
+): Promise<{ connection: MessageConnection; child: ChildProcessWithoutNullStreams; stderr: () => string }> {
   const child = spawn(PYTHON!, ["-m", "codex_lsp", "--stdio"], {
     cwd: workspace,
     env: { ...process.env, CODEX_LSP_HOME: home, CODEX_HOME: home },
+  });
+  let said = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    said = (said + chunk.toString()).slice(-STDERR_KEPT);
   });
   const connection = createMessageConnection(
     new StreamMessageReader(child.stdout),
@@ -41,7 +48,7 @@ export async function startServer(
     workspaceFolders: [{ uri: `file://${workspace}`, name: "ws" }],
   });
   await connection.sendNotification("initialized", {});
-  return { connection, child };
+  return { connection, child, stderr: () => said };
 }
 
 /** Wait (up to 20 s) until `ok()` holds. */

@@ -1,8 +1,8 @@
 """What git knows of a workspace, asked with git's own rules: the tracked and the untracked,
 not ignored files, the ignored folders, whether new paths are ignored, and the index's content
-of clean files. The repository is untrusted: ``core.fsmonitor`` (which runs a command of the
-repository's choosing) is switched off, no lock is taken, every call has a timeout. These block:
-callers run them in a worker thread."""
+of clean files. The repository is untrusted: git runs with :mod:`codex_lsp.untrusted_git`'s
+options (nothing of the repository's choosing runs, no lock is taken), every call has a
+timeout. These block: callers run them in a worker thread."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codex_lsp.core.bounded_read import UNRECORDED, Content
+from codex_lsp.untrusted_git import git_argv, git_env
 
 GIT_TIMEOUT_S = 20.0
-_SAFE = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,13 @@ class GitView:
     prefix: str
 
     def _run(self, *args: str, stdin: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
-        env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
         done = subprocess.run(
-            ["git", *_SAFE, *args],
+            git_argv("git", *args),
             cwd=self.root,
-            input=stdin,
+            input=stdin if stdin is not None else b"",
             capture_output=True,
             timeout=GIT_TIMEOUT_S,
-            env=env,
+            env=git_env(),
             check=False,
         )
         if done.returncode not in ok:
@@ -75,7 +74,7 @@ class GitView:
 
     def dirty(self) -> set[str]:
         """Tracked files whose content differs from the index (or may: stat says so)."""
-        return set(self._paths("diff-files", "-z", "--name-only", "--relative"))
+        return set(self._paths("diff-files", "-z", "--name-only", "--relative", "--", "."))
 
     def ignored(self, paths: Iterable[str]) -> set[str]:
         """Those of ``paths`` git ignores."""

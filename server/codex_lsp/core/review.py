@@ -21,6 +21,7 @@ from codex_lsp.protocol.events import (
 from codex_lsp.protocol.history import AssistantMessage, HistoryItem, InputText, UserMessage
 from codex_lsp.protocol.items import ReviewOutput, ReviewRequest, ReviewTarget
 from codex_lsp.tools.shell import truncate_middle
+from codex_lsp.untrusted_git import DIFF_OPTIONS, git_argv, git_env
 
 REVIEW_DIFF_MAX_BYTES = 200_000
 GIT_TIMEOUT_S = 30
@@ -86,14 +87,14 @@ async def _review_material(target: ReviewTarget, cwd: Path) -> str:
     if target.type == "custom":
         return target.instructions or "Review the code in this workspace."
     if target.type == "uncommittedChanges":
-        diff = await _git(cwd, "diff", "HEAD")
+        diff = await _git(cwd, "diff", *DIFF_OPTIONS, "HEAD")
         untracked = await _git(cwd, "ls-files", "--others", "--exclude-standard")
         body = diff + (f"\nUntracked files:\n{untracked}" if untracked.strip() else "")
     elif target.type == "baseBranch":
-        base = await _git(cwd, "merge-base", "HEAD", target.branch or "main")
-        body = await _git(cwd, "diff", base.strip())
+        base = await _git(cwd, "merge-base", "--end-of-options", "HEAD", target.branch or "main")
+        body = await _git(cwd, "diff", *DIFF_OPTIONS, "--end-of-options", base.strip())
     else:
-        body = await _git(cwd, "show", target.sha or "HEAD")
+        body = await _git(cwd, "show", *DIFF_OPTIONS, "--end-of-options", target.sha or "HEAD")
     if not body.strip():
         body = "(the diff is empty)"
     diff = truncate_middle(body, REVIEW_DIFF_MAX_BYTES)
@@ -105,7 +106,11 @@ async def _git(cwd: Path, *args: str) -> str:
     if git is None:
         return "(git is not installed)"
     result = await run_command(
-        [git, *args], cwd, timeout_s=GIT_TIMEOUT_S, output_cap=4 * REVIEW_DIFF_MAX_BYTES
+        git_argv(git, *args),
+        cwd,
+        timeout_s=GIT_TIMEOUT_S,
+        env=git_env(),
+        output_cap=4 * REVIEW_DIFF_MAX_BYTES,
     )
     if result.timed_out:
         return f"(git {' '.join(args)} timed out)"

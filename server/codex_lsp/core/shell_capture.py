@@ -20,6 +20,14 @@ log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
+READY_TIMEOUT_S = 2.0
+"""The longest a command waits for its workspace's baseline (built once, when the first command
+starts: git's lists, a stat of every file). A workspace slower than that (a huge repository, a
+hanging git or file system) runs the command uncaptured while the baseline goes on building."""
+SETTLE_TIMEOUT_S = 5.0
+"""The longest a command's answer waits for what it changed; a capture still settling then is
+recorded when it is done."""
+
 
 class ShellCapture:
     """One conversation's use of the shared workspace watches: what each command it runs
@@ -37,11 +45,7 @@ class ShellCapture:
         """Run ``command()``; hand ``record`` the files it changed in ``root`` and what they held
         before (also when it failed or was cancelled, as far as the capture got)."""
         watch = self._watch(root)
-        try:
-            window: Window | None = await watch.begin()
-        except Exception:
-            log.exception("the change capture of %s could not start", root)
-            window = None
+        window = await _begin(watch)
         try:
             return await command()
         finally:
@@ -49,7 +53,7 @@ class ShellCapture:
                 ending = create_task(watch.end(window), name="shell-capture-end")
                 ending.add_done_callback(partial(_deliver, record))
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(ending)
+                    await asyncio.wait_for(asyncio.shield(ending), SETTLE_TIMEOUT_S)
 
     def _watch(self, root: Path) -> WorkspaceWatch:
         key = root.resolve()
@@ -62,6 +66,24 @@ class ShellCapture:
         for watch in self._held.values():
             release(watch)
         self._held.clear()
+
+
+async def _begin(watch: WorkspaceWatch) -> Window | None:
+    """A window on ``watch`` for one command, or ``None`` (the command runs uncaptured) when the
+    baseline fails or is not ready within :data:`READY_TIMEOUT_S`."""
+    try:
+        await asyncio.wait_for(watch.prepare(), READY_TIMEOUT_S)
+        return await watch.begin()
+    except TimeoutError:
+        log.warning(
+            "the change capture of %s is not ready after %.0f s: this command's changes are "
+            "not recorded for undo",
+            watch.root,
+            READY_TIMEOUT_S,
+        )
+    except Exception:
+        log.exception("the change capture of %s could not start", watch.root)
+    return None
 
 
 def _deliver(

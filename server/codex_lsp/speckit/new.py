@@ -24,6 +24,7 @@ from codex_lsp.speckit.packet import LayoutKind, SpecPacket
 from codex_lsp.speckit.result import CommandResult
 from codex_lsp.speckit.templates import fill, find_template
 from codex_lsp.speckit.workspace import Workspace
+from codex_lsp.untrusted_git import git_argv, git_env
 
 CREATE_ATTEMPTS = 8
 GIT_TIMEOUT_S = 15.0
@@ -71,11 +72,13 @@ def _branch(workspace: Workspace, name: str) -> tuple[str | None, str | None]:
     """``git checkout -b name``: the branch, or the reason it was not created."""
     try:
         done = subprocess.run(
-            ["git", "checkout", "-b", name],
+            git_argv("git", "checkout", "-b", name),
             cwd=workspace.root,
+            input="",
             capture_output=True,
             text=True,
             timeout=GIT_TIMEOUT_S,
+            env=git_env(),
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+from codex_lsp.untrusted_git import git_argv, git_env
+
 LIST_TIMEOUT_S = 30.0
 CACHE_TTL_S = 5.0
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "target", "dist", "build"}
@@ -79,6 +81,7 @@ def list_files(root: Path) -> list[str]:
         done = subprocess.run(
             [rg, "--files", "--hidden", "--glob", "!.git"],
             cwd=root,
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
             timeout=LIST_TIMEOUT_S,
@@ -88,8 +91,10 @@ def list_files(root: Path) -> list[str]:
     git = shutil.which("git")
     if git:
         done = subprocess.run(
-            [git, "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            git_argv(git, "ls-files", "--cached", "--others", "--exclude-standard", "-z"),
             cwd=root,
+            stdin=subprocess.DEVNULL,
+            env=git_env(),
             capture_output=True,
             check=False,
             timeout=LIST_TIMEOUT_S,

@@ -6,7 +6,6 @@ reported as ``mcpToolCallBegin`` / ``mcpToolCallEnd`` with the item events aroun
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,12 +17,10 @@ from codex_lsp.mcp.connection import ElicitAnswer
 from codex_lsp.mcp.manager import McpManager, McpTool
 from codex_lsp.mcp.schema import argument_problems
 from codex_lsp.protocol.events import (
-    McpToolCallBeginEvent,
-    McpToolCallEndEvent,
     RequestUserInputEvent,
     WarningEvent,
 )
-from codex_lsp.protocol.items import ItemStatus, McpInvocation, McpToolCallItem
+from codex_lsp.protocol.items import McpInvocation
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.elicitation import (
     InvalidAnswer,
@@ -34,6 +31,7 @@ from codex_lsp.tools.elicitation import (
     url_question,
 )
 from codex_lsp.tools.lifecycle import ToolCallLife
+from codex_lsp.tools.mcp_item import CallOutcome, run_as_mcp_item
 from codex_lsp.tools.registry import (
     Handler,
     ToolInvocation,
@@ -122,50 +120,23 @@ class McpToolSource:
         denied = await _approve(life, invocation, tool, arguments, item_id)
         if denied is not None:
             return denied
-        mcp_invocation = McpInvocation(server=tool.server, tool=tool.tool.name, arguments=arguments)
-        item = McpToolCallItem(
-            id=item_id, server=tool.server, tool=tool.tool.name, arguments=arguments
-        )
-        life.start(
-            item,
-            McpToolCallBeginEvent(
-                turn_id=session.turn_id,
-                item_id=item_id,
-                call_id=invocation.call_id,
-                invocation=mcp_invocation,
-            ),
-        )
-        started = time.monotonic()
-        callers = self._callers.setdefault(tool.server, [])
-        callers.append(session)
-        result: dict[str, Any] | None = None
-        error: str | None = None
-        try:
-            answer = await self.manager.connection(tool.server).call_tool(tool.tool.name, arguments)
+        called = McpInvocation(server=tool.server, tool=tool.tool.name, arguments=arguments)
+
+        async def call() -> CallOutcome:
+            callers = self._callers.setdefault(tool.server, [])
+            callers.append(session)
+            try:
+                connection = self.manager.connection(tool.server)
+                answer = await connection.call_tool(tool.tool.name, arguments)
+            except McpError as exc:
+                return CallOutcome(ToolOutput(exc.message, success=False), error=exc.message)
+            finally:
+                callers.remove(session)
             result = answer.model_dump(mode="json", by_alias=True, exclude_none=True)
             output = _to_output(session, f"{tool.server}/{tool.tool.name}", answer)
-        except McpError as exc:
-            error = exc.message
-            output = ToolOutput(f"{exc.message}", success=False)
-        finally:
-            callers.remove(session)
-        duration = int((time.monotonic() - started) * 1000)
-        status = ItemStatus.COMPLETED if output.success else ItemStatus.FAILED
-        life.finish(
-            McpToolCallEndEvent(
-                turn_id=session.turn_id,
-                item_id=item_id,
-                call_id=invocation.call_id,
-                invocation=mcp_invocation,
-                duration_ms=duration,
-                result=result,
-                error=error,
-            ),
-            item.model_copy(
-                update={"status": status, "result": result, "error": error, "duration_ms": duration}
-            ),
-        )
-        return output
+            return CallOutcome(output, result)
+
+        return await run_as_mcp_item(life, invocation, item_id, called, call)
 
     async def elicit(
         self, server: str, message: str, schema: dict[str, Any], url: str | None = None

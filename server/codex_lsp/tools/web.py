@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,14 +19,11 @@ from pydantic import BaseModel, Field
 
 from codex_lsp.errors import ToolError
 from codex_lsp.exec.safety import WebRequest, decide_approval
-from codex_lsp.protocol.events import (
-    McpToolCallBeginEvent,
-    McpToolCallEndEvent,
-)
-from codex_lsp.protocol.items import ItemStatus, McpInvocation, McpToolCallItem
+from codex_lsp.protocol.items import McpInvocation
 from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly, WorkspaceWrite
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.lifecycle import ToolCallLife
+from codex_lsp.tools.mcp_item import CallOutcome, run_as_mcp_item
 from codex_lsp.tools.registry import (
     Handler,
     ToolInvocation,
@@ -266,44 +262,17 @@ async def _web_call(
     denied = await _approve(life, invocation, target, item_id)
     if denied is not None:
         return denied
-    mcp_invocation = McpInvocation(server=WEB_SERVER, tool=name, arguments=arguments)
-    item = McpToolCallItem(id=item_id, server=WEB_SERVER, tool=name, arguments=arguments)
-    begin = McpToolCallBeginEvent(
-        turn_id=session.turn_id,
-        item_id=item_id,
-        call_id=invocation.call_id,
-        invocation=mcp_invocation,
-    )
-    life.start(item, begin)
-    started = time.monotonic()
-    error: str | None = None
-    try:
-        output = ToolOutput(truncate_middle(await work(), session.tool_output_max_bytes))
-    except WebFetchError as exc:
-        error = f"{name}: {exc.message}"
-        output = ToolOutput(error, success=False)
-    duration = int((time.monotonic() - started) * 1000)
-    result = {"text": output.text} if error is None else None
-    life.finish(
-        McpToolCallEndEvent(
-            turn_id=session.turn_id,
-            item_id=item_id,
-            call_id=invocation.call_id,
-            invocation=mcp_invocation,
-            duration_ms=duration,
-            result=result,
-            error=error,
-        ),
-        item.model_copy(
-            update={
-                "status": ItemStatus.COMPLETED if error is None else ItemStatus.FAILED,
-                "result": result,
-                "error": error,
-                "duration_ms": duration,
-            }
-        ),
-    )
-    return output
+    called = McpInvocation(server=WEB_SERVER, tool=name, arguments=arguments)
+
+    async def call() -> CallOutcome:
+        try:
+            text = truncate_middle(await work(), session.tool_output_max_bytes)
+        except WebFetchError as exc:
+            error = f"{name}: {exc.message}"
+            return CallOutcome(ToolOutput(error, success=False), error=error)
+        return CallOutcome(ToolOutput(text), {"text": text})
+
+    return await run_as_mcp_item(life, invocation, item_id, called, call)
 
 
 async def _approve(
