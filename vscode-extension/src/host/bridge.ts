@@ -382,8 +382,6 @@ export class ChatBridge {
     await this.host.showDiff(path, change, true);
   }
 
-  /** Take the new state; the webview gets it at most once per frame (streaming sends an event
-   * per token), as the delta from what it has when it shows the same conversation. */
   /** A quality-gate question answered in the panel (without an answer the server asks which):
    * the server writes it into the SPEC file and the run goes on; the card shows the answer. */
   private async answerQuestion(message: Extract<FromWebview, { type: "speckitAnswer" }>): Promise<void> {
@@ -396,6 +394,8 @@ export class ChatBridge {
       this.update(speckitAnswered(this.state, { runId, checkpoint, issueId, answer: result.answer ?? answer ?? "" }));
   }
 
+  /** Take the new state; the webview gets it at most once per frame (streaming sends an event
+   * per token), as the delta from what it has when it shows the same conversation. */
   private update(state: ChatState): void {
     this.state = state;
     if (this.scheduled) return;

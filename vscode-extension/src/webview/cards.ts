@@ -374,7 +374,7 @@ function agentLine(agent: SpeckitAgent): string {
   return `<li class="speckit-agent is-${agent.state}"><code>${esc(agent.name)}</code> ${AGENT_STATES[agent.state]}${attempt}${reason}${cost}</li>`;
 }
 
-/** The data of an answer control: the question it answers, and the suggested answer it sends. */
+/** The data attributes of an answer control: the question it answers. */
 function answerData(g: SpeckitGate, q: SpeckitQuestion): string {
   return `data-run="${esc(g.runId)}" data-checkpoint="${esc(g.checkpoint)}" data-issue="${esc(q.issueId)}"`;
 }
