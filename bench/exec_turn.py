@@ -64,37 +64,47 @@ def _codex_home(base_url: str) -> Path:
 
 
 def measure(runs: int, codex: Path | None) -> dict[str, Any]:
-    """Alternate both tools ``runs`` times each on the same one-message turn."""
+    """Alternate both tools ``runs`` times each on the same one-message turn, after one
+    uncounted run of each (the first start reads the files from disk; the others do not).
+
+    Besides the ratio of the medians, ``cpu_ratio_paired`` is the median of each pair's ratio:
+    the two runs of a pair are seconds apart, so a burst of load on the machine mostly falls on
+    both, and that median moves least from one run of the benchmark to the next."""
     ours_t, ours_m, ours_c, peer_t, peer_m, peer_c = [], [], [], [], [], []
     with FakeModelServer() as server:
         server.default_reply = Reply((Text("The answer is 42."),))
         home = make_home(server.base_url)
         ours_argv = [sys.executable, "-m", "codex_lsp", "exec", "--skip-git-repo-check", "hi"]
         codex_home = _codex_home(server.base_url) if codex else None
-        for _ in range(runs):
+        peer_env = {**home.env, "CODEX_HOME": str(codex_home), "FAKE_KEY": "x"}
+        peer_argv = [str(codex), "exec", "--skip-git-repo-check", "hi"]
+        for run in range(runs + 1):
             t, m, c = _run(ours_argv, home.env, home.workspace)
-            ours_t.append(t)
-            ours_m.append(m)
-            ours_c.append(c)
+            if run:
+                ours_t.append(t)
+                ours_m.append(m)
+                ours_c.append(c)
             if codex and codex_home:
-                env = {**home.env, "CODEX_HOME": str(codex_home), "FAKE_KEY": "x"}
-                t, m, c = _run(
-                    [str(codex), "exec", "--skip-git-repo-check", "hi"], env, home.workspace
-                )
-                peer_t.append(t)
-                peer_m.append(m)
-                peer_c.append(c)
+                t, m, c = _run(peer_argv, peer_env, home.workspace)
+                if run:
+                    peer_t.append(t)
+                    peer_m.append(m)
+                    peer_c.append(c)
     result: dict[str, Any] = {
         "codex_lsp_s": summary(ours_t),
         "codex_lsp_peak_mib": summary(ours_m),
         "codex_lsp_cpu_s": summary(ours_c),
     }
     if peer_t:
+        paired = sorted(o / p for o, p in zip(ours_c, peer_c, strict=True))
         result.update(
             codex_s=summary(peer_t),
             codex_peak_mib=summary(peer_m),
             codex_cpu_s=summary(peer_c),
             cpu_ratio_median=statistics.median(ours_c) / statistics.median(peer_c),
+            cpu_ratios=paired,
+            cpu_ratio_paired=statistics.median(paired),
+            cpu_ratio_paired_low=statistics.quantiles(paired, n=4)[0],
             time_ratio_median=statistics.median(ours_t) / statistics.median(peer_t),
             memory_ratio_median=statistics.median(ours_m) / statistics.median(peer_m),
         )

@@ -1,5 +1,5 @@
 """Allows ``python -m codex_lsp``."""
 
-from codex_lsp.cli.main import main
+from codex_lsp.cli.main import run
 
-raise SystemExit(main())
+run()

@@ -152,11 +152,12 @@ def test_exec_does_not_import_pygls(
     assert result.stderr.strip().endswith("False")
 
 
-def test_a_plain_turn_imports_neither_spec_kit_nor_jsonschema(
+def test_a_plain_turn_imports_no_module_it_does_not_use(
     codex_home: Path, workspace: Path, model_server: FakeModelServer
 ) -> None:
     model_server.enqueue(Reply((Text("ok"),)))
-    unused = ["codex_lsp.speckit.front", "codex_lsp.speckit.dispatch", "jsonschema", "pygls"]
+    unused = ["codex_lsp.speckit", "jsonschema", "pygls", "html2text"]
+    unused += ["codex_lsp.providers.chat", "codex_lsp.providers.anthropic"]  # a Responses turn
     code = (
         "import sys; from codex_lsp.cli.main import main; "
         "rc = main(['exec', '--skip-git-repo-check', 'hi']); "
@@ -165,6 +166,24 @@ def test_a_plain_turn_imports_neither_spec_kit_nor_jsonschema(
     result = run_python(["-c", code], codex_home, workspace)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().endswith("[]")  # each one costs a turn's start 10-40 ms
+
+
+def test_a_plain_turn_builds_no_validator_for_the_tools_it_does_not_call(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.enqueue(Reply((Text("ok"),)))
+    code = (
+        "import sys; from codex_lsp.cli.main import main; "
+        "rc = main(['exec', '--skip-git-repo-check', 'hi']); "
+        "from codex_lsp.tools.registry import ToolArgs; "
+        "built = [m.__name__ for m in ToolArgs.__subclasses__() if m.__pydantic_complete__]; "
+        "print(len(ToolArgs.__subclasses__()), built, file=sys.stderr); sys.exit(rc)"
+    )
+    result = run_python(["-c", code], codex_home, workspace)
+    assert result.returncode == 0, result.stderr
+    count, built = result.stderr.strip().splitlines()[-1].split(" ", 1)
+    assert int(count) >= 10  # shell, exec_command, apply_patch, update_plan, read_file, …
+    assert built == "[]"  # each one built is ~0.5 ms of every turn's start
 
 
 def test_a_slash_command_still_reaches_spec_kit(

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+from pydantic import BaseModel
 
 PROBE = """
 import gc, sys
@@ -26,3 +29,91 @@ def test_the_front_end_runs_with_the_collector_on_and_start_up_frozen() -> None:
     enabled, frozen = result.stdout.split()
     assert enabled == "True"  # a long-lived server must still collect its cycles
     assert int(frozen) > 10_000  # the modules, classes and schemas start-up made
+
+
+def _models(base: type[BaseModel]) -> list[type[BaseModel]]:
+    found = []
+    for sub in base.__subclasses__():
+        found += [sub, *_models(sub)]
+    return found
+
+
+def test_no_wire_or_config_field_defaults_through_a_builtin_factory() -> None:
+    import codex_lsp.cli.exec_cmd  # noqa: F401  (every model a headless turn loads)
+
+    slow = [
+        f"{model.__module__}.{model.__name__}.{name}"
+        for model in _models(BaseModel)
+        if model.__module__.startswith("codex_lsp.")
+        for name, info in model.model_fields.items()
+        if info.default_factory in (list, set)  # inspect parses their text signature: ~0.25 ms
+    ]
+    assert slow == []
+
+
+def test_a_list_default_is_still_a_new_list_for_every_model() -> None:
+    from codex_lsp.config.model import Config
+    from codex_lsp.protocol.history import Reasoning
+
+    first, second = Config(), Config()
+    first.sandbox_workspace_write.writable_roots.append(Path("/srv"))
+    assert second.sandbox_workspace_write.writable_roots == []
+    one, two = Reasoning.model_validate({}), Reasoning()
+    one.summary.append("thinking")
+    assert (two.summary, Reasoning().summary) == ([], [])
+
+
+def test_wire_and_config_models_carry_evaluated_annotations() -> None:
+    import codex_lsp.cli.exec_cmd  # noqa: F401
+
+    unevaluated = [
+        f"{model.__module__}.{model.__name__}"
+        for model in _models(BaseModel)
+        if model.__module__.startswith(("codex_lsp.protocol.", "codex_lsp.config."))
+        and any(isinstance(a, str) for a in vars(model).get("__annotations__", {}).values())
+    ]
+    assert unevaluated == []  # pydantic would compile and evaluate each string (~20 us)
+
+
+ENDING = """
+import atexit, os, sys, threading, time, types, weakref
+from codex_lsp.cli.main import run
+
+watched = []
+
+def at_exit():
+    print("atexit ran")  # buffered: a pipe is flushed at the very end
+    module = sys.modules["teardown_probe"] = types.ModuleType("teardown_probe")
+    said = lambda ref, write=os.write: write(1, b"torn down\\n")  # os may be gone by then
+    watched.append(weakref.ref(module, said))  # the teardown's emptying of sys.modules frees it
+
+atexit.register(at_exit)
+if sys.argv[1] == "thread":
+    threading.Thread(target=lambda: (time.sleep(2), print("thread done"))).start()
+sys.argv = ["codex-lsp", "config", "schema"]
+run()
+"""
+
+
+def _end(mode: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", ENDING, mode],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_a_command_ends_without_the_interpreter_teardown_but_with_its_exit_work() -> None:
+    result = _end("alone")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.lstrip().startswith("{")  # the whole schema reached the pipe
+    assert result.stdout.rstrip().endswith("atexit ran")
+    assert "torn down" not in result.stdout  # ~15 ms of freeing objects one by one skipped
+
+
+def test_a_thread_still_running_is_waited_for() -> None:
+    result = _end("thread")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().endswith("thread done\natexit ran\ntorn down")  # as usual

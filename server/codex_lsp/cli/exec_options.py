@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.errors import ConfigError
@@ -18,7 +18,8 @@ from codex_lsp.images import image_data_url
 from codex_lsp.local_files import read_regular
 from codex_lsp.protocol.limits import OUTPUT_SCHEMA_MAX_CHARS, OutputSchema
 
-_SCHEMA = TypeAdapter(OutputSchema)
+_SCHEMA = TypeAdapter(OutputSchema, config=ConfigDict(defer_build=True))
+"""Built at the first ``--output-schema``, not when exec starts."""
 NOT_IN_REPO = (
     "not inside a Git repository ({cwd}) and --skip-git-repo-check was not given: run it in a "
     "repository (git init), or pass --skip-git-repo-check to run here anyway"

@@ -20,7 +20,7 @@ from codex_lsp.protocol.events import (
     TurnAbortedEvent,
     WarningEvent,
 )
-from codex_lsp.speckit.narration import narrate
+from codex_lsp.protocol.speckit_events import SpeckitEvent
 
 MAX_OUTPUT_LINES = 20
 _MARKS = {"completed": "[x]", "inProgress": "[>]", "pending": "[ ]"}
@@ -74,4 +74,10 @@ class EventPrinter:
             return f"error: {msg.message}"
         if isinstance(msg, TurnAbortedEvent):
             return f"turn aborted ({msg.reason})"
-        return narrate(msg)
+        if isinstance(msg, SpeckitEvent):
+            from codex_lsp.speckit.narration import (
+                narrate,
+            )  # spec-kit's modules: only for its events
+
+            return narrate(msg)
+        return None

@@ -1,8 +1,6 @@
 """The typed configuration tree. Keys and meanings follow Codex's ``config.toml``, so an
 existing Codex config works unchanged."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -104,7 +102,7 @@ def builtin_providers() -> dict[str, ModelProviderInfo]:
 class SandboxWorkspaceWrite(_Section):
     """``[sandbox_workspace_write]``: extra settings of the workspace-write sandbox."""
 
-    writable_roots: list[Path] = Field(default_factory=list, description="More writable folders.")
+    writable_roots: list[Path] = Field(default=[], description="More writable folders.")
     network_access: bool = Field(default=False, description="Allow network access.")
     exclude_tmpdir_env_var: bool = Field(default=False, description="Do not make $TMPDIR writable.")
     exclude_slash_tmp: bool = Field(default=False, description="Do not make /tmp writable.")
@@ -133,15 +131,13 @@ class ShellEnvironmentPolicy(_Section):
         description="Keep variables matching *KEY*, *SECRET*, *TOKEN* (the variables the config "
         "names as credentials are dropped all the same).",
     )
-    exclude: list[str] = Field(
-        default_factory=list, description="Glob patterns to drop (case-insensitive)."
-    )
+    exclude: list[str] = Field(default=[], description="Glob patterns to drop (case-insensitive).")
     set: dict[str, str] = Field(
         default_factory=dict,
         description="Variables to set (the one way to give commands a credential variable).",
     )
     include_only: list[str] = Field(
-        default_factory=list, description="If not empty, keep only variables matching these globs."
+        default=[], description="If not empty, keep only variables matching these globs."
     )
 
 
@@ -150,8 +146,8 @@ class CommandRulesConfig(_Section):
     never run (``deny``). Deny always wins; rules saved from approval prompts live in
     ``$CODEX_LSP_HOME/rules.toml`` and are merged with these."""
 
-    allow: list[list[str]] = Field(default_factory=list, description='e.g. [["npm", "test"]]')
-    deny: list[list[str]] = Field(default_factory=list, description='e.g. [["git", "push"]]')
+    allow: list[list[str]] = Field(default=[], description='e.g. [["npm", "test"]]')
+    deny: list[list[str]] = Field(default=[], description='e.g. [["git", "push"]]')
 
 
 class McpServerConfig(_Section):
@@ -159,7 +155,7 @@ class McpServerConfig(_Section):
     HTTP one (``url``…). Started and managed by the MCP client manager."""
 
     command: str | None = Field(default=None, description="Program of a stdio server.")
-    args: list[str] = Field(default_factory=list, description="Its arguments.")
+    args: list[str] = Field(default=[], description="Its arguments.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
     cwd: Path | None = Field(default=None, description="Its working directory.")
     url: str | None = Field(default=None, description="URL of a streamable HTTP server.")
@@ -173,7 +169,7 @@ class McpServerConfig(_Section):
     tool_timeout_sec: float = Field(default=60.0, gt=0, description="Seconds a tool call may take.")
     enabled: bool = Field(default=True, description="Start it.")
     enabled_tools: list[str] | None = Field(default=None, description="Only these tools.")
-    disabled_tools: list[str] = Field(default_factory=list, description="Never these tools.")
+    disabled_tools: list[str] = Field(default=[], description="Never these tools.")
 
 
 class LogLevel(StrEnum):
@@ -235,7 +231,7 @@ class SkillsConfig(_Section):
     """``[skills]``: the skills (folders with a SKILL.md) the model is told about."""
 
     disabled: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="Names of skills left out of the prompt and not invocable with $name.",
     )
 
@@ -249,7 +245,7 @@ class AcpConfig(_Section):
         "still wrapped in the sandbox; otherwise they run here and their output is streamed.",
     )
     models: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="Models offered in the client's model picker, besides the current one and "
         "the profiles' models.",
     )
@@ -339,7 +335,7 @@ class Config(_Section):
         default=32 * 1024, ge=0, description="Most bytes of AGENTS.md files put in the prompt."
     )
     project_doc_fallback_filenames: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="Names looked for in each folder when it has no AGENTS.override.md or "
         'AGENTS.md, in order, e.g. ["CLAUDE.md"].',
     )
@@ -370,7 +366,7 @@ class Config(_Section):
         "unset. Read once at start-up.",
     )
     agents: list[AgentConfig] = Field(
-        default_factory=list,
+        default=[],
         description="spec-kit agents ([[agents]]); with none, every stage runs on `model`.",
     )
     speckit: SpeckitConfig = Field(default_factory=SpeckitConfig)
@@ -387,7 +383,7 @@ class Config(_Section):
         return names
 
     @model_validator(mode="after")
-    def _check_speckit(self) -> Config:
+    def _check_speckit(self) -> "Config":
         check_speckit(self.agents, self.speckit, self.providers())
         return self
 

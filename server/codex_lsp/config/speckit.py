@@ -3,8 +3,6 @@ bounded (layout, consensus, budget, evidence, timeouts, retries, prices). The de
 ``[speckit.stages]`` are the fork's tiers; :func:`check_speckit` rejects a stage or arbiter that
 names an agent which is not defined or is disabled."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
@@ -62,13 +60,13 @@ class StagesConfig(_Table):
         default_factory=lambda: ["gpt_pro"], description="/speckit.specify (one agent)."
     )
     clarify: list[str] = Field(
-        default_factory=list, description="/speckit.clarify; empty = native heuristics."
+        default=[], description="/speckit.clarify; empty = native heuristics."
     )
     analyze: list[str] = Field(
-        default_factory=list, description="/speckit.analyze; empty = native heuristics."
+        default=[], description="/speckit.analyze; empty = native heuristics."
     )
     checklist: list[str] = Field(
-        default_factory=list, description="/speckit.checklist; empty = native scoring."
+        default=[], description="/speckit.checklist; empty = native scoring."
     )
     plan: list[str] = Field(
         default_factory=lambda: ["gemini", "claude", "gpt_pro"],

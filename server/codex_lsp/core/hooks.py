@@ -43,20 +43,20 @@ _TOOL_ALIASES = {"shell": ("Bash",), "apply_patch": ("Edit", "Write")}
 
 
 class _Handler(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     type: str = "command"
     command: str | None = None
     timeout: float | None = Field(default=None, gt=0)
 
 
 class _Group(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     matcher: str | None = None
-    hooks: list[_Handler] = Field(default_factory=list)
+    hooks: list[_Handler] = []
 
 
 class _HooksFile(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     hooks: dict[str, list[_Group]] = Field(default_factory=dict)
 
 

@@ -73,14 +73,14 @@ takes)."""
 
 
 class _Location(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     file_path: str
     start_line: int
     end_line: int
 
 
 class _Finding(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     title: str
     body: str = ""
     priority: int
@@ -89,7 +89,7 @@ class _Finding(BaseModel):
 
 
 class _Answer(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     findings: list[_Finding]
     overall_correctness: Literal["patch is correct", "patch is incorrect"]
     overall_explanation: str = ""

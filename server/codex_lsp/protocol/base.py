@@ -1,9 +1,12 @@
 """The base model of every wire type: camelCase JSON, strict about unknown fields.
 
 This package is the single source of truth of the protocol. It imports nothing else of codex-lsp.
-"""
 
-from __future__ import annotations
+The modules that define models do not use ``from __future__ import annotations``: with it, pydantic
+compiles and evaluates every field's annotation string when the class is made (~700 of them in
+the protocol and the config, ~15 ms of every command's start); without it the interpreter has
+them evaluated already. A forward reference is written as a string.
+"""
 
 from typing import Any
 

@@ -4,8 +4,6 @@
 These are Codex's shapes, in Codex's spelling (snake_case, ``null`` kept): not this server's
 protocol, which is camelCase (:mod:`codex_lsp.protocol.base`)."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict

@@ -6,8 +6,6 @@ patch, a tool call) carry ``turnId`` and ``itemId``; ``itemStarted`` / ``itemCom
 every item, so a client can render from items alone and treat the rest as live detail.
 """
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,10 +156,10 @@ class UserMessageEvent(_ItemEvent):
 
     type: Literal["userMessage"] = "userMessage"
     message: str
-    images: list[str] = Field(default_factory=list)
-    local_images: list[str] = Field(default_factory=list)
+    images: list[str] = []
+    local_images: list[str] = []
     mentions: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="Files @-mentioned and editor context (``@selection``…) the model was given.",
     )
 
@@ -238,7 +236,7 @@ class ExecCommandBeginEvent(_ItemEvent):
     call_id: str
     command: list[str]
     cwd: str
-    parsed_cmd: list[ParsedCommand] = Field(default_factory=list)
+    parsed_cmd: list[ParsedCommand] = []
     terminal_id: int | None = None
     """Set for a terminal of ``exec_command``: its output and end may come after the turn."""
 
@@ -278,7 +276,7 @@ class ExecApprovalRequestEvent(_ItemEvent):
     command: list[str]
     cwd: str
     reason: str | None = None
-    parsed_cmd: list[ParsedCommand] = Field(default_factory=list)
+    parsed_cmd: list[ParsedCommand] = []
 
 
 class ApplyPatchApprovalRequestEvent(_ItemEvent):
@@ -305,7 +303,7 @@ class UserInputQuestion(WireModel):
     id: str = Field(min_length=1, max_length=64)
     header: str = Field(default="", max_length=100)
     question: str = Field(min_length=1, max_length=2000)
-    options: list[UserInputOption] = Field(default_factory=list, max_length=50)
+    options: list[UserInputOption] = Field(default=[], max_length=50)
     """What the user may pick; none: a free answer (an MCP form's text field)."""
     is_other: bool = True
 
@@ -422,15 +420,13 @@ class UndoCompletedEvent(WireModel):
     turn_id: str
     success: bool
     message: str
-    restored_files: list[str] = Field(default_factory=list)
+    restored_files: list[str] = []
     skipped_files: list[str] = Field(
-        default_factory=list, description="The files left alone (the paths of ``skipped``)."
+        default=[], description="The files left alone (the paths of ``skipped``)."
     )
-    skipped: list[SkippedFile] = Field(
-        default_factory=list, description="Each file left alone, and why."
-    )
+    skipped: list[SkippedFile] = Field(default=[], description="Each file left alone, and why.")
     undone_turn_ids: list[str] = Field(
-        default_factory=list, description="The turns whose changes were undone, newest first."
+        default=[], description="The turns whose changes were undone, newest first."
     )
 
 
@@ -442,8 +438,8 @@ class ConversationRewoundEvent(WireModel):
     type: Literal["conversationRewound"] = "conversationRewound"
     rewound_turn_ids: list[str] = Field(description="The turns dropped, oldest first.")
     message: str
-    restored_files: list[str] = Field(default_factory=list)
-    skipped: list[SkippedFile] = Field(default_factory=list)
+    restored_files: list[str] = []
+    skipped: list[SkippedFile] = []
 
 
 class ConfigReloadedEvent(WireModel):

@@ -5,8 +5,6 @@ call and output); each provider client translates it into its own wire format. T
 these items, so changing them is a protocol change.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -54,8 +52,8 @@ class Reasoning(WireModel):
     (OpenAI's encrypted reasoning, Anthropic's thinking signature)."""
 
     type: Literal["reasoning"] = "reasoning"
-    summary: list[str] = Field(default_factory=list)
-    content: list[str] = Field(default_factory=list)
+    summary: list[str] = []
+    content: list[str] = []
     encrypted_content: str | None = None
 
 

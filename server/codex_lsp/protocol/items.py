@@ -1,7 +1,5 @@
 """User input items, turn items and the small shared types they are made of."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
@@ -229,7 +227,7 @@ class McpServerStatus(WireModel):
     name: str
     state: Literal["starting", "ready", "failed", "stopped"]
     reason: str | None = None
-    tools: list[str] = Field(default_factory=list)
+    tools: list[str] = []
 
 
 class TokenUsage(WireModel):
@@ -241,7 +239,7 @@ class TokenUsage(WireModel):
     reasoning_output_tokens: int = 0
     total_tokens: int = 0
 
-    def __add__(self, other: TokenUsage) -> TokenUsage:
+    def __add__(self, other: "TokenUsage") -> "TokenUsage":
         """Both usages counted together, field by field."""
         return TokenUsage(
             input_tokens=self.input_tokens + other.input_tokens,
@@ -282,7 +280,7 @@ class TokenUsageInfo(WireModel):
         context_window: int | None,
         cost_usd: float | None = None,
         auto_compact_token_limit: int | None = None,
-    ) -> TokenUsageInfo:
+    ) -> "TokenUsageInfo":
         """The usage after a response: the context now holds its input and output."""
         in_context = last.input_tokens + last.output_tokens
         left = None
@@ -389,8 +387,8 @@ class ReasoningItem(WireModel):
 
     type: Literal["reasoning"] = "reasoning"
     id: str
-    summary_text: list[str] = Field(default_factory=list)
-    raw_content: list[str] = Field(default_factory=list)
+    summary_text: list[str] = []
+    raw_content: list[str] = []
 
 
 class CommandExecutionItem(WireModel):
@@ -400,7 +398,7 @@ class CommandExecutionItem(WireModel):
     id: str
     command: list[str]
     cwd: str
-    parsed_cmd: list[ParsedCommand] = Field(default_factory=list)
+    parsed_cmd: list[ParsedCommand] = []
     status: ItemStatus = ItemStatus.IN_PROGRESS
     aggregated_output: str | None = None
     exit_code: int | None = None

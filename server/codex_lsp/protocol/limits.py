@@ -5,8 +5,6 @@ time, memory or disk; a request over one is refused with InvalidParams naming th
 limit. docs/protocol.md ("Limits") lists them, and a test checks that it does.
 """
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated, Any

@@ -3,8 +3,6 @@ show them: ``read-only`` (reads and answers; asks before any edit and before a c
 more than reading), ``auto`` (edits and runs commands in the workspace; asks before going beyond
 it) and ``full-access`` (no sandbox, never asks). Every front end reads this one table."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from codex_lsp.protocol.base import WireModel

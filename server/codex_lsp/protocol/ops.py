@@ -4,8 +4,6 @@ Each Op also exists as the params of an LSP request ``codex/<opName>``: the Op's
 ``conversationId`` it is for (see :mod:`codex_lsp.protocol.methods`).
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field

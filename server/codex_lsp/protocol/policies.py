@@ -1,7 +1,5 @@
 """Policies and settings that a turn runs under (Codex's AskForApproval, SandboxPolicy, ...)."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -73,7 +71,7 @@ class WorkspaceWrite(WireModel):
     """Commands may write in the workspace (cwd), the extra writable roots, and temp dirs."""
 
     type: Literal["workspace-write"] = "workspace-write"
-    writable_roots: list[WirePath] = Field(default_factory=list)
+    writable_roots: list[WirePath] = []
     network_access: bool = False
     exclude_tmpdir_env_var: bool = False
     exclude_slash_tmp: bool = False

@@ -1,7 +1,5 @@
 """Params and results of the LSP requests that are not Ops."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Any, Literal
 
@@ -75,7 +73,7 @@ class ResumeConversationResult(ConversationInfo):
 
     initial_messages: list[dict[str, Any]]
     undoable_turn_ids: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="The turns whose file changes codex/undoTurn can still take back, oldest "
         "first (clients offer undo on these, not on every turn that changed files).",
     )
@@ -140,7 +138,7 @@ class FuzzyFileSearchParams(WireModel):
 
     query: str = Field(max_length=QUERY_MAX_CHARS)
     roots: list[WirePath] = Field(
-        default_factory=list,
+        default=[],
         max_length=SEARCH_ROOTS_MAX,
         description="Folders to search; the workspace by default.",
     )
@@ -317,7 +315,7 @@ class McpPromptEntry(WireModel):
     server: str
     name: str = Field(description="The prompt's name on its server.")
     description: str | None = None
-    arguments: list[McpPromptArgument] = Field(default_factory=list)
+    arguments: list[McpPromptArgument] = []
 
 
 class ListMcpPromptsResult(WireModel):
@@ -367,7 +365,7 @@ class ListSkillsResult(WireModel):
     ``errors`` names each SKILL.md that was passed over and why."""
 
     skills: list[SkillEntry]
-    errors: list[str] = Field(default_factory=list)
+    errors: list[str] = []
 
 
 DoctorCheck = Literal["config", "provider", "store", "mcp", "editor", "sandbox"]

@@ -3,8 +3,6 @@
 the ``msg`` of ``codex/event`` on the conversation the command was typed in (the agents' own
 conversations are separate, stored, and named in ``speckitStageCompleted``)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from codex_lsp.protocol.base import WireModel

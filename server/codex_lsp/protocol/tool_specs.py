@@ -6,8 +6,6 @@ import the other: providers sit below tools, and a model client must not depend 
 runs. Plain data, with nothing of any wire format.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Any
 

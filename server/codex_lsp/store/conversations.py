@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from codex_lsp.errors import ProtocolError, StoreError, UnknownConversationError
 from codex_lsp.protocol.history import HistoryItem
@@ -38,7 +38,8 @@ from codex_lsp.store.texts import Shrunk, expand, shrink
 from codex_lsp.store.upgrade import upgraded_event
 from codex_lsp.store.writer import WriteQueue
 
-_HISTORY = TypeAdapter(list[HistoryItem])
+_HISTORY = TypeAdapter(list[HistoryItem], config=ConfigDict(defer_build=True))
+"""Built when a stored history is first read (a resume), not when the store opens."""
 _INSERT_EVENT = (
     "INSERT INTO events (conversation_id, seq, turn_id, body, refs) VALUES (?, ?, ?, ?, ?)"
 )

@@ -18,8 +18,6 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from codex_lsp.exec.safety import Ask, PatchWrites, Refuse, Run, decide_approval
 from codex_lsp.patch.boundary import Survey, survey
 from codex_lsp.patch.files import FilePlan, Reader, plan_hunks, summarize
@@ -45,6 +43,7 @@ from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
     REJECTED_FOR_GOOD,
+    ToolArgs,
     ToolInvocation,
     ToolOutput,
     ToolSession,
@@ -112,7 +111,7 @@ _HEREDOC = re.compile(
 )
 
 
-class _FunctionArgs(BaseModel):
+class _FunctionArgs(ToolArgs):
     input: str
 
 

@@ -9,7 +9,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from codex_lsp.errors import McpError
 from codex_lsp.exec.safety import McpToolCall, decide_approval
@@ -34,6 +34,7 @@ from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.mcp_item import CallOutcome, run_as_mcp_item
 from codex_lsp.tools.registry import (
     Handler,
+    ToolArgs,
     ToolInvocation,
     ToolInvocationError,
     ToolOutput,
@@ -44,11 +45,11 @@ from codex_lsp.tools.registry import (
 from codex_lsp.tools.shell import truncate_middle
 
 
-class _ServerArgs(BaseModel):
+class _ServerArgs(ToolArgs):
     server: str | None = Field(default=None, description="Only this server's (all when absent).")
 
 
-class _ReadArgs(BaseModel):
+class _ReadArgs(ToolArgs):
     server: str
     uri: str
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from codex_lsp.protocol.events import ItemCompletedEvent, ItemStartedEvent, PlanUpdateEvent
 from codex_lsp.protocol.items import PlanItem, PlanStatus, PlanUpdateItem
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.registry import (
+    ToolArgs,
     ToolInvocation,
     ToolInvocationError,
     ToolOutput,
@@ -28,12 +29,12 @@ _MODEL_STATUS = {
 }
 
 
-class _PlanStep(BaseModel):
+class _PlanStep(ToolArgs):
     step: str = Field(min_length=1)
     status: Literal["pending", "in_progress", "completed"]
 
 
-class UpdatePlanArgs(BaseModel):
+class UpdatePlanArgs(ToolArgs):
     """Arguments of ``update_plan``."""
 
     explanation: str | None = None

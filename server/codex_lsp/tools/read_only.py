@@ -11,12 +11,13 @@ import shutil
 from fnmatch import fnmatch
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from codex_lsp.exec.runner import run_command
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.file_search import list_files
 from codex_lsp.tools.registry import (
+    ToolArgs,
     ToolInvocation,
     ToolInvocationError,
     ToolOutput,
@@ -34,7 +35,7 @@ def _resolve(session: ToolSession, raw: str) -> Path:
     return (path if path.is_absolute() else session.cwd / path).resolve()
 
 
-class ReadFileArgs(BaseModel):
+class ReadFileArgs(ToolArgs):
     """Arguments of ``read_file``."""
 
     file_path: str
@@ -94,7 +95,7 @@ async def handle_read_file(session: ToolSession, invocation: ToolInvocation) -> 
     )
 
 
-class ListDirArgs(BaseModel):
+class ListDirArgs(ToolArgs):
     """Arguments of ``list_dir``."""
 
     dir_path: str
@@ -161,7 +162,7 @@ async def handle_list_dir(session: ToolSession, invocation: ToolInvocation) -> T
     return ToolOutput(text)
 
 
-class GrepArgs(BaseModel):
+class GrepArgs(ToolArgs):
     """Arguments of ``grep_files``."""
 
     pattern: str = Field(min_length=1)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from codex_lsp.errors import CodexError
 from codex_lsp.exec.rules import CommandRules
@@ -44,6 +44,14 @@ from codex_lsp.tools.files import FileSink
 
 if TYPE_CHECKING:
     from codex_lsp.tools.terminals import Terminals
+
+
+class ToolArgs(BaseModel):
+    """The base of a tool's arguments: its validator is built at the tool's first call, not
+    when its module loads, so a turn that never calls the tool never pays for it."""
+
+    model_config = ConfigDict(defer_build=True)
+
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 _T = TypeVar("_T")

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from codex_lsp.errors import SandboxError
 from codex_lsp.exec.parse import parse_command
@@ -34,6 +34,7 @@ from codex_lsp.tools.command_call import (
 from codex_lsp.tools.commands import CommandRequest
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
+    ToolArgs,
     ToolInvocation,
     ToolInvocationError,
     ToolOutput,
@@ -45,7 +46,7 @@ DEFAULT_TIMEOUT_MS = 10_000
 MAX_TIMEOUT_MS = 30 * 60 * 1000
 
 
-class ShellArgs(BaseModel):
+class ShellArgs(ToolArgs):
     """Arguments of ``shell``."""
 
     command: list[str] | str

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from codex_lsp.exec.parse import parse_command
 from codex_lsp.exec.terminal import TerminalProcess
@@ -36,6 +36,7 @@ from codex_lsp.tools.command_call import (
 )
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
+    ToolArgs,
     ToolInvocation,
     ToolInvocationError,
     ToolOutput,
@@ -71,7 +72,7 @@ class SandboxPermissions(StrEnum):
     REQUIRE_ESCALATED = "require_escalated"
 
 
-class ExecCommandArgs(BaseModel):
+class ExecCommandArgs(ToolArgs):
     """Arguments of ``exec_command``."""
 
     cmd: str = Field(min_length=1)
@@ -85,7 +86,7 @@ class ExecCommandArgs(BaseModel):
     justification: str | None = None
 
 
-class WriteStdinArgs(BaseModel):
+class WriteStdinArgs(ToolArgs):
     """Arguments of ``write_stdin``."""
 
     session_id: int

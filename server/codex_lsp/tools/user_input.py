@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from codex_lsp.protocol.events import RequestUserInputEvent, UserInputQuestion
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.registry import (
+    ToolArgs,
     ToolInvocation,
     ToolInvocationError,
     ToolOutput,
@@ -22,7 +23,7 @@ from codex_lsp.tools.registry import (
 CANCELLED = "request_user_input was cancelled before receiving a response"
 
 
-class RequestUserInputArgs(BaseModel):
+class RequestUserInputArgs(ToolArgs):
     """Arguments of ``request_user_input``."""
 
     questions: list[dict[str, object]] = Field(min_length=1, max_length=3)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from codex_lsp.images import image_data_url
 from codex_lsp.protocol.events import ViewImageToolCallEvent
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.registry import (
+    ToolArgs,
     ToolInvocation,
     ToolInvocationError,
     ToolOutput,
@@ -20,7 +19,7 @@ from codex_lsp.tools.registry import (
 )
 
 
-class ViewImageArgs(BaseModel):
+class ViewImageArgs(ToolArgs):
     """Arguments of ``view_image``."""
 
     path: str

@@ -13,9 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import html2text
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from codex_lsp.errors import ToolError
 from codex_lsp.exec.safety import WebRequest, decide_approval
@@ -26,6 +25,7 @@ from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.mcp_item import CallOutcome, run_as_mcp_item
 from codex_lsp.tools.registry import (
     Handler,
+    ToolArgs,
     ToolInvocation,
     ToolOutput,
     ToolSession,
@@ -135,13 +135,15 @@ def readable(page: Page) -> str:
     if page.media_type in _HTML_TYPES or (
         not page.media_type and page.text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
     ):
+        import html2text  # ~5 ms of start-up: loaded with the first HTML page, not every turn
+
         converter = html2text.HTML2Text(baseurl=page.url, bodywidth=0)
         converter.ignore_images = True
         return str(converter.handle(page.text)).strip()
     return page.text
 
 
-class FetchUrlArgs(BaseModel):
+class FetchUrlArgs(ToolArgs):
     """Arguments of ``fetch_url``."""
 
     url: str = Field(min_length=1)
@@ -162,7 +164,7 @@ FETCH_URL_SPEC = FunctionToolSpec(
 )
 
 
-class WebSearchArgs(BaseModel):
+class WebSearchArgs(ToolArgs):
     """Arguments of ``web_search``."""
 
     query: str = Field(min_length=1)
