@@ -9,14 +9,19 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 Listener = Callable[[dict[str, Any], int], None]
 
 
-class BenchClient:
-    """Sends requests, routes responses, and hands each notification to ``listener`` together
-    with the ``perf_counter_ns`` at which it was read."""
+class RpcPeer:
+    """A JSON-RPC peer for benchmarks: sends requests, routes responses, answers the other
+    side's requests with ``null``, and hands each notification to ``listener`` together with the
+    ``perf_counter_ns`` at which it was read. Subclasses frame the messages (``_write``,
+    ``_read``)."""
+
+    request_timeout_s = 30.0
+    stream_limit = 64 * 1024
 
     def __init__(self, proc: asyncio.subprocess.Process, listener: Listener | None = None) -> None:
         self.proc = proc
@@ -28,7 +33,7 @@ class BenchClient:
     @classmethod
     async def spawn(
         cls, argv: list[str], env: dict[str, str], listener: Listener | None = None
-    ) -> BenchClient:
+    ) -> Self:
         """Start the server process."""
         proc = await asyncio.create_subprocess_exec(
             *argv,
@@ -36,13 +41,9 @@ class BenchClient:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
             env=env,
+            limit=cls.stream_limit,
         )
         return cls(proc, listener)
-
-    def _write(self, message: dict[str, Any]) -> None:
-        body = json.dumps(message).encode()
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
     async def request(self, method: str, params: Any) -> Any:
         """Send a request and wait for its result."""
@@ -50,36 +51,61 @@ class BenchClient:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[self._next_id] = future
         self._write({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params})
-        return await asyncio.wait_for(future, 30)
+        return await asyncio.wait_for(future, self.request_timeout_s)
 
     def notify(self, method: str, params: Any) -> None:
         """Send a notification."""
         self._write({"jsonrpc": "2.0", "method": method, "params": params})
 
+    def _route(self, message: dict[str, Any], received: int) -> None:
+        """A response to its request, a request of the server's answered ``null``, a
+        notification to the listener."""
+        if "id" in message and "method" not in message:
+            future = self._pending.pop(message["id"], None)
+            if future is not None and not future.done():
+                future.set_result(message.get("result", message.get("error")))
+        elif "id" in message:
+            self._write({"jsonrpc": "2.0", "id": message["id"], "result": None})
+        elif self.listener is not None:
+            self.listener(message, received)
+
+    def _write(self, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
     async def _read(self) -> None:
+        raise NotImplementedError
+
+
+class BenchClient(RpcPeer):
+    """The LSP client: Content-Length framing, ``initialize`` and ``shutdown``."""
+
+    def _write(self, message: dict[str, Any]) -> None:
+        body = json.dumps(message).encode()
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    async def _read(self) -> None:
+        """Read what has arrived in one piece and stamp every message in it with that moment,
+        so parsing one message does not count against the next (an editor reads the same way)."""
         stdout = self.proc.stdout
         assert stdout is not None
+        buffer = b""
         while True:
-            length = 0
-            while True:
-                line = await stdout.readline()
-                if not line:
-                    return
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-                elif line in (b"\r\n", b"\n"):
-                    break
-            body = await stdout.readexactly(length)
+            chunk = await stdout.read(1 << 16)
+            if not chunk:
+                return
             received = time.perf_counter_ns()
-            message = json.loads(body)
-            if "id" in message and "method" not in message:
-                future = self._pending.pop(message["id"], None)
-                if future is not None and not future.done():
-                    future.set_result(message.get("result", message.get("error")))
-            elif "id" in message:
-                self._write({"jsonrpc": "2.0", "id": message["id"], "result": None})
-            elif self.listener is not None:
-                self.listener(message, received)
+            buffer += chunk
+            while True:
+                head_end = buffer.find(b"\r\n\r\n")
+                if head_end < 0:
+                    break
+                length = _content_length(buffer[:head_end])
+                if len(buffer) < head_end + 4 + length:
+                    break
+                body = buffer[head_end + 4 : head_end + 4 + length]
+                buffer = buffer[head_end + 4 + length :]
+                self._route(json.loads(body), received)
 
     async def initialize(self, root: str) -> Any:
         """``initialize`` + ``initialized``."""
@@ -99,6 +125,14 @@ class BenchClient:
         except (TimeoutError, ConnectionError):
             self.proc.kill()
         self._reader.cancel()
+
+
+def _content_length(headers: bytes) -> int:
+    for line in headers.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    raise ValueError(f"no Content-Length in {headers!r}")
 
 
 def server_argv() -> list[str]:

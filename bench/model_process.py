@@ -1,17 +1,32 @@
 """Runs the fake model server in a process of its own, so a benchmark's client and the model
 server do not share a GIL: ``python -m bench.model_process TOKENS FRAME_DELAY_S`` prints the base
-URL, then serves timestamped replies until stdin closes."""
+URL, then serves timestamped replies until stdin closes.
+
+Its event loop waits with ``select``, whose timeout has microseconds: epoll's has milliseconds,
+which sent every frame due within the same millisecond at once (bursts no independent streams
+would make)."""
 
 from __future__ import annotations
 
+import asyncio
+import selectors
 import subprocess
 import sys
 
 from codex_lsp.testing import FakeModelServer, Reply, Text
 
 
+class _FinePolicy(asyncio.DefaultEventLoopPolicy):
+    """Event loops that wake on time to the microsecond."""
+
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        """A selector loop on ``select``."""
+        return asyncio.SelectorEventLoop(selectors.SelectSelector())
+
+
 def main() -> None:
     """Serve until stdin is closed."""
+    asyncio.set_event_loop_policy(_FinePolicy())
     tokens, delay = int(sys.argv[1]), float(sys.argv[2])
     with FakeModelServer() as server:
         server.default_reply = Reply((Text(timestamped=tokens),), frame_delay_s=delay)

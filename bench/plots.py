@@ -46,6 +46,8 @@ def write_plots(
         "apply_patch 1,000 hunks / codex": (patches.get("1000 hunks, 100k-line file"), 1.5),
         "apply_patch 200 files / codex": (patches.get("200 files"), 1.5),
         "token p50 / codex app-server": (results.get("app_server", {}).get("p50_ratio"), 1.0),
+        "token p50, 20 conv. / 1 conv.": (results["token_compare"]["p50_ratio"], None),
+        "token p99, 20 conv. / 1 conv.": (results["token_compare"]["p99_ratio"], None),
         "MCP call / direct SDK": (results["mcp_roundtrip"]["ratio_median"], None),
     }
     shown = {k: v for k, v in ratios.items() if v[0] is not None}

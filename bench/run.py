@@ -85,6 +85,15 @@ def render(results: dict[str, Any]) -> str:
         lines.append(
             f"| {label} | {lat['median']:.2f} ms | {lat['p99']:.2f} ms | {lat['max']:.2f} ms |"
         )
+    compare = results["token_compare"]
+    one, many = compare["one"], compare["many"]
+    lines.append(
+        f"\n{compare['conversations']} conversations against 1, alternating "
+        f"({compare['runs']} runs each, 1,000 tok/s in total, medians): p50 "
+        f"{many['p50_ms']:.2f} vs {one['p50_ms']:.2f} ms ({compare['p50_ratio']:.2f}x), p99 "
+        f"{many['p99_ms']:.2f} vs {one['p99_ms']:.2f} ms ({compare['p99_ratio']:.2f}x); server "
+        f"CPU per token {many['cpu_us_per_token']:.0f} vs {one['cpu_us_per_token']:.0f} µs."
+    )
     lines += [
         "",
         "| apply_patch case | compute | WorkspaceEdit | CLI | Codex CLI | ratio |",
@@ -219,6 +228,7 @@ def main() -> None:
         "cold_start": cold_start.measure(runs),
         "exec_turn": exec_turn.measure(runs, codex),
         "token_latency": token_latency.run(tokens, [1, 5, 20], stress=True),
+        "token_compare": token_latency.compare(tokens, 20, 3 if args.quick else 5),
         "patch_apply": patch_apply.run(runs, codex),
         "sandbox_overhead": sandbox_overhead.measure(4 * runs),
         "file_search": file_search.measure(20_000 if args.quick else 100_000),
@@ -246,6 +256,7 @@ def main() -> None:
         + ("" if r["staggered"] else ", bursts"): r.pop("samples_ms")
         for r in results["token_latency"]
     }
+    samples["20 conv. (alternating with 1)"] = results["token_compare"].pop("samples_ms")
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_plots(results, samples, RESULTS)
     markdown = render(results)

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
+
+TYPE_CHECKING = False  # Path only in annotations: apply-patch does not import pathlib
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _FLAGS = (
     os.O_RDONLY
@@ -51,15 +54,21 @@ def open_regular(path: Path) -> int:
     """A read-only descriptor of the regular file ``path`` (the caller closes it).
     :class:`NotRegularFileError` when it is something else, :class:`OSError` (``FileNotFoundError``
     and the rest) when it cannot be opened, :class:`ValueError` for a NUL byte in the path."""
+    return open_regular_stat(path)[0]
+
+
+def open_regular_stat(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+    """:func:`open_regular`, with the descriptor's ``fstat`` from the check (its size and mode,
+    without another call)."""
     mode = os.stat(path).st_mode
     if not stat.S_ISREG(mode):
         raise NotRegularFileError(kind_of(mode))
     fd = os.open(path, _FLAGS)
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    opened = os.fstat(fd)
+    if not stat.S_ISREG(opened.st_mode):
         os.close(fd)
-        raise NotRegularFileError(kind_of(mode))
-    return fd
+        raise NotRegularFileError(kind_of(opened.st_mode))
+    return fd, opened
 
 
 def read_regular(path: Path, limit: int) -> bytes:

@@ -194,3 +194,65 @@ async def test_content_someone_puts_in_a_placeholder_is_kept(tmp_path: Path) -> 
     await task
     assert (workspace / ".codex" / "config.toml").read_text() == "mine\n"
     assert sorted(p.name for p in workspace.iterdir()) == [".codex"]
+
+
+def _recycled(home: Path) -> Path:
+    return home / "sandbox" / "recycled"
+
+
+async def test_placeholders_are_recycled_not_recreated(tmp_path: Path, own_home: Path) -> None:
+    workspace = _workspace(tmp_path)
+    policy = WorkspaceWrite(**NO_TMP)
+    await _run("true", policy, workspace)
+    assert list(workspace.iterdir()) == []
+    kept = {p.stat().st_ino for p in _recycled(own_home).iterdir()}
+    assert len(kept) == len(PROTECTED_NAMES)  # the three placeholders, moved aside
+    out = await _run(
+        "stat -c %i .git .codex .codex-lsp; mkdir .git/x || echo refused", policy, workspace
+    )
+    assert {int(line) for line in out.split()[:3]} == kept and "refused" in out
+    assert list(workspace.iterdir()) == []
+    assert {p.stat().st_ino for p in _recycled(own_home).iterdir()} == kept
+
+
+async def test_a_recycled_folder_with_content_is_never_handed_out(
+    tmp_path: Path, own_home: Path
+) -> None:
+    workspace = _workspace(tmp_path)
+    planted = _recycled(own_home) / "planted"
+    (planted / "hooks").mkdir(parents=True)
+    (planted / "config").write_text("[core]\n\tfsmonitor = touch /tmp/pwned\n")
+    out = await _run("ls -A .git; echo listed", WorkspaceWrite(**NO_TMP), workspace)
+    assert out.split() == ["listed"]  # an empty placeholder, not the planted folder
+    assert (planted / "config").exists() and list(workspace.iterdir()) == []
+
+
+async def test_a_workspace_on_another_file_system_gets_placeholders_removed(
+    tmp_path: Path, own_home: Path
+) -> None:
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("needs /dev/shm on another file system than the test's temp folder")
+    workspace = shm / f"codex-lsp-test-{os.getpid()}"
+    workspace.mkdir()
+    try:
+        for _ in range(2):
+            out = await _run("mkdir .codex/x || echo refused", WorkspaceWrite(**NO_TMP), workspace)
+            assert "refused" in out and list(workspace.iterdir()) == []
+    finally:
+        workspace.rmdir()
+
+
+async def test_placeholders_are_removed_when_none_can_be_kept(
+    tmp_path: Path, own_home: Path
+) -> None:
+    workspace = _workspace(tmp_path)
+    _recycled(own_home).parent.mkdir(parents=True)
+    _recycled(own_home).write_text("not a folder\n")
+    result = await run_command(
+        sandbox.sandboxed_argv(["true"], WorkspaceWrite(**NO_TMP), workspace),
+        workspace,
+        timeout_s=10,
+    )
+    assert result.exit_code == 0 and result.stderr == ""
+    assert list(workspace.iterdir()) == []

@@ -28,6 +28,13 @@ report.diagnostic = vim.wait(40000, function()
   end
   return false
 end, 50)
+vim.wait(1500) -- a pulled copy of the pushed diagnostics would arrive by now
+report.shown = 0
+for _, d in ipairs(vim.diagnostic.get(buf)) do
+  if found and d.source == "speckit" and d.message == found.message then
+    report.shown = report.shown + 1
+  end
+end
 save()
 report.message = found and found.message
 report.severity = found and found.severity

@@ -59,6 +59,7 @@ def test_a_gate_question_is_answered_from_neovim_s_code_action_and_the_run_goes_
     report = run_nvim("speckit_flow.lua", clean_env, root)
     assert report["initialized"] and report["diagnostic"], report
     assert QUESTION in report["message"] and report["severity"] == 1  # ERROR
+    assert report["shown"] == 1  # once, not pushed and pulled
     assert report["lnum"] == 15 and report["plan_before"] == 0
     assert report["titles"][:3] == [
         "Answer CLR-009: Okta",

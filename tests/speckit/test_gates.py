@@ -111,6 +111,12 @@ async def test_a_critical_need_human_issue_holds_the_run_until_it_is_answered(
         await wait_until(lambda: bool(agents.conversations))
         conversation = agents.conversations[-1]
         await agents.log.wait_for("speckitGate", conversation, timeout=30)
+        (gate,) = agents.speckit(conversation, "speckitGate")
+        assert gate["asked"] == ["CLR-009"] and gate["critical"] == ["CLR-009"]
+        (shown,) = gate["questions"]  # what a panel shows: the question, its answers as buttons
+        assert shown["issueId"] == "CLR-009" and shown["question"] == question
+        assert shown["magnitude"] == "critical" and shown["options"] == ["Okta", "Auth0"]
+        assert shown["file"] == "docs/SPEC-KIT-071-login/spec.md"
         await asyncio.sleep(1.5)  # the run would have asked the plan agents by now
         assert "plan" not in asked(agents)
         waiting = agents.speckit(conversation, "speckitAutoProgress")[-1]

@@ -4,7 +4,9 @@ scripted model server: open the chat, send a prompt, see the streamed answer, ap
 inline, review a patch per hunk (one rejected) with its diff in VS Code's diff editor, see the
 cost, undo the turn from its button, pick the effort, mention a file and the current file, fork
 and switch tabs, complete a slash command; in the MCP Servers view, see a real MCP server fail,
-restart it and see it ready with its tools.
+restart it and see it ready with its tools; a ``/speckit.auto`` run with scripted agents whose
+quality gate waits on two questions, one answered in the panel's run card in the user's words,
+the other from the Problems view's quick fix, and the run completing.
 Screenshots go to ``test-artifacts/`` (not committed)."""
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,10 @@ import pytest
 from codex_lsp.testing import FakeModelServer, Reply, Stall, Text, ToolCall
 from tests.helpers import subprocess_env
 from tests.mcp.conftest import FAULT_SERVER
+from tests.speckit.agents import agents_toml, answering
+from tests.speckit.conftest import make_fork_repo, make_fork_spec
+from tests.speckit.pipeline import AGENTS, STAGES, THREE, asked, enqueue
+from tests.speckit.test_gates import GATES, clarify_answer, issue
 
 ROOT = Path(__file__).parents[2]
 VSIX = ROOT / "vscode-extension" / "dist" / "codex-lsp.vsix"
@@ -79,7 +87,8 @@ def code_server(
 ) -> Iterator[str]:
     """code-server on 127.0.0.1 with the extension installed; yields the workspace URL. With
     the parameter ``"no server"`` nothing tells the extension where codex-lsp is (the PATH has
-    none) and its Install button pip-installs :func:`standin_wheel`."""
+    none) and its Install button pip-installs :func:`standin_wheel`; a dict parameter holds
+    settings that replace the defaults."""
     assert CODE_SERVER is not None
     user_data, extensions = tmp_path / "ud", tmp_path / "ext"
     (user_data / "User").mkdir(parents=True)
@@ -91,7 +100,10 @@ def code_server(
         "security.workspace.trust.enabled": False,
     }
     env = {**subprocess_env(codex_home), "HOME": str(codex_home.parent)}
-    if getattr(request, "param", None) == "no server":
+    param = getattr(request, "param", None)
+    if isinstance(param, dict):
+        settings.update(param)
+    if param == "no server":
         del settings["codexLsp.server.command"]
         settings["codexLsp.server.installSource"] = str(standin_wheel(tmp_path))
         env["PATH"] = os.pathsep.join(
@@ -563,3 +575,172 @@ async def test_panel_cards_themes_keyboard_and_accessibility(
     assert str(workspace) in await row.inner_text()
     await page.screenshot(path=str(ARTIFACTS / "vscode-history.png"))
     await page.keyboard.press("Escape")
+
+
+IDP = "Which identity provider does sign-in use?"
+SESSION = "How long may a session last before FR-002 rejects its token?"
+
+
+@dataclass
+class ScriptedAgents:
+    """One scripted model server per spec-kit agent."""
+
+    servers: dict[str, FakeModelServer]
+
+
+@pytest.fixture
+def agents() -> Iterator[ScriptedAgents]:
+    """The spec-kit agents' model servers."""
+    with ExitStack() as stack:
+        yield ScriptedAgents({name: stack.enter_context(FakeModelServer()) for name in AGENTS})
+
+
+def critical_gate(agents: ScriptedAgents) -> None:
+    """The clarify gate's agents raise two critical need-human questions (their answers differ,
+    so each is put to the user and holds the run), then every stage's agents answer it."""
+    answers = {"gemini": ("Okta", "30 minutes"), "claude": ("Auth0", "60 minutes")}
+    answers["gpt_pro"] = answers["gemini"]
+    for name in THREE:
+        idp, session = answers[name]
+        raised = clarify_answer(
+            name,
+            issue("CLR-009", IDP, idp, "critical", "need-human", "redirect"),
+            issue("CLR-010", SESSION, session, "critical", "need-human", "expired token"),
+        )
+        agents.servers[name].enqueue(answering(raised))
+    for stage in STAGES:
+        enqueue(agents, stage)
+
+
+async def open_problems(page: Any) -> Any:
+    """The Problems view (its status bar entry), once it lists a problem."""
+    await page.locator("[id='status.problems']").click()
+    panel = page.locator(".markers-panel")
+    await panel.wait_for(timeout=30_000)
+    return panel
+
+
+async def quick_open(page: Any, path: str) -> None:
+    """Open a file of the workspace with Go to File (Ctrl+P)."""
+    folder, name = path.rsplit("/", 1)
+    await page.locator(".statusbar").click(position={"x": 600, "y": 5})  # focus the workbench
+    await page.keyboard.press("Control+P")
+    await page.locator(".quick-input-widget input").fill(path)
+    rows = page.locator(".quick-input-list .monaco-list-row", has_text=folder)
+    await rows.first.wait_for(timeout=30_000)
+    await page.keyboard.press("Enter")
+    tab = page.locator(".tab").filter(has=page.get_by_text(name, exact=True))
+    await tab.wait_for(timeout=30_000)
+
+
+async def until_visible(target: Any, nudge: Callable[[], Awaitable[Any]]) -> None:
+    """``nudge`` (what makes VS Code ask again) until ``target`` shows: VS Code asks for code
+    actions when the cursor or pointer moves, and a request that fails while the file is being
+    opened is not repeated by itself."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    async with asyncio.timeout(30):
+        while True:
+            await nudge()
+            try:
+                await target.wait_for(timeout=2_000)
+                return
+            except PlaywrightTimeout:
+                continue
+
+
+async def show_fixes(page: Any, row: Any) -> None:
+    """Open the quick fixes of a Problems row from its light bulb, once enabled (the view asks
+    for them when the pointer comes to rest on the row)."""
+
+    async def hover() -> None:
+        await page.mouse.move(0, 0)
+        await row.hover()
+
+    bulb = row.locator(".markers-panel-action-quickfix[aria-label='Show fixes']:not(.disabled)")
+    await until_visible(bulb, hover)
+    await bulb.click()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("code_server", [{"codexLsp.approvalPolicy": "never"}], indirect=True)
+async def test_speckit_auto_gate_answered_in_the_panel_and_from_the_problems_quick_fix(
+    code_server: str,
+    browser_page: Any,
+    model_server: FakeModelServer,
+    agents: ScriptedAgents,
+    codex_home: Path,
+    workspace: Path,
+) -> None:
+    spec = make_fork_spec(make_fork_repo(workspace))
+    (codex_home / "config.toml").write_text(
+        agents_toml(agents.servers, model_server.base_url, extra=GATES), "utf-8"
+    )
+    critical_gate(agents)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser_page
+    await page.goto(code_server)
+    await page.wait_for_selector(".monaco-workbench", timeout=60_000)
+    await page.locator(".activitybar [aria-label*='codex-lsp']").first.click()
+    chat = await webview_frame(page, "#composer")
+    await send(chat, "/speckit.auto SPEC-KIT-071")
+
+    # The run card: the gate's questions, each with its suggested answers and a box.
+    card = chat.locator(".card-speckit")
+    idp = card.locator(".speckit-question", has_text="CLR-009")
+    await idp.filter(has_text=IDP).wait_for(timeout=60_000)
+    assert "plan waiting for an answer" in await card.inner_text()
+    assert await idp.locator("button[data-answer]").all_inner_texts() == ["Okta", "Auth0"]
+    session = card.locator(".speckit-question", has_text="CLR-010")
+    assert await session.locator("button[data-answer]").all_inner_texts() == [
+        "30 minutes",
+        "60 minutes",
+    ]
+    await page.screenshot(path=str(ARTIFACTS / "vscode-speckit-gate.png"))
+    assert not await serious_violations(chat)  # every button and box labelled, legible
+    assert "plan" not in asked(agents)  # the run waits: no plan agent was asked
+
+    # Both in the Problems view (spec.md open, the server answering code actions for it).
+    await quick_open(page, "SPEC-KIT-071-login/spec.md")
+    editor = page.locator(".editor-group-container .monaco-editor")
+    await until_visible(editor.locator(".lightBulbWidget"), editor.get_by_text("FR-001").click)
+    problems = await open_problems(page)
+    row = problems.locator(".monaco-list-row", has_text="CLR-009")
+    await row.wait_for(timeout=30_000)
+    listed = problems.locator(".monaco-list-row", has_text="CLR-010")
+    await listed.wait_for()
+
+    # CLR-010 answered in the panel in the user's own words: written into spec.md, gone from
+    # the Problems view.
+    box = session.locator("input.speckit-answer-text")
+    await box.fill("45 minutes, then sign in again")
+    await box.press("Enter")
+    await session.filter(has_text="answered: 45 minutes, then sign in again").wait_for(
+        timeout=30_000
+    )
+    await editor.locator(".view-lines", has_text="45 minutes").wait_for()  # the open buffer
+    await listed.wait_for(state="detached", timeout=30_000)
+    spec_md = spec / "spec.md"
+    async with asyncio.timeout(30):
+        while "45 minutes, then sign in again" not in spec_md.read_text():
+            await asyncio.sleep(0.2)
+
+    # CLR-009 from the Problems view: its quick fix answers it.
+    await show_fixes(page, row)
+    assert await row.count() == 1  # once, though the server answers pull requests too
+    fix = page.locator(".monaco-menu .action-label", has_text="Answer CLR-009: Okta")
+    await fix.wait_for(timeout=30_000)
+    await page.screenshot(path=str(ARTIFACTS / "vscode-speckit-quickfix.png"))
+    await fix.click()
+
+    # The run goes on and completes: the card says so, every stage file is written.
+    await card.locator(".card-meta", has_text="completed").wait_for(timeout=60_000)
+    assert "6 of 6 stage(s) done" in await card.locator(".summary").inner_text()
+    await problems.locator(".monaco-list-row", has_text="CLR-009").wait_for(
+        state="detached", timeout=30_000
+    )
+    text = spec_md.read_text()
+    assert f"- CLR-009: {IDP} → Okta" in text and "45 minutes, then sign in again" in text
+    for name in ("plan.md", "tasks.md", "unlock.md"):
+        assert (spec / name).is_file(), name
+    await page.screenshot(path=str(ARTIFACTS / "vscode-speckit-completed.png"))

@@ -448,6 +448,16 @@ test(
       });
       assert.equal(host.warnings.length, 1);
       assert.match(host.warnings[0], /no quality-gate question CLR-009 in run 0123456789abcdef \(before-plan\)/);
+      // the same with an answer typed in the panel: the server takes it as the fourth argument
+      await bridge.handle({
+        type: "speckitAnswer",
+        runId: "0123456789abcdef",
+        checkpoint: "before-plan",
+        issueId: "CLR-009",
+        answer: "Okta",
+      });
+      assert.equal(host.warnings.length, 2);
+      assert.match(host.warnings[1], /no quality-gate question CLR-009 in run 0123456789abcdef \(before-plan\)/);
     } finally {
       await connection.sendRequest("shutdown").catch(() => undefined);
       connection.dispose();

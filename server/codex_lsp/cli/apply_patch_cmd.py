@@ -4,8 +4,8 @@ the summary on stdout; an error: exit 1 and the message on stderr; no patch: exi
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
 from codex_lsp.patch.files import apply_hunks
 from codex_lsp.patch.model import PatchError
@@ -22,7 +22,7 @@ def run_apply_patch(patch: str | None) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     try:
-        summary = apply_hunks(parse_patch(patch), Path.cwd())
+        summary = apply_hunks(parse_patch(patch), os.getcwd())
     except PatchError as exc:
         print(exc.message, file=sys.stderr)
         return 1

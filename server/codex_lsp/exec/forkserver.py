@@ -14,15 +14,19 @@ its own, the command's lifeline), the spec (a memfd: the launcher's arguments, t
 environment; the fork server never reads it), and the command's stdin, stdout and stderr (pipes
 today, a terminal's side for the coming PTY sessions). The fork server forks; the child is the
 launcher (:mod:`codex_lsp.exec.sandbox_launch`) exactly as if it had been exec'd, with the same
-guarantees: it reads the spec, moves the stdio descriptors to 0-2, closes every other one
-(the socket, other commands' channels: nothing of the fork server reaches a command), starts a
-session, enters the folder and the environment, says ``ok`` (or ``error ERRNO STEP``) on the
-channel, closes it and runs :func:`codex_lsp.exec.sandbox_launch.main`, which ties its own life
-to the fork server's (parent-death signal). The fork server sends ``pid N`` with a pidfd of the
+guarantees: it reads the spec, moves the stdio descriptors to 0-2, closes every other one but
+those of the init it made ahead (the socket, other commands' channels: nothing of the fork
+server reaches a command), starts a session, enters the folder and the environment, says ``ok``
+(or ``error ERRNO STEP``) on the channel, closes it and runs
+:func:`codex_lsp.exec.sandbox_launch.main`, which ties its own life to the fork server's
+(parent-death signal). The fork server sends ``pid N`` with a pidfd of the
 launcher, so the server can signal it without a pid-reuse race, and ``exit CODE`` (negative:
-killed by that signal) when it has reaped it. When the server closes a channel before its
-launcher ended, the launcher gets SIGTERM (it then stops its command as it does for the server's
-death): a command never outlives the channel the server holds for it.
+killed by that signal) when it has reaped it. ``run sandboxed`` is the same request for a
+sandboxed command: the launcher waiting for the next request (the spare, forked ahead) is then
+told to make its command's namespaces once no command runs (``prepare``). When the server
+closes a channel before its launcher ended, the launcher gets SIGTERM (it then stops its command
+as it does for the server's death): a command never outlives the channel the server holds for
+it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import socket
 import sys
 
 from codex_lsp.exec import linux, process_tree, sandbox_launch
+from codex_lsp.exec.spec import decode_spec, encode_spec, read_spec
 
 TYPE_CHECKING = False  # as in sandbox_launch: typing is not imported at run time
 if TYPE_CHECKING:
@@ -43,51 +48,16 @@ else:
     import _signal
 
 RUN = b"run"
+PREPARE = b"prepare"
+PREPARE_AFTER_MS = 10
+RUN_SANDBOXED = b"run sandboxed"
+"""A ``run`` whose command is sandboxed: the next spare makes its namespaces ahead."""
 OK = b"ok"
 PID = b"pid"
 EXIT = b"exit"
 ERROR = b"error"
 MAX_FDS = 8
 _STDIO = 3  # stdin, stdout, stderr
-_FD_LIMIT = 2**31 - 1
-
-
-def encode_spec(args: list[str], cwd: str, env: dict[str, str]) -> bytes:
-    """The spec a launcher child reads: NUL-separated fields (folder, made absolute: the fork
-    server's is ``/``; argument count, arguments, ``KEY=VALUE`` pairs); ``ValueError`` for what
-    ``execve`` could not carry either."""
-    folder = os.path.abspath(cwd)
-    fields = [os.fsencode(folder), str(len(args)).encode(), *(os.fsencode(a) for a in args)]
-    for key, value in env.items():
-        name = os.fsencode(key)
-        if not name or b"=" in name:
-            raise ValueError(f"illegal environment variable name {key!r}")
-        fields.append(name + b"=" + os.fsencode(value))
-    if any(b"\0" in field for field in fields):
-        raise ValueError("embedded null byte")
-    return b"\0".join(fields)
-
-
-def decode_spec(data: bytes) -> tuple[list[str], bytes, dict[bytes, bytes]]:
-    """The launcher's arguments, folder and environment from :func:`encode_spec`'s bytes (the
-    last two as bytes: the system calls take them so, and decoding costs every command)."""
-    fields = data.split(b"\0")
-    count = int(fields[1])
-    env = dict(item.partition(b"=")[::2] for item in fields[2 + count :])
-    return [os.fsdecode(arg) for arg in fields[2 : 2 + count]], fields[0], env
-
-
-def _read_all(fd: int) -> bytes:
-    size = os.fstat(fd).st_size
-    parts = []
-    offset = 0
-    while offset < size:
-        chunk = os.pread(fd, size - offset, offset)
-        if not chunk:
-            break
-        parts.append(chunk)
-        offset += len(chunk)
-    return b"".join(parts)
 
 
 def _child(channel: int, spec_fd: int, stdio: list[int], fork_server: int) -> NoReturn:
@@ -95,12 +65,11 @@ def _child(channel: int, spec_fd: int, stdio: list[int], fork_server: int) -> No
     code = sandbox_launch.SANDBOX_FAILED_EXIT
     step = "spec"
     try:
-        args, cwd, env = decode_spec(_read_all(spec_fd))
+        args, cwd, env = decode_spec(read_spec(spec_fd))
         step = "stdio"
         for target, fd in enumerate(stdio):
             os.dup2(fd, target)
-        os.closerange(_STDIO, channel)
-        os.closerange(channel + 1, _FD_LIMIT)
+        sandbox_launch.close_fds_but([channel, *sandbox_launch.kept_fds()])
         os.setsid()
         step = "chdir"
         os.chdir(cwd)
@@ -136,16 +105,19 @@ def _rehearse() -> None:
 def _spare(request: int, fork_server: int) -> NoReturn:
     """A launcher forked ahead of its request (so a request does not wait for the fork): it
     keeps nothing of the fork server's but its own socket, and waits there for the request's
-    descriptors, or for the fork server's end."""
+    descriptors, or for the fork server's end; told to ``prepare`` meanwhile, it makes its
+    command's namespaces ahead (:func:`codex_lsp.exec.sandbox_launch.prepare`)."""
     code = 0
     try:
-        os.closerange(_STDIO, request)
-        os.closerange(request + 1, _FD_LIMIT)
+        sandbox_launch.close_fds_but([request])
         linux.prctl(linux.PR_SET_PDEATHSIG, _signal.SIGKILL, "prctl(PR_SET_PDEATHSIG)")
         if os.getppid() == fork_server:
             _rehearse()
             inbox = socket.socket(fileno=request)
             message, fds, flags, _ = socket.recv_fds(inbox, 64, MAX_FDS)
+            if message == PREPARE:
+                sandbox_launch.prepare()
+                message, fds, flags, _ = socket.recv_fds(inbox, 64, MAX_FDS)
             inbox.close()
             if message == RUN and not flags & socket.MSG_CTRUNC and len(fds) == 2 + _STDIO:
                 channel, spec_fd, *stdio = fds
@@ -156,12 +128,15 @@ def _spare(request: int, fork_server: int) -> NoReturn:
 
 
 class _Spare:
-    """The spare launcher: its pid, its pidfd, and the fork server's end of its socket."""
+    """A spare launcher: its pid, its pidfd, the fork server's end of its socket, and whether
+    it waits for a sandboxed command (and makes its namespaces ahead)."""
 
-    def __init__(self, pid: int, pidfd: int, inbox: socket.socket) -> None:
+    def __init__(self, pid: int, pidfd: int, inbox: socket.socket, sandboxed: bool) -> None:
         self.pid = pid
         self.pidfd = pidfd
         self.inbox = inbox
+        self.sandboxed = sandboxed
+        self.told = False  # to prepare its command's namespaces
 
 
 class _Launcher:
@@ -190,15 +165,21 @@ class _Server:
         self.poller.register(control, select.POLLIN)
         self.by_pidfd: dict[int, _Launcher] = {}
         self.by_channel: dict[int, _Launcher] = {}
-        self.spare: _Spare | None = None
+        self.spares: dict[bool, _Spare] = {}  # by the kind of command each one waits for
+        self.sandboxed_seen = False
         self.fork_error = 0
 
     def serve(self) -> None:
         """Until the server is gone."""
         while True:
-            if self.spare is None:
-                self._fork_spare()  # while nothing waits: the next request will not
-            for fd, _ in self.poller.poll():
+            for sandboxed in (False, True)[: 1 + self.sandboxed_seen]:
+                if sandboxed not in self.spares:  # while nothing waits: the next one will not
+                    self._fork_spare(sandboxed)
+            pending = self._preparation_pending()
+            events = self.poller.poll(PREPARE_AFTER_MS if pending else None)
+            if pending and not events:
+                self._prepare(pending)
+            for fd, _ in events:
                 if fd == self.control.fileno():
                     if not self._request():
                         return
@@ -206,10 +187,26 @@ class _Server:
                     self._reap(self.by_pidfd.pop(fd))
                 elif fd in self.by_channel:
                     self._channel_closed(fd)
-                elif self.spare is not None and fd == self.spare.pidfd:
-                    self._drop_spare()  # it died waiting; another one is forked
+                else:
+                    for spare in list(self.spares.values()):
+                        if fd == spare.pidfd:
+                            self._drop_spare(spare)  # it died waiting; another one is forked
 
-    def _fork_spare(self) -> None:
+    def _preparation_pending(self) -> _Spare | None:
+        """The spare for sandboxed commands, when it is to make its command's namespaces once
+        nothing happened for :data:`PREPARE_AFTER_MS` and no command of ours runs: making them
+        takes a CPU, which a running command would wait for, and a request that comes meanwhile
+        waits until they are made (commands back to back then get theirs made for them)."""
+        spare = self.spares.get(True)
+        if spare is None or spare.told or self.by_pidfd:
+            return None
+        return spare
+
+    def _prepare(self, spare: _Spare) -> None:
+        _send(spare.inbox, PREPARE)
+        spare.told = True
+
+    def _fork_spare(self, sandboxed: bool) -> _Spare | None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         sys.stderr.flush()
         try:
@@ -218,21 +215,22 @@ class _Server:
             self.fork_error = exc.errno or 0
             ours.close()
             theirs.close()
-            return  # a request then tries again, and reports the error
+            return None  # a request then tries again, and reports the error
         if pid == 0:
             _spare(theirs.fileno(), self.me)
         theirs.close()
-        self.spare = _Spare(pid, os.pidfd_open(pid), ours)
-        self.poller.register(self.spare.pidfd, select.POLLIN)
+        spare = self.spares[sandboxed] = _Spare(pid, os.pidfd_open(pid), ours, sandboxed)
+        self.poller.register(spare.pidfd, select.POLLIN)
+        return spare
 
-    def _drop_spare(self) -> None:
-        spare, self.spare = self.spare, None
-        assert spare is not None
+    def _drop_spare(self, spare: _Spare) -> None:
+        del self.spares[spare.sandboxed]
         self.poller.unregister(spare.pidfd)
         _signal.pidfd_send_signal(spare.pidfd, _signal.SIGKILL)
         os.waitpid(spare.pid, 0)
         os.close(spare.pidfd)
         spare.inbox.close()
+        self._kill_orphans()  # the namespaces' init it made ahead, handed to us
 
     def _request(self) -> bool:
         try:
@@ -241,35 +239,43 @@ class _Server:
             return True
         if not message and not fds:
             return False  # the server closed its end: it is gone
-        if message != RUN or flags & socket.MSG_CTRUNC or len(fds) != 2 + _STDIO:
+        wanted = 2 + _STDIO
+        if message not in (RUN, RUN_SANDBOXED) or flags & socket.MSG_CTRUNC or len(fds) != wanted:
             for fd in fds:
                 os.close(fd)
             return True
+        sandboxed = message == RUN_SANDBOXED
+        self.sandboxed_seen |= sandboxed
         channel_fd, spec_fd, *stdio = fds
         try:
-            self._start(socket.socket(fileno=channel_fd), spec_fd, stdio)
+            self._start(socket.socket(fileno=channel_fd), spec_fd, stdio, sandboxed)
         finally:
             for fd in (spec_fd, *stdio):
                 os.close(fd)
         return True
 
-    def _start(self, channel: socket.socket, spec_fd: int, stdio: list[int]) -> None:
-        """Hand the request to the spare (forked now if there is none, or if it died)."""
+    def _start(
+        self, channel: socket.socket, spec_fd: int, stdio: list[int], sandboxed: bool
+    ) -> None:
+        """Hand the request to the spare for its kind of command, else to the other one (forked
+        now if there is none, or if it died)."""
         for _ in range(2):
-            if self.spare is None:
-                self._fork_spare()
-            spare = self.spare
+            spare = (
+                self.spares.get(sandboxed)
+                or self.spares.get(not sandboxed)
+                or self._fork_spare(sandboxed)
+            )
             if spare is None:
                 _send(channel, b"%s %d fork" % (ERROR, self.fork_error))
                 channel.close()
                 return
             if _send(spare.inbox, RUN, [channel.fileno(), spec_fd, *stdio]):
                 break
-            self._drop_spare()
+            self._drop_spare(spare)
         else:
             channel.close()
             return
-        self.spare = None
+        del self.spares[spare.sandboxed]
         spare.inbox.close()
         launcher = _Launcher(spare.pid, spare.pidfd, channel)
         self.by_pidfd[launcher.pidfd] = launcher
@@ -296,8 +302,7 @@ class _Server:
         none is left: each one killed hands its own children to us)."""
         while True:
             ours = {launcher.pid for launcher in self.by_pidfd.values()}
-            if self.spare is not None:
-                ours.add(self.spare.pid)
+            ours.update(spare.pid for spare in self.spares.values())
             orphans = [
                 p for p in process_tree.children_by_parent().get(self.me, []) if p not in ours
             ]

@@ -44,7 +44,30 @@ def check(result: int, what: str) -> int:
 
 
 _CLONE = {"x86_64": 56, "aarch64": 220}  # the clone system call's number per machine
+_RENAMEAT2 = {"x86_64": 316, "aarch64": 276}
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
 _SIGCHLD = 17
+
+
+def _syscall_number(table: dict[str, int], name: str) -> int:
+    number = table.get(os.uname().machine)
+    if number is None:
+        raise OSError(errno.ENOSYS, f"no {name} system call number for {os.uname().machine}")
+    return number
+
+
+def rename_noreplace(source: str, target: str) -> None:
+    """Rename ``source`` to ``target`` unless ``target`` exists (``FileExistsError`` then): one
+    atomic step, where ``os.rename`` would replace an empty folder at ``target``."""
+    path = os.fsencode
+    number = _syscall_number(_RENAMEAT2, "renameat2")
+    result = libc().syscall(
+        number, _AT_FDCWD, path(source), _AT_FDCWD, path(target), _RENAME_NOREPLACE
+    )
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), source, None, target)
 
 
 def clone(namespaces: int) -> int:
@@ -52,9 +75,7 @@ def clone(namespaces: int) -> int:
     ``unshare`` cannot do for a PID namespace (the child would not be its PID 1): the raw
     system call, whose child goes on like a forked one. Only for a single-threaded process
     that needs none of Python's ``fork`` hooks (the launcher). Returns 0 in the child."""
-    number = _CLONE.get(os.uname().machine)
-    if number is None:
-        raise OSError(errno.ENOSYS, f"no clone system call number for {os.uname().machine}")
+    number = _syscall_number(_CLONE, "clone")
     flags = ctypes.c_ulong(namespaces | _SIGCHLD)
     return check(libc().syscall(number, flags, None, None, None, None), "clone")
 

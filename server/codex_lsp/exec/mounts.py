@@ -98,12 +98,14 @@ def hide(path: str) -> None:
     )
 
 
-def mask_block_devices(folder: str = "/dev") -> None:
-    """Cover every block device under ``folder`` with ``/dev/null``."""
+def mask_block_devices(folder: str = "/dev") -> list[tuple[str, int]]:
+    """Cover every block device under ``folder`` with ``/dev/null``; returns each folder looked
+    at with its modification time, for :func:`devices_changed`."""
     try:
+        seen = [(folder, os.stat(folder).st_mtime_ns)]  # before the listing: nothing slips by
         entries = list(os.scandir(folder))
     except OSError:
-        return  # a folder we cannot list, we cannot open devices in either
+        return []  # a folder we cannot list, we cannot open devices in either
     for entry in entries:
         if entry.is_symlink():
             continue
@@ -111,7 +113,20 @@ def mask_block_devices(folder: str = "/dev") -> None:
         if stat.S_ISBLK(mode):
             _mount("/dev/null", entry.path, None, _MS_BIND)
         elif stat.S_ISDIR(mode) and entry.name not in ("pts", "shm", "mqueue", "hugepages"):
-            mask_block_devices(entry.path)
+            seen += mask_block_devices(entry.path)
+    return seen
+
+
+def devices_changed(seen: list[tuple[str, int]]) -> bool:
+    """Whether an entry was added to, removed from or renamed in a folder that
+    :func:`mask_block_devices` looked at (a block device may have appeared since)."""
+    for folder, mtime in seen:
+        try:
+            if os.stat(folder).st_mtime_ns != mtime:
+                return True
+        except OSError:
+            return True
+    return False
 
 
 def mount_proc() -> None:

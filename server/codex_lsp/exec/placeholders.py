@@ -20,6 +20,13 @@ placeholder is ours to remove (it holds the path; empty: a folder someone else m
 process's locks vanish with it, so a placeholder left by a killed server is removed by the next
 command that ends there.
 
+Creating and removing a folder can cost milliseconds (an ``rmdir`` on an ext4 mounted with
+``discard`` waits for the disk: docs/performance.md), so a placeholder nobody uses any more is
+**recycled** instead: moved into the registry's ``recycled`` folder, and moved out again as the
+next placeholder (``renameat2`` with ``RENAME_NOREPLACE``: a name that exists is never replaced).
+A folder is moved out only when it is empty, and moved back if something got into it on its way
+in; a workspace on another file system than the registry falls back to ``mkdir`` and ``rmdir``.
+
 A symbolic link at one of the names cannot be protected (a mount follows the link, and the link
 itself stays replaceable), so the command is refused; so is nothing else.
 """
@@ -32,9 +39,13 @@ import fcntl
 import os
 import stat
 
+from codex_lsp.exec import linux
 from codex_lsp.protocol.protected import PROTECTED_FOLDERS
 
 _UNCREATABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
+RECYCLED = "recycled"
+"""The registry's folder of placeholders kept for reuse (hidden from commands with it)."""
+_KEPT_FOR_REUSE = 32
 
 
 class Refused(Exception):
@@ -64,6 +75,28 @@ def _gitdir(pointer: str) -> str | None:
         return None
     target = os.path.join(os.path.dirname(pointer), text[len("gitdir:") :].strip())
     return os.path.realpath(target)
+
+
+def _recycle(path: str, recycled: str) -> bool:
+    """Move the folder ``path`` into ``recycled`` if it is empty; False when it is not (or is
+    on another file system), and then it stays where it is."""
+    try:
+        if os.listdir(path):
+            return False  # someone put something in it: it is theirs now
+        target = os.path.join(recycled, os.urandom(8).hex())
+        linux.rename_noreplace(path, target)
+    except OSError:
+        return False
+    try:
+        if not os.listdir(target):
+            return True
+    except OSError:
+        pass
+    try:  # something got into it between the look and the move: give it back
+        linux.rename_noreplace(target, path)
+    except OSError as exc:
+        raise OSError(exc.errno, f"{path} moved to {target}: {exc.strerror}") from None
+    return False
 
 
 def _remove_empty(path: str) -> None:
@@ -132,7 +165,8 @@ class Claims:
 
     def _placeholder(self, path: str) -> None:
         try:
-            os.mkdir(path, 0o755)
+            if not self._reuse(path):
+                os.mkdir(path, 0o755)
         except FileExistsError:
             self._protect(path, [])
             return
@@ -143,6 +177,56 @@ class Claims:
         self.read_only.append(path)
         if self.registry is not None:
             self._hold(path, owned=True)
+
+    def _recycled(self) -> str:
+        assert self.registry is not None
+        return os.path.join(self.registry, RECYCLED)
+
+    def _reuse(self, path: str) -> bool:
+        """Move an empty recycled folder to ``path``; False when there is none to move there
+        (``FileExistsError`` when ``path`` exists by now)."""
+        if self.registry is None:
+            return False
+        try:
+            spares = os.listdir(self._recycled())
+        except OSError:
+            return False
+        for name in spares:
+            spare = os.path.join(self._recycled(), name)
+            try:
+                if not stat.S_ISDIR(os.lstat(spare).st_mode) or os.listdir(spare):
+                    continue  # not ours to hand out: the release below never keeps such
+            except OSError:
+                continue
+            try:
+                linux.rename_noreplace(spare, path)
+            except FileExistsError:
+                raise
+            except OSError:
+                return False  # another file system, a folder we cannot write to: mkdir says
+            return True
+        return False
+
+    def _retire(self, paths: list[str]) -> None:
+        """Recycle each of ``paths`` that is still empty (a few kept for reuse), remove the
+        others that are."""
+        removed = []
+        try:
+            kept = len(os.listdir(self._recycled()))
+        except FileNotFoundError:
+            kept = 0
+            try:
+                os.mkdir(self._recycled(), 0o700)
+            except OSError:
+                kept = _KEPT_FOR_REUSE  # nowhere to keep them: removed
+        except OSError:
+            kept = _KEPT_FOR_REUSE
+        for path in paths:
+            if kept < _KEPT_FOR_REUSE and _recycle(path, self._recycled()):
+                kept += 1
+            else:
+                removed.append(path)
+        _remove_empty_all(removed)
 
     def _hold(self, path: str, owned: bool = False) -> None:
         fd = os.open(self._lock_file(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -187,7 +271,7 @@ class Claims:
         self._registry_lock()
         try:
             unused = [(path, fd) for path, fd in self._held if _ours_and_unused(fd)]
-            _remove_empty_all([path for path, _ in unused])
+            self._retire([path for path, _ in unused])
             for _, fd in unused:
                 os.ftruncate(fd, 0)
         finally:

@@ -7,15 +7,24 @@ command and everything it starts end with the command, and with the server.
 Sandboxed (read-only, workspace-write), three processes::
 
     launcher   original namespaces: finds or creates what to protect (placeholders.py), maps
-     │         init's ids, waits
-     └ init    cloned into new user, mount and PID namespaces, PID 1 there: builds the view
-        │      of mounts.py, mounts /proc, drops capabilities, applies Landlock and seccomp
-        │      to itself, starts CMD (posix_spawn: no copy of its memory), reaps orphans
+     │         init's ids, hands init its job (the command's spec and stdio), waits
+     └ init    cloned into new user, mount and PID namespaces, PID 1 there: mounts /proc, masks
+        │      block devices, then, given the job, binds what to protect, hides the server's
+        │      folders (mounts.py), drops capabilities, applies Landlock and seccomp to itself,
+        │      starts CMD (posix_spawn: no copy of its memory), reaps orphans
         └ CMD  inherits all of it
+
+A spare launcher of the fork server makes its init ahead, while no command runs
+(:func:`prepare`): the clone, the ids, /proc and the masking are then done before the command
+is asked for. Such an init is never reused: one per command, like one cloned when the job is
+there. It is dropped, and a new one cloned, when a file system was mounted or unmounted since
+(its copy of the mount table would not show that), for a terminal's command (whose init must be
+in the launcher's session), and by an unsandboxed launcher; a block device made since it masked
+them is masked when the job comes.
 
 When CMD's process ends, init exits and the kernel kills every process left in the namespace:
 background jobs, and daemons that left the process group or the session. The launcher then
-removes its placeholders and exits with CMD's status.
+releases its placeholders and exits with CMD's status.
 
 Unsandboxed (danger-full-access, escalated): the launcher becomes a child subreaper and forks
 CMD; when CMD ends it kills every descendant left (orphans are reparented to it).
@@ -40,12 +49,14 @@ stderr when the sandbox could not be set up (CMD did not run); 127 when CMD coul
 
 from __future__ import annotations
 
+import _socket
 import ctypes
 import os
 import sys
 
 from codex_lsp.exec import landlock, linux, mounts, process_tree, seccomp
 from codex_lsp.exec.placeholders import Claims, Refused
+from codex_lsp.exec.spec import decode_spec, encode_spec, read_spec, spec_file
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a few ms on every command
 if TYPE_CHECKING:
@@ -57,6 +68,8 @@ if TYPE_CHECKING:
 else:  # the C module: ``signal`` imports enum, 3 ms more
     import _signal
 
+_STDIO = 3
+_FD_LIMIT = 2**31 - 1
 SANDBOX_FAILED_EXIT = 126
 SANDBOX_FAILED_MARKER = "codex-lsp sandbox:"
 STOPPED_EXIT = 128 + _signal.SIGTERM
@@ -80,6 +93,7 @@ class _Options:
         self.writable: list[str] = []
         self.protect: list[str] = []
         self.hide: list[str] = []
+        self.read_only: list[str] = []
         self.registry: str | None = None
         self.block_network = False
         self.unsandboxed = False
@@ -87,11 +101,18 @@ class _Options:
         self.tty = False
         self.command: list[str] = []
         self.env: Environment = os.environ
+        self.argv: list[str] = []
 
 
 def _parse(argv: list[str]) -> _Options | str:
     opts = _Options()
-    lists = {"--write": opts.writable, "--protect": opts.protect, "--hide": opts.hide}
+    opts.argv = argv
+    lists = {
+        "--write": opts.writable,
+        "--protect": opts.protect,
+        "--hide": opts.hide,
+        "--read-only": opts.read_only,  # from the launcher to init: what claims found
+    }
     args = list(argv)
     while args and args[0] != "--":
         flag = args.pop(0)
@@ -173,6 +194,16 @@ def _strings(items: list[bytes]) -> ctypes.Array[ctypes.c_char_p]:
     return (ctypes.c_char_p * (len(items) + 1))(*items, None)
 
 
+def _use_environment(opts: _Options, env: Mapping[bytes, bytes]) -> None:
+    """Run the command with ``env``; execvpe and posix_spawnp search this process's PATH, so
+    it becomes the command's."""
+    opts.env = env
+    if b"PATH" in env:
+        os.putenv(b"PATH", env[b"PATH"])
+    else:
+        os.unsetenv(b"PATH")
+
+
 def _watch_parent(parent: int, signal: int) -> bool:
     """Ask for ``signal`` when the parent dies; False when it already has."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal, "prctl(PR_SET_PDEATHSIG)")
@@ -206,12 +237,8 @@ def main(
         return _fail(opts)
     if parent is not None and opts.parent:
         opts.parent = parent
-    if env is not None:  # execvpe and posix_spawnp search this process's PATH: the command's
-        opts.env = env
-        if b"PATH" in env:
-            os.putenv(b"PATH", env[b"PATH"])
-        else:
-            os.unsetenv(b"PATH")
+    if env is not None:
+        _use_environment(opts, env)
     _signal.signal(_signal.SIGTERM, _on_sigterm)
     if opts.tty:
         _signal.signal(_signal.SIGHUP, _on_sigterm)  # the server closed the terminal: stop
@@ -226,12 +253,16 @@ def main(
         return STOPPED_EXIT
     except OSError as exc:
         return _fail(f"cannot start the command: {exc}")
+    finally:
+        _drop_ready()
+        _reap_dropped()
 
 
 # --- unsandboxed ---------------------------------------------------------------------------
 
 
 def _run_unsandboxed(opts: _Options) -> int:
+    _drop_ready()  # its end overlaps the command's; the descendants' reaping below reaps it
     linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1, "prctl(PR_SET_CHILD_SUBREAPER)")
     me = os.getpid()
     program = _Program(opts.command, opts.env)
@@ -247,6 +278,7 @@ def _run_unsandboxed(opts: _Options) -> int:
         return _exit_code(status)
     finally:
         _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)  # nothing may cut the killing short
+        _reap_dropped()  # ended long ago: then no look through /proc for descendants is needed
         process_tree.kill_descendants()
 
 
@@ -278,81 +310,268 @@ def _run_sandboxed(opts: _Options) -> int:
             print(f"{SANDBOX_FAILED_MARKER} warning: placeholders left: {exc}", file=sys.stderr)
 
 
-def _run_namespaced(opts: _Options, read_only: list[str]) -> int:
-    go_r, go_w = os.pipe()  # init reads EOF here if we die before it watches us
+_GO = b"go"
+_JOB = b"job"
+_JOB_OWN_SESSION = b"job session"
+_JOB_FDS = 4  # the job's spec, then the command's stdin, stdout and stderr
+_INT = 4  # bytes per descriptor in SCM_RIGHTS
+_ready: list[_Init] = []
+"""The init a spare launcher of the fork server made ahead (:func:`prepare`), if any."""
+_dropped: list[int] = []
+"""Inits killed unused, to reap before the launcher exits."""
+
+
+class _Init:
+    """PID 1 of new user, mount and PID namespaces, waiting on ``sock`` for its job. Made when
+    the job is there, or ahead by a spare launcher (``ahead``), then with ``mount_table``: this
+    process's ``/proc/self/mountinfo``, opened before the clone copied the mount table."""
+
+    def __init__(self, pid: int, sock: _socket.socket, mount_table: int, ahead: bool) -> None:
+        self.pid = pid
+        self.sock = sock
+        self.mount_table = mount_table
+        self.ahead = ahead
+        self.namespace = -1
+        """Its mount namespace, held until it is reaped: the last process of a mount namespace
+        to exit unmounts everything in it, which takes a millisecond (RCU grace periods) that the
+        command's status would wait for; closing this descriptor afterwards costs ~0.1 ms."""
+
+    def stale(self) -> bool:
+        """Whether a file system was mounted or unmounted here since the clone (its copy of
+        the mount table would not show the change to the command)."""
+        import select  # the fork server's launchers only, which have it loaded already
+
+        poller = select.poll()
+        poller.register(self.mount_table, select.POLLPRI)
+        return bool(poller.poll(0))
+
+    def give(self, opts: _Options, read_only: list[str]) -> None:
+        """Send the job: the command's spec (its paths to bind read-only as options first) and
+        this process's stdin, stdout and stderr."""
+        args = [arg for path in read_only for arg in ("--read-only", path)]
+        job = spec_file(encode_spec([*args, *opts.argv], os.getcwdb(), opts.env))
+        try:
+            fds = b"".join(fd.to_bytes(_INT, sys.byteorder) for fd in (job, 0, 1, 2))
+            tag = _JOB_OWN_SESSION if self.ahead else _JOB
+            self.sock.sendmsg([tag], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+        finally:
+            os.close(job)
+            self.close()
+
+    def drop(self) -> None:
+        """Kill it unused (reaped by :func:`_reap_dropped`, so that nobody waits for it)."""
+        os.kill(self.pid, _signal.SIGKILL)
+        _dropped.append(self.pid)
+        self.close()
+        self.release()
+
+    def release(self) -> None:
+        """Once it is gone: let its mount namespace go."""
+        if self.namespace >= 0:
+            os.close(self.namespace)
+            self.namespace = -1
+
+    def close(self) -> None:
+        """Let go of its socket and of the mount table."""
+        self.sock.close()
+        if self.mount_table >= 0:
+            os.close(self.mount_table)
+            self.mount_table = -1
+
+
+def prepare() -> None:
+    """Clone the next command's init now, while this spare launcher of the fork server waits
+    for its request: the clone, the ids and the mounts that do not depend on the command are
+    then done before the command is asked for. Nothing is made when namespaces cannot be (the
+    command then gets the reason)."""
+    try:
+        linux.prctl(linux.PR_SET_DUMPABLE, 1, "prctl(PR_SET_DUMPABLE)")  # its ids to be mapped
+        try:
+            made = _new_init(ahead=True)
+        finally:
+            linux.prctl(linux.PR_SET_DUMPABLE, 0, "prctl(PR_SET_DUMPABLE)")
+    except OSError:
+        return  # no /proc, no socket: the command's launcher clones its init itself
+    if isinstance(made, _Init):
+        _ready.append(made)
+
+
+def kept_fds() -> list[int]:
+    """The descriptors of the init made ahead, which the launcher must keep."""
+    return [fd for init in _ready for fd in (init.sock.fileno(), init.mount_table, init.namespace)]
+
+
+def close_fds_but(keep: list[int]) -> None:
+    """Close every descriptor from 3 on except ``keep``."""
+    start = _STDIO
+    for fd in sorted(keep):
+        os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, _FD_LIMIT)
+
+
+def _drop_ready() -> None:
+    while _ready:
+        _ready.pop().drop()
+
+
+def _reap_dropped() -> None:
+    while _dropped:
+        try:
+            os.waitpid(_dropped.pop(), 0)
+        except ChildProcessError:
+            continue  # reaped with the unsandboxed command's descendants
+
+
+def _new_init(ahead: bool) -> _Init | str:
+    """Clone init, map its ids and let it go on; why not, when it cannot be."""
+    table = os.open("/proc/self/mountinfo", os.O_RDONLY | os.O_CLOEXEC) if ahead else -1
+    ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
     try:
         pid = linux.clone(mounts.CLONE_NEWUSER | mounts.CLONE_NEWNS | mounts.CLONE_NEWPID)
     except OSError as exc:
-        os.close(go_r)
-        os.close(go_w)
-        return _fail(
+        ours.close()
+        theirs.close()
+        if table >= 0:
+            os.close(table)
+        return (
             f"cannot isolate the command in its own namespaces ({exc.strerror}): without "
             "them .git, .codex and .codex-lsp could be created or changed and the server's "
             f"processes read, so the command was not run. To fix it, {NAMESPACE_ADVICE}"
         )
     if pid == 0:
-        os.close(go_w)
-        _init(opts, read_only, go_r)
-    os.close(go_r)
+        _init(theirs)
+    theirs.close()
+    init = _Init(pid, ours, table, ahead)
+    try:
+        mounts.map_ids(pid, os.geteuid(), os.getegid())
+        init.namespace = _mount_namespace(pid)
+        ours.send(_GO)
+    except OSError as exc:
+        init.drop()
+        return f"cannot map ids in the command's user namespace ({exc}); {NAMESPACE_ADVICE}"
+    return init
+
+
+def _mount_namespace(pid: int) -> int:
+    try:
+        return os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return -1  # only init's end is then slower
+
+
+def _run_namespaced(opts: _Options, read_only: list[str]) -> int:
+    init = _ready.pop() if _ready else None
+    if init is not None and (opts.tty or init.stale()):
+        init.drop()  # a terminal's command needs its init in this session; mounts changed
+        init = None
+    made = init or _new_init(ahead=False)
+    if isinstance(made, str):
+        return _fail(made)
     try:
         try:
-            mounts.map_ids(pid, os.geteuid(), os.getegid())
-            os.write(go_w, b"go")
+            made.give(opts, read_only)
         except OSError as exc:
-            _fail(f"cannot map ids in the command's user namespace ({exc}); {NAMESPACE_ADVICE}")
-        finally:
-            os.close(go_w)
-        _, status = os.waitpid(pid, 0)
+            os.kill(made.pid, _signal.SIGKILL)
+            os.waitpid(made.pid, 0)
+            return _fail(f"cannot start the command: {exc}")
+        _, status = os.waitpid(made.pid, 0)
         return _exit_code(status)
     except _Stop:
-        os.kill(pid, _signal.SIGKILL)  # init is ours and unreaped: its pid cannot be reused
-        os.waitpid(pid, 0)  # its end ended every process of the namespace
+        os.kill(made.pid, _signal.SIGKILL)  # init is ours and unreaped: its pid cannot be reused
+        os.waitpid(made.pid, 0)  # its end ended every process of the namespace
         raise
+    finally:
+        made.release()
 
 
-def _init(opts: _Options, read_only: list[str], go: int) -> NoReturn:
-    """PID 1 of the new namespaces: build the command's view, confine itself, start the
-    command, reap every orphan; its end ends every process left in the namespace."""
+def _init(sock: _socket.socket) -> NoReturn:
+    """PID 1 of the new namespaces: build the part of the command's view that does not depend
+    on the command, wait for the job, build the rest, confine itself, start the command, reap
+    every orphan; its end ends every process left in the namespace."""
     code = SANDBOX_FAILED_EXIT
     try:
+        close_fds_but([sock.fileno()])
         _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)  # as PID 1: immune to its namespace
         linux.prctl(linux.PR_SET_PDEATHSIG, _signal.SIGKILL, "prctl(PR_SET_PDEATHSIG)")
-        if os.read(go, 2) != b"go":
-            os._exit(SANDBOX_FAILED_EXIT)  # the launcher said why, or died
-        os.close(go)
-        mounts.make_private()
-        for path in read_only:
-            mounts.bind_read_only(path)
-        for path in opts.hide:
-            mounts.hide(path)
-        mounts.mask_block_devices()
-        here = os.getcwd()
+        if sock.recv(16) != _GO:
+            os._exit(code)  # the launcher said why, or died
         try:
-            os.chdir(here)  # the working folder as the command sees it (it may be hidden now)
-        except OSError:
-            _fail(f"the working folder {here} is hidden from commands")
-            os._exit(SANDBOX_FAILED_EXIT)
-        mounts.mount_proc()
-        try:
-            _confine(opts)
+            mounts.make_private()
+            mounts.mount_proc()
+            devices: list[tuple[str, int]] | str = mounts.mask_block_devices()
         except OSError as exc:
-            _fail(f"cannot apply the sandbox: {exc}")
-            os._exit(SANDBOX_FAILED_EXIT)
-        command = _spawn(opts.command, opts.env)
-        if command is None:
-            os._exit(127)
-        while True:  # as PID 1, every orphan of the namespace is ours to reap
-            pid, status = os.wait()
-            if pid == command:
-                code = _exit_code(status)
-                break
-        if opts.keep_background:
-            _reap_children()
+            devices = f"cannot isolate the command ({exc}); {NAMESPACE_ADVICE}"
+        job = _receive(sock)
+        if job is None:
+            os._exit(0)  # not needed after all
+        opts, cwd, own_session = job
+        if isinstance(devices, str):  # said now: stderr is the command's
+            os._exit(_fail(devices))
+        if own_session:
+            os.setsid()  # out of the fork server's: made ahead, before the launcher's setsid
+            if mounts.devices_changed(devices):
+                mounts.mask_block_devices()
+        code = _run_job(opts, cwd)
     except OSError as exc:
         _fail(f"cannot isolate the command ({exc}); {NAMESPACE_ADVICE}")
     except BaseException:
         code = STOPPED_EXIT
     os._exit(code)  # as PID 1, this ends every process left in the namespace
+
+
+def _receive(sock: _socket.socket) -> tuple[_Options, bytes, bool] | None:
+    """The job: its options, its folder, whether init is to lead a session of its own; with
+    the command's stdio moved to 0-2. None when the launcher closed the socket instead."""
+    tag, data, flags, _ = sock.recvmsg(16, _socket.CMSG_SPACE(_JOB_FDS * _INT))
+    fds = [
+        int.from_bytes(cmsg[i : i + _INT], sys.byteorder)
+        for _, _, cmsg in data
+        for i in range(0, len(cmsg) - _INT + 1, _INT)
+    ]
+    sock.close()
+    if tag not in (_JOB, _JOB_OWN_SESSION) or len(fds) != _JOB_FDS or flags & _socket.MSG_CTRUNC:
+        return None
+    spec, *stdio = fds
+    args, cwd, env = decode_spec(read_spec(spec))
+    for target, fd in enumerate(stdio):
+        os.dup2(fd, target)
+    for fd in fds:
+        if fd > 2:
+            os.close(fd)
+    opts = _parse(args)
+    if isinstance(opts, str):
+        os._exit(_fail(opts))
+    _use_environment(opts, env)
+    return opts, cwd, tag == _JOB_OWN_SESSION
+
+
+def _run_job(opts: _Options, cwd: bytes) -> int:
+    """Bind, hide, enter the folder, confine, start the command and reap until it ends."""
+    for path in opts.read_only:
+        mounts.bind_read_only(path)
+    for path in opts.hide:
+        mounts.hide(path)
+    try:
+        os.chdir(cwd)  # the working folder as the command sees it (it may be hidden now)
+    except OSError:
+        return _fail(f"the working folder {os.fsdecode(cwd)} is hidden from commands")
+    try:
+        _confine(opts)
+    except OSError as exc:
+        return _fail(f"cannot apply the sandbox: {exc}")
+    command = _spawn(opts.command, opts.env)
+    if command is None:
+        return 127
+    code = SANDBOX_FAILED_EXIT
+    while True:  # as PID 1, every orphan of the namespace is ours to reap
+        pid, status = os.wait()
+        if pid == command:
+            code = _exit_code(status)
+            break
+    if opts.keep_background:
+        _reap_children()
+    return code
 
 
 def _confine(opts: _Options) -> None:

@@ -64,14 +64,24 @@ def _program() -> list[tuple[int, int, int, int]]:
     ]
 
 
+_COMPILED: list[tuple[_Program, ctypes.Array[_Filter]]] = []
+"""The filter, built once per process (the fork server builds it: launchers inherit it)."""
+
+
+def compile_filter() -> _Program:
+    """The filter as the kernel takes it, built on the first call."""
+    if not _COMPILED:
+        rows = _program()
+        filters = (_Filter * len(rows))(*(_Filter(*row) for row in rows))
+        _COMPILED.append((_Program(len(rows), filters), filters))
+    return _COMPILED[0][0]
+
+
 def deny_network() -> None:
     """Install the filter on this process (needs no_new_privs, which Landlock already set)."""
     if not supported():
         raise OSError(f"no seccomp network filter for {_machine()}")
-    rows = _program()
-    filters = (_Filter * len(rows))(*(_Filter(*row) for row in rows))
-    program = _Program(len(rows), filters)
     result = linux.libc().prctl(
-        linux.PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0
+        linux.PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(compile_filter()), 0, 0
     )
     linux.check(result, "prctl(PR_SET_SECCOMP)")

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from codex_lsp.exec import forkserver, linux
 from codex_lsp.exec.sandbox import fork_server_argv
 from codex_lsp.exec.sandbox_launch import STOPPED_EXIT
+from codex_lsp.exec.spec import encode_spec, spec_file
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 10.0
@@ -102,13 +103,13 @@ class _ForkServer:
         """Started by this process (not a forked copy of it) and still running."""
         return self.owner == os.getpid() and self.process.poll() is None
 
-    async def request(self, fds: list[int]) -> None:
-        """Send one ``run`` request with ``fds``, waiting while its socket is full (a burst of
-        requests it is forking for); ``OSError`` when it cannot be delivered."""
+    async def request(self, fds: list[int], message: bytes) -> None:
+        """Send one ``run`` request (``message``) with ``fds``, waiting while its socket is full
+        (a burst of requests it is forking for); ``OSError`` when it cannot be delivered."""
         delay = 0.001
         while True:
             try:
-                socket.send_fds(self.control, [forkserver.RUN], fds)
+                socket.send_fds(self.control, [message], fds)
                 return
             except BlockingIOError:
                 await asyncio.sleep(delay)
@@ -275,26 +276,18 @@ class LaunchedProcess:
             self._exited.set_result(STOPPED_EXIT)
 
 
-def _spec_file(spec: bytes) -> int:
-    fd = os.memfd_create("codex-lsp-spec", os.MFD_CLOEXEC)
-    view = memoryview(spec)
-    while view:
-        view = view[os.write(fd, view) :]
-    return fd
-
-
-async def _start_on(server: _ForkServer, spec: bytes) -> LaunchedProcess:
+async def _start_on(server: _ForkServer, spec: bytes, message: bytes) -> LaunchedProcess:
     loop = asyncio.get_running_loop()
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     ours.setblocking(False)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     pipes = [out_r, err_r]
-    sent = [theirs.fileno(), _spec_file(spec), os.open(os.devnull, os.O_RDONLY), out_w, err_w]
+    sent = [theirs.fileno(), spec_file(spec), os.open(os.devnull, os.O_RDONLY), out_w, err_w]
     proc = LaunchedProcess(loop, ours, server.stop)
     try:
         try:
-            await asyncio.wait_for(server.request(sent), START_TIMEOUT_S)
+            await asyncio.wait_for(server.request(sent, message), START_TIMEOUT_S)
         except TimeoutError:
             server.stop()  # it has not read its socket for that long: wedged
             raise _NotStarted("it did not read its socket") from None
@@ -326,10 +319,13 @@ async def spawn(args: list[str], cwd: str, env: dict[str, str]) -> LaunchedProce
     ``cwd`` with the environment ``env``, through this thread's fork server.
     ``OSError`` when it cannot start (``cwd`` missing...), ``ValueError`` for an argument or
     variable ``execve`` refuses, :class:`ForkServerUnavailable` when no fork server could."""
-    spec = forkserver.encode_spec(args, cwd, env)
+    spec = encode_spec(args, cwd, env)
+    options = args[: args.index("--")] if "--" in args else args
+    sandboxed = "--unsandboxed" not in options and "--tty" not in options
+    message = forkserver.RUN_SANDBOXED if sandboxed else forkserver.RUN
     for fresh in (False, True):
         try:
-            return await _start_on(_fork_server(fresh), spec)
+            return await _start_on(_fork_server(fresh), spec, message)
         except _NotStarted as exc:
             log.warning("the fork server did not start a command (%s); replacing it", exc)
     log.warning("no fork server could start the command: its launcher is exec'd instead")

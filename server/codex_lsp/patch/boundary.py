@@ -15,7 +15,7 @@ import errno
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from codex_lsp.patch.model import AddFileHunk, DeleteFileHunk, Hunk, PatchError, UpdateFileHunk
@@ -117,6 +117,15 @@ def _judged(
     )
 
 
+def _located(hunk: Hunk, paths: list[str]) -> Hunk:
+    """``hunk`` naming ``paths`` (its file, then its ``Move to``) instead of its own."""
+    if isinstance(hunk, AddFileHunk):
+        return AddFileHunk(paths[0], hunk.contents)
+    if isinstance(hunk, DeleteFileHunk):
+        return DeleteFileHunk(paths[0])
+    return UpdateFileHunk(paths[0], paths[1] if hunk.move_path else None, hunk.chunks)
+
+
 def survey(hunks: list[Hunk], base: Path, workspace: Path, roots: list[Path] | None) -> Survey:
     """Resolve every path of ``hunks`` against ``base`` and judge it against ``roots`` (the
     writable roots; ``None``: everything is writable). A file named twice is refused: the
@@ -140,8 +149,5 @@ def survey(hunks: list[Hunk], base: Path, workspace: Path, roots: list[Path] | N
                     "one file in one section"
                 )
             destinations.append(_judged(resolved, lexical, workspace, writable, holders))
-        if isinstance(hunk, UpdateFileHunk) and hunk.move_path:
-            located.append(replace(hunk, path=str(paths[0]), move_path=str(paths[1])))
-        else:
-            located.append(replace(hunk, path=str(paths[0])))
+        located.append(_located(hunk, [str(p) for p in paths]))
     return Survey(located, destinations)

@@ -7,8 +7,6 @@ between chunks.
 
 from __future__ import annotations
 
-import itertools
-
 from codex_lsp.patch.model import (
     AddFileHunk,
     DeleteFileHunk,
@@ -27,6 +25,8 @@ UPDATE = "*** Update File: "
 MOVE = "*** Move to: "
 EOF_MARKER = "*** End of File"
 _HEREDOC_STARTS = ("<<EOF", "<<'EOF'", '<<"EOF"')
+_OP_MARKERS = frozenset(("", " ", "+", "-"))
+"""What a chunk's line starts with (``""``: an empty line, context)."""
 
 
 def _hunk_error(line_number: int, message: str) -> PatchError:
@@ -35,7 +35,9 @@ def _hunk_error(line_number: int, message: str) -> PatchError:
 
 def _body_lines(text: str) -> list[str]:
     """The lines between Begin and End, after the lenient boundary checks."""
-    lines = [line.removesuffix("\r") for line in text.strip().split("\n")]
+    lines = text.strip().split("\n")
+    if "\r" in text:
+        lines = [line.removesuffix("\r") for line in lines]
     if _has_boundaries(lines):
         return lines[1:-1]
     if (
@@ -83,7 +85,8 @@ def _parse_hunk(lines: list[str], at: int) -> tuple[Hunk, int]:
     if first.startswith(ADD):
         contents = []
         consumed = 1
-        for line in itertools.islice(lines, at + 1, None):
+        for index in range(at + 1, len(lines)):
+            line = lines[index]
             if not line.startswith("+"):
                 break
             contents.append(line[1:] + "\n")
@@ -140,25 +143,25 @@ def _parse_chunk(lines: list[str], at: int, allow_missing_context: bool) -> tupl
     if at + start >= len(lines):
         raise _hunk_error(line_number + 1, "Update hunk does not contain any lines")
     parsed = 0
-    for line in itertools.islice(lines, at + start, None):
+    ops = chunk.ops
+    for index in range(at + start, len(lines)):  # islice would step over every earlier line
+        line = lines[index]
+        marker = line[:1]
+        if marker in _OP_MARKERS:  # the common case first: EOF_MARKER starts with none of them
+            ops.append((marker, line[1:]) if marker else (" ", ""))
+            parsed += 1
+            continue
         if line.rstrip() == EOF_MARKER:
             if parsed == 0:
                 raise _hunk_error(line_number + 1, "Update hunk does not contain any lines")
             chunk.is_end_of_file = True
             parsed += 1
             break
-        marker = line[:1]
-        if marker == "":
-            chunk.ops.append((" ", ""))
-        elif marker in (" ", "+", "-"):
-            chunk.ops.append((marker, line[1:]))
-        else:
-            if parsed == 0:
-                raise _hunk_error(
-                    line_number + start,
-                    f"Unexpected line found in update hunk: '{line}'. Every line should start with "
-                    "' ' (context line), '+' (added line), or '-' (removed line)",
-                )
-            break
-        parsed += 1
+        if parsed == 0:
+            raise _hunk_error(
+                line_number + start,
+                f"Unexpected line found in update hunk: '{line}'. Every line should start with "
+                "' ' (context line), '+' (added line), or '-' (removed line)",
+            )
+        break
     return chunk, parsed + start

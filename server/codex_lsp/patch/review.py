@@ -9,7 +9,7 @@ ones to write, and :func:`rejection_report` tells the model what was left out.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from codex_lsp.patch.apply import LineEdit
 from codex_lsp.patch.files import FilePlan
@@ -56,7 +56,7 @@ def _partial(plan: FilePlan, rejected: set[int]) -> FilePlan:
         position = i2
     out += a[position:]
     edits = tuple(LineEdit(i1, i2, "".join(b[j1:j2])) for i1, i2, j1, j2 in kept)
-    return replace(plan, new="".join(out), edits=edits)
+    return plan.revised("".join(out), edits)
 
 
 def keep_accepted(plans: list[FilePlan], rejected_hunks: dict[str, list[int]]) -> Reviewed:

@@ -111,10 +111,24 @@ class SpeckitAutoProgressEvent(_SpeckitEvent):
     resume: str | None = None
 
 
+class SpeckitGateQuestion(WireModel):
+    """One issue a quality gate puts to the user: what it asks, how much it matters, the answers
+    the agents suggested (the majority's first; each is an answer a client can send as it is),
+    and where it is a diagnostic (``line`` 0-based in ``file``, relative to the workspace)."""
+
+    issue_id: str
+    question: str
+    magnitude: Literal["critical", "important", "minor"]
+    options: list[str] = []
+    file: str | None = None
+    line: int | None = None
+
+
 class SpeckitGateEvent(_SpeckitEvent):
     """A quality gate of a ``/speckit.auto`` run was held before ``stage``: the issues fixed
     automatically (each file backed up first: ``backups``), those put to the user (diagnostics
-    with code actions on the SPEC's files; ``critical`` ones hold the run until answered)."""
+    with code actions on the SPEC's files; ``critical`` ones hold the run until answered), and
+    each of the latter's question and suggested answers (``questions``, in ``asked``'s order)."""
 
     type: Literal["speckitGate"] = "speckitGate"
     run_id: str
@@ -124,6 +138,7 @@ class SpeckitGateEvent(_SpeckitEvent):
     asked: list[str] = []
     critical: list[str] = []
     backups: list[str] = []
+    questions: list[SpeckitGateQuestion] = []
 
 
 SpeckitEvent = (

@@ -46,6 +46,7 @@ from codex_lsp.errors import (
 )
 from codex_lsp.providers.quote import quote
 from codex_lsp.providers.sse import SSEFrame, iter_sse
+from codex_lsp.providers.transport import StreamingTransport
 
 _CONTEXT_MARKERS = ("context_length_exceeded", "prompt is too long", "maximum context length")
 MAX_BODY_BYTES = 64 * 1024
@@ -76,8 +77,11 @@ class ProviderHttp:
         )
         # A plain-http endpoint (Ollama, vLLM on localhost) needs no TLS context; building one
         # loads the whole CA bundle (~80 ms of every `exec`). https keeps full verification.
+        # Direct connections read on plain asyncio (a streamed token costs less); a proxy from
+        # the environment keeps httpx's own transport.
         verify = self.base_url.startswith("https://")
-        self._client = httpx.AsyncClient(timeout=timeout, verify=verify)
+        transport = StreamingTransport(verify=verify)
+        self._client = httpx.AsyncClient(timeout=timeout, verify=verify, transport=transport)
 
     def headers(self) -> dict[str, str]:
         """Static, environment-provided and content headers (auth is added by each wire)."""

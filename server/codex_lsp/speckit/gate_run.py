@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from codex_lsp.errors import SpeckitError
-from codex_lsp.protocol.speckit_events import SpeckitGateEvent
+from codex_lsp.protocol.speckit_events import SpeckitGateEvent, SpeckitGateQuestion
 from codex_lsp.speckit.auto import GateOutcome
 from codex_lsp.speckit.files import write_text
 from codex_lsp.speckit.gates import (
@@ -114,12 +114,24 @@ class GateKeeper:
             for issue in issues
         ]
         texts: dict[Path, str] = {}
+        questions: list[SpeckitGateQuestion] = []
         for issue in asked:
             path = self._file(issue)
             if path not in texts:
                 texts[path] = await self.writer.read(path) or ""
             line = locate(texts[path], issue)
-            rows.append(self._row(run_id, checkpoint, issue, "open", line, None))
+            row = self._row(run_id, checkpoint, issue, "open", line, None)
+            rows.append(row)
+            questions.append(
+                SpeckitGateQuestion(
+                    issue_id=issue.id,
+                    question=issue.question,
+                    magnitude=issue.magnitude.value,
+                    options=issue.options,
+                    file=row.file,
+                    line=line,
+                )
+            )
         await self.runs.auto.put_issues(rows)
         outcome = GateOutcome(
             checkpoint=checkpoint,
@@ -141,6 +153,7 @@ class GateKeeper:
                 asked=list(outcome.asked),
                 critical=list(outcome.critical),
                 backups=list(outcome.backups),
+                questions=questions,
             )
         )
         return outcome

@@ -330,16 +330,23 @@ async def _stream(writer: asyncio.StreamWriter, frames: Iterator[Frame], delay: 
     )
     writer.write(head.encode())
     await writer.drain()
+    loop = asyncio.get_running_loop()
+    # Frames keep to the stream's own clock, so concurrent streams keep their phases (sleeping
+    # ``delay`` after each write would let one late wake-up align them all); a stream that fell
+    # behind skips ahead instead of sending its backlog at once.
+    due = loop.time()
     first = True
     for frame in frames:
         if delay and not first:
-            await asyncio.sleep(delay)
+            due = max(due + delay, loop.time() - delay)
+            await asyncio.sleep(max(0.0, due - loop.time()))
         first = False
         if isinstance(frame, Drop):
             writer.transport.abort()
             return False
         if isinstance(frame, Stall):
             await asyncio.sleep(frame.seconds)
+            due = loop.time()
             continue
         data = (
             frame.replace(_STAMP, str(time.perf_counter_ns()).encode())

@@ -15,12 +15,11 @@ import asyncio
 import difflib
 import os
 import re
-from dataclasses import replace
 from pathlib import Path
 
 from codex_lsp.exec.safety import Ask, PatchWrites, Refuse, Run, decide_approval
 from codex_lsp.patch.boundary import Survey, survey
-from codex_lsp.patch.files import FilePlan, Reader, plan_hunks, summarize
+from codex_lsp.patch.files import FilePlan, plan_hunks, summarize
 from codex_lsp.patch.model import Hunk, PatchError
 from codex_lsp.patch.parser import parse_patch
 from codex_lsp.patch.review import keep_accepted, rejection_report
@@ -49,6 +48,10 @@ from codex_lsp.tools.registry import (
     ToolSession,
     parse_arguments,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from codex_lsp.patch.files import Reader
 
 LARK_GRAMMAR = r"""start: begin_patch hunk+ end_patch
 begin_patch: "*** Begin Patch" LF
@@ -209,10 +212,8 @@ async def _reader(files: FileSink, hunks: list[Hunk]) -> Reader:
 def _plan(found: Survey, read: Reader) -> tuple[list[FilePlan], dict[str, FileChange]]:
     """The patch computed against ``read``, each file named as the user is shown it."""
     plans = [
-        replace(
-            plan,
-            path=found.shown(plan.target),
-            move_path=found.shown(plan.move_target) if plan.move_target else None,
+        plan.named(
+            found.shown(plan.target), found.shown(plan.move_target) if plan.move_target else None
         )
         for plan in plan_hunks(found.hunks, Path("/"), read)
     ]

@@ -31,6 +31,7 @@ import {
   renamed,
   replayed,
   returnedText,
+  speckitAnswered,
   terminalsListed,
   withUndoable,
   type ChatState,
@@ -145,12 +146,7 @@ export class ChatBridge {
         });
         return;
       case "speckitAnswer":
-        // the server asks which answer (window/showMessageRequest); its events update the card
-        await this.server.request("workspace/executeCommand", {
-          command: "codex-lsp.speckit.answer",
-          arguments: [message.runId, message.checkpoint, message.issueId],
-        });
-        return;
+        return this.answerQuestion(message);
       case "undo":
         return this.undo(message.turnId);
       case "fork":
@@ -384,6 +380,18 @@ export class ChatBridge {
     const change = entry?.kind === "patch" ? entry.changes[path] : undefined;
     if (!change) throw new Error(`no change to ${path} in this conversation`);
     await this.host.showDiff(path, change, true);
+  }
+
+  /** A quality-gate question answered in the panel (without an answer the server asks which):
+   * the server writes it into the SPEC file and the run goes on; the card shows the answer. */
+  private async answerQuestion(message: Extract<FromWebview, { type: "speckitAnswer" }>): Promise<void> {
+    const { runId, checkpoint, issueId, answer } = message;
+    const result = await this.server.request("workspace/executeCommand", {
+      command: "codex-lsp.speckit.answer",
+      arguments: answer === undefined ? [runId, checkpoint, issueId] : [runId, checkpoint, issueId, answer],
+    });
+    if ("answered" in result && result.answered)
+      this.update(speckitAnswered(this.state, { runId, checkpoint, issueId, answer: result.answer ?? answer ?? "" }));
   }
 
   /** Take the new state; the webview gets it at most once per frame (streaming sends an event

@@ -9,6 +9,7 @@ import {
   type StaticFeature,
   State,
   TransportKind,
+  vsdiag,
 } from "vscode-languageclient/node";
 import type { ServerCommand } from "./discovery";
 import { askQuestions, type QuestionUi } from "./questions";
@@ -64,6 +65,11 @@ export class CodexClient implements vscode.Disposable, Server {
       documentSelector: [{ scheme: "file" }],
       outputChannel: this.output,
       initializationOptions: this.settings(),
+      middleware: {
+        // The server publishes every diagnostic, for closed files too; pulling them as well
+        // (textDocument/diagnostic, for other clients) would list each one twice in Problems.
+        provideDiagnostics: () => ({ kind: vsdiag.DocumentDiagnosticReportKind.full, items: [] }),
+      },
     };
     const client = new LanguageClient("codexLsp", "codex-lsp", serverOptions, clientOptions);
     client.registerFeature(approvalsByCommand);

@@ -1047,7 +1047,7 @@ export interface SpeckitCostEvent {
   message?: string | null;
 }
 
-/** A quality gate of a ``/speckit.auto`` run was held before ``stage``: the issues fixed automatically (each file backed up first: ``backups``), those put to the user (diagnostics with code actions on the SPEC's files; ``critical`` ones hold the run until answered). */
+/** A quality gate of a ``/speckit.auto`` run was held before ``stage``: the issues fixed automatically (each file backed up first: ``backups``), those put to the user (diagnostics with code actions on the SPEC's files; ``critical`` ones hold the run until answered), and each of the latter's question and suggested answers (``questions``, in ``asked``'s order). */
 export interface SpeckitGateEvent {
   specId: string;
   stage: string;
@@ -1059,6 +1059,17 @@ export interface SpeckitGateEvent {
   asked?: Array<string>;
   critical?: Array<string>;
   backups?: Array<string>;
+  questions?: Array<SpeckitGateQuestion>;
+}
+
+/** One issue a quality gate puts to the user: what it asks, how much it matters, the answers the agents suggested (the majority's first; each is an answer a client can send as it is), and where it is a diagnostic (``line`` 0-based in ``file``, relative to the workspace). */
+export interface SpeckitGateQuestion {
+  issueId: string;
+  question: string;
+  magnitude: "critical" | "important" | "minor";
+  options?: Array<string>;
+  file?: string | null;
+  line?: number | null;
 }
 
 /** The stage run ended: its status, the files written, the message, how to resume, and each agent's conversation (stored, archived; open it by id). */

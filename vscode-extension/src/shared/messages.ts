@@ -58,9 +58,10 @@ export type FromWebview =
   | { type: "openWalkthrough" }
   /** The Stop button of a running terminal (codex/killTerminal). */
   | { type: "killTerminal"; conversationId: string; terminalId: number }
-  /** An Answer button of a spec-kit quality-gate question (codex-lsp.speckit.answer: the server
-   * offers the suggested answers, writes the one chosen, and the run goes on). */
-  | { type: "speckitAnswer"; runId: string; checkpoint: string; issueId: string };
+  /** A spec-kit quality-gate question answered in its card (codex-lsp.speckit.answer): with one of
+   * the suggested answers or the user's own words the server writes it and the run goes on;
+   * without `answer` the server asks (window/showMessageRequest). */
+  | { type: "speckitAnswer"; runId: string; checkpoint: string; issueId: string; answer?: string };
 
 /** What the host posts to the webview. */
 export type ToWebview =

@@ -46,16 +46,32 @@ export interface SpeckitStage {
   agents: SpeckitAgent[];
   retries: number;
   message?: string;
+  /** A quality gate's agents: the pipeline stage the gate is held before (the timeline only). */
+  heldBefore?: string;
+}
+
+/** A question a gate put to the user: its text, the agents' suggested answers, and, once
+ * answered, the answer (`true` when it was answered elsewhere: the run went on past it). */
+export interface SpeckitQuestion {
+  issueId: string;
+  question: string;
+  magnitude: string;
+  options: string[];
+  critical: boolean;
+  answer?: string | true;
 }
 
 /** A quality gate's questions: `asked` are put to the user, `critical` ones hold the run. */
 export interface SpeckitGate {
   runId: string;
   checkpoint: string;
+  /** The gate held (clarify, checklist, analyze): its agents' events name it as their stage. */
+  gate: string;
   stage: string;
   asked: string[];
   critical: string[];
   autoFixed: string[];
+  questions: SpeckitQuestion[];
 }
 
 export interface SpeckitRun {
@@ -139,7 +155,9 @@ export function reduceSpeckit(run: SpeckitRun, msg: SpeckitEvent): SpeckitRun {
     case "speckitStageCompleted":
       return withStage(run, msg.stage, (s) => ({ ...s, status: ended(msg.status), message: msg.message }));
     case "speckitAutoProgress": {
-      const next = { ...run, runId: msg.runId, state: msg.state, reason: msg.reason };
+      // The run never goes on past an open critical question: once it runs (or ends), they were answered.
+      const gates = msg.state === "running" || msg.state === "completed" ? run.gates.map(criticalAnswered) : run.gates;
+      const next = { ...run, runId: msg.runId, state: msg.state, reason: msg.reason, gates };
       if (msg.state === "waiting") return withStage(next, msg.stage, (s) => ({ ...s, status: "waiting" }));
       // A stage that waited goes on (running) once the run does.
       return msg.state === "running"
@@ -149,13 +167,24 @@ export function reduceSpeckit(run: SpeckitRun, msg: SpeckitEvent): SpeckitRun {
         : next;
     }
     case "speckitGate": {
+      const asked = msg.asked ?? [];
+      const critical = msg.critical ?? [];
+      const given = new Map((msg.questions ?? []).map((q) => [q.issueId, q]));
       const gate: SpeckitGate = {
         runId: msg.runId,
         checkpoint: msg.checkpoint,
+        gate: msg.gate,
         stage: msg.stage,
-        asked: msg.asked ?? [],
-        critical: msg.critical ?? [],
+        asked,
+        critical,
         autoFixed: msg.autoFixed ?? [],
+        questions: asked.map((issueId) => ({
+          issueId,
+          question: given.get(issueId)?.question ?? "",
+          magnitude: given.get(issueId)?.magnitude ?? (critical.includes(issueId) ? "critical" : ""),
+          options: given.get(issueId)?.options ?? [],
+          critical: critical.includes(issueId),
+        })),
       };
       const gates = [...run.gates.filter((g) => g.checkpoint !== msg.checkpoint || g.runId !== msg.runId), gate];
       return { ...run, runId: msg.runId, gates };
@@ -163,12 +192,50 @@ export function reduceSpeckit(run: SpeckitRun, msg: SpeckitEvent): SpeckitRun {
   }
 }
 
-/** The timeline: the run's stages, then (for a `/speckit.auto` run) the pipeline's stages not
- * reached yet, pending. */
+function criticalAnswered(gate: SpeckitGate): SpeckitGate {
+  return gate.questions.some((q) => q.critical && q.answer === undefined)
+    ? {
+        ...gate,
+        questions: gate.questions.map((q) => (q.critical && q.answer === undefined ? { ...q, answer: true } : q)),
+      }
+    : gate;
+}
+
+/** The run once the user answered `issueId` of its gate at `checkpoint` with `answer`. */
+export function answeredQuestion(
+  run: SpeckitRun,
+  runId: string,
+  checkpoint: string,
+  issueId: string,
+  answer: string,
+): SpeckitRun {
+  const mine = (g: SpeckitGate) => g.runId === runId && g.checkpoint === checkpoint;
+  if (!run.gates.some((g) => mine(g) && g.questions.some((q) => q.issueId === issueId))) return run;
+  const gates = run.gates.map((g) =>
+    mine(g) ? { ...g, questions: g.questions.map((q) => (q.issueId === issueId ? { ...q, answer } : q)) } : g,
+  );
+  return { ...run, gates };
+}
+
+/** The timeline: a single stage command's stages; for a `/speckit.auto` run its pipeline's
+ * stages in order (those not reached yet pending), each quality gate's agents just before the
+ * stage the gate is held before (before the stage the run is at, until the gate says). */
 export function timeline(run: SpeckitRun): SpeckitStage[] {
   if (!run.runId) return run.stages;
-  const seen = new Set(run.stages.map((s) => s.name));
-  const start = AUTO_STAGES.indexOf(run.stages[0]?.name ?? "plan");
-  const rest = AUTO_STAGES.slice(Math.max(start, 0)).filter((name) => !seen.has(name));
-  return [...run.stages, ...rest.map((name) => ({ name, status: "pending" as const, agents: [], retries: 0 }))];
+  const found = new Map(run.stages.map((s) => [s.name, s]));
+  const reached = run.stages.map((s) => AUTO_STAGES.indexOf(s.name)).filter((i) => i >= 0);
+  const pipeline = AUTO_STAGES.slice(reached.length ? Math.min(...reached) : 0);
+  const finished = (name: string) => ["ok", "degraded"].includes(found.get(name)?.status ?? "pending");
+  const current = pipeline.find((name) => !finished(name)) ?? pipeline[pipeline.length - 1];
+  const before = new Map(run.gates.map((g) => [g.gate, g.stage]));
+  const gates = run.stages
+    .filter((s) => !AUTO_STAGES.includes(s.name))
+    .map((s) => {
+      const stage = before.get(s.name) ?? current;
+      return { ...s, heldBefore: pipeline.includes(stage) ? stage : pipeline[0] };
+    });
+  return pipeline.flatMap((name) => [
+    ...gates.filter((g) => g.heldBefore === name),
+    found.get(name) ?? { name, status: "pending" as const, agents: [], retries: 0 },
+  ]);
 }

@@ -17,7 +17,7 @@ import type {
   TurnAbortedEvent,
   UpdateFile,
 } from "./generated";
-import { emptyRun, isSpeckitEvent, reduceSpeckit, type SpeckitRun } from "./speckit";
+import { answeredQuestion, emptyRun, isSpeckitEvent, reduceSpeckit, type SpeckitRun } from "./speckit";
 
 export type FileChange = AddFile | DeleteFile | UpdateFile;
 export type ModeId = Mode["id"];
@@ -652,6 +652,27 @@ export function answered(state: ChatState, conversationId: string, callId: strin
       [conversationId]: { ...c, approvals: c.approvals.filter((a) => a.callId !== callId) },
     },
   };
+}
+
+/** A spec-kit quality-gate question was answered from the panel: its card shows the answer
+ * instead of the buttons (in whichever conversation runs it). */
+export function speckitAnswered(
+  state: ChatState,
+  answer: { runId: string; checkpoint: string; issueId: string; answer: string },
+): ChatState {
+  const { runId, checkpoint, issueId } = answer;
+  let conversations = state.conversations;
+  for (const [id, c] of Object.entries(state.conversations)) {
+    let touched = false;
+    const entries = c.entries.map((e) => {
+      if (e.kind !== "speckit") return e;
+      const run = answeredQuestion(e.run, runId, checkpoint, issueId, answer.answer);
+      touched ||= run !== e.run;
+      return run === e.run ? e : { ...e, run };
+    });
+    if (touched) conversations = { ...conversations, [id]: { ...c, entries } };
+  }
+  return conversations === state.conversations ? state : { ...state, conversations };
 }
 
 /** The turns whose file changes "Undo" can still take back (it undoes that turn and every later one). */

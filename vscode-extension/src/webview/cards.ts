@@ -6,7 +6,15 @@
 import { ansiLines, escapeHtml as esc, stripAnsi } from "./ansi";
 import type { ReviewOutput } from "../shared/generated";
 import type { Entry, FileChange, ParsedCommand, Terminal } from "../shared/state";
-import { timeline, type SpeckitAgent, type SpeckitRun, type StageStatus } from "../shared/speckit";
+import type { FromWebview } from "../shared/messages";
+import {
+  timeline,
+  type SpeckitAgent,
+  type SpeckitGate,
+  type SpeckitQuestion,
+  type SpeckitRun,
+  type StageStatus,
+} from "../shared/speckit";
 
 /** Outputs longer than this many lines are virtualised (only the visible lines are in the DOM). */
 export const VIRTUAL_LINES = 300;
@@ -366,9 +374,49 @@ function agentLine(agent: SpeckitAgent): string {
   return `<li class="speckit-agent is-${agent.state}"><code>${esc(agent.name)}</code> ${AGENT_STATES[agent.state]}${attempt}${reason}${cost}</li>`;
 }
 
+/** The data attributes of an answer control: the question it answers. */
+function answerData(g: SpeckitGate, q: SpeckitQuestion): string {
+  return `data-run="${esc(g.runId)}" data-checkpoint="${esc(g.checkpoint)}" data-issue="${esc(q.issueId)}"`;
+}
+
+/** One question of a gate: its text, then (while open in a run that goes on) a button per
+ * suggested answer and a box for the user's own words; once answered, the answer. */
+function questionHtml(g: SpeckitGate, q: SpeckitQuestion, live: boolean): string {
+  const holds = q.critical && q.answer === undefined ? " (holds the run)" : "";
+  const head = `<strong>${esc(q.issueId)}</strong> <span class="muted">${esc(q.magnitude)}${holds}${q.question ? ":" : ""}</span>${q.question ? ` ${esc(q.question)}` : ""}`;
+  if (q.answer !== undefined) {
+    const given = q.answer === true ? "answered" : `answered: ${esc(q.answer)}`;
+    return `<li class="speckit-question is-answered">${head} <span class="muted">— ${given}</span></li>`;
+  }
+  if (!live) return `<li class="speckit-question">${head}</li>`;
+  const buttons = q.options
+    .map(
+      (option) =>
+        `<button data-action="speckitAnswer" ${answerData(g, q)} data-answer="${esc(option)}" aria-label="Answer ${esc(q.issueId)}: ${esc(option)}">${esc(option)}</button>`,
+    )
+    .join("");
+  const own = `<span class="speckit-own"><input type="text" class="speckit-answer-text" ${answerData(g, q)} maxlength="${MAX_ANSWER_CHARS}" placeholder="Answer…" aria-label="Your answer to ${esc(q.issueId)}"><button data-action="speckitAnswerText" ${answerData(g, q)} aria-label="Send your answer to ${esc(q.issueId)}">Answer</button></span>`;
+  return `<li class="speckit-question${q.critical ? " is-critical" : ""}">${head}<div class="buttons">${buttons}${own}</div></li>`;
+}
+
+/** The longest answer the server writes into a SPEC file (its MAX_ANSWER_CHARS). */
+export const MAX_ANSWER_CHARS = 2000;
+
+/** The message an answer control posts: a suggested answer's button sends its answer, the
+ * "Answer" button beside the box sends the words typed (`typed`; none: nothing to send). */
+export function speckitAnswerOf(
+  data: Partial<Record<"action" | "run" | "checkpoint" | "issue" | "answer", string>>,
+  typed?: string,
+): Extract<FromWebview, { type: "speckitAnswer" }> | undefined {
+  const { run: runId, checkpoint, issue: issueId } = data;
+  if (!runId || !checkpoint || !issueId) return undefined;
+  const answer = data.action === "speckitAnswerText" ? typed?.trim() : data.answer;
+  return answer ? { type: "speckitAnswer", runId, checkpoint, issueId, answer } : undefined;
+}
+
 /** A spec-kit run: the stage timeline (each stage's agents and retries), the cost meter against
- * the budget, and the quality-gate questions with an Answer button each (the server's
- * codex-lsp.speckit.answer, which offers the suggested answers). */
+ * the budget, and the quality-gate questions, each with its suggested answers as buttons and a
+ * box for the user's own (the server's codex-lsp.speckit.answer writes the one sent). */
 function speckitCard(ctx: CardContext, key: string, run: SpeckitRun): string {
   const stages = timeline(run);
   const items = stages
@@ -380,7 +428,7 @@ function speckitCard(ctx: CardContext, key: string, run: SpeckitRun): string {
       const agents = stage.agents.length
         ? `<ul class="speckit-agents" aria-label="Agents of ${esc(stage.name)}">${stage.agents.map(agentLine).join("")}</ul>`
         : "";
-      return `<li class="speckit-stage is-${stage.status}"><span class="check" role="img" aria-label="${label}">${mark}</span> <strong>${esc(stage.name)}</strong> <span class="muted">${label}</span>${retries}${agents}</li>`;
+      return `<li class="speckit-stage is-${stage.status}"><span class="check" role="img" aria-label="${label}">${mark}</span> <strong>${esc(stage.name)}</strong>${stage.heldBefore ? ` <span class="muted">(quality gate before ${esc(stage.heldBefore)})</span>` : ""} <span class="muted">${label}</span>${retries}${agents}</li>`;
     })
     .join("");
   const meter =
@@ -388,25 +436,22 @@ function speckitCard(ctx: CardContext, key: string, run: SpeckitRun): string {
       ? `<div class="speckit-cost"><meter min="0" max="${run.budget}" low="${run.budget * 0.8}" high="${run.budget * 0.9}" optimum="0" value="${Math.min(run.totalSpent, run.budget)}" aria-label="Spent of the budget" aria-valuetext="${money(run.totalSpent)} of ${money(run.budget)}"></meter> <span class="${run.alert ? "error-text" : "muted"}">${money(run.totalSpent)} of ${money(run.budget)}${run.alert ? ` (budget ${run.alert})` : ""}</span></div>`
       : "";
   const waiting = run.state === "waiting";
-  const open = run.state !== "completed";
+  const live = run.state !== "completed";
   const questions = run.gates
     .filter((g) => g.asked.length)
     .map((g) => {
-      const buttons = open
-        ? g.asked
-            .map(
-              (id) =>
-                `<button data-action="speckitAnswer" data-run="${esc(g.runId)}" data-checkpoint="${esc(g.checkpoint)}" data-issue="${esc(id)}" aria-label="Answer ${esc(id)}${g.critical.includes(id) ? " (holds the run)" : ""}">Answer ${esc(id)}${g.critical.includes(id) ? " ⚠" : ""}</button>`,
-            )
-            .join("")
-        : "";
+      const open = g.questions.filter((q) => q.answer === undefined).length;
+      const holding = g.questions.filter((q) => q.critical && q.answer === undefined).length;
       const fixed = g.autoFixed.length
         ? `<p class="muted">Fixed automatically: ${g.autoFixed.map(esc).join(", ")}</p>`
         : "";
-      return `<div class="speckit-gate" role="group" aria-label="Quality gate ${esc(g.checkpoint)}"><div class="label">Gate ${esc(g.checkpoint)}: ${g.asked.length} question(s)${g.critical.length ? `, ${g.critical.length} holding the run` : ""}</div>${fixed}<div class="buttons">${buttons}</div></div>`;
+      const asked = g.questions.map((q) => questionHtml(g, q, live)).join("");
+      const counts = `${g.asked.length} question(s)${open < g.asked.length ? `, ${g.asked.length - open} answered` : ""}${holding ? `, ${holding} holding the run` : ""}`;
+      return `<div class="speckit-gate" role="group" aria-label="Quality gate ${esc(g.checkpoint)}"><div class="label">Gate ${esc(g.checkpoint)}: ${counts}</div>${fixed}<ul class="speckit-questions">${asked}</ul></div>`;
     })
     .join("");
-  const done = stages.filter((s) => s.status === "ok" || s.status === "degraded").length;
+  const counted = stages.filter((s) => !s.heldBefore);
+  const done = counted.filter((s) => s.status === "ok" || s.status === "degraded").length;
   const failed = stages.some((s) => s.status === "failed" || s.status === "conflict");
   const status: Status = waiting
     ? "waiting"
@@ -423,7 +468,7 @@ function speckitCard(ctx: CardContext, key: string, run: SpeckitRun): string {
   const meta = waiting ? "waiting for an answer" : (run.state ?? "");
   const reason = run.reason ? `<p class="muted">${esc(run.reason)}</p>` : "";
   const body = `${reason}<ol class="speckit-timeline" aria-label="Stages">${items}</ol>${meter}${questions}`;
-  const summary = `${what}: ${done} of ${stages.length} stage(s) done`;
+  const summary = `${what}: ${done} of ${counted.length} stage(s) done`;
   const html = card(key, "speckit", status, summary, esc(meta), body, ctx.open(key, true));
   return waiting ? `<div role="status">${html}</div>` : html;
 }

@@ -5,7 +5,7 @@
 // last turns are in the DOM at first (older ones on request) and long outputs are virtualised,
 // so a long conversation opens at once and streaming touches only the entry that changed.
 import { ansiLines, escapeHtml as esc } from "./ansi";
-import { cardKey, diffHtml, openDiffButton, renderCard, terminalsHtml } from "./cards";
+import { cardKey, diffHtml, openDiffButton, renderCard, speckitAnswerOf, terminalsHtml } from "./cards";
 import { renderMarkdown } from "./markdown";
 import {
   CONTEXTS,
@@ -72,6 +72,8 @@ const MODE_CHOICES: [ModeId, string][] = [
 /** What the user chose in the panel that is not part of the state. */
 const rejected = new Set<string>();
 const opened = new Map<string, boolean>();
+/** What is typed in a quality-gate question's answer box (a redrawn card keeps it). */
+const drafts = new Map<string, string>();
 let images: { path: string; uri: string }[] = [];
 let contexts: ContextInput[] = [];
 let view: PanelView = { tabs: [] };
@@ -258,7 +260,14 @@ function announce(old: Conversation, delta: PanelDelta): void {
 }
 
 /** Fill long outputs with the lines in view only. */
+function draftKey(box: HTMLElement): string {
+  return `${box.dataset.run}|${box.dataset.checkpoint}|${box.dataset.issue}`;
+}
+
 function hydrate(root: HTMLElement): void {
+  root.querySelectorAll<HTMLInputElement>("input.speckit-answer-text").forEach((box) => {
+    box.value = drafts.get(draftKey(box)) ?? "";
+  });
   root.querySelectorAll<HTMLElement>(".output.virtual").forEach((box) => {
     const key = box.dataset.output ?? "";
     const out = outputs.get(key);
@@ -694,7 +703,19 @@ composer.addEventListener("keydown", (event: KeyboardEvent) => {
   }
 });
 document.addEventListener("keydown", (event: KeyboardEvent) => {
+  const target = event.target as HTMLElement;
+  if (target instanceof HTMLInputElement && target.classList.contains("speckit-answer-text")) {
+    // Enter sends the answer typed; Escape leaves the box (it does not interrupt the run)
+    if (event.key === "Enter") target.parentElement?.querySelector<HTMLElement>("button")?.click();
+    if (event.key === "Escape") composer.focus();
+    return;
+  }
   if (event.key === "Escape" && !(event.target instanceof HTMLSelectElement)) interrupt();
+});
+document.addEventListener("input", (event: Event) => {
+  const box = event.target as HTMLElement;
+  if (box instanceof HTMLInputElement && box.classList.contains("speckit-answer-text"))
+    drafts.set(draftKey(box), box.value);
 });
 $("interrupt").addEventListener("click", interrupt);
 $("attach").addEventListener("click", () => post({ type: "attachImages" }));
@@ -858,9 +879,15 @@ function clicked(button: HTMLElement): FromWebview | undefined {
         ? { type: "killTerminal", conversationId, terminalId }
         : undefined;
     }
-    case "speckitAnswer": {
-      const { run: runId, checkpoint, issue: issueId } = data;
-      return runId && checkpoint && issueId ? { type: "speckitAnswer", runId, checkpoint, issueId } : undefined;
+    case "speckitAnswer":
+      return speckitAnswerOf(data);
+    case "speckitAnswerText": {
+      const box = button.parentElement?.querySelector<HTMLInputElement>("input.speckit-answer-text");
+      const message = speckitAnswerOf(data, box?.value);
+      if (!message)
+        box?.focus(); // nothing typed yet
+      else if (box) drafts.delete(draftKey(box));
+      return message;
     }
     default:
       return undefined;
