@@ -2,7 +2,9 @@
 need-human issue of the clarify gate is a ``speckit`` diagnostic on spec.md (published and
 pulled), ``/speckit.auto`` asks no plan agent while it is open, and the code action's answer
 edits spec.md through ``workspace/applyEdit``, clears the diagnostic and lets the plan start; the
-same wait survives a SIGKILL of the server, and the answer then resumes the run."""
+same wait survives a SIGKILL of the server, and the answer then resumes the run. With no gate
+agents the native checks hold the gate: a ``[NEEDS CLARIFICATION: …]`` marker in spec.md is such
+a critical diagnostic, answered with the panel's free text through its "Answer…" action."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from tests.speckit.agents import agents_toml, answering
 from tests.speckit.conftest import make_fork_repo, make_fork_spec
 from tests.speckit.pipeline import AGENTS, STAGES, THREE, asked, enqueue, wait_until
 from tests.speckit.test_gates import GATES, clarify_answer, issue
+from tests.speckit.test_native_gates import MARKER, add_marker
 
 pytestmark = pytest.mark.slow
 QUESTION = "Which identity provider does sign-in use?"
@@ -157,3 +160,59 @@ async def test_the_critical_wait_survives_a_restart_and_the_answer_resumes_the_r
         await wait_until(lambda: asked(agents).count("unlock") == 3, timeout=45)
         assert asked(agents).count("clarify") == 3  # the gate was not asked again
         await wait_until((spec / "unlock.md").is_file, timeout=15)
+
+
+async def test_with_no_gate_agents_a_needs_clarification_marker_is_a_diagnostic_that_holds_the_run(
+    clean_env: Path, tmp_path: Path, scripted: tuple[_Agents, FakeModelServer]
+) -> None:
+    agents, main = scripted
+    clean_env.mkdir(parents=True, exist_ok=True)
+    (clean_env / "config.toml").write_text(agents_toml(agents.servers, main.base_url), "utf-8")
+    spec = make_fork_spec(make_fork_repo(tmp_path / "fork"))
+    spec_md = spec / "spec.md"
+    line = add_marker(spec_md)
+    for stage in STAGES:
+        enqueue(agents, stage)
+    async with open_session(clean_env, spec.parent.parent, "neovim", custom_approvals=True) as lsp:
+        _approve(lsp)
+        conversation = await lsp.new_conversation()
+        await lsp.say(conversation, "/speckit.auto SPEC-KIT-071")
+        await wait_until(lambda: bool(_speckit_diagnostics(lsp, spec_md)), timeout=30)
+        (shown,) = _speckit_diagnostics(lsp, spec_md)
+        assert shown.severity == types.DiagnosticSeverity.Error and shown.code == "AMB-001"
+        assert shown.range.start.line == line and MARKER in shown.message
+        assert "low confidence" in shown.message and "waits for the answer" in shown.message
+        await wait_until(
+            lambda: any(
+                m["type"] == "speckitAutoProgress" and m["state"] == "waiting"
+                for m in lsp.log.msgs(conversation)
+            )
+        )
+        assert asked(agents) == []
+        params = types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=spec_md.as_uri()),
+            range=shown.range,
+            context=types.CodeActionContext(diagnostics=[shown]),
+        )
+        found = await lsp.client.text_document_code_action_async(params)
+        (action,) = [a for a in found or [] if a.title.startswith("Answer")]
+        assert action.title == "Answer AMB-001…"  # the heuristic suggests no answer
+        nested = action.command if isinstance(action, types.CodeAction) else action
+        assert nested is not None
+        command = (
+            ast.literal_eval(nested.command)
+            if nested.command.startswith("{")
+            else {"command": nested.command, "arguments": nested.arguments}
+        )
+        result = await lsp.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command=command["command"], arguments=[*command["arguments"], "Okta"]
+            )
+        )
+        assert result["answered"] is True
+        answered = spec_md.read_text().splitlines()[line]
+        assert answered == "- **FR-003**: Sign-in MUST go through Okta"
+        assert _speckit_diagnostics(lsp, spec_md) == []
+        done = await lsp.log.wait_for("taskComplete", conversation, timeout=45)
+        assert done["lastAgentMessage"].startswith("## /speckit.auto SPEC-KIT-071: completed")
+        assert asked(agents).count("plan") == 3

@@ -1,5 +1,8 @@
 """The language server answers ``initialize`` at the pygls floor: what it imports to start must
-not pull in the spec-kit engine or the store (a regression once cost every editor 0.5 s)."""
+not pull in the spec-kit engine or the store (a regression once cost every editor 0.5 s). What
+``initialized`` waits for (the backend) does not build the shell parser either: that is 150 ms
+of a resumed ``/speckit.auto``'s way to its first model request, so it is built later, on a
+worker thread."""
 
 from __future__ import annotations
 
@@ -33,3 +36,14 @@ def test_the_backend_it_loads_later_is_frozen_out_of_collections() -> None:
     enabled, scanned = done.stdout.split()
     assert enabled == "True"
     assert int(scanned) < 2_000, scanned  # what a collection still scans
+
+
+def test_loading_the_backend_leaves_the_shell_parser_to_the_later_warm_up() -> None:
+    code = (
+        "import sys; import codex_lsp.lsp.server as s; s._load_backend(); "
+        "print('bashlex' in sys.modules); s._warm_up(); print('bashlex' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["False", "True"], done.stdout

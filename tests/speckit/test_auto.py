@@ -15,10 +15,12 @@ import pytest
 
 from codex_lsp.protocol.ops import InterruptOp
 from codex_lsp.speckit.auto import AutoState
+from codex_lsp.speckit.resume import resumable
 from codex_lsp.store.speckit_runs import SpeckitRuns, StageRunRecord
 from codex_lsp.testing import Reply, Stall
 from tests.helpers import subprocess_env
 from tests.speckit.agents import running_agents
+from tests.speckit.conftest import open_workspace
 from tests.speckit.pipeline import (
     AGENTS,
     STAGES,
@@ -227,3 +229,35 @@ async def test_a_stage_recorded_after_the_last_save_is_not_asked_again(
         assert [s["stage"] for s in done["stages"]] == list(STAGES[1:])
         assert done["stages"][0]["files"] == ["docs/SPEC-KIT-071-login/tasks.md"]
         assert "tasks" not in asked(agents)
+
+
+async def test_the_offer_to_resume_names_the_stage_the_resume_goes_on_at(
+    fork_spec: Path, fork_repo: Path, tmp_path: Path
+) -> None:
+    """Killed between the tasks row and the state's save: the offer says implement, as the
+    resume does, not the tasks the stale state names."""
+    workspace = open_workspace(fork_repo, tmp_path / "home")
+    runs = await SpeckitRuns.open(workspace.state_db)
+    try:
+        state = AutoState.start("SPEC-KIT-071", "tasks", "")
+        await runs.auto.claim(
+            fork_repo,
+            "SPEC-KIT-071",
+            fresh=True,
+            new_id="crashed",
+            new_state=state.to_json(),
+            conversation_id=None,
+        )
+        await runs.auto.release("crashed")
+        (offered,) = await resumable(runs, workspace)
+        assert offered.stage == "tasks"
+        await asyncio.sleep(0.01)
+        (fork_spec / "tasks.md").write_text("# Tasks\n\n- [ ] T001 Add the client\n")
+        await runs.record(
+            fork_repo, StageRunRecord("SPEC-KIT-071", "tasks", "ok", True, False, {"answer": {}})
+        )
+        (offered,) = await resumable(runs, workspace)
+    finally:
+        await runs.close()
+    assert offered.stage == "implement"
+    assert "stopped at implement, stage 3 of 6" in offered.message

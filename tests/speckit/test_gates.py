@@ -82,7 +82,8 @@ async def test_three_agreeing_minor_auto_fix_answers_edit_spec_md_after_a_backup
         assert "within 200 ms. (clarified: within 200 ms)" in spec
         (backup,) = fork_spec.glob("spec.backup_*.md")
         assert backup.read_text() == before
-        (gate,) = agents.speckit(conversation, "speckitGate")
+        gates = {g["checkpoint"]: g for g in agents.speckit(conversation, "speckitGate")}
+        gate = gates["before-plan"]  # the later two are the native checks'
         assert gate["autoFixed"] == ["CLR-001"] and gate["asked"] == []
         summary = agents.answer(conversation) or ""
         assert "- Quality gate before-plan (clarify): 1 fixed automatically (backup " in summary

@@ -38,21 +38,30 @@ if TYPE_CHECKING:
 
 BACKEND_MODULE = "codex_lsp.lsp.backend"
 PULL_TIMEOUT_S = 5.0
+WARM_UP_DELAY_S = 1.0
+"""How long after ``initialized``'s work the shell parser is built (:func:`_warm_up`)."""
 
 
 def _load_backend() -> ModuleType:
-    """Import the backend, and the shell parser, whose tables take ~150 ms to build (so the
-    first command's safety check does not stall the event loop). What they made lives as long
-    as the server: the collector is off while it is made, then it is frozen (never scanned
-    again); collecting it took 20-100 ms, a pause of every stream."""
+    """Import the backend (what ``initialized``'s work and every codex request wait for). What
+    it makes lives as long as the server: the collector is off while it is made, then it is
+    frozen (never scanned again); collecting it took 20-100 ms, a pause of every stream."""
     gc.disable()
     try:
-        module = importlib.import_module(BACKEND_MODULE)
-        importlib.import_module("codex_lsp.exec.shell_parse").parser()
+        return importlib.import_module(BACKEND_MODULE)
     finally:
         gc.freeze()
         gc.enable()
-    return module
+
+
+def _warm_up() -> None:
+    """Build the shell parser's tables (~150 ms), so the first command's safety check does not
+    stall the event loop. Blocking: run on a worker thread, :data:`WARM_UP_DELAY_S` after
+    ``initialized``'s work and not with it: on two cores the GIL makes any Python work done
+    meanwhile a delay of that work, and building it with the backend was 150 ms of a resumed
+    ``/speckit.auto``'s ~1 s to its first model request. A safety check sooner builds it then.
+    (Not frozen like the backend: by then the heap also holds the conversations' objects.)"""
+    importlib.import_module("codex_lsp.exec.shell_parse").parser()
 
 
 def client_declares_approvals(capabilities: types.ClientCapabilities | None) -> str | None:
@@ -104,11 +113,22 @@ class CodexLanguageServer(LanguageServer):
         self._module: asyncio.Future[ModuleType] | None = None
         self._backend: Backend | None = None
         self._stopping: asyncio.Future[None] | None = None
+        self._warming: asyncio.Task[None] | None = None
 
     def preload(self) -> None:
         """Start importing the backend on a worker thread (idempotent)."""
         if self._module is None:
             self._module = create_task(asyncio.to_thread(_load_backend), name="lsp-load-backend")
+
+    def warm_up_later(self) -> None:
+        """Run :func:`_warm_up` on a worker thread after :data:`WARM_UP_DELAY_S` (idempotent;
+        cancelled at shutdown)."""
+        if self._warming is None:
+            self._warming = create_task(self._warm_up(), name="lsp-warm-up")
+
+    async def _warm_up(self) -> None:
+        await asyncio.sleep(WARM_UP_DELAY_S)
+        await asyncio.to_thread(_warm_up)
 
     async def backend(self) -> Backend:
         """The backend, created on first use (refused once the server is shutting down)."""
@@ -154,6 +174,8 @@ class CodexLanguageServer(LanguageServer):
         await asyncio.shield(self._stopping)
 
     async def _stop(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
         if self._backend is not None:
             await self._backend.shutdown(SHUTDOWN_BUDGET_S)
 
@@ -200,7 +222,10 @@ def create_server(cli_overrides: dict[str, Any] | None = None) -> CodexLanguageS
         await ls.pull_settings()
         backend = await ls.backend()
         backend.start_mcp()
-        await backend.speckit.on_open()
+        try:
+            await backend.speckit.on_open()
+        finally:
+            ls.warm_up_later()
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

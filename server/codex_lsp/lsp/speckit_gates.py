@@ -50,7 +50,8 @@ def diagnostic(row: IssueRow) -> types.Diagnostic:
     """The diagnostic of one open issue."""
     data = row.data
     line = max(0, row.line or 0)
-    answers = "; ".join(f"{agent}: {answer}" for agent, answer in data.get("answers", {}).items())
+    given = data.get("answers", {}).items()
+    answers = "; ".join(f"{agent}: {answer}" for agent, answer in given if answer)
     parts = [
         f"{row.issue_id} ({row.magnitude}, {data.get('confidence', 'low')} confidence): "
         f"{data.get('question', '')}"
@@ -59,6 +60,8 @@ def diagnostic(row: IssueRow) -> types.Diagnostic:
         parts.append(f"Agents: {answers}")
     if data.get("arbiter_view"):
         parts.append(f"Arbiter: {data['arbiter_view']}")
+    if data.get("suggested_fix"):
+        parts.append(f"Suggested fix: {data['suggested_fix']}")
     if row.magnitude == "critical":
         parts.append("/speckit.auto waits for the answer.")
     return types.Diagnostic(

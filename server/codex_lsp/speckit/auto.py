@@ -68,8 +68,8 @@ class GateOutcome:
     asked: tuple[str, ...] = ()
     critical: tuple[str, ...] = ()
     backups: tuple[str, ...] = ()
-    skipped: str | None = None
-    """Why the gate did not run (its stage has no agents)."""
+    native: bool = False
+    """Held by the native heuristics (the gate's stage has no agents)."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GateOutcome:
@@ -81,20 +81,19 @@ class GateOutcome:
             asked=tuple(data.get("asked", ())),
             critical=tuple(data.get("critical", ())),
             backups=tuple(data.get("backups", ())),
-            skipped=data.get("skipped"),
+            native=bool(data.get("native", False)),
         )
 
     def describe(self) -> str:
         """One line for the summary."""
-        if self.skipped:
-            return f"{self.checkpoint} ({self.gate}): skipped, {self.skipped}"
         fixed = f"{len(self.auto_fixed)} fixed automatically"
         if self.backups:
             fixed += f" (backup {', '.join(self.backups)})"
         asked = f"{len(self.asked)} asked" + (
             f", {len(self.critical)} critical" if self.critical else ""
         )
-        return f"{self.checkpoint} ({self.gate}): {fixed}, {asked}"
+        by = f"{self.gate}, native checks" if self.native else self.gate
+        return f"{self.checkpoint} ({by}): {fixed}, {asked}"
 
 
 @dataclass(frozen=True)

@@ -108,26 +108,12 @@ class AutoDriver:
                 state = advance(state, Resumed())
                 if goal:
                     state = AutoState.from_json({**state.to_json(), "goal": goal})
-                state = await self._reconcile(state, claim.saved_at)
+                state = await reconciled(self.runs, self.workspace, state, claim.saved_at)
             await self._save(run_id, state)
             state = await self._drive(run_id, state)
         finally:
             await asyncio.shield(self.runs.auto.release(run_id))
         return self._summary(run_id, state)
-
-    async def _reconcile(self, state: AutoState, saved_at: float) -> AutoState:
-        """A stage whose run was recorded after the state's last save finished while its server
-        died before the transition was written: it is taken as ended, not asked again.
-        Implement is not (its patch is applied after the record)."""
-        stage = next_stage(state)
-        if stage is None or stage == "implement":
-            return state
-        history = await self.runs.history(self.workspace.root, self.spec_id, stage)
-        record = history[-1] if history else None
-        if record is None or (record.created_at or 0) <= saved_at:
-            return state
-        packet = await asyncio.to_thread(self.workspace.layout.resolve, self.spec_id)
-        return advance(state, StageEnded(recorded(self.workspace, packet, record)))
 
     async def _save(self, run_id: str, state: AutoState) -> None:
         await self.runs.auto.save(run_id, state.status.value, state.to_json())
@@ -227,6 +213,24 @@ class AutoDriver:
     def _summary(self, run_id: str, state: AutoState) -> CommandResult:
         ok = state.status is RunStatus.COMPLETED
         return CommandResult(ok, render_summary(state), summary_wire(run_id, state))
+
+
+async def reconciled(
+    runs: SpeckitRuns, workspace: Workspace, state: AutoState, saved_at: float
+) -> AutoState:
+    """``state`` (saved at ``saved_at``) with the stage it was running taken as ended when that
+    stage's run was recorded after the save: it finished while its server died before the
+    transition was written, and is not asked again. Implement is not (its patch is applied
+    after the record). What a resume goes on from, and what the offer to resume names."""
+    stage = next_stage(state)
+    if stage is None or stage == "implement":
+        return state
+    history = await runs.history(workspace.root, state.spec_id, stage)
+    record = history[-1] if history else None
+    if record is None or (record.created_at or 0) <= saved_at:
+        return state
+    packet = await asyncio.to_thread(workspace.layout.resolve, state.spec_id)
+    return advance(state, StageEnded(recorded(workspace, packet, record)))
 
 
 def recorded(workspace: Workspace, packet: SpecPacket, record: StageRunRecord) -> StageDone:

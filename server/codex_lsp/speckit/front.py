@@ -37,6 +37,7 @@ from codex_lsp.speckit.commands import Kind
 from codex_lsp.speckit.dispatch import NeedsAgents, execute
 from codex_lsp.speckit.engine import StageRun
 from codex_lsp.speckit.files import read_text
+from codex_lsp.speckit.gate_native import native_answers
 from codex_lsp.speckit.gate_run import GateAnswers, GateKeeper
 from codex_lsp.speckit.gates import CHECKPOINTS, gate_for
 from codex_lsp.speckit.implement import apply_chosen_patch
@@ -217,20 +218,20 @@ class CommandTask:
     async def _gate(
         self, spec: _Spec, stage: str, gate: str, run_id: str, emit: Emitter
     ) -> GateOutcome:
-        """The quality gate ``gate`` before ``stage``: its agents, then the decisions."""
+        """The quality gate ``gate`` before ``stage``: its agents (the native heuristics when
+        its stage has none, :mod:`codex_lsp.speckit.gate_native`), then the decisions."""
         checkpoint = CHECKPOINTS[stage]
         plan = stage_agents(spec.workspace.config)[gate]
+        writer = SessionWriter(self.runner, spec.workspace.root)
+        keeper = GateKeeper(spec.workspace, spec.packet, spec.runs, writer, emit)
         if plan.native or not plan.agents:
-            return GateOutcome(
-                checkpoint, gate, skipped=f"/speckit.{gate} has no agents ([speckit.stages])"
-            )
+            found = await asyncio.to_thread(native_answers, gate, spec.workspace, spec.packet)
+            return await keeper.hold(run_id, stage, gate, found, native=True)
         run, result = await self._agents(spec, gate, emit, "", None)
         if not result.outcome.stands:
             raise SpeckitError(
                 f"quality gate {checkpoint} ({gate}) failed: {result.outcome.message}"
             )
-        writer = SessionWriter(self.runner, spec.workspace.root)
-        keeper = GateKeeper(spec.workspace, spec.packet, spec.runs, writer, emit)
         arbiter = plan.arbiter.name if plan.arbiter else None
         return await keeper.hold(run_id, stage, gate, GateAnswers(run.answers, arbiter))
 

@@ -92,8 +92,11 @@ class GateKeeper:
         self.writer = writer
         self.emit = emit
 
-    async def hold(self, run_id: str, stage: str, gate: str, given: GateAnswers) -> GateOutcome:
-        """The checkpoint before ``stage`` with the gate agents' answers ``given``."""
+    async def hold(
+        self, run_id: str, stage: str, gate: str, given: GateAnswers, *, native: bool = False
+    ) -> GateOutcome:
+        """The checkpoint before ``stage`` with the gate agents' answers ``given`` (``native``:
+        the heuristics' issues, :mod:`codex_lsp.speckit.gate_native`)."""
         checkpoint = CHECKPOINTS[stage]
         merged = merge(gate, given.answers, len(given.answers))
         fixes: dict[Path, list[MergedIssue]] = {}
@@ -137,6 +140,7 @@ class GateKeeper:
             asked=tuple(i.id for i in asked),
             critical=tuple(i.id for i in asked if i.magnitude is Magnitude.CRITICAL),
             backups=tuple(self.workspace.relative(b) for b in backups),
+            native=native,
         )
         self.emit(
             SpeckitGateEvent(

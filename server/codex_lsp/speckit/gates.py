@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from codex_lsp.config.speckit import QualityGatesConfig
-from codex_lsp.speckit.issues import Magnitude, Resolvability
+from codex_lsp.speckit.issues import NEEDS_CLARIFICATION, Magnitude, Resolvability
 
 CHECKPOINTS: dict[str, str] = {
     "plan": "before-plan",
@@ -78,6 +78,8 @@ class MergedIssue:
     file: str | None = None
     reasoning: dict[str, str] = field(default_factory=dict)
     arbiter_view: str | None = None
+    line: int | None = None
+    """The 0-based line the issue was found at, when its finder knows it (the heuristics)."""
 
     @property
     def options(self) -> list[str]:
@@ -102,6 +104,7 @@ class MergedIssue:
             file=data.get("file"),
             reasoning={str(k): str(v) for k, v in dict(data.get("reasoning", {})).items()},
             arbiter_view=data.get("arbiter_view"),
+            line=_line(data.get("line")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -120,8 +123,14 @@ class MergedIssue:
             "file": self.file,
             "reasoning": self.reasoning,
             "arbiter_view": self.arbiter_view,
+            "line": self.line,
             "options": self.options,
         }
+
+
+def _line(value: Any) -> int | None:
+    """A 0-based line number, if ``value`` is one (an agent's answer has none)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _norm(answer: str) -> str:
@@ -175,6 +184,7 @@ def merge(
                 reasoning={
                     a: str(i.get("reasoning") or "") for a, i in raised if i.get("reasoning")
                 },
+                line=next((n for _, i in raised if (n := _line(i.get("line"))) is not None), None),
             )
         )
     return merged
@@ -230,7 +240,8 @@ class Edit:
 
 
 def locate(text: str, issue: MergedIssue) -> int:
-    """The 0-based line an issue concerns: where its requirement id, or its context, is."""
+    """The 0-based line an issue concerns: where its requirement id, or its context, is; else
+    the line its finder gave (within the text), else the first."""
     lines = text.splitlines()
     ids = _REQUIREMENT_ID.findall(f"{issue.question} {issue.context}")
     needles = [*ids, issue.context.strip()[:60]]
@@ -240,15 +251,36 @@ def locate(text: str, issue: MergedIssue) -> int:
         for number, line in enumerate(lines):
             if needle in line:
                 return number
+    if issue.line is not None and issue.line < len(lines):
+        return issue.line
     return 0
 
 
+def _replace_marker(lines: list[str], issue: MergedIssue, answer: str) -> int | None:
+    """Put ``answer`` in place of the ``[NEEDS CLARIFICATION: …]`` marker the issue is about
+    (its context's, on the line that still holds it); the line, or None when there is none."""
+    marker = NEEDS_CLARIFICATION.search(issue.context)
+    if marker is None:
+        return None
+    context = issue.context.strip()
+    candidates = [n for n, line in enumerate(lines) if marker.group(0) in line]
+    found = [n for n in candidates if lines[n].strip() == context] or candidates
+    if not found:
+        return None
+    lines[found[0]] = lines[found[0]].replace(marker.group(0), answer, 1)
+    return found[0]
+
+
 def apply_answer(text: str, issue: MergedIssue, answer: str) -> Edit:
-    """``text`` with ``answer`` written in: after the line of the requirement the question
-    names (``(clarified: …)``), else as a bullet of the ``## Clarifications`` section (made at
-    the end when missing). The answer is one line of plain text."""
+    """``text`` with ``answer`` written in: in place of the ``[NEEDS CLARIFICATION: …]``
+    marker the issue is about, else after the line of the requirement the question names
+    (``(clarified: …)``), else as a bullet of the ``## Clarifications`` section (made at the end
+    when missing). The answer is one line of plain text."""
     answer = " ".join(answer.split())
     lines = text.splitlines()
+    replaced = _replace_marker(lines, issue, answer)
+    if replaced is not None:
+        return Edit("\n".join(lines) + "\n", replaced)
     ids = _REQUIREMENT_ID.findall(issue.question)
     for number, line in enumerate(lines):
         if ids and ids[0] in line:

@@ -4,10 +4,14 @@ later diagnostic or auto-fix treats both alike): what is wrong, how much it matt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
+
+NEEDS_CLARIFICATION = re.compile(r"\[NEEDS CLARIFICATION[^\]]*\]")
+"""spec-kit's marker of a question the spec leaves open: ``[NEEDS CLARIFICATION: …]``."""
 
 
 class Magnitude(StrEnum):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from codex_lsp.errors import SpeckitError
 from codex_lsp.speckit.auto import AutoState
+from codex_lsp.speckit.auto_run import reconciled
 from codex_lsp.speckit.offers import Offer
 from codex_lsp.speckit.stages import PIPELINE
 from codex_lsp.speckit.workspace import Workspace
@@ -47,7 +48,9 @@ async def resumable(runs: SpeckitRuns, workspace: Workspace) -> list[Resumable]:
         if run.live or run.spec_id in found:
             continue
         try:
-            state = AutoState.from_json(run.state)
+            state = await reconciled(
+                runs, workspace, AutoState.from_json(run.state), run.updated_at
+            )
         except SpeckitError:
             continue  # not resumable; /speckit.auto <SPEC> says why
         stage = state.current or state.stages[-1]

@@ -3,8 +3,10 @@ migrations tracked with ``PRAGMA user_version``."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import aiosqlite
 from codex_lsp.errors import StoreError
 
 BUSY_TIMEOUT_MS = 5_000
+WAL_RETRY_S = 0.02
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -40,7 +43,7 @@ async def open_database(path: Path) -> aiosqlite.Connection:
     try:
         await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await _set_auto_vacuum(db)
-        await db.execute("PRAGMA journal_mode = WAL")
+        await _set_wal(db)
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
         await migrate(db)
@@ -54,6 +57,22 @@ async def open_database(path: Path) -> aiosqlite.Connection:
         await db.close()
         raise
     return db
+
+
+async def _set_wal(db: aiosqlite.Connection) -> None:
+    """``journal_mode = WAL``. SQLite refuses it with "database is locked" at once, not after
+    the busy timeout, when another connection is setting up the same new file (two servers, or
+    the spec-kit store and the conversation store, opening it together): it is tried again for
+    up to BUSY_TIMEOUT_MS."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(WAL_RETRY_S)
 
 
 async def _set_auto_vacuum(db: aiosqlite.Connection) -> None:

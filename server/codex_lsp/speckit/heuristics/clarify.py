@@ -8,7 +8,13 @@ from __future__ import annotations
 import re
 
 from codex_lsp.speckit.heuristics.documents import WHAT_DOCS, Document, read_packet
-from codex_lsp.speckit.issues import Issue, Magnitude, Resolvability, numbered
+from codex_lsp.speckit.issues import (
+    NEEDS_CLARIFICATION,
+    Issue,
+    Magnitude,
+    Resolvability,
+    numbered,
+)
 from codex_lsp.speckit.packet import SpecPacket
 from codex_lsp.speckit.workspace import Workspace
 
@@ -17,7 +23,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str], Magnitude, str], ...] = (
     (
         "incomplete",
         re.compile(
-            r"\b(?:TBD|TODO|FIXME|XXX)\b|\?\?\?|\[placeholder\]|\[NEEDS CLARIFICATION[^\]]*\]"
+            rf"\b(?:TBD|TODO|FIXME|XXX)\b|\?\?\?|\[placeholder\]|{NEEDS_CLARIFICATION.pattern}"
         ),
         CRIT,
         "unfinished text {word!r}: decide it or ask",
@@ -206,7 +212,8 @@ def _acronyms(docs: list[Document]) -> list[Issue]:
     issues, seen = [], set()
     for doc in docs:
         for number, line in doc.prose_lines():
-            for match in _ACRONYM.finditer(line):
+            # the marker's own capitals are not a term of the spec
+            for match in _ACRONYM.finditer(NEEDS_CLARIFICATION.sub("", line)):
                 word = match.group(0)
                 if word in KNOWN_ACRONYMS or word in seen:
                     continue
