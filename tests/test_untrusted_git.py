@@ -1,5 +1,6 @@
 """A repository whose ``.git`` was planted (a downloaded archive with its ``.git`` folder) names
-commands for git to run: a hook, a file-system monitor, an external diff, a text conversion.
+commands for git to run: a hook, a file-system monitor, an external diff, a text conversion, a
+clean filter (run on a work-tree file whenever git compares its content).
 None of them runs when the server itself calls git — for undo's capture, the @-mention file
 list, ``/review``'s diff, spec-kit's branch — and each of those still gets its answer."""
 
@@ -40,19 +41,28 @@ def planted(tmp_path: Path) -> tuple[Path, Path]:
     marks.mkdir()
     _git(root, "init", "-q", "-b", "main")
     (root / "app.py").write_text("v = 0\n")
-    (root / ".gitattributes").write_text("* diff=evil\n")
+    (root / ".gitattributes").write_text("* diff=evil filter=Evil.Driver\n")
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "init")
     (root / "app.py").write_text("v = 1\n")
-    for name in ("fsmonitor", "external", "textconv", "post-checkout", "reference-transaction"):
+    for name in (
+        "fsmonitor",
+        "external",
+        "textconv",
+        "clean",
+        "post-checkout",
+        "reference-transaction",
+    ):
         script = tmp_path / f"{name}.sh"
-        script.write_text(f"#!/bin/sh\ntouch {marks / name}\n")
+        passes = "exec cat\n" if name == "clean" else ""  # a filter gives back the content
+        script.write_text(f"#!/bin/sh\ntouch {marks / name}\n{passes}")
         script.chmod(0o755)
     for hook in ("post-checkout", "reference-transaction"):
         shutil.copy(tmp_path / f"{hook}.sh", root / ".git" / "hooks" / hook)
     _git(root, "config", "core.fsmonitor", str(tmp_path / "fsmonitor.sh"))
     _git(root, "config", "diff.external", str(tmp_path / "external.sh"))
     _git(root, "config", "diff.evil.textconv", str(tmp_path / "textconv.sh"))
+    _git(root, "config", "filter.Evil.Driver.clean", str(tmp_path / "clean.sh"))
     return root, marks
 
 
@@ -61,7 +71,7 @@ def test_the_planted_commands_really_run_under_plain_git(planted: tuple[Path, Pa
     root, marks = planted
     _git(root, "diff", "HEAD")
     _git(root, "checkout", "-q", "-b", "by-hand")
-    assert {"external", "post-checkout"} <= {p.name for p in marks.iterdir()}
+    assert {"external", "clean", "post-checkout"} <= {p.name for p in marks.iterdir()}
 
 
 def test_undo_capture_lists_files_without_running_them(planted: tuple[Path, Path]) -> None:

@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codex_lsp.core.bounded_read import UNRECORDED, Content
-from codex_lsp.untrusted_git import git_argv, git_env
-
-GIT_TIMEOUT_S = 20.0
+from codex_lsp.untrusted_git import no_filters, run_git
 
 
 @dataclass(frozen=True)
@@ -27,16 +25,8 @@ class GitView:
     root: Path
     prefix: str
 
-    def _run(self, *args: str, stdin: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
-        done = subprocess.run(
-            git_argv("git", *args),
-            cwd=self.root,
-            input=stdin if stdin is not None else b"",
-            capture_output=True,
-            timeout=GIT_TIMEOUT_S,
-            env=git_env(),
-            check=False,
-        )
+    def _run(self, *args: str, stdin: bytes = b"", ok: tuple[int, ...] = (0,)) -> bytes:
+        done = run_git(self.root, *args, stdin=stdin)
         if done.returncode not in ok:
             raise OSError(f"git {args[0]} failed: {done.stderr.decode(errors='replace')[:200]}")
         return done.stdout
@@ -74,7 +64,10 @@ class GitView:
 
     def dirty(self) -> set[str]:
         """Tracked files whose content differs from the index (or may: stat says so)."""
-        return set(self._paths("diff-files", "-z", "--name-only", "--relative", "--", "."))
+        filters = no_filters(self.root)  # diff-files runs them on files whose stat changed
+        return set(
+            self._paths(*filters, "diff-files", "-z", "--name-only", "--relative", "--", ".")
+        )
 
     def ignored(self, paths: Iterable[str]) -> set[str]:
         """Those of ``paths`` git ignores."""

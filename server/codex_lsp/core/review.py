@@ -21,7 +21,7 @@ from codex_lsp.protocol.events import (
 from codex_lsp.protocol.history import AssistantMessage, HistoryItem, InputText, UserMessage
 from codex_lsp.protocol.items import ReviewOutput, ReviewRequest, ReviewTarget
 from codex_lsp.tools.shell import truncate_middle
-from codex_lsp.untrusted_git import DIFF_OPTIONS, git_argv, git_env
+from codex_lsp.untrusted_git import DIFF_OPTIONS, git_argv, git_env, no_filters
 
 REVIEW_DIFF_MAX_BYTES = 200_000
 GIT_TIMEOUT_S = 30
@@ -105,8 +105,9 @@ async def _git(cwd: Path, *args: str) -> str:
     git = shutil.which("git")
     if git is None:
         return "(git is not installed)"
+    filters = await asyncio.to_thread(no_filters, cwd, git)  # diff runs them on the work tree
     result = await run_command(
-        git_argv(git, *args),
+        git_argv(git, *filters, *args),
         cwd,
         timeout_s=GIT_TIMEOUT_S,
         env=git_env(),

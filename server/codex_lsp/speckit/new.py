@@ -24,7 +24,7 @@ from codex_lsp.speckit.packet import LayoutKind, SpecPacket
 from codex_lsp.speckit.result import CommandResult
 from codex_lsp.speckit.templates import fill, find_template
 from codex_lsp.speckit.workspace import Workspace
-from codex_lsp.untrusted_git import git_argv, git_env
+from codex_lsp.untrusted_git import run_git
 
 CREATE_ATTEMPTS = 8
 GIT_TIMEOUT_S = 15.0
@@ -71,20 +71,15 @@ def _claim_folder(workspace: Workspace, description: str) -> NewFolder:
 def _branch(workspace: Workspace, name: str) -> tuple[str | None, str | None]:
     """``git checkout -b name``: the branch, or the reason it was not created."""
     try:
-        done = subprocess.run(
-            git_argv("git", "checkout", "-b", name),
-            cwd=workspace.root,
-            input="",
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT_S,
-            env=git_env(),
-            check=False,
-        )
+        done = run_git(workspace.root, "checkout", "-b", name, timeout_s=GIT_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"git could not run: {exc}"
     if done.returncode != 0:
-        return None, (done.stderr.strip() or done.stdout.strip() or f"exit {done.returncode}")
+        said = (
+            done.stderr.decode(errors="replace").strip()
+            or done.stdout.decode(errors="replace").strip()
+        )
+        return None, said or f"exit {done.returncode}"
     return name, None
 
 

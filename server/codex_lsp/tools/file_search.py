@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from codex_lsp.untrusted_git import git_argv, git_env
+from codex_lsp.untrusted_git import run_git
 
 LIST_TIMEOUT_S = 30.0
 CACHE_TTL_S = 5.0
@@ -90,15 +90,8 @@ def list_files(root: Path) -> list[str]:
             return done.stdout.decode("utf-8", "replace").splitlines()
     git = shutil.which("git")
     if git:
-        done = subprocess.run(
-            git_argv(git, "ls-files", "--cached", "--others", "--exclude-standard", "-z"),
-            cwd=root,
-            stdin=subprocess.DEVNULL,
-            env=git_env(),
-            capture_output=True,
-            check=False,
-            timeout=LIST_TIMEOUT_S,
-        )
+        listing = ("ls-files", "--cached", "--others", "--exclude-standard", "-z")
+        done = run_git(root, *listing, git=git, timeout_s=LIST_TIMEOUT_S)
         if done.returncode == 0:
             return [p for p in done.stdout.decode("utf-8", "replace").split("\0") if p]
     files: list[str] = []
