@@ -14,8 +14,14 @@ from lsprotocol import types
 
 from codex_lsp.core.seams import ApprovalRequest
 from codex_lsp.protocol.events import EventEnvelope, RequestUserInputEvent
+from codex_lsp.protocol.items import TextInput
+from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import ReviewDecision
-from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
+from codex_lsp.protocol.requests import (
+    ApprovalResult,
+    NewConversationParams,
+    RequestUserInputResult,
+)
 
 SECRET_KEY = "sk-fake-secret-key-0123456789"
 KEY_ENV = "FAKE_MODEL_KEY"
@@ -187,3 +193,22 @@ class ScriptedApprover:
     ) -> ReviewDecision | ApprovalResult:
         self.asked.append(request)
         return self.answers.pop(0) if self.answers else ReviewDecision.DENIED
+
+
+def tool_outputs(server: Any) -> list[Any]:
+    """What the model was told of its tool calls in ``server``'s last request (a
+    :class:`codex_lsp.testing.FakeModelServer`)."""
+    return [
+        i["output"]
+        for i in server.requests[-1].body["input"]
+        if i["type"] == "function_call_output"
+    ]
+
+
+async def run_turn(manager: Any, log: EventLog, policy: Any) -> str:
+    """One turn ("go") in a new conversation of ``manager`` with approval ``policy``; its id once
+    the turn is complete."""
+    conv = await manager.new_conversation(NewConversationParams(approval_policy=policy))
+    conv.submit(UserInputOp(items=[TextInput(text="go")]))
+    await log.wait_for("taskComplete", conv.id)
+    return str(conv.id)

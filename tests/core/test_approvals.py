@@ -13,22 +13,7 @@ from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
-from tests.helpers import EventLog, ScriptedApprover, write_config
-
-
-async def _turn(manager: ConversationManager, log: EventLog, policy: AskForApproval) -> str:
-    conv = await manager.new_conversation(NewConversationParams(approval_policy=policy))
-    conv.submit(UserInputOp(items=[TextInput(text="go")]))
-    await log.wait_for("taskComplete", conv.id)
-    return conv.id
-
-
-def _outputs(server: FakeModelServer) -> list[str]:
-    return [
-        i["output"]
-        for i in server.requests[-1].body["input"]
-        if i["type"] == "function_call_output"
-    ]
+from tests.helpers import EventLog, ScriptedApprover, run_turn, tool_outputs, write_config
 
 
 async def test_untrusted_asks_for_unsafe_commands_and_reports_denial(
@@ -48,11 +33,11 @@ async def test_untrusted_asks_for_unsafe_commands_and_reports_denial(
         Reply((Text("ok"),)),
     )
     approver.answers = [ReviewDecision.DENIED]
-    conv_id = await _turn(manager, log, AskForApproval.UNTRUSTED)
+    conv_id = await run_turn(manager, log, AskForApproval.UNTRUSTED)
     assert [r.command for r in approver.asked] == [["touch", "made.txt"]]
     assert log.msgs(conv_id, "execApprovalRequest")[0]["command"] == ["touch", "made.txt"]
     assert not (workspace / "made.txt").exists()
-    outputs = _outputs(model_server)
+    outputs = tool_outputs(model_server)
     assert json.loads(outputs[0])["metadata"]["exit_code"] == 0
     assert "denied" in outputs[1]
 
@@ -67,7 +52,7 @@ async def test_approved_for_session_is_not_asked_again(
     call = ToolCall("shell", {"command": ["touch", "a.txt"]})
     model_server.enqueue(Reply((call,)), Reply((call,)), Reply((Text("done"),)))
     approver.answers = [ReviewDecision.APPROVED_FOR_SESSION]
-    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    await run_turn(manager, log, AskForApproval.UNTRUSTED)
     assert len(approver.asked) == 1
     assert (workspace / "a.txt").exists()
 
@@ -108,13 +93,13 @@ async def test_escalation_needs_approval_on_request_and_is_refused_under_never(
     }
     model_server.enqueue(Reply((ToolCall("shell", args),)), Reply((Text("ok"),)))
     approver.answers = [ReviewDecision.APPROVED]
-    await _turn(manager, log, policy)
+    await run_turn(manager, log, policy)
     assert bool(approver.asked) is asked
     if asked:
         assert approver.asked[0].reason == "needs network"
-        assert json.loads(_outputs(model_server)[0])["metadata"]["exit_code"] == 0
+        assert json.loads(tool_outputs(model_server)[0])["metadata"]["exit_code"] == 0
     else:
-        assert "approval policy is `never`" in _outputs(model_server)[0]
+        assert "approval policy is `never`" in tool_outputs(model_server)[0]
 
 
 async def test_on_request_runs_plain_commands_without_asking(
@@ -127,7 +112,7 @@ async def test_on_request_runs_plain_commands_without_asking(
     model_server.enqueue(
         Reply((ToolCall("shell", {"command": ["touch", "b.txt"]}),)), Reply((Text("ok"),))
     )
-    await _turn(manager, log, AskForApproval.ON_REQUEST)
+    await run_turn(manager, log, AskForApproval.ON_REQUEST)
     assert approver.asked == [] and (workspace / "b.txt").exists()
 
 
@@ -150,10 +135,10 @@ async def test_command_rules_deny_wins_and_allow_skips_the_prompt(
         ),
         Reply((Text("ok"),)),
     )
-    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    await run_turn(manager, log, AskForApproval.UNTRUSTED)
     assert approver.asked == []
     assert (workspace / "fine.txt").exists() and not (workspace / "forbidden.txt").exists()
-    assert "denied by a command rule" in _outputs(model_server)[1]
+    assert "denied by a command rule" in tool_outputs(model_server)[1]
 
 
 async def test_always_allow_is_saved_for_later_conversations(
@@ -168,8 +153,8 @@ async def test_always_allow_is_saved_for_later_conversations(
         Reply((call,)), Reply((Text("one"),)), Reply((call,)), Reply((Text("two"),))
     )
     approver.answers = [ReviewDecision.APPROVED_ALWAYS]
-    await _turn(manager, log, AskForApproval.UNTRUSTED)
-    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    await run_turn(manager, log, AskForApproval.UNTRUSTED)
+    await run_turn(manager, log, AskForApproval.UNTRUSTED)
     assert len(approver.asked) == 1
     assert '["touch", "a.txt"]' in (codex_home / "rules.toml").read_text()
 
@@ -187,11 +172,11 @@ async def test_always_reject_adds_a_deny_rule_for_later_conversations(
         Reply((call,)), Reply((Text("one"),)), Reply((call,)), Reply((Text("two"),))
     )
     approver.answers = [ReviewDecision.DENIED_ALWAYS]
-    await _turn(manager, log, AskForApproval.UNTRUSTED)
-    assert "denied" in _outputs(model_server)[0]
-    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    await run_turn(manager, log, AskForApproval.UNTRUSTED)
+    assert "denied" in tool_outputs(model_server)[0]
+    await run_turn(manager, log, AskForApproval.UNTRUSTED)
     assert len(approver.asked) == 1
-    assert "denied by a command rule" in _outputs(model_server)[0]
+    assert "denied by a command rule" in tool_outputs(model_server)[0]
     assert not (workspace / "b.txt").exists()
     saved = (codex_home / "rules.toml").read_text()
     assert '["bash", "-lc", "touch b.txt"]' in saved
@@ -305,8 +290,8 @@ async def test_an_escalation_is_asked_under_every_policy_that_can_ask(
         Reply((Text("ok"),)),
     )
     approver.answers = [ReviewDecision.DENIED]
-    await _turn(manager, log, policy)
+    await run_turn(manager, log, policy)
     assert [r.command for r in approver.asked] == [["touch", str(outside)]]
     assert approver.asked[0].reason == "write outside"
     assert not outside.exists()
-    assert "denied" in _outputs(model_server)[0]
+    assert "denied" in tool_outputs(model_server)[0]

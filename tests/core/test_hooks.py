@@ -20,7 +20,7 @@ from codex_lsp.protocol.ops import InterruptOp, UserInputOp
 from codex_lsp.protocol.policies import AskForApproval
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
-from tests.helpers import KEY_ENV, EventLog
+from tests.helpers import KEY_ENV, EventLog, tool_outputs
 
 DENY_RM = """import json, sys
 event = json.load(sys.stdin)
@@ -79,14 +79,6 @@ async def _turn(manager: ConversationManager, log: EventLog, text: str = "go") -
     return conv.id
 
 
-def _outputs(server: FakeModelServer) -> list[str]:
-    return [
-        i["output"]
-        for i in server.requests[-1].body["input"]
-        if i["type"] == "function_call_output"
-    ]
-
-
 def _warnings(log: EventLog, conv_id: str) -> list[str]:
     return [m["message"] for m in log.msgs(conv_id, "warning")]
 
@@ -112,7 +104,7 @@ async def test_a_pre_tool_use_hook_denies_rm_and_the_model_sees_why(
         Reply((Text("ok"),)),
     )
     await _turn(manager, log)
-    denied, ran = _outputs(model_server)
+    denied, ran = tool_outputs(model_server)
     assert denied == (
         "a PreToolUse hook denied this shell call: no rm here: use trash. Do not retry it as is."
     )
@@ -141,7 +133,7 @@ async def test_a_json_deny_and_a_matcher_that_picks_the_tool(
         Reply((Text("ok"),)),
     )
     await _turn(manager, log)
-    denied, _ran = _outputs(model_server)
+    denied, _ran = tool_outputs(model_server)
     assert "a PreToolUse hook denied this apply_patch call: patches are frozen" in denied
     assert not (workspace / "new.txt").exists() and (workspace / "made.txt").exists()
 

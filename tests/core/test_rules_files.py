@@ -6,12 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from codex_lsp.core import ConversationManager
-from codex_lsp.protocol.items import TextInput
-from codex_lsp.protocol.ops import UserInputOp
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision
-from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
-from tests.helpers import EventLog, ScriptedApprover
+from tests.helpers import EventLog, ScriptedApprover, run_turn, tool_outputs
 
 FORBID_RM = """# the user's own rules
 prefix_rule(
@@ -28,21 +25,6 @@ def _rules(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-async def _turn(manager: ConversationManager, log: EventLog, policy: AskForApproval) -> str:
-    conv = await manager.new_conversation(NewConversationParams(approval_policy=policy))
-    conv.submit(UserInputOp(items=[TextInput(text="go")]))
-    await log.wait_for("taskComplete", conv.id)
-    return conv.id
-
-
-def _outputs(server: FakeModelServer) -> list[str]:
-    return [
-        i["output"]
-        for i in server.requests[-1].body["input"]
-        if i["type"] == "function_call_output"
-    ]
 
 
 async def test_a_forbidden_rule_refuses_the_call_and_tells_the_model_why(
@@ -65,8 +47,8 @@ async def test_a_forbidden_rule_refuses_the_call_and_tells_the_model_why(
         Reply((Text("ok"),)),
     )
     # never: nothing would be asked, and the sandbox alone would let rm run in the workspace
-    await _turn(manager, log, AskForApproval.NEVER)
-    first, second = _outputs(model_server)
+    await run_turn(manager, log, AskForApproval.NEVER)
+    first, second = tool_outputs(model_server)
     assert first == (
         f"`rm keep.txt` is denied by a command rule ({path}:2: Move files to the trash with "
         "`trash` instead.); do not run it"
@@ -100,7 +82,7 @@ async def test_a_prompt_rule_asks_even_where_the_policy_would_not(
         Reply((Text("ok"),)),
     )
     approver.answers = [ReviewDecision.DENIED]
-    await _turn(manager, log, AskForApproval.ON_REQUEST)  # on-request never asks for touch
+    await run_turn(manager, log, AskForApproval.ON_REQUEST)  # on-request never asks for touch
     assert [r.command for r in approver.asked] == [["touch", "a.txt"]]
     assert approver.asked[0].reason is not None
     assert "touching is reviewed" in approver.asked[0].reason
@@ -119,8 +101,8 @@ async def test_a_prompt_rule_under_never_is_refused(
     model_server.enqueue(
         Reply((ToolCall("shell", {"command": ["touch", "a.txt"]}),)), Reply((Text("ok"),))
     )
-    await _turn(manager, log, AskForApproval.NEVER)
-    assert "but the approval policy is `never`" in _outputs(model_server)[0]
+    await run_turn(manager, log, AskForApproval.NEVER)
+    assert "but the approval policy is `never`" in tool_outputs(model_server)[0]
     assert approver.asked == [] and not (workspace / "a.txt").exists()
 
 
@@ -149,9 +131,9 @@ async def test_an_untrusted_repository_may_forbid_but_not_allow(
         Reply((Text("ok"),)),
     )
     approver.answers = [ReviewDecision.DENIED]
-    conv_id = await _turn(manager, log, AskForApproval.UNTRUSTED)
+    conv_id = await run_turn(manager, log, AskForApproval.UNTRUSTED)
     assert [r.command for r in approver.asked] == [["touch", "t.txt"]]  # the allow did not count
-    assert "is denied by a command rule" in _outputs(model_server)[1]
+    assert "is denied by a command rule" in tool_outputs(model_server)[1]
     assert not (workspace / "d").exists()
     warnings = [m["message"] for m in log.msgs(conv_id, "warning")]
     assert any(str(planted) in w and "1 allow rule(s) ignored" in w for w in warnings)
@@ -171,7 +153,7 @@ async def test_a_trusted_repository_may_allow(
     model_server.enqueue(
         Reply((ToolCall("shell", {"command": ["touch", "t.txt"]}),)), Reply((Text("ok"),))
     )
-    await _turn(manager, log, AskForApproval.UNTRUSTED)
+    await run_turn(manager, log, AskForApproval.UNTRUSTED)
     assert approver.asked == [] and (workspace / "t.txt").exists()
 
 
@@ -190,8 +172,8 @@ async def test_a_broken_rules_file_is_a_warning_and_the_others_still_apply(
     model_server.enqueue(
         Reply((ToolCall("shell", {"command": ["rm", "keep.txt"]}),)), Reply((Text("ok"),))
     )
-    conv_id = await _turn(manager, log, AskForApproval.NEVER)
-    assert "is denied by a command rule" in _outputs(model_server)[0]
+    conv_id = await run_turn(manager, log, AskForApproval.NEVER)
+    assert "is denied by a command rule" in tool_outputs(model_server)[0]
     assert (workspace / "keep.txt").exists()
     (warning,) = [m["message"] for m in log.msgs(conv_id, "warning") if str(broken) in m["message"]]
     assert warning.startswith(f"{broken}:2: ")
