@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChatBridge } from "../src/host/bridge";
+import type { MessageConnection } from "vscode-jsonrpc/node";
 import type { Event } from "../src/shared/generated";
 import { applyDelta, panelView, type PanelView } from "../src/shared/state";
 import { RecordingHost } from "./host";
@@ -76,16 +77,23 @@ async function setUp(script: object[]): Promise<{ home: string; workspace: strin
   return { home, workspace, model };
 }
 
+/** The bridge as the webview drives it, against `connection()` (asked each time: a test may
+ * restart the server), with a host that records what it was asked to show. */
+function drive(connection: () => MessageConnection, workspace: string): { host: RecordingHost; bridge: ChatBridge } {
+  const host = new RecordingHost(workspace);
+  const bridge = new ChatBridge({ request: (method, params) => connection().sendRequest(method, params) }, host);
+  host.state = () => bridge.state;
+  connection().onNotification("codex/event", (event: Event) => bridge.receive(event));
+  return { host, bridge };
+}
+
 test(
   "a conversation through the bridge: approvals, per-hunk review, undo, fork, tabs",
   { skip: SKIP, timeout: 90_000 },
   async () => {
     const { home, workspace, model } = await setUp(SCRIPT);
     let { connection, child } = await startServer(home, workspace);
-    const host = new RecordingHost(workspace);
-    const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
-    host.state = () => bridge.state;
-    connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+    const { host, bridge } = drive(() => connection, workspace);
     try {
       // A message with a file mention and editor context; the command waits for approval.
       await bridge.handle({ type: "send", text: "make the file, see @long.py and @problems" });
@@ -235,10 +243,7 @@ test("a late answer to a withdrawn approval answers nothing else", { skip: SKIP,
     { match: "second.txt", text: "Left it." },
   ]);
   const { connection, child } = await startServer(home, workspace);
-  const host = new RecordingHost(workspace);
-  const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
-  host.state = () => bridge.state;
-  connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+  const { host, bridge } = drive(() => connection, workspace);
   try {
     await bridge.handle({ type: "send", text: "make first" });
     let state = await host.until((s) => !!s.active && s.conversations[s.active].approvals.length > 0, "an approval");
@@ -288,10 +293,7 @@ test("an interrupt puts what was queued back in the composer", { skip: SKIP, tim
     { match: "make first", tool: "shell", arguments: { command: ["touch", "first.txt"] } },
   ]);
   const { connection, child } = await startServer(home, workspace);
-  const host = new RecordingHost(workspace);
-  const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
-  host.state = () => bridge.state;
-  connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+  const { host, bridge } = drive(() => connection, workspace);
   try {
     await bridge.handle({ type: "send", text: "make first" });
     const state = await host.until((s) => !!s.active && s.conversations[s.active].approvals.length > 0, "an approval");
@@ -331,10 +333,7 @@ test(
       readFileSync(config, "utf8").replace('"untrusted"', '"never"') + "[tools]\nunified_exec = true\n",
     );
     const { connection, child, stderr } = await startServer(home, workspace);
-    const host = new RecordingHost(workspace);
-    const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
-    host.state = () => bridge.state;
-    connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+    const { host, bridge } = drive(() => connection, workspace);
     /** What went wrong, for a failure's message: what the model was told, what the server logged. */
     const explain = async (error: unknown): Promise<never> => {
       const outputs = (await model.requests()).flatMap((body) =>
@@ -381,10 +380,7 @@ test(
       { match: "alpha question", text: "alpha answer" },
     ]);
     const { connection, child } = await startServer(home, workspace);
-    const host = new RecordingHost(workspace);
-    const bridge = new ChatBridge({ request: (method, params) => connection.sendRequest(method, params) }, host);
-    host.state = () => bridge.state;
-    connection.onNotification("codex/event", (event: Event) => bridge.receive(event));
+    const { host, bridge } = drive(() => connection, workspace);
     const answered = (text: string) => (s: typeof bridge.state) =>
       !!s.active && s.conversations[s.active].entries.some((e) => e.kind === "agent" && e.done && e.text === text);
     try {
