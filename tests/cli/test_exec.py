@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -157,9 +158,37 @@ def test_a_plain_turn_imports_no_module_it_does_not_use(
     unused = ["codex_lsp.speckit", "jsonschema", "pygls", "html2text"]
     unused += ["codex_lsp.providers.chat", "codex_lsp.providers.anthropic"]  # a Responses turn
     unused += ["anyio._backends"]  # httpcore's pool locks on asyncio (providers/httpcore_sync)
+    unused += ["importlib.metadata"]  # pydantic's plugin scan (cli/no_pydantic_plugins)
     probe = f"print([m for m in {unused!r} if m in sys.modules], file=sys.stderr)"
     loaded = _after_a_plain_turn(codex_home, workspace, probe)
     assert loaded == "[]"  # each one costs a turn's start 10-40 ms
+
+
+def test_no_installed_pydantic_plugin_runs_in_a_turn(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer, tmp_path: Path
+) -> None:
+    """A distribution that registers a pydantic plugin is not imported into the agent, so it
+    never sees what the agent validates."""
+    site = tmp_path / "site"
+    (site / "planted-1.0.dist-info").mkdir(parents=True)
+    (site / "planted-1.0.dist-info" / "METADATA").write_text("Name: planted\nVersion: 1.0\n")
+    (site / "planted-1.0.dist-info" / "entry_points.txt").write_text(
+        "[pydantic]\nplanted = planted_plugin:plugin\n"
+    )
+    marker = tmp_path / "loaded"
+    (site / "planted_plugin.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n"
+        "class Plugin:\n"
+        "    def new_schema_validator(self, *args, **kwargs):\n"
+        "        return None, None, None\n"
+        "plugin = Plugin()\n"
+    )
+    model_server.enqueue(Reply((Text("ok"),)))
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    result = run_exec(["hi"], codex_home, workspace, env={"PYTHONPATH": path})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok\n"
+    assert not marker.exists()
 
 
 def test_a_plain_turn_builds_no_validator_for_the_tools_it_does_not_call(
