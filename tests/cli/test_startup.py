@@ -3,10 +3,12 @@ start-up made are frozen out of the garbage collector's scans, which is on again
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pydantic import BaseModel
 
 PROBE = """
@@ -117,3 +119,41 @@ def test_a_thread_still_running_is_waited_for() -> None:
     result = _end("thread")
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith("thread done\natexit ran\ntorn down")  # as usual
+
+
+COMMAND_LINES = [
+    ["exec", "--skip-git-repo-check", "-m", "gpt-5", "hi"],
+    ["exec", "--json", "resume", "--last", "go on"],
+    ["exec", "review", "--uncommitted", "--fail-on", "P1"],
+    ["rules", "check", "-C", "/srv", "--json", "ls", "-l"],
+    ["config", "show", "-C", "/srv", "-c", "model=o3"],
+    ["speckit", "status", "--json"],
+    ["protocol", "ts", "--out", "x.ts"],
+    ["import-codex", "/tmp/rollouts"],
+    ["export", "abc", "--out", "x.jsonl"],
+    ["doctor", "-C", "/srv"],
+    ["mcp-server", "-p", "work"],
+    ["acp"],
+    ["apply-patch", "p"],
+    ["--stdio", "-m", "o3"],
+]
+
+
+@pytest.mark.parametrize("argv", COMMAND_LINES, ids=lambda argv: " ".join(argv[:2]))
+def test_a_command_line_reads_the_same_with_only_its_own_subcommand_built(
+    argv: list[str],
+) -> None:
+    """The parser made for one subcommand (what a run builds) reads its command line as the
+    whole parser does, and builds no other subcommand's parser."""
+    from codex_lsp.cli.main import build_parser
+
+    narrow, whole = build_parser(argv), build_parser()
+    assert vars(narrow.parse_args(argv)) == vars(whole.parse_args(argv))
+    built = _subcommands(narrow)
+    if argv[0] in _subcommands(whole):
+        assert argv[0] in built and len(built) <= 2  # mcp-server comes with acp, export with import
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[str]:
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(actions[0].choices)
