@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from codex_lsp.protocol.limits import INPUT_ITEMS_MAX, INPUT_TEXT_MAX_CHARS
 from codex_lsp.testing import ErrorReply, FakeModelServer, Reply, Text, ToolCall
 from tests.helpers import KEY_ENV, SECRET_KEY, subprocess_env
 
@@ -110,6 +111,54 @@ def test_output_last_message_file(
 def test_empty_prompt_is_a_usage_error(codex_home: Path, workspace: Path) -> None:
     result = run_exec(["   "], codex_home, workspace)
     assert result.returncode == 2 and "no prompt given" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("prompt", "stdin", "encoding", "said"),
+    [
+        (["-"], b"x" * (INPUT_TEXT_MAX_CHARS + 1), None, "longer than 1048576 characters"),
+        (["-"], b"fix \xff\xfe this", None, "not UTF-8 text"),
+        (["-"], b"fix \xff\xfe this", "utf-8:strict", "not UTF-8 text"),
+        ([b"fix \xff this"], None, None, "not UTF-8 text"),
+    ],
+    ids=["too long", "not utf-8 on stdin", "not utf-8 on a strict stdin", "not utf-8 in argv"],
+)
+def test_a_prompt_the_protocol_refuses_is_a_usage_error_that_says_why(
+    prompt: list[str | bytes],
+    stdin: bytes | None,
+    encoding: str | None,
+    said: str,
+    codex_home: Path,
+    workspace: Path,
+    model_server: FakeModelServer,
+) -> None:
+    env = subprocess_env(codex_home, {"PYTHONIOENCODING": encoding} if encoding else None)
+    result = subprocess.run(
+        [sys.executable, "-m", "codex_lsp", "exec", "--skip-git-repo-check", *prompt],
+        cwd=workspace,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        check=False,
+        timeout=30,
+    )
+    err = result.stderr.decode()
+    assert result.returncode == 2, err
+    assert err.startswith("codex-lsp exec: ") and said in err and "Traceback" not in err
+    assert model_server.requests == []
+
+
+def test_more_images_than_a_message_holds_is_a_usage_error(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    from tests.cli.test_exec_flags import PNG
+
+    (workspace / "shot.png").write_bytes(PNG)
+    images = ["-i", "shot.png"] * INPUT_ITEMS_MAX
+    result = run_exec([*images, "--", "what are these?"], codex_home, workspace)
+    assert result.returncode == 2, result.stderr
+    assert f"more than {INPUT_ITEMS_MAX} inputs" in result.stderr
+    assert "Traceback" not in result.stderr and model_server.requests == []
 
 
 def test_provider_error_exits_1_with_a_clear_message(
