@@ -209,6 +209,7 @@ def test_a_plain_turn_imports_no_module_it_does_not_use(
     unused += ["anyio._backends"]  # httpcore's pool locks on asyncio (providers/httpcore_sync)
     unused += ["importlib.metadata"]  # pydantic's plugin scan (cli/no_pydantic_plugins)
     unused += ["importlib.readers"]  # package data is read as files (migrations, prompts)
+    unused += ["codex_lsp.store.rollout"]  # Codex rollout files: import-codex and export only
     probe = f"print([m for m in {unused!r} if m in sys.modules], file=sys.stderr)"
     loaded = _after_a_plain_turn(codex_home, workspace, probe)
     assert loaded == "[]"  # each one costs a turn's start 10-40 ms

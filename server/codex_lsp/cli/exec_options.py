@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
@@ -33,8 +32,7 @@ NOT_IN_REPO = (
 )
 
 
-@dataclass(frozen=True)
-class ExecOptions:
+class ExecOptions(NamedTuple):
     """The checked flags: what the turn gets besides its prompt."""
 
     cwd: Path
