@@ -12,11 +12,13 @@ from typing import Any
 
 from codex_lsp.config.loader import load_layered
 from codex_lsp.protocol.ops import InterruptOp
-from codex_lsp.speckit.gate_run import answer_issue
+from codex_lsp.speckit.auto import AutoState, GateOutcome
+from codex_lsp.speckit.gate_run import answer_issue, still_open
 from codex_lsp.speckit.gates import Confidence, Decision, apply_answer, decide, merge
 from codex_lsp.speckit.issues import Magnitude, Resolvability
 from codex_lsp.speckit.workspace import Workspace
 from codex_lsp.speckit.writer import SinkWriter
+from codex_lsp.store.speckit_auto import IssueRow
 from codex_lsp.store.speckit_runs import SpeckitRuns
 from codex_lsp.tools.files import DiskSink
 from tests.speckit.agents import answering, running_agents
@@ -205,6 +207,59 @@ async def test_an_interrupted_wait_resumed_in_a_new_conversation_sends_the_open_
         assert (agents.answer(resumed) or "").startswith("## /speckit.auto SPEC-KIT-071: completed")
         assert asked(agents).count("clarify") == 3 and asked(agents).count("plan") == 3
         assert len(agents.speckit(resumed, "speckitGate")) == 3  # this one, then the native two
+
+
+async def test_what_is_sent_again_is_the_stored_open_questions_only(
+    runs: SpeckitRuns, tmp_path: Path
+) -> None:
+    """From the store's rows, in the gate's order (not the rows'): answered and auto-fixed ones
+    are left out, ``critical`` keeps only the open ones, and a gate with none open (or none of
+    the run's) sends nothing."""
+
+    def row(issue_id: str, status: str, magnitude: str, line: int | None) -> IssueRow:
+        found = merge(
+            "clarify", {"a": clarify_answer("a", issue(issue_id, f"{issue_id}?", "x"))}, 1
+        )
+        data = {**found[0].to_json(), "options": ["x", "y"]}
+        return IssueRow("r1", "before-plan", issue_id, status, magnitude, "spec.md", line, data)
+
+    state = AutoState.start("S", None, "").to_json()
+    for run_id, spec_id in (("r1", "S"), ("r2", "T")):
+        await runs.auto.claim(
+            tmp_path, spec_id, fresh=True, new_id=run_id, new_state=state, conversation_id=None
+        )
+    await runs.auto.put_issues(
+        [
+            row("CLR-001", "auto-fixed", "minor", None),
+            row("CLR-002", "open", "critical", 4),
+            row("CLR-003", "answered", "critical", 7),
+            row("CLR-004", "open", "important", None),
+        ]
+    )
+    held = GateOutcome(
+        "before-plan",
+        "clarify",
+        auto_fixed=("CLR-001",),
+        asked=("CLR-004", "CLR-003", "CLR-002"),
+        critical=("CLR-003", "CLR-002"),
+        backups=("docs/S/spec.backup_20261201_201500.md",),
+    )
+    event = await still_open(runs, "S", "r1", held)
+    assert event is not None and event.stage == "plan" and event.gate == "clarify"
+    assert event.asked == ["CLR-004", "CLR-002"] and event.critical == ["CLR-002"]
+    assert event.auto_fixed == ["CLR-001"] and event.backups == list(held.backups)
+    assert [
+        (q.issue_id, q.question, q.magnitude, q.options, q.file, q.line) for q in event.questions
+    ] == [
+        ("CLR-004", "CLR-004?", "important", ["x", "y"], "spec.md", None),
+        ("CLR-002", "CLR-002?", "critical", ["x", "y"], "spec.md", 4),
+    ]
+    assert await still_open(runs, "T", "r2", held) is None  # another run's rows are not its
+    for issue_id in ("CLR-002", "CLR-004"):
+        assert await runs.auto.close_issue(
+            "r1", "before-plan", issue_id, status="answered", answer="x"
+        )
+    assert await still_open(runs, "S", "r1", held) is None
 
 
 def test_merging_by_id_takes_the_highest_magnitude_and_need_human_from_any() -> None:
