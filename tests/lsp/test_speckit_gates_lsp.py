@@ -4,9 +4,9 @@ pulled), ``/speckit.auto`` asks no plan agent while it is open, and the code act
 edits spec.md through ``workspace/applyEdit``, clears the diagnostic and lets the plan start; the
 same wait survives a SIGKILL of the server, and the answer then resumes the run; typing
 ``/speckit.auto`` again after a restart sends the open gate's questions again, answerable as the
-panel does. With no gate
-agents the native checks hold the gate: a ``[NEEDS CLARIFICATION: …]`` marker in spec.md is such
-a critical diagnostic, answered with the panel's free text through its "Answer…" action."""
+panel does. With no gate agents the native checks hold the gate: a ``[NEEDS CLARIFICATION: …]``
+marker in spec.md is such a critical diagnostic, answered with the panel's free text through its
+"Answer…" action."""
 
 from __future__ import annotations
 
