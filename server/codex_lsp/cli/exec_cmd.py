@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import signal
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -269,6 +268,8 @@ def ephemeral_store(ephemeral: bool, overrides: ConfigOverrides) -> Iterator[Con
     if not ephemeral:
         yield overrides
         return
+    import tempfile  # with random and shutil: only --ephemeral needs it
+
     with tempfile.TemporaryDirectory(prefix="codex-lsp-ephemeral-") as folder:
         yield {**overrides, "state_db": str(Path(folder) / "state.db")}
 
