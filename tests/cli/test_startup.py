@@ -154,6 +154,32 @@ def test_a_command_line_reads_the_same_with_only_its_own_subcommand_built(
         assert argv[0] in built and len(built) <= 2  # mcp-server comes with acp, export with import
 
 
+BAD_COMMAND_LINES = [
+    ["exec", "--nosuch", "hi"],
+    ["exec", "-m"],
+    ["config", "nosuch"],
+    ["rules", "check", "--bad"],
+    ["export"],
+    ["acp", "--bad"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_COMMAND_LINES, ids=" ".join)
+def test_a_bad_command_line_gets_the_same_error_with_only_its_subcommand_built(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The usage line and message of a bad flag still list every command (argparse reports
+    an unknown flag with the top parser's usage)."""
+    from codex_lsp.cli.main import build_parser
+
+    errors = []
+    for parser in (build_parser(argv), build_parser()):
+        with pytest.raises(SystemExit):
+            parser.parse_args(argv)
+        errors.append(capsys.readouterr().err)
+    assert errors[0] == errors[1] and "error:" in errors[0]
+
+
 def _subcommands(parser: argparse.ArgumentParser) -> list[str]:
     actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     return list(actions[0].choices)

@@ -162,8 +162,10 @@ def build_parser(arguments: list[str] | None = None) -> argparse.ArgumentParser:
         "--stdio", action="store_true", help="serve LSP on stdin/stdout (the default)"
     )
     _add_config_flags(parser)
-    sub = parser.add_subparsers(dest="command")
     chosen = _SUBCOMMANDS.get(arguments[0]) if arguments else None
+    # with only the chosen parser made, the usage line of an error still names every command
+    metavar = "{" + ",".join(_SUBCOMMANDS) + "}" if chosen else None
+    sub = parser.add_subparsers(dest="command", metavar=metavar)
     for add in dict.fromkeys(_SUBCOMMANDS.values()):
         if chosen is None or add is chosen:
             add(sub)
