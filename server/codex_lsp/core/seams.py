@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from codex_lsp.config.model import ModelProviderInfo
+from codex_lsp.protocol.answers import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventEnvelope,
@@ -18,7 +19,6 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.items import McpServerStatus
 from codex_lsp.protocol.policies import ReviewDecision
-from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.providers.base import ModelClient
 from codex_lsp.tools.commands import CommandRunner
 from codex_lsp.tools.files import FileSink
