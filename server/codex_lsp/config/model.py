@@ -35,7 +35,12 @@ class WebSearchMode(StrEnum):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    """A table of the configuration. Its validator is built as part of :class:`Config`'s, when
+    the first configuration loads, not when the class is defined (``defer_build``); a default
+    table is made with ``model_construct`` (what validating nothing gives: the defaults), so that
+    no table builds a validator of its own: a headless turn builds one, for the whole tree."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
 
 class ModelProviderInfo(_Section):
@@ -72,9 +77,10 @@ class ModelProviderInfo(_Section):
 
 
 def builtin_providers() -> dict[str, ModelProviderInfo]:
-    """The providers every installation knows: openai, ollama and anthropic."""
+    """The providers every installation knows: openai, ollama and anthropic (constants, made
+    without validation, so that none builds a validator of its own)."""
     return {
-        "openai": ModelProviderInfo(
+        "openai": ModelProviderInfo.model_construct(
             name="OpenAI",
             base_url="https://api.openai.com/v1",
             env_key="OPENAI_API_KEY",
@@ -82,13 +88,13 @@ def builtin_providers() -> dict[str, ModelProviderInfo]:
             wire_api=WireApi.RESPONSES,
             default_model="gpt-5-codex",
         ),
-        "ollama": ModelProviderInfo(
+        "ollama": ModelProviderInfo.model_construct(
             name="Ollama",
             base_url="http://localhost:11434/v1",
             wire_api=WireApi.CHAT,
             default_model="gpt-oss:20b",
         ),
-        "anthropic": ModelProviderInfo(
+        "anthropic": ModelProviderInfo.model_construct(
             name="Anthropic",
             base_url="https://api.anthropic.com/v1",
             env_key="ANTHROPIC_API_KEY",
@@ -316,16 +322,20 @@ class Config(_Section):
         default=SandboxMode.WORKSPACE_WRITE,
         description="read-only, workspace-write, danger-full-access.",
     )
-    sandbox_workspace_write: SandboxWorkspaceWrite = Field(default_factory=SandboxWorkspaceWrite)
-    shell_environment_policy: ShellEnvironmentPolicy = Field(default_factory=ShellEnvironmentPolicy)
-    tools: ToolsConfig = Field(default_factory=ToolsConfig)
-    command_rules: CommandRulesConfig = Field(default_factory=CommandRulesConfig)
-    skills: SkillsConfig = Field(default_factory=SkillsConfig)
-    history: HistoryConfig = Field(default_factory=HistoryConfig)
+    sandbox_workspace_write: SandboxWorkspaceWrite = Field(
+        default_factory=SandboxWorkspaceWrite.model_construct
+    )
+    shell_environment_policy: ShellEnvironmentPolicy = Field(
+        default_factory=ShellEnvironmentPolicy.model_construct
+    )
+    tools: ToolsConfig = Field(default_factory=ToolsConfig.model_construct)
+    command_rules: CommandRulesConfig = Field(default_factory=CommandRulesConfig.model_construct)
+    skills: SkillsConfig = Field(default_factory=SkillsConfig.model_construct)
+    history: HistoryConfig = Field(default_factory=HistoryConfig.model_construct)
     mcp_servers: dict[str, McpServerConfig] = Field(
         default_factory=dict, description="MCP servers whose tools the model gets."
     )
-    acp: AcpConfig = Field(default_factory=AcpConfig)
+    acp: AcpConfig = Field(default_factory=AcpConfig.model_construct)
     notify: list[str] | None = Field(
         default=None,
         description="A program run after each finished turn, with a JSON payload as its last "
@@ -369,7 +379,7 @@ class Config(_Section):
         default=[],
         description="spec-kit agents ([[agents]]); with none, every stage runs on `model`.",
     )
-    speckit: SpeckitConfig = Field(default_factory=SpeckitConfig)
+    speckit: SpeckitConfig = Field(default_factory=SpeckitConfig.model_construct)
 
     @field_validator("project_doc_fallback_filenames")
     @classmethod
