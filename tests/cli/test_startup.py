@@ -63,6 +63,8 @@ def test_the_values_a_turn_streams_and_stores_are_cheap_to_define() -> None:
         "core.journal",
         "core.hooks",
         "protocol.tool_specs",
+        "protocol.events",
+        "config.folders",
     ]
     frozen = [
         f"{name}.{value.__name__}"
@@ -86,6 +88,17 @@ def test_a_list_default_is_still_a_new_list_for_every_model() -> None:
     one, two = Reasoning.model_validate({}), Reasoning()
     one.summary.append("thinking")
     assert (two.summary, Reasoning().summary) == ([], [])
+
+
+def test_importing_the_approval_presets_builds_no_validator() -> None:
+    code = "import codex_lsp.protocol.modes as m; print(m.Mode.__pydantic_complete__, m.MODES[2])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    built, preset = result.stdout.split(" ", 1)
+    assert built == "False"  # a plain turn needs only ModeId: building Mode is ~0.5 ms
+    assert "approval_policy=<AskForApproval.NEVER: 'never'>" in preset  # the constants as before
 
 
 def test_wire_and_config_models_carry_evaluated_annotations() -> None:
