@@ -65,6 +65,7 @@ def test_the_values_a_turn_streams_and_stores_are_cheap_to_define() -> None:
         "protocol.tool_specs",
         "protocol.events",
         "config.folders",
+        "core.seams",
     ]
     frozen = [
         f"{name}.{value.__name__}"

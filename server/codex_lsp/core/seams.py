@@ -7,7 +7,7 @@ end."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from codex_lsp.config.model import ModelProviderInfo
 from codex_lsp.protocol.answers import ApprovalResult, RequestUserInputResult
@@ -55,8 +55,7 @@ async def no_url_opener(url: str) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class Seams:
+class Seams(NamedTuple):
     """The parts of one conversation that come from outside it, fixed for its life."""
 
     client: ModelClient
@@ -70,8 +69,7 @@ class Seams:
     open_url: UrlOpener = no_url_opener
 
 
-@dataclass(frozen=True)
-class FrontEnd:
+class FrontEnd(NamedTuple):
     """What a front end (the language server, ``exec``, the MCP server, ACP) gives the
     conversation manager at construction: the one event sink, who answers approvals, where
     each conversation's file edits go and who runs its commands, and what it wants to hear."""
