@@ -176,23 +176,6 @@ def test_a_plain_turn_builds_no_validator_for_the_tools_it_does_not_call(
     assert built == "[]"  # each one built is ~0.5 ms of every turn's start
 
 
-def test_a_plain_turn_validates_its_configuration_with_one_validator(
-    codex_home: Path, workspace: Path, model_server: FakeModelServer
-) -> None:
-    model_server.enqueue(Reply((Text("ok"),)))
-    probe = (
-        "from pydantic import BaseModel; import codex_lsp.config.model as m; "
-        "import codex_lsp.config.speckit as s; "
-        "tables = [c for mod in (m, s) for c in vars(mod).values() if isinstance(c, type) "
-        "and issubclass(c, BaseModel) and c.__module__ == mod.__name__]; "
-        "print(len(tables), sorted(c.__name__ for c in tables if c.__pydantic_complete__), "
-        "file=sys.stderr)"
-    )
-    count, built = _after_a_plain_turn(codex_home, workspace, probe).split(" ", 1)
-    assert int(count) >= 20  # Config, its tables, the spec-kit ones
-    assert built == "['Config']"  # the whole tree in one; a table built apart is ~0.3 ms more
-
-
 def test_a_slash_command_still_reaches_spec_kit(
     codex_home: Path, workspace: Path, model_server: FakeModelServer
 ) -> None:

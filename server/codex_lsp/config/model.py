@@ -35,12 +35,7 @@ class WebSearchMode(StrEnum):
 
 
 class _Section(BaseModel):
-    """A table of the configuration. Its validator is built as part of :class:`Config`'s, when
-    the first configuration loads, not when the class is defined (``defer_build``); a default
-    table is made with ``model_construct`` (what validating nothing gives: the defaults), so that
-    no table builds a validator of its own: a headless turn builds one, for the whole tree."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
 class ModelProviderInfo(_Section):
@@ -77,10 +72,9 @@ class ModelProviderInfo(_Section):
 
 
 def builtin_providers() -> dict[str, ModelProviderInfo]:
-    """The providers every installation knows: openai, ollama and anthropic (constants, made
-    without validation, so that none builds a validator of its own)."""
+    """The providers every installation knows: openai, ollama and anthropic."""
     return {
-        "openai": ModelProviderInfo.model_construct(
+        "openai": ModelProviderInfo(
             name="OpenAI",
             base_url="https://api.openai.com/v1",
             env_key="OPENAI_API_KEY",
@@ -88,13 +82,13 @@ def builtin_providers() -> dict[str, ModelProviderInfo]:
             wire_api=WireApi.RESPONSES,
             default_model="gpt-5-codex",
         ),
-        "ollama": ModelProviderInfo.model_construct(
+        "ollama": ModelProviderInfo(
             name="Ollama",
             base_url="http://localhost:11434/v1",
             wire_api=WireApi.CHAT,
             default_model="gpt-oss:20b",
         ),
-        "anthropic": ModelProviderInfo.model_construct(
+        "anthropic": ModelProviderInfo(
             name="Anthropic",
             base_url="https://api.anthropic.com/v1",
             env_key="ANTHROPIC_API_KEY",
@@ -322,20 +316,16 @@ class Config(_Section):
         default=SandboxMode.WORKSPACE_WRITE,
         description="read-only, workspace-write, danger-full-access.",
     )
-    sandbox_workspace_write: SandboxWorkspaceWrite = Field(
-        default_factory=SandboxWorkspaceWrite.model_construct
-    )
-    shell_environment_policy: ShellEnvironmentPolicy = Field(
-        default_factory=ShellEnvironmentPolicy.model_construct
-    )
-    tools: ToolsConfig = Field(default_factory=ToolsConfig.model_construct)
-    command_rules: CommandRulesConfig = Field(default_factory=CommandRulesConfig.model_construct)
-    skills: SkillsConfig = Field(default_factory=SkillsConfig.model_construct)
-    history: HistoryConfig = Field(default_factory=HistoryConfig.model_construct)
+    sandbox_workspace_write: SandboxWorkspaceWrite = Field(default_factory=SandboxWorkspaceWrite)
+    shell_environment_policy: ShellEnvironmentPolicy = Field(default_factory=ShellEnvironmentPolicy)
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    command_rules: CommandRulesConfig = Field(default_factory=CommandRulesConfig)
+    skills: SkillsConfig = Field(default_factory=SkillsConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
     mcp_servers: dict[str, McpServerConfig] = Field(
         default_factory=dict, description="MCP servers whose tools the model gets."
     )
-    acp: AcpConfig = Field(default_factory=AcpConfig.model_construct)
+    acp: AcpConfig = Field(default_factory=AcpConfig)
     notify: list[str] | None = Field(
         default=None,
         description="A program run after each finished turn, with a JSON payload as its last "
@@ -379,7 +369,7 @@ class Config(_Section):
         default=[],
         description="spec-kit agents ([[agents]]); with none, every stage runs on `model`.",
     )
-    speckit: SpeckitConfig = Field(default_factory=SpeckitConfig.model_construct)
+    speckit: SpeckitConfig = Field(default_factory=SpeckitConfig)
 
     @field_validator("project_doc_fallback_filenames")
     @classmethod

@@ -14,10 +14,7 @@ from codex_lsp.protocol.policies import ReasoningEffort
 
 
 class _Table(BaseModel):
-    """A spec-kit table, built and defaulted as :class:`~codex_lsp.config.model.Config`'s tables
-    are (see ``_Section``)."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
 class AgentConfig(_Table):
@@ -215,10 +212,10 @@ class SpeckitConfig(_Table):
     context_file_max_chars: int = Field(
         default=20_000, ge=1000, description="Most characters of each file in an agent's context."
     )
-    stages: StagesConfig = Field(default_factory=StagesConfig.model_construct)
-    quality_gates: QualityGatesConfig = Field(default_factory=QualityGatesConfig.model_construct)
-    timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig.model_construct)
-    retry: RetryConfig = Field(default_factory=RetryConfig.model_construct)
+    stages: StagesConfig = Field(default_factory=StagesConfig)
+    quality_gates: QualityGatesConfig = Field(default_factory=QualityGatesConfig)
+    timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
     pricing: dict[str, AgentPrice] = Field(
         default_factory=dict,
         description="Prices by model name (or prefix) over the built-in table; unknown models "
