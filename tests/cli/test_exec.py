@@ -156,6 +156,7 @@ def test_a_plain_turn_imports_no_module_it_does_not_use(
     model_server.enqueue(Reply((Text("ok"),)))
     unused = ["codex_lsp.speckit", "jsonschema", "pygls", "html2text"]
     unused += ["codex_lsp.providers.chat", "codex_lsp.providers.anthropic"]  # a Responses turn
+    unused += ["codex_lsp.protocol.requests"]  # the LSP methods' models; the core's are apart
     probe = f"print([m for m in {unused!r} if m in sys.modules], file=sys.stderr)"
     loaded = _after_a_plain_turn(codex_home, workspace, probe)
     assert loaded == "[]"  # each one costs a turn's start 10-40 ms
