@@ -210,6 +210,7 @@ def test_a_plain_turn_imports_no_module_it_does_not_use(
     unused += ["importlib.metadata"]  # pydantic's plugin scan (cli/no_pydantic_plugins)
     unused += ["importlib.readers"]  # package data is read as files (migrations, prompts)
     unused += ["codex_lsp.store.rollout"]  # Codex rollout files: import-codex and export only
+    unused += ["codex_lsp.protocol.requests"]  # the LSP methods' models; the core's are apart
     probe = f"print([m for m in {unused!r} if m in sys.modules], file=sys.stderr)"
     loaded = _after_a_plain_turn(codex_home, workspace, probe)
     assert loaded == "[]"  # each one costs a turn's start 10-40 ms

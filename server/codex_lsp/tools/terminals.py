@@ -28,7 +28,7 @@ from codex_lsp.protocol.events import (
     ExecCommandOutputDeltaEvent,
 )
 from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, ItemStatus
-from codex_lsp.protocol.requests import TerminalInfo
+from codex_lsp.protocol.terminals import TerminalInfo
 from codex_lsp.tools.commands import Sandbox
 from codex_lsp.tools.lifecycle import ToolCallLife
 
