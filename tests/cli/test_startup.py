@@ -68,6 +68,10 @@ def test_the_values_a_turn_streams_and_stores_are_cheap_to_define() -> None:
         "protocol.events",
         "config.folders",
         "core.seams",
+        "providers.sse",
+        "store.texts",
+        "store.snapshots",
+        "cli.exec_options",
     ]
     frozen = [
         f"{name}.{value.__name__}"
