@@ -156,6 +156,11 @@ def test_a_plain_turn_imports_no_module_it_does_not_use(
     model_server.enqueue(Reply((Text("ok"),)))
     unused = ["codex_lsp.speckit", "jsonschema", "pygls", "html2text"]
     unused += ["codex_lsp.providers.chat", "codex_lsp.providers.anthropic"]  # a Responses turn
+    # the tools' handlers load at their first call; their specs are static data
+    handlers = ["shell", "command_call", "apply_patch", "unified_exec", "plan", "user_input"]
+    handlers += ["view_image", "read_only", "web"]
+    unused += [f"codex_lsp.tools.{name}" for name in handlers]
+    unused += ["codex_lsp.core.review_answer"]
     probe = f"print([m for m in {unused!r} if m in sys.modules], file=sys.stderr)"
     loaded = _after_a_plain_turn(codex_home, workspace, probe)
     assert loaded == "[]"  # each one costs a turn's start 10-40 ms
@@ -165,8 +170,9 @@ def test_a_plain_turn_builds_no_validator_for_the_tools_it_does_not_call(
     codex_home: Path, workspace: Path, model_server: FakeModelServer
 ) -> None:
     model_server.enqueue(Reply((Text("ok"),)))
-    probe = (
-        "from codex_lsp.tools.registry import ToolArgs; "
+    tools = "shell, unified_exec, apply_patch, plan, user_input, read_only, view_image, web"
+    probe = (  # the tools' modules load at their first call: these load them after the turn
+        f"from codex_lsp.tools import {tools}; from codex_lsp.tools.registry import ToolArgs; "
         "built = [m.__name__ for m in ToolArgs.__subclasses__() if m.__pydantic_complete__]; "
         "print(len(ToolArgs.__subclasses__()), built, file=sys.stderr)"
     )

@@ -42,7 +42,7 @@ from codex_lsp.tools.registry import (
     json_arguments,
     parse_arguments,
 )
-from codex_lsp.tools.shell import truncate_middle
+from codex_lsp.tools.truncation import truncate_middle
 
 
 class _ServerArgs(ToolArgs):

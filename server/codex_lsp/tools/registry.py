@@ -7,11 +7,12 @@ model is told what was wrong so it can fix the call.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -202,6 +203,32 @@ class ToolOutput:
 
 
 Handler = Callable[[ToolSession, ToolInvocation], Awaitable[ToolOutput]]
+
+
+class LazyHandler:
+    """A handler named ``"module:function"``, imported at the tool's first call: every
+    request offers the tool's spec, but a turn that never calls it never loads its module (its
+    approvals, sandbox, parsers). With ``factory_args`` the function makes the handler from
+    them (``web_search_handler(url)``)."""
+
+    def __init__(self, target: str, *factory_args: str) -> None:
+        self.target = target
+        self._factory_args = factory_args
+        self._handler: Handler | None = None
+
+    def resolve(self) -> Handler:
+        """The handler, its module imported on the first call."""
+        if self._handler is None:
+            module, _, name = self.target.partition(":")
+            found = getattr(importlib.import_module(module), name)
+            self._handler = cast(
+                Handler, found(*self._factory_args) if self._factory_args else found
+            )
+        return self._handler
+
+    async def __call__(self, session: ToolSession, invocation: ToolInvocation) -> ToolOutput:
+        """Run the call with the handler."""
+        return await self.resolve()(session, invocation)
 
 
 @dataclass(frozen=True)
