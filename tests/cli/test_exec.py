@@ -158,8 +158,11 @@ def test_a_plain_turn_imports_no_module_it_does_not_use(
     unused += ["codex_lsp.providers.chat", "codex_lsp.providers.anthropic"]  # a Responses turn
     # the tools' handlers load at their first call; their specs are static data
     handlers = ["shell", "command_call", "apply_patch", "unified_exec", "plan", "user_input"]
-    handlers += ["view_image", "read_only", "web"]
+    handlers += ["view_image", "read_only", "web", "lifecycle", "mcp_item", "elicitation"]
+    handlers += ["mcp_calls", "terminal"]
     unused += [f"codex_lsp.tools.{name}" for name in handlers]
+    unused += ["codex_lsp.exec.safety", "codex_lsp.exec.terminal"]
+    unused += ["codex_lsp.mcp.connection", "codex_lsp.mcp.transport"]  # no MCP server
     unused += ["codex_lsp.core.review_answer"]
     probe = f"print([m for m in {unused!r} if m in sys.modules], file=sys.stderr)"
     loaded = _after_a_plain_turn(codex_home, workspace, probe)

@@ -9,7 +9,6 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from codex_lsp.background import create_task
@@ -22,9 +21,8 @@ from codex_lsp.mcp.failures import (
     redacted_failure,
     still_answers,
 )
+from codex_lsp.mcp.info import ElicitHandler, PromptInfo, ServerState, ToolInfo
 from codex_lsp.mcp.transport import (
-    PromptInfo,
-    ToolInfo,
     has_resources,
     http_hint,
     import_sdk,
@@ -39,21 +37,6 @@ if TYPE_CHECKING:
 
 STOP_WAIT_S = 5.0
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 15.0, 30.0)
-
-ElicitAnswer = tuple[str, dict[str, Any] | None]
-ElicitHandler = Callable[[str, str, dict[str, Any], str | None], Awaitable[ElicitAnswer]]
-"""``(server, message, requested_schema, url) -> (action, content)``; ``url`` for a url-mode
-elicitation (the user is to open it; the schema is then empty); action is accept, decline or
-cancel."""
-
-
-class ServerState(StrEnum):
-    """Where a server is in its life."""
-
-    STARTING = "starting"
-    READY = "ready"
-    FAILED = "failed"
-    STOPPED = "stopped"
 
 
 @dataclass

@@ -8,16 +8,18 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex_lsp.background import create_task
 from codex_lsp.config.model import McpServerConfig
 from codex_lsp.errors import McpError, ProtocolError
-from codex_lsp.mcp.connection import ElicitHandler, McpConnection, ServerState
+from codex_lsp.mcp.info import ElicitHandler, PromptInfo, ServerState, ToolInfo
 from codex_lsp.mcp.naming import SEPARATOR, assign_names
 from codex_lsp.mcp.schema import clean_schema
-from codex_lsp.mcp.transport import PromptInfo, ToolInfo
 from codex_lsp.protocol.items import McpServerStatus
+
+if TYPE_CHECKING:
+    from codex_lsp.mcp.connection import McpConnection
 
 StatusListener = Callable[[McpServerStatus], None]
 
@@ -71,6 +73,8 @@ class McpManager:
         started = []
         for name, cfg in wanted.items():
             if name not in self._connections:
+                from codex_lsp.mcp.connection import McpConnection  # loads with a first server
+
                 connection = McpConnection(name, cfg, on_change=self._changed, elicit=self.elicit)
                 self._connections[name] = connection
                 self._settled.clear()

@@ -42,7 +42,8 @@ from codex_lsp.tools.registry import (
     parse_arguments,
 )
 from codex_lsp.tools.specs import SandboxPermissions
-from codex_lsp.tools.terminals import MAX_TERMINALS, WARN_TERMINALS, Terminal, output_text
+from codex_lsp.tools.terminal import Terminal, output_text
+from codex_lsp.tools.terminals import MAX_TERMINALS, WARN_TERMINALS
 from codex_lsp.tools.truncation import truncate_middle
 
 MIN_YIELD_MS = 250
