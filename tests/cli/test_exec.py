@@ -161,7 +161,8 @@ def test_a_plain_turn_imports_no_module_it_does_not_use(
     handlers += ["view_image", "read_only", "web", "lifecycle", "mcp_item", "elicitation"]
     handlers += ["mcp_calls", "terminal"]
     unused += [f"codex_lsp.tools.{name}" for name in handlers]
-    unused += ["codex_lsp.exec.safety", "codex_lsp.exec.terminal"]
+    unused += ["codex_lsp.exec.safety", "codex_lsp.exec.terminal", "codex_lsp.tools.file_search"]
+    unused += ["codex_lsp.exec.spawn", "codex_lsp.exec.forkserver"]  # no command runs
     unused += ["codex_lsp.mcp.connection", "codex_lsp.mcp.transport"]  # no MCP server
     unused += ["codex_lsp.core.review_answer"]
     probe = f"print([m for m in {unused!r} if m in sys.modules], file=sys.stderr)"

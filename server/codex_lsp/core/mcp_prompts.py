@@ -10,8 +10,8 @@ import shlex
 from collections.abc import Sequence
 
 from codex_lsp.errors import ProtocolError
-from codex_lsp.mcp.info import PromptInfo
 from codex_lsp.mcp.manager import PROMPT_PREFIX, McpManager, McpPrompt
+from codex_lsp.mcp.transport import PromptInfo
 from codex_lsp.protocol.items import TextInput, UserInputItem
 from codex_lsp.protocol.limits import INPUT_TEXT_MAX_CHARS
 from codex_lsp.protocol.requests import ListMcpPromptsResult, McpPromptArgument, McpPromptEntry

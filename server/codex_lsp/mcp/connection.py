@@ -21,8 +21,10 @@ from codex_lsp.mcp.failures import (
     redacted_failure,
     still_answers,
 )
-from codex_lsp.mcp.info import ElicitHandler, PromptInfo, ServerState, ToolInfo
+from codex_lsp.mcp.info import ElicitHandler, ServerState
 from codex_lsp.mcp.transport import (
+    PromptInfo,
+    ToolInfo,
     has_resources,
     http_hint,
     import_sdk,

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 from codex_lsp.background import create_task
 from codex_lsp.config.model import McpServerConfig
 from codex_lsp.errors import McpError, ProtocolError
-from codex_lsp.mcp.info import ElicitHandler, PromptInfo, ServerState, ToolInfo
+from codex_lsp.mcp.info import ElicitHandler, ServerState
 from codex_lsp.mcp.naming import SEPARATOR, assign_names
 from codex_lsp.mcp.schema import clean_schema
 from codex_lsp.protocol.items import McpServerStatus
 
 if TYPE_CHECKING:
     from codex_lsp.mcp.connection import McpConnection
+    from codex_lsp.mcp.transport import PromptInfo, ToolInfo
 
 StatusListener = Callable[[McpServerStatus], None]
 

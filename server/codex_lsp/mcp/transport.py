@@ -9,6 +9,7 @@ import importlib
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -17,7 +18,6 @@ from codex_lsp.config.model import McpServerConfig
 from codex_lsp.config.secrets import redact
 from codex_lsp.errors import McpError
 from codex_lsp.mcp.failures import describe
-from codex_lsp.mcp.info import PromptArgument, PromptInfo, ToolInfo
 
 if TYPE_CHECKING:
     from mcp import ClientSession
@@ -25,6 +25,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PROBE_TIMEOUT_S = 5.0
 _SDK_MODULES = ("mcp", "mcp.client.streamable_http", "mcp.shared._httpx_utils")
+
+
+@dataclass(frozen=True)
+class ToolInfo:
+    """A tool as the server described it."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    read_only: bool
 
 
 async def import_sdk() -> None:
@@ -121,6 +131,24 @@ async def list_tools(session: ClientSession) -> list[ToolInfo]:
         cursor = page.next_cursor
         if not cursor:
             return tools
+
+
+@dataclass(frozen=True)
+class PromptArgument:
+    """An argument a prompt takes."""
+
+    name: str
+    description: str | None
+    required: bool
+
+
+@dataclass(frozen=True)
+class PromptInfo:
+    """A prompt as the server described it (``prompts/list``)."""
+
+    name: str
+    description: str | None
+    arguments: tuple[PromptArgument, ...]
 
 
 PROMPTS_MAX = 200
