@@ -15,9 +15,8 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from codex_lsp.exec.sandbox import launcher_args
 from codex_lsp.protocol.items import ExecOutputStream
@@ -72,8 +71,7 @@ class _Capture:
         return "".join(self.parts)
 
 
-@dataclass
-class ExecResult:
+class ExecResult(NamedTuple):
     """How a command ended and what it printed."""
 
     exit_code: int

@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from codex_lsp.background import create_task
 from codex_lsp.config.model import McpServerConfig
@@ -25,8 +24,7 @@ if TYPE_CHECKING:
 StatusListener = Callable[[McpServerStatus], None]
 
 
-@dataclass(frozen=True)
-class McpTool:
+class McpTool(NamedTuple):
     """A tool as offered to the model."""
 
     qualified_name: str
@@ -35,8 +33,7 @@ class McpTool:
     parameters: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class McpPrompt:
+class McpPrompt(NamedTuple):
     """A server's prompt as a slash command: ``/mcp__<server>__<prompt>``."""
 
     command: str

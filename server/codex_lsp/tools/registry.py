@@ -10,9 +10,8 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -184,8 +183,7 @@ class ToolSession(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ToolInvocation:
+class ToolInvocation(NamedTuple):
     """One call of a tool by the model."""
 
     call_id: str
@@ -194,8 +192,7 @@ class ToolInvocation:
     freeform: bool
 
 
-@dataclass(frozen=True)
-class ToolOutput:
+class ToolOutput(NamedTuple):
     """What goes back to the model."""
 
     text: str
@@ -229,14 +226,6 @@ class LazyHandler:
     async def __call__(self, session: ToolSession, invocation: ToolInvocation) -> ToolOutput:
         """Run the call with the handler."""
         return await self.resolve()(session, invocation)
-
-
-@dataclass(frozen=True)
-class RegisteredTool:
-    """A spec and its handler."""
-
-    spec: ToolSpec
-    handler: Handler
 
 
 REJECTED_FOR_GOOD = "the user rejected this for the rest of the conversation; do not try it again"
@@ -284,7 +273,7 @@ class ToolRegistry:
     """Tools by name, in the order they are offered; then those of the sources."""
 
     def __init__(self) -> None:
-        self._tools: dict[str, RegisteredTool] = {}
+        self._tools: dict[str, tuple[ToolSpec, Handler]] = {}
         self._sources: list[ToolSource] = []
 
     def add_source(self, source: ToolSource) -> None:
@@ -293,11 +282,11 @@ class ToolRegistry:
 
     def register(self, spec: ToolSpec, handler: Handler) -> None:
         """Add a tool; a second registration of a name replaces the first."""
-        self._tools[spec.name] = RegisteredTool(spec, handler)
+        self._tools[spec.name] = (spec, handler)
 
     def specs(self) -> list[ToolSpec]:
         """What the model is offered."""
-        specs: list[ToolSpec] = [t.spec for t in self._tools.values()]
+        specs: list[ToolSpec] = [spec for spec, _ in self._tools.values()]
         for source in self._sources:
             specs += [s for s in source.specs() if s.name not in self._tools]
         return specs
@@ -305,7 +294,7 @@ class ToolRegistry:
     def _handler(self, name: str) -> Handler | None:
         tool = self._tools.get(name)
         if tool is not None:
-            return tool.handler
+            return tool[1]
         for source in self._sources:
             handler = source.lookup(name)
             if handler is not None:

@@ -151,8 +151,9 @@ async def _run_item(command: _Command, item_id: str, *, sandboxed: bool) -> Exec
         )
     if result.timed_out:
         note = f"\ncommand timed out after {result.duration_s:.1f}s and was killed"
-        result.aggregated_output += note
-        result.stderr += note
+        result = result._replace(
+            aggregated_output=result.aggregated_output + note, stderr=result.stderr + note
+        )
     status = ItemStatus.COMPLETED if result.exit_code == 0 else ItemStatus.FAILED
     duration_ms = int(result.duration_s * 1000)
     command.life.finish(
