@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
 from typing import Any
 
+from bench.common import codex_lsp_command
 from bench.lsp_client import RpcPeer
 
 REQUEST_TIMEOUT_S = 120.0
@@ -49,4 +49,4 @@ class AcpBenchClient(RpcPeer):
 
 def agent_argv() -> list[str]:
     """How to start ``codex-lsp acp`` with this interpreter."""
-    return [sys.executable, "-m", "codex_lsp", "acp"]
+    return codex_lsp_command("acp")

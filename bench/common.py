@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 KEY_ENV = "FAKE_MODEL_KEY"
+
+
+def codex_lsp_command(*args: str) -> list[str]:
+    """The command line a user runs: the ``codex-lsp`` script installed beside this interpreter
+    (as ``codex`` is the binary the Codex CLI installs), else ``python -m codex_lsp``."""
+    script = Path(sys.executable).with_name("codex-lsp")
+    return [str(script), *args] if script.exists() else [sys.executable, "-m", "codex_lsp", *args]
 
 
 @dataclass(frozen=True)

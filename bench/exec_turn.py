@@ -14,13 +14,12 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import make_home, summary
+from bench.common import codex_lsp_command, make_home, summary
 from codex_lsp.testing import FakeModelServer, Reply, Text
 
 CODEX_VERSION = "0.169.0"
@@ -74,7 +73,7 @@ def measure(runs: int, codex: Path | None) -> dict[str, Any]:
     with FakeModelServer() as server:
         server.default_reply = Reply((Text("The answer is 42."),))
         home = make_home(server.base_url)
-        ours_argv = [sys.executable, "-m", "codex_lsp", "exec", "--skip-git-repo-check", "hi"]
+        ours_argv = codex_lsp_command("exec", "--skip-git-repo-check", "hi")
         codex_home = _codex_home(server.base_url) if codex else None
         peer_env = {**home.env, "CODEX_HOME": str(codex_home), "FAKE_KEY": "x"}
         peer_argv = [str(codex), "exec", "--skip-git-repo-check", "hi"]

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from typing import Any, Self
+
+from bench.common import codex_lsp_command
 
 Listener = Callable[[dict[str, Any], int], None]
 
@@ -136,5 +137,5 @@ def _content_length(headers: bytes) -> int:
 
 
 def server_argv() -> list[str]:
-    """How to start codex-lsp with this interpreter."""
-    return [sys.executable, "-m", "codex_lsp"]
+    """How to start codex-lsp: as a user does, see :func:`bench.common.codex_lsp_command`."""
+    return codex_lsp_command()

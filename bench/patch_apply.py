@@ -20,7 +20,6 @@ import json
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import codex_lsp
+from bench.common import codex_lsp_command
 from codex_lsp.core.turn_diff import TurnDiffTracker
 from codex_lsp.lsp.text_edits import line_edits, to_text_edits
 from codex_lsp.patch.files import FilePlan, plan_hunks, read_disk
@@ -95,7 +95,7 @@ def measure_case(
     bookkeeping_s = _median_time(lambda: _undo_bookkeeping(plans, source), runs)
     ours, theirs = [], []
     for _ in range(runs):
-        ours.append(_cli([sys.executable, "-m", "codex_lsp", "apply-patch", patch], source))
+        ours.append(_cli(codex_lsp_command("apply-patch", patch), source))
         if codex:
             theirs.append(_cli([str(codex), "--codex-run-as-apply-patch", patch], source))
     result: dict[str, Any] = {

@@ -2,9 +2,11 @@
 need-human issue of the clarify gate is a ``speckit`` diagnostic on spec.md (published and
 pulled), ``/speckit.auto`` asks no plan agent while it is open, and the code action's answer
 edits spec.md through ``workspace/applyEdit``, clears the diagnostic and lets the plan start; the
-same wait survives a SIGKILL of the server, and the answer then resumes the run. With no gate
-agents the native checks hold the gate: a ``[NEEDS CLARIFICATION: …]`` marker in spec.md is such
-a critical diagnostic, answered with the panel's free text through its "Answer…" action."""
+same wait survives a SIGKILL of the server, and the answer then resumes the run; typing
+``/speckit.auto`` again after a restart sends the open gate's questions again, answerable as the
+panel does. With no gate agents the native checks hold the gate: a ``[NEEDS CLARIFICATION: …]``
+marker in spec.md is such a critical diagnostic, answered with the panel's free text through its
+"Answer…" action."""
 
 from __future__ import annotations
 
@@ -19,14 +21,13 @@ from lsprotocol import types
 
 from codex_lsp.testing import FakeModelServer
 from tests.lsp.conftest import Session, open_session
-from tests.speckit.agents import agents_toml, answering
+from tests.speckit.agents import agents_toml
 from tests.speckit.conftest import make_fork_repo, make_fork_spec
-from tests.speckit.pipeline import AGENTS, STAGES, THREE, asked, enqueue, wait_until
-from tests.speckit.test_gates import GATES, clarify_answer, issue
+from tests.speckit.pipeline import AGENTS, STAGES, asked, enqueue, wait_until
+from tests.speckit.test_gates import GATES, QUESTION, critical_gate, enqueue_gate
 from tests.speckit.test_native_gates import MARKER, add_marker
 
 pytestmark = pytest.mark.slow
-QUESTION = "Which identity provider does sign-in use?"
 
 
 class _Agents:
@@ -47,13 +48,7 @@ def _setup(clean_env: Path, tmp_path: Path, agents: _Agents, main: FakeModelServ
     toml = agents_toml(agents.servers, main.base_url, extra=GATES)
     (clean_env / "config.toml").write_text(toml, "utf-8")
     spec = make_fork_spec(make_fork_repo(tmp_path / "fork"))
-    critical = {
-        "gemini": issue("CLR-009", QUESTION, "Okta", "critical", "need-human", "redirect"),
-        "claude": issue("CLR-009", QUESTION, "Auth0", "critical", "need-human", "redirect"),
-        "gpt_pro": issue("CLR-009", QUESTION, "Okta", "important", "suggest-fix", "redirect"),
-    }
-    for name in THREE:
-        agents.servers[name].enqueue(answering(clarify_answer(name, critical[name])))
+    enqueue_gate(agents, critical_gate("redirect"))
     for stage in STAGES:
         enqueue(agents, stage)
     return spec
@@ -62,6 +57,10 @@ def _setup(clean_env: Path, tmp_path: Path, agents: _Agents, main: FakeModelServ
 def _approve(lsp: Session) -> None:
     lsp.patch_answers = [{"decision": "approved"}] * 4
     lsp.approvals = ["approved"] * 4
+
+
+def _waiting(message: dict[str, Any]) -> bool:
+    return bool(message["state"] == "waiting")
 
 
 def _speckit_diagnostics(lsp: Session, path: Path) -> list[types.Diagnostic]:
@@ -160,6 +159,53 @@ async def test_the_critical_wait_survives_a_restart_and_the_answer_resumes_the_r
         await wait_until(lambda: asked(agents).count("unlock") == 3, timeout=45)
         assert asked(agents).count("clarify") == 3  # the gate was not asked again
         await wait_until((spec / "unlock.md").is_file, timeout=15)
+
+
+@pytest.mark.parametrize("stop", ["killed", "shut down"])
+async def test_a_run_resumed_after_a_restart_sends_its_open_gate_again_and_its_answer_finishes_it(
+    clean_env: Path, tmp_path: Path, scripted: tuple[_Agents, FakeModelServer], stop: str
+) -> None:
+    agents, main = scripted
+    spec = _setup(clean_env, tmp_path, agents, main)
+    spec_md = spec / "spec.md"
+    root = spec.parent.parent
+    async with open_session(clean_env, root, "visual-studio-code", custom_approvals=True) as first:
+        conversation = await first.new_conversation()
+        await first.say(conversation, "/speckit.auto SPEC-KIT-071")
+        held = await first.log.wait_for("speckitGate", conversation, timeout=30)
+        await first.log.wait_for("speckitAutoProgress", conversation, _waiting, timeout=15)
+        if stop == "killed":
+            await first.kill()
+    async with open_session(clean_env, root, "visual-studio-code", custom_approvals=True) as second:
+        _approve(second)
+        await wait_until(lambda: bool(_speckit_diagnostics(second, spec_md)), timeout=15)
+        second.client.diagnostics.clear()  # those of the start: the resume publishes them again
+        resumed = await second.new_conversation()
+        await second.say(resumed, "/speckit.auto SPEC-KIT-071")
+        gate = await second.log.wait_for("speckitGate", resumed, timeout=20)
+        assert gate == held  # the stored questions, options, file/line and critical list
+        (question,) = gate["questions"]
+        assert question["question"] == QUESTION and question["options"] == ["Okta", "Auth0"]
+        assert gate["critical"] == ["CLR-009"] and question["line"] == 15
+        await second.log.wait_for("speckitAutoProgress", resumed, _waiting, timeout=15)
+        await wait_until(lambda: bool(_speckit_diagnostics(second, spec_md)), timeout=15)
+        (shown,) = _speckit_diagnostics(second, spec_md)
+        assert shown.code == "CLR-009" and shown.range.start.line == 15
+        assert "plan" not in asked(agents)
+        # the panel's card answers with the question's option, as codex-lsp.speckit.answer
+        result = await second.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="codex-lsp.speckit.answer",
+                arguments=[gate["runId"], gate["checkpoint"], "CLR-009", question["options"][0]],
+            )
+        )
+        assert result["answered"] is True and result["resumed"] is False  # it runs here already
+        done = await second.log.wait_for("taskComplete", resumed, timeout=45)
+        assert done["lastAgentMessage"].startswith("## /speckit.auto SPEC-KIT-071: completed")
+        assert "- CLR-009: Which identity provider does sign-in use? → Okta" in spec_md.read_text()
+        assert "CLR-009" not in [d.code for d in _speckit_diagnostics(second, spec_md)]
+        assert asked(agents).count("clarify") == 3  # the gate was not held again
+        assert asked(agents).count("unlock") == 3
 
 
 async def test_with_no_gate_agents_a_needs_clarification_marker_is_a_diagnostic_that_holds_the_run(

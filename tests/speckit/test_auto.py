@@ -261,3 +261,36 @@ async def test_the_offer_to_resume_names_the_stage_the_resume_goes_on_at(
         await runs.close()
     assert offered.stage == "implement"
     assert "stopped at implement, stage 3 of 6" in offered.message
+
+
+async def test_a_gate_an_older_codex_lsp_stored_as_skipped_reads_as_skipped(
+    fork_spec: Path, fork_repo: Path, clean_env: Path
+) -> None:
+    """A run stored before the native checks held gates with no agents: its gate said why it
+    was skipped, and the resumed run's summary says so (not "0 fixed, 0 asked")."""
+    async with running_agents(clean_env, fork_repo, AGENTS) as agents:
+        why = "/speckit.clarify has no agents ([speckit.stages])"
+        skipped = {"checkpoint": "before-plan", "gate": "clarify", "auto_fixed": [], "asked": []}
+        old = {
+            **AutoState.start("SPEC-KIT-071", "unlock", "").to_json(),
+            "gates": [{**skipped, "critical": [], "backups": [], "skipped": why}],
+        }
+        runs = await SpeckitRuns.open(clean_env / "state.db")
+        try:
+            await runs.auto.claim(
+                fork_repo,
+                "SPEC-KIT-071",
+                fresh=True,
+                new_id="older",
+                new_state=old,
+                conversation_id=None,
+            )
+            await runs.auto.release("older")
+        finally:
+            await runs.close()
+        enqueue(agents, "unlock")
+        resumed = await agents.command("/speckit.auto SPEC-KIT-071")
+        summary = agents.answer(resumed) or ""
+        assert summary.startswith("## /speckit.auto SPEC-KIT-071: completed"), summary
+        assert f"- Quality gate before-plan (clarify): skipped, {why}" in summary
+        assert "0 fixed automatically" not in summary

@@ -6,21 +6,26 @@ file and lets the plan stage start; the fork's decision matrix and merging by id
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from codex_lsp.config.loader import load_layered
-from codex_lsp.speckit.gate_run import answer_issue
+from codex_lsp.protocol.ops import InterruptOp
+from codex_lsp.speckit.auto import AutoState, GateOutcome
+from codex_lsp.speckit.gate_run import answer_issue, still_open
 from codex_lsp.speckit.gates import Confidence, Decision, apply_answer, decide, merge
 from codex_lsp.speckit.issues import Magnitude, Resolvability
 from codex_lsp.speckit.workspace import Workspace
 from codex_lsp.speckit.writer import SinkWriter
+from codex_lsp.store.speckit_auto import IssueRow
 from codex_lsp.store.speckit_runs import SpeckitRuns
 from codex_lsp.tools.files import DiskSink
-from tests.speckit.agents import Agents, answering, running_agents
-from tests.speckit.pipeline import AGENTS, STAGES, THREE, asked, enqueue, wait_until
+from tests.speckit.agents import answering, running_agents
+from tests.speckit.pipeline import AGENTS, STAGES, THREE, HasServers, asked, enqueue, wait_until
 
 GATES = '[speckit.stages]\nclarify = ["gemini", "claude", "gpt_pro"]\n'
+QUESTION = "Which identity provider does sign-in use?"
 
 
 def clarify_answer(agent: str, *issues: dict[str, Any]) -> dict[str, Any]:
@@ -60,9 +65,34 @@ def issue(
     }
 
 
-def enqueue_gate(agents: Agents, answers: dict[str, dict[str, Any]]) -> None:
+def enqueue_gate(agents: HasServers, answers: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+    """The clarify agents' answers: each raises its ``answers``."""
     for name in THREE:
-        agents.servers[name].enqueue(answering(clarify_answer(name, answers[name])))
+        agents.servers[name].enqueue(answering(clarify_answer(name, *answers[name])))
+
+
+def critical_gate(context: str = "", *more: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The clarify agents' issues: CLR-009 (:data:`QUESTION`) critical and need-human (gemini
+    and claude; gemini and gpt_pro say Okta, claude Auth0), then ``more`` from each."""
+    raised = {
+        "gemini": issue("CLR-009", QUESTION, "Okta", "critical", "need-human", context),
+        "claude": issue("CLR-009", QUESTION, "Auth0", "critical", "need-human", context),
+        "gpt_pro": issue("CLR-009", QUESTION, "Okta", "important", "suggest-fix", context),
+    }
+    return {name: [found, *more] for name, found in raised.items()}
+
+
+async def answer_open(home: Path, root: Path, issue_id: str, answer: str) -> None:
+    """Answer the open issue ``issue_id`` of the workspace ``root`` as a code action does
+    (through a sink writing to disk), from a store of its own."""
+    runs = await SpeckitRuns.open(home / "state.db")
+    try:
+        (row,) = [r for r in await runs.auto.open_issues(root) if r.issue_id == issue_id]
+        config = load_layered(home=home, workspace=root).config
+        workspace = Workspace.open(root, config, home)
+        await answer_issue(runs, workspace, row, answer, SinkWriter(DiskSink(), root))
+    finally:
+        await runs.close()
 
 
 async def test_three_agreeing_minor_auto_fix_answers_edit_spec_md_after_a_backup(
@@ -72,7 +102,10 @@ async def test_three_agreeing_minor_auto_fix_answers_edit_spec_md_after_a_backup
     async with running_agents(clean_env, fork_repo, AGENTS, extra=GATES) as agents:
         enqueue_gate(
             agents,
-            {n: issue("CLR-001", "How fast must FR-001 redirect?", "within 200 ms") for n in THREE},
+            {
+                n: [issue("CLR-001", "How fast must FR-001 redirect?", "within 200 ms")]
+                for n in THREE
+            },
         )
         for stage in STAGES:
             enqueue(agents, stage)
@@ -96,15 +129,7 @@ async def test_a_critical_need_human_issue_holds_the_run_until_it_is_answered(
     fork_spec: Path, fork_repo: Path, clean_env: Path
 ) -> None:
     async with running_agents(clean_env, fork_repo, AGENTS, extra=GATES) as agents:
-        question = "Which identity provider does sign-in use?"
-        enqueue_gate(
-            agents,
-            {
-                "gemini": issue("CLR-009", question, "Okta", "critical", "need-human"),
-                "claude": issue("CLR-009", question, "Auth0", "critical", "need-human"),
-                "gpt_pro": issue("CLR-009", question, "Okta", "important", "suggest-fix"),
-            },
-        )
+        enqueue_gate(agents, critical_gate())
         for stage in STAGES:
             enqueue(agents, stage)
         running = asyncio.create_task(agents.command("/speckit.auto SPEC-KIT-071"))
@@ -114,7 +139,7 @@ async def test_a_critical_need_human_issue_holds_the_run_until_it_is_answered(
         (gate,) = agents.speckit(conversation, "speckitGate")
         assert gate["asked"] == ["CLR-009"] and gate["critical"] == ["CLR-009"]
         (shown,) = gate["questions"]  # what a panel shows: the question, its answers as buttons
-        assert shown["issueId"] == "CLR-009" and shown["question"] == question
+        assert shown["issueId"] == "CLR-009" and shown["question"] == QUESTION
         assert shown["magnitude"] == "critical" and shown["options"] == ["Okta", "Auth0"]
         assert shown["file"] == "docs/SPEC-KIT-071-login/spec.md"
         await asyncio.sleep(1.5)  # the run would have asked the plan agents by now
@@ -127,13 +152,9 @@ async def test_a_critical_need_human_issue_holds_the_run_until_it_is_answered(
             assert open_issue.issue_id == "CLR-009" and open_issue.magnitude == "critical"
             assert open_issue.data["confidence"] == "medium"  # two of three said Okta
             assert open_issue.data["options"] == ["Okta", "Auth0"]
-            config = load_layered(home=clean_env, workspace=fork_repo).config
-            workspace = Workspace.open(fork_repo, config, clean_env)
-            await answer_issue(
-                runs, workspace, open_issue, "Okta", SinkWriter(DiskSink(), fork_repo)
-            )
         finally:
             await runs.close()
+        await answer_open(clean_env, fork_repo, "CLR-009", "Okta")
         assert (
             "- CLR-009: Which identity provider does sign-in use? → Okta"
             in (fork_spec / "spec.md").read_text()
@@ -143,6 +164,102 @@ async def test_a_critical_need_human_issue_holds_the_run_until_it_is_answered(
             "## /speckit.auto SPEC-KIT-071: completed"
         )
         assert asked(agents).count("plan") == 3
+
+
+async def test_an_interrupted_wait_resumed_in_a_new_conversation_sends_the_open_questions_again(
+    fork_spec: Path, fork_repo: Path, clean_env: Path
+) -> None:
+    """Interrupted while it waits, one question answered meanwhile: the resume sends the gate
+    again with the question still open (from the store, asking no agent), and its answer lets
+    the run finish."""
+    log_level = issue(
+        "CLR-010", "Which log level in production?", "info", "important", "need-human"
+    )
+    async with running_agents(clean_env, fork_repo, AGENTS, extra=GATES) as agents:
+        enqueue_gate(agents, critical_gate("", log_level))
+        for stage in STAGES:
+            enqueue(agents, stage)
+        first = asyncio.create_task(agents.command("/speckit.auto SPEC-KIT-071"))
+        await wait_until(lambda: bool(agents.conversations))
+        conversation = agents.conversations[-1]
+        held = await agents.log.wait_for("speckitGate", conversation, timeout=30)
+        assert held["asked"] == ["CLR-009", "CLR-010"] and held["critical"] == ["CLR-009"]
+        agents.manager.get(conversation).submit(InterruptOp())
+        await agents.log.wait_for("turnAborted", conversation, timeout=30)
+        first.cancel()
+        await answer_open(clean_env, fork_repo, "CLR-010", "info")
+        second = asyncio.create_task(agents.command("/speckit.auto SPEC-KIT-071"))
+        await wait_until(lambda: len(agents.conversations) == 2)
+        resumed = agents.conversations[-1]
+        gate = await agents.log.wait_for("speckitGate", resumed, timeout=30)
+        assert gate == {
+            **held,
+            "asked": ["CLR-009"],
+            "critical": ["CLR-009"],
+            "questions": held["questions"][:1],
+        }
+        waiting = await agents.log.wait_for(
+            "speckitAutoProgress", resumed, lambda m: m["state"] == "waiting", timeout=15
+        )
+        assert "CLR-009" in waiting["reason"] and "plan" not in asked(agents)
+        await answer_open(clean_env, fork_repo, "CLR-009", "Okta")
+        await asyncio.wait_for(second, 40)
+        assert (agents.answer(resumed) or "").startswith("## /speckit.auto SPEC-KIT-071: completed")
+        assert asked(agents).count("clarify") == 3 and asked(agents).count("plan") == 3
+        assert len(agents.speckit(resumed, "speckitGate")) == 3  # this one, then the native two
+
+
+async def test_what_is_sent_again_is_the_stored_open_questions_only(
+    runs: SpeckitRuns, tmp_path: Path
+) -> None:
+    """From the store's rows, in the gate's order (not the rows'): answered and auto-fixed ones
+    are left out, ``critical`` keeps only the open ones, and a gate with none open (or none of
+    the run's) sends nothing."""
+
+    def row(issue_id: str, status: str, magnitude: str, line: int | None) -> IssueRow:
+        found = merge(
+            "clarify", {"a": clarify_answer("a", issue(issue_id, f"{issue_id}?", "x"))}, 1
+        )
+        data = {**found[0].to_json(), "options": ["x", "y"]}
+        return IssueRow("r1", "before-plan", issue_id, status, magnitude, "spec.md", line, data)
+
+    state = AutoState.start("S", None, "").to_json()
+    for run_id, spec_id in (("r1", "S"), ("r2", "T")):
+        await runs.auto.claim(
+            tmp_path, spec_id, fresh=True, new_id=run_id, new_state=state, conversation_id=None
+        )
+    await runs.auto.put_issues(
+        [
+            row("CLR-001", "auto-fixed", "minor", None),
+            row("CLR-002", "open", "critical", 4),
+            row("CLR-003", "answered", "critical", 7),
+            row("CLR-004", "open", "important", None),
+        ]
+    )
+    held = GateOutcome(
+        "before-plan",
+        "clarify",
+        auto_fixed=("CLR-001",),
+        asked=("CLR-004", "CLR-003", "CLR-002"),
+        critical=("CLR-003", "CLR-002"),
+        backups=("docs/S/spec.backup_20261201_201500.md",),
+    )
+    event = await still_open(runs, "S", "r1", held)
+    assert event is not None and event.stage == "plan" and event.gate == "clarify"
+    assert event.asked == ["CLR-004", "CLR-002"] and event.critical == ["CLR-002"]
+    assert event.auto_fixed == ["CLR-001"] and event.backups == list(held.backups)
+    assert [
+        (q.issue_id, q.question, q.magnitude, q.options, q.file, q.line) for q in event.questions
+    ] == [
+        ("CLR-004", "CLR-004?", "important", ["x", "y"], "spec.md", None),
+        ("CLR-002", "CLR-002?", "critical", ["x", "y"], "spec.md", 4),
+    ]
+    assert await still_open(runs, "T", "r2", held) is None  # another run's rows are not its
+    for issue_id in ("CLR-002", "CLR-004"):
+        assert await runs.auto.close_issue(
+            "r1", "before-plan", issue_id, status="answered", answer="x"
+        )
+    assert await still_open(runs, "S", "r1", held) is None
 
 
 def test_merging_by_id_takes_the_highest_magnitude_and_need_human_from_any() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import bisect
 import difflib
+from collections import Counter
 from collections.abc import Sequence
+from itertools import pairwise
 
 from lsprotocol import types
 
@@ -54,18 +56,18 @@ SMALL_GAP = 200
 """Gaps between anchors up to this many lines are compared with difflib."""
 
 
+def _unique_lines(lines: list[str]) -> dict[str, int]:
+    """Each line that occurs once, and where, in order."""
+    count = Counter(lines)
+    return {line: i for i, line in enumerate(lines) if count[line] == 1}
+
+
 def _unique_anchors(a: list[str], b: list[str]) -> list[tuple[int, int]]:
     """Lines that occur exactly once in each side, longest increasing run of them (patience)."""
-    count_a: dict[str, int] = {}
-    for line in a:
-        count_a[line] = count_a.get(line, 0) + 1
-    where_a = {line: i for i, line in enumerate(a) if count_a[line] == 1}
-    count_b: dict[str, int] = {}
-    for line in b:
-        count_b[line] = count_b.get(line, 0) + 1
-    pairs = [
-        (where_a[line], j) for j, line in enumerate(b) if count_b[line] == 1 and line in where_a
-    ]
+    where_a, where_b = _unique_lines(a), _unique_lines(b)
+    pairs = [(where_a[line], j) for line, j in where_b.items() if line in where_a]  # b's order
+    if all(p[0] < q[0] for p, q in pairwise(pairs)):
+        return pairs  # nothing moved (the usual edit): the pairs are the run already
     tails: list[int] = []  # longest increasing subsequence of a-indices (b is already ordered)
     tail_at: list[int] = []
     previous = [-1] * len(pairs)
@@ -104,7 +106,8 @@ def _diff(a: list[str], b: list[str], a0: int, b0: int, out: list[LineEdit]) -> 
         return
     last_i, last_j = 0, 0
     for i, j in anchors:
-        _diff(a[last_i:i], b[last_j:j], a0 + last_i, b0 + last_j, out)
+        if i != last_i or j != last_j:  # most anchors follow the one before: no gap to compare
+            _diff(a[last_i:i], b[last_j:j], a0 + last_i, b0 + last_j, out)
         last_i, last_j = i + 1, j + 1
     _diff(a[last_i:], b[last_j:], a0 + last_i, b0 + last_j, out)
 

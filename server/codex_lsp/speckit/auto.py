@@ -70,6 +70,9 @@ class GateOutcome:
     backups: tuple[str, ...] = ()
     native: bool = False
     """Held by the native heuristics (the gate's stage has no agents)."""
+    skipped: str | None = None
+    """Why the gate did not run: only in runs stored by a codex-lsp that skipped a gate with no
+    agents (before the native heuristics held it)."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GateOutcome:
@@ -82,10 +85,13 @@ class GateOutcome:
             critical=tuple(data.get("critical", ())),
             backups=tuple(data.get("backups", ())),
             native=bool(data.get("native", False)),
+            skipped=str(data["skipped"]) if data.get("skipped") else None,
         )
 
     def describe(self) -> str:
         """One line for the summary."""
+        if self.skipped:
+            return f"{self.checkpoint} ({self.gate}): skipped, {self.skipped}"
         fixed = f"{len(self.auto_fixed)} fixed automatically"
         if self.backups:
             fixed += f" (backup {', '.join(self.backups)})"

@@ -41,6 +41,7 @@ from codex_lsp.speckit.auto import (
     next_step,
 )
 from codex_lsp.speckit.auto_summary import render_summary, summary_wire
+from codex_lsp.speckit.gate_run import still_open
 from codex_lsp.speckit.packet import SpecPacket
 from codex_lsp.speckit.result import CommandResult
 from codex_lsp.speckit.stage_sinks import Emitter
@@ -109,11 +110,21 @@ class AutoDriver:
                 if goal:
                     state = AutoState.from_json({**state.to_json(), "goal": goal})
                 state = await reconciled(self.runs, self.workspace, state, claim.saved_at)
+                await self._resend_open_gates(run_id, state)
             await self._save(run_id, state)
             state = await self._drive(run_id, state)
         finally:
             await asyncio.shield(self.runs.auto.release(run_id))
         return self._summary(run_id, state)
+
+    async def _resend_open_gates(self, run_id: str, state: AutoState) -> None:
+        """The gates held before the resume whose questions are still open, sent again from
+        the store (the conversation the run resumes in never saw them; the gates are not held
+        again): a panel's card can answer them, and the editor shows their diagnostics."""
+        for outcome in state.gates:
+            event = await still_open(self.runs, self.spec_id, run_id, outcome)
+            if event is not None:
+                self.emit(event)
 
     async def _save(self, run_id: str, state: AutoState) -> None:
         await self.runs.auto.save(run_id, state.status.value, state.to_json())

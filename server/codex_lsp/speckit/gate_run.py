@@ -2,7 +2,8 @@
 merged and decided (:mod:`codex_lsp.speckit.gates`), the automatic fixes written into the SPEC
 file through the editor after a timestamped backup, every other issue stored open (the editor
 shows it as a diagnostic with code actions), and the answer to one of them (a code action, the
-panel) written the same way, which closes it.
+panel) written the same way, which closes it. A resumed run sends the questions still open
+again, from the store (:func:`still_open`).
 
 The file an issue names is looked up inside the SPEC folder by its base name only (the agents are
 untrusted: a path of theirs never leaves the folder); anything else goes to ``spec.md``."""
@@ -38,6 +39,8 @@ from codex_lsp.store.speckit_auto import IssueRow
 from codex_lsp.store.speckit_runs import SpeckitRuns
 
 MAX_ANSWER_CHARS = 2_000
+STAGE_BEFORE = {checkpoint: stage for stage, checkpoint in CHECKPOINTS.items()}
+"""A checkpoint → the stage it comes before."""
 
 
 class EditorWriter(Protocol):
@@ -73,6 +76,55 @@ def issue_file(workspace: Workspace, packet: SpecPacket, named: str | None) -> P
 def backup_path(path: Path, now: datetime) -> Path:
     """``spec.backup_20260101_120000.md`` beside ``spec.md``."""
     return path.with_name(f"{path.stem}.backup_{now.strftime('%Y%m%d_%H%M%S')}{path.suffix}")
+
+
+def gate_question(row: IssueRow) -> SpeckitGateQuestion:
+    """What a client shows of the open issue ``row``: the question, its magnitude, the agents'
+    suggested answers and where its diagnostic is (all as the store keeps them)."""
+    return SpeckitGateQuestion(
+        issue_id=row.issue_id,
+        question=str(row.data.get("question") or row.issue_id),
+        magnitude=Magnitude(row.magnitude).value,
+        options=[str(o) for o in row.data.get("options", [])],
+        file=row.file,
+        line=row.line,
+    )
+
+
+def gate_event(
+    spec_id: str, run_id: str, outcome: GateOutcome, questions: list[SpeckitGateQuestion]
+) -> SpeckitGateEvent:
+    """The ``speckitGate`` event of a held checkpoint (``questions``: ``outcome.asked``'s)."""
+    return SpeckitGateEvent(
+        spec_id=spec_id,
+        stage=STAGE_BEFORE[outcome.checkpoint],
+        run_id=run_id,
+        checkpoint=outcome.checkpoint,
+        gate=outcome.gate,
+        auto_fixed=list(outcome.auto_fixed),
+        asked=list(outcome.asked),
+        critical=list(outcome.critical),
+        backups=list(outcome.backups),
+        questions=questions,
+    )
+
+
+async def still_open(
+    runs: SpeckitRuns, spec_id: str, run_id: str, outcome: GateOutcome
+) -> SpeckitGateEvent | None:
+    """The ``speckitGate`` event of a checkpoint held earlier in the run (``outcome``, as its
+    state keeps it) for the questions of it still open, rebuilt from the store's rows without
+    holding the gate again: what a resumed run sends so that its conversation (a panel's card,
+    the diagnostics) can answer them. None when all are answered."""
+    if outcome.checkpoint not in STAGE_BEFORE:
+        return None
+    rows = {r.issue_id: r for r in await runs.auto.issues(run_id, outcome.checkpoint)}
+    open_rows = [rows[i] for i in outcome.asked if i in rows and rows[i].status == "open"]
+    if not open_rows:
+        return None
+    asked = tuple(r.issue_id for r in open_rows)
+    left = replace(outcome, asked=asked, critical=tuple(i for i in outcome.critical if i in asked))
+    return gate_event(spec_id, run_id, left, [gate_question(r) for r in open_rows])
 
 
 class GateKeeper:
@@ -119,19 +171,9 @@ class GateKeeper:
             path = self._file(issue)
             if path not in texts:
                 texts[path] = await self.writer.read(path) or ""
-            line = locate(texts[path], issue)
-            row = self._row(run_id, checkpoint, issue, "open", line, None)
+            row = self._row(run_id, checkpoint, issue, "open", locate(texts[path], issue), None)
             rows.append(row)
-            questions.append(
-                SpeckitGateQuestion(
-                    issue_id=issue.id,
-                    question=issue.question,
-                    magnitude=issue.magnitude.value,
-                    options=issue.options,
-                    file=row.file,
-                    line=line,
-                )
-            )
+            questions.append(gate_question(row))
         await self.runs.auto.put_issues(rows)
         outcome = GateOutcome(
             checkpoint=checkpoint,
@@ -142,20 +184,7 @@ class GateKeeper:
             backups=tuple(self.workspace.relative(b) for b in backups),
             native=native,
         )
-        self.emit(
-            SpeckitGateEvent(
-                spec_id=self.packet.id,
-                stage=stage,
-                run_id=run_id,
-                checkpoint=checkpoint,
-                gate=gate,
-                auto_fixed=list(outcome.auto_fixed),
-                asked=list(outcome.asked),
-                critical=list(outcome.critical),
-                backups=list(outcome.backups),
-                questions=questions,
-            )
-        )
+        self.emit(gate_event(self.packet.id, run_id, outcome, questions))
         return outcome
 
     @staticmethod
