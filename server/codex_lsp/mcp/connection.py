@@ -9,6 +9,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from codex_lsp.background import create_task
@@ -21,7 +22,6 @@ from codex_lsp.mcp.failures import (
     redacted_failure,
     still_answers,
 )
-from codex_lsp.mcp.info import ElicitHandler, ServerState
 from codex_lsp.mcp.transport import (
     PromptInfo,
     ToolInfo,
@@ -39,6 +39,21 @@ if TYPE_CHECKING:
 
 STOP_WAIT_S = 5.0
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 15.0, 30.0)
+
+ElicitAnswer = tuple[str, dict[str, Any] | None]
+ElicitHandler = Callable[[str, str, dict[str, Any], str | None], Awaitable[ElicitAnswer]]
+"""``(server, message, requested_schema, url) -> (action, content)``; ``url`` for a url-mode
+elicitation (the user is to open it; the schema is then empty); action is accept, decline or
+cancel."""
+
+
+class ServerState(StrEnum):
+    """Where a server is in its life."""
+
+    STARTING = "starting"
+    READY = "ready"
+    FAILED = "failed"
+    STOPPED = "stopped"
 
 
 @dataclass
@@ -77,6 +92,17 @@ class McpConnection:
         # Counts starts: a call that fails knows whether the server it used is still the one
         # running (a restart may have replaced it meanwhile).
         self._generation = 0
+
+    @property
+    def starting(self) -> bool:
+        """True while it starts (or restarts)."""
+        return self.state is ServerState.STARTING
+
+    @property
+    def stopped(self) -> bool:
+        """True when it was stopped (or has not started yet): its tools and prompts are not
+        offered. A failed server keeps them (calling one restarts it)."""
+        return self.state is ServerState.STOPPED
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:

@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from codex_lsp.background import create_task
 from codex_lsp.config.model import McpServerConfig
 from codex_lsp.errors import McpError, ProtocolError
-from codex_lsp.mcp.info import ElicitHandler, ServerState
 from codex_lsp.mcp.naming import SEPARATOR, assign_names
 from codex_lsp.mcp.schema import clean_schema
 from codex_lsp.protocol.items import McpServerStatus
 
 if TYPE_CHECKING:
-    from codex_lsp.mcp.connection import McpConnection
+    from codex_lsp.mcp.connection import ElicitHandler, McpConnection
     from codex_lsp.mcp.transport import PromptInfo, ToolInfo
 
 StatusListener = Callable[[McpServerStatus], None]
@@ -104,7 +103,7 @@ class McpManager:
 
     def _changed(self, connection: McpConnection) -> None:
         self._tools = None
-        if any(c.state is ServerState.STARTING for c in self._connections.values()):
+        if any(c.starting for c in self._connections.values()):
             self._settled.clear()
         else:
             self._settled.set()
@@ -130,7 +129,7 @@ class McpManager:
         if self._tools is None:
             pairs: list[tuple[str, ToolInfo]] = []
             for connection in self._connections.values():
-                if connection.state is ServerState.STOPPED:
+                if connection.stopped:
                     continue  # a failed server keeps its tools: calling one restarts it
                 cfg = connection.config
                 for tool in connection.tools:
@@ -152,7 +151,7 @@ class McpManager:
         pairs = [
             (c.name, prompt)
             for c in self._connections.values()
-            if c.state is not ServerState.STOPPED
+            if not c.stopped
             for prompt in c.prompts
         ]
         names = assign_names([(server, prompt.name) for server, prompt in pairs])
@@ -163,10 +162,7 @@ class McpManager:
 
     def has_resources(self) -> bool:
         """True when a ready server offers resources."""
-        return any(
-            c.state is not ServerState.STOPPED and c.has_resources
-            for c in self._connections.values()
-        )
+        return any(not c.stopped and c.has_resources for c in self._connections.values())
 
     def connection(self, server: str) -> McpConnection:
         """The server named ``server``; :class:`McpError` lists the known ones."""

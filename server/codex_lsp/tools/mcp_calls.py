@@ -12,7 +12,7 @@ from pydantic import Field
 
 from codex_lsp.errors import McpError
 from codex_lsp.exec.safety import McpToolCall, decide_approval
-from codex_lsp.mcp.info import ElicitAnswer
+from codex_lsp.mcp.connection import ElicitAnswer
 from codex_lsp.mcp.manager import McpManager, McpTool
 from codex_lsp.mcp.schema import argument_problems
 from codex_lsp.protocol.events import (

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from codex_lsp.mcp.info import ElicitAnswer
 from codex_lsp.mcp.manager import McpManager
 from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.registry import Handler
 
 if TYPE_CHECKING:
+    from codex_lsp.mcp.connection import ElicitAnswer
     from codex_lsp.tools.mcp_calls import McpCalls
 
 _RESOURCE_SPECS = {
