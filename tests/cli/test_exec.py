@@ -171,6 +171,7 @@ def test_a_plain_turn_imports_no_module_it_does_not_use(
     unused += ["codex_lsp.exec.spawn", "codex_lsp.exec.forkserver"]  # no command runs
     unused += ["codex_lsp.mcp.connection", "codex_lsp.mcp.transport"]  # no MCP server
     unused += ["codex_lsp.core.review_answer"]
+    unused += ["codex_lsp.protocol.requests"]  # the LSP methods' models; the core's are apart
     probe = f"print([m for m in {unused!r} if m in sys.modules], file=sys.stderr)"
     loaded = _after_a_plain_turn(codex_home, workspace, probe)
     assert loaded == "[]"  # each one costs a turn's start 10-40 ms

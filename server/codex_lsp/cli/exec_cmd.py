@@ -29,6 +29,7 @@ from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConfigSources, Conversation, ConversationManager, FrontEnd
 from codex_lsp.core.supervisor import CommandRouter, TurnBody
 from codex_lsp.errors import CodexError, ConfigError, ProviderError
+from codex_lsp.protocol.conversations import NewConversationParams
 from codex_lsp.protocol.events import (
     ErrorEvent,
     EventEnvelope,
@@ -39,7 +40,6 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.items import LocalImageInput, ReviewOutput, TextInput, UserInputItem
 from codex_lsp.protocol.ops import InterruptOp, ReviewOp, ShutdownOp, UserTurnOp
-from codex_lsp.protocol.requests import NewConversationParams
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 ExecOp = UserTurnOp | ReviewOp

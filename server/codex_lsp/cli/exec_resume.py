@@ -10,7 +10,7 @@ from pathlib import Path
 
 from codex_lsp.core import ConversationManager
 from codex_lsp.errors import ConfigError, UnknownConversationError
-from codex_lsp.protocol.requests import ConversationSummary, ListConversationsParams
+from codex_lsp.protocol.conversations import ConversationSummary, ListConversationsParams
 
 SEARCH_PAGES = 20
 """At most this many pages (of 500) are searched for a title."""

@@ -11,8 +11,8 @@ import os
 import sys
 from typing import TextIO
 
+from codex_lsp.protocol.answers import RequestUserInputResult, UserInputAnswer
 from codex_lsp.protocol.events import RequestUserInputEvent, UserInputQuestion
-from codex_lsp.protocol.requests import RequestUserInputResult, UserInputAnswer
 from codex_lsp.tools.registry import TurnFailedError
 
 NOT_A_TERMINAL = (

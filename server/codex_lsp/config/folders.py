@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from codex_lsp.errors import ConfigError
 
 PROJECT_FOLDERS = (".codex", ".codex-lsp")
 
 
-@dataclass(frozen=True)
-class ConfigFolders:
+class ConfigFolders(NamedTuple):
     """Where to look, and whether the project's files may do what only the user may."""
 
     user: tuple[Path, ...] = ()

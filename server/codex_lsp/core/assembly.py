@@ -21,9 +21,9 @@ from codex_lsp.core.seams import EventSink, FrontEnd, Seams
 from codex_lsp.core.supervisor import CommandRouter
 from codex_lsp.core.turn_context import TurnContext, existing_folder
 from codex_lsp.errors import ProtocolError
+from codex_lsp.protocol.conversations import NewConversationParams
 from codex_lsp.protocol.limits import NAME_MAX_CHARS
 from codex_lsp.protocol.policies import WorkspaceWrite, sandbox_policy_for_mode
-from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.providers.registry import ResolvedProvider, create_client, resolve_provider
 from codex_lsp.store.conversations import ConversationStore
 from codex_lsp.tools import specs

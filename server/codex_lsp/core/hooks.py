@@ -23,7 +23,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -60,14 +60,12 @@ class _HooksFile(BaseModel):
     hooks: dict[str, list[_Group]] = Field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):
     hook: HookCommand
     matcher: re.Pattern[str] | None
 
 
-@dataclass(frozen=True)
-class HookSite:
+class HookSite(NamedTuple):
     """Where an event happens: the conversation, its turn settings, the hooks' environment."""
 
     session_id: str
@@ -78,8 +76,7 @@ class HookSite:
     turn_id: str | None = None
 
 
-@dataclass(frozen=True)
-class HookOutcome:
+class HookOutcome(NamedTuple):
     """What the hooks of one event said."""
 
     blocked: bool = False

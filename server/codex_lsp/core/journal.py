@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from codex_lsp.protocol.base import WireModel
 from codex_lsp.protocol.events import UserMessageEvent
@@ -20,8 +20,7 @@ from codex_lsp.store.snapshots import TurnSnapshot, drop_snapshots, mark_undone,
 TURN_END_FLUSH_S = 10.0
 
 
-@dataclass(frozen=True)
-class TurnEnd:
+class TurnEnd(NamedTuple):
     """How a turn ended: its status (completed, aborted, failed), the model it ran on, its
     token usage and the conversation's totals after it."""
 
@@ -32,8 +31,7 @@ class TurnEnd:
     total_usage: TokenUsage
 
 
-@dataclass(frozen=True)
-class NewConversationRow:
+class NewConversationRow(NamedTuple):
     """The metadata a new conversation is stored with."""
 
     cwd: str

@@ -27,9 +27,7 @@ from codex_lsp.core.seams import FrontEnd
 from codex_lsp.core.supervisor import CommandRouter
 from codex_lsp.errors import CodexError, UnknownConversationError
 from codex_lsp.mcp.manager import McpManager
-from codex_lsp.protocol.items import McpServerStatus, TokenUsage
-from codex_lsp.protocol.ops import ShutdownOp
-from codex_lsp.protocol.requests import (
+from codex_lsp.protocol.conversations import (
     ConversationInfo,
     ConversationSummary,
     ListConversationsParams,
@@ -37,6 +35,8 @@ from codex_lsp.protocol.requests import (
     NewConversationParams,
     ResumeConversationResult,
 )
+from codex_lsp.protocol.items import McpServerStatus, TokenUsage
+from codex_lsp.protocol.ops import ShutdownOp
 from codex_lsp.store.conversations import ConversationStore
 from codex_lsp.store.records import ConversationRow, StoredConversation
 from codex_lsp.tools.mcp_tools import McpToolSource

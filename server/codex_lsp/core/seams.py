@@ -7,9 +7,10 @@ end."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from codex_lsp.config.model import ModelProviderInfo
+from codex_lsp.protocol.answers import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventEnvelope,
@@ -18,7 +19,6 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.items import McpServerStatus
 from codex_lsp.protocol.policies import ReviewDecision
-from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.providers.base import ModelClient
 from codex_lsp.tools.commands import CommandRunner
 from codex_lsp.tools.files import FileSink
@@ -55,8 +55,7 @@ async def no_url_opener(url: str) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class Seams:
+class Seams(NamedTuple):
     """The parts of one conversation that come from outside it, fixed for its life."""
 
     client: ModelClient
@@ -70,8 +69,7 @@ class Seams:
     open_url: UrlOpener = no_url_opener
 
 
-@dataclass(frozen=True)
-class FrontEnd:
+class FrontEnd(NamedTuple):
     """What a front end (the language server, ``exec``, the MCP server, ACP) gives the
     conversation manager at construction: the one event sink, who answers approvals, where
     each conversation's file edits go and who runs its commands, and what it wants to hear."""

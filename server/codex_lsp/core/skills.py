@@ -29,7 +29,7 @@ from codex_lsp.core.instructions import codex_home, inside, project_root
 from codex_lsp.local_files import read_regular
 from codex_lsp.protocol.history import InputText, UserMessage
 from codex_lsp.protocol.items import SkillInput, TextInput, UserInputItem
-from codex_lsp.protocol.requests import ListSkillsResult, SkillEntry
+from codex_lsp.protocol.skills import ListSkillsResult, SkillEntry
 
 SKILL_FILE = "SKILL.md"
 SKILL_MAX_BYTES = 256 * 1024

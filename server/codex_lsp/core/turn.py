@@ -24,6 +24,7 @@ from codex_lsp.core.user_input import convert_input
 from codex_lsp.exec.env import command_env
 from codex_lsp.exec.rules import CommandRules
 from codex_lsp.exec.runner import ExecResult, OutputSink
+from codex_lsp.protocol.answers import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventMsg,
@@ -61,7 +62,6 @@ from codex_lsp.protocol.policies import (
     ReviewDecision,
     WorkspaceWrite,
 )
-from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.tool_specs import ToolSpec
 from codex_lsp.providers.base import Prompt
 from codex_lsp.tools.commands import CommandRequest, Sandbox

@@ -14,11 +14,21 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 
+def camel(name: str) -> str:
+    """The wire name of a field: pydantic's ``to_camel``, without its regular expressions for
+    the plain names (lowercase ASCII words joined by single underscores) nearly every field
+    has; it runs for each of the ~600 fields a headless turn defines (~2 ms saved)."""
+    head, *rest = name.split("_")
+    if head and all(rest) and name.isascii() and name.islower() and name.replace("_", "").isalpha():
+        return head + "".join(map(str.capitalize, rest))
+    return to_camel(name)
+
+
 class WireModel(BaseModel):
     """A message or a part of one: snake_case in Python, camelCase on the wire."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel,
+        alias_generator=camel,
         populate_by_name=True,
         extra="forbid",
         frozen=False,

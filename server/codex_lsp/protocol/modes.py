@@ -33,22 +33,22 @@ class Mode(WireModel):
     warning: str | None = None
 
 
-MODES: tuple[Mode, ...] = (
-    Mode(
+MODES: tuple[Mode, ...] = (  # constants: made without validation, so no validator is built
+    Mode.model_construct(
         id="read-only",
         name="Read Only",
         description="Reads anything; asks before editing files and before commands that need more",
         approval_policy=AskForApproval.ON_REQUEST,
         sandbox_mode=SandboxMode.READ_ONLY,
     ),
-    Mode(
+    Mode.model_construct(
         id="auto",
         name="Auto",
         description="Edits files and runs commands in the workspace; asks before going beyond it",
         approval_policy=AskForApproval.ON_REQUEST,
         sandbox_mode=SandboxMode.WORKSPACE_WRITE,
     ),
-    Mode(
+    Mode.model_construct(
         id="full-access",
         name="Full Access",
         description="No sandbox and no questions: only on a machine you can afford to lose",

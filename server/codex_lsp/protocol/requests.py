@@ -1,11 +1,31 @@
-"""Params and results of the LSP requests that are not Ops."""
+"""Params and results of the LSP requests that are not Ops.
 
-from pathlib import Path
+Every request model can be imported from here. The ones the core needs on every turn live in
+smaller modules of their own (:mod:`~codex_lsp.protocol.conversations`,
+:mod:`~codex_lsp.protocol.answers`, :mod:`~codex_lsp.protocol.terminals`,
+:mod:`~codex_lsp.protocol.skills`) and are re-exported here: this module's ~50 other models cost
+a headless turn ~5 ms to define, so the core imports those smaller modules instead."""
+
 from typing import Any, Literal
 
 from pydantic import Field
 
+from codex_lsp.protocol.answers import ApprovalResult, RequestUserInputResult, UserInputAnswer
 from codex_lsp.protocol.base import WireModel
+from codex_lsp.protocol.conversations import (
+    ArchiveConversationParams,
+    ConversationInfo,
+    ConversationScoped,
+    ConversationSummary,
+    DeleteConversationParams,
+    ForkConversationParams,
+    ListConversationsParams,
+    ListConversationsResult,
+    NewConversationParams,
+    RenameConversationParams,
+    ResumeConversationParams,
+    ResumeConversationResult,
+)
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     ExecApprovalRequestEvent,
@@ -18,119 +38,18 @@ from codex_lsp.protocol.limits import (
     Identifier,
     Name,
     OutputSchema,
-    Title,
     WirePath,
 )
 from codex_lsp.protocol.modes import Mode, ModeId
 from codex_lsp.protocol.ops import TurnContextOverrides
-from codex_lsp.protocol.policies import (
-    AskForApproval,
-    ReasoningEffort,
-    ReasoningSummary,
-    ReviewDecision,
-    SandboxMode,
+from codex_lsp.protocol.policies import ReasoningEffort
+from codex_lsp.protocol.skills import ListSkillsParams, ListSkillsResult, SkillEntry
+from codex_lsp.protocol.terminals import (
+    KillTerminalParams,
+    ListTerminalsParams,
+    ListTerminalsResult,
+    TerminalInfo,
 )
-
-
-class ConversationScoped(WireModel):
-    """Names the conversation a request is for."""
-
-    conversation_id: Identifier
-
-
-class NewConversationParams(WireModel):
-    """Start a conversation. Every field is optional and overrides the configuration."""
-
-    cwd: WirePath | None = None
-    model: Name | None = None
-    model_provider: Name | None = None
-    approval_policy: AskForApproval | None = None
-    sandbox: SandboxMode | None = None
-    reasoning_effort: ReasoningEffort | None = None
-    reasoning_summary: ReasoningSummary | None = None
-    base_instructions: str | None = None
-    config: dict[str, Any] | None = Field(
-        default=None, description="Extra config keys (dotted names allowed), as with -c."
-    )
-
-
-class ConversationInfo(WireModel):
-    """What a client needs to show a conversation."""
-
-    conversation_id: str
-    model: str
-    model_provider: str
-    cwd: Path
-    forked_from_id: str | None = None
-
-
-class ResumeConversationParams(ConversationScoped):
-    """Reattach to a conversation and get its events replayed."""
-
-
-class ResumeConversationResult(ConversationInfo):
-    """The conversation plus every event needed to redraw it, oldest first."""
-
-    initial_messages: list[dict[str, Any]]
-    undoable_turn_ids: list[str] = Field(
-        default=[],
-        description="The turns whose file changes codex/undoTurn can still take back, oldest "
-        "first (clients offer undo on these, not on every turn that changed files).",
-    )
-
-
-class ForkConversationParams(ConversationScoped):
-    """Start a new conversation from the history of another, up to and including ``turnId``
-    (all of it when absent)."""
-
-    turn_id: Identifier | None = None
-
-
-class ListConversationsParams(WireModel):
-    """Page through stored conversations, most recently updated first. By default only those
-    of the workspace (started in ``cwd``, or the workspace root, or a folder below it)."""
-
-    cursor: Identifier | None = None
-    page_size: int = Field(default=50, ge=1, le=500)
-    cwd: WirePath | None = None
-    all_workspaces: bool = Field(default=False, description="List every workspace's.")
-    archived: bool = Field(default=False, description="List archived conversations instead.")
-
-
-class ConversationSummary(ConversationInfo):
-    """One row of ``codex/listConversations``. Times are Unix seconds."""
-
-    title: str
-    preview: str
-    created_at: float
-    updated_at: float
-    turn_count: int
-    archived: bool
-    running: bool
-
-
-class ListConversationsResult(WireModel):
-    """A page of conversations; pass ``nextCursor`` back for the next page."""
-
-    items: list[ConversationSummary]
-    next_cursor: str | None = None
-
-
-class ArchiveConversationParams(ConversationScoped):
-    """Close a conversation and hide it from the default list (``archived: false`` brings it
-    back). Nothing is deleted."""
-
-    archived: bool = True
-
-
-class RenameConversationParams(ConversationScoped):
-    """Give a conversation the title a user chose."""
-
-    title: Title
-
-
-class DeleteConversationParams(ConversationScoped):
-    """Close a conversation and delete it from the store for good."""
 
 
 class FuzzyFileSearchParams(WireModel):
@@ -196,41 +115,6 @@ class RestartMcpServerParams(WireModel):
     """``codex/restartMcpServer``: stop a configured MCP server and start it again now."""
 
     name: str = Field(min_length=1)
-
-
-class ListTerminalsParams(WireModel):
-    """``codex/listTerminals``: the commands ``exec_command`` left running."""
-
-    conversation_id: Identifier | None = Field(
-        default=None, description="Only this conversation's terminals (all live ones if absent)."
-    )
-
-
-class TerminalInfo(WireModel):
-    """One terminal: a command started by ``exec_command`` that outlives its tool call."""
-
-    conversation_id: str
-    terminal_id: int = Field(description="The id the model polls it by (its ``session_id``).")
-    command: list[str]
-    cwd: str
-    tty: bool
-    call_id: str = Field(description="The ``exec_command`` call that started it (its item's).")
-    running: bool
-    exit_code: int | None = None
-    started_ms_ago: int
-    output: str = Field(description="Its output so far (head and tail when long).")
-
-
-class ListTerminalsResult(WireModel):
-    """The running terminals, oldest first."""
-
-    terminals: list[TerminalInfo]
-
-
-class KillTerminalParams(ConversationScoped):
-    """``codex/killTerminal``: end a terminal and every process its command started."""
-
-    terminal_id: int
 
 
 class ListModelsParams(WireModel):
@@ -324,12 +208,6 @@ class ListMcpPromptsResult(WireModel):
     prompts: list[McpPromptEntry]
 
 
-class ListSkillsParams(WireModel):
-    """``codex/listSkills``: the skills a conversation in ``cwd`` would be told about."""
-
-    cwd: WirePath | None = None
-
-
 class ListSpecsParams(WireModel):
     """``codex/listSpecs``: the spec-kit SPECs of the workspace, for a composer's completion of
     ``/speckit.<name> <SPEC>``."""
@@ -348,24 +226,6 @@ class ListSpecsResult(WireModel):
     """The SPECs found, in the layout's order."""
 
     specs: list[SpecEntry]
-
-
-class SkillEntry(WireModel):
-    """One skill: a folder with a SKILL.md whose front matter names and describes it."""
-
-    name: str
-    description: str
-    path: str = Field(description="Its SKILL.md.")
-    scope: Literal["project", "user"]
-    enabled: bool = Field(description="False when [skills] disabled lists it.")
-
-
-class ListSkillsResult(WireModel):
-    """The skills found, in precedence order (a name found twice is listed once, the first);
-    ``errors`` names each SKILL.md that was passed over and why."""
-
-    skills: list[SkillEntry]
-    errors: list[str] = []
 
 
 DoctorCheck = Literal["config", "provider", "store", "mcp", "editor", "sandbox"]
@@ -483,26 +343,68 @@ class RequestUserInputParams(RequestUserInputEvent):
     conversation_id: str
 
 
-class UserInputAnswer(WireModel):
-    """The answers to one question: the chosen option's label, or the user's own words."""
-
-    answers: list[str] = Field(max_length=10)
-
-
-class RequestUserInputResult(WireModel):
-    """The client's answer: by question id. Questions left out are unanswered; an empty map
-    (or an error) means the user dismissed the questions."""
-
-    answers: dict[str, UserInputAnswer] = Field(default_factory=dict)
-
-
-class ApprovalResult(WireModel):
-    """The client's answer to an approval request."""
-
-    decision: ReviewDecision
-    rejected_hunks: dict[str, list[int]] = Field(
-        default_factory=dict,
-        description="For an approved patch: per file, the hunks the user rejected (0-based, in "
-        "the order of the file's unifiedDiff; 0 stands for a whole added or deleted file). The "
-        "rest is applied, and the model is told what was rejected.",
-    )
+__all__ = [
+    "ApprovalResult",
+    "ArchiveConversationParams",
+    "CompactParams",
+    "ConfigEntry",
+    "ConversationInfo",
+    "ConversationScoped",
+    "ConversationSummary",
+    "DeleteConversationParams",
+    "DoctorCheck",
+    "DoctorFinding",
+    "DoctorParams",
+    "DoctorResult",
+    "EmptyResult",
+    "ExecApprovalParams",
+    "ForkConversationParams",
+    "FuzzyFileMatch",
+    "FuzzyFileSearchParams",
+    "FuzzyFileSearchResult",
+    "GetConfigParams",
+    "GetConfigResult",
+    "InterruptParams",
+    "KillTerminalParams",
+    "ListConversationsParams",
+    "ListConversationsResult",
+    "ListMcpPromptsParams",
+    "ListMcpPromptsResult",
+    "ListMcpServersParams",
+    "ListMcpServersResult",
+    "ListModelsParams",
+    "ListModelsResult",
+    "ListModesParams",
+    "ListModesResult",
+    "ListSkillsParams",
+    "ListSkillsResult",
+    "ListSpecsParams",
+    "ListSpecsResult",
+    "ListTerminalsParams",
+    "ListTerminalsResult",
+    "McpPromptArgument",
+    "McpPromptEntry",
+    "ModelEntry",
+    "NewConversationParams",
+    "OverrideTurnContextParams",
+    "PatchApprovalParams",
+    "RenameConversationParams",
+    "RequestUserInputParams",
+    "RequestUserInputResult",
+    "RestartMcpServerParams",
+    "ResumeConversationParams",
+    "ResumeConversationResult",
+    "ReviewParams",
+    "RewindConversationParams",
+    "SetModeParams",
+    "SetModeResult",
+    "ShutdownParams",
+    "SkillEntry",
+    "SpecEntry",
+    "SubmissionResult",
+    "TerminalInfo",
+    "UndoTurnParams",
+    "UserInputAnswer",
+    "UserInputParams",
+    "UserTurnParams",
+]

@@ -1,13 +1,13 @@
 """What the conversation store holds, as records: a conversation's row, where its turns end,
-what resuming one needs, a page of a listing; and how a title is made from the first message."""
+what resuming one needs, a page of a listing; and how a title is made from the first message.
+The records are NamedTuples: a frozen dataclass costs every start ~0.3 ms to define."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from codex_lsp.protocol.history import HistoryItem
 from codex_lsp.store.snapshots import TurnSnapshot
@@ -22,8 +22,7 @@ LIST_COLUMNS = COLUMNS.replace("base_instructions", "NULL")
 """The columns of a listing (no instructions, which can be long)."""
 
 
-@dataclass(frozen=True)
-class ConversationRow:
+class ConversationRow(NamedTuple):
     """A conversation's metadata as stored."""
 
     id: str
@@ -64,8 +63,7 @@ class ConversationRow:
         )
 
 
-@dataclass(frozen=True)
-class TurnRow:
+class TurnRow(NamedTuple):
     """Where a turn ends in the history (of its epoch) and in the event log."""
 
     turn_id: str
@@ -75,8 +73,7 @@ class TurnRow:
     events_len: int | None
 
 
-@dataclass(frozen=True)
-class StoredConversation:
+class StoredConversation(NamedTuple):
     """Everything needed to bring a conversation back: metadata, the model-visible history of
     one epoch, and the events (as the JSON they were sent as) for a client to redraw."""
 
@@ -85,7 +82,7 @@ class StoredConversation:
     events: list[str]
     turns: list[TurnRow]
     next_event_seq: int
-    snapshots: list[TurnSnapshot] = field(default_factory=list)
+    snapshots: list[TurnSnapshot]
     """What undo can still restore, oldest turn first (none for a fork point)."""
 
     def event_objects(self) -> list[dict[str, Any]]:
@@ -94,8 +91,7 @@ class StoredConversation:
         return parsed
 
 
-@dataclass(frozen=True)
-class ListPage:
+class ListPage(NamedTuple):
     """One page of :meth:`ConversationStore.list_page`; ``next_cursor`` is None on the last."""
 
     rows: list[ConversationRow]

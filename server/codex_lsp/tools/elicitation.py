@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from codex_lsp.protocol.answers import RequestUserInputResult
 from codex_lsp.protocol.events import UserInputOption, UserInputQuestion
-from codex_lsp.protocol.requests import RequestUserInputResult
 
 MAX_FIELDS = 20
 _TEXT_MAX = 200

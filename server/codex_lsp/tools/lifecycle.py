@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from codex_lsp.exec.safety import Ask, Run
+from codex_lsp.protocol.answers import ApprovalResult
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventMsg,
@@ -24,7 +25,6 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.items import CommandExecutionItem, FileChangeItem, McpToolCallItem
 from codex_lsp.protocol.policies import ReviewDecision
-from codex_lsp.protocol.requests import ApprovalResult
 from codex_lsp.tools.registry import (
     REJECTED_FOR_GOOD,
     ToolInvocation,

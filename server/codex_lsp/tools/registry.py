@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from codex_lsp.errors import CodexError
 from codex_lsp.exec.rules import CommandRules
 from codex_lsp.exec.runner import ExecResult, OutputSink
+from codex_lsp.protocol.answers import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.events import (
     ApplyPatchApprovalRequestEvent,
     EventMsg,
@@ -37,7 +38,6 @@ from codex_lsp.protocol.policies import (
     ReviewDecision,
     WorkspaceWrite,
 )
-from codex_lsp.protocol.requests import ApprovalResult, RequestUserInputResult
 from codex_lsp.protocol.tool_specs import FunctionToolSpec, ToolSpec
 from codex_lsp.tools.commands import CommandRequest, Sandbox
 from codex_lsp.tools.files import FileSink

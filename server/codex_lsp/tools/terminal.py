@@ -13,7 +13,7 @@ from pathlib import Path
 from codex_lsp.exec.terminal import HeadTailBuffer, TerminalProcess
 from codex_lsp.protocol.events import ExecCommandEndEvent, ExecCommandOutputDeltaEvent
 from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, ItemStatus
-from codex_lsp.protocol.requests import TerminalInfo
+from codex_lsp.protocol.terminals import TerminalInfo
 from codex_lsp.tools.commands import Sandbox
 from codex_lsp.tools.lifecycle import ToolCallLife
 
