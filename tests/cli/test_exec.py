@@ -191,13 +191,19 @@ def test_bad_config_override_exits_2(codex_home: Path, workspace: Path) -> None:
 def _after_a_plain_turn(codex_home: Path, workspace: Path, probe: str) -> str:
     """Run one ``exec`` turn in a fresh interpreter, then ``probe`` (Python that prints to
     stderr); returns the last line it printed."""
+    return _after_a_turn(codex_home, workspace, probe).stderr.strip().splitlines()[-1]
+
+
+def _after_a_turn(
+    codex_home: Path, workspace: Path, probe: str
+) -> subprocess.CompletedProcess[str]:
     code = (
         "import sys; from codex_lsp.cli.main import main; "
         f"rc = main(['exec', '--skip-git-repo-check', 'hi']); {probe}; sys.exit(rc)"
     )
     result = run_python(["-c", code], codex_home, workspace)
     assert result.returncode == 0, result.stderr
-    return result.stderr.strip().splitlines()[-1]
+    return result
 
 
 def test_a_plain_turn_imports_no_module_it_does_not_use(
@@ -210,6 +216,15 @@ def test_a_plain_turn_imports_no_module_it_does_not_use(
     unused += ["importlib.metadata"]  # pydantic's plugin scan (cli/no_pydantic_plugins)
     unused += ["importlib.readers"]  # package data is read as files (migrations, prompts)
     unused += ["codex_lsp.store.rollout"]  # Codex rollout files: import-codex and export only
+    # the tools' handlers load at their first call; their specs are static data
+    handlers = ["shell", "command_call", "apply_patch", "unified_exec", "plan", "user_input"]
+    handlers += ["view_image", "read_only", "web", "lifecycle", "mcp_item", "elicitation"]
+    handlers += ["mcp_calls", "terminal"]
+    unused += [f"codex_lsp.tools.{name}" for name in handlers]
+    unused += ["codex_lsp.exec.safety", "codex_lsp.exec.terminal", "codex_lsp.tools.file_search"]
+    unused += ["codex_lsp.exec.spawn", "codex_lsp.exec.forkserver"]  # no command runs
+    unused += ["codex_lsp.mcp.connection", "codex_lsp.mcp.transport"]  # no MCP server
+    unused += ["codex_lsp.core.review_answer"]
     unused += ["codex_lsp.protocol.requests"]  # the LSP methods' models; the core's are apart
     probe = f"print([m for m in {unused!r} if m in sys.modules], file=sys.stderr)"
     loaded = _after_a_plain_turn(codex_home, workspace, probe)
@@ -243,12 +258,31 @@ def test_no_installed_pydantic_plugin_runs_in_a_turn(
     assert not marker.exists()
 
 
+def test_a_tool_call_loads_its_handler_and_runs_as_before(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    model_server.enqueue(
+        Reply((ToolCall("shell", {"command": ["echo", "lazy-probe"]}),)),
+        Reply((Text("done"),)),
+    )
+    tools = ["shell", "web", "read_only", "view_image", "mcp_calls", "plan"]
+    loaded = f"[m for m in {tools!r} if 'codex_lsp.tools.' + m in sys.modules]"
+    probe = f"print({loaded}, file=sys.stderr)"
+    result = _after_a_turn(codex_home, workspace, probe)
+    assert result.stdout == "done\n"
+    assert "exec: echo lazy-probe" in result.stderr and "exited 0" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "['shell']"
+    output = model_server.requests[1].body["input"][-1]
+    assert output["type"] == "function_call_output" and "lazy-probe" in output["output"]
+
+
 def test_a_plain_turn_builds_no_validator_for_the_tools_it_does_not_call(
     codex_home: Path, workspace: Path, model_server: FakeModelServer
 ) -> None:
     model_server.enqueue(Reply((Text("ok"),)))
-    probe = (
-        "from codex_lsp.tools.registry import ToolArgs; "
+    tools = "shell, unified_exec, apply_patch, plan, user_input, read_only, view_image, web"
+    probe = (  # the tools' modules load at their first call: these load them after the turn
+        f"from codex_lsp.tools import {tools}; from codex_lsp.tools.registry import ToolArgs; "
         "built = [m.__name__ for m in ToolArgs.__subclasses__() if m.__pydantic_complete__]; "
         "print(len(ToolArgs.__subclasses__()), built, file=sys.stderr)"
     )

@@ -14,7 +14,7 @@ from codex_lsp.protocol.items import TextInput
 from codex_lsp.protocol.ops import ShutdownOp, UserInputOp
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text
-from codex_lsp.tools import read_only
+from codex_lsp.tools import read_only, specs
 from codex_lsp.tools.registry import ToolRegistry
 from tests.helpers import EventLog
 
@@ -118,7 +118,7 @@ async def test_a_conversation_can_be_given_its_own_tools(
     manager: ConversationManager, model_server: FakeModelServer, log: EventLog
 ) -> None:
     tools = ToolRegistry()
-    tools.register(read_only.READ_FILE, read_only.handle_read_file)
+    tools.register(specs.READ_FILE, read_only.handle_read_file)
     conv = await manager.new_conversation(NewConversationParams(), tools=tools)
     model_server.enqueue(Reply((Text("ok"),)))
     conv.submit(say("which tools?"))

@@ -21,6 +21,7 @@ from codex_lsp.protocol.ops import InterruptOp, ShutdownOp, UndoTurnOp, UserInpu
 from codex_lsp.protocol.policies import AskForApproval, ReviewDecision, SandboxMode
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.testing import FakeModelServer, Reply, Text, ToolCall
+from codex_lsp.tools import terminal as terminal_module
 from codex_lsp.tools import terminals as terminals_module
 from tests.exec.test_lifetime import is_alive, processes_with
 from tests.helpers import EventLog, ScriptedApprover, write_config
@@ -211,7 +212,7 @@ async def test_huge_output_reaches_the_model_cut_in_the_middle(
     assert len(body.encode()) < 2500 and "omitted" in body
     assert "Original token count: " in answer
     end = await log.wait_for("execCommandEnd", conv.id)
-    assert len(end["aggregatedOutput"]) <= terminals_module.TRANSCRIPT_CAP + 100
+    assert len(end["aggregatedOutput"]) <= terminal_module.TRANSCRIPT_CAP + 100
 
 
 async def test_many_sessions_end_the_least_recently_used_beyond_the_cap(
@@ -293,7 +294,7 @@ async def test_a_command_that_prints_without_end_neither_floods_the_client_nor_s
     (answer,) = outputs(model_server)
     assert "Process running" in answer and "y\ny\n" in answer and "omitted" in answer
     streamed = sum(len(m["chunk"]) for m in log.msgs(conv.id, "execCommandOutputDelta"))
-    assert streamed < 3 * terminals_module.STREAM_RATE  # about 2 s worth, not gigabytes
+    assert streamed < 3 * terminal_module.STREAM_RATE  # about 2 s worth, not gigabytes
     assert max(lags) < 0.25
 
 

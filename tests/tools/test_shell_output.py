@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codex_lsp.tools.shell import truncate_middle
+from codex_lsp.tools.truncation import truncate_middle
 
 
 def test_short_output_is_untouched() -> None:

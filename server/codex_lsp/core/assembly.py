@@ -26,26 +26,20 @@ from codex_lsp.protocol.limits import NAME_MAX_CHARS
 from codex_lsp.protocol.policies import WorkspaceWrite, sandbox_policy_for_mode
 from codex_lsp.providers.registry import ResolvedProvider, create_client, resolve_provider
 from codex_lsp.store.conversations import ConversationStore
-from codex_lsp.tools import (
-    apply_patch,
-    plan,
-    read_only,
-    shell,
-    unified_exec,
-    user_input,
-    view_image,
-    web,
-)
+from codex_lsp.tools import specs
 from codex_lsp.tools.commands import CommandRunner, run_locally
 from codex_lsp.tools.files import DiskSink, FileSink
 from codex_lsp.tools.mcp_tools import McpToolSource
-from codex_lsp.tools.registry import ToolRegistry
+from codex_lsp.tools.registry import LazyHandler, ToolRegistry
 
 ConfigInputs = tuple[ConfigOverrides, Path]
 """What a conversation's configuration is read from besides the files: its overrides (flags and
 request fields) and its workspace folder. Kept per conversation, so a reload reads it again."""
 JournalFactory = Callable[[str, ConversationStore], Journal]
 """Makes the store writer of the conversation with this id."""
+_UNIFIED_EXEC = "codex_lsp.tools.unified_exec"
+_READ_ONLY = "codex_lsp.tools.read_only"
+_WEB = "codex_lsp.tools.web"
 
 
 def default_tools(
@@ -58,26 +52,33 @@ def default_tools(
     provider runs ``web_search`` itself, so the SearXNG one is not offered."""
     config = config or ToolsConfig()
     registry = ToolRegistry()
-    registry.register(shell.SPEC, shell.handle_shell)
+    registry.register(specs.SHELL, LazyHandler("codex_lsp.tools.shell:handle_shell"))
     terminals = config.unified_exec if config.unified_exec is not None else codex_model
     if terminals:
-        registry.register(unified_exec.EXEC_COMMAND_SPEC, unified_exec.handle_exec_command)
-        registry.register(unified_exec.WRITE_STDIN_SPEC, unified_exec.handle_write_stdin)
-    registry.register(plan.SPEC, plan.handle_update_plan)
-    registry.register(user_input.SPEC, user_input.handle_request_user_input)
-    patch_spec = apply_patch.FREEFORM_SPEC if codex_model else apply_patch.FUNCTION_SPEC
-    registry.register(patch_spec, apply_patch.handle_apply_patch)
+        registry.register(specs.EXEC_COMMAND, LazyHandler(f"{_UNIFIED_EXEC}:handle_exec_command"))
+        registry.register(specs.WRITE_STDIN, LazyHandler(f"{_UNIFIED_EXEC}:handle_write_stdin"))
+    registry.register(specs.UPDATE_PLAN, LazyHandler("codex_lsp.tools.plan:handle_update_plan"))
+    registry.register(
+        specs.REQUEST_USER_INPUT,
+        LazyHandler("codex_lsp.tools.user_input:handle_request_user_input"),
+    )
+    patch_spec = specs.APPLY_PATCH_FREEFORM if codex_model else specs.APPLY_PATCH_FUNCTION
+    registry.register(patch_spec, LazyHandler("codex_lsp.tools.apply_patch:handle_apply_patch"))
     if config.view_image:
-        registry.register(view_image.SPEC, view_image.handle_view_image)
+        registry.register(
+            specs.VIEW_IMAGE, LazyHandler("codex_lsp.tools.view_image:handle_view_image")
+        )
     helpers = config.read_only_helpers if config.read_only_helpers is not None else not codex_model
     if helpers:
-        registry.register(read_only.READ_FILE, read_only.handle_read_file)
-        registry.register(read_only.LIST_DIR, read_only.handle_list_dir)
-        registry.register(read_only.GREP_FILES, read_only.handle_grep_files)
+        registry.register(specs.READ_FILE, LazyHandler(f"{_READ_ONLY}:handle_read_file"))
+        registry.register(specs.LIST_DIR, LazyHandler(f"{_READ_ONLY}:handle_list_dir"))
+        registry.register(specs.GREP_FILES, LazyHandler(f"{_READ_ONLY}:handle_grep_files"))
     if config.fetch_url:
-        registry.register(web.FETCH_URL_SPEC, web.handle_fetch_url)
+        registry.register(specs.FETCH_URL, LazyHandler(f"{_WEB}:handle_fetch_url"))
     if config.web_search_url and not hosted_search:
-        registry.register(web.WEB_SEARCH_SPEC, web.web_search_handler(config.web_search_url))
+        registry.register(
+            specs.WEB_SEARCH, LazyHandler(f"{_WEB}:web_search_handler", config.web_search_url)
+        )
     return registry
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from codex_lsp.core.context import initial_context
 from codex_lsp.core.prompts import load_prompt
-from codex_lsp.core.review_answer import REVIEW_SCHEMA, parse_review, render_review
 from codex_lsp.core.turn import TurnRunner
 from codex_lsp.errors import ReviewAnswerError
 from codex_lsp.exec.runner import run_command
@@ -20,7 +19,7 @@ from codex_lsp.protocol.events import (
 )
 from codex_lsp.protocol.history import AssistantMessage, HistoryItem, InputText, UserMessage
 from codex_lsp.protocol.items import ReviewOutput, ReviewRequest, ReviewTarget
-from codex_lsp.tools.shell import truncate_middle
+from codex_lsp.tools.truncation import truncate_middle
 from codex_lsp.untrusted_git import DIFF_OPTIONS, git_argv, git_env, no_filters
 
 REVIEW_DIFF_MAX_BYTES = 200_000
@@ -29,8 +28,11 @@ GIT_TIMEOUT_S = 30
 
 async def run_review(runner: TurnRunner, request: ReviewRequest) -> str | None:
     """Review in an isolated history, the answer asked for as the findings' JSON
-    (:data:`REVIEW_SCHEMA`); the findings are added to the conversation. An answer that is not
-    that JSON ends the review with an error event saying so (``review`` then is absent)."""
+    (:data:`codex_lsp.core.review_answer.REVIEW_SCHEMA`); the findings are added to the
+    conversation. An answer that is not that JSON ends the review with an error event saying
+    so (``review`` then is absent)."""
+    from codex_lsp.core.review_answer import REVIEW_SCHEMA, parse_review, render_review
+
     parts = runner.parts
     target = request.target
     runner.emit(

@@ -20,7 +20,6 @@ from codex_lsp.protocol.items import (
     TextInput,
     UserInputItem,
 )
-from codex_lsp.tools.file_search import SKIP_DIRS
 
 INIT_COMMAND = "/init"
 """Typed alone, it asks the model to write the repository's AGENTS.md (``prompts/init.md``)."""
@@ -84,6 +83,8 @@ def _mention_text(path: Path, shown: str) -> str:
 def _folder_text(path: Path, shown: str) -> str:
     """A mentioned folder: the paths of its files, breadth first, hidden and dependency folders
     skipped, at most ``MAX_FOLDER_ENTRIES`` (bounded work: no subprocess, no reads)."""
+    from codex_lsp.tools.file_search import SKIP_DIRS  # loaded by a folder mention only
+
     entries: list[str] = []
     queue = [path]
     while queue and len(entries) < MAX_FOLDER_ENTRIES:

@@ -19,9 +19,8 @@ import contextlib
 import json
 import os
 import signal
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_OUTPUT_BYTES = 64 * 1024
 """Most bytes of a hook's stdout (and of its stderr) that are kept."""
@@ -29,8 +28,7 @@ _REASON_CHARS = 2000
 """Most characters of a block reason or a failure's stderr passed on."""
 
 
-@dataclass(frozen=True)
-class HookCommand:
+class HookCommand(NamedTuple):
     """One configured hook."""
 
     event: str
@@ -40,8 +38,7 @@ class HookCommand:
     """The file it was configured in, for reports."""
 
 
-@dataclass(frozen=True)
-class HookRun:
+class HookRun(NamedTuple):
     """What one run of a hook said."""
 
     hook: HookCommand

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from codex_lsp.config.folders import ConfigFolders
 from codex_lsp.exec.parse import shell_script
@@ -53,8 +53,7 @@ def _expand(path: str) -> str:
     return str(Path(path).expanduser()) if path.startswith("~/") else path
 
 
-@dataclass(frozen=True)
-class RuleMatch:
+class RuleMatch(NamedTuple):
     """One rule that matched one command of what was checked."""
 
     rule: PrefixRule
@@ -69,8 +68,7 @@ class RuleMatch:
         return self.rule.decision
 
 
-@dataclass(frozen=True)
-class RuleEvaluation:
+class RuleEvaluation(NamedTuple):
     """The verdict on a command and every rule that matched it."""
 
     verdict: RuleVerdict

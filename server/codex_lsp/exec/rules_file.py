@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import ast
 import shlex
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from codex_lsp.errors import ConfigError
 
@@ -47,8 +47,7 @@ class RulesFileError(ConfigError):
     """A rules file that cannot be read as rules; the message names the file and line."""
 
 
-@dataclass(frozen=True)
-class PrefixRule:
+class PrefixRule(NamedTuple):
     """One command prefix: ``first`` is the program, each of ``rest`` the words one argument
     may be (one word, or alternatives)."""
 
@@ -73,13 +72,13 @@ class PrefixRule:
         return [(self.first,), *self.rest]
 
 
-@dataclass
 class RulesFile:
     """What one file defines."""
 
-    rules: list[PrefixRule] = field(default_factory=list)
-    host_executables: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Program name → the absolute paths allowed to stand for it (``host_executable``)."""
+    def __init__(self) -> None:
+        self.rules: list[PrefixRule] = []
+        self.host_executables: dict[str, tuple[str, ...]] = {}
+        """Program name → the absolute paths allowed to stand for it (``host_executable``)."""
 
 
 Value = str | int | bool | None | list["Value"]

@@ -16,7 +16,6 @@ forbidden rules).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from codex_lsp.config.folders import ConfigFolders, read_small_text
@@ -34,15 +33,19 @@ RULES_SUFFIX = ".rules"
 MAX_FILES_PER_FOLDER = 100
 
 
-@dataclass
 class LoadedRules:
     """Every rule read, and what went wrong."""
 
-    rules: list[PrefixRule] = field(default_factory=list)
-    host_executables: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
-    """The files whose rules are in effect, in the order read."""
+    def __init__(
+        self,
+        rules: list[PrefixRule] | None = None,
+        host_executables: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        self.rules = rules if rules is not None else []
+        self.host_executables = host_executables if host_executables is not None else {}
+        self.warnings: list[str] = []
+        self.files: list[Path] = []
+        """The files whose rules are in effect, in the order read."""
 
 
 def rules_files(folder: Path) -> list[Path]:

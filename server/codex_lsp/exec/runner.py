@@ -15,16 +15,18 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
-from codex_lsp.exec import spawn
 from codex_lsp.exec.sandbox import launcher_args
 from codex_lsp.protocol.items import ExecOutputStream
 
+if TYPE_CHECKING:
+    from codex_lsp.exec.spawn import LaunchedProcess
+
+_Process: TypeAlias = "asyncio.subprocess.Process | LaunchedProcess"
+
 OutputSink = Callable[[ExecOutputStream, str], None]
-_Process = asyncio.subprocess.Process | spawn.LaunchedProcess
 READ_CHUNK = 8192
 TIMEOUT_EXIT_CODE = 124
 LOST_STATUS_EXIT_CODE = -1
@@ -33,12 +35,25 @@ TRUNCATION_MARKER = "\n[... output truncated by codex-lsp ...]\n"
 STOP_GRACE_S = 1.0
 
 
-@dataclass
+class StatusLost(OSError):
+    """The command ran, but the fork server stopped answering before it reported the exit
+    status (it has been killed; the next command starts on a new one)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the command's exit status was lost: the sandbox's fork server stopped answering "
+            "(it has been restarted)"
+        )
+
+
 class _Capture:
-    cap: int
-    parts: list[str] = field(default_factory=list)
-    size: int = 0
-    truncated: bool = False
+    """One stream's output, kept up to ``cap`` characters."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.parts: list[str] = []
+        self.size = 0
+        self.truncated = False
 
     def add(self, text: str) -> str | None:
         """Keep ``text`` within the cap; return what should be streamed, if anything."""
@@ -56,8 +71,7 @@ class _Capture:
         return "".join(self.parts)
 
 
-@dataclass
-class ExecResult:
+class ExecResult(NamedTuple):
     """How a command ended and what it printed."""
 
     exit_code: int
@@ -84,18 +98,21 @@ async def run_command(
     try:
         return await _follow(proc, started, timeout_s, on_output, output_cap)
     finally:
-        if isinstance(proc, spawn.LaunchedProcess):
+        if not isinstance(proc, asyncio.subprocess.Process):
             proc.close()
 
 
 async def _start(argv: list[str], cwd: Path, env: dict[str, str] | None) -> _Process:
     args = launcher_args(argv)
-    if args is not None and spawn.available():
-        try:
-            environment = dict(os.environ) if env is None else env
-            return await spawn.spawn(args, str(cwd), environment)
-        except spawn.ForkServerUnavailable:
-            pass  # exec'd below: the same launcher
+    if args is not None:
+        from codex_lsp.exec import spawn  # the fork server's client loads with a first launcher
+
+        if spawn.available():
+            try:
+                environment = dict(os.environ) if env is None else env
+                return await spawn.spawn(args, str(cwd), environment)
+            except spawn.ForkServerUnavailable:
+                pass  # exec'd below: the same launcher
     return await asyncio.create_subprocess_exec(
         *argv,
         cwd=str(cwd),
@@ -142,7 +159,7 @@ async def _follow(
     try:
         await asyncio.wait_for(asyncio.shield(pumps), timeout_s)
         exit_code = await asyncio.wait_for(proc.wait(), timeout_s)
-    except spawn.StatusLost as exc:  # the output is whole; only the status is unknown
+    except StatusLost as exc:  # the output is whole; only the status is unknown
         exit_code = LOST_STATUS_EXIT_CODE
         note = f"\ncodex-lsp: {exc}"
         err.parts.append(note)  # past the cap too: the user must see it

@@ -10,7 +10,8 @@ one; when that fails too, :class:`ForkServerUnavailable` tells the runner to exe
 instead: the same launcher, the same sandbox, only slower. A command whose launcher may have
 started is never tried twice. A fork server that does not report a launcher's exit within
 :data:`EXIT_REPORT_TIMEOUT_S` of it (the pidfd tells when it ended) is wedged too: it is killed,
-and the runner reports the command's status as lost (:class:`StatusLost`) instead of waiting.
+and the runner reports the command's status as lost
+(:class:`~codex_lsp.exec.runner.StatusLost`) instead of waiting.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import weakref
 from collections.abc import Callable
 
 from codex_lsp.exec import forkserver, linux
+from codex_lsp.exec.runner import StatusLost
 from codex_lsp.exec.sandbox import fork_server_argv
 from codex_lsp.exec.sandbox_launch import STOPPED_EXIT
 from codex_lsp.exec.spec import encode_spec, spec_file
@@ -44,17 +46,6 @@ _STEPS = {b"chdir": "cannot enter the working folder"}
 
 class ForkServerUnavailable(Exception):
     """No fork server could start the command, which has not run: exec the launcher instead."""
-
-
-class StatusLost(OSError):
-    """The command ran, but the fork server stopped answering before it reported the exit
-    status (it has been killed; the next command starts on a new one)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "the command's exit status was lost: the sandbox's fork server stopped answering "
-            "(it has been restarted)"
-        )
 
 
 class _NotStarted(Exception):

@@ -93,6 +93,17 @@ class McpConnection:
         # running (a restart may have replaced it meanwhile).
         self._generation = 0
 
+    @property
+    def starting(self) -> bool:
+        """True while it starts (or restarts)."""
+        return self.state is ServerState.STARTING
+
+    @property
+    def stopped(self) -> bool:
+        """True when it was stopped (or has not started yet): its tools and prompts are not
+        offered. A failed server keeps them (calling one restarts it)."""
+        return self.state is ServerState.STOPPED
+
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         """Start the server and wait (up to ``startup_timeout_sec``) until it is ready or has

@@ -7,23 +7,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from codex_lsp.background import create_task
 from codex_lsp.config.model import McpServerConfig
 from codex_lsp.errors import McpError, ProtocolError
-from codex_lsp.mcp.connection import ElicitHandler, McpConnection, ServerState
 from codex_lsp.mcp.naming import SEPARATOR, assign_names
 from codex_lsp.mcp.schema import clean_schema
-from codex_lsp.mcp.transport import PromptInfo, ToolInfo
 from codex_lsp.protocol.items import McpServerStatus
+
+if TYPE_CHECKING:
+    from codex_lsp.mcp.connection import ElicitHandler, McpConnection
+    from codex_lsp.mcp.transport import PromptInfo, ToolInfo
 
 StatusListener = Callable[[McpServerStatus], None]
 
 
-@dataclass(frozen=True)
-class McpTool:
+class McpTool(NamedTuple):
     """A tool as offered to the model."""
 
     qualified_name: str
@@ -32,8 +32,7 @@ class McpTool:
     parameters: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class McpPrompt:
+class McpPrompt(NamedTuple):
     """A server's prompt as a slash command: ``/mcp__<server>__<prompt>``."""
 
     command: str
@@ -71,6 +70,8 @@ class McpManager:
         started = []
         for name, cfg in wanted.items():
             if name not in self._connections:
+                from codex_lsp.mcp.connection import McpConnection  # loads with a first server
+
                 connection = McpConnection(name, cfg, on_change=self._changed, elicit=self.elicit)
                 self._connections[name] = connection
                 self._settled.clear()
@@ -102,7 +103,7 @@ class McpManager:
 
     def _changed(self, connection: McpConnection) -> None:
         self._tools = None
-        if any(c.state is ServerState.STARTING for c in self._connections.values()):
+        if any(c.starting for c in self._connections.values()):
             self._settled.clear()
         else:
             self._settled.set()
@@ -128,7 +129,7 @@ class McpManager:
         if self._tools is None:
             pairs: list[tuple[str, ToolInfo]] = []
             for connection in self._connections.values():
-                if connection.state is ServerState.STOPPED:
+                if connection.stopped:
                     continue  # a failed server keeps its tools: calling one restarts it
                 cfg = connection.config
                 for tool in connection.tools:
@@ -150,7 +151,7 @@ class McpManager:
         pairs = [
             (c.name, prompt)
             for c in self._connections.values()
-            if c.state is not ServerState.STOPPED
+            if not c.stopped
             for prompt in c.prompts
         ]
         names = assign_names([(server, prompt.name) for server, prompt in pairs])
@@ -161,10 +162,7 @@ class McpManager:
 
     def has_resources(self) -> bool:
         """True when a ready server offers resources."""
-        return any(
-            c.state is not ServerState.STOPPED and c.has_resources
-            for c in self._connections.values()
-        )
+        return any(not c.stopped and c.has_resources for c in self._connections.values())
 
     def connection(self, server: str) -> McpConnection:
         """The server named ``server``; :class:`McpError` lists the known ones."""

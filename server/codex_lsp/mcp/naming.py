@@ -3,18 +3,24 @@ length model APIs accept, stable, and without collisions."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
 MAX_NAME = 64
 SEPARATOR = "__"
-_INVALID = re.compile(r"[^a-zA-Z0-9_-]")
 _HASH_CHARS = 8
+
+
+@functools.cache
+def _invalid() -> re.Pattern[str]:
+    """Compiled with the first MCP tool named, not by every start."""
+    return re.compile(r"[^a-zA-Z0-9_-]")
 
 
 def sanitize(text: str) -> str:
     """``text`` with every character a model API rejects replaced by ``_``."""
-    return _INVALID.sub("_", text) or "_"
+    return _invalid().sub("_", text) or "_"
 
 
 def qualified_name(server: str, tool: str) -> str:

@@ -32,7 +32,7 @@ from codex_lsp.protocol.policies import AskForApproval, SandboxMode
 from codex_lsp.protocol.requests import NewConversationParams
 from codex_lsp.speckit.agent_calls import AgentFailure, AgentReply, AgentRequest
 from codex_lsp.speckit.schemas import wire_schema
-from codex_lsp.tools import read_only
+from codex_lsp.tools import read_only, specs
 from codex_lsp.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,9 @@ PERMANENT_ERRORS = frozenset({"unauthorized", "badRequest", "contextWindowExceed
 def read_only_tools() -> ToolRegistry:
     """The tools an agent gets: reading files, listing folders, searching; nothing else."""
     registry = ToolRegistry()
-    registry.register(read_only.READ_FILE, read_only.handle_read_file)
-    registry.register(read_only.LIST_DIR, read_only.handle_list_dir)
-    registry.register(read_only.GREP_FILES, read_only.handle_grep_files)
+    registry.register(specs.READ_FILE, read_only.handle_read_file)
+    registry.register(specs.LIST_DIR, read_only.handle_list_dir)
+    registry.register(specs.GREP_FILES, read_only.handle_grep_files)
     return registry
 
 

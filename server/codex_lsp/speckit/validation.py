@@ -15,7 +15,8 @@ from codex_lsp.speckit.files import read_text
 from codex_lsp.speckit.packet import SpecPacket
 from codex_lsp.speckit.tasks_md import parse_tasks
 from codex_lsp.tools.registry import ToolInvocation, ToolSession
-from codex_lsp.tools.shell import handle_shell, truncate_middle
+from codex_lsp.tools.shell import handle_shell
+from codex_lsp.tools.truncation import truncate_middle
 
 VALIDATION_TIMEOUT_MS = 10 * 60 * 1000
 RESULT_MAX_BYTES = 4_000

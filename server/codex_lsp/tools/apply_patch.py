@@ -37,7 +37,6 @@ from codex_lsp.protocol.items import (
     UpdateFile,
 )
 from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly
-from codex_lsp.protocol.tool_specs import FreeformToolSpec, FunctionToolSpec
 from codex_lsp.tools.files import FileSink
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.registry import (
@@ -53,53 +52,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from codex_lsp.patch.files import Reader
 
-LARK_GRAMMAR = r"""start: begin_patch hunk+ end_patch
-begin_patch: "*** Begin Patch" LF
-end_patch: "*** End Patch" LF?
-
-hunk: add_hunk | delete_hunk | update_hunk
-add_hunk: "*** Add File: " filename LF add_line+
-delete_hunk: "*** Delete File: " filename LF
-update_hunk: "*** Update File: " filename LF change_move? change?
-
-filename: /(.+)/
-add_line: "+" /(.*)/ LF -> line
-
-change_move: "*** Move to: " filename LF
-change: (change_context | change_line)+ eof_line?
-change_context: ("@@" | "@@ " /(.+)/) LF
-change_line: ("+" | "-" | " ") /(.*)/ LF
-eof_line: "*** End of File" LF
-
-%import common.LF
-"""
-
-DESCRIPTION = (
-    "Use the `apply_patch` tool to edit files. The patch language is a stripped-down, "
-    "file-oriented diff format:\n*** Begin Patch\n[ one or more file sections ]\n*** End Patch\n"
-    "Each file section starts with '*** Add File: <path>' (every following line starts with +), "
-    "'*** Delete File: <path>', or '*** Update File: <path>' (optionally followed by "
-    "'*** Move to: <new path>'), then hunks introduced by '@@' (optionally '@@ <class or function "
-    "line>' to locate the change). In hunks, ' ' lines are context, '-' removed, '+' added. Show "
-    "3 lines of context above and below each change. Paths are relative to the working directory."
-)
-
-FREEFORM_SPEC = FreeformToolSpec(name="apply_patch", description=DESCRIPTION, grammar=LARK_GRAMMAR)
-FUNCTION_SPEC = FunctionToolSpec(
-    name="apply_patch",
-    description=DESCRIPTION,
-    parameters={
-        "type": "object",
-        "properties": {
-            "input": {
-                "type": "string",
-                "description": "The entire contents of the apply_patch command",
-            }
-        },
-        "required": ["input"],
-        "additionalProperties": False,
-    },
-)
 
 _LITERAL_WORD = r"""'[^']*'|"[^"$`\\!]*"|(?!-)[^\s'"$`\\~;&|<>(){}*?\[\]!#]+"""
 """A shell word that means itself (no expansion): single-quoted, double-quoted without ``$``,

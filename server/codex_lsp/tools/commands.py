@@ -6,16 +6,14 @@ instead."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from codex_lsp.exec.runner import ExecResult, OutputSink, run_command
 from codex_lsp.exec.sandbox import Policy, sandboxed_argv
 
 
-@dataclass(frozen=True)
-class Sandbox:
+class Sandbox(NamedTuple):
     """The sandbox a command runs under: the policy, and the conversation's folder (the
     writable root; never the command's own working folder, which the model chooses)."""
 
@@ -28,8 +26,7 @@ class Sandbox:
         return sandboxed_argv(argv, self.policy, self.root, our_child=our_child, tty=tty)
 
 
-@dataclass(frozen=True)
-class CommandRequest:
+class CommandRequest(NamedTuple):
     """One command a tool call runs: the argv as the model asked for it, its working folder,
     the sandbox it must run under, the call it belongs to, how long it may take and its
     environment (None: the server's)."""

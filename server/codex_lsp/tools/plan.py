@@ -12,7 +12,6 @@ from pydantic import Field
 
 from codex_lsp.protocol.events import ItemCompletedEvent, ItemStartedEvent, PlanUpdateEvent
 from codex_lsp.protocol.items import PlanItem, PlanStatus, PlanUpdateItem
-from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.registry import (
     ToolArgs,
     ToolInvocation,
@@ -39,39 +38,6 @@ class UpdatePlanArgs(ToolArgs):
 
     explanation: str | None = None
     plan: list[_PlanStep]
-
-
-SPEC = FunctionToolSpec(
-    name="update_plan",
-    description=(
-        "Updates the task plan. Provide an optional explanation and a list of plan items, each "
-        "with a step and status. At most one step can be in_progress at a time."
-    ),
-    parameters={
-        "type": "object",
-        "properties": {
-            "explanation": {"type": "string"},
-            "plan": {
-                "type": "array",
-                "description": "The list of steps",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "step": {"type": "string"},
-                        "status": {
-                            "type": "string",
-                            "enum": list(_MODEL_STATUS),
-                        },
-                    },
-                    "required": ["step", "status"],
-                    "additionalProperties": False,
-                },
-            },
-        },
-        "required": ["plan"],
-        "additionalProperties": False,
-    },
-)
 
 
 async def handle_update_plan(session: ToolSession, invocation: ToolInvocation) -> ToolOutput:

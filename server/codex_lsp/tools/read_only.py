@@ -14,7 +14,6 @@ from pathlib import Path
 from pydantic import Field
 
 from codex_lsp.exec.runner import run_command
-from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.file_search import list_files
 from codex_lsp.tools.registry import (
     ToolArgs,
@@ -41,31 +40,6 @@ class ReadFileArgs(ToolArgs):
     file_path: str
     offset: int = Field(default=1, ge=1)
     limit: int = Field(default=2000, ge=1, le=10_000)
-
-
-READ_FILE = FunctionToolSpec(
-    name="read_file",
-    description=(
-        "Reads a text file with 1-based line numbers (`L12: text`). "
-        "Use offset and limit for long files."
-    ),
-    parameters={
-        "type": "object",
-        "properties": {
-            "file_path": {
-                "type": "string",
-                "description": "Path to the file (absolute or relative to cwd)",
-            },
-            "offset": {
-                "type": "number",
-                "description": "First line to return, 1-based (default 1)",
-            },
-            "limit": {"type": "number", "description": "Most lines to return (default 2000)"},
-        },
-        "required": ["file_path"],
-        "additionalProperties": False,
-    },
-)
 
 
 async def handle_read_file(session: ToolSession, invocation: ToolInvocation) -> ToolOutput:
@@ -102,29 +76,6 @@ class ListDirArgs(ToolArgs):
     offset: int = Field(default=1, ge=1)
     limit: int = Field(default=25, ge=1, le=1000)
     depth: int = Field(default=2, ge=1, le=10)
-
-
-LIST_DIR = FunctionToolSpec(
-    name="list_dir",
-    description=(
-        "Lists a directory's entries up to `depth` levels (folders end with `/`), "
-        "paged by offset and limit."
-    ),
-    parameters={
-        "type": "object",
-        "properties": {
-            "dir_path": {
-                "type": "string",
-                "description": "Directory (absolute or relative to cwd)",
-            },
-            "offset": {"type": "number", "description": "First entry to return, 1-based"},
-            "limit": {"type": "number", "description": "Most entries to return (default 25)"},
-            "depth": {"type": "number", "description": "How deep to descend (default 2)"},
-        },
-        "required": ["dir_path"],
-        "additionalProperties": False,
-    },
-)
 
 
 def _walk(root: Path, depth: int) -> list[str]:
@@ -169,26 +120,6 @@ class GrepArgs(ToolArgs):
     include: str | None = None
     path: str | None = None
     limit: int = Field(default=100, ge=1, le=2000)
-
-
-GREP_FILES = FunctionToolSpec(
-    name="grep_files",
-    description="Finds files whose contents match a regex; newest first. Honours .gitignore.",
-    parameters={
-        "type": "object",
-        "properties": {
-            "pattern": {"type": "string", "description": "Regular expression"},
-            "include": {
-                "type": "string",
-                "description": "Glob the file names must match, e.g. *.py",
-            },
-            "path": {"type": "string", "description": "Folder to search (default cwd)"},
-            "limit": {"type": "number", "description": "Most files to return (default 100)"},
-        },
-        "required": ["pattern"],
-        "additionalProperties": False,
-    },
-)
 
 
 def ripgrep_binary() -> str | None:

@@ -7,11 +7,11 @@ model is told what was wrong so it can fix the call.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -183,8 +183,7 @@ class ToolSession(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ToolInvocation:
+class ToolInvocation(NamedTuple):
     """One call of a tool by the model."""
 
     call_id: str
@@ -193,8 +192,7 @@ class ToolInvocation:
     freeform: bool
 
 
-@dataclass(frozen=True)
-class ToolOutput:
+class ToolOutput(NamedTuple):
     """What goes back to the model."""
 
     text: str
@@ -204,12 +202,30 @@ class ToolOutput:
 Handler = Callable[[ToolSession, ToolInvocation], Awaitable[ToolOutput]]
 
 
-@dataclass(frozen=True)
-class RegisteredTool:
-    """A spec and its handler."""
+class LazyHandler:
+    """A handler named ``"module:function"``, imported at the tool's first call: every
+    request offers the tool's spec, but a turn that never calls it never loads its module (its
+    approvals, sandbox, parsers). With ``factory_args`` the function makes the handler from
+    them (``web_search_handler(url)``)."""
 
-    spec: ToolSpec
-    handler: Handler
+    def __init__(self, target: str, *factory_args: str) -> None:
+        self.target = target
+        self._factory_args = factory_args
+        self._handler: Handler | None = None
+
+    def resolve(self) -> Handler:
+        """The handler, its module imported on the first call."""
+        if self._handler is None:
+            module, _, name = self.target.partition(":")
+            found = getattr(importlib.import_module(module), name)
+            self._handler = cast(
+                Handler, found(*self._factory_args) if self._factory_args else found
+            )
+        return self._handler
+
+    async def __call__(self, session: ToolSession, invocation: ToolInvocation) -> ToolOutput:
+        """Run the call with the handler."""
+        return await self.resolve()(session, invocation)
 
 
 REJECTED_FOR_GOOD = "the user rejected this for the rest of the conversation; do not try it again"
@@ -257,7 +273,7 @@ class ToolRegistry:
     """Tools by name, in the order they are offered; then those of the sources."""
 
     def __init__(self) -> None:
-        self._tools: dict[str, RegisteredTool] = {}
+        self._tools: dict[str, tuple[ToolSpec, Handler]] = {}
         self._sources: list[ToolSource] = []
 
     def add_source(self, source: ToolSource) -> None:
@@ -266,11 +282,11 @@ class ToolRegistry:
 
     def register(self, spec: ToolSpec, handler: Handler) -> None:
         """Add a tool; a second registration of a name replaces the first."""
-        self._tools[spec.name] = RegisteredTool(spec, handler)
+        self._tools[spec.name] = (spec, handler)
 
     def specs(self) -> list[ToolSpec]:
         """What the model is offered."""
-        specs: list[ToolSpec] = [t.spec for t in self._tools.values()]
+        specs: list[ToolSpec] = [spec for spec, _ in self._tools.values()]
         for source in self._sources:
             specs += [s for s in source.specs() if s.name not in self._tools]
         return specs
@@ -278,7 +294,7 @@ class ToolRegistry:
     def _handler(self, name: str) -> Handler | None:
         tool = self._tools.get(name)
         if tool is not None:
-            return tool.handler
+            return tool[1]
         for source in self._sources:
             handler = source.lookup(name)
             if handler is not None:

@@ -22,7 +22,6 @@ from codex_lsp.protocol.events import (
     ExecCommandOutputDeltaEvent,
 )
 from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, ItemStatus
-from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.command_call import (
     CommandCall,
     denied_by_sandbox,
@@ -41,6 +40,7 @@ from codex_lsp.tools.registry import (
     ToolSession,
     parse_arguments,
 )
+from codex_lsp.tools.truncation import truncate_middle
 
 DEFAULT_TIMEOUT_MS = 10_000
 MAX_TIMEOUT_MS = 30 * 60 * 1000
@@ -54,44 +54,6 @@ class ShellArgs(ToolArgs):
     timeout_ms: int | None = Field(default=None, ge=1, le=MAX_TIMEOUT_MS)
     with_escalated_permissions: bool = False
     justification: str | None = None
-
-
-SPEC = FunctionToolSpec(
-    name="shell",
-    description=(
-        "Runs a shell command and returns its output. `command` is an argv list for execvp "
-        '(use ["bash", "-lc", "..."] for shell syntax) or a single script string. Always '
-        "set `workdir` instead of using cd. Set with_escalated_permissions and a justification "
-        "only when the command needs to run outside the sandbox."
-    ),
-    parameters={
-        "type": "object",
-        "properties": {
-            "command": {
-                "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
-                "description": "The command to execute",
-            },
-            "workdir": {
-                "type": "string",
-                "description": "The working directory to execute the command in",
-            },
-            "timeout_ms": {
-                "type": "number",
-                "description": "The timeout for the command in milliseconds",
-            },
-            "with_escalated_permissions": {
-                "type": "boolean",
-                "description": "Request escalated permissions (run without the sandbox).",
-            },
-            "justification": {
-                "type": "string",
-                "description": "With escalation: one sentence asking the user to approve.",
-            },
-        },
-        "required": ["command"],
-        "additionalProperties": False,
-    },
-)
 
 
 async def handle_shell(session: ToolSession, invocation: ToolInvocation) -> ToolOutput:
@@ -189,8 +151,9 @@ async def _run_item(command: _Command, item_id: str, *, sandboxed: bool) -> Exec
         )
     if result.timed_out:
         note = f"\ncommand timed out after {result.duration_s:.1f}s and was killed"
-        result.aggregated_output += note
-        result.stderr += note
+        result = result._replace(
+            aggregated_output=result.aggregated_output + note, stderr=result.stderr + note
+        )
     status = ItemStatus.COMPLETED if result.exit_code == 0 else ItemStatus.FAILED
     duration_ms = int(result.duration_s * 1000)
     command.life.finish(
@@ -218,18 +181,6 @@ async def _run_item(command: _Command, item_id: str, *, sandboxed: bool) -> Exec
         ),
     )
     return result
-
-
-def truncate_middle(text: str, budget: int) -> str:
-    """``text`` cut to about ``budget`` bytes, keeping its head and tail."""
-    encoded = text.encode("utf-8")
-    if len(encoded) <= budget:
-        return text
-    half = budget // 2
-    head = encoded[:half].decode("utf-8", "ignore")
-    tail = encoded[-half:].decode("utf-8", "ignore")
-    omitted = len(encoded) - 2 * half
-    return f"{head}\n[... {omitted} bytes of output omitted ...]\n{tail}"
 
 
 def _model_output(result: ExecResult, budget: int) -> ToolOutput:

@@ -15,35 +15,21 @@ import contextlib
 import itertools
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from codex_lsp.background import create_task
 from codex_lsp.errors import CodexError, UnknownTerminalError
-from codex_lsp.exec.terminal import HeadTailBuffer, TerminalProcess
-from codex_lsp.protocol.events import (
-    EventMsg,
-    ExecCommandEndEvent,
-    ExecCommandOutputDeltaEvent,
-)
-from codex_lsp.protocol.items import CommandExecutionItem, ExecOutputStream, ItemStatus
-from codex_lsp.protocol.terminals import TerminalInfo
-from codex_lsp.tools.commands import Sandbox
-from codex_lsp.tools.lifecycle import ToolCallLife
+from codex_lsp.protocol.events import EventMsg
+
+if TYPE_CHECKING:
+    from codex_lsp.tools.terminal import Terminal
 
 MAX_TERMINALS = 64
 """Open terminals per conversation; starting one more ends the least recently used."""
 WARN_TERMINALS = 60
 PROTECTED_RECENT = 8
 """The most recently used terminals, never ended to make room."""
-TRANSCRIPT_CAP = 256 * 1024
-LISTED_OUTPUT_MAX = 16 * 1024
-"""Characters of a terminal's latest output ``codex/listTerminals`` gives."""
-STREAM_RATE = 512 * 1024
-"""Bytes per second of a terminal's output streamed to the client (bursts up to as much);
-the rest is counted and named in the next delta, so a chatty command cannot flood the editor.
-The model and ``codex/listTerminals`` still get the output, head and tail."""
 CLOSE_TIMEOUT_S = 10.0
 FIRST_TERMINAL_ID = 1000
 
@@ -59,58 +45,6 @@ class TerminalWatcher(Protocol):
     def command_ended(self, terminal_id: int, exit_code: int) -> None:
         """The command and everything it started have ended (or it could not start: -1)."""
         ...
-
-
-@dataclass
-class Terminal:
-    """One running command, its item, and what the model has not seen of its output."""
-
-    id: int
-    process: TerminalProcess
-    item: CommandExecutionItem
-    life: ToolCallLife
-    call_id: str
-    cwd: Path
-    sandbox: Sandbox
-    """What it runs under: what a later ``write_stdin`` captures for undo follows it."""
-    last_used: float = field(default_factory=time.monotonic)
-    transcript: HeadTailBuffer = field(default_factory=lambda: HeadTailBuffer(TRANSCRIPT_CAP))
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set once ``execCommandEnd`` is sent."""
-    stream_budget: float = STREAM_RATE
-    stream_refilled: float = field(default_factory=time.monotonic)
-    unstreamed: int = 0
-
-    @property
-    def command(self) -> list[str]:
-        """The command as the model asked for it."""
-        return self.item.command
-
-    def info(self, conversation_id: str) -> TerminalInfo:
-        """What ``codex/listTerminals`` says about it."""
-        head, tail, omitted = self.transcript.snapshot()
-        return TerminalInfo(
-            conversation_id=conversation_id,
-            terminal_id=self.id,
-            command=self.command,
-            cwd=str(self.cwd),
-            tty=self.process.tty,
-            call_id=self.call_id,
-            running=self.process.running,
-            exit_code=self.process.exit_code,
-            started_ms_ago=int((time.monotonic() - self.process.started) * 1000),
-            output=_text(head, tail, omitted)[-LISTED_OUTPUT_MAX:],
-        )
-
-
-def _text(head: bytes, tail: bytes, omitted: int) -> str:
-    middle = f"\n[... {omitted} bytes of output omitted ...]\n" if omitted else ""
-    return head.decode("utf-8", "replace") + middle + tail.decode("utf-8", "replace")
-
-
-def output_text(taken: tuple[bytes, bytes, int]) -> str:
-    """Output collected from a terminal as text, the bytes dropped from its middle named."""
-    return _text(*taken)
 
 
 class Terminals:
@@ -149,7 +83,7 @@ class Terminals:
         (already being stopped)."""
         pruned = self._prune()
         self._terminals[terminal.id] = terminal
-        terminal.process.listeners.append(lambda stream, chunk: _delta(terminal, stream, chunk))
+        terminal.process.listeners.append(terminal.stream)
         self._keep(self._watch(terminal))
         return pruned
 
@@ -221,62 +155,6 @@ class Terminals:
         process = terminal.process
         while not await process.wait_closed(3600):
             pass
-        code = process.exit_code if process.exit_code is not None else -1
-        duration_ms = int(((process.ended_at or time.monotonic()) - process.started) * 1000)
-        output = output_text(terminal.transcript.snapshot())
-        status = ItemStatus.COMPLETED if code == 0 else ItemStatus.FAILED
-        item = terminal.item
-        terminal.life.finish(
-            ExecCommandEndEvent(
-                turn_id=terminal.life.session.turn_id,
-                item_id=item.id,
-                call_id=terminal.call_id,
-                command=item.command,
-                cwd=item.cwd,
-                stdout=output,
-                stderr="",
-                aggregated_output=output,
-                exit_code=code,
-                duration_ms=duration_ms,
-                formatted_output=output,
-                status=status,
-                terminal_id=terminal.id,
-            ),
-            item.model_copy(
-                update={
-                    "status": status,
-                    "aggregated_output": output,
-                    "exit_code": code,
-                    "duration_ms": duration_ms,
-                }
-            ),
-        )
-        terminal.ended.set()
+        code = terminal.finish()
         for watcher in self.watchers:
             watcher.command_ended(terminal.id, code)
-
-
-def _delta(terminal: Terminal, stream: ExecOutputStream, chunk: str) -> None:
-    data = chunk.encode()
-    terminal.transcript.add(data)
-    now = time.monotonic()
-    refill = (now - terminal.stream_refilled) * STREAM_RATE
-    terminal.stream_budget = min(STREAM_RATE, terminal.stream_budget + refill)
-    terminal.stream_refilled = now
-    if len(data) > terminal.stream_budget:
-        terminal.unstreamed += len(data)
-        return
-    terminal.stream_budget -= len(data)
-    if terminal.unstreamed:
-        chunk = f"\n[... {terminal.unstreamed} bytes of output not shown ...]\n{chunk}"
-        terminal.unstreamed = 0
-    terminal.life.emit(
-        ExecCommandOutputDeltaEvent(
-            turn_id=terminal.life.session.turn_id,
-            item_id=terminal.item.id,
-            call_id=terminal.call_id,
-            stream=stream,
-            chunk=chunk,
-            terminal_id=terminal.id,
-        )
-    )

@@ -17,7 +17,6 @@ import math
 import secrets
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 
 from pydantic import Field
 
@@ -25,7 +24,6 @@ from codex_lsp.exec.parse import parse_command
 from codex_lsp.exec.terminal import TerminalProcess
 from codex_lsp.protocol.events import ExecCommandBeginEvent
 from codex_lsp.protocol.items import CommandExecutionItem
-from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.command_call import (
     CommandCall,
     denied_by_sandbox,
@@ -43,8 +41,10 @@ from codex_lsp.tools.registry import (
     ToolSession,
     parse_arguments,
 )
-from codex_lsp.tools.shell import truncate_middle
-from codex_lsp.tools.terminals import MAX_TERMINALS, WARN_TERMINALS, Terminal, output_text
+from codex_lsp.tools.specs import SandboxPermissions
+from codex_lsp.tools.terminal import Terminal, output_text
+from codex_lsp.tools.terminals import MAX_TERMINALS, WARN_TERMINALS
+from codex_lsp.tools.truncation import truncate_middle
 
 MIN_YIELD_MS = 250
 MAX_YIELD_MS = 30_000
@@ -63,13 +63,6 @@ TERMINAL_ENV = {
 }
 """What a terminal's command runs with besides the conversation's environment: nothing pages
 or colours output a model reads."""
-
-
-class SandboxPermissions(StrEnum):
-    """Whether the command runs in the sandbox (the default) or asks to run outside it."""
-
-    USE_DEFAULT = "use_default"
-    REQUIRE_ESCALATED = "require_escalated"
 
 
 class ExecCommandArgs(ToolArgs):
@@ -93,79 +86,6 @@ class WriteStdinArgs(ToolArgs):
     chars: str = ""
     yield_time_ms: int | None = Field(default=None, ge=0)
     max_output_tokens: int | None = Field(default=None, ge=1)
-
-
-_YIELD = "How long to wait for output before returning, in ms ({default} by default; 250-30000)."
-_TOKENS = "Most tokens of output to return (10000 by default; the rest is cut from the middle)."
-
-EXEC_COMMAND_SPEC = FunctionToolSpec(
-    name="exec_command",
-    description=(
-        "Runs a command, optionally in a PTY, returning its output, or a session ID for "
-        "ongoing interaction when it is still running (servers, watchers, REPLs): poll it or "
-        "type into it with write_stdin."
-    ),
-    parameters={
-        "type": "object",
-        "properties": {
-            "cmd": {"type": "string", "description": "Shell command to execute."},
-            "workdir": {
-                "type": "string",
-                "description": "Working directory for the command; defaults to the turn cwd.",
-            },
-            "shell": {
-                "type": "string",
-                "description": "Shell binary to launch; defaults to bash.",
-            },
-            "login": {
-                "type": "boolean",
-                "description": "Run the shell with -l (login) semantics; defaults to true.",
-            },
-            "tty": {
-                "type": "boolean",
-                "description": "Allocate a PTY (needed to write to stdin); defaults to false.",
-            },
-            "yield_time_ms": {"type": "number", "description": _YIELD.format(default=10000)},
-            "max_output_tokens": {"type": "number", "description": _TOKENS},
-            "sandbox_permissions": {
-                "type": "string",
-                "enum": [p.value for p in SandboxPermissions],
-                "description": "require_escalated to ask to run outside the sandbox.",
-            },
-            "justification": {
-                "type": "string",
-                "description": "With require_escalated: one sentence asking the user to approve.",
-            },
-        },
-        "required": ["cmd"],
-        "additionalProperties": False,
-    },
-)
-
-WRITE_STDIN_SPEC = FunctionToolSpec(
-    name="write_stdin",
-    description=(
-        "Writes characters to a running exec_command session (started with tty) and returns "
-        "its new output; empty chars polls without writing."
-    ),
-    parameters={
-        "type": "object",
-        "properties": {
-            "session_id": {
-                "type": "number",
-                "description": "Identifier of the running exec_command session.",
-            },
-            "chars": {
-                "type": "string",
-                "description": "Characters to write to stdin; empty (the default) just polls.",
-            },
-            "yield_time_ms": {"type": "number", "description": _YIELD.format(default=250)},
-            "max_output_tokens": {"type": "number", "description": _TOKENS},
-        },
-        "required": ["session_id"],
-        "additionalProperties": False,
-    },
-)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import json
 from pydantic import Field, ValidationError
 
 from codex_lsp.protocol.events import RequestUserInputEvent, UserInputQuestion
-from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.registry import (
     ToolArgs,
     ToolInvocation,
@@ -27,50 +26,6 @@ class RequestUserInputArgs(ToolArgs):
     """Arguments of ``request_user_input``."""
 
     questions: list[dict[str, object]] = Field(min_length=1, max_length=3)
-
-
-_OPTION = {
-    "type": "object",
-    "properties": {
-        "label": {"type": "string", "description": "A short answer (1-5 words)."},
-        "description": {"type": "string", "description": "What choosing it means."},
-    },
-    "required": ["label", "description"],
-    "additionalProperties": False,
-}
-
-SPEC = FunctionToolSpec(
-    name="request_user_input",
-    description=(
-        "Request user input for one to three short questions and wait for the response. Before "
-        "calling this tool, send a user-facing update that summarizes the available choices and "
-        "why you need them."
-    ),
-    parameters={
-        "type": "object",
-        "properties": {
-            "questions": {
-                "type": "array",
-                "description": "One to three questions.",
-                "minItems": 1,
-                "maxItems": 3,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "string", "description": "A stable id (snake_case)."},
-                        "header": {"type": "string", "description": "A short title."},
-                        "question": {"type": "string", "description": "One sentence."},
-                        "options": {"type": "array", "items": _OPTION, "minItems": 1},
-                    },
-                    "required": ["id", "header", "question", "options"],
-                    "additionalProperties": False,
-                },
-            }
-        },
-        "required": ["questions"],
-        "additionalProperties": False,
-    },
-)
 
 
 def _questions(args: RequestUserInputArgs) -> list[UserInputQuestion]:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from codex_lsp.images import image_data_url
 from codex_lsp.protocol.events import ViewImageToolCallEvent
-from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.registry import (
     ToolArgs,
     ToolInvocation,
@@ -23,20 +22,6 @@ class ViewImageArgs(ToolArgs):
     """Arguments of ``view_image``."""
 
     path: str
-
-
-SPEC = FunctionToolSpec(
-    name="view_image",
-    description="Attach a local image (screenshot, diagram, ...) so you can see it.",
-    parameters={
-        "type": "object",
-        "properties": {
-            "path": {"type": "string", "description": "Image file (absolute or relative to cwd)"}
-        },
-        "required": ["path"],
-        "additionalProperties": False,
-    },
-)
 
 
 def _load(cwd: Path, raw: str) -> tuple[Path, str]:

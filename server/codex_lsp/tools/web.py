@@ -20,7 +20,6 @@ from codex_lsp.errors import ToolError
 from codex_lsp.exec.safety import WebRequest, decide_approval
 from codex_lsp.protocol.items import McpInvocation
 from codex_lsp.protocol.policies import DangerFullAccess, ReadOnly, WorkspaceWrite
-from codex_lsp.protocol.tool_specs import FunctionToolSpec
 from codex_lsp.tools.lifecycle import ToolCallLife
 from codex_lsp.tools.mcp_item import CallOutcome, run_as_mcp_item
 from codex_lsp.tools.registry import (
@@ -31,13 +30,13 @@ from codex_lsp.tools.registry import (
     ToolSession,
     parse_arguments,
 )
-from codex_lsp.tools.shell import truncate_middle
+from codex_lsp.tools.specs import MAX_RESULTS
+from codex_lsp.tools.truncation import truncate_middle
 
 CONNECT_TIMEOUT_S = 10.0
 TOTAL_TIMEOUT_S = 30.0
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 5
-MAX_RESULTS = 10
 SNIPPET_CHARS = 300
 WEB_SERVER = "web"
 """The ``server`` of the items the web tools show."""
@@ -149,46 +148,11 @@ class FetchUrlArgs(ToolArgs):
     url: str = Field(min_length=1)
 
 
-FETCH_URL_SPEC = FunctionToolSpec(
-    name="fetch_url",
-    description=(
-        "Fetch a web page (http or https) and return it as readable text (HTML converted to "
-        "Markdown). Text pages only, up to 2 MiB."
-    ),
-    parameters={
-        "type": "object",
-        "properties": {"url": {"type": "string", "description": "The http(s) URL to fetch"}},
-        "required": ["url"],
-        "additionalProperties": False,
-    },
-)
-
-
 class WebSearchArgs(ToolArgs):
     """Arguments of ``web_search``."""
 
     query: str = Field(min_length=1)
     max_results: int = Field(default=5, ge=1, le=MAX_RESULTS)
-
-
-WEB_SEARCH_SPEC = FunctionToolSpec(
-    name="web_search",
-    description=(
-        "Search the web. Returns titles, URLs and snippets; read a result with fetch_url."
-    ),
-    parameters={
-        "type": "object",
-        "properties": {
-            "query": {"type": "string", "description": "What to search for"},
-            "max_results": {
-                "type": "number",
-                "description": f"Most results to return (default 5, at most {MAX_RESULTS})",
-            },
-        },
-        "required": ["query"],
-        "additionalProperties": False,
-    },
-)
 
 
 async def handle_fetch_url(session: ToolSession, invocation: ToolInvocation) -> ToolOutput:
