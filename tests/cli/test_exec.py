@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from codex_lsp.protocol.limits import INPUT_ITEMS_MAX, INPUT_TEXT_MAX_CHARS
 from codex_lsp.testing import ErrorReply, FakeModelServer, Reply, Text, ToolCall
 from tests.helpers import KEY_ENV, SECRET_KEY, subprocess_env
 
@@ -111,6 +113,54 @@ def test_empty_prompt_is_a_usage_error(codex_home: Path, workspace: Path) -> Non
     assert result.returncode == 2 and "no prompt given" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("prompt", "stdin", "encoding", "said"),
+    [
+        (["-"], b"x" * (INPUT_TEXT_MAX_CHARS + 1), None, "longer than 1048576 characters"),
+        (["-"], b"fix \xff\xfe this", None, "not UTF-8 text"),
+        (["-"], b"fix \xff\xfe this", "utf-8:strict", "not UTF-8 text"),
+        ([b"fix \xff this"], None, None, "not UTF-8 text"),
+    ],
+    ids=["too long", "not utf-8 on stdin", "not utf-8 on a strict stdin", "not utf-8 in argv"],
+)
+def test_a_prompt_the_protocol_refuses_is_a_usage_error_that_says_why(
+    prompt: list[str | bytes],
+    stdin: bytes | None,
+    encoding: str | None,
+    said: str,
+    codex_home: Path,
+    workspace: Path,
+    model_server: FakeModelServer,
+) -> None:
+    env = subprocess_env(codex_home, {"PYTHONIOENCODING": encoding} if encoding else None)
+    result = subprocess.run(
+        [sys.executable, "-m", "codex_lsp", "exec", "--skip-git-repo-check", *prompt],
+        cwd=workspace,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        check=False,
+        timeout=30,
+    )
+    err = result.stderr.decode()
+    assert result.returncode == 2, err
+    assert err.startswith("codex-lsp exec: ") and said in err and "Traceback" not in err
+    assert model_server.requests == []
+
+
+def test_more_images_than_a_message_holds_is_a_usage_error(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer
+) -> None:
+    from tests.cli.test_exec_flags import PNG
+
+    (workspace / "shot.png").write_bytes(PNG)
+    images = ["-i", "shot.png"] * INPUT_ITEMS_MAX
+    result = run_exec([*images, "--", "what are these?"], codex_home, workspace)
+    assert result.returncode == 2, result.stderr
+    assert f"more than {INPUT_ITEMS_MAX} inputs" in result.stderr
+    assert "Traceback" not in result.stderr and model_server.requests == []
+
+
 def test_provider_error_exits_1_with_a_clear_message(
     codex_home: Path, workspace: Path, model_server: FakeModelServer
 ) -> None:
@@ -162,6 +212,10 @@ def test_a_plain_turn_imports_no_module_it_does_not_use(
     model_server.enqueue(Reply((Text("ok"),)))
     unused = ["codex_lsp.speckit", "jsonschema", "pygls", "html2text"]
     unused += ["codex_lsp.providers.chat", "codex_lsp.providers.anthropic"]  # a Responses turn
+    unused += ["anyio._backends"]  # httpcore's pool locks on asyncio (providers/httpcore_sync)
+    unused += ["importlib.metadata"]  # pydantic's plugin scan (cli/no_pydantic_plugins)
+    unused += ["importlib.readers"]  # package data is read as files (migrations, prompts)
+    unused += ["codex_lsp.store.rollout"]  # Codex rollout files: import-codex and export only
     # the tools' handlers load at their first call; their specs are static data
     handlers = ["shell", "command_call", "apply_patch", "unified_exec", "plan", "user_input"]
     handlers += ["view_image", "read_only", "web", "lifecycle", "mcp_item", "elicitation"]
@@ -175,6 +229,33 @@ def test_a_plain_turn_imports_no_module_it_does_not_use(
     probe = f"print([m for m in {unused!r} if m in sys.modules], file=sys.stderr)"
     loaded = _after_a_plain_turn(codex_home, workspace, probe)
     assert loaded == "[]"  # each one costs a turn's start 10-40 ms
+
+
+def test_no_installed_pydantic_plugin_runs_in_a_turn(
+    codex_home: Path, workspace: Path, model_server: FakeModelServer, tmp_path: Path
+) -> None:
+    """A distribution that registers a pydantic plugin is not imported into the agent, so it
+    never sees what the agent validates."""
+    site = tmp_path / "site"
+    (site / "planted-1.0.dist-info").mkdir(parents=True)
+    (site / "planted-1.0.dist-info" / "METADATA").write_text("Name: planted\nVersion: 1.0\n")
+    (site / "planted-1.0.dist-info" / "entry_points.txt").write_text(
+        "[pydantic]\nplanted = planted_plugin:plugin\n"
+    )
+    marker = tmp_path / "loaded"
+    (site / "planted_plugin.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n"
+        "class Plugin:\n"
+        "    def new_schema_validator(self, *args, **kwargs):\n"
+        "        return None, None, None\n"
+        "plugin = Plugin()\n"
+    )
+    model_server.enqueue(Reply((Text("ok"),)))
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    result = run_exec(["hi"], codex_home, workspace, env={"PYTHONPATH": path})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok\n"
+    assert not marker.exists()
 
 
 def test_a_tool_call_loads_its_handler_and_runs_as_before(

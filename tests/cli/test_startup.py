@@ -3,10 +3,12 @@ start-up made are frozen out of the garbage collector's scans, which is on again
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pydantic import BaseModel
 
 PROBE = """
@@ -66,6 +68,10 @@ def test_the_values_a_turn_streams_and_stores_are_cheap_to_define() -> None:
         "protocol.events",
         "config.folders",
         "core.seams",
+        "providers.sse",
+        "store.texts",
+        "store.snapshots",
+        "cli.exec_options",
     ]
     frozen = [
         f"{name}.{value.__name__}"
@@ -156,3 +162,67 @@ def test_a_thread_still_running_is_waited_for() -> None:
     result = _end("thread")
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith("thread done\natexit ran\ntorn down")  # as usual
+
+
+COMMAND_LINES = [
+    ["exec", "--skip-git-repo-check", "-m", "gpt-5", "hi"],
+    ["exec", "--json", "resume", "--last", "go on"],
+    ["exec", "review", "--uncommitted", "--fail-on", "P1"],
+    ["rules", "check", "-C", "/srv", "--json", "ls", "-l"],
+    ["config", "show", "-C", "/srv", "-c", "model=o3"],
+    ["speckit", "status", "--json"],
+    ["protocol", "ts", "--out", "x.ts"],
+    ["import-codex", "/tmp/rollouts"],
+    ["export", "abc", "--out", "x.jsonl"],
+    ["doctor", "-C", "/srv"],
+    ["mcp-server", "-p", "work"],
+    ["acp"],
+    ["apply-patch", "p"],
+    ["--stdio", "-m", "o3"],
+]
+
+
+@pytest.mark.parametrize("argv", COMMAND_LINES, ids=lambda argv: " ".join(argv[:2]))
+def test_a_command_line_reads_the_same_with_only_its_own_subcommand_built(
+    argv: list[str],
+) -> None:
+    """The parser made for one subcommand (what a run builds) reads its command line as the
+    whole parser does, and builds no other subcommand's parser."""
+    from codex_lsp.cli.main import build_parser
+
+    narrow, whole = build_parser(argv), build_parser()
+    assert vars(narrow.parse_args(argv)) == vars(whole.parse_args(argv))
+    built = _subcommands(narrow)
+    if argv[0] in _subcommands(whole):
+        assert argv[0] in built and len(built) <= 2  # mcp-server comes with acp, export with import
+
+
+BAD_COMMAND_LINES = [
+    ["exec", "--nosuch", "hi"],
+    ["exec", "-m"],
+    ["config", "nosuch"],
+    ["rules", "check", "--bad"],
+    ["export"],
+    ["acp", "--bad"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_COMMAND_LINES, ids=" ".join)
+def test_a_bad_command_line_gets_the_same_error_with_only_its_subcommand_built(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The usage line and message of a bad flag still list every command (argparse reports
+    an unknown flag with the top parser's usage)."""
+    from codex_lsp.cli.main import build_parser
+
+    errors = []
+    for parser in (build_parser(argv), build_parser()):
+        with pytest.raises(SystemExit):
+            parser.parse_args(argv)
+        errors.append(capsys.readouterr().err)
+    assert errors[0] == errors[1] and "error:" in errors[0]
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[str]:
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(actions[0].choices)

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from codex_lsp.config.model import ModelProviderInfo
+from codex_lsp.providers import transport
 from codex_lsp.providers.http import ProviderHttp
 from codex_lsp.providers.transport import READ_BUFFER_MAX, StreamingTransport
 
@@ -203,3 +204,72 @@ async def test_a_kept_alive_connection_is_reused_and_a_closed_one_replaced() -> 
                 assert (await client.get(f"http://127.0.0.1:{port}/")).text == "ok"
                 await asyncio.sleep(0.2)  # the server closed the idle connection meanwhile
             assert len(connections) == 2
+
+
+async def test_a_full_pool_makes_a_request_wait_for_a_free_connection_or_time_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pool's wait for a connection (an event and a timeout) works on asyncio's own."""
+    monkeypatch.setattr(transport, "MAX_CONNECTIONS", 1)
+    async with (
+        _server(_frames(3, 0.05)) as (port, connections),
+        httpx.AsyncClient(transport=StreamingTransport(verify=False)) as client,
+    ):
+        url = f"http://127.0.0.1:{port}/"
+        async with client.stream("GET", url) as first:
+            with pytest.raises(httpx.PoolTimeout):
+                await client.get(url, timeout=httpx.Timeout(5.0, pool=0.05))
+            second = asyncio.create_task(client.get(url))
+            await asyncio.sleep(0.05)
+            assert not second.done()  # queued behind the stream that holds the one connection
+            assert [line async for line in first.aiter_lines() if line] == [
+                "data: 0",
+                "data: 1",
+                "data: 2",
+            ]
+        assert (await second).text == "data: 0\n\ndata: 1\n\ndata: 2\n\n"
+    assert len(connections) == 1  # the freed connection served the queued request
+
+
+async def test_a_request_cancelled_mid_stream_frees_its_connection() -> None:
+    """Cancelling the reader closes its connection (httpcore's shielded clean-up runs) and
+    the next request gets a fresh one."""
+    async with (
+        _server(_frames(50, 0.02)) as (port, connections),
+        httpx.AsyncClient(transport=StreamingTransport(verify=False)) as client,
+    ):
+        url = f"http://127.0.0.1:{port}/"
+        first_frame = asyncio.Event()
+
+        async def read() -> None:
+            async with client.stream("GET", url) as response:
+                async for _ in response.aiter_lines():
+                    first_frame.set()
+
+        reader = asyncio.create_task(read())
+        await asyncio.wait_for(first_frame.wait(), 5)
+        reader.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+        async with client.stream("GET", url) as response:
+            assert [line async for line in response.aiter_lines() if line][:2] == [
+                "data: 0",
+                "data: 1",
+            ]
+    assert len(connections) == 2
+
+
+async def test_httpcore_shield_holds_off_an_anyio_cancel_scope() -> None:
+    """Once anyio scopes exist (an MCP session loads anyio's backend), httpcore's shield is
+    anyio's own: a cancelled anyio scope cannot cut a connection's clean-up short."""
+    import anyio
+    from httpcore._synchronization import AsyncShieldCancellation
+
+    StreamingTransport(verify=False)  # installs the asyncio primitives
+    done: list[str] = []
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        with AsyncShieldCancellation():
+            await asyncio.sleep(0.01)
+            done.append("clean-up")
+    assert done == ["clean-up"]

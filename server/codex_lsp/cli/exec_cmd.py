@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import signal
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from codex_lsp.cli.exec_options import (
     check_git_repository,
     check_options,
     sandbox_overrides,
+    turn_op,
 )
 from codex_lsp.cli.exec_resume import check_resume_args, find_conversation
 from codex_lsp.cli.exec_review import blocking, print_review, review_op
@@ -38,7 +38,7 @@ from codex_lsp.protocol.events import (
     TaskCompleteEvent,
     TurnAbortedEvent,
 )
-from codex_lsp.protocol.items import LocalImageInput, ReviewOutput, TextInput, UserInputItem
+from codex_lsp.protocol.items import ReviewOutput, TextInput, UserInputItem
 from codex_lsp.protocol.ops import InterruptOp, ReviewOp, ShutdownOp, UserTurnOp
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -51,7 +51,10 @@ def _read_prompt(arg: str | None) -> str | None:
         return arg
     if arg is None and sys.stdin.isatty():
         return None
-    return sys.stdin.read()
+    try:
+        return sys.stdin.read()
+    except UnicodeDecodeError:
+        raise ConfigError("the prompt on stdin is not UTF-8 text") from None
 
 
 def _check_config(args: argparse.Namespace, overrides: ConfigOverrides) -> LoadedConfig:
@@ -227,7 +230,11 @@ def run_headless(prompt: str, cwd: Path, overrides: ConfigOverrides) -> int:
         skip_git_repo_check=True,
     )
     opts = ExecOptions(cwd=cwd, images=[], output_schema=None)
-    op = UserTurnOp(items=[TextInput(text=prompt)])
+    try:
+        op = turn_op(prompt, opts)
+    except ConfigError as exc:
+        print(f"codex-lsp: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
     return _run_checked(op, args, opts, overrides, "codex-lsp")
 
 
@@ -261,39 +268,38 @@ def ephemeral_store(ephemeral: bool, overrides: ConfigOverrides) -> Iterator[Con
     if not ephemeral:
         yield overrides
         return
+    import tempfile  # with random and shutil: only --ephemeral needs it
+
     with tempfile.TemporaryDirectory(prefix="codex-lsp-ephemeral-") as folder:
         yield {**overrides, "state_db": str(Path(folder) / "state.db")}
 
 
 def run_exec(args: argparse.Namespace, overrides: ConfigOverrides) -> int:
     """Entry point of ``codex-lsp exec``."""
+    name = "codex-lsp exec"
     try:
         if args.subcommand == "resume":
             check_resume_args(args)
         opts = check_options(args)
+        op: ExecOp
         if args.subcommand == "review":
             instructions = _read_prompt(args.prompt) if args.prompt else None
-            review = review_op(args, instructions)
-    except ConfigError as exc:
-        print(f"codex-lsp exec: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE
-    if args.subcommand == "review":
-        return _run_checked(review, args, opts, overrides, "codex-lsp exec review")
-    prompt = _read_prompt(args.prompt)
-    if not prompt or not prompt.strip():
-        print(
-            "codex-lsp exec: no prompt given. Pass one as an argument or on stdin: "
-            'codex-lsp exec "fix the failing test"',
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    if args.subcommand is None and prompt.lstrip().startswith("/"):
-        from codex_lsp.cli.speckit_cmd import run_slash  # spec-kit's modules only for a command
+            op, name = review_op(args, instructions), "codex-lsp exec review"
+        else:
+            prompt = _read_prompt(args.prompt)
+            if not prompt or not prompt.strip():
+                raise ConfigError(
+                    "no prompt given. Pass one as an argument or on stdin: "
+                    'codex-lsp exec "fix the failing test"'
+                )
+            if args.subcommand is None and prompt.lstrip().startswith("/"):
+                from codex_lsp.cli.speckit_cmd import run_slash  # spec-kit only for a command
 
-        answered = run_slash(prompt, Path(args.cwd or "."), overrides, args.json)
-        if answered is not None:
-            return answered
-    items: list[UserInputItem] = [TextInput(text=prompt)]
-    items += [LocalImageInput(path=str(path)) for path in opts.images]
-    op = UserTurnOp(items=items, output_schema=opts.output_schema)
-    return _run_checked(op, args, opts, overrides, "codex-lsp exec")
+                answered = run_slash(prompt, Path(args.cwd or "."), overrides, args.json)
+                if answered is not None:
+                    return answered
+            op = turn_op(prompt, opts)
+    except ConfigError as exc:
+        print(f"{name}: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    return _run_checked(op, args, opts, overrides, name)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
@@ -16,7 +15,14 @@ from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.errors import ConfigError
 from codex_lsp.images import image_data_url
 from codex_lsp.local_files import read_regular
-from codex_lsp.protocol.limits import OUTPUT_SCHEMA_MAX_CHARS, OutputSchema
+from codex_lsp.protocol.items import LocalImageInput, TextInput, UserInputItem
+from codex_lsp.protocol.limits import (
+    INPUT_ITEMS_MAX,
+    INPUT_TEXT_MAX_CHARS,
+    OUTPUT_SCHEMA_MAX_CHARS,
+    OutputSchema,
+)
+from codex_lsp.protocol.ops import UserTurnOp
 
 _SCHEMA = TypeAdapter(OutputSchema, config=ConfigDict(defer_build=True))
 """Built at the first ``--output-schema``, not when exec starts."""
@@ -26,8 +32,7 @@ NOT_IN_REPO = (
 )
 
 
-@dataclass(frozen=True)
-class ExecOptions:
+class ExecOptions(NamedTuple):
     """The checked flags: what the turn gets besides its prompt."""
 
     cwd: Path
@@ -129,6 +134,26 @@ def check_options(args: argparse.Namespace) -> ExecOptions:
     schema = read_output_schema(args.output_schema) if args.output_schema else None
     images = check_images(args.images or [], Path.cwd())
     return ExecOptions(cwd=cwd, images=images, output_schema=schema)
+
+
+def turn_op(prompt: str, opts: ExecOptions) -> UserTurnOp:
+    """The turn ``prompt`` and the ``-i`` images make; a prompt the protocol refuses (over
+    its size limit, not text, too many images) is a :class:`ConfigError` saying which."""
+    try:
+        items: list[UserInputItem] = [TextInput(text=prompt)]
+        items += [LocalImageInput(path=str(path)) for path in opts.images]
+        return UserTurnOp(items=items, output_schema=opts.output_schema)
+    except ValidationError as exc:
+        kind = exc.errors()[0]["type"]
+        if kind == "string_too_long":
+            problem = f"the prompt is longer than {INPUT_TEXT_MAX_CHARS} characters: shorten it"
+        elif kind == "string_unicode":
+            problem = "the prompt is not UTF-8 text"
+        elif kind == "too_long":
+            problem = f"more than {INPUT_ITEMS_MAX} inputs: pass fewer -i images"
+        else:
+            problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ConfigError(problem) from None
 
 
 def check_git_repository(args: argparse.Namespace, cwd: Path) -> None:

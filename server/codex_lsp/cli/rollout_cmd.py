@@ -13,7 +13,13 @@ from codex_lsp.config.overrides import ConfigOverrides
 from codex_lsp.core import ConfigSources, ConversationManager, FrontEnd
 from codex_lsp.errors import CodexError
 from codex_lsp.protocol.requests import NewConversationParams
-from codex_lsp.store.rollout import find_rollouts, read_rollout, write_rollout
+from codex_lsp.store.rollout import (
+    export_rollout,
+    find_rollouts,
+    import_rollout,
+    read_rollout,
+    write_rollout,
+)
 
 
 def codex_sessions_dir() -> Path:
@@ -43,7 +49,7 @@ async def _import(path: Path, overrides: ConfigOverrides) -> int:
             try:
                 rollout = await asyncio.to_thread(read_rollout, file)
                 rollout.provider = rollout.provider or default_provider or "openai"
-                if await store.import_rollout(rollout):
+                if await import_rollout(store, rollout):
                     imported += 1
                     print(f"imported {rollout.id}  {file}")
                 else:
@@ -61,7 +67,7 @@ async def _export(conversation_id: str, out: Path | None, overrides: ConfigOverr
     manager = _manager(overrides)
     try:
         store = await manager.store()
-        rollout = await store.export_rollout(conversation_id)
+        rollout = await export_rollout(store, conversation_id)
     finally:
         await manager.shutdown_all()
     if out is None:

@@ -4,7 +4,6 @@ stream never leaves a partial message behind."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from codex_lsp.config.model import ModelProviderInfo
@@ -69,13 +68,15 @@ class EventEmitter(Protocol):
         ...
 
 
-@dataclass
 class SampleResult:
     """What one response produced."""
 
-    items: list[HistoryItem] = field(default_factory=list)
-    usage: TokenUsage | None = None
-    stop_reason: StopReason | None = None
+    __slots__ = ("items", "stop_reason", "usage")
+
+    def __init__(self) -> None:
+        self.items: list[HistoryItem] = []
+        self.usage: TokenUsage | None = None
+        self.stop_reason: StopReason | None = None
 
     @property
     def tool_calls(self) -> list[FunctionCall | CustomToolCall]:

@@ -8,7 +8,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Literal
 
 from codex_lsp.background import create_task
@@ -42,12 +41,14 @@ TurnEnded = Callable[[str, str], None]
 ABORT_WAIT_S = 10.0
 
 
-@dataclass
 class _ActiveTask:
-    runner: TurnRunner
-    kind: str
-    task: asyncio.Task[None]
-    finishing: bool = False
+    __slots__ = ("finishing", "kind", "runner", "task")
+
+    def __init__(self, runner: TurnRunner, kind: str, task: asyncio.Task[None]) -> None:
+        self.runner = runner
+        self.kind = kind
+        self.task = task
+        self.finishing = False
 
 
 class TurnSupervisor:

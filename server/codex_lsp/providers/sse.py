@@ -4,7 +4,7 @@ an endless line or event gets an :class:`InvalidResponseError`, not the server's
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from codex_lsp.errors import InvalidResponseError
 from codex_lsp.providers.quote import quote
@@ -13,30 +13,42 @@ MAX_EVENT_CHARS = 16 * 1024 * 1024
 """The largest event (or line) accepted; real events are a few kilobytes."""
 
 
-@dataclass(frozen=True, slots=True)
-class SSEFrame:
+class SSEFrame(NamedTuple):
     """One dispatched event: its ``event`` name (``message`` by default) and joined data."""
 
     event: str
     data: str
 
 
-@dataclass(slots=True)
 class SSEDecoder:
     """Turns text chunks, cut anywhere, into events as their terminating blank line arrives.
-    Lines end with CRLF, LF or CR; comments and unknown fields are skipped."""
+    Lines end with CRLF, LF or CR; comments and unknown fields are skipped. ``foreign`` is the
+    first line that is no event-stream field (a page, random bytes), if any."""
 
-    provider_id: str
-    _partial: list[str] = field(default_factory=list)
-    _partial_size: int = 0
-    _event: str = ""
-    _data: list[str] = field(default_factory=list)
-    _size: int = 0
-    _started: bool = False
-    _cr: bool = False
-    dispatched: int = 0
-    foreign: str | None = None
-    """The first line that is no event-stream field (a page, random bytes), if any."""
+    __slots__ = (
+        "_cr",
+        "_data",
+        "_event",
+        "_partial",
+        "_partial_size",
+        "_size",
+        "_started",
+        "dispatched",
+        "foreign",
+        "provider_id",
+    )
+
+    def __init__(self, provider_id: str) -> None:
+        self.provider_id = provider_id
+        self._partial: list[str] = []
+        self._partial_size = 0
+        self._event = ""
+        self._data: list[str] = []
+        self._size = 0
+        self._started = False
+        self._cr = False
+        self.dispatched = 0
+        self.foreign: str | None = None
 
     def feed(self, chunk: str) -> list[SSEFrame]:
         """The events ``chunk`` completes."""

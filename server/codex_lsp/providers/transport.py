@@ -20,6 +20,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from codex_lsp.providers import httpcore_sync
+
 READ_BUFFER_MAX = 256 * 1024
 """Bytes buffered unread before the socket stops being read (flow control)."""
 HAPPY_EYEBALLS_DELAY_S = 0.25
@@ -250,9 +252,11 @@ def _apply(stream: AsyncioStream, options: Iterable[SocketOption] | None) -> Non
 
 class StreamingTransport(httpx.AsyncHTTPTransport):
     """httpx's HTTP/1.1 transport on :class:`AsyncioBackend` (direct connections; a proxy
-    from the environment keeps httpx's own transport)."""
+    from the environment keeps httpx's own transport). Its pool locks and waits on asyncio
+    too (:mod:`~codex_lsp.providers.httpcore_sync`), not on anyio."""
 
     def __init__(self, *, verify: ssl.SSLContext | bool) -> None:
+        httpcore_sync.install()
         # not super().__init__: it would build an SSL context (the CA bundle) a second time
         ssl_context = httpx.create_ssl_context(verify=verify)
         self._pool = httpcore.AsyncConnectionPool(

@@ -25,14 +25,11 @@ from codex_lsp.store.database import open_database
 from codex_lsp.store.records import (
     COLUMNS,
     LIST_COLUMNS,
-    PREVIEW_MAX_CHARS,
     ConversationRow,
     ListPage,
     StoredConversation,
     TurnRow,
-    title_from,
 )
-from codex_lsp.store.rollout import Rollout
 from codex_lsp.store.snapshots import SELECT_SNAPSHOT_FILES, snapshots_from_rows
 from codex_lsp.store.texts import Shrunk, expand, shrink
 from codex_lsp.store.upgrade import upgraded_event
@@ -326,52 +323,6 @@ class ConversationStore:
             )
             await self.writes.flush()
         return running
-
-    async def import_rollout(self, rollout: Rollout) -> bool:
-        """Store a conversation read from a Codex rollout under its Codex id; False when that
-        id is already stored (importing twice changes nothing)."""
-        rows = await self._fetchall("SELECT 1 FROM conversations WHERE id = ?", (rollout.id,))
-        if rows:
-            return False
-        first = next((e["message"] for e in rollout.events if e["type"] == "userMessage"), "")
-        self.writes.enqueue(
-            "INSERT INTO conversations (id, created_at, updated_at, cwd, model, provider, title, "
-            "preview, base_instructions, turn_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                rollout.id,
-                rollout.created_at,
-                rollout.created_at,
-                str(rollout.cwd),
-                rollout.model,
-                rollout.provider or "openai",
-                title_from(first) if first else None,
-                first[:PREVIEW_MAX_CHARS],
-                rollout.instructions,
-                rollout.turn_count,
-            ),
-        )
-        for seq, item in enumerate(rollout.history):
-            self.add_item(rollout.id, 0, seq, None, item.to_wire_json())
-        for seq, event in enumerate(rollout.events):
-            self.add_event(rollout.id, seq, event.get("turnId"), json.dumps(event))
-        await self.writes.flush()
-        return True
-
-    async def export_rollout(self, conversation_id: str) -> Rollout:
-        """A stored conversation (its current history) as a Codex rollout."""
-        stored = await self.load(conversation_id)
-        row = stored.row
-        return Rollout(
-            id=row.id,
-            cwd=row.cwd,
-            created_at=row.created_at,
-            model=row.model,
-            provider=row.provider,
-            instructions=row.base_instructions,
-            history=stored.history,
-            events=stored.event_objects(),
-            turn_count=row.turn_count,
-        )
 
     async def count(self) -> int:
         """How many conversations are stored (archived ones included)."""

@@ -4,10 +4,10 @@ migrations tracked with ``PRAGMA user_version``."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sqlite3
 import time
-from importlib import resources
 from pathlib import Path
 
 import aiosqlite
@@ -17,19 +17,26 @@ from codex_lsp.errors import StoreError
 BUSY_TIMEOUT_MS = 5_000
 WAL_RETRY_S = 0.02
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+MIGRATIONS = Path(__file__).with_name("migrations")
+"""The packaged migrations' folder (package data, installed as files)."""
+
+
+def migration_files() -> list[Path]:
+    """The packaged migrations in order: the first is version 1, the next 2, ..."""
+    found = sorted(
+        (int(match.group(1)), MIGRATIONS / name)
+        for name in os.listdir(MIGRATIONS)
+        if (match := _MIGRATION_NAME.match(name))
+    )
+    if [v for v, _ in found] != list(range(1, len(found) + 1)):
+        raise StoreError("the packaged migrations are not numbered 0001, 0002, ... without gaps")
+    return [path for _, path in found]
 
 
 def migrations() -> list[tuple[int, str]]:
     """The packaged migrations as ``(version, sql)``, in order; versions are 1, 2, 3, ..."""
-    found: list[tuple[int, str]] = []
-    for entry in resources.files("codex_lsp.store").joinpath("migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))
-    found.sort()
-    if [v for v, _ in found] != list(range(1, len(found) + 1)):
-        raise StoreError("the packaged migrations are not numbered 0001, 0002, ... without gaps")
-    return found
+    files = migration_files()
+    return [(n, path.read_text(encoding="utf-8")) for n, path in enumerate(files, 1)]
 
 
 async def open_database(path: Path) -> aiosqlite.Connection:
@@ -42,11 +49,14 @@ async def open_database(path: Path) -> aiosqlite.Connection:
         raise StoreError(f"cannot open the conversation store {path}: {exc}") from exc
     try:
         await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await _set_auto_vacuum(db)
+        version = await _user_version(db)
+        if version == 0:  # incremental auto-vacuum is chosen before the first table exists
+            await db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         await _set_wal(db)
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
-        await migrate(db)
+        if version != len(migration_files()):  # up to date: no write lock taken, no file read
+            await migrate(db)
     except sqlite3.Error as exc:
         await db.close()
         raise StoreError(
@@ -75,12 +85,11 @@ async def _set_wal(db: aiosqlite.Connection) -> None:
         await asyncio.sleep(WAL_RETRY_S)
 
 
-async def _set_auto_vacuum(db: aiosqlite.Connection) -> None:
-    """Incremental auto-vacuum can only be chosen before the first table exists."""
+async def _user_version(db: aiosqlite.Connection) -> int:
+    """The schema version the file is at (0: a new file)."""
     async with db.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
-    if row is not None and row[0] == 0:
-        await db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    return int(row[0]) if row else 0
 
 
 async def migrate(db: aiosqlite.Connection) -> int:
@@ -89,9 +98,7 @@ async def migrate(db: aiosqlite.Connection) -> int:
     available = migrations()
     await db.execute("BEGIN IMMEDIATE")
     try:
-        async with db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
+        current = await _user_version(db)
         if current > len(available):
             raise StoreError(
                 f"the conversation store was written by a newer codex-lsp (schema {current}, this "

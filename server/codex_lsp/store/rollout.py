@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from codex_lsp.errors import StoreError
+from codex_lsp.errors import StoreError, UnknownConversationError
 from codex_lsp.protocol.history import HistoryItem, InputText, UserMessage
 from codex_lsp.protocol.responses_items import parse_responses_item, responses_item, text_parts
+from codex_lsp.store.conversations import ConversationStore
+from codex_lsp.store.records import PREVIEW_MAX_CHARS, title_from
 
 SESSIONS_GLOB = "**/rollout-*.jsonl"
 
@@ -231,3 +233,53 @@ def _codex_events(events: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             yield {"type": "agent_message", "message": event.get("message", "")}
         elif kind == "agentReasoning":
             yield {"type": "agent_reasoning", "text": event.get("text", "")}
+
+
+async def import_rollout(store: ConversationStore, rollout: Rollout) -> bool:
+    """Store a conversation read from a Codex rollout under its Codex id; False when that id
+    is already stored (importing twice changes nothing)."""
+    try:
+        await store.get(rollout.id)
+        return False
+    except UnknownConversationError:
+        pass
+    first = next((e["message"] for e in rollout.events if e["type"] == "userMessage"), "")
+    store.writes.enqueue(
+        "INSERT INTO conversations (id, created_at, updated_at, cwd, model, provider, title, "
+        "preview, base_instructions, turn_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            rollout.id,
+            rollout.created_at,
+            rollout.created_at,
+            str(rollout.cwd),
+            rollout.model,
+            rollout.provider or "openai",
+            title_from(first) if first else None,
+            first[:PREVIEW_MAX_CHARS],
+            rollout.instructions,
+            rollout.turn_count,
+        ),
+    )
+    for seq, item in enumerate(rollout.history):
+        store.add_item(rollout.id, 0, seq, None, item.to_wire_json())
+    for seq, event in enumerate(rollout.events):
+        store.add_event(rollout.id, seq, event.get("turnId"), json.dumps(event))
+    await store.writes.flush()
+    return True
+
+
+async def export_rollout(store: ConversationStore, conversation_id: str) -> Rollout:
+    """A stored conversation (its current history) as a Codex rollout."""
+    stored = await store.load(conversation_id)
+    row = stored.row
+    return Rollout(
+        id=row.id,
+        cwd=row.cwd,
+        created_at=row.created_at,
+        model=row.model,
+        provider=row.provider,
+        instructions=row.base_instructions,
+        history=stored.history,
+        events=stored.event_objects(),
+        turn_count=row.turn_count,
+    )

@@ -6,15 +6,13 @@ the conversation when it is resumed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from codex_lsp.store.writer import WriteQueue
 
 
-@dataclass(frozen=True)
-class TurnSnapshot:
+class TurnSnapshot(NamedTuple):
     """Files one turn changed: their content before the turn and after it (``None``: absent).
     ``unrecorded`` are files it changed whose content was not kept (not text, or too large):
     undo names them instead of restoring them."""
@@ -22,7 +20,7 @@ class TurnSnapshot:
     turn_id: str
     before: dict[Path, str | None]
     after: dict[Path, str | None]
-    unrecorded: frozenset[Path] = field(default_factory=frozenset)
+    unrecorded: frozenset[Path] = frozenset()
 
 
 SELECT_SNAPSHOT_FILES = (

@@ -13,8 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from codex_lsp.errors import StoreError
 
@@ -22,12 +21,11 @@ TEXT_REF_MIN_CHARS = 4096
 _REF = "$text"
 
 
-@dataclass(frozen=True)
-class Shrunk:
-    """A row's JSON as stored, and the texts it refers to (by hash)."""
+class Shrunk(NamedTuple):
+    """A row's JSON as stored, and the texts it refers to (by hash; none when empty)."""
 
     body: str
-    texts: dict[str, str] = field(default_factory=dict)
+    texts: Mapping[str, str] = {}
 
 
 class _Unshrinkable(Exception):
