@@ -205,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _load(arguments: list[str]) -> Callable[[], int]:
     """Parse ``arguments``, import the front end they choose, and return how to run it."""
+    from codex_lsp.cli import no_pydantic_plugins
     from codex_lsp.exec.hardening import harden_process
+
+    no_pydantic_plugins.install()
 
     harden_process()
     args = build_parser(arguments).parse_args(arguments)

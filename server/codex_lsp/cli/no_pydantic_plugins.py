@@ -15,3 +15,10 @@ from __future__ import annotations
 def get_plugins() -> tuple[()]:
     """No plugins (pydantic's loader's one function: what its schema builds call)."""
     return ()
+
+
+def install() -> None:
+    """Stand in for pydantic's loader in this process, before any model is built (idempotent)."""
+    import sys
+
+    sys.modules.setdefault("pydantic.plugin._loader", sys.modules[__name__])
