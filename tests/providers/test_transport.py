@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpcore
 import httpx
 import pytest
 
@@ -273,3 +274,29 @@ async def test_httpcore_shield_holds_off_an_anyio_cancel_scope() -> None:
             await asyncio.sleep(0.01)
             done.append("clean-up")
     assert done == ["clean-up"]
+
+
+async def test_a_unix_socket_connects_streams_and_a_missing_one_is_a_connect_error(
+    tmp_path: Path,
+) -> None:
+    """httpcore's other way in (a pool given ``uds``): the same stream over a Unix socket, and
+    httpcore's error for a socket nobody listens on."""
+
+    async def hello(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
+        await writer.drain()
+        writer.close()
+
+    path = tmp_path / "model.sock"
+    server = await asyncio.start_unix_server(hello, path)
+    backend = transport.AsyncioBackend()
+    try:
+        async with httpcore.AsyncConnectionPool(uds=str(path), network_backend=backend) as pool:
+            response = await pool.request("GET", "http://localhost/")
+            assert response.status == 200 and response.content == b"hello"
+    finally:
+        server.close()
+        await server.wait_closed()
+    with pytest.raises(httpcore.ConnectError):
+        await backend.connect_unix_socket(str(tmp_path / "gone.sock"), timeout=2.0)

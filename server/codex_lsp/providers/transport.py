@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import httpcore
@@ -187,6 +187,33 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         return None
 
 
+Connector = Callable[
+    [asyncio.AbstractEventLoop, _SocketProtocol], Awaitable[tuple[asyncio.BaseTransport, Any]]
+]
+"""Opens one connection on ``loop`` for ``protocol`` (TCP or a Unix socket)."""
+
+
+async def _connect(
+    open_connection: Connector,
+    where: str,
+    limit_s: float | None,
+    options: Iterable[SocketOption] | None,
+) -> AsyncioStream:
+    """A connection made by ``open_connection`` within ``limit_s`` (None: no limit), failing
+    with httpcore's errors, as httpx maps them."""
+    protocol = _SocketProtocol()
+    try:
+        async with asyncio.timeout(limit_s):
+            await open_connection(asyncio.get_running_loop(), protocol)
+    except TimeoutError as exc:
+        raise httpcore.ConnectTimeout(f"connecting to {where} timed out") from exc
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc)) from exc
+    stream = AsyncioStream(protocol)
+    _apply(stream, options)
+    return stream
+
+
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
     """Opens connections as :class:`AsyncioStream`."""
 
@@ -199,25 +226,19 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         """A TCP connection to ``host:port`` within ``timeout``."""
-        loop = asyncio.get_running_loop()
-        protocol = _SocketProtocol()
         local = (local_address, 0) if local_address else None
-        try:
-            async with asyncio.timeout(timeout):
-                await loop.create_connection(
-                    lambda: protocol,
-                    host,
-                    port,
-                    local_addr=local,
-                    happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY_S,
-                )
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"connecting to {host}:{port} timed out") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        stream = AsyncioStream(protocol)
-        _apply(stream, socket_options)
-        return stream
+        return await _connect(
+            lambda loop, protocol: loop.create_connection(
+                lambda: protocol,
+                host,
+                port,
+                local_addr=local,
+                happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY_S,
+            ),
+            f"{host}:{port}",
+            timeout,
+            socket_options,
+        )
 
     async def connect_unix_socket(
         self,
@@ -226,18 +247,12 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         """A connection to the Unix socket ``path`` within ``timeout``."""
-        loop = asyncio.get_running_loop()
-        protocol = _SocketProtocol()
-        try:
-            async with asyncio.timeout(timeout):
-                await loop.create_unix_connection(lambda: protocol, path)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"connecting to {path} timed out") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        stream = AsyncioStream(protocol)
-        _apply(stream, socket_options)
-        return stream
+        return await _connect(
+            lambda loop, protocol: loop.create_unix_connection(lambda: protocol, path),
+            path,
+            timeout,
+            socket_options,
+        )
 
     async def sleep(self, seconds: float) -> None:
         """Wait ``seconds`` (httpcore's retry back-off)."""
