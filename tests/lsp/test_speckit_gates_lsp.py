@@ -121,12 +121,7 @@ async def test_a_critical_question_is_a_diagnostic_and_its_code_action_lets_the_
         assert shown.range.start.line == 15  # the requirement line that says "redirect"
         (pulled,) = await _pulled(lsp, spec_md)
         assert pulled.code == "CLR-009"
-        await wait_until(
-            lambda: any(
-                m["type"] == "speckitAutoProgress" and m["state"] == "waiting"
-                for m in lsp.log.msgs(conversation)
-            )
-        )
+        await lsp.log.wait_for("speckitAutoProgress", conversation, _waiting, timeout=30)
         assert "plan" not in asked(agents)
         result = await _answer_from_the_code_action(lsp, spec_md)
         assert result["answered"] is True and result["resumed"] is False
@@ -228,12 +223,7 @@ async def test_with_no_gate_agents_a_needs_clarification_marker_is_a_diagnostic_
         assert shown.severity == types.DiagnosticSeverity.Error and shown.code == "AMB-001"
         assert shown.range.start.line == line and MARKER in shown.message
         assert "low confidence" in shown.message and "waits for the answer" in shown.message
-        await wait_until(
-            lambda: any(
-                m["type"] == "speckitAutoProgress" and m["state"] == "waiting"
-                for m in lsp.log.msgs(conversation)
-            )
-        )
+        await lsp.log.wait_for("speckitAutoProgress", conversation, _waiting, timeout=30)
         assert asked(agents) == []
         params = types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=spec_md.as_uri()),

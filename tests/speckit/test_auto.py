@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,17 @@ from tests.speckit.pipeline import (
     recorded,
     wait_until,
 )
+
+
+async def _left_by_a_gone_server(
+    runs: SpeckitRuns, repo: Path, run_id: str, state: dict[str, Any]
+) -> None:
+    """A /speckit.auto run of SPEC-KIT-071 stored at ``state`` whose server is gone (claimed,
+    then released without a save): what a crash or an older codex-lsp leaves."""
+    await runs.auto.claim(
+        repo, "SPEC-KIT-071", fresh=True, new_id=run_id, new_state=state, conversation_id=None
+    )
+    await runs.auto.release(run_id)
 
 
 async def test_a_whole_run_writes_every_stage_file_records_consensus_and_summarises(
@@ -201,15 +213,7 @@ async def test_a_stage_recorded_after_the_last_save_is_not_asked_again(
         runs = await SpeckitRuns.open(clean_env / "state.db")
         try:
             state = AutoState.start("SPEC-KIT-071", "tasks", "")
-            await runs.auto.claim(
-                fork_repo,
-                "SPEC-KIT-071",
-                fresh=True,
-                new_id="crashed",
-                new_state=state.to_json(),
-                conversation_id=None,
-            )
-            await runs.auto.release("crashed")
+            await _left_by_a_gone_server(runs, fork_repo, "crashed", state.to_json())
             await asyncio.sleep(0.01)
             (fork_spec / "tasks.md").write_text(
                 "# Tasks\n\n- [ ] T001 Add the client\n  - **Validation**: `echo validated-ok`\n"
@@ -240,15 +244,7 @@ async def test_the_offer_to_resume_names_the_stage_the_resume_goes_on_at(
     runs = await SpeckitRuns.open(workspace.state_db)
     try:
         state = AutoState.start("SPEC-KIT-071", "tasks", "")
-        await runs.auto.claim(
-            fork_repo,
-            "SPEC-KIT-071",
-            fresh=True,
-            new_id="crashed",
-            new_state=state.to_json(),
-            conversation_id=None,
-        )
-        await runs.auto.release("crashed")
+        await _left_by_a_gone_server(runs, fork_repo, "crashed", state.to_json())
         (offered,) = await resumable(runs, workspace)
         assert offered.stage == "tasks"
         await asyncio.sleep(0.01)
@@ -277,15 +273,7 @@ async def test_a_gate_an_older_codex_lsp_stored_as_skipped_reads_as_skipped(
         }
         runs = await SpeckitRuns.open(clean_env / "state.db")
         try:
-            await runs.auto.claim(
-                fork_repo,
-                "SPEC-KIT-071",
-                fresh=True,
-                new_id="older",
-                new_state=old,
-                conversation_id=None,
-            )
-            await runs.auto.release("older")
+            await _left_by_a_gone_server(runs, fork_repo, "older", old)
         finally:
             await runs.close()
         enqueue(agents, "unlock")
