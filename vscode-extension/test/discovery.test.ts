@@ -36,7 +36,7 @@ test("the setting wins, then PATH, then the private environment, then the Python
   assert.deepEqual(await discover([], "/nonexistent", { python, privateServer }), privateServer);
   assert.equal(asked, 0, "the Python extension is not asked while something before it is found");
   const viaPython = await discover([], "/nonexistent", { python });
-  assert.ok(typeof viaPython !== "string" && viaPython.args.join(" ") === "-m codex_lsp --stdio");
+  assert.ok(typeof viaPython !== "string" && viaPython.args.join(" ") === "-P -m codex_lsp --stdio");
   const notInstalled = await discover([], "/nonexistent", {
     python: () => Promise.resolve({ ...interpreter, hasCodexLsp: false }),
   });

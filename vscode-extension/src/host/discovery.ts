@@ -1,6 +1,8 @@
 // Which command starts the server: the codexLsp.server.command setting, else `codex-lsp` on
 // PATH, else the extension's private environment, else the Python extension's interpreter with
-// `-m codex_lsp` (when codex_lsp is installed there).
+// `-P -m codex_lsp` (when codex_lsp is installed there). `-P`: the server starts in the
+// workspace, and without it Python would import a module the repository planted there (a
+// `codex_lsp/` or a `json.py`) before codex-lsp's own.
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 
@@ -47,7 +49,11 @@ export async function discover(
   if (candidates.privateServer) return candidates.privateServer;
   const python = await candidates.python?.();
   if (python?.hasCodexLsp) {
-    return { command: python.path, args: ["-m", "codex_lsp", "--stdio"], source: "the Python extension's interpreter" };
+    return {
+      command: python.path,
+      args: ["-P", "-m", "codex_lsp", "--stdio"],
+      source: "the Python extension's interpreter",
+    };
   }
   const where = python ? `, nor in the Python extension's interpreter (${python.path})` : "";
   return `the codex-lsp server was not found on PATH${where}. Install it into a private environment, or set codexLsp.server.command`;

@@ -23,7 +23,7 @@ async function pythonInterpreter(): Promise<string | undefined> {
 async function pythonCandidate(): Promise<{ path: string; hasCodexLsp: boolean } | undefined> {
   const path = await pythonInterpreter();
   if (!path) return undefined;
-  const hasCodexLsp = await run(path, ["-c", "import codex_lsp"], () => undefined, 15_000).then(
+  const hasCodexLsp = await run(path, ["-P", "-c", "import codex_lsp"], () => undefined, 15_000).then(
     () => true,
     () => false,
   );
